@@ -1,0 +1,126 @@
+// Package channels defines what every integration implements: a Channel that
+// sends one Message, the errors that tell the engine whether a failure is
+// worth retrying, and the default message templates.
+//
+// Integrations live in sub-packages (slack, email, sns, webhook, stdout), one
+// per destination, in the manner of Alertmanager's notify/<name>. They know
+// nothing of SQL or YAML; the engine is the only place that joins them with
+// the store.
+package channels
+
+import (
+	"context"
+	"strconv"
+	"time"
+)
+
+// Channel is one configured destination.
+type Channel interface {
+	// Name is the name the channel has in the config (the key under channels:).
+	Name() string
+	// Type is the integration: "slack", "email", "sns", "webhook", "stdout".
+	Type() string
+	// Send delivers one message. A nil error means the service accepted it.
+	// A non-nil error says, through Permanent, Retryable and RetryAfter,
+	// whether sending the same message again may succeed; an error that is
+	// none of these is treated as retryable. Send never retries by itself:
+	// the retry loop lives in the engine.
+	Send(ctx context.Context, m Message) error
+}
+
+// Message is one reminder for one credential, as an integration renders it.
+// Subject and Text are already rendered from the stage's (or the default)
+// template; integrations that need richer forms (HTML, Block Kit, SMS) build
+// them from the fields.
+type Message struct {
+	// DeliveryID is the outbox row's id: the Slack button's value, the basis
+	// of the email Message-ID and of the SNS deduplication id. Zero for a
+	// message sent by `notifier test`.
+	DeliveryID int64
+	// DeliveryKey is a stable, unique text key of the delivery
+	// ("<credential>/<cycle>/<stage>/<channel>/<seq>"); it survives a restart.
+	DeliveryKey string
+
+	Credential string // the credential's id (slug)
+	Name       string // the credential's human name
+	Owner      string // the owning team or person
+	Stage      string // the stage's name: "30d", "24h", "overdue", ...
+	Seq        int    // 0 for the first send of a stage, n for its n-th repeat
+
+	RotatedAt time.Time // start of the current cycle, in the configured zone
+	Deadline  time.Time // end of the current cycle, in the configured zone
+	Now       time.Time // when the message was rendered, in the configured zone
+
+	// DaysRemaining is the time to the deadline in days, rounded up (so it
+	// is 0 or negative once the deadline has passed).
+	DaysRemaining int
+	// Overdue is true once now is at or after the deadline; DaysOverdue is
+	// then the time since the deadline in days, rounded up.
+	Overdue     bool
+	DaysOverdue int
+	// Final is true for the last notice before the deadline: less than 24
+	// hours remain.
+	Final bool
+
+	Acknowledged   bool
+	AcknowledgedBy string
+	AcknowledgedAt time.Time
+
+	// AckURL is a link that acknowledges this delivery, when the HTTP API is
+	// configured; empty otherwise.
+	AckURL string
+
+	Subject string
+	Text    string
+
+	// Test is true for a sample sent by `notifier test`.
+	Test bool
+}
+
+// Urgency is a coarse level integrations use for colour and emoji.
+type Urgency int
+
+const (
+	UrgencyNotice   Urgency = iota // more than 7 days remain
+	UrgencyWarning                 // 7 days or less
+	UrgencyCritical                // the final 24-hour notice
+	UrgencyOverdue                 // the deadline has passed
+)
+
+// Urgency says how close the deadline is.
+func (m Message) Urgency() Urgency {
+	switch {
+	case m.Overdue:
+		return UrgencyOverdue
+	case m.Final:
+		return UrgencyCritical
+	case m.DaysRemaining <= 7:
+		return UrgencyWarning
+	default:
+		return UrgencyNotice
+	}
+}
+
+// Status is the short phrase every template starts from: "30 days
+// remaining", "1 day remaining", "24-hour notice", "overdue by 3 days",
+// "deadline reached".
+func (m Message) Status() string {
+	switch {
+	case m.Overdue && m.DaysOverdue == 0:
+		return "deadline reached"
+	case m.Overdue:
+		return "overdue by " + plural(m.DaysOverdue, "day")
+	case m.Final:
+		return "24-hour notice"
+	default:
+		return plural(m.DaysRemaining, "day") + " remaining"
+	}
+}
+
+func plural(n int, unit string) string {
+	s := strconv.Itoa(n) + " " + unit
+	if n != 1 {
+		s += "s"
+	}
+	return s
+}

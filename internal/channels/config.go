@@ -1,0 +1,38 @@
+package channels
+
+import (
+	"log/slog"
+	"net/http"
+)
+
+// Config is one integration's configuration, decoded from the channel's
+// block in the YAML config (its yaml tags are the public keys). The config
+// package decodes it strictly, reports Validate's problems with file and
+// line, then calls Build.
+type Config interface {
+	// Validate returns every problem with the configuration at once.
+	// It must not contact the service.
+	Validate() []FieldError
+	// Build returns a ready Channel. It must not contact the service either:
+	// `notifier check` and start-up stay offline.
+	Build(name string, opts Options) (Channel, error)
+}
+
+// FieldError is one problem with one key of a channel's configuration. Field
+// is the yaml key ("token", "smtp"), Msg says what is wrong without quoting
+// a secret value.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// Options are what the engine hands every integration when building it.
+type Options struct {
+	// Logger is the integration's logger; never log a secret to it.
+	Logger *slog.Logger
+	// HTTPClient is used by integrations that speak HTTP; nil means a client
+	// with the engine's default timeout.
+	HTTPClient *http.Client
+}
