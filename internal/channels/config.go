@@ -1,6 +1,7 @@
 package channels
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 )
@@ -35,4 +36,6 @@ type Options struct {
 	// HTTPClient is used by integrations that speak HTTP; nil means a client
 	// with the engine's default timeout.
 	HTTPClient *http.Client
+	// Stdout is where the stdout channel prints; nil means os.Stdout.
+	Stdout io.Writer
 }

@@ -1,0 +1,457 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/user"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/db"
+	"github.com/notifier-dev/notifier/internal/engine"
+	"github.com/notifier-dev/notifier/internal/schedule"
+)
+
+// cli holds the global flags and the streams.
+type cli struct {
+	configPath string
+	at         string
+	logLevel   string
+	logFormat  string
+	stdout     io.Writer
+	stderr     io.Writer
+}
+
+// Execute runs the command line and returns the exit code: 0 on success, 1
+// on bad input or a failure, with a one-line error on stderr.
+func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c := &cli{stdout: stdout, stderr: stderr}
+	root := c.root()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		var problems config.Problems
+		if errors.As(err, &problems) {
+			for _, p := range problems {
+				fmt.Fprintln(stderr, p.String())
+			}
+			fmt.Fprintf(stderr, "notifier: the config has %d problem(s); nothing was changed\n", len(problems))
+			return 1
+		}
+		fmt.Fprintln(stderr, "notifier: "+err.Error())
+		return 1
+	}
+	return 0
+}
+
+func (c *cli) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "notifier",
+		Short:         "Escalating reminders so that no credential silently expires",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&c.configPath, "config", "config.yaml", "path of the YAML config")
+	root.PersistentFlags().StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	root.PersistentFlags().StringVar(&c.logFormat, "log-format", "text", "text or json (logs go to stderr)")
+	root.AddCommand(c.runCmd(), c.checkCmd(), c.migrateCmd(), c.tickCmd(), c.statusCmd(), c.planCmd(),
+		c.rotateCmd(), c.ackCmd(), c.historyCmd())
+	return root
+}
+
+// atFlag adds --at to a clock-dependent command.
+func (c *cli) atFlag(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&c.at, "at", "", "simulate this moment (2026-06-01, 2026-06-01T09:30 in the config's zone, or RFC 3339); default now")
+}
+
+// clock is the moment the command acts at, in the config's zone.
+func (c *cli) clock() (config.Clock, error) {
+	if c.at == "" {
+		return func(*time.Location) time.Time { return time.Now() }, nil
+	}
+	if _, err := config.ParseTime(c.at, time.UTC); err != nil {
+		return nil, fmt.Errorf("--at: %v", err)
+	}
+	at := c.at
+	return func(loc *time.Location) time.Time {
+		t, _ := config.ParseTime(at, loc)
+		return t
+	}, nil
+}
+
+func (c *cli) logger() (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %q is not debug, info, warn or error", c.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(c.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(c.stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is not text or json", c.logFormat)
+}
+
+// open loads the config at the command's moment, opens the store and
+// builds the engine. The caller closes the Main.
+func (c *cli) open(ctx context.Context) (*Main, time.Time, error) {
+	clock, err := c.clock()
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	logger, err := c.logger()
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	m := &Main{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Clock: clock}
+	if err := m.Open(ctx); err != nil {
+		return nil, time.Time{}, err
+	}
+	return m, m.Now(), nil
+}
+
+func (c *cli) runCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "run",
+		Short: "Run the daemon: tick now, then on check_schedule, until SIGINT or SIGTERM",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := c.logger()
+			if err != nil {
+				return err
+			}
+			m := &Main{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout}
+			if err := m.Open(cmd.Context()); err != nil {
+				return err
+			}
+			defer m.Close()
+			return m.Run(cmd.Context())
+		},
+	}
+}
+
+func (c *cli) checkCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Validate the config and report every problem at once (touches no database)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			clock, err := c.clock()
+			if err != nil {
+				return err
+			}
+			cfg, err := config.Load(c.configPath, clock, nil)
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(c.stdout, summary(cfg))
+			return nil
+		},
+	}
+	c.atFlag(cmd)
+	return cmd
+}
+
+// summary describes a valid config without any secret.
+func summary(cfg *config.Config) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: ok\n", cfg.Path)
+	fmt.Fprintf(&b, "  database:    %s\n", cfg.Database)
+	fmt.Fprintf(&b, "  schedule:    %s (%s)\n", cfg.CheckSchedule, cfg.Timezone)
+	fmt.Fprintf(&b, "  credentials: %d\n", len(cfg.Credentials))
+	names := make([]string, 0, len(cfg.Channels))
+	for n := range cfg.Channels {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(&b, "  channels:    %d\n", len(names))
+	for _, n := range names {
+		fmt.Fprintf(&b, "    %-12s %s\n", n, cfg.Channels[n].Type)
+	}
+	pnames := make([]string, 0, len(cfg.Policies))
+	for n := range cfg.Policies {
+		pnames = append(pnames, n)
+	}
+	sort.Strings(pnames)
+	fmt.Fprintf(&b, "  policies:    %d\n", len(pnames))
+	for _, n := range pnames {
+		var stages []string
+		for _, s := range cfg.Policies[n].Stages {
+			st := s.Name
+			if !s.Repeat.IsZero() {
+				st += " (every " + s.Repeat.String() + ")"
+			}
+			stages = append(stages, st+" -> "+strings.Join(s.Channels, ","))
+		}
+		fmt.Fprintf(&b, "    %-12s %s\n", n, strings.Join(stages, "; "))
+	}
+	return b.String()
+}
+
+func (c *cli) migrateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Create or upgrade the database, then list the applied migrations",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(c.configPath, func(*time.Location) time.Time { return time.Now() }, nil)
+			if err != nil {
+				return err
+			}
+			store, err := db.Open(cmd.Context(), cfg.Database)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			ms, err := store.Migrations(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "%s: schema up to date\n", cfg.Database)
+			for _, m := range ms {
+				fmt.Fprintf(c.stdout, "  %04d %s (applied %s)\n", m.Version, m.Name, m.AppliedAt)
+			}
+			return nil
+		},
+	}
+}
+
+func (c *cli) tickCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tick",
+		Short: "Evaluate once at --at (default now), send what is due, print what happened, exit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, now, err := c.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			rep, err := m.Engine.Tick(cmd.Context(), now)
+			printReport(c.stdout, rep, now, m.Config.Location)
+			return err
+		},
+	}
+	c.atFlag(cmd)
+	return cmd
+}
+
+func (c *cli) statusCmd() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show every credential: deadline, days remaining, active stage, acknowledgment, state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(format, "table", "json"); err != nil {
+				return err
+			}
+			m, now, err := c.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			if err := m.Engine.Sync(cmd.Context(), now); err != nil {
+				return err
+			}
+			rows, err := m.Engine.Status(cmd.Context(), now)
+			if err != nil {
+				return err
+			}
+			return printStatus(c.stdout, format, rows)
+		},
+	}
+	c.atFlag(cmd)
+	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	return cmd
+}
+
+func (c *cli) planCmd() *cobra.Command {
+	var format, horizon string
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "List the reminders that will go out, when and to which channels, if nobody acts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(format, "table", "json"); err != nil {
+				return err
+			}
+			h, err := schedule.ParseSpan(horizon)
+			if err != nil {
+				return fmt.Errorf("--horizon: %v", err)
+			}
+			m, now, err := c.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			if err := m.Engine.Sync(cmd.Context(), now); err != nil {
+				return err
+			}
+			rows, err := m.Engine.Plan(cmd.Context(), now, h)
+			if err != nil {
+				return err
+			}
+			return printPlan(c.stdout, format, rows)
+		},
+	}
+	c.atFlag(cmd)
+	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	cmd.Flags().StringVar(&horizon, "horizon", "365d", "how far ahead to look")
+	return cmd
+}
+
+func defaultActor() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
+
+func (c *cli) rotateCmd() *cobra.Command {
+	var by, note string
+	cmd := &cobra.Command{
+		Use:   "rotate ID",
+		Short: "Record that a credential was rotated at --at (default now); starts a new cycle",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, now, err := c.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			if err := m.Engine.Sync(cmd.Context(), now); err != nil {
+				return err
+			}
+			if err := m.Engine.Rotate(cmd.Context(), engine.Rotation{Credential: args[0], At: now, By: by, Note: note, Source: "cli"}); err != nil {
+				return err
+			}
+			rows, err := m.Engine.Status(cmd.Context(), now)
+			if err != nil {
+				return err
+			}
+			for _, r := range rows {
+				if r.ID == args[0] {
+					fmt.Fprintf(c.stdout, "%s: rotation recorded at %s; next deadline %s (%d days)\n",
+						r.ID, r.RotatedAt.Format(time.RFC3339), r.Deadline.Format(time.RFC3339), r.DaysRemaining)
+				}
+			}
+			fmt.Fprintln(c.stdout, "Remember to set rotated_at in the config too, so it stays the operator's record.")
+			return nil
+		},
+	}
+	c.atFlag(cmd)
+	cmd.Flags().StringVar(&by, "by", defaultActor(), "who rotated")
+	cmd.Flags().StringVar(&note, "note", "", "a note for the history")
+	return cmd
+}
+
+func (c *cli) ackCmd() *cobra.Command {
+	var by, note string
+	cmd := &cobra.Command{
+		Use:   "ack ID",
+		Short: "Acknowledge the reminders of a credential's current cycle: repeats stop",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, now, err := c.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			if err := m.Engine.Sync(cmd.Context(), now); err != nil {
+				return err
+			}
+			err = m.Engine.Acknowledge(cmd.Context(), engine.Ack{Credential: args[0], At: now, By: by, Note: note, Source: "cli"})
+			var already *engine.AlreadyAcknowledged
+			if errors.As(err, &already) {
+				fmt.Fprintln(c.stdout, already.Error()+"; nothing recorded")
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "%s: acknowledged by %s at %s\n", args[0], by, now.In(m.Config.Location).Format(time.RFC3339))
+			return nil
+		},
+	}
+	c.atFlag(cmd)
+	cmd.Flags().StringVar(&by, "by", defaultActor(), "who acknowledges")
+	cmd.Flags().StringVar(&note, "note", "", "a note for the history")
+	return cmd
+}
+
+func (c *cli) historyCmd() *cobra.Command {
+	var f struct{ credential, typ, since, until, format string }
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "Query the append-only history of reminders, acknowledgments, rotations and config changes",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(f.format, "table", "json", "csv"); err != nil {
+				return err
+			}
+			types := []string{db.EventRotation, db.EventReminder, db.EventAck, db.EventCredential, db.EventConfig}
+			if f.typ != "" && !contains(types, f.typ) {
+				return fmt.Errorf("--type: %q is not one of %s", f.typ, strings.Join(types, ", "))
+			}
+			cfg, err := config.Load(c.configPath, func(*time.Location) time.Time { return time.Now() }, nil)
+			if err != nil {
+				return err
+			}
+			filter := db.HistoryFilter{CredentialID: f.credential, Type: f.typ}
+			if f.since != "" {
+				if filter.Since, err = config.ParseTime(f.since, cfg.Location); err != nil {
+					return fmt.Errorf("--since: %v", err)
+				}
+			}
+			if f.until != "" {
+				if filter.Until, err = config.ParseTime(f.until, cfg.Location); err != nil {
+					return fmt.Errorf("--until: %v", err)
+				}
+			}
+			store, err := db.Open(cmd.Context(), cfg.Database)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			events, err := store.History(cmd.Context(), filter)
+			if err != nil {
+				return err
+			}
+			return printHistory(c.stdout, f.format, events, cfg.Location)
+		},
+	}
+	cmd.Flags().StringVar(&f.credential, "credential", "", "only this credential")
+	cmd.Flags().StringVar(&f.typ, "type", "", "only this type: rotation, reminder, ack, credential, config")
+	cmd.Flags().StringVar(&f.since, "since", "", "from this time (inclusive)")
+	cmd.Flags().StringVar(&f.until, "until", "", "up to this time (exclusive)")
+	cmd.Flags().StringVar(&f.format, "format", "table", "table, json or csv")
+	return cmd
+}
+
+func checkFormat(got string, allowed ...string) error {
+	if contains(allowed, got) {
+		return nil
+	}
+	return fmt.Errorf("--format: %q is not one of %s", got, strings.Join(allowed, ", "))
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/db"
+	"github.com/notifier-dev/notifier/internal/engine"
+)
+
+const tableTime = "2006-01-02 15:04 MST"
+
+func printReport(w io.Writer, rep engine.Report, now time.Time, loc *time.Location) {
+	for _, o := range rep.Outcomes {
+		line := fmt.Sprintf("%-10s %s %s", o.Status, o.Credential, o.Stage)
+		if o.Seq > 0 {
+			line += fmt.Sprintf(" (repeat %d)", o.Seq)
+		}
+		line += " -> " + o.Channel
+		if o.Status != db.StatusSent && o.Detail != "" {
+			line += ": " + o.Detail
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "tick at %s: %d sent, %d skipped, %d retrying, %d failed\n", now.In(loc).Format(time.RFC3339),
+		rep.Count(db.StatusSent), rep.Count(db.StatusSkipped), rep.Count("retry"), rep.Count(db.StatusFailed))
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func printStatus(w io.Writer, format string, rows []engine.CredentialStatus) error {
+	if format == "json" {
+		if rows == nil {
+			rows = []engine.CredentialStatus{}
+		}
+		return writeJSON(w, rows)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tOWNER\tROTATED_AT\tDEADLINE\tDAYS\tSTAGE\tACK\tSTATE\tFAILED")
+	for _, r := range rows {
+		ack := "-"
+		if r.Acknowledged {
+			ack = r.AcknowledgedBy
+		}
+		stage := r.Stage
+		if stage == "" {
+			stage = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\n", r.ID, r.Name, r.Owner, r.RotatedAt.Format(tableTime),
+			r.Deadline.Format(tableTime), r.DaysRemaining, stage, ack, r.State, r.FailedDeliveries)
+	}
+	return tw.Flush()
+}
+
+func printPlan(w io.Writer, format string, rows []engine.Upcoming) error {
+	if format == "json" {
+		if rows == nil {
+			rows = []engine.Upcoming{}
+		}
+		return writeJSON(w, rows)
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "no reminders within the horizon")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "AT\tCREDENTIAL\tSTAGE\tDAYS\tCHANNELS")
+	for _, r := range rows {
+		stage := r.Stage
+		if r.Seq > 0 {
+			stage += fmt.Sprintf(" #%d", r.Seq)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", r.At.Format(tableTime), r.Credential, stage, r.DaysRemaining, strings.Join(r.Channels, ","))
+	}
+	return tw.Flush()
+}
+
+// historyRow is the public form of an event: JSON rows carry exactly these.
+type historyRow struct {
+	Time       string `json:"time"`
+	Type       string `json:"type"`
+	Credential string `json:"credential"`
+	Stage      string `json:"stage"`
+	Channel    string `json:"channel"`
+	Status     string `json:"status"`
+	Actor      string `json:"actor"`
+	Detail     string `json:"detail"`
+}
+
+func printHistory(w io.Writer, format string, events []db.Event, loc *time.Location) error {
+	rows := make([]historyRow, len(events))
+	for i, e := range events {
+		rows[i] = historyRow{Time: e.Time.In(loc).Format(time.RFC3339), Type: e.Type, Credential: e.CredentialID,
+			Stage: e.Stage, Channel: e.Channel, Status: e.Status, Actor: e.Actor, Detail: e.Detail}
+	}
+	switch format {
+	case "json":
+		return writeJSON(w, rows)
+	case "csv":
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"time", "type", "credential", "stage", "channel", "status", "actor", "detail"})
+		for _, r := range rows {
+			cw.Write([]string{r.Time, r.Type, r.Credential, r.Stage, r.Channel, r.Status, r.Actor, r.Detail})
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tTYPE\tCREDENTIAL\tSTAGE\tCHANNEL\tSTATUS\tACTOR\tDETAIL")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time, r.Type, dash(r.Credential), dash(r.Stage), dash(r.Channel),
+			dash(r.Status), dash(r.Actor), oneLine(r.Detail))
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

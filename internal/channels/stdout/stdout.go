@@ -1,0 +1,65 @@
+// Package stdout prints each reminder: the channel for a first run with no
+// account or server, and for piping into another tool.
+package stdout
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/channels/webhook"
+)
+
+// Config is a stdout channel's configuration.
+type Config struct {
+	Format string `yaml:"format"` // text (default) or json (one webhook payload a line)
+}
+
+// Validate reports a bad format.
+func (c *Config) Validate() []channels.FieldError {
+	switch c.Format {
+	case "", "text", "json":
+		return nil
+	}
+	return []channels.FieldError{{Field: "format", Msg: fmt.Sprintf("%q is not text or json", c.Format)}}
+}
+
+// Build returns the channel.
+func (c *Config) Build(name string, opts channels.Options) (channels.Channel, error) {
+	w := opts.Stdout
+	if w == nil {
+		w = os.Stdout
+	}
+	return &Channel{name: name, json: c.Format == "json", w: w}, nil
+}
+
+// Channel writes messages to a writer, one at a time.
+type Channel struct {
+	name string
+	json bool
+	mu   sync.Mutex
+	w    io.Writer
+}
+
+func (c *Channel) Name() string { return c.name }
+func (c *Channel) Type() string { return "stdout" }
+
+// Send prints m. A write error is retryable (a full pipe may drain).
+func (c *Channel) Send(_ context.Context, m channels.Message) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var err error
+	if c.json {
+		err = json.NewEncoder(c.w).Encode(webhook.NewPayload(m))
+	} else {
+		_, err = fmt.Fprintf(c.w, "--- %s [%s] %s\n%s\n\n", c.name, m.Stage, m.Subject, m.Text)
+	}
+	if err != nil {
+		return channels.Retryable(fmt.Errorf("stdout %s: %w", c.name, err))
+	}
+	return nil
+}

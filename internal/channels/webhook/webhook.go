@@ -1,0 +1,156 @@
+// Package webhook POSTs each reminder as JSON to a URL.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/channels"
+)
+
+// Config is a webhook channel's configuration. The URL is a Secret because
+// many services (Slack, Teams, Discord) put the key in it.
+type Config struct {
+	URL     channels.Secret            `yaml:"url"`
+	Headers map[string]channels.Secret `yaml:"headers"`
+	Timeout time.Duration              `yaml:"timeout"` // default 10s
+}
+
+// DefaultTimeout bounds one POST.
+const DefaultTimeout = 10 * time.Second
+
+// Validate reports every problem at once, never quoting the URL.
+func (c *Config) Validate() []channels.FieldError {
+	var errs []channels.FieldError
+	if c.URL == "" {
+		errs = append(errs, channels.FieldError{Field: "url", Msg: "missing: the URL to POST reminders to"})
+	} else if u, err := url.Parse(string(c.URL)); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, channels.FieldError{Field: "url", Msg: "is not an absolute http(s) URL"})
+	}
+	for k := range c.Headers {
+		if k == "" || strings.ContainsAny(k, " :\r\n") {
+			errs = append(errs, channels.FieldError{Field: "headers", Msg: fmt.Sprintf("%q is not a header name", k)})
+		}
+	}
+	if c.Timeout < 0 {
+		errs = append(errs, channels.FieldError{Field: "timeout", Msg: "must not be negative"})
+	}
+	return errs
+}
+
+// Build returns the channel.
+func (c *Config) Build(name string, opts channels.Options) (channels.Channel, error) {
+	return New(name, *c, opts), nil
+}
+
+// Channel posts to one URL.
+type Channel struct {
+	name   string
+	cfg    Config
+	client *http.Client
+}
+
+// New returns a webhook channel. opts.HTTPClient is used when set; otherwise
+// a client with cfg.Timeout (default 10s).
+func New(name string, cfg Config, opts channels.Options) *Channel {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	client := opts.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: cfg.Timeout}
+	}
+	return &Channel{name: name, cfg: cfg, client: client}
+}
+
+func (c *Channel) Name() string { return c.name }
+func (c *Channel) Type() string { return "webhook" }
+
+// Payload is the JSON body of every POST.
+type Payload struct {
+	Credential     string `json:"credential"`
+	Name           string `json:"name"`
+	Owner          string `json:"owner"`
+	Stage          string `json:"stage"`
+	Seq            int    `json:"seq"`
+	DaysRemaining  int    `json:"days_remaining"`
+	Deadline       string `json:"deadline"` // RFC 3339, in the configured zone
+	Overdue        bool   `json:"overdue"`
+	DaysOverdue    int    `json:"days_overdue"`
+	Acknowledged   bool   `json:"acknowledged"`
+	AcknowledgedBy string `json:"acknowledged_by,omitempty"`
+	Subject        string `json:"subject"`
+	Text           string `json:"text"`
+	Delivery       int64  `json:"delivery"`
+	AckURL         string `json:"ack_url,omitempty"`
+	Test           bool   `json:"test,omitempty"`
+}
+
+// NewPayload is the JSON form of m.
+func NewPayload(m channels.Message) Payload {
+	return Payload{
+		Credential: m.Credential, Name: m.Name, Owner: m.Owner, Stage: m.Stage, Seq: m.Seq,
+		DaysRemaining: m.DaysRemaining, Deadline: m.Deadline.Format(time.RFC3339),
+		Overdue: m.Overdue, DaysOverdue: m.DaysOverdue,
+		Acknowledged: m.Acknowledged, AcknowledgedBy: m.AcknowledgedBy,
+		Subject: m.Subject, Text: m.Text, Delivery: m.DeliveryID, AckURL: m.AckURL, Test: m.Test,
+	}
+}
+
+// Send POSTs the payload. A 2xx answer is success; 408, 429 and 5xx are
+// worth retrying (429 after its Retry-After); any other answer is permanent.
+// The Idempotency-Key header carries the delivery key so a receiver can drop
+// a resend.
+func (c *Channel) Send(ctx context.Context, m channels.Message) error {
+	body, err := json.Marshal(NewPayload(m))
+	if err != nil {
+		return channels.Permanent(fmt.Errorf("webhook %s: %w", c.name, err))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, string(c.cfg.URL), bytes.NewReader(body))
+	if err != nil {
+		return channels.Permanent(c.redact(fmt.Errorf("webhook %s: %w", c.name, err)))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "notifier")
+	if m.DeliveryKey != "" {
+		req.Header.Set("Idempotency-Key", m.DeliveryKey)
+	}
+	for k, v := range c.cfg.Headers {
+		req.Header.Set(k, string(v))
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return channels.Retryable(c.redact(fmt.Errorf("webhook %s: POST %s: %w", c.name, channels.RedactURL(string(c.cfg.URL)), err)))
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	err = c.redact(fmt.Errorf("webhook %s: POST %s: %s: %s", c.name, channels.RedactURL(string(c.cfg.URL)), resp.Status, strings.TrimSpace(string(snippet))))
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		return channels.RetryAfter(err, time.Duration(secs)*time.Second)
+	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
+		return channels.Retryable(err)
+	default:
+		return channels.Permanent(err)
+	}
+}
+
+func (c *Channel) redact(err error) error {
+	secrets := []string{string(c.cfg.URL)}
+	for _, v := range c.cfg.Headers {
+		secrets = append(secrets, string(v))
+	}
+	return channels.Redact(err, secrets...)
+}

@@ -1,0 +1,121 @@
+// Package config turns the operator's YAML into a validated Config. Every
+// problem is reported at once, each naming the file, the line and the key;
+// ${NAME} is replaced from the environment and such values are never quoted
+// back. Channel blocks are decoded into their integration's own Config type.
+package config
+
+import (
+	"text/template"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/schedule"
+)
+
+// Defaults of the optional keys.
+const (
+	DefaultDatabase       = "notifier.db"
+	DefaultTimezone       = "UTC"
+	DefaultCheckSchedule  = "@hourly"
+	DefaultPolicy         = "standard"
+	DefaultMaxAttempts    = 8
+	DefaultInitialBackoff = time.Minute
+	DefaultMaxBackoff     = time.Hour
+)
+
+// DefaultRotationPeriod is Amazon SP-API's: a Login With Amazon client
+// secret must be rotated every 180 days.
+var DefaultRotationPeriod = schedule.Span{Days: 180}
+
+// Config is a loaded, validated configuration.
+type Config struct {
+	Path          string         // the config file, as given
+	Database      string         // path of the SQLite file, resolved against the config's folder
+	Timezone      string         // IANA name
+	Location      *time.Location // Timezone, loaded
+	CheckSchedule string         // robfig/cron v3 spec
+	Retry         Retry
+	Policies      map[string]*Policy
+	Channels      map[string]*Channel
+	Credentials   []Credential
+
+	byID map[string]int // index of Credentials
+}
+
+// Credential returns the credential with that id.
+func (c *Config) Credential(id string) (Credential, bool) {
+	i, ok := c.byID[id]
+	if !ok {
+		return Credential{}, false
+	}
+	return c.Credentials[i], true
+}
+
+// Retry bounds how a failed delivery is retried: attempt n waits
+// InitialBackoff*2^(n-1), at most MaxBackoff; after MaxAttempts it fails.
+type Retry struct {
+	MaxAttempts    int
+	InitialBackoff time.Duration
+	MaxBackoff     time.Duration
+}
+
+// Policy is a named ladder, least urgent stage first.
+type Policy struct {
+	Name   string
+	Stages []Stage
+}
+
+// Schedule is the policy as the schedule package sees it.
+func (p *Policy) Schedule() schedule.Policy {
+	sp := schedule.Policy{Name: p.Name, Stages: make([]schedule.Stage, len(p.Stages))}
+	for i, s := range p.Stages {
+		sp.Stages[i] = s.Stage
+	}
+	return sp
+}
+
+// Stage returns the stage with that name, or nil.
+func (p *Policy) Stage(name string) *Stage {
+	for i := range p.Stages {
+		if p.Stages[i].Name == name {
+			return &p.Stages[i]
+		}
+	}
+	return nil
+}
+
+// Stage is one rung with its optional templates.
+type Stage struct {
+	schedule.Stage
+	Subject *template.Template // nil: the channel's or the default
+	Text    *template.Template // nil: the channel's or the default
+}
+
+// Channel is one configured destination.
+type Channel struct {
+	Name    string
+	Type    string
+	Config  channels.Config    // the integration's own, validated
+	Subject *template.Template // nil: the default
+	Text    *template.Template // nil: the default
+}
+
+// Credential is one secret that must be rotated.
+type Credential struct {
+	ID             string
+	Name           string
+	Owner          string
+	RotatedAt      time.Time     // the operator's record of the last rotation
+	RotationPeriod schedule.Span // the cycle's length
+	ExpiresAt      time.Time     // an explicit deadline for the cycle of RotatedAt; zero if none
+	Policy         string
+}
+
+// Deadline is the end of a cycle that started at start: ExpiresAt for the
+// cycle the config records, start + RotationPeriod otherwise.
+func (c Credential) Deadline(start time.Time, loc *time.Location) time.Time {
+	if !c.ExpiresAt.IsZero() && start.Equal(c.RotatedAt) {
+		return c.ExpiresAt
+	}
+	return c.RotationPeriod.Add(start, 1, loc)
+}

@@ -1,0 +1,15 @@
+package config
+
+import (
+	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/channels/stdout"
+	"github.com/notifier-dev/notifier/internal/channels/webhook"
+)
+
+// Integrations maps each channel type to a constructor of its zero config.
+func Integrations() map[string]func() channels.Config {
+	return map[string]func() channels.Config{
+		"stdout":  func() channels.Config { return &stdout.Config{} },
+		"webhook": func() channels.Config { return &webhook.Config{} },
+	}
+}

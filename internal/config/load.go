@@ -1,0 +1,824 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"gopkg.in/yaml.v3"
+
+	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/schedule"
+)
+
+// LookupEnv finds an environment variable; os.LookupEnv in production.
+type LookupEnv func(string) (string, bool)
+
+// Clock gives the moment the config is judged at (a rotated_at after it is
+// an error), given the configured zone: `--at 2026-06-01` means midnight
+// there.
+type Clock func(loc *time.Location) time.Time
+
+// At is a Clock that always says t.
+func At(t time.Time) Clock { return func(*time.Location) time.Time { return t } }
+
+// Load reads and validates the config at path. On any problem it returns
+// Problems, with every problem found. A nil env reads the process
+// environment.
+func Load(path string, now Clock, env LookupEnv) (*Config, error) {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	l := &loader{file: filepath.Base(path), env: env, clock: now}
+	cfg := l.load(path, data)
+	if len(l.problems) > 0 {
+		l.problems.sort()
+		return nil, l.problems
+	}
+	return cfg, nil
+}
+
+var (
+	slugRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	envRE      = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+	yamlLineRE = regexp.MustCompile(`^line (\d+): `)
+	topLevel   = []string{"database", "timezone", "check_schedule", "retry", "defaults", "policies", "channels", "credentials", "credential_files"}
+	credKeys   = []string{"id", "name", "owner", "rotated_at", "rotation_period", "expires_at", "policy"}
+	stageKeys  = []string{"name", "before", "after", "repeat", "channels", "unless_acknowledged", "subject", "template"}
+)
+
+type loader struct {
+	file     string
+	env      LookupEnv
+	clock    Clock
+	now      time.Time
+	loc      *time.Location
+	problems Problems
+}
+
+func (l *loader) errf(n *yaml.Node, key, format string, args ...any) {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	l.problems = append(l.problems, Problem{File: l.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// parse reads one YAML document into its root mapping.
+func (l *loader) parse(data []byte) *yaml.Node {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		line := 0
+		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = msg[len(m[0]):]
+		}
+		l.problems = append(l.problems, Problem{File: l.file, Line: line, Msg: "invalid YAML: " + msg})
+		return nil
+	}
+	if len(doc.Content) == 0 {
+		l.problems = append(l.problems, Problem{File: l.file, Msg: "the file is empty"})
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		l.errf(root, "", "the file must be a mapping of keys (database, channels, credentials, ...)")
+		return nil
+	}
+	return root
+}
+
+// fields checks that n is a mapping whose keys are all in allowed, and
+// returns the value node of each key present.
+func (l *loader) fields(n *yaml.Node, key string, allowed []string) map[string]*yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		l.errf(n, key, "must be a mapping")
+		return nil
+	}
+	out := make(map[string]*yaml.Node, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if !contains(allowed, k.Value) {
+			l.errf(k, join(key, k.Value), "unknown key (known: %s)", strings.Join(allowed, ", "))
+			continue
+		}
+		if _, dup := out[k.Value]; dup {
+			l.errf(k, join(key, k.Value), "key given twice")
+			continue
+		}
+		out[k.Value] = v
+	}
+	return out
+}
+
+// str returns a scalar's value with ${NAME} replaced. fromEnv says whether
+// anything was replaced: such a value must not be quoted in messages.
+func (l *loader) str(n *yaml.Node, key string) (val string, fromEnv bool, ok bool) {
+	if n.Kind != yaml.ScalarNode {
+		l.errf(n, key, "must be a single value")
+		return "", false, false
+	}
+	val, fromEnv, err := l.expand(n.Value)
+	if err != nil {
+		l.errf(n, key, "%v", err)
+		return "", fromEnv, false
+	}
+	return val, fromEnv, true
+}
+
+func (l *loader) expand(s string) (string, bool, error) {
+	var missing []string
+	found := false
+	out := envRE.ReplaceAllStringFunc(s, func(m string) string {
+		name := m[2 : len(m)-1]
+		v, ok := l.env(name)
+		if !ok {
+			missing = append(missing, m)
+			return ""
+		}
+		found = true
+		return v
+	})
+	if len(missing) > 0 {
+		return "", true, fmt.Errorf("%s is not set in the environment", strings.Join(missing, ", "))
+	}
+	return out, found, nil
+}
+
+func (l *loader) span(n *yaml.Node, key string) (schedule.Span, string, bool) {
+	s, fromEnv, ok := l.str(n, key)
+	if !ok {
+		return schedule.Span{}, "", false
+	}
+	sp, err := schedule.ParseSpan(s)
+	if err != nil {
+		if fromEnv {
+			l.errf(n, key, "%s is not a duration", n.Value)
+		} else {
+			l.errf(n, key, "%v", err)
+		}
+		return schedule.Span{}, "", false
+	}
+	return sp, s, true
+}
+
+func (l *loader) time(n *yaml.Node, key string) (time.Time, bool) {
+	s, fromEnv, ok := l.str(n, key)
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := ParseTime(s, l.loc)
+	if err != nil {
+		if fromEnv {
+			l.errf(n, key, "%s is not a time", n.Value)
+		} else {
+			l.errf(n, key, "%v", err)
+		}
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func (l *loader) strList(n *yaml.Node, key string) []string {
+	if n.Kind != yaml.SequenceNode {
+		l.errf(n, key, "must be a list")
+		return nil
+	}
+	out := make([]string, 0, len(n.Content))
+	for i, item := range n.Content {
+		if s, _, ok := l.str(item, fmt.Sprintf("%s[%d]", key, i)); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (l *loader) bool(n *yaml.Node, key string) bool {
+	s, _, ok := l.str(n, key)
+	if !ok {
+		return false
+	}
+	switch s {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	l.errf(n, key, "%q is not true or false", s)
+	return false
+}
+
+func (l *loader) load(path string, data []byte) *Config {
+	root := l.parse(data)
+	if root == nil {
+		return nil
+	}
+	f := l.fields(root, "", topLevel)
+	cfg := &Config{
+		Path:          path,
+		Database:      DefaultDatabase,
+		Timezone:      DefaultTimezone,
+		CheckSchedule: DefaultCheckSchedule,
+		Retry:         Retry{DefaultMaxAttempts, DefaultInitialBackoff, DefaultMaxBackoff},
+	}
+	if n := f["timezone"]; n != nil {
+		if s, _, ok := l.str(n, "timezone"); ok {
+			cfg.Timezone = s
+		}
+	}
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil || cfg.Timezone == "" || strings.EqualFold(cfg.Timezone, "local") {
+		l.errf(f["timezone"], "timezone", "%q is not an IANA time zone name (e.g. UTC, Europe/Berlin)", cfg.Timezone)
+		loc = time.UTC
+	}
+	cfg.Location, l.loc = loc, loc
+	l.now = l.clock(loc)
+
+	if n := f["database"]; n != nil {
+		if s, _, ok := l.str(n, "database"); ok && s != "" {
+			cfg.Database = s
+		} else if ok {
+			l.errf(n, "database", "must not be empty")
+		}
+	}
+	if !filepath.IsAbs(cfg.Database) {
+		cfg.Database = filepath.Join(filepath.Dir(path), cfg.Database)
+	}
+	if n := f["check_schedule"]; n != nil {
+		if s, _, ok := l.str(n, "check_schedule"); ok {
+			cfg.CheckSchedule = s
+		}
+	}
+	if _, err := cron.ParseStandard(cfg.CheckSchedule); err != nil {
+		l.errf(f["check_schedule"], "check_schedule", "%q is not a cron spec: %v", cfg.CheckSchedule, err)
+	}
+	if n := f["retry"]; n != nil {
+		l.retry(n, &cfg.Retry)
+	}
+
+	defaultPeriod, defaultPolicy := DefaultRotationPeriod, DefaultPolicy
+	var defaultPolicyNode *yaml.Node
+	if n := f["defaults"]; n != nil {
+		d := l.fields(n, "defaults", []string{"rotation_period", "policy"})
+		if v := d["rotation_period"]; v != nil {
+			if sp, _, ok := l.span(v, "defaults.rotation_period"); ok {
+				defaultPeriod = l.positive(v, "defaults.rotation_period", sp)
+			}
+		}
+		if v := d["policy"]; v != nil {
+			defaultPolicyNode = v
+			defaultPolicy, _, _ = l.str(v, "defaults.policy")
+		}
+	}
+
+	cfg.Channels = l.channels(f["channels"])
+	cfg.Policies = l.policies(f["policies"], cfg.Channels)
+
+	var creds []credentialAt
+	if n := f["credentials"]; n != nil {
+		creds = l.credentials(n, defaultPeriod, defaultPolicy)
+	}
+	if n := f["credential_files"]; n != nil {
+		creds = append(creds, l.credentialFiles(n, filepath.Dir(path), defaultPeriod, defaultPolicy)...)
+	}
+	if f["credentials"] == nil && f["credential_files"] == nil {
+		l.errf(root, "credentials", "no credentials: list at least one under credentials: or credential_files:")
+	}
+	l.checkCredentials(creds, cfg.Policies, defaultPolicy, defaultPolicyNode)
+	cfg.Credentials = make([]Credential, len(creds))
+	cfg.byID = make(map[string]int, len(creds))
+	for i, c := range creds {
+		cfg.Credentials[i] = c.Credential
+		cfg.byID[c.ID] = i
+	}
+	return cfg
+}
+
+func (l *loader) positive(n *yaml.Node, key string, sp schedule.Span) schedule.Span {
+	if sp.IsZero() {
+		l.errf(n, key, "must be longer than 0s")
+	}
+	return sp
+}
+
+func (l *loader) retry(n *yaml.Node, r *Retry) {
+	f := l.fields(n, "retry", []string{"max_attempts", "initial_backoff", "max_backoff"})
+	if v := f["max_attempts"]; v != nil {
+		if s, _, ok := l.str(v, "retry.max_attempts"); ok {
+			i, err := strconv.Atoi(s)
+			if err != nil || i < 1 || i > 100 {
+				l.errf(v, "retry.max_attempts", "%q is not a whole number from 1 to 100", s)
+			} else {
+				r.MaxAttempts = i
+			}
+		}
+	}
+	for _, k := range []struct {
+		key string
+		dst *time.Duration
+	}{{"initial_backoff", &r.InitialBackoff}, {"max_backoff", &r.MaxBackoff}} {
+		v := f[k.key]
+		if v == nil {
+			continue
+		}
+		if sp, _, ok := l.span(v, "retry."+k.key); ok {
+			if sp.Days != 0 || sp.Clock <= 0 {
+				l.errf(v, "retry."+k.key, "must be a positive duration in h, m or s")
+			} else {
+				*k.dst = sp.Clock
+			}
+		}
+	}
+	if r.MaxBackoff < r.InitialBackoff {
+		l.errf(n, "retry.max_backoff", "is shorter than retry.initial_backoff")
+	}
+}
+
+func (l *loader) channels(n *yaml.Node) map[string]*Channel {
+	out := map[string]*Channel{}
+	if n == nil {
+		return out
+	}
+	if n.Kind != yaml.MappingNode {
+		l.errf(n, "channels", "must be a mapping of channel names to channels")
+		return out
+	}
+	types := Integrations()
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := "channels." + k.Value
+		if !slugRE.MatchString(k.Value) {
+			l.errf(k, key, "channel name must be lowercase letters, digits, - or _")
+			continue
+		}
+		if _, dup := out[k.Value]; dup {
+			l.errf(k, key, "channel defined twice")
+			continue
+		}
+		if v.Kind != yaml.MappingNode {
+			l.errf(v, key, "must be a mapping with at least type:")
+			continue
+		}
+		ch := &Channel{Name: k.Value}
+		var rest []*yaml.Node // the integration's own keys
+		var typeNode *yaml.Node
+		for j := 0; j+1 < len(v.Content); j += 2 {
+			ck, cv := v.Content[j], v.Content[j+1]
+			switch ck.Value {
+			case "type":
+				typeNode = cv
+				ch.Type, _, _ = l.str(cv, key+".type")
+			case "subject_template":
+				ch.Subject = l.template(cv, key+".subject_template")
+			case "text_template":
+				ch.Text = l.template(cv, key+".text_template")
+			default:
+				rest = append(rest, ck, cv)
+			}
+		}
+		newConfig, known := types[ch.Type]
+		switch {
+		case typeNode == nil:
+			l.errf(v, key+".type", "missing (one of: %s)", strings.Join(sortedKeys(types), ", "))
+			continue
+		case !known:
+			l.errf(typeNode, key+".type", "%q is not a channel type (one of: %s)", ch.Type, strings.Join(sortedKeys(types), ", "))
+			continue
+		}
+		body := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column, Content: rest}
+		ch.Config = l.integration(body, key, newConfig())
+		out[k.Value] = ch
+	}
+	return out
+}
+
+// integration decodes a channel's own keys strictly into cfg (a pointer to
+// the integration's Config), after replacing ${NAME} in every value, and
+// reports cfg.Validate's problems at the key's line.
+func (l *loader) integration(body *yaml.Node, key string, cfg channels.Config) channels.Config {
+	allowed := yamlKeys(reflect.TypeOf(cfg))
+	before := len(l.problems)
+	lines := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(body.Content); i += 2 {
+		k, v := body.Content[i], body.Content[i+1]
+		if !contains(allowed, k.Value) {
+			l.errf(k, join(key, k.Value), "unknown key for this channel type (known: type, subject_template, text_template, %s)", strings.Join(allowed, ", "))
+			continue
+		}
+		lines[k.Value] = k
+		l.expandTree(v, join(key, k.Value))
+	}
+	if len(l.problems) > before {
+		return nil
+	}
+	if err := body.Decode(cfg); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, e := range te.Errors {
+				l.errf(body, key, "%s", e)
+			}
+		} else {
+			l.errf(body, key, "%v", err)
+		}
+		return nil
+	}
+	for _, fe := range cfg.Validate() {
+		n := lines[fe.Field]
+		if n == nil {
+			n = body
+		}
+		l.errf(n, join(key, fe.Field), "%s", fe.Msg)
+	}
+	return cfg
+}
+
+// expandTree replaces ${NAME} in every scalar below n, in place.
+func (l *loader) expandTree(n *yaml.Node, key string) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if v, fromEnv, ok := l.str(n, key); ok && fromEnv {
+			n.Value = v
+			n.Tag = "!!str"
+			n.Style = yaml.DoubleQuotedStyle
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			l.expandTree(c, fmt.Sprintf("%s[%d]", key, i))
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			l.expandTree(n.Content[i+1], join(key, n.Content[i].Value))
+		}
+	}
+}
+
+func (l *loader) template(n *yaml.Node, key string) *template.Template {
+	s, _, ok := l.str(n, key)
+	if !ok {
+		return nil
+	}
+	if err := channels.CheckTemplate(key, s); err != nil {
+		l.errf(n, key, "%v", err)
+		return nil
+	}
+	t, _ := channels.ParseTemplate(key, s)
+	return t
+}
+
+func (l *loader) policies(n *yaml.Node, chans map[string]*Channel) map[string]*Policy {
+	out := map[string]*Policy{}
+	if n == nil {
+		return out
+	}
+	if n.Kind != yaml.MappingNode {
+		l.errf(n, "policies", "must be a mapping of policy names to ladders")
+		return out
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := "policies." + k.Value
+		if _, dup := out[k.Value]; dup {
+			l.errf(k, key, "policy defined twice")
+			continue
+		}
+		if v.Kind != yaml.SequenceNode {
+			l.errf(v, key, "must be a list of stages")
+			continue
+		}
+		if len(v.Content) == 0 {
+			l.errf(v, key, "the ladder is empty: give at least one stage")
+			continue
+		}
+		p := &Policy{Name: k.Value}
+		names := map[string]bool{}
+		for j, sn := range v.Content {
+			skey := fmt.Sprintf("%s[%d]", key, j)
+			st, ok := l.stage(sn, skey, chans)
+			if !ok {
+				continue
+			}
+			if names[st.Name] {
+				l.errf(sn, skey+".name", "stage name %q used twice in this policy", st.Name)
+				continue
+			}
+			names[st.Name] = true
+			p.Stages = append(p.Stages, st)
+		}
+		sched := make([]schedule.Stage, len(p.Stages))
+		for j := range p.Stages {
+			sched[j] = p.Stages[j].Stage
+		}
+		if err := schedule.SortStages(sched); err != nil {
+			l.errf(v, key, "%v", err)
+		}
+		byName := map[string]Stage{}
+		for _, s := range p.Stages {
+			byName[s.Name] = s
+		}
+		for j, s := range sched {
+			p.Stages[j] = byName[s.Name]
+		}
+		out[k.Value] = p
+	}
+	return out
+}
+
+func (l *loader) stage(n *yaml.Node, key string, chans map[string]*Channel) (Stage, bool) {
+	f := l.fields(n, key, stageKeys)
+	if f == nil {
+		return Stage{}, false
+	}
+	var st Stage
+	ok := true
+	before, after := f["before"], f["after"]
+	var written string
+	switch {
+	case before != nil && after != nil:
+		l.errf(after, key, "give before: or after:, not both")
+		ok = false
+	case before == nil && after == nil:
+		l.errf(n, key, "missing before: (e.g. 30d) or after: (e.g. 0s, overdue)")
+		ok = false
+	case before != nil:
+		sp, s, good := l.span(before, key+".before")
+		st.Offset, written, ok = sp, s, good
+	default:
+		sp, s, good := l.span(after, key+".after")
+		st.Offset, st.After, written, ok = sp, true, s, good
+	}
+	switch {
+	case f["name"] != nil:
+		st.Name, _, _ = l.str(f["name"], key+".name")
+		if st.Name == "" {
+			l.errf(f["name"], key+".name", "must not be empty")
+			ok = false
+		}
+	case st.After && st.Offset.IsZero():
+		st.Name = "overdue"
+	case st.After:
+		st.Name = "overdue+" + written
+	default:
+		st.Name = written
+	}
+	if v := f["repeat"]; v != nil {
+		if sp, _, good := l.span(v, key+".repeat"); good {
+			if sp.IsZero() {
+				l.errf(v, key+".repeat", "must be longer than 0s (leave it out to send once)")
+				ok = false
+			} else if sp.Approx() < time.Minute {
+				l.errf(v, key+".repeat", "must be at least 1m")
+				ok = false
+			}
+			st.Repeat = sp
+		} else {
+			ok = false
+		}
+	}
+	if v := f["unless_acknowledged"]; v != nil {
+		st.UnlessAcknowledged = l.bool(v, key+".unless_acknowledged")
+	}
+	if v := f["channels"]; v == nil {
+		l.errf(n, key+".channels", "missing: name at least one channel")
+		ok = false
+	} else {
+		st.Channels = l.strList(v, key+".channels")
+		if len(st.Channels) == 0 && v.Kind == yaml.SequenceNode {
+			l.errf(v, key+".channels", "is empty: name at least one channel")
+			ok = false
+		}
+		seen := map[string]bool{}
+		for i, c := range st.Channels {
+			ckey := fmt.Sprintf("%s.channels[%d]", key, i)
+			if _, defined := chans[c]; !defined {
+				l.errf(v.Content[i], ckey, "channel %q is not defined under channels:", c)
+				ok = false
+			}
+			if seen[c] {
+				l.errf(v.Content[i], ckey, "channel %q listed twice", c)
+				ok = false
+			}
+			seen[c] = true
+		}
+	}
+	if v := f["subject"]; v != nil {
+		st.Subject = l.template(v, key+".subject")
+	}
+	if v := f["template"]; v != nil {
+		st.Text = l.template(v, key+".template")
+	}
+	return st, ok
+}
+
+// credentialAt keeps where a credential was written, for later checks.
+type credentialAt struct {
+	Credential
+	file       string
+	node       *yaml.Node
+	idNode     *yaml.Node
+	policyNode *yaml.Node
+}
+
+func (l *loader) credentials(n *yaml.Node, period schedule.Span, policy string) []credentialAt {
+	if n.Kind != yaml.SequenceNode {
+		l.errf(n, "credentials", "must be a list")
+		return nil
+	}
+	out := make([]credentialAt, 0, len(n.Content))
+	for i, cn := range n.Content {
+		key := fmt.Sprintf("credentials[%d]", i)
+		f := l.fields(cn, key, credKeys)
+		if f == nil {
+			continue
+		}
+		c := credentialAt{Credential: Credential{RotationPeriod: period, Policy: policy}, file: l.file, node: cn}
+		if v := f["id"]; v == nil {
+			l.errf(cn, key+".id", "missing")
+		} else if s, _, ok := l.str(v, key+".id"); ok {
+			if !slugRE.MatchString(s) {
+				l.errf(v, key+".id", "%q is not a slug (lowercase letters, digits, - and _, at most 64)", s)
+			}
+			c.ID, c.idNode = s, v
+		}
+		if v := f["name"]; v != nil {
+			c.Name, _, _ = l.str(v, key+".name")
+		}
+		if v := f["owner"]; v != nil {
+			c.Owner, _, _ = l.str(v, key+".owner")
+		}
+		if v := f["rotation_period"]; v != nil {
+			if sp, _, ok := l.span(v, key+".rotation_period"); ok {
+				c.RotationPeriod = l.positive(v, key+".rotation_period", sp)
+			}
+		}
+		if v := f["policy"]; v != nil {
+			c.Policy, _, _ = l.str(v, key+".policy")
+			c.policyNode = v
+		}
+		if v := f["rotated_at"]; v == nil {
+			l.errf(cn, key+".rotated_at", "missing: when was this secret last rotated? (e.g. 2026-06-01)")
+		} else if t, ok := l.time(v, key+".rotated_at"); ok {
+			if t.After(l.now) {
+				l.errf(v, key+".rotated_at", "%s is in the future (now is %s)", t.In(l.loc).Format(time.RFC3339), l.now.In(l.loc).Format(time.RFC3339))
+			}
+			c.RotatedAt = t
+		}
+		if v := f["expires_at"]; v != nil {
+			if t, ok := l.time(v, key+".expires_at"); ok {
+				if !c.RotatedAt.IsZero() && !t.After(c.RotatedAt) {
+					l.errf(v, key+".expires_at", "is not after rotated_at")
+				}
+				c.ExpiresAt = t
+			}
+		}
+		if c.Name == "" {
+			c.Name = c.ID
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// credentialFiles loads more credentials from files matched by globs
+// relative to the config's folder. Each file is parsed and released on its
+// own: a YAML parse tree costs about 2 KB a credential, so a fleet of
+// 100,000 split across files stays small in memory.
+func (l *loader) credentialFiles(n *yaml.Node, dir string, period schedule.Span, policy string) []credentialAt {
+	globs := l.strList(n, "credential_files")
+	var out []credentialAt
+	mainFile := l.file
+	defer func() { l.file = mainFile }()
+	for i, g := range globs {
+		if !filepath.IsAbs(g) {
+			g = filepath.Join(dir, g)
+		}
+		matches, err := filepath.Glob(g)
+		if err != nil {
+			l.errf(n.Content[i], fmt.Sprintf("credential_files[%d]", i), "%v", err)
+			continue
+		}
+		if len(matches) == 0 {
+			l.errf(n.Content[i], fmt.Sprintf("credential_files[%d]", i), "%q matches no file", globs[i])
+			continue
+		}
+		for _, m := range matches {
+			data, err := os.ReadFile(m)
+			l.file = relTo(dir, m)
+			if err != nil {
+				l.errf(nil, "", "%v", err)
+				continue
+			}
+			root := l.parse(data)
+			if root == nil {
+				continue
+			}
+			f := l.fields(root, "", []string{"credentials"})
+			if v := f["credentials"]; v != nil {
+				out = append(out, l.credentials(v, period, policy)...)
+			} else {
+				l.errf(root, "credentials", "missing: a credential file holds a credentials: list")
+			}
+		}
+	}
+	return out
+}
+
+func (l *loader) checkCredentials(creds []credentialAt, policies map[string]*Policy, defaultPolicy string, defaultPolicyNode *yaml.Node) {
+	mainFile := l.file
+	defer func() { l.file = mainFile }()
+	seen := make(map[string]string, len(creds))
+	usesDefault := false
+	for i, c := range creds {
+		l.file = c.file
+		if c.ID != "" {
+			if where, dup := seen[c.ID]; dup {
+				l.errf(c.idNode, fmt.Sprintf("credentials[%d].id", i), "%q is already used at %s", c.ID, where)
+			} else {
+				seen[c.ID] = fmt.Sprintf("%s:%d", c.file, c.idNode.Line)
+			}
+		}
+		if c.policyNode == nil {
+			usesDefault = true
+			continue
+		}
+		if _, ok := policies[c.Policy]; !ok {
+			l.errf(c.policyNode, fmt.Sprintf("credentials[%d].policy", i), "policy %q is not defined under policies:", c.Policy)
+		}
+	}
+	l.file = mainFile
+	if _, ok := policies[defaultPolicy]; !ok && (usesDefault || defaultPolicyNode != nil) {
+		if defaultPolicyNode != nil {
+			l.errf(defaultPolicyNode, "defaults.policy", "policy %q is not defined under policies:", defaultPolicy)
+		} else {
+			l.errf(nil, "policies", "no policy named %q, the default for credentials without policy: (define it, or set defaults.policy)", defaultPolicy)
+		}
+	}
+}
+
+// yamlKeys lists the yaml keys of a pointer-to-struct type's fields.
+func yamlKeys(t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func join(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func relTo(dir, path string) string {
+	if r, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return path
+}

@@ -1,0 +1,211 @@
+// Package schedule is the escalation ladder's math: pure functions of the
+// cycle, the acknowledgment, what was already sent, and now. It knows nothing
+// of SQL, YAML or channels; the engine feeds it and acts on its answers.
+package schedule
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Stage is one rung of a policy's ladder: "send to these channels when the
+// deadline is Offset away" (before it, or After it when overdue).
+type Stage struct {
+	Name     string
+	Offset   Span // distance from the deadline
+	After    bool // the stage is Offset after the deadline (overdue)
+	Repeat   Span // zero: send once; otherwise again every Repeat while active and unacknowledged
+	Channels []string
+	// UnlessAcknowledged skips the stage for a cycle that was acknowledged.
+	UnlessAcknowledged bool
+}
+
+// Threshold is the moment the stage becomes due for a deadline.
+func (s Stage) Threshold(deadline time.Time, loc *time.Location) time.Time {
+	if s.After {
+		return s.Offset.Add(deadline, 1, loc)
+	}
+	return s.Offset.Add(deadline, -1, loc)
+}
+
+// urgency orders stages: a larger value is due later, closer to or past the
+// deadline. It is independent of any particular deadline.
+func (s Stage) urgency() time.Duration {
+	if s.After {
+		return s.Offset.Approx()
+	}
+	return -s.Offset.Approx()
+}
+
+// Policy is an escalation ladder, least urgent stage first.
+type Policy struct {
+	Name   string
+	Stages []Stage
+}
+
+// SortStages orders stages from least to most urgent and returns an error
+// naming two stages that become due at the same time, which would make the
+// active stage ambiguous.
+func SortStages(stages []Stage) error {
+	sort.SliceStable(stages, func(i, j int) bool { return stages[i].urgency() < stages[j].urgency() })
+	for i := 1; i < len(stages); i++ {
+		if stages[i].urgency() == stages[i-1].urgency() {
+			return fmt.Errorf("stages %q and %q are due at the same time", stages[i-1].Name, stages[i].Name)
+		}
+	}
+	return nil
+}
+
+// Cycle is the time between a rotation and its deadline.
+type Cycle struct {
+	Start    time.Time
+	Deadline time.Time
+}
+
+// Ack is the first acknowledgment of a cycle; the zero Ack means none.
+type Ack struct {
+	At time.Time
+	By string
+}
+
+// Acknowledged reports whether the cycle was acknowledged at or before now.
+func (a Ack) Acknowledged(now time.Time) bool { return !a.At.IsZero() && !a.At.After(now) }
+
+// Key names one delivery of a stage within a cycle: the stage and the repeat
+// number (0 for the first send).
+type Key struct {
+	Stage string
+	Seq   int
+}
+
+// Kind is what to do about a stage.
+type Kind int
+
+const (
+	// Send: the stage (repeat Seq) is due and has not been sent.
+	Send Kind = iota
+	// Skip: a stage that will never be sent in this cycle, recorded so the
+	// history says why: missed during downtime, or acknowledged.
+	Skip
+)
+
+func (k Kind) String() string {
+	if k == Skip {
+		return "skip"
+	}
+	return "send"
+}
+
+// Action is one decision of Plan.
+type Action struct {
+	Kind   Kind
+	Stage  Stage
+	Seq    int
+	Due    time.Time // when it became due (the threshold, plus the repeats)
+	Reason string    // why a stage is skipped
+}
+
+// Key is the action's delivery key.
+func (a Action) Key() Key { return Key{a.Stage.Name, a.Seq} }
+
+// Active returns the index of the most urgent stage whose threshold is not
+// after now, or -1 when none is.
+func Active(p Policy, deadline, now time.Time, loc *time.Location) int {
+	active := -1
+	for i, s := range p.Stages {
+		if !s.Threshold(deadline, loc).After(now) {
+			active = i
+		}
+	}
+	return active
+}
+
+// Plan decides what a tick at now does for one cycle. sent reports whether a
+// delivery (in any state) already exists for a key. Only the active stage is
+// ever sent: less urgent stages that passed unsent are skipped, never sent
+// late in a burst. A stage with Repeat is sent again every Repeat while it is
+// active, until the cycle is acknowledged; after downtime only the latest
+// repeat goes out. An acknowledgment stops repeats, and skips the stages
+// marked UnlessAcknowledged; more urgent stages still go out.
+func Plan(p Policy, c Cycle, ack Ack, sent func(Key) bool, now time.Time, loc *time.Location) []Action {
+	active := Active(p, c.Deadline, now, loc)
+	if active < 0 {
+		return nil
+	}
+	var out []Action
+	cur := p.Stages[active]
+	for _, s := range p.Stages[:active] {
+		if sent(Key{s.Name, 0}) {
+			continue
+		}
+		due := s.Threshold(c.Deadline, loc)
+		reason := fmt.Sprintf("missed: stage %s was due by then", cur.Name)
+		if due.Before(c.Start) {
+			reason = "the cycle started after this stage was due"
+		}
+		out = append(out, Action{Kind: Skip, Stage: s, Due: due, Reason: reason})
+	}
+	due := cur.Threshold(c.Deadline, loc)
+	acked := ack.Acknowledged(now)
+	if acked && cur.UnlessAcknowledged {
+		if !sent(Key{cur.Name, 0}) {
+			out = append(out, Action{Kind: Skip, Stage: cur, Due: due,
+				Reason: "acknowledged by " + ack.By + " at " + ack.At.In(loc).Format(time.RFC3339)})
+		}
+		return out
+	}
+	seq := 0
+	if !cur.Repeat.IsZero() && !acked {
+		seq = cur.Repeat.Count(due, now, loc)
+	}
+	if !sent(Key{cur.Name, seq}) {
+		out = append(out, Action{Kind: Send, Stage: cur, Seq: seq, Due: cur.Repeat.Add(due, seq, loc)})
+	}
+	return out
+}
+
+// Upcoming lists the sends that will happen after now and up to until if
+// nobody acknowledges or rotates, plus any send that is due now and not yet
+// done: what `notifier plan` shows. Repeats of one stage are listed up to
+// maxRepeats times.
+func Upcoming(p Policy, c Cycle, ack Ack, sent func(Key) bool, now, until time.Time, loc *time.Location, maxRepeats int) []Action {
+	var out []Action
+	for _, a := range Plan(p, c, ack, sent, now, loc) {
+		if a.Kind == Send {
+			out = append(out, a)
+		}
+	}
+	acked := ack.Acknowledged(now)
+	for i, s := range p.Stages {
+		start := s.Threshold(c.Deadline, loc)
+		end := until
+		if i+1 < len(p.Stages) {
+			if next := p.Stages[i+1].Threshold(c.Deadline, loc); next.Before(end) || next.Equal(end) {
+				end = next.Add(-time.Nanosecond)
+			}
+		}
+		if acked && s.UnlessAcknowledged {
+			continue
+		}
+		if start.After(now) && !start.After(end) {
+			out = append(out, Action{Kind: Send, Stage: s, Due: start})
+		}
+		if s.Repeat.IsZero() || acked {
+			continue
+		}
+		first := 1
+		if !start.After(now) {
+			first = s.Repeat.Count(start, now, loc) + 1
+		}
+		for n, listed := first, 0; listed < maxRepeats; n, listed = n+1, listed+1 {
+			at := s.Repeat.Add(start, n, loc)
+			if at.After(end) {
+				break
+			}
+			out = append(out, Action{Kind: Send, Stage: s, Seq: n, Due: at})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Due.Before(out[j].Due) })
+	return out
+}
