@@ -205,7 +205,7 @@ func (c *cli) migrateCmd() *cobra.Command {
 		Short: "Create or upgrade the database, then list the applied migrations",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(c.configPath, func(*time.Location) time.Time { return time.Now() }, nil)
+			cfg, err := config.Load(c.configPath, config.Timeless, nil)
 			if err != nil {
 				return err
 			}
@@ -405,7 +405,7 @@ func (c *cli) historyCmd() *cobra.Command {
 			if f.typ != "" && !contains(types, f.typ) {
 				return fmt.Errorf("--type: %q is not one of %s", f.typ, strings.Join(types, ", "))
 			}
-			cfg, err := config.Load(c.configPath, func(*time.Location) time.Time { return time.Now() }, nil)
+			cfg, err := config.Load(c.configPath, config.Timeless, nil)
 			if err != nil {
 				return err
 			}
