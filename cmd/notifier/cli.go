@@ -64,7 +64,7 @@ func (c *cli) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	root.PersistentFlags().StringVar(&c.logFormat, "log-format", "text", "text or json (logs go to stderr)")
 	root.AddCommand(c.runCmd(), c.checkCmd(), c.migrateCmd(), c.tickCmd(), c.statusCmd(), c.planCmd(),
-		c.rotateCmd(), c.ackCmd(), c.historyCmd())
+		c.rotateCmd(), c.ackCmd(), c.historyCmd(), c.testCmd())
 	return root
 }
 

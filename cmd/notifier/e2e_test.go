@@ -49,6 +49,7 @@ type hook struct {
 	mu       sync.Mutex
 	got      []webhook.Payload
 	statuses []int
+	onPost   func() // called after a successful POST is recorded
 }
 
 func newHook(t *testing.T) *hook {
@@ -66,8 +67,12 @@ func newHook(t *testing.T) *hook {
 		if status < 300 {
 			h.got = append(h.got, p)
 		}
+		onPost := h.onPost
 		h.mu.Unlock()
 		w.WriteHeader(status)
+		if onPost != nil && status < 300 {
+			onPost()
+		}
 	}))
 	t.Cleanup(h.srv.Close)
 	return h

@@ -64,6 +64,10 @@ var (
 	stageKeys  = []string{"name", "before", "after", "repeat", "channels", "unless_acknowledged", "subject", "template"}
 )
 
+// yamlValueRE is how yaml quotes a value in a type error; a value from the
+// environment may be a secret, so it is cut out.
+var yamlValueRE = regexp.MustCompile("`[^`]*`")
+
 type loader struct {
 	file     string
 	env      LookupEnv
@@ -78,6 +82,10 @@ func (l *loader) errf(n *yaml.Node, key, format string, args ...any) {
 	if n != nil {
 		line = n.Line
 	}
+	l.problems = append(l.problems, Problem{File: l.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (l *loader) errLine(line int, key, format string, args ...any) {
 	l.problems = append(l.problems, Problem{File: l.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -194,7 +202,9 @@ func (l *loader) time(n *yaml.Node, key string) (time.Time, bool) {
 		}
 		return time.Time{}, false
 	}
-	return t, true
+	// The store keeps whole seconds: a fraction would make every sync see
+	// rotated_at move forward and record the same rotation again.
+	return t.Truncate(time.Second), true
 }
 
 func (l *loader) strList(n *yaml.Node, key string) []string {
@@ -373,11 +383,12 @@ func (l *loader) channels(n *yaml.Node) map[string]*Channel {
 			l.errf(k, key, "channel defined twice")
 			continue
 		}
+		ch := &Channel{Name: k.Value}
 		if v.Kind != yaml.MappingNode {
 			l.errf(v, key, "must be a mapping with at least type:")
+			out[k.Value] = ch // defined, though broken: no second problem where a stage names it
 			continue
 		}
-		ch := &Channel{Name: k.Value}
 		var rest []*yaml.Node // the integration's own keys
 		var typeNode *yaml.Node
 		for j := 0; j+1 < len(v.Content); j += 2 {
@@ -398,9 +409,11 @@ func (l *loader) channels(n *yaml.Node) map[string]*Channel {
 		switch {
 		case typeNode == nil:
 			l.errf(v, key+".type", "missing (one of: %s)", strings.Join(sortedKeys(types), ", "))
+			out[k.Value] = ch
 			continue
 		case !known:
 			l.errf(typeNode, key+".type", "%q is not a channel type (one of: %s)", ch.Type, strings.Join(sortedKeys(types), ", "))
+			out[k.Value] = ch
 			continue
 		}
 		body := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column, Content: rest}
@@ -412,11 +425,13 @@ func (l *loader) channels(n *yaml.Node) map[string]*Channel {
 
 // integration decodes a channel's own keys strictly into cfg (a pointer to
 // the integration's Config), after replacing ${NAME} in every value, and
-// reports cfg.Validate's problems at the key's line.
+// reports cfg.Validate's problems at the key's line. A value that came from
+// the environment is cut out of every problem it reports.
 func (l *loader) integration(body *yaml.Node, key string, cfg channels.Config) channels.Config {
 	allowed := yamlKeys(reflect.TypeOf(cfg))
 	before := len(l.problems)
 	lines := map[string]*yaml.Node{}
+	var envValues []string
 	for i := 0; i+1 < len(body.Content); i += 2 {
 		k, v := body.Content[i], body.Content[i+1]
 		if !contains(allowed, k.Value) {
@@ -424,15 +439,19 @@ func (l *loader) integration(body *yaml.Node, key string, cfg channels.Config) c
 			continue
 		}
 		lines[k.Value] = k
-		l.expandTree(v, join(key, k.Value))
+		envValues = append(envValues, l.expandTree(v, join(key, k.Value))...)
 	}
 	if len(l.problems) > before {
 		return nil
 	}
+	defer l.redact(before, envValues)
 	if err := body.Decode(cfg); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
 			for _, e := range te.Errors {
+				if len(envValues) > 0 { // yaml quotes a value, shortened past recognition
+					e = yamlValueRE.ReplaceAllString(e, "a value")
+				}
 				l.errf(body, key, "%s", e)
 			}
 		} else {
@@ -450,24 +469,42 @@ func (l *loader) integration(body *yaml.Node, key string, cfg channels.Config) c
 	return cfg
 }
 
-// expandTree replaces ${NAME} in every scalar below n, in place.
-func (l *loader) expandTree(n *yaml.Node, key string) {
+// redact cuts every value from the environment out of the problems found
+// since the first.
+func (l *loader) redact(first int, values []string) {
+	for i := first; i < len(l.problems); i++ {
+		for _, v := range values {
+			if v == "" {
+				continue
+			}
+			msg := strings.ReplaceAll(l.problems[i].Msg, strconv.Quote(v), "(a value from the environment)")
+			l.problems[i].Msg = strings.ReplaceAll(msg, v, "(a value from the environment)")
+		}
+	}
+}
+
+// expandTree replaces ${NAME} in every scalar below n, in place, and returns
+// the values that came from the environment.
+func (l *loader) expandTree(n *yaml.Node, key string) []string {
+	var fromEnv []string
 	switch n.Kind {
 	case yaml.ScalarNode:
-		if v, fromEnv, ok := l.str(n, key); ok && fromEnv {
+		if v, env, ok := l.str(n, key); ok && env {
 			n.Value = v
 			n.Tag = "!!str"
 			n.Style = yaml.DoubleQuotedStyle
+			fromEnv = append(fromEnv, v)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			l.expandTree(c, fmt.Sprintf("%s[%d]", key, i))
+			fromEnv = append(fromEnv, l.expandTree(c, fmt.Sprintf("%s[%d]", key, i))...)
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			l.expandTree(n.Content[i+1], join(key, n.Content[i].Value))
+			fromEnv = append(fromEnv, l.expandTree(n.Content[i+1], join(key, n.Content[i].Value))...)
 		}
 	}
+	return fromEnv
 }
 
 func (l *loader) template(n *yaml.Node, key string) *template.Template {
@@ -499,15 +536,17 @@ func (l *loader) policies(n *yaml.Node, chans map[string]*Channel) map[string]*P
 			l.errf(k, key, "policy defined twice")
 			continue
 		}
+		p := &Policy{Name: k.Value}
 		if v.Kind != yaml.SequenceNode {
 			l.errf(v, key, "must be a list of stages")
+			out[k.Value] = p // defined, though broken: no second problem where a credential names it
 			continue
 		}
 		if len(v.Content) == 0 {
 			l.errf(v, key, "the ladder is empty: give at least one stage")
+			out[k.Value] = p
 			continue
 		}
-		p := &Policy{Name: k.Value}
 		names := map[string]bool{}
 		for j, sn := range v.Content {
 			skey := fmt.Sprintf("%s[%d]", key, j)
@@ -627,13 +666,15 @@ func (l *loader) stage(n *yaml.Node, key string, chans map[string]*Channel) (Sta
 	return st, ok
 }
 
-// credentialAt keeps where a credential was written, for later checks.
+// credentialAt keeps where a credential was written, for later checks. It
+// holds line numbers, not nodes, so that each file's parse tree is freed
+// once read: a tree costs about 2 KB a credential.
 type credentialAt struct {
 	Credential
 	file       string
-	node       *yaml.Node
-	idNode     *yaml.Node
-	policyNode *yaml.Node
+	key        string // "credentials[i]", i counted in its own file
+	idLine     int
+	policyLine int // 0: no policy: key
 }
 
 func (l *loader) credentials(n *yaml.Node, period schedule.Span, policy string) []credentialAt {
@@ -648,14 +689,14 @@ func (l *loader) credentials(n *yaml.Node, period schedule.Span, policy string) 
 		if f == nil {
 			continue
 		}
-		c := credentialAt{Credential: Credential{RotationPeriod: period, Policy: policy}, file: l.file, node: cn}
+		c := credentialAt{Credential: Credential{RotationPeriod: period, Policy: policy}, file: l.file, key: key}
 		if v := f["id"]; v == nil {
 			l.errf(cn, key+".id", "missing")
 		} else if s, _, ok := l.str(v, key+".id"); ok {
 			if !slugRE.MatchString(s) {
 				l.errf(v, key+".id", "%q is not a slug (lowercase letters, digits, - and _, at most 64)", s)
 			}
-			c.ID, c.idNode = s, v
+			c.ID, c.idLine = s, v.Line
 		}
 		if v := f["name"]; v != nil {
 			c.Name, _, _ = l.str(v, key+".name")
@@ -670,7 +711,7 @@ func (l *loader) credentials(n *yaml.Node, period schedule.Span, policy string) 
 		}
 		if v := f["policy"]; v != nil {
 			c.Policy, _, _ = l.str(v, key+".policy")
-			c.policyNode = v
+			c.policyLine = v.Line
 		}
 		if v := f["rotated_at"]; v == nil {
 			l.errf(cn, key+".rotated_at", "missing: when was this secret last rotated? (e.g. 2026-06-01)")
@@ -701,21 +742,30 @@ func (l *loader) credentials(n *yaml.Node, period schedule.Span, policy string) 
 // own: a YAML parse tree costs about 2 KB a credential, so a fleet of
 // 100,000 split across files stays small in memory.
 func (l *loader) credentialFiles(n *yaml.Node, dir string, period schedule.Span, policy string) []credentialAt {
-	globs := l.strList(n, "credential_files")
+	if n.Kind != yaml.SequenceNode {
+		l.errf(n, "credential_files", "must be a list")
+		return nil
+	}
 	var out []credentialAt
 	mainFile := l.file
 	defer func() { l.file = mainFile }()
-	for i, g := range globs {
+	for i, gn := range n.Content {
+		l.file = mainFile // a glob's problems are the config's, not the last included file's
+		glob, _, ok := l.str(gn, fmt.Sprintf("credential_files[%d]", i))
+		if !ok {
+			continue
+		}
+		g := glob
 		if !filepath.IsAbs(g) {
 			g = filepath.Join(dir, g)
 		}
 		matches, err := filepath.Glob(g)
 		if err != nil {
-			l.errf(n.Content[i], fmt.Sprintf("credential_files[%d]", i), "%v", err)
+			l.errf(gn, fmt.Sprintf("credential_files[%d]", i), "%v", err)
 			continue
 		}
 		if len(matches) == 0 {
-			l.errf(n.Content[i], fmt.Sprintf("credential_files[%d]", i), "%q matches no file", globs[i])
+			l.errf(gn, fmt.Sprintf("credential_files[%d]", i), "%q matches no file", glob)
 			continue
 		}
 		for _, m := range matches {
@@ -745,21 +795,21 @@ func (l *loader) checkCredentials(creds []credentialAt, policies map[string]*Pol
 	defer func() { l.file = mainFile }()
 	seen := make(map[string]string, len(creds))
 	usesDefault := false
-	for i, c := range creds {
+	for _, c := range creds {
 		l.file = c.file
 		if c.ID != "" {
 			if where, dup := seen[c.ID]; dup {
-				l.errf(c.idNode, fmt.Sprintf("credentials[%d].id", i), "%q is already used at %s", c.ID, where)
+				l.errLine(c.idLine, c.key+".id", "%q is already used at %s", c.ID, where)
 			} else {
-				seen[c.ID] = fmt.Sprintf("%s:%d", c.file, c.idNode.Line)
+				seen[c.ID] = fmt.Sprintf("%s:%d", c.file, c.idLine)
 			}
 		}
-		if c.policyNode == nil {
+		if c.policyLine == 0 {
 			usesDefault = true
 			continue
 		}
 		if _, ok := policies[c.Policy]; !ok {
-			l.errf(c.policyNode, fmt.Sprintf("credentials[%d].policy", i), "policy %q is not defined under policies:", c.Policy)
+			l.errLine(c.policyLine, c.key+".policy", "policy %q is not defined under policies:", c.Policy)
 		}
 	}
 	l.file = mainFile

@@ -51,7 +51,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate") // writers take the lock up front: no upgrade deadlocks
-	sqlDB, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	// The DSN is a URI: escape the path, or a '?', '#' or '%' in a folder
+	// name would open another file.
+	sqlDB, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}

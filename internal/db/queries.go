@@ -231,13 +231,16 @@ func (d *DB) History(ctx context.Context, f HistoryFilter) ([]Event, error) {
 		q += ` AND type = ?`
 		args = append(args, f.Type)
 	}
+	// Stored times are whole seconds: a bound with a fraction is rounded up,
+	// not down, so that an event just before Since or Until is not counted
+	// in (Since) or dropped (Until).
 	if !f.Since.IsZero() {
 		q += ` AND time >= ?`
-		args = append(args, FormatTime(f.Since))
+		args = append(args, FormatTime(ceilSecond(f.Since)))
 	}
 	if !f.Until.IsZero() {
 		q += ` AND time < ?`
-		args = append(args, FormatTime(f.Until))
+		args = append(args, FormatTime(ceilSecond(f.Until)))
 	}
 	q += ` ORDER BY time, id`
 	if f.Limit > 0 {
@@ -261,6 +264,13 @@ func (d *DB) History(ctx context.Context, f HistoryFilter) ([]Event, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+func ceilSecond(t time.Time) time.Time {
+	if r := t.Truncate(time.Second); !r.Equal(t) {
+		return r.Add(time.Second)
+	}
+	return t
 }
 
 // Deliveries returns the outbox rows of a credential (all when empty), for
