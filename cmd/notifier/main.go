@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -58,7 +59,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.DiscardHandler)
 	}
-	cfg, sum, err := m.load()
+	cfg, err := config.Load(m.ConfigPath, m.Clock, m.Env)
+	if err != nil {
+		return err
+	}
+	sum, err := config.Fingerprint(cfg.Sources)
 	if err != nil {
 		return err
 	}
@@ -77,15 +82,6 @@ func (m *Main) Open(ctx context.Context) error {
 
 // Now is the clock's time in the config's zone.
 func (m *Main) Now() time.Time { return m.Clock(m.Config.Location) }
-
-func (m *Main) load() (*config.Config, [sha256.Size]byte, error) {
-	data, err := os.ReadFile(m.ConfigPath)
-	if err != nil {
-		return nil, [sha256.Size]byte{}, fmt.Errorf("config: %w", err)
-	}
-	cfg, err := config.Load(m.ConfigPath, m.Clock, m.Env)
-	return cfg, sha256.Sum256(data), err
-}
 
 // Close releases the store.
 func (m *Main) Close() error {
@@ -152,12 +148,14 @@ func (m *Main) retry(ctx context.Context) {
 	}
 }
 
-// reload swaps in the config file if it changed and is valid.
+// reload swaps in the config if its files changed and it is valid. An
+// unchanged config costs a hash of its files, not a parse.
 func (m *Main) reload() {
-	cfg, sum, err := m.load()
-	if sum == m.cfgSum {
+	sum, err := config.Fingerprint(m.Config.Sources)
+	if err == nil && sum == m.cfgSum {
 		return
 	}
+	cfg, err := config.Load(m.ConfigPath, m.Clock, m.Env)
 	var problems config.Problems
 	switch {
 	case errors.As(err, &problems):
@@ -168,6 +166,14 @@ func (m *Main) reload() {
 	case err != nil:
 		m.Logger.Error("config reload failed; keeping the last good config", "err", err)
 		return
+	}
+	// The sum taken before loading: an edit made while loading is seen by
+	// the next tick.
+	if !slices.Equal(cfg.Sources, m.Config.Sources) {
+		if sum, err = config.Fingerprint(cfg.Sources); err != nil {
+			m.Logger.Error("config reload failed; keeping the last good config", "err", err)
+			return
+		}
 	}
 	if cfg.Database != m.Config.Database || cfg.CheckSchedule != m.Config.CheckSchedule || cfg.Timezone != m.Config.Timezone {
 		m.Logger.Warn("database, check_schedule and timezone changes take effect at the next restart")

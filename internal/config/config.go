@@ -38,6 +38,9 @@ type Config struct {
 	Policies      map[string]*Policy
 	Channels      map[string]*Channel
 	Credentials   []Credential
+	// Sources are the config file and the credential_files globs: what
+	// Fingerprint hashes to tell whether a reload is needed.
+	Sources []string
 
 	byID map[string]int // index of Credentials
 }

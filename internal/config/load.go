@@ -73,6 +73,7 @@ type loader struct {
 	env      LookupEnv
 	clock    Clock
 	now      time.Time
+	sources  []string // absolute credential_files globs
 	loc      *time.Location
 	problems Problems
 }
@@ -92,7 +93,13 @@ func (l *loader) errLine(line int, key, format string, args ...any) {
 // parse reads one YAML document into its root mapping.
 func (l *loader) parse(data []byte) *yaml.Node {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	return l.root(&doc, yaml.Unmarshal(data, &doc))
+}
+
+// root turns a parsed document, or the parser's error, into the root
+// mapping or problems.
+func (l *loader) root(doc *yaml.Node, err error) *yaml.Node {
+	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
 		line := 0
 		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
@@ -313,6 +320,7 @@ func (l *loader) load(path string, data []byte) *Config {
 		l.errf(root, "credentials", "no credentials: list at least one under credentials: or credential_files:")
 	}
 	l.checkCredentials(creds, cfg.Policies, defaultPolicy, defaultPolicyNode)
+	cfg.Sources = append([]string{path}, l.sources...)
 	cfg.Credentials = make([]Credential, len(creds))
 	cfg.byID = make(map[string]int, len(creds))
 	for i, c := range creds {
@@ -768,14 +776,14 @@ func (l *loader) credentialFiles(n *yaml.Node, dir string, period schedule.Span,
 			l.errf(gn, fmt.Sprintf("credential_files[%d]", i), "%q matches no file", glob)
 			continue
 		}
-		for _, m := range matches {
-			data, err := os.ReadFile(m)
-			l.file = relTo(dir, m)
-			if err != nil {
-				l.errf(nil, "", "%v", err)
+		l.sources = append(l.sources, g)
+		for parsed := range parseFiles(matches) {
+			l.file = relTo(dir, parsed.path)
+			if parsed.readErr != nil {
+				l.errf(nil, "", "%v", parsed.readErr)
 				continue
 			}
-			root := l.parse(data)
+			root := l.root(parsed.doc, parsed.err)
 			if root == nil {
 				continue
 			}
