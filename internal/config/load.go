@@ -521,11 +521,23 @@ func (l *loader) template(n *yaml.Node, key string) *template.Template {
 		return nil
 	}
 	if err := channels.CheckTemplate(key, s); err != nil {
-		l.errf(n, key, "%v", err)
+		l.errf(n, key, "%s", templateProblem(key, err))
 		return nil
 	}
 	t, _ := channels.ParseTemplate(key, s)
 	return t
+}
+
+// templateProblem shortens text/template's error, which repeats the
+// template's name (here the key, already in the problem) up to three times:
+// "template K: template: K:1:2: executing "K" at <.Nope>: ..." becomes
+// "line 1:2: at <.Nope>: ...".
+func templateProblem(name string, err error) string {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "template "+name+": ")
+	msg = strings.TrimPrefix(msg, "template: "+name+":")
+	msg = strings.Replace(msg, `executing "`+name+`" `, "", 1)
+	return "line " + msg
 }
 
 func (l *loader) policies(n *yaml.Node, chans map[string]*Channel) map[string]*Policy {

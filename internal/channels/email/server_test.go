@@ -8,18 +8,16 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"io"
-	"log"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/notifier-dev/notifier/internal/testutil/smtpd"
 )
 
 // received is one message as the test SMTP server got it.
@@ -39,107 +37,36 @@ type serverOpts struct {
 	pass     string
 	// reject answers RCPT TO for these addresses with the given error.
 	reject map[string]*smtp.SMTPError
-	// insecureAuth allows AUTH without TLS.
+	// insecureAuth allows AUTH without TLS when tls is set (without tls it
+	// is always allowed).
 	insecureAuth bool
 }
 
-// testServer is a real SMTP server (emersion/go-smtp) on 127.0.0.1 that
-// records every message it accepts.
+// testServer is a real SMTP server (internal/testutil/smtpd, on
+// emersion/go-smtp) on 127.0.0.1 that records every message it accepts.
+// Without tls, AUTH is allowed in clear.
 type testServer struct {
 	addr string
-	opts serverOpts
-
-	mu   sync.Mutex
-	msgs []received
+	srv  *smtpd.Server
 }
 
 func startServer(t *testing.T, opts serverOpts) *testServer {
 	t.Helper()
-	ts := &testServer{opts: opts}
-	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &session{ts: ts, conn: c}, nil
-	}))
-	srv.Domain = "localhost"
-	srv.TLSConfig = opts.tls
-	srv.AllowInsecureAuth = opts.insecureAuth
-	srv.ReadTimeout = 10 * time.Second
-	srv.WriteTimeout = 10 * time.Second
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.addr = l.Addr().String()
-	if opts.implicit {
-		l = tls.NewListener(l, opts.tls)
-	}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return ts
+	srv := smtpd.Start(t, smtpd.Options{
+		Username: opts.user, Password: opts.pass,
+		TLS: opts.tls, Implicit: opts.implicit,
+		Reject: opts.reject, AllowInsecureAuth: opts.insecureAuth,
+	})
+	return &testServer{addr: srv.Addr(), srv: srv}
 }
 
 func (ts *testServer) messages() []received {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	return append([]received(nil), ts.msgs...)
-}
-
-type session struct {
-	ts     *testServer
-	conn   *smtp.Conn
-	authed bool
-	from   string
-	rcpts  []string
-}
-
-func (s *session) AuthMechanisms() []string {
-	if s.ts.opts.user == "" {
-		return nil
+	var out []received
+	for _, m := range ts.srv.Messages() {
+		out = append(out, received{from: m.From, rcpts: m.To, data: m.Data, tls: m.TLS, authed: m.Authed})
 	}
-	return []string{sasl.Plain}
+	return out
 }
-
-func (s *session) Auth(mech string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(identity, username, password string) error {
-		if username != s.ts.opts.user || password != s.ts.opts.pass {
-			return smtp.ErrAuthFailed
-		}
-		s.authed = true
-		return nil
-	}), nil
-}
-
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
-	if s.ts.opts.user != "" && !s.authed {
-		return smtp.ErrAuthRequired
-	}
-	s.from = from
-	return nil
-}
-
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if e := s.ts.opts.reject[to]; e != nil {
-		return e
-	}
-	s.rcpts = append(s.rcpts, to)
-	return nil
-}
-
-func (s *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	_, isTLS := s.conn.TLSConnectionState()
-	s.ts.mu.Lock()
-	s.ts.msgs = append(s.ts.msgs, received{from: s.from, rcpts: s.rcpts, data: b, tls: isTLS, authed: s.authed})
-	s.ts.mu.Unlock()
-	return nil
-}
-
-func (s *session) Reset()        { s.from, s.rcpts = "", nil }
-func (s *session) Logout() error { return nil }
 
 // selfSigned returns a server TLS config with a fresh self-signed
 // certificate for 127.0.0.1 and localhost, and the path of its PEM in a

@@ -1,0 +1,110 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/channels"
+)
+
+func TestSendPostsPayloadAndHeaders(t *testing.T) {
+	var got Payload
+	var hdr http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hdr = r.Header.Clone()
+		if err := json.NewDecoder(r.Body).Decode(&got); err != nil {
+			t.Error(err)
+		}
+	}))
+	defer srv.Close()
+	ch := New("ops", Config{URL: channels.Secret(srv.URL + "/hook"), Headers: map[string]channels.Secret{"Authorization": "Bearer s3cr3t"}}, channels.Options{})
+	m := channels.Sample(time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC))
+	m.DeliveryID, m.DeliveryKey, m.Subject = 42, "sp-api-prod/1/7d/ops/0", "subject"
+	if err := ch.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	if got.Credential != m.Credential || got.DaysRemaining != 7 || got.Delivery != 42 || got.Subject != "subject" ||
+		got.Deadline != "2026-11-28T00:00:00Z" {
+		t.Errorf("payload %+v", got)
+	}
+	if hdr.Get("Authorization") != "Bearer s3cr3t" || hdr.Get("Idempotency-Key") != "sp-api-prod/1/7d/ops/0" || hdr.Get("Content-Type") != "application/json" {
+		t.Errorf("headers %v", hdr)
+	}
+}
+
+func TestSendClassifiesAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		status    int
+		header    string
+		retryable bool
+		after     time.Duration
+	}{
+		{http.StatusTooManyRequests, "7", true, 7 * time.Second},
+		{http.StatusServiceUnavailable, "", true, 0},
+		{http.StatusRequestTimeout, "", true, 0},
+		{http.StatusBadRequest, "", false, 0},
+		{http.StatusNotFound, "", false, 0},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if tc.header != "" {
+				w.Header().Set("Retry-After", tc.header)
+			}
+			w.WriteHeader(tc.status)
+			w.Write([]byte("nope"))
+		}))
+		url := srv.URL + "/services/T000/B000/tokenXYZ?key=abc123"
+		err := New("ops", Config{URL: channels.Secret(url)}, channels.Options{}).Send(context.Background(), channels.Sample(time.Now()))
+		srv.Close()
+		retry, after := channels.Classify(err)
+		if err == nil || retry != tc.retryable || after != tc.after {
+			t.Errorf("%d: err %v, retryable %v after %v; want %v %v", tc.status, err, retry, after, tc.retryable, tc.after)
+			continue
+		}
+		if strings.Contains(err.Error(), "tokenXYZ") || strings.Contains(err.Error(), "abc123") {
+			t.Errorf("%d: the URL's secret leaks: %v", tc.status, err)
+		}
+		if !strings.Contains(err.Error(), "webhook ops: POST") || !strings.Contains(err.Error(), "nope") {
+			t.Errorf("%d: error lacks context or the answer: %v", tc.status, err)
+		}
+	}
+}
+
+func TestSendUnreachableIsRetryable(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	err := New("ops", Config{URL: channels.Secret(url + "/x?token=zzz")}, channels.Options{}).Send(context.Background(), channels.Sample(time.Now()))
+	if retry, _ := channels.Classify(err); err == nil || !retry {
+		t.Fatalf("err %v, retryable %v", err, retry)
+	}
+	if strings.Contains(err.Error(), "zzz") {
+		t.Errorf("token leaks: %v", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{}, "url: missing"},
+		{Config{URL: "ftp://x/y"}, "url: is not an absolute http(s) URL"},
+		{Config{URL: "http://h/p", Headers: map[string]channels.Secret{"Bad Name": "v"}}, `headers: "Bad Name" is not a header name`},
+		{Config{URL: "http://h/p", Timeout: -time.Second}, "timeout: must not be negative"},
+		{Config{URL: "https://h/p"}, ""},
+	} {
+		var got []string
+		for _, fe := range tc.cfg.Validate() {
+			got = append(got, fe.Error())
+		}
+		joined := strings.Join(got, "; ")
+		if (tc.want == "" && joined != "") || !strings.Contains(joined, tc.want) {
+			t.Errorf("%+v: %q, want %q", tc.cfg, joined, tc.want)
+		}
+	}
+}
