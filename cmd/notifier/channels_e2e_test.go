@@ -98,7 +98,8 @@ func childEnv(t *testing.T, extra ...string) []string {
 	return append(env, extra...)
 }
 
-// runWithEnv is env.run with the child's environment given.
+// runWithEnv runs the binary with the given environment (nil: this
+// process's) and returns stdout, stderr and the exit code.
 func (e *env) runWithEnv(environ []string, args ...string) (string, string, int) {
 	e.t.Helper()
 	cmd := exec.Command(binary, append([]string{"--config", e.config}, args...)...)

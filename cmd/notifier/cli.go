@@ -121,6 +121,20 @@ func (c *cli) open(ctx context.Context) (*Main, time.Time, error) {
 	return m, m.Now(), nil
 }
 
+// openSynced is open, then a sync of the config into the store, for the
+// commands that act on what the config says now.
+func (c *cli) openSynced(ctx context.Context) (*Main, time.Time, error) {
+	m, now, err := c.open(ctx)
+	if err != nil {
+		return nil, now, err
+	}
+	if err := m.Engine.Sync(ctx, now); err != nil {
+		m.Close()
+		return nil, now, err
+	}
+	return m, now, nil
+}
+
 func (c *cli) runCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "run",
@@ -257,14 +271,11 @@ func (c *cli) statusCmd() *cobra.Command {
 			if err := checkFormat(format, "table", "json"); err != nil {
 				return err
 			}
-			m, now, err := c.open(cmd.Context())
+			m, now, err := c.openSynced(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer m.Close()
-			if err := m.Engine.Sync(cmd.Context(), now); err != nil {
-				return err
-			}
 			rows, err := m.Engine.Status(cmd.Context(), now)
 			if err != nil {
 				return err
@@ -291,14 +302,11 @@ func (c *cli) planCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--horizon: %v", err)
 			}
-			m, now, err := c.open(cmd.Context())
+			m, now, err := c.openSynced(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer m.Close()
-			if err := m.Engine.Sync(cmd.Context(), now); err != nil {
-				return err
-			}
 			rows, err := m.Engine.Plan(cmd.Context(), now, h)
 			if err != nil {
 				return err
@@ -326,14 +334,11 @@ func (c *cli) rotateCmd() *cobra.Command {
 		Short: "Record that a credential was rotated at --at (default now); starts a new cycle",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, now, err := c.open(cmd.Context())
+			m, now, err := c.openSynced(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer m.Close()
-			if err := m.Engine.Sync(cmd.Context(), now); err != nil {
-				return err
-			}
 			if err := m.Engine.Rotate(cmd.Context(), engine.Rotation{Credential: args[0], At: now, By: by, Note: note, Source: "cli"}); err != nil {
 				return err
 			}
@@ -364,14 +369,11 @@ func (c *cli) ackCmd() *cobra.Command {
 		Short: "Acknowledge the reminders of a credential's current cycle: repeats stop",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, now, err := c.open(cmd.Context())
+			m, now, err := c.openSynced(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer m.Close()
-			if err := m.Engine.Sync(cmd.Context(), now); err != nil {
-				return err
-			}
 			err = m.Engine.Acknowledge(cmd.Context(), engine.Ack{Credential: args[0], At: now, By: by, Note: note, Source: "cli"})
 			var already *engine.AlreadyAcknowledged
 			if errors.As(err, &already) {

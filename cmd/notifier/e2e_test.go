@@ -5,7 +5,6 @@ package main
 // what the webhook channel POSTs.
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -132,22 +131,11 @@ func (e *env) writeCreds(creds string) {
 	}
 }
 
-// run runs the binary and returns stdout, stderr and the exit code.
+// run runs the binary with this process's environment and returns stdout,
+// stderr and the exit code.
 func (e *env) run(args ...string) (string, string, int) {
 	e.t.Helper()
-	cmd := exec.Command(binary, append([]string{"--config", e.config}, args...)...)
-	cmd.Dir = e.dir
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		code = exit.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("running notifier %v: %v", args, err)
-	}
-	return out.String(), errb.String(), code
+	return e.runWithEnv(nil, args...)
 }
 
 // ok runs the binary and fails the test unless it exits 0.

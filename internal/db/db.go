@@ -51,7 +51,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_cache_size", "-32768") // 32 MiB of page cache: a tick over 100,000 credentials reads every row
-	q.Set("_txlock", "immediate") // writers take the lock up front: no upgrade deadlocks
+	q.Set("_txlock", "immediate")  // writers take the lock up front: no upgrade deadlocks
 	// The DSN is a URI: escape the path, or a '?', '#' or '%' in a folder
 	// name would open another file.
 	sqlDB, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
