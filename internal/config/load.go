@@ -358,8 +358,10 @@ func (l *loader) retry(n *yaml.Node, r *Retry) {
 			continue
 		}
 		if sp, _, ok := l.span(v, "retry."+k.key); ok {
-			if sp.Days != 0 || sp.Clock <= 0 {
-				l.errf(v, "retry."+k.key, "must be a positive duration in h, m or s")
+			// Whole seconds at least: attempt times are stored to the second,
+			// and a shorter wait would make a retry due again at once.
+			if sp.Days != 0 || sp.Clock < time.Second {
+				l.errf(v, "retry."+k.key, "must be a duration of at least 1s in h, m or s")
 			} else {
 				*k.dst = sp.Clock
 			}

@@ -152,7 +152,7 @@ type CredentialState struct {
 	Source     string
 	AckAt      time.Time
 	AckBy      string
-	LastStage  string    // the most urgent stage sent in this cycle
+	LastStage  string    // the stage of the last reminder sent in this cycle
 	LastSentAt time.Time // when the last reminder of this cycle went out
 	Failed     int       // deliveries of this cycle that finally failed
 	Pending    int       // deliveries of this cycle still being tried
