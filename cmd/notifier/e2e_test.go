@@ -532,3 +532,35 @@ func TestEndToEndPlan(t *testing.T) {
 		t.Errorf("plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantRows, "\n"))
 	}
 }
+
+func TestEndToEndTestCommand(t *testing.T) {
+	e := newEnv(t, "2026-06-01")
+	out := e.ok("test", "ops", "--credential", "sp-api-prod", "--at", "2026-11-25T00:00:00Z")
+	if !strings.Contains(out, "test message sent to ops (webhook)") {
+		t.Errorf("output: %s", out)
+	}
+	got := e.hook.take()
+	if len(got) != 1 || !got[0].Test || got[0].Credential != "sp-api-prod" || got[0].DaysRemaining != 3 ||
+		!strings.Contains(got[0].Text, "This is a test message") {
+		t.Fatalf("test message: %+v", got)
+	}
+	// A test message is not a reminder: no history, no outbox row.
+	if rows := e.history("--type", "reminder"); len(rows) != 0 {
+		t.Errorf("history after a test message: %+v", rows)
+	}
+
+	e.hook.answer(http.StatusForbidden)
+	_, errs, code := e.run("test", "ops")
+	if code != 1 || !strings.Contains(errs, "test message to ops (webhook) failed (permanent: fix the channel's config)") || !strings.Contains(errs, "403") {
+		t.Errorf("refused test: exit %d, %q", code, errs)
+	}
+	e.hook.answer(http.StatusBadGateway)
+	_, errs, code = e.run("test", "ops")
+	if code != 1 || !strings.Contains(errs, "failed (temporary: the service may recover)") {
+		t.Errorf("failing test: exit %d, %q", code, errs)
+	}
+	_, errs, code = e.run("test", "pager")
+	if code != 1 || !strings.Contains(errs, `no channel "pager" in the config (channels: ops)`) {
+		t.Errorf("unknown channel: exit %d, %q", code, errs)
+	}
+}
