@@ -134,7 +134,7 @@ func (m *Main) tick(ctx context.Context) {
 		return
 	}
 	m.Logger.Info("tick", "at", now.UTC().Format(time.RFC3339), "sent", rep.Count(db.StatusSent),
-		"skipped", rep.Count(db.StatusSkipped), "retrying", rep.Count("retry"), "failed", rep.Count(db.StatusFailed))
+		"skipped", rep.Count(db.StatusSkipped), "retrying", rep.Count(db.StatusRetry), "failed", rep.Count(db.StatusFailed))
 }
 
 func (m *Main) retry(ctx context.Context) {
@@ -144,7 +144,7 @@ func (m *Main) retry(ctx context.Context) {
 		return
 	}
 	if len(rep.Outcomes) > 0 {
-		m.Logger.Info("retry pass", "sent", rep.Count(db.StatusSent), "retrying", rep.Count("retry"), "failed", rep.Count(db.StatusFailed))
+		m.Logger.Info("retry pass", "sent", rep.Count(db.StatusSent), "retrying", rep.Count(db.StatusRetry), "failed", rep.Count(db.StatusFailed))
 	}
 }
 

@@ -28,7 +28,7 @@ func printReport(w io.Writer, rep engine.Report, now time.Time, loc *time.Locati
 		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintf(w, "tick at %s: %d sent, %d skipped, %d retrying, %d failed\n", now.In(loc).Format(time.RFC3339),
-		rep.Count(db.StatusSent), rep.Count(db.StatusSkipped), rep.Count("retry"), rep.Count(db.StatusFailed))
+		rep.Count(db.StatusSent), rep.Count(db.StatusSkipped), rep.Count(db.StatusRetry), rep.Count(db.StatusFailed))
 }
 
 func writeJSON(w io.Writer, v any) error {

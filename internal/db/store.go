@@ -48,6 +48,9 @@ const (
 	StatusFailed     = "failed"
 	StatusSkipped    = "skipped"
 	StatusSuperseded = "superseded"
+	// StatusRetry is an event's status, never a delivery's: an attempt
+	// failed and the delivery stays pending until its next attempt.
+	StatusRetry = "retry"
 )
 
 // Delivery is an outbox row.

@@ -80,7 +80,7 @@ func (e *Engine) deliver(ctx context.Context, d db.DueDelivery, now time.Time, r
 		if retry && attempts < cfg.Retry.MaxAttempts {
 			wait := max(Backoff(cfg.Retry, attempts), after)
 			next := now.Add(wait)
-			ev.Status, outcome.Status = "retry", "retry"
+			ev.Status, outcome.Status = db.StatusRetry, db.StatusRetry
 			ev.Detail += "; next attempt at " + db.FormatTime(next)
 			if err := tx.MarkRetry(d.ID, attempts, next, sendErr.Error()); err != nil {
 				return err

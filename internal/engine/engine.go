@@ -120,7 +120,7 @@ type Outcome struct {
 	Stage      string
 	Seq        int
 	Channel    string
-	Status     string // sent, retry, failed, skipped, superseded
+	Status     string // db.StatusSent, StatusRetry, StatusFailed or StatusSkipped
 	Detail     string
 }
 
