@@ -12,7 +12,6 @@ import (
 	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/engine"
-	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
 // testCmd sends one sample reminder through one channel, so an operator can
@@ -75,36 +74,16 @@ func (c *cli) testCmd() *cobra.Command {
 // sampleMessage is channels.Sample, or a credential's real data, rendered
 // with the channel's templates.
 func sampleMessage(cfg *config.Config, ch *config.Channel, credential string, now time.Time) (channels.Message, error) {
-	loc := cfg.Location
-	m := channels.Sample(now.In(loc))
-	m.DeliveryKey = ""
+	m := channels.Sample(now.In(cfg.Location))
 	if credential != "" {
 		cred, ok := cfg.Credential(credential)
 		if !ok {
 			return m, fmt.Errorf("%w %q", engine.ErrUnknownCredential, credential)
 		}
-		deadline := cred.Deadline(cred.RotatedAt, loc)
-		m.Credential, m.Name, m.Owner = cred.ID, cred.Name, cred.Owner
-		m.RotatedAt, m.Deadline = cred.RotatedAt.In(loc), deadline.In(loc)
-		m.DaysRemaining = schedule.DaysRemaining(deadline, now, loc)
-		m.Overdue = !now.Before(deadline)
-		m.DaysOverdue = schedule.DaysOverdue(deadline, now, loc)
-		m.Final = schedule.Final(deadline, now)
-		m.Stage = "test"
+		m = engine.Describe(cfg, cred, cred.RotatedAt, now)
+		m.Stage, m.Test = "test", true
 	}
-	subject, text := ch.Subject, ch.Text
-	var err error
-	if subject == nil {
-		subject, _ = channels.ParseTemplate("subject", channels.DefaultSubject)
-	}
-	if text == nil {
-		text, _ = channels.ParseTemplate("text", channels.DefaultText)
-	}
-	if m.Subject, err = channels.Render(subject, m); err != nil {
-		return m, err
-	}
-	if m.Text, err = channels.Render(text, m); err != nil {
-		return m, err
-	}
-	return m, nil
+	m.DeliveryKey = ""
+	err := engine.Render(&m, nil, ch)
+	return m, err
 }

@@ -3,13 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
-	"text/template"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/db"
-	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
 // dispatchBatch is how many due deliveries are read at a time.
@@ -110,55 +108,19 @@ func (e *Engine) deliver(ctx context.Context, d db.DueDelivery, now time.Time, r
 	return nil
 }
 
-// message renders one delivery at now: the stage's templates first, then
-// the channel's, then the defaults.
+// message is one delivery rendered at now.
 func (e *Engine) message(cfg *config.Config, cred config.Credential, d db.DueDelivery, now time.Time) (channels.Message, error) {
-	loc := cfg.Location
-	deadline := cred.Deadline(d.RotatedAt, loc)
-	m := channels.Message{
-		DeliveryID:    d.ID,
-		DeliveryKey:   fmt.Sprintf("%s/%d/%s/%s/%d", d.CredentialID, d.RotationID, d.Stage, d.Channel, d.Seq),
-		Credential:    cred.ID,
-		Name:          cred.Name,
-		Owner:         cred.Owner,
-		Stage:         d.Stage,
-		Seq:           d.Seq,
-		RotatedAt:     d.RotatedAt.In(loc),
-		Deadline:      deadline.In(loc),
-		Now:           now.In(loc),
-		DaysRemaining: schedule.DaysRemaining(deadline, now, loc),
-		Overdue:       !now.Before(deadline),
-		DaysOverdue:   schedule.DaysOverdue(deadline, now, loc),
-		Final:         schedule.Final(deadline, now),
-	}
+	m := Describe(cfg, cred, d.RotatedAt, now)
+	m.DeliveryID = d.ID
+	m.DeliveryKey = fmt.Sprintf("%s/%d/%s/%s/%d", d.CredentialID, d.RotationID, d.Stage, d.Channel, d.Seq)
+	m.Stage, m.Seq = d.Stage, d.Seq
 	if !d.AckAt.IsZero() && !d.AckAt.After(now) {
-		m.Acknowledged, m.AcknowledgedBy, m.AcknowledgedAt = true, d.AckBy, d.AckAt.In(loc)
+		m.Acknowledged, m.AcknowledgedBy, m.AcknowledgedAt = true, d.AckBy, d.AckAt.In(cfg.Location)
 	}
-	var stageSubject, stageText *template.Template
+	var stage *config.Stage
 	if p := cfg.Policies[cred.Policy]; p != nil {
-		if st := p.Stage(d.Stage); st != nil {
-			stageSubject, stageText = st.Subject, st.Text
-		}
+		stage = p.Stage(d.Stage)
 	}
-	var chSubject, chText *template.Template
-	if ch := cfg.Channels[d.Channel]; ch != nil {
-		chSubject, chText = ch.Subject, ch.Text
-	}
-	var err error
-	if m.Subject, err = channels.Render(first(stageSubject, chSubject, e.defaultSubject), m); err != nil {
-		return m, err
-	}
-	if m.Text, err = channels.Render(first(stageText, chText, e.defaultText), m); err != nil {
-		return m, err
-	}
-	return m, nil
-}
-
-func first(ts ...*template.Template) *template.Template {
-	for _, t := range ts {
-		if t != nil {
-			return t
-		}
-	}
-	return nil
+	err := Render(&m, stage, cfg.Channels[d.Channel])
+	return m, err
 }

@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"text/template"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/channels"
@@ -29,8 +28,6 @@ type Engine struct {
 	stdout      io.Writer
 	httpClient  *http.Client
 	sendTimeout time.Duration
-
-	defaultSubject, defaultText *template.Template
 
 	mu    sync.Mutex
 	cfg   *config.Config
@@ -63,13 +60,6 @@ func New(store *db.DB, cfg *config.Config, opts ...Option) (*Engine, error) {
 	}
 	for _, o := range opts {
 		o(e)
-	}
-	var err error
-	if e.defaultSubject, err = channels.ParseTemplate("subject", channels.DefaultSubject); err != nil {
-		return nil, err
-	}
-	if e.defaultText, err = channels.ParseTemplate("text", channels.DefaultText); err != nil {
-		return nil, err
 	}
 	if err := e.SetConfig(cfg); err != nil {
 		return nil, err

@@ -1,0 +1,65 @@
+package engine
+
+import (
+	"text/template"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/schedule"
+)
+
+// Describe is the reminder for a credential's cycle that started at start,
+// as of now, before rendering: who, the deadline and the day counts, in the
+// configured zone. The dispatcher and `notifier test` both build on it.
+func Describe(cfg *config.Config, cred config.Credential, start, now time.Time) channels.Message {
+	loc := cfg.Location
+	deadline := cred.Deadline(start, loc)
+	return channels.Message{
+		Credential:    cred.ID,
+		Name:          cred.Name,
+		Owner:         cred.Owner,
+		RotatedAt:     start.In(loc),
+		Deadline:      deadline.In(loc),
+		Now:           now.In(loc),
+		DaysRemaining: schedule.DaysRemaining(deadline, now, loc),
+		Overdue:       !now.Before(deadline),
+		DaysOverdue:   schedule.DaysOverdue(deadline, now, loc),
+		Final:         schedule.Final(deadline, now),
+	}
+}
+
+// Render fills m's Subject and Text: the stage's templates first, then the
+// channel's, then the defaults. stage and ch may be nil.
+func Render(m *channels.Message, stage *config.Stage, ch *config.Channel) error {
+	var stageSubject, stageText, chSubject, chText *template.Template
+	if stage != nil {
+		stageSubject, stageText = stage.Subject, stage.Text
+	}
+	if ch != nil {
+		chSubject, chText = ch.Subject, ch.Text
+	}
+	subject, err := first(channels.DefaultSubject, stageSubject, chSubject)
+	if err != nil {
+		return err
+	}
+	text, err := first(channels.DefaultText, stageText, chText)
+	if err != nil {
+		return err
+	}
+	if m.Subject, err = channels.Render(subject, *m); err != nil {
+		return err
+	}
+	m.Text, err = channels.Render(text, *m)
+	return err
+}
+
+// first returns the first non-nil template, or def parsed.
+func first(def string, ts ...*template.Template) (*template.Template, error) {
+	for _, t := range ts {
+		if t != nil {
+			return t, nil
+		}
+	}
+	return channels.ParseTemplate("default", def)
+}
