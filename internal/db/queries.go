@@ -29,11 +29,26 @@ type OpenCycle struct {
 // the bare columns of the row that holds the MAX.
 const currentRotations = `SELECT credential_id, id, MAX(rotated_at) AS rotated_at FROM rotations GROUP BY credential_id`
 
+// firstAck selects a cycle's first acknowledgment as "time<US>actor", NULL
+// when there is none; parseAck reads it.
+func firstAck(rotationID string) string {
+	return `(SELECT acked_at || char(31) || actor FROM acknowledgments a WHERE a.rotation_id = ` + rotationID + ` ORDER BY acked_at, id LIMIT 1)`
+}
+
+func parseAck(s sql.NullString) (time.Time, string, error) {
+	if !s.Valid {
+		return time.Time{}, "", nil
+	}
+	when, by, _ := strings.Cut(s.String, "\x1f")
+	at, err := ParseTime(when)
+	return at, by, err
+}
+
 // OpenCycles returns the current cycle of every active credential.
 func (d *DB) OpenCycles(ctx context.Context) ([]OpenCycle, error) {
 	rows, err := d.db.QueryContext(ctx, `WITH cur AS (`+currentRotations+`)
 		SELECT cur.credential_id, cur.id, cur.rotated_at,
-			(SELECT acked_at || char(31) || actor FROM acknowledgments a WHERE a.rotation_id = cur.id ORDER BY acked_at, id LIMIT 1)
+			`+firstAck("cur.id")+`
 		FROM cur JOIN credentials c ON c.id = cur.credential_id WHERE c.active = 1 ORDER BY cur.credential_id`)
 	if err != nil {
 		return nil, fmt.Errorf("db: open cycles: %w", err)
@@ -51,12 +66,8 @@ func (d *DB) OpenCycles(ctx context.Context) ([]OpenCycle, error) {
 		if c.RotatedAt, err = ParseTime(at); err != nil {
 			return nil, fmt.Errorf("db: open cycles: %w", err)
 		}
-		if ack.Valid {
-			when, by, _ := strings.Cut(ack.String, "\x1f")
-			if c.AckAt, err = ParseTime(when); err != nil {
-				return nil, fmt.Errorf("db: open cycles: %w", err)
-			}
-			c.AckBy = by
+		if c.AckAt, c.AckBy, err = parseAck(ack); err != nil {
+			return nil, fmt.Errorf("db: open cycles: %w", err)
 		}
 		index[c.RotationID] = len(out)
 		out = append(out, c)
@@ -99,7 +110,7 @@ type DueDelivery struct {
 // Due returns up to limit pending deliveries due at now, oldest first.
 func (d *DB) Due(ctx context.Context, now time.Time, limit int) ([]DueDelivery, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT d.id, d.rotation_id, d.credential_id, d.stage, d.seq, d.channel, d.due_at, d.attempts, r.rotated_at,
-			(SELECT acked_at || char(31) || actor FROM acknowledgments a WHERE a.rotation_id = d.rotation_id ORDER BY acked_at, id LIMIT 1)
+			`+firstAck("d.rotation_id")+`
 		FROM deliveries d JOIN rotations r ON r.id = d.rotation_id
 		WHERE d.status = 'pending' AND d.next_attempt_at <= ?
 		ORDER BY d.next_attempt_at, d.id LIMIT ?`, FormatTime(now), limit)
@@ -122,12 +133,8 @@ func (d *DB) Due(ctx context.Context, now time.Time, limit int) ([]DueDelivery, 
 		if x.RotatedAt, err = ParseTime(rot); err != nil {
 			return nil, err
 		}
-		if ack.Valid {
-			when, by, _ := strings.Cut(ack.String, "\x1f")
-			if x.AckAt, err = ParseTime(when); err != nil {
-				return nil, err
-			}
-			x.AckBy = by
+		if x.AckAt, x.AckBy, err = parseAck(ack); err != nil {
+			return nil, err
 		}
 		out = append(out, x)
 	}
@@ -163,7 +170,7 @@ func (d *DB) States(ctx context.Context) ([]CredentialState, error) {
 	rows, err := d.db.QueryContext(ctx, `WITH cur AS (`+currentRotations+`)
 		SELECT c.id, c.name, c.owner, c.rotation_period, c.expires_at, c.policy, c.config_rotated_at, c.active,
 			cur.id, cur.rotated_at, r.source,
-			(SELECT acked_at || char(31) || actor FROM acknowledgments a WHERE a.rotation_id = cur.id ORDER BY acked_at, id LIMIT 1),
+			`+firstAck("cur.id")+`,
 			(SELECT stage || char(31) || sent_at FROM deliveries x WHERE x.rotation_id = cur.id AND x.status = 'sent' ORDER BY sent_at DESC, due_at DESC LIMIT 1),
 			(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = cur.id AND x.status = 'failed'),
 			(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = cur.id AND x.status = 'pending')
@@ -191,12 +198,8 @@ func (d *DB) States(ctx context.Context) ([]CredentialState, error) {
 		if s.RotatedAt, err = ParseTime(rot); err != nil {
 			return nil, err
 		}
-		if ack.Valid {
-			when, by, _ := strings.Cut(ack.String, "\x1f")
-			if s.AckAt, err = ParseTime(when); err != nil {
-				return nil, err
-			}
-			s.AckBy = by
+		if s.AckAt, s.AckBy, err = parseAck(ack); err != nil {
+			return nil, err
 		}
 		if last.Valid {
 			stage, when, _ := strings.Cut(last.String, "\x1f")
