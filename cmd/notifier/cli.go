@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/user"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -184,20 +185,12 @@ func summary(cfg *config.Config) string {
 	fmt.Fprintf(&b, "  database:    %s\n", cfg.Database)
 	fmt.Fprintf(&b, "  schedule:    %s (%s)\n", cfg.CheckSchedule, cfg.Timezone)
 	fmt.Fprintf(&b, "  credentials: %d\n", len(cfg.Credentials))
-	names := make([]string, 0, len(cfg.Channels))
-	for n := range cfg.Channels {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(cfg.Channels))
 	fmt.Fprintf(&b, "  channels:    %d\n", len(names))
 	for _, n := range names {
 		fmt.Fprintf(&b, "    %-12s %s\n", n, cfg.Channels[n].Type)
 	}
-	pnames := make([]string, 0, len(cfg.Policies))
-	for n := range cfg.Policies {
-		pnames = append(pnames, n)
-	}
-	sort.Strings(pnames)
+	pnames := slices.Sorted(maps.Keys(cfg.Policies))
 	fmt.Fprintf(&b, "  policies:    %d\n", len(pnames))
 	for _, n := range pnames {
 		var stages []string

@@ -3,7 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,11 +38,7 @@ func (c *cli) testCmd() *cobra.Command {
 			}
 			ch, ok := cfg.Channels[args[0]]
 			if !ok {
-				names := make([]string, 0, len(cfg.Channels))
-				for n := range cfg.Channels {
-					names = append(names, n)
-				}
-				sort.Strings(names)
+				names := slices.Sorted(maps.Keys(cfg.Channels))
 				return fmt.Errorf("no channel %q in the config (channels: %s)", args[0], strings.Join(names, ", "))
 			}
 			now := clock(cfg.Location)
