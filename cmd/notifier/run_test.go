@@ -118,7 +118,7 @@ func TestDaemonPicksUpConfigEdits(t *testing.T) {
 	if len(rots) != 2 || rots[1].Status != "config" || !rots[1].Time.Equal(time.Date(2026, 11, 29, 0, 30, 0, 0, time.UTC)) {
 		t.Errorf("rotations: %+v", rots)
 	}
-	if m.Config.Credentials[0].RotatedAt.IsZero() {
-		t.Error("config not swapped in")
+	if got := m.Config.Credentials[0].RotatedAt; !got.Equal(time.Date(2026, 11, 29, 0, 30, 0, 0, time.UTC)) {
+		t.Errorf("config in use says rotated_at %v: the fixed config was not swapped in", got)
 	}
 }
