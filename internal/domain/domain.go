@@ -52,3 +52,186 @@ type ConfigFile struct {
 func (f ConfigFile) Unchanged(g ConfigFile) bool {
 	return f.Path == g.Path && f.Size == g.Size && f.ModTime.Equal(g.ModTime)
 }
+
+// Rotation is one recorded rotation of a credential: the start of a cycle.
+type Rotation struct {
+	ID           int64
+	CredentialID string
+	RotatedAt    time.Time
+	Source       string // config, cli, http, slack
+	Actor        string
+	Note         string
+}
+
+// Ack is an acknowledgment of a cycle: "seen, on it".
+type Ack struct {
+	ID           int64
+	CredentialID string
+	RotationID   int64
+	At           time.Time
+	Actor        string
+	Note         string
+	Source       string // cli, http, slack, email
+	DeliveryID   int64  // the reminder acknowledged; 0 when not known
+}
+
+// Delivery statuses. A delivery moves pending -> sent | failed |
+// superseded; skipped rows record stages that were never due to go out.
+const (
+	StatusPending    = "pending"
+	StatusSent       = "sent"
+	StatusFailed     = "failed"
+	StatusSkipped    = "skipped"
+	StatusSuperseded = "superseded"
+	// StatusRetry is an event's status, never a delivery's: an attempt
+	// failed and the delivery stays pending until its next attempt.
+	StatusRetry = "retry"
+	// StatusReleased is an outcome's status, never a delivery's: the send
+	// was interrupted (shutdown) and the claim given back, so the delivery
+	// is tried again at once by the next sender.
+	StatusReleased = "released"
+)
+
+// Delivery is one message of one stage (repeat Seq) of one cycle to one
+// channel: an outbox row.
+type Delivery struct {
+	ID            int64
+	RotationID    int64
+	CredentialID  string
+	Stage         string
+	Seq           int
+	Channel       string
+	Status        string
+	Due           time.Time
+	Attempts      int
+	NextAttemptAt time.Time
+	SentAt        time.Time
+	LastError     string
+}
+
+// Key is the delivery's name within its cycle, unique with the channel.
+func (d Delivery) Key() schedule.Key { return schedule.Key{Stage: d.Stage, Seq: d.Seq} }
+
+// Event types in the history.
+const (
+	EventRotation   = "rotation"
+	EventReminder   = "reminder"
+	EventAck        = "ack"
+	EventCredential = "credential"
+	EventConfig     = "config"
+)
+
+// EventTypes lists every event type, for validating filters.
+func EventTypes() []string {
+	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig}
+}
+
+// Event is one line of the append-only history.
+type Event struct {
+	ID           int64     `json:"-"`
+	Time         time.Time `json:"time"`
+	Type         string    `json:"type"`
+	CredentialID string    `json:"credential"`
+	RotationID   int64     `json:"-"`
+	DeliveryID   int64     `json:"-"`
+	Stage        string    `json:"stage"`
+	Channel      string    `json:"channel"`
+	Status       string    `json:"status"`
+	Actor        string    `json:"actor"`
+	Detail       string    `json:"detail"`
+}
+
+// Cycle is a credential's current cycle with what planning and rendering
+// need: the credential as last synced, the rotation that started the cycle,
+// its first acknowledgment and the deliveries it already has.
+type Cycle struct {
+	Credential
+	Active     bool
+	RotationID int64
+	Start      time.Time // the rotation's time
+	Source     string    // the rotation's source
+	AckAt      time.Time // zero: not acknowledged
+	AckBy      string
+	// Sent holds the keys of the cycle's deliveries in any status; nil
+	// where the reader did not ask for them.
+	Sent map[schedule.Key]bool
+	// NextAction is when the cycle next needs planning; zero: never,
+	// until something changes.
+	NextAction time.Time
+}
+
+// Deadline is the end of the cycle.
+func (c Cycle) Deadline(loc *time.Location) time.Time { return c.Credential.Deadline(c.Start, loc) }
+
+// Ack is the cycle's first acknowledgment as the schedule sees it.
+func (c Cycle) Ack() schedule.Ack { return schedule.Ack{At: c.AckAt, By: c.AckBy} }
+
+// HasSent reports whether the cycle has a delivery for k.
+func (c Cycle) HasSent(k schedule.Key) bool { return c.Sent[k] }
+
+// Plan is what one planning of a cycle decided: the outbox rows to add
+// (pending or skipped) and when the cycle next needs planning.
+type Plan struct {
+	CredentialID string
+	RotationID   int64 // the cycle planned: a plan for a cycle no longer current is dropped
+	// PlannedFrom is the cycle's NextAction as read; the new NextAction is
+	// written only if nobody changed it since (an ack, a rotation).
+	PlannedFrom time.Time
+	Deliveries  []Delivery
+	NextAction  time.Time
+}
+
+// Claimed is a delivery claimed for sending, with the cycle it belongs to
+// for rendering.
+type Claimed struct {
+	Delivery
+	Cycle Cycle // without Sent
+}
+
+// Outcome is the result of one claimed delivery's attempt, recorded by its
+// claimant.
+type Outcome struct {
+	DeliveryID    int64
+	Status        string    // StatusSent, StatusRetry, StatusFailed or StatusReleased
+	Attempts      int       // the attempts made, this one included (unchanged for Released)
+	NextAttemptAt time.Time // for StatusRetry
+	Error         string    // the service's answer, redacted
+	Event         Event     // the history line for this attempt
+}
+
+// Lease is the database's single-sender lease: one `notifier run` holds it
+// and renews it; a crashed holder's lease expires.
+type Lease struct {
+	Name      string
+	Holder    string
+	Acquired  time.Time
+	ExpiresAt time.Time
+}
+
+// CredentialState is a credential with its current cycle and delivery
+// counts, for status.
+type CredentialState struct {
+	Cycle
+	LastStage  string    // the stage of the last reminder sent in this cycle
+	LastSentAt time.Time // when the last reminder of this cycle went out
+	Failed     int       // deliveries of this cycle that finally failed
+	Pending    int       // deliveries of this cycle still being tried
+}
+
+// Change is one thing a config sync did that the history records and the
+// engine logs.
+type Change struct {
+	CredentialID string
+	Status       string // added, updated, rotated, inactive, reactivated, ignored
+	Detail       string
+	Warn         bool // worth a warning in the log: the operator's edit was ignored
+}
+
+// HistoryFilter narrows a history query; zero fields match everything.
+type HistoryFilter struct {
+	CredentialID string
+	Type         string
+	Since        time.Time // inclusive
+	Until        time.Time // exclusive
+	Limit        int
+}

@@ -1,0 +1,39 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors a caller (CLI, HTTP) can tell apart.
+var (
+	ErrNotFound          = errors.New("not found")
+	ErrUnknownCredential = errors.New("unknown credential")
+	ErrInactive          = errors.New("credential is inactive")
+	ErrNotNewer          = errors.New("rotation is not newer than the latest recorded one")
+	ErrBeforeCycle       = errors.New("acknowledgment is before the current cycle started")
+)
+
+// AlreadyAcknowledged is returned, and nothing recorded, when the current
+// cycle was acknowledged before: a second click changes nothing.
+type AlreadyAcknowledged struct {
+	Credential string
+	By         string
+	At         time.Time
+}
+
+func (a *AlreadyAcknowledged) Error() string {
+	return fmt.Sprintf("%s: already acknowledged by %s at %s", a.Credential, a.By, a.At.UTC().Format(time.RFC3339))
+}
+
+// FileConflict is returned when a config file defines a credential that
+// another config file, unchanged, already defines.
+type FileConflict struct {
+	CredentialID string
+	File         string // the file that already defines it
+}
+
+func (c *FileConflict) Error() string {
+	return fmt.Sprintf("credential %q is already defined in %s", c.CredentialID, c.File)
+}

@@ -1,0 +1,201 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/schedule"
+)
+
+// DueCycles returns up to limit current cycles of active credentials whose
+// next action has come at now, earliest first, with the keys of the
+// deliveries each already has. The index on next_action_at makes this
+// proportional to what is due, not to the fleet.
+func (s *Store) DueCycles(ctx context.Context, now time.Time, limit int) ([]domain.Cycle, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+cycleColumns+`
+		FROM credentials c JOIN rotations r ON r.id = c.rotation_id
+		WHERE c.active = 1 AND c.next_action_at IS NOT NULL AND c.next_action_at <= ?
+		ORDER BY c.next_action_at, c.id LIMIT ?`, FormatTime(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: due cycles: %w", err)
+	}
+	cycles, err := collectCycles(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: due cycles: %w", err)
+	}
+	if err := s.loadSent(ctx, cycles); err != nil {
+		return nil, err
+	}
+	return cycles, nil
+}
+
+// OpenCycles returns the current cycle of every active credential, by id,
+// with the keys of the deliveries each already has: what `notifier plan`
+// looks ahead from.
+func (s *Store) OpenCycles(ctx context.Context) ([]domain.Cycle, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+cycleColumns+`
+		FROM credentials c JOIN rotations r ON r.id = c.rotation_id WHERE c.active = 1 ORDER BY c.id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: open cycles: %w", err)
+	}
+	cycles, err := collectCycles(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: open cycles: %w", err)
+	}
+	if err := s.loadSent(ctx, cycles); err != nil {
+		return nil, err
+	}
+	return cycles, nil
+}
+
+func collectCycles(rows *sql.Rows) ([]domain.Cycle, error) {
+	defer rows.Close()
+	var out []domain.Cycle
+	for rows.Next() {
+		c, err := scanCycle(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// sentBatch bounds the ids in one IN list.
+const sentBatch = 500
+
+// loadSent fills each cycle's Sent with the keys of its deliveries.
+func (s *Store) loadSent(ctx context.Context, cycles []domain.Cycle) error {
+	index := make(map[int64]int, len(cycles))
+	for i := range cycles {
+		index[cycles[i].RotationID] = i
+		cycles[i].Sent = map[schedule.Key]bool{}
+	}
+	for lo := 0; lo < len(cycles); lo += sentBatch {
+		hi := min(lo+sentBatch, len(cycles))
+		args := make([]any, 0, hi-lo)
+		for _, c := range cycles[lo:hi] {
+			args = append(args, c.RotationID)
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT rotation_id, stage, seq FROM deliveries WHERE rotation_id IN (`+placeholders(len(args))+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("store: deliveries of cycles: %w", err)
+		}
+		for rows.Next() {
+			var rid int64
+			var k schedule.Key
+			if err := rows.Scan(&rid, &k.Stage, &k.Seq); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: deliveries of cycles: %w", err)
+			}
+			if i, ok := index[rid]; ok {
+				cycles[i].Sent[k] = true
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: deliveries of cycles: %w", err)
+		}
+	}
+	return nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// RecordPlans writes what planning decided, in one transaction: each plan's
+// deliveries are added to the outbox unless they exist (the unique key makes
+// a plan recorded twice, by two ticks at once, a no-op), a skipped one with
+// its history event, a pending one superseding the cycle's older pending
+// delivery on the same channel; then the cycle's next action. A plan for a
+// cycle that is no longer current (rotated meanwhile) or no longer active
+// is dropped whole. It returns the deliveries it added.
+func (s *Store) RecordPlans(ctx context.Context, plans []domain.Plan, now time.Time) ([]domain.Delivery, error) {
+	var added []domain.Delivery
+	err := s.update(ctx, func(t *tx) error {
+		added = added[:0]
+		for _, p := range plans {
+			var rid sql.NullInt64
+			var active bool
+			if err := t.queryRow(`SELECT rotation_id, active FROM credentials WHERE id = ?`, p.CredentialID).Scan(&rid, &active); err != nil {
+				return fmt.Errorf("store: plan of %s: %w", p.CredentialID, err)
+			}
+			if !active || rid.Int64 != p.RotationID {
+				continue
+			}
+			for _, d := range p.Deliveries {
+				d.RotationID, d.CredentialID = p.RotationID, p.CredentialID
+				id, inserted, err := t.insertDelivery(d, now)
+				if err != nil {
+					return err
+				}
+				if !inserted {
+					continue
+				}
+				d.ID = id
+				added = append(added, d)
+				if d.Status == domain.StatusSkipped {
+					if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventReminder, CredentialID: d.CredentialID, RotationID: d.RotationID,
+						DeliveryID: id, Stage: d.Stage, Channel: d.Channel, Status: domain.StatusSkipped, Detail: d.LastError}); err != nil {
+						return err
+					}
+					continue
+				}
+				if err := t.supersedeLessUrgent(d.RotationID, d.Channel, id, now); err != nil {
+					return err
+				}
+			}
+			if _, err := t.exec(`UPDATE credentials SET next_action_at = ? WHERE id = ? AND rotation_id = ? AND next_action_at IS ?`,
+				nullTime(p.NextAction), p.CredentialID, p.RotationID, nullTime(p.PlannedFrom)); err != nil {
+				return fmt.Errorf("store: plan of %s: %w", p.CredentialID, err)
+			}
+		}
+		return nil
+	})
+	return added, err
+}
+
+// insertDelivery adds an outbox row unless one exists for the same cycle,
+// stage, channel and repeat; inserted says whether it was new. A pending row
+// is due at once.
+func (t *tx) insertDelivery(d domain.Delivery, now time.Time) (id int64, inserted bool, err error) {
+	var next any
+	if d.Status == domain.StatusPending {
+		next = FormatTime(now)
+	}
+	res, err := t.exec(`INSERT INTO deliveries (rotation_id, credential_id, stage, seq, channel, status, due_at, created_at, next_attempt_at, last_error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		d.RotationID, d.CredentialID, d.Stage, d.Seq, d.Channel, d.Status, FormatTime(d.Due), FormatTime(now), next, d.LastError)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: delivery %s/%s/%s: %w", d.CredentialID, d.Stage, d.Channel, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return 0, false, nil
+	}
+	id, err = res.LastInsertId()
+	return id, true, err
+}
+
+// supersedeLessUrgent marks pending deliveries of the cycle on a channel,
+// other than the given one, as superseded: a newer reminder replaces an
+// older one still retrying, so a recovered service does not get a burst of
+// stale messages.
+func (t *tx) supersedeLessUrgent(rotationID int64, channel string, keep int64, now time.Time) error {
+	const why = "superseded by a more recent reminder"
+	if _, err := t.exec(`INSERT INTO events (time, type, credential_id, rotation_id, delivery_id, stage, channel, status, detail)
+		SELECT ?, 'reminder', credential_id, rotation_id, id, stage, channel, 'superseded', ?
+		FROM deliveries WHERE rotation_id = ? AND channel = ? AND status = 'pending' AND id != ? ORDER BY id`,
+		FormatTime(now), why, rotationID, channel, keep); err != nil {
+		return fmt.Errorf("store: supersede: %w", err)
+	}
+	if _, err := t.exec(`UPDATE deliveries SET status = 'superseded', next_attempt_at = NULL, last_error = ?, claimed_by = NULL, claim_expires_at = NULL
+		WHERE rotation_id = ? AND channel = ? AND status = 'pending' AND id != ?`, why, rotationID, channel, keep); err != nil {
+		return fmt.Errorf("store: supersede: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,257 @@
+// Package sqlite is notifier's SQLite store: credentials, rotations (the
+// cycles), acknowledgments, deliveries (the outbox), events (the history),
+// config files, claims and the lease. It knows nothing of Slack or YAML.
+//
+// The database is opened once, in WAL mode with foreign keys on and a busy
+// timeout. Every exported method is named for what it means, owns its
+// transaction and calls small helpers that take the *tx, as in Ben
+// Johnson's wtf. Nothing here is SQLite-only in meaning: claims are rows
+// with an expiry, the lease is a row, next actions are indexed times.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // the sqlite3 driver
+
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/migrations"
+)
+
+// TimeLayout is how every time is stored: UTC RFC 3339, which sorts as text.
+const TimeLayout = time.RFC3339
+
+// FormatTime renders t for storage.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// ParseTime reads a stored time.
+func ParseTime(s string) (time.Time, error) { return time.Parse(TimeLayout, s) }
+
+// Store is an open notifier database.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+// Open opens (creating if needed) the database at path and applies every
+// pending migration, each in its own transaction.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("store: %q: give a file path", path)
+	}
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "NORMAL")
+	// A tick reads only what is due: a small page cache keeps an idle
+	// daemon small even at a million credentials.
+	q.Set("_cache_size", "-8192")
+	q.Set("_txlock", "immediate") // writers take the lock up front: no upgrade deadlocks
+	// The DSN is a URI: escape the path, or a '?', '#' or '%' in a folder
+	// name would open another file.
+	sqlDB, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{db: sqlDB, path: path}
+	if err := s.migrate(ctx); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Migration is one applied schema change.
+type Migration struct {
+	Version   int
+	Name      string
+	AppliedAt string
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`); err != nil {
+		return fmt.Errorf("store: migrations table: %w", err)
+	}
+	files, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	sort.Strings(files)
+	for _, name := range files {
+		version, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("store: migration %s: name must start with a number", name)
+		}
+		if err := s.applyMigration(ctx, version, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) applyMigration(ctx context.Context, version int, name string) error {
+	return s.update(ctx, func(tx *tx) error {
+		var n int
+		if err := tx.queryRow(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+			return fmt.Errorf("store: migration %s: %w", name, err)
+		}
+		if n > 0 {
+			return nil
+		}
+		body, err := fs.ReadFile(migrations.FS, name)
+		if err != nil {
+			return fmt.Errorf("store: migration %s: %w", name, err)
+		}
+		if _, err := tx.tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("store: migration %s: %w", name, err)
+		}
+		_, err = tx.exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			version, strings.TrimSuffix(name, ".sql"), FormatTime(time.Now()))
+		if err != nil {
+			return fmt.Errorf("store: migration %s: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// Migrations lists the applied migrations, oldest first.
+func (s *Store) Migrations(ctx context.Context) ([]Migration, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT version, name, applied_at FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	defer rows.Close()
+	var out []Migration
+	for rows.Next() {
+		var m Migration
+		if err := rows.Scan(&m.Version, &m.Name, &m.AppliedAt); err != nil {
+			return nil, fmt.Errorf("store: migrations: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// tx is a write transaction with its prepared statements: a sync of
+// thousands of credentials runs the same few statements many times.
+type tx struct {
+	tx    *sql.Tx
+	ctx   context.Context
+	stmts map[string]*sql.Stmt
+}
+
+// update runs fn in one write transaction, committed if fn returns nil and
+// rolled back otherwise: nothing is half-written.
+func (s *Store) update(ctx context.Context, fn func(*tx) error) error {
+	sqlTx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	t := &tx{tx: sqlTx, ctx: ctx, stmts: map[string]*sql.Stmt{}}
+	defer func() {
+		for _, st := range t.stmts {
+			st.Close()
+		}
+		sqlTx.Rollback()
+	}()
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) stmt(query string) (*sql.Stmt, error) {
+	st, ok := t.stmts[query]
+	if !ok {
+		var err error
+		if st, err = t.tx.PrepareContext(t.ctx, query); err != nil {
+			return nil, err
+		}
+		t.stmts[query] = st
+	}
+	return st, nil
+}
+
+func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(t.ctx, args...)
+}
+
+func (t *tx) queryRow(query string, args ...any) *sql.Row {
+	st, err := t.stmt(query)
+	if err != nil {
+		return t.tx.QueryRowContext(t.ctx, query, args...) // reports the same error on Scan
+	}
+	return st.QueryRowContext(t.ctx, args...)
+}
+
+func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(t.ctx, args...)
+}
+
+// nullTime stores a zero time as NULL.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return FormatTime(t)
+}
+
+func parseNullTime(s sql.NullString) (time.Time, error) {
+	if !s.Valid || s.String == "" {
+		return time.Time{}, nil
+	}
+	return ParseTime(s.String)
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// insertEvent appends to the history.
+func (t *tx) insertEvent(e domain.Event) error {
+	_, err := t.exec(`INSERT INTO events (time, type, credential_id, rotation_id, delivery_id, stage, channel, status, actor, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		FormatTime(e.Time), e.Type, nullString(e.CredentialID), nullID(e.RotationID), nullID(e.DeliveryID),
+		e.Stage, e.Channel, e.Status, e.Actor, e.Detail)
+	if err != nil {
+		return fmt.Errorf("store: event: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,312 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+)
+
+// ConfigFiles returns every config file as last synced, by path.
+func (s *Store) ConfigFiles(ctx context.Context) (map[string]domain.ConfigFile, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT path, size, mod_time, hash FROM config_files`)
+	if err != nil {
+		return nil, fmt.Errorf("store: config files: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]domain.ConfigFile{}
+	for rows.Next() {
+		var f domain.ConfigFile
+		var mt string
+		if err := rows.Scan(&f.Path, &f.Size, &mt, &f.Hash); err != nil {
+			return nil, fmt.Errorf("store: config files: %w", err)
+		}
+		if f.ModTime, err = time.Parse(time.RFC3339Nano, mt); err != nil {
+			return nil, fmt.Errorf("store: config file %s: %w", f.Path, err)
+		}
+		out[f.Path] = f
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) putFile(f domain.ConfigFile, now time.Time) error {
+	_, err := t.exec(`INSERT INTO config_files (path, size, mod_time, hash, synced_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (path) DO UPDATE SET size = excluded.size, mod_time = excluded.mod_time, hash = excluded.hash, synced_at = excluded.synced_at`,
+		f.Path, f.Size, f.ModTime.UTC().Format(time.RFC3339Nano), f.Hash, FormatTime(now))
+	if err != nil {
+		return fmt.Errorf("store: config file %s: %w", f.Path, err)
+	}
+	return nil
+}
+
+// RecordFile remembers a file whose content is unchanged (same hash) but
+// whose size or modification time moved, so it is not read again.
+func (s *Store) RecordFile(ctx context.Context, f domain.ConfigFile, now time.Time) error {
+	return s.update(ctx, func(t *tx) error { return t.putFile(f, now) })
+}
+
+// SyncFile makes the store match one config file's credentials, in one
+// transaction: new credentials are added with their first rotation (source
+// config), changed ones updated, a rotated_at that moved forward records a
+// rotation, one that moved backward is ignored with an event, and the
+// credentials that left the file become inactive. A credential that another
+// active file defines is a *domain.FileConflict, and nothing is written,
+// unless movable says that file is being synced too (a credential moving
+// between files). Every credential the sync touched is due for planning.
+func (s *Store) SyncFile(ctx context.Context, f domain.ConfigFile, creds []domain.Credential, movable func(file string) bool, now time.Time) ([]domain.Change, error) {
+	var changes []domain.Change
+	err := s.update(ctx, func(t *tx) error {
+		changes = changes[:0]
+		before, err := t.fileCredentials(f.Path)
+		if err != nil {
+			return err
+		}
+		for _, c := range creds {
+			c.File = f.Path
+			delete(before, c.ID)
+			old, err := t.credential(c.ID)
+			switch {
+			case errors.Is(err, domain.ErrNotFound):
+				if err := t.addCredential(c, now, &changes); err != nil {
+					return err
+				}
+				continue
+			case err != nil:
+				return err
+			}
+			if old.Active && old.File != "" && old.File != f.Path && (movable == nil || !movable(old.File)) {
+				return &domain.FileConflict{CredentialID: c.ID, File: old.File}
+			}
+			if err := t.syncCredential(old, c, now, &changes); err != nil {
+				return err
+			}
+		}
+		gone := make([]string, 0, len(before))
+		for id := range before {
+			gone = append(gone, id)
+		}
+		sort.Strings(gone)
+		for _, id := range gone {
+			if err := t.retire(id, now, "removed from the config; kept as inactive"); err != nil {
+				return err
+			}
+			changes = append(changes, domain.Change{CredentialID: id, Status: "inactive", Detail: "removed from the config; kept as inactive"})
+		}
+		return t.putFile(f, now)
+	})
+	return changes, err
+}
+
+// RetireFile forgets a config file that is gone from the config: its
+// credentials become inactive.
+func (s *Store) RetireFile(ctx context.Context, path string, now time.Time) ([]domain.Change, error) {
+	var changes []domain.Change
+	err := s.update(ctx, func(t *tx) error {
+		changes = changes[:0]
+		ids, err := t.fileCredentials(path)
+		if err != nil {
+			return err
+		}
+		gone := make([]string, 0, len(ids))
+		for id := range ids {
+			gone = append(gone, id)
+		}
+		sort.Strings(gone)
+		detail := "its file " + path + " is no longer in the config; kept as inactive"
+		for _, id := range gone {
+			if err := t.retire(id, now, detail); err != nil {
+				return err
+			}
+			changes = append(changes, domain.Change{CredentialID: id, Status: "inactive", Detail: detail})
+		}
+		if _, err := t.exec(`DELETE FROM config_files WHERE path = ?`, path); err != nil {
+			return fmt.Errorf("store: config file %s: %w", path, err)
+		}
+		return nil
+	})
+	return changes, err
+}
+
+// fileCredentials returns the active credentials a file defined at its last
+// sync.
+func (t *tx) fileCredentials(path string) (map[string]bool, error) {
+	rows, err := t.query(`SELECT id FROM credentials WHERE file = ? AND active = 1`, path)
+	if err != nil {
+		return nil, fmt.Errorf("store: credentials of %s: %w", path, err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: credentials of %s: %w", path, err)
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) addCredential(c domain.Credential, now time.Time, changes *[]domain.Change) error {
+	if err := t.putCredential(c, true, now); err != nil {
+		return err
+	}
+	detail := fmt.Sprintf("%s (owner %s, period %s, policy %s)", c.Name, c.Owner, c.RotationPeriod, c.Policy)
+	if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventCredential, CredentialID: c.ID, Status: "added", Detail: detail}); err != nil {
+		return err
+	}
+	*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "added", Detail: detail})
+	_, err := t.insertRotation(domain.Rotation{CredentialID: c.ID, RotatedAt: c.RotatedAt, Source: "config"}, now)
+	if err != nil {
+		return err
+	}
+	return t.markDue(c.ID, now)
+}
+
+func (t *tx) syncCredential(old credRow, c domain.Credential, now time.Time, changes *[]domain.Change) error {
+	var diffs []string
+	diff := func(field, a, b string) {
+		if a != b {
+			diffs = append(diffs, fmt.Sprintf("%s %q -> %q", field, a, b))
+		}
+	}
+	diff("name", old.Name, c.Name)
+	diff("owner", old.Owner, c.Owner)
+	diff("rotation_period", old.RotationPeriod.String(), c.RotationPeriod.String())
+	diff("expires_at", timeText(old.ExpiresAt), timeText(c.ExpiresAt))
+	diff("policy", old.Policy, c.Policy)
+	reactivated := !old.Active
+	moved := old.File != c.File
+
+	switch {
+	case c.RotatedAt.After(old.RotatedAt):
+		if err := t.configRotation(old, c, now, changes); err != nil {
+			return err
+		}
+	case c.RotatedAt.Before(old.RotatedAt):
+		msg := fmt.Sprintf("rotated_at moved backward in the config (%s -> %s); ignored, the recorded rotations stand",
+			FormatTime(old.RotatedAt), FormatTime(c.RotatedAt))
+		if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventConfig, CredentialID: c.ID, Status: "ignored", Detail: msg}); err != nil {
+			return err
+		}
+		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "ignored", Detail: msg, Warn: true})
+	}
+	if len(diffs) == 0 && !reactivated && !moved && c.RotatedAt.Equal(old.RotatedAt) {
+		return nil
+	}
+	if err := t.putCredential(c, true, now); err != nil {
+		return err
+	}
+	if reactivated {
+		if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventCredential, CredentialID: c.ID, Status: "reactivated",
+			Detail: "back in the config"}); err != nil {
+			return err
+		}
+		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "reactivated", Detail: "back in the config"})
+	}
+	if len(diffs) > 0 {
+		detail := strings.Join(diffs, "; ")
+		if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventCredential, CredentialID: c.ID, Status: "updated", Detail: detail}); err != nil {
+			return err
+		}
+		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "updated", Detail: detail})
+	}
+	if len(diffs) > 0 || reactivated {
+		return t.markDue(c.ID, now)
+	}
+	return nil
+}
+
+// configRotation records the rotation an operator wrote into the config,
+// unless an equal or newer one is already recorded (say, by `notifier
+// rotate` a minute earlier).
+func (t *tx) configRotation(old credRow, c domain.Credential, now time.Time, changes *[]domain.Change) error {
+	latest, err := t.rotation(old.RotationID)
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return err
+	}
+	switch {
+	case err == nil && latest.RotatedAt.Equal(c.RotatedAt):
+		return nil
+	case err == nil && latest.RotatedAt.After(c.RotatedAt):
+		msg := fmt.Sprintf("rotated_at %s in the config is older than the latest recorded rotation %s (source %s); ignored",
+			FormatTime(c.RotatedAt), FormatTime(latest.RotatedAt), latest.Source)
+		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "ignored", Detail: msg, Warn: true})
+		return t.insertEvent(domain.Event{Time: now, Type: domain.EventConfig, CredentialID: c.ID, Status: "ignored", Detail: msg})
+	}
+	if _, err := t.insertRotation(domain.Rotation{CredentialID: c.ID, RotatedAt: c.RotatedAt, Source: "config"}, now); err != nil {
+		return err
+	}
+	*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "rotated", Detail: "rotation recorded from the config at " + FormatTime(c.RotatedAt)})
+	return nil
+}
+
+// SyncSettings compares the settings that move deadlines and ladders (the
+// time zone, each policy's fingerprint) with the last sync's, records the
+// new values, and makes due the cycles a change touches: every active one
+// for a new time zone, the credentials of a policy whose ladder changed.
+// It returns the keys that changed.
+func (s *Store) SyncSettings(ctx context.Context, values map[string]string, now time.Time) ([]string, error) {
+	var changed []string
+	err := s.update(ctx, func(t *tx) error {
+		changed = changed[:0]
+		old := map[string]string{}
+		rows, err := t.query(`SELECT key, value FROM sync_state`)
+		if err != nil {
+			return fmt.Errorf("store: sync state: %w", err)
+		}
+		for rows.Next() {
+			var k, v string
+			if err := rows.Scan(&k, &v); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: sync state: %w", err)
+			}
+			old[k] = v
+		}
+		rows.Close()
+		keys := make([]string, 0, len(values))
+		for k := range values {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		w := FormatTime(now)
+		for _, k := range keys {
+			v := values[k]
+			if prev, ok := old[k]; ok && prev == v {
+				continue
+			}
+			changed = append(changed, k)
+			if _, err := t.exec(`INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
+				return fmt.Errorf("store: sync state %s: %w", k, err)
+			}
+			due := `UPDATE credentials SET next_action_at = ? WHERE active = 1 AND (next_action_at IS NULL OR next_action_at > ?)`
+			if policy, ok := strings.CutPrefix(k, "policy:"); ok {
+				_, err = t.exec(due+` AND policy = ?`, w, w, policy)
+			} else {
+				_, err = t.exec(due, w, w)
+			}
+			if err != nil {
+				return fmt.Errorf("store: sync state %s: %w", k, err)
+			}
+		}
+		for k := range old {
+			if _, ok := values[k]; !ok {
+				if _, err := t.exec(`DELETE FROM sync_state WHERE key = ?`, k); err != nil {
+					return fmt.Errorf("store: sync state %s: %w", k, err)
+				}
+			}
+		}
+		return nil
+	})
+	return changed, err
+}
+
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return FormatTime(t)
+}
