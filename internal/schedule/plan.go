@@ -209,3 +209,71 @@ func Upcoming(p Policy, c Cycle, ack Ack, sent func(Key) bool, now, until time.T
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Due.Before(out[j].Due) })
 	return out
 }
+
+// maxNextSteps bounds the moments Next examines. Past the thresholds and the
+// acknowledgment only repeats whose delivery already exists can be passed
+// over, so the bound is reached only when the outbox holds that many future
+// repeats; Next then returns the moment it reached, which is early but safe.
+const maxNextSteps = 1000
+
+// Next returns the earliest moment after now at which Plan would have
+// something to do for this cycle (a stage becoming active, the next repeat
+// of the active stage), assuming the actions Plan returns at now were
+// recorded. The zero time means nothing will ever be due again unless the
+// cycle changes (a rotation, an acknowledgment, a changed policy).
+//
+// Plan's answer can only change at a stage's threshold, at the moment the
+// acknowledgment takes effect, and at the next repeat of the stage active
+// then; in between it is constant. Next walks those moments in order and
+// returns the first one at which Plan, given the outbox plus what Plan
+// returns at now, returns an action (a send or a skip to record), so it is
+// never later than Plan's next action and, unless the outbox holds more than
+// maxNextSteps future repeats, never earlier either. The acknowledgment
+// taking effect usually only removes work, but when only a later repeat of
+// the active stage went out (catch-up after downtime) Plan then sends repeat
+// 0, or records its skip for an UnlessAcknowledged stage, so Next wakes up
+// for it.
+func Next(p Policy, c Cycle, ack Ack, sent func(Key) bool, now time.Time, loc *time.Location) time.Time {
+	recorded := Plan(p, c, ack, sent, now, loc)
+	done := func(k Key) bool {
+		for _, a := range recorded {
+			if a.Key() == k {
+				return true
+			}
+		}
+		return sent(k)
+	}
+	t := now
+	for step := 1; ; step++ {
+		at := nextChange(p, c, ack, t, loc)
+		if at.IsZero() || step == maxNextSteps || len(Plan(p, c, ack, done, at, loc)) > 0 {
+			return at
+		}
+		t = at
+	}
+}
+
+// nextChange returns the earliest moment after t at which Plan's answer may
+// differ from its answer at t, or the zero time when it never will: the next
+// threshold, the acknowledgment taking effect, or the next repeat of the
+// stage active at t while the cycle is unacknowledged.
+func nextChange(p Policy, c Cycle, ack Ack, t time.Time, loc *time.Location) time.Time {
+	var next time.Time
+	consider := func(at time.Time) {
+		if at.After(t) && (next.IsZero() || at.Before(next)) {
+			next = at
+		}
+	}
+	for _, s := range p.Stages {
+		consider(s.Threshold(c.Deadline, loc))
+	}
+	if !ack.At.IsZero() {
+		consider(ack.At)
+	}
+	if i := Active(p, c.Deadline, t, loc); i >= 0 && !p.Stages[i].Repeat.IsZero() && !ack.Acknowledged(t) {
+		s := p.Stages[i]
+		due := s.Threshold(c.Deadline, loc)
+		consider(s.Repeat.Add(due, s.Repeat.Count(due, t, loc)+1, loc))
+	}
+	return next
+}
