@@ -148,21 +148,28 @@ func Plan(p Policy, c Cycle, ack Ack, sent func(Key) bool, now time.Time, loc *t
 	}
 	due := cur.Threshold(c.Deadline, loc)
 	acked := ack.Acknowledged(now)
-	if acked && cur.UnlessAcknowledged {
-		if !sent(Key{cur.Name, 0}) {
-			out = append(out, Action{Kind: Skip, Stage: cur, Due: due,
-				Reason: "acknowledged by " + ack.By + " at " + ack.At.In(loc).Format(time.RFC3339)})
+	// The repeat that counts: the latest due at now, or, once acknowledged,
+	// the last one due before the acknowledgment came. After downtime only a
+	// late repeat may have gone out (overdue#5, never #0); an acknowledgment
+	// then must not bring back repeat 0, nor send a repeat missed before it.
+	seq := 0
+	if !cur.Repeat.IsZero() {
+		upTo := now
+		if acked {
+			upTo = ack.At.Add(-time.Nanosecond)
 		}
+		seq = max(0, cur.Repeat.Count(due, upTo, loc))
+	}
+	// Once acknowledged, a stage that went out at all (its first send, or
+	// the repeat due when the acknowledgment came) does not go out again.
+	if sent(Key{cur.Name, seq}) || acked && sent(Key{cur.Name, 0}) {
 		return out
 	}
-	seq := 0
-	if !cur.Repeat.IsZero() && !acked {
-		seq = cur.Repeat.Count(due, now, loc)
+	if acked && cur.UnlessAcknowledged {
+		return append(out, Action{Kind: Skip, Stage: cur, Seq: seq, Due: cur.Repeat.Add(due, seq, loc),
+			Reason: "acknowledged by " + ack.By + " at " + ack.At.In(loc).Format(time.RFC3339)})
 	}
-	if !sent(Key{cur.Name, seq}) {
-		out = append(out, Action{Kind: Send, Stage: cur, Seq: seq, Due: cur.Repeat.Add(due, seq, loc)})
-	}
-	return out
+	return append(out, Action{Kind: Send, Stage: cur, Seq: seq, Due: cur.Repeat.Add(due, seq, loc)})
 }
 
 // Upcoming lists the sends that will happen after now and up to until if

@@ -282,6 +282,12 @@ func TestPlan(t *testing.T) {
 		{name: "ack stops repeats", ack: alice(deadline.Add(hour)), sent: append(allBefore, "overdue#0"), now: deadline.Add(48 * hour)},
 		{name: "ack stops repeats long after", ack: alice(deadline.Add(hour)), sent: append(allBefore, "overdue#0"), now: deadline.Add(30 * day)},
 		{name: "ack at exactly now counts", ack: alice(deadline.Add(48 * hour)), sent: append(allBefore, "overdue#0", "overdue#1"), now: deadline.Add(48 * hour)},
+		// After downtime only overdue#5 went out; the ack must not bring
+		// back overdue#0 (it did: the repeat reset to 0 once acknowledged).
+		{name: "ack after a catch-up repeat sends nothing more", ack: alice(deadline.Add(5*day + 20*hour)),
+			sent: append(allBefore, "overdue#5"), now: deadline.Add(6 * day)},
+		{name: "ack while a repeat was missed: the missed one is not sent late", ack: alice(deadline.Add(4*day + hour)),
+			sent: append(allBefore, "overdue#0", "overdue#1"), now: deadline.Add(5 * day)},
 		{name: "ack after now does not count yet", ack: alice(deadline.Add(72 * hour)), sent: append(allBefore, "overdue#0", "overdue#1"), now: deadline.Add(48 * hour),
 			want: []string{act("send", "overdue#2", deadline.Add(48*hour))}},
 		{name: "ack after now does not skip unless_acknowledged", policy: ladderUnlessAck(), ack: alice(t1.Add(hour)), sent: []string{"30d", "7d"}, now: t1,
