@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,40 +39,77 @@ func TestSendPostsPayloadAndHeaders(t *testing.T) {
 	}
 }
 
+// TestSendClassifiesAnswers pins the verdict on every kind of answer: 2xx is
+// success, 408, 429 and 5xx are worth retrying (429 after its Retry-After),
+// other 4xx are permanent. A 5xx is never success: the reminder would be
+// recorded as sent and never retried.
 func TestSendClassifiesAnswers(t *testing.T) {
 	for _, tc := range []struct {
 		status    int
-		header    string
+		header    string // Retry-After
+		ok        bool   // Send returns nil
 		retryable bool
 		after     time.Duration
 	}{
-		{http.StatusTooManyRequests, "7", true, 7 * time.Second},
-		{http.StatusServiceUnavailable, "", true, 0},
-		{http.StatusRequestTimeout, "", true, 0},
-		{http.StatusBadRequest, "", false, 0},
-		{http.StatusNotFound, "", false, 0},
+		{status: http.StatusOK, ok: true},
+		{status: http.StatusCreated, ok: true},
+		{status: http.StatusAccepted, ok: true},
+		{status: http.StatusNoContent, ok: true},
+		{status: http.StatusRequestTimeout, retryable: true},
+		{status: http.StatusTooManyRequests, header: "7", retryable: true, after: 7 * time.Second},
+		{status: http.StatusTooManyRequests, retryable: true},
+		{status: http.StatusInternalServerError, retryable: true},
+		{status: http.StatusBadGateway, retryable: true},
+		{status: http.StatusServiceUnavailable, retryable: true},
+		{status: http.StatusGatewayTimeout, retryable: true},
+		{status: http.StatusBadRequest},
+		{status: http.StatusUnauthorized},
+		{status: http.StatusNotFound},
 	} {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if tc.header != "" {
-				w.Header().Set("Retry-After", tc.header)
+		name := strconv.Itoa(tc.status)
+		if tc.header != "" {
+			name += " Retry-After " + tc.header
+		}
+		t.Run(name, func(t *testing.T) {
+			var posts atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				posts.Add(1)
+				if tc.header != "" {
+					w.Header().Set("Retry-After", tc.header)
+				}
+				w.WriteHeader(tc.status)
+				w.Write([]byte("nope"))
+			}))
+			defer srv.Close()
+			url := srv.URL + "/services/T000/B000/tokenXYZ?key=abc123"
+			err := New("ops", Config{URL: channels.Secret(url)}, channels.Options{}).Send(context.Background(), channels.Sample(time.Now()))
+			if n := posts.Load(); n != 1 {
+				t.Fatalf("the server got %d POSTs, want 1", n)
 			}
-			w.WriteHeader(tc.status)
-			w.Write([]byte("nope"))
-		}))
-		url := srv.URL + "/services/T000/B000/tokenXYZ?key=abc123"
-		err := New("ops", Config{URL: channels.Secret(url)}, channels.Options{}).Send(context.Background(), channels.Sample(time.Now()))
-		srv.Close()
-		retry, after := channels.Classify(err)
-		if err == nil || retry != tc.retryable || after != tc.after {
-			t.Errorf("%d: err %v, retryable %v after %v; want %v %v", tc.status, err, retry, after, tc.retryable, tc.after)
-			continue
-		}
-		if strings.Contains(err.Error(), "tokenXYZ") || strings.Contains(err.Error(), "abc123") {
-			t.Errorf("%d: the URL's secret leaks: %v", tc.status, err)
-		}
-		if !strings.Contains(err.Error(), "webhook ops: POST") || !strings.Contains(err.Error(), "nope") {
-			t.Errorf("%d: error lacks context or the answer: %v", tc.status, err)
-		}
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("err %v, want success", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("err nil: a %d answer is taken as success", tc.status)
+			}
+			retry, after := channels.Classify(err)
+			if retry != tc.retryable || after != tc.after {
+				t.Errorf("err %v: retryable %v after %v; want %v %v", err, retry, after, tc.retryable, tc.after)
+			}
+			if channels.IsPermanent(err) == tc.retryable {
+				t.Errorf("IsPermanent = %v for a retryable=%v answer", channels.IsPermanent(err), tc.retryable)
+			}
+			if strings.Contains(err.Error(), "tokenXYZ") || strings.Contains(err.Error(), "abc123") {
+				t.Errorf("the URL's secret leaks: %v", err)
+			}
+			if !strings.Contains(err.Error(), "webhook ops: POST") || !strings.Contains(err.Error(), strconv.Itoa(tc.status)) ||
+				!strings.Contains(err.Error(), "nope") {
+				t.Errorf("error lacks context, the status or the answer: %v", err)
+			}
+		})
 	}
 }
 
