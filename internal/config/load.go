@@ -36,7 +36,8 @@ func At(t time.Time) Clock { return func(*time.Location) time.Time { return t } 
 func Timeless(*time.Location) time.Time { return time.Time{} }
 
 // LoadWith is Load with the channel types of reg: channel blocks are
-// decoded into reg's configs. A nil reg means registry.Default().
+// decoded into reg's configs, and a channel's concurrency defaults to reg's
+// for its type. A nil reg means registry.Default().
 func LoadWith(path string, now Clock, env LookupEnv, reg *registry.Registry) (*Config, error) {
 	if env == nil {
 		env = os.LookupEnv
@@ -403,6 +404,7 @@ func (l *loader) channels(n *yaml.Node) map[string]*Channel {
 		}
 		var rest []*yaml.Node // the integration's own keys
 		var typeNode *yaml.Node
+		concurrency := 0 // not given
 		for j := 0; j+1 < len(v.Content); j += 2 {
 			ck, cv := v.Content[j], v.Content[j+1]
 			switch ck.Value {
@@ -413,6 +415,8 @@ func (l *loader) channels(n *yaml.Node) map[string]*Channel {
 				ch.Subject = l.template(cv, key+".subject_template")
 			case "text_template":
 				ch.Text = l.template(cv, key+".text_template")
+			case "concurrency":
+				concurrency = l.concurrency(cv, key+".concurrency")
 			default:
 				rest = append(rest, ck, cv)
 			}
@@ -428,11 +432,38 @@ func (l *loader) channels(n *yaml.Node) map[string]*Channel {
 			out[k.Value] = ch
 			continue
 		}
+		ch.Concurrency = l.reg.Concurrency(ch.Type)
+		if concurrency > 0 {
+			ch.Concurrency = concurrency
+		}
 		body := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column, Content: rest}
 		ch.Config = l.integration(body, key, cfg)
 		out[k.Value] = ch
 	}
 	return out
+}
+
+// MaxConcurrency bounds a channel's concurrency: key. More sends at once
+// than this to one destination is a flood, not a speed-up.
+const MaxConcurrency = 64
+
+// concurrency reads a channel's concurrency: key; 0 when it is not a whole
+// number from 1 to MaxConcurrency (a problem is reported then).
+func (l *loader) concurrency(n *yaml.Node, key string) int {
+	s, fromEnv, ok := l.str(n, key)
+	if !ok {
+		return 0
+	}
+	c, err := strconv.Atoi(s)
+	if err == nil && c >= 1 && c <= MaxConcurrency {
+		return c
+	}
+	if fromEnv {
+		l.errf(n, key, "%s is not a whole number from 1 to %d", n.Value, MaxConcurrency)
+	} else {
+		l.errf(n, key, "%q is not a whole number from 1 to %d", s, MaxConcurrency)
+	}
+	return 0
 }
 
 // integration decodes a channel's own keys strictly into cfg (a pointer to
@@ -447,7 +478,7 @@ func (l *loader) integration(body *yaml.Node, key string, cfg channels.Config) c
 	for i := 0; i+1 < len(body.Content); i += 2 {
 		k, v := body.Content[i], body.Content[i+1]
 		if !contains(allowed, k.Value) {
-			l.errf(k, join(key, k.Value), "unknown key for this channel type (known: type, subject_template, text_template, %s)", strings.Join(allowed, ", "))
+			l.errf(k, join(key, k.Value), "unknown key for this channel type (known: type, concurrency, subject_template, text_template, %s)", strings.Join(allowed, ", "))
 			continue
 		}
 		lines[k.Value] = k

@@ -16,7 +16,7 @@ func TestLoadWith(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := cfg.Channels["c"]; c.Type != "webhook" || c.Config == nil {
+		if c := cfg.Channels["c"]; c.Type != "webhook" || c.Config == nil || c.Concurrency != 10 {
 			t.Errorf("registry %v: channel = %+v", reg, c)
 		}
 	}
