@@ -49,6 +49,14 @@ func TestSendClassifiesAnswers(t *testing.T) {
 		{http.StatusRequestTimeout, "", true, 0},
 		{http.StatusBadRequest, "", false, 0},
 		{http.StatusNotFound, "", false, 0},
+		// Since the shared classifier: an HTTP-date is read (here past the
+		// cap), a negative delay is none, 503 honours Retry-After, and 409
+		// (an Idempotency-Key in flight) and 425 are retried.
+		{http.StatusTooManyRequests, time.Now().Add(48 * time.Hour).UTC().Format(http.TimeFormat), true, channels.MaxRetryAfter},
+		{http.StatusTooManyRequests, "-5", true, 0},
+		{http.StatusServiceUnavailable, "30", true, 30 * time.Second},
+		{http.StatusConflict, "", true, 0},
+		{http.StatusTooEarly, "", true, 0},
 	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if tc.header != "" {
@@ -105,6 +113,27 @@ func TestValidate(t *testing.T) {
 		joined := strings.Join(got, "; ")
 		if (tc.want == "" && joined != "") || !strings.Contains(joined, tc.want) {
 			t.Errorf("%+v: %q, want %q", tc.cfg, joined, tc.want)
+		}
+	}
+}
+
+// The error names the channel, the URL without its secret parts, the status
+// and what the receiver said.
+func TestSendErrorText(t *testing.T) {
+	for _, tc := range []struct {
+		body, want string
+	}{
+		{"no such hook\n", "404 Not Found: no such hook"},
+		{"", "404 Not Found"},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(tc.body))
+		}))
+		err := New("ops", Config{URL: channels.Secret(srv.URL + "/hook/tokenXYZ")}, channels.Options{}).Send(context.Background(), channels.Sample(time.Now()))
+		srv.Close()
+		if want := "webhook ops: POST " + srv.URL + "/…: " + tc.want; err == nil || err.Error() != want {
+			t.Errorf("error = %v, want %q", err, want)
 		}
 	}
 }
