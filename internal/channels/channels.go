@@ -1,6 +1,7 @@
 // Package channels defines what every integration implements: a Channel that
 // sends one Message, the errors that tell the engine whether a failure is
-// worth retrying, and the default message templates.
+// worth retrying (with ClassifyHTTP, the one judge of HTTP answers), and the
+// default message templates.
 //
 // Integrations live in sub-packages (slack, email, sns, webhook, stdout), one
 // per destination, in the manner of Alertmanager's notify/<name>. They know

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 )
@@ -22,6 +23,19 @@ Deadline: {{date .Deadline}} (last rotated {{date .RotatedAt}}).
 {{else}}Acknowledge: {{if .AckURL}}{{.AckURL}} or {{end}}notifier ack {{.Credential}} --by YOU
 {{end}}Once rotated, set rotated_at in the config or run: notifier rotate {{.Credential}}`
 )
+
+// defaultTemplates parses the defaults once, on first use: the engine
+// renders them for nearly every message.
+var defaultTemplates = sync.OnceValues(func() (subject, text *template.Template) {
+	return template.Must(ParseTemplate("default", DefaultSubject)), template.Must(ParseTemplate("default", DefaultText))
+})
+
+// DefaultTemplates returns DefaultSubject and DefaultText, parsed. They are
+// shared: execute them (safe from many goroutines), never change them
+// (Parse, Funcs, Option, AddParseTree).
+func DefaultTemplates() (subject, text *template.Template) {
+	return defaultTemplates()
+}
 
 // Funcs are the functions every message template may call.
 func Funcs() template.FuncMap {

@@ -101,6 +101,9 @@ type Channel struct {
 	Config  channels.Config    // the integration's own, validated
 	Subject *template.Template // nil: the default
 	Text    *template.Template // nil: the default
+	// Concurrency is how many messages the channel sends at once: the
+	// concurrency: key, else the registry's default for Type.
+	Concurrency int
 }
 
 // Credential is one secret that must be rotated.

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"text/template"
@@ -17,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
@@ -35,18 +35,21 @@ func At(t time.Time) Clock { return func(*time.Location) time.Time { return t } 
 // (history, migrate): it skips the checks against now.
 func Timeless(*time.Location) time.Time { return time.Time{} }
 
-// Load reads and validates the config at path. On any problem it returns
-// Problems, with every problem found. A nil env reads the process
-// environment.
-func Load(path string, now Clock, env LookupEnv) (*Config, error) {
+// LoadWith is Load with the channel types of reg: channel blocks are
+// decoded into reg's configs, and a channel's concurrency defaults to reg's
+// for its type. A nil reg means registry.Default().
+func LoadWith(path string, now Clock, env LookupEnv, reg *registry.Registry) (*Config, error) {
 	if env == nil {
 		env = os.LookupEnv
+	}
+	if reg == nil {
+		reg = registry.Default()
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	l := &loader{file: filepath.Base(path), env: env, clock: now}
+	l := &loader{file: filepath.Base(path), env: env, clock: now, reg: reg}
 	cfg := l.load(path, data)
 	if len(l.problems) > 0 {
 		l.problems.sort()
@@ -72,6 +75,7 @@ type loader struct {
 	file     string
 	env      LookupEnv
 	clock    Clock
+	reg      *registry.Registry
 	now      time.Time
 	sources  []string // absolute credential_files globs
 	loc      *time.Location
@@ -381,7 +385,6 @@ func (l *loader) channels(n *yaml.Node) map[string]*Channel {
 		l.errf(n, "channels", "must be a mapping of channel names to channels")
 		return out
 	}
-	types := Integrations()
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		key := "channels." + k.Value
@@ -401,6 +404,7 @@ func (l *loader) channels(n *yaml.Node) map[string]*Channel {
 		}
 		var rest []*yaml.Node // the integration's own keys
 		var typeNode *yaml.Node
+		concurrency := 0 // not given
 		for j := 0; j+1 < len(v.Content); j += 2 {
 			ck, cv := v.Content[j], v.Content[j+1]
 			switch ck.Value {
@@ -411,26 +415,55 @@ func (l *loader) channels(n *yaml.Node) map[string]*Channel {
 				ch.Subject = l.template(cv, key+".subject_template")
 			case "text_template":
 				ch.Text = l.template(cv, key+".text_template")
+			case "concurrency":
+				concurrency = l.concurrency(cv, key+".concurrency")
 			default:
 				rest = append(rest, ck, cv)
 			}
 		}
-		newConfig, known := types[ch.Type]
+		cfg, known := l.reg.Config(ch.Type)
 		switch {
 		case typeNode == nil:
-			l.errf(v, key+".type", "missing (one of: %s)", strings.Join(sortedKeys(types), ", "))
+			l.errf(v, key+".type", "missing (one of: %s)", strings.Join(l.reg.Types(), ", "))
 			out[k.Value] = ch
 			continue
 		case !known:
-			l.errf(typeNode, key+".type", "%q is not a channel type (one of: %s)", ch.Type, strings.Join(sortedKeys(types), ", "))
+			l.errf(typeNode, key+".type", "%q is not a channel type (one of: %s)", ch.Type, strings.Join(l.reg.Types(), ", "))
 			out[k.Value] = ch
 			continue
 		}
+		ch.Concurrency = l.reg.Concurrency(ch.Type)
+		if concurrency > 0 {
+			ch.Concurrency = concurrency
+		}
 		body := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column, Content: rest}
-		ch.Config = l.integration(body, key, newConfig())
+		ch.Config = l.integration(body, key, cfg)
 		out[k.Value] = ch
 	}
 	return out
+}
+
+// MaxConcurrency bounds a channel's concurrency: key. More sends at once
+// than this to one destination is a flood, not a speed-up.
+const MaxConcurrency = 64
+
+// concurrency reads a channel's concurrency: key; 0 when it is not a whole
+// number from 1 to MaxConcurrency (a problem is reported then).
+func (l *loader) concurrency(n *yaml.Node, key string) int {
+	s, fromEnv, ok := l.str(n, key)
+	if !ok {
+		return 0
+	}
+	c, err := strconv.Atoi(s)
+	if err == nil && c >= 1 && c <= MaxConcurrency {
+		return c
+	}
+	if fromEnv {
+		l.errf(n, key, "%s is not a whole number from 1 to %d", n.Value, MaxConcurrency)
+	} else {
+		l.errf(n, key, "%q is not a whole number from 1 to %d", s, MaxConcurrency)
+	}
+	return 0
 }
 
 // integration decodes a channel's own keys strictly into cfg (a pointer to
@@ -445,7 +478,7 @@ func (l *loader) integration(body *yaml.Node, key string, cfg channels.Config) c
 	for i := 0; i+1 < len(body.Content); i += 2 {
 		k, v := body.Content[i], body.Content[i+1]
 		if !contains(allowed, k.Value) {
-			l.errf(k, join(key, k.Value), "unknown key for this channel type (known: type, subject_template, text_template, %s)", strings.Join(allowed, ", "))
+			l.errf(k, join(key, k.Value), "unknown key for this channel type (known: type, concurrency, subject_template, text_template, %s)", strings.Join(allowed, ", "))
 			continue
 		}
 		lines[k.Value] = k
@@ -881,15 +914,6 @@ func join(prefix, key string) string {
 		return key
 	}
 	return prefix + "." + key
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func relTo(dir, path string) string {

@@ -39,14 +39,10 @@ func Render(m *channels.Message, stage *config.Stage, ch *config.Channel) error 
 	if ch != nil {
 		chSubject, chText = ch.Subject, ch.Text
 	}
-	subject, err := first(channels.DefaultSubject, stageSubject, chSubject)
-	if err != nil {
-		return err
-	}
-	text, err := first(channels.DefaultText, stageText, chText)
-	if err != nil {
-		return err
-	}
+	defSubject, defText := channels.DefaultTemplates()
+	subject := first(defSubject, stageSubject, chSubject)
+	text := first(defText, stageText, chText)
+	var err error
 	if m.Subject, err = channels.Render(subject, *m); err != nil {
 		return err
 	}
@@ -54,12 +50,13 @@ func Render(m *channels.Message, stage *config.Stage, ch *config.Channel) error 
 	return err
 }
 
-// first returns the first non-nil template, or def parsed.
-func first(def string, ts ...*template.Template) (*template.Template, error) {
+// first returns the first non-nil template, or def (parsed once, not per
+// message).
+func first(def *template.Template, ts ...*template.Template) *template.Template {
 	for _, t := range ts {
 		if t != nil {
-			return t, nil
+			return t
 		}
 	}
-	return channels.ParseTemplate("default", def)
+	return def
 }

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -70,7 +69,8 @@ func (c *Channel) Name() string { return c.name }
 func (c *Channel) Type() string { return "slack" }
 
 // Send posts m. Rate limiting is retryable after Slack's Retry-After;
-// network errors, 5xx answers and Slack's transient errors (ratelimited,
+// network errors, the HTTP statuses channels.RetryableStatus names (5xx,
+// 408, 409, 425, 429) and Slack's transient errors (ratelimited,
 // service_unavailable, fatal_error, internal_error, request_timeout) are
 // retryable; every other error Slack answers (invalid_auth,
 // channel_not_found, is_archived, missing_scope, a webhook's 404 no_service,
@@ -149,26 +149,16 @@ func (c *Channel) sendWebhook(ctx context.Context, m channels.Message, text stri
 	if err != nil {
 		return c.redact(channels.Retryable(fmt.Errorf("slack %s: %s %s: %w", c.name, op, channels.RedactURL(string(c.cfg.WebhookURL)), err)))
 	}
-	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		c.logger.DebugContext(ctx, "slack webhook posted", "channel", c.name, "delivery", m.DeliveryID)
-		return nil
+	defer func() {
+		// Read Slack's "ok" too, so that the connection is reused.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+	}()
+	if err := channels.ClassifyHTTP(resp, nil, time.Now()); err != nil {
+		return c.redact(fmt.Errorf("slack %s: %s: %w", c.name, op, err))
 	}
-	err = fmt.Errorf("slack %s: %s: %s", c.name, op, resp.Status)
-	if s := strings.TrimSpace(string(snippet)); s != "" {
-		err = fmt.Errorf("%w: %s", err, s)
-	}
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests:
-		secs, _ := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After")))
-		return c.redact(channels.RetryAfter(err, time.Duration(max(secs, 0))*time.Second))
-	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
-		return c.redact(channels.Retryable(err))
-	default:
-		return c.redact(channels.Permanent(err))
-	}
+	c.logger.DebugContext(ctx, "slack webhook posted", "channel", c.name, "delivery", m.DeliveryID)
+	return nil
 }
 
 // transient are the "ok": false errors of the Web API worth retrying; any
@@ -195,7 +185,7 @@ func (c *Channel) fail(method string, err error) error {
 		return c.redact(channels.RetryAfter(fmt.Errorf("slack %s: %s: %w", c.name, method, err), rate.RetryAfter))
 	case errors.As(err, &status):
 		wrapped := fmt.Errorf("slack %s: %s: %w", c.name, method, err)
-		if status.Code >= 500 || status.Code == http.StatusTooManyRequests || status.Code == http.StatusRequestTimeout {
+		if channels.RetryableStatus(status.Code) {
 			return c.redact(channels.Retryable(wrapped))
 		}
 		return c.redact(channels.Permanent(wrapped))

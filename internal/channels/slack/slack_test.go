@@ -625,6 +625,14 @@ func TestWebhookErrors(t *testing.T) {
 			"slack ops: incoming webhook: 429 Too Many Requests: rate_limited"},
 		{"server error", textAnswer(500, "rollup_error", ""), true, 0,
 			"slack ops: incoming webhook: 500 Internal Server Error: rollup_error"},
+		{"negative Retry-After", textAnswer(429, "rate_limited", "-5"), true, 0,
+			"slack ops: incoming webhook: 429 Too Many Requests: rate_limited"},
+		// Since the shared classifier: an HTTP-date is read (here past the
+		// cap) and 503 honours Retry-After.
+		{"Retry-After as a date", textAnswer(429, "rate_limited", time.Now().Add(48*time.Hour).UTC().Format(http.TimeFormat)), true, channels.MaxRetryAfter,
+			"slack ops: incoming webhook: 429 Too Many Requests: rate_limited"},
+		{"unavailable", textAnswer(503, "", "30"), true, 30 * time.Second,
+			"slack ops: incoming webhook: 503 Service Unavailable"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -105,10 +104,10 @@ func NewPayload(m channels.Message) Payload {
 	}
 }
 
-// Send POSTs the payload. A 2xx answer is success; 408, 429 and 5xx are
-// worth retrying (429 after its Retry-After); any other answer is permanent.
-// The Idempotency-Key header carries the delivery key so a receiver can drop
-// a resend.
+// Send POSTs the payload. A 2xx answer is success; channels.ClassifyHTTP
+// judges any other (408, 409, 425, 429 and 5xx are worth retrying, 429 and
+// 503 after their Retry-After; the rest is permanent). The Idempotency-Key
+// header carries the delivery key so a receiver can drop a resend.
 func (c *Channel) Send(ctx context.Context, m channels.Message) error {
 	body, err := json.Marshal(NewPayload(m))
 	if err != nil {
@@ -127,24 +126,17 @@ func (c *Channel) Send(ctx context.Context, m channels.Message) error {
 		req.Header.Set(k, string(v))
 	}
 	resp, err := c.client.Do(req)
-	if err != nil {
-		return channels.Retryable(c.redact(fmt.Errorf("webhook %s: POST %s: %w", c.name, channels.RedactURL(string(c.cfg.URL)), err)))
+	if err == nil {
+		defer func() {
+			// Read a 2xx answer too, so that the connection is reused.
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+		}()
 	}
-	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return nil
+	if err := channels.ClassifyHTTP(resp, err, time.Now()); err != nil {
+		return c.redact(fmt.Errorf("webhook %s: POST %s: %w", c.name, channels.RedactURL(string(c.cfg.URL)), err))
 	}
-	err = c.redact(fmt.Errorf("webhook %s: POST %s: %s: %s", c.name, channels.RedactURL(string(c.cfg.URL)), resp.Status, strings.TrimSpace(string(snippet))))
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests:
-		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-		return channels.RetryAfter(err, time.Duration(secs)*time.Second)
-	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
-		return channels.Retryable(err)
-	default:
-		return channels.Permanent(err)
-	}
+	return nil
 }
 
 func (c *Channel) redact(err error) error {

@@ -65,6 +65,14 @@ func TestSendClassifiesAnswers(t *testing.T) {
 		{status: http.StatusBadRequest},
 		{status: http.StatusUnauthorized},
 		{status: http.StatusNotFound},
+		// Since the shared classifier: an HTTP-date is read (here past the
+		// cap), a negative delay is none, 503 honours Retry-After, and 409
+		// (an Idempotency-Key in flight) and 425 are retried.
+		{status: http.StatusTooManyRequests, header: time.Now().Add(48 * time.Hour).UTC().Format(http.TimeFormat), retryable: true, after: channels.MaxRetryAfter},
+		{status: http.StatusTooManyRequests, header: "-5", retryable: true},
+		{status: http.StatusServiceUnavailable, header: "30", retryable: true, after: 30 * time.Second},
+		{status: http.StatusConflict, retryable: true},
+		{status: http.StatusTooEarly, retryable: true},
 	} {
 		name := strconv.Itoa(tc.status)
 		if tc.header != "" {
@@ -144,6 +152,27 @@ func TestValidate(t *testing.T) {
 		joined := strings.Join(got, "; ")
 		if (tc.want == "" && joined != "") || !strings.Contains(joined, tc.want) {
 			t.Errorf("%+v: %q, want %q", tc.cfg, joined, tc.want)
+		}
+	}
+}
+
+// The error names the channel, the URL without its secret parts, the status
+// and what the receiver said.
+func TestSendErrorText(t *testing.T) {
+	for _, tc := range []struct {
+		body, want string
+	}{
+		{"no such hook\n", "404 Not Found: no such hook"},
+		{"", "404 Not Found"},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(tc.body))
+		}))
+		err := New("ops", Config{URL: channels.Secret(srv.URL + "/hook/tokenXYZ")}, channels.Options{}).Send(context.Background(), channels.Sample(time.Now()))
+		srv.Close()
+		if want := "webhook ops: POST " + srv.URL + "/…: " + tc.want; err == nil || err.Error() != want {
+			t.Errorf("error = %v, want %q", err, want)
 		}
 	}
 }
