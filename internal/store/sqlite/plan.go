@@ -157,7 +157,10 @@ func (s *Store) RecordPlans(ctx context.Context, plans []domain.Plan, now time.T
 		}
 		return nil
 	})
-	return added, err
+	if err != nil {
+		return nil, err
+	}
+	return added, nil
 }
 
 // insertDelivery adds an outbox row unless one exists for the same cycle,

@@ -98,7 +98,10 @@ func (s *Store) SyncFile(ctx context.Context, f domain.ConfigFile, creds []domai
 		}
 		return t.putFile(f, now)
 	})
-	return changes, err
+	if err != nil {
+		return nil, err // rolled back: none of the changes happened
+	}
+	return changes, nil
 }
 
 // RetireFile forgets a config file that is gone from the config: its
@@ -128,7 +131,10 @@ func (s *Store) RetireFile(ctx context.Context, path string, now time.Time) ([]d
 		}
 		return nil
 	})
-	return changes, err
+	if err != nil {
+		return nil, err
+	}
+	return changes, nil
 }
 
 // fileCredentials returns the active credentials a file defined at its last
@@ -301,7 +307,10 @@ func (s *Store) SyncSettings(ctx context.Context, values map[string]string, now 
 		}
 		return nil
 	})
-	return changed, err
+	if err != nil {
+		return nil, err
+	}
+	return changed, nil
 }
 
 func timeText(t time.Time) string {
