@@ -16,6 +16,7 @@ import (
 // recorded one is refused (domain.ErrNotNewer), as is one of an unknown or
 // inactive credential.
 func (s *Store) RecordRotation(ctx context.Context, r domain.Rotation, now time.Time) error {
+	r.RotatedAt = storedTime(r.RotatedAt)
 	return s.update(ctx, func(t *tx) error {
 		c, err := t.activeCredential(r.CredentialID)
 		if err != nil {

@@ -67,6 +67,7 @@ func (s *Store) SyncFile(ctx context.Context, f domain.ConfigFile, creds []domai
 		}
 		for _, c := range creds {
 			c.File = f.Path
+			c.RotatedAt, c.ExpiresAt = storedTime(c.RotatedAt), storedTime(c.ExpiresAt)
 			delete(before, c.ID)
 			old, err := t.credential(c.ID)
 			switch {
