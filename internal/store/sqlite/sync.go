@@ -166,11 +166,9 @@ func (t *tx) addCredential(c domain.Credential, now time.Time, changes *[]domain
 		return err
 	}
 	*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "added", Detail: detail})
+	// The new cycle is due from its start: nobody can have read it yet.
 	_, err := t.insertRotation(domain.Rotation{CredentialID: c.ID, RotatedAt: c.RotatedAt, Source: "config"}, now)
-	if err != nil {
-		return err
-	}
-	return t.markDue(c.ID, now)
+	return err
 }
 
 func (t *tx) syncCredential(old credRow, c domain.Credential, now time.Time, changes *[]domain.Change) error {
@@ -289,7 +287,7 @@ func (s *Store) SyncSettings(ctx context.Context, values map[string]string, now 
 			if _, err := t.exec(`INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
 				return fmt.Errorf("store: sync state %s: %w", k, err)
 			}
-			due := `UPDATE credentials SET next_action_at = ? WHERE active = 1 AND (next_action_at IS NULL OR next_action_at > ?)`
+			due := `UPDATE credentials SET ` + dueSet + ` WHERE active = 1`
 			if policy, ok := strings.CutPrefix(k, "policy:"); ok {
 				_, err = t.exec(due+` AND policy = ?`, w, w, policy)
 			} else {
