@@ -140,6 +140,9 @@ func (s *Store) RecordPlans(ctx context.Context, plans []domain.Plan, now time.T
 					continue
 				}
 				d.ID = id
+				if d.Status == domain.StatusPending {
+					d.NextAttemptAt = storedTime(now) // as insertDelivery stored it
+				}
 				added = append(added, d)
 				if d.Status == domain.StatusSkipped {
 					if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventReminder, CredentialID: d.CredentialID, RotationID: d.RotationID,
