@@ -16,6 +16,7 @@ import (
 // recorded one is refused (domain.ErrNotNewer), as is one of an unknown or
 // inactive credential.
 func (s *Store) RecordRotation(ctx context.Context, r domain.Rotation, now time.Time) error {
+	r.RotatedAt = storedTime(r.RotatedAt)
 	return s.update(ctx, func(t *tx) error {
 		c, err := t.activeCredential(r.CredentialID)
 		if err != nil {
@@ -37,7 +38,10 @@ func (s *Store) RecordRotation(ctx context.Context, r domain.Rotation, now time.
 // RecordAck records that someone has seen the reminders of a credential's
 // current cycle: repeats stop, later messages say who acknowledged. A
 // cycle already acknowledged returns *domain.AlreadyAcknowledged and records
-// nothing. The cycle is due for planning, so the ladder is reconsidered.
+// nothing. An acknowledgment dated before the cycle started, or of a
+// reminder (a.DeliveryID) of an earlier cycle, is refused with
+// domain.ErrBeforeCycle: a link in an old reminder does not silence the new
+// cycle. The cycle is due for planning, so the ladder is reconsidered.
 func (s *Store) RecordAck(ctx context.Context, a domain.Ack) (domain.Ack, error) {
 	err := s.update(ctx, func(t *tx) error {
 		c, err := t.activeCredential(a.CredentialID)
@@ -51,6 +55,11 @@ func (s *Store) RecordAck(ctx context.Context, a domain.Ack) (domain.Ack, error)
 		if a.At.Before(cycle.RotatedAt) {
 			return fmt.Errorf("%w: %s: acknowledgment at %s, rotation at %s", domain.ErrBeforeCycle,
 				a.CredentialID, FormatTime(a.At), FormatTime(cycle.RotatedAt))
+		}
+		if a.DeliveryID != 0 {
+			if err := t.reminderOf(a.DeliveryID, a.CredentialID, cycle.ID); err != nil {
+				return err
+			}
 		}
 		var at, actor string
 		err = t.queryRow(`SELECT acked_at, actor FROM acknowledgments WHERE rotation_id = ? ORDER BY acked_at, id LIMIT 1`, cycle.ID).Scan(&at, &actor)
@@ -82,4 +91,23 @@ func (s *Store) RecordAck(ctx context.Context, a domain.Ack) (domain.Ack, error)
 		return t.markDue(a.CredentialID, a.At)
 	})
 	return a, err
+}
+
+// reminderOf checks that the delivery an acknowledgment names is a reminder
+// of the credential's current cycle.
+func (t *tx) reminderOf(deliveryID int64, credentialID string, rotationID int64) error {
+	var cred string
+	var rot int64
+	err := t.queryRow(`SELECT credential_id, rotation_id FROM deliveries WHERE id = ?`, deliveryID).Scan(&cred, &rot)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%w: delivery %d", domain.ErrNotFound, deliveryID)
+	case err != nil:
+		return fmt.Errorf("store: delivery %d: %w", deliveryID, err)
+	case cred != credentialID:
+		return fmt.Errorf("%w: delivery %d is a reminder of %s, not of %s", domain.ErrNotFound, deliveryID, cred, credentialID)
+	case rot != rotationID:
+		return fmt.Errorf("%w: %s: the reminder acknowledged (delivery %d) is of an earlier cycle", domain.ErrBeforeCycle, credentialID, deliveryID)
+	}
+	return nil
 }

@@ -92,12 +92,22 @@ func (t *tx) putCredential(c domain.Credential, active bool, now time.Time) erro
 	return nil
 }
 
+// dueSet is the SET clause that makes a cycle due for planning at the
+// latest at when (its two parameters): something it depends on changed.
+//
+// The next action always changes, for it is also what RecordPlans compares
+// to know that nobody changed the cycle since the planner read it: a later
+// one moves to when; one already due, which a planner may be working from
+// right now, moves one second earlier, so that planner's plan (made without
+// the change) cannot overwrite it. A next action never moves later.
+const dueSet = `next_action_at = CASE WHEN next_action_at IS NULL OR next_action_at > ? THEN ?
+	ELSE strftime('%Y-%m-%dT%H:%M:%SZ', next_action_at, '-1 second') END`
+
 // markDue makes the credential's cycle due for planning at the latest at
-// when: something it depends on changed. An earlier next action stands.
+// when (see dueSet).
 func (t *tx) markDue(id string, when time.Time) error {
 	w := FormatTime(when)
-	if _, err := t.exec(`UPDATE credentials SET next_action_at = ? WHERE id = ? AND active = 1
-		AND (next_action_at IS NULL OR next_action_at > ?)`, w, id, w); err != nil {
+	if _, err := t.exec(`UPDATE credentials SET `+dueSet+` WHERE id = ? AND active = 1`, w, w, id); err != nil {
 		return fmt.Errorf("store: credential %s: %w", id, err)
 	}
 	return nil

@@ -93,7 +93,10 @@ func (s *Store) ClaimDeliveries(ctx context.Context, claimant, channel string, n
 		}
 		return dr.Err()
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // prefixScanner scans its own destinations in front of the caller's.

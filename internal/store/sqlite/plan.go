@@ -112,9 +112,11 @@ func placeholders(n int) string {
 // deliveries are added to the outbox unless they exist (the unique key makes
 // a plan recorded twice, by two ticks at once, a no-op), a skipped one with
 // its history event, a pending one superseding the cycle's older pending
-// delivery on the same channel; then the cycle's next action. A plan for a
-// cycle that is no longer current (rotated meanwhile) or no longer active
-// is dropped whole. It returns the deliveries it added.
+// delivery on the same channel; then the cycle's next action, only if it is
+// still the plan's PlannedFrom: an acknowledgment or a sync that changed
+// the cycle since the planner read it moved it (see dueSet), and wins. A
+// plan for a cycle that is no longer current (rotated meanwhile) or no
+// longer active is dropped whole. It returns the deliveries it added.
 func (s *Store) RecordPlans(ctx context.Context, plans []domain.Plan, now time.Time) ([]domain.Delivery, error) {
 	var added []domain.Delivery
 	err := s.update(ctx, func(t *tx) error {
@@ -138,6 +140,9 @@ func (s *Store) RecordPlans(ctx context.Context, plans []domain.Plan, now time.T
 					continue
 				}
 				d.ID = id
+				if d.Status == domain.StatusPending {
+					d.NextAttemptAt = storedTime(now) // as insertDelivery stored it
+				}
 				added = append(added, d)
 				if d.Status == domain.StatusSkipped {
 					if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventReminder, CredentialID: d.CredentialID, RotationID: d.RotationID,
@@ -157,7 +162,10 @@ func (s *Store) RecordPlans(ctx context.Context, plans []domain.Plan, now time.T
 		}
 		return nil
 	})
-	return added, err
+	if err != nil {
+		return nil, err
+	}
+	return added, nil
 }
 
 // insertDelivery adds an outbox row unless one exists for the same cycle,

@@ -32,6 +32,11 @@ const TimeLayout = time.RFC3339
 // FormatTime renders t for storage.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
+// storedTime is t as it reads back once stored: UTC, whole seconds. A time
+// is compared with a stored one only in this form, or a fraction of a
+// second would make an unchanged time look newer.
+func storedTime(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
+
 // ParseTime reads a stored time.
 func ParseTime(s string) (time.Time, error) { return time.Parse(TimeLayout, s) }
 

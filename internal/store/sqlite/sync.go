@@ -67,6 +67,7 @@ func (s *Store) SyncFile(ctx context.Context, f domain.ConfigFile, creds []domai
 		}
 		for _, c := range creds {
 			c.File = f.Path
+			c.RotatedAt, c.ExpiresAt = storedTime(c.RotatedAt), storedTime(c.ExpiresAt)
 			delete(before, c.ID)
 			old, err := t.credential(c.ID)
 			switch {
@@ -98,7 +99,10 @@ func (s *Store) SyncFile(ctx context.Context, f domain.ConfigFile, creds []domai
 		}
 		return t.putFile(f, now)
 	})
-	return changes, err
+	if err != nil {
+		return nil, err // rolled back: none of the changes happened
+	}
+	return changes, nil
 }
 
 // RetireFile forgets a config file that is gone from the config: its
@@ -128,7 +132,10 @@ func (s *Store) RetireFile(ctx context.Context, path string, now time.Time) ([]d
 		}
 		return nil
 	})
-	return changes, err
+	if err != nil {
+		return nil, err
+	}
+	return changes, nil
 }
 
 // fileCredentials returns the active credentials a file defined at its last
@@ -159,11 +166,9 @@ func (t *tx) addCredential(c domain.Credential, now time.Time, changes *[]domain
 		return err
 	}
 	*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "added", Detail: detail})
+	// The new cycle is due from its start: nobody can have read it yet.
 	_, err := t.insertRotation(domain.Rotation{CredentialID: c.ID, RotatedAt: c.RotatedAt, Source: "config"}, now)
-	if err != nil {
-		return err
-	}
-	return t.markDue(c.ID, now)
+	return err
 }
 
 func (t *tx) syncCredential(old credRow, c domain.Credential, now time.Time, changes *[]domain.Change) error {
@@ -282,7 +287,7 @@ func (s *Store) SyncSettings(ctx context.Context, values map[string]string, now 
 			if _, err := t.exec(`INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
 				return fmt.Errorf("store: sync state %s: %w", k, err)
 			}
-			due := `UPDATE credentials SET next_action_at = ? WHERE active = 1 AND (next_action_at IS NULL OR next_action_at > ?)`
+			due := `UPDATE credentials SET ` + dueSet + ` WHERE active = 1`
 			if policy, ok := strings.CutPrefix(k, "policy:"); ok {
 				_, err = t.exec(due+` AND policy = ?`, w, w, policy)
 			} else {
@@ -301,7 +306,10 @@ func (s *Store) SyncSettings(ctx context.Context, values map[string]string, now 
 		}
 		return nil
 	})
-	return changed, err
+	if err != nil {
+		return nil, err
+	}
+	return changed, nil
 }
 
 func timeText(t time.Time) string {

@@ -1,0 +1,83 @@
+// Package storetest is the conformance suite every store backend passes:
+// one set of tests of what the engine relies on (sync, planning, claims,
+// outcomes, rotations, acknowledgments, the lease and the history), run on
+// SQLite today and on PostgreSQL, for several replicas, next.
+//
+// A backend's test calls Run with a function that opens its store on the
+// database named by path, a fresh one for every subtest. Run calls open a
+// second time with the same path wherever two processes are simulated, and
+// closes every store it opens. Every test runs at fixed dates; nothing
+// sleeps.
+//
+// The suite knows the store only through the Store interface: the methods
+// the engine consumes plus the readers the tests observe with.
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+)
+
+// Store is what a backend implements: the engine's interface, with the
+// meaning the SQLite store's doc comments give each method.
+type Store interface {
+	ConfigFiles(ctx context.Context) (map[string]domain.ConfigFile, error)
+	RecordFile(ctx context.Context, f domain.ConfigFile, now time.Time) error
+	SyncFile(ctx context.Context, f domain.ConfigFile, creds []domain.Credential, movable func(file string) bool, now time.Time) ([]domain.Change, error)
+	RetireFile(ctx context.Context, path string, now time.Time) ([]domain.Change, error)
+	SyncSettings(ctx context.Context, values map[string]string, now time.Time) ([]string, error)
+
+	DueCycles(ctx context.Context, now time.Time, limit int) ([]domain.Cycle, error)
+	OpenCycles(ctx context.Context) ([]domain.Cycle, error)
+	RecordPlans(ctx context.Context, plans []domain.Plan, now time.Time) ([]domain.Delivery, error)
+
+	DueChannels(ctx context.Context, now time.Time) ([]string, error)
+	ClaimDeliveries(ctx context.Context, claimant, channel string, now, until time.Time, limit int) ([]domain.Claimed, error)
+	RecordOutcomes(ctx context.Context, claimant string, outcomes []domain.Outcome) error
+
+	RecordRotation(ctx context.Context, r domain.Rotation, now time.Time) error
+	RecordAck(ctx context.Context, a domain.Ack) (domain.Ack, error)
+
+	Cycle(ctx context.Context, id string) (domain.Cycle, error)
+	States(ctx context.Context) ([]domain.CredentialState, error)
+	History(ctx context.Context, f domain.HistoryFilter) ([]domain.Event, error)
+	Deliveries(ctx context.Context, credentialID string) ([]domain.Delivery, error)
+
+	AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (domain.Lease, bool, error)
+	ReleaseLease(ctx context.Context, name, holder string) error
+
+	Close() error
+}
+
+// Opener opens a backend's store on the database named by path; called
+// twice with one path, it returns two independent handles on one database.
+type Opener = func(t *testing.T, path string) Store
+
+// Run runs the whole suite on the backend open opens.
+func Run(t *testing.T, open Opener) {
+	groups := []struct {
+		name string
+		run  func(*testing.T, Opener)
+	}{
+		{"ConfigFiles", testConfigFiles},
+		{"SyncFile", testSyncFile},
+		{"RetireFile", testRetireFile},
+		{"SyncSettings", testSyncSettings},
+		{"Cycles", testCycles},
+		{"RecordPlans", testRecordPlans},
+		{"ClaimDeliveries", testClaimDeliveries},
+		{"RecordOutcomes", testRecordOutcomes},
+		{"DueChannels", testDueChannels},
+		{"RecordRotation", testRecordRotation},
+		{"RecordAck", testRecordAck},
+		{"States", testStates},
+		{"History", testHistory},
+		{"Lease", testLease},
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
+	}
+}
