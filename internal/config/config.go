@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
@@ -37,15 +38,39 @@ type Config struct {
 	Retry         Retry
 	Policies      map[string]*Policy
 	Channels      map[string]*Channel
-	Credentials   []Credential
+	// Credentials are the main file's own from LoadMain, and those of
+	// every credential file too from Load.
+	Credentials []Credential
+	// Dir is the config file's folder, absolute: credential files are
+	// named relative to it.
+	Dir string
+	// Files are the credential files the credential_files globs match:
+	// absolute, sorted within each glob, each once, in glob order.
+	Files []string
+	// Main is the config file itself as it was read.
+	Main domain.ConfigFile
 	// Sources are the config file and the credential_files globs: what
 	// Fingerprint hashes to tell whether a reload is needed.
 	Sources []string
 
 	byID map[string]int // index of Credentials
+
+	// What ReadCredentialFile judges a credential file by.
+	env           LookupEnv
+	clock         Clock
+	defaultPeriod schedule.Span
+	defaultPolicy string
 }
 
-// Credential returns the credential with that id.
+// index makes Credential find every credential in Credentials.
+func (c *Config) index() {
+	c.byID = make(map[string]int, len(c.Credentials))
+	for i, cr := range c.Credentials {
+		c.byID[cr.ID] = i
+	}
+}
+
+// Credential returns the credential with that id, among Credentials.
 func (c *Config) Credential(id string) (Credential, bool) {
 	i, ok := c.byID[id]
 	if !ok {
@@ -106,22 +131,7 @@ type Channel struct {
 	Concurrency int
 }
 
-// Credential is one secret that must be rotated.
-type Credential struct {
-	ID             string
-	Name           string
-	Owner          string
-	RotatedAt      time.Time     // the operator's record of the last rotation
-	RotationPeriod schedule.Span // the cycle's length
-	ExpiresAt      time.Time     // an explicit deadline for the cycle of RotatedAt; zero if none
-	Policy         string
-}
-
-// Deadline is the end of a cycle that started at start: ExpiresAt for the
-// cycle the config records, start + RotationPeriod otherwise.
-func (c Credential) Deadline(start time.Time, loc *time.Location) time.Time {
-	if !c.ExpiresAt.IsZero() && start.Equal(c.RotatedAt) {
-		return c.ExpiresAt
-	}
-	return c.RotationPeriod.Add(start, 1, loc)
-}
+// Credential is one secret that must be rotated. It lives in the domain,
+// which the store and the engine speak too; File and Line say where the
+// config wrote it.
+type Credential = domain.Credential

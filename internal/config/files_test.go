@@ -1,9 +1,19 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
 const filesMain = `channels:
@@ -133,5 +143,215 @@ func TestCredentialFilesGlobProblems(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// LoadMain reads the config file alone: its own credentials, and the
+// files its globs match, absolute, sorted within each glob, each once.
+func TestLoadMain(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "config.yaml", strings.Replace(filesMain,
+		`credential_files: ["credentials.d/*.yaml", "more/extra.yaml"]`,
+		`credential_files: ["more/*.yaml", "./credentials.d/../credentials.d/*.yaml", "more/extra.yaml"]`, 1))
+	for _, name := range []string{"credentials.d/b.yaml", "credentials.d/a.yaml", "more/extra.yaml", "more/a-first.yaml"} {
+		// Not one of them is valid: LoadMain must not read them.
+		writeFile(t, dir, name, "credentials: [{id: BAD}]\n")
+	}
+	cfg, err := LoadMain(path, At(testNow), envOf(nil))
+	if err != nil {
+		t.Fatalf("problems:\n%v", err)
+	}
+	want := []string{
+		filepath.Join(dir, "more/a-first.yaml"),
+		filepath.Join(dir, "more/extra.yaml"),
+		filepath.Join(dir, "credentials.d/a.yaml"),
+		filepath.Join(dir, "credentials.d/b.yaml"),
+	}
+	if !slices.Equal(cfg.Files, want) {
+		t.Errorf("Files =\n%q\nwant\n%q", cfg.Files, want)
+	}
+	if cfg.Dir != dir {
+		t.Errorf("Dir = %q, want %q", cfg.Dir, dir)
+	}
+	if len(cfg.Credentials) != 1 || cfg.Credentials[0].ID != "main-one" || cfg.Credentials[0].File != "config.yaml" || cfg.Credentials[0].Line != 7 {
+		t.Errorf("Credentials = %+v, want main-one at config.yaml:7", cfg.Credentials)
+	}
+	if c, ok := cfg.Credential("main-one"); !ok || c.ID != "main-one" {
+		t.Errorf("Credential(main-one) = %+v, %v", c, ok)
+	}
+	data, _ := os.ReadFile(path)
+	sum := sha256.Sum256(data)
+	if m := cfg.Main; m.Path != "config.yaml" || m.Size != int64(len(data)) || m.ModTime.IsZero() || m.Hash != hex.EncodeToString(sum[:]) {
+		t.Errorf("Main = %+v", m)
+	}
+}
+
+// LoadMain reports every problem of the config file, and only those.
+func TestLoadMainProblems(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "creds.yaml", "credentials: [{id: BAD}]\n")
+	path := writeFile(t, dir, "config.yaml", `channels:
+  console: {type: stdout}
+policies:
+  standard: [{before: 7d, channels: [console]}]
+credentials:
+  - {id: one, rotated_at: 2026-06-01}
+  - {id: one, rotated_at: 2026-06-01, policy: gentle}
+credential_files:
+  - creds.yaml
+  - none/*.yaml
+  - ${CREDS}
+`)
+	_, err := LoadMain(path, At(testNow), envOf(map[string]string{"CREDS": "secret-dir/*.yaml"}))
+	want := []string{
+		`config.yaml:7: credentials[1].id: "one" is already used at config.yaml:6`,
+		`config.yaml:7: credentials[1].policy: policy "gentle" is not defined under policies:`,
+		`config.yaml:10: credential_files[1]: "none/*.yaml" matches no file`,
+		`config.yaml:11: credential_files[2]: "secret-dir/*.yaml" matches no file`,
+	}
+	if got := problemStrings(err); !slices.Equal(got, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// ReadCredentialFile checks one file against the config: within the file
+// only for duplicate ids, with the clock of the moment it is called.
+func TestReadCredentialFile(t *testing.T) {
+	dir := t.TempDir()
+	now := testNow
+	clock := func(*time.Location) time.Time { return now }
+	path := writeFile(t, dir, "config.yaml", filesMain)
+	writeFile(t, dir, "more/extra.yaml", "credentials: [{id: extra, rotated_at: 2026-05-01}]\n")
+	body := "credentials:\n  - {id: main-one, rotated_at: 2026-06-01, policy: gentle}\n  - {id: two, name: Two, rotated_at: 2026-06-01T09:30, rotation_period: 90d}\n"
+	file := writeFile(t, dir, "credentials.d/a.yaml", body)
+	cfg, err := LoadMain(path, clock, envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	creds, cf, err := cfg.ReadCredentialFile("credentials.d/a.yaml") // relative to the config's folder
+	if err != nil {
+		t.Fatal(err) // main-one is in config.yaml too: that is Load's to find
+	}
+	want := []Credential{
+		{ID: "main-one", Name: "main-one", RotatedAt: utc("2026-06-01T00:00:00Z"), RotationPeriod: DefaultRotationPeriod, Policy: "gentle", File: "credentials.d/a.yaml", Line: 2},
+		{ID: "two", Name: "Two", RotatedAt: utc("2026-06-01T09:30:00Z"), RotationPeriod: schedule.Span{Days: 90}, Policy: "standard", File: "credentials.d/a.yaml", Line: 3},
+	}
+	if len(creds) != len(want) {
+		t.Fatalf("credentials = %+v", creds)
+	}
+	for i := range want {
+		if !creds[i].RotatedAt.Equal(want[i].RotatedAt) {
+			t.Errorf("credential %d rotated_at %v, want %v", i, creds[i].RotatedAt, want[i].RotatedAt)
+		}
+		creds[i].RotatedAt = want[i].RotatedAt
+		if creds[i] != want[i] {
+			t.Errorf("credential %d =\n%+v\nwant\n%+v", i, creds[i], want[i])
+		}
+	}
+	sum := sha256.Sum256([]byte(body))
+	st, err := StatConfigFile(dir, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cf.Path != "credentials.d/a.yaml" || cf.Size != int64(len(body)) || cf.Hash != hex.EncodeToString(sum[:]) || !cf.Unchanged(st) || st.Hash != "" {
+		t.Errorf("ConfigFile = %+v, stat %+v", cf, st)
+	}
+
+	// The clock is asked at each call: the same file, read before its
+	// rotations happened.
+	now = time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+	_, _, err = cfg.ReadCredentialFile(file)
+	if got, want := problemStrings(err), []string{"credentials.d/a.yaml:3: credentials[1].rotated_at: 2026-06-01T09:30:00Z is in the future (now is 2026-06-01T09:00:00Z)"}; !slices.Equal(got, want) {
+		t.Errorf("problems %q, want %q", got, want)
+	}
+	now = testNow
+
+	tests := []struct {
+		name, body string
+		want       []string
+	}{
+		{"duplicate within the file", "credentials:\n  - {id: x, rotated_at: 2026-06-01}\n  - {id: x, rotated_at: 2026-06-01, policy: nope}\n", []string{
+			`credentials.d/a.yaml:3: credentials[1].id: "x" is already used at credentials.d/a.yaml:2`,
+			`credentials.d/a.yaml:3: credentials[1].policy: policy "nope" is not defined under policies:`,
+		}},
+		{"not a credential file", "creds: []\n", []string{
+			"credentials.d/a.yaml:1: creds: unknown key (known: credentials)",
+			"credentials.d/a.yaml:1: credentials: missing: a credential file holds a credentials: list",
+		}},
+		{"empty", "", []string{"credentials.d/a.yaml: the file is empty"}},
+	}
+	for _, tt := range tests {
+		writeFile(t, dir, "credentials.d/a.yaml", tt.body)
+		creds, cf, err := cfg.ReadCredentialFile(file)
+		if got := problemStrings(err); creds != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("%s: credentials %v, problems:\n%s\nwant:\n%s", tt.name, creds, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+		}
+		if cf.Size != int64(len(tt.body)) || cf.Hash == "" { // known, so that a broken file is not read again until it changes
+			t.Errorf("%s: ConfigFile %+v", tt.name, cf)
+		}
+	}
+
+	// A file that went away says so to errors.Is.
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := cfg.ReadCredentialFile(file); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("err = %v, want one that is fs.ErrNotExist", err)
+	}
+	if _, err := StatConfigFile(dir, file); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("stat err = %v, want one that is fs.ErrNotExist", err)
+	}
+}
+
+// Credentials that rely on a default policy that is not defined: Load says
+// so once, at the config; ReadCredentialFile, which LoadMain could not
+// warn, once for the file.
+func TestDefaultPolicyMissingInFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "config.yaml", "channels:\n  c: {type: stdout}\npolicies:\n  gentle: [{before: 1d, channels: [c]}]\ncredential_files: [creds.yaml]\n")
+	writeFile(t, dir, "creds.yaml", "credentials:\n  - {id: a, rotated_at: 2026-06-01, policy: gentle}\n  - {id: b, rotated_at: 2026-06-01}\n  - {id: c, rotated_at: 2026-06-01}\n")
+	_, err := Load(path, At(testNow), envOf(nil))
+	if got, want := problemStrings(err), []string{`config.yaml: policies: no policy named "standard", the default for credentials without policy: (define it, or set defaults.policy)`}; !slices.Equal(got, want) {
+		t.Errorf("Load: problems %q, want %q", got, want)
+	}
+	cfg, err := LoadMain(path, At(testNow), envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = cfg.ReadCredentialFile("creds.yaml")
+	if got, want := problemStrings(err), []string{`creds.yaml:3: credentials[1].policy: missing, and the default "standard" is not defined under policies: (define it, give a policy:, or set defaults.policy)`}; !slices.Equal(got, want) {
+		t.Errorf("ReadCredentialFile: problems %q, want %q", got, want)
+	}
+}
+
+// Load gives every credential its file and the line of its id.
+func TestLoadCredentialPlaces(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "config.yaml", filesMain)
+	writeFile(t, dir, "credentials.d/a.yaml", "credentials:\n  - {id: a-one, rotated_at: 2026-05-01}\n  - name: A two\n    id: a-two\n    rotated_at: 2026-05-01\n")
+	writeFile(t, dir, "more/extra.yaml", "# extra\ncredentials:\n  - {id: extra, rotated_at: 2026-05-04}\n")
+	cfg, err := Load(path, At(testNow), envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range cfg.Credentials {
+		got = append(got, fmt.Sprintf("%s@%s:%d", c.ID, c.File, c.Line))
+	}
+	if want := []string{"main-one@config.yaml:7", "a-one@credentials.d/a.yaml:2", "a-two@credentials.d/a.yaml:4", "extra@more/extra.yaml:3"}; !slices.Equal(got, want) {
+		t.Errorf("places %q, want %q", got, want)
+	}
+	if want := 3; len(cfg.Files) != 2 || len(cfg.Sources) != want {
+		t.Errorf("Files %q, Sources %q", cfg.Files, cfg.Sources)
+	}
+}
+
+// isSlug accepts exactly what slugRE does.
+func TestIsSlug(t *testing.T) {
+	for _, s := range []string{"", "a", "0", "-a", "_a", "a-b_c9", "A", "a b", "a.b", "é", "a\n", strings.Repeat("a", 64), strings.Repeat("a", 65)} {
+		if got, want := isSlug(s), slugRE.MatchString(s); got != want {
+			t.Errorf("isSlug(%q) = %v, slugRE says %v", s, got, want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"text/template"
@@ -35,27 +36,83 @@ func At(t time.Time) Clock { return func(*time.Location) time.Time { return t } 
 // (history, migrate): it skips the checks against now.
 func Timeless(*time.Location) time.Time { return time.Time{} }
 
+// Load reads and validates the config at path and every credential file
+// its credential_files match: LoadMain, ReadCredentialFile of each file,
+// and ids unique across all of them. Credentials holds every credential.
+// On any problem it returns Problems, with every problem found. A nil env
+// reads the process environment.
+func Load(path string, now Clock, env LookupEnv) (*Config, error) {
+	return LoadWith(path, now, env, nil)
+}
+
 // LoadWith is Load with the channel types of reg: channel blocks are
 // decoded into reg's configs, and a channel's concurrency defaults to reg's
 // for its type. A nil reg means registry.Default().
 func LoadWith(path string, now Clock, env LookupEnv, reg *registry.Registry) (*Config, error) {
+	l, cfg, err := loadMain(path, now, env, reg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg != nil {
+		l.loadFiles(cfg)
+	}
+	if len(l.problems) > 0 {
+		l.problems.sort()
+		return nil, l.problems
+	}
+	cfg.index()
+	return cfg, nil
+}
+
+// LoadMain reads and validates the config file at path alone: settings,
+// channels, policies, its own credentials: (in Credentials) and the files
+// its credential_files globs match (in Files), which it does not open; the
+// engine reads those that changed with ReadCredentialFile. On any problem
+// it returns Problems, with every problem found. A nil env reads the
+// process environment.
+func LoadMain(path string, now Clock, env LookupEnv) (*Config, error) {
+	l, cfg, err := loadMain(path, now, env, nil)
+	if err != nil {
+		return nil, err
+	}
+	if cfg != nil {
+		// Credential files that rely on a missing default policy are
+		// refused one by one, by ReadCredentialFile.
+		l.checkDefaultPolicy(cfg, l.mainUsesDefault)
+	}
+	if len(l.problems) > 0 {
+		l.problems.sort()
+		return nil, l.problems
+	}
+	cfg.index()
+	return cfg, nil
+}
+
+// loadMain reads the config file into a Config and l.problems; the Config
+// is nil only when the file is not a YAML mapping. The error is for a file
+// that cannot be read.
+func loadMain(path string, now Clock, env LookupEnv, reg *registry.Registry) (*loader, *Config, error) {
 	if env == nil {
 		env = os.LookupEnv
 	}
 	if reg == nil {
 		reg = registry.Default()
 	}
-	data, err := os.ReadFile(path)
+	dir, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, nil, fmt.Errorf("config: %w", err)
 	}
-	l := &loader{file: filepath.Base(path), env: env, clock: now, reg: reg}
-	cfg := l.load(path, data)
-	if len(l.problems) > 0 {
-		l.problems.sort()
-		return nil, l.problems
+	data, cf, err := readRegular(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("config: %w", err)
 	}
-	return cfg, nil
+	cf.Path = filepath.Base(path)
+	l := &loader{file: cf.Path, env: env, reg: reg}
+	cfg := l.load(path, dir, data, now)
+	if cfg != nil {
+		cfg.Main, cfg.env, cfg.clock = cf, env, now
+	}
+	return l, cfg, nil
 }
 
 var (
@@ -72,14 +129,20 @@ var (
 var yamlValueRE = regexp.MustCompile("`[^`]*`")
 
 type loader struct {
-	file     string
+	file     string // as problems name it
 	env      LookupEnv
-	clock    Clock
 	reg      *registry.Registry
-	now      time.Time
-	sources  []string // absolute credential_files globs
+	now      time.Time // zero: no check against now
 	loc      *time.Location
 	problems Problems
+
+	// The defaults a credential without rotation_period: or policy: gets.
+	period schedule.Span
+	policy string
+
+	// Of the main file only.
+	defaultPolicyNode *yaml.Node // defaults.policy, if given
+	mainUsesDefault   bool       // one of its own credentials has no policy:
 }
 
 func (l *loader) errf(n *yaml.Node, key, format string, args ...any) {
@@ -90,8 +153,8 @@ func (l *loader) errf(n *yaml.Node, key, format string, args ...any) {
 	l.problems = append(l.problems, Problem{File: l.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
-func (l *loader) errLine(line int, key, format string, args ...any) {
-	l.problems = append(l.problems, Problem{File: l.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+func (l *loader) errAt(file string, line int, key, format string, args ...any) {
+	l.problems = append(l.problems, Problem{File: file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
 // parse reads one YAML document into its root mapping.
@@ -164,6 +227,9 @@ func (l *loader) str(n *yaml.Node, key string) (val string, fromEnv bool, ok boo
 }
 
 func (l *loader) expand(s string) (string, bool, error) {
+	if !strings.Contains(s, "${") { // the regexp costs more than the rest of a credential
+		return s, false, nil
+	}
 	var missing []string
 	found := false
 	out := envRE.ReplaceAllStringFunc(s, func(m string) string {
@@ -247,7 +313,7 @@ func (l *loader) bool(n *yaml.Node, key string) bool {
 	return false
 }
 
-func (l *loader) load(path string, data []byte) *Config {
+func (l *loader) load(path, dir string, data []byte, clock Clock) *Config {
 	root := l.parse(data)
 	if root == nil {
 		return nil
@@ -255,6 +321,7 @@ func (l *loader) load(path string, data []byte) *Config {
 	f := l.fields(root, "", topLevel)
 	cfg := &Config{
 		Path:          path,
+		Dir:           dir,
 		Database:      DefaultDatabase,
 		Timezone:      DefaultTimezone,
 		CheckSchedule: DefaultCheckSchedule,
@@ -271,7 +338,7 @@ func (l *loader) load(path string, data []byte) *Config {
 		loc = time.UTC
 	}
 	cfg.Location, l.loc = loc, loc
-	l.now = l.clock(loc)
+	l.now = clock(loc)
 
 	if n := f["database"]; n != nil {
 		if s, _, ok := l.str(n, "database"); ok && s != "" {
@@ -295,41 +362,35 @@ func (l *loader) load(path string, data []byte) *Config {
 		l.retry(n, &cfg.Retry)
 	}
 
-	defaultPeriod, defaultPolicy := DefaultRotationPeriod, DefaultPolicy
-	var defaultPolicyNode *yaml.Node
+	l.period, l.policy = DefaultRotationPeriod, DefaultPolicy
 	if n := f["defaults"]; n != nil {
 		d := l.fields(n, "defaults", []string{"rotation_period", "policy"})
 		if v := d["rotation_period"]; v != nil {
 			if sp, _, ok := l.span(v, "defaults.rotation_period"); ok {
-				defaultPeriod = l.positive(v, "defaults.rotation_period", sp)
+				l.period = l.positive(v, "defaults.rotation_period", sp)
 			}
 		}
 		if v := d["policy"]; v != nil {
-			defaultPolicyNode = v
-			defaultPolicy, _, _ = l.str(v, "defaults.policy")
+			l.defaultPolicyNode = v
+			l.policy, _, _ = l.str(v, "defaults.policy")
 		}
 	}
+	cfg.defaultPeriod, cfg.defaultPolicy = l.period, l.policy
 
 	cfg.Channels = l.channels(f["channels"])
 	cfg.Policies = l.policies(f["policies"], cfg.Channels)
 
-	var creds []credentialAt
 	if n := f["credentials"]; n != nil {
-		creds = l.credentials(n, defaultPeriod, defaultPolicy)
+		creds, meta := l.credentials(n)
+		first := l.check(creds, meta, cfg.Policies, map[string]place{})
+		cfg.Credentials, l.mainUsesDefault = creds, first >= 0
 	}
+	cfg.Sources = []string{path}
 	if n := f["credential_files"]; n != nil {
-		creds = append(creds, l.credentialFiles(n, filepath.Dir(path), defaultPeriod, defaultPolicy)...)
+		cfg.Files, cfg.Sources = l.credentialFiles(n, dir, cfg.Sources)
 	}
 	if f["credentials"] == nil && f["credential_files"] == nil {
 		l.errf(root, "credentials", "no credentials: list at least one under credentials: or credential_files:")
-	}
-	l.checkCredentials(creds, cfg.Policies, defaultPolicy, defaultPolicyNode)
-	cfg.Sources = append([]string{path}, l.sources...)
-	cfg.Credentials = make([]Credential, len(creds))
-	cfg.byID = make(map[string]int, len(creds))
-	for i, c := range creds {
-		cfg.Credentials[i] = c.Credential
-		cfg.byID[c.ID] = i
 	}
 	return cfg
 }
@@ -721,37 +782,43 @@ func (l *loader) stage(n *yaml.Node, key string, chans map[string]*Channel) (Sta
 	return st, ok
 }
 
-// credentialAt keeps where a credential was written, for later checks. It
-// holds line numbers, not nodes, so that each file's parse tree is freed
-// once read: a tree costs about 2 KB a credential.
-type credentialAt struct {
-	Credential
-	file       string
-	key        string // "credentials[i]", i counted in its own file
-	idLine     int
-	policyLine int // 0: no policy: key
+// credMeta is what the checks after a credential's own need to know of
+// it; the parse tree is gone by then (it costs about 2 KB a credential).
+type credMeta struct {
+	index      int // its place in its file's credentials: list
+	line       int // the line of its item
+	policyLine int // 0: no policy: key, the default applies
 }
 
-func (l *loader) credentials(n *yaml.Node, period schedule.Span, policy string) []credentialAt {
+// key is how problems name the credential.
+func (m credMeta) key() string { return "credentials[" + strconv.Itoa(m.index) + "]" }
+
+func (l *loader) credentials(n *yaml.Node) ([]Credential, []credMeta) {
 	if n.Kind != yaml.SequenceNode {
 		l.errf(n, "credentials", "must be a list")
-		return nil
+		return nil, nil
 	}
-	out := make([]credentialAt, 0, len(n.Content))
-	for i, cn := range n.Content {
-		key := fmt.Sprintf("credentials[%d]", i)
+	return l.items(n.Content, 0, make([]Credential, 0, len(n.Content)), make([]credMeta, 0, len(n.Content)))
+}
+
+// items reads credentials: items into creds, the first being item number
+// first of its file.
+func (l *loader) items(items []*yaml.Node, first int, creds []Credential, meta []credMeta) ([]Credential, []credMeta) {
+	for i, cn := range items {
+		m := credMeta{index: first + i, line: cn.Line}
+		key := m.key()
 		f := l.fields(cn, key, credKeys)
 		if f == nil {
 			continue
 		}
-		c := credentialAt{Credential: Credential{RotationPeriod: period, Policy: policy}, file: l.file, key: key}
+		c := Credential{RotationPeriod: l.period, Policy: l.policy, File: l.file}
 		if v := f["id"]; v == nil {
 			l.errf(cn, key+".id", "missing")
 		} else if s, _, ok := l.str(v, key+".id"); ok {
-			if !slugRE.MatchString(s) {
+			if !isSlug(s) {
 				l.errf(v, key+".id", "%q is not a slug (lowercase letters, digits, - and _, at most 64)", s)
 			}
-			c.ID, c.idLine = s, v.Line
+			c.ID, c.Line = s, v.Line
 		}
 		if v := f["name"]; v != nil {
 			c.Name, _, _ = l.str(v, key+".name")
@@ -766,7 +833,7 @@ func (l *loader) credentials(n *yaml.Node, period schedule.Span, policy string) 
 		}
 		if v := f["policy"]; v != nil {
 			c.Policy, _, _ = l.str(v, key+".policy")
-			c.policyLine = v.Line
+			m.policyLine = v.Line
 		}
 		if v := f["rotated_at"]; v == nil {
 			l.errf(cn, key+".rotated_at", "missing: when was this secret last rotated? (e.g. 2026-06-01)")
@@ -787,26 +854,40 @@ func (l *loader) credentials(n *yaml.Node, period schedule.Span, policy string) 
 		if c.Name == "" {
 			c.Name = c.ID
 		}
-		out = append(out, c)
+		creds = append(creds, c)
+		meta = append(meta, m)
 	}
-	return out
+	return creds, meta
 }
 
-// credentialFiles loads more credentials from files matched by globs
-// relative to the config's folder. Each file is parsed and released on its
-// own: a YAML parse tree costs about 2 KB a credential, so a fleet of
-// 100,000 split across files stays small in memory.
-func (l *loader) credentialFiles(n *yaml.Node, dir string, period schedule.Span, policy string) []credentialAt {
+// isSlug is slugRE without a regexp, which would cost more than the rest
+// of a credential's checks.
+func isSlug(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case (c == '-' || c == '_') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// credentialFiles resolves the globs, relative to dir, into the files they
+// match, without opening any. A glob that matches nothing is a problem.
+func (l *loader) credentialFiles(n *yaml.Node, dir string, sources []string) (files, _ []string) {
 	if n.Kind != yaml.SequenceNode {
 		l.errf(n, "credential_files", "must be a list")
-		return nil
+		return nil, sources
 	}
-	var out []credentialAt
-	mainFile := l.file
-	defer func() { l.file = mainFile }()
+	seen := map[string]bool{}
 	for i, gn := range n.Content {
-		l.file = mainFile // a glob's problems are the config's, not the last included file's
-		glob, _, ok := l.str(gn, fmt.Sprintf("credential_files[%d]", i))
+		key := fmt.Sprintf("credential_files[%d]", i)
+		glob, _, ok := l.str(gn, key)
 		if !ok {
 			continue
 		}
@@ -816,64 +897,69 @@ func (l *loader) credentialFiles(n *yaml.Node, dir string, period schedule.Span,
 		}
 		matches, err := filepath.Glob(g)
 		if err != nil {
-			l.errf(gn, fmt.Sprintf("credential_files[%d]", i), "%v", err)
+			l.errf(gn, key, "%v", err)
 			continue
 		}
 		if len(matches) == 0 {
-			l.errf(gn, fmt.Sprintf("credential_files[%d]", i), "%q matches no file", glob)
+			l.errf(gn, key, "%q matches no file", glob)
 			continue
 		}
-		l.sources = append(l.sources, g)
-		for parsed := range parseFiles(matches) {
-			l.file = relTo(dir, parsed.path)
-			if parsed.readErr != nil {
-				l.errf(nil, "", "%v", parsed.readErr)
-				continue
-			}
-			root := l.root(parsed.doc, parsed.err)
-			if root == nil {
-				continue
-			}
-			f := l.fields(root, "", []string{"credentials"})
-			if v := f["credentials"]; v != nil {
-				out = append(out, l.credentials(v, period, policy)...)
-			} else {
-				l.errf(root, "credentials", "missing: a credential file holds a credentials: list")
+		sources = append(sources, g)
+		sort.Strings(matches)
+		for _, m := range matches {
+			m = filepath.Clean(m)
+			if !seen[m] { // a file two globs match is read once
+				seen[m] = true
+				files = append(files, m)
 			}
 		}
 	}
-	return out
+	return files, sources
 }
 
-func (l *loader) checkCredentials(creds []credentialAt, policies map[string]*Policy, defaultPolicy string, defaultPolicyNode *yaml.Node) {
-	mainFile := l.file
-	defer func() { l.file = mainFile }()
-	seen := make(map[string]string, len(creds))
-	usesDefault := false
-	for _, c := range creds {
-		l.file = c.file
+// place is where an id was first written.
+type place struct {
+	file string
+	line int
+}
+
+// check reports ids used twice (seen holds those met before, and gets
+// these) and policies not defined. It returns the index in creds of the
+// first credential that relies on the default policy, or -1.
+func (l *loader) check(creds []Credential, meta []credMeta, policies map[string]*Policy, seen map[string]place) int {
+	first := -1
+	for i, c := range creds {
+		m := meta[i]
 		if c.ID != "" {
 			if where, dup := seen[c.ID]; dup {
-				l.errLine(c.idLine, c.key+".id", "%q is already used at %s", c.ID, where)
+				l.errAt(c.File, c.Line, m.key()+".id", "%q is already used at %s:%d", c.ID, where.file, where.line)
 			} else {
-				seen[c.ID] = fmt.Sprintf("%s:%d", c.file, c.idLine)
+				seen[c.ID] = place{c.File, c.Line}
 			}
 		}
-		if c.policyLine == 0 {
-			usesDefault = true
+		if m.policyLine == 0 {
+			if first < 0 {
+				first = i
+			}
 			continue
 		}
 		if _, ok := policies[c.Policy]; !ok {
-			l.errLine(c.policyLine, c.key+".policy", "policy %q is not defined under policies:", c.Policy)
+			l.errAt(c.File, m.policyLine, m.key()+".policy", "policy %q is not defined under policies:", c.Policy)
 		}
 	}
-	l.file = mainFile
-	if _, ok := policies[defaultPolicy]; !ok && (usesDefault || defaultPolicyNode != nil) {
-		if defaultPolicyNode != nil {
-			l.errf(defaultPolicyNode, "defaults.policy", "policy %q is not defined under policies:", defaultPolicy)
-		} else {
-			l.errf(nil, "policies", "no policy named %q, the default for credentials without policy: (define it, or set defaults.policy)", defaultPolicy)
-		}
+	return first
+}
+
+// checkDefaultPolicy reports, at the config file, a default policy that is
+// not defined though named under defaults: or relied on.
+func (l *loader) checkDefaultPolicy(cfg *Config, used bool) {
+	if _, ok := cfg.Policies[cfg.defaultPolicy]; ok || !used && l.defaultPolicyNode == nil {
+		return
+	}
+	if l.defaultPolicyNode != nil {
+		l.errf(l.defaultPolicyNode, "defaults.policy", "policy %q is not defined under policies:", cfg.defaultPolicy)
+	} else {
+		l.errf(nil, "policies", "no policy named %q, the default for credentials without policy: (define it, or set defaults.policy)", cfg.defaultPolicy)
 	}
 }
 
@@ -916,8 +1002,9 @@ func join(prefix, key string) string {
 	return prefix + "." + key
 }
 
+// relTo names path relative to dir when it is inside it.
 func relTo(dir, path string) string {
-	if r, err := filepath.Rel(dir, path); err == nil && !strings.HasPrefix(r, "..") {
+	if r, err := filepath.Rel(dir, path); err == nil && filepath.IsLocal(r) {
 		return r
 	}
 	return path

@@ -14,6 +14,10 @@ type Problem struct {
 	Line int
 	Key  string
 	Msg  string
+	// Err is the error behind a file that could not be read, if that is
+	// the problem, so that errors.Is(err, fs.ErrNotExist) can tell a file
+	// that went away.
+	Err error
 }
 
 func (p Problem) String() string {
@@ -40,6 +44,17 @@ func (ps Problems) Error() string {
 		lines[i] = p.String()
 	}
 	return strings.Join(lines, "\n")
+}
+
+// Unwrap gives the errors behind the problems that have one.
+func (ps Problems) Unwrap() []error {
+	var errs []error
+	for _, p := range ps {
+		if p.Err != nil {
+			errs = append(errs, p.Err)
+		}
+	}
+	return errs
 }
 
 func (ps Problems) sort() {
