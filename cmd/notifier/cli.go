@@ -16,10 +16,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/notifier-dev/notifier/internal/config"
-	"github.com/notifier-dev/notifier/internal/db"
+	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/schedule"
+	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
+
+// MaxProblemsShown is how many config problems are printed: a generated
+// file with 100,000 mistakes should not bury the first ones.
+const MaxProblemsShown = 100
 
 // cli holds the global flags and the streams.
 type cli struct {
@@ -42,7 +47,11 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := root.ExecuteContext(ctx); err != nil {
 		var problems config.Problems
 		if errors.As(err, &problems) {
-			for _, p := range problems {
+			for i, p := range problems {
+				if i == MaxProblemsShown {
+					fmt.Fprintf(stderr, "... and %d more\n", len(problems)-i)
+					break
+				}
 				fmt.Fprintln(stderr, p.String())
 			}
 			fmt.Fprintf(stderr, "notifier: the config has %d problem(s); nothing was changed\n", len(problems))
@@ -137,7 +146,9 @@ func (c *cli) openSynced(ctx context.Context) (*Main, time.Time, error) {
 }
 
 func (c *cli) runCmd() *cobra.Command {
-	return &cobra.Command{
+	var standby bool
+	var leaseTTL time.Duration
+	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the daemon: tick now, then on check_schedule, until SIGINT or SIGTERM",
 		Args:  cobra.NoArgs,
@@ -146,7 +157,7 @@ func (c *cli) runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m := &Main{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout}
+			m := &Main{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Standby: standby, LeaseTTL: leaseTTL}
 			if err := m.Open(cmd.Context()); err != nil {
 				return err
 			}
@@ -154,6 +165,9 @@ func (c *cli) runCmd() *cobra.Command {
 			return m.Run(cmd.Context())
 		},
 	}
+	cmd.Flags().BoolVar(&standby, "standby", false, "if another notifier run holds the database, wait and take over when its lease expires")
+	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", DefaultLeaseTTL, "how long the database lease lasts unrenewed (a crashed daemon's standby takes over after it)")
+	return cmd
 }
 
 func (c *cli) checkCmd() *cobra.Command {
@@ -212,11 +226,11 @@ func (c *cli) migrateCmd() *cobra.Command {
 		Short: "Create or upgrade the database, then list the applied migrations",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(c.configPath, config.Timeless, nil)
+			cfg, err := config.LoadMain(c.configPath, config.Timeless, nil)
 			if err != nil {
 				return err
 			}
-			store, err := db.Open(cmd.Context(), cfg.Database)
+			store, err := sqlite.Open(cmd.Context(), cfg.Database)
 			if err != nil {
 				return err
 			}
@@ -335,16 +349,14 @@ func (c *cli) rotateCmd() *cobra.Command {
 			if err := m.Engine.Rotate(cmd.Context(), engine.Rotation{Credential: args[0], At: now, By: by, Note: note, Source: "cli"}); err != nil {
 				return err
 			}
-			rows, err := m.Engine.Status(cmd.Context(), now)
+			cyc, err := m.Store.Cycle(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			for _, r := range rows {
-				if r.ID == args[0] {
-					fmt.Fprintf(c.stdout, "%s: rotation recorded at %s; next deadline %s (%d days)\n",
-						r.ID, r.RotatedAt.Format(time.RFC3339), r.Deadline.Format(time.RFC3339), r.DaysRemaining)
-				}
-			}
+			loc := m.Config.Location
+			deadline := cyc.Deadline(loc)
+			fmt.Fprintf(c.stdout, "%s: rotation recorded at %s; next deadline %s (%d days)\n", cyc.ID, cyc.Start.In(loc).Format(time.RFC3339),
+				deadline.In(loc).Format(time.RFC3339), schedule.DaysRemaining(deadline, now, loc))
 			fmt.Fprintln(c.stdout, "Remember to set rotated_at in the config too, so it stays the operator's record.")
 			return nil
 		},
@@ -368,7 +380,7 @@ func (c *cli) ackCmd() *cobra.Command {
 			}
 			defer m.Close()
 			err = m.Engine.Acknowledge(cmd.Context(), engine.Ack{Credential: args[0], At: now, By: by, Note: note, Source: "cli"})
-			var already *engine.AlreadyAcknowledged
+			var already *domain.AlreadyAcknowledged
 			if errors.As(err, &already) {
 				fmt.Fprintln(c.stdout, already.Error()+"; nothing recorded")
 				return nil
@@ -396,15 +408,15 @@ func (c *cli) historyCmd() *cobra.Command {
 			if err := checkFormat(f.format, "table", "json", "csv"); err != nil {
 				return err
 			}
-			types := []string{db.EventRotation, db.EventReminder, db.EventAck, db.EventCredential, db.EventConfig}
+			types := domain.EventTypes()
 			if f.typ != "" && !contains(types, f.typ) {
 				return fmt.Errorf("--type: %q is not one of %s", f.typ, strings.Join(types, ", "))
 			}
-			cfg, err := config.Load(c.configPath, config.Timeless, nil)
+			cfg, err := config.LoadMain(c.configPath, config.Timeless, nil)
 			if err != nil {
 				return err
 			}
-			filter := db.HistoryFilter{CredentialID: f.credential, Type: f.typ}
+			filter := domain.HistoryFilter{CredentialID: f.credential, Type: f.typ}
 			if f.since != "" {
 				if filter.Since, err = config.ParseTime(f.since, cfg.Location); err != nil {
 					return fmt.Errorf("--since: %v", err)
@@ -415,7 +427,7 @@ func (c *cli) historyCmd() *cobra.Command {
 					return fmt.Errorf("--until: %v", err)
 				}
 			}
-			store, err := db.Open(cmd.Context(), cfg.Database)
+			store, err := sqlite.Open(cmd.Context(), cfg.Database)
 			if err != nil {
 				return err
 			}

@@ -5,22 +5,22 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"slices"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/robfig/cron/v3"
 
 	"github.com/notifier-dev/notifier/internal/config"
-	"github.com/notifier-dev/notifier/internal/db"
+	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
+	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
 func main() {
@@ -34,6 +34,14 @@ func main() {
 // attempt is due, between the config's check_schedule ticks.
 const RetrySpec = "@every 1m"
 
+// LeaseName is the database lease one `notifier run` holds.
+const LeaseName = "daemon"
+
+// DefaultLeaseTTL is how long a daemon's lease lasts unrenewed: a crashed
+// daemon's standby takes over after it. The lease is renewed every third
+// of it.
+const DefaultLeaseTTL = 30 * time.Second
+
 // Main is the daemon: a config, a store, an engine and a cron runner.
 // End-to-end tests reuse it.
 type Main struct {
@@ -42,16 +50,22 @@ type Main struct {
 	Stdout     io.Writer        // where stdout channels print
 	Clock      config.Clock     // the clock, given the config's zone; nil: time.Now
 	Env        config.LookupEnv // nil: the process environment
+	// Standby makes Run wait for the lease when another daemon holds it,
+	// instead of refusing to start.
+	Standby  bool
+	LeaseTTL time.Duration // 0: DefaultLeaseTTL
+	// Engine options beyond the logger and stdout (tests: send timeout,
+	// shutdown grace).
+	EngineOptions []engine.Option
 
 	Config *config.Config
-	Store  *db.DB
+	Store  *sqlite.Store
 	Engine *engine.Engine
-
-	cfgSum [sha256.Size]byte
 }
 
-// Open loads the config, opens the database (applying migrations) and
-// builds the engine.
+// Open loads the main config file, opens the database (applying
+// migrations) and builds the engine. Credential files are read by the
+// engine's sync, and only when they changed.
 func (m *Main) Open(ctx context.Context) error {
 	if m.Clock == nil {
 		m.Clock = func(*time.Location) time.Time { return time.Now() }
@@ -59,24 +73,24 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.DiscardHandler)
 	}
-	cfg, err := config.Load(m.ConfigPath, m.Clock, m.Env)
+	if m.LeaseTTL <= 0 {
+		m.LeaseTTL = DefaultLeaseTTL
+	}
+	cfg, err := config.LoadMain(m.ConfigPath, m.Clock, m.Env)
 	if err != nil {
 		return err
 	}
-	sum, err := config.Fingerprint(cfg.Sources)
+	store, err := sqlite.Open(ctx, cfg.Database)
 	if err != nil {
 		return err
 	}
-	store, err := db.Open(ctx, cfg.Database)
-	if err != nil {
-		return err
-	}
-	eng, err := engine.New(store, cfg, engine.WithLogger(m.Logger), engine.WithStdout(m.Stdout))
+	opts := append([]engine.Option{engine.WithLogger(m.Logger), engine.WithStdout(m.Stdout)}, m.EngineOptions...)
+	eng, err := engine.New(store, cfg, opts...)
 	if err != nil {
 		store.Close()
 		return err
 	}
-	m.Config, m.Store, m.Engine, m.cfgSum = cfg, store, eng, sum
+	m.Config, m.Store, m.Engine = cfg, store, eng
 	return nil
 }
 
@@ -91,17 +105,34 @@ func (m *Main) Close() error {
 	return m.Store.Close()
 }
 
-// Run ticks once, then on the config's check_schedule (in its time zone),
-// and retries due deliveries every minute in between, until ctx is done.
-// A tick in flight when ctx ends is allowed to finish. Before each tick the
-// config file is re-read if it changed, so an operator's edit of rotated_at
+// Run takes the database's lease, ticks once, then on the config's
+// check_schedule (in its time zone), and retries due deliveries every
+// minute in between, until ctx is done. A second daemon on the same
+// database is refused, naming the holder, or with Standby waits and takes
+// over when the holder's lease expires. On ctx's end nothing new is
+// claimed, sends in flight get a short grace and the lease is released.
+// Before each tick the main config file is re-read if it changed, and the
+// engine syncs the credential files that changed, so an operator's edit
 // takes effect without a restart; an invalid edit is logged and the last
 // good config kept.
 func (m *Main) Run(ctx context.Context) error {
-	// Jobs get a context that outlives ctx, so a signal lets the tick in
-	// flight finish instead of cutting a send in half.
-	jobCtx := context.WithoutCancel(ctx)
-	m.tick(jobCtx)
+	holder := m.Engine.Name()
+	if err := m.acquire(ctx, holder); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	runCtx, lost := context.WithCancelCause(ctx)
+	defer lost(nil)
+	defer func() {
+		if err := m.Store.ReleaseLease(context.WithoutCancel(ctx), LeaseName, holder); err != nil {
+			m.Logger.Error("releasing the lease", "err", err)
+		}
+	}()
+	go m.renew(runCtx, holder, lost)
+
+	m.tick(runCtx)
 
 	logger := cron.VerbosePrintfLogger(slog.NewLogLogger(m.Logger.Handler(), slog.LevelDebug))
 	c := cron.New(
@@ -109,53 +140,103 @@ func (m *Main) Run(ctx context.Context) error {
 		cron.WithLogger(logger),
 		cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)),
 	)
-	if _, err := c.AddFunc(m.Config.CheckSchedule, func() { m.tick(jobCtx) }); err != nil {
+	if _, err := c.AddFunc(m.Config.CheckSchedule, func() { m.tick(runCtx) }); err != nil {
 		return fmt.Errorf("check_schedule: %w", err)
 	}
-	if _, err := c.AddFunc(RetrySpec, func() { m.retry(jobCtx) }); err != nil {
+	if _, err := c.AddFunc(RetrySpec, func() { m.retry(runCtx) }); err != nil {
 		return fmt.Errorf("retry schedule: %w", err)
 	}
 	c.Start()
 	m.Logger.Info("notifier running", "schedule", m.Config.CheckSchedule, "timezone", m.Config.Timezone,
-		"credentials", len(m.Config.Credentials), "database", m.Config.Database)
-	<-ctx.Done()
-	m.Logger.Info("stopping: waiting for the tick in flight")
+		"database", m.Config.Database, "holder", holder)
+	<-runCtx.Done()
+	m.Logger.Info("stopping: no new sends; those in flight get a short grace")
 	<-c.Stop().Done()
+	if err := context.Cause(runCtx); ctx.Err() == nil && err != nil {
+		return err
+	}
 	m.Logger.Info("stopped")
 	return nil
+}
+
+// acquire takes the lease, or waits for it on standby.
+func (m *Main) acquire(ctx context.Context, holder string) error {
+	for {
+		lease, held, err := m.Store.AcquireLease(ctx, LeaseName, holder, time.Now(), m.LeaseTTL)
+		if err != nil {
+			return err
+		}
+		if held {
+			return nil
+		}
+		if !m.Standby {
+			return fmt.Errorf("another notifier run holds %s: %s, since %s, lease until %s; stop it first, or start this one with --standby",
+				m.Config.Database, lease.Holder, lease.Acquired.Local().Format(time.RFC3339), lease.ExpiresAt.Local().Format(time.RFC3339))
+		}
+		m.Logger.Info("standing by: another notifier run holds the database", "holder", lease.Holder,
+			"lease_until", lease.ExpiresAt.UTC().Format(time.RFC3339))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(m.LeaseTTL / 3):
+		}
+	}
+}
+
+// renew keeps the lease until ctx ends; a lease lost to another daemon
+// (this one was paused past its expiry) stops this one.
+func (m *Main) renew(ctx context.Context, holder string, lost context.CancelCauseFunc) {
+	t := time.NewTicker(m.LeaseTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		lease, held, err := m.Store.AcquireLease(ctx, LeaseName, holder, time.Now(), m.LeaseTTL)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			m.Logger.Error("renewing the lease", "err", err)
+		case err == nil && !held:
+			m.Logger.Error("lease lost to another notifier run; stopping", "holder", lease.Holder)
+			lost(fmt.Errorf("lease lost to %s", lease.Holder))
+			return
+		}
+	}
 }
 
 func (m *Main) tick(ctx context.Context) {
 	m.reload()
 	now := m.Now()
 	rep, err := m.Engine.Tick(ctx, now)
-	if err != nil {
+	if err != nil && ctx.Err() == nil {
 		m.Logger.Error("tick failed", "err", err)
 		return
 	}
-	m.Logger.Info("tick", "at", now.UTC().Format(time.RFC3339), "sent", rep.Count(db.StatusSent),
-		"skipped", rep.Count(db.StatusSkipped), "retrying", rep.Count(db.StatusRetry), "failed", rep.Count(db.StatusFailed))
+	m.Logger.Info("tick", "at", now.UTC().Format(time.RFC3339), "sent", rep.Count(domain.StatusSent),
+		"skipped", rep.Count(domain.StatusSkipped), "retrying", rep.Count(domain.StatusRetry), "failed", rep.Count(domain.StatusFailed))
 }
 
 func (m *Main) retry(ctx context.Context) {
 	rep, err := m.Engine.Retry(ctx, m.Now())
-	if err != nil {
+	if err != nil && ctx.Err() == nil {
 		m.Logger.Error("retry pass failed", "err", err)
 		return
 	}
 	if len(rep.Outcomes) > 0 {
-		m.Logger.Info("retry pass", "sent", rep.Count(db.StatusSent), "retrying", rep.Count(db.StatusRetry), "failed", rep.Count(db.StatusFailed))
+		m.Logger.Info("retry pass", "sent", rep.Count(domain.StatusSent), "retrying", rep.Count(domain.StatusRetry), "failed", rep.Count(domain.StatusFailed))
 	}
 }
 
-// reload swaps in the config if its files changed and it is valid. An
-// unchanged config costs a hash of its files, not a parse.
+// reload swaps in the main config file if it changed and is valid. The
+// credential files are the engine's sync's business.
 func (m *Main) reload() {
-	sum, err := config.Fingerprint(m.Config.Sources)
-	if err == nil && sum == m.cfgSum {
+	st, err := config.StatConfigFile(m.Config.Dir, filepath.Join(m.Config.Dir, m.Config.Main.Path))
+	if err == nil && st.Unchanged(m.Config.Main) {
 		return
 	}
-	cfg, err := config.Load(m.ConfigPath, m.Clock, m.Env)
+	cfg, err := config.LoadMain(m.ConfigPath, m.Clock, m.Env)
 	var problems config.Problems
 	switch {
 	case errors.As(err, &problems):
@@ -167,14 +248,6 @@ func (m *Main) reload() {
 		m.Logger.Error("config reload failed; keeping the last good config", "err", err)
 		return
 	}
-	// The sum taken before loading: an edit made while loading is seen by
-	// the next tick.
-	if !slices.Equal(cfg.Sources, m.Config.Sources) {
-		if sum, err = config.Fingerprint(cfg.Sources); err != nil {
-			m.Logger.Error("config reload failed; keeping the last good config", "err", err)
-			return
-		}
-	}
 	if cfg.Database != m.Config.Database || cfg.CheckSchedule != m.Config.CheckSchedule || cfg.Timezone != m.Config.Timezone {
 		m.Logger.Warn("database, check_schedule and timezone changes take effect at the next restart")
 	}
@@ -182,6 +255,9 @@ func (m *Main) reload() {
 		m.Logger.Error("config change rejected; keeping the last good config", "err", err)
 		return
 	}
-	m.Config, m.cfgSum = cfg, sum
-	m.Logger.Info("config reloaded", "credentials", len(cfg.Credentials))
+	unchanged := cfg.Main.Hash == m.Config.Main.Hash
+	m.Config = cfg
+	if !unchanged {
+		m.Logger.Info("config reloaded")
+	}
 }

@@ -9,26 +9,26 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/notifier-dev/notifier/internal/db"
+	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
 )
 
 const tableTime = "2006-01-02 15:04 MST"
 
-func printReport(w io.Writer, rep engine.Report, now time.Time, loc *time.Location) {
+func printReport(w io.Writer, rep *engine.Report, now time.Time, loc *time.Location) {
 	for _, o := range rep.Outcomes {
 		line := fmt.Sprintf("%-10s %s %s", o.Status, o.Credential, o.Stage)
 		if o.Seq > 0 {
 			line += fmt.Sprintf(" (repeat %d)", o.Seq)
 		}
 		line += " -> " + o.Channel
-		if o.Status != db.StatusSent && o.Detail != "" {
+		if o.Status != domain.StatusSent && o.Detail != "" {
 			line += ": " + o.Detail
 		}
 		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintf(w, "tick at %s: %d sent, %d skipped, %d retrying, %d failed\n", now.In(loc).Format(time.RFC3339),
-		rep.Count(db.StatusSent), rep.Count(db.StatusSkipped), rep.Count(db.StatusRetry), rep.Count(db.StatusFailed))
+		rep.Count(domain.StatusSent), rep.Count(domain.StatusSkipped), rep.Count(domain.StatusRetry), rep.Count(domain.StatusFailed))
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -96,7 +96,7 @@ type historyRow struct {
 	Detail     string `json:"detail"`
 }
 
-func printHistory(w io.Writer, format string, events []db.Event, loc *time.Location) error {
+func printHistory(w io.Writer, format string, events []domain.Event, loc *time.Location) error {
 	rows := make([]historyRow, len(events))
 	for i, e := range events {
 		rows[i] = historyRow{Time: e.Time.In(loc).Format(time.RFC3339), Type: e.Type, Credential: e.CredentialID,

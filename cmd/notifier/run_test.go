@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifier-dev/notifier/internal/db"
+	"github.com/notifier-dev/notifier/internal/domain"
 )
 
 // TestRunTicksAtStartAndStopsOnSIGTERM starts the daemon as a user would,
@@ -111,7 +111,7 @@ func TestDaemonPicksUpConfigEdits(t *testing.T) {
 	now = now.Add(24 * time.Hour)
 	m.tick(ctx)
 	want(t, e.hook.take())
-	rots, err := m.Store.History(ctx, db.HistoryFilter{Type: db.EventRotation})
+	rots, err := m.Store.History(ctx, domain.HistoryFilter{Type: domain.EventRotation})
 	if err != nil {
 		t.Fatal(err)
 	}

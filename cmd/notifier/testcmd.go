@@ -32,7 +32,7 @@ func (c *cli) testCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := config.Load(c.configPath, clock, nil)
+			cfg, err := config.LoadMain(c.configPath, clock, nil)
 			if err != nil {
 				return err
 			}
@@ -42,7 +42,7 @@ func (c *cli) testCmd() *cobra.Command {
 				return fmt.Errorf("no channel %q in the config (channels: %s)", args[0], strings.Join(names, ", "))
 			}
 			now := clock(cfg.Location)
-			msg, err := sampleMessage(cfg, ch, credential, now)
+			msg, err := c.sampleMessage(cmd.Context(), cfg, ch, credential, now)
 			if err != nil {
 				return err
 			}
@@ -68,16 +68,22 @@ func (c *cli) testCmd() *cobra.Command {
 	return cmd
 }
 
-// sampleMessage is channels.Sample, or a credential's real data, rendered
-// with the channel's templates.
-func sampleMessage(cfg *config.Config, ch *config.Channel, credential string, now time.Time) (channels.Message, error) {
+// sampleMessage is channels.Sample, or a credential's real data (its
+// current cycle, from the store after a sync), rendered with the channel's
+// templates.
+func (c *cli) sampleMessage(ctx context.Context, cfg *config.Config, ch *config.Channel, credential string, now time.Time) (channels.Message, error) {
 	m := channels.Sample(now.In(cfg.Location))
 	if credential != "" {
-		cred, ok := cfg.Credential(credential)
-		if !ok {
-			return m, fmt.Errorf("%w %q", engine.ErrUnknownCredential, credential)
+		main, _, err := c.openSynced(ctx)
+		if err != nil {
+			return m, err
 		}
-		m = engine.Describe(cfg, cred, cred.RotatedAt, now)
+		defer main.Close()
+		cyc, err := main.Store.Cycle(ctx, credential)
+		if err != nil {
+			return m, err
+		}
+		m = engine.Describe(cfg.Location, cyc.Credential, cyc.Start, now)
 		m.Stage, m.Test = "test", true
 	}
 	m.DeliveryKey = ""

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/config"
-	"github.com/notifier-dev/notifier/internal/db"
+	"github.com/notifier-dev/notifier/internal/store/sqlite"
 	"github.com/notifier-dev/notifier/internal/testutil/fleet"
 )
 
@@ -36,7 +36,7 @@ func BenchmarkFirstSync100k(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		cfg.Database = b.TempDir() + "/notifier.db"
-		store, err := db.Open(ctx, cfg.Database)
+		store, err := sqlite.Open(ctx, cfg.Database)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -63,7 +63,7 @@ func BenchmarkTickNothingDue100k(b *testing.B) {
 	cfg, dir := loadFleet(b, fleetSize)
 	ctx := context.Background()
 	cfg.Database = dir + "/notifier.db"
-	store, err := db.Open(ctx, cfg.Database)
+	store, err := sqlite.Open(ctx, cfg.Database)
 	if err != nil {
 		b.Fatal(err)
 	}

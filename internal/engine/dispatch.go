@@ -2,125 +2,230 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/channels"
-	"github.com/notifier-dev/notifier/internal/config"
-	"github.com/notifier-dev/notifier/internal/db"
+	"github.com/notifier-dev/notifier/internal/domain"
 )
 
-// dispatchBatch is how many due deliveries are read at a time.
-const dispatchBatch = 100
+// maxClaimBatch bounds how many deliveries of one channel are claimed at a
+// time: enough to keep a fast channel's workers busy between claims, few
+// enough that a slow channel's claims do not wait long in the queue.
+const maxClaimBatch = 64
 
-// dispatch sends every pending delivery due at now, one at a time, and
-// records each attempt: sent, retry (with the next attempt's time from
-// Backoff) or failed. No transaction is held while a service is called.
-func (e *Engine) dispatch(ctx context.Context, now time.Time, rep *Report) error {
-	for {
-		due, err := e.store.Due(ctx, now, dispatchBatch)
-		if err != nil {
-			return err
-		}
-		if len(due) == 0 {
-			return nil
-		}
-		for _, d := range due {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := e.deliver(ctx, d, now, rep); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-func (e *Engine) deliver(ctx context.Context, d db.DueDelivery, now time.Time, rep *Report) error {
-	cfg := e.cfg
-	attempts := d.Attempts + 1
-	outcome := Outcome{Credential: d.CredentialID, Stage: d.Stage, Seq: d.Seq, Channel: d.Channel}
-	ev := db.Event{Time: now, Type: db.EventReminder, CredentialID: d.CredentialID, RotationID: d.RotationID,
-		DeliveryID: d.ID, Stage: d.Stage, Channel: d.Channel}
-
-	ch, ok := e.chans[d.Channel]
-	cred, credOK := cfg.Credential(d.CredentialID)
-	var sendErr error
-	switch {
-	case !credOK:
-		// Sync supersedes a removed credential's deliveries; this is a
-		// belt for a config swapped between sync and dispatch.
-		sendErr = channels.Permanent(fmt.Errorf("credential %s is no longer in the config", d.CredentialID))
-	case !ok:
-		sendErr = channels.Permanent(fmt.Errorf("channel %s is no longer configured", d.Channel))
-	default:
-		msg, err := e.message(cfg, cred, d, now)
-		if err != nil {
-			sendErr = channels.Permanent(err)
-			break
-		}
-		sctx, cancel := context.WithTimeout(ctx, e.sendTimeout)
-		sendErr = ch.Send(sctx, msg)
-		cancel()
-		ev.Detail = msg.Subject
-	}
-
-	err := e.store.Update(ctx, func(tx *db.Tx) error {
-		if sendErr == nil {
-			ev.Status, outcome.Status = db.StatusSent, db.StatusSent
-			if err := tx.MarkSent(d.ID, attempts, now); err != nil {
-				return err
-			}
-			return tx.InsertEvent(ev)
-		}
-		retry, after := channels.Classify(sendErr)
-		ev.Detail = fmt.Sprintf("attempt %d: %v", attempts, sendErr)
-		if retry && attempts < cfg.Retry.MaxAttempts {
-			wait := max(Backoff(cfg.Retry, attempts), after)
-			next := now.Add(wait)
-			ev.Status, outcome.Status = db.StatusRetry, db.StatusRetry
-			ev.Detail += "; next attempt at " + db.FormatTime(next)
-			if err := tx.MarkRetry(d.ID, attempts, next, sendErr.Error()); err != nil {
-				return err
-			}
-			return tx.InsertEvent(ev)
-		}
-		ev.Status, outcome.Status = db.StatusFailed, db.StatusFailed
-		if retry {
-			ev.Detail += fmt.Sprintf("; giving up after %d attempts", attempts)
-		}
-		if err := tx.MarkFailed(d.ID, attempts, sendErr.Error()); err != nil {
-			return err
-		}
-		return tx.InsertEvent(ev)
-	})
-	if err != nil {
+// dispatch sends every pending delivery due at now: per channel, a feeder
+// claims due deliveries in committed batches and a pool of the channel's
+// `concurrency` workers sends them, so a hung service delays only its own
+// channel. Outcomes are recorded by one recorder in group commits. No
+// transaction and no engine lock is held while a service is called.
+//
+// When ctx is cancelled (SIGTERM) nothing more is claimed; sends in flight
+// get the shutdown grace, then are cancelled and their deliveries given
+// back, to be sent at the next start.
+func (e *Engine) dispatch(ctx context.Context, v view, now time.Time, rep *Report) error {
+	names, err := e.store.DueChannels(ctx, now)
+	if err != nil || len(names) == 0 {
 		return err
 	}
-	outcome.Detail = ev.Detail
-	rep.Outcomes = append(rep.Outcomes, outcome)
-	if sendErr != nil {
-		e.logger.Warn("delivery failed", "credential", d.CredentialID, "stage", d.Stage, "channel", d.Channel,
-			"attempt", attempts, "status", outcome.Status, "err", sendErr.Error())
-	} else {
-		e.logger.Info("reminder sent", "credential", d.CredentialID, "stage", d.Stage, "seq", d.Seq, "channel", d.Channel)
+	// Sends outlive ctx by the grace; outcomes are recorded whatever
+	// happens to ctx, so nothing sent is forgotten.
+	sendCtx, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSends()
+	stopGrace := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(e.grace, cancelSends)
+		context.AfterFunc(sendCtx, func() { t.Stop() })
+	})
+	defer stopGrace()
+
+	rec := newRecorder(context.WithoutCancel(ctx), e.store, e.claimant)
+	started := time.Now()
+	// Claims are judged by the tick's clock moving on in real time, so a
+	// long dispatch does not hold claims dated at its start.
+	clock := func() time.Time { return now.Add(time.Since(started)).Truncate(time.Second) }
+
+	var wg sync.WaitGroup
+	errs := make([]error, len(names))
+	for i, name := range names {
+		wg.Go(func() { errs[i] = e.drain(ctx, sendCtx, v, name, now, clock, rec, rep) })
+	}
+	wg.Wait()
+	errs = append(errs, rec.close())
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// drain sends the channel's due deliveries until none is left to claim.
+func (e *Engine) drain(ctx, sendCtx context.Context, v view, name string, now time.Time, clock func() time.Time, rec *recorder, rep *Report) error {
+	workers := 1
+	if ch := v.cfg.Channels[name]; ch != nil && ch.Concurrency > 0 {
+		workers = ch.Concurrency
+	}
+	batch := min(maxClaimBatch, 4*workers)
+	// A claim lasts while its delivery may wait behind the batch and be
+	// sent, with a margin; a crashed sender's claims expire after it.
+	ttl := time.Duration(batch/workers+2)*e.sendTimeout + time.Minute
+	slots := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for ctx.Err() == nil {
+		at := clock()
+		claimed, err := e.store.ClaimDeliveries(ctx, e.claimant, name, at, at.Add(ttl), batch)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if len(claimed) == 0 {
+			return nil
+		}
+		for i, d := range claimed {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				// Shutting down: what was claimed but not started goes back.
+				for _, d := range claimed[i:] {
+					rec.add(released(d, now, "not sent: notifier is stopping; it goes out at the next start"))
+				}
+				return nil
+			}
+			wg.Go(func() {
+				defer func() { <-slots }()
+				o := e.attempt(sendCtx, v, d, now)
+				rec.add(o)
+				if o.Status != domain.StatusReleased {
+					rep.add(Outcome{Credential: d.CredentialID, Stage: d.Stage, Seq: d.Seq, Channel: d.Channel, Status: o.Status, Detail: o.Event.Detail})
+				}
+			})
+		}
 	}
 	return nil
 }
 
-// message is one delivery rendered at now.
-func (e *Engine) message(cfg *config.Config, cred config.Credential, d db.DueDelivery, now time.Time) (channels.Message, error) {
-	m := Describe(cfg, cred, d.RotatedAt, now)
-	m.DeliveryID = d.ID
-	m.DeliveryKey = fmt.Sprintf("%s/%d/%s/%s/%d", d.CredentialID, d.RotationID, d.Stage, d.Channel, d.Seq)
-	m.Stage, m.Seq = d.Stage, d.Seq
-	if !d.AckAt.IsZero() && !d.AckAt.After(now) {
-		m.Acknowledged, m.AcknowledgedBy, m.AcknowledgedAt = true, d.AckBy, d.AckAt.In(cfg.Location)
+func released(d domain.Claimed, now time.Time, why string) domain.Outcome {
+	return domain.Outcome{DeliveryID: d.ID, Status: domain.StatusReleased, Attempts: d.Attempts,
+		Event: domain.Event{Time: now, Type: domain.EventReminder, CredentialID: d.CredentialID, RotationID: d.RotationID,
+			DeliveryID: d.ID, Stage: d.Stage, Channel: d.Channel, Status: domain.StatusRetry, Detail: why}}
+}
+
+// attempt renders and sends one claimed delivery and decides its outcome:
+// sent, retry (with the next attempt's time from Backoff, or later if the
+// service asked), failed, or released when the send was cancelled by a
+// shutdown.
+func (e *Engine) attempt(sendCtx context.Context, v view, d domain.Claimed, now time.Time) domain.Outcome {
+	cfg := v.cfg
+	attempts := d.Attempts + 1
+	ev := domain.Event{Time: now, Type: domain.EventReminder, CredentialID: d.CredentialID, RotationID: d.RotationID,
+		DeliveryID: d.ID, Stage: d.Stage, Channel: d.Channel}
+	ch, ok := v.chans[d.Channel]
+	var sendErr error
+	switch {
+	case !d.Cycle.Active:
+		// Sync supersedes a removed credential's deliveries; this is a belt
+		// for one removed between the claim and the send.
+		sendErr = channels.Permanent(fmt.Errorf("credential %s is no longer in the config", d.CredentialID))
+	case !ok:
+		sendErr = channels.Permanent(fmt.Errorf("channel %s is no longer configured", d.Channel))
+	default:
+		msg, err := e.message(v, d, now)
+		if err != nil {
+			sendErr = channels.Permanent(err)
+			break
+		}
+		sctx, cancel := context.WithTimeout(sendCtx, e.sendTimeout)
+		sendErr = ch.Send(sctx, msg)
+		cancel()
+		ev.Detail = msg.Subject
+		if sendErr != nil && sendCtx.Err() != nil {
+			e.logger.Warn("send cancelled by shutdown; it goes out at the next start", "credential", d.CredentialID, "stage", d.Stage, "channel", d.Channel)
+			return released(d, now, fmt.Sprintf("attempt %d cancelled: notifier was stopping; it goes out at the next start", attempts))
+		}
 	}
-	var stage *config.Stage
-	if p := cfg.Policies[cred.Policy]; p != nil {
-		stage = p.Stage(d.Stage)
+	o := domain.Outcome{DeliveryID: d.ID, Attempts: attempts}
+	if sendErr == nil {
+		ev.Status, o.Status = domain.StatusSent, domain.StatusSent
+		o.Event = ev
+		e.logger.Info("reminder sent", "credential", d.CredentialID, "stage", d.Stage, "seq", d.Seq, "channel", d.Channel)
+		return o
 	}
-	err := Render(&m, stage, cfg.Channels[d.Channel])
-	return m, err
+	retry, after := channels.Classify(sendErr)
+	o.Error = sendErr.Error()
+	ev.Detail = fmt.Sprintf("attempt %d: %v", attempts, sendErr)
+	if retry && attempts < cfg.Retry.MaxAttempts {
+		o.NextAttemptAt = now.Add(max(Backoff(cfg.Retry, attempts), after))
+		ev.Status, o.Status = domain.StatusRetry, domain.StatusRetry
+		ev.Detail += "; next attempt at " + o.NextAttemptAt.UTC().Format(time.RFC3339)
+	} else {
+		ev.Status, o.Status = domain.StatusFailed, domain.StatusFailed
+		if retry {
+			ev.Detail += fmt.Sprintf("; giving up after %d attempts", attempts)
+		}
+	}
+	o.Event = ev
+	e.logger.Warn("delivery failed", "credential", d.CredentialID, "stage", d.Stage, "channel", d.Channel,
+		"attempt", attempts, "status", o.Status, "err", o.Error)
+	return o
+}
+
+// recorder records outcomes in group commits: it writes whatever has
+// gathered while the previous commit ran, in one transaction.
+type recorder struct {
+	ctx      context.Context
+	store    Store
+	claimant string
+
+	mu      sync.Mutex
+	pending []domain.Outcome
+	wake    chan struct{}
+	done    chan error
+	closed  bool
+}
+
+func newRecorder(ctx context.Context, store Store, claimant string) *recorder {
+	r := &recorder{ctx: ctx, store: store, claimant: claimant, wake: make(chan struct{}, 1), done: make(chan error, 1)}
+	go r.loop()
+	return r
+}
+
+func (r *recorder) add(o domain.Outcome) {
+	r.mu.Lock()
+	r.pending = append(r.pending, o)
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *recorder) loop() {
+	var errs []error
+	for range r.wake {
+		r.mu.Lock()
+		batch, closed := r.pending, r.closed
+		r.pending = nil
+		r.mu.Unlock()
+		if len(batch) > 0 {
+			if err := r.store.RecordOutcomes(r.ctx, r.claimant, batch); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if closed {
+			r.done <- errors.Join(errs...)
+			return
+		}
+	}
+}
+
+// close records what is left and returns the first errors met.
+func (r *recorder) close() error {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.wake <- struct{}{}
+	return <-r.done
 }

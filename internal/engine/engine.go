@@ -1,37 +1,71 @@
-// Package engine joins the parts: it syncs the config into the store, asks
-// the schedule what is due, enqueues deliveries in the outbox, sends them
-// through the channels and records every outcome. It also records
-// rotations and acknowledgments. It is the only package that knows both
-// the store and the channels.
+// Package engine joins the parts: it syncs the config files that changed
+// into the store, plans the cycles whose next action has come, claims due
+// deliveries and sends them through the channels, a small pool of workers
+// per channel, and records every outcome. It also records rotations and
+// acknowledgments. It is the only package that knows both the store and the
+// channels; it declares the Store it consumes.
 package engine
 
 import (
 	"context"
-	"errors"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/config"
-	"github.com/notifier-dev/notifier/internal/db"
+	"github.com/notifier-dev/notifier/internal/domain"
 )
 
-// Engine evaluates and delivers reminders. Its operations are serialized:
-// a cron tick and a retry pass never run at once.
+// Store is what the engine needs of a database. Every method owns its
+// transaction; see internal/store/sqlite for the meaning of each, and
+// internal/store/storetest for the behaviour every backend must show.
+type Store interface {
+	ConfigFiles(ctx context.Context) (map[string]domain.ConfigFile, error)
+	RecordFile(ctx context.Context, f domain.ConfigFile, now time.Time) error
+	SyncFile(ctx context.Context, f domain.ConfigFile, creds []domain.Credential, movable func(file string) bool, now time.Time) ([]domain.Change, error)
+	RetireFile(ctx context.Context, path string, now time.Time) ([]domain.Change, error)
+	SyncSettings(ctx context.Context, values map[string]string, now time.Time) ([]string, error)
+
+	DueCycles(ctx context.Context, now time.Time, limit int) ([]domain.Cycle, error)
+	OpenCycles(ctx context.Context) ([]domain.Cycle, error)
+	RecordPlans(ctx context.Context, plans []domain.Plan, now time.Time) ([]domain.Delivery, error)
+
+	DueChannels(ctx context.Context, now time.Time) ([]string, error)
+	ClaimDeliveries(ctx context.Context, claimant, channel string, now, until time.Time, limit int) ([]domain.Claimed, error)
+	RecordOutcomes(ctx context.Context, claimant string, outcomes []domain.Outcome) error
+
+	RecordRotation(ctx context.Context, r domain.Rotation, now time.Time) error
+	RecordAck(ctx context.Context, a domain.Ack) (domain.Ack, error)
+
+	Cycle(ctx context.Context, id string) (domain.Cycle, error)
+	States(ctx context.Context) ([]domain.CredentialState, error)
+}
+
+// Engine evaluates and delivers reminders. One tick (or retry pass) runs at
+// a time in a process; acknowledgments, rotations and status never wait
+// for it, since no lock is held across a network call.
 type Engine struct {
-	store       *db.DB
+	store       Store
 	logger      *slog.Logger
 	stdout      io.Writer
 	httpClient  *http.Client
 	sendTimeout time.Duration
+	grace       time.Duration
+	claimant    string
 
-	mu    sync.Mutex
-	cfg   *config.Config
-	chans map[string]channels.Channel
+	tickMu sync.Mutex // one sync, tick or retry pass at a time
+
+	mu      sync.RWMutex // guards the fields below, swapped by SetConfig
+	cfg     *config.Config
+	chans   map[string]channels.Channel
+	ladders map[string]ladder
 }
 
 // Option configures an Engine.
@@ -50,16 +84,29 @@ func WithHTTPClient(c *http.Client) Option { return func(e *Engine) { e.httpClie
 // WithSendTimeout bounds one Send (default 30s).
 func WithSendTimeout(d time.Duration) Option { return func(e *Engine) { e.sendTimeout = d } }
 
+// WithShutdownGrace is how long sends in flight may finish once the tick's
+// context is cancelled, before they are cancelled too and their deliveries
+// given back for the next start (default 5s).
+func WithShutdownGrace(d time.Duration) Option { return func(e *Engine) { e.grace = d } }
+
+// WithClaimant names this engine in the claims it takes (default: host,
+// process id and a random suffix, unique per engine).
+func WithClaimant(name string) Option { return func(e *Engine) { e.claimant = name } }
+
 // New returns an engine on an open store and a loaded config, with its
 // channels built (offline: nothing is contacted).
-func New(store *db.DB, cfg *config.Config, opts ...Option) (*Engine, error) {
+func New(store Store, cfg *config.Config, opts ...Option) (*Engine, error) {
 	e := &Engine{
 		store:       store,
 		logger:      slog.New(slog.DiscardHandler),
 		sendTimeout: 30 * time.Second,
+		grace:       5 * time.Second,
 	}
 	for _, o := range opts {
 		o(e)
+	}
+	if e.claimant == "" {
+		e.claimant = Claimant()
 	}
 	if err := e.SetConfig(cfg); err != nil {
 		return nil, err
@@ -67,24 +114,54 @@ func New(store *db.DB, cfg *config.Config, opts ...Option) (*Engine, error) {
 	return e, nil
 }
 
-// SetConfig swaps in a newly loaded config and rebuilds the channels; the
-// daemon calls it when the file changes.
+// Claimant is a name for this process that no other process shares:
+// host, process id and a random suffix.
+func Claimant() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// Name is the claimant name the engine uses.
+func (e *Engine) Name() string { return e.claimant }
+
+// SetConfig swaps in a newly loaded config, rebuilding the channels and
+// the ladders; the daemon calls it when the main file changes.
 func (e *Engine) SetConfig(cfg *config.Config) error {
 	chans, err := BuildChannels(cfg, channels.Options{Logger: e.logger, HTTPClient: e.httpClient, Stdout: e.stdout})
 	if err != nil {
 		return err
 	}
+	ladders := make(map[string]ladder, len(cfg.Policies))
+	for name, p := range cfg.Policies {
+		ladders[name] = newLadder(p)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.cfg, e.chans = cfg, chans
+	e.cfg, e.chans, e.ladders = cfg, chans, ladders
 	return nil
 }
 
 // Config returns the config in use.
 func (e *Engine) Config() *config.Config {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
 	return e.cfg
+}
+
+// view is the config, channels and ladders of one operation: a reload in
+// the middle does not mix two configs.
+type view struct {
+	cfg     *config.Config
+	chans   map[string]channels.Channel
+	ladders map[string]ladder
+}
+
+func (e *Engine) view() view {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return view{e.cfg, e.chans, e.ladders}
 }
 
 // BuildChannels builds every channel of cfg.
@@ -110,17 +187,24 @@ type Outcome struct {
 	Stage      string
 	Seq        int
 	Channel    string
-	Status     string // db.StatusSent, StatusRetry, StatusFailed or StatusSkipped
+	Status     string // domain.StatusSent, StatusRetry, StatusFailed, StatusSkipped or StatusReleased
 	Detail     string
 }
 
 // Report is what a tick did.
 type Report struct {
+	mu       sync.Mutex
 	Outcomes []Outcome
 }
 
+func (r *Report) add(o Outcome) {
+	r.mu.Lock()
+	r.Outcomes = append(r.Outcomes, o)
+	r.mu.Unlock()
+}
+
 // Count returns how many outcomes have the status.
-func (r Report) Count(status string) int {
+func (r *Report) Count(status string) int {
 	n := 0
 	for _, o := range r.Outcomes {
 		if o.Status == status {
@@ -130,39 +214,42 @@ func (r Report) Count(status string) int {
 	return n
 }
 
-// Tick is one evaluation at now: sync the config, plan every open cycle,
-// enqueue what is due, then deliver everything pending. Running it twice at
-// the same now sends nothing new.
-func (e *Engine) Tick(ctx context.Context, now time.Time) (Report, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+// Tick is one evaluation at now: sync the config files that changed, plan
+// the cycles whose next action has come, then deliver everything due.
+// Running it twice at the same now, or in two processes at once, sends
+// nothing twice.
+func (e *Engine) Tick(ctx context.Context, now time.Time) (*Report, error) {
+	e.tickMu.Lock()
+	defer e.tickMu.Unlock()
 	now = normalize(now)
-	var rep Report
-	if err := e.sync(ctx, now); err != nil {
+	v := e.view()
+	rep := &Report{}
+	if err := e.syncConfig(ctx, v, now); err != nil {
 		return rep, err
 	}
-	if err := e.enqueue(ctx, now, &rep); err != nil {
+	if err := e.planDue(ctx, v, now, rep); err != nil {
 		return rep, err
 	}
-	err := e.dispatch(ctx, now, &rep)
+	err := e.dispatch(ctx, v, now, rep)
 	return rep, err
 }
 
 // Retry delivers the pending deliveries whose next attempt is due, without
 // planning anything new: the daemon runs it between ticks.
-func (e *Engine) Retry(ctx context.Context, now time.Time) (Report, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var rep Report
-	err := e.dispatch(ctx, normalize(now), &rep)
+func (e *Engine) Retry(ctx context.Context, now time.Time) (*Report, error) {
+	e.tickMu.Lock()
+	defer e.tickMu.Unlock()
+	rep := &Report{}
+	err := e.dispatch(ctx, e.view(), normalize(now), rep)
 	return rep, err
 }
 
-// Sync records the config in the store without planning or sending.
+// Sync records the config files that changed in the store without
+// planning or sending.
 func (e *Engine) Sync(ctx context.Context, now time.Time) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.sync(ctx, normalize(now))
+	e.tickMu.Lock()
+	defer e.tickMu.Unlock()
+	return e.syncConfig(ctx, e.view(), normalize(now))
 }
 
 // normalize keeps times at whole seconds in UTC, as they are stored.
@@ -184,10 +271,3 @@ func Backoff(r config.Retry, attempts int) time.Duration {
 	}
 	return d
 }
-
-// Errors a CLI or HTTP caller can tell apart.
-var (
-	ErrUnknownCredential = errors.New("unknown credential")
-	ErrInactive          = errors.New("credential is inactive")
-	ErrNotNewer          = errors.New("rotation is not newer than the latest recorded one")
-)

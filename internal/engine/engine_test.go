@@ -19,7 +19,8 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/channels/webhook"
 	"github.com/notifier-dev/notifier/internal/config"
-	"github.com/notifier-dev/notifier/internal/db"
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
 func TestBackoff(t *testing.T) {
@@ -43,7 +44,7 @@ func TestBackoff(t *testing.T) {
 type fixture struct {
 	t          *testing.T
 	e          *Engine
-	store      *db.DB
+	store      *sqlite.Store
 	code       atomic.Int32
 	retryAfter atomic.Int32
 	posts      atomic.Int32
@@ -95,7 +96,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.store, err = db.Open(context.Background(), cfg.Database)
+	f.store, err = sqlite.Open(context.Background(), cfg.Database)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,13 +140,13 @@ func (f *fixture) editConfig(old, new string, now time.Time) {
 }
 
 // delivery returns the one outbox row of the stage on the channel.
-func (f *fixture) delivery(stage, channel string) db.Delivery {
+func (f *fixture) delivery(stage, channel string) domain.Delivery {
 	f.t.Helper()
 	ds, err := f.store.Deliveries(context.Background(), "sp-api-prod")
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	var found []db.Delivery
+	var found []domain.Delivery
 	for _, d := range ds {
 		if d.Stage == stage && d.Channel == channel {
 			found = append(found, d)
@@ -157,7 +158,7 @@ func (f *fixture) delivery(stage, channel string) db.Delivery {
 	return found[0]
 }
 
-func (f *fixture) tick(at string) Report {
+func (f *fixture) tick(at string) *Report {
 	f.t.Helper()
 	now, err := time.Parse(time.RFC3339, at)
 	if err != nil {
@@ -278,7 +279,7 @@ func TestRetryAfterSetsTheNextAttempt(t *testing.T) {
 		t.Fatalf("outcomes %+v", rep.Outcomes)
 	}
 	d := f.delivery("30d", "hook")
-	if want := start.Add(2 * time.Hour); d.Status != db.StatusPending || d.Attempts != 1 || !d.NextAttemptAt.Equal(want) {
+	if want := start.Add(2 * time.Hour); d.Status != domain.StatusPending || d.Attempts != 1 || !d.NextAttemptAt.Equal(want) {
 		t.Errorf("delivery %s, %d attempts, next attempt at %v; want pending, 1, %v", d.Status, d.Attempts, d.NextAttemptAt, want)
 	}
 	if !strings.Contains(rep.Outcomes[0].Detail, "next attempt at 2026-10-29T02:00:00Z") {
@@ -320,7 +321,7 @@ func TestRotationInConfigSupersedesPendingDeliveries(t *testing.T) {
 		t.Fatalf("outcomes %+v", rep.Outcomes)
 	}
 	old := f.delivery("overdue", "hook")
-	if want := time.Date(2026, 11, 28, 0, 1, 0, 0, time.UTC); old.Status != db.StatusPending || !old.NextAttemptAt.Equal(want) {
+	if want := time.Date(2026, 11, 28, 0, 1, 0, 0, time.UTC); old.Status != domain.StatusPending || !old.NextAttemptAt.Equal(want) {
 		t.Fatalf("overdue delivery %s, next attempt at %v; want pending, %v", old.Status, old.NextAttemptAt, want)
 	}
 	before := f.received()
@@ -342,7 +343,7 @@ func TestRotationInConfigSupersedesPendingDeliveries(t *testing.T) {
 		t.Errorf("POST after the rotation: %s %s (deadline %s, delivery %d, %q)", p.Credential, p.Stage, p.Deadline, p.Delivery, p.Subject)
 	}
 	d := f.delivery("overdue", "hook")
-	if d.Status != db.StatusSuperseded || d.Attempts != 1 || !d.NextAttemptAt.IsZero() ||
+	if d.Status != domain.StatusSuperseded || d.Attempts != 1 || !d.NextAttemptAt.IsZero() ||
 		d.LastError != "superseded by the rotation at 2026-11-28T00:00:30Z" {
 		t.Errorf("old delivery %s, %d attempts, next %v, %q; want superseded by the rotation at 00:00:30, 1 attempt, none next",
 			d.Status, d.Attempts, d.NextAttemptAt, d.LastError)
@@ -351,7 +352,7 @@ func TestRotationInConfigSupersedesPendingDeliveries(t *testing.T) {
 		t.Errorf("deliveries %q, want %q", got, want)
 	}
 
-	rotations, err := f.store.History(context.Background(), db.HistoryFilter{CredentialID: "sp-api-prod", Type: db.EventRotation})
+	rotations, err := f.store.History(context.Background(), domain.HistoryFilter{CredentialID: "sp-api-prod", Type: domain.EventRotation})
 	if err != nil {
 		t.Fatal(err)
 	}

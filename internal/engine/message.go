@@ -1,19 +1,20 @@
 package engine
 
 import (
+	"fmt"
 	"text/template"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
 // Describe is the reminder for a credential's cycle that started at start,
-// as of now, before rendering: who, the deadline and the day counts, in the
-// configured zone. The dispatcher and `notifier test` both build on it.
-func Describe(cfg *config.Config, cred config.Credential, start, now time.Time) channels.Message {
-	loc := cfg.Location
+// as of now, before rendering: who, the deadline and the day counts, in
+// loc. The dispatcher and `notifier test` both build on it.
+func Describe(loc *time.Location, cred domain.Credential, start, now time.Time) channels.Message {
 	deadline := cred.Deadline(start, loc)
 	return channels.Message{
 		Credential:    cred.ID,
@@ -27,6 +28,24 @@ func Describe(cfg *config.Config, cred config.Credential, start, now time.Time) 
 		DaysOverdue:   schedule.DaysOverdue(deadline, now, loc),
 		Final:         schedule.Final(deadline, now),
 	}
+}
+
+// message is one claimed delivery rendered at now.
+func (e *Engine) message(v view, d domain.Claimed, now time.Time) (channels.Message, error) {
+	cfg := v.cfg
+	m := Describe(cfg.Location, d.Cycle.Credential, d.Cycle.Start, now)
+	m.DeliveryID = d.ID
+	m.DeliveryKey = fmt.Sprintf("%s/%d/%s/%s/%d", d.CredentialID, d.RotationID, d.Stage, d.Channel, d.Seq)
+	m.Stage, m.Seq = d.Stage, d.Seq
+	if ack := d.Cycle.Ack(); ack.Acknowledged(now) {
+		m.Acknowledged, m.AcknowledgedBy, m.AcknowledgedAt = true, ack.By, ack.At.In(cfg.Location)
+	}
+	var stage *config.Stage
+	if p := cfg.Policies[d.Cycle.Policy]; p != nil {
+		stage = p.Stage(d.Stage)
+	}
+	err := Render(&m, stage, cfg.Channels[d.Channel])
+	return m, err
 }
 
 // Render fills m's Subject and Text: the stage's templates first, then the

@@ -5,8 +5,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/notifier-dev/notifier/internal/config"
-	"github.com/notifier-dev/notifier/internal/db"
 	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
@@ -35,35 +33,30 @@ type CredentialStatus struct {
 
 // Status describes every credential at now, inactive ones included.
 func (e *Engine) Status(ctx context.Context, now time.Time) ([]CredentialStatus, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	now = normalize(now)
-	cfg := e.cfg
+	v := e.view()
+	loc := v.cfg.Location
 	states, err := e.store.States(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]CredentialStatus, 0, len(states))
 	for _, s := range states {
-		cred, inConfig := cfg.Credential(s.ID)
-		if !inConfig {
-			cred = fromRow(s.Credential)
-		}
-		deadline := cred.Deadline(s.RotatedAt, cfg.Location)
+		deadline := s.Deadline(loc)
 		st := CredentialStatus{
 			ID: s.ID, Name: s.Name, Owner: s.Owner,
-			RotatedAt:        s.RotatedAt.In(cfg.Location),
-			Deadline:         deadline.In(cfg.Location),
-			DaysRemaining:    schedule.DaysRemaining(deadline, now, cfg.Location),
-			Acknowledged:     !s.AckAt.IsZero() && !s.AckAt.After(now),
+			RotatedAt:        s.Start.In(loc),
+			Deadline:         deadline.In(loc),
+			DaysRemaining:    schedule.DaysRemaining(deadline, now, loc),
+			Acknowledged:     s.Ack().Acknowledged(now),
 			FailedDeliveries: s.Failed,
 		}
 		if st.Acknowledged {
 			st.AcknowledgedBy = s.AckBy
 		}
-		if p := cfg.Policies[cred.Policy]; p != nil && s.Active {
-			if i := schedule.Active(p.Schedule(), deadline, now, cfg.Location); i >= 0 {
-				st.Stage = p.Stages[i].Name
+		if l, ok := v.ladders[s.Policy]; ok && s.Active {
+			if i := schedule.Active(l.policy, deadline, now, loc); i >= 0 {
+				st.Stage = l.policy.Stages[i].Name
 			}
 		}
 		switch {
@@ -79,13 +72,6 @@ func (e *Engine) Status(ctx context.Context, now time.Time) ([]CredentialStatus,
 		out = append(out, st)
 	}
 	return out, nil
-}
-
-// fromRow rebuilds a credential the config no longer has from its row.
-func fromRow(r db.Credential) config.Credential {
-	period, _ := schedule.ParseSpan(r.RotationPeriod)
-	return config.Credential{ID: r.ID, Name: r.Name, Owner: r.Owner, RotatedAt: r.ConfigRotatedAt,
-		RotationPeriod: period, ExpiresAt: r.ExpiresAt, Policy: r.Policy}
 }
 
 // Upcoming is one reminder `notifier plan` expects to send.
@@ -106,26 +92,30 @@ const MaxPlannedRepeats = 30
 // Plan lists the reminders due from now until now+horizon, if nobody
 // acknowledges or rotates, in time order.
 func (e *Engine) Plan(ctx context.Context, now time.Time, horizon schedule.Span) ([]Upcoming, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	now = normalize(now)
-	cfg := e.cfg
-	views, err := e.openCycles(ctx)
+	v := e.view()
+	loc := v.cfg.Location
+	cycles, err := e.store.OpenCycles(ctx)
 	if err != nil {
 		return nil, err
 	}
-	until := horizon.Add(now, 1, cfg.Location)
+	until := horizon.Add(now, 1, loc)
 	var out []Upcoming
-	for _, v := range views {
-		for _, a := range schedule.Upcoming(v.policy.Schedule(), v.schedule(), v.ack(), v.sent, now, until, cfg.Location, MaxPlannedRepeats) {
+	for _, c := range cycles {
+		l, ok := v.ladders[c.Policy]
+		if !ok {
+			continue
+		}
+		deadline := c.Deadline(loc)
+		for _, a := range schedule.Upcoming(l.policy, schedule.Cycle{Start: c.Start, Deadline: deadline}, c.Ack(), c.HasSent, now, until, loc, MaxPlannedRepeats) {
 			at := a.Due
 			if at.Before(now) {
 				at = now // due now: goes out at the next tick
 			}
 			out = append(out, Upcoming{
-				At: at.In(cfg.Location), Credential: v.CredentialID, Name: v.cred.Name, Stage: a.Stage.Name, Seq: a.Seq,
-				Channels: a.Stage.Channels, DaysRemaining: schedule.DaysRemaining(v.deadline, at, cfg.Location),
-				Deadline: v.deadline.In(cfg.Location),
+				At: at.In(loc), Credential: c.ID, Name: c.Name, Stage: a.Stage.Name, Seq: a.Seq,
+				Channels: a.Stage.Channels, DaysRemaining: schedule.DaysRemaining(deadline, at, loc),
+				Deadline: deadline.In(loc),
 			})
 		}
 	}

@@ -1,0 +1,352 @@
+package main
+
+// End-to-end tests of the long-running service through the binary: one
+// sender per database, concurrent ticks, shutdown with a hung channel, and
+// SIGKILL at random moments.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlite"
+)
+
+// keySink counts webhook POSTs per Idempotency-Key (one per delivery), and
+// can answer slowly or hang.
+type keySink struct {
+	srv   *httptest.Server
+	delay time.Duration
+	hang  chan struct{} // non-nil: requests wait until it closes or the client goes
+	mu    sync.Mutex
+	got   map[string]int
+	seen  chan struct{} // a request arrived (buffered, never blocks)
+}
+
+func newKeySink(t *testing.T, delay time.Duration, hang bool) *keySink {
+	s := &keySink{delay: delay, got: map[string]int{}, seen: make(chan struct{}, 100_000)}
+	if hang {
+		s.hang = make(chan struct{})
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		s.seen <- struct{}{}
+		if s.hang != nil {
+			select {
+			case <-s.hang:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if s.delay > 0 {
+			select {
+			case <-time.After(s.delay):
+			case <-r.Context().Done():
+				return // the sender died mid-request: not received
+			}
+		}
+		s.mu.Lock()
+		s.got[r.Header.Get("Idempotency-Key")]++
+		s.mu.Unlock()
+	}))
+	t.Cleanup(func() {
+		if s.hang != nil {
+			close(s.hang)
+		}
+		s.srv.Close()
+	})
+	return s
+}
+
+func (s *keySink) counts() (keys, dups int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range s.got {
+		keys++
+		dups += n - 1
+	}
+	return keys, dups
+}
+
+// fleetEnv writes a config with n credentials rotated at rotated (180-day
+// period), whose 7d reminder goes to one webhook: with 2026-06-01, it is
+// due at 2026-11-21 (deadline 2026-11-28).
+func fleetEnv(t *testing.T, n int, url, schedule, rotated string) (dir, config string) {
+	dir = t.TempDir()
+	var b strings.Builder
+	fmt.Fprintf(&b, "database: notifier.db\ntimezone: UTC\ncheck_schedule: %q\n", schedule)
+	b.WriteString("policies:\n  standard:\n    - {before: 7d, channels: [ops]}\n")
+	fmt.Fprintf(&b, "channels:\n  ops: {type: webhook, url: %q}\ncredentials:\n", url)
+	for i := range n {
+		fmt.Fprintf(&b, "  - {id: cred-%04d, rotated_at: %s}\n", i, rotated)
+	}
+	config = filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(config, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, config
+}
+
+// deliveriesByStatus counts the outbox rows by status.
+func deliveriesByStatus(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "notifier.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ds, err := store.Deliveries(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, d := range ds {
+		out[d.Status]++
+		if d.Status == domain.StatusPending && d.Attempts != 0 {
+			out["pending-tried"]++
+		}
+	}
+	return out
+}
+
+// daemon is a `notifier run` process with its log lines collected.
+type daemon struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	log  bytes.Buffer
+	line chan string
+	done chan error
+}
+
+func startDaemon(t *testing.T, dir, config string, args ...string) *daemon {
+	t.Helper()
+	d := &daemon{line: make(chan string, 1000), done: make(chan error, 1)}
+	d.cmd = exec.Command(binary, append([]string{"--config", config, "run"}, args...)...)
+	d.cmd.Dir = dir
+	d.cmd.Stdout = io.Discard
+	stderr, err := d.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		s := bufio.NewScanner(stderr)
+		for s.Scan() {
+			d.mu.Lock()
+			d.log.WriteString(s.Text() + "\n")
+			d.mu.Unlock()
+			select {
+			case d.line <- s.Text():
+			default:
+			}
+		}
+		d.done <- d.cmd.Wait()
+	}()
+	t.Cleanup(func() { d.cmd.Process.Kill() })
+	return d
+}
+
+func (d *daemon) logs() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.log.String()
+}
+
+// await waits for a log line containing s; bound is a liveness limit far
+// above the expected time, not a measurement.
+func (d *daemon) await(t *testing.T, s string, bound time.Duration) {
+	t.Helper()
+	limit := time.After(bound)
+	for {
+		select {
+		case l := <-d.line:
+			if strings.Contains(l, s) {
+				return
+			}
+		case err := <-d.done:
+			t.Fatalf("the daemon exited (%v) before logging %q:\n%s", err, s, d.logs())
+		case <-limit:
+			t.Fatalf("no %q within %s:\n%s", s, bound, d.logs())
+		}
+	}
+}
+
+// TestSecondDaemonRefusedAndStandbyTakesOver: one `notifier run` holds the
+// database; a second exits non-zero naming the holder; a third on
+// --standby takes over once the holder is SIGKILLed and its lease expires.
+func TestSecondDaemonRefusedAndStandbyTakesOver(t *testing.T) {
+	sink := newKeySink(t, 0, false)
+	// Rotated ten days ago: nothing is due while the daemons run.
+	dir, config := fleetEnv(t, 3, sink.srv.URL, "@hourly", time.Now().UTC().Add(-10*24*time.Hour).Format(time.RFC3339))
+	first := startDaemon(t, dir, config, "--lease-ttl", "2s")
+	first.await(t, "notifier running", 60*time.Second)
+
+	cmd := exec.Command(binary, "--config", config, "run")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); err == nil || code != 1 {
+		t.Fatalf("a second daemon: exit %d (%v), want 1\n%s", code, err, stderr.String())
+	}
+	msg := stderr.String()
+	if !strings.Contains(msg, "another notifier run holds") || !strings.Contains(msg, fmt.Sprintf(":%d:", first.cmd.Process.Pid)) ||
+		!strings.Contains(msg, "--standby") {
+		t.Errorf("the refusal does not name the holder (pid %d) and the way out: %s", first.cmd.Process.Pid, msg)
+	}
+
+	standby := startDaemon(t, dir, config, "--standby", "--lease-ttl", "2s")
+	standby.await(t, "standing by", 60*time.Second)
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-first.done
+	standby.await(t, "notifier running", 60*time.Second)
+	if err := standby.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-standby.done; err != nil {
+		t.Fatalf("the standby's exit: %v\n%s", err, standby.logs())
+	}
+	if keys, dups := sink.counts(); keys != 0 || dups != 0 {
+		t.Errorf("nothing was due, yet the sink got %d reminders", keys)
+	}
+}
+
+// TestTwoTickProcessesAtOnceSendNothingTwice: two `notifier tick` processes
+// at the same moment on one database.
+func TestTwoTickProcessesAtOnceSendNothingTwice(t *testing.T) {
+	const n = 200
+	sink := newKeySink(t, 0, false)
+	dir, config := fleetEnv(t, n, sink.srv.URL, "@hourly", "2026-06-01")
+	// Both start on a database that exists, so neither creates the schema
+	// under the other's feet.
+	if out, err := exec.Command(binary, "--config", config, "migrate").CombinedOutput(); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	var wg sync.WaitGroup
+	outs := make([][]byte, 2)
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Go(func() {
+			cmd := exec.Command(binary, "--config", config, "tick", "--at", "2026-11-21T00:00:00Z")
+			cmd.Dir = dir
+			outs[i], errs[i] = cmd.CombinedOutput()
+		})
+	}
+	wg.Wait()
+	for i := range 2 {
+		if errs[i] != nil {
+			t.Fatalf("tick %d: %v\n%s", i, errs[i], outs[i])
+		}
+	}
+	if keys, dups := sink.counts(); keys != n || dups != 0 {
+		t.Errorf("the sink got %d reminders with %d duplicates, want %d once each", keys, dups, n)
+	}
+	if st := deliveriesByStatus(t, dir); st[domain.StatusSent] != n {
+		t.Errorf("deliveries %v, want %d sent", st, n)
+	}
+}
+
+// TestSIGTERMWithAHungChannel: 30 reminders due, the webhook never answers;
+// SIGTERM stops the daemon within 15 seconds, and what was not sent stays
+// pending, untried, for the next start.
+func TestSIGTERMWithAHungChannel(t *testing.T) {
+	const n = 30
+	sink := newKeySink(t, 0, true)
+	// The daemon runs on the real clock: rotated 175 days ago, the 7d
+	// reminders are due now.
+	dir, config := fleetEnv(t, n, sink.srv.URL, "@hourly", time.Now().UTC().Add(-175*24*time.Hour).Format(time.RFC3339))
+	d := startDaemon(t, dir, config)
+	select {
+	case <-sink.seen:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no request reached the hung webhook:\n%s", d.logs())
+	}
+	start := time.Now()
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-d.done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, d.logs())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("still running 15s after SIGTERM:\n%s", d.logs())
+	}
+	t.Logf("stopped %v after SIGTERM", time.Since(start).Round(10*time.Millisecond))
+	if st := deliveriesByStatus(t, dir); st[domain.StatusPending] != n || st["pending-tried"] != 0 {
+		t.Errorf("deliveries %v, want all %d pending and untried", st, n)
+	}
+}
+
+// TestSIGKILLAtRandomMomentsLosesNothing: `notifier tick` processes are
+// killed mid-send, each after a random number of requests reached a slow
+// webhook; a last tick, once the dead claims expired, completes. Every
+// reminder arrives, and only ones in flight at a kill may arrive twice.
+func TestSIGKILLAtRandomMomentsLosesNothing(t *testing.T) {
+	const n, kills, concurrency = 300, 5, 10 // concurrency: the webhook default
+	sink := newKeySink(t, 20*time.Millisecond, false)
+	dir, config := fleetEnv(t, n, sink.srv.URL, "@hourly", "2026-06-01")
+	rng := rand.New(rand.NewPCG(7, 11))
+	at := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	killed := 0
+	for k := range kills {
+		cmd := exec.Command(binary, "--config", config, "tick", "--at", at.Add(time.Duration(k)*time.Second).Format(time.RFC3339))
+		cmd.Dir = dir
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		wait := 1 + rng.IntN(40) // requests to let through before the kill
+	requests:
+		for range wait {
+			select {
+			case <-sink.seen:
+			case <-exited:
+				break requests
+			case <-time.After(60 * time.Second):
+				t.Fatal("no request reached the webhook within a minute")
+			}
+		}
+		if cmd.Process.Signal(syscall.SIGKILL) == nil {
+			killed++
+		}
+		<-exited
+	}
+	keysBefore, _ := sink.counts()
+	// The dead processes' claims last a few minutes of the tick's clock.
+	cmd := exec.Command(binary, "--config", config, "tick", "--at", at.Add(time.Hour).Format(time.RFC3339))
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("last tick: %v\n%s", err, out)
+	}
+	keys, dups := sink.counts()
+	if keys != n {
+		t.Errorf("%d of %d reminders arrived", keys, n)
+	}
+	if dups > killed*concurrency {
+		t.Errorf("%d duplicates: more than the %d sends that can be in flight at %d kills", dups, killed*concurrency, killed)
+	}
+	if st := deliveriesByStatus(t, dir); st[domain.StatusSent] != n {
+		t.Errorf("deliveries %v, want all %d sent", st, n)
+	}
+	t.Logf("%d kills mid-send, %d reminders arrived before the last tick, %d duplicates", killed, keysBefore, dups)
+}

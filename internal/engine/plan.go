@@ -1,0 +1,99 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/schedule"
+)
+
+// ladder is a policy as the schedule sees it, with a fingerprint of what
+// moves its thresholds and channels: when it changes, the credentials on
+// the policy are planned again.
+type ladder struct {
+	policy      schedule.Policy
+	fingerprint string
+}
+
+func newLadder(p *config.Policy) ladder {
+	sp := p.Schedule()
+	h := sha256.New()
+	for _, s := range sp.Stages {
+		fmt.Fprintf(h, "%s\x00%s\x00%t\x00%s\x00%t\x00%q\n", s.Name, s.Offset, s.After, s.Repeat, s.UnlessAcknowledged, s.Channels)
+	}
+	return ladder{policy: sp, fingerprint: hex.EncodeToString(h.Sum(nil))}
+}
+
+// planBatch is how many due cycles are planned and recorded at a time.
+const planBatch = 1000
+
+// planDue plans every cycle whose next action has come at now and records
+// what is due in the outbox: a pending delivery per channel of a stage to
+// send, a skipped one per channel of a stage that will never be sent, and
+// the cycle's next action. Unique keys make a second run at the same now,
+// or a run in another process at the same time, a no-op.
+func (e *Engine) planDue(ctx context.Context, v view, now time.Time, rep *Report) error {
+	loc := v.cfg.Location
+	planned := map[string]bool{}
+	for {
+		cycles, err := e.store.DueCycles(ctx, now, planBatch)
+		if err != nil {
+			return err
+		}
+		plans := make([]domain.Plan, 0, len(cycles))
+		for i := range cycles {
+			c := &cycles[i]
+			if planned[c.ID] {
+				continue // its next action did not move (changed meanwhile): the next tick sees it
+			}
+			planned[c.ID] = true
+			plans = append(plans, e.planCycle(v, c, now, loc))
+		}
+		if len(plans) == 0 {
+			return nil
+		}
+		added, err := e.store.RecordPlans(ctx, plans, now)
+		if err != nil {
+			return err
+		}
+		for _, d := range added {
+			if d.Status == domain.StatusSkipped {
+				rep.add(Outcome{Credential: d.CredentialID, Stage: d.Stage, Seq: d.Seq, Channel: d.Channel, Status: domain.StatusSkipped, Detail: d.LastError})
+			}
+		}
+		if len(cycles) < planBatch {
+			return nil
+		}
+	}
+}
+
+// planCycle decides one cycle: what to add to the outbox at now and when
+// to look at the cycle again.
+func (e *Engine) planCycle(v view, c *domain.Cycle, now time.Time, loc *time.Location) domain.Plan {
+	p := domain.Plan{CredentialID: c.ID, RotationID: c.RotationID, PlannedFrom: c.NextAction}
+	l, ok := v.ladders[c.Policy]
+	if !ok {
+		// A credential in an unchanged file names a policy the main config
+		// no longer has; it is planned again when the policy comes back.
+		e.logger.Error("credential's policy is not in the config; no reminders until it is", "credential", c.ID, "policy", c.Policy)
+		return p
+	}
+	cycle := schedule.Cycle{Start: c.Start, Deadline: c.Deadline(loc)}
+	for _, a := range schedule.Plan(l.policy, cycle, c.Ack(), c.HasSent, now, loc) {
+		for _, ch := range a.Stage.Channels {
+			d := domain.Delivery{Stage: a.Stage.Name, Seq: a.Seq, Channel: ch, Due: a.Due, Status: domain.StatusPending}
+			if a.Kind == schedule.Skip {
+				d.Status, d.LastError = domain.StatusSkipped, a.Reason
+			}
+			p.Deliveries = append(p.Deliveries, d)
+		}
+		c.Sent[a.Key()] = true
+	}
+	p.NextAction = schedule.Next(l.policy, cycle, c.Ack(), c.HasSent, now, loc)
+	return p
+}

@@ -1,0 +1,274 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/channels/webhook"
+	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlite"
+)
+
+// sink is a webhook receiver that counts what arrives per delivery key and
+// can hang until released.
+type sink struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	got     map[string]int // Idempotency-Key -> POSTs
+	arrived chan string
+	hang    chan struct{} // non-nil: every request waits for it to close
+	entered atomic.Int32  // requests that reached the handler
+	exited  chan struct{} // one per request that left it
+}
+
+func newSink(t *testing.T, hang bool) *sink {
+	s := &sink{got: map[string]int{}, arrived: make(chan string, 10_000), exited: make(chan struct{}, 10_000)}
+	if hang {
+		s.hang = make(chan struct{})
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.entered.Add(1)
+		defer func() { s.exited <- struct{}{} }()
+		var p webhook.Payload
+		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+			t.Errorf("webhook body: %v", err)
+		}
+		if s.hang != nil {
+			select {
+			case <-s.hang:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		key := r.Header.Get("Idempotency-Key")
+		s.mu.Lock()
+		s.got[key]++
+		s.mu.Unlock()
+		s.arrived <- key
+	}))
+	t.Cleanup(func() {
+		if s.hang != nil {
+			select {
+			case <-s.hang:
+			default:
+				close(s.hang)
+			}
+		}
+		s.srv.Close()
+	})
+	return s
+}
+
+// settle waits until every request that reached the handler has left it:
+// a hung request the client gave up on is not received.
+func (s *sink) settle(t *testing.T) {
+	t.Helper()
+	for range s.entered.Load() {
+		select {
+		case <-s.exited:
+		case <-time.After(60 * time.Second):
+			t.Fatal("a request is still in the handler a minute after its client left")
+		}
+	}
+}
+
+func (s *sink) counts() (keys, posts, dups int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range s.got {
+		keys++
+		posts += n
+		if n > 1 {
+			dups += n - 1
+		}
+	}
+	return keys, posts, dups
+}
+
+// serviceNow is when every credential of a fleet config is 7 days before
+// its deadline: one reminder each is due.
+var serviceNow = time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+
+// fleetConfig writes a config with n credentials due at serviceNow, whose
+// 7d stage goes to the given channels (name -> webhook URL).
+func fleetConfig(t *testing.T, dir string, n int, hooks map[string]string, concurrency int) string {
+	t.Helper()
+	var chans, names []string
+	for name, url := range hooks {
+		c := fmt.Sprintf("  %s: {type: webhook, url: %q", name, url)
+		if concurrency > 0 {
+			c += fmt.Sprintf(", concurrency: %d", concurrency)
+		}
+		chans = append(chans, c+"}")
+		names = append(names, name)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "timezone: UTC\nretry: {max_attempts: 3, initial_backoff: 1m, max_backoff: 10m}\n")
+	fmt.Fprintf(&b, "policies:\n  standard:\n    - {before: 7d, channels: [%s]}\n", strings.Join(names, ", "))
+	fmt.Fprintf(&b, "channels:\n%s\ncredentials:\n", strings.Join(chans, "\n"))
+	for i := range n {
+		fmt.Fprintf(&b, "  - {id: cred-%04d, rotated_at: 2026-06-01}\n", i)
+	}
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// openEngine opens its own store handle on the config's database: two of
+// them on one file are two processes as far as claims go.
+func openEngine(t *testing.T, path string, opts ...Option) (*Engine, *sqlite.Store) {
+	t.Helper()
+	cfg, err := config.Load(path, config.At(serviceNow), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlite.Open(context.Background(), cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	e, err := New(store, cfg, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, store
+}
+
+// TestConcurrentTicksSendNothingTwice: two engines (two processes' worth of
+// store handles and claimants) tick at the same moment on one database,
+// several times; every reminder arrives exactly once.
+func TestConcurrentTicksSendNothingTwice(t *testing.T) {
+	const n = 200
+	s := newSink(t, false)
+	path := fleetConfig(t, t.TempDir(), n, map[string]string{"hook": s.srv.URL}, 4)
+	a, _ := openEngine(t, path)
+	b, _ := openEngine(t, path)
+	ctx := context.Background()
+	for round := range 3 {
+		var wg sync.WaitGroup
+		reps := make([]*Report, 2)
+		errs := make([]error, 2)
+		for i, e := range []*Engine{a, b} {
+			wg.Go(func() { reps[i], errs[i] = e.Tick(ctx, serviceNow.Add(time.Duration(round)*time.Minute)) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d engine %d: %v", round, i, err)
+			}
+		}
+		if round == 0 && reps[0].Count(domain.StatusSent)+reps[1].Count(domain.StatusSent) != n {
+			t.Errorf("round 0: the engines report %d + %d sent, want %d in all",
+				reps[0].Count(domain.StatusSent), reps[1].Count(domain.StatusSent), n)
+		}
+	}
+	keys, posts, dups := s.counts()
+	if keys != n || posts != n || dups != 0 {
+		t.Errorf("the sink got %d reminders in %d POSTs (%d duplicates), want %d once each", keys, posts, dups, n)
+	}
+}
+
+// TestHungChannelDelaysOnlyItself: one webhook never answers (until the
+// test ends); the healthy channel's reminders all arrive meanwhile. A
+// dispatcher that sent one at a time would wait out the hung channel's
+// 10-minute send timeout first.
+func TestHungChannelDelaysOnlyItself(t *testing.T) {
+	const n = 10
+	hung, healthy := newSink(t, true), newSink(t, false)
+	path := fleetConfig(t, t.TempDir(), n, map[string]string{"hung": hung.srv.URL, "healthy": healthy.srv.URL}, 2)
+	e, store := openEngine(t, path, WithSendTimeout(10*time.Minute), WithShutdownGrace(50*time.Millisecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.Tick(ctx, serviceNow)
+		done <- err
+	}()
+	deadline := time.After(60 * time.Second) // a liveness bound, far above the few ms it takes
+	for i := range n {
+		select {
+		case <-healthy.arrived:
+		case <-deadline:
+			t.Fatalf("only %d of %d healthy reminders arrived while the other channel hung", i, n)
+		}
+	}
+	cancel() // SIGTERM: the hung sends are cancelled after the grace
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the tick did not end after its context was cancelled")
+	}
+	ds, err := store.Deliveries(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent, pending int
+	for _, d := range ds {
+		switch {
+		case d.Channel == "healthy" && d.Status == domain.StatusSent:
+			sent++
+		case d.Channel == "hung" && d.Status == domain.StatusPending && d.Attempts == 0:
+			pending++
+		}
+	}
+	if sent != n || pending != n {
+		t.Errorf("healthy sent %d (want %d); hung still pending and untried %d (want %d): %+v", sent, n, pending, n, ds)
+	}
+	// The next start sends what shutdown left behind, once.
+	hung.settle(t)
+	close(hung.hang)
+	e2, _ := openEngine(t, path)
+	rep, err := e2.Tick(context.Background(), serviceNow.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Count(domain.StatusSent); got != n {
+		t.Errorf("after the restart %d sent, want the %d the shutdown left: %+v", got, n, rep.Outcomes)
+	}
+	if keys, posts, dups := hung.counts(); keys != n || dups != 0 || posts != n {
+		t.Errorf("the once-hung channel got %d reminders in %d POSTs, want %d once each", keys, posts, n)
+	}
+}
+
+// TestCrashedClaimantsDeliveriesAreRetriedAfterTheClaimExpires: a sender
+// claimed deliveries and died without a word; another engine leaves them
+// alone while the claim lasts, and sends them once it has expired.
+func TestCrashedClaimantsDeliveriesAreRetriedAfterTheClaimExpires(t *testing.T) {
+	const n = 5
+	s := newSink(t, false)
+	path := fleetConfig(t, t.TempDir(), n, map[string]string{"hook": s.srv.URL}, 1)
+	e, store := openEngine(t, path)
+	ctx := context.Background()
+	if err := e.Sync(ctx, serviceNow); err != nil {
+		t.Fatal(err)
+	}
+	rep := &Report{}
+	if err := e.planDue(ctx, e.view(), serviceNow, rep); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := store.ClaimDeliveries(ctx, "crashed-host:1:dead", "hook", serviceNow, serviceNow.Add(5*time.Minute), 100)
+	if err != nil || len(claimed) != n {
+		t.Fatalf("claimed %d, %v; want %d", len(claimed), err, n)
+	}
+	if rep, err := e.Tick(ctx, serviceNow.Add(time.Minute)); err != nil || rep.Count(domain.StatusSent) != 0 {
+		t.Fatalf("while the claim lasts: %+v, %v; want nothing sent", rep.Outcomes, err)
+	}
+	if rep, err := e.Tick(ctx, serviceNow.Add(5*time.Minute)); err != nil || rep.Count(domain.StatusSent) != n {
+		t.Fatalf("after the claim expired: %+v, %v; want %d sent", rep.Outcomes, err, n)
+	}
+	if keys, posts, _ := s.counts(); keys != n || posts != n {
+		t.Errorf("the sink got %d reminders in %d POSTs, want %d", keys, posts, n)
+	}
+}
