@@ -235,3 +235,16 @@ type HistoryFilter struct {
 	Until        time.Time // exclusive
 	Limit        int
 }
+
+// SyncOptions tells a config file's sync what only the engine knows.
+type SyncOptions struct {
+	// Movable reports whether a credential that another file defines may
+	// move into this one: that file is being synced in the same pass, or
+	// is gone. Nil: none may.
+	Movable func(file string) bool
+	// FirstAction is when a new credential's first cycle first needs
+	// planning: the planner's answer for a cycle that has nothing yet, so
+	// that a first sync of a large fleet writes each credential once. The
+	// zero time means never. Nil: at the cycle's start.
+	FirstAction func(c Credential) time.Time
+}

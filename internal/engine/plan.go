@@ -29,8 +29,11 @@ func newLadder(p *config.Policy) ladder {
 	return ladder{policy: sp, fingerprint: hex.EncodeToString(h.Sum(nil))}
 }
 
-// planBatch is how many due cycles are planned and recorded at a time.
-const planBatch = 1000
+// planBatch is how many due cycles are planned and recorded at a time: one
+// write transaction each, short enough not to keep an acknowledgment
+// waiting long, large enough that a first sync's million plans do not
+// rewrite the same index pages in a thousand commits.
+const planBatch = 5000
 
 // planDue plans every cycle whose next action has come at now and records
 // what is due in the outbox: a pending delivery per channel of a stage to
@@ -96,4 +99,25 @@ func (e *Engine) planCycle(v view, c *domain.Cycle, now time.Time, loc *time.Loc
 	}
 	p.NextAction = schedule.Next(l.policy, cycle, c.Ack(), c.HasSent, now, loc)
 	return p
+}
+
+// firstAction is when a new credential's first cycle first needs planning
+// at now: now if the ladder already has something to do (the tick's
+// planning, right after the sync, does it), else the planner's next moment.
+// A first sync of a large fleet thus writes each credential once, instead
+// of adding it due and moving it again when planned.
+func (e *Engine) firstAction(v view, now time.Time) func(domain.Credential) time.Time {
+	loc := v.cfg.Location
+	none := func(schedule.Key) bool { return false }
+	return func(c domain.Credential) time.Time {
+		l, ok := v.ladders[c.Policy]
+		if !ok {
+			return now // planning logs the missing policy
+		}
+		cycle := schedule.Cycle{Start: c.RotatedAt, Deadline: c.Deadline(c.RotatedAt, loc)}
+		if len(schedule.Plan(l.policy, cycle, schedule.Ack{}, none, now, loc)) > 0 {
+			return now
+		}
+		return schedule.Next(l.policy, cycle, schedule.Ack{}, none, now, loc)
+	}
 }

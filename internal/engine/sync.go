@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"errors"
+	"maps"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/config"
@@ -53,12 +55,33 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 	}
 	// A credential may move to a file synced in this pass, or from one
 	// that is gone.
-	movable := func(file string) bool { return changed[file] || !listed[file] }
-	for i, path := range paths {
-		if !changed[states[i].Path] {
-			continue
+	opts := domain.SyncOptions{
+		Movable:     func(file string) bool { return changed[file] || !listed[file] },
+		FirstAction: e.firstAction(v, now),
+	}
+	// Files are read and parsed a couple ahead of the one being written,
+	// so parsing YAML and writing SQLite share the cores.
+	var todo []int
+	for i := range paths {
+		if changed[states[i].Path] {
+			todo = append(todo, i)
 		}
-		if err := e.syncFile(ctx, cfg, path, i == 0, known, movable, now); err != nil {
+	}
+	reads := make(chan fileRead, 2)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(reads)
+		for _, i := range todo {
+			select {
+			case reads <- e.readFile(cfg, paths[i], i == 0):
+			case <-stop:
+				return
+			}
+		}
+	}()
+	for r := range reads {
+		if err := e.writeFile(ctx, r, known, opts, now); err != nil {
 			return err
 		}
 	}
@@ -75,41 +98,52 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 	return nil
 }
 
-// syncFile reads, parses and syncs one changed file. Problems in the file
-// are logged, not returned: the other files still sync.
-func (e *Engine) syncFile(ctx context.Context, cfg *config.Config, path string, main bool, known map[string]domain.ConfigFile,
-	movable func(string) bool, now time.Time) error {
-	var creds []domain.Credential
-	var st domain.ConfigFile
-	var err error
-	if main {
-		// The main file was parsed when the config was loaded. A config
-		// loaded whole (config.Load) also holds the credential files'
-		// credentials: only the main file's are its.
-		st = cfg.Main
-		for _, c := range cfg.Credentials {
-			if c.File == st.Path {
-				creds = append(creds, c)
-			}
-		}
-	} else {
-		creds, st, err = cfg.ReadCredentialFile(path)
+// fileRead is one changed config file, read and parsed.
+type fileRead struct {
+	path  string
+	creds []domain.Credential
+	state domain.ConfigFile
+	err   error
+}
+
+// readFile reads and parses one changed file.
+func (e *Engine) readFile(cfg *config.Config, path string, main bool) fileRead {
+	r := fileRead{path: path}
+	if !main {
+		r.creds, r.state, r.err = cfg.ReadCredentialFile(path)
+		return r
 	}
+	// The main file was parsed when the config was loaded. A config
+	// loaded whole (config.Load) also holds the credential files'
+	// credentials: only the main file's are its.
+	r.state = cfg.Main
+	for _, c := range cfg.Credentials {
+		if c.File == r.state.Path {
+			r.creds = append(r.creds, c)
+		}
+	}
+	return r
+}
+
+// writeFile syncs one file read into the store. Problems in the file are
+// logged, not returned: the other files still sync.
+func (e *Engine) writeFile(ctx context.Context, r fileRead, known map[string]domain.ConfigFile, opts domain.SyncOptions, now time.Time) error {
 	var problems config.Problems
 	switch {
-	case errors.As(err, &problems):
+	case errors.As(r.err, &problems):
 		for _, p := range problems {
 			e.logger.Error("config file change rejected; its last synced version stands", "problem", p.String())
 		}
 		return nil
-	case err != nil:
-		e.logger.Error("config file skipped; its last synced version stands", "file", path, "err", err)
+	case r.err != nil:
+		e.logger.Error("config file skipped; its last synced version stands", "file", r.path, "err", r.err)
 		return nil
 	}
+	st := r.state
 	if prev, ok := known[st.Path]; ok && prev.Hash == st.Hash {
 		return e.store.RecordFile(ctx, st, now)
 	}
-	changes, err := e.store.SyncFile(ctx, st, creds, movable, now)
+	changes, err := e.store.SyncFile(ctx, st, r.creds, opts, now)
 	var conflict *domain.FileConflict
 	if errors.As(err, &conflict) {
 		e.logger.Error("config file change rejected; its last synced version stands", "file", st.Path, "err", conflict.Error())
@@ -122,12 +156,25 @@ func (e *Engine) syncFile(ctx context.Context, cfg *config.Config, path string, 
 	return nil
 }
 
+// logChanges logs what a file's sync did: a warning for each ignored edit,
+// each change at debug level, and one line per file that counts them (a
+// first sync adds thousands of credentials).
 func (e *Engine) logChanges(file string, changes []domain.Change) {
+	if len(changes) == 0 {
+		return
+	}
+	counts := map[string]int{}
 	for _, c := range changes {
+		counts[c.Status]++
 		if c.Warn {
 			e.logger.Warn(c.Detail, "credential", c.CredentialID, "file", file)
 			continue
 		}
-		e.logger.Info("credential "+c.Status, "credential", c.CredentialID, "file", file, "detail", c.Detail)
+		e.logger.Debug("credential "+c.Status, "credential", c.CredentialID, "file", file, "detail", c.Detail)
 	}
+	attrs := []any{"file", file}
+	for _, st := range slices.Sorted(maps.Keys(counts)) {
+		attrs = append(attrs, st, counts[st])
+	}
+	e.logger.Info("config file synced", attrs...)
 }

@@ -121,7 +121,14 @@ func (s *Store) RecordPlans(ctx context.Context, plans []domain.Plan, now time.T
 	var added []domain.Delivery
 	err := s.update(ctx, func(t *tx) error {
 		added = added[:0]
+		// Most plans only move a cycle's next action (nothing is due yet):
+		// those are written many to a statement.
+		var moves []domain.Plan
 		for _, p := range plans {
+			if len(p.Deliveries) == 0 {
+				moves = append(moves, p)
+				continue
+			}
 			var rid sql.NullInt64
 			var active bool
 			if err := t.queryRow(`SELECT rotation_id, active FROM credentials WHERE id = ?`, p.CredentialID).Scan(&rid, &active); err != nil {
@@ -160,12 +167,36 @@ func (s *Store) RecordPlans(ctx context.Context, plans []domain.Plan, now time.T
 				return fmt.Errorf("store: plan of %s: %w", p.CredentialID, err)
 			}
 		}
-		return nil
+		return t.moveNextActions(moves)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return added, nil
+}
+
+// moveBatch is how many cycles one statement moves (4 parameters each).
+const moveBatch = 250
+
+// moveNextActions writes the plans' next actions, each only where the
+// cycle is still the plan's, active, and its next action still the one
+// the planner read (see dueSet).
+func (t *tx) moveNextActions(plans []domain.Plan) error {
+	for lo := 0; lo < len(plans); lo += moveBatch {
+		batch := plans[lo:min(lo+moveBatch, len(plans))]
+		args := make([]any, 0, 4*len(batch))
+		for _, p := range batch {
+			args = append(args, p.CredentialID, p.RotationID, nullTime(p.NextAction), nullTime(p.PlannedFrom))
+		}
+		values := strings.TrimSuffix(strings.Repeat("(?,?,?,?),", len(batch)), ",")
+		if _, err := t.exec(`WITH v(id, rid, next, prev) AS (VALUES `+values+`)
+			UPDATE credentials SET next_action_at = v.next FROM v
+			WHERE credentials.id = v.id AND credentials.rotation_id = v.rid AND credentials.active = 1
+				AND credentials.next_action_at IS v.prev`, args...); err != nil {
+			return fmt.Errorf("store: next actions: %w", err)
+		}
+	}
+	return nil
 }
 
 // insertDelivery adds an outbox row unless one exists for the same cycle,

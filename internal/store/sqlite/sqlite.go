@@ -12,6 +12,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	sqldriver "database/sql/driver"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -20,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the sqlite3 driver
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/migrations"
@@ -63,10 +64,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q.Set("_txlock", "immediate") // writers take the lock up front: no upgrade deadlocks
 	// The DSN is a URI: escape the path, or a '?', '#' or '%' in a folder
 	// name would open another file.
-	sqlDB, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
+	sqlDB := sql.OpenDB(connector{dsn: "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()})
 	s := &Store{db: sqlDB, path: path}
 	if err := s.migrate(ctx); err != nil {
 		sqlDB.Close()
@@ -74,6 +72,21 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	return s, nil
 }
+
+// connector opens connections with the pragmas the DSN cannot carry.
+type connector struct{ dsn string }
+
+// driver keeps temporary B-trees and statement journals in memory: a
+// multi-row statement inside a transaction journals every page it touches
+// so that it alone can be undone, and on disk those journals were most of
+// a first sync's writes.
+var driver = &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+	_, err := c.Exec("PRAGMA temp_store = MEMORY", nil)
+	return err
+}}
+
+func (c connector) Connect(context.Context) (sqldriver.Conn, error) { return driver.Open(c.dsn) }
+func (c connector) Driver() sqldriver.Driver                        { return driver }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }

@@ -64,7 +64,7 @@ func TestOpenRefusesAnythingButAFile(t *testing.T) {
 func TestAppendOnlyTriggers(t *testing.T) {
 	s := openTemp(t)
 	ctx := t.Context()
-	if _, err := s.SyncFile(ctx, domain.ConfigFile{Path: "c.yaml", ModTime: t0}, []domain.Credential{credential("alpha")}, nil, t0); err != nil {
+	if _, err := s.SyncFile(ctx, domain.ConfigFile{Path: "c.yaml", ModTime: t0}, []domain.Credential{credential("alpha")}, domain.SyncOptions{}, t0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.RecordAck(ctx, domain.Ack{CredentialID: "alpha", At: t0, Actor: "alice", Source: "cli"}); err != nil {
@@ -136,7 +136,7 @@ func TestMigrationsAppliedOnceAndRecorded(t *testing.T) {
 			t.Errorf("%s applied_at %q: %v", m.Name, m.AppliedAt, err)
 		}
 	}
-	if _, err := s.SyncFile(t.Context(), domain.ConfigFile{Path: "c.yaml", ModTime: t0}, []domain.Credential{credential("alpha")}, nil, t0); err != nil {
+	if _, err := s.SyncFile(t.Context(), domain.ConfigFile{Path: "c.yaml", ModTime: t0}, []domain.Credential{credential("alpha")}, domain.SyncOptions{}, t0); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -286,7 +286,7 @@ func TestUpgradeFrom0001(t *testing.T) {
 	// first file that defines it, with no conflict.
 	changes, err := s.SyncFile(ctx, domain.ConfigFile{Path: "c.yaml", ModTime: t0},
 		[]domain.Credential{{ID: "alpha", Name: "Alpha", Owner: "team-a", RotatedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-			RotationPeriod: schedule.MustSpan("180d"), Policy: "default"}}, nil, t0)
+			RotationPeriod: schedule.MustSpan("180d"), Policy: "default"}}, domain.SyncOptions{}, t0)
 	var conflict *domain.FileConflict
 	if errors.As(err, &conflict) || err != nil {
 		t.Fatalf("first sync after the upgrade: %v", err)

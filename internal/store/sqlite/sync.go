@@ -57,7 +57,7 @@ func (s *Store) RecordFile(ctx context.Context, f domain.ConfigFile, now time.Ti
 // active file defines is a *domain.FileConflict, and nothing is written,
 // unless movable says that file is being synced too (a credential moving
 // between files). Every credential the sync touched is due for planning.
-func (s *Store) SyncFile(ctx context.Context, f domain.ConfigFile, creds []domain.Credential, movable func(file string) bool, now time.Time) ([]domain.Change, error) {
+func (s *Store) SyncFile(ctx context.Context, f domain.ConfigFile, creds []domain.Credential, opts domain.SyncOptions, now time.Time) ([]domain.Change, error) {
 	var changes []domain.Change
 	err := s.update(ctx, func(t *tx) error {
 		changes = changes[:0]
@@ -65,26 +65,33 @@ func (s *Store) SyncFile(ctx context.Context, f domain.ConfigFile, creds []domai
 		if err != nil {
 			return err
 		}
+		ids := make([]string, len(creds))
+		for i, c := range creds {
+			ids[i] = c.ID
+		}
+		existing, err := t.credentials(ids)
+		if err != nil {
+			return err
+		}
+		var fresh []domain.Credential
 		for _, c := range creds {
 			c.File = f.Path
 			c.RotatedAt, c.ExpiresAt = storedTime(c.RotatedAt), storedTime(c.ExpiresAt)
 			delete(before, c.ID)
-			old, err := t.credential(c.ID)
-			switch {
-			case errors.Is(err, domain.ErrNotFound):
-				if err := t.addCredential(c, now, &changes); err != nil {
-					return err
-				}
+			old, ok := existing[c.ID]
+			if !ok {
+				fresh = append(fresh, c)
 				continue
-			case err != nil:
-				return err
 			}
-			if old.Active && old.File != "" && old.File != f.Path && (movable == nil || !movable(old.File)) {
+			if old.Active && old.File != "" && old.File != f.Path && (opts.Movable == nil || !opts.Movable(old.File)) {
 				return &domain.FileConflict{CredentialID: c.ID, File: old.File}
 			}
 			if err := t.syncCredential(old, c, now, &changes); err != nil {
 				return err
 			}
+		}
+		if err := t.addCredentials(fresh, opts.FirstAction, now, &changes); err != nil {
+			return err
 		}
 		gone := make([]string, 0, len(before))
 		for id := range before {
@@ -157,18 +164,86 @@ func (t *tx) fileCredentials(path string) (map[string]bool, error) {
 	return out, rows.Err()
 }
 
-func (t *tx) addCredential(c domain.Credential, now time.Time, changes *[]domain.Change) error {
-	if err := t.putCredential(c, true, now); err != nil {
-		return err
+// addBatch is how many new credentials one round of statements adds.
+const addBatch = 200
+
+// addCredentials adds new credentials with their first rotation (source
+// config) and their history events, due for planning at first(c), or from
+// the cycle's start when first is nil. A first sync adds thousands at a
+// time: each statement writes a whole batch, the rotations and events
+// derived from the rows just added.
+func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credential) time.Time, now time.Time, changes *[]domain.Change) error {
+	n := FormatTime(now)
+	for lo := 0; lo < len(creds); lo += addBatch {
+		batch := creds[lo:min(lo+addBatch, len(creds))]
+		rows := make([]any, 0, 11*len(batch))
+		events := make([]any, 0, 3*len(batch))
+		ids := make([]any, 0, len(batch))
+		for _, c := range batch {
+			next := minTime(c.RotatedAt, now)
+			if first != nil {
+				next = first(c)
+			}
+			rows = append(rows, c.ID, c.Name, c.Owner, c.RotationPeriod.String(), nullTime(c.ExpiresAt), c.Policy,
+				FormatTime(c.RotatedAt), c.File, n, n, nullTime(next))
+			detail := fmt.Sprintf("%s (owner %s, period %s, policy %s)", c.Name, c.Owner, c.RotationPeriod, c.Policy)
+			events = append(events, n, c.ID, detail)
+			ids = append(ids, c.ID)
+			*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "added", Detail: detail})
+		}
+		in := placeholders(len(batch))
+		steps := []struct {
+			query string
+			args  []any
+		}{
+			{`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at, next_action_at)
+				VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,1,?,?,?),", len(batch)), ","), rows},
+			{`INSERT INTO events (time, type, credential_id, status, detail)
+				VALUES ` + strings.TrimSuffix(strings.Repeat("(?,'credential',?,'added',?),", len(batch)), ","), events},
+			{`INSERT INTO rotations (credential_id, rotated_at, source, recorded_at)
+				SELECT id, config_rotated_at, 'config', ? FROM credentials WHERE id IN (` + in + `) ORDER BY id`, append([]any{n}, ids...)},
+			{`UPDATE credentials SET rotation_id = (SELECT MAX(r.id) FROM rotations r WHERE r.credential_id = credentials.id)
+				WHERE id IN (` + in + `)`, ids},
+			{`INSERT INTO events (time, type, credential_id, rotation_id, status, detail)
+				SELECT r.rotated_at, 'rotation', r.credential_id, r.id, 'config', 'rotated at ' || r.rotated_at || ' (source config)'
+				FROM credentials c JOIN rotations r ON r.id = c.rotation_id WHERE c.id IN (` + in + `) ORDER BY r.id`, ids},
+		}
+		for _, st := range steps {
+			if _, err := t.exec(st.query, st.args...); err != nil {
+				return fmt.Errorf("store: add credentials: %w", err)
+			}
+		}
 	}
-	detail := fmt.Sprintf("%s (owner %s, period %s, policy %s)", c.Name, c.Owner, c.RotationPeriod, c.Policy)
-	if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventCredential, CredentialID: c.ID, Status: "added", Detail: detail}); err != nil {
-		return err
+	return nil
+}
+
+// credentials returns the rows of the given ids that exist, by id.
+func (t *tx) credentials(ids []string) (map[string]credRow, error) {
+	out := make(map[string]credRow, len(ids))
+	for lo := 0; lo < len(ids); lo += sentBatch {
+		batch := ids[lo:min(lo+sentBatch, len(ids))]
+		args := make([]any, len(batch))
+		for i, id := range batch {
+			args[i] = id
+		}
+		rows, err := t.query(`SELECT `+credColumns+` FROM credentials c WHERE c.id IN (`+placeholders(len(batch))+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: credentials: %w", err)
+		}
+		for rows.Next() {
+			c, err := scanCred(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: credentials: %w", err)
+			}
+			out[c.ID] = c
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: credentials: %w", err)
+		}
 	}
-	*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "added", Detail: detail})
-	// The new cycle is due from its start: nobody can have read it yet.
-	_, err := t.insertRotation(domain.Rotation{CredentialID: c.ID, RotatedAt: c.RotatedAt, Source: "config"}, now)
-	return err
+	return out, nil
 }
 
 func (t *tx) syncCredential(old credRow, c domain.Credential, now time.Time, changes *[]domain.Change) error {

@@ -90,7 +90,7 @@ func configFile(path string, now time.Time) domain.ConfigFile {
 // sync syncs path with creds at now, nothing movable.
 func (e *env) sync(path string, now time.Time, creds ...domain.Credential) []domain.Change {
 	e.t.Helper()
-	changes, err := e.SyncFile(e.ctx, configFile(path, now), creds, nil, now)
+	changes, err := e.SyncFile(e.ctx, configFile(path, now), creds, domain.SyncOptions{}, now)
 	if err != nil {
 		e.t.Fatalf("SyncFile(%s) at %s: %v", path, ts(now), err)
 	}

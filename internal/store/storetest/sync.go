@@ -84,7 +84,7 @@ func testConfigFiles(t *testing.T, open Opener) {
 	t.Run("SyncFile records the file it synced", func(t *testing.T) {
 		e := newEnv(t, open)
 		f := domain.ConfigFile{Path: file, Size: 77, ModTime: t0.Add(-time.Minute + 42*time.Nanosecond), Hash: "h1"}
-		if _, err := e.SyncFile(e.ctx, f, []domain.Credential{cred("alpha")}, nil, t0); err != nil {
+		if _, err := e.SyncFile(e.ctx, f, []domain.Credential{cred("alpha")}, domain.SyncOptions{}, t0); err != nil {
 			t.Fatal(err)
 		}
 		same(t, files(e, e.Store)[file], f)
@@ -121,6 +121,21 @@ func testSyncFile(t *testing.T, open Opener) {
 			t.Errorf("rotation event names rotation %d, want the cycle's %d", evs[0].RotationID, cy.RotationID)
 		}
 		equal(t, "deliveries", deliveryIDs(e.deliveries("alpha")), nil)
+	})
+
+	t.Run("a new credential's first action is the planner's answer", func(t *testing.T) {
+		e := newEnv(t, open)
+		first := map[string]time.Time{"alpha": days(120), "beta": {}} // beta: nothing will ever be due
+		opts := domain.SyncOptions{FirstAction: func(c domain.Credential) time.Time { return first[c.ID] }}
+		if _, err := e.SyncFile(e.ctx, configFile(file, t0), []domain.Credential{cred("alpha"), cred("beta")}, opts, t0); err != nil {
+			t.Fatal(err)
+		}
+		equalTime(t, "alpha's next action", e.cycle("alpha").NextAction, days(120))
+		equalTime(t, "beta's next action", e.cycle("beta").NextAction, time.Time{})
+		equal(t, "due at the sync", e.dueIDs(t0), nil)
+		equal(t, "due the day before", e.dueIDs(days(119)), nil)
+		equal(t, "due at the first action", e.dueIDs(days(120)), []string{"alpha"})
+		equal(t, "due years later", e.dueIDs(days(3000)), []string{"alpha"})
 	})
 
 	t.Run("adds every credential of a file", func(t *testing.T) {
@@ -295,7 +310,7 @@ func testSyncFile(t *testing.T, open Opener) {
 		e.sync(file, t0, c)
 		first := e.cycle("alpha")
 		for _, now := range []time.Time{hours(1), hours(2)} {
-			changes, err := e.SyncFile(e.ctx, configFile(file, now), []domain.Credential{c}, nil, now)
+			changes, err := e.SyncFile(e.ctx, configFile(file, now), []domain.Credential{c}, domain.SyncOptions{}, now)
 			if err != nil {
 				t.Fatalf("re-sync at %s: %v", ts(now), err)
 			}
@@ -387,7 +402,7 @@ func testSyncFile(t *testing.T, open Opener) {
 
 				// beta (new) comes before the conflicting alpha; gamma
 				// would leave b.yaml.
-				changes, err := e.SyncFile(e.ctx, configFile("b.yaml", hours(1)), []domain.Credential{cred("beta"), cred("alpha")}, movable, hours(1))
+				changes, err := e.SyncFile(e.ctx, configFile("b.yaml", hours(1)), []domain.Credential{cred("beta"), cred("alpha")}, domain.SyncOptions{Movable: movable}, hours(1))
 				var conflict *domain.FileConflict
 				if !errors.As(err, &conflict) {
 					t.Fatalf("SyncFile = %v, want a *domain.FileConflict", err)
@@ -423,7 +438,7 @@ func testSyncFile(t *testing.T, open Opener) {
 
 		var asked []string
 		movable := func(f string) bool { asked = append(asked, f); return f == "a.yaml" }
-		changes, err := e.SyncFile(e.ctx, configFile("b.yaml", hours(1)), []domain.Credential{cred("alpha")}, movable, hours(1))
+		changes, err := e.SyncFile(e.ctx, configFile("b.yaml", hours(1)), []domain.Credential{cred("alpha")}, domain.SyncOptions{Movable: movable}, hours(1))
 		if err != nil {
 			t.Fatal(err)
 		}
