@@ -38,6 +38,9 @@ ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
 ALTER TABLE deliveries ADD COLUMN claim_expires_at TEXT;
 DROP INDEX deliveries_pending;
 CREATE INDEX deliveries_due ON deliveries (channel, next_attempt_at) WHERE status = 'pending';
+-- A new reminder supersedes its cycle's older one still pending on the
+-- channel: found without reading every pending delivery.
+CREATE INDEX deliveries_pending_cycle ON deliveries (rotation_id, channel) WHERE status = 'pending';
 
 -- One `notifier run` holds the lease and renews it; a second refuses or
 -- stands by until it expires.

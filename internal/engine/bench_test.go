@@ -1,49 +1,59 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/store/sqlite"
 	"github.com/notifier-dev/notifier/internal/testutil/fleet"
 )
 
-const fleetSize = 100_000
-
 var benchNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-func loadFleet(b *testing.B, n int) (*config.Config, string) {
+// fleetEngine writes a fleet of n credentials (5,000 a file, nothing due
+// at benchNow) and returns an engine on a fresh database beside it.
+func fleetEngine(b *testing.B, n int) (*Engine, *sqlite.Store) {
 	b.Helper()
 	dir := b.TempDir()
 	path, err := fleet.Write(dir, n, benchNow)
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg, err := config.Load(path, config.At(benchNow), nil)
+	cfg, err := config.LoadMain(path, config.At(benchNow), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return cfg, dir
+	store, err := sqlite.Open(context.Background(), cfg.Database)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	e, err := New(store, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e, store
 }
 
 // BenchmarkFirstSync100k: the first tick on a fresh database records
 // 100,000 credentials and their first rotations.
 func BenchmarkFirstSync100k(b *testing.B) {
-	cfg, _ := loadFleet(b, fleetSize)
 	ctx := context.Background()
-	for i := 0; b.Loop(); i++ {
+	for b.Loop() {
 		b.StopTimer()
-		cfg.Database = b.TempDir() + "/notifier.db"
-		store, err := sqlite.Open(ctx, cfg.Database)
-		if err != nil {
-			b.Fatal(err)
-		}
-		e, err := New(store, cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
+		e, store := fleetEngine(b, 100_000)
 		b.StartTimer()
 		rep, err := e.Tick(ctx, benchNow)
 		if err != nil {
@@ -58,25 +68,16 @@ func BenchmarkFirstSync100k(b *testing.B) {
 	}
 }
 
-// BenchmarkTickNothingDue100k: a tick after the first sync, nothing due.
-func BenchmarkTickNothingDue100k(b *testing.B) {
-	cfg, dir := loadFleet(b, fleetSize)
+func benchTickNothingDue(b *testing.B, n int) {
+	e, _ := fleetEngine(b, n)
 	ctx := context.Background()
-	cfg.Database = dir + "/notifier.db"
-	store, err := sqlite.Open(ctx, cfg.Database)
-	if err != nil {
+	if _, err := e.Tick(ctx, benchNow); err != nil { // the first sync
 		b.Fatal(err)
 	}
-	defer store.Close()
-	e, err := New(store, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := e.Tick(ctx, benchNow); err != nil {
-		b.Fatal(err)
-	}
+	at := benchNow
 	for b.Loop() {
-		rep, err := e.Tick(ctx, benchNow.Add(time.Hour))
+		at = at.Add(time.Minute)
+		rep, err := e.Tick(ctx, at)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -85,3 +86,123 @@ func BenchmarkTickNothingDue100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTickNothingDue100k and 1M: a tick after the first sync, the
+// config unchanged, nothing due: it stats the config files and reads the
+// index of next actions, whatever the fleet's size.
+func BenchmarkTickNothingDue100k(b *testing.B) { benchTickNothingDue(b, 100_000) }
+func BenchmarkTickNothingDue1M(b *testing.B)   { benchTickNothingDue(b, 1_000_000) }
+
+// countingSink answers every POST at once, or after delay.
+func countingSink(b *testing.B, delay time.Duration) (*httptest.Server, *atomic.Int64) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if delay > 0 {
+			time.Sleep(delay) // the service's answer time, not a wait in the test
+		}
+		n.Add(1)
+	}))
+	b.Cleanup(srv.Close)
+	return srv, &n
+}
+
+// dueEngine is an engine with n reminders planned and due at serviceNow
+// on one webhook channel.
+func dueEngine(b *testing.B, n int, url string) *Engine {
+	b.Helper()
+	dir := b.TempDir()
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "timezone: UTC\npolicies:\n  standard:\n    - {before: 7d, channels: [hook]}\n")
+	fmt.Fprintf(&sb, "channels:\n  hook: {type: webhook, url: %q}\ncredentials:\n", url)
+	for i := range n {
+		fmt.Fprintf(&sb, "  - {id: cred-%05d, rotated_at: 2026-06-01}\n", i)
+	}
+	path := filepath.Join(dir, "config.yaml")
+	if err := writeFile(path, sb.String()); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := config.LoadMain(path, config.At(serviceNow), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	store, err := sqlite.Open(context.Background(), cfg.Database)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	e, err := New(store, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := e.Sync(ctx, serviceNow); err != nil {
+		b.Fatal(err)
+	}
+	if err := e.planDue(ctx, e.view(), serviceNow, &Report{}); err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+// BenchmarkDispatchFastSink sends 5,000 due reminders to a local webhook
+// that answers at once, and, in the same run, POSTs as many requests of
+// the same size to it one after another: the sink's own sequential rate.
+// sent/s over sink-seq/s is the share of the sink's rate the dispatcher
+// reaches, with its claims, rendering and group commits.
+func BenchmarkDispatchFastSink(b *testing.B) {
+	const n = 5000
+	srv, got := countingSink(b, 0)
+	body := bytes.Repeat([]byte("x"), 700) // about a rendered payload
+	client := &http.Client{}
+	var sendTime, seqTime time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		e := dueEngine(b, n, srv.URL)
+		got.Store(0)
+		b.StartTimer()
+		start := time.Now()
+		rep, err := e.Retry(context.Background(), serviceNow)
+		sendTime += time.Since(start)
+		if err != nil || rep.Count(domain.StatusSent) != n || got.Load() != n {
+			b.Fatalf("sent %d, the sink got %d, %v", rep.Count(domain.StatusSent), got.Load(), err)
+		}
+		b.StopTimer()
+		start = time.Now()
+		for range n {
+			resp, err := client.Post(srv.URL, "application/json", bytes.NewReader(body))
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		seqTime += time.Since(start)
+		b.StartTimer()
+	}
+	sent := float64(n*b.N) / sendTime.Seconds()
+	seq := float64(n*b.N) / seqTime.Seconds()
+	b.ReportMetric(sent, "sent/s")
+	b.ReportMetric(seq, "sink-seq/s")
+	b.ReportMetric(100*sent/seq, "%-of-sink")
+}
+
+// BenchmarkDispatchSlowSink2000: 2,000 due reminders to a webhook that
+// takes 50 ms to answer each; the webhook's 10 workers send them side by
+// side (one at a time took about 103 s).
+func BenchmarkDispatchSlowSink2000(b *testing.B) {
+	const n = 2000
+	srv, got := countingSink(b, 50*time.Millisecond)
+	for b.Loop() {
+		b.StopTimer()
+		e := dueEngine(b, n, srv.URL)
+		got.Store(0)
+		b.StartTimer()
+		rep, err := e.Retry(context.Background(), serviceNow)
+		if err != nil || rep.Count(domain.StatusSent) != n || got.Load() != n {
+			b.Fatalf("sent %d, the sink got %d, %v", rep.Count(domain.StatusSent), got.Load(), err)
+		}
+	}
+}
+
+func writeFile(path, body string) error { return os.WriteFile(path, []byte(body), 0o600) }

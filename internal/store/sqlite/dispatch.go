@@ -60,10 +60,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, claimant, channel string, n
 		if len(ids) == 0 {
 			return nil
 		}
-		for _, id := range ids {
-			if _, err := t.exec(`UPDATE deliveries SET claimed_by = ?, claim_expires_at = ? WHERE id = ?`, claimant, FormatTime(until), id); err != nil {
-				return fmt.Errorf("store: claim %d: %w", id, err)
-			}
+		if _, err := t.exec(`UPDATE deliveries SET claimed_by = ?, claim_expires_at = ? WHERE id IN (`+placeholders(len(ids))+`)`,
+			append([]any{claimant, FormatTime(until)}, ids...)...); err != nil {
+			return fmt.Errorf("store: claim: %w", err)
 		}
 		dr, err := t.tx.QueryContext(t.ctx, `SELECT d.id, d.rotation_id, d.credential_id, d.stage, d.seq, d.channel, d.due_at, d.attempts, `+cycleColumns+`
 			FROM deliveries d JOIN rotations r ON r.id = d.rotation_id JOIN credentials c ON c.id = d.credential_id

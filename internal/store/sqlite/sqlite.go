@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -45,6 +46,12 @@ func ParseTime(s string) (time.Time, error) { return time.Parse(TimeLayout, s) }
 type Store struct {
 	db   *sql.DB
 	path string
+	// writeMu queues this process's write transactions in Go: SQLite lets
+	// one writer in at a time, and its busy handler makes the others sleep
+	// for milliseconds at a time, which the dispatcher's claims and group
+	// commits would otherwise spend most of their time doing. Other
+	// processes still wait through the busy timeout.
+	writeMu sync.Mutex
 }
 
 // Open opens (creating if needed) the database at path and applies every
@@ -177,6 +184,8 @@ type tx struct {
 // update runs fn in one write transaction, committed if fn returns nil and
 // rolled back otherwise: nothing is half-written.
 func (s *Store) update(ctx context.Context, fn func(*tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	sqlTx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
