@@ -1,19 +1,28 @@
-// Command scale is the reproducible scale run: it builds notifier, writes a
-// config with N generated credentials (default 100,000), then runs
-// `notifier tick` twice at the same simulated moment and reports, for each
-// run, the wall time and the peak resident memory of the process.
+// Command scale is the reproducible scale run: it builds notifier, writes
+// generated fleets, and measures the notifier process as a user runs it:
+// wall time and peak resident memory of each command, and the resident
+// memory of an idle daemon.
 //
-//	go run ./bench/scale            # 100,000 credentials
-//	go run ./bench/scale -n 10000
+//	go run ./bench/scale                 # 1,000,000 credentials in 200 files, and one 100,000-credential file
+//	go run ./bench/scale -n 100000       # a smaller fleet
+//
+// Rows:
+//   - first sync: `notifier tick` on a fresh database
+//   - nothing due: `notifier tick` an hour later, the config unchanged
+//   - ack: `notifier ack ID`
+//   - idle daemon: `notifier run`, its RSS after the start-up tick
+//   - one file: the first tick of a fleet in one 100,000-credential file
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,16 +30,21 @@ import (
 )
 
 func main() {
-	n := flag.Int("n", 100_000, "how many credentials")
-	keep := flag.Bool("keep", false, "keep the generated folder")
+	n := flag.Int("n", 1_000_000, "how many credentials in the fleet of many files")
+	single := flag.Int("single", 100_000, "how many credentials in the one-file fleet (0: skip)")
+	keep := flag.Bool("keep", false, "keep the generated folders")
 	flag.Parse()
-	if err := run(*n, *keep); err != nil {
+	if err := run(*n, *single, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n int, keep bool) error {
+// now is the simulated moment of the first tick: the generated fleets have
+// nothing due then.
+var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+func run(n, single int, keep bool) error {
 	dir, err := os.MkdirTemp("", "notifier-scale")
 	if err != nil {
 		return err
@@ -44,28 +58,103 @@ func run(n int, keep bool) error {
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("go build (run from the repository root): %w", err)
 	}
-	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	cfg, err := fleet.Write(dir, n, now)
+	many := filepath.Join(dir, "many")
+	cfg, err := fleet.Write(many, n, now)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%d credentials in %s\n", n, dir)
-	fmt.Printf("%-34s %10s %12s\n", "run", "wall", "peak RSS")
-	for _, step := range []struct{ name, at string }{
-		{"tick 1 (first sync)", now.Format(time.RFC3339)},
-		{"tick 2 (nothing due)", now.Add(time.Hour).Format(time.RFC3339)},
-		{"tick 3 (nothing due)", now.Add(2 * time.Hour).Format(time.RFC3339)},
-	} {
-		cmd := exec.Command(bin, "--config", cfg, "tick", "--at", step.at)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		start := time.Now()
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("%s: %v\n%s", step.name, err, out.String())
-		}
-		wall := time.Since(start)
-		rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
-		fmt.Printf("%-34s %9.2fs %9.1f MB\n", step.name, wall.Seconds(), float64(rss)/1024)
+	fmt.Printf("%d credentials in %d files of %d (%s)\n", n, (n+fleet.PerFile-1)/fleet.PerFile, fleet.PerFile, many)
+	fmt.Printf("%-44s %10s %12s\n", "run", "wall", "peak RSS")
+	steps := []struct{ name, cmd string }{
+		{"first sync (notifier tick)", "tick --at " + now.Format(time.RFC3339)},
+		{"nothing due (notifier tick)", "tick --at " + now.Add(time.Hour).Format(time.RFC3339)},
+		{"nothing due again (notifier tick)", "tick --at " + now.Add(2*time.Hour).Format(time.RFC3339)},
+		{"notifier ack cred-000123", "ack cred-000123 --by scale --at " + now.Add(2*time.Hour).Format(time.RFC3339)},
+		{"notifier status (every credential)", "status --at " + now.Add(2*time.Hour).Format(time.RFC3339)},
 	}
+	for _, s := range steps {
+		if err := measure(bin, cfg, s.name, strings.Fields(s.cmd)); err != nil {
+			return err
+		}
+	}
+	if err := idleDaemon(bin, cfg); err != nil {
+		return err
+	}
+	if single > 0 {
+		one := filepath.Join(dir, "one")
+		cfg, err := fleet.WriteOneFile(one, single, now)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\n%d credentials in one file (%s)\n", single, one)
+		if err := measure(bin, cfg, "first sync (notifier tick)", []string{"tick", "--at", now.Format(time.RFC3339)}); err != nil {
+			return err
+		}
+		if err := measure(bin, cfg, "nothing due (notifier tick)", []string{"tick", "--at", now.Add(time.Hour).Format(time.RFC3339)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// measure runs one notifier command and prints its wall time and peak RSS.
+func measure(bin, cfg, name string, args []string) error {
+	cmd := exec.Command(bin, append([]string{"--config", cfg, "--log-level", "warn"}, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %v\n%s", name, err, out.String())
+	}
+	wall := time.Since(start)
+	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
+	fmt.Printf("%-44s %9.2fs %9.1f MB\n", name, wall.Seconds(), float64(rss)/1024)
+	return nil
+}
+
+// idleDaemon starts `notifier run`, waits for its start-up tick, then
+// reads its resident memory and stops it with SIGTERM.
+func idleDaemon(bin, cfg string) error {
+	cmd := exec.Command(bin, "--config", cfg, "run")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer cmd.Process.Kill()
+	s := bufio.NewScanner(stderr)
+	running := false
+	for s.Scan() {
+		if strings.Contains(s.Text(), "notifier running") {
+			running = true
+			break
+		}
+	}
+	if !running {
+		return fmt.Errorf("the daemon did not start")
+	}
+	go func() {
+		for s.Scan() {
+		}
+	}()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	if err != nil {
+		return err
+	}
+	var rss string
+	for _, line := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			rss = strings.TrimSpace(strings.TrimPrefix(line, "VmRSS:"))
+		}
+	}
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("daemon exit: %w", err)
+	}
+	fmt.Printf("%-44s %10s %12s\n", "idle daemon (notifier run), RSS after its tick", "", rss)
+	fmt.Printf("%-44s %9.2fs\n", "daemon stop on SIGTERM", time.Since(start).Seconds())
 	return nil
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -270,5 +273,84 @@ func TestCrashedClaimantsDeliveriesAreRetriedAfterTheClaimExpires(t *testing.T) 
 	}
 	if keys, posts, _ := s.counts(); keys != n || posts != n {
 		t.Errorf("the sink got %d reminders in %d POSTs, want %d", keys, posts, n)
+	}
+}
+
+// TestDuplicateIDAcrossFilesIsRefused: an operator defines the same id in
+// two new credential files; the second file written is refused whole (its
+// last good version, none, stands), and the credential stays with the
+// first. Moving a credential between two files in one edit works in
+// either direction.
+func TestDuplicateIDAcrossFilesIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("config.yaml", `timezone: UTC
+policies:
+  standard: [{before: 7d, channels: [console]}]
+channels:
+  console: {type: stdout}
+credential_files: ["creds/*.yaml"]
+`)
+	os.Mkdir(filepath.Join(dir, "creds"), 0o700)
+	write("creds/a.yaml", "credentials:\n  - {id: dup, rotated_at: 2026-06-01}\n  - {id: only-a, rotated_at: 2026-06-01}\n")
+	write("creds/b.yaml", "credentials:\n  - {id: dup, rotated_at: 2026-06-01}\n  - {id: only-b, rotated_at: 2026-06-01}\n")
+	var logs strings.Builder
+	// The daemon loads the main file only; the files are the sync's.
+	cfg, err := config.LoadMain(filepath.Join(dir, "config.yaml"), config.At(serviceNow), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlite.Open(context.Background(), cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	e, err := New(store, cfg, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))), WithStdout(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := e.Sync(ctx, serviceNow); err != nil {
+		t.Fatal(err)
+	}
+	owners := func() map[string]string {
+		t.Helper()
+		states, err := store.States(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, s := range states {
+			if s.Active {
+				out[s.ID] = s.File
+			}
+		}
+		return out
+	}
+	if got, want := owners(), map[string]string{"dup": "creds/a.yaml", "only-a": "creds/a.yaml"}; !maps.Equal(got, want) {
+		t.Errorf("active credentials by file: %v, want %v (b.yaml refused)", got, want)
+	}
+	if !strings.Contains(logs.String(), `credential \"dup\" is already defined in creds/a.yaml`) {
+		t.Errorf("the refusal is not logged:\n%s", logs.String())
+	}
+
+	// The operator fixes b.yaml, then moves only-a to b.yaml and only-b
+	// back in one edit of both files.
+	write("creds/b.yaml", "credentials:\n  - {id: only-b, rotated_at: 2026-06-01}\n")
+	if err := e.Sync(ctx, serviceNow.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	write("creds/a.yaml", "credentials:\n  - {id: dup, rotated_at: 2026-06-01}\n  - {id: only-b, rotated_at: 2026-06-01}\n")
+	write("creds/b.yaml", "credentials:\n  - {id: only-a, rotated_at: 2026-06-01}\n")
+	if err := e.Sync(ctx, serviceNow.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := owners(), map[string]string{"dup": "creds/a.yaml", "only-b": "creds/a.yaml", "only-a": "creds/b.yaml"}; !maps.Equal(got, want) {
+		t.Errorf("after the move: %v, want %v", got, want)
 	}
 }

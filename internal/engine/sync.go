@@ -53,10 +53,14 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 			changed[st.Path] = true
 		}
 	}
-	// A credential may move to a file synced in this pass, or from one
-	// that is gone.
+	// A credential may move from a file that is gone, or from one that
+	// changed and is still to be written in this pass (if it still lists
+	// the credential, its own write is then refused). A file written in
+	// this pass owns what it lists: a second file defining one of its
+	// credentials is refused, whichever order they come in.
+	written := map[string]bool{}
 	opts := domain.SyncOptions{
-		Movable:     func(file string) bool { return changed[file] || !listed[file] },
+		Movable:     func(file string) bool { return !listed[file] || changed[file] && !written[file] },
 		FirstAction: e.firstAction(v, now),
 	}
 	// Files are read and parsed a couple ahead of the one being written,
@@ -84,6 +88,7 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 		if err := e.writeFile(ctx, r, known, opts, now); err != nil {
 			return err
 		}
+		written[r.state.Path] = true
 	}
 	for path := range known {
 		if listed[path] {
