@@ -98,7 +98,7 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		e.logChanges(path, changes)
+		e.logger.Warn("config file no longer in the config; its credentials are now inactive", "file", path, "inactive", len(changes))
 	}
 	return nil
 }
