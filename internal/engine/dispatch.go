@@ -222,10 +222,19 @@ func (r *recorder) loop() {
 }
 
 // close records what is left and returns the first errors met.
+//
+// The wake-up is sent as add sends it, without waiting: a pending one is
+// enough for the loop to see closed. A blocking send would deadlock when
+// the loop took an add's wake-up, then a last add left another one in the
+// buffer, then the loop saw closed and returned: nothing would ever empty
+// the buffer again.
 func (r *recorder) close() error {
 	r.mu.Lock()
 	r.closed = true
 	r.mu.Unlock()
-	r.wake <- struct{}{}
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
 	return <-r.done
 }
