@@ -153,9 +153,14 @@ func (e *Engine) attempt(sendCtx context.Context, v view, d domain.Claimed, now 
 		e.logger.Info("reminder sent", "credential", d.CredentialID, "stage", d.Stage, "seq", d.Seq, "channel", d.Channel)
 		return o
 	}
+	// The one place where a send's error becomes text that is kept or
+	// shown: the delivery's last error, the event's detail (history, the
+	// tick's report) and the log line below all take the redacted text,
+	// whatever the integration did. The classification is read first, from
+	// the error itself.
 	retry, after := channels.Classify(sendErr)
-	o.Error = sendErr.Error()
-	ev.Detail = fmt.Sprintf("attempt %d: %v", attempts, sendErr)
+	o.Error = e.redactor.String(sendErr.Error())
+	ev.Detail = fmt.Sprintf("attempt %d: %s", attempts, o.Error)
 	if retry && attempts < cfg.Retry.MaxAttempts {
 		o.NextAttemptAt = now.Add(max(Backoff(cfg.Retry, attempts), after))
 		ev.Status, o.Status = domain.StatusRetry, domain.StatusRetry
