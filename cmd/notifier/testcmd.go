@@ -46,9 +46,14 @@ func (c *cli) testCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			built, err := ch.Config.Build(ch.Name, channels.Options{Logger: logger, Stdout: c.stdout})
+			// As the engine does: the config's ${ENV} values and the
+			// channel's own secrets are registered, and the service's
+			// error is printed redacted.
+			red := channels.NewRedactor()
+			red.Add(cfg.Secrets()...)
+			built, err := ch.Config.Build(ch.Name, channels.Options{Logger: logger, Stdout: c.stdout, Redactor: red})
 			if err != nil {
-				return fmt.Errorf("channel %s: %w", ch.Name, err)
+				return fmt.Errorf("channel %s: %s", ch.Name, red.String(err.Error()))
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			defer cancel()
@@ -57,7 +62,7 @@ func (c *cli) testCmd() *cobra.Command {
 				if retry, _ := channels.Classify(err); retry {
 					kind = "temporary: the service may recover"
 				}
-				return fmt.Errorf("test message to %s (%s) failed (%s): %v", ch.Name, ch.Type, kind, err)
+				return fmt.Errorf("test message to %s (%s) failed (%s): %s", ch.Name, ch.Type, kind, red.String(err.Error()))
 			}
 			fmt.Fprintf(c.stdout, "test message sent to %s (%s): %q\n", ch.Name, ch.Type, msg.Subject)
 			return nil

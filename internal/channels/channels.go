@@ -11,6 +11,7 @@ package channels
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 	"time"
 )
@@ -124,4 +125,18 @@ func plural(n int, unit string) string {
 		s += "s"
 	}
 	return s
+}
+
+// Describe is how an integration's Channel prints itself (its String and
+// GoString): its name and type, never its configuration. fmt does not call
+// a Secret's String on an unexported field, so a Channel printed field by
+// field would show its token or URL.
+func Describe(c Channel) string {
+	return c.Type() + " channel " + strconv.Quote(c.Name())
+}
+
+// LogValue is how an integration's Channel shows in a log (its
+// slog.LogValuer): a group of its name and type.
+func LogValue(c Channel) slog.Value {
+	return slog.GroupValue(slog.String("name", c.Name()), slog.String("type", c.Type()))
 }

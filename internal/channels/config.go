@@ -38,4 +38,17 @@ type Options struct {
 	HTTPClient *http.Client
 	// Stdout is where the stdout channel prints; nil means os.Stdout.
 	Stdout io.Writer
+	// Redactor is where the integration registers its secrets (at Build,
+	// with their wire forms) and what it redacts its errors with. The
+	// engine hands every channel the same one, which also knows the
+	// config's ${ENV} values; nil means a Redactor of the channel's own.
+	Redactor *Redactor
+}
+
+// RedactorOrNew is o.Redactor, or a new Redactor when it is nil.
+func (o Options) RedactorOrNew() *Redactor {
+	if o.Redactor != nil {
+		return o.Redactor
+	}
+	return NewRedactor()
 }

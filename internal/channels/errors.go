@@ -3,7 +3,6 @@ package channels
 import (
 	"errors"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -63,42 +62,15 @@ func IsPermanent(err error) bool {
 	return err != nil && !retry
 }
 
-// Redact returns err with every non-empty secret replaced by "<redacted>",
-// keeping its classification. Use it on every error that may quote a URL,
-// a token or a password (net/http quotes the URL it failed to reach).
+// Redact returns err with every secret (and its derived forms, see
+// Redactor.Add) replaced by Redacted, keeping its classification: a
+// one-off Redactor. Integrations use the Redactor of their Options, which
+// also knows the config's ${ENV} values.
 func Redact(err error, secrets ...string) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	changed := false
-	for _, s := range secrets {
-		if s == "" {
-			continue
-		}
-		for _, form := range []string{s, url.QueryEscape(s), url.PathEscape(s)} {
-			if strings.Contains(msg, form) {
-				msg = strings.ReplaceAll(msg, form, "<redacted>")
-				changed = true
-			}
-		}
-	}
-	if !changed {
-		return err
-	}
-	retry, after := Classify(err)
-	return &sendError{err: redactedError{msg: msg, orig: err}, retryable: retry, retryAfter: after}
+	r := NewRedactor()
+	r.Add(secrets...)
+	return r.Error(err)
 }
-
-// redactedError keeps the original chain reachable for errors.Is/As while
-// printing only the redacted text.
-type redactedError struct {
-	msg  string
-	orig error
-}
-
-func (e redactedError) Error() string { return e.msg }
-func (e redactedError) Unwrap() error { return e.orig }
 
 // RedactURL returns u with its user info, query and path hidden, for error
 // messages about URLs that may embed a token (Slack and generic webhooks

@@ -2,7 +2,6 @@ package channels
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,12 +23,14 @@ const maxDrain = 64 << 10
 
 // StatusError is a non-2xx HTTP answer: its status and the start of its
 // body. It says nothing of the URL, which may hold a secret; the
-// integration adds its own context and redacts. Body is the service's text
-// as received, so print the redacted error rather than Body.
+// integration adds its own context. Made by a Redactor's ClassifyHTTP, as
+// every integration does, Body is already redacted; made by the package's
+// ClassifyHTTP it is the service's text as received, which may echo a
+// secret.
 type StatusError struct {
 	Code   int    // 503
 	Status string // "503 Service Unavailable"
-	Body   string // the first 512 bytes of the body, trimmed
+	Body   string // the first 512 bytes of the body (more to keep a redacted secret whole), trimmed
 }
 
 func (e *StatusError) Error() string {
@@ -70,32 +71,10 @@ func RetryableStatus(code int) bool {
 // It reads the body of an error answer (the snippet, then up to 64 KiB more
 // so the connection can be reused) and never the body of a 2xx one; the
 // caller closes it. The error quotes the service's answer, which may echo a
-// secret: the caller wraps it with its context and redacts.
+// secret: integrations call their Redactor's ClassifyHTTP, which redacts
+// the body before cutting it to the snippet.
 func ClassifyHTTP(resp *http.Response, err error, now time.Time) error {
-	if err != nil {
-		return Retryable(err)
-	}
-	if resp == nil { // not what http.Client.Do does, but no reason to panic
-		return Retryable(errors.New("no HTTP response"))
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return nil
-	}
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxSnippet))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
-	status := resp.Status
-	if status == "" { // a Response built by hand rather than read from the wire
-		status = strconv.Itoa(resp.StatusCode) + " " + http.StatusText(resp.StatusCode)
-	}
-	se := &StatusError{Code: resp.StatusCode, Status: status, Body: strings.TrimSpace(string(snippet))}
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
-		return RetryAfter(se, ParseRetryAfter(resp.Header.Get("Retry-After"), now))
-	case RetryableStatus(resp.StatusCode):
-		return Retryable(se)
-	default:
-		return Permanent(se)
-	}
+	return (*Redactor)(nil).ClassifyHTTP(resp, err, now)
 }
 
 // ParseRetryAfter reads a Retry-After header value: delay-seconds or an

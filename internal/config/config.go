@@ -5,6 +5,7 @@
 package config
 
 import (
+	"slices"
 	"text/template"
 	"time"
 
@@ -55,6 +56,8 @@ type Config struct {
 
 	byID map[string]int // index of Credentials
 
+	secrets []string // what Secrets returns
+
 	// What ReadCredentialFile judges a credential file by.
 	env           LookupEnv
 	clock         Clock
@@ -69,6 +72,15 @@ func (c *Config) index() {
 		c.byID[cr.ID] = i
 	}
 }
+
+// Secrets are the values ${NAME} put into the config file, sorted: each
+// variable's value, and each whole value it was part of ("Bearer
+// ${TOKEN}", "https://host/hook?key=${KEY}"). Every value from the
+// environment is taken for a secret: the engine registers them all with
+// its channels.Redactor, which cuts them, and the forms they take on the
+// wire, out of every service's error. Credential files are not included:
+// their values (ids, names, dates) are not secrets.
+func (c *Config) Secrets() []string { return slices.Clone(c.secrets) }
 
 // Credential returns the credential with that id, among Credentials.
 func (c *Config) Credential(id string) (Credential, bool) {

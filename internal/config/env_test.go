@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,21 @@ func TestEnvSubstitution(t *testing.T) {
 	}
 	if wc.Timeout != 5*time.Second {
 		t.Errorf("timeout = %v, want 5s", wc.Timeout)
+	}
+}
+
+// Secrets are every value ${NAME} put into the file, alone and as part of
+// its whole value, sorted and each once; literal values are not secrets.
+func TestSecrets(t *testing.T) {
+	cfg := mustLoad(t, webhookConfig, map[string]string{
+		"HOOK_URL": "https://hooks.example.com/T0/B1/xyz", "HOOK_TOKEN": "tok-123"})
+	want := []string{"Bearer tok-123", "https://hooks.example.com/T0/B1/xyz", "tok-123"}
+	if got := cfg.Secrets(); !slices.Equal(got, want) {
+		t.Errorf("Secrets() = %q, want %q", got, want)
+	}
+	cfg.Secrets()[0] = "changed"
+	if got := cfg.Secrets(); got[0] != want[0] {
+		t.Error("Secrets() shares its slice with the Config")
 	}
 }
 

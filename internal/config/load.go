@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -111,6 +112,8 @@ func loadMain(path string, now Clock, env LookupEnv, reg *registry.Registry) (*l
 	cfg := l.load(path, dir, data, now)
 	if cfg != nil {
 		cfg.Main, cfg.env, cfg.clock = cf, env, now
+		slices.Sort(l.secrets)
+		cfg.secrets = slices.Compact(l.secrets)
 	}
 	return l, cfg, nil
 }
@@ -143,6 +146,10 @@ type loader struct {
 	// Of the main file only.
 	defaultPolicyNode *yaml.Node // defaults.policy, if given
 	mainUsesDefault   bool       // one of its own credentials has no policy:
+
+	// secrets are the values ${NAME} put into the file: each variable's
+	// value and each whole value it was part of ("Bearer ${TOKEN}").
+	secrets []string
 }
 
 func (l *loader) errf(n *yaml.Node, key, format string, args ...any) {
@@ -240,10 +247,14 @@ func (l *loader) expand(s string) (string, bool, error) {
 			return ""
 		}
 		found = true
+		l.secrets = append(l.secrets, v)
 		return v
 	})
 	if len(missing) > 0 {
 		return "", true, fmt.Errorf("%s is not set in the environment", strings.Join(missing, ", "))
+	}
+	if found {
+		l.secrets = append(l.secrets, out)
 	}
 	return out, found, nil
 }

@@ -153,9 +153,14 @@ func (e *Engine) attempt(sendCtx context.Context, v view, d domain.Claimed, now 
 		e.logger.Info("reminder sent", "credential", d.CredentialID, "stage", d.Stage, "seq", d.Seq, "channel", d.Channel)
 		return o
 	}
+	// The one place where a send's error becomes text that is kept or
+	// shown: the delivery's last error, the event's detail (history, the
+	// tick's report) and the log line below all take the redacted text,
+	// whatever the integration did. The classification is read first, from
+	// the error itself.
 	retry, after := channels.Classify(sendErr)
-	o.Error = sendErr.Error()
-	ev.Detail = fmt.Sprintf("attempt %d: %v", attempts, sendErr)
+	o.Error = e.redactor.String(sendErr.Error())
+	ev.Detail = fmt.Sprintf("attempt %d: %s", attempts, o.Error)
 	if retry && attempts < cfg.Retry.MaxAttempts {
 		o.NextAttemptAt = now.Add(max(Backoff(cfg.Retry, attempts), after))
 		ev.Status, o.Status = domain.StatusRetry, domain.StatusRetry
@@ -222,10 +227,19 @@ func (r *recorder) loop() {
 }
 
 // close records what is left and returns the first errors met.
+//
+// The wake-up is sent as add sends it, without waiting: a pending one is
+// enough for the loop to see closed. A blocking send would deadlock when
+// the loop took an add's wake-up, then a last add left another one in the
+// buffer, then the loop saw closed and returned: nothing would ever empty
+// the buffer again.
 func (r *recorder) close() error {
 	r.mu.Lock()
 	r.closed = true
 	r.mu.Unlock()
-	r.wake <- struct{}{}
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
 	return <-r.done
 }

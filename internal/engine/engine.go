@@ -4,6 +4,12 @@
 // per channel, and records every outcome. It also records rotations and
 // acknowledgments. It is the only package that knows both the store and the
 // channels; it declares the Store it consumes.
+//
+// Secrets: the engine owns one channels.Redactor. SetConfig registers with
+// it every value the config took from ${ENV} and hands it to every channel
+// it builds, which registers its own secrets' wire forms; the text of every
+// failed send is redacted in attempt, the one place where it becomes the
+// delivery's last error, the history event's detail and the log line.
 package engine
 
 import (
@@ -59,6 +65,7 @@ type Engine struct {
 	sendTimeout time.Duration
 	grace       time.Duration
 	claimant    string
+	redactor    *channels.Redactor
 
 	tickMu sync.Mutex // one sync, tick or retry pass at a time
 
@@ -93,6 +100,11 @@ func WithShutdownGrace(d time.Duration) Option { return func(e *Engine) { e.grac
 // process id and a random suffix, unique per engine).
 func WithClaimant(name string) Option { return func(e *Engine) { e.claimant = name } }
 
+// WithRedactor sets the Redactor the engine registers the config's
+// secrets with, hands its channels, and redacts every send's error with
+// (default: a new one).
+func WithRedactor(r *channels.Redactor) Option { return func(e *Engine) { e.redactor = r } }
+
 // New returns an engine on an open store and a loaded config, with its
 // channels built (offline: nothing is contacted).
 func New(store Store, cfg *config.Config, opts ...Option) (*Engine, error) {
@@ -107,6 +119,9 @@ func New(store Store, cfg *config.Config, opts ...Option) (*Engine, error) {
 	}
 	if e.claimant == "" {
 		e.claimant = Claimant()
+	}
+	if e.redactor == nil {
+		e.redactor = channels.NewRedactor()
 	}
 	if err := e.SetConfig(cfg); err != nil {
 		return nil, err
@@ -128,8 +143,11 @@ func (e *Engine) Name() string { return e.claimant }
 
 // SetConfig swaps in a newly loaded config, rebuilding the channels and
 // the ladders; the daemon calls it when the main file changes.
+// The config's ${ENV} values are registered with the engine's Redactor
+// first; those of earlier configs stay registered.
 func (e *Engine) SetConfig(cfg *config.Config) error {
-	chans, err := BuildChannels(cfg, channels.Options{Logger: e.logger, HTTPClient: e.httpClient, Stdout: e.stdout})
+	e.redactor.Add(cfg.Secrets()...)
+	chans, err := BuildChannels(cfg, channels.Options{Logger: e.logger, HTTPClient: e.httpClient, Stdout: e.stdout, Redactor: e.redactor})
 	if err != nil {
 		return err
 	}
@@ -142,6 +160,10 @@ func (e *Engine) SetConfig(cfg *config.Config) error {
 	e.cfg, e.chans, e.ladders = cfg, chans, ladders
 	return nil
 }
+
+// Redactor is the engine's Redactor: every secret of its configs and
+// channels is registered with it.
+func (e *Engine) Redactor() *channels.Redactor { return e.redactor }
 
 // Config returns the config in use.
 func (e *Engine) Config() *config.Config {

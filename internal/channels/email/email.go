@@ -25,7 +25,8 @@ import (
 )
 
 // Channel sends reminders through one SMTP server to a fixed list of
-// recipients.
+// recipients. Formatted (%v, %+v, %#v) or logged, it shows only its name
+// and type.
 type Channel struct {
 	name    string
 	cfg     Config
@@ -37,6 +38,7 @@ type Channel struct {
 	tlsConf *tls.Config
 	timeout time.Duration
 	logger  *slog.Logger
+	red     *channels.Redactor
 }
 
 // New checks cfg (as Validate does, defaults included) and returns the
@@ -63,7 +65,10 @@ func New(name string, cfg Config, opts channels.Options) (*Channel, error) {
 		domain:  from.Address[strings.LastIndexByte(from.Address, '@')+1:],
 		timeout: cfg.Timeout,
 		logger:  opts.Logger,
+		red:     opts.RedactorOrNew(),
 	}
+	// The password, and the forms AUTH PLAIN and AUTH LOGIN send it in.
+	c.red.AddLogin(cfg.Username, string(cfg.Password))
 	for _, s := range cfg.To {
 		a, _ := parseAddress(s)
 		c.to = append(c.to, gm.FormatAddress(a.Address, a.Name))
@@ -104,6 +109,15 @@ func New(name string, cfg Config, opts channels.Options) (*Channel, error) {
 func (c *Channel) Name() string { return c.name }
 func (c *Channel) Type() string { return "email" }
 
+// String is the channel's name and type, never its password.
+func (c *Channel) String() string { return channels.Describe(c) }
+
+// GoString is String, for %#v.
+func (c *Channel) GoString() string { return channels.Describe(c) }
+
+// LogValue is what slog shows of the channel: its name and type.
+func (c *Channel) LogValue() slog.Value { return channels.LogValue(c) }
+
 // Send delivers m to every recipient in one SMTP transaction: either the
 // server accepts the message for all of them or nobody is sent it.
 //
@@ -118,7 +132,7 @@ func (c *Channel) Send(ctx context.Context, m channels.Message) error {
 	}
 	if err := c.deliver(ctx, msg); err != nil {
 		err = classify(fmt.Errorf("email %s: smtp %s: %w", c.name, c.cfg.SMTP, err))
-		return channels.Redact(err, string(c.cfg.Password))
+		return c.red.Error(err)
 	}
 	c.logger.Debug("email sent", "channel", c.name, "delivery", m.DeliveryID, "recipients", len(c.to)+len(c.cc))
 	return nil

@@ -23,13 +23,15 @@ import (
 // DefaultTimeout bounds one request when the engine hands no HTTP client.
 const DefaultTimeout = 30 * time.Second
 
-// Channel posts to one Slack channel.
+// Channel posts to one Slack channel. Formatted (%v, %+v, %#v) or
+// logged, it shows only its name and type.
 type Channel struct {
 	name   string
 	cfg    Config
 	http   *http.Client
 	api    *slack.Client // nil in webhook mode
 	logger *slog.Logger
+	red    *channels.Redactor
 }
 
 // New returns a Slack channel; cfg must be valid (see Config.Validate). It
@@ -51,7 +53,11 @@ func New(name string, cfg Config, opts channels.Options) (*Channel, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Channel{name: name, cfg: cfg, http: client, logger: logger}
+	// The token, and the incoming webhook URL, whose key is in its path.
+	red := opts.RedactorOrNew()
+	red.Add(string(cfg.Token))
+	red.AddURL(string(cfg.WebhookURL))
+	c := &Channel{name: name, cfg: cfg, http: client, logger: logger, red: red}
 	if cfg.Token != "" {
 		apiURL := cfg.APIURL
 		if apiURL == "" {
@@ -67,6 +73,15 @@ func New(name string, cfg Config, opts channels.Options) (*Channel, error) {
 
 func (c *Channel) Name() string { return c.name }
 func (c *Channel) Type() string { return "slack" }
+
+// String is the channel's name and type, never its token or webhook URL.
+func (c *Channel) String() string { return channels.Describe(c) }
+
+// GoString is String, for %#v.
+func (c *Channel) GoString() string { return channels.Describe(c) }
+
+// LogValue is what slog shows of the channel: its name and type.
+func (c *Channel) LogValue() slog.Value { return channels.LogValue(c) }
 
 // Send posts m. Rate limiting is retryable after Slack's Retry-After;
 // network errors, the HTTP statuses channels.RetryableStatus names (5xx,
@@ -154,7 +169,7 @@ func (c *Channel) sendWebhook(ctx context.Context, m channels.Message, text stri
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
 	}()
-	if err := channels.ClassifyHTTP(resp, nil, time.Now()); err != nil {
+	if err := c.red.ClassifyHTTP(resp, nil, time.Now()); err != nil {
 		return c.redact(fmt.Errorf("slack %s: %s: %w", c.name, op, err))
 	}
 	c.logger.DebugContext(ctx, "slack webhook posted", "channel", c.name, "delivery", m.DeliveryID)
@@ -219,6 +234,4 @@ func details(e slack.SlackErrorResponse) string {
 	return " (" + strings.Join(parts, "; ") + ")"
 }
 
-func (c *Channel) redact(err error) error {
-	return channels.Redact(err, string(c.cfg.Token), string(c.cfg.WebhookURL))
-}
+func (c *Channel) redact(err error) error { return c.red.Error(err) }

@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"sync"
 	"text/template"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,7 +32,8 @@ import (
 // Type is the channel type in the config.
 const Type = "sns"
 
-// Channel publishes messages to one SNS target.
+// Channel publishes messages to one SNS target. Formatted (%v, %+v, %#v)
+// or logged, it shows only its name and type.
 type Channel struct {
 	name    string
 	cfg     Config
@@ -40,6 +42,7 @@ type Channel struct {
 	target  string             // for error messages: the ARN or the masked phone number
 	fifo    bool
 	log     *slog.Logger
+	red     *channels.Redactor
 }
 
 var _ channels.Channel = (*Channel)(nil)
@@ -53,7 +56,18 @@ var _ channels.Channel = (*Channel)(nil)
 // visibility in status and metrics. SDK retries inside Send would multiply
 // the attempts (3 SDK attempts for each of the engine's), hold a Send up to
 // the SDK's backoff, and hide failures from the delivery history.
+//
+// The secret access key and the session token the SDK signs with are
+// registered with opts.Redactor as the SDK obtains them (see
+// redactingProvider), so an error that echoes the request's headers does
+// not show them; the phone number of an SMS channel is registered too.
 func New(name string, cfg Config, opts channels.Options) (*Channel, error) {
+	return newChannel(name, cfg, opts)
+}
+
+// newChannel is New with extra options for the AWS configuration (tests:
+// a static credentials provider).
+func newChannel(name string, cfg Config, opts channels.Options, extra ...func(*awsconfig.LoadOptions) error) (*Channel, error) {
 	if errs := cfg.Validate(); len(errs) > 0 {
 		joined := make([]error, len(errs))
 		for i, e := range errs {
@@ -61,7 +75,8 @@ func New(name string, cfg Config, opts channels.Options) (*Channel, error) {
 		}
 		return nil, fmt.Errorf("sns %s: %w", name, errors.Join(joined...))
 	}
-	c := &Channel{name: name, cfg: cfg, log: opts.Logger}
+	c := &Channel{name: name, cfg: cfg, log: opts.Logger, red: opts.RedactorOrNew()}
+	c.red.Add(cfg.PhoneNumber)
 	if c.log == nil {
 		c.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -100,11 +115,15 @@ func New(name string, cfg Config, opts channels.Options) (*Channel, error) {
 	if opts.HTTPClient != nil {
 		loadOpts = append(loadOpts, awsconfig.WithHTTPClient(opts.HTTPClient))
 	}
+	loadOpts = append(loadOpts, extra...)
 	// LoadDefaultConfig reads environment variables and the shared files;
 	// it does not call AWS (credentials are fetched lazily, on first use).
 	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background(), loadOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("sns %s: load AWS configuration: %w", name, err)
+	}
+	if awsCfg.Credentials != nil {
+		awsCfg.Credentials = &redactingProvider{inner: awsCfg.Credentials, red: c.red, source: "sns " + name}
 	}
 	if awsCfg.Region == "" {
 		return nil, fmt.Errorf("sns %s: region: not set, and the environment provides none (set region, AWS_REGION or the profile's region)", name)
@@ -125,6 +144,53 @@ func (c *Channel) Name() string { return c.name }
 // Type is "sns".
 func (c *Channel) Type() string { return Type }
 
+// String is the channel's name and type.
+func (c *Channel) String() string { return channels.Describe(c) }
+
+// GoString is String, for %#v.
+func (c *Channel) GoString() string { return channels.Describe(c) }
+
+// LogValue is what slog shows of the channel: its name and type.
+func (c *Channel) LogValue() slog.Value { return channels.LogValue(c) }
+
+// redactingProvider hands the SDK its credentials and registers the secret
+// ones, the secret access key and the session token (the access key id is
+// not a secret), with the Redactor as the SDK obtains them: on the first
+// Publish, and again whenever temporary credentials are refreshed. Rotate
+// keeps only the current and the previous set.
+type redactingProvider struct {
+	inner  aws.CredentialsProvider
+	red    *channels.Redactor
+	source string
+
+	mu   sync.Mutex
+	last string // the secret key and session token last registered
+}
+
+func (p *redactingProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	creds, err := p.inner.Retrieve(ctx)
+	if err != nil {
+		return creds, err
+	}
+	key := creds.SecretAccessKey + "\x00" + creds.SessionToken
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if key != p.last {
+		p.red.Rotate(p.source, creds.SecretAccessKey, creds.SessionToken)
+		p.last = key
+	}
+	return creds, nil
+}
+
+// ProviderSources passes on where the credentials come from (the SDK puts
+// it in its User-Agent).
+func (p *redactingProvider) ProviderSources() []aws.CredentialSource {
+	if ps, ok := p.inner.(aws.CredentialProviderSource); ok {
+		return ps.ProviderSources()
+	}
+	return nil
+}
+
 // Send publishes m once. A nil error means SNS accepted the message (for a
 // topic: it will deliver it to the subscribers). Errors are Permanent or
 // Retryable, see classify.
@@ -135,8 +201,7 @@ func (c *Channel) Send(ctx context.Context, m channels.Message) error {
 	}
 	out, err := c.client.Publish(ctx, in)
 	if err != nil {
-		err = classify(fmt.Errorf("sns %s: publish %s: %w", c.name, c.target, err))
-		return channels.Redact(err, c.cfg.PhoneNumber)
+		return c.red.Error(classify(fmt.Errorf("sns %s: publish %s: %w", c.name, c.target, err)))
 	}
 	c.log.Debug("sns: published", "channel", c.name, "target", c.target,
 		"credential", m.Credential, "stage", m.Stage, "message_id", aws.ToString(out.MessageId))

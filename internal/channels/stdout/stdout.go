@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sync"
 
@@ -47,6 +48,15 @@ type Channel struct {
 
 func (c *Channel) Name() string { return c.name }
 func (c *Channel) Type() string { return "stdout" }
+
+// String is the channel's name and type, like every integration's.
+func (c *Channel) String() string { return channels.Describe(c) }
+
+// GoString is String, for %#v.
+func (c *Channel) GoString() string { return channels.Describe(c) }
+
+// LogValue is what slog shows of the channel: its name and type.
+func (c *Channel) LogValue() slog.Value { return channels.LogValue(c) }
 
 // Send prints m. A write error is retryable (a full pipe may drain).
 func (c *Channel) Send(_ context.Context, m channels.Message) error {

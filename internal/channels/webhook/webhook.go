@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -50,11 +51,13 @@ func (c *Config) Build(name string, opts channels.Options) (channels.Channel, er
 	return New(name, *c, opts), nil
 }
 
-// Channel posts to one URL.
+// Channel posts to one URL. Formatted (%v, %+v) or logged, it shows only
+// its name and type.
 type Channel struct {
 	name   string
 	cfg    Config
 	client *http.Client
+	red    *channels.Redactor
 }
 
 // New returns a webhook channel. opts.HTTPClient is used when set; otherwise
@@ -67,11 +70,28 @@ func New(name string, cfg Config, opts channels.Options) *Channel {
 	if client == nil {
 		client = &http.Client{Timeout: cfg.Timeout}
 	}
-	return &Channel{name: name, cfg: cfg, client: client}
+	// The URL is a secret (many services put the key in it), and so is
+	// every header value (Authorization, X-Api-Key).
+	red := opts.RedactorOrNew()
+	red.AddURL(string(cfg.URL))
+	for k, v := range cfg.Headers {
+		red.AddHeader(k, string(v))
+	}
+	return &Channel{name: name, cfg: cfg, client: client, red: red}
 }
 
 func (c *Channel) Name() string { return c.name }
 func (c *Channel) Type() string { return "webhook" }
+
+// String is the channel's name and type, never its URL: fmt does not call
+// Config's String on an unexported field.
+func (c *Channel) String() string { return channels.Describe(c) }
+
+// GoString is String, for %#v.
+func (c *Channel) GoString() string { return channels.Describe(c) }
+
+// LogValue is what slog shows of the channel: its name and type.
+func (c *Channel) LogValue() slog.Value { return channels.LogValue(c) }
 
 // Payload is the JSON body of every POST.
 type Payload struct {
@@ -133,16 +153,10 @@ func (c *Channel) Send(ctx context.Context, m channels.Message) error {
 			resp.Body.Close()
 		}()
 	}
-	if err := channels.ClassifyHTTP(resp, err, time.Now()); err != nil {
+	if err := c.red.ClassifyHTTP(resp, err, time.Now()); err != nil {
 		return c.redact(fmt.Errorf("webhook %s: POST %s: %w", c.name, channels.RedactURL(string(c.cfg.URL)), err))
 	}
 	return nil
 }
 
-func (c *Channel) redact(err error) error {
-	secrets := []string{string(c.cfg.URL)}
-	for _, v := range c.cfg.Headers {
-		secrets = append(secrets, string(v))
-	}
-	return channels.Redact(err, secrets...)
-}
+func (c *Channel) redact(err error) error { return c.red.Error(err) }

@@ -3,19 +3,22 @@
 // envelope, the raw data and the parsed header.
 //
 // By default it accepts mail from anyone, in clear. Options add AUTH PLAIN
-// (required before MAIL FROM), STARTTLS or implicit TLS, and per-recipient
-// rejections.
+// or LOGIN (required before MAIL FROM), STARTTLS or implicit TLS,
+// per-recipient rejections, and a server that rejects every AUTH with a
+// reply quoting what the client sent (EchoAuth), for redaction tests.
 package smtpd
 
 import (
 	"bytes"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"io"
 	"log"
 	"mime"
 	"net"
 	"net/mail"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,9 +30,17 @@ import (
 // Options say what the server demands and offers. The zero value is a plain
 // server that accepts every message.
 type Options struct {
-	// Username, when set, makes AUTH PLAIN with Username and Password
-	// required before MAIL FROM. Without TLS, AUTH is allowed in clear.
+	// Username, when set, makes AUTH with Username and Password required
+	// before MAIL FROM. Without TLS, AUTH is allowed in clear.
 	Username, Password string
+	// Mechanisms are the AUTH mechanisms offered, "PLAIN" and/or "LOGIN";
+	// nil means PLAIN alone.
+	Mechanisms []string
+	// EchoAuth rejects every AUTH with 535 5.7.8 and a text that quotes,
+	// in base64 as received, what the client sent: the PLAIN blob, or for
+	// LOGIN the user name and the password. It offers AUTH even without
+	// Username.
+	EchoAuth bool
 	// TLS is offered by STARTTLS, or used from the first byte when Implicit.
 	// With TLS set, AUTH is only accepted over TLS, unless
 	// AllowInsecureAuth.
@@ -162,20 +173,84 @@ type session struct {
 }
 
 func (ss *session) AuthMechanisms() []string {
-	if ss.s.opts.Username == "" {
+	if ss.s.opts.Username == "" && !ss.s.opts.EchoAuth {
 		return nil
+	}
+	if m := ss.s.opts.Mechanisms; m != nil {
+		return m
 	}
 	return []string{sasl.Plain}
 }
 
-func (ss *session) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, username, password string) error {
+func (ss *session) Auth(mech string) (sasl.Server, error) {
+	check := func(username, password string) error {
 		if username != ss.s.opts.Username || password != ss.s.opts.Password {
 			return smtp.ErrAuthFailed
 		}
 		ss.authed = true
 		return nil
-	}), nil
+	}
+	switch {
+	case strings.EqualFold(mech, sasl.Plain) && ss.s.opts.EchoAuth:
+		return saslFunc(func(response []byte) ([]byte, bool, error) {
+			if response == nil {
+				return []byte{}, false, nil // no initial response: ask for it
+			}
+			return nil, false, echo("PLAIN", response)
+		}), nil
+	case strings.EqualFold(mech, sasl.Plain):
+		return sasl.NewPlainServer(func(_, username, password string) error { return check(username, password) }), nil
+	case strings.EqualFold(mech, sasl.Login):
+		return &loginServer{check: check, echo: ss.s.opts.EchoAuth}, nil
+	}
+	return nil, errors.New("unsupported mechanism")
+}
+
+// echo is the 535 of EchoAuth: it quotes what the client sent, in base64
+// as it was on the wire.
+func echo(mech string, sent ...[]byte) error {
+	quoted := make([]string, len(sent))
+	for i, b := range sent {
+		quoted[i] = base64.StdEncoding.EncodeToString(b)
+	}
+	return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8},
+		Message: "Authentication credentials invalid: AUTH " + mech + " " + strings.Join(quoted, " ")}
+}
+
+// saslFunc is a sasl.Server made of its Next.
+type saslFunc func(response []byte) (challenge []byte, done bool, err error)
+
+func (f saslFunc) Next(response []byte) ([]byte, bool, error) { return f(response) }
+
+// loginServer is the server side of AUTH LOGIN (go-sasl has only the
+// client): "Username:", then "Password:".
+type loginServer struct {
+	check    func(username, password string) error
+	echo     bool
+	step     int
+	username []byte
+}
+
+func (l *loginServer) Next(response []byte) ([]byte, bool, error) {
+	l.step++
+	switch l.step {
+	case 1:
+		if response != nil { // an initial response is the user name
+			l.username = response
+			l.step++
+			return []byte("Password:"), false, nil
+		}
+		return []byte("Username:"), false, nil
+	case 2:
+		l.username = response
+		return []byte("Password:"), false, nil
+	case 3:
+		if l.echo {
+			return nil, false, echo("LOGIN", l.username, response)
+		}
+		return nil, true, l.check(string(l.username), string(response))
+	}
+	return nil, false, errors.New("unexpected response")
 }
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
