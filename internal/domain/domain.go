@@ -248,3 +248,9 @@ type SyncOptions struct {
 	// zero time means never. Nil: at the cycle's start.
 	FirstAction func(c Credential) time.Time
 }
+
+// FileSync is one config file to sync with the credentials it lists.
+type FileSync struct {
+	File        ConfigFile
+	Credentials []Credential
+}

@@ -32,8 +32,9 @@ func (a *AlreadyAcknowledged) Error() string {
 type FileConflict struct {
 	CredentialID string
 	File         string // the file that already defines it
+	In           string // the file refused
 }
 
 func (c *FileConflict) Error() string {
-	return fmt.Sprintf("credential %q is already defined in %s", c.CredentialID, c.File)
+	return fmt.Sprintf("%s: credential %q is already defined in %s", c.In, c.CredentialID, c.File)
 }

@@ -36,6 +36,7 @@ type Store interface {
 	ConfigFiles(ctx context.Context) (map[string]domain.ConfigFile, error)
 	RecordFile(ctx context.Context, f domain.ConfigFile, now time.Time) error
 	SyncFile(ctx context.Context, f domain.ConfigFile, creds []domain.Credential, opts domain.SyncOptions, now time.Time) ([]domain.Change, error)
+	SyncFiles(ctx context.Context, files []domain.FileSync, opts domain.SyncOptions, now time.Time) ([][]domain.Change, error)
 	RetireFile(ctx context.Context, path string, now time.Time) ([]domain.Change, error)
 	SyncSettings(ctx context.Context, values map[string]string, now time.Time) ([]string, error)
 

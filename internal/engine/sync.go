@@ -71,7 +71,7 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 			todo = append(todo, i)
 		}
 	}
-	reads := make(chan fileRead, 2)
+	reads := make(chan fileRead, 8)
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
@@ -84,11 +84,26 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 			}
 		}
 	}()
+	var group []fileRead
+	size := 0
+	flush := func() error {
+		err := e.writeFiles(ctx, group, opts, written, now)
+		group, size = group[:0], 0
+		return err
+	}
 	for r := range reads {
-		if err := e.writeFile(ctx, r, known, opts, now); err != nil {
-			return err
+		if !e.needsSync(ctx, r, known, now) {
+			continue
 		}
-		written[r.state.Path] = true
+		group = append(group, r)
+		if size += len(r.creds); size >= syncGroup {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	for path := range known {
 		if listed[path] {
@@ -130,34 +145,68 @@ func (e *Engine) readFile(cfg *config.Config, path string, main bool) fileRead {
 	return r
 }
 
-// writeFile syncs one file read into the store. Problems in the file are
-// logged, not returned: the other files still sync.
-func (e *Engine) writeFile(ctx context.Context, r fileRead, known map[string]domain.ConfigFile, opts domain.SyncOptions, now time.Time) error {
+// syncGroup is how many credentials of changed files are synced in one
+// transaction: a first sync of a large fleet then writes the random pages
+// of its indexes a few times, not once per file.
+const syncGroup = 20_000
+
+// needsSync logs a file that could not be read or has problems, and
+// records one whose content did not change, reporting whether the file's
+// credentials still need syncing.
+func (e *Engine) needsSync(ctx context.Context, r fileRead, known map[string]domain.ConfigFile, now time.Time) bool {
 	var problems config.Problems
 	switch {
 	case errors.As(r.err, &problems):
 		for _, p := range problems {
 			e.logger.Error("config file change rejected; its last synced version stands", "problem", p.String())
 		}
-		return nil
+		return false
 	case r.err != nil:
 		e.logger.Error("config file skipped; its last synced version stands", "file", r.path, "err", r.err)
+		return false
+	}
+	if prev, ok := known[r.state.Path]; ok && prev.Hash == r.state.Hash {
+		if err := e.store.RecordFile(ctx, r.state, now); err != nil {
+			e.logger.Error("config file not recorded", "file", r.state.Path, "err", err)
+		}
+		return false
+	}
+	return true
+}
+
+// writeFiles syncs a group of files in one transaction; when one of them
+// conflicts with another file, each is synced alone, so that only the
+// conflicting one is refused (and logged). Each file handled is marked
+// written: it, or its last synced version if refused, owns what it lists.
+func (e *Engine) writeFiles(ctx context.Context, group []fileRead, opts domain.SyncOptions, written map[string]bool, now time.Time) error {
+	if len(group) == 0 {
 		return nil
 	}
-	st := r.state
-	if prev, ok := known[st.Path]; ok && prev.Hash == st.Hash {
-		return e.store.RecordFile(ctx, st, now)
+	files := make([]domain.FileSync, len(group))
+	for i, r := range group {
+		files[i] = domain.FileSync{File: r.state, Credentials: r.creds}
 	}
-	changes, err := e.store.SyncFile(ctx, st, r.creds, opts, now)
+	all, err := e.store.SyncFiles(ctx, files, opts, now)
 	var conflict *domain.FileConflict
-	if errors.As(err, &conflict) {
-		e.logger.Error("config file change rejected; its last synced version stands", "file", st.Path, "err", conflict.Error())
+	switch {
+	case err == nil:
+		for i, changes := range all {
+			e.logChanges(files[i].File.Path, changes)
+			written[files[i].File.Path] = true
+		}
+		return nil
+	case !errors.As(err, &conflict):
+		return err
+	case len(files) == 1:
+		e.logger.Error("config file change rejected; its last synced version stands", "file", conflict.In, "err", conflict.Error())
+		written[conflict.In] = true
 		return nil
 	}
-	if err != nil {
-		return err
+	for _, r := range group {
+		if err := e.writeFiles(ctx, []fileRead{r}, opts, written, now); err != nil {
+			return err
+		}
 	}
-	e.logChanges(st.Path, changes)
 	return nil
 }
 

@@ -58,58 +58,88 @@ func (s *Store) RecordFile(ctx context.Context, f domain.ConfigFile, now time.Ti
 // unless movable says that file is being synced too (a credential moving
 // between files). Every credential the sync touched is due for planning.
 func (s *Store) SyncFile(ctx context.Context, f domain.ConfigFile, creds []domain.Credential, opts domain.SyncOptions, now time.Time) ([]domain.Change, error) {
-	var changes []domain.Change
+	all, err := s.SyncFiles(ctx, []domain.FileSync{{File: f, Credentials: creds}}, opts, now)
+	if err != nil {
+		return nil, err
+	}
+	return all[0], nil
+}
+
+// SyncFiles is SyncFile for several files in one transaction, the changes
+// of each in the order given: a first sync of many files writes the pages
+// that every file touches (random entries of the indexes on next actions
+// and on event times) once per batch rather than once per file. A conflict
+// in any file writes nothing of any of them.
+func (s *Store) SyncFiles(ctx context.Context, files []domain.FileSync, opts domain.SyncOptions, now time.Time) ([][]domain.Change, error) {
+	out := make([][]domain.Change, len(files))
 	err := s.update(ctx, func(t *tx) error {
-		changes = changes[:0]
-		before, err := t.fileCredentials(f.Path)
-		if err != nil {
-			return err
-		}
-		ids := make([]string, len(creds))
-		for i, c := range creds {
-			ids[i] = c.ID
-		}
-		existing, err := t.credentials(ids)
-		if err != nil {
-			return err
-		}
-		var fresh []domain.Credential
-		for _, c := range creds {
-			c.File = f.Path
-			c.RotatedAt, c.ExpiresAt = storedTime(c.RotatedAt), storedTime(c.ExpiresAt)
-			delete(before, c.ID)
-			old, ok := existing[c.ID]
-			if !ok {
-				fresh = append(fresh, c)
-				continue
-			}
-			if old.Active && old.File != "" && old.File != f.Path && (opts.Movable == nil || !opts.Movable(old.File)) {
-				return &domain.FileConflict{CredentialID: c.ID, File: old.File}
-			}
-			if err := t.syncCredential(old, c, now, &changes); err != nil {
+		// A file synced earlier in the batch owns what it lists: another
+		// file of the batch defining one of its credentials conflicts.
+		done := map[string]bool{}
+		o := opts
+		o.Movable = func(file string) bool { return !done[file] && opts.Movable != nil && opts.Movable(file) }
+		for i, fs := range files {
+			changes, err := t.syncFile(fs.File, fs.Credentials, o, now)
+			if err != nil {
 				return err
 			}
+			out[i] = changes
+			done[fs.File.Path] = true
 		}
-		if err := t.addCredentials(fresh, opts.FirstAction, now, &changes); err != nil {
-			return err
-		}
-		gone := make([]string, 0, len(before))
-		for id := range before {
-			gone = append(gone, id)
-		}
-		sort.Strings(gone)
-		for _, id := range gone {
-			if err := t.retire(id, now, "removed from the config; kept as inactive"); err != nil {
-				return err
-			}
-			changes = append(changes, domain.Change{CredentialID: id, Status: "inactive", Detail: "removed from the config; kept as inactive"})
-		}
-		return t.putFile(f, now)
+		return nil
 	})
 	if err != nil {
 		return nil, err // rolled back: none of the changes happened
 	}
-	return changes, nil
+	return out, nil
+}
+
+// syncFile is one file of SyncFiles.
+func (t *tx) syncFile(f domain.ConfigFile, creds []domain.Credential, opts domain.SyncOptions, now time.Time) (changes []domain.Change, err error) {
+	before, err := t.fileCredentials(f.Path)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(creds))
+	for i, c := range creds {
+		ids[i] = c.ID
+	}
+	existing, err := t.credentials(ids)
+	if err != nil {
+		return nil, err
+	}
+	var fresh []domain.Credential
+	for _, c := range creds {
+		c.File = f.Path
+		c.RotatedAt, c.ExpiresAt = storedTime(c.RotatedAt), storedTime(c.ExpiresAt)
+		delete(before, c.ID)
+		old, ok := existing[c.ID]
+		if !ok {
+			fresh = append(fresh, c)
+			continue
+		}
+		if old.Active && old.File != "" && old.File != f.Path && (opts.Movable == nil || !opts.Movable(old.File)) {
+			return nil, &domain.FileConflict{CredentialID: c.ID, File: old.File, In: f.Path}
+		}
+		if err := t.syncCredential(old, c, now, &changes); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.addCredentials(fresh, opts.FirstAction, now, &changes); err != nil {
+		return nil, err
+	}
+	gone := make([]string, 0, len(before))
+	for id := range before {
+		gone = append(gone, id)
+	}
+	sort.Strings(gone)
+	for _, id := range gone {
+		if err := t.retire(id, now, "removed from the config; kept as inactive"); err != nil {
+			return nil, err
+		}
+		changes = append(changes, domain.Change{CredentialID: id, Status: "inactive", Detail: "removed from the config; kept as inactive"})
+	}
+	return changes, t.putFile(f, now)
 }
 
 // RetireFile forgets a config file that is gone from the config: its

@@ -371,3 +371,13 @@ func sorted(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// configFiles returns the files the store remembers.
+func (e *env) configFiles() map[string]domain.ConfigFile {
+	e.t.Helper()
+	fs, err := e.ConfigFiles(e.ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return fs
+}

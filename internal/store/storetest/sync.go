@@ -123,6 +123,40 @@ func testSyncFile(t *testing.T, open Opener) {
 		equal(t, "deliveries", deliveryIDs(e.deliveries("alpha")), nil)
 	})
 
+	t.Run("SyncFiles syncs several files in one transaction, each file's changes apart", func(t *testing.T) {
+		e := newEnv(t, open)
+		all, err := e.SyncFiles(e.ctx, []domain.FileSync{
+			{File: configFile("a.yaml", t0), Credentials: []domain.Credential{cred("alpha")}},
+			{File: configFile("b.yaml", t0), Credentials: []domain.Credential{cred("beta"), cred("gamma")}},
+		}, domain.SyncOptions{}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != 2 {
+			t.Fatalf("%d change lists for 2 files", len(all))
+		}
+		equal(t, "a.yaml's changes", changeText(all[0]), []string{"alpha added warn=false"})
+		equal(t, "b.yaml's changes", sorted(changeText(all[1])), []string{"beta added warn=false", "gamma added warn=false"})
+		equal(t, "b.yaml's credentials", e.cycle("gamma").File, "b.yaml")
+		equal(t, "files recorded", sorted(keys(e.configFiles())), []string{"a.yaml", "b.yaml"})
+	})
+
+	t.Run("SyncFiles: a file of the batch owns what it lists, and a conflict writes no file", func(t *testing.T) {
+		e := newEnv(t, open)
+		anyFile := domain.SyncOptions{Movable: func(string) bool { return true }}
+		_, err := e.SyncFiles(e.ctx, []domain.FileSync{
+			{File: configFile("a.yaml", t0), Credentials: []domain.Credential{cred("alpha")}},
+			{File: configFile("b.yaml", t0), Credentials: []domain.Credential{cred("beta"), cred("alpha")}},
+		}, anyFile, t0)
+		var conflict *domain.FileConflict
+		if !errors.As(err, &conflict) {
+			t.Fatalf("SyncFiles = %v, want a *domain.FileConflict", err)
+		}
+		equal(t, "conflict", *conflict, domain.FileConflict{CredentialID: "alpha", File: "a.yaml", In: "b.yaml"})
+		equal(t, "open cycles", cycleIDs(e.openCycles()), nil)
+		equal(t, "files recorded", keys(e.configFiles()), nil)
+	})
+
 	t.Run("a new credential's first action is the planner's answer", func(t *testing.T) {
 		e := newEnv(t, open)
 		first := map[string]time.Time{"alpha": days(120), "beta": {}} // beta: nothing will ever be due
@@ -407,7 +441,7 @@ func testSyncFile(t *testing.T, open Opener) {
 				if !errors.As(err, &conflict) {
 					t.Fatalf("SyncFile = %v, want a *domain.FileConflict", err)
 				}
-				equal(t, "conflict", *conflict, domain.FileConflict{CredentialID: "alpha", File: "a.yaml"})
+				equal(t, "conflict", *conflict, domain.FileConflict{CredentialID: "alpha", File: "a.yaml", In: "b.yaml"})
 				if movable != nil {
 					equal(t, "files asked about", asked, []string{"a.yaml"})
 				}
