@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -352,5 +353,67 @@ credential_files: ["creds/*.yaml"]
 	}
 	if got, want := owners(), map[string]string{"dup": "creds/a.yaml", "only-b": "creds/a.yaml", "only-a": "creds/b.yaml"}; !maps.Equal(got, want) {
 		t.Errorf("after the move: %v, want %v", got, want)
+	}
+}
+
+// TestUnreadableFileKeepsItsCredentials: a credential file the glob still
+// matches but that cannot be read (here replaced by a named pipe) is
+// skipped with its last synced version standing: its credentials stay
+// active. A file the glob no longer matches retires its credentials.
+func TestUnreadableFileKeepsItsCredentials(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "creds"), 0o700)
+	files := map[string]string{
+		"config.yaml": "timezone: UTC\npolicies:\n  standard: [{before: 7d, channels: [console]}]\nchannels:\n  console: {type: stdout}\ncredential_files: [\"creds/*.yaml\"]\n",
+		"creds/a.yaml": "credentials:\n  - {id: a-one, rotated_at: 2026-06-01}\n",
+		"creds/b.yaml": "credentials:\n  - {id: b-one, rotated_at: 2026-06-01}\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := config.LoadMain(filepath.Join(dir, "config.yaml"), config.At(serviceNow), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlite.Open(context.Background(), cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	e, err := New(store, cfg, WithStdout(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := e.Sync(ctx, serviceNow); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "creds/a.yaml"))
+	if err := syscall.Mkfifo(filepath.Join(dir, "creds/a.yaml"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Rename(filepath.Join(dir, "creds/b.yaml"), filepath.Join(dir, "creds/b.yaml.old"))
+	// The daemon's config: the globs are resolved when the main file loads.
+	if cfg, err = config.LoadMain(filepath.Join(dir, "config.yaml"), config.At(serviceNow), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Sync(ctx, serviceNow.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	states, err := store.States(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	active := map[string]bool{}
+	for _, s := range states {
+		active[s.ID] = s.Active
+	}
+	if want := map[string]bool{"a-one": true, "b-one": false}; !maps.Equal(active, want) {
+		t.Errorf("active: %v, want %v (the unreadable file's credential kept, the vanished file's retired)", active, want)
 	}
 }

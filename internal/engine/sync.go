@@ -17,10 +17,11 @@ import (
 // policies) are compared by fingerprint and a change makes the touched
 // cycles due for planning. Each config file is stat'ed: one with the size
 // and modification time of its last sync is not read; one with the same
-// content hash is not parsed; a changed one is parsed and synced alone, in
-// its own transaction, and the credentials that left it become inactive.
-// A file with problems is logged and skipped, its last good version
-// standing; a file gone from the config retires its credentials.
+// content hash is not parsed; changed ones are parsed (a few ahead of the
+// writes) and synced a group at a time, and the credentials that left a
+// file become inactive. A file with problems, or one that cannot be read,
+// is logged and skipped, its last good version standing; a file gone from
+// the config retires its credentials.
 func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 	cfg := v.cfg
 	settings := map[string]string{"timezone": cfg.Timezone}
@@ -44,6 +45,10 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 	for i, path := range paths {
 		st, err := config.StatConfigFile(dir, path)
 		if err != nil {
+			// Still the config's: its credentials are not retired.
+			if rel, rerr := filepath.Rel(dir, path); rerr == nil {
+				listed[rel] = true
+			}
 			e.logger.Error("config file skipped; its last synced version stands", "file", path, "err", err)
 			continue
 		}
@@ -63,8 +68,8 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 		Movable:     func(file string) bool { return !listed[file] || changed[file] && !written[file] },
 		FirstAction: e.firstAction(v, now),
 	}
-	// Files are read and parsed a couple ahead of the one being written,
-	// so parsing YAML and writing SQLite share the cores.
+	// Files are read and parsed ahead of the ones being written, so
+	// parsing YAML and writing SQLite share the cores.
 	var todo []int
 	for i := range paths {
 		if changed[states[i].Path] {
