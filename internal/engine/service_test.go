@@ -364,7 +364,7 @@ func TestUnreadableFileKeepsItsCredentials(t *testing.T) {
 	dir := t.TempDir()
 	os.Mkdir(filepath.Join(dir, "creds"), 0o700)
 	files := map[string]string{
-		"config.yaml": "timezone: UTC\npolicies:\n  standard: [{before: 7d, channels: [console]}]\nchannels:\n  console: {type: stdout}\ncredential_files: [\"creds/*.yaml\"]\n",
+		"config.yaml":  "timezone: UTC\npolicies:\n  standard: [{before: 7d, channels: [console]}]\nchannels:\n  console: {type: stdout}\ncredential_files: [\"creds/*.yaml\"]\n",
 		"creds/a.yaml": "credentials:\n  - {id: a-one, rotated_at: 2026-06-01}\n",
 		"creds/b.yaml": "credentials:\n  - {id: b-one, rotated_at: 2026-06-01}\n",
 	}
