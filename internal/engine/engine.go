@@ -59,6 +59,7 @@ type Engine struct {
 	sendTimeout time.Duration
 	grace       time.Duration
 	claimant    string
+	wallClock   func() time.Time
 
 	tickMu sync.Mutex // one sync, tick or retry pass at a time
 
@@ -93,6 +94,12 @@ func WithShutdownGrace(d time.Duration) Option { return func(e *Engine) { e.grac
 // process id and a random suffix, unique per engine).
 func WithClaimant(name string) Option { return func(e *Engine) { e.claimant = name } }
 
+// WithWallClock sets the real clock that acknowledgments and rotations are
+// judged by (default time.Now): tests that simulate a later day inject one.
+// It is not the simulated moment (--at) of a tick: a record may be dated
+// back, never ahead of this clock.
+func WithWallClock(now func() time.Time) Option { return func(e *Engine) { e.wallClock = now } }
+
 // New returns an engine on an open store and a loaded config, with its
 // channels built (offline: nothing is contacted).
 func New(store Store, cfg *config.Config, opts ...Option) (*Engine, error) {
@@ -101,6 +108,7 @@ func New(store Store, cfg *config.Config, opts ...Option) (*Engine, error) {
 		logger:      slog.New(slog.DiscardHandler),
 		sendTimeout: 30 * time.Second,
 		grace:       5 * time.Second,
+		wallClock:   time.Now,
 	}
 	for _, o := range opts {
 		o(e)
@@ -261,10 +269,10 @@ func normalize(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
 func Backoff(r config.Retry, attempts int) time.Duration {
 	d := r.InitialBackoff
 	for i := 1; i < attempts; i++ {
-		d *= 2
-		if d >= r.MaxBackoff {
+		if d > r.MaxBackoff/2 { // doubling would reach it, or overflow
 			return r.MaxBackoff
 		}
+		d *= 2
 	}
 	if d > r.MaxBackoff {
 		return r.MaxBackoff
