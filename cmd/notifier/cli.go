@@ -403,13 +403,13 @@ func (c *cli) ackCmd() *cobra.Command {
 			err = m.Engine.Acknowledge(cmd.Context(), engine.Ack{Credential: args[0], At: now, By: by, Note: note, Source: "cli"})
 			var already *domain.AlreadyAcknowledged
 			if errors.As(err, &already) {
-				fmt.Fprintln(c.stdout, already.Error()+"; nothing recorded")
+				fmt.Fprintln(c.stdout, escapeText(already.Error())+"; nothing recorded")
 				return nil
 			}
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "%s: acknowledged by %s at %s\n", args[0], by, now.In(m.Config.Location).Format(time.RFC3339))
+			fmt.Fprintf(c.stdout, "%s: acknowledged by %s at %s\n", args[0], escapeText(by), now.In(m.Config.Location).Format(time.RFC3339))
 			return nil
 		},
 	}

@@ -2,8 +2,8 @@ package main
 
 // End-to-end tests of issue 10's hardening: records dated in the future,
 // --at that is empty or not a time, durations and times out of range
-// (and a database an older version wrote with one), and a config with
-// 100,000 problems.
+// (and a database an older version wrote with one), hostile text in the
+// outputs people read, and a config with 100,000 problems.
 
 import (
 	"bytes"
@@ -188,6 +188,58 @@ func TestEndToEndHugePeriodFromAnOldDatabase(t *testing.T) {
 		if args[0] == "rotate" && !strings.Contains(out, "next deadline 9999-12-31T01:00:00Z (2912262 days)") {
 			t.Errorf("%v: %s", args, out)
 		}
+	}
+}
+
+// Control characters, bidirectional overrides and formulas in a note, an
+// actor and the config's names are shown escaped in the tables and the
+// CSV, and kept exact in the JSON.
+func TestEndToEndHostileTextIsNeutralised(t *testing.T) {
+	e := newEnv(t, "2026-06-01")
+	e.writeCreds(`  - {id: sp-api-prod, name: "SP\e[31m\u202eIPA", owner: "\u2066ops\u2069", rotated_at: 2026-06-01}
+`)
+	const note = "=HYPERLINK(\"http://evil.example/\",\"click\")\x1b[31m\u202eevil"
+	const noteShown = `=HYPERLINK("http://evil.example/","click")\x1b[31m\u202eevil`
+	e.tick("2026-11-21T00:00:00Z")
+	e.ok("ack", "sp-api-prod", "--at", "2026-11-21T01:00:00Z", "--by", "@alice", "--note", note)
+
+	noRaw := func(what, out string) {
+		t.Helper()
+		if i := strings.IndexAny(out, "\x1b\u202e\u2066\u2069"); i >= 0 {
+			t.Errorf("%s holds a raw control or bidi character at byte %d:\n%q", what, i, out)
+		}
+	}
+
+	table := e.ok("history", "--type", "ack")
+	wantTable := "TIME                  TYPE  CREDENTIAL   STAGE  CHANNEL  STATUS  ACTOR   DETAIL\n" +
+		"2026-11-21T01:00:00Z  ack   sp-api-prod  -      -        cli     @alice  acknowledged via cli: " + noteShown + "\n"
+	if table != wantTable {
+		t.Errorf("history table:\n%q\nwant\n%q", table, wantTable)
+	}
+	noRaw("history table", table)
+
+	csvOut := e.ok("history", "--type", "ack", "--format", "csv")
+	wantCSV := "time,type,credential,stage,channel,status,actor,detail\n" +
+		`2026-11-21T01:00:00Z,ack,sp-api-prod,,,cli,'@alice,"acknowledged via cli: =HYPERLINK(""http://evil.example/"",""click"")\x1b[31m\u202eevil"` + "\n"
+	if csvOut != wantCSV {
+		t.Errorf("history csv:\n%q\nwant\n%q", csvOut, wantCSV)
+	}
+	noRaw("history csv", csvOut)
+
+	rows := e.history("--type", "ack")
+	if len(rows) != 1 || rows[0].Detail != "acknowledged via cli: "+note || rows[0].Actor != "@alice" {
+		t.Errorf("history json is not the exact record: %+v", rows)
+	}
+
+	status := e.ok("status", "--at", "2026-11-21T02:00:00Z")
+	for _, want := range []string{`SP\x1b[31m\u202eIPA`, `\u2066ops\u2069`, "@alice"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status table lacks %q:\n%s", want, status)
+		}
+	}
+	noRaw("status table", status)
+	if st := e.status("2026-11-21T02:00:00Z")["sp-api-prod"]; st.Name != "SP\x1b[31m\u202eIPA" || st.Owner != "\u2066ops\u2069" {
+		t.Errorf("status json is not exact: %+v", st)
 	}
 }
 
