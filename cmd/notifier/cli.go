@@ -83,13 +83,18 @@ func (c *cli) atFlag(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&c.at, "at", "", "simulate this moment (2026-06-01, 2026-06-01T09:30 in the config's zone, or RFC 3339); default now")
 }
 
-// clock is the moment the command acts at, in the config's zone.
-func (c *cli) clock() (config.Clock, error) {
-	if c.at == "" {
+// clock is the moment the command acts at, in the config's zone. An --at
+// given empty is an error, not "now": cobra cannot tell an unset flag from
+// an empty one by value, so Changed decides.
+func (c *cli) clock(cmd *cobra.Command) (config.Clock, error) {
+	if !cmd.Flags().Changed("at") {
 		return func(*time.Location) time.Time { return time.Now() }, nil
 	}
+	if strings.TrimSpace(c.at) == "" {
+		return nil, errors.New("--at: empty; give a time (2026-06-01, 2026-06-01T09:30 or RFC 3339), or leave --at out for now")
+	}
 	if _, err := config.ParseTime(c.at, time.UTC); err != nil {
-		return nil, fmt.Errorf("--at: %v", err)
+		return nil, fmt.Errorf("--at: %w", err)
 	}
 	at := c.at
 	return func(loc *time.Location) time.Time {
@@ -115,8 +120,8 @@ func (c *cli) logger() (*slog.Logger, error) {
 
 // open loads the config at the command's moment, opens the store and
 // builds the engine. The caller closes the Main.
-func (c *cli) open(ctx context.Context) (*Main, time.Time, error) {
-	clock, err := c.clock()
+func (c *cli) open(cmd *cobra.Command) (*Main, time.Time, error) {
+	clock, err := c.clock(cmd)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -125,7 +130,7 @@ func (c *cli) open(ctx context.Context) (*Main, time.Time, error) {
 		return nil, time.Time{}, err
 	}
 	m := &Main{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Clock: clock}
-	if err := m.Open(ctx); err != nil {
+	if err := m.Open(cmd.Context()); err != nil {
 		return nil, time.Time{}, err
 	}
 	return m, m.Now(), nil
@@ -133,12 +138,25 @@ func (c *cli) open(ctx context.Context) (*Main, time.Time, error) {
 
 // openSynced is open, then a sync of the config into the store, for the
 // commands that act on what the config says now.
-func (c *cli) openSynced(ctx context.Context) (*Main, time.Time, error) {
-	m, now, err := c.open(ctx)
+func (c *cli) openSynced(cmd *cobra.Command) (*Main, time.Time, error) {
+	return c.openToRecord(cmd, false)
+}
+
+// openToRecord is openSynced for a command that records something dated
+// now (ack, rotate) when record is set: a now after the real clock is
+// refused before the sync, which would record config changes dated then.
+func (c *cli) openToRecord(cmd *cobra.Command, record bool) (*Main, time.Time, error) {
+	m, now, err := c.open(cmd)
 	if err != nil {
 		return nil, now, err
 	}
-	if err := m.Engine.Sync(ctx, now); err != nil {
+	if record {
+		if err := m.Engine.CheckNotFuture(now); err != nil {
+			m.Close()
+			return nil, now, fmt.Errorf("--at: %w", err)
+		}
+	}
+	if err := m.Engine.Sync(cmd.Context(), now); err != nil {
 		m.Close()
 		return nil, now, err
 	}
@@ -176,7 +194,7 @@ func (c *cli) checkCmd() *cobra.Command {
 		Short: "Validate the config and report every problem at once (touches no database)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			clock, err := c.clock()
+			clock, err := c.clock(cmd)
 			if err != nil {
 				return err
 			}
@@ -254,7 +272,7 @@ func (c *cli) tickCmd() *cobra.Command {
 		Short: "Evaluate once at --at (default now), send what is due, print what happened, exit",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, now, err := c.open(cmd.Context())
+			m, now, err := c.open(cmd)
 			if err != nil {
 				return err
 			}
@@ -278,7 +296,7 @@ func (c *cli) statusCmd() *cobra.Command {
 			if err := checkFormat(format, "table", "json"); err != nil {
 				return err
 			}
-			m, now, err := c.openSynced(cmd.Context())
+			m, now, err := c.openSynced(cmd)
 			if err != nil {
 				return err
 			}
@@ -306,10 +324,13 @@ func (c *cli) planCmd() *cobra.Command {
 				return err
 			}
 			h, err := schedule.ParseSpan(horizon)
-			if err != nil {
-				return fmt.Errorf("--horizon: %v", err)
+			if err == nil && h.TooLong() {
+				err = fmt.Errorf("%q is longer than %s (100 years)", horizon, schedule.MaxSpan)
 			}
-			m, now, err := c.openSynced(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("--horizon: %w", err)
+			}
+			m, now, err := c.openSynced(cmd)
 			if err != nil {
 				return err
 			}
@@ -341,7 +362,7 @@ func (c *cli) rotateCmd() *cobra.Command {
 		Short: "Record that a credential was rotated at --at (default now); starts a new cycle",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, now, err := c.openSynced(cmd.Context())
+			m, now, err := c.openToRecord(cmd, true)
 			if err != nil {
 				return err
 			}
@@ -374,7 +395,7 @@ func (c *cli) ackCmd() *cobra.Command {
 		Short: "Acknowledge the reminders of a credential's current cycle: repeats stop",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, now, err := c.openSynced(cmd.Context())
+			m, now, err := c.openToRecord(cmd, true)
 			if err != nil {
 				return err
 			}
@@ -382,13 +403,13 @@ func (c *cli) ackCmd() *cobra.Command {
 			err = m.Engine.Acknowledge(cmd.Context(), engine.Ack{Credential: args[0], At: now, By: by, Note: note, Source: "cli"})
 			var already *domain.AlreadyAcknowledged
 			if errors.As(err, &already) {
-				fmt.Fprintln(c.stdout, already.Error()+"; nothing recorded")
+				fmt.Fprintln(c.stdout, escapeText(already.Error())+"; nothing recorded")
 				return nil
 			}
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "%s: acknowledged by %s at %s\n", args[0], by, now.In(m.Config.Location).Format(time.RFC3339))
+			fmt.Fprintf(c.stdout, "%s: acknowledged by %s at %s\n", args[0], escapeText(by), now.In(m.Config.Location).Format(time.RFC3339))
 			return nil
 		},
 	}
@@ -417,14 +438,15 @@ func (c *cli) historyCmd() *cobra.Command {
 				return err
 			}
 			filter := domain.HistoryFilter{CredentialID: f.credential, Type: f.typ}
-			if f.since != "" {
+			// Given empty is an error, as for --at, not "no bound".
+			if cmd.Flags().Changed("since") {
 				if filter.Since, err = config.ParseTime(f.since, cfg.Location); err != nil {
-					return fmt.Errorf("--since: %v", err)
+					return fmt.Errorf("--since: %w", err)
 				}
 			}
-			if f.until != "" {
+			if cmd.Flags().Changed("until") {
 				if filter.Until, err = config.ParseTime(f.until, cfg.Location); err != nil {
-					return fmt.Errorf("--until: %v", err)
+					return fmt.Errorf("--until: %w", err)
 				}
 			}
 			store, err := sqlite.Open(cmd.Context(), cfg.Database)

@@ -289,25 +289,28 @@ func TestEndToEndFinalNoticeAndOverdueRepeats(t *testing.T) {
 	}
 }
 
+// A year earlier than the other tests: acknowledgments are refused when
+// dated after the real clock, and this one acknowledges at the deadline.
+// A cycle from 2025-06-01 ends on 2025-11-28 too.
 func TestEndToEndAcknowledgmentStopsRepeats(t *testing.T) {
-	e := newEnv(t, "2026-06-01")
-	want(t, e.tick("2026-11-28T00:00:00Z"), "overdue", 0)
-	out := e.ok("ack", "sp-api-prod", "--at", "2026-11-28T02:00:00Z", "--by", "alice", "--note", "rotating after lunch")
+	e := newEnv(t, "2025-06-01")
+	want(t, e.tick("2025-11-28T00:00:00Z"), "overdue", 0)
+	out := e.ok("ack", "sp-api-prod", "--at", "2025-11-28T02:00:00Z", "--by", "alice", "--note", "rotating after lunch")
 	if !strings.Contains(out, "acknowledged by alice") {
 		t.Errorf("ack output: %s", out)
 	}
 	// A second ack records nothing and says who was first.
-	out = e.ok("ack", "sp-api-prod", "--at", "2026-11-28T03:00:00Z", "--by", "bob")
+	out = e.ok("ack", "sp-api-prod", "--at", "2025-11-28T03:00:00Z", "--by", "bob")
 	if !strings.Contains(out, "already acknowledged by alice") {
 		t.Errorf("second ack output: %s", out)
 	}
-	want(t, e.tick("2026-11-29T00:00:00Z"))
-	want(t, e.tick("2026-12-05T00:00:00Z"))
+	want(t, e.tick("2025-11-29T00:00:00Z"))
+	want(t, e.tick("2025-12-05T00:00:00Z"))
 	acks := e.history("--type", "ack")
 	if len(acks) != 1 || acks[0].Actor != "alice" || !strings.Contains(acks[0].Detail, "rotating after lunch") {
 		t.Errorf("ack history: %+v", acks)
 	}
-	st := e.status("2026-12-05T00:00:00Z")["sp-api-prod"]
+	st := e.status("2025-12-05T00:00:00Z")["sp-api-prod"]
 	if !st.Acknowledged || st.AcknowledgedBy != "alice" {
 		t.Errorf("status after ack: %+v", st)
 	}

@@ -17,13 +17,13 @@ const tableTime = "2006-01-02 15:04 MST"
 
 func printReport(w io.Writer, rep *engine.Report, now time.Time, loc *time.Location) {
 	for _, o := range rep.Outcomes {
-		line := fmt.Sprintf("%-10s %s %s", o.Status, o.Credential, o.Stage)
+		line := fmt.Sprintf("%-10s %s %s", o.Status, escapeText(o.Credential), escapeText(o.Stage))
 		if o.Seq > 0 {
 			line += fmt.Sprintf(" (repeat %d)", o.Seq)
 		}
-		line += " -> " + o.Channel
+		line += " -> " + escapeText(o.Channel)
 		if o.Status != domain.StatusSent && o.Detail != "" {
-			line += ": " + o.Detail
+			line += ": " + escapeText(oneLine(o.Detail)) // a service's answer
 		}
 		fmt.Fprintln(w, line)
 	}
@@ -47,16 +47,13 @@ func printStatus(w io.Writer, format string, rows []engine.CredentialStatus) err
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tOWNER\tROTATED_AT\tDEADLINE\tDAYS\tSTAGE\tACK\tSTATE\tFAILED")
 	for _, r := range rows {
-		ack := "-"
+		ack := ""
 		if r.Acknowledged {
 			ack = r.AcknowledgedBy
 		}
-		stage := r.Stage
-		if stage == "" {
-			stage = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\n", r.ID, r.Name, r.Owner, r.RotatedAt.Format(tableTime),
-			r.Deadline.Format(tableTime), r.DaysRemaining, stage, ack, r.State, r.FailedDeliveries)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\n", tableCell(r.ID), tableCell(r.Name), tableCell(r.Owner),
+			r.RotatedAt.Format(tableTime), r.Deadline.Format(tableTime), r.DaysRemaining, tableCell(r.Stage), tableCell(ack),
+			r.State, r.FailedDeliveries)
 	}
 	return tw.Flush()
 }
@@ -79,7 +76,8 @@ func printPlan(w io.Writer, format string, rows []engine.Upcoming) error {
 		if r.Seq > 0 {
 			stage += fmt.Sprintf(" #%d", r.Seq)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", r.At.Format(tableTime), r.Credential, stage, r.DaysRemaining, strings.Join(r.Channels, ","))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", r.At.Format(tableTime), tableCell(r.Credential), tableCell(stage), r.DaysRemaining,
+			tableCell(strings.Join(r.Channels, ",")))
 	}
 	return tw.Flush()
 }
@@ -109,7 +107,8 @@ func printHistory(w io.Writer, format string, events []domain.Event, loc *time.L
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"time", "type", "credential", "stage", "channel", "status", "actor", "detail"})
 		for _, r := range rows {
-			cw.Write([]string{r.Time, r.Type, r.Credential, r.Stage, r.Channel, r.Status, r.Actor, r.Detail})
+			cw.Write([]string{csvCell(r.Time), csvCell(r.Type), csvCell(r.Credential), csvCell(r.Stage), csvCell(r.Channel),
+				csvCell(r.Status), csvCell(r.Actor), csvCell(r.Detail)})
 		}
 		cw.Flush()
 		return cw.Error()
@@ -117,17 +116,12 @@ func printHistory(w io.Writer, format string, events []domain.Event, loc *time.L
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tTYPE\tCREDENTIAL\tSTAGE\tCHANNEL\tSTATUS\tACTOR\tDETAIL")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time, r.Type, dash(r.Credential), dash(r.Stage), dash(r.Channel),
-			dash(r.Status), dash(r.Actor), oneLine(r.Detail))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time, tableCell(r.Type), tableCell(r.Credential), tableCell(r.Stage),
+			tableCell(r.Channel), tableCell(r.Status), tableCell(r.Actor), escapeText(oneLine(r.Detail)))
 	}
 	return tw.Flush()
 }
 
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
+// oneLine folds runs of white space (line breaks, tabs) into one space:
+// a detail reads as one line of the table.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

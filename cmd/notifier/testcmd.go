@@ -24,7 +24,7 @@ func (c *cli) testCmd() *cobra.Command {
 		Short: "Send a sample reminder through one channel and say plainly what happened",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			clock, err := c.clock()
+			clock, err := c.clock(cmd)
 			if err != nil {
 				return err
 			}
@@ -42,7 +42,7 @@ func (c *cli) testCmd() *cobra.Command {
 				return fmt.Errorf("no channel %q in the config (channels: %s)", args[0], strings.Join(names, ", "))
 			}
 			now := clock(cfg.Location)
-			msg, err := c.sampleMessage(cmd.Context(), cfg, ch, credential, now)
+			msg, err := c.sampleMessage(cmd, cfg, ch, credential, now)
 			if err != nil {
 				return err
 			}
@@ -76,10 +76,11 @@ func (c *cli) testCmd() *cobra.Command {
 // sampleMessage is channels.Sample, or a credential's real data (its
 // current cycle, from the store after a sync), rendered with the channel's
 // templates.
-func (c *cli) sampleMessage(ctx context.Context, cfg *config.Config, ch *config.Channel, credential string, now time.Time) (channels.Message, error) {
+func (c *cli) sampleMessage(cmd *cobra.Command, cfg *config.Config, ch *config.Channel, credential string, now time.Time) (channels.Message, error) {
+	ctx := cmd.Context()
 	m := channels.Sample(now.In(cfg.Location))
 	if credential != "" {
-		main, _, err := c.openSynced(ctx)
+		main, _, err := c.openSynced(cmd)
 		if err != nil {
 			return m, err
 		}

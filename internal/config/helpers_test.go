@@ -106,3 +106,20 @@ func utc(s string) time.Time {
 	}
 	return t
 }
+
+// promptly runs f and fails the test if it is still blocked after a
+// minute: a guard against a read that waits forever, not a measure of
+// speed.
+func promptly(t *testing.T, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatalf("%s is still blocked after a minute", what)
+	}
+}

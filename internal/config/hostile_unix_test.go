@@ -9,27 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
 )
-
-// promptly runs f and fails the test if it is still blocked after a
-// minute: a guard against a read that waits forever, not a measure of
-// speed.
-func promptly(t *testing.T, what string, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f()
-	}()
-	select {
-	case <-done:
-	case <-time.After(time.Minute):
-		t.Fatalf("%s is still blocked after a minute", what)
-	}
-}
 
 // Anything but a regular file of at most MaxFileSize is refused, without
 // blocking and without reading it: one problem naming the file.

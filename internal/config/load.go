@@ -259,21 +259,33 @@ func (l *loader) expand(s string) (string, bool, error) {
 	return out, found, nil
 }
 
+// span reads a duration of at most schedule.MaxSpan. The bound is here,
+// not in schedule.ParseSpan, because only here is the key known (check says
+// which one is out of range), and because the store must still read a span
+// an older version wrote, so that a corrected config can replace it.
 func (l *loader) span(n *yaml.Node, key string) (schedule.Span, string, bool) {
 	s, fromEnv, ok := l.str(n, key)
 	if !ok {
 		return schedule.Span{}, "", false
 	}
 	sp, err := schedule.ParseSpan(s)
+	if err == nil && sp.TooLong() {
+		err = fmt.Errorf("%q is longer than %s (100 years)", s, schedule.MaxSpan)
+	}
 	if err != nil {
-		if fromEnv {
-			l.errf(n, key, "%s is not a duration", n.Value)
-		} else {
-			l.errf(n, key, "%v", err)
-		}
+		l.errf(n, key, "%s", unquoteEnv(err, s, n.Value, fromEnv))
 		return schedule.Span{}, "", false
 	}
 	return sp, s, true
+}
+
+// unquoteEnv is err's message, with a value that came from the environment
+// (a secret, maybe) replaced by the reference the operator wrote.
+func unquoteEnv(err error, value, written string, fromEnv bool) string {
+	if !fromEnv {
+		return err.Error()
+	}
+	return strings.ReplaceAll(err.Error(), strconv.Quote(value), written)
 }
 
 func (l *loader) time(n *yaml.Node, key string) (time.Time, bool) {
@@ -283,11 +295,7 @@ func (l *loader) time(n *yaml.Node, key string) (time.Time, bool) {
 	}
 	t, err := ParseTime(s, l.loc)
 	if err != nil {
-		if fromEnv {
-			l.errf(n, key, "%s is not a time", n.Value)
-		} else {
-			l.errf(n, key, "%v", err)
-		}
+		l.errf(n, key, "%s", unquoteEnv(err, s, n.Value, fromEnv))
 		return time.Time{}, false
 	}
 	// The store keeps whole seconds: a fraction would make every sync see

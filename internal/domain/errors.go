@@ -13,6 +13,9 @@ var (
 	ErrInactive          = errors.New("credential is inactive")
 	ErrNotNewer          = errors.New("rotation is not newer than the latest recorded one")
 	ErrBeforeCycle       = errors.New("acknowledgment is before the current cycle started")
+	// ErrFuture refuses an acknowledgment or a rotation dated after the
+	// real clock: a record can be back-dated, never dated ahead.
+	ErrFuture = errors.New("in the future")
 )
 
 // AlreadyAcknowledged is returned, and nothing recorded, when the current

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -17,11 +18,35 @@ type Rotation struct {
 	Source     string // cli, http, slack
 }
 
+// MaxClockSkew is how far ahead of the real clock an acknowledgment or a
+// rotation may be dated: the clocks of the operator's machine and of the
+// server may differ a little.
+const MaxClockSkew = 5 * time.Minute
+
+// CheckNotFuture refuses, with domain.ErrFuture, a time for a record (an
+// acknowledgment, a rotation) later than the real clock plus MaxClockSkew:
+// a record can be back-dated, never dated ahead, or a pre-dated
+// acknowledgment would silence the next cycle's reminders, and a pre-dated
+// rotation move a deadline years out. Acknowledge and Rotate call it;
+// callers may call it first to refuse before doing anything else.
+func (e *Engine) CheckNotFuture(at time.Time) error {
+	now := e.wallClock()
+	if !at.After(now.Add(MaxClockSkew)) {
+		return nil
+	}
+	return fmt.Errorf("%s is %w: the clock says %s (a record can be back-dated, never dated ahead)",
+		at.UTC().Format(time.RFC3339), domain.ErrFuture, now.UTC().Format(time.RFC3339))
+}
+
 // Rotate records that a credential was rotated at r.At: the current cycle
 // closes, its pending deliveries become superseded and a new deadline
-// starts. A rotation not newer than the latest recorded one is refused.
+// starts. A rotation not newer than the latest recorded one is refused, as
+// is one dated after the real clock (domain.ErrFuture).
 func (e *Engine) Rotate(ctx context.Context, r Rotation) error {
 	at := normalize(r.At)
+	if err := e.CheckNotFuture(at); err != nil {
+		return fmt.Errorf("rotation of %s: %w", r.Credential, err)
+	}
 	err := e.store.RecordRotation(ctx, domain.Rotation{CredentialID: r.Credential, RotatedAt: at, Source: r.Source, Actor: r.By, Note: r.Note}, at)
 	if err != nil {
 		return err
@@ -43,12 +68,17 @@ type Ack struct {
 // Acknowledge records that someone has seen the reminders of a credential's
 // current cycle: repeats stop, and later messages say who acknowledged. A
 // second acknowledgment records nothing and returns
-// *domain.AlreadyAcknowledged.
+// *domain.AlreadyAcknowledged. One dated after the real clock is refused
+// (domain.ErrFuture).
 func (e *Engine) Acknowledge(ctx context.Context, a Ack) error {
 	if a.By == "" {
 		return errors.New("ack: say who acknowledges (--by)")
 	}
-	_, err := e.store.RecordAck(ctx, domain.Ack{CredentialID: a.Credential, At: normalize(a.At), Actor: a.By,
+	at := normalize(a.At)
+	if err := e.CheckNotFuture(at); err != nil {
+		return fmt.Errorf("acknowledgment of %s: %w", a.Credential, err)
+	}
+	_, err := e.store.RecordAck(ctx, domain.Ack{CredentialID: a.Credential, At: at, Actor: a.By,
 		Note: a.Note, Source: a.Source, DeliveryID: a.DeliveryID})
 	if err != nil {
 		return err

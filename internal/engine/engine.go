@@ -67,6 +67,7 @@ type Engine struct {
 	grace       time.Duration
 	claimant    string
 	redactor    *channels.Redactor
+	wallClock   func() time.Time
 
 	tickMu sync.Mutex // one sync, tick or retry pass at a time
 
@@ -106,6 +107,12 @@ func WithClaimant(name string) Option { return func(e *Engine) { e.claimant = na
 // (default: a new one).
 func WithRedactor(r *channels.Redactor) Option { return func(e *Engine) { e.redactor = r } }
 
+// WithWallClock sets the real clock that acknowledgments and rotations are
+// judged by (default time.Now): tests that simulate a later day inject one.
+// It is not the simulated moment (--at) of a tick: a record may be dated
+// back, never ahead of this clock.
+func WithWallClock(now func() time.Time) Option { return func(e *Engine) { e.wallClock = now } }
+
 // New returns an engine on an open store and a loaded config, with its
 // channels built (offline: nothing is contacted).
 func New(store Store, cfg *config.Config, opts ...Option) (*Engine, error) {
@@ -114,6 +121,7 @@ func New(store Store, cfg *config.Config, opts ...Option) (*Engine, error) {
 		logger:      slog.New(slog.DiscardHandler),
 		sendTimeout: 30 * time.Second,
 		grace:       5 * time.Second,
+		wallClock:   time.Now,
 	}
 	for _, o := range opts {
 		o(e)
@@ -284,10 +292,10 @@ func normalize(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
 func Backoff(r config.Retry, attempts int) time.Duration {
 	d := r.InitialBackoff
 	for i := 1; i < attempts; i++ {
-		d *= 2
-		if d >= r.MaxBackoff {
+		if d > r.MaxBackoff/2 { // doubling would reach it, or overflow
 			return r.MaxBackoff
 		}
+		d *= 2
 	}
 	if d > r.MaxBackoff {
 		return r.MaxBackoff

@@ -70,6 +70,11 @@ credentials:
   - {id: sp-api-prod, name: SP-API, owner: integrations, rotated_at: 2026-06-01}
 `
 
+// fixtureWall is the real clock as the fixture's engine sees it: after
+// every moment the tests simulate, so that their acknowledgments and
+// rotations are not in its future.
+var fixtureWall = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+
 func newFixture(t *testing.T) *fixture {
 	f := &fixture{t: t, dir: t.TempDir()}
 	f.code.Store(http.StatusOK)
@@ -101,7 +106,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.store.Close() })
-	f.e, err = New(f.store, cfg, WithStdout(&f.out))
+	f.e, err = New(f.store, cfg, WithStdout(&f.out), WithWallClock(func() time.Time { return fixtureWall }))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,18 +4,28 @@ import "time"
 
 const day = 24 * time.Hour
 
+// maxDSTSteps bounds the corrections after the estimate in days: the
+// estimate is off only by the change of the zone's offset between the two
+// moments (never more than a day and a few hours), so a step or two is
+// all it takes; the bound keeps the work bounded for any input.
+const maxDSTSteps = 4
+
 // DaysRemaining is the time from now to the deadline in days, rounded up:
 // the smallest n such that the deadline minus n calendar days (in loc) is
 // not after now. A reminder at "before: 30d" therefore says 30, even when a
 // DST change makes those 30 days 719 or 721 hours. It is 0 from the deadline
-// until one day after it, and negative later.
+// until one day after it, and negative later. It takes a few steps whatever
+// the distance, and does not overflow.
 func DaysRemaining(deadline, now time.Time, loc *time.Location) int {
+	n := ceilDays(now, deadline)
+	if n > maxShiftDays || n < -maxShiftDays {
+		return n // beyond any time the schedule computes: DST is no matter
+	}
 	d := deadline.In(loc)
-	n := ceilDays(deadline.Sub(now))
-	for d.AddDate(0, 0, -n).After(now) {
+	for i := 0; i < maxDSTSteps && d.AddDate(0, 0, -n).After(now); i++ {
 		n++
 	}
-	for !d.AddDate(0, 0, -(n - 1)).After(now) {
+	for i := 0; i < maxDSTSteps && !d.AddDate(0, 0, -(n-1)).After(now); i++ {
 		n--
 	}
 	return n
@@ -27,12 +37,15 @@ func DaysOverdue(deadline, now time.Time, loc *time.Location) int {
 	if now.Before(deadline) {
 		return 0
 	}
+	m := ceilDays(deadline, now)
+	if m > maxShiftDays {
+		return m
+	}
 	d := deadline.In(loc)
-	m := ceilDays(now.Sub(deadline))
-	for m > 0 && !d.AddDate(0, 0, m-1).Before(now) {
+	for i := 0; i < maxDSTSteps && m > 0 && !d.AddDate(0, 0, m-1).Before(now); i++ {
 		m--
 	}
-	for d.AddDate(0, 0, m).Before(now) {
+	for i := 0; i < maxDSTSteps && d.AddDate(0, 0, m).Before(now); i++ {
 		m++
 	}
 	return m
@@ -45,10 +58,23 @@ func Final(deadline, now time.Time) bool {
 	return left > 0 && left <= day
 }
 
-func ceilDays(d time.Duration) int {
-	n := int(d / day)
-	if d%day > 0 {
-		n++
+// ceilDays is (to - from) in days of 24 hours, rounded up. It counts in
+// seconds from the Unix epoch, not in a Duration, which holds only 292
+// years: the distance to a far deadline must not saturate.
+func ceilDays(from, to time.Time) int {
+	secs := to.Unix() - from.Unix()
+	nanos := to.Nanosecond() - from.Nanosecond()
+	if nanos < 0 {
+		secs--
+		nanos += 1e9
 	}
-	return n
+	q, r := secs/86400, secs%86400
+	if r < 0 {
+		q--
+		r += 86400
+	}
+	if r > 0 || nanos > 0 {
+		q++
+	}
+	return int(q)
 }
