@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 )
 
 // Config is one integration's configuration, decoded from the channel's
@@ -38,6 +39,11 @@ type Options struct {
 	HTTPClient *http.Client
 	// Stdout is where the stdout channel prints; nil means os.Stdout.
 	Stdout io.Writer
+	// Concurrency is how many sends of the channel may be in flight at
+	// once: an HTTP integration keeps that many idle connections to its
+	// service (Go's default of 2 would open and close the others for
+	// every request). 0 means 1.
+	Concurrency int
 	// Redactor is where the integration registers its secrets (at Build,
 	// with their wire forms) and what it redacts its errors with. The
 	// engine hands every channel the same one, which also knows the
@@ -51,4 +57,13 @@ func (o Options) RedactorOrNew() *Redactor {
 		return o.Redactor
 	}
 	return NewRedactor()
+}
+
+// NewHTTPClient is the client an HTTP integration uses when the engine
+// hands none: timeout bounds one request, and as many idle connections to
+// one host are kept as sends may be in flight.
+func (o Options) NewHTTPClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = max(2, o.Concurrency)
+	return &http.Client{Timeout: timeout, Transport: t}
 }

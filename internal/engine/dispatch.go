@@ -59,19 +59,48 @@ func (e *Engine) dispatch(ctx context.Context, v view, now time.Time, rep *Repor
 	return ctx.Err()
 }
 
-// drain sends the channel's due deliveries until none is left to claim.
+// drain sends the channel's due deliveries until none is left to claim: a
+// feeder claims batches into a queue that holds one batch, so the next
+// claim overlaps the sends of the last, and the channel's workers send from
+// the queue.
 func (e *Engine) drain(ctx, sendCtx context.Context, v view, name string, now time.Time, clock func() time.Time, rec *recorder, rep *Report) error {
 	workers := 1
 	if ch := v.cfg.Channels[name]; ch != nil && ch.Concurrency > 0 {
 		workers = ch.Concurrency
 	}
 	batch := min(maxClaimBatch, 4*workers)
-	// A claim lasts while its delivery may wait behind the batch and be
-	// sent, with a margin; a crashed sender's claims expire after it.
-	ttl := time.Duration(batch/workers+2)*e.sendTimeout + time.Minute
-	slots := make(chan struct{}, workers)
+	// A claim lasts while its delivery may wait behind a queued batch and
+	// the batch being sent, and be sent, with a margin; a crashed sender's
+	// claims expire after it.
+	ttl := time.Duration(2*batch/workers+2)*e.sendTimeout + time.Minute
+	queue := make(chan domain.Claimed, batch)
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	for range workers {
+		wg.Go(func() {
+			for d := range queue {
+				if ctx.Err() != nil {
+					// Shutting down: what was claimed but not started goes back.
+					rec.add(released(d, now, "not sent: notifier is stopping; it goes out at the next start"))
+					continue
+				}
+				o := e.attempt(sendCtx, v, d, now)
+				rec.add(o)
+				if o.Status != domain.StatusReleased {
+					rep.add(Outcome{Credential: d.CredentialID, Stage: d.Stage, Seq: d.Seq, Channel: d.Channel, Status: o.Status, Detail: o.Event.Detail})
+				}
+			}
+		})
+	}
+	err := e.feed(ctx, name, clock, ttl, batch, queue, rec, now)
+	close(queue)
+	wg.Wait()
+	return err
+}
+
+// feed claims the channel's due deliveries a batch at a time into queue
+// until none is left or ctx ends.
+func (e *Engine) feed(ctx context.Context, name string, clock func() time.Time, ttl time.Duration, batch int,
+	queue chan<- domain.Claimed, rec *recorder, now time.Time) error {
 	for ctx.Err() == nil {
 		at := clock()
 		claimed, err := e.store.ClaimDeliveries(ctx, e.claimant, name, at, at.Add(ttl), batch)
@@ -86,22 +115,13 @@ func (e *Engine) drain(ctx, sendCtx context.Context, v view, name string, now ti
 		}
 		for i, d := range claimed {
 			select {
-			case slots <- struct{}{}:
+			case queue <- d:
 			case <-ctx.Done():
-				// Shutting down: what was claimed but not started goes back.
 				for _, d := range claimed[i:] {
 					rec.add(released(d, now, "not sent: notifier is stopping; it goes out at the next start"))
 				}
 				return nil
 			}
-			wg.Go(func() {
-				defer func() { <-slots }()
-				o := e.attempt(sendCtx, v, d, now)
-				rec.add(o)
-				if o.Status != domain.StatusReleased {
-					rep.add(Outcome{Credential: d.CredentialID, Stage: d.Stage, Seq: d.Seq, Channel: d.Channel, Status: o.Status, Detail: o.Event.Detail})
-				}
-			})
 		}
 	}
 	return nil

@@ -200,6 +200,7 @@ func BuildChannels(cfg *config.Config, opts channels.Options) (map[string]channe
 	out := make(map[string]channels.Channel, len(cfg.Channels))
 	for name, ch := range cfg.Channels {
 		opts := opts
+		opts.Concurrency = ch.Concurrency
 		if opts.Logger != nil {
 			opts.Logger = opts.Logger.With("channel", name)
 		}

@@ -47,7 +47,7 @@ func New(name string, cfg Config, opts channels.Options) (*Channel, error) {
 	}
 	client := opts.HTTPClient
 	if client == nil {
-		client = &http.Client{Timeout: DefaultTimeout}
+		client = opts.NewHTTPClient(DefaultTimeout)
 	}
 	logger := opts.Logger
 	if logger == nil {

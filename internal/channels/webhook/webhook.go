@@ -68,7 +68,7 @@ func New(name string, cfg Config, opts channels.Options) *Channel {
 	}
 	client := opts.HTTPClient
 	if client == nil {
-		client = &http.Client{Timeout: cfg.Timeout}
+		client = opts.NewHTTPClient(cfg.Timeout)
 	}
 	// The URL is a secret (many services put the key in it), and so is
 	// every header value (Authorization, X-Api-Key).
