@@ -151,9 +151,10 @@ func (e *Engine) readFile(cfg *config.Config, path string, main bool) fileRead {
 }
 
 // syncGroup is how many credentials of changed files are synced in one
-// transaction: a first sync of a large fleet then writes the random pages
-// of its indexes a few times, not once per file.
-const syncGroup = 20_000
+// transaction (a first sync of a million: ten): the pages of the indexes
+// that every file touches are written a few times, not once per file. A
+// group holds its parsed credentials, about 40 MB.
+const syncGroup = 100_000
 
 // needsSync logs a file that could not be read or has problems, and
 // records one whose content did not change, reporting whether the file's

@@ -67,7 +67,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q.Set("_synchronous", "NORMAL")
 	// A tick reads only what is due: a small page cache keeps an idle
 	// daemon small even at a million credentials.
-	q.Set("_cache_size", "-8192")
+	q.Set("_cache_size", cacheSize)
 	q.Set("_txlock", "immediate") // writers take the lock up front: no upgrade deadlocks
 	// The DSN is a URI: escape the path, or a '?', '#' or '%' in a folder
 	// name would open another file.
@@ -79,6 +79,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	return s, nil
 }
+
+// The page cache, in KiB (negative): small every day, larger while a sync
+// of many credentials writes.
+const (
+	cacheSize     = "-8192"
+	syncCacheSize = "-32768"
+)
 
 // connector opens connections with the pragmas the DSN cannot carry.
 type connector struct{ dsn string }

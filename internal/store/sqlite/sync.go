@@ -73,6 +73,13 @@ func (s *Store) SyncFile(ctx context.Context, f domain.ConfigFile, creds []domai
 func (s *Store) SyncFiles(ctx context.Context, files []domain.FileSync, opts domain.SyncOptions, now time.Time) ([][]domain.Change, error) {
 	out := make([][]domain.Change, len(files))
 	err := s.update(ctx, func(t *tx) error {
+		// A large sync touches more index pages than the everyday cache
+		// holds; a larger one for this transaction only saves rereading
+		// and rewriting them, and is given back after.
+		if _, err := t.tx.ExecContext(t.ctx, `PRAGMA cache_size = `+syncCacheSize); err != nil {
+			return fmt.Errorf("store: sync: %w", err)
+		}
+		defer t.tx.ExecContext(context.WithoutCancel(t.ctx), `PRAGMA cache_size = `+cacheSize)
 		// A file synced earlier in the batch owns what it lists: another
 		// file of the batch defining one of its credentials conflicts.
 		done := map[string]bool{}
