@@ -70,7 +70,6 @@ func run(n, single int, keep bool) error {
 		{"nothing due (notifier tick)", "tick --at " + now.Add(time.Hour).Format(time.RFC3339)},
 		{"nothing due again (notifier tick)", "tick --at " + now.Add(2*time.Hour).Format(time.RFC3339)},
 		{"notifier ack cred-000123", "ack cred-000123 --by scale --at " + now.Add(2*time.Hour).Format(time.RFC3339)},
-		{"notifier status (every credential)", "status --at " + now.Add(2*time.Hour).Format(time.RFC3339)},
 	}
 	for _, s := range steps {
 		if err := measure(bin, cfg, s.name, strings.Fields(s.cmd)); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -96,11 +97,13 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 		group, size = group[:0], 0
 		return err
 	}
+	synced := 0
 	for r := range reads {
 		if !e.needsSync(ctx, r, known, now) {
 			continue
 		}
 		group = append(group, r)
+		synced += len(r.creds)
 		if size += len(r.creds); size >= syncGroup {
 			if err := flush(); err != nil {
 				return err
@@ -109,6 +112,11 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 	}
 	if err := flush(); err != nil {
 		return err
+	}
+	if synced >= syncGroup {
+		// A daemon that has just synced a large fleet would otherwise keep
+		// the parsed files' memory for minutes while it sits idle.
+		debug.FreeOSMemory()
 	}
 	for path := range known {
 		if listed[path] {

@@ -79,7 +79,7 @@ func (s *Store) SyncFiles(ctx context.Context, files []domain.FileSync, opts dom
 		if _, err := t.tx.ExecContext(t.ctx, `PRAGMA cache_size = `+syncCacheSize); err != nil {
 			return fmt.Errorf("store: sync: %w", err)
 		}
-		defer t.tx.ExecContext(context.WithoutCancel(t.ctx), `PRAGMA cache_size = `+cacheSize)
+		defer t.tx.ExecContext(context.WithoutCancel(t.ctx), `PRAGMA cache_size = `+cacheSize+`; PRAGMA shrink_memory`)
 		// A file synced earlier in the batch owns what it lists: another
 		// file of the batch defining one of its credentials conflicts.
 		done := map[string]bool{}
