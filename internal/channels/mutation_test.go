@@ -197,7 +197,7 @@ func TestCheckTemplateRendersEveryBranch(t *testing.T) {
 	for _, branch := range []string{
 		"not .Overdue", "not .Acknowledged", "not .AckURL", "gt .DaysRemaining 0", ".Now.Before .Deadline",
 		".Overdue", ".Acknowledged", ".AckURL", "lt .DaysRemaining 0", "gt .DaysOverdue 0",
-		".Deadline.Before .Now", ".AcknowledgedAt.Before .Now", ".RotatedAt.Before .Deadline",
+		".Deadline.Before .Now", "and .Acknowledged (.AcknowledgedAt.Before .Now)", ".RotatedAt.Before .Deadline",
 	} {
 		src := "{{if " + branch + "}}{{.NoSuchField}}{{end}}"
 		if err := channels.CheckTemplate("branch", src); err == nil || !strings.Contains(err.Error(), "NoSuchField") {
