@@ -221,11 +221,17 @@ func (r *recorder) loop() {
 	}
 }
 
-// close records what is left and returns the first errors met.
+// close records what is left and returns the first errors met. Its wake-up
+// must not block: a wake-up left in the buffer by an add means the loop
+// will look again, and a loop that already saw closed has returned, leaving
+// that wake-up unread for good.
 func (r *recorder) close() error {
 	r.mu.Lock()
 	r.closed = true
 	r.mu.Unlock()
-	r.wake <- struct{}{}
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
 	return <-r.done
 }
