@@ -12,6 +12,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -20,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the sqlite3 driver
+	"github.com/mattn/go-sqlite3" // the sqlite3 driver
 
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/migrations"
@@ -68,11 +69,35 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	s := &Store{db: sqlDB, path: path}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateWhenFree(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// openAttempts bounds how often Open tries again on a locked new database.
+const openAttempts = 50
+
+// migrateWhenFree migrates, trying again while the database is locked
+// (SQLITE_BUSY): processes that open a new database at once race to switch
+// it to WAL, and SQLite refuses the losers at once, busy timeout or not.
+// Each migration checks whether it was applied, so trying again is safe.
+func (s *Store) migrateWhenFree(ctx context.Context) error {
+	for attempt := 1; ; attempt++ {
+		err := s.migrate(ctx)
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || attempt == openAttempts {
+			return err
+		}
+		t := time.NewTimer(time.Duration(attempt) * 10 * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+	}
 }
 
 // Close closes the database.
