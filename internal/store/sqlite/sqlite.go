@@ -13,6 +13,7 @@ import (
 	"context"
 	"database/sql"
 	sqldriver "database/sql/driver"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -73,7 +74,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// name would open another file.
 	sqlDB := sql.OpenDB(connector{dsn: "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()})
 	s := &Store{db: sqlDB, path: path}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateWhenFree(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
 	}
@@ -106,6 +107,30 @@ var driver = &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) erro
 
 func (c connector) Connect(context.Context) (sqldriver.Conn, error) { return driver.Open(c.dsn) }
 func (c connector) Driver() sqldriver.Driver                        { return driver }
+
+// openAttempts bounds how often Open tries again on a locked new database.
+const openAttempts = 50
+
+// migrateWhenFree migrates, trying again while the database is locked
+// (SQLITE_BUSY): processes that open a new database at once race to switch
+// it to WAL, and SQLite refuses the losers at once, busy timeout or not.
+// Each migration checks whether it was applied, so trying again is safe.
+func (s *Store) migrateWhenFree(ctx context.Context) error {
+	for attempt := 1; ; attempt++ {
+		err := s.migrate(ctx)
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || attempt == openAttempts {
+			return err
+		}
+		t := time.NewTimer(time.Duration(attempt) * 10 * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+	}
+}
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }

@@ -1,0 +1,216 @@
+package sqlite
+
+// Tests that pin down behaviour mutation testing (scripts/mutation) found
+// unasserted by the conformance suite and the tests beside it.
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+)
+
+// historyDetails returns the details of a credential's events of one type.
+func historyDetails(t *testing.T, s *Store, id, typ string) []string {
+	t.Helper()
+	evs, err := s.History(t.Context(), domain.HistoryFilter{CredentialID: id, Type: typ})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.Detail)
+	}
+	return out
+}
+
+// A rotation's or an acknowledgment's note is in its history line, after
+// the source; without a note the line ends there.
+func TestNotesGoIntoTheHistory(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	if _, err := s.SyncFile(ctx, domain.ConfigFile{Path: "c.yaml", ModTime: t0}, []domain.Credential{credential("alpha"), credential("beta")}, domain.SyncOptions{}, t0); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []domain.Rotation{
+		{CredentialID: "alpha", RotatedAt: t0.Add(time.Hour), Source: "cli", Actor: "bob", Note: "new secret in the vault"},
+		{CredentialID: "beta", RotatedAt: t0.Add(time.Hour), Source: "cli", Actor: "bob"},
+	} {
+		if err := s.RecordRotation(ctx, r, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range []domain.Ack{
+		{CredentialID: "alpha", At: t0.Add(2 * time.Hour), Actor: "alice", Source: "slack", Note: "on it"},
+		{CredentialID: "beta", At: t0.Add(2 * time.Hour), Actor: "alice", Source: "cli"},
+	} {
+		if _, err := s.RecordAck(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		id, typ string
+		want    []string
+	}{
+		{"alpha", domain.EventRotation, []string{"rotated at 2026-01-01T00:00:00Z (source config)", "rotated at 2026-06-01T01:00:00Z (source cli): new secret in the vault"}},
+		{"beta", domain.EventRotation, []string{"rotated at 2026-01-01T00:00:00Z (source config)", "rotated at 2026-06-01T01:00:00Z (source cli)"}},
+		{"alpha", domain.EventAck, []string{"acknowledged via slack: on it"}},
+		{"beta", domain.EventAck, []string{"acknowledged via cli"}},
+	} {
+		if got := historyDetails(t, s, tt.id, tt.typ); !slices.Equal(got, tt.want) {
+			t.Errorf("%s %s events %q, want %q", tt.id, tt.typ, got, tt.want)
+		}
+	}
+}
+
+// A sync that changes nothing the schedule depends on does not make the
+// cycle due again: moving a credential to another file (say, splitting a
+// large file) or a rotated_at moved backward (ignored) costs no planning.
+// A changed owner does.
+func TestSyncMakesDueOnlyWhatMovesTheSchedule(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	c := credential("alpha")
+	a, b := domain.ConfigFile{Path: "a.yaml", ModTime: t0}, domain.ConfigFile{Path: "b.yaml", ModTime: t0}
+	if _, err := s.SyncFile(ctx, a, []domain.Credential{c}, domain.SyncOptions{}, t0); err != nil {
+		t.Fatal(err)
+	}
+	// Plan the new cycle: nothing to do until next month.
+	due, err := s.DueCycles(ctx, t0, 10)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("DueCycles after the first sync = %+v, %v", due, err)
+	}
+	later := t0.AddDate(0, 1, 0)
+	if _, err := s.RecordPlans(ctx, []domain.Plan{{CredentialID: "alpha", RotationID: due[0].RotationID, PlannedFrom: due[0].NextAction, NextAction: later}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	isDue := func(step string, now time.Time) bool {
+		t.Helper()
+		due, err := s.DueCycles(ctx, now, 10)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		return len(due) > 0
+	}
+	if isDue("planned", t0) {
+		t.Fatal("the planned cycle is still due")
+	}
+
+	now := t0.Add(time.Hour)
+	moving := func(file string) bool { return file == "a.yaml" }
+	if _, err := s.SyncFile(ctx, b, []domain.Credential{c}, domain.SyncOptions{Movable: moving}, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SyncFile(ctx, a, nil, domain.SyncOptions{}, now); err != nil {
+		t.Fatal(err)
+	}
+	cy, err := s.Cycle(ctx, "alpha")
+	if err != nil || cy.File != "b.yaml" || !cy.Active {
+		t.Fatalf("after the move: %+v, %v; want active in b.yaml", cy, err)
+	}
+	if isDue("moved to b.yaml", now) {
+		t.Error("moving the credential to another file made its cycle due")
+	}
+
+	back := c
+	back.RotatedAt = c.RotatedAt.Add(-24 * time.Hour)
+	changes, err := s.SyncFile(ctx, b, []domain.Credential{back}, domain.SyncOptions{}, now)
+	if err != nil || len(changes) != 1 || changes[0].Status != "ignored" {
+		t.Fatalf("rotated_at moved backward: %+v, %v", changes, err)
+	}
+	if isDue("rotated_at moved backward", now) {
+		t.Error("an ignored rotated_at made the cycle due")
+	}
+
+	owner := back
+	owner.Owner = "another team"
+	if _, err := s.SyncFile(ctx, b, []domain.Credential{owner}, domain.SyncOptions{}, now); err != nil {
+		t.Fatal(err)
+	}
+	if !isDue("owner changed", now) {
+		t.Error("a changed owner did not make the cycle due (messages show the owner)")
+	}
+}
+
+// A setting no longer given (a policy removed) is forgotten: given again
+// later, it counts as changed.
+func TestSyncSettingsForgetsRemovedKeys(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	for i, tt := range []struct {
+		values map[string]string
+		want   []string
+	}{
+		{map[string]string{"timezone": "UTC", "policy:quiet": "f1"}, []string{"policy:quiet", "timezone"}},
+		{map[string]string{"timezone": "UTC"}, nil},
+		{map[string]string{"timezone": "UTC", "policy:quiet": "f1"}, []string{"policy:quiet"}},
+		{map[string]string{"timezone": "UTC", "policy:quiet": "f1"}, nil},
+	} {
+		got, err := s.SyncSettings(ctx, tt.values, t0.Add(time.Duration(i)*time.Hour))
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("sync %d: changed %q, %v; want %q", i, got, err, tt.want)
+		}
+	}
+	if n := count(t, s.db, `SELECT COUNT(*) FROM sync_state`); n != 2 {
+		t.Errorf("%d settings stored, want 2", n)
+	}
+}
+
+// NextAttempt is when the earliest pending delivery is due (the daemon's
+// retry pass sleeps until then), zero when none is pending.
+func TestNextAttempt(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	next := func() time.Time {
+		t.Helper()
+		at, err := s.NextAttempt(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+	if at := next(); !at.IsZero() {
+		t.Errorf("empty store: NextAttempt = %v, want zero", at)
+	}
+	if _, err := s.SyncFile(ctx, domain.ConfigFile{Path: "c.yaml", ModTime: t0}, []domain.Credential{credential("alpha")}, domain.SyncOptions{}, t0); err != nil {
+		t.Fatal(err)
+	}
+	due, err := s.DueCycles(ctx, t0, 10)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("DueCycles = %+v, %v", due, err)
+	}
+	plan := domain.Plan{CredentialID: "alpha", RotationID: due[0].RotationID, PlannedFrom: due[0].NextAction, Deliveries: []domain.Delivery{
+		{Stage: "30d", Channel: "mail", Due: t0, Status: domain.StatusPending},
+		{Stage: "30d", Channel: "chat", Due: t0, Status: domain.StatusSkipped, LastError: "missed"},
+	}}
+	if _, err := s.RecordPlans(ctx, []domain.Plan{plan}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if at := next(); !at.Equal(t0) {
+		t.Errorf("one pending delivery: NextAttempt = %v, want %v", at, t0)
+	}
+	claimed, err := s.ClaimDeliveries(ctx, "me", "mail", t0, t0.Add(time.Minute), 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claimed %+v, %v", claimed, err)
+	}
+	retryAt := t0.Add(4 * time.Minute)
+	if err := s.RecordOutcomes(ctx, "me", []domain.Outcome{{DeliveryID: claimed[0].ID, Status: domain.StatusRetry, Attempts: 1, NextAttemptAt: retryAt,
+		Error: "503", Event: domain.Event{Time: t0, Type: domain.EventReminder, CredentialID: "alpha", Status: domain.StatusRetry}}}); err != nil {
+		t.Fatal(err)
+	}
+	if at := next(); !at.Equal(retryAt) {
+		t.Errorf("retrying: NextAttempt = %v, want %v", at, retryAt)
+	}
+	claimed, err = s.ClaimDeliveries(ctx, "me", "mail", retryAt, retryAt.Add(time.Minute), 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claimed %+v, %v", claimed, err)
+	}
+	if err := s.RecordOutcomes(ctx, "me", []domain.Outcome{{DeliveryID: claimed[0].ID, Status: domain.StatusSent, Attempts: 2,
+		Event: domain.Event{Time: retryAt, Type: domain.EventReminder, CredentialID: "alpha", Status: domain.StatusSent}}}); err != nil {
+		t.Fatal(err)
+	}
+	if at := next(); !at.IsZero() {
+		t.Errorf("all sent: NextAttempt = %v, want zero", at)
+	}
+}
