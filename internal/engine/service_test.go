@@ -151,6 +151,26 @@ func openEngine(t *testing.T, path string, opts ...Option) (*Engine, *sqlite.Sto
 	return e, store
 }
 
+// openDaemonEngine is openEngine as the daemon loads its config: the main
+// file only, the credential files being the sync's.
+func openDaemonEngine(t *testing.T, path string, opts ...Option) (*Engine, *sqlite.Store) {
+	t.Helper()
+	cfg, err := config.LoadMain(path, config.At(serviceNow), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlite.Open(context.Background(), cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	e, err := New(store, cfg, append([]Option{WithStdout(io.Discard)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, store
+}
+
 // TestConcurrentTicksSendNothingTwice: two engines (two processes' worth of
 // store handles and claimants) tick at the same moment on one database,
 // several times; every reminder arrives exactly once.
@@ -301,20 +321,7 @@ credential_files: ["creds/*.yaml"]
 	write("creds/a.yaml", "credentials:\n  - {id: dup, rotated_at: 2026-06-01}\n  - {id: only-a, rotated_at: 2026-06-01}\n")
 	write("creds/b.yaml", "credentials:\n  - {id: dup, rotated_at: 2026-06-01}\n  - {id: only-b, rotated_at: 2026-06-01}\n")
 	var logs strings.Builder
-	// The daemon loads the main file only; the files are the sync's.
-	cfg, err := config.LoadMain(filepath.Join(dir, "config.yaml"), config.At(serviceNow), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := sqlite.Open(context.Background(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	e, err := New(store, cfg, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))), WithStdout(io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, store := openDaemonEngine(t, filepath.Join(dir, "config.yaml"), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	ctx := context.Background()
 	if err := e.Sync(ctx, serviceNow); err != nil {
 		t.Fatal(err)
@@ -373,19 +380,7 @@ func TestUnreadableFileKeepsItsCredentials(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg, err := config.LoadMain(filepath.Join(dir, "config.yaml"), config.At(serviceNow), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := sqlite.Open(context.Background(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	e, err := New(store, cfg, WithStdout(io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, store := openDaemonEngine(t, filepath.Join(dir, "config.yaml"))
 	ctx := context.Background()
 	if err := e.Sync(ctx, serviceNow); err != nil {
 		t.Fatal(err)
@@ -396,7 +391,8 @@ func TestUnreadableFileKeepsItsCredentials(t *testing.T) {
 	}
 	os.Rename(filepath.Join(dir, "creds/b.yaml"), filepath.Join(dir, "creds/b.yaml.old"))
 	// The daemon's config: the globs are resolved when the main file loads.
-	if cfg, err = config.LoadMain(filepath.Join(dir, "config.yaml"), config.At(serviceNow), nil); err != nil {
+	cfg, err := config.LoadMain(filepath.Join(dir, "config.yaml"), config.At(serviceNow), nil)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := e.SetConfig(cfg); err != nil {
