@@ -89,8 +89,10 @@ func TestBackoffBounded(t *testing.T) {
 		{InitialBackoff: century, MaxBackoff: century},
 		{InitialBackoff: time.Second, MaxBackoff: century},
 		{InitialBackoff: math.MaxInt64 / 3, MaxBackoff: math.MaxInt64},
+		// Doubling 90 years twice overflows: the bound must stop it first.
+		{InitialBackoff: century / 10 * 9, MaxBackoff: century},
 	} {
-		for _, attempts := range []int{1, 2, 60, 100, math.MaxInt32} {
+		for _, attempts := range []int{1, 2, 3, 4, 60, 100, math.MaxInt32} {
 			got := Backoff(r, attempts)
 			if got <= 0 || got > r.MaxBackoff {
 				t.Errorf("Backoff(%v, %d) = %v, want in (0, %v]", r, attempts, got, r.MaxBackoff)
