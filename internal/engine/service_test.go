@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -366,7 +367,7 @@ credential_files: ["creds/*.yaml"]
 // TestUnreadableFileKeepsItsCredentials: a credential file the glob still
 // matches but that cannot be read (here replaced by a named pipe) is
 // skipped with its last synced version standing: its credentials stay
-// active. A file the glob no longer matches retires its credentials.
+// active. Every file the glob no longer matches retires its credentials.
 func TestUnreadableFileKeepsItsCredentials(t *testing.T) {
 	dir := t.TempDir()
 	os.Mkdir(filepath.Join(dir, "creds"), 0o700)
@@ -374,6 +375,7 @@ func TestUnreadableFileKeepsItsCredentials(t *testing.T) {
 		"config.yaml":  "timezone: UTC\npolicies:\n  standard: [{before: 7d, channels: [console]}]\nchannels:\n  console: {type: stdout}\ncredential_files: [\"creds/*.yaml\"]\n",
 		"creds/a.yaml": "credentials:\n  - {id: a-one, rotated_at: 2026-06-01}\n",
 		"creds/b.yaml": "credentials:\n  - {id: b-one, rotated_at: 2026-06-01}\n",
+		"creds/c.yaml": "credentials:\n  - {id: c-one, rotated_at: 2026-06-01}\n",
 	}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
@@ -390,6 +392,7 @@ func TestUnreadableFileKeepsItsCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Rename(filepath.Join(dir, "creds/b.yaml"), filepath.Join(dir, "creds/b.yaml.old"))
+	os.Remove(filepath.Join(dir, "creds/c.yaml"))
 	// The daemon's config: the globs are resolved when the main file loads.
 	cfg, err := config.LoadMain(filepath.Join(dir, "config.yaml"), config.At(serviceNow), nil)
 	if err != nil {
@@ -409,7 +412,40 @@ func TestUnreadableFileKeepsItsCredentials(t *testing.T) {
 	for _, s := range states {
 		active[s.ID] = s.Active
 	}
-	if want := map[string]bool{"a-one": true, "b-one": false}; !maps.Equal(active, want) {
-		t.Errorf("active: %v, want %v (the unreadable file's credential kept, the vanished file's retired)", active, want)
+	if want := map[string]bool{"a-one": true, "b-one": false, "c-one": false}; !maps.Equal(active, want) {
+		t.Errorf("active: %v, want %v (the unreadable file's credential kept, the vanished files' retired)", active, want)
+	}
+}
+
+// TestNewCredentialIsDueAtItsFirstStage: a sync records each new
+// credential's first action as the planner's answer (its first stage's
+// threshold, or now when a stage is already due), so a first sync does not
+// leave the whole fleet due for planning.
+func TestNewCredentialIsDueAtItsFirstStage(t *testing.T) {
+	s := newSink(t, false)
+	dir := t.TempDir()
+	path := fleetConfig(t, dir, 1, map[string]string{"hook": s.srv.URL}, 1)
+	body, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body = append(body, "  - {id: late, rotated_at: 2026-06-01}\n"...)
+	body = bytes.Replace(body, []byte("cred-0000, rotated_at: 2026-06-01"), []byte("cred-0000, rotated_at: 2026-07-01"), 1)
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, store := openDaemonEngine(t, path)
+	at := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC) // late's 7d stage is due; cred-0000's comes on 2026-12-21
+	if err := e.Sync(context.Background(), at); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]time.Time{"cred-0000": time.Date(2026, 12, 21, 0, 0, 0, 0, time.UTC), "late": at} {
+		c, err := store.Cycle(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.NextAction.Equal(want) {
+			t.Errorf("%s: next action %v, want %v", id, c.NextAction, want)
+		}
 	}
 }
