@@ -347,6 +347,9 @@ credential_files: ["creds/*.yaml"]
 	if !strings.Contains(logs.String(), `credential \"dup\" is already defined in creds/a.yaml`) {
 		t.Errorf("the refusal is not logged:\n%s", logs.String())
 	}
+	if !strings.Contains(logs.String(), `msg="config file synced" file=creds/a.yaml added=2`) {
+		t.Errorf("a.yaml's sync is not counted in the log:\n%s", logs.String())
+	}
 
 	// The operator fixes b.yaml, then moves only-a to b.yaml and only-b
 	// back in one edit of both files.
