@@ -35,16 +35,7 @@ func fleetEngine(b *testing.B, n int) (*Engine, *sqlite.Store) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	store, err := sqlite.Open(context.Background(), cfg.Database)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { store.Close() })
-	e, err := New(store, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return e, store
+	return engineOn(b, cfg)
 }
 
 // BenchmarkFirstSync100k: the first tick on a fresh database records
@@ -126,15 +117,7 @@ func dueEngine(b *testing.B, n int, url string) *Engine {
 	if err != nil {
 		b.Fatal(err)
 	}
-	store, err := sqlite.Open(context.Background(), cfg.Database)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { store.Close() })
-	e, err := New(store, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
+	e, _ := engineOn(b, cfg)
 	ctx := context.Background()
 	if err := e.Sync(ctx, serviceNow); err != nil {
 		b.Fatal(err)

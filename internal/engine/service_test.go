@@ -140,16 +140,7 @@ func openEngine(t *testing.T, path string, opts ...Option) (*Engine, *sqlite.Sto
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := sqlite.Open(context.Background(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	e, err := New(store, cfg, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e, store
+	return engineOn(t, cfg, opts...)
 }
 
 // openDaemonEngine is openEngine as the daemon loads its config: the main
@@ -160,14 +151,21 @@ func openDaemonEngine(t *testing.T, path string, opts ...Option) (*Engine, *sqli
 	if err != nil {
 		t.Fatal(err)
 	}
+	return engineOn(t, cfg, append([]Option{WithStdout(io.Discard)}, opts...)...)
+}
+
+// engineOn is an engine on a loaded config, with its own handle on the
+// config's database, closed when the test ends.
+func engineOn(tb testing.TB, cfg *config.Config, opts ...Option) (*Engine, *sqlite.Store) {
+	tb.Helper()
 	store, err := sqlite.Open(context.Background(), cfg.Database)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { store.Close() })
-	e, err := New(store, cfg, append([]Option{WithStdout(io.Discard)}, opts...)...)
+	tb.Cleanup(func() { store.Close() })
+	e, err := New(store, cfg, opts...)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return e, store
 }
