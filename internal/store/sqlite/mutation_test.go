@@ -4,9 +4,14 @@ package sqlite
 // unasserted by the conformance suite and the tests beside it.
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/notifier-dev/notifier/internal/domain"
 )
@@ -212,5 +217,51 @@ func TestNextAttempt(t *testing.T) {
 	}
 	if at := next(); !at.IsZero() {
 		t.Errorf("all sent: NextAttempt = %v, want zero", at)
+	}
+}
+
+// retryBusy, with which Open waits out another process opening the same new
+// database: it tries again on SQLITE_BUSY only, at most the attempts given,
+// and stops at once when the context is done.
+func TestRetryBusy(t *testing.T) {
+	busy := sqlite3.Error{Code: sqlite3.ErrBusy}
+	locked := sqlite3.Error{Code: sqlite3.ErrLocked}
+	other := errors.New("store: migration 0002: syntax error")
+	tests := []struct {
+		name    string
+		results []error // f's answers, in order; nil once they run out
+		calls   int
+		want    error
+	}{
+		{"free at once", nil, 1, nil},
+		{"busy twice, then free", []error{busy, fmt.Errorf("store: begin: %w", busy)}, 3, nil},
+		{"busy, then another error", []error{busy, other}, 2, other},
+		{"another error is not retried", []error{other, nil}, 1, other},
+		{"a locked table is not retried", []error{locked, nil}, 1, locked},
+		{"busy every time: gives up after the attempts", []error{busy, busy, busy, busy, busy, busy}, 3, busy},
+	}
+	for _, tt := range tests {
+		calls := 0
+		err := retryBusy(t.Context(), 3, 0, func() error {
+			calls++
+			if calls > 10 {
+				return errors.New("called more than 10 times")
+			}
+			if calls <= len(tt.results) {
+				return tt.results[calls-1]
+			}
+			return nil
+		})
+		if calls != tt.calls || !errors.Is(err, tt.want) && err != tt.want {
+			t.Errorf("%s: %d calls, %v; want %d calls, %v", tt.name, calls, err, tt.calls, tt.want)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	calls := 0
+	err := retryBusy(ctx, 3, time.Hour, func() error { calls++; return busy })
+	if calls != 1 || !errors.Is(err, busy) {
+		t.Errorf("cancelled: %d calls, %v; want 1 call and the busy error", calls, err)
 	}
 }

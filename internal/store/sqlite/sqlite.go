@@ -74,7 +74,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// name would open another file.
 	sqlDB := sql.OpenDB(connector{dsn: "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()})
 	s := &Store{db: sqlDB, path: path}
-	if err := s.migrateWhenFree(ctx); err != nil {
+	if err := retryBusy(ctx, busyAttempts, busyPause, func() error { return s.migrate(ctx) }); err != nil {
 		sqlDB.Close()
 		return nil, err
 	}
@@ -108,21 +108,26 @@ var driver = &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) erro
 func (c connector) Connect(context.Context) (sqldriver.Conn, error) { return driver.Open(c.dsn) }
 func (c connector) Driver() sqldriver.Driver                        { return driver }
 
-// openAttempts bounds how often Open tries again on a locked new database.
-const openAttempts = 50
+// busyAttempts and busyPause bound how Open tries again on a new database
+// that another process opening it has locked.
+const (
+	busyAttempts = 50
+	busyPause    = 20 * time.Millisecond
+)
 
-// migrateWhenFree migrates, trying again while the database is locked
-// (SQLITE_BUSY): processes that open a new database at once race to switch
-// it to WAL, and SQLite refuses the losers at once, busy timeout or not.
-// Each migration checks whether it was applied, so trying again is safe.
-func (s *Store) migrateWhenFree(ctx context.Context) error {
-	for attempt := 1; ; attempt++ {
-		err := s.migrate(ctx)
+// retryBusy runs f until it returns anything but SQLITE_BUSY, at most
+// attempts times, pausing between tries, and gives up early when ctx is
+// done. Processes that open a new database at once race to switch it to
+// WAL, and SQLite refuses the losers at once, busy timeout or not; every
+// migration checks whether it was applied, so migrating again is safe.
+func retryBusy(ctx context.Context, attempts int, pause time.Duration, f func() error) error {
+	for n := 1; ; n++ {
+		err := f()
 		var se sqlite3.Error
-		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || attempt == openAttempts {
+		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || n == attempts {
 			return err
 		}
-		t := time.NewTimer(time.Duration(attempt) * 10 * time.Millisecond)
+		t := time.NewTimer(pause)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
