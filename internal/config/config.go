@@ -50,8 +50,8 @@ type Config struct {
 	Files []string
 	// Main is the config file itself as it was read.
 	Main domain.ConfigFile
-	// Sources are the config file and the credential_files globs: what
-	// Fingerprint hashes to tell whether a reload is needed.
+	// Sources are the config file and the credential_files globs
+	// (absolute), which CredentialFiles matches again before each sync.
 	Sources []string
 
 	byID map[string]int // index of Credentials

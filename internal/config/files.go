@@ -446,31 +446,26 @@ func fileProblem(name string, err error) Problem {
 	return Problem{File: name, Msg: msg, Err: err}
 }
 
-// Fingerprint hashes the config file and every file its credential_files
-// globs match now (names and contents). The daemon compares it before each
-// tick and reloads only on a change: hashing is far cheaper than parsing a
-// large fleet.
-func Fingerprint(sources []string) ([sha256.Size]byte, error) {
-	h := sha256.New()
-	for i, src := range sources {
-		files := []string{src}
-		if i > 0 {
-			var err error
-			if files, err = filepath.Glob(src); err != nil {
-				return [sha256.Size]byte{}, fmt.Errorf("config: %w", err)
-			}
-			sort.Strings(files)
+// CredentialFiles matches the credential_files globs again, as the engine
+// does before every sync, so that a file an operator adds to a folder is
+// synced without a restart: absolute paths, sorted within each glob, each
+// once, in glob order. A glob that now matches nothing adds no file (its
+// files left the config); only a malformed glob is an error.
+func (c *Config) CredentialFiles() ([]string, error) {
+	var files []string
+	seen := map[string]bool{}
+	for _, g := range c.Sources[min(1, len(c.Sources)):] {
+		matches, err := filepath.Glob(g)
+		if err != nil {
+			return nil, fmt.Errorf("config: %s: %w", g, err)
 		}
-		for _, f := range files {
-			data, _, err := readRegular(f)
-			if err != nil {
-				return [sha256.Size]byte{}, fmt.Errorf("config: %w", err)
+		sort.Strings(matches)
+		for _, m := range matches {
+			if m = filepath.Clean(m); !seen[m] {
+				seen[m] = true
+				files = append(files, m)
 			}
-			fmt.Fprintf(h, "%s\x00%d\x00", f, len(data))
-			h.Write(data)
 		}
 	}
-	var sum [sha256.Size]byte
-	copy(sum[:], h.Sum(nil))
-	return sum, nil
+	return files, nil
 }

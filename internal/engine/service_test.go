@@ -394,14 +394,6 @@ func TestUnreadableFileKeepsItsCredentials(t *testing.T) {
 	}
 	os.Rename(filepath.Join(dir, "creds/b.yaml"), filepath.Join(dir, "creds/b.yaml.old"))
 	os.Remove(filepath.Join(dir, "creds/c.yaml"))
-	// The daemon's config: the globs are resolved when the main file loads.
-	cfg, err := config.LoadMain(filepath.Join(dir, "config.yaml"), config.At(serviceNow), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.SetConfig(cfg); err != nil {
-		t.Fatal(err)
-	}
 	if err := e.Sync(ctx, serviceNow.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -448,5 +440,34 @@ func TestNewCredentialIsDueAtItsFirstStage(t *testing.T) {
 		if !c.NextAction.Equal(want) {
 			t.Errorf("%s: next action %v, want %v", id, c.NextAction, want)
 		}
+	}
+}
+
+// TestNewCredentialFileIsSyncedWithoutARestart: an operator adds a file to
+// a folder credential_files matches; the daemon's next sync takes it, with
+// the main config unchanged (it is not loaded again).
+func TestNewCredentialFileIsSyncedWithoutARestart(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "creds"), 0o700)
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("config.yaml", "timezone: UTC\npolicies:\n  standard: [{before: 7d, channels: [console]}]\nchannels:\n  console: {type: stdout}\ncredential_files: [\"creds/*.yaml\"]\n")
+	write("creds/a.yaml", "credentials:\n  - {id: a-one, rotated_at: 2026-06-01}\n")
+	e, store := openDaemonEngine(t, filepath.Join(dir, "config.yaml"))
+	ctx := context.Background()
+	if err := e.Sync(ctx, serviceNow); err != nil {
+		t.Fatal(err)
+	}
+	write("creds/b.yaml", "credentials:\n  - {id: b-one, rotated_at: 2026-06-01}\n")
+	if err := e.Sync(ctx, serviceNow.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	c, err := store.Cycle(ctx, "b-one")
+	if err != nil || !c.Active || c.File != "creds/b.yaml" {
+		t.Errorf("b-one after the next sync: %+v, %v; want active, from creds/b.yaml", c, err)
 	}
 }

@@ -39,7 +39,11 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 		return err
 	}
 	dir := cfg.Dir
-	paths := append([]string{filepath.Join(dir, cfg.Main.Path)}, cfg.Files...)
+	files, err := cfg.CredentialFiles()
+	if err != nil {
+		return err
+	}
+	paths := append([]string{filepath.Join(dir, cfg.Main.Path)}, files...)
 	states := make([]domain.ConfigFile, len(paths))
 	listed := make(map[string]bool, len(paths))
 	changed := map[string]bool{}
