@@ -151,13 +151,3 @@ func (s *Store) RecordOutcomes(ctx context.Context, claimant string, outcomes []
 		return nil
 	})
 }
-
-// NextAttempt returns when the earliest pending delivery is due, or the
-// zero time when none is pending.
-func (s *Store) NextAttempt(ctx context.Context) (time.Time, error) {
-	var v sql.NullString
-	if err := s.db.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'`).Scan(&v); err != nil {
-		return time.Time{}, fmt.Errorf("store: next attempt: %w", err)
-	}
-	return parseNullTime(v)
-}

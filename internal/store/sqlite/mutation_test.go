@@ -162,64 +162,6 @@ func TestSyncSettingsForgetsRemovedKeys(t *testing.T) {
 	}
 }
 
-// NextAttempt is when the earliest pending delivery is due (the daemon's
-// retry pass sleeps until then), zero when none is pending.
-func TestNextAttempt(t *testing.T) {
-	s := openTemp(t)
-	ctx := t.Context()
-	next := func() time.Time {
-		t.Helper()
-		at, err := s.NextAttempt(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return at
-	}
-	if at := next(); !at.IsZero() {
-		t.Errorf("empty store: NextAttempt = %v, want zero", at)
-	}
-	if _, err := s.SyncFile(ctx, domain.ConfigFile{Path: "c.yaml", ModTime: t0}, []domain.Credential{credential("alpha")}, domain.SyncOptions{}, t0); err != nil {
-		t.Fatal(err)
-	}
-	due, err := s.DueCycles(ctx, t0, 10)
-	if err != nil || len(due) != 1 {
-		t.Fatalf("DueCycles = %+v, %v", due, err)
-	}
-	plan := domain.Plan{CredentialID: "alpha", RotationID: due[0].RotationID, PlannedFrom: due[0].NextAction, Deliveries: []domain.Delivery{
-		{Stage: "30d", Channel: "mail", Due: t0, Status: domain.StatusPending},
-		{Stage: "30d", Channel: "chat", Due: t0, Status: domain.StatusSkipped, LastError: "missed"},
-	}}
-	if _, err := s.RecordPlans(ctx, []domain.Plan{plan}, t0); err != nil {
-		t.Fatal(err)
-	}
-	if at := next(); !at.Equal(t0) {
-		t.Errorf("one pending delivery: NextAttempt = %v, want %v", at, t0)
-	}
-	claimed, err := s.ClaimDeliveries(ctx, "me", "mail", t0, t0.Add(time.Minute), 10)
-	if err != nil || len(claimed) != 1 {
-		t.Fatalf("claimed %+v, %v", claimed, err)
-	}
-	retryAt := t0.Add(4 * time.Minute)
-	if err := s.RecordOutcomes(ctx, "me", []domain.Outcome{{DeliveryID: claimed[0].ID, Status: domain.StatusRetry, Attempts: 1, NextAttemptAt: retryAt,
-		Error: "503", Event: domain.Event{Time: t0, Type: domain.EventReminder, CredentialID: "alpha", Status: domain.StatusRetry}}}); err != nil {
-		t.Fatal(err)
-	}
-	if at := next(); !at.Equal(retryAt) {
-		t.Errorf("retrying: NextAttempt = %v, want %v", at, retryAt)
-	}
-	claimed, err = s.ClaimDeliveries(ctx, "me", "mail", retryAt, retryAt.Add(time.Minute), 10)
-	if err != nil || len(claimed) != 1 {
-		t.Fatalf("claimed %+v, %v", claimed, err)
-	}
-	if err := s.RecordOutcomes(ctx, "me", []domain.Outcome{{DeliveryID: claimed[0].ID, Status: domain.StatusSent, Attempts: 2,
-		Event: domain.Event{Time: retryAt, Type: domain.EventReminder, CredentialID: "alpha", Status: domain.StatusSent}}}); err != nil {
-		t.Fatal(err)
-	}
-	if at := next(); !at.IsZero() {
-		t.Errorf("all sent: NextAttempt = %v, want zero", at)
-	}
-}
-
 // retryBusy, with which Open waits out another process opening the same new
 // database: it tries again on SQLITE_BUSY only, at most the attempts given,
 // and stops at once when the context is done.
