@@ -75,6 +75,8 @@ func (c *cli) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&c.logFormat, "log-format", "text", "text or json (logs go to stderr)")
 	root.AddCommand(c.runCmd(), c.checkCmd(), c.migrateCmd(), c.tickCmd(), c.statusCmd(), c.planCmd(),
 		c.rotateCmd(), c.ackCmd(), c.historyCmd(), c.testCmd())
+	// The auditors' view: read-only report and backups.
+	root.AddCommand(c.reportCmd(), c.backupCmd())
 	return root
 }
 

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/store/sqlite"
+)
+
+// The auditors' commands read the database and never write it: they open
+// it read-only (no migration, no config sync), work while the daemon
+// writes, and with --db read a copy, with or without its config.
+
+// dbFlag adds --db to a read-only command.
+func dbFlag(cmd *cobra.Command, db *string) {
+	cmd.Flags().StringVar(db, "db", "", "read this database file (a copy, a backup) instead of the config's; the config is then read only if --config is given")
+}
+
+// openReader opens the database read-only and returns it with the time
+// zone to show times and count days in. Without --db it is the config's
+// database and zone. With --db and no --config, the config is not read at
+// all (an auditor may have only the file): the zone is the one the
+// daemon's last sync recorded in the database, else UTC.
+func (c *cli) openReader(cmd *cobra.Command, db string) (*sqlite.Store, *time.Location, error) {
+	if cmd.Flags().Changed("db") && db == "" {
+		return nil, nil, fmt.Errorf("--db: empty; give a database file, or leave --db out for the config's")
+	}
+	loc := time.UTC
+	path := db
+	if db == "" || cmd.Flags().Changed("config") {
+		cfg, err := config.LoadMain(c.configPath, config.Timeless, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		loc = cfg.Location
+		if path == "" {
+			path = cfg.Database
+		}
+	}
+	store, err := sqlite.OpenReadOnly(cmd.Context(), path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if db != "" && !cmd.Flags().Changed("config") {
+		tz, err := store.SyncedTimezone(cmd.Context())
+		if err != nil {
+			store.Close()
+			return nil, nil, err
+		}
+		if tz != "" {
+			if loc, err = time.LoadLocation(tz); err != nil {
+				store.Close()
+				return nil, nil, fmt.Errorf("%s: the time zone it records, %q: %w", path, tz, err)
+			}
+		}
+	}
+	return store, loc, nil
+}
+
+// windowFlags parses --since and --until in loc; given empty is an error,
+// as for --at, not "no bound".
+func windowFlags(cmd *cobra.Command, since, until string, loc *time.Location) (s, u time.Time, err error) {
+	if cmd.Flags().Changed("since") {
+		if s, err = config.ParseTime(since, loc); err != nil {
+			return s, u, fmt.Errorf("--since: %w", err)
+		}
+	}
+	if cmd.Flags().Changed("until") {
+		if u, err = config.ParseTime(until, loc); err != nil {
+			return s, u, fmt.Errorf("--until: %w", err)
+		}
+	}
+	return s, u, nil
+}
