@@ -23,9 +23,9 @@ type ReportFilter struct {
 // rotation that started it, the one that closed it (if any), every
 // reminder attempt's outcome and every acknowledgment.
 type CycleRecord struct {
-	Credential          // as last synced: its period and explicit deadline give the cycle's deadline
-	Active     bool     // whether the credential is still in the config
-	RotationID int64    // the rotation that started the cycle
+	Credential       // as last synced: its period and explicit deadline give the cycle's deadline
+	Active     bool  // whether the credential is still in the config
+	RotationID int64 // the rotation that started the cycle
 	Start      time.Time
 	Closed     *Rotation // the rotation that closed the cycle; nil while open
 	Reminders  []ReminderAttempt
