@@ -289,7 +289,7 @@ func (c *cli) tickCmd() *cobra.Command {
 }
 
 func (c *cli) statusCmd() *cobra.Command {
-	var format string
+	var format, db string
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show every credential: deadline, days remaining, active stage, acknowledgment, state",
@@ -298,12 +298,12 @@ func (c *cli) statusCmd() *cobra.Command {
 			if err := checkFormat(format, "table", "json"); err != nil {
 				return err
 			}
-			m, now, err := c.openSynced(cmd)
+			eng, store, now, err := c.openStatusReader(cmd, db)
 			if err != nil {
 				return err
 			}
-			defer m.Close()
-			rows, err := m.Engine.Status(cmd.Context(), now)
+			defer store.Close()
+			rows, err := eng.Status(cmd.Context(), now)
 			if err != nil {
 				return err
 			}
@@ -312,6 +312,7 @@ func (c *cli) statusCmd() *cobra.Command {
 	}
 	c.atFlag(cmd)
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	dbFlag(cmd, &db)
 	return cmd
 }
 
@@ -422,7 +423,7 @@ func (c *cli) ackCmd() *cobra.Command {
 }
 
 func (c *cli) historyCmd() *cobra.Command {
-	var f struct{ credential, typ, since, until, format string }
+	var f struct{ credential, typ, since, until, format, db string }
 	cmd := &cobra.Command{
 		Use:   "history",
 		Short: "Query the append-only history of reminders, acknowledgments, rotations and config changes",
@@ -435,32 +436,24 @@ func (c *cli) historyCmd() *cobra.Command {
 			if f.typ != "" && !contains(types, f.typ) {
 				return fmt.Errorf("--type: %q is not one of %s", f.typ, strings.Join(types, ", "))
 			}
-			cfg, err := config.LoadMain(c.configPath, config.Timeless, nil)
-			if err != nil {
+			// Refused before anything is opened; parsed again below in the zone.
+			if _, _, err := windowFlags(cmd, f.since, f.until, time.UTC); err != nil {
 				return err
 			}
-			filter := domain.HistoryFilter{CredentialID: f.credential, Type: f.typ}
-			// Given empty is an error, as for --at, not "no bound".
-			if cmd.Flags().Changed("since") {
-				if filter.Since, err = config.ParseTime(f.since, cfg.Location); err != nil {
-					return fmt.Errorf("--since: %w", err)
-				}
-			}
-			if cmd.Flags().Changed("until") {
-				if filter.Until, err = config.ParseTime(f.until, cfg.Location); err != nil {
-					return fmt.Errorf("--until: %w", err)
-				}
-			}
-			store, err := sqlite.Open(cmd.Context(), cfg.Database)
+			store, loc, err := c.openReader(cmd, f.db)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
+			filter := domain.HistoryFilter{CredentialID: f.credential, Type: f.typ}
+			if filter.Since, filter.Until, err = windowFlags(cmd, f.since, f.until, loc); err != nil {
+				return err
+			}
 			events, err := store.History(cmd.Context(), filter)
 			if err != nil {
 				return err
 			}
-			return printHistory(c.stdout, f.format, events, cfg.Location)
+			return printHistory(c.stdout, f.format, events, loc)
 		},
 	}
 	cmd.Flags().StringVar(&f.credential, "credential", "", "only this credential")
@@ -468,6 +461,7 @@ func (c *cli) historyCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.since, "since", "", "from this time (inclusive)")
 	cmd.Flags().StringVar(&f.until, "until", "", "up to this time (exclusive)")
 	cmd.Flags().StringVar(&f.format, "format", "table", "table, json or csv")
+	dbFlag(cmd, &f.db)
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
@@ -16,7 +17,11 @@ import (
 
 // dbFlag adds --db to a read-only command.
 func dbFlag(cmd *cobra.Command, db *string) {
-	cmd.Flags().StringVar(db, "db", "", "read this database file (a copy, a backup) instead of the config's; the config is then read only if --config is given")
+	usage := "read this database file (a copy, a backup) instead of the config's; the config is then read only if --config is given"
+	if cmd.Name() == "status" {
+		usage = "read this database file (a copy, a backup) instead of the config's"
+	}
+	cmd.Flags().StringVar(db, "db", "", usage)
 }
 
 // openReader opens the database read-only and returns it with the time
@@ -74,4 +79,39 @@ func windowFlags(cmd *cobra.Command, since, until string, loc *time.Location) (s
 		}
 	}
 	return s, u, nil
+}
+
+// openStatusReader is open for status: the config (for the ladders), the
+// database read-only (without --db, the config's), and an engine over it
+// that only reads. Nothing is synced: status shows what the daemon's last
+// sync recorded, and never waits for or writes to the database.
+func (c *cli) openStatusReader(cmd *cobra.Command, db string) (*engine.Engine, *sqlite.Store, time.Time, error) {
+	clock, err := c.clock(cmd)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	logger, err := c.logger()
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	if cmd.Flags().Changed("db") && db == "" {
+		return nil, nil, time.Time{}, fmt.Errorf("--db: empty; give a database file, or leave --db out for the config's")
+	}
+	cfg, err := config.LoadMain(c.configPath, clock, nil)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	if db == "" {
+		db = cfg.Database
+	}
+	store, err := sqlite.OpenReadOnly(cmd.Context(), db)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	eng, err := engine.New(store, cfg, engine.WithLogger(logger), engine.WithStdout(c.stdout))
+	if err != nil {
+		store.Close()
+		return nil, nil, time.Time{}, err
+	}
+	return eng, store, clock(cfg.Location), nil
 }

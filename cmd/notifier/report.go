@@ -25,6 +25,10 @@ func (c *cli) reportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Refused before anything is opened; parsed again below in the zone.
+			if _, _, err := windowFlags(cmd, f.since, f.until, time.UTC); err != nil {
+				return err
+			}
 			store, loc, err := c.openReader(cmd, f.db)
 			if err != nil {
 				return err
