@@ -41,6 +41,11 @@ func (c *cli) reportCmd() *cobra.Command {
 			if !filter.Since.IsZero() && !filter.Until.IsZero() && !filter.Since.Before(filter.Until) {
 				return fmt.Errorf("--since %s is not before --until %s: the window is empty", f.since, f.until)
 			}
+			if f.credential != "" {
+				if _, err := store.Cycle(cmd.Context(), f.credential); err != nil { // names an unknown id
+					return err
+				}
+			}
 			now := clock(loc).Truncate(time.Second)
 			w, err := newReportWriter(f.format, c.stdout, reportHeader{At: now, Filter: filter, Database: store.Path(), Loc: loc})
 			if err != nil {
