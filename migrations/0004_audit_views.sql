@@ -120,3 +120,7 @@ SELECT rotation_id, credential_id, name, owner, active, rotated_at, rotation_per
        (SELECT MIN(a.acked_at) FROM acknowledgments a WHERE a.rotation_id = judged.rotation_id) AS first_acked_at,
        (SELECT a.actor FROM acknowledgments a WHERE a.rotation_id = judged.rotation_id ORDER BY a.acked_at, a.id LIMIT 1) AS first_acked_by
 FROM judged;
+
+-- notifier report reads the acknowledgments by credential, beside the
+-- cycles and the events (events_credential), without sorting them.
+CREATE INDEX acknowledgments_credential ON acknowledgments (credential_id, acked_at);

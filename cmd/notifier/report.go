@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -196,7 +197,8 @@ func newReportWriter(format string, out io.Writer, h reportHeader) (reportWriter
 		return nil, fmt.Errorf("report: temporary file: %w", err)
 	}
 	os.Remove(spool.Name()) // gone with the process, whatever happens; the open file stays usable
-	s := &spooled{out: out, spool: spool, h: h}
+	// Buffered: the table and the template write in small pieces.
+	s := &spooled{out: out, spool: spool, buf: bufio.NewWriterSize(spool, 1<<16), h: h}
 	switch format {
 	case "json":
 		s.r = &jsonReport{}
@@ -221,6 +223,7 @@ type spooledFormat interface {
 type spooled struct {
 	out   io.Writer
 	spool *os.File
+	buf   *bufio.Writer // in front of spool
 	h     reportHeader
 	r     spooledFormat
 	n     int
@@ -228,12 +231,15 @@ type spooled struct {
 
 func (s *spooled) cycle(r cycleRow) error {
 	s.n++
-	return s.r.cycle(s.spool, r, s.n)
+	return s.r.cycle(s.buf, r, s.n)
 }
 
 func (s *spooled) finish(sum reportSummary) error {
-	if err := s.r.end(s.spool); err != nil {
+	if err := s.r.end(s.buf); err != nil {
 		return err
+	}
+	if err := s.buf.Flush(); err != nil {
+		return fmt.Errorf("report: temporary file: %w", err)
 	}
 	if err := s.r.head(s.out, s.h, sum); err != nil {
 		return err

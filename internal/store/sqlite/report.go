@@ -22,13 +22,23 @@ const reportCycles = `WITH cyc AS (
 	WHERE (?2 = '' OR cyc.rotated_at < ?2) AND (?3 = '' OR n.rotated_at IS NULL OR n.rotated_at > ?3)
 	ORDER BY cyc.credential_id, cyc.rotated_at, cyc.id`
 
+// reportReminders and reportAcks are every reminder event and every
+// acknowledgment, in the cycles' order (by credential), so that a report
+// reads each table once, beside the cycles, rather than querying per cycle.
+const (
+	reportReminders = `SELECT credential_id, rotation_id, time, stage, channel, status FROM events
+		WHERE type = 'reminder' AND rotation_id IS NOT NULL AND (?1 = '' OR credential_id = ?1) ORDER BY credential_id, time, id`
+	reportAcks = `SELECT credential_id, rotation_id, acked_at, actor, source FROM acknowledgments
+		WHERE ?1 = '' OR credential_id = ?1 ORDER BY credential_id, acked_at, id`
+)
+
 // ReportCycles calls fn with every cycle that overlaps the filter's window
 // (one of f.CredentialID's when set), by credential id then start, each
 // with every reminder event of the cycle (in time order) and every
 // acknowledgment. The cycles are read in one read transaction, so a report
-// taken while the daemon writes is consistent, and one at a time, so a
-// report of a large fleet holds one cycle in memory, not the fleet. An
-// error from fn stops the walk and is returned.
+// taken while the daemon writes is consistent, and a credential at a time,
+// so a report of a large fleet holds one credential's cycles in memory,
+// not the fleet. An error from fn stops the walk and is returned.
 func (s *Store) ReportCycles(ctx context.Context, f domain.ReportFilter, fn func(domain.CycleRecord) error) error {
 	var until, since string
 	if !f.Until.IsZero() {
@@ -38,44 +48,134 @@ func (s *Store) ReportCycles(ctx context.Context, f domain.ReportFilter, fn func
 		since = FormatTime(storedTime(f.Since))
 	}
 	return s.snapshot(ctx, func(conn *sql.Conn) error {
-		reminders, err := conn.PrepareContext(ctx, `SELECT time, stage, channel, status FROM events
-			WHERE credential_id = ? AND rotation_id = ? AND type = 'reminder' ORDER BY time, id`)
+		cycles, err := conn.QueryContext(ctx, reportCycles, f.CredentialID, until, since)
 		if err != nil {
 			return fmt.Errorf("store: report: %w", err)
 		}
-		defer reminders.Close()
-		acks, err := conn.PrepareContext(ctx, `SELECT acked_at, actor, source FROM acknowledgments
-			WHERE rotation_id = ? ORDER BY acked_at, id`)
+		defer cycles.Close()
+		reminders, err := newMerged(ctx, conn, reportReminders, f.CredentialID, func(r scanner) (int64, domain.ReminderAttempt, error) {
+			var a domain.ReminderAttempt
+			var rot int64
+			var at string
+			err := r.Scan(&rot, &at, &a.Stage, &a.Channel, &a.Status)
+			if err == nil {
+				a.Time, err = ParseTime(at)
+			}
+			return rot, a, err
+		})
 		if err != nil {
-			return fmt.Errorf("store: report: %w", err)
+			return err
 		}
-		defer acks.Close()
-		rows, err := conn.QueryContext(ctx, reportCycles, f.CredentialID, until, since)
+		defer reminders.close()
+		acks, err := newMerged(ctx, conn, reportAcks, f.CredentialID, func(r scanner) (int64, domain.AckRecord, error) {
+			var a domain.AckRecord
+			var rot int64
+			var at string
+			err := r.Scan(&rot, &at, &a.Actor, &a.Source)
+			if err == nil {
+				a.Time, err = ParseTime(at)
+			}
+			return rot, a, err
+		})
 		if err != nil {
-			return fmt.Errorf("store: report: %w", err)
+			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			c, err := scanCycleRecord(rows)
+		defer acks.close()
+
+		var group []domain.CycleRecord // one credential's cycles
+		flush := func() error {
+			if len(group) == 0 {
+				return nil
+			}
+			byCycle, err := reminders.take(group[0].ID)
+			if err != nil {
+				return err
+			}
+			acksByCycle, err := acks.take(group[0].ID)
+			if err != nil {
+				return err
+			}
+			for _, c := range group {
+				c.Reminders, c.Acks = byCycle[c.RotationID], acksByCycle[c.RotationID]
+				if err := fn(c); err != nil {
+					return err
+				}
+			}
+			group = group[:0]
+			return nil
+		}
+		for cycles.Next() {
+			c, err := scanCycleRecord(cycles)
 			if err != nil {
 				return fmt.Errorf("store: report: %w", err)
 			}
-			if c.Reminders, err = readReminders(ctx, reminders, c); err != nil {
-				return fmt.Errorf("store: report: cycle %d of %s: %w", c.RotationID, c.ID, err)
+			if len(group) > 0 && group[0].ID != c.ID {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
-			if c.Acks, err = readAcks(ctx, acks, c.RotationID); err != nil {
-				return fmt.Errorf("store: report: cycle %d of %s: %w", c.RotationID, c.ID, err)
-			}
-			if err := fn(c); err != nil {
-				return err
-			}
+			group = append(group, c)
 		}
-		if err := rows.Err(); err != nil {
+		if err := cycles.Err(); err != nil {
+			return fmt.Errorf("store: report: %w", err)
+		}
+		return flush()
+	})
+}
+
+// merged walks rows ordered by credential id, beside the cycles: take
+// returns one credential's rows by cycle, skipping those of credentials
+// before it (no cycle of theirs in the window).
+type merged[T any] struct {
+	rows *sql.Rows
+	scan func(scanner) (int64, T, error)
+	// the row read ahead: its credential, cycle and value; ok is false at
+	// the end.
+	cred string
+	rot  int64
+	val  T
+	ok   bool
+}
+
+func newMerged[T any](ctx context.Context, conn *sql.Conn, query, credentialID string, scan func(scanner) (int64, T, error)) (*merged[T], error) {
+	rows, err := conn.QueryContext(ctx, query, credentialID)
+	if err != nil {
+		return nil, fmt.Errorf("store: report: %w", err)
+	}
+	m := &merged[T]{rows: rows, scan: scan}
+	return m, m.next()
+}
+
+// next reads the row ahead; the credential id is the first column.
+func (m *merged[T]) next() error {
+	if m.ok = m.rows.Next(); !m.ok {
+		if err := m.rows.Err(); err != nil {
 			return fmt.Errorf("store: report: %w", err)
 		}
 		return nil
-	})
+	}
+	var err error
+	m.rot, m.val, err = m.scan(prefixScanner{m.rows, []any{&m.cred}})
+	if err != nil {
+		return fmt.Errorf("store: report: %w", err)
+	}
+	return nil
 }
+
+func (m *merged[T]) take(credentialID string) (map[int64][]T, error) {
+	out := map[int64][]T{}
+	for m.ok && m.cred <= credentialID {
+		if m.cred == credentialID {
+			out[m.rot] = append(out[m.rot], m.val)
+		}
+		if err := m.next(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (m *merged[T]) close() { m.rows.Close() }
 
 func scanCycleRecord(rows *sql.Rows) (domain.CycleRecord, error) {
 	var c domain.CycleRecord
@@ -98,46 +198,4 @@ func scanCycleRecord(rows *sql.Rows) (domain.CycleRecord, error) {
 		c.Closed = &r
 	}
 	return c, nil
-}
-
-func readReminders(ctx context.Context, st *sql.Stmt, c domain.CycleRecord) ([]domain.ReminderAttempt, error) {
-	rows, err := st.QueryContext(ctx, c.ID, c.RotationID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []domain.ReminderAttempt
-	for rows.Next() {
-		var a domain.ReminderAttempt
-		var at string
-		if err := rows.Scan(&at, &a.Stage, &a.Channel, &a.Status); err != nil {
-			return nil, err
-		}
-		if a.Time, err = ParseTime(at); err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
-}
-
-func readAcks(ctx context.Context, st *sql.Stmt, rotationID int64) ([]domain.AckRecord, error) {
-	rows, err := st.QueryContext(ctx, rotationID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []domain.AckRecord
-	for rows.Next() {
-		var a domain.AckRecord
-		var at string
-		if err := rows.Scan(&at, &a.Actor, &a.Source); err != nil {
-			return nil, err
-		}
-		if a.Time, err = ParseTime(at); err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
 }
