@@ -80,7 +80,7 @@ func TestEndToEndReportRefusesBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := sqlDB.Exec(`DELETE FROM schema_migrations WHERE version = 4; DROP VIEW audit_rotations; DROP VIEW audit_acknowledgments;
-		DROP VIEW audit_deliveries; DROP VIEW audit_events; DROP VIEW audit_cycles`); err != nil {
+		DROP VIEW audit_deliveries; DROP VIEW audit_events; DROP VIEW audit_cycles; DROP INDEX acknowledgments_credential`); err != nil {
 		t.Fatal(err)
 	}
 	sqlDB.Close()

@@ -436,19 +436,12 @@ func (c *cli) historyCmd() *cobra.Command {
 			if f.typ != "" && !contains(types, f.typ) {
 				return fmt.Errorf("--type: %q is not one of %s", f.typ, strings.Join(types, ", "))
 			}
-			// Refused before anything is opened; parsed again below in the zone.
-			if _, _, err := windowFlags(cmd, f.since, f.until, time.UTC); err != nil {
-				return err
-			}
-			store, loc, err := c.openReader(cmd, f.db)
+			store, loc, since, until, err := c.openWindowReader(cmd, f.db, f.since, f.until)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			filter := domain.HistoryFilter{CredentialID: f.credential, Type: f.typ}
-			if filter.Since, filter.Until, err = windowFlags(cmd, f.since, f.until, loc); err != nil {
-				return err
-			}
+			filter := domain.HistoryFilter{CredentialID: f.credential, Type: f.typ, Since: since, Until: until}
 			events, err := store.History(cmd.Context(), filter)
 			if err != nil {
 				return err

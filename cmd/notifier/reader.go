@@ -65,6 +65,23 @@ func (c *cli) openReader(cmd *cobra.Command, db string) (*sqlite.Store, *time.Lo
 	return store, loc, nil
 }
 
+// openWindowReader is openReader for a command with --since and --until:
+// a bad time is refused before anything is opened, then the bounds are
+// read in the zone of the times shown.
+func (c *cli) openWindowReader(cmd *cobra.Command, db, since, until string) (store *sqlite.Store, loc *time.Location, s, u time.Time, err error) {
+	if _, _, err = windowFlags(cmd, since, until, time.UTC); err != nil {
+		return nil, nil, s, u, err
+	}
+	if store, loc, err = c.openReader(cmd, db); err != nil {
+		return nil, nil, s, u, err
+	}
+	if s, u, err = windowFlags(cmd, since, until, loc); err != nil {
+		store.Close()
+		return nil, nil, s, u, err
+	}
+	return store, loc, s, u, nil
+}
+
 // windowFlags parses --since and --until in loc; given empty is an error,
 // as for --at, not "no bound".
 func windowFlags(cmd *cobra.Command, since, until string, loc *time.Location) (s, u time.Time, err error) {

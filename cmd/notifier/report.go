@@ -26,19 +26,13 @@ func (c *cli) reportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// Refused before anything is opened; parsed again below in the zone.
-			if _, _, err := windowFlags(cmd, f.since, f.until, time.UTC); err != nil {
-				return err
-			}
-			store, loc, err := c.openReader(cmd, f.db)
+			filter := domain.ReportFilter{CredentialID: f.credential}
+			store, loc, since, until, err := c.openWindowReader(cmd, f.db, f.since, f.until)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			filter := domain.ReportFilter{CredentialID: f.credential}
-			if filter.Since, filter.Until, err = windowFlags(cmd, f.since, f.until, loc); err != nil {
-				return err
-			}
+			filter.Since, filter.Until = since, until
 			if !filter.Since.IsZero() && !filter.Until.IsZero() && !filter.Since.Before(filter.Until) {
 				return fmt.Errorf("--since %s is not before --until %s: the window is empty", f.since, f.until)
 			}

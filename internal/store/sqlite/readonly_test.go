@@ -132,59 +132,56 @@ func TestReadsWhileWriting(t *testing.T) {
 	const readers = 3
 	var wg sync.WaitGroup
 	errs := make(chan error, readers+1)
-	for i := range readers {
+	// reader runs fn on its own read-only handle, as another process would.
+	reader := func(fn func(r *Store) error) {
 		wg.Go(func() {
 			r, err := OpenReadOnly(ctx, path)
+			if err == nil {
+				err = fn(r)
+				r.Close()
+			}
 			if err != nil {
 				errs <- err
-				return
 			}
-			defer r.Close()
+		})
+	}
+	for i := range readers {
+		reader(func(r *Store) error {
 			last := 0
 			for n := 0; n < 30; n++ {
 				cycles, err := snapshotCheck(ctx, r)
 				if err != nil {
-					errs <- fmt.Errorf("reader %d, report %d: %w", i, n, err)
-					return
+					return fmt.Errorf("reader %d, report %d: %w", i, n, err)
 				}
 				if cycles < last {
-					errs <- fmt.Errorf("reader %d: a report of %d cycles after one of %d", i, cycles, last)
-					return
+					return fmt.Errorf("reader %d: a report of %d cycles after one of %d", i, cycles, last)
 				}
 				last = cycles
 				if _, err := r.History(ctx, domain.HistoryFilter{Type: domain.EventAck}); err != nil {
-					errs <- fmt.Errorf("reader %d: history: %w", i, err)
-					return
+					return fmt.Errorf("reader %d: history: %w", i, err)
 				}
 				if _, err := r.States(ctx); err != nil {
-					errs <- fmt.Errorf("reader %d: states: %w", i, err)
-					return
+					return fmt.Errorf("reader %d: states: %w", i, err)
 				}
 			}
+			return nil
 		})
 	}
 	// A backup taken meanwhile is a consistent, verified copy.
-	wg.Go(func() {
-		r, err := OpenReadOnly(ctx, path)
-		if err != nil {
-			errs <- err
-			return
-		}
-		defer r.Close()
-		dest := filepath.Join(t.TempDir(), "backup.db")
+	dest := filepath.Join(t.TempDir(), "backup.db")
+	reader(func(r *Store) error {
 		if _, err := r.Backup(ctx, dest, false); err != nil {
-			errs <- fmt.Errorf("backup: %w", err)
-			return
+			return fmt.Errorf("backup: %w", err)
 		}
 		b, err := OpenReadOnly(ctx, dest)
 		if err != nil {
-			errs <- fmt.Errorf("backup: %w", err)
-			return
+			return fmt.Errorf("backup: %w", err)
 		}
 		defer b.Close()
 		if _, err := snapshotCheck(ctx, b); err != nil {
-			errs <- fmt.Errorf("backup: %w", err)
+			return fmt.Errorf("backup: %w", err)
 		}
+		return nil
 	})
 	wg.Wait()
 	stopWriting()
