@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestEndToEndReportRefusesBadInput(t *testing.T) {
@@ -176,4 +177,53 @@ func runBare(t *testing.T, args ...string) (string, string, int) {
 		t.Fatalf("running notifier %v: %v", args, err)
 	}
 	return out.String(), errb.String(), 0
+}
+
+// While `notifier run` sends a burst of reminders (each sent one a write),
+// report, history, status and backup run beside it: every one succeeds,
+// none says "database is locked", and successive reports never see fewer
+// reminders sent.
+func TestEndToEndReadersBesideTheDaemon(t *testing.T) {
+	sink := newKeySink(t, 20*time.Millisecond, false) // 1000 at 10 at once: about 2 s of writes
+	const n = 1000
+	// Rotated 175 days ago: the 7d reminder of every credential is due at start.
+	dir, config := fleetEnv(t, n, sink.srv.URL, "@hourly", time.Now().UTC().Add(-175*24*time.Hour).Format(time.RFC3339))
+	e := &env{t: t, dir: dir, config: config}
+	e.ok("migrate")
+	// Not waiting for "notifier running": it is logged after the first
+	// tick, which is the burst.
+	startDaemon(t, dir, config)
+	last, rounds := -1, 0
+	for sent := 0; sent < n; rounds++ {
+		doc := e.reportJSON()
+		sent = 0
+		for _, c := range doc.Cycles {
+			for _, r := range c.Reminders {
+				if r.Status == "sent" {
+					sent++
+				}
+			}
+		}
+		if sent < last {
+			t.Fatalf("a report saw %d reminders sent after one saw %d", sent, last)
+		}
+		last = sent
+		for _, args := range [][]string{{"history", "--type", "reminder", "--format", "csv"}, {"status", "--format", "json"},
+			{"backup", filepath.Join(dir, "backup.db"), "--force"}} {
+			out, errs, code := e.run(args...)
+			if code != 0 || strings.Contains(errs, "locked") || out == "" {
+				t.Fatalf("%v beside the daemon: exit %d, stderr %q", args, code, errs)
+			}
+		}
+		if rounds > 2000 {
+			t.Fatalf("the daemon sent %d of %d reminders", sent, n)
+		}
+	}
+	if keys, _ := sink.counts(); keys != n {
+		t.Errorf("the sink received %d reminders, want %d", keys, n)
+	}
+	if rounds < 2 {
+		t.Errorf("the daemon had sent everything by the first report: the reads did not overlap the writes")
+	}
+	t.Logf("%d rounds of report, history, status and backup beside the daemon", rounds)
 }
