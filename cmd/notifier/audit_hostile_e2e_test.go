@@ -227,3 +227,20 @@ func TestEndToEndReadersBesideTheDaemon(t *testing.T) {
 	}
 	t.Logf("%d rounds of report, history, status and backup beside the daemon", rounds)
 }
+
+// A copy read without its config shows times in the zone the daemon
+// recorded, and counts deadlines in it, as the config would.
+func TestEndToEndCopyReadInTheDaemonsZone(t *testing.T) {
+	e := newEnv(t, "2026-06-01")
+	body, err := os.ReadFile(e.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.writeConfig(strings.Replace(string(body), "timezone: UTC", "timezone: Europe/Berlin", 1))
+	e.tick("2026-11-21T09:00")
+	withConfig := e.ok("report", "--format", "csv", "--at", "2026-11-22")
+	bare, errs, code := runBare(t, "report", "--format", "csv", "--at", "2026-11-22", "--db", filepath.Join(e.dir, "notifier.db"))
+	if code != 0 || bare != withConfig || !strings.Contains(bare, ",2026-06-01T00:00:00+02:00,2026-11-28T00:00:00+01:00,") {
+		t.Errorf("report of the file alone (exit %d, %s):\n%s\nwith its config:\n%s", code, errs, bare, withConfig)
+	}
+}
