@@ -237,12 +237,14 @@ func reportTitle(h reportHeader, layout string) string {
 }
 
 // ---- HTML: one self-contained page, printable ----
+// html/template escapes markup; txt (escapeText) also shows control and
+// bidirectional characters, which markup escaping lets through.
 
 //go:embed report.html.tmpl
 var reportHTML string
 
 var reportTemplates = template.Must(template.New("report").Funcs(template.FuncMap{
-	"reformat": reformat, "deref": deref, "span": span,
+	"reformat": reformat, "deref": deref, "span": span, "txt": escapeText,
 }).Parse(reportHTML))
 
 type htmlReport struct{}
