@@ -75,6 +75,8 @@ func (c *cli) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&c.logFormat, "log-format", "text", "text or json (logs go to stderr)")
 	root.AddCommand(c.runCmd(), c.checkCmd(), c.migrateCmd(), c.tickCmd(), c.statusCmd(), c.planCmd(),
 		c.rotateCmd(), c.ackCmd(), c.historyCmd(), c.testCmd())
+	// The auditors' view: read-only report and backups.
+	root.AddCommand(c.reportCmd(), c.backupCmd())
 	return root
 }
 
@@ -287,7 +289,7 @@ func (c *cli) tickCmd() *cobra.Command {
 }
 
 func (c *cli) statusCmd() *cobra.Command {
-	var format string
+	var format, db string
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show every credential: deadline, days remaining, active stage, acknowledgment, state",
@@ -296,12 +298,12 @@ func (c *cli) statusCmd() *cobra.Command {
 			if err := checkFormat(format, "table", "json"); err != nil {
 				return err
 			}
-			m, now, err := c.openSynced(cmd)
+			eng, store, now, err := c.openStatusReader(cmd, db)
 			if err != nil {
 				return err
 			}
-			defer m.Close()
-			rows, err := m.Engine.Status(cmd.Context(), now)
+			defer store.Close()
+			rows, err := eng.Status(cmd.Context(), now)
 			if err != nil {
 				return err
 			}
@@ -310,6 +312,7 @@ func (c *cli) statusCmd() *cobra.Command {
 	}
 	c.atFlag(cmd)
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	dbFlag(cmd, &db)
 	return cmd
 }
 
@@ -420,7 +423,7 @@ func (c *cli) ackCmd() *cobra.Command {
 }
 
 func (c *cli) historyCmd() *cobra.Command {
-	var f struct{ credential, typ, since, until, format string }
+	var f struct{ credential, typ, since, until, format, db string }
 	cmd := &cobra.Command{
 		Use:   "history",
 		Short: "Query the append-only history of reminders, acknowledgments, rotations and config changes",
@@ -433,32 +436,17 @@ func (c *cli) historyCmd() *cobra.Command {
 			if f.typ != "" && !contains(types, f.typ) {
 				return fmt.Errorf("--type: %q is not one of %s", f.typ, strings.Join(types, ", "))
 			}
-			cfg, err := config.LoadMain(c.configPath, config.Timeless, nil)
-			if err != nil {
-				return err
-			}
-			filter := domain.HistoryFilter{CredentialID: f.credential, Type: f.typ}
-			// Given empty is an error, as for --at, not "no bound".
-			if cmd.Flags().Changed("since") {
-				if filter.Since, err = config.ParseTime(f.since, cfg.Location); err != nil {
-					return fmt.Errorf("--since: %w", err)
-				}
-			}
-			if cmd.Flags().Changed("until") {
-				if filter.Until, err = config.ParseTime(f.until, cfg.Location); err != nil {
-					return fmt.Errorf("--until: %w", err)
-				}
-			}
-			store, err := sqlite.Open(cmd.Context(), cfg.Database)
+			store, loc, since, until, err := c.openWindowReader(cmd, f.db, f.since, f.until)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
+			filter := domain.HistoryFilter{CredentialID: f.credential, Type: f.typ, Since: since, Until: until}
 			events, err := store.History(cmd.Context(), filter)
 			if err != nil {
 				return err
 			}
-			return printHistory(c.stdout, f.format, events, cfg.Location)
+			return printHistory(c.stdout, f.format, events, loc)
 		},
 	}
 	cmd.Flags().StringVar(&f.credential, "credential", "", "only this credential")
@@ -466,6 +454,7 @@ func (c *cli) historyCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.since, "since", "", "from this time (inclusive)")
 	cmd.Flags().StringVar(&f.until, "until", "", "up to this time (exclusive)")
 	cmd.Flags().StringVar(&f.format, "format", "table", "table, json or csv")
+	dbFlag(cmd, &f.db)
 	return cmd
 }
 

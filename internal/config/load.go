@@ -195,6 +195,16 @@ func (l *loader) root(doc *yaml.Node, err error) *yaml.Node {
 	return root
 }
 
+// refusedTopLevel are keys an operator may expect that notifier refuses
+// with a reason rather than as merely unknown.
+var refusedTopLevel = map[string]string{
+	// The database keeps facts only (who was told, when, where, with what
+	// outcome; who acknowledged; who rotated), never a message's body:
+	// there is nothing a retention period could prune, and facts are
+	// evidence, kept for good.
+	"retention": "nothing to prune: notifier keeps facts only (reminders' outcomes, acknowledgments, rotations), never message bodies, and keeps facts for good; remove the key",
+}
+
 // fields checks that n is a mapping whose keys are all in allowed, and
 // returns the value node of each key present.
 func (l *loader) fields(n *yaml.Node, key string, allowed []string) map[string]*yaml.Node {
@@ -205,6 +215,10 @@ func (l *loader) fields(n *yaml.Node, key string, allowed []string) map[string]*
 	out := make(map[string]*yaml.Node, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if why, ok := refusedTopLevel[k.Value]; ok && key == "" {
+			l.errf(k, k.Value, "%s", why)
+			continue
+		}
 		if !contains(allowed, k.Value) {
 			l.errf(k, join(key, k.Value), "unknown key (known: %s)", strings.Join(allowed, ", "))
 			continue

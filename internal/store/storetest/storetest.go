@@ -46,6 +46,8 @@ type Store interface {
 	States(ctx context.Context) ([]domain.CredentialState, error)
 	History(ctx context.Context, f domain.HistoryFilter) ([]domain.Event, error)
 	Deliveries(ctx context.Context, credentialID string) ([]domain.Delivery, error)
+	// The auditors' view (not the engine's): every cycle in a window.
+	ReportCycles(ctx context.Context, f domain.ReportFilter, fn func(domain.CycleRecord) error) error
 
 	AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (domain.Lease, bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
@@ -77,6 +79,7 @@ func Run(t *testing.T, open Opener) {
 		{"States", testStates},
 		{"History", testHistory},
 		{"Lease", testLease},
+		{"ReportCycles", testReportCycles},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
