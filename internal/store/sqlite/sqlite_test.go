@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +47,20 @@ func count(t *testing.T, db *sql.DB, query string, args ...any) int {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
+}
+
+// embeddedMigrations names the migrations the binary carries, in order.
+func embeddedMigrations(t *testing.T) []string {
+	t.Helper()
+	files, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("embedded migrations: %v %v", files, err)
+	}
+	sort.Strings(files)
+	for i, f := range files {
+		files[i] = strings.TrimSuffix(f, ".sql")
+	}
+	return files
 }
 
 func credential(id string) domain.Credential {
@@ -128,8 +144,9 @@ func TestMigrationsAppliedOnceAndRecorded(t *testing.T) {
 		}
 		return strings.Join(out, ",")
 	}
-	if got := names(ms); got != "0001_init,0002_service" || ms[0].Version != 1 || ms[1].Version != 2 {
-		t.Fatalf("migrations = %+v, want 0001_init and 0002_service", ms)
+	want := embeddedMigrations(t)
+	if got := names(ms); got != strings.Join(want, ",") || !strings.HasPrefix(got, "0001_init,0002_service,") || ms[0].Version != 1 || ms[1].Version != 2 {
+		t.Fatalf("migrations = %+v, want %v", ms, want)
 	}
 	for _, m := range ms {
 		if _, err := ParseTime(m.AppliedAt); err != nil {
@@ -153,7 +170,7 @@ func TestMigrationsAppliedOnceAndRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(again) != 2 || again[0] != ms[0] || again[1] != ms[1] {
+	if !slices.Equal(again, ms) {
 		t.Errorf("migrations after reopening = %+v, want %+v", again, ms)
 	}
 	if c, err := s.Cycle(t.Context(), "alpha"); err != nil || !c.Active {
@@ -223,8 +240,8 @@ func TestUpgradeFrom0001(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) != 2 || ms[0].AppliedAt != applied || ms[1].Name != "0002_service" {
-		t.Errorf("migrations = %+v, want 0001_init as applied before and 0002_service", ms)
+	if want := embeddedMigrations(t); len(ms) != len(want) || ms[0].AppliedAt != applied || ms[1].Name != "0002_service" || ms[len(ms)-1].Name != want[len(want)-1] {
+		t.Errorf("migrations = %+v, want 0001_init as applied before, then 0002_service and the rest of %v", ms, want)
 	}
 	for _, table := range tables {
 		if n := count(t, s.db, `SELECT COUNT(*) FROM `+table); n != rows[table] {
@@ -327,8 +344,8 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 		if errs[0] != nil {
 			continue
 		}
-		if got := count(t, stores[0].db, `SELECT COUNT(*) FROM schema_migrations`); got != 2 {
-			t.Errorf("round %d: %d migrations recorded, want 2", round, got)
+		if got, want := count(t, stores[0].db, `SELECT COUNT(*) FROM schema_migrations`), len(embeddedMigrations(t)); got != want {
+			t.Errorf("round %d: %d migrations recorded, want %d", round, got, want)
 		}
 	}
 }

@@ -50,6 +50,9 @@ type Store interface {
 	AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (domain.Lease, bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
 
+	// Amazon SP-API notifications.
+	RecordNotice(ctx context.Context, n domain.Notice, now time.Time) (domain.NoticeResult, error)
+
 	Close() error
 }
 
@@ -77,6 +80,7 @@ func Run(t *testing.T, open Opener) {
 		{"States", testStates},
 		{"History", testHistory},
 		{"Lease", testLease},
+		{"RecordNotice", testRecordNotice},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
