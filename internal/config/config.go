@@ -41,7 +41,7 @@ type Config struct {
 	// no amazon: block.
 	Amazon   *Amazon
 	Policies map[string]*Policy
-	Channels      map[string]*Channel
+	Channels map[string]*Channel
 	// Credentials are the main file's own from LoadMain, and those of
 	// every credential file too from Load.
 	Credentials []Credential
