@@ -75,6 +75,7 @@ func (c *cli) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&c.logFormat, "log-format", "text", "text or json (logs go to stderr)")
 	root.AddCommand(c.runCmd(), c.checkCmd(), c.migrateCmd(), c.tickCmd(), c.statusCmd(), c.planCmd(),
 		c.rotateCmd(), c.ackCmd(), c.historyCmd(), c.testCmd())
+	root.AddCommand(c.receiveCmd())
 	return root
 }
 
@@ -277,6 +278,11 @@ func (c *cli) tickCmd() *cobra.Command {
 				return err
 			}
 			defer m.Close()
+			// What Amazon said comes first, so that the plan follows it;
+			// a queue that fails does not keep the reminders from going out.
+			if _, err := m.drainNotifications(cmd.Context(), c.stdout); err != nil && cmd.Context().Err() == nil {
+				m.Logger.Error("SP-API notifications not received; planning without them", "err", err)
+			}
 			rep, err := m.Engine.Tick(cmd.Context(), now)
 			printReport(c.stdout, rep, now, m.Config.Location)
 			return err

@@ -158,6 +158,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}()
 	go m.renew(runCtx, holder, lost)
+	waitNotifications := m.startNotifications(runCtx)
 
 	m.tick(runCtx)
 
@@ -179,6 +180,7 @@ func (m *Main) Run(ctx context.Context) error {
 	<-runCtx.Done()
 	m.Logger.Info("stopping: no new sends; those in flight get a short grace")
 	<-c.Stop().Done()
+	waitNotifications()
 	if err := context.Cause(runCtx); ctx.Err() == nil && err != nil {
 		return err
 	}
