@@ -45,6 +45,6 @@ func (e *Engine) RecordNotice(ctx context.Context, n domain.Notice, now time.Tim
 func oldSecretMessage(m *channels.Message, d domain.Claimed, loc *time.Location) {
 	dies := d.Due.In(loc).Format("2006-01-02 15:04 MST")
 	m.Subject = fmt.Sprintf("%s: the old secret stops working at %s", m.Name, dies)
-	m.Text = fmt.Sprintf("Amazon issued a new client secret for %s (%s) at %s. The old secret stops working at %s: make sure every deployment uses the new one.",
+	m.Text = fmt.Sprintf("Amazon issued a new client secret for %s (%s) at %s; the old secret stops working at %s: make sure every deployment uses the new one.",
 		m.Name, m.Credential, m.RotatedAt.Format("2006-01-02 15:04 MST"), dies)
 }
