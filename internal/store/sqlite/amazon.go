@@ -156,17 +156,24 @@ func (t *tx) newSecret(n domain.Notice, id string, now time.Time, res *domain.No
 	} else {
 		more = fmt.Sprintf("; no rotation recorded: the rotation at %s (source %s) is not older", FormatTime(c.Start), c.Source)
 	}
-	if err := t.stateDeadline(n, c, now, res, more); err != nil {
-		return err
-	}
-	if n.FollowUpChannels == nil || n.OldSecretExpiresAt.IsZero() {
-		return nil
+	var channels []string
+	if n.FollowUpChannels != nil && !n.OldSecretExpiresAt.IsZero() {
+		channels = n.FollowUpChannels(c.Policy)
 	}
 	next := storedTime(n.FollowUpAt)
 	if next.Before(now) {
 		next = now
 	}
-	for _, ch := range n.FollowUpChannels(c.Policy) {
+	if !n.OldSecretExpiresAt.IsZero() {
+		more += "; the old secret stops working at " + FormatTime(n.OldSecretExpiresAt)
+		if len(channels) > 0 {
+			more += fmt.Sprintf(": follow-up at %s on %s", FormatTime(next), strings.Join(channels, ", "))
+		}
+	}
+	if err := t.stateDeadline(n, c, now, res, more); err != nil {
+		return err
+	}
+	for _, ch := range channels {
 		r, err := t.exec(`INSERT INTO deliveries (rotation_id, credential_id, stage, seq, channel, status, due_at, created_at, next_attempt_at)
 			VALUES (?, ?, ?, 0, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING`,
 			c.RotationID, id, domain.StageOldSecret, ch, FormatTime(n.OldSecretExpiresAt), FormatTime(now), FormatTime(next))

@@ -164,6 +164,11 @@ func testRecordNotice(t *testing.T, open Opener) {
 		if len(got) != 1 || got[0].Stage != domain.StageOldSecret || !got[0].Due.Equal(days(7)) || got[0].Cycle.StatedDeadline.IsZero() {
 			t.Errorf("claimed at the follow-up's time = %+v, want the follow-up, due when the old secret dies, with the stated deadline", got)
 		}
+		dl := eventsOf(e.history(domain.HistoryFilter{CredentialID: "alpha"}), ofType(domain.EventNotification, "deadline"))
+		if len(dl) != 1 || !strings.Contains(dl[0].Detail, "the old secret stops working at "+ts(days(7))+": follow-up at "+ts(days(6))+" on pager, email") ||
+			dl[0].RotationID != cy.RotationID {
+			t.Errorf("deadline events = %+v, want one of the new cycle naming the old secret's end and the follow-up", dl)
+		}
 		rot := eventsOf(e.history(domain.HistoryFilter{CredentialID: "alpha"}), ofType(domain.EventRotation, domain.SourceSPAPI))
 		if len(rot) != 1 || !strings.Contains(rot[0].Detail, "n-new") {
 			t.Errorf("rotation events = %+v, want one naming the notification", rot)
