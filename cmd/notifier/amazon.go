@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/notifier-dev/notifier/internal/amazon"
+	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/config"
 )
 
 // notifications builds the consumer of SP-API notifications, or nil when
@@ -76,4 +79,29 @@ func (c *cli) receiveCmd() *cobra.Command {
 	}
 	c.atFlag(cmd)
 	return cmd
+}
+
+// amazonSummary is check's line for the amazon: block, with any value
+// that came from the environment cut out.
+func amazonSummary(cfg *config.Config) string {
+	if cfg.Amazon == nil {
+		return ""
+	}
+	red := channels.NewRedactor()
+	red.Add(cfg.Secrets()...)
+	n := len(cfg.SPAPICredentials())
+	where := cfg.Amazon.Region
+	if cfg.Amazon.Endpoint != "" {
+		where += ", endpoint " + cfg.Amazon.Endpoint
+	}
+	return red.String(fmt.Sprintf("  amazon:      SP-API notifications from %s (%s) for %d credential(s) with lwa.client_id\n",
+		cfg.Amazon.SQSQueueURL, where, n))
+}
+
+// amazonChanged warns that a new amazon: block takes effect at the next
+// restart: the daemon's poller keeps the queue it started with.
+func (m *Main) amazonChanged(cfg *config.Config) {
+	if !reflect.DeepEqual(cfg.Amazon, m.Config.Amazon) {
+		m.Logger.Warn("amazon: changes take effect at the next restart")
+	}
 }

@@ -130,6 +130,9 @@ func (s *spEnv) queueIsEmpty() {
 // unknown client id and a malformed message are handled as the issue says.
 func TestEndToEndSPAPIExpiryMovesTheDeadline(t *testing.T) {
 	s := newSPEnv(t, "")
+	if out, _ := s.do(0, "check", "--at", "2026-10-01T00:00:00Z"); !strings.Contains(out, "amazon:      SP-API notifications from "+s.queue+" (us-east-1, endpoint "+s.sqs.URL+") for 1 credential(s)") {
+		t.Errorf("check does not describe the amazon: block:\n%s", out)
+	}
 	// Rotated 2026-06-01: the config's deadline is 2026-11-28.
 	if rows := s.plan("2026-10-01T00:00:00Z"); len(rows) == 0 || rows[0].Deadline != "2026-11-28T00:00:00Z" || rows[0].At != "2026-10-29T00:00:00Z" {
 		t.Fatalf("plan before the notification = %+v, want the 30d notice on 2026-10-29 for 2026-11-28", rows)

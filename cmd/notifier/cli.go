@@ -203,7 +203,7 @@ func (c *cli) checkCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprint(c.stdout, summary(cfg))
+			fmt.Fprint(c.stdout, summary(cfg)+amazonSummary(cfg))
 			return nil
 		},
 	}

@@ -280,6 +280,7 @@ func (m *Main) reload() {
 	if cfg.Database != m.Config.Database || cfg.CheckSchedule != m.Config.CheckSchedule || cfg.Timezone != m.Config.Timezone {
 		m.Logger.Warn("database, check_schedule and timezone changes take effect at the next restart")
 	}
+	m.amazonChanged(cfg)
 	if err := m.Engine.SetConfig(cfg); err != nil {
 		m.Logger.Error("config change rejected; keeping the last good config", "err", err)
 		return
