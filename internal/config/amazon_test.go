@@ -1,8 +1,10 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 const amazonBase = `channels:
@@ -103,5 +105,31 @@ func TestAmazonClientIDAcrossFiles(t *testing.T) {
 	ps := problemsOf(t, err)
 	if len(ps) != 1 || ps[0].String() != "creds/b.yaml:4: credentials[0].lwa.client_id: amzn1.application-oa2-client.x1 is already the client id of another credential at config.yaml:10; each SP-API application is one credential" {
 		t.Errorf("problems = %v", err)
+	}
+}
+
+// TestAmazonExampleUncommented: the example's commented amazon: block and
+// lwa: line load once uncommented.
+func TestAmazonExampleUncommented(t *testing.T) {
+	data, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(data), "\n") {
+		switch {
+		case strings.HasPrefix(l, "# amazon:"), strings.HasPrefix(l, "#   sqs_queue_url:"), strings.HasPrefix(l, "#   region:"), strings.HasPrefix(l, "#   endpoint:"):
+			l = strings.TrimPrefix(l, "# ")
+		case strings.HasPrefix(strings.TrimSpace(l), "# lwa:"):
+			l = strings.Replace(l, "# lwa:", "lwa:", 1)
+		}
+		lines = append(lines, l)
+	}
+	cfg, err := Load(writeFile(t, t.TempDir(), "config.yaml", strings.Join(lines, "\n")), At(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)), envOf(nil))
+	if err != nil {
+		t.Fatalf("uncommented example: %v", err)
+	}
+	if cfg.Amazon == nil || cfg.Amazon.Region != "us-east-1" || len(cfg.SPAPICredentials()) != 1 {
+		t.Errorf("uncommented example: amazon %+v, SP-API credentials %v", cfg.Amazon, cfg.SPAPICredentials())
 	}
 }
