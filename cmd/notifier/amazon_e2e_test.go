@@ -197,6 +197,16 @@ func TestEndToEndSPAPIExpiryMovesTheDeadline(t *testing.T) {
 // goes out on the most urgent channel before the old secret stops working.
 func TestEndToEndSPAPINewSecret(t *testing.T) {
 	s := newSPEnv(t, "")
+	// The operator's tooling takes the new secret from a private folder.
+	secrets := filepath.Join(t.TempDir(), "secrets")
+	if err := os.Mkdir(secrets, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile(s.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.writeConfig(strings.Replace(string(cfg), "  region: us-east-1\n", "  region: us-east-1\n  new_secret_dir: "+secrets+"\n", 1))
 	s.hook.answer(503) // the 30d notice is still being retried when Amazon rotates
 	out, _ := s.do(0, "tick", "--at", "2026-11-01T00:00:00Z")
 	if !strings.Contains(out, "1 retrying") {
@@ -212,6 +222,13 @@ func TestEndToEndSPAPINewSecret(t *testing.T) {
 		t.Errorf("ops got %+v after the rotation; the old cycle's retry must be superseded", got)
 	}
 	s.queueIsEmpty()
+	kept := filepath.Join(secrets, spClient)
+	if b, err := os.ReadFile(kept); err != nil || string(b) != spNewSecret {
+		t.Errorf("the new secret is not in %s: %v", kept, err)
+	}
+	if fi, err := os.Stat(kept); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s: mode %v, %v; want 0600", kept, fi.Mode(), err)
+	}
 	st := s.status("2026-11-02T12:00:00Z")["sp-api-prod"]
 	if st.RotatedAt != "2026-11-02T10:00:00Z" || st.Deadline != "2027-05-01T10:00:00Z" {
 		t.Errorf("status = %+v, want rotated at the notification's eventTime, due at newClientSecretExpiryTime", st)

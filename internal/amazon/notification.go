@@ -60,10 +60,28 @@ type newSecret struct {
 var ErrMalformed = errors.New("not a usable SP-API client-secret notification")
 
 // Parse reads one SQS message body. A new secret is registered with red
-// before anything else is done with the message, and is not part of the
-// Notice. Errors wrap ErrMalformed and name the field at fault, never a
-// value.
-func Parse(body []byte, red *channels.Redactor) (domain.Notice, error) {
+// before anything else is done with the message; it is not part of the
+// Notice, and is returned apart, as a channels.Secret that prints as
+// "<secret>", for the configured sink, if any. Errors wrap ErrMalformed
+// and name the field at fault, never a value.
+func Parse(body []byte, red *channels.Redactor) (domain.Notice, channels.Secret, error) {
+	n, err := parse(body, red)
+	if err != nil || n.Type != domain.NoticeNewSecret {
+		return n, "", err
+	}
+	return n, newSecretOf(body), nil
+}
+
+// newSecretOf is the new secret of a body parse accepted.
+func newSecretOf(body []byte) channels.Secret {
+	var env envelope
+	if json.Unmarshal(body, &env) != nil || env.Payload.NewSecret == nil {
+		return ""
+	}
+	return channels.Secret(env.Payload.NewSecret.Secret)
+}
+
+func parse(body []byte, red *channels.Redactor) (domain.Notice, error) {
 	var env envelope
 	err := json.Unmarshal(body, &env)
 	// Registered before the error is even looked at: a message that is

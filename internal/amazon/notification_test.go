@@ -2,6 +2,7 @@ package amazon
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -58,7 +59,7 @@ func date(s string) time.Time {
 
 func TestParse(t *testing.T) {
 	red := channels.NewRedactor()
-	n, err := Parse([]byte(expiryBody("n-1", testClient, "2026-08-30T00:00:00.000Z")), red)
+	n, _, err := Parse([]byte(expiryBody("n-1", testClient, "2026-08-30T00:00:00.000Z")), red)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,13 +69,16 @@ func TestParse(t *testing.T) {
 		t.Errorf("expiry = %+v, want %+v", n, want)
 	}
 
-	n, err = Parse([]byte(newSecretBody("n-2", testClient, "2026-06-02T08:30:00.123Z", "2026-11-29T08:30:00Z", "2026-06-09T08:30:00Z")), red)
+	n, secret, err := Parse([]byte(newSecretBody("n-2", testClient, "2026-06-02T08:30:00.123Z", "2026-11-29T08:30:00Z", "2026-06-09T08:30:00Z")), red)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n.Type != domain.NoticeNewSecret || !n.EventTime.Equal(date("2026-06-02T08:30:00Z")) || !n.Deadline.Equal(date("2026-11-29T08:30:00Z")) ||
 		!n.OldSecretExpiresAt.Equal(date("2026-06-09T08:30:00Z")) {
 		t.Errorf("new secret = %+v", n)
+	}
+	if string(secret) != newSecretValue || fmt.Sprint(secret) != "<secret>" {
+		t.Errorf("the new secret is returned as %q (prints %q), want it apart and printing as <secret>", string(secret), fmt.Sprint(secret))
 	}
 	if got := red.String("token " + newSecretValue + " end"); strings.Contains(got, "NEWSEKRIT") {
 		t.Errorf("the new secret is not registered with the redactor: %q", got)
@@ -102,7 +106,7 @@ func TestParseMalformed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			red := channels.NewRedactor()
-			_, err := Parse([]byte(tt.body), red)
+			_, _, err := Parse([]byte(tt.body), red)
 			if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want ErrMalformed saying %q", err, tt.want)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -48,6 +49,8 @@ type Consumer struct {
 	logger   *slog.Logger
 	red      *channels.Redactor
 	now      func() time.Time
+	// secretDir is amazon.new_secret_dir: where new secrets are kept.
+	secretDir string
 }
 
 // NewConsumer builds the SQS client of cfg: credentials from the SDK's
@@ -74,7 +77,7 @@ func NewConsumer(cfg *config.Amazon, rec Recorder, logger *slog.Logger, red *cha
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Consumer{client: client, queueURL: cfg.SQSQueueURL, recorder: rec, logger: logger, red: red, now: now}, nil
+	return &Consumer{client: client, queueURL: cfg.SQSQueueURL, recorder: rec, logger: logger, red: red, now: now, secretDir: cfg.NewSecretDir}, nil
 }
 
 // Counts is what a drain or poll did with the messages it received.
@@ -175,12 +178,16 @@ func (c *Consumer) receiveOnce(ctx context.Context, wait time.Duration) (Counts,
 // handle records one message and deletes it once recorded.
 func (c *Consumer) handle(ctx context.Context, m types.Message, got *Counts) {
 	id := aws.ToString(m.MessageId)
-	n, err := Parse([]byte(aws.ToString(m.Body)), c.red)
+	n, secret, err := Parse([]byte(aws.ToString(m.Body)), c.red)
 	m.Body = nil // the body may hold a new secret: dropped here
 	if err != nil {
 		got.Left++
 		c.logger.Error("malformed SP-API notification left in the queue for its dead-letter policy (body not shown)",
 			"message_id", id, "receive_count", m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)], "err", err)
+		return
+	}
+	if !c.keepSecret(n, secret, id) {
+		got.Left++
 		return
 	}
 	// Once taken in hand a notification is recorded and deleted even if
@@ -221,4 +228,32 @@ func stamp(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// keepSecret writes a new-secret notification's secret to the configured
+// folder, before anything is recorded: if it cannot, the message stays in
+// the queue (and in the end in its dead-letter queue, secret and all), so
+// the secret is not lost. Without a folder the secret is not kept, and the
+// log says so.
+func (c *Consumer) keepSecret(n domain.Notice, secret channels.Secret, messageID string) bool {
+	if n.Type != domain.NoticeNewSecret {
+		return true
+	}
+	if c.secretDir == "" {
+		c.logger.Warn("the new client secret is not kept by notifier (no amazon.new_secret_dir): take it from Amazon's other channels",
+			"notification", n.ID, "client_id", n.ClientID)
+		return true
+	}
+	written, err := WriteNewSecret(c.secretDir, n, secret)
+	if err != nil {
+		c.logger.Error("new client secret not written; the notification is left in the queue", "message_id", messageID, "notification", n.ID,
+			"err", c.red.String(err.Error()))
+		return false
+	}
+	if written {
+		c.logger.Info("new client secret written", "notification", n.ID, "file", filepath.Join(c.secretDir, n.ClientID))
+	} else {
+		c.logger.Info("new client secret older than the one kept; not written", "notification", n.ID)
+	}
+	return true
 }

@@ -274,3 +274,52 @@ func TestRunLongPolls(t *testing.T) {
 		t.Errorf("a cancelled poll was logged as a failure:\n%s", r.logText())
 	}
 }
+
+// TestNewSecretKept: with new_secret_dir, the secret is written before
+// anything is recorded; when it cannot be written, nothing is recorded and
+// the message stays in the queue, so the secret is not lost.
+func TestNewSecretKept(t *testing.T) {
+	sqs := fauxqs.Start(t)
+	body := newSecretBody("n-keep", testClient, "2026-06-01T08:00:00Z", "2026-11-28T08:00:00Z", "2026-06-08T08:00:00Z")
+	t.Run("written", func(t *testing.T) {
+		r := newRig(t, sqs)
+		dir := t.TempDir()
+		r.engine.Config().Amazon.NewSecretDir = dir
+		sqs.Send(t, r.queue, body)
+		got, err := r.consumer(nil).Drain(t.Context())
+		if err != nil || got != (Counts{Received: 1, Applied: 1}) {
+			t.Fatalf("drain = %+v, %v", got, err)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, testClient)); err != nil || string(b) != newSecretValue {
+			t.Errorf("secret file = %q, %v", b, err)
+		}
+		if r.cycle().Source != domain.SourceSPAPI {
+			t.Errorf("rotation not recorded")
+		}
+		if strings.Contains(r.logText(), "NEWSEKRIT") || !strings.Contains(r.logText(), "new client secret written") {
+			t.Errorf("log:\n%s", r.logText())
+		}
+	})
+	t.Run("not writable", func(t *testing.T) {
+		r := newRig(t, sqs)
+		dir := t.TempDir()
+		if err := os.Mkdir(filepath.Join(dir, testClient), 0o700); err != nil { // in the file's place
+			t.Fatal(err)
+		}
+		r.engine.Config().Amazon.NewSecretDir = dir
+		sqs.Send(t, r.queue, body)
+		got, err := r.consumer(nil).Drain(t.Context())
+		if err != nil || got != (Counts{Received: 1, Left: 1}) {
+			t.Fatalf("drain = %+v, %v; want the message left", got, err)
+		}
+		if r.cycle().Source != "config" {
+			t.Errorf("a rotation was recorded though the secret could not be kept")
+		}
+		if visible, inFlight := sqs.Count(t, r.queue); visible+inFlight != 1 {
+			t.Errorf("queue: %d visible, %d in flight; want the message kept", visible, inFlight)
+		}
+		if !strings.Contains(r.logText(), "new client secret not written; the notification is left in the queue") {
+			t.Errorf("log:\n%s", r.logText())
+		}
+	})
+}

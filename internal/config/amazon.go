@@ -1,7 +1,10 @@
 package config
 
 import (
+	"errors"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -21,6 +24,10 @@ type Amazon struct {
 	// Endpoint overrides the SQS endpoint (a local emulator, a VPC
 	// endpoint); empty: the region's.
 	Endpoint string
+	// NewSecretDir is the folder (absolute) where the new client secret of
+	// a new-secret notification is written, as a file named by the client
+	// id, mode 0600; empty: the secret is not kept.
+	NewSecretDir string
 }
 
 // The keys accepted so far; the issue's others (client_secret,
@@ -28,18 +35,16 @@ type Amazon struct {
 // lwa:, and a credential's source: and aws:) are refused as unknown until
 // they are built.
 var (
-	amazonKeys = []string{"sqs_queue_url", "region", "endpoint"}
+	amazonKeys = []string{"sqs_queue_url", "region", "endpoint", "new_secret_dir"}
 	lwaKeys    = []string{"client_id"}
 )
 
 var (
 	regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	// An LWA client id as the Developer Console shows it.
-	clientIDRE = regexp.MustCompile(`^amzn1\.application-oa2-client\.[A-Za-z0-9]+$`)
 )
 
 // amazon reads the amazon: block.
-func (l *loader) amazon(n *yaml.Node) *Amazon {
+func (l *loader) amazon(n *yaml.Node, dir string) *Amazon {
 	f := l.fields(n, "amazon", amazonKeys)
 	if f == nil {
 		return nil
@@ -69,7 +74,31 @@ func (l *loader) amazon(n *yaml.Node) *Amazon {
 			a.Endpoint = s
 		}
 	}
+	if v := f["new_secret_dir"]; v != nil {
+		if s, fromEnv, ok := l.str(v, "amazon.new_secret_dir"); ok && s != "" {
+			a.NewSecretDir = l.secretDir(v, s, dir, fromEnv)
+		}
+	}
 	return a
+}
+
+// secretDir resolves new_secret_dir against the config's folder and checks
+// that it is a folder that only its owner can enter.
+func (l *loader) secretDir(n *yaml.Node, s, base string, fromEnv bool) string {
+	dir := s
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(base, dir)
+	}
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		l.errf(n, "amazon.new_secret_dir", "%s is not a folder notifier can use: %v", quoted(s, n, fromEnv), errors.Unwrap(err))
+	case !fi.IsDir():
+		l.errf(n, "amazon.new_secret_dir", "%s is not a folder", quoted(s, n, fromEnv))
+	case fi.Mode().Perm()&0o077 != 0:
+		l.errf(n, "amazon.new_secret_dir", "%s can be entered by others (mode %04o): it will hold client secrets; chmod 700 it", quoted(s, n, fromEnv), fi.Mode().Perm())
+	}
+	return dir
 }
 
 // lwa reads a credential's lwa: block and returns its client id.
@@ -87,7 +116,7 @@ func (l *loader) lwa(n *yaml.Node, key string, m *credMeta) string {
 	if !ok {
 		return ""
 	}
-	if !clientIDRE.MatchString(s) {
+	if !domain.IsLWAClientID(s) {
 		l.errf(v, key+".client_id", "%s is not an LWA client id (amzn1.application-oa2-client.…)", quoted(s, v, fromEnv))
 		return ""
 	}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -63,7 +64,7 @@ func TestAmazonProblems(t *testing.T) {
 		{"url without the queue's path", "amazon:\n  sqs_queue_url: https://sqs.us-east-1.amazonaws.com/q\n  region: us-east-1\n" + cred, []string{
 			`config.yaml:7: amazon.sqs_queue_url: "https://sqs.us-east-1.amazonaws.com/q" is not a queue URL: the path must be /ACCOUNT/QUEUE-NAME`}},
 		{"a key not built yet", "amazon:\n" + queue + "  region: us-east-1\n  sink: /tmp/x\n" + cred, []string{
-			`config.yaml:9: amazon.sink: unknown key (known: sqs_queue_url, region, endpoint)`}},
+			`config.yaml:9: amazon.sink: unknown key (known: sqs_queue_url, region, endpoint, new_secret_dir)`}},
 		{"lwa keys of the probe and rotation, not built yet", cred + "    lwa:\n      client_id: amzn1.application-oa2-client.abc\n      client_secret: ${LWA_SECRET}\n      probe: 24h\n", []string{
 			`config.yaml:11: credentials[0].lwa.client_secret: unknown key (known: client_id)`,
 			`config.yaml:12: credentials[0].lwa.probe: unknown key (known: client_id)`}},
@@ -131,5 +132,47 @@ func TestAmazonExampleUncommented(t *testing.T) {
 	}
 	if cfg.Amazon == nil || cfg.Amazon.Region != "us-east-1" || len(cfg.SPAPICredentials()) != 1 {
 		t.Errorf("uncommented example: amazon %+v, SP-API credentials %v", cfg.Amazon, cfg.SPAPICredentials())
+	}
+}
+
+func TestAmazonNewSecretDir(t *testing.T) {
+	dir := t.TempDir()
+	private := filepath.Join(dir, "secrets")
+	open := filepath.Join(dir, "open")
+	file := filepath.Join(dir, "file")
+	for _, d := range []string{private, open} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(open, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "file", "x")
+	tests := []struct {
+		name, value, want string
+	}{
+		{"relative to the config", "secrets", ""},
+		{"absolute", private, ""},
+		{"missing", filepath.Join(dir, "nope"), "amazon.new_secret_dir: \"" + filepath.Join(dir, "nope") + "\" is not a folder notifier can use: no such file or directory"},
+		{"a file", file, "amazon.new_secret_dir: \"" + file + "\" is not a folder"},
+		{"others can enter", open, "amazon.new_secret_dir: \"" + open + "\" can be entered by others (mode 0755): it will hold client secrets; chmod 700 it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := amazonBase + "amazon:\n  sqs_queue_url: https://sqs.us-east-1.amazonaws.com/1/q\n  region: us-east-1\n  new_secret_dir: " + tt.value +
+				"\ncredentials:\n  - {id: a, rotated_at: 2026-06-01}\n"
+			path := writeFile(t, dir, "config.yaml", body)
+			cfg, err := Load(path, At(testNow), envOf(nil))
+			if tt.want == "" {
+				if err != nil || cfg.Amazon.NewSecretDir != private {
+					t.Errorf("new_secret_dir = %+v, %v; want %s", cfg, err, private)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -410,7 +410,7 @@ func (l *loader) load(path, dir string, data []byte, clock Clock) *Config {
 		l.checkClients(creds, meta, l.clients)
 	}
 	if n := f["amazon"]; n != nil {
-		cfg.Amazon = l.amazon(n)
+		cfg.Amazon = l.amazon(n, dir)
 	}
 	cfg.Sources = []string{path}
 	if n := f["credential_files"]; n != nil {

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"regexp"
 	"time"
 )
 
@@ -66,3 +67,10 @@ type NoticeResult struct {
 // client id (check reports it; a config that bypassed check can have it).
 // The notification is left in the queue until the config is fixed.
 var ErrAmbiguousClient = errors.New("several credentials have this lwa.client_id")
+
+var lwaClientIDRE = regexp.MustCompile(`^amzn1\.application-oa2-client\.[A-Za-z0-9]{1,128}$`)
+
+// IsLWAClientID reports whether s has the form of an LWA client id as the
+// Developer Console shows it (amzn1.application-oa2-client.…): safe as a
+// file name too.
+func IsLWAClientID(s string) bool { return lwaClientIDRE.MatchString(s) }
