@@ -98,7 +98,7 @@ func parse(body []byte, red *channels.Redactor) (domain.Notice, error) {
 	}
 	n := domain.Notice{ID: env.Metadata.NotificationID, Type: env.NotificationType}
 	fail := func(format string, args ...any) (domain.Notice, error) {
-		return domain.Notice{}, fmt.Errorf("%w: notification %s: %s", ErrMalformed, n.ID, fmt.Sprintf(format, args...))
+		return domain.Notice{}, fmt.Errorf("%w: notification %s: %s", ErrMalformed, clip(n.ID), fmt.Sprintf(format, args...))
 	}
 	var ok bool
 	if n.EventTime, ok = parseTime(env.EventTime); !ok {
@@ -138,11 +138,17 @@ func parse(body []byte, red *channels.Redactor) (domain.Notice, error) {
 	return n, nil
 }
 
+// The times a notification may carry: those the config accepts.
+var (
+	minTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
 // parseTime reads Amazon's times ("2026-06-01T00:00:00.000Z"), to the
-// second, in UTC.
+// second, in UTC, from 1970 to 9999.
 func parseTime(s string) (time.Time, bool) {
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
+	if err != nil || t.Before(minTime) || t.After(maxTime) {
 		return time.Time{}, false
 	}
 	return t.UTC().Truncate(time.Second), true

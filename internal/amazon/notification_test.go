@@ -101,6 +101,8 @@ func TestParseMalformed(t *testing.T) {
 		{"no client id", strings.Replace(good, `"clientId":"`+testClient+`",`, ``, 1), "clientId is missing", true},
 		{"a type notifier does not handle", strings.Replace(good, "APPLICATION_OAUTH_CLIENT_NEW_SECRET", "ANY_OFFER_CHANGED", 1), `notificationType "ANY_OFFER_CHANGED" is not one notifier handles`, true},
 		{"a payload of the other type", strings.Replace(good, "APPLICATION_OAUTH_CLIENT_NEW_SECRET", "APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY", 1), "payload.applicationOAuthClientSecretExpiry is missing", true},
+		{"a time before 1970", strings.Replace(good, `"newClientSecretExpiryTime":"2026-11-29T08:30:00Z"`, `"newClientSecretExpiryTime":"0001-01-01T00:00:00Z"`, 1), "newClientSecretExpiryTime is missing or not an RFC 3339 time", true},
+		{"an id too long", strings.Replace(good, `"notificationId":"n-3"`, `"notificationId":"`+strings.Repeat("x", 201)+`"`, 1), "notificationId or clientId is longer than 200 characters", true},
 		{"a number for a time", strings.Replace(good, `"eventTime":"2026-06-02T08:30:00Z"`, `"eventTime":42`, 1), "field eventTime is a JSON number, not a string", true},
 	}
 	for _, tt := range tests {
