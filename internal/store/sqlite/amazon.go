@@ -33,6 +33,9 @@ import (
 func (s *Store) RecordNotice(ctx context.Context, n domain.Notice, now time.Time) (domain.NoticeResult, error) {
 	var res domain.NoticeResult
 	now = storedTime(now)
+	if n.Zone == nil {
+		n.Zone = time.UTC
+	}
 	err := s.update(ctx, func(t *tx) error {
 		res = domain.NoticeResult{}
 		ids, err := t.credentialsOfClient(n.ClientID)
