@@ -26,7 +26,7 @@ var now = date("2026-06-01T12:00:00Z")
 // rig is a real engine on a real SQLite file, and a consumer of a real
 // fauxqs queue through the real SDK.
 type rig struct {
-	t      *testing.T
+	t      testing.TB
 	sqs    *fauxqs.Server
 	queue  string
 	store  *sqlite.Store
@@ -48,7 +48,7 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 
 var queues int // each test its own queue
 
-func newRig(t *testing.T, sqs *fauxqs.Server) *rig {
+func newRig(t testing.TB, sqs *fauxqs.Server) *rig {
 	t.Helper()
 	for _, kv := range fauxqs.Env() {
 		k, v, _ := strings.Cut(kv, "=")
