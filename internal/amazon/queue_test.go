@@ -3,7 +3,10 @@ package amazon
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -322,4 +325,40 @@ func TestNewSecretKept(t *testing.T) {
 			t.Errorf("log:\n%s", r.logText())
 		}
 	})
+}
+
+// TestQueueEchoingSecrets: a queue endpoint that answers every request
+// with an error quoting the request's headers (the session token among
+// them): the error notifier shows holds none of the AWS secrets.
+func TestQueueEchoingSecrets(t *testing.T) {
+	const token = "FwoGZXIvYXdzSQSSEKRITsessionTOKEN+abc/def42=="
+	sqs := fauxqs.Start(t)
+	r := newRig(t, sqs)
+	t.Setenv("AWS_SESSION_TOKEN", token)
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var b strings.Builder
+		for k, v := range req.Header {
+			fmt.Fprintf(&b, "%s=%s; ", k, strings.Join(v, ","))
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.WriteHeader(http.StatusBadRequest)
+		msg, _ := json.Marshal(b.String())
+		fmt.Fprintf(w, `{"__type":"com.amazonaws.sqs#InvalidSecurity","message":%s}`, msg)
+	}))
+	defer echo.Close()
+	cfg := *r.engine.Config().Amazon
+	cfg.Endpoint = echo.URL
+	c, err := NewConsumer(&cfg, r.engine, nil, r.engine.Redactor(), func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Drain(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "X-Amz-Security-Token=<redacted>") {
+		t.Fatalf("err = %v; want the echo, or the test proves nothing", err)
+	}
+	for _, secret := range []string{token, fauxqs.SecretKey, "SQSSEKRIT"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("the error shows %q: %v", secret, err)
+		}
+	}
 }
