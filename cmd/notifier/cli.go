@@ -77,6 +77,7 @@ func (c *cli) root() *cobra.Command {
 		c.rotateCmd(), c.ackCmd(), c.historyCmd(), c.testCmd())
 	// The auditors' view: read-only report and backups.
 	root.AddCommand(c.reportCmd(), c.backupCmd())
+	root.AddCommand(c.receiveCmd())
 	return root
 }
 
@@ -204,7 +205,7 @@ func (c *cli) checkCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprint(c.stdout, summary(cfg))
+			fmt.Fprint(c.stdout, summary(cfg)+amazonSummary(cfg))
 			return nil
 		},
 	}
@@ -279,6 +280,11 @@ func (c *cli) tickCmd() *cobra.Command {
 				return err
 			}
 			defer m.Close()
+			// What Amazon said comes first, so that the plan follows it;
+			// a queue that fails does not keep the reminders from going out.
+			if _, err := m.drainNotifications(cmd.Context(), c.stdout); err != nil && cmd.Context().Err() == nil {
+				m.Logger.Error("SP-API notifications not received; planning without them", "err", err)
+			}
 			rep, err := m.Engine.Tick(cmd.Context(), now)
 			printReport(c.stdout, rep, now, m.Config.Location)
 			return err

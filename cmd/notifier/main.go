@@ -158,6 +158,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}()
 	go m.renew(runCtx, holder, lost)
+	waitNotifications := m.startNotifications(runCtx)
 
 	m.tick(runCtx)
 
@@ -179,6 +180,7 @@ func (m *Main) Run(ctx context.Context) error {
 	<-runCtx.Done()
 	m.Logger.Info("stopping: no new sends; those in flight get a short grace")
 	<-c.Stop().Done()
+	waitNotifications()
 	if err := context.Cause(runCtx); ctx.Err() == nil && err != nil {
 		return err
 	}
@@ -278,6 +280,7 @@ func (m *Main) reload() {
 	if cfg.Database != m.Config.Database || cfg.CheckSchedule != m.Config.CheckSchedule || cfg.Timezone != m.Config.Timezone {
 		m.Logger.Warn("database, check_schedule and timezone changes take effect at the next restart")
 	}
+	m.amazonChanged(cfg)
 	if err := m.Engine.SetConfig(cfg); err != nil {
 		m.Logger.Error("config change rejected; keeping the last good config", "err", err)
 		return

@@ -37,8 +37,11 @@ type Config struct {
 	Location      *time.Location // Timezone, loaded
 	CheckSchedule string         // robfig/cron v3 spec
 	Retry         Retry
-	Policies      map[string]*Policy
-	Channels      map[string]*Channel
+	// Amazon is where SP-API notifications arrive; nil when the config has
+	// no amazon: block.
+	Amazon   *Amazon
+	Policies map[string]*Policy
+	Channels map[string]*Channel
 	// Credentials are the main file's own from LoadMain, and those of
 	// every credential file too from Load.
 	Credentials []Credential

@@ -122,8 +122,8 @@ var (
 	slugRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 	envRE      = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 	yamlLineRE = regexp.MustCompile(`^line (\d+): `)
-	topLevel   = []string{"database", "timezone", "check_schedule", "retry", "defaults", "policies", "channels", "credentials", "credential_files"}
-	credKeys   = []string{"id", "name", "owner", "rotated_at", "rotation_period", "expires_at", "policy"}
+	topLevel   = []string{"database", "timezone", "check_schedule", "retry", "defaults", "policies", "channels", "credentials", "credential_files", "amazon"}
+	credKeys   = []string{"id", "name", "owner", "rotated_at", "rotation_period", "expires_at", "policy", "lwa"}
 	stageKeys  = []string{"name", "before", "after", "repeat", "channels", "unless_acknowledged", "subject", "template"}
 )
 
@@ -150,6 +150,9 @@ type loader struct {
 	// secrets are the values ${NAME} put into the file: each variable's
 	// value and each whole value it was part of ("Bearer ${TOKEN}").
 	secrets []string
+
+	// clients are the lwa.client_ids met so far, where first written.
+	clients map[string]place
 }
 
 func (l *loader) errf(n *yaml.Node, key, format string, args ...any) {
@@ -417,6 +420,11 @@ func (l *loader) load(path, dir string, data []byte, clock Clock) *Config {
 		creds, meta := l.credentials(n)
 		first := l.check(creds, meta, cfg.Policies, map[string]place{})
 		cfg.Credentials, l.mainUsesDefault = creds, first >= 0
+		l.clients = map[string]place{}
+		l.checkClients(creds, meta, l.clients)
+	}
+	if n := f["amazon"]; n != nil {
+		cfg.Amazon = l.amazon(n, dir)
 	}
 	cfg.Sources = []string{path}
 	if n := f["credential_files"]; n != nil {
@@ -821,6 +829,7 @@ type credMeta struct {
 	index      int // its place in its file's credentials: list
 	line       int // the line of its item
 	policyLine int // 0: no policy: key, the default applies
+	clientLine int // the line of lwa.client_id, if given
 }
 
 // key is how problems name the credential.
@@ -883,6 +892,9 @@ func (l *loader) items(items []*yaml.Node, first int, creds []Credential, meta [
 				}
 				c.ExpiresAt = t
 			}
+		}
+		if v := f["lwa"]; v != nil {
+			c.LWAClientID = l.lwa(v, key+".lwa", &m)
 		}
 		if c.Name == "" {
 			c.Name = c.ID

@@ -53,6 +53,9 @@ type Store interface {
 
 	Cycle(ctx context.Context, id string) (domain.Cycle, error)
 	States(ctx context.Context) ([]domain.CredentialState, error)
+
+	// Amazon SP-API notifications.
+	RecordNotice(ctx context.Context, n domain.Notice, now time.Time) (domain.NoticeResult, error)
 }
 
 // Engine evaluates and delivers reminders. One tick (or retry pass) runs at

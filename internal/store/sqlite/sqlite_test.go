@@ -49,6 +49,20 @@ func count(t *testing.T, db *sql.DB, query string, args ...any) int {
 	return n
 }
 
+// embeddedMigrations names the migrations the binary carries, in order.
+func embeddedMigrations(t *testing.T) []string {
+	t.Helper()
+	files, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("embedded migrations: %v %v", files, err)
+	}
+	sort.Strings(files)
+	for i, f := range files {
+		files[i] = strings.TrimSuffix(f, ".sql")
+	}
+	return files
+}
+
 func credential(id string) domain.Credential {
 	return domain.Credential{ID: id, Name: "Credential " + id, Owner: "team", RotatedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		RotationPeriod: schedule.MustSpan("180d"), Policy: "default"}
@@ -130,8 +144,9 @@ func TestMigrationsAppliedOnceAndRecorded(t *testing.T) {
 		}
 		return strings.Join(out, ",")
 	}
-	if got, want := names(ms), strings.Join(embeddedMigrations(t), ","); got != want || ms[0].Version != 1 || ms[1].Version != 2 {
-		t.Fatalf("migrations = %+v, want %s", ms, want)
+	want := embeddedMigrations(t)
+	if got := names(ms); got != strings.Join(want, ",") || !strings.HasPrefix(got, "0001_init,0002_service,") || ms[0].Version != 1 || ms[1].Version != 2 {
+		t.Fatalf("migrations = %+v, want %v", ms, want)
 	}
 	for _, m := range ms {
 		if _, err := ParseTime(m.AppliedAt); err != nil {
@@ -225,8 +240,8 @@ func TestUpgradeFrom0001(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) != len(embeddedMigrations(t)) || ms[0].AppliedAt != applied || ms[1].Name != "0002_service" {
-		t.Errorf("migrations = %+v, want 0001_init as applied before, then 0002_service and every later one", ms)
+	if want := embeddedMigrations(t); len(ms) != len(want) || ms[0].AppliedAt != applied || ms[1].Name != "0002_service" || ms[len(ms)-1].Name != want[len(want)-1] {
+		t.Errorf("migrations = %+v, want 0001_init as applied before, then 0002_service and the rest of %v", ms, want)
 	}
 	for _, table := range tables {
 		if n := count(t, s.db, `SELECT COUNT(*) FROM `+table); n != rows[table] {
@@ -333,19 +348,4 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 			t.Errorf("round %d: %d migrations recorded, want %d", round, got, want)
 		}
 	}
-}
-
-// embeddedMigrations names the migrations the binary carries, in order:
-// every one must be applied, once.
-func embeddedMigrations(t *testing.T) []string {
-	t.Helper()
-	files, err := fs.Glob(migrations.FS, "*.sql")
-	if err != nil || len(files) < 2 {
-		t.Fatalf("embedded migrations: %v %v", files, err)
-	}
-	sort.Strings(files)
-	for i, f := range files {
-		files[i] = strings.TrimSuffix(f, ".sql")
-	}
-	return files
 }

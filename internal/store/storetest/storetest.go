@@ -52,6 +52,9 @@ type Store interface {
 	AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (domain.Lease, bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
 
+	// Amazon SP-API notifications.
+	RecordNotice(ctx context.Context, n domain.Notice, now time.Time) (domain.NoticeResult, error)
+
 	Close() error
 }
 
@@ -80,6 +83,7 @@ func Run(t *testing.T, open Opener) {
 		{"History", testHistory},
 		{"Lease", testLease},
 		{"ReportCycles", testReportCycles},
+		{"RecordNotice", testRecordNotice},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
