@@ -122,7 +122,7 @@ var (
 	slugRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 	envRE      = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 	yamlLineRE = regexp.MustCompile(`^line (\d+): `)
-	topLevel   = []string{"database", "timezone", "check_schedule", "retry", "defaults", "policies", "channels", "credentials", "credential_files"}
+	topLevel   = []string{"database", "timezone", "check_schedule", "retry", "defaults", "policies", "channels", "credentials", "credential_files", "http"}
 	credKeys   = []string{"id", "name", "owner", "rotated_at", "rotation_period", "expires_at", "policy"}
 	stageKeys  = []string{"name", "before", "after", "repeat", "channels", "unless_acknowledged", "subject", "template"}
 )
@@ -407,6 +407,9 @@ func (l *loader) load(path, dir string, data []byte, clock Clock) *Config {
 	cfg.Sources = []string{path}
 	if n := f["credential_files"]; n != nil {
 		cfg.Files, cfg.Sources = l.credentialFiles(n, dir, cfg.Sources)
+	}
+	if n := f["http"]; n != nil {
+		cfg.HTTP = l.http(n, cfg.Channels)
 	}
 	if f["credentials"] == nil && f["credential_files"] == nil {
 		l.errf(root, "credentials", "no credentials: list at least one under credentials: or credential_files:")

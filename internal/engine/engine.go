@@ -53,6 +53,12 @@ type Store interface {
 
 	Cycle(ctx context.Context, id string) (domain.Cycle, error)
 	States(ctx context.Context) ([]domain.CredentialState, error)
+
+	// What the HTTP API reads (ack links, Slack buttons, /metrics, /readyz).
+	Delivery(ctx context.Context, id int64) (domain.Delivery, error)
+	EachCycle(ctx context.Context, fn func(domain.Cycle) error) error
+	DeliveryCounts(ctx context.Context) ([]domain.DeliveryCount, error)
+	Ping(ctx context.Context) error
 }
 
 // Engine evaluates and delivers reminders. One tick (or retry pass) runs at
