@@ -2,9 +2,9 @@ package config
 
 import (
 	"maps"
-	"slices"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 

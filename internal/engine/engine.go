@@ -74,6 +74,8 @@ type Engine struct {
 	claimant    string
 	redactor    *channels.Redactor
 	wallClock   func() time.Time
+	ackLinks    AckLinker
+	observer    Observer
 
 	tickMu sync.Mutex // one sync, tick or retry pass at a time
 
