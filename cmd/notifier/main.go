@@ -305,14 +305,15 @@ func (m *Main) reload(force bool) {
 	var problems config.Problems
 	switch {
 	case errors.As(err, &problems):
+		// /readyz says so before the log does.
+		m.refused(st, fmt.Errorf("%d problem(s), first: %s", len(problems), problems[0].String()))
 		for _, p := range problems {
 			m.Logger.Error("config change rejected; keeping the last good config", "problem", p.String())
 		}
-		m.refused(st, fmt.Errorf("%d problem(s), first: %s", len(problems), problems[0].String()))
 		return
 	case err != nil:
-		m.Logger.Error("config reload failed; keeping the last good config", "err", err)
 		m.refused(st, err)
+		m.Logger.Error("config reload failed; keeping the last good config", "err", err)
 		return
 	}
 	if cfg.Database != m.Config.Database || cfg.CheckSchedule != m.Config.CheckSchedule || cfg.Timezone != m.Config.Timezone {
@@ -322,8 +323,8 @@ func (m *Main) reload(force bool) {
 		m.Logger.Warn("http.listen changes take effect at the next restart; public_url, ack_secret and ack_link_ttl apply now")
 	}
 	if err := m.Engine.SetConfig(cfg); err != nil {
-		m.Logger.Error("config change rejected; keeping the last good config", "err", err)
 		m.refused(st, err)
+		m.Logger.Error("config change rejected; keeping the last good config", "err", err)
 		return
 	}
 	unchanged := cfg.Main.Hash == m.Config.Main.Hash
