@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -29,7 +30,7 @@ func (m *Main) serveHTTP(ctx context.Context) (<-chan struct{}, error) {
 	l, err := httpapi.Listen(h.Listen)
 	if err != nil {
 		close(done)
-		return done, err
+		return done, fmt.Errorf("http.listen: %w", err)
 	}
 	srv := httpapi.New(httpapi.Options{Engine: m.Engine, Logger: m.Logger, Health: m.Health, Metrics: m.Metrics})
 	m.Logger.Info("http listening", "addr", l.Addr().String(), "public_url", h.PublicURL)
@@ -73,4 +74,19 @@ func httpChanged(a, b *config.HTTP) bool {
 		return h.Listen
 	}
 	return listen(a) != listen(b)
+}
+
+// httpSummary is check's line for the http: block, without the secret.
+func httpSummary(h *config.HTTP) string {
+	if h == nil {
+		return ""
+	}
+	links := "no ack links (no public_url)"
+	if h.PublicURL != "" {
+		links = "ack links " + h.PublicURL + "/ack/…, valid until the cycle ends"
+		if h.AckLinkTTL > 0 {
+			links = fmt.Sprintf("ack links %s/ack/…, valid %s", h.PublicURL, h.AckLinkTTL)
+		}
+	}
+	return fmt.Sprintf("  http:        %s; %s\n", h.Listen, links)
 }

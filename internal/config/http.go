@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,7 +47,7 @@ func (l *loader) http(n *yaml.Node, chans map[string]*Channel) *HTTP {
 	if v := f["listen"]; v != nil {
 		if s, _, ok := l.str(v, "http.listen"); ok {
 			if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
-				l.errf(v, "http.listen", "%q is not host:port (e.g. 127.0.0.1:9464, or :9464 for every interface)", s)
+				l.errf(v, "http.listen", "%s is not host:port (e.g. 127.0.0.1:9464, or :9464 for every interface)", v.Value)
 			} else {
 				h.Listen = s
 			}
@@ -55,11 +56,15 @@ func (l *loader) http(n *yaml.Node, chans map[string]*Channel) *HTTP {
 		l.errf(n, "http.listen", "missing: the address to listen on, e.g. 127.0.0.1:9464")
 	}
 	if v := f["public_url"]; v != nil {
-		if s, _, ok := l.str(v, "http.public_url"); ok {
+		if s, fromEnv, ok := l.str(v, "http.public_url"); ok {
 			u, err := url.Parse(s)
+			shown := strconv.Quote(s)
+			if fromEnv {
+				shown = v.Value // the reference, never the value
+			}
 			switch {
 			case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-				l.errf(v, "http.public_url", "%q is not an absolute http(s) URL (e.g. https://notifier.example.com)", s)
+				l.errf(v, "http.public_url", "%s is not an absolute http(s) URL (e.g. https://notifier.example.com)", shown)
 			case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 				l.errf(v, "http.public_url", "must be a plain base URL, without user, query or fragment")
 			default:
@@ -94,7 +99,7 @@ func (l *loader) http(n *yaml.Node, chans map[string]*Channel) *HTTP {
 	for _, name := range slices.Sorted(maps.Keys(chans)) {
 		in, ok := chans[name].Config.(channels.Interactive)
 		if ok && in.InteractionSecret() == "" {
-			l.errf(n, "channels."+name+".signing_secret", "missing: with http: set, the Acknowledge button's clicks come back to /slack/interactions and are verified with the Slack app's signing secret; add signing_secret: ${SLACK_SIGNING_SECRET}")
+			l.errf(l.chanNodes[name], "channels."+name+".signing_secret", "missing: with http: set, the Acknowledge button's clicks come back to /slack/interactions and are verified with the Slack app's signing secret; add signing_secret: ${SLACK_SIGNING_SECRET}")
 		}
 	}
 	return h

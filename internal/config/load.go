@@ -150,6 +150,10 @@ type loader struct {
 	// secrets are the values ${NAME} put into the file: each variable's
 	// value and each whole value it was part of ("Bearer ${TOKEN}").
 	secrets []string
+
+	// chanNodes are the channels' keys, for problems found after the
+	// channels were read (a missing signing_secret).
+	chanNodes map[string]*yaml.Node
 }
 
 func (l *loader) errf(n *yaml.Node, key, format string, args ...any) {
@@ -480,6 +484,10 @@ func (l *loader) channels(n *yaml.Node) map[string]*Channel {
 			continue
 		}
 		ch := &Channel{Name: k.Value}
+		if l.chanNodes == nil {
+			l.chanNodes = map[string]*yaml.Node{}
+		}
+		l.chanNodes[k.Value] = k
 		if v.Kind != yaml.MappingNode {
 			l.errf(v, key, "must be a mapping with at least type:")
 			out[k.Value] = ch // defined, though broken: no second problem where a stage names it
