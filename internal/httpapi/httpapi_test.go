@@ -52,9 +52,7 @@ channels:
   hook: {type: webhook, url: "%s"}
   ops-slack:
     type: slack
-    token: ${SLACK_TOKEN}
-    channel: "#ops"
-    api_url: %s
+%s
     signing_secret: ${SLACK_SIGNING_SECRET}
 credentials:
   - {id: sp-api-prod, name: "SP-API <production>", owner: integrations, rotated_at: %s}
@@ -74,7 +72,15 @@ type fixture struct {
 	updates chan url.Values // chat.update requests
 }
 
-func newFixture(t *testing.T) *fixture {
+// botSlack is the Slack channel with a bot token, on slacktest; a fixture
+// may replace it (an incoming webhook).
+const botSlack = `    token: ${SLACK_TOKEN}
+    channel: "#ops"
+    api_url: %s`
+
+func newFixture(t *testing.T) *fixture { t.Helper(); return newFixtureWith(t, botSlack) }
+
+func newFixtureWith(t *testing.T, slackKeys string) *fixture {
 	t.Helper()
 	f := &fixture{t: t, now: time.Now().UTC().Truncate(time.Second), updates: make(chan url.Values, 16)}
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -111,7 +117,10 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	rotated := f.now.In(berlin).AddDate(0, 0, -175).Format(time.RFC3339)
-	body := fmt.Sprintf(testConfig, publicURL, hook.URL, sl.GetAPIURL(), rotated)
+	if strings.Contains(slackKeys, "%s") {
+		slackKeys = fmt.Sprintf(slackKeys, sl.GetAPIURL())
+	}
+	body := fmt.Sprintf(testConfig, publicURL, hook.URL, slackKeys, rotated)
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -428,10 +437,15 @@ func TestTokenEveryAlterationRefused(t *testing.T) {
 // secret at ts (no signature when secret is empty).
 func slackRequest(t *testing.T, u string, delivery int64, secret string, ts time.Time) *http.Request {
 	t.Helper()
+	return slackRequestWith(t, u, delivery, secret, ts, "")
+}
+
+func slackRequestWith(t *testing.T, u string, delivery int64, secret string, ts time.Time, responseURL string) *http.Request {
+	t.Helper()
 	payload := fmt.Sprintf(`{"type":"block_actions","user":{"id":"U0ALICE","name":"alice.slack"},
 		"container":{"type":"message","message_ts":"1795737600.000100","channel_id":"C0OPS"},
-		"channel":{"id":"C0OPS","name":"ops"},"response_url":"",
-		"actions":[{"type":"button","action_id":"notifier_ack","block_id":"notifier_actions","value":"%d"}]}`, delivery)
+		"channel":{"id":"C0OPS","name":"ops"},"response_url":%q,
+		"actions":[{"type":"button","action_id":"notifier_ack","block_id":"notifier_actions","value":"%d"}]}`, responseURL, delivery)
 	body := url.Values{"payload": {payload}}.Encode()
 	req, err := http.NewRequest(http.MethodPost, u+"/slack/interactions", strings.NewReader(body))
 	if err != nil {
@@ -534,5 +548,48 @@ func TestHealthAndReadiness(t *testing.T) {
 	code, body := f.get(f.api.URL + "/readyz")
 	if code != 503 || !strings.Contains(body, "database:") {
 		t.Errorf("closed database: %d %s", code, body)
+	}
+}
+
+// A message posted through an incoming webhook has no token to call
+// chat.update with: the interaction's response_url replaces it.
+func TestSlackInteractionUpdatesThroughResponseURL(t *testing.T) {
+	posted := make(chan struct{}, 4)
+	incoming := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		posted <- struct{}{}
+	}))
+	t.Cleanup(incoming.Close)
+	responses := make(chan map[string]any, 4)
+	respond := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			t.Errorf("response_url body: %v", err)
+		}
+		responses <- body
+	}))
+	t.Cleanup(respond.Close)
+	f := newFixtureWith(t, "    webhook_url: "+incoming.URL+"/services/T0/B0/hookkey")
+	f.tick()
+	<-posted
+	d := f.deliveryTo("ops-slack")
+	resp, err := http.DefaultClient.Do(slackRequestWith(t, f.api.URL, d.ID, signingSecret, time.Now(), respond.URL+"/actions/T0/1/abc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := read(t, resp); code != http.StatusOK {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	select {
+	case body := <-responses:
+		blocks, _ := json.Marshal(body["blocks"])
+		if body["replace_original"] != true || !strings.Contains(string(blocks), "Acknowledged by alice.slack") {
+			t.Errorf("response_url got %v", body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing reached the response_url")
+	}
+	if evs := f.acks(); len(evs) != 1 || evs[0].Actor != "alice.slack" {
+		t.Errorf("history: %+v", evs)
 	}
 }

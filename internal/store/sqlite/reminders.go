@@ -16,24 +16,11 @@ import (
 
 // Delivery returns one outbox row by id, or domain.ErrNotFound.
 func (s *Store) Delivery(ctx context.Context, id int64) (domain.Delivery, error) {
-	var x domain.Delivery
-	var due string
-	var next, sent sql.NullString
-	err := s.db.QueryRowContext(ctx, `SELECT id, rotation_id, credential_id, stage, seq, channel, status, due_at, attempts,
-		next_attempt_at, sent_at, last_error FROM deliveries WHERE id = ?`, id).
-		Scan(&x.ID, &x.RotationID, &x.CredentialID, &x.Stage, &x.Seq, &x.Channel, &x.Status, &due, &x.Attempts, &next, &sent, &x.LastError)
+	x, err := scanDelivery(s.db.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ?`, id))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return x, fmt.Errorf("%w: delivery %d", domain.ErrNotFound, id)
 	case err != nil:
-		return x, fmt.Errorf("store: delivery %d: %w", id, err)
-	}
-	if x.Due, err = ParseTime(due); err == nil {
-		if x.NextAttemptAt, err = parseNullTime(next); err == nil {
-			x.SentAt, err = parseNullTime(sent)
-		}
-	}
-	if err != nil {
 		return x, fmt.Errorf("store: delivery %d: %w", id, err)
 	}
 	return x, nil
