@@ -287,6 +287,18 @@ func TestEndToEndRunServesAckLinksSlackMetricsAndReload(t *testing.T) {
 		t.Errorf("the link after a refused reload: %d", code)
 	}
 
+	// The fix, by SIGHUP: ready again, and nothing is sent a second time.
+	if err := os.WriteFile(config, []byte(good+"# reviewed\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	d.await(t, "config reloaded", 30*time.Second)
+	if code, body := httpGet(t, base+"/readyz"); code != 200 {
+		t.Errorf("/readyz after the fix: %d %s", code, body)
+	}
+
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -297,6 +309,9 @@ func TestEndToEndRunServesAckLinksSlackMetricsAndReload(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("no exit within 30s of SIGTERM")
+	}
+	if again := hook.take(); len(again) != 0 {
+		t.Errorf("the reloads sent %d reminders again", len(again))
 	}
 	logs := d.logs()
 	for _, secret := range []string{e2eAckSecret, e2eSigningSecret, e2eBotToken} {
