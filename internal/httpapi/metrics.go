@@ -30,7 +30,7 @@ import (
 // per-credential gauges, one series each per active credential. Those
 // are streamed from the database a page at a time into the answer,
 // without a registry, so a scrape of a million credentials does not hold
-// the fleet (and two million metric objects) in memory.
+// the fleet (and two million metric objects) in memory: only the ids.
 type Metrics struct {
 	reg          *prometheus.Registry
 	deliveries   *prometheus.CounterVec
@@ -158,27 +158,44 @@ func writeCounts(w *bufio.Writer, cfg *config.Config, counts []domain.DeliveryCo
 	}
 }
 
-// writeCredentials streams the per-credential gauges: two passes over the
-// cycles, since a metric family's lines must be together.
+// writeCredentials streams the per-credential gauges in one pass over the
+// cycles. A metric family's lines must be together, so the acknowledged
+// family is written after the deadlines from what the pass kept of it: the
+// ids, back to back, and one bit each (about 15 MB at a million
+// credentials, against a second read of the fleet).
 func writeCredentials(ctx context.Context, w *bufio.Writer, store MetricsStore, loc *time.Location) error {
 	const deadline, acked = "notifier_credential_deadline_timestamp_seconds", "notifier_credential_acknowledged"
 	fmt.Fprintf(w, "# HELP %s The deadline of the credential's current cycle (Unix time).\n# TYPE %s gauge\n", deadline, deadline)
+	var ids []byte
+	var ends []int32 // where each id ends in ids
+	var bits []uint64
 	err := store.EachCycle(ctx, func(c domain.Cycle) error {
-		_, err := fmt.Fprintf(w, "%s{credential=\"%s\"} %d\n", deadline, labelValue(c.ID), c.Deadline(loc).Unix())
+		id := labelValue(c.ID)
+		i := len(ends)
+		ids = append(ids, id...)
+		ends = append(ends, int32(len(ids)))
+		if i%64 == 0 {
+			bits = append(bits, 0)
+		}
+		if !c.AckAt.IsZero() {
+			bits[i/64] |= 1 << (i % 64)
+		}
+		_, err := fmt.Fprintf(w, "%s{credential=\"%s\"} %d\n", deadline, id, c.Deadline(loc).Unix())
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "# HELP %s 1 if the credential's current cycle is acknowledged, else 0.\n# TYPE %s gauge\n", acked, acked)
-	return store.EachCycle(ctx, func(c domain.Cycle) error {
-		v := 0
-		if !c.AckAt.IsZero() {
-			v = 1
+	from := int32(0)
+	for i, end := range ends {
+		v := bits[i/64] >> (i % 64) & 1
+		if _, err := fmt.Fprintf(w, "%s{credential=\"%s\"} %d\n", acked, ids[from:end], v); err != nil {
+			return err
 		}
-		_, err := fmt.Fprintf(w, "%s{credential=\"%s\"} %d\n", acked, labelValue(c.ID), v)
-		return err
-	})
+		from = end
+	}
+	return nil
 }
 
 // labelValue escapes a label value for the text format (ids and channel
