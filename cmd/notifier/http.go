@@ -21,17 +21,15 @@ const ReloadSpec = "@every 30s"
 // returned channel is closed once it has stopped (after ctx ends). A
 // listen address in use is an error at start, not a log line.
 func (m *Main) serveHTTP(ctx context.Context) (<-chan struct{}, error) {
-	done := make(chan struct{})
 	h := m.Config.HTTP
 	if h == nil || h.Listen == "" {
-		close(done)
-		return done, nil
+		return closedChan(), nil
 	}
 	l, err := httpapi.Listen(h.Listen)
 	if err != nil {
-		close(done)
-		return done, fmt.Errorf("http.listen: %w", err)
+		return closedChan(), fmt.Errorf("http.listen: %w", err)
 	}
+	done := make(chan struct{})
 	srv := httpapi.New(httpapi.Options{Engine: m.Engine, Logger: m.Logger, Health: m.Health, Metrics: m.Metrics})
 	m.Logger.Info("http listening", "addr", l.Addr().String(), "public_url", h.PublicURL)
 	go func() {
@@ -89,4 +87,10 @@ func httpSummary(h *config.HTTP) string {
 		}
 	}
 	return fmt.Sprintf("  http:        %s; %s\n", h.Listen, links)
+}
+
+func closedChan() <-chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
 }

@@ -159,9 +159,23 @@ func (m *Main) Close() error {
 // Before each tick the main config file is re-read if it changed, and the
 // engine syncs the credential files that changed, so an operator's edit
 // takes effect without a restart; an invalid edit is logged and the last
-// good config kept.
+// good config kept. SIGHUP reloads at once. With http.listen it serves the
+// HTTP API (http.go), a standby while it waits too.
 func (m *Main) Run(ctx context.Context) error {
 	holder := m.Engine.Name()
+	// The HTTP API serves until Run returns. A standby serves while it
+	// waits (its /readyz says the lease is not held); otherwise the
+	// server starts once the lease is held, so that a second daemon is
+	// refused for the lease, not for the port.
+	serveCtx, stopServing := context.WithCancel(ctx)
+	served := closedChan()
+	defer func() { stopServing(); <-served }()
+	var err error
+	if m.Standby {
+		if served, err = m.serveHTTP(serveCtx); err != nil {
+			return err
+		}
+	}
 	if err := m.acquire(ctx, holder); err != nil {
 		return err
 	}
@@ -177,11 +191,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}()
 	m.Health.SetLease(true)
 	go m.renew(runCtx, holder, lost)
-	served, err := m.serveHTTP(runCtx)
-	if err != nil {
-		return err
+	if !m.Standby {
+		if served, err = m.serveHTTP(serveCtx); err != nil {
+			return err
+		}
 	}
-	defer func() { <-served }()
 	go m.reloadOnHUP(runCtx)
 
 	m.tick(runCtx)
