@@ -219,6 +219,7 @@ func summary(cfg *config.Config) string {
 	fmt.Fprintf(&b, "%s: ok\n", cfg.Path)
 	fmt.Fprintf(&b, "  database:    %s\n", cfg.Database)
 	fmt.Fprintf(&b, "  schedule:    %s (%s)\n", cfg.CheckSchedule, cfg.Timezone)
+	b.WriteString(httpSummary(cfg.HTTP))
 	fmt.Fprintf(&b, "  credentials: %d\n", len(cfg.Credentials))
 	names := slices.Sorted(maps.Keys(cfg.Channels))
 	fmt.Fprintf(&b, "  channels:    %d\n", len(names))

@@ -56,6 +56,8 @@ type Config struct {
 	// Sources are the config file and the credential_files globs
 	// (absolute), which CredentialFiles matches again before each sync.
 	Sources []string
+	// HTTP is the http: block; nil when absent (no server, no links).
+	HTTP *HTTP
 
 	byID map[string]int // index of Credentials
 

@@ -122,7 +122,7 @@ var (
 	slugRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 	envRE      = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 	yamlLineRE = regexp.MustCompile(`^line (\d+): `)
-	topLevel   = []string{"database", "timezone", "check_schedule", "retry", "defaults", "policies", "channels", "credentials", "credential_files", "amazon"}
+	topLevel   = []string{"database", "timezone", "check_schedule", "retry", "defaults", "policies", "channels", "credentials", "credential_files", "amazon", "http"}
 	credKeys   = []string{"id", "name", "owner", "rotated_at", "rotation_period", "expires_at", "policy", "lwa"}
 	stageKeys  = []string{"name", "before", "after", "repeat", "channels", "unless_acknowledged", "subject", "template"}
 )
@@ -153,6 +153,9 @@ type loader struct {
 
 	// clients are the lwa.client_ids met so far, where first written.
 	clients map[string]place
+	// chanNodes are the channels' keys, for problems found after the
+	// channels were read (a missing signing_secret).
+	chanNodes map[string]*yaml.Node
 }
 
 func (l *loader) errf(n *yaml.Node, key, format string, args ...any) {
@@ -430,6 +433,9 @@ func (l *loader) load(path, dir string, data []byte, clock Clock) *Config {
 	if n := f["credential_files"]; n != nil {
 		cfg.Files, cfg.Sources = l.credentialFiles(n, dir, cfg.Sources)
 	}
+	if n := f["http"]; n != nil {
+		cfg.HTTP = l.http(n, cfg.Channels)
+	}
 	if f["credentials"] == nil && f["credential_files"] == nil {
 		l.errf(root, "credentials", "no credentials: list at least one under credentials: or credential_files:")
 	}
@@ -499,6 +505,10 @@ func (l *loader) channels(n *yaml.Node) map[string]*Channel {
 			continue
 		}
 		ch := &Channel{Name: k.Value}
+		if l.chanNodes == nil {
+			l.chanNodes = map[string]*yaml.Node{}
+		}
+		l.chanNodes[k.Value] = k
 		if v.Kind != yaml.MappingNode {
 			l.errf(v, key, "must be a mapping with at least type:")
 			out[k.Value] = ch // defined, though broken: no second problem where a stage names it

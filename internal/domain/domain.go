@@ -270,3 +270,11 @@ type FileSync struct {
 	File        ConfigFile
 	Credentials []Credential
 }
+
+// DeliveryCount is how many deliveries of one channel have one status
+// (pending, failed): what /metrics shows.
+type DeliveryCount struct {
+	Channel string
+	Status  string
+	Count   int
+}

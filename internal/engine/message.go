@@ -42,6 +42,9 @@ func (e *Engine) message(v view, d domain.Claimed, now time.Time) (channels.Mess
 	m.DeliveryID = d.ID
 	m.DeliveryKey = fmt.Sprintf("%s/%d/%s/%s/%d", d.CredentialID, d.RotationID, d.Stage, d.Channel, d.Seq)
 	m.Stage, m.Seq = d.Stage, d.Seq
+	if e.ackLinks != nil {
+		m.AckURL = e.ackLinks(cfg, d.Delivery, now)
+	}
 	if ack := d.Cycle.Ack(); ack.Acknowledged(now) {
 		m.Acknowledged, m.AcknowledgedBy, m.AcknowledgedAt = true, ack.By, ack.At.In(cfg.Location)
 	}

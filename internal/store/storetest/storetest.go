@@ -44,6 +44,12 @@ type Store interface {
 
 	Cycle(ctx context.Context, id string) (domain.Cycle, error)
 	States(ctx context.Context) ([]domain.CredentialState, error)
+
+	// What the HTTP API reads (ack links, Slack buttons, /metrics, /readyz).
+	Delivery(ctx context.Context, id int64) (domain.Delivery, error)
+	EachCycle(ctx context.Context, fn func(domain.Cycle) error) error
+	DeliveryCounts(ctx context.Context) ([]domain.DeliveryCount, error)
+	Ping(ctx context.Context) error
 	History(ctx context.Context, f domain.HistoryFilter) ([]domain.Event, error)
 	Deliveries(ctx context.Context, credentialID string) ([]domain.Delivery, error)
 	// The auditors' view (not the engine's): every cycle in a window.
@@ -84,6 +90,7 @@ func Run(t *testing.T, open Opener) {
 		{"Lease", testLease},
 		{"ReportCycles", testReportCycles},
 		{"RecordNotice", testRecordNotice},
+		{"Reminders", testReminders},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
