@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
 )
 
 const amazonBase = `channels:
@@ -76,8 +78,25 @@ func TestAmazonProblems(t *testing.T) {
 			`config.yaml:9: credentials[0].lwa.client_id: ${CID} is not an LWA client id (amzn1.application-oa2-client.…)`}},
 		{"two credentials with one client id", "credentials:\n  - id: a\n    rotated_at: 2026-06-01\n    lwa: {client_id: amzn1.application-oa2-client.x1}\n  - id: b\n    rotated_at: 2026-06-01\n    lwa:\n      client_id: amzn1.application-oa2-client.x1\n", []string{
 			`config.yaml:13: credentials[1].lwa.client_id: amzn1.application-oa2-client.x1 is already the client id of another credential at config.yaml:9; each SP-API application is one credential`}},
-		{"source and aws of the AWS sources, not built yet", cred + "    source: {ssm_parameter: /x}\n", []string{
-			`config.yaml:9: credentials[0].source: unknown key (known: id, name, owner, rotated_at, rotation_period, expires_at, policy, lwa)`}},
+		{"a mistyped source", cred + "    source: {ssm_paramter: /x}\n", []string{
+			`config.yaml:9: credentials[0].source.ssm_paramter: unknown key (known: ssm_parameter, secretsmanager_secret)`}},
+		{"two sources", cred + "    source: {ssm_parameter: /x, secretsmanager_secret: y}\n", []string{
+			`config.yaml:9: credentials[0].source: give exactly one of ssm_parameter: NAME or secretsmanager_secret: ARN-or-name`}},
+		{"an empty source", cred + "    source: {}\n", []string{
+			`config.yaml:9: credentials[0].source: give exactly one of ssm_parameter: NAME or secretsmanager_secret: ARN-or-name`}},
+		{"not a parameter name", cred + "    source: {ssm_parameter: 'my db password'}\n", []string{
+			`config.yaml:9: credentials[0].source.ssm_parameter: "my db password" is not a Parameter Store name (letters, digits and _ . - /, e.g. /my-app/db/password) or ARN`}},
+		{"not a secret name", cred + "    source: {secretsmanager_secret: 'a|b'}\n", []string{
+			`config.yaml:9: credentials[0].source.secretsmanager_secret: "a|b" is not a Secrets Manager secret name (letters, digits and / _ + = . @ -) or ARN`}},
+		{"aws without a source", cred + "    aws: {region: us-east-2}\n", []string{
+			`config.yaml:9: credentials[0].aws: is the AWS region and endpoint of a source:, and this credential has none`}},
+		{"bad aws region and endpoint", cred + "    source: {ssm_parameter: /x}\n    aws: {region: Ohio, endpoint: 'ftp://x'}\n", []string{
+			`config.yaml:10: credentials[0].aws.region: "Ohio" is not an AWS region (e.g. us-east-2)`,
+			`config.yaml:10: credentials[0].aws.endpoint: "ftp://x" is not an endpoint URL: give an https:// URL`}},
+		{"a mistyped aws key", cred + "    source: {ssm_parameter: /x}\n    aws: {regoin: us-east-2}\n", []string{
+			`config.yaml:10: credentials[0].aws.regoin: unknown key (known: region, endpoint)`}},
+		{"neither rotated_at nor source", "credentials:\n  - id: a\n", []string{
+			`config.yaml:7: credentials[0].rotated_at: missing: when was this secret last rotated? (e.g. 2026-06-01)`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,6 +112,36 @@ func TestAmazonProblems(t *testing.T) {
 				t.Errorf("a value from the environment is quoted: %v", err)
 			}
 		})
+	}
+}
+
+// TestAWSSource: a source: makes rotated_at optional; aws: sets its region
+// and endpoint.
+func TestAWSSource(t *testing.T) {
+	cfg := mustLoad(t, amazonBase+`credentials:
+  - id: erp-db-password
+    source: {ssm_parameter: /my-erp/db/password}
+    aws: {region: us-east-2, endpoint: "${SSM_ENDPOINT}"}
+  - id: erp-api-key
+    rotated_at: 2026-06-01
+    source: {secretsmanager_secret: "arn:aws:secretsmanager:us-east-1:123456789012:secret:erp/api-AbCdEf"}
+  - id: plain
+    rotated_at: 2026-06-01
+`, map[string]string{"SSM_ENDPOINT": "http://127.0.0.1:9"})
+	tests := []struct {
+		id      string
+		want    domain.AWSSource
+		rotated bool
+	}{
+		{"erp-db-password", domain.AWSSource{Kind: domain.SourceSSM, Name: "/my-erp/db/password", Region: "us-east-2", Endpoint: "http://127.0.0.1:9"}, false},
+		{"erp-api-key", domain.AWSSource{Kind: domain.SourceSecretsManager, Name: "arn:aws:secretsmanager:us-east-1:123456789012:secret:erp/api-AbCdEf"}, true},
+		{"plain", domain.AWSSource{}, true},
+	}
+	for _, tt := range tests {
+		c, ok := cfg.Credential(tt.id)
+		if !ok || c.Source != tt.want || c.RotatedAt.IsZero() == tt.rotated {
+			t.Errorf("%s: source %+v, rotated_at %v; want %+v, rotated_at set %v", tt.id, c.Source, c.RotatedAt, tt.want, tt.rotated)
+		}
 	}
 }
 

@@ -123,7 +123,7 @@ var (
 	envRE      = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 	yamlLineRE = regexp.MustCompile(`^line (\d+): `)
 	topLevel   = []string{"database", "timezone", "check_schedule", "retry", "defaults", "policies", "channels", "credentials", "credential_files", "amazon", "http"}
-	credKeys   = []string{"id", "name", "owner", "rotated_at", "rotation_period", "expires_at", "policy", "lwa"}
+	credKeys   = []string{"id", "name", "owner", "rotated_at", "rotation_period", "expires_at", "policy", "lwa", "source", "aws"}
 	stageKeys  = []string{"name", "before", "after", "repeat", "channels", "unless_acknowledged", "subject", "template"}
 )
 
@@ -887,8 +887,20 @@ func (l *loader) items(items []*yaml.Node, first int, creds []Credential, meta [
 			c.Policy, _, _ = l.str(v, key+".policy")
 			m.policyLine = v.Line
 		}
+		if v := f["source"]; v != nil {
+			c.Source = l.source(v, key+".source")
+		}
+		if v := f["aws"]; v != nil {
+			if f["source"] == nil {
+				l.errf(v, key+".aws", "is the AWS region and endpoint of a source:, and this credential has none")
+			} else {
+				l.aws(v, key+".aws", &c.Source)
+			}
+		}
 		if v := f["rotated_at"]; v == nil {
-			l.errf(cn, key+".rotated_at", "missing: when was this secret last rotated? (e.g. 2026-06-01)")
+			if f["source"] == nil {
+				l.errf(cn, key+".rotated_at", "missing: when was this secret last rotated? (e.g. 2026-06-01)")
+			}
 		} else if t, ok := l.time(v, key+".rotated_at"); ok {
 			if !l.now.IsZero() && t.After(l.now) {
 				l.errf(v, key+".rotated_at", "%s is in the future (now is %s)", t.In(l.loc).Format(time.RFC3339), l.now.In(l.loc).Format(time.RFC3339))

@@ -56,6 +56,9 @@ type Store interface {
 
 	// Amazon SP-API notifications.
 	RecordNotice(ctx context.Context, n domain.Notice, now time.Time) (domain.NoticeResult, error)
+	// Rotation dates from AWS (Parameter Store, Secrets Manager).
+	SourcedCredentials(ctx context.Context) ([]domain.SourcedCredential, error)
+	RecordSourceVersion(ctx context.Context, v domain.SourceVersion, now time.Time) (string, error)
 	// What the HTTP API reads (ack links, Slack buttons, /metrics, /readyz).
 	Delivery(ctx context.Context, id int64) (domain.Delivery, error)
 	EachCycle(ctx context.Context, fn func(domain.Cycle) error) error

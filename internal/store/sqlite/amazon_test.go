@@ -70,7 +70,7 @@ func TestUpgradeFrom0002(t *testing.T) {
 					t.Fatal(err)
 				}
 				for i, c := range cols {
-					if c == "lwa_client_id" { // the column 0006 adds
+					if c == "lwa_client_id" || strings.HasPrefix(c, "source_") { // the columns 0006 and 0007 add
 						continue
 					}
 					b.WriteString(c + "=")

@@ -210,10 +210,31 @@ const addBatch = 200
 // time: each statement writes a whole batch, the rotations and events
 // derived from the rows just added.
 func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credential) time.Time, now time.Time, changes *[]domain.Change) error {
+	// A credential dated by its AWS source (no rotated_at in the config)
+	// has its first rotation recorded with that source.
+	bySource := map[string][]domain.Credential{}
+	for _, c := range creds {
+		src := c.DatedBy
+		if src == "" {
+			src = "config"
+		}
+		bySource[src] = append(bySource[src], c)
+	}
+	for _, src := range []string{"config", domain.SourceSSM, domain.SourceSecretsManager} {
+		if err := t.addCredentialsFrom(bySource[src], src, first, now, changes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addCredentialsFrom is addCredentials of credentials whose first rotation
+// has the source src.
+func (t *tx) addCredentialsFrom(creds []domain.Credential, src string, first func(domain.Credential) time.Time, now time.Time, changes *[]domain.Change) error {
 	n := FormatTime(now)
 	for lo := 0; lo < len(creds); lo += addBatch {
 		batch := creds[lo:min(lo+addBatch, len(creds))]
-		rows := make([]any, 0, 12*len(batch))
+		rows := make([]any, 0, 16*len(batch))
 		events := make([]any, 0, 3*len(batch))
 		ids := make([]any, 0, len(batch))
 		for _, c := range batch {
@@ -222,7 +243,8 @@ func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credent
 				next = first(c)
 			}
 			rows = append(rows, c.ID, c.Name, c.Owner, c.RotationPeriod.String(), nullTime(c.ExpiresAt), c.Policy,
-				FormatTime(c.RotatedAt), c.File, n, n, nullTime(next), nullString(c.LWAClientID))
+				FormatTime(c.RotatedAt), c.File, n, n, nullTime(next), nullString(c.LWAClientID),
+				nullString(c.Source.Kind), c.Source.Name, c.Source.Region, c.Source.Endpoint)
 			detail := fmt.Sprintf("%s (owner %s, period %s, policy %s)", c.Name, c.Owner, c.RotationPeriod, c.Policy)
 			events = append(events, n, c.ID, detail)
 			ids = append(ids, c.ID)
@@ -233,16 +255,17 @@ func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credent
 			query string
 			args  []any
 		}{
-			{`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at, next_action_at, lwa_client_id)
-				VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,1,?,?,?,?),", len(batch)), ","), rows},
+			{`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at, next_action_at, lwa_client_id,
+				source_kind, source_name, source_region, source_endpoint)
+				VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,1,?,?,?,?,?,?,?,?),", len(batch)), ","), rows},
 			{`INSERT INTO events (time, type, credential_id, status, detail)
 				VALUES ` + strings.TrimSuffix(strings.Repeat("(?,'credential',?,'added',?),", len(batch)), ","), events},
 			{`INSERT INTO rotations (credential_id, rotated_at, source, recorded_at)
-				SELECT id, config_rotated_at, 'config', ? FROM credentials WHERE id IN (` + in + `) ORDER BY id`, append([]any{n}, ids...)},
+				SELECT id, config_rotated_at, ?, ? FROM credentials WHERE id IN (` + in + `) ORDER BY id`, append([]any{src, n}, ids...)},
 			{`UPDATE credentials SET rotation_id = (SELECT MAX(r.id) FROM rotations r WHERE r.credential_id = credentials.id)
 				WHERE id IN (` + in + `)`, ids},
 			{`INSERT INTO events (time, type, credential_id, rotation_id, status, detail)
-				SELECT r.rotated_at, 'rotation', r.credential_id, r.id, 'config', 'rotated at ' || r.rotated_at || ' (source config)'
+				SELECT r.rotated_at, 'rotation', r.credential_id, r.id, r.source, 'rotated at ' || r.rotated_at || ' (source ' || r.source || ')'
 				FROM credentials c JOIN rotations r ON r.id = c.rotation_id WHERE c.id IN (` + in + `) ORDER BY r.id`, ids},
 		}
 		for _, st := range steps {
@@ -296,10 +319,15 @@ func (t *tx) syncCredential(old credRow, c domain.Credential, now time.Time, cha
 	diff("expires_at", timeText(old.ExpiresAt), timeText(c.ExpiresAt))
 	diff("policy", old.Policy, c.Policy)
 	diff("lwa.client_id", old.LWAClientID, c.LWAClientID)
+	diff("source", sourceText(old.Source), sourceText(c.Source))
 	reactivated := !old.Active
 	moved := old.File != c.File
 
 	switch {
+	case c.DatedBy != "":
+		// No rotated_at in the config: the source's versions record the
+		// rotations, and the config's record stays as it was.
+		c.RotatedAt = old.RotatedAt
 	case c.RotatedAt.After(old.RotatedAt):
 		if err := t.configRotation(old, c, now, changes); err != nil {
 			return err
@@ -336,6 +364,22 @@ func (t *tx) syncCredential(old credRow, c domain.Credential, now time.Time, cha
 		return t.markDue(c.ID, now)
 	}
 	return nil
+}
+
+// sourceText is how a credential's source shows in its history: kind,
+// name, and the region and endpoint when set.
+func sourceText(s domain.AWSSource) string {
+	if s.IsZero() {
+		return ""
+	}
+	out := s.String()
+	if s.Region != "" {
+		out += " (region " + s.Region + ")"
+	}
+	if s.Endpoint != "" {
+		out += " (endpoint " + s.Endpoint + ")"
+	}
+	return out
 }
 
 // configRotation records the rotation an operator wrote into the config,

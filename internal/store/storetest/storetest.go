@@ -60,6 +60,9 @@ type Store interface {
 
 	// Amazon SP-API notifications.
 	RecordNotice(ctx context.Context, n domain.Notice, now time.Time) (domain.NoticeResult, error)
+	// Rotation dates from AWS (Parameter Store, Secrets Manager).
+	SourcedCredentials(ctx context.Context) ([]domain.SourcedCredential, error)
+	RecordSourceVersion(ctx context.Context, v domain.SourceVersion, now time.Time) (string, error)
 
 	Close() error
 }
@@ -90,6 +93,7 @@ func Run(t *testing.T, open Opener) {
 		{"Lease", testLease},
 		{"ReportCycles", testReportCycles},
 		{"RecordNotice", testRecordNotice},
+		{"RecordSourceVersion", testRecordSourceVersion},
 		{"Reminders", testReminders},
 	}
 	for _, g := range groups {
