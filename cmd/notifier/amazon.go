@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -104,4 +105,37 @@ func (m *Main) amazonChanged(cfg *config.Config) {
 	if !reflect.DeepEqual(cfg.Amazon, m.Config.Amazon) {
 		m.Logger.Warn("amazon: changes take effect at the next restart")
 	}
+}
+
+// sourcesSummary is check's lines for the credentials with an AWS source:
+// where their rotation dates come from and, where the config gives
+// rotated_at too, which date wins. Values from the environment are cut.
+func sourcesSummary(cfg *config.Config) string {
+	var b strings.Builder
+	n := 0
+	for _, c := range cfg.Credentials {
+		if c.Source.IsZero() {
+			continue
+		}
+		n++
+		where := c.Source.Region
+		if where == "" {
+			where = "the SDK's default region"
+		}
+		if c.Source.Endpoint != "" {
+			where += ", endpoint " + c.Source.Endpoint
+		}
+		what := "the current version's date starts the first cycle; each new version after it records a rotation"
+		if !c.RotatedAt.IsZero() {
+			what = fmt.Sprintf("rotated_at %s is also set: the later wins — the config's date starts the first cycle, and a version of the source dated after it records a rotation that replaces it; an older version changes nothing",
+				c.RotatedAt.In(cfg.Location).Format("2006-01-02"))
+		}
+		fmt.Fprintf(&b, "    %-12s %s (%s): %s\n", c.ID, c.Source, where, what)
+	}
+	if n == 0 {
+		return ""
+	}
+	red := channels.NewRedactor()
+	red.Add(cfg.Secrets()...)
+	return red.String(fmt.Sprintf("  sources:     %d credential(s) with rotation dates read from AWS at each sync\n", n) + b.String())
 }

@@ -205,7 +205,7 @@ func (c *cli) checkCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprint(c.stdout, summary(cfg)+amazonSummary(cfg))
+			fmt.Fprint(c.stdout, summary(cfg)+amazonSummary(cfg)+sourcesSummary(cfg))
 			return nil
 		},
 	}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/notifier-dev/notifier/internal/amazon"
+	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
@@ -121,8 +123,12 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Health, m.Metrics = httpapi.NewHealth(), httpapi.NewMetrics()
+	// One redactor for the engine and the AWS source reader, which
+	// registers the AWS credentials with it as the SDK obtains them.
+	red := channels.NewRedactor()
 	opts := append([]engine.Option{engine.WithLogger(m.Logger), engine.WithStdout(m.Stdout),
-		engine.WithAckLinks(httpapi.AckLinks), engine.WithObserver(m.Metrics)}, m.EngineOptions...)
+		engine.WithAckLinks(httpapi.AckLinks), engine.WithObserver(m.Metrics),
+		engine.WithRedactor(red), engine.WithSourceReader(amazon.NewSourceReader(red))}, m.EngineOptions...)
 	eng, err := engine.New(store, cfg, opts...)
 	if err != nil {
 		store.Close()

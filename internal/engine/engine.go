@@ -81,6 +81,7 @@ type Engine struct {
 	wallClock   func() time.Time
 	ackLinks    AckLinker
 	observer    Observer
+	sources     SourceReader
 
 	tickMu sync.Mutex // one sync, tick or retry pass at a time
 
@@ -259,8 +260,9 @@ func (r *Report) Count(status string) int {
 	return n
 }
 
-// Tick is one evaluation at now: sync the config files that changed, plan
-// the cycles whose next action has come, then deliver everything due.
+// Tick is one evaluation at now: sync the config files that changed and
+// read the credentials' AWS sources, plan the cycles whose next action has
+// come, then deliver everything due.
 // Running it twice at the same now, or in two processes at once, sends
 // nothing twice.
 func (e *Engine) Tick(ctx context.Context, now time.Time) (*Report, error) {
@@ -272,6 +274,7 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) (*Report, error) {
 	if err := e.syncConfig(ctx, v, now); err != nil {
 		return rep, err
 	}
+	e.syncSources(ctx, now)
 	if err := e.planDue(ctx, v, now, rep); err != nil {
 		return rep, err
 	}
@@ -289,12 +292,17 @@ func (e *Engine) Retry(ctx context.Context, now time.Time) (*Report, error) {
 	return rep, err
 }
 
-// Sync records the config files that changed in the store without
-// planning or sending.
+// Sync records the config files that changed in the store, and the new
+// versions of the credentials' AWS sources, without planning or sending.
 func (e *Engine) Sync(ctx context.Context, now time.Time) error {
 	e.tickMu.Lock()
 	defer e.tickMu.Unlock()
-	return e.syncConfig(ctx, e.view(), normalize(now))
+	now = normalize(now)
+	if err := e.syncConfig(ctx, e.view(), now); err != nil {
+		return err
+	}
+	e.syncSources(ctx, now)
+	return nil
 }
 
 // normalize keeps times at whole seconds in UTC, as they are stored.
