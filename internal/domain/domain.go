@@ -119,11 +119,14 @@ const (
 	EventAck        = "ack"
 	EventCredential = "credential"
 	EventConfig     = "config"
+	// EventAudit records a change to the history's own tamper evidence:
+	// the chain keyed with audit.key from that event on.
+	EventAudit = "audit"
 )
 
 // EventTypes lists every event type, for validating filters.
 func EventTypes() []string {
-	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig}
+	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventAudit}
 }
 
 // Event is one line of the append-only history.

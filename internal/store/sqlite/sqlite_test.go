@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,8 +129,8 @@ func TestMigrationsAppliedOnceAndRecorded(t *testing.T) {
 		}
 		return strings.Join(out, ",")
 	}
-	if got := names(ms); got != "0001_init,0002_service" || ms[0].Version != 1 || ms[1].Version != 2 {
-		t.Fatalf("migrations = %+v, want 0001_init and 0002_service", ms)
+	if got := names(ms); got != "0001_init,0002_service,0003_chain" || ms[0].Version != 1 || ms[1].Version != 2 || ms[2].Version != 3 {
+		t.Fatalf("migrations = %+v, want 0001_init, 0002_service and 0003_chain", ms)
 	}
 	for _, m := range ms {
 		if _, err := ParseTime(m.AppliedAt); err != nil {
@@ -153,7 +154,7 @@ func TestMigrationsAppliedOnceAndRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(again) != 2 || again[0] != ms[0] || again[1] != ms[1] {
+	if !slices.Equal(again, ms) {
 		t.Errorf("migrations after reopening = %+v, want %+v", again, ms)
 	}
 	if c, err := s.Cycle(t.Context(), "alpha"); err != nil || !c.Active {
@@ -223,8 +224,8 @@ func TestUpgradeFrom0001(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) != 2 || ms[0].AppliedAt != applied || ms[1].Name != "0002_service" {
-		t.Errorf("migrations = %+v, want 0001_init as applied before and 0002_service", ms)
+	if len(ms) != 3 || ms[0].AppliedAt != applied || ms[1].Name != "0002_service" || ms[2].Name != "0003_chain" {
+		t.Errorf("migrations = %+v, want 0001_init as applied before, 0002_service and 0003_chain", ms)
 	}
 	for _, table := range tables {
 		if n := count(t, s.db, `SELECT COUNT(*) FROM `+table); n != rows[table] {
@@ -327,8 +328,8 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 		if errs[0] != nil {
 			continue
 		}
-		if got := count(t, stores[0].db, `SELECT COUNT(*) FROM schema_migrations`); got != 2 {
-			t.Errorf("round %d: %d migrations recorded, want 2", round, got)
+		if got := count(t, stores[0].db, `SELECT COUNT(*) FROM schema_migrations`); got != 3 {
+			t.Errorf("round %d: %d migrations recorded, want 3", round, got)
 		}
 	}
 }

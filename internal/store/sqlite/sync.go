@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -207,14 +209,13 @@ const addBatch = 200
 // addCredentials adds new credentials with their first rotation (source
 // config) and their history events, due for planning at first(c), or from
 // the cycle's start when first is nil. A first sync adds thousands at a
-// time: each statement writes a whole batch, the rotations and events
-// derived from the rows just added.
+// time: each statement writes a whole batch, the rotations derived from the
+// rows just added.
 func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credential) time.Time, now time.Time, changes *[]domain.Change) error {
 	n := FormatTime(now)
 	for lo := 0; lo < len(creds); lo += addBatch {
 		batch := creds[lo:min(lo+addBatch, len(creds))]
 		rows := make([]any, 0, 11*len(batch))
-		events := make([]any, 0, 3*len(batch))
 		ids := make([]any, 0, len(batch))
 		for _, c := range batch {
 			next := minTime(c.RotatedAt, now)
@@ -224,34 +225,59 @@ func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credent
 			rows = append(rows, c.ID, c.Name, c.Owner, c.RotationPeriod.String(), nullTime(c.ExpiresAt), c.Policy,
 				FormatTime(c.RotatedAt), c.File, n, n, nullTime(next))
 			detail := fmt.Sprintf("%s (owner %s, period %s, policy %s)", c.Name, c.Owner, c.RotationPeriod, c.Policy)
-			events = append(events, n, c.ID, detail)
+			if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventCredential, CredentialID: c.ID, Status: "added", Detail: detail}); err != nil {
+				return err
+			}
 			ids = append(ids, c.ID)
 			*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "added", Detail: detail})
 		}
 		in := placeholders(len(batch))
-		steps := []struct {
-			query string
-			args  []any
-		}{
-			{`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at, next_action_at)
-				VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,1,?,?,?),", len(batch)), ","), rows},
-			{`INSERT INTO events (time, type, credential_id, status, detail)
-				VALUES ` + strings.TrimSuffix(strings.Repeat("(?,'credential',?,'added',?),", len(batch)), ","), events},
-			{`INSERT INTO rotations (credential_id, rotated_at, source, recorded_at)
-				SELECT id, config_rotated_at, 'config', ? FROM credentials WHERE id IN (` + in + `) ORDER BY id`, append([]any{n}, ids...)},
-			{`UPDATE credentials SET rotation_id = (SELECT MAX(r.id) FROM rotations r WHERE r.credential_id = credentials.id)
-				WHERE id IN (` + in + `)`, ids},
-			{`INSERT INTO events (time, type, credential_id, rotation_id, status, detail)
-				SELECT r.rotated_at, 'rotation', r.credential_id, r.id, 'config', 'rotated at ' || r.rotated_at || ' (source config)'
-				FROM credentials c JOIN rotations r ON r.id = c.rotation_id WHERE c.id IN (` + in + `) ORDER BY r.id`, ids},
+		if _, err := t.exec(`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at, next_action_at)
+			VALUES `+strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,1,?,?,?),", len(batch)), ","), rows...); err != nil {
+			return fmt.Errorf("store: add credentials: %w", err)
 		}
-		for _, st := range steps {
-			if _, err := t.exec(st.query, st.args...); err != nil {
-				return fmt.Errorf("store: add credentials: %w", err)
+		rotations, err := t.addFirstRotations(in, ids, n)
+		if err != nil {
+			return fmt.Errorf("store: add credentials: %w", err)
+		}
+		for _, r := range rotations {
+			if err := t.insertEvent(domain.Event{Time: r.RotatedAt, Type: domain.EventRotation, CredentialID: r.CredentialID, RotationID: r.ID,
+				Status: "config", Detail: "rotated at " + FormatTime(r.RotatedAt) + " (source config)"}); err != nil {
+				return err
 			}
+		}
+		if _, err := t.exec(`UPDATE credentials SET rotation_id = (SELECT MAX(r.id) FROM rotations r WHERE r.credential_id = credentials.id)
+			WHERE id IN (`+in+`)`, ids...); err != nil {
+			return fmt.Errorf("store: add credentials: %w", err)
 		}
 	}
 	return nil
+}
+
+// addFirstRotations records the config's rotation of each of the credentials
+// just added (ids, in the placeholders in) and returns them in id order.
+func (t *tx) addFirstRotations(in string, ids []any, now string) ([]domain.Rotation, error) {
+	rows, err := t.query(`INSERT INTO rotations (credential_id, rotated_at, source, recorded_at)
+		SELECT id, config_rotated_at, 'config', ? FROM credentials WHERE id IN (`+in+`) ORDER BY id
+		RETURNING id, credential_id, rotated_at`, append([]any{now}, ids...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]domain.Rotation, 0, len(ids))
+	for rows.Next() {
+		var r domain.Rotation
+		var at string
+		if err := rows.Scan(&r.ID, &r.CredentialID, &at); err != nil {
+			return nil, err
+		}
+		if r.RotatedAt, err = ParseTime(at); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b domain.Rotation) int { return cmp.Compare(a.ID, b.ID) })
+	return out, rows.Err()
 }
 
 // credentials returns the rows of the given ids that exist, by id.
