@@ -75,6 +75,7 @@ func (c *cli) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&c.logFormat, "log-format", "text", "text or json (logs go to stderr)")
 	root.AddCommand(c.runCmd(), c.checkCmd(), c.migrateCmd(), c.tickCmd(), c.statusCmd(), c.planCmd(),
 		c.rotateCmd(), c.ackCmd(), c.historyCmd(), c.testCmd())
+	root.AddCommand(c.verifyCmd())
 	return root
 }
 
@@ -217,6 +218,7 @@ func summary(cfg *config.Config) string {
 	fmt.Fprintf(&b, "  database:    %s\n", cfg.Database)
 	fmt.Fprintf(&b, "  schedule:    %s (%s)\n", cfg.CheckSchedule, cfg.Timezone)
 	fmt.Fprintf(&b, "  credentials: %d\n", len(cfg.Credentials))
+	fmt.Fprintf(&b, "  history:     %s\n", chainSummary(cfg))
 	names := slices.Sorted(maps.Keys(cfg.Channels))
 	fmt.Fprintf(&b, "  channels:    %d\n", len(names))
 	for _, n := range names {
@@ -248,7 +250,7 @@ func (c *cli) migrateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			store, err := sqlite.Open(cmd.Context(), cfg.Database)
+			store, err := sqlite.Open(cmd.Context(), cfg.Database, sqlite.WithAuditKey([]byte(cfg.Audit.Key)))
 			if err != nil {
 				return err
 			}
@@ -462,7 +464,7 @@ func (c *cli) historyCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&f.credential, "credential", "", "only this credential")
-	cmd.Flags().StringVar(&f.typ, "type", "", "only this type: rotation, reminder, ack, credential, config")
+	cmd.Flags().StringVar(&f.typ, "type", "", "only this type: rotation, reminder, ack, credential, config, audit")
 	cmd.Flags().StringVar(&f.since, "since", "", "from this time (inclusive)")
 	cmd.Flags().StringVar(&f.until, "until", "", "up to this time (exclusive)")
 	cmd.Flags().StringVar(&f.format, "format", "table", "table, json or csv")

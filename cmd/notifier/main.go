@@ -107,7 +107,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := sqlite.Open(ctx, cfg.Database)
+	store, err := sqlite.Open(ctx, cfg.Database, sqlite.WithAuditKey([]byte(cfg.Audit.Key)))
 	if err != nil {
 		return err
 	}
@@ -277,6 +277,9 @@ func (m *Main) reload() {
 	}
 	if cfg.Database != m.Config.Database || cfg.CheckSchedule != m.Config.CheckSchedule || cfg.Timezone != m.Config.Timezone {
 		m.Logger.Warn("database, check_schedule and timezone changes take effect at the next restart")
+	}
+	if cfg.Audit.Key != m.Config.Audit.Key {
+		m.Logger.Warn("an audit.key change takes effect at the next restart")
 	}
 	if err := m.Engine.SetConfig(cfg); err != nil {
 		m.Logger.Error("config change rejected; keeping the last good config", "err", err)

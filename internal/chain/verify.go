@@ -187,7 +187,7 @@ func (v *verifier) classify(prev []byte, prevID int64, r *Row, ahead []Row) *Pro
 			before = ahead[j-1].Hash
 		}
 		if _, ok := v.chains(before, *r, a.ID, r.Hash, a.Hash); ok {
-			return mismatch(KindReordered, "rows %d and %d do not match: their contents were swapped (reordered)", r.ID, a.ID)
+			return mismatch(KindReordered, "row %d does not match: it and row %d swapped their contents (reordered)", r.ID, a.ID)
 		}
 	}
 	if len(ahead) > 0 {
@@ -208,25 +208,28 @@ func (v *verifier) classify(prev []byte, prevID int64, r *Row, ahead []Row) *Pro
 	if want := prevID + 1; prevID == 0 && v.opts.Start > 0 {
 		want = v.opts.Start
 		if r.ID > want {
-			return mismatch(KindDeleted, "row %d is the first of the chain, which starts at event %d: event(s) %s were deleted", r.ID, want, span(want, r.ID-1))
+			return mismatch(KindDeleted, "row %d is the first of the chain, which starts at event %d: %s", r.ID, want, deleted(want, r.ID-1))
 		}
 	} else if r.ID > want {
-		return mismatch(KindDeleted, "row %d does not chain from row %d: event(s) %s were deleted", r.ID, prevID, span(want, r.ID-1))
+		return mismatch(KindDeleted, "row %d does not chain from row %d: %s", r.ID, prevID, deleted(want, r.ID-1))
 	}
 	if len(r.Hash) == 0 {
-		return mismatch(KindInserted, "row %d has no hash: it was not written by notifier (inserted)", r.ID)
+		return mismatch(KindMismatch, "row %d has no hash: it was not written by notifier (inserted), or its hash was removed", r.ID)
 	}
 	if len(ahead) > 0 {
 		if _, ok := v.chains(r.Hash, ahead[0], ahead[0].ID, ahead[0].Hash); ok {
 			return mismatch(KindEdited, "row %d does not match its hash: it was edited (or the hash of the row before it was)", r.ID)
 		}
 	}
+	if len(ahead) == 0 {
+		return mismatch(KindMismatch, "row %d does not match (it is the last row: edited, or added by hand)", r.ID)
+	}
 	return mismatch(KindMismatch, "row %d does not match", r.ID)
 }
 
-func span(lo, hi int64) string {
+func deleted(lo, hi int64) string {
 	if lo == hi {
-		return fmt.Sprint(lo)
+		return fmt.Sprintf("event %d was deleted", lo)
 	}
-	return fmt.Sprintf("%d to %d", lo, hi)
+	return fmt.Sprintf("events %d to %d were deleted", lo, hi)
 }

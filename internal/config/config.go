@@ -37,6 +37,7 @@ type Config struct {
 	Location      *time.Location // Timezone, loaded
 	CheckSchedule string         // robfig/cron v3 spec
 	Retry         Retry
+	Audit         Audit // the history's tamper evidence
 	Policies      map[string]*Policy
 	Channels      map[string]*Channel
 	// Credentials are the main file's own from LoadMain, and those of

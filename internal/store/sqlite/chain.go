@@ -153,28 +153,35 @@ func (s *Store) VerifyChain(ctx context.Context, opts chain.Options) (chain.Repo
 		rep.Problem = &chain.Problem{Kind: chain.KindKey, Detail: "audit.key is not the key the history is hashed with (or the chain's key record was changed)"}
 		return rep, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, time, type, credential_id, rotation_id, delivery_id, stage, channel, status, actor, detail, hash
-		FROM events WHERE id >= ? ORDER BY id`, rep.Start)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id >= ? ORDER BY id`, rep.Start)
 	if err != nil {
 		return rep, fmt.Errorf("store: event chain: %w", err)
 	}
 	defer rows.Close()
 	opts.Start = rep.Start
 	next := func() (chain.Row, bool, error) {
-		var r chain.Row
 		if !rows.Next() {
-			return r, false, rows.Err()
+			return chain.Row{}, false, rows.Err()
 		}
-		var cred sql.NullString
-		var rot, del sql.NullInt64
-		if err := rows.Scan(&r.ID, &r.Time, &r.Type, &cred, &rot, &del, &r.Stage, &r.Channel, &r.Status, &r.Actor, &r.Detail, &r.Hash); err != nil {
-			return r, false, fmt.Errorf("store: event chain: %w", err)
-		}
-		r.CredentialID, r.NullCredential = cred.String, !cred.Valid
-		r.RotationID, r.NullRotation = rot.Int64, !rot.Valid
-		r.DeliveryID, r.NullDelivery = del.Int64, !del.Valid
-		return r, true, nil
+		r, err := scanEvent(rows)
+		return r, err == nil, err
 	}
 	rep.Result, err = chain.Verify(next, opts)
 	return rep, err
+}
+
+// eventColumns are an events row as chain.Row holds it.
+const eventColumns = `id, time, type, credential_id, rotation_id, delivery_id, stage, channel, status, actor, detail, hash`
+
+func scanEvent(rows *sql.Rows) (chain.Row, error) {
+	var r chain.Row
+	var cred sql.NullString
+	var rot, del sql.NullInt64
+	if err := rows.Scan(&r.ID, &r.Time, &r.Type, &cred, &rot, &del, &r.Stage, &r.Channel, &r.Status, &r.Actor, &r.Detail, &r.Hash); err != nil {
+		return r, fmt.Errorf("store: event chain: %w", err)
+	}
+	r.CredentialID, r.NullCredential = cred.String, !cred.Valid
+	r.RotationID, r.NullRotation = rot.Int64, !rot.Valid
+	r.DeliveryID, r.NullDelivery = del.Int64, !del.Valid
+	return r, nil
 }

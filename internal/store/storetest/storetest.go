@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/domain"
 )
 
@@ -46,6 +47,9 @@ type Store interface {
 	States(ctx context.Context) ([]domain.CredentialState, error)
 	History(ctx context.Context, f domain.HistoryFilter) ([]domain.Event, error)
 	Deliveries(ctx context.Context, credentialID string) ([]domain.Delivery, error)
+
+	// VerifyChain walks the history's hash chain (see internal/chain).
+	VerifyChain(ctx context.Context, opts chain.Options) (chain.Report, error)
 
 	AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (domain.Lease, bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
@@ -77,6 +81,7 @@ func Run(t *testing.T, open Opener) {
 		{"States", testStates},
 		{"History", testHistory},
 		{"Lease", testLease},
+		{"Chain", testChain},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
