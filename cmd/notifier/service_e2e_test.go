@@ -261,6 +261,14 @@ func TestTwoTickProcessesAtOnceSendNothingTwice(t *testing.T) {
 	if st := deliveriesByStatus(t, dir); st[domain.StatusSent] != n {
 		t.Errorf("deliveries %v, want %d sent", st, n)
 	}
+	// Both appended to the history's hash chain at once: it is one chain,
+	// 2 events per credential added and one per reminder sent.
+	verify := exec.Command(binary, "--config", config, "verify")
+	verify.Dir = dir
+	out, err := verify.CombinedOutput()
+	if want := fmt.Sprintf("rows: %d ", 3*n); err != nil || !strings.Contains(string(out), want) {
+		t.Errorf("verify after two ticks at once: %v, %q; want %q", err, out, want)
+	}
 }
 
 // TestSIGTERMWithAHungChannel: 30 reminders due, the webhook never answers;

@@ -66,9 +66,11 @@ func (t *tx) flushEvents() error {
 	for lo := 0; lo < len(t.events); lo += eventBatch {
 		batch := t.events[lo:min(lo+eventBatch, len(t.events))]
 		args := make([]any, 0, 12*len(batch))
+		sums := make([]byte, 0, chain.Size*len(batch)) // the batch's hashes, one allocation
 		for _, e := range batch {
 			r := chain.FromEvent(h.nextID, e)
-			sum := h.hasher.Sum(make([]byte, 0, chain.Size), h.prev, &r)
+			sums = h.hasher.Sum(sums, h.prev, &r)
+			sum := sums[len(sums)-chain.Size:]
 			args = append(args, r.ID, r.Time, r.Type, nullString(e.CredentialID), nullID(e.RotationID), nullID(e.DeliveryID),
 				r.Stage, r.Channel, r.Status, r.Actor, r.Detail, sum)
 			h.nextID, h.prev = h.nextID+1, sum

@@ -364,6 +364,10 @@ func TestReadOnlyStore(t *testing.T) {
 	if err := ro.RecordRotation(t.Context(), domain.Rotation{CredentialID: "gamma", RotatedAt: t0, Source: "cli"}, t0); err == nil {
 		t.Error("a rotation recorded through a read-only store")
 	}
+	// SQLite itself refuses: the connection is mode=ro, not just guarded.
+	if _, err := ro.db.ExecContext(t.Context(), `DELETE FROM leases`); err == nil || !strings.Contains(err.Error(), "readonly") {
+		t.Errorf("a write on the read-only connection: %v, want refused as readonly", err)
+	}
 	if rep := verify(t, ro, chain.Options{}); rep.Problem != nil || rep.Rows != 13 {
 		t.Errorf("read-only verify after a write: %d rows, %+v; want 13 intact", rep.Rows, rep.Problem)
 	}
