@@ -369,5 +369,12 @@ func TestSIGKILLAtRandomMomentsLosesNothing(t *testing.T) {
 	if st := deliveriesByStatus(t, dir); st[domain.StatusSent] != n {
 		t.Errorf("deliveries %v, want all %d sent", st, n)
 	}
+	// A killed tick's transaction is rolled back whole: the hash chain
+	// has no half-written link.
+	verify := exec.Command(binary, "--config", config, "verify")
+	verify.Dir = dir
+	if out, err := verify.CombinedOutput(); err != nil {
+		t.Errorf("verify after %d kills: %v\n%s", killed, err, out)
+	}
 	t.Logf("%d kills mid-send, %d reminders arrived before the last tick, %d duplicates", killed, keysBefore, dups)
 }
