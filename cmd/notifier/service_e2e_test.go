@@ -263,12 +263,7 @@ func TestTwoTickProcessesAtOnceSendNothingTwice(t *testing.T) {
 	}
 	// Both appended to the history's hash chain at once: it is one chain,
 	// 2 events per credential added and one per reminder sent.
-	verify := exec.Command(binary, "--config", config, "verify")
-	verify.Dir = dir
-	out, err := verify.CombinedOutput()
-	if want := fmt.Sprintf("rows: %d ", 3*n); err != nil || !strings.Contains(string(out), want) {
-		t.Errorf("verify after two ticks at once: %v, %q; want %q", err, out, want)
-	}
+	wantChain(t, dir, config, 3*n, "after two ticks at once")
 }
 
 // TestSIGTERMWithAHungChannel: 30 reminders due, the webhook never answers;
@@ -371,10 +366,6 @@ func TestSIGKILLAtRandomMomentsLosesNothing(t *testing.T) {
 	}
 	// A killed tick's transaction is rolled back whole: the hash chain
 	// has no half-written link.
-	verify := exec.Command(binary, "--config", config, "verify")
-	verify.Dir = dir
-	if out, err := verify.CombinedOutput(); err != nil {
-		t.Errorf("verify after %d kills: %v\n%s", killed, err, out)
-	}
+	wantChain(t, dir, config, -1, fmt.Sprintf("after %d kills", killed))
 	t.Logf("%d kills mid-send, %d reminders arrived before the last tick, %d duplicates", killed, keysBefore, dups)
 }

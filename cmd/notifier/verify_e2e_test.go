@@ -266,10 +266,7 @@ func TestEndToEndVerifyWhileTheDaemonWrites(t *testing.T) {
 	d := startDaemon(t, dir, config)
 	<-sink.seen
 	for i := range 3 {
-		cmd := exec.Command(binary, "--config", config, "verify")
-		cmd.Dir = dir
-		out, err := cmd.CombinedOutput()
-		if err != nil || !headRE.Match(out) {
+		if out, err := verifyIn(dir, config); err != nil || !headRE.MatchString(out) {
 			t.Fatalf("verify %d while the daemon sends: %v\n%s\n%s", i, err, out, d.logs())
 		}
 	}
@@ -277,11 +274,24 @@ func TestEndToEndVerifyWhileTheDaemonWrites(t *testing.T) {
 	if keys, _ := sink.counts(); keys != n {
 		t.Errorf("%d of %d reminders arrived", keys, n)
 	}
+	// 2 events per credential added, one per reminder sent.
+	wantChain(t, dir, config, 3*n, "after the tick")
+}
+
+// verifyIn runs verify on config in dir and returns its output.
+func verifyIn(dir, config string) (string, error) {
 	cmd := exec.Command(binary, "--config", config, "verify")
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
-	// 2 events per credential added, one per reminder sent.
-	if want := fmt.Sprintf("rows: %d ", 3*n); err != nil || !strings.Contains(string(out), want) {
-		t.Errorf("verify after the tick: %v, %q; want %q", err, out, want)
+	return string(out), err
+}
+
+// wantChain checks that verify finds an intact chain of rows rows (-1:
+// any number) on config in dir.
+func wantChain(t *testing.T, dir, config string, rows int, when string) {
+	t.Helper()
+	out, err := verifyIn(dir, config)
+	if want := fmt.Sprintf("rows: %d ", rows); err != nil || rows >= 0 && !strings.Contains(out, want) {
+		t.Errorf("verify %s: %v, %q; want an intact chain, %q", when, err, out, want)
 	}
 }

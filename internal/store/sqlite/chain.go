@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -89,9 +88,12 @@ func (t *tx) flushEvents() error {
 // id and, first, an audit event saying that the chain is keyed from there.
 func (t *tx) readHead() error {
 	var start int64
-	var keyID []byte
-	if err := t.queryRow(`SELECT start_id, key_id FROM event_chain`).Scan(&start, &keyID); err != nil {
-		return fmt.Errorf("store: event chain: %w", err)
+	var keyID, hash []byte
+	var id sql.NullInt64
+	// One statement: the chain record and the last event, if any.
+	if err := t.queryRow(`SELECT c.start_id, c.key_id, e.id, e.hash FROM event_chain c
+		LEFT JOIN (SELECT id, hash FROM events ORDER BY id DESC LIMIT 1) e`).Scan(&start, &keyID, &id, &hash); err != nil {
+		return fmt.Errorf("store: event chain head: %w", err)
 	}
 	key := t.store.auditKey
 	switch {
@@ -108,15 +110,10 @@ func (t *tx) readHead() error {
 			Detail: "the history is hash-chained with HMAC-SHA-256 under audit.key from this event on"}}, t.events...)
 	}
 	h := &chainHead{nextID: start, prev: chain.Genesis, hasher: chain.NewHasher(key)}
-	var id int64
-	var hash []byte
-	err := t.queryRow(`SELECT id, hash FROM events ORDER BY id DESC LIMIT 1`).Scan(&id, &hash)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return fmt.Errorf("store: event chain head: %w", err)
-	case id >= start:
-		h.nextID, h.prev = id+1, hash
+	// Events before the chain's start have no hash: the first chained one
+	// follows Genesis.
+	if id.Valid && id.Int64 >= start {
+		h.nextID, h.prev = id.Int64+1, hash
 		if len(hash) != chain.Size {
 			h.prev = chain.Genesis // a head without a hash is tampered with; verify names it
 		}

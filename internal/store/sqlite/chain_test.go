@@ -377,3 +377,32 @@ func TestReadOnlyStore(t *testing.T) {
 		t.Errorf("read-only Open of a missing file succeeded")
 	}
 }
+
+// TestFirstRotationEventsNameTheirRotation: a sync adding credentials in
+// batches, listed in no particular order, gives each its rotation and an
+// event that names that rotation, its credential and its time (the ids
+// are worked out, not read back).
+func TestFirstRotationEventsNameTheirRotation(t *testing.T) {
+	s := openTemp(t)
+	const n = 2*addBatch + 50
+	var creds []domain.Credential
+	for i := range n {
+		k := (i * 7919) % n // a permutation: ids out of order
+		c := credential(fmt.Sprintf("cred-%04d", k))
+		c.RotatedAt = t0.Add(-time.Duration(k) * time.Hour)
+		creds = append(creds, c)
+	}
+	if _, err := s.SyncFile(t.Context(), domain.ConfigFile{Path: "c.yaml", ModTime: t0}, creds, domain.SyncOptions{}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, s.db, `SELECT COUNT(*) FROM events e JOIN rotations r ON r.id = e.rotation_id
+		WHERE e.type = 'rotation' AND r.credential_id = e.credential_id AND r.rotated_at = e.time`); got != n {
+		t.Errorf("%d rotation events match their rotation's credential and time, want %d", got, n)
+	}
+	if got := count(t, s.db, `SELECT COUNT(*) FROM credentials c JOIN rotations r ON r.id = c.rotation_id AND r.credential_id = c.id`); got != n {
+		t.Errorf("%d credentials have their own rotation as current cycle, want %d", got, n)
+	}
+	if rep := verify(t, s, chain.Options{}); rep.Problem != nil || rep.Rows != 2*n {
+		t.Errorf("%d rows, %+v; want %d intact", rep.Rows, rep.Problem, 2*n)
+	}
+}

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -236,7 +235,7 @@ func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credent
 			VALUES `+strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,1,?,?,?),", len(batch)), ","), rows...); err != nil {
 			return fmt.Errorf("store: add credentials: %w", err)
 		}
-		rotations, err := t.addFirstRotations(in, ids, n)
+		rotations, err := t.addFirstRotations(batch, in, ids, n)
 		if err != nil {
 			return fmt.Errorf("store: add credentials: %w", err)
 		}
@@ -254,30 +253,33 @@ func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credent
 	return nil
 }
 
-// addFirstRotations records the config's rotation of each of the credentials
-// just added (ids, in the placeholders in) and returns them in id order.
-func (t *tx) addFirstRotations(in string, ids []any, now string) ([]domain.Rotation, error) {
-	rows, err := t.query(`INSERT INTO rotations (credential_id, rotated_at, source, recorded_at)
-		SELECT id, config_rotated_at, 'config', ? FROM credentials WHERE id IN (`+in+`) ORDER BY id
-		RETURNING id, credential_id, rotated_at`, append([]any{now}, ids...)...)
+// addFirstRotations records the config's rotation of each of the
+// credentials just added (ids, in the placeholders in) and returns them in
+// id order. The rows are inserted in credential id order under the write
+// lock, so SQLite gives them the consecutive rowids up to the last insert
+// id, in that order: no row needs reading back.
+func (t *tx) addFirstRotations(batch []domain.Credential, in string, ids []any, now string) ([]domain.Rotation, error) {
+	res, err := t.exec(`INSERT INTO rotations (credential_id, rotated_at, source, recorded_at)
+		SELECT id, config_rotated_at, 'config', ? FROM credentials WHERE id IN (`+in+`) ORDER BY id`, append([]any{now}, ids...)...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := make([]domain.Rotation, 0, len(ids))
-	for rows.Next() {
-		var r domain.Rotation
-		var at string
-		if err := rows.Scan(&r.ID, &r.CredentialID, &at); err != nil {
-			return nil, err
-		}
-		if r.RotatedAt, err = ParseTime(at); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
+	last, err := res.LastInsertId()
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(out, func(a, b domain.Rotation) int { return cmp.Compare(a.ID, b.ID) })
-	return out, rows.Err()
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(batch)) {
+		return nil, fmt.Errorf("%d first rotations recorded for %d credentials (%v)", n, len(batch), err)
+	}
+	out := make([]domain.Rotation, len(batch))
+	for i, c := range batch {
+		out[i] = domain.Rotation{CredentialID: c.ID, RotatedAt: c.RotatedAt}
+	}
+	slices.SortFunc(out, func(a, b domain.Rotation) int { return strings.Compare(a.CredentialID, b.CredentialID) })
+	for i := range out {
+		out[i].ID = last - int64(len(out)-1-i)
+	}
+	return out, nil
 }
 
 // credentials returns the rows of the given ids that exist, by id.
