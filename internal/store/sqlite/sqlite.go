@@ -59,7 +59,9 @@ type Store struct {
 }
 
 // Open opens (creating if needed) the database at path and applies every
-// pending migration, each in its own transaction.
+// pending migration, each in its own transaction. WithAuditKey keys the
+// history's hash chain; ReadOnly opens an existing database for reading
+// only, migrating nothing.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("store: %q: give a file path", path)
