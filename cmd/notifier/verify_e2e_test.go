@@ -87,8 +87,11 @@ func tamperDB(t *testing.T, path string, stmts ...string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for _, st := range append([]string{`DROP TRIGGER IF EXISTS events_no_update`, `DROP TRIGGER IF EXISTS events_no_delete`,
-		`DROP TRIGGER IF EXISTS event_chain_no_update`}, stmts...) {
+	all := []string{`DROP TRIGGER IF EXISTS event_chain_no_update`}
+	for _, table := range []string{"events", "rotations", "acknowledgments"} {
+		all = append(all, `DROP TRIGGER IF EXISTS `+table+`_no_update`, `DROP TRIGGER IF EXISTS `+table+`_no_delete`)
+	}
+	for _, st := range append(all, stmts...) {
 		if _, err := db.Exec(st); err != nil {
 			t.Fatalf("%s: %v", st, err)
 		}
@@ -141,12 +144,21 @@ func TestEndToEndVerify(t *testing.T) {
 
 	cut := filepath.Join(t.TempDir(), "cut.db")
 	copyFile(t, db, cut)
-	tamperDB(t, cut, `DELETE FROM events WHERE id = 6`)
+	// The last event (the 7d reminder sent) cut with its outbox row: the
+	// chain and the tables agree, and only the head noted earlier tells.
+	tamperDB(t, cut, `DELETE FROM events WHERE id = 6`, `DELETE FROM deliveries WHERE stage = '7d'`)
 	verifyOK(t, e.bare, 5, "--db", cut)
 	verifyFails(t, e.bare, []string{"--db", cut, "--expect-head", head}, "expected head "+head, "cut off")
 
 	verifyFails(t, run, []string{"--expect-head", "abc"}, "--expect-head", "64 hex digits")
 	verifyFails(t, e.bare, []string{"--db", filepath.Join(t.TempDir(), "missing.db")}, "missing.db")
+
+	// The issue's reproduction: an acknowledgment's actor and time
+	// rewritten in its table, the chain untouched.
+	table := filepath.Join(t.TempDir(), "table.db")
+	copyFile(t, db, table)
+	tamperDB(t, table, `UPDATE acknowledgments SET actor = 'mallory', acked_at = '2026-11-01T09:30:00Z'`)
+	verifyFails(t, e.bare, []string{"--db", table}, "acknowledgment 1 (sp-api-prod at 2026-11-01T09:30:00Z by mallory", "acknowledgments table was changed")
 
 	tamperDB(t, db, `UPDATE events SET actor = 'mallory' WHERE type = 'ack'`)
 	verifyFails(t, run, nil, "row 5 ", "edited")
@@ -204,7 +216,8 @@ func TestEndToEndVerifyWithAuditKey(t *testing.T) {
 
 	// Someone with the file rewrites the acknowledgment and recomputes the
 	// chain as the README describes, without the key.
-	tamperDB(t, db, `UPDATE events SET actor = 'mallory' WHERE type = 'ack'`, `UPDATE event_chain SET key_id = NULL`)
+	tamperDB(t, db, `UPDATE events SET actor = 'mallory' WHERE type = 'ack'`, `UPDATE acknowledgments SET actor = 'mallory'`,
+		`UPDATE event_chain SET key_id = NULL`)
 	rehashFile(t, db)
 	forged := verifyOK(t, e.bare, 7, "--db", db) // passes as plain SHA-256 ...
 	verifyFails(t, run, nil, "none of the 7 rows is hashed with audit.key")

@@ -14,6 +14,7 @@ const (
 	KindUnkeyed   = "unkeyed" // hashed without audit.key where the key was in use
 	KindCut       = "cut"     // the expected head is not in the chain
 	KindKey       = "key"     // the chain is keyed and the key is missing or another
+	KindTable     = "table"   // a rotation, acknowledgment or delivery has no event in the chain
 	KindMismatch  = "mismatch"
 )
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -165,8 +166,53 @@ func (s *Store) VerifyChain(ctx context.Context, opts chain.Options) (chain.Repo
 		r, err := scanEvent(rows)
 		return r, err == nil, err
 	}
-	rep.Result, err = chain.Verify(next, opts)
+	if rep.Result, err = chain.Verify(next, opts); err != nil || rep.Problem != nil {
+		return rep, err
+	}
+	rep.Problem, err = s.checkTables(ctx, rep.Start)
 	return rep, err
+}
+
+// tableChecks find a row of the tables that auditors read (rotations,
+// acknowledgments, deliveries' final statuses) made since the chain
+// started and without its event in the chain: the table was edited where
+// the chain cannot see it. Each names the first such row. The events of a
+// credential are found through its index, so each check costs a lookup a
+// row.
+var tableChecks = []struct{ what, query string }{
+	{"rotation", `SELECT r.id, r.credential_id || ' at ' || r.rotated_at || ' (source ' || r.source || ', by ' || r.actor || ')'
+		FROM rotations r, event_chain c WHERE r.id >= c.first_rotation_id AND NOT EXISTS (SELECT 1 FROM events e
+			WHERE e.credential_id = r.credential_id AND e.time = r.rotated_at AND e.id >= ? AND e.type = 'rotation'
+				AND e.rotation_id = r.id AND e.status = r.source AND e.actor = r.actor)
+		ORDER BY r.id LIMIT 1`},
+	{"acknowledgment", `SELECT a.id, a.credential_id || ' at ' || a.acked_at || ' by ' || a.actor || ' (source ' || a.source || ')'
+		FROM acknowledgments a, event_chain c WHERE a.id >= c.first_ack_id AND NOT EXISTS (SELECT 1 FROM events e
+			WHERE e.credential_id = a.credential_id AND e.time = a.acked_at AND e.id >= ? AND e.type = 'ack'
+				AND e.rotation_id = a.rotation_id AND e.actor = a.actor AND e.status = a.source)
+		ORDER BY a.id LIMIT 1`},
+	{"delivery", `SELECT d.id, d.credential_id || ' ' || d.stage || ' to ' || d.channel || ', ' || d.status
+		FROM deliveries d, event_chain c WHERE d.id >= c.first_delivery_id AND d.status IN ('sent', 'failed', 'skipped', 'superseded')
+			AND NOT EXISTS (SELECT 1 FROM events e WHERE e.credential_id = d.credential_id AND e.id >= ? AND e.type = 'reminder'
+				AND e.delivery_id = d.id AND e.status = d.status)
+		ORDER BY d.id LIMIT 1`},
+}
+
+func (s *Store) checkTables(ctx context.Context, start int64) (*chain.Problem, error) {
+	for _, c := range tableChecks {
+		var id int64
+		var what string
+		err := s.db.QueryRowContext(ctx, c.query, start).Scan(&id, &what)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("store: %s check: %w", c.what, err)
+		}
+		return &chain.Problem{Kind: chain.KindTable, Detail: fmt.Sprintf(
+			"the chain is intact, but %s %d (%s) has no matching event in it: the %s table was changed",
+			c.what, id, what, map[string]string{"rotation": "rotations", "acknowledgment": "acknowledgments", "delivery": "deliveries"}[c.what])}, nil
+	}
+	return nil, nil
 }
 
 // eventColumns are an events row as chain.Row holds it.

@@ -64,8 +64,11 @@ func seedHistory(t *testing.T, s *Store) {
 // the append-only triggers dropped first.
 func tamper(t *testing.T, s *Store, stmts ...string) {
 	t.Helper()
-	all := append([]string{`DROP TRIGGER IF EXISTS events_no_update`, `DROP TRIGGER IF EXISTS events_no_delete`,
-		`DROP TRIGGER IF EXISTS event_chain_no_update`}, stmts...)
+	all := []string{`DROP TRIGGER IF EXISTS event_chain_no_update`}
+	for _, table := range []string{"events", "rotations", "acknowledgments"} {
+		all = append(all, `DROP TRIGGER IF EXISTS `+table+`_no_update`, `DROP TRIGGER IF EXISTS `+table+`_no_delete`)
+	}
+	all = append(all, stmts...)
 	for _, st := range all {
 		if _, err := s.db.ExecContext(t.Context(), st); err != nil {
 			t.Fatalf("%s: %v", st, err)
@@ -178,13 +181,50 @@ func TestVerifyNamesTheTamperedRow(t *testing.T) {
 	}
 }
 
+// TestVerifyChecksTheTablesAgainstTheChain: the tables auditors read hold
+// the same facts as the chained events; a rotation, acknowledgment or
+// delivery outcome changed (or cut) in its table alone is found, though
+// the chain itself is intact.
+func TestVerifyChecksTheTablesAgainstTheChain(t *testing.T) {
+	cases := []struct {
+		name  string
+		stmts []string
+		want  string
+	}{
+		{"an acknowledgment's actor and time rewritten", []string{`UPDATE acknowledgments SET actor = 'mallory', acked_at = '2026-06-01T01:00:00Z'`},
+			"acknowledgment 1 (alpha at 2026-06-01T01:00:00Z by mallory (source cli)) has no matching event"},
+		{"a rotation back-dated", []string{`UPDATE rotations SET rotated_at = '2026-06-01T02:00:00Z' WHERE id = 4`},
+			"rotation 4 (beta at 2026-06-01T02:00:00Z (source cli, by bob)) has no matching event"},
+		{"a rotation added by hand", []string{`INSERT INTO rotations (credential_id, rotated_at, source, actor, recorded_at)
+			VALUES ('gamma', '2026-06-01T05:00:00Z', 'cli', 'mallory', '2026-06-01T05:00:00Z')`}, "rotation 5 (gamma"},
+		{"a superseded reminder made sent", []string{`UPDATE deliveries SET status = 'sent' WHERE status = 'superseded'`},
+			"delivery 3 (beta 30d to ops, sent) has no matching event"},
+		{"the tail of the events cut", []string{`DELETE FROM events WHERE id > 10`}, "rotation 4 "},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openTemp(t)
+			seedHistory(t, s)
+			tamper(t, s, tc.stmts...)
+			rep := verify(t, s, chain.Options{})
+			if rep.Problem == nil || rep.Problem.Kind != chain.KindTable || !strings.Contains(rep.Problem.Detail, tc.want) {
+				t.Errorf("problem %+v, want %s saying %q", rep.Problem, chain.KindTable, tc.want)
+			}
+		})
+	}
+}
+
 // TestVerifyExpectHeadCatchesACutTail: the rows after a noted head deleted
 // leave a chain that verifies by itself; the noted head is missing from it.
 func TestVerifyExpectHeadCatchesACutTail(t *testing.T) {
 	s := openTemp(t)
 	seedHistory(t, s)
 	noted := verify(t, s, chain.Options{})
-	tamper(t, s, `DELETE FROM events WHERE id > 10`)
+	// The last two events are beta's rotation and the reminder it
+	// superseded; cut with the rows they record, the tables agree with
+	// the chain.
+	tamper(t, s, `DELETE FROM events WHERE id > 10`, `UPDATE credentials SET rotation_id = 2 WHERE id = 'beta'`,
+		`DELETE FROM rotations WHERE id = 4`, `UPDATE deliveries SET status = 'pending' WHERE status = 'superseded'`)
 	cut := verify(t, s, chain.Options{})
 	if cut.Problem != nil || cut.Rows != 10 {
 		t.Fatalf("the cut chain by itself: %d rows, problem %+v; want 10 intact", cut.Rows, cut.Problem)
@@ -237,7 +277,8 @@ func TestVerifyWithAuditKey(t *testing.T) {
 	})
 	t.Run("recomputed without the key whole, the key record erased", func(t *testing.T) {
 		s := keyed(t)
-		tamper(t, s, `UPDATE events SET actor = 'mallory' WHERE type = 'ack'`, `UPDATE event_chain SET key_id = NULL`)
+		tamper(t, s, `UPDATE events SET actor = 'mallory' WHERE type = 'ack'`, `UPDATE acknowledgments SET actor = 'mallory'`,
+			`UPDATE event_chain SET key_id = NULL`)
 		rehash(t, s, 1, nil)
 		if rep := verify(t, s, chain.Options{}); rep.Problem != nil {
 			t.Fatalf("without the key the forgery passes as SHA-256 (%+v): the key is what tells", rep.Problem)
