@@ -26,7 +26,9 @@ func (c *cli) verifyCmd() *cobra.Command {
 		Short: "Check the history's hash chain: names the first row that does not match; prints the rows and the head",
 		Long: `Walks the history's hash chain in id order, on the database opened read-only
 (it works while the daemon writes). Exits 1 naming the first row that does not
-match: edited, deleted, inserted or reordered. On success it prints the number
+match: edited, deleted, inserted or reordered; then checks the rotations,
+acknowledgments and finished deliveries against their chained events, and
+names a row changed in its table alone. On success it prints the number
 of rows and the head hash: note the head (in a report, a ticket), and a later
 --expect-head HASH proves that nothing after it was cut off.
 
