@@ -75,6 +75,9 @@ func (c *cli) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&c.logFormat, "log-format", "text", "text or json (logs go to stderr)")
 	root.AddCommand(c.runCmd(), c.checkCmd(), c.migrateCmd(), c.tickCmd(), c.statusCmd(), c.planCmd(),
 		c.rotateCmd(), c.ackCmd(), c.historyCmd(), c.testCmd())
+	// The auditors' view: read-only report and backups.
+	root.AddCommand(c.reportCmd(), c.backupCmd())
+	root.AddCommand(c.receiveCmd())
 	root.AddCommand(c.verifyCmd())
 	return root
 }
@@ -203,7 +206,7 @@ func (c *cli) checkCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprint(c.stdout, summary(cfg))
+			fmt.Fprint(c.stdout, summary(cfg)+amazonSummary(cfg))
 			return nil
 		},
 	}
@@ -217,6 +220,7 @@ func summary(cfg *config.Config) string {
 	fmt.Fprintf(&b, "%s: ok\n", cfg.Path)
 	fmt.Fprintf(&b, "  database:    %s\n", cfg.Database)
 	fmt.Fprintf(&b, "  schedule:    %s (%s)\n", cfg.CheckSchedule, cfg.Timezone)
+	b.WriteString(httpSummary(cfg.HTTP))
 	fmt.Fprintf(&b, "  credentials: %d\n", len(cfg.Credentials))
 	fmt.Fprintf(&b, "  history:     %s\n", chainSummary(cfg))
 	names := slices.Sorted(maps.Keys(cfg.Channels))
@@ -279,6 +283,11 @@ func (c *cli) tickCmd() *cobra.Command {
 				return err
 			}
 			defer m.Close()
+			// What Amazon said comes first, so that the plan follows it;
+			// a queue that fails does not keep the reminders from going out.
+			if _, err := m.drainNotifications(cmd.Context(), c.stdout); err != nil && cmd.Context().Err() == nil {
+				m.Logger.Error("SP-API notifications not received; planning without them", "err", err)
+			}
 			rep, err := m.Engine.Tick(cmd.Context(), now)
 			printReport(c.stdout, rep, now, m.Config.Location)
 			return err
@@ -289,7 +298,7 @@ func (c *cli) tickCmd() *cobra.Command {
 }
 
 func (c *cli) statusCmd() *cobra.Command {
-	var format string
+	var format, db string
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show every credential: deadline, days remaining, active stage, acknowledgment, state",
@@ -298,12 +307,12 @@ func (c *cli) statusCmd() *cobra.Command {
 			if err := checkFormat(format, "table", "json"); err != nil {
 				return err
 			}
-			m, now, err := c.openSynced(cmd)
+			eng, store, now, err := c.openStatusReader(cmd, db)
 			if err != nil {
 				return err
 			}
-			defer m.Close()
-			rows, err := m.Engine.Status(cmd.Context(), now)
+			defer store.Close()
+			rows, err := eng.Status(cmd.Context(), now)
 			if err != nil {
 				return err
 			}
@@ -312,6 +321,7 @@ func (c *cli) statusCmd() *cobra.Command {
 	}
 	c.atFlag(cmd)
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	dbFlag(cmd, &db)
 	return cmd
 }
 
@@ -422,7 +432,7 @@ func (c *cli) ackCmd() *cobra.Command {
 }
 
 func (c *cli) historyCmd() *cobra.Command {
-	var f struct{ credential, typ, since, until, format string }
+	var f struct{ credential, typ, since, until, format, db string }
 	cmd := &cobra.Command{
 		Use:   "history",
 		Short: "Query the append-only history of reminders, acknowledgments, rotations and config changes",
@@ -435,32 +445,17 @@ func (c *cli) historyCmd() *cobra.Command {
 			if f.typ != "" && !contains(types, f.typ) {
 				return fmt.Errorf("--type: %q is not one of %s", f.typ, strings.Join(types, ", "))
 			}
-			cfg, err := config.LoadMain(c.configPath, config.Timeless, nil)
-			if err != nil {
-				return err
-			}
-			filter := domain.HistoryFilter{CredentialID: f.credential, Type: f.typ}
-			// Given empty is an error, as for --at, not "no bound".
-			if cmd.Flags().Changed("since") {
-				if filter.Since, err = config.ParseTime(f.since, cfg.Location); err != nil {
-					return fmt.Errorf("--since: %w", err)
-				}
-			}
-			if cmd.Flags().Changed("until") {
-				if filter.Until, err = config.ParseTime(f.until, cfg.Location); err != nil {
-					return fmt.Errorf("--until: %w", err)
-				}
-			}
-			store, err := sqlite.Open(cmd.Context(), cfg.Database)
+			store, loc, since, until, err := c.openWindowReader(cmd, f.db, f.since, f.until)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
+			filter := domain.HistoryFilter{CredentialID: f.credential, Type: f.typ, Since: since, Until: until}
 			events, err := store.History(cmd.Context(), filter)
 			if err != nil {
 				return err
 			}
-			return printHistory(c.stdout, f.format, events, cfg.Location)
+			return printHistory(c.stdout, f.format, events, loc)
 		},
 	}
 	cmd.Flags().StringVar(&f.credential, "credential", "", "only this credential")
@@ -468,6 +463,7 @@ func (c *cli) historyCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.since, "since", "", "from this time (inclusive)")
 	cmd.Flags().StringVar(&f.until, "until", "", "up to this time (exclusive)")
 	cmd.Flags().StringVar(&f.format, "format", "table", "table, json or csv")
+	dbFlag(cmd, &f.db)
 	return cmd
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
+	"github.com/notifier-dev/notifier/internal/httpapi"
 	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
@@ -88,6 +90,13 @@ type Main struct {
 	Config *config.Config
 	Store  *sqlite.Store
 	Engine *engine.Engine
+
+	// What the HTTP API reports (see http.go); Open makes them.
+	Health  *httpapi.Health
+	Metrics *httpapi.Metrics
+
+	cfgMu    sync.Mutex        // guards Config against a SIGHUP's reload
+	rejected domain.ConfigFile // the main file last refused, not logged again until it changes
 }
 
 // Open loads the main config file, opens the database (applying
@@ -111,18 +120,27 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := append([]engine.Option{engine.WithLogger(m.Logger), engine.WithStdout(m.Stdout)}, m.EngineOptions...)
+	m.Health, m.Metrics = httpapi.NewHealth(), httpapi.NewMetrics()
+	opts := append([]engine.Option{engine.WithLogger(m.Logger), engine.WithStdout(m.Stdout),
+		engine.WithAckLinks(httpapi.AckLinks), engine.WithObserver(m.Metrics)}, m.EngineOptions...)
 	eng, err := engine.New(store, cfg, opts...)
 	if err != nil {
 		store.Close()
 		return err
 	}
 	m.Config, m.Store, m.Engine = cfg, store, eng
+	m.Health.SetConfigLoaded(true)
+	m.Metrics.ObserveReload(time.Now(), nil)
 	return nil
 }
 
 // Now is the clock's time in the config's zone.
-func (m *Main) Now() time.Time { return m.Clock(m.Config.Location) }
+func (m *Main) Now() time.Time {
+	m.cfgMu.Lock()
+	loc := m.Config.Location
+	m.cfgMu.Unlock()
+	return m.Clock(loc)
+}
 
 // Close releases the store.
 func (m *Main) Close() error {
@@ -141,9 +159,23 @@ func (m *Main) Close() error {
 // Before each tick the main config file is re-read if it changed, and the
 // engine syncs the credential files that changed, so an operator's edit
 // takes effect without a restart; an invalid edit is logged and the last
-// good config kept.
+// good config kept. SIGHUP reloads at once. With http.listen it serves the
+// HTTP API (http.go), a standby while it waits too.
 func (m *Main) Run(ctx context.Context) error {
 	holder := m.Engine.Name()
+	// The HTTP API serves until Run returns. A standby serves while it
+	// waits (its /readyz says the lease is not held); otherwise the
+	// server starts once the lease is held, so that a second daemon is
+	// refused for the lease, not for the port.
+	serveCtx, stopServing := context.WithCancel(ctx)
+	served := closedChan()
+	defer func() { stopServing(); <-served }()
+	var err error
+	if m.Standby {
+		if served, err = m.serveHTTP(serveCtx); err != nil {
+			return err
+		}
+	}
 	if err := m.acquire(ctx, holder); err != nil {
 		return err
 	}
@@ -157,7 +189,15 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Logger.Error("releasing the lease", "err", err)
 		}
 	}()
+	m.Health.SetLease(true)
 	go m.renew(runCtx, holder, lost)
+	if !m.Standby {
+		if served, err = m.serveHTTP(serveCtx); err != nil {
+			return err
+		}
+	}
+	go m.reloadOnHUP(runCtx)
+	waitNotifications := m.startNotifications(runCtx)
 
 	m.tick(runCtx)
 
@@ -173,12 +213,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if _, err := c.AddFunc(RetrySpec, func() { m.retry(runCtx) }); err != nil {
 		return fmt.Errorf("retry schedule: %w", err)
 	}
+	if _, err := c.AddFunc(ReloadSpec, func() { m.reload(false) }); err != nil {
+		return fmt.Errorf("reload schedule: %w", err)
+	}
 	c.Start()
 	m.Logger.Info("notifier running", "schedule", m.Config.CheckSchedule, "timezone", m.Config.Timezone,
 		"database", m.Config.Database, "holder", holder)
 	<-runCtx.Done()
 	m.Logger.Info("stopping: no new sends; those in flight get a short grace")
 	<-c.Stop().Done()
+	waitNotifications()
 	if err := context.Cause(runCtx); ctx.Err() == nil && err != nil {
 		return err
 	}
@@ -227,6 +271,7 @@ func (m *Main) renew(ctx context.Context, holder string, lost context.CancelCaus
 			m.Logger.Error("renewing the lease", "err", err)
 		case err == nil && !held:
 			m.Logger.Error("lease lost to another notifier run; stopping", "holder", lease.Holder)
+			m.Health.SetLease(false)
 			lost(fmt.Errorf("lease lost to %s", lease.Holder))
 			return
 		}
@@ -234,9 +279,14 @@ func (m *Main) renew(ctx context.Context, holder string, lost context.CancelCaus
 }
 
 func (m *Main) tick(ctx context.Context) {
-	m.reload()
+	m.reload(false)
 	now := m.Now()
+	start := time.Now()
 	rep, err := m.Engine.Tick(ctx, now)
+	if ctx.Err() == nil {
+		m.Metrics.ObserveTick(time.Now(), time.Since(start), err)
+		m.Health.SetTick(err)
+	}
 	if err != nil && ctx.Err() == nil {
 		m.Logger.Error("tick failed", "err", err)
 		return
@@ -256,22 +306,29 @@ func (m *Main) retry(ctx context.Context) {
 	}
 }
 
-// reload swaps in the main config file if it changed and is valid. The
-// credential files are the engine's sync's business.
-func (m *Main) reload() {
+// reload swaps in the main config file if it changed (or, forced by
+// SIGHUP, in any case) and is valid. The credential files are the engine's
+// sync's business. A refused file is logged once, not at every look until
+// it changes; /readyz and /metrics report it until a good one is loaded.
+func (m *Main) reload(force bool) {
+	m.cfgMu.Lock()
+	defer m.cfgMu.Unlock()
 	st, err := config.StatConfigFile(m.Config.Dir, filepath.Join(m.Config.Dir, m.Config.Main.Path))
-	if err == nil && st.Unchanged(m.Config.Main) {
+	if !force && err == nil && (st.Unchanged(m.Config.Main) || st.Unchanged(m.rejected)) {
 		return
 	}
 	cfg, err := config.LoadMain(m.ConfigPath, m.Clock, m.Env)
 	var problems config.Problems
 	switch {
 	case errors.As(err, &problems):
+		// /readyz says so before the log does.
+		m.refused(st, fmt.Errorf("%d problem(s), first: %s", len(problems), problems[0].String()))
 		for _, p := range problems {
 			m.Logger.Error("config change rejected; keeping the last good config", "problem", p.String())
 		}
 		return
 	case err != nil:
+		m.refused(st, err)
 		m.Logger.Error("config reload failed; keeping the last good config", "err", err)
 		return
 	}
@@ -281,12 +338,20 @@ func (m *Main) reload() {
 	if cfg.Audit.Key != m.Config.Audit.Key {
 		m.Logger.Warn("an audit.key change takes effect at the next restart")
 	}
+	if httpChanged(m.Config.HTTP, cfg.HTTP) {
+		m.Logger.Warn("http.listen changes take effect at the next restart; public_url, ack_secret and ack_link_ttl apply now")
+	}
+	m.amazonChanged(cfg)
 	if err := m.Engine.SetConfig(cfg); err != nil {
+		m.refused(st, err)
 		m.Logger.Error("config change rejected; keeping the last good config", "err", err)
 		return
 	}
 	unchanged := cfg.Main.Hash == m.Config.Main.Hash
 	m.Config = cfg
+	m.rejected = domain.ConfigFile{}
+	m.Health.SetReload(nil)
+	m.Metrics.ObserveReload(time.Now(), nil)
 	if !unchanged {
 		m.Logger.Info("config reloaded")
 	}

@@ -134,9 +134,17 @@ type daemon struct {
 
 func startDaemon(t *testing.T, dir, config string, args ...string) *daemon {
 	t.Helper()
+	return startDaemonEnv(t, dir, config, nil, args...)
+}
+
+// startDaemonEnv is startDaemon with the given environment (nil: this
+// process's).
+func startDaemonEnv(t *testing.T, dir, config string, environ []string, args ...string) *daemon {
+	t.Helper()
 	d := &daemon{line: make(chan string, 1000), done: make(chan error, 1)}
 	d.cmd = exec.Command(binary, append([]string{"--config", config, "run"}, args...)...)
 	d.cmd.Dir = dir
+	d.cmd.Env = environ
 	d.cmd.Stdout = io.Discard
 	stderr, err := d.cmd.StderrPipe()
 	if err != nil {

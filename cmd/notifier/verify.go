@@ -57,7 +57,7 @@ then needs --config too, for the key.`,
 					db = cfg.Database
 				}
 			}
-			store, err := sqlite.Open(cmd.Context(), db, sqlite.ReadOnly())
+			store, err := sqlite.OpenReadOnly(cmd.Context(), db)
 			if err != nil {
 				return err
 			}

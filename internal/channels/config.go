@@ -67,3 +67,11 @@ func (o Options) NewHTTPClient(timeout time.Duration) *http.Client {
 	t.MaxIdleConnsPerHost = max(2, o.Concurrency)
 	return &http.Client{Timeout: timeout, Transport: t}
 }
+
+// Interactive is a channel Config whose messages carry buttons that the
+// service posts back to notifier's HTTP API (Slack's Acknowledge button).
+// InteractionSecret is the secret those requests are verified with; empty
+// when not configured.
+type Interactive interface {
+	InteractionSecret() string
+}

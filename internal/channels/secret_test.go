@@ -66,7 +66,9 @@ func TestSecretNeverRevealsItsValue(t *testing.T) {
 		Headers: map[string]channels.Secret{"Authorization": channels.Secret(headerValue)},
 		Timeout: 5 * time.Second,
 	}
-	bot := slack.Config{Token: s, Channel: "#ops"}
+	// Each slack.Config has three Secret fields (token, webhook_url, signing_secret):
+	// every one prints as the marker, set or not; the signing secret is set here.
+	bot := slack.Config{Token: s, Channel: "#ops", SigningSecret: s}
 	incoming := slack.Config{WebhookURL: channels.Secret(urlValue)}
 	mail := email.Config{SMTP: "smtp.example.com:587", Username: "notifier", Password: channels.Secret(passwordVal),
 		From: "notifier@example.com", To: []string{"ops@example.com"}}
@@ -122,13 +124,13 @@ func TestSecretNeverRevealsItsValue(t *testing.T) {
 		}, 2},
 		{"webhook.Config slog text", func(*testing.T) string { return logLine(false, "cfg", hook) }, 2},
 		{"webhook.Config slog json", func(*testing.T) string { return logLine(true, "cfg", hook) }, 2},
-		{"slack.Config token %v", func(*testing.T) string { return fmt.Sprintf("%v", bot) }, 2},
-		{"slack.Config token %+v", func(*testing.T) string { return fmt.Sprintf("%+v", bot) }, 2},
-		{"slack.Config token %#v", func(*testing.T) string { return fmt.Sprintf("%#v", bot) }, 2},
-		{"slack.Config token json", func(t *testing.T) string { return marshalJSON(t, bot) }, 2},
-		{"slack.Config webhook_url %+v", func(*testing.T) string { return fmt.Sprintf("%+v", incoming) }, 2},
-		{"slack.Config webhook_url %#v", func(*testing.T) string { return fmt.Sprintf("%#v", incoming) }, 2},
-		{"slack.Config webhook_url json", func(t *testing.T) string { return marshalJSON(t, incoming) }, 2},
+		{"slack.Config token %v", func(*testing.T) string { return fmt.Sprintf("%v", bot) }, 3},
+		{"slack.Config token %+v", func(*testing.T) string { return fmt.Sprintf("%+v", bot) }, 3},
+		{"slack.Config token %#v", func(*testing.T) string { return fmt.Sprintf("%#v", bot) }, 3},
+		{"slack.Config token json", func(t *testing.T) string { return marshalJSON(t, bot) }, 3},
+		{"slack.Config webhook_url %+v", func(*testing.T) string { return fmt.Sprintf("%+v", incoming) }, 3},
+		{"slack.Config webhook_url %#v", func(*testing.T) string { return fmt.Sprintf("%#v", incoming) }, 3},
+		{"slack.Config webhook_url json", func(t *testing.T) string { return marshalJSON(t, incoming) }, 3},
 		{"email.Config %v", func(*testing.T) string { return fmt.Sprintf("%v", mail) }, 1},
 		{"email.Config %+v", func(*testing.T) string { return fmt.Sprintf("%+v", mail) }, 1},
 		{"email.Config %#v", func(*testing.T) string { return fmt.Sprintf("%#v", mail) }, 1},

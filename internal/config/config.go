@@ -38,8 +38,11 @@ type Config struct {
 	CheckSchedule string         // robfig/cron v3 spec
 	Retry         Retry
 	Audit         Audit // the history's tamper evidence
-	Policies      map[string]*Policy
-	Channels      map[string]*Channel
+	// Amazon is where SP-API notifications arrive; nil when the config has
+	// no amazon: block.
+	Amazon   *Amazon
+	Policies map[string]*Policy
+	Channels map[string]*Channel
 	// Credentials are the main file's own from LoadMain, and those of
 	// every credential file too from Load.
 	Credentials []Credential
@@ -54,6 +57,8 @@ type Config struct {
 	// Sources are the config file and the credential_files globs
 	// (absolute), which CredentialFiles matches again before each sync.
 	Sources []string
+	// HTTP is the http: block; nil when absent (no server, no links).
+	HTTP *HTTP
 
 	byID map[string]int // index of Credentials
 

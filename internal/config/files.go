@@ -132,6 +132,10 @@ func (l *loader) loadFiles(cfg *Config) {
 		if l.check(r.creds, r.meta, cfg.Policies, seen) >= 0 {
 			usesDefault = true
 		}
+		if l.clients == nil {
+			l.clients = map[string]place{}
+		}
+		l.checkClients(r.creds, r.meta, l.clients)
 		parts, total = append(parts, r.creds), total+len(r.creds)
 	}
 	// Joined once: appending file by file would copy a large fleet over

@@ -122,8 +122,8 @@ var (
 	slugRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 	envRE      = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 	yamlLineRE = regexp.MustCompile(`^line (\d+): `)
-	topLevel   = []string{"database", "timezone", "check_schedule", "retry", "defaults", "policies", "channels", "credentials", "credential_files", "audit"}
-	credKeys   = []string{"id", "name", "owner", "rotated_at", "rotation_period", "expires_at", "policy"}
+	topLevel   = []string{"database", "timezone", "check_schedule", "retry", "defaults", "policies", "channels", "credentials", "credential_files", "amazon", "http", "audit"}
+	credKeys   = []string{"id", "name", "owner", "rotated_at", "rotation_period", "expires_at", "policy", "lwa"}
 	stageKeys  = []string{"name", "before", "after", "repeat", "channels", "unless_acknowledged", "subject", "template"}
 )
 
@@ -150,6 +150,12 @@ type loader struct {
 	// secrets are the values ${NAME} put into the file: each variable's
 	// value and each whole value it was part of ("Bearer ${TOKEN}").
 	secrets []string
+
+	// clients are the lwa.client_ids met so far, where first written.
+	clients map[string]place
+	// chanNodes are the channels' keys, for problems found after the
+	// channels were read (a missing signing_secret).
+	chanNodes map[string]*yaml.Node
 }
 
 func (l *loader) errf(n *yaml.Node, key, format string, args ...any) {
@@ -195,6 +201,16 @@ func (l *loader) root(doc *yaml.Node, err error) *yaml.Node {
 	return root
 }
 
+// refusedTopLevel are keys an operator may expect that notifier refuses
+// with a reason rather than as merely unknown.
+var refusedTopLevel = map[string]string{
+	// The database keeps facts only (who was told, when, where, with what
+	// outcome; who acknowledged; who rotated), never a message's body:
+	// there is nothing a retention period could prune, and facts are
+	// evidence, kept for good.
+	"retention": "nothing to prune: notifier keeps facts only (reminders' outcomes, acknowledgments, rotations), never message bodies, and keeps facts for good; remove the key",
+}
+
 // fields checks that n is a mapping whose keys are all in allowed, and
 // returns the value node of each key present.
 func (l *loader) fields(n *yaml.Node, key string, allowed []string) map[string]*yaml.Node {
@@ -205,6 +221,10 @@ func (l *loader) fields(n *yaml.Node, key string, allowed []string) map[string]*
 	out := make(map[string]*yaml.Node, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if why, ok := refusedTopLevel[k.Value]; ok && key == "" {
+			l.errf(k, k.Value, "%s", why)
+			continue
+		}
 		if !contains(allowed, k.Value) {
 			l.errf(k, join(key, k.Value), "unknown key (known: %s)", strings.Join(allowed, ", "))
 			continue
@@ -406,10 +426,18 @@ func (l *loader) load(path, dir string, data []byte, clock Clock) *Config {
 		creds, meta := l.credentials(n)
 		first := l.check(creds, meta, cfg.Policies, map[string]place{})
 		cfg.Credentials, l.mainUsesDefault = creds, first >= 0
+		l.clients = map[string]place{}
+		l.checkClients(creds, meta, l.clients)
+	}
+	if n := f["amazon"]; n != nil {
+		cfg.Amazon = l.amazon(n, dir)
 	}
 	cfg.Sources = []string{path}
 	if n := f["credential_files"]; n != nil {
 		cfg.Files, cfg.Sources = l.credentialFiles(n, dir, cfg.Sources)
+	}
+	if n := f["http"]; n != nil {
+		cfg.HTTP = l.http(n, cfg.Channels)
 	}
 	if f["credentials"] == nil && f["credential_files"] == nil {
 		l.errf(root, "credentials", "no credentials: list at least one under credentials: or credential_files:")
@@ -480,6 +508,10 @@ func (l *loader) channels(n *yaml.Node) map[string]*Channel {
 			continue
 		}
 		ch := &Channel{Name: k.Value}
+		if l.chanNodes == nil {
+			l.chanNodes = map[string]*yaml.Node{}
+		}
+		l.chanNodes[k.Value] = k
 		if v.Kind != yaml.MappingNode {
 			l.errf(v, key, "must be a mapping with at least type:")
 			out[k.Value] = ch // defined, though broken: no second problem where a stage names it
@@ -810,6 +842,7 @@ type credMeta struct {
 	index      int // its place in its file's credentials: list
 	line       int // the line of its item
 	policyLine int // 0: no policy: key, the default applies
+	clientLine int // the line of lwa.client_id, if given
 }
 
 // key is how problems name the credential.
@@ -872,6 +905,9 @@ func (l *loader) items(items []*yaml.Node, first int, creds []Credential, meta [
 				}
 				c.ExpiresAt = t
 			}
+		}
+		if v := f["lwa"]; v != nil {
+			c.LWAClientID = l.lwa(v, key+".lwa", &m)
 		}
 		if c.Name == "" {
 			c.Name = c.ID

@@ -20,6 +20,10 @@ type Credential struct {
 	RotationPeriod schedule.Span // the cycle's length
 	ExpiresAt      time.Time     // an explicit deadline for the cycle of RotatedAt; zero if none
 	Policy         string
+	// LWAClientID is the Login With Amazon client id of an SP-API
+	// credential (lwa.client_id): how Amazon's notifications name it.
+	// Empty for other credentials. Not a secret.
+	LWAClientID string
 	// File is the config file that defines the credential, relative to the
 	// main config's folder; a credential that leaves its file becomes
 	// inactive. Line is where its id is written, for problems.
@@ -58,7 +62,7 @@ type Rotation struct {
 	ID           int64
 	CredentialID string
 	RotatedAt    time.Time
-	Source       string // config, cli, http, slack
+	Source       string // config, cli, http, slack, sp-api
 	Actor        string
 	Note         string
 }
@@ -119,6 +123,9 @@ const (
 	EventAck        = "ack"
 	EventCredential = "credential"
 	EventConfig     = "config"
+	// EventNotification is an SP-API notification handled: a deadline
+	// Amazon stated, a client id no credential has, one ignored.
+	EventNotification = "notification"
 	// EventAudit records a change to the history's own tamper evidence:
 	// the chain keyed with audit.key from that event on.
 	EventAudit = "audit"
@@ -126,7 +133,7 @@ const (
 
 // EventTypes lists every event type, for validating filters.
 func EventTypes() []string {
-	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventAudit}
+	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventNotification, EventAudit}
 }
 
 // Event is one line of the append-only history.
@@ -161,10 +168,19 @@ type Cycle struct {
 	// NextAction is when the cycle next needs planning; zero: never,
 	// until something changes.
 	NextAction time.Time
+	// StatedDeadline is the deadline Amazon stated for this cycle (an
+	// SP-API notification); zero: none, the config's applies.
+	StatedDeadline time.Time
 }
 
-// Deadline is the end of the cycle.
-func (c Cycle) Deadline(loc *time.Location) time.Time { return c.Credential.Deadline(c.Start, loc) }
+// Deadline is the end of the cycle: what Amazon stated, else what the
+// credential's config implies.
+func (c Cycle) Deadline(loc *time.Location) time.Time {
+	if !c.StatedDeadline.IsZero() {
+		return c.StatedDeadline
+	}
+	return c.Credential.Deadline(c.Start, loc)
+}
 
 // Ack is the cycle's first acknowledgment as the schedule sees it.
 func (c Cycle) Ack() schedule.Ack { return schedule.Ack{At: c.AckAt, By: c.AckBy} }
@@ -256,4 +272,12 @@ type SyncOptions struct {
 type FileSync struct {
 	File        ConfigFile
 	Credentials []Credential
+}
+
+// DeliveryCount is how many deliveries of one channel have one status
+// (pending, failed): what /metrics shows.
+type DeliveryCount struct {
+	Channel string
+	Status  string
+	Count   int
 }

@@ -162,7 +162,9 @@ func (e *Engine) attempt(sendCtx context.Context, v view, d domain.Claimed, now 
 		cancel()
 		ev.Detail = msg.Subject
 		if sendErr != nil && sendCtx.Err() != nil {
-			e.logger.Warn("send cancelled by shutdown; it goes out at the next start", "credential", d.CredentialID, "stage", d.Stage, "channel", d.Channel)
+			e.logger.Warn("send cancelled by shutdown; it goes out at the next start", "credential", d.CredentialID, "stage", d.Stage,
+				"seq", d.Seq, "channel", d.Channel, "outcome", domain.StatusReleased, "attempt", attempts, "delivery", d.ID)
+			e.observe(d.Channel, domain.StatusReleased, attempts)
 			return released(d, now, fmt.Sprintf("attempt %d cancelled: notifier was stopping; it goes out at the next start", attempts))
 		}
 	}
@@ -170,7 +172,9 @@ func (e *Engine) attempt(sendCtx context.Context, v view, d domain.Claimed, now 
 	if sendErr == nil {
 		ev.Status, o.Status = domain.StatusSent, domain.StatusSent
 		o.Event = ev
-		e.logger.Info("reminder sent", "credential", d.CredentialID, "stage", d.Stage, "seq", d.Seq, "channel", d.Channel)
+		e.logger.Info("reminder sent", "credential", d.CredentialID, "stage", d.Stage, "seq", d.Seq, "channel", d.Channel,
+			"outcome", o.Status, "attempt", attempts, "delivery", d.ID)
+		e.observe(d.Channel, o.Status, attempts)
 		return o
 	}
 	// The one place where a send's error becomes text that is kept or
@@ -192,8 +196,9 @@ func (e *Engine) attempt(sendCtx context.Context, v view, d domain.Claimed, now 
 		}
 	}
 	o.Event = ev
-	e.logger.Warn("delivery failed", "credential", d.CredentialID, "stage", d.Stage, "channel", d.Channel,
-		"attempt", attempts, "status", o.Status, "err", o.Error)
+	e.logger.Warn("delivery failed", "credential", d.CredentialID, "stage", d.Stage, "seq", d.Seq, "channel", d.Channel,
+		"outcome", o.Status, "attempt", attempts, "delivery", d.ID, "status", o.Status, "err", o.Error)
+	e.observe(d.Channel, o.Status, attempts)
 	return o
 }
 
@@ -262,4 +267,10 @@ func (r *recorder) close() error {
 	default:
 	}
 	return <-r.done
+}
+
+func (e *Engine) observe(channel, status string, attempts int) {
+	if e.observer != nil {
+		e.observer.Delivered(channel, status, attempts)
+	}
 }

@@ -53,6 +53,14 @@ type Store interface {
 
 	Cycle(ctx context.Context, id string) (domain.Cycle, error)
 	States(ctx context.Context) ([]domain.CredentialState, error)
+
+	// Amazon SP-API notifications.
+	RecordNotice(ctx context.Context, n domain.Notice, now time.Time) (domain.NoticeResult, error)
+	// What the HTTP API reads (ack links, Slack buttons, /metrics, /readyz).
+	Delivery(ctx context.Context, id int64) (domain.Delivery, error)
+	EachCycle(ctx context.Context, fn func(domain.Cycle) error) error
+	DeliveryCounts(ctx context.Context) ([]domain.DeliveryCount, error)
+	Ping(ctx context.Context) error
 }
 
 // Engine evaluates and delivers reminders. One tick (or retry pass) runs at
@@ -68,6 +76,8 @@ type Engine struct {
 	claimant    string
 	redactor    *channels.Redactor
 	wallClock   func() time.Time
+	ackLinks    AckLinker
+	observer    Observer
 
 	tickMu sync.Mutex // one sync, tick or retry pass at a time
 

@@ -15,7 +15,12 @@ import (
 // as of now, before rendering: who, the deadline and the day counts, in
 // loc. The dispatcher and `notifier test` both build on it.
 func Describe(loc *time.Location, cred domain.Credential, start, now time.Time) channels.Message {
-	deadline := cred.Deadline(start, loc)
+	return describe(loc, cred, start, cred.Deadline(start, loc), now)
+}
+
+// describe is Describe with the cycle's deadline, which Amazon may have
+// stated.
+func describe(loc *time.Location, cred domain.Credential, start, deadline, now time.Time) channels.Message {
 	return channels.Message{
 		Credential:    cred.ID,
 		Name:          cred.Name,
@@ -33,12 +38,19 @@ func Describe(loc *time.Location, cred domain.Credential, start, now time.Time) 
 // message is one claimed delivery rendered at now.
 func (e *Engine) message(v view, d domain.Claimed, now time.Time) (channels.Message, error) {
 	cfg := v.cfg
-	m := Describe(cfg.Location, d.Cycle.Credential, d.Cycle.Start, now)
+	m := describe(cfg.Location, d.Cycle.Credential, d.Cycle.Start, d.Cycle.Deadline(cfg.Location), now)
 	m.DeliveryID = d.ID
 	m.DeliveryKey = fmt.Sprintf("%s/%d/%s/%s/%d", d.CredentialID, d.RotationID, d.Stage, d.Channel, d.Seq)
 	m.Stage, m.Seq = d.Stage, d.Seq
+	if e.ackLinks != nil {
+		m.AckURL = e.ackLinks(cfg, d.Delivery, now)
+	}
 	if ack := d.Cycle.Ack(); ack.Acknowledged(now) {
 		m.Acknowledged, m.AcknowledgedBy, m.AcknowledgedAt = true, ack.By, ack.At.In(cfg.Location)
+	}
+	if d.Stage == domain.StageOldSecret {
+		oldSecretMessage(&m, d, cfg.Location)
+		return m, nil
 	}
 	var stage *config.Stage
 	if p := cfg.Policies[d.Cycle.Policy]; p != nil {

@@ -30,7 +30,14 @@ type Config struct {
 	// "<!channel>", "<@U0123ABCD>", "<!subteam^S0123ABCD>"; several are
 	// separated by spaces.
 	Mention string `yaml:"mention"`
+	// SigningSecret is the Slack app's signing secret, with which
+	// notifier's /slack/interactions verifies the Acknowledge button's
+	// clicks; required when the config has an http: block.
+	SigningSecret channels.Secret `yaml:"signing_secret"`
 }
+
+// InteractionSecret is the signing secret (channels.Interactive).
+func (c *Config) InteractionSecret() string { return string(c.SigningSecret) }
 
 var (
 	mentionRE = regexp.MustCompile(`^<(!here|!channel|!everyone|@[UW][A-Z0-9]+|!subteam\^[A-Z0-9]+)(\|[^<>]*)?>$`)
@@ -77,6 +84,9 @@ func (c *Config) Validate() []channels.FieldError {
 	}
 	if c.APIURL != "" && !isHTTPURL(c.APIURL) {
 		add("api_url", "is not an absolute http(s) URL")
+	}
+	if s := string(c.SigningSecret); s != "" && strings.TrimSpace(s) != s {
+		add("signing_secret", "has leading or trailing white space")
 	}
 	if c.IconEmoji != "" && !emojiRE.MatchString(c.IconEmoji) {
 		add("icon_emoji", `must be an emoji code such as ":bell:"`)

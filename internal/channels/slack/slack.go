@@ -55,7 +55,7 @@ func New(name string, cfg Config, opts channels.Options) (*Channel, error) {
 	}
 	// The token, and the incoming webhook URL, whose key is in its path.
 	red := opts.RedactorOrNew()
-	red.Add(string(cfg.Token))
+	red.Add(string(cfg.Token), string(cfg.SigningSecret))
 	red.AddURL(string(cfg.WebhookURL))
 	c := &Channel{name: name, cfg: cfg, http: client, logger: logger, red: red}
 	if cfg.Token != "" {

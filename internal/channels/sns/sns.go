@@ -276,3 +276,11 @@ func maskPhone(p string) string {
 	}
 	return "+*******" + p[len(p)-3:]
 }
+
+// RedactingCredentials wraps an AWS credentials provider so that the
+// secret parts of what it hands the SDK are registered with red under
+// source, as the SNS channel does: other AWS clients of notifier (the SQS
+// consumer of SP-API notifications) use it too.
+func RedactingCredentials(inner aws.CredentialsProvider, red *channels.Redactor, source string) aws.CredentialsProvider {
+	return &redactingProvider{inner: inner, red: red, source: source}
+}

@@ -71,7 +71,7 @@ func truncate(s string, n int) string {
 
 // SMSText is the text of an SMS (and of a mobile push notification): the
 // credential id, the status and the deadline's date come first, then how to
-// acknowledge, in the GSM-7 basic character set and at most MaxSMS
+// acknowledge (the ack link when it fits), in the GSM-7 basic character set and at most MaxSMS
 // characters, so that it is one segment. For example
 //
 //	notifier: sp-api-prod 7 days remaining, deadline 2026-11-28. Ack: notifier ack sp-api-prod
@@ -101,6 +101,13 @@ func SMSText(m channels.Message) string {
 	case m.Acknowledged:
 		b.WriteString(" Acknowledged.")
 	default:
+		// The ack link where it fits whole in the one segment (a cut link
+		// is worse than none), else the command.
+		if m.AckURL != "" {
+			if withLink := gsmSafe(b.String() + " Ack: " + m.AckURL); len(withLink) <= MaxSMS {
+				return withLink
+			}
+		}
 		b.WriteString(" Ack: notifier ack " + m.Credential)
 	}
 	return truncate(gsmSafe(b.String()), MaxSMS)

@@ -90,6 +90,11 @@ func TestSMSText(t *testing.T) {
 
 	test := channels.Sample(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
 
+	linked := reminder()
+	linked.AckURL = "https://notifier.example.com/ack/AQEBAHriK8rxxwKzRCuxMuSCz4k"
+	tooLong := reminder()
+	tooLong.AckURL = "https://notifier.example.com/" + strings.Repeat("x", 100) + "/ack/AQEBAHriK8rxxwKzRCuxMuSCz4k"
+
 	tests := []struct {
 		name string
 		m    channels.Message
@@ -99,6 +104,8 @@ func TestSMSText(t *testing.T) {
 		{"final notice has the hour", final, "notifier: sp-api-prod 24-hour notice, deadline 2026-11-28 12:00 CET. Ack: notifier ack sp-api-prod"},
 		{"overdue", overdue(), "notifier: sp-api-prod overdue by 2 days, deadline 2026-11-28. Ack: notifier ack sp-api-prod"},
 		{"acknowledged", acked, "notifier: sp-api-prod overdue by 2 days, deadline 2026-11-28. Acked by alice."},
+		{"ack link that fits", linked, "notifier: sp-api-prod 7 days remaining, deadline 2026-11-28. Ack: https://notifier.example.com/ack/AQEBAHriK8rxxwKzRCuxMuSCz4k"},
+		{"ack link too long for one segment: the command", tooLong, "notifier: sp-api-prod 7 days remaining, deadline 2026-11-28. Ack: notifier ack sp-api-prod"},
 		{"test", test, "notifier test: sample-credential 7 days remaining, deadline 2026-05-08. Ack: notifier ack sample-credential"},
 	}
 	for _, tt := range tests {

@@ -23,11 +23,6 @@ func WithAuditKey(key []byte) Option {
 	return func(s *Store) { s.auditKey = bytes.Clone(key) }
 }
 
-// ReadOnly opens the database for reading only (SQLite's mode=ro): no
-// migration runs and nothing can be written, so an auditor's command works
-// on a copy, or beside a daemon that writes.
-func ReadOnly() Option { return func(s *Store) { s.readOnly = true } }
-
 // eventBatch is how many events one INSERT appends (12 parameters each).
 const eventBatch = 500
 
@@ -229,4 +224,22 @@ func scanEvent(rows *sql.Rows) (chain.Row, error) {
 	r.RotationID, r.NullRotation = rot.Int64, !rot.Valid
 	r.DeliveryID, r.NullDelivery = del.Int64, !del.Valid
 	return r, nil
+}
+
+// verifyCopyChain checks a backup's hash chain: any break fails the backup,
+// but for a keyed chain, which only the key can check.
+func verifyCopyChain(ctx context.Context, path string) error {
+	cs, err := OpenReadOnly(ctx, path)
+	if err != nil {
+		return fmt.Errorf("backup: verify the copy: %w", err)
+	}
+	defer cs.Close()
+	rep, err := cs.VerifyChain(ctx, chain.Options{})
+	if err != nil {
+		return fmt.Errorf("backup: verify the copy: %w", err)
+	}
+	if rep.Problem != nil && rep.Problem.Kind != chain.KindKey {
+		return fmt.Errorf("backup: the copy's history does not verify: %s", rep.Problem.Detail)
+	}
+	return nil
 }

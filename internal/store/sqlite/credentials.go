@@ -24,7 +24,7 @@ type credRow struct {
 }
 
 const credColumns = `c.id, c.name, c.owner, c.rotation_period, c.expires_at, c.policy, c.config_rotated_at, c.file, c.active,
-	COALESCE(c.rotation_id, 0), c.next_action_at`
+	COALESCE(c.rotation_id, 0), c.next_action_at, COALESCE(c.lwa_client_id, '')`
 
 type scanner interface{ Scan(...any) error }
 
@@ -33,7 +33,7 @@ func scanCred(s scanner, extra ...any) (credRow, error) {
 	var c credRow
 	var period, cfgRot string
 	var expires, next sql.NullString
-	dst := append([]any{&c.ID, &c.Name, &c.Owner, &period, &expires, &c.Policy, &cfgRot, &c.File, &c.Active, &c.RotationID, &next}, extra...)
+	dst := append([]any{&c.ID, &c.Name, &c.Owner, &period, &expires, &c.Policy, &cfgRot, &c.File, &c.Active, &c.RotationID, &next, &c.LWAClientID}, extra...)
 	if err := s.Scan(dst...); err != nil {
 		return c, err
 	}
@@ -81,13 +81,13 @@ func (t *tx) activeCredential(id string) (credRow, error) {
 
 // putCredential inserts or updates a credential row (not its cycle).
 func (t *tx) putCredential(c domain.Credential, active bool, now time.Time) error {
-	_, err := t.exec(`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := t.exec(`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at, lwa_client_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner = excluded.owner, rotation_period = excluded.rotation_period,
 			expires_at = excluded.expires_at, policy = excluded.policy, config_rotated_at = excluded.config_rotated_at,
-			file = excluded.file, active = excluded.active, updated_at = excluded.updated_at`,
+			file = excluded.file, active = excluded.active, updated_at = excluded.updated_at, lwa_client_id = excluded.lwa_client_id`,
 		c.ID, c.Name, c.Owner, c.RotationPeriod.String(), nullTime(c.ExpiresAt), c.Policy, FormatTime(c.RotatedAt), c.File, active,
-		FormatTime(now), FormatTime(now))
+		FormatTime(now), FormatTime(now), nullString(c.LWAClientID))
 	if err != nil {
 		return fmt.Errorf("store: put credential %s: %w", c.ID, err)
 	}
@@ -222,13 +222,14 @@ func parseAck(s sql.NullString) (time.Time, string, error) {
 // cycleColumns are credColumns plus the current rotation and its first
 // acknowledgment; the query joins credentials c with rotations r on
 // c.rotation_id.
-const cycleColumns = credColumns + `, r.rotated_at, r.source, ` + `(SELECT acked_at || char(31) || actor FROM acknowledgments a WHERE a.rotation_id = r.id ORDER BY acked_at, id LIMIT 1)`
+const cycleColumns = credColumns + `, r.rotated_at, r.source, ` + `(SELECT acked_at || char(31) || actor FROM acknowledgments a WHERE a.rotation_id = r.id ORDER BY acked_at, id LIMIT 1)` +
+	`, (SELECT deadline FROM cycle_deadlines cd WHERE cd.rotation_id = r.id ORDER BY cd.id DESC LIMIT 1)`
 
 // scanCycle reads cycleColumns, then extra.
 func scanCycle(s scanner, extra ...any) (domain.Cycle, error) {
 	var start, source string
-	var ack sql.NullString
-	row, err := scanCred(s, append([]any{&start, &source, &ack}, extra...)...)
+	var ack, stated sql.NullString
+	row, err := scanCred(s, append([]any{&start, &source, &ack, &stated}, extra...)...)
 	if err != nil {
 		return domain.Cycle{}, err
 	}
@@ -237,6 +238,9 @@ func scanCycle(s scanner, extra ...any) (domain.Cycle, error) {
 		return c, fmt.Errorf("store: cycle of %s: %w", row.ID, err)
 	}
 	if c.AckAt, c.AckBy, err = parseAck(ack); err != nil {
+		return c, fmt.Errorf("store: cycle of %s: %w", row.ID, err)
+	}
+	if c.StatedDeadline, err = parseNullTime(stated); err != nil {
 		return c, fmt.Errorf("store: cycle of %s: %w", row.ID, err)
 	}
 	return c, nil

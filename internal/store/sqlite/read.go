@@ -99,8 +99,7 @@ func ceilSecond(t time.Time) time.Time {
 // Deliveries returns the outbox rows of a credential (all when empty), in
 // the order they were added.
 func (s *Store) Deliveries(ctx context.Context, credentialID string) ([]domain.Delivery, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, rotation_id, credential_id, stage, seq, channel, status, due_at, attempts,
-		next_attempt_at, sent_at, last_error FROM deliveries
+	rows, err := s.db.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE ? = '' OR credential_id = ? ORDER BY id`, credentialID, credentialID)
 	if err != nil {
 		return nil, fmt.Errorf("store: deliveries: %w", err)
@@ -108,22 +107,32 @@ func (s *Store) Deliveries(ctx context.Context, credentialID string) ([]domain.D
 	defer rows.Close()
 	var out []domain.Delivery
 	for rows.Next() {
-		var x domain.Delivery
-		var due string
-		var next, sent sql.NullString
-		if err := rows.Scan(&x.ID, &x.RotationID, &x.CredentialID, &x.Stage, &x.Seq, &x.Channel, &x.Status, &due, &x.Attempts, &next, &sent, &x.LastError); err != nil {
-			return nil, fmt.Errorf("store: deliveries: %w", err)
-		}
-		if x.Due, err = ParseTime(due); err != nil {
-			return nil, fmt.Errorf("store: deliveries: %w", err)
-		}
-		if x.NextAttemptAt, err = parseNullTime(next); err != nil {
-			return nil, fmt.Errorf("store: deliveries: %w", err)
-		}
-		if x.SentAt, err = parseNullTime(sent); err != nil {
+		x, err := scanDelivery(rows)
+		if err != nil {
 			return nil, fmt.Errorf("store: deliveries: %w", err)
 		}
 		out = append(out, x)
 	}
 	return out, rows.Err()
+}
+
+// deliveryColumns are what scanDelivery reads.
+const deliveryColumns = `id, rotation_id, credential_id, stage, seq, channel, status, due_at, attempts, next_attempt_at, sent_at, last_error`
+
+func scanDelivery(s scanner) (domain.Delivery, error) {
+	var x domain.Delivery
+	var due string
+	var next, sent sql.NullString
+	err := s.Scan(&x.ID, &x.RotationID, &x.CredentialID, &x.Stage, &x.Seq, &x.Channel, &x.Status, &due, &x.Attempts, &next, &sent, &x.LastError)
+	if err != nil {
+		return x, err
+	}
+	if x.Due, err = ParseTime(due); err != nil {
+		return x, err
+	}
+	if x.NextAttemptAt, err = parseNullTime(next); err != nil {
+		return x, err
+	}
+	x.SentAt, err = parseNullTime(sent)
+	return x, err
 }

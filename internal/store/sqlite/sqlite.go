@@ -55,13 +55,11 @@ type Store struct {
 	writeMu sync.Mutex
 	// auditKey keys the events' hash chain (HMAC-SHA-256); empty: SHA-256.
 	auditKey []byte
-	readOnly bool
 }
 
 // Open opens (creating if needed) the database at path and applies every
 // pending migration, each in its own transaction. WithAuditKey keys the
-// history's hash chain; ReadOnly opens an existing database for reading
-// only, migrating nothing.
+// history's hash chain.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("store: %q: give a file path", path)
@@ -71,30 +69,18 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		o(s)
 	}
 	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
 	q.Set("_busy_timeout", "10000")
 	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "NORMAL")
 	// A tick reads only what is due: a small page cache keeps an idle
 	// daemon small even at a million credentials.
 	q.Set("_cache_size", cacheSize)
-	if s.readOnly {
-		q.Set("mode", "ro")
-	} else {
-		q.Set("_journal_mode", "WAL")
-		q.Set("_synchronous", "NORMAL")
-		q.Set("_txlock", "immediate") // writers take the lock up front: no upgrade deadlocks
-	}
+	q.Set("_txlock", "immediate") // writers take the lock up front: no upgrade deadlocks
 	// The DSN is a URI: escape the path, or a '?', '#' or '%' in a folder
 	// name would open another file.
 	sqlDB := sql.OpenDB(connector{dsn: "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()})
 	s.db = sqlDB
-	if s.readOnly {
-		// Nothing is created or migrated: a missing file is an error.
-		if err := sqlDB.PingContext(ctx); err != nil {
-			sqlDB.Close()
-			return nil, fmt.Errorf("store: %s: %w", path, err)
-		}
-		return s, nil
-	}
 	if err := retryBusy(ctx, busyAttempts, busyPause, func() error { return s.migrate(ctx) }); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -252,9 +238,6 @@ type tx struct {
 // update runs fn in one write transaction, committed if fn returns nil and
 // rolled back otherwise: nothing is half-written.
 func (s *Store) update(ctx context.Context, fn func(*tx) error) error {
-	if s.readOnly {
-		return fmt.Errorf("store: %s is open read-only", s.path)
-	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	sqlTx, err := s.db.BeginTx(ctx, nil)

@@ -214,7 +214,7 @@ func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credent
 	n := FormatTime(now)
 	for lo := 0; lo < len(creds); lo += addBatch {
 		batch := creds[lo:min(lo+addBatch, len(creds))]
-		rows := make([]any, 0, 11*len(batch))
+		rows := make([]any, 0, 12*len(batch))
 		ids := make([]any, 0, len(batch))
 		for _, c := range batch {
 			next := minTime(c.RotatedAt, now)
@@ -222,7 +222,7 @@ func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credent
 				next = first(c)
 			}
 			rows = append(rows, c.ID, c.Name, c.Owner, c.RotationPeriod.String(), nullTime(c.ExpiresAt), c.Policy,
-				FormatTime(c.RotatedAt), c.File, n, n, nullTime(next))
+				FormatTime(c.RotatedAt), c.File, n, n, nullTime(next), nullString(c.LWAClientID))
 			detail := fmt.Sprintf("%s (owner %s, period %s, policy %s)", c.Name, c.Owner, c.RotationPeriod, c.Policy)
 			if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventCredential, CredentialID: c.ID, Status: "added", Detail: detail}); err != nil {
 				return err
@@ -231,8 +231,8 @@ func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credent
 			*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "added", Detail: detail})
 		}
 		in := placeholders(len(batch))
-		if _, err := t.exec(`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at, next_action_at)
-			VALUES `+strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,1,?,?,?),", len(batch)), ","), rows...); err != nil {
+		if _, err := t.exec(`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at, next_action_at, lwa_client_id)
+			VALUES `+strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,1,?,?,?,?),", len(batch)), ","), rows...); err != nil {
 			return fmt.Errorf("store: add credentials: %w", err)
 		}
 		rotations, err := t.addFirstRotations(batch, in, ids, n)
@@ -323,6 +323,7 @@ func (t *tx) syncCredential(old credRow, c domain.Credential, now time.Time, cha
 	diff("rotation_period", old.RotationPeriod.String(), c.RotationPeriod.String())
 	diff("expires_at", timeText(old.ExpiresAt), timeText(c.ExpiresAt))
 	diff("policy", old.Policy, c.Policy)
+	diff("lwa.client_id", old.LWAClientID, c.LWAClientID)
 	reactivated := !old.Active
 	moved := old.File != c.File
 

@@ -290,8 +290,8 @@ func changeText(cs []domain.Change) []string {
 
 // credText is every field of a credential the store keeps.
 func credText(c domain.Credential) string {
-	return fmt.Sprintf("id=%s name=%q owner=%q rotated_at=%s period=%s expires_at=%s policy=%s file=%s",
-		c.ID, c.Name, c.Owner, ts(c.RotatedAt), c.RotationPeriod, ts(c.ExpiresAt), c.Policy, c.File)
+	return fmt.Sprintf("id=%s name=%q owner=%q rotated_at=%s period=%s expires_at=%s policy=%s file=%s lwa_client_id=%s",
+		c.ID, c.Name, c.Owner, ts(c.RotatedAt), c.RotationPeriod, ts(c.ExpiresAt), c.Policy, c.File, c.LWAClientID)
 }
 
 // eventText is an event as compared in order: type, status, credential

@@ -45,14 +45,25 @@ type Store interface {
 
 	Cycle(ctx context.Context, id string) (domain.Cycle, error)
 	States(ctx context.Context) ([]domain.CredentialState, error)
+
+	// What the HTTP API reads (ack links, Slack buttons, /metrics, /readyz).
+	Delivery(ctx context.Context, id int64) (domain.Delivery, error)
+	EachCycle(ctx context.Context, fn func(domain.Cycle) error) error
+	DeliveryCounts(ctx context.Context) ([]domain.DeliveryCount, error)
+	Ping(ctx context.Context) error
 	History(ctx context.Context, f domain.HistoryFilter) ([]domain.Event, error)
 	Deliveries(ctx context.Context, credentialID string) ([]domain.Delivery, error)
+	// The auditors' view (not the engine's): every cycle in a window.
+	ReportCycles(ctx context.Context, f domain.ReportFilter, fn func(domain.CycleRecord) error) error
 
 	// VerifyChain walks the history's hash chain (see internal/chain).
 	VerifyChain(ctx context.Context, opts chain.Options) (chain.Report, error)
 
 	AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (domain.Lease, bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
+
+	// Amazon SP-API notifications.
+	RecordNotice(ctx context.Context, n domain.Notice, now time.Time) (domain.NoticeResult, error)
 
 	Close() error
 }
@@ -81,6 +92,9 @@ func Run(t *testing.T, open Opener) {
 		{"States", testStates},
 		{"History", testHistory},
 		{"Lease", testLease},
+		{"ReportCycles", testReportCycles},
+		{"RecordNotice", testRecordNotice},
+		{"Reminders", testReminders},
 		{"Chain", testChain},
 	}
 	for _, g := range groups {

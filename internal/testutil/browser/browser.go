@@ -36,7 +36,6 @@ func New(t testing.TB, timeout time.Duration) context.Context {
 		chromedp.DisableGPU,
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
 		// Nothing but the page under test: this machine's network is
 		// closed, and Chromium's own connections would be refused.
 		chromedp.Flag("disable-background-networking", true),
@@ -44,19 +43,33 @@ func New(t testing.TB, timeout time.Duration) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancelCtx()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil { // starts the browser now, so that a failure says so
-		t.Fatalf("start chromium (%s): %v", path, err)
+	// Chromium sometimes exits before it listens when the machine is
+	// loaded (seen under a full test run on 2 cores): starting it is tried
+	// again, what the test then asserts is not.
+	var lastErr error
+	for attempt := 1; attempt <= startAttempts; attempt++ {
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, chromedp.UserDataDir(t.TempDir()))...)
+		ctx, cancelCtx := chromedp.NewContext(alloc)
+		if lastErr = chromedp.Do(ctx); lastErr != nil { // starts the browser now
+			cancelCtx()
+			cancelAlloc()
+			t.Logf("start chromium (%s), attempt %d of %d: %v", path, attempt, startAttempts, lastErr)
+			continue
+		}
+		ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+		t.Cleanup(func() {
+			cancelTimeout()
+			cancelCtx()
+			cancelAlloc()
+		})
+		return ctx
 	}
-	return ctx
+	t.Fatalf("start chromium (%s): %v", path, lastErr)
+	return nil
 }
+
+// startAttempts bounds how many times New starts Chromium.
+const startAttempts = 3
 
 // Artifact keeps a file a test made (a screenshot) for people to look at,
 // under $NOTIFIER_TEST_ARTIFACTS or the system's temporary folder, and

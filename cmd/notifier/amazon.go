@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/notifier-dev/notifier/internal/amazon"
+	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/config"
+)
+
+// notifications builds the consumer of SP-API notifications, or nil when
+// the config has no amazon: block.
+func (m *Main) notifications() (*amazon.Consumer, error) {
+	if m.Config.Amazon == nil {
+		return nil, nil
+	}
+	return amazon.NewConsumer(m.Config.Amazon, m.Engine, m.Logger, m.Engine.Redactor(), m.Now)
+}
+
+// startNotifications long-polls the SP-API queue in its own goroutine
+// until ctx ends; the returned func waits for it to stop. A long poll in
+// flight is abandoned at once on ctx's end.
+func (m *Main) startNotifications(ctx context.Context) (wait func()) {
+	c, err := m.notifications()
+	if err != nil {
+		m.Logger.Error("SP-API notifications are not received", "err", m.Engine.Redactor().String(err.Error()))
+		return func() {}
+	}
+	if c == nil {
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { c.Run(ctx) })
+	m.Logger.Info("receiving SP-API notifications", "queue", m.Config.Amazon.SQSQueueURL)
+	return wg.Wait
+}
+
+// drainNotifications records the SP-API notifications waiting in the
+// queue, after syncing the config (a credential's client id must be
+// known), and prints what it did. No amazon: block: nothing to do.
+func (m *Main) drainNotifications(ctx context.Context, w io.Writer) (amazon.Counts, error) {
+	c, err := m.notifications()
+	if err != nil || c == nil {
+		return amazon.Counts{}, err
+	}
+	if err := m.Engine.Sync(ctx, m.Now()); err != nil {
+		return amazon.Counts{}, err
+	}
+	got, err := c.Drain(ctx)
+	fmt.Fprintf(w, "SP-API notifications: %d received, %d applied, %d duplicate, %d unknown client, %d stale, %d left in the queue\n",
+		got.Received, got.Applied, got.Duplicate, got.Unknown, got.Stale, got.Left)
+	return got, err
+}
+
+func (c *cli) receiveCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "receive",
+		Short: "Record the SP-API notifications waiting in the amazon: queue, without waiting for more, and exit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, _, err := c.open(cmd)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			if m.Config.Amazon == nil {
+				return errors.New("receive: the config has no amazon: block (sqs_queue_url, region) to receive from")
+			}
+			_, err = m.drainNotifications(cmd.Context(), c.stdout)
+			return err
+		},
+	}
+	c.atFlag(cmd)
+	return cmd
+}
+
+// amazonSummary is check's line for the amazon: block, with any value
+// that came from the environment cut out.
+func amazonSummary(cfg *config.Config) string {
+	if cfg.Amazon == nil {
+		return ""
+	}
+	red := channels.NewRedactor()
+	red.Add(cfg.Secrets()...)
+	n := len(cfg.SPAPICredentials())
+	where := cfg.Amazon.Region
+	if cfg.Amazon.Endpoint != "" {
+		where += ", endpoint " + cfg.Amazon.Endpoint
+	}
+	return red.String(fmt.Sprintf("  amazon:      SP-API notifications from %s (%s) for %d credential(s) with lwa.client_id\n",
+		cfg.Amazon.SQSQueueURL, where, n))
+}
+
+// amazonChanged warns that a new amazon: block takes effect at the next
+// restart: the daemon's poller keeps the queue it started with.
+func (m *Main) amazonChanged(cfg *config.Config) {
+	if !reflect.DeepEqual(cfg.Amazon, m.Config.Amazon) {
+		m.Logger.Warn("amazon: changes take effect at the next restart")
+	}
+}

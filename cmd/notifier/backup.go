@@ -1,0 +1,33 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func (c *cli) backupCmd() *cobra.Command {
+	var force bool
+	var db string
+	cmd := &cobra.Command{
+		Use:   "backup PATH",
+		Short: "Write a consistent, verified copy of the database to PATH, while the daemon runs",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			store, _, err := c.openReader(cmd, db)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			info, err := store.Backup(cmd.Context(), args[0], force)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "%s: backup of %s written and verified (integrity_check ok), %d bytes\n", escapeText(info.Path), escapeText(store.Path()), info.Bytes)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "replace PATH if it exists")
+	dbFlag(cmd, &db)
+	return cmd
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/engine"
+	"github.com/notifier-dev/notifier/internal/store/sqlite"
+)
+
+// The auditors' commands read the database and never write it: they open
+// it read-only (no migration, no config sync), work while the daemon
+// writes, and with --db read a copy, with or without its config.
+
+// dbFlag adds --db to a read-only command.
+func dbFlag(cmd *cobra.Command, db *string) {
+	usage := "read this database file (a copy, a backup) instead of the config's; the config is then read only if --config is given"
+	if cmd.Name() == "status" {
+		usage = "read this database file (a copy, a backup) instead of the config's"
+	}
+	cmd.Flags().StringVar(db, "db", "", usage)
+}
+
+// openReader opens the database read-only and returns it with the time
+// zone to show times and count days in. Without --db it is the config's
+// database and zone. With --db and no --config, the config is not read at
+// all (an auditor may have only the file): the zone is the one the
+// daemon's last sync recorded in the database, else UTC.
+func (c *cli) openReader(cmd *cobra.Command, db string) (*sqlite.Store, *time.Location, error) {
+	if cmd.Flags().Changed("db") && db == "" {
+		return nil, nil, fmt.Errorf("--db: empty; give a database file, or leave --db out for the config's")
+	}
+	loc := time.UTC
+	path := db
+	if db == "" || cmd.Flags().Changed("config") {
+		cfg, err := config.LoadMain(c.configPath, config.Timeless, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		loc = cfg.Location
+		if path == "" {
+			path = cfg.Database
+		}
+	}
+	store, err := sqlite.OpenReadOnly(cmd.Context(), path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if db != "" && !cmd.Flags().Changed("config") {
+		tz, err := store.SyncedTimezone(cmd.Context())
+		if err != nil {
+			store.Close()
+			return nil, nil, err
+		}
+		if tz != "" {
+			if loc, err = time.LoadLocation(tz); err != nil {
+				store.Close()
+				return nil, nil, fmt.Errorf("%s: the time zone it records, %q: %w", path, tz, err)
+			}
+		}
+	}
+	return store, loc, nil
+}
+
+// openWindowReader is openReader for a command with --since and --until:
+// a bad time is refused before anything is opened, then the bounds are
+// read in the zone of the times shown.
+func (c *cli) openWindowReader(cmd *cobra.Command, db, since, until string) (store *sqlite.Store, loc *time.Location, s, u time.Time, err error) {
+	if _, _, err = windowFlags(cmd, since, until, time.UTC); err != nil {
+		return nil, nil, s, u, err
+	}
+	if store, loc, err = c.openReader(cmd, db); err != nil {
+		return nil, nil, s, u, err
+	}
+	if s, u, err = windowFlags(cmd, since, until, loc); err != nil {
+		store.Close()
+		return nil, nil, s, u, err
+	}
+	return store, loc, s, u, nil
+}
+
+// windowFlags parses --since and --until in loc; given empty is an error,
+// as for --at, not "no bound".
+func windowFlags(cmd *cobra.Command, since, until string, loc *time.Location) (s, u time.Time, err error) {
+	if cmd.Flags().Changed("since") {
+		if s, err = config.ParseTime(since, loc); err != nil {
+			return s, u, fmt.Errorf("--since: %w", err)
+		}
+	}
+	if cmd.Flags().Changed("until") {
+		if u, err = config.ParseTime(until, loc); err != nil {
+			return s, u, fmt.Errorf("--until: %w", err)
+		}
+	}
+	return s, u, nil
+}
+
+// openStatusReader is open for status: the config (for the ladders), the
+// database read-only (without --db, the config's), and an engine over it
+// that only reads. Nothing is synced: status shows what the daemon's last
+// sync recorded, and never waits for or writes to the database.
+func (c *cli) openStatusReader(cmd *cobra.Command, db string) (*engine.Engine, *sqlite.Store, time.Time, error) {
+	clock, err := c.clock(cmd)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	logger, err := c.logger()
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	if cmd.Flags().Changed("db") && db == "" {
+		return nil, nil, time.Time{}, fmt.Errorf("--db: empty; give a database file, or leave --db out for the config's")
+	}
+	cfg, err := config.LoadMain(c.configPath, clock, nil)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	if db == "" {
+		db = cfg.Database
+	}
+	store, err := sqlite.OpenReadOnly(cmd.Context(), db)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	eng, err := engine.New(store, cfg, engine.WithLogger(logger), engine.WithStdout(c.stdout))
+	if err != nil {
+		store.Close()
+		return nil, nil, time.Time{}, err
+	}
+	return eng, store, clock(cfg.Location), nil
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	_ "embed"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+)
+
+// The report's formats. Table and CSV are read by people and neutralise
+// hostile text (escape.go); JSON is the exact record; HTML is escaped by
+// html/template.
+
+// ---- JSON: {"summary": {...}, "cycles": [...]} ----
+
+type jsonReport struct{}
+
+func (jsonReport) head(w io.Writer, _ reportHeader, s reportSummary) error {
+	b, err := json.MarshalIndent(s, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "{\n  \"summary\": %s,\n  \"cycles\": [", b)
+	return err
+}
+
+func (jsonReport) cycle(w io.Writer, r cycleRow, n int) error {
+	b, err := json.MarshalIndent(r, "    ", "  ")
+	if err != nil {
+		return err
+	}
+	sep := ",\n    "
+	if n == 1 {
+		sep = "\n    "
+	}
+	_, err = io.WriteString(w, sep+string(b))
+	return err
+}
+
+func (jsonReport) end(io.Writer) error { return nil }
+
+func (jsonReport) foot(w io.Writer, n int) error {
+	end := "\n  ]\n}\n"
+	if n == 0 {
+		end = "]\n}\n"
+	}
+	_, err := io.WriteString(w, end)
+	return err
+}
+
+// ---- summaries of a cycle's lists, for the table and CSV ----
+
+// reminderCounts counts a cycle's reminder events by status.
+func reminderCounts(r cycleRow) map[string]int {
+	m := map[string]int{}
+	for _, x := range r.Reminders {
+		m[x.Status]++
+	}
+	return m
+}
+
+// told lists the channels a reminder of the cycle was sent to, sorted.
+func told(r cycleRow) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range r.Reminders {
+		if x.Status == domain.StatusSent && !seen[x.Channel] {
+			seen[x.Channel] = true
+			out = append(out, x.Channel)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
+}
+
+// ackedBy lists who acknowledged, how and when: "alice via cli at T".
+func ackedBy(r cycleRow) string {
+	parts := make([]string, len(r.Acknowledgments))
+	for i, a := range r.Acknowledgments {
+		parts[i] = a.Actor + " via " + a.Source + " at " + a.Time
+	}
+	return strings.Join(parts, "; ")
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// span shows a number of seconds as days, hours and minutes: "2d 3h 5m".
+func span(seconds int64) string {
+	d := time.Duration(seconds) * time.Second
+	days := int64(d / (24 * time.Hour))
+	d -= time.Duration(days) * 24 * time.Hour
+	h, m := int64(d/time.Hour), int64(d%time.Hour/time.Minute)
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd %dh %dm", days, h, m)
+	case h > 0:
+		return fmt.Sprintf("%dh %dm", h, m)
+	}
+	return fmt.Sprintf("%dm %ds", m, seconds%60)
+}
+
+func undelivered(r cycleRow) string {
+	if r.LongestUndelivered == nil {
+		return ""
+	}
+	return span(r.LongestUndelivered.Seconds)
+}
+
+// ---- CSV: one row per cycle, lists summarised ----
+
+var csvReportHeader = []string{"credential", "name", "owner", "rotated_at", "deadline", "closed_at", "rotated_by", "rotation_source",
+	"outcome", "days_late", "reminders_sent", "reminder_attempts_failed", "reminders_failed_finally", "channels_told",
+	"acknowledgments", "acknowledged_by", "longest_undelivered_from", "longest_undelivered_until", "longest_undelivered_seconds"}
+
+type csvReport struct{ w *csv.Writer }
+
+func newCSVReport(out io.Writer) *csvReport {
+	r := &csvReport{w: csv.NewWriter(out)}
+	r.w.Write(csvReportHeader)
+	return r
+}
+
+func (c *csvReport) cycle(r cycleRow) error {
+	n := reminderCounts(r)
+	var from, until, secs string
+	if s := r.LongestUndelivered; s != nil {
+		from, until, secs = s.From, s.Until, strconv.FormatInt(s.Seconds, 10)
+	}
+	row := []string{r.Credential, r.Name, r.Owner, r.RotatedAt, r.Deadline, deref(r.ClosedAt), deref(r.RotatedBy), deref(r.RotationSource),
+		r.Outcome, strconv.Itoa(r.DaysLate), strconv.Itoa(n[domain.StatusSent]), strconv.Itoa(n[domain.StatusRetry] + n[domain.StatusFailed]),
+		strconv.Itoa(n[domain.StatusFailed]), told(r), strconv.Itoa(len(r.Acknowledgments)), ackedBy(r), from, until, secs}
+	for i := range row {
+		row[i] = csvCell(row[i])
+	}
+	return c.w.Write(row)
+}
+
+func (c *csvReport) finish(reportSummary) error {
+	c.w.Flush()
+	return c.w.Error()
+}
+
+func (c *csvReport) close() {}
+
+// ---- table ----
+
+// tableBlock is how many rows share column widths: the table is flushed
+// every so many rows, so a large fleet's report is not held in memory.
+const tableBlock = 1000
+
+type tableReport struct{ tw *tabwriter.Writer }
+
+func (t *tableReport) head(w io.Writer, h reportHeader, s reportSummary) error {
+	_, err := fmt.Fprintf(w, "%s\n%d credentials, %d cycles: %d on time, %d late, %d open, %d overdue\n\n",
+		reportTitle(h, tableTime), s.Credentials, s.Cycles, s.OnTime, s.Late, s.Open, s.Overdue)
+	return err
+}
+
+func (t *tableReport) cycle(w io.Writer, r cycleRow, n int) error {
+	if t.tw == nil || n%tableBlock == 1 {
+		if t.tw != nil {
+			if err := t.tw.Flush(); err != nil {
+				return err
+			}
+		}
+		t.tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(t.tw, "CREDENTIAL\tROTATED_AT\tDEADLINE\tCLOSED_AT\tROTATED_BY\tOUTCOME\tDAYS_LATE\tSENT\tFAILED\tTOLD\tACKED_BY\tUNDELIVERED")
+	}
+	cnt := reminderCounts(r)
+	var acks []string
+	for _, a := range r.Acknowledgments {
+		acks = append(acks, a.Actor)
+	}
+	closed := deref(r.ClosedAt)
+	if closed != "" {
+		closed = reformat(closed)
+	}
+	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", tableCell(r.Credential), reformat(r.RotatedAt), reformat(r.Deadline),
+		tableCell(closed), tableCell(deref(r.RotatedBy)), r.Outcome, r.DaysLate, cnt[domain.StatusSent], cnt[domain.StatusRetry]+cnt[domain.StatusFailed],
+		tableCell(told(r)), tableCell(strings.Join(acks, ",")), tableCell(undelivered(r)))
+	return err
+}
+
+func (t *tableReport) end(io.Writer) error {
+	if t.tw != nil {
+		return t.tw.Flush()
+	}
+	return nil
+}
+
+func (t *tableReport) foot(w io.Writer, n int) error {
+	if n > 0 {
+		return nil
+	}
+	_, err := fmt.Fprintln(w, "no cycles in the window")
+	return err
+}
+
+// reformat shows an RFC 3339 time of the report in layout.
+func reformat(s string) string {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return s
+	}
+	return t.Format(tableTime)
+}
+
+// reportTitle is the line that says what the report covers.
+func reportTitle(h reportHeader, layout string) string {
+	window := "all cycles"
+	switch f := h.Filter; {
+	case !f.Since.IsZero() && !f.Until.IsZero():
+		window = "cycles open between " + f.Since.In(h.Loc).Format(layout) + " and " + f.Until.In(h.Loc).Format(layout)
+	case !f.Since.IsZero():
+		window = "cycles open at or after " + f.Since.In(h.Loc).Format(layout)
+	case !f.Until.IsZero():
+		window = "cycles started before " + f.Until.In(h.Loc).Format(layout)
+	}
+	if h.Filter.CredentialID != "" {
+		window += " of " + escapeText(h.Filter.CredentialID)
+	}
+	return "Compliance report at " + h.At.In(h.Loc).Format(layout) + ": " + window
+}
+
+// ---- HTML: one self-contained page, printable ----
+// html/template escapes markup; txt (escapeText) also shows control and
+// bidirectional characters, which markup escaping lets through.
+
+//go:embed report.html.tmpl
+var reportHTML string
+
+var reportTemplates = template.Must(template.New("report").Funcs(template.FuncMap{
+	"reformat": reformat, "deref": deref, "span": span, "txt": escapeText,
+}).Parse(reportHTML))
+
+type htmlReport struct{}
+
+type htmlHead struct {
+	Title    string
+	Database string
+	Zone     string
+	Summary  reportSummary
+}
+
+func (htmlReport) head(w io.Writer, h reportHeader, s reportSummary) error {
+	return reportTemplates.ExecuteTemplate(w, "head", htmlHead{Title: reportTitle(h, tableTime), Database: h.Database, Zone: h.Loc.String(), Summary: s})
+}
+
+func (htmlReport) cycle(w io.Writer, r cycleRow, _ int) error {
+	return reportTemplates.ExecuteTemplate(w, "cycle", r)
+}
+
+func (htmlReport) end(io.Writer) error { return nil }
+
+func (htmlReport) foot(w io.Writer, n int) error {
+	return reportTemplates.ExecuteTemplate(w, "foot", n)
+}

@@ -1,0 +1,178 @@
+// Package amazon reads what Amazon tells notifier about a Login With Amazon
+// client secret: SP-API notifications (APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY,
+// APPLICATION_OAUTH_CLIENT_NEW_SECRET) from the SQS queue the Developer
+// Console's subscription sends them to. It parses them into domain.Notice
+// values and hands them to a Recorder (the engine); it knows nothing of
+// SQL.
+//
+// The new secret a notification carries is registered with the Redactor
+// the moment it is parsed and then dropped: it is never stored, logged or
+// printed, and no error of this package quotes a message's body.
+package amazon
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/domain"
+)
+
+// envelope is an SP-API notification as SQS delivers it.
+type envelope struct {
+	NotificationVersion string    `json:"notificationVersion"`
+	NotificationType    string    `json:"notificationType"`
+	PayloadVersion      string    `json:"payloadVersion"`
+	EventTime           string    `json:"eventTime"`
+	Payload             payload   `json:"payload"`
+	Metadata            *metadata `json:"notificationMetadata"`
+}
+
+type metadata struct {
+	ApplicationID  string `json:"applicationId"`
+	SubscriptionID string `json:"subscriptionId"`
+	PublishTime    string `json:"publishTime"`
+	NotificationID string `json:"notificationId"`
+}
+
+type payload struct {
+	Expiry    *secretExpiry `json:"applicationOAuthClientSecretExpiry"`
+	NewSecret *newSecret    `json:"applicationOAuthClientNewSecret"`
+}
+
+type secretExpiry struct {
+	ClientID   string `json:"clientId"`
+	ExpiryTime string `json:"clientSecretExpiryTime"`
+	Reason     string `json:"clientSecretExpiryReason"`
+}
+
+type newSecret struct {
+	ClientID      string `json:"clientId"`
+	Secret        string `json:"newClientSecret"`
+	NewExpiryTime string `json:"newClientSecretExpiryTime"`
+	OldExpiryTime string `json:"oldClientSecretExpiryTime"`
+}
+
+// ErrMalformed is the error of a message that is not a usable SP-API
+// client-secret notification. Its text never quotes the message.
+var ErrMalformed = errors.New("not a usable SP-API client-secret notification")
+
+// Parse reads one SQS message body. A new secret is registered with red
+// before anything else is done with the message; it is not part of the
+// Notice, and is returned apart, as a channels.Secret that prints as
+// "<secret>", for the configured sink, if any. Errors wrap ErrMalformed
+// and name the field at fault, never a value.
+func Parse(body []byte, red *channels.Redactor) (domain.Notice, channels.Secret, error) {
+	n, err := parse(body, red)
+	if err != nil || n.Type != domain.NoticeNewSecret {
+		return n, "", err
+	}
+	return n, newSecretOf(body), nil
+}
+
+// newSecretOf is the new secret of a body parse accepted.
+func newSecretOf(body []byte) channels.Secret {
+	var env envelope
+	if json.Unmarshal(body, &env) != nil || env.Payload.NewSecret == nil {
+		return ""
+	}
+	return channels.Secret(env.Payload.NewSecret.Secret)
+}
+
+func parse(body []byte, red *channels.Redactor) (domain.Notice, error) {
+	var env envelope
+	err := json.Unmarshal(body, &env)
+	// Registered before the error is even looked at: a message that is
+	// valid JSON but wrong elsewhere still carries a live secret.
+	if env.Payload.NewSecret != nil && env.Payload.NewSecret.Secret != "" {
+		red.Add(env.Payload.NewSecret.Secret)
+		env.Payload.NewSecret.Secret = ""
+	}
+	if err != nil {
+		return domain.Notice{}, fmt.Errorf("%w: %s", ErrMalformed, jsonProblem(err))
+	}
+	if env.Metadata == nil || env.Metadata.NotificationID == "" {
+		return domain.Notice{}, fmt.Errorf("%w: notificationMetadata.notificationId is missing", ErrMalformed)
+	}
+	n := domain.Notice{ID: env.Metadata.NotificationID, Type: env.NotificationType}
+	fail := func(format string, args ...any) (domain.Notice, error) {
+		return domain.Notice{}, fmt.Errorf("%w: notification %s: %s", ErrMalformed, clip(n.ID), fmt.Sprintf(format, args...))
+	}
+	var ok bool
+	if n.EventTime, ok = parseTime(env.EventTime); !ok {
+		return fail("eventTime is missing or not an RFC 3339 time")
+	}
+	switch env.NotificationType {
+	case domain.NoticeSecretExpiry:
+		p := env.Payload.Expiry
+		if p == nil {
+			return fail("payload.applicationOAuthClientSecretExpiry is missing")
+		}
+		n.ClientID, n.Reason = p.ClientID, p.Reason
+		if n.Deadline, ok = parseTime(p.ExpiryTime); !ok {
+			return fail("clientSecretExpiryTime is missing or not an RFC 3339 time")
+		}
+	case domain.NoticeNewSecret:
+		p := env.Payload.NewSecret
+		if p == nil {
+			return fail("payload.applicationOAuthClientNewSecret is missing")
+		}
+		n.ClientID = p.ClientID
+		if n.Deadline, ok = parseTime(p.NewExpiryTime); !ok {
+			return fail("newClientSecretExpiryTime is missing or not an RFC 3339 time")
+		}
+		if n.OldSecretExpiresAt, ok = parseTime(p.OldExpiryTime); !ok {
+			return fail("oldClientSecretExpiryTime is missing or not an RFC 3339 time")
+		}
+	default:
+		return fail("notificationType %q is not one notifier handles (%s, %s)", clip(env.NotificationType), domain.NoticeSecretExpiry, domain.NoticeNewSecret)
+	}
+	if n.ClientID == "" {
+		return fail("clientId is missing")
+	}
+	if len(n.ID) > 200 || len(n.ClientID) > 200 {
+		return fail("notificationId or clientId is longer than 200 characters")
+	}
+	return n, nil
+}
+
+// The times a notification may carry: those the config accepts.
+var (
+	minTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
+// parseTime reads Amazon's times ("2026-06-01T00:00:00.000Z"), to the
+// second, in UTC, from 1970 to 9999.
+func parseTime(s string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil || t.Before(minTime) || t.After(maxTime) {
+		return time.Time{}, false
+	}
+	return t.UTC().Truncate(time.Second), true
+}
+
+// jsonProblem says what is wrong with the JSON without quoting it: the
+// offset of a syntax error, the field of a type error.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %s is a JSON %s, not a %s", typ.Field, typ.Value, typ.Type)
+	}
+	return "invalid JSON"
+}
+
+// clip shortens a value that is shown (a notification type): a message is
+// not quoted at length.
+func clip(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "…"
+	}
+	return s
+}

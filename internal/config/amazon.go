@@ -1,0 +1,181 @@
+package config
+
+import (
+	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+)
+
+// Amazon is the amazon: block: where Amazon's SP-API notifications arrive.
+// The Parameter Store and Secrets Manager sources, the probe and rotation
+// through Amazon will add their keys here and under a credential's lwa:.
+type Amazon struct {
+	// SQSQueueURL is the queue the Developer Console's notification
+	// subscription sends to.
+	SQSQueueURL string
+	Region      string // the queue's AWS region
+	// Endpoint overrides the SQS endpoint (a local emulator, a VPC
+	// endpoint); empty: the region's.
+	Endpoint string
+	// NewSecretDir is the folder (absolute) where the new client secret of
+	// a new-secret notification is written, as a file named by the client
+	// id, mode 0600; empty: the secret is not kept.
+	NewSecretDir string
+}
+
+// The keys accepted so far; the issue's others (client_secret,
+// refresh_token, region, token_url, api_url, probe, auto_rotate_before of
+// lwa:, and a credential's source: and aws:) are refused as unknown until
+// they are built.
+var (
+	amazonKeys = []string{"sqs_queue_url", "region", "endpoint", "new_secret_dir"}
+	lwaKeys    = []string{"client_id"}
+)
+
+var (
+	regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+)
+
+// amazon reads the amazon: block.
+func (l *loader) amazon(n *yaml.Node, dir string) *Amazon {
+	f := l.fields(n, "amazon", amazonKeys)
+	if f == nil {
+		return nil
+	}
+	a := &Amazon{}
+	if v := f["sqs_queue_url"]; v == nil {
+		l.errf(n, "amazon.sqs_queue_url", "missing: the SQS queue SP-API notifications are sent to (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)")
+	} else if s, fromEnv, ok := l.str(v, "amazon.sqs_queue_url"); ok {
+		if msg := httpURLProblem(s, true); msg != "" {
+			l.errf(v, "amazon.sqs_queue_url", "%s is not a queue URL: %s", quoted(s, v, fromEnv), msg)
+		}
+		a.SQSQueueURL = s
+	}
+	if v := f["region"]; v == nil {
+		l.errf(n, "amazon.region", "missing: the queue's AWS region (e.g. us-east-1)")
+	} else if s, fromEnv, ok := l.str(v, "amazon.region"); ok {
+		if !regionRE.MatchString(s) {
+			l.errf(v, "amazon.region", "%s is not an AWS region (e.g. us-east-1, eu-west-1)", quoted(s, v, fromEnv))
+		}
+		a.Region = s
+	}
+	if v := f["endpoint"]; v != nil {
+		if s, fromEnv, ok := l.str(v, "amazon.endpoint"); ok && s != "" {
+			if msg := httpURLProblem(s, false); msg != "" {
+				l.errf(v, "amazon.endpoint", "%s is not an endpoint URL: %s", quoted(s, v, fromEnv), msg)
+			}
+			a.Endpoint = s
+		}
+	}
+	if v := f["new_secret_dir"]; v != nil {
+		if s, fromEnv, ok := l.str(v, "amazon.new_secret_dir"); ok && s != "" {
+			a.NewSecretDir = l.secretDir(v, s, dir, fromEnv)
+		}
+	}
+	return a
+}
+
+// secretDir resolves new_secret_dir against the config's folder and checks
+// that it is a folder that only its owner can enter.
+func (l *loader) secretDir(n *yaml.Node, s, base string, fromEnv bool) string {
+	dir := s
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(base, dir)
+	}
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		l.errf(n, "amazon.new_secret_dir", "%s is not a folder notifier can use: %v", quoted(s, n, fromEnv), errors.Unwrap(err))
+	case !fi.IsDir():
+		l.errf(n, "amazon.new_secret_dir", "%s is not a folder", quoted(s, n, fromEnv))
+	case fi.Mode().Perm()&0o077 != 0:
+		l.errf(n, "amazon.new_secret_dir", "%s can be entered by others (mode %04o): it will hold client secrets; chmod 700 it", quoted(s, n, fromEnv), fi.Mode().Perm())
+	}
+	return dir
+}
+
+// lwa reads a credential's lwa: block and returns its client id.
+func (l *loader) lwa(n *yaml.Node, key string, m *credMeta) string {
+	f := l.fields(n, key, lwaKeys)
+	if f == nil {
+		return ""
+	}
+	v := f["client_id"]
+	if v == nil {
+		l.errf(n, key+".client_id", "missing: the LWA client id of the SP-API application (amzn1.application-oa2-client.…)")
+		return ""
+	}
+	s, fromEnv, ok := l.str(v, key+".client_id")
+	if !ok {
+		return ""
+	}
+	if !domain.IsLWAClientID(s) {
+		l.errf(v, key+".client_id", "%s is not an LWA client id (amzn1.application-oa2-client.…)", quoted(s, v, fromEnv))
+		return ""
+	}
+	m.clientLine = v.Line
+	return s
+}
+
+// checkClients reports an lwa.client_id that two credentials share: a
+// notification about it could not say which one it is about. seen holds
+// the client ids met before, and gets these.
+func (l *loader) checkClients(creds []Credential, meta []credMeta, seen map[string]place) {
+	for i, c := range creds {
+		if c.LWAClientID == "" {
+			continue
+		}
+		if where, dup := seen[c.LWAClientID]; dup {
+			l.errAt(c.File, meta[i].clientLine, meta[i].key()+".lwa.client_id", "%s is already the client id of another credential at %s:%d; each SP-API application is one credential",
+				c.LWAClientID, where.file, where.line)
+			continue
+		}
+		seen[c.LWAClientID] = place{c.File, meta[i].clientLine}
+	}
+}
+
+// httpURLProblem says what is wrong with an http(s) URL, or "".
+func httpURLProblem(s string, needPath bool) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "it does not parse"
+	case u.Scheme != "https" && u.Scheme != "http":
+		return "give an https:// URL"
+	case u.Host == "":
+		return "it names no host"
+	case u.User != nil:
+		return "it must not carry a user or password"
+	case needPath && strings.Count(strings.Trim(u.Path, "/"), "/") != 1:
+		return "the path must be /ACCOUNT/QUEUE-NAME"
+	}
+	return ""
+}
+
+// quoted is how a problem shows a value: quoted, or as the operator wrote
+// it when it came from the environment.
+func quoted(s string, n *yaml.Node, fromEnv bool) string {
+	if fromEnv {
+		return n.Value
+	}
+	return `"` + s + `"`
+}
+
+// SPAPICredentials maps each LWA client id to the credential that has it,
+// among Credentials.
+func (c *Config) SPAPICredentials() map[string]domain.Credential {
+	out := map[string]domain.Credential{}
+	for _, cr := range c.Credentials {
+		if cr.LWAClientID != "" {
+			out[cr.LWAClientID] = cr
+		}
+	}
+	return out
+}

@@ -1,0 +1,106 @@
+package config
+
+import (
+	"maps"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/notifier-dev/notifier/internal/channels"
+)
+
+// MinAckSecret is the shortest ack_secret accepted: an HMAC-SHA256 key
+// of fewer than 32 bytes is weaker than the hash.
+const MinAckSecret = 32
+
+// HTTP is the http: block: the server `notifier run` starts for ack links,
+// Slack interactivity, health and metrics.
+type HTTP struct {
+	// Listen is the address the server listens on ("127.0.0.1:9464").
+	Listen string
+	// PublicURL is the base of the links put in messages, as people's
+	// browsers reach the server (through a reverse proxy, usually); no
+	// trailing slash. Empty: messages carry no link.
+	PublicURL string
+	// AckSecret is the HMAC key of ack links, from ${ENV}; at least
+	// MinAckSecret bytes. Required with PublicURL.
+	AckSecret channels.Secret
+	// AckLinkTTL is how long an ack link works after the message was sent;
+	// 0: until the cycle ends (a rotation).
+	AckLinkTTL time.Duration
+}
+
+var httpKeys = []string{"listen", "public_url", "ack_secret", "ack_link_ttl"}
+
+// http reads the http: block. Secrets are never quoted back.
+func (l *loader) http(n *yaml.Node, chans map[string]*Channel) *HTTP {
+	f := l.fields(n, "http", httpKeys)
+	if f == nil {
+		return nil
+	}
+	h := &HTTP{}
+	if v := f["listen"]; v != nil {
+		if s, _, ok := l.str(v, "http.listen"); ok {
+			if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
+				l.errf(v, "http.listen", "%s is not host:port (e.g. 127.0.0.1:9464, or :9464 for every interface)", v.Value)
+			} else {
+				h.Listen = s
+			}
+		}
+	} else {
+		l.errf(n, "http.listen", "missing: the address to listen on, e.g. 127.0.0.1:9464")
+	}
+	if v := f["public_url"]; v != nil {
+		if s, fromEnv, ok := l.str(v, "http.public_url"); ok {
+			u, err := url.Parse(s)
+			shown := strconv.Quote(s)
+			if fromEnv {
+				shown = v.Value // the reference, never the value
+			}
+			switch {
+			case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+				l.errf(v, "http.public_url", "%s is not an absolute http(s) URL (e.g. https://notifier.example.com)", shown)
+			case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+				l.errf(v, "http.public_url", "must be a plain base URL, without user, query or fragment")
+			default:
+				h.PublicURL = strings.TrimRight(s, "/")
+			}
+		}
+	}
+	secretNode := f["ack_secret"]
+	if secretNode != nil {
+		if s, fromEnv, ok := l.str(secretNode, "http.ack_secret"); ok {
+			switch {
+			case !fromEnv:
+				l.errf(secretNode, "http.ack_secret", "must come from the environment, e.g. ack_secret: ${NOTIFIER_ACK_SECRET}: a secret written in the file ends up in backups and repositories")
+			case len(s) < MinAckSecret:
+				l.errf(secretNode, "http.ack_secret", "%s is %d bytes; it must be at least %d (e.g. openssl rand -hex 32)", secretNode.Value, len(s), MinAckSecret)
+			default:
+				h.AckSecret = channels.Secret(s)
+			}
+		}
+	} else if f["public_url"] != nil {
+		l.errf(n, "http.ack_secret", "missing: public_url puts ack links in messages, and they are signed with ack_secret: ${NOTIFIER_ACK_SECRET} (at least %d bytes)", MinAckSecret)
+	}
+	if v := f["ack_link_ttl"]; v != nil {
+		if sp, _, ok := l.span(v, "http.ack_link_ttl"); ok {
+			if sp.IsZero() {
+				l.errf(v, "http.ack_link_ttl", "must be longer than 0s (leave it out for links that work until the cycle ends)")
+			} else {
+				h.AckLinkTTL = sp.Approx()
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(chans)) {
+		in, ok := chans[name].Config.(channels.Interactive)
+		if ok && in.InteractionSecret() == "" {
+			l.errf(l.chanNodes[name], "channels."+name+".signing_secret", "missing: with http: set, the Acknowledge button's clicks come back to /slack/interactions and are verified with the Slack app's signing secret; add signing_secret: ${SLACK_SIGNING_SECRET}")
+		}
+	}
+	return h
+}

@@ -1,0 +1,76 @@
+package domain
+
+import (
+	"errors"
+	"regexp"
+	"time"
+)
+
+// SourceSPAPI is the source of a rotation that an SP-API new-secret
+// notification reported.
+const SourceSPAPI = "sp-api"
+
+// The SP-API notification types notifier acts on.
+const (
+	NoticeSecretExpiry = "APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY"
+	NoticeNewSecret    = "APPLICATION_OAUTH_CLIENT_NEW_SECRET"
+)
+
+// StageOldSecret is the stage of the follow-up reminder a new-secret
+// notification adds: the old secret stops working at the delivery's Due.
+const StageOldSecret = "sp-api:old-secret"
+
+// Notice is one SP-API notification about a client secret, as the store
+// records it. The new secret itself is never part of it.
+type Notice struct {
+	ID        string    // notificationMetadata.notificationId: unique
+	Type      string    // NoticeSecretExpiry or NoticeNewSecret
+	ClientID  string    // the LWA client id the notification is about
+	EventTime time.Time // eventTime: when Amazon says it happened
+	// Deadline is the cycle's deadline as Amazon states it:
+	// clientSecretExpiryTime, or newClientSecretExpiryTime.
+	Deadline time.Time
+	Reason   string // clientSecretExpiryReason, if any
+
+	// Of a new-secret notification: when the old secret stops working
+	// (oldClientSecretExpiryTime), when the follow-up reminder goes out,
+	// and on which channels of the credential's policy.
+	OldSecretExpiresAt time.Time
+	FollowUpAt         time.Time
+	FollowUpChannels   func(policy string) []string
+
+	// Zone is the configured time zone, in which the config's deadline
+	// (calendar days) is computed for the history's "old deadline".
+	Zone *time.Location
+}
+
+// What the store did with a Notice.
+const (
+	NoticeApplied   = "applied"   // a deadline set, a rotation recorded
+	NoticeDuplicate = "duplicate" // its id was seen before: nothing changed
+	NoticeUnknown   = "unknown"   // no active credential has its client id: recorded in the history
+	NoticeStale     = "stale"     // about an earlier cycle than the current one: recorded, nothing changed
+)
+
+// NoticeResult is what recording a Notice did.
+type NoticeResult struct {
+	Status       string // NoticeApplied, NoticeDuplicate, NoticeUnknown or NoticeStale
+	CredentialID string
+	RotationID   int64     // the cycle whose deadline was set
+	Rotated      bool      // a rotation was recorded (new-secret)
+	OldDeadline  time.Time // the cycle's deadline before
+	NewDeadline  time.Time
+	FollowUps    int // follow-up reminders added
+}
+
+// ErrAmbiguousClient: several active credentials have the notification's
+// client id (check reports it; a config that bypassed check can have it).
+// The notification is left in the queue until the config is fixed.
+var ErrAmbiguousClient = errors.New("several credentials have this lwa.client_id")
+
+var lwaClientIDRE = regexp.MustCompile(`^amzn1\.application-oa2-client\.[A-Za-z0-9]{1,128}$`)
+
+// IsLWAClientID reports whether s has the form of an LWA client id as the
+// Developer Console shows it (amzn1.application-oa2-client.…): safe as a
+// file name too.
+func IsLWAClientID(s string) bool { return lwaClientIDRE.MatchString(s) }

@@ -1,0 +1,182 @@
+package httpapi
+
+import (
+	_ "embed"
+	"errors"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/engine"
+)
+
+// The ack page. GET never acknowledges: mail scanners and link previews
+// follow links. POST does. There is no session and no cookie: the token in
+// the URL is the whole authority (as an unsubscribe link's), so a forged
+// cross-site form cannot ride on anything the browser holds; it would need
+// the token, which is the secret. The page sends no Referer, so the token
+// does not leak to other sites.
+
+//go:embed page.html
+var pageHTML string
+
+var pageTmpl = template.Must(template.New("page").Parse(pageHTML))
+
+// Bounds of the form's fields.
+const (
+	MaxBy       = 100
+	MaxNote     = 1000
+	maxFormBody = 16 << 10
+)
+
+type page struct {
+	Title, Class, Message string
+	Credential, Name      string
+	Owner, Deadline       string
+	Status, AckBy, AckAt  string
+	Form                  bool
+	By, Note              string
+	MaxBy, MaxNote        int
+}
+
+func (s *Server) render(w http.ResponseWriter, code int, p page) {
+	securityHeaders(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	p.MaxBy, p.MaxNote = MaxBy, MaxNote
+	if err := pageTmpl.Execute(w, p); err != nil {
+		s.logger.Warn("ack page", "err", err)
+	}
+}
+
+// describe fills the page's facts about the reminder's cycle.
+func describe(p page, r engine.Reminder) page {
+	m := r.Message
+	p.Credential, p.Name, p.Owner = m.Credential, m.Name, m.Owner
+	p.Deadline = m.Deadline.Format(channels.DateLayout)
+	p.Status = m.Status()
+	if m.Acknowledged {
+		p.AckBy, p.AckAt = m.AcknowledgedBy, m.AcknowledgedAt.Format(channels.DateLayout)
+	}
+	return p
+}
+
+var refused = page{Title: "This link does not work", Class: "bad",
+	Message: "The acknowledgment link is not valid, was altered, or has expired. Nothing was recorded. Use the link in the latest reminder, the Slack button, or notifier ack."}
+
+// reminder resolves the token of r's URL to a reminder of a current cycle,
+// or writes the refusal and returns false.
+func (s *Server) reminder(w http.ResponseWriter, r *http.Request) (engine.Reminder, bool) {
+	cfg := s.eng.Config()
+	now := s.now()
+	var secret []byte
+	if cfg.HTTP != nil {
+		secret = []byte(cfg.HTTP.AckSecret)
+	}
+	link, err := Verify(secret, r.PathValue("token"), now)
+	if err != nil {
+		s.render(w, http.StatusForbidden, refused)
+		return engine.Reminder{}, false
+	}
+	rem, err := s.eng.Reminder(r.Context(), link.DeliveryID, now)
+	switch {
+	case errors.Is(err, domain.ErrNotFound) || errors.Is(err, domain.ErrUnknownCredential):
+		s.render(w, http.StatusForbidden, refused)
+		return rem, false
+	case err != nil:
+		s.logger.Error("ack link: reading the reminder", "delivery", link.DeliveryID, "err", err)
+		s.render(w, http.StatusInternalServerError, page{Title: "Something went wrong", Class: "bad",
+			Message: "The reminder could not be read. Nothing was recorded; please try again in a minute."})
+		return rem, false
+	case rem.Delivery.RotationID != link.RotationID:
+		s.render(w, http.StatusForbidden, refused)
+		return rem, false
+	case !rem.Current:
+		p := describe(page{Title: "This reminder is out of date", Class: "warn",
+			Message: "The credential was rotated since this reminder (or is no longer tracked): there is nothing to acknowledge. Nothing was recorded."}, rem)
+		s.render(w, http.StatusForbidden, p)
+		return rem, false
+	}
+	return rem, true
+}
+
+func (s *Server) ackPage(w http.ResponseWriter, r *http.Request) {
+	rem, ok := s.reminder(w, r)
+	if !ok {
+		return
+	}
+	if rem.Message.Acknowledged {
+		s.render(w, http.StatusOK, describe(page{Title: "Already acknowledged", Class: "ok",
+			Message: "Acknowledged by " + rem.Message.AcknowledgedBy + " at " + rem.Message.AcknowledgedAt.Format(channels.DateLayout) + "."}, rem))
+		return
+	}
+	s.render(w, http.StatusOK, describe(page{Title: "Acknowledge this reminder", Form: true}, rem))
+}
+
+func (s *Server) ackPost(w http.ResponseWriter, r *http.Request) {
+	rem, ok := s.reminder(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		s.render(w, http.StatusBadRequest, describe(page{Title: "Acknowledge this reminder", Form: true, Class: "bad",
+			Message: "The form could not be read (too long?). Nothing was recorded."}, rem))
+		return
+	}
+	by, byErr := field(r.PostForm.Get("by"), MaxBy, false)
+	note, noteErr := field(r.PostForm.Get("note"), MaxNote, true)
+	if byErr == "" && by == "" {
+		byErr = "Say who you are: your name is required."
+	}
+	if msg := byErr + noteErr; msg != "" {
+		s.render(w, http.StatusBadRequest, describe(page{Title: "Acknowledge this reminder", Form: true, Class: "bad",
+			Message: msg + " Nothing was recorded.", By: by, Note: note}, rem))
+		return
+	}
+	at := s.now()
+	err := s.eng.Acknowledge(r.Context(), engine.Ack{Credential: rem.Delivery.CredentialID, At: at, By: by, Note: note,
+		Source: "http", DeliveryID: rem.Delivery.ID})
+	var already *domain.AlreadyAcknowledged
+	loc := s.eng.Config().Location
+	switch {
+	case errors.As(err, &already):
+		rem.Message.Acknowledged, rem.Message.AcknowledgedBy, rem.Message.AcknowledgedAt = true, already.By, already.At.In(loc)
+		s.render(w, http.StatusOK, describe(page{Title: "Already acknowledged", Class: "ok",
+			Message: "Acknowledged by " + already.By + " at " + already.At.In(loc).Format(channels.DateLayout) + ", before you. Nothing more was recorded."}, rem))
+	case errors.Is(err, domain.ErrBeforeCycle) || errors.Is(err, domain.ErrInactive) || errors.Is(err, domain.ErrUnknownCredential):
+		s.render(w, http.StatusForbidden, describe(page{Title: "This reminder is out of date", Class: "warn",
+			Message: "The credential was rotated since this reminder (or is no longer tracked). Nothing was recorded."}, rem))
+	case err != nil:
+		s.logger.Error("ack link: recording", "credential", rem.Delivery.CredentialID, "err", err)
+		s.render(w, http.StatusInternalServerError, describe(page{Title: "Something went wrong", Class: "bad", Form: true, By: by, Note: note,
+			Message: "The acknowledgment could not be recorded. Please try again in a minute."}, rem))
+	default:
+		rem.Message.Acknowledged, rem.Message.AcknowledgedBy, rem.Message.AcknowledgedAt = true, by, at.In(loc).Truncate(time.Second)
+		s.render(w, http.StatusOK, describe(page{Title: "Acknowledged", Class: "ok",
+			Message: "Thank you, " + by + ": the acknowledgment is recorded. Repeated reminders for this cycle stop; rotate the credential before the deadline."}, rem))
+	}
+}
+
+// field trims a form value and checks its length and characters; the
+// second result is the problem, in a sentence, or empty.
+func field(v string, max int, multiline bool) (string, string) {
+	v = strings.TrimSpace(v)
+	if !utf8.ValidString(v) {
+		return "", "The text is not valid UTF-8."
+	}
+	if utf8.RuneCountInString(v) > max {
+		return v, "The text is too long."
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) {
+			return v, "The text contains control characters."
+		}
+	}
+	return v, ""
+}

@@ -1,0 +1,95 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Health is what /readyz judges besides the database: the daemon sets it
+// as it runs.
+type Health struct {
+	mu        sync.Mutex
+	config    bool   // a config is loaded
+	lease     bool   // this process holds the database's lease
+	tickErr   string // the last tick's failure; empty when it succeeded
+	reloadErr string // the last reload's failure; empty when it succeeded
+}
+
+// NewHealth returns a Health that is not ready: no config, no lease.
+func NewHealth() *Health { return &Health{} }
+
+// SetConfigLoaded records that a valid config is in use.
+func (h *Health) SetConfigLoaded(ok bool) { h.set(func() { h.config = ok }) }
+
+// SetLease records whether this process holds the database's lease.
+func (h *Health) SetLease(held bool) { h.set(func() { h.lease = held }) }
+
+// SetTick records the last tick's outcome.
+func (h *Health) SetTick(err error) { h.set(func() { h.tickErr = errText(err) }) }
+
+// SetReload records the last reload's outcome: a refused config keeps the
+// old one running, and /readyz says so until a good one is loaded.
+func (h *Health) SetReload(err error) { h.set(func() { h.reloadErr = errText(err) }) }
+
+func (h *Health) set(f func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f()
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// problems are the reasons the daemon is not ready, in a fixed order.
+func (h *Health) problems() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	if !h.config {
+		out = append(out, "config: not loaded")
+	}
+	if !h.lease {
+		out = append(out, "lease: not held (another notifier run holds the database, or this one is standing by)")
+	}
+	if h.tickErr != "" {
+		out = append(out, "last tick failed: "+h.tickErr)
+	}
+	if h.reloadErr != "" {
+		out = append(out, "config reload failed, running on the previous config: "+h.reloadErr)
+	}
+	return out
+}
+
+// pingTimeout bounds /readyz's database check.
+const pingTimeout = 2 * time.Second
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), pingTimeout)
+	defer cancel()
+	var problems []string
+	if err := s.eng.Store().Ping(ctx); err != nil {
+		problems = append(problems, "database: "+err.Error())
+	}
+	problems = append(problems, s.health.problems()...)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if len(problems) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("not ready\n" + s.eng.Redactor().String(strings.Join(problems, "\n")) + "\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}

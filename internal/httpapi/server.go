@@ -1,0 +1,118 @@
+// Package httpapi is the HTTP side of `notifier run`: the ack links that
+// messages carry (GET shows a page, POST acknowledges), Slack's
+// interactivity endpoint for the Acknowledge button, /healthz, /readyz and
+// /metrics. It sits above the engine: it acknowledges through it and reads
+// the store through it.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/engine"
+)
+
+// Timeouts of the server: a slow or stalled client holds a connection for
+// at most these.
+const (
+	ReadHeaderTimeout = 5 * time.Second
+	ReadTimeout       = 15 * time.Second
+	WriteTimeout      = 30 * time.Second
+	IdleTimeout       = 60 * time.Second
+	MaxHeaderBytes    = 16 << 10
+	// ShutdownGrace is how long requests in flight get at shutdown, well
+	// within the daemon's 15 s stop grace.
+	ShutdownGrace = 5 * time.Second
+)
+
+// Server serves the HTTP API.
+type Server struct {
+	eng     *engine.Engine
+	logger  *slog.Logger
+	now     func() time.Time
+	health  *Health
+	metrics *Metrics
+	mux     *http.ServeMux
+}
+
+// Options configure a Server.
+type Options struct {
+	Engine  *engine.Engine
+	Logger  *slog.Logger     // nil: discard
+	Now     func() time.Time // the real clock (default time.Now)
+	Health  *Health          // nil: a new one, ready once set so
+	Metrics *Metrics         // nil: no /metrics
+}
+
+// New returns a Server; it does not listen (see Serve, or use Handler).
+func New(o Options) *Server {
+	s := &Server{eng: o.Engine, logger: o.Logger, now: o.Now, health: o.Health, metrics: o.Metrics, mux: http.NewServeMux()}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.health == nil {
+		s.health = NewHealth()
+	}
+	s.mux.HandleFunc("GET /ack/{token}", s.ackPage)
+	s.mux.HandleFunc("POST /ack/{token}", s.ackPost)
+	s.mux.HandleFunc("POST /slack/interactions", s.slackInteraction)
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	if s.metrics != nil {
+		s.mux.Handle("GET /metrics", s.metrics.Handler(s.eng.Store(), s.eng.Config, s.logger))
+	}
+	return s
+}
+
+// Handler is the API's handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Listen opens the listener (so that a port in use is an error at start).
+func Listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
+
+// Serve serves on l until ctx ends, then gives requests in flight
+// ShutdownGrace.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(l) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownGrace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if e := <-done; !errors.Is(e, http.ErrServerClosed) && err == nil {
+		err = e
+	}
+	return err
+}
+
+// securityHeaders are set on every page: no framing, no referrer (the
+// token is in the URL), nothing loaded from elsewhere, nothing cached.
+func securityHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+}

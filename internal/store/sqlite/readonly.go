@@ -1,0 +1,136 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/notifier-dev/notifier/migrations"
+)
+
+// ErrNeedsMigration is returned by OpenReadOnly for a database whose schema
+// is older than this binary's: a reader does not migrate.
+var ErrNeedsMigration = errors.New("the database needs migrating")
+
+// OpenReadOnly opens an existing database for reading only: SQLite's
+// mode=ro and query_only, no migration run, nothing written (not even the
+// migrations table). It reads while a daemon writes (WAL: a reader sees
+// the last committed state and neither waits for the writer nor holds it
+// up). A database whose schema is older than this binary's is refused
+// with ErrNeedsMigration naming what is missing.
+func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("store: %q: give a file path", path)
+	}
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("store: %s: no such database (the daemon or `notifier migrate` creates it)", path)
+	case err != nil:
+		return nil, fmt.Errorf("store: %w", err)
+	case !st.Mode().IsRegular():
+		return nil, fmt.Errorf("store: %s: not a regular file", path)
+	}
+	sqlDB := sql.OpenDB(connector{dsn: readOnlyDSN(path, true)})
+	s := &Store{db: sqlDB, path: path}
+	if err := s.checkSchema(ctx); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// readOnlyDSN opens path with SQLite's mode=ro and, when queryOnly is set,
+// query_only. A backup needs a connection without query_only: SQLite
+// counts VACUUM INTO as a write even though only the copy is written.
+func readOnlyDSN(path string, queryOnly bool) string {
+	q := url.Values{}
+	q.Set("mode", "ro")
+	if queryOnly {
+		q.Set("_query_only", "on")
+	}
+	q.Set("_busy_timeout", "10000")
+	q.Set("_cache_size", cacheSize)
+	q.Set("_txlock", "deferred") // a read transaction takes no write lock
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// checkSchema refuses a database that is not notifier's or lacks a
+// migration this binary has.
+func (s *Store) checkSchema(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		if strings.Contains(err.Error(), "no such table") {
+			return fmt.Errorf("store: %s: not a notifier database (no schema_migrations table)", s.path)
+		}
+		return fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return fmt.Errorf("store: %s: %w", s.path, err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: %s: %w", s.path, err)
+	}
+	files, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	sort.Strings(files)
+	var missing []string
+	for _, name := range files {
+		v, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+		if err == nil && !applied[v] {
+			missing = append(missing, strings.TrimSuffix(name, ".sql"))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %s lacks %s; run `notifier migrate` (or start the daemon) on it first, or read a migrated copy",
+			ErrNeedsMigration, s.path, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// snapshot runs fn in one read transaction on one connection: every query
+// fn makes sees the same committed state, however many commits a daemon
+// makes meanwhile. It is a plain (deferred) BEGIN, not the store's
+// immediate one, so that a long report never holds the write lock.
+func (s *Store) snapshot(ctx context.Context, fn func(*sql.Conn) error) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: read: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
+		return fmt.Errorf("store: read: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+	return fn(conn)
+}
+
+// SyncedTimezone is the time zone the last config sync saw ("" when none
+// did): a reader given only a copy of the database computes deadlines in
+// the zone the daemon used.
+func (s *Store) SyncedTimezone(ctx context.Context) (string, error) {
+	var tz string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM sync_state WHERE key = 'timezone'`).Scan(&tz)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: sync state: %w", err)
+	}
+	return tz, nil
+}
