@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -440,5 +442,35 @@ func TestFirstRotationEventsNameTheirRotation(t *testing.T) {
 	}
 	if rep := verify(t, s, chain.Options{}); rep.Problem != nil || rep.Rows != 2*n {
 		t.Errorf("%d rows, %+v; want %d intact", rep.Rows, rep.Problem, 2*n)
+	}
+}
+
+// TestBackupVerifiesTheChain: a backup's copy is kept only if its history
+// verifies; a keyed one is left to verify with the key.
+func TestBackupVerifiesTheChain(t *testing.T) {
+	s := openTemp(t)
+	seedHistory(t, s)
+	dir := t.TempDir()
+	if _, err := s.Backup(t.Context(), filepath.Join(dir, "clean.db"), false); err != nil {
+		t.Fatalf("backup of an intact history: %v", err)
+	}
+	tamper(t, s, `UPDATE events SET actor = 'mallory' WHERE type = 'ack'`)
+	bad := filepath.Join(dir, "tampered.db")
+	_, err := s.Backup(t.Context(), bad, false)
+	if err == nil || !strings.Contains(err.Error(), "the copy's history does not verify: row 10 ") {
+		t.Errorf("backup of a tampered history: %v, want refused naming row 10", err)
+	}
+	if _, err := os.Stat(bad); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the refused copy was left at %s (%v)", bad, err)
+	}
+
+	k, err := Open(t.Context(), filepath.Join(t.TempDir(), "keyed.db"), WithAuditKey(auditKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	seedHistory(t, k)
+	if _, err := k.Backup(t.Context(), filepath.Join(dir, "keyed.db"), false); err != nil {
+		t.Errorf("backup of a keyed history: %v", err)
 	}
 }
