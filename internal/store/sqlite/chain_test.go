@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/domain"
-	"github.com/notifier-dev/notifier/migrations"
 )
 
 // auditKey is a test key of the minimum length; not a secret.
@@ -327,41 +325,16 @@ func TestVerifyWithAuditKey(t *testing.T) {
 // how many it does not cover.
 func TestUpgradeFrom0002StartsTheChain(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
-	old, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stmts := []string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`}
-	for _, name := range []string{"0001_init.sql", "0002_service.sql"} {
-		body, err := fs.ReadFile(migrations.FS, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stmts = append(stmts, string(body))
-	}
-	stmts = append(stmts,
-		`INSERT INTO schema_migrations VALUES (1, '0001_init', '2026-02-01T08:00:00Z'), (2, '0002_service', '2026-03-01T08:00:00Z')`,
-		`INSERT INTO credentials (id, name, owner, rotation_period, policy, config_rotated_at, active, created_at, updated_at, file, rotation_id, next_action_at)
-			VALUES ('alpha', 'Alpha', 'team', '180d', 'default', '2026-01-01T00:00:00Z', 1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'c.yaml', 1, '2026-06-01T00:00:00Z')`,
+	old := databaseAt0002(t, path,
+		`INSERT INTO credentials (id, name, owner, rotation_period, policy, config_rotated_at, active, created_at, updated_at, file, next_action_at)
+			VALUES ('alpha', 'Alpha', 'team', '180d', 'default', '2026-01-01T00:00:00Z', 1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'c.yaml', '2026-06-01T00:00:00Z')`,
 		`INSERT INTO rotations (id, credential_id, rotated_at, source, recorded_at) VALUES (1, 'alpha', '2026-01-01T00:00:00Z', 'config', '2026-01-01T00:00:00Z')`,
+		`UPDATE credentials SET rotation_id = 1`,
 		`INSERT INTO events (time, type, credential_id, rotation_id, status, detail) VALUES
 			('2026-01-01T00:00:00Z', 'credential', 'alpha', NULL, 'added', 'Alpha'),
 			('2026-01-01T00:00:00Z', 'rotation', 'alpha', 1, 'config', 'rotated at 2026-01-01T00:00:00Z (source config)'),
 			('2026-05-02T00:00:00Z', 'reminder', 'alpha', 1, 'sent', '30d')`)
-	for _, st := range stmts {
-		if _, err := old.ExecContext(t.Context(), st); err != nil {
-			t.Fatalf("%.60s: %v", st, err)
-		}
-	}
-	if err := old.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	s, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatalf("Open of a 0002 database: %v", err)
-	}
-	defer s.Close()
+	s := upgrade(t, old, path)
 	rep := verify(t, s, chain.Options{})
 	if rep.Problem != nil || rep.Start != 4 || rep.Before != 3 || rep.Rows != 0 {
 		t.Fatalf("after the upgrade: start %d, %d before, %d rows, problem %+v; want start 4, 3 before, 0 rows", rep.Start, rep.Before, rep.Rows, rep.Problem)
