@@ -78,6 +78,7 @@ func (c *cli) root() *cobra.Command {
 	// The auditors' view: read-only report and backups.
 	root.AddCommand(c.reportCmd(), c.backupCmd())
 	root.AddCommand(c.receiveCmd())
+	root.AddCommand(c.verifyCmd())
 	return root
 }
 
@@ -221,6 +222,7 @@ func summary(cfg *config.Config) string {
 	fmt.Fprintf(&b, "  schedule:    %s (%s)\n", cfg.CheckSchedule, cfg.Timezone)
 	b.WriteString(httpSummary(cfg.HTTP))
 	fmt.Fprintf(&b, "  credentials: %d\n", len(cfg.Credentials))
+	fmt.Fprintf(&b, "  history:     %s\n", chainSummary(cfg))
 	names := slices.Sorted(maps.Keys(cfg.Channels))
 	fmt.Fprintf(&b, "  channels:    %d\n", len(names))
 	for _, n := range names {
@@ -252,7 +254,7 @@ func (c *cli) migrateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			store, err := sqlite.Open(cmd.Context(), cfg.Database)
+			store, err := sqlite.Open(cmd.Context(), cfg.Database, sqlite.WithAuditKey([]byte(cfg.Audit.Key)))
 			if err != nil {
 				return err
 			}
@@ -457,7 +459,7 @@ func (c *cli) historyCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&f.credential, "credential", "", "only this credential")
-	cmd.Flags().StringVar(&f.typ, "type", "", "only this type: rotation, reminder, ack, credential, config")
+	cmd.Flags().StringVar(&f.typ, "type", "", "only this type: rotation, reminder, ack, credential, config, audit")
 	cmd.Flags().StringVar(&f.since, "since", "", "from this time (inclusive)")
 	cmd.Flags().StringVar(&f.until, "until", "", "up to this time (exclusive)")
 	cmd.Flags().StringVar(&f.format, "format", "table", "table, json or csv")

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/domain"
 )
 
@@ -54,6 +55,11 @@ type Store interface {
 	Deliveries(ctx context.Context, credentialID string) ([]domain.Delivery, error)
 	// The auditors' view (not the engine's): every cycle in a window.
 	ReportCycles(ctx context.Context, f domain.ReportFilter, fn func(domain.CycleRecord) error) error
+
+	// VerifyChain walks the history's hash chain (see internal/chain).
+	VerifyChain(ctx context.Context, opts chain.Options) (chain.Report, error)
+	// ChainHead is the last chained event and its hash.
+	ChainHead(ctx context.Context) (chain.Head, error)
 
 	AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (domain.Lease, bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
@@ -95,6 +101,7 @@ func Run(t *testing.T, open Opener) {
 		{"RecordNotice", testRecordNotice},
 		{"RecordSourceVersion", testRecordSourceVersion},
 		{"Reminders", testReminders},
+		{"Chain", testChain},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
