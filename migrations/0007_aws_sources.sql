@@ -30,3 +30,21 @@ CREATE TRIGGER source_versions_no_update BEFORE UPDATE ON source_versions
 BEGIN SELECT RAISE(ABORT, 'source versions are append-only'); END;
 CREATE TRIGGER source_versions_no_delete BEFORE DELETE ON source_versions
 BEGIN SELECT RAISE(ABORT, 'source versions are append-only'); END;
+
+-- Every probe of an SP-API credential's client secret (its refresh token
+-- exchanged at the LWA token endpoint): when, and what Amazon said. The
+-- detail is redacted; no secret or token is stored.
+CREATE TABLE lwa_probes (
+    id            INTEGER PRIMARY KEY,
+    credential_id TEXT NOT NULL REFERENCES credentials(id),
+    rotation_id   INTEGER NOT NULL REFERENCES rotations(id),
+    probed_at     TEXT NOT NULL,
+    outcome       TEXT NOT NULL CHECK (outcome IN ('ok', 'rejected', 'failed')),
+    detail        TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX lwa_probes_credential ON lwa_probes (credential_id, probed_at);
+
+CREATE TRIGGER lwa_probes_no_update BEFORE UPDATE ON lwa_probes
+BEGIN SELECT RAISE(ABORT, 'probes are append-only'); END;
+CREATE TRIGGER lwa_probes_no_delete BEFORE DELETE ON lwa_probes
+BEGIN SELECT RAISE(ABORT, 'probes are append-only'); END;

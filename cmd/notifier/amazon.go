@@ -8,12 +8,14 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/notifier-dev/notifier/internal/amazon"
 	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/domain"
 )
 
 // notifications builds the consumer of SP-API notifications, or nil when
@@ -138,4 +140,39 @@ func sourcesSummary(cfg *config.Config) string {
 	red := channels.NewRedactor()
 	red.Add(cfg.Secrets()...)
 	return red.String(fmt.Sprintf("  sources:     %d credential(s) with rotation dates read from AWS at each sync\n", n) + b.String())
+}
+
+func (c *cli) probeCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "probe ID",
+		Short: "Exchange an SP-API credential's refresh token once: does Amazon still accept its client secret? A rejection alerts at once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, now, err := c.openToRecord(cmd, true)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			res, err := m.Engine.Probe(cmd.Context(), args[0], now)
+			if err != nil {
+				return err
+			}
+			switch res.Outcome {
+			case domain.ProbeOK:
+				fmt.Fprintf(c.stdout, "%s: Amazon accepts the client secret (verified at %s)\n", res.CredentialID, now.In(m.Config.Location).Format(time.RFC3339))
+				return nil
+			case domain.ProbeRejected:
+				// The alert goes out now, not at the next tick.
+				rep, err := m.Engine.Retry(cmd.Context(), now)
+				if err != nil {
+					return err
+				}
+				printReport(c.stdout, rep, now, m.Config.Location)
+				return fmt.Errorf("probe: %s: Amazon rejects this secret now (%s); %d alert(s) raised", res.CredentialID, res.Detail, res.Alerts)
+			}
+			return fmt.Errorf("probe: %s: no answer about the secret, not a rejection: %s", res.CredentialID, res.Detail)
+		},
+	}
+	c.atFlag(cmd)
+	return cmd
 }

@@ -77,7 +77,7 @@ func (c *cli) root() *cobra.Command {
 		c.rotateCmd(), c.ackCmd(), c.historyCmd(), c.testCmd())
 	// The auditors' view: read-only report and backups.
 	root.AddCommand(c.reportCmd(), c.backupCmd())
-	root.AddCommand(c.receiveCmd())
+	root.AddCommand(c.receiveCmd(), c.probeCmd())
 	root.AddCommand(c.verifyCmd())
 	return root
 }

@@ -62,7 +62,8 @@ func stopPromptly(ctx context.Context, done <-chan struct{}, grace time.Duration
 }
 
 // RetrySpec is how often the daemon looks for deliveries whose next
-// attempt is due, between the config's check_schedule ticks.
+// attempt is due, between the config's check_schedule ticks, and for
+// SP-API secrets whose lwa.probe interval has passed.
 const RetrySpec = "@every 1m"
 
 // LeaseName is the database lease one `notifier run` holds.
@@ -128,7 +129,7 @@ func (m *Main) Open(ctx context.Context) error {
 	red := channels.NewRedactor()
 	opts := append([]engine.Option{engine.WithLogger(m.Logger), engine.WithStdout(m.Stdout),
 		engine.WithAckLinks(httpapi.AckLinks), engine.WithObserver(m.Metrics),
-		engine.WithRedactor(red), engine.WithSourceReader(amazon.NewSourceReader(red))}, m.EngineOptions...)
+		engine.WithRedactor(red), engine.WithSourceReader(amazon.NewSourceReader(red)), engine.WithProber(amazon.NewProber(red))}, m.EngineOptions...)
 	eng, err := engine.New(store, cfg, opts...)
 	if err != nil {
 		store.Close()
@@ -302,6 +303,9 @@ func (m *Main) tick(ctx context.Context) {
 }
 
 func (m *Main) retry(ctx context.Context) {
+	// The secrets whose probe interval has passed are probed first, so
+	// that a rejection's alert goes out in this pass.
+	m.Engine.ProbeDue(ctx, m.Now())
 	rep, err := m.Engine.Retry(ctx, m.Now())
 	if err != nil && ctx.Err() == nil {
 		m.Logger.Error("retry pass failed", "err", err)

@@ -67,9 +67,15 @@ func TestAmazonProblems(t *testing.T) {
 			`config.yaml:7: amazon.sqs_queue_url: "https://sqs.us-east-1.amazonaws.com/q" is not a queue URL: the path must be /ACCOUNT/QUEUE-NAME`}},
 		{"a key not built yet", "amazon:\n" + queue + "  region: us-east-1\n  sink: /tmp/x\n" + cred, []string{
 			`config.yaml:9: amazon.sink: unknown key (known: sqs_queue_url, region, endpoint, new_secret_dir)`}},
-		{"lwa keys of the probe and rotation, not built yet", cred + "    lwa:\n      client_id: amzn1.application-oa2-client.abc\n      client_secret: ${LWA_SECRET}\n      probe: 24h\n", []string{
-			`config.yaml:11: credentials[0].lwa.client_secret: unknown key (known: client_id)`,
-			`config.yaml:12: credentials[0].lwa.probe: unknown key (known: client_id)`}},
+		{"a probe without a refresh token", cred + "    lwa:\n      client_id: amzn1.application-oa2-client.abc\n      client_secret: ${LWA_SECRET}\n      probe: 24h\n", []string{
+			`config.yaml:12: credentials[0].lwa.probe: needs client_secret and refresh_token (from ${NAME}) to exchange`}},
+		{"secrets written in the file, a bad region, URL and interval", cred + "    lwa:\n      client_id: amzn1.application-oa2-client.abc\n      client_secret: plain-text-secret\n      refresh_token: ${LWA_SECRET}\n      region: us\n      token_url: 'ftp://x'\n      probe: 10s\n", []string{
+			`config.yaml:11: credentials[0].lwa.client_secret: must come from the environment (${NAME}), never be written in the file`,
+			`config.yaml:13: credentials[0].lwa.region: "us" is not an SP-API region (na, eu or fe)`,
+			`config.yaml:14: credentials[0].lwa.token_url: "ftp://x" is not a URL: give an https:// URL`,
+			`config.yaml:15: credentials[0].lwa.probe: must be at least 1m (the token endpoint is Amazon's)`}},
+		{"auto_rotate_before, not built yet", cred + "    lwa:\n      client_id: amzn1.application-oa2-client.abc\n      auto_rotate_before: 7d\n", []string{
+			`config.yaml:11: credentials[0].lwa.auto_rotate_before: unknown key (known: client_id, client_secret, refresh_token, region, token_url, api_url, probe)`}},
 		{"lwa without client_id", cred + "    lwa: {}\n", []string{
 			`config.yaml:9: credentials[0].lwa.client_id: missing: the LWA client id of the SP-API application (amzn1.application-oa2-client.…)`}},
 		{"not a client id", cred + "    lwa: {client_id: my-app}\n", []string{
@@ -142,6 +148,61 @@ func TestAWSSource(t *testing.T) {
 		if !ok || c.Source != tt.want || c.RotatedAt.IsZero() == tt.rotated {
 			t.Errorf("%s: source %+v, rotated_at %v; want %+v, rotated_at set %v", tt.id, c.Source, c.RotatedAt, tt.want, tt.rotated)
 		}
+	}
+}
+
+// TestLWAProbeSettings: the probe's keys, defaults by region, secrets from
+// the environment registered as secrets; a credential file may not hold them.
+func TestLWAProbeSettings(t *testing.T) {
+	cfg := mustLoad(t, amazonBase+`credentials:
+  - id: prod
+    rotated_at: 2026-06-01
+    lwa:
+      client_id: amzn1.application-oa2-client.p1
+      client_secret: ${LWA_SECRET}
+      refresh_token: ${LWA_REFRESH}
+      region: eu
+      probe: 24h
+  - id: local
+    rotated_at: 2026-06-01
+    lwa: {client_id: amzn1.application-oa2-client.p2, client_secret: "${LWA_SECRET}", token_url: "http://127.0.0.1:9/token", api_url: "http://127.0.0.1:9"}
+  - id: bare
+    rotated_at: 2026-06-01
+    lwa: {client_id: amzn1.application-oa2-client.p3}
+`, map[string]string{"LWA_SECRET": "lwa-SEKRIT-1", "LWA_REFRESH": "Atzr|refresh-SEKRIT"})
+	tests := []struct {
+		id   string
+		want LWA
+		ok   bool
+	}{
+		{"prod", LWA{ClientID: "amzn1.application-oa2-client.p1", ClientSecret: "lwa-SEKRIT-1", RefreshToken: "Atzr|refresh-SEKRIT", Region: "eu",
+			TokenURL: DefaultTokenURL, APIURL: "https://sellingpartnerapi-eu.amazon.com", Probe: 24 * time.Hour}, true},
+		{"local", LWA{ClientID: "amzn1.application-oa2-client.p2", ClientSecret: "lwa-SEKRIT-1", Region: "na",
+			TokenURL: "http://127.0.0.1:9/token", APIURL: "http://127.0.0.1:9"}, true},
+		{"bare", LWA{}, false},
+	}
+	for _, tt := range tests {
+		if got, ok := cfg.LWAOf(tt.id); ok != tt.ok || got != tt.want {
+			t.Errorf("LWAOf(%s) = %+v, %v; want %+v, %v", tt.id, got, ok, tt.want, tt.ok)
+		}
+	}
+	if got := cfg.Probed(); strings.Join(got, ",") != "prod" {
+		t.Errorf("Probed = %v", got)
+	}
+	secrets := strings.Join(cfg.Secrets(), "\n")
+	for _, s := range []string{"lwa-SEKRIT-1", "Atzr|refresh-SEKRIT"} {
+		if !strings.Contains(secrets, s) {
+			t.Errorf("%q is not among the secrets", s)
+		}
+	}
+
+	dir := t.TempDir()
+	writeFile(t, dir, "creds/b.yaml", "credentials:\n  - id: b\n    rotated_at: 2026-06-01\n    lwa: {client_id: amzn1.application-oa2-client.x1, client_secret: '${LWA_SECRET}'}\n")
+	path := writeFile(t, dir, "config.yaml", amazonBase+"credential_files: [creds/*.yaml]\n")
+	_, err := Load(path, At(testNow), envOf(map[string]string{"LWA_SECRET": "s"}))
+	ps := problemsOf(t, err)
+	if len(ps) != 1 || !strings.Contains(ps[0].String(), "creds/b.yaml:4: credentials[0].lwa.client_secret: belongs in the main config file") {
+		t.Errorf("problems = %v", err)
 	}
 }
 

@@ -151,6 +151,9 @@ type loader struct {
 	// value and each whole value it was part of ("Bearer ${TOKEN}").
 	secrets []string
 
+	// inCredentialFile: a credential file, not the main file (no secrets).
+	inCredentialFile bool
+
 	// clients are the lwa.client_ids met so far, where first written.
 	clients map[string]place
 	// chanNodes are the channels' keys, for problems found after the
@@ -428,6 +431,14 @@ func (l *loader) load(path, dir string, data []byte, clock Clock) *Config {
 		cfg.Credentials, l.mainUsesDefault = creds, first >= 0
 		l.clients = map[string]place{}
 		l.checkClients(creds, meta, l.clients)
+		cfg.lwa = map[string]LWA{}
+		for i, m := range meta {
+			if m.lwa != nil && creds[i].LWAClientID != "" {
+				a := *m.lwa
+				a.ClientID = creds[i].LWAClientID
+				cfg.lwa[creds[i].ID] = a
+			}
+		}
 	}
 	if n := f["amazon"]; n != nil {
 		cfg.Amazon = l.amazon(n, dir)
@@ -843,6 +854,7 @@ type credMeta struct {
 	line       int // the line of its item
 	policyLine int // 0: no policy: key, the default applies
 	clientLine int // the line of lwa.client_id, if given
+	lwa        *LWA
 }
 
 // key is how problems name the credential.

@@ -137,11 +137,14 @@ const (
 	// EventAudit records a change to the history's own tamper evidence:
 	// the chain keyed with audit.key from that event on.
 	EventAudit = "audit"
+	// EventProbe is a probe of an SP-API client secret that Amazon
+	// rejected.
+	EventProbe = "probe"
 )
 
 // EventTypes lists every event type, for validating filters.
 func EventTypes() []string {
-	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventNotification, EventAudit}
+	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventNotification, EventAudit, EventProbe}
 }
 
 // Event is one line of the append-only history.

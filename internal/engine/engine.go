@@ -59,6 +59,9 @@ type Store interface {
 	// Rotation dates from AWS (Parameter Store, Secrets Manager).
 	SourcedCredentials(ctx context.Context) ([]domain.SourcedCredential, error)
 	RecordSourceVersion(ctx context.Context, v domain.SourceVersion, now time.Time) (string, error)
+	// Probes of SP-API client secrets.
+	RecordProbe(ctx context.Context, p domain.Probe, now time.Time) (int, error)
+	LastProbes(ctx context.Context) (map[string]domain.ProbeTimes, error)
 	// What the HTTP API reads (ack links, Slack buttons, /metrics, /readyz).
 	Delivery(ctx context.Context, id int64) (domain.Delivery, error)
 	EachCycle(ctx context.Context, fn func(domain.Cycle) error) error
@@ -82,6 +85,7 @@ type Engine struct {
 	ackLinks    AckLinker
 	observer    Observer
 	sources     SourceReader
+	prober      Prober
 
 	tickMu sync.Mutex // one sync, tick or retry pass at a time
 

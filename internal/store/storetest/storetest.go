@@ -69,6 +69,9 @@ type Store interface {
 	// Rotation dates from AWS (Parameter Store, Secrets Manager).
 	SourcedCredentials(ctx context.Context) ([]domain.SourcedCredential, error)
 	RecordSourceVersion(ctx context.Context, v domain.SourceVersion, now time.Time) (string, error)
+	// Probes of SP-API client secrets.
+	RecordProbe(ctx context.Context, p domain.Probe, now time.Time) (int, error)
+	LastProbes(ctx context.Context) (map[string]domain.ProbeTimes, error)
 
 	Close() error
 }
@@ -100,6 +103,7 @@ func Run(t *testing.T, open Opener) {
 		{"ReportCycles", testReportCycles},
 		{"RecordNotice", testRecordNotice},
 		{"RecordSourceVersion", testRecordSourceVersion},
+		{"RecordProbe", testRecordProbe},
 		{"Reminders", testReminders},
 		{"Chain", testChain},
 	}
