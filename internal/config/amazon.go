@@ -2,13 +2,13 @@ package config
 
 import (
 	"errors"
-	"slices"
-	"time"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
