@@ -48,3 +48,26 @@ CREATE TRIGGER lwa_probes_no_update BEFORE UPDATE ON lwa_probes
 BEGIN SELECT RAISE(ABORT, 'probes are append-only'); END;
 CREATE TRIGGER lwa_probes_no_delete BEFORE DELETE ON lwa_probes
 BEGIN SELECT RAISE(ABORT, 'probes are append-only'); END;
+
+-- Every request to Amazon to rotate an SP-API client secret (`notifier
+-- rotate --via-amazon`): when, by whom, what Amazon answered (redacted),
+-- and whether the rotation API itself was called, which its rate limit
+-- (one call a minute per application) counts across restarts. The
+-- rotation is recorded when the new-secret notification arrives.
+CREATE TABLE rotation_requests (
+    id            INTEGER PRIMARY KEY,
+    credential_id TEXT NOT NULL REFERENCES credentials(id),
+    rotation_id   INTEGER NOT NULL REFERENCES rotations(id),
+    client_id     TEXT NOT NULL,
+    requested_at  TEXT NOT NULL,
+    outcome       TEXT NOT NULL CHECK (outcome IN ('requested', 'refused', 'failed')),
+    called        INTEGER NOT NULL CHECK (called IN (0, 1)),
+    actor         TEXT NOT NULL DEFAULT '',
+    detail        TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX rotation_requests_client ON rotation_requests (client_id, requested_at);
+
+CREATE TRIGGER rotation_requests_no_update BEFORE UPDATE ON rotation_requests
+BEGIN SELECT RAISE(ABORT, 'rotation requests are append-only'); END;
+CREATE TRIGGER rotation_requests_no_delete BEFORE DELETE ON rotation_requests
+BEGIN SELECT RAISE(ABORT, 'rotation requests are append-only'); END;

@@ -176,3 +176,18 @@ func (c *cli) probeCmd() *cobra.Command {
 	c.atFlag(cmd)
 	return cmd
 }
+
+// requestRotation is `rotate ID --via-amazon`: Amazon's answer, verbatim
+// and redacted; exit 1 unless Amazon accepted.
+func (c *cli) requestRotation(cmd *cobra.Command, m *Main, id, by string) error {
+	res, err := m.Engine.RequestRotation(cmd.Context(), id, by)
+	if err != nil {
+		return err
+	}
+	if res.Outcome != domain.RequestAccepted {
+		return fmt.Errorf("rotate %s --via-amazon: %s", id, res.Detail)
+	}
+	fmt.Fprintf(c.stdout, "%s: Amazon accepted the rotation request at %s; the rotation is recorded when the new-secret notification arrives (notifier receive, or the daemon); until then status shows it as requested\n",
+		id, res.At.In(m.Config.Location).Format(time.RFC3339))
+	return nil
+}

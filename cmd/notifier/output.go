@@ -45,15 +45,21 @@ func printStatus(w io.Writer, format string, rows []engine.CredentialStatus) err
 		return writeJSON(w, rows)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	probed := false
+	probed, requested := false, false
 	for _, r := range rows {
 		probed = probed || r.LastProbe != ""
+		requested = requested || r.RotationRequested != nil
 	}
 	header := "ID\tNAME\tOWNER\tROTATED_AT\tDEADLINE\tDAYS\tSTAGE\tACK\tSTATE\tFAILED"
 	if probed {
 		// Only where some secret is probed: the column says when Amazon
 		// last accepted it, and what the last probe found.
 		header += "\tVERIFIED"
+	}
+	if requested {
+		// A rotation asked of Amazon, not yet reported by its new-secret
+		// notification.
+		header += "\tROTATION_REQUESTED"
 	}
 	fmt.Fprintln(tw, header)
 	for _, r := range rows {
@@ -66,6 +72,13 @@ func printStatus(w io.Writer, format string, rows []engine.CredentialStatus) err
 			r.State, r.FailedDeliveries)
 		if probed {
 			fmt.Fprintf(tw, "\t%s", verifiedCell(r))
+		}
+		if requested {
+			cell := "-"
+			if r.RotationRequested != nil {
+				cell = r.RotationRequested.Format(tableTime)
+			}
+			fmt.Fprintf(tw, "\t%s", cell)
 		}
 		fmt.Fprintln(tw)
 	}

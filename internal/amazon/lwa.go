@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -48,17 +47,11 @@ func (p *Prober) Probe(ctx context.Context, a config.LWA) (outcome, detail strin
 		"client_id":     {a.ClientID},
 		"client_secret": {a.ClientSecret},
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.TokenURL, strings.NewReader(form.Encode()))
+	resp, err := p.post(ctx, a.TokenURL, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()), nil)
 	if err != nil {
 		return domain.ProbeFailed, p.red.String("lwa: " + err.Error())
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := p.HTTP.Do(req)
-	if err != nil {
-		return domain.ProbeFailed, p.red.String("lwa: " + err.Error())
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	body := resp.body
 	var answer struct {
 		AccessToken string `json:"access_token"`
 		Error       string `json:"error"`
@@ -69,14 +62,14 @@ func (p *Prober) Probe(ctx context.Context, a config.LWA) (outcome, detail strin
 		p.red.Add(answer.AccessToken) // never shown, whatever happens next
 	}
 	switch {
-	case resp.StatusCode == http.StatusOK && answer.AccessToken != "":
+	case resp.status == http.StatusOK && answer.AccessToken != "":
 		return domain.ProbeOK, "LWA token endpoint accepted the client secret"
 	case answer.Error == "invalid_client":
-		return domain.ProbeRejected, p.red.String(fmt.Sprintf("LWA token endpoint: %d invalid_client: %s", resp.StatusCode, oneLine(answer.Description)))
+		return domain.ProbeRejected, p.red.String(fmt.Sprintf("LWA token endpoint: %d invalid_client: %s", resp.status, oneLine(answer.Description)))
 	case answer.Error != "":
-		return domain.ProbeFailed, p.red.String(fmt.Sprintf("LWA token endpoint: %d %s: %s", resp.StatusCode, oneLine(answer.Error), oneLine(answer.Description)))
+		return domain.ProbeFailed, p.red.String(fmt.Sprintf("LWA token endpoint: %d %s: %s", resp.status, oneLine(answer.Error), oneLine(answer.Description)))
 	default:
-		return domain.ProbeFailed, p.red.String(fmt.Sprintf("LWA token endpoint: %d %s", resp.StatusCode, oneLine(strings.TrimSpace(string(body)))))
+		return domain.ProbeFailed, p.red.String(fmt.Sprintf("LWA token endpoint: %d %s", resp.status, oneLine(strings.TrimSpace(string(body)))))
 	}
 }
 

@@ -104,3 +104,25 @@ type ProbeTimes struct {
 	LastOutcome string
 	Verified    time.Time
 }
+
+// Outcomes of a request to Amazon to rotate a client secret.
+const (
+	RequestAccepted = "requested" // 204: the new secret will arrive in a notification
+	RequestRefused  = "refused"   // Amazon answered with an error (its text kept verbatim, redacted)
+	RequestFailed   = "failed"    // the rotation API was not reached, or no answer
+)
+
+// EventRotationRequest is a request to Amazon to rotate a client secret.
+const EventRotationRequest = "rotation-request"
+
+// RotationRequest is one call of the rotation API, as the store records
+// it: Called says whether the API itself was called (the rate limit
+// counts those).
+type RotationRequest struct {
+	CredentialID string
+	At           time.Time
+	Outcome      string
+	Detail       string
+	Actor        string
+	Called       bool
+}

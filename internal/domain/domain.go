@@ -144,7 +144,7 @@ const (
 
 // EventTypes lists every event type, for validating filters.
 func EventTypes() []string {
-	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventNotification, EventAudit, EventProbe}
+	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventNotification, EventAudit, EventProbe, EventRotationRequest}
 }
 
 // Event is one line of the append-only history.

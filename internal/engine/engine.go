@@ -62,6 +62,10 @@ type Store interface {
 	// Probes of SP-API client secrets.
 	RecordProbe(ctx context.Context, p domain.Probe, now time.Time) (int, error)
 	LastProbes(ctx context.Context) (map[string]domain.ProbeTimes, error)
+	// Requests to Amazon to rotate SP-API client secrets.
+	RecordRotationRequest(ctx context.Context, r domain.RotationRequest, now time.Time) error
+	LastRotationCall(ctx context.Context, clientID string) (time.Time, error)
+	PendingRotationRequests(ctx context.Context) (map[string]time.Time, error)
 	// What the HTTP API reads (ack links, Slack buttons, /metrics, /readyz).
 	Delivery(ctx context.Context, id int64) (domain.Delivery, error)
 	EachCycle(ctx context.Context, fn func(domain.Cycle) error) error

@@ -17,6 +17,10 @@ import (
 // internal/amazon's Prober is one.
 type Prober interface {
 	Probe(ctx context.Context, a config.LWA) (outcome, detail string)
+	// RequestRotation asks Amazon to rotate a's client secret: outcome
+	// domain.RequestAccepted, RequestRefused (Amazon's text) or
+	// RequestFailed, and whether the rotation API itself was called.
+	RequestRotation(ctx context.Context, a config.LWA) (outcome, detail string, called bool)
 }
 
 // WithProber sets how credentials' secrets are probed (default: none).

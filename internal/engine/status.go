@@ -34,6 +34,10 @@ type CredentialStatus struct {
 	// outcome (ok, rejected, failed); "" when never probed.
 	LastVerified *time.Time `json:"last_verified,omitempty"`
 	LastProbe    string     `json:"last_probe,omitempty"`
+	// RotationRequested is when Amazon accepted a request to rotate the
+	// secret in this cycle (`rotate --via-amazon`): the rotation is
+	// recorded when the new-secret notification arrives. nil: none.
+	RotationRequested *time.Time `json:"rotation_requested_at,omitempty"`
 }
 
 // Status describes every credential at now, inactive ones included.
@@ -46,6 +50,10 @@ func (e *Engine) Status(ctx context.Context, now time.Time) ([]CredentialStatus,
 		return nil, err
 	}
 	probes, err := e.store.LastProbes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	requested, err := e.store.PendingRotationRequests(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +70,10 @@ func (e *Engine) Status(ctx context.Context, now time.Time) ([]CredentialStatus,
 		}
 		if st.Acknowledged {
 			st.AcknowledgedBy = s.AckBy
+		}
+		if at, ok := requested[s.ID]; ok {
+			at = at.In(loc)
+			st.RotationRequested = &at
 		}
 		if p, ok := probes[s.ID]; ok {
 			st.LastProbe = p.LastOutcome

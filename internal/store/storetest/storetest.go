@@ -72,6 +72,10 @@ type Store interface {
 	// Probes of SP-API client secrets.
 	RecordProbe(ctx context.Context, p domain.Probe, now time.Time) (int, error)
 	LastProbes(ctx context.Context) (map[string]domain.ProbeTimes, error)
+	// Requests to Amazon to rotate SP-API client secrets.
+	RecordRotationRequest(ctx context.Context, r domain.RotationRequest, now time.Time) error
+	LastRotationCall(ctx context.Context, clientID string) (time.Time, error)
+	PendingRotationRequests(ctx context.Context) (map[string]time.Time, error)
 
 	Close() error
 }
@@ -104,6 +108,7 @@ func Run(t *testing.T, open Opener) {
 		{"RecordNotice", testRecordNotice},
 		{"RecordSourceVersion", testRecordSourceVersion},
 		{"RecordProbe", testRecordProbe},
+		{"RecordRotationRequest", testRecordRotationRequest},
 		{"Reminders", testReminders},
 		{"Chain", testChain},
 	}
