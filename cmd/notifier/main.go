@@ -63,7 +63,8 @@ func stopPromptly(ctx context.Context, done <-chan struct{}, grace time.Duration
 
 // RetrySpec is how often the daemon looks for deliveries whose next
 // attempt is due, between the config's check_schedule ticks, and for
-// SP-API secrets whose lwa.probe interval has passed.
+// SP-API secrets whose lwa.probe interval has passed or whose
+// lwa.auto_rotate_before has come.
 const RetrySpec = "@every 1m"
 
 // LeaseName is the database lease one `notifier run` holds.
@@ -306,6 +307,7 @@ func (m *Main) retry(ctx context.Context) {
 	// The secrets whose probe interval has passed are probed first, so
 	// that a rejection's alert goes out in this pass.
 	m.Engine.ProbeDue(ctx, m.Now())
+	m.Engine.AutoRotateDue(ctx, m.Now())
 	rep, err := m.Engine.Retry(ctx, m.Now())
 	if err != nil && ctx.Err() == nil {
 		m.Logger.Error("retry pass failed", "err", err)

@@ -32,11 +32,10 @@ type Amazon struct {
 	NewSecretDir string
 }
 
-// The keys accepted so far; the auto_rotate_before of lwa: is
-// refused as unknown until it is built.
+// The keys of the amazon: block and of a credential's lwa: block.
 var (
 	amazonKeys = []string{"sqs_queue_url", "region", "endpoint", "new_secret_dir"}
-	lwaKeys    = []string{"client_id", "client_secret", "refresh_token", "region", "token_url", "api_url", "probe"}
+	lwaKeys    = []string{"client_id", "client_secret", "refresh_token", "region", "token_url", "api_url", "probe", "auto_rotate_before"}
 )
 
 var (
@@ -115,6 +114,9 @@ type LWA struct {
 	// Probe is how often the daemon exchanges the refresh token to learn
 	// that Amazon still accepts the secret; zero: never.
 	Probe time.Duration
+	// AutoRotateBefore is how long before the deadline the daemon asks
+	// Amazon to rotate the secret; zero: never.
+	AutoRotateBefore time.Duration
 }
 
 // DefaultTokenURL is Login With Amazon's token endpoint.
@@ -286,8 +288,29 @@ func (l *loader) lwaSettings(f map[string]*yaml.Node, key string) *LWA {
 			}
 		}
 	}
+	if v := f["auto_rotate_before"]; v != nil {
+		if sp, _, ok := l.span(v, key+".auto_rotate_before"); ok {
+			a.AutoRotateBefore = time.Duration(sp.Days)*24*time.Hour + sp.Clock
+			if a.AutoRotateBefore > 0 && a.ClientSecret == "" {
+				l.errf(v, key+".auto_rotate_before", "needs client_secret (from ${NAME}) to ask Amazon")
+			}
+		}
+	}
 	if a.ClientSecret == "" {
 		return nil
 	}
 	return a
+}
+
+// AutoRotated lists the ids of the main file's credentials with
+// lwa.auto_rotate_before set, sorted.
+func (c *Config) AutoRotated() []string {
+	var ids []string
+	for id, a := range c.lwa {
+		if a.AutoRotateBefore > 0 {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }

@@ -74,8 +74,10 @@ func TestAmazonProblems(t *testing.T) {
 			`config.yaml:13: credentials[0].lwa.region: "us" is not an SP-API region (na, eu or fe)`,
 			`config.yaml:14: credentials[0].lwa.token_url: "ftp://x" is not a URL: give an https:// URL`,
 			`config.yaml:15: credentials[0].lwa.probe: must be at least 1m (the token endpoint is Amazon's)`}},
-		{"auto_rotate_before, not built yet", cred + "    lwa:\n      client_id: amzn1.application-oa2-client.abc\n      auto_rotate_before: 7d\n", []string{
-			`config.yaml:11: credentials[0].lwa.auto_rotate_before: unknown key (known: client_id, client_secret, refresh_token, region, token_url, api_url, probe)`}},
+		{"auto_rotate_before without a secret", cred + "    lwa:\n      client_id: amzn1.application-oa2-client.abc\n      auto_rotate_before: 7d\n", []string{
+			`config.yaml:11: credentials[0].lwa.auto_rotate_before: needs client_secret (from ${NAME}) to ask Amazon`}},
+		{"a mistyped lwa key", cred + "    lwa:\n      client_id: amzn1.application-oa2-client.abc\n      auto_rotate: 7d\n", []string{
+			`config.yaml:11: credentials[0].lwa.auto_rotate: unknown key (known: client_id, client_secret, refresh_token, region, token_url, api_url, probe, auto_rotate_before)`}},
 		{"lwa without client_id", cred + "    lwa: {}\n", []string{
 			`config.yaml:9: credentials[0].lwa.client_id: missing: the LWA client id of the SP-API application (amzn1.application-oa2-client.…)`}},
 		{"not a client id", cred + "    lwa: {client_id: my-app}\n", []string{

@@ -57,3 +57,51 @@ func (e *Engine) RequestRotation(ctx context.Context, id, by string) (RequestRes
 	e.logger.Info("rotation requested from Amazon", "credential", id, "outcome", outcome, "detail", detail)
 	return res, nil
 }
+
+// AutoRetryInterval is how long the daemon waits before asking Amazon
+// again when its request to rotate was refused or failed: a refusal
+// ("not enrolled") is for a person to fix, not to repeat every minute.
+const AutoRetryInterval = 24 * time.Hour
+
+// AutoRotateDue asks Amazon to rotate the secret of every credential with
+// lwa.auto_rotate_before whose deadline is that close (or past), unless a
+// request of this cycle is pending (accepted, the notification not yet
+// arrived) or the last call for its application was less than
+// AutoRetryInterval ago. The daemon calls it every minute.
+func (e *Engine) AutoRotateDue(ctx context.Context, now time.Time) []RequestResult {
+	v := e.view()
+	ids := v.cfg.AutoRotated()
+	if len(ids) == 0 || e.prober == nil {
+		return nil
+	}
+	pending, err := e.store.PendingRotationRequests(ctx)
+	if err != nil {
+		e.logger.Error("rotation requests not read", "err", err)
+		return nil
+	}
+	var out []RequestResult
+	for _, id := range ids {
+		a, _ := v.cfg.LWAOf(id)
+		if _, ok := pending[id]; ok {
+			continue
+		}
+		c, err := e.store.Cycle(ctx, id)
+		if err != nil || !c.Active || now.Before(c.Deadline(v.cfg.Location).Add(-a.AutoRotateBefore)) {
+			continue
+		}
+		last, err := e.store.LastRotationCall(ctx, a.ClientID)
+		if err != nil || !last.IsZero() && now.Before(last.Add(AutoRetryInterval)) {
+			continue
+		}
+		res, err := e.RequestRotation(ctx, id, "notifier (auto_rotate_before)")
+		if err != nil {
+			e.logger.Error("automatic rotation request not made", "credential", id, "err", err)
+			continue
+		}
+		if res.Outcome != domain.RequestAccepted {
+			e.logger.Error("Amazon did not rotate the secret; asking again in a day", "credential", id, "outcome", res.Outcome, "detail", res.Detail)
+		}
+		out = append(out, res)
+	}
+	return out
+}
