@@ -30,11 +30,18 @@ type Amazon struct {
 	// a new-secret notification is written, as a file named by the client
 	// id, mode 0600; empty: the secret is not kept.
 	NewSecretDir string
+	// NewSecretParameter is the Parameter Store name (its {client_id}
+	// replaced) the new client secret is put to, SecureString, Overwrite;
+	// empty: none. NewSecretKMSKey encrypts it (empty: aws/ssm), and
+	// SSMEndpoint overrides Parameter Store's endpoint in Region.
+	NewSecretParameter string
+	NewSecretKMSKey    string
+	SSMEndpoint        string
 }
 
 // The keys of the amazon: block and of a credential's lwa: block.
 var (
-	amazonKeys = []string{"sqs_queue_url", "region", "endpoint", "new_secret_dir"}
+	amazonKeys = []string{"sqs_queue_url", "region", "endpoint", "new_secret_dir", "new_secret_parameter", "new_secret_kms_key", "ssm_endpoint"}
 	lwaKeys    = []string{"client_id", "client_secret", "refresh_token", "region", "token_url", "api_url", "probe", "auto_rotate_before"}
 )
 
@@ -76,6 +83,28 @@ func (l *loader) amazon(n *yaml.Node, dir string) *Amazon {
 	if v := f["new_secret_dir"]; v != nil {
 		if s, fromEnv, ok := l.str(v, "amazon.new_secret_dir"); ok && s != "" {
 			a.NewSecretDir = l.secretDir(v, s, dir, fromEnv)
+		}
+	}
+	if v := f["new_secret_parameter"]; v != nil {
+		if s, fromEnv, ok := l.str(v, "amazon.new_secret_parameter"); ok && s != "" {
+			if !ssmNameRE.MatchString(strings.ReplaceAll(s, "{client_id}", "x")) || len(s) > 1000 {
+				l.errf(v, "amazon.new_secret_parameter", "%s is not a Parameter Store name (letters, digits and _ . - /, and {client_id})", quoted(s, v, fromEnv))
+			}
+			a.NewSecretParameter = s
+		}
+	}
+	if v := f["new_secret_kms_key"]; v != nil {
+		a.NewSecretKMSKey, _, _ = l.str(v, "amazon.new_secret_kms_key")
+		if a.NewSecretParameter == "" && a.NewSecretKMSKey != "" {
+			l.errf(v, "amazon.new_secret_kms_key", "is the key of new_secret_parameter, which is not set")
+		}
+	}
+	if v := f["ssm_endpoint"]; v != nil {
+		if s, fromEnv, ok := l.str(v, "amazon.ssm_endpoint"); ok && s != "" {
+			if msg := httpURLProblem(s, false); msg != "" {
+				l.errf(v, "amazon.ssm_endpoint", "%s is not an endpoint URL: %s", quoted(s, v, fromEnv), msg)
+			}
+			a.SSMEndpoint = s
 		}
 	}
 	return a

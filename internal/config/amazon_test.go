@@ -43,6 +43,10 @@ credentials:
 	if got := cfg.SPAPICredentials(); len(got) != 1 || got["amzn1.application-oa2-client.abc123"].ID != "sp-api-prod" {
 		t.Errorf("SPAPICredentials = %+v", got)
 	}
+	sink := mustLoad(t, amazonBase+"amazon:\n  sqs_queue_url: https://sqs.us-east-1.amazonaws.com/1/q\n  region: us-east-1\n  new_secret_parameter: /sp-api/{client_id}/client-secret\n  new_secret_kms_key: alias/sp-api\n  ssm_endpoint: http://127.0.0.1:9\ncredentials:\n  - {id: a, rotated_at: 2026-06-01}\n", nil)
+	if a := sink.Amazon; a.NewSecretParameter != "/sp-api/{client_id}/client-secret" || a.NewSecretKMSKey != "alias/sp-api" || a.SSMEndpoint != "http://127.0.0.1:9" {
+		t.Errorf("the parameter sink = %+v", a)
+	}
 	if cfg := mustLoad(t, amazonBase+"credentials:\n  - {id: a, rotated_at: 2026-06-01}\n", nil); cfg.Amazon != nil {
 		t.Errorf("Amazon without an amazon: block = %+v, want nil", cfg.Amazon)
 	}
@@ -65,8 +69,13 @@ func TestAmazonProblems(t *testing.T) {
 			`config.yaml:9: amazon.endpoint: "ftp://x" is not an endpoint URL: give an https:// URL`}},
 		{"url without the queue's path", "amazon:\n  sqs_queue_url: https://sqs.us-east-1.amazonaws.com/q\n  region: us-east-1\n" + cred, []string{
 			`config.yaml:7: amazon.sqs_queue_url: "https://sqs.us-east-1.amazonaws.com/q" is not a queue URL: the path must be /ACCOUNT/QUEUE-NAME`}},
-		{"a key not built yet", "amazon:\n" + queue + "  region: us-east-1\n  sink: /tmp/x\n" + cred, []string{
-			`config.yaml:9: amazon.sink: unknown key (known: sqs_queue_url, region, endpoint, new_secret_dir)`}},
+		{"a mistyped key", "amazon:\n" + queue + "  region: us-east-1\n  sink: /tmp/x\n" + cred, []string{
+			`config.yaml:9: amazon.sink: unknown key (known: sqs_queue_url, region, endpoint, new_secret_dir, new_secret_parameter, new_secret_kms_key, ssm_endpoint)`}},
+		{"a bad parameter sink", "amazon:\n" + queue + "  region: us-east-1\n  new_secret_parameter: 'my secret'\n  ssm_endpoint: 'ftp://x'\n" + cred, []string{
+			`config.yaml:9: amazon.new_secret_parameter: "my secret" is not a Parameter Store name (letters, digits and _ . - /, and {client_id})`,
+			`config.yaml:10: amazon.ssm_endpoint: "ftp://x" is not an endpoint URL: give an https:// URL`}},
+		{"a KMS key without a parameter", "amazon:\n" + queue + "  region: us-east-1\n  new_secret_kms_key: alias/x\n" + cred, []string{
+			`config.yaml:9: amazon.new_secret_kms_key: is the key of new_secret_parameter, which is not set`}},
 		{"a probe without a refresh token", cred + "    lwa:\n      client_id: amzn1.application-oa2-client.abc\n      client_secret: ${LWA_SECRET}\n      probe: 24h\n", []string{
 			`config.yaml:12: credentials[0].lwa.probe: needs client_secret and refresh_token (from ${NAME}) to exchange`}},
 		{"secrets written in the file, a bad region, URL and interval", cred + "    lwa:\n      client_id: amzn1.application-oa2-client.abc\n      client_secret: plain-text-secret\n      refresh_token: ${LWA_SECRET}\n      region: us\n      token_url: 'ftp://x'\n      probe: 10s\n", []string{

@@ -2,7 +2,7 @@
 // httptest server that answers the few AWS JSON-protocol operations
 // notifier uses (GetParameter, GetParameterHistory, DescribeSecret,
 // ListSecretVersionIds), by their X-Amz-Target header, in
-// application/x-amz-json-1.1, to the real aws-sdk-go-v2 clients pointed
+// application/x-amz-json-1.1 (and PutParameter, for the new-secret sink), to the real aws-sdk-go-v2 clients pointed
 // at it with BaseEndpoint. It is a stand-in only because no emulator that
 // speaks these services is reachable here (see DESIGN.md, "Testing with
 // real parts"); it checks what the SDK sends as AWS would (the target,
@@ -75,6 +75,7 @@ type paramVersion struct {
 	number int64
 	value  string
 	at     time.Time
+	keyID  string
 }
 
 // Server is one fake Parameter Store and Secrets Manager.
@@ -88,6 +89,28 @@ type Server struct {
 	changed map[string]time.Time // a secret's LastChangedDate
 	calls   map[string]int
 	closed  chan struct{} // closed at the test's end: hung requests end
+	putAt   time.Time     // the LastModifiedDate PutParameter gives
+}
+
+// SetPutTime sets the LastModifiedDate that PutParameter gives the
+// versions it writes (the fake has no clock of its own).
+func (s *Server) SetPutTime(at time.Time) {
+	s.mu.Lock()
+	s.putAt = at
+	s.mu.Unlock()
+}
+
+// Parameter returns a parameter's current value, version and KMS key id
+// ("" and 0 when it has none), as a test reads back what was put.
+func (s *Server) Parameter(name string) (value string, version int64, keyID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	vs := s.params[name]
+	if len(vs) == 0 {
+		return "", 0, ""
+	}
+	v := vs[len(vs)-1]
+	return v.value, v.number, v.keyID
 }
 
 // Start starts a server, closed at the test's end.
@@ -164,6 +187,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		Name, SecretId, NextToken string
 		MaxResults                int
 		WithDecryption            bool
+		// PutParameter's
+		Value, Type, KeyId string
+		Overwrite          bool
 	}
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		fail(w, http.StatusBadRequest, "SerializationException", err.Error())
@@ -203,6 +229,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			res["NextToken"] = strconv.Itoa(to)
 		}
 		answer(w, res)
+	case "AmazonSSM.PutParameter":
+		vs := s.params[in.Name]
+		if len(vs) > 0 && !in.Overwrite {
+			fail(w, http.StatusBadRequest, "ParameterAlreadyExists", "The parameter already exists.")
+			return
+		}
+		if in.Type != "SecureString" {
+			fail(w, http.StatusBadRequest, "ValidationException", "notifier must put SecureString, not "+in.Type)
+			return
+		}
+		v := paramVersion{number: int64(len(vs) + 1), value: in.Value, at: s.putAt, keyID: in.KeyId}
+		s.params[in.Name] = append(vs, v)
+		answer(w, map[string]any{"Version": v.number, "Tier": "Standard"})
 	case "secretsmanager.DescribeSecret":
 		if _, ok := s.secrets[in.SecretId]; !ok {
 			fail(w, http.StatusBadRequest, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
