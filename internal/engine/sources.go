@@ -81,7 +81,7 @@ func (e *Engine) syncSource(ctx context.Context, c domain.SourcedCredential, now
 // starts then; when the source cannot be read it is left out of this
 // sync, logged, and the file is marked to be read again at the next sync,
 // so that one unreadable source holds back no other credential.
-func (e *Engine) dateBySource(ctx context.Context, r *fileRead) {
+func (e *Engine) dateBySource(ctx context.Context, r *fileRead, now time.Time) {
 	kept := r.creds[:0]
 	retry := false
 	for _, c := range r.creds {
@@ -106,7 +106,12 @@ func (e *Engine) dateBySource(ctx context.Context, r *fileRead) {
 			retry = true
 			continue
 		}
+		// Never dated after now (a run at --at in the past), as
+		// RecordSourceVersion dates the same version.
 		c.RotatedAt = v.At
+		if c.RotatedAt.After(now) {
+			c.RotatedAt = now
+		}
 		kept = append(kept, c)
 	}
 	r.creds = kept

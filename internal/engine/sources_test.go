@@ -209,3 +209,45 @@ func TestSourceDatesNewCredential(t *testing.T) {
 		t.Errorf("x's cycle = %+v, %v; want one of source ssm from %s", c, err, at)
 	}
 }
+
+// TestSourceDateNotInFuture: a run at --at before the source's current
+// version starts the first cycle at --at, never later, and the version
+// is then known: no "not newer" event for it.
+func TestSourceDateNotInFuture(t *testing.T) {
+	awsjson.SetEnv(t)
+	srv := awsjson.Start(t)
+	version := time.Date(2026, 6, 20, 9, 30, 0, 0, time.UTC)
+	at := time.Date(2026, 6, 10, 0, 0, 0, 0, time.UTC)
+	srv.PutParameter("/x", "v", version)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	body := fmt.Sprintf("policies:\n  standard:\n    - {before: 30d, channels: [console]}\nchannels:\n  console: {type: stdout}\ncredentials:\n  - id: x\n    source: {ssm_parameter: /x}\n    aws: {endpoint: %q}\n", srv.URL)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, config.At(at), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlite.Open(t.Context(), cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	red := channels.NewRedactor()
+	e, err := New(store, cfg, WithRedactor(red), WithSourceReader(amazon.NewSourceReader(red)), WithStdout(&bytes.Buffer{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Tick(t.Context(), at); err != nil {
+		t.Fatal(err)
+	}
+	c, err := store.Cycle(t.Context(), "x")
+	if err != nil || !c.Start.Equal(at) || c.Source != domain.SourceSSM {
+		t.Errorf("x's cycle = %+v, %v; want one of source ssm from %s, not later", c, err, at)
+	}
+	evs, err := store.History(t.Context(), domain.HistoryFilter{CredentialID: "x", Type: domain.EventRotation})
+	if err != nil || len(evs) != 1 {
+		t.Errorf("rotation events: %+v, %v; want the first rotation only", evs, err)
+	}
+}

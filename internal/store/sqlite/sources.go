@@ -84,7 +84,7 @@ func (s *Store) RecordSourceVersion(ctx context.Context, v domain.SourceVersion,
 			if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventRotation, CredentialID: v.CredentialID, RotationID: c.RotationID,
 				Status: "ignored", Actor: "aws",
 				Detail: fmt.Sprintf("version %s of %s, of %s, is not newer than the latest rotation at %s (source %s); no rotation recorded",
-					v.Version, c.Source.String(), FormatTime(at), FormatTime(latest.RotatedAt), latest.Source)}); err != nil {
+					v.Version, c.Source.String(), FormatTime(storedTime(v.At)), FormatTime(latest.RotatedAt), latest.Source)}); err != nil {
 				return err
 			}
 		}
