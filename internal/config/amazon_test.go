@@ -162,6 +162,20 @@ func TestAWSSource(t *testing.T) {
 	}
 }
 
+// TestReservedStageNames: a policy's stage may not take the name of
+// notifier's own SP-API alerts, whose deliveries share the cycle's.
+func TestReservedStageNames(t *testing.T) {
+	for _, name := range []string{"rejected", "sp-api:old-secret"} {
+		body := "channels:\n  console: {type: stdout}\npolicies:\n  standard:\n    - {name: '" + name + "', before: 7d, channels: [console]}\ncredentials:\n  - {id: a, rotated_at: 2026-06-01}\n"
+		_, err := loadYAML(t, body, nil)
+		ps := problemsOf(t, err)
+		want := `config.yaml:5: policies.standard[0].name: "` + name + `" is the stage of notifier's own SP-API alerts; choose another name`
+		if len(ps) != 1 || ps[0].String() != want {
+			t.Errorf("problems = %v; want %s", err, want)
+		}
+	}
+}
+
 // TestLWAProbeSettings: the probe's keys, defaults by region, secrets from
 // the environment registered as secrets; a credential file may not hold them.
 func TestLWAProbeSettings(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/channels/registry"
+	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
@@ -789,6 +790,11 @@ func (l *loader) stage(n *yaml.Node, key string, chans map[string]*Channel) (Sta
 		st.Name, _, _ = l.str(f["name"], key+".name")
 		if st.Name == "" {
 			l.errf(f["name"], key+".name", "must not be empty")
+			ok = false
+		} else if st.Name == domain.StageRejected || st.Name == domain.StageOldSecret {
+			// The stages of the alerts Amazon's answers raise share the
+			// cycle's deliveries with the ladder's.
+			l.errf(f["name"], key+".name", "%q is the stage of notifier's own SP-API alerts; choose another name", st.Name)
 			ok = false
 		}
 	case st.After && st.Offset.IsZero():
