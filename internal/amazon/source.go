@@ -102,44 +102,44 @@ func (r *SourceReader) awsConfig(ctx context.Context, src domain.AWSSource, name
 }
 
 func (r *SourceReader) ssmClient(ctx context.Context, src domain.AWSSource) (*ssm.Client, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	k := clientKey{src.Region, src.Endpoint}
-	if c, ok := r.ssm[k]; ok {
-		return c, nil
-	}
-	cfg, err := r.awsConfig(ctx, src, "parameter store")
-	if err != nil {
-		return nil, err
-	}
-	c := ssm.NewFromConfig(cfg, func(o *ssm.Options) {
-		o.RetryMaxAttempts = 2 // the next sync tries again
-		if src.Endpoint != "" {
-			o.BaseEndpoint = aws.String(src.Endpoint)
-		}
+	return cachedClient(ctx, r, r.ssm, src, "parameter store", func(cfg aws.Config, endpoint *string) *ssm.Client {
+		return ssm.NewFromConfig(cfg, func(o *ssm.Options) {
+			o.RetryMaxAttempts = 2 // the next sync tries again
+			o.BaseEndpoint = endpoint
+		})
 	})
-	r.ssm[k] = c
-	return c, nil
 }
 
 func (r *SourceReader) smClient(ctx context.Context, src domain.AWSSource) (*secretsmanager.Client, error) {
+	return cachedClient(ctx, r, r.sm, src, "secrets manager", func(cfg aws.Config, endpoint *string) *secretsmanager.Client {
+		return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
+			o.RetryMaxAttempts = 2
+			o.BaseEndpoint = endpoint
+		})
+	})
+}
+
+// cachedClient is the client of src's region and endpoint in cache, built
+// by build the first time (endpoint nil: the region's).
+func cachedClient[C any](ctx context.Context, r *SourceReader, cache map[clientKey]C, src domain.AWSSource, name string,
+	build func(cfg aws.Config, endpoint *string) C) (C, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k := clientKey{src.Region, src.Endpoint}
-	if c, ok := r.sm[k]; ok {
+	if c, ok := cache[k]; ok {
 		return c, nil
 	}
-	cfg, err := r.awsConfig(ctx, src, "secrets manager")
+	cfg, err := r.awsConfig(ctx, src, name)
 	if err != nil {
-		return nil, err
+		var zero C
+		return zero, err
 	}
-	c := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
-		o.RetryMaxAttempts = 2
-		if src.Endpoint != "" {
-			o.BaseEndpoint = aws.String(src.Endpoint)
-		}
-	})
-	r.sm[k] = c
+	var endpoint *string
+	if src.Endpoint != "" {
+		endpoint = aws.String(src.Endpoint)
+	}
+	c := build(cfg, endpoint)
+	cache[k] = c
 	return c, nil
 }
 

@@ -167,10 +167,14 @@ func (c *Config) LWAOf(id string) (LWA, bool) {
 
 // Probed lists the ids of the main file's credentials with lwa.probe set,
 // sorted.
-func (c *Config) Probed() []string {
+func (c *Config) Probed() []string { return c.lwaWhere(func(a LWA) bool { return a.Probe > 0 }) }
+
+// lwaWhere lists the ids of the credentials whose lwa: settings match,
+// sorted.
+func (c *Config) lwaWhere(match func(LWA) bool) []string {
 	var ids []string
 	for id, a := range c.lwa {
-		if a.Probe > 0 {
+		if match(a) {
 			ids = append(ids, id)
 		}
 	}
@@ -334,12 +338,5 @@ func (l *loader) lwaSettings(f map[string]*yaml.Node, key string) *LWA {
 // AutoRotated lists the ids of the main file's credentials with
 // lwa.auto_rotate_before set, sorted.
 func (c *Config) AutoRotated() []string {
-	var ids []string
-	for id, a := range c.lwa {
-		if a.AutoRotateBefore > 0 {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	return ids
+	return c.lwaWhere(func(a LWA) bool { return a.AutoRotateBefore > 0 })
 }

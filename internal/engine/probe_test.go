@@ -1,21 +1,14 @@
 package engine
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/notifier-dev/notifier/internal/amazon"
-	"github.com/notifier-dev/notifier/internal/channels"
-	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
-	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
 // TestProbeDue: the daemon's pass probes a secret when its lwa.probe
@@ -32,8 +25,6 @@ func TestProbeDue(t *testing.T) {
 	defer lwa.Close()
 	t.Setenv("LWA_SECRET", "probe-due-SEKRIT")
 	t.Setenv("LWA_REFRESH", "Atzr|probe-due-REFRESH")
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
 	body := `policies:
   standard:
     - {before: 30d, channels: [console]}
@@ -47,24 +38,9 @@ credentials:
     rotated_at: 2026-06-01
     lwa: {client_id: amzn1.application-oa2-client.a2, client_secret: "${LWA_SECRET}", refresh_token: "${LWA_REFRESH}", token_url: "` + lwa.URL + `"}
 `
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	t0 := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
-	cfg, err := config.LoadMain(path, config.At(t0), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := sqlite.Open(t.Context(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	red := channels.NewRedactor()
-	e, err := New(store, cfg, WithRedactor(red), WithProber(amazon.NewProber(red)), WithStdout(&bytes.Buffer{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newAmazonRig(t, body, t0, nil)
+	e, store := r.e, r.store
 	if err := e.Sync(t.Context(), t0); err != nil {
 		t.Fatal(err)
 	}

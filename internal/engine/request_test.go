@@ -1,21 +1,14 @@
 package engine
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/notifier-dev/notifier/internal/amazon"
-	"github.com/notifier-dev/notifier/internal/channels"
-	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
-	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
 // TestAutoRotateDue: the daemon asks Amazon to rotate once the deadline is
@@ -40,8 +33,6 @@ func TestAutoRotateDue(t *testing.T) {
 	}))
 	defer srv.Close()
 	t.Setenv("LWA_SECRET", "auto-rotate-SEKRIT")
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
 	body := `timezone: UTC
 policies:
   standard:
@@ -53,26 +44,10 @@ credentials:
     rotated_at: 2026-01-01
     lwa: {client_id: amzn1.application-oa2-client.auto, client_secret: "${LWA_SECRET}", token_url: "` + srv.URL + `/token", api_url: "` + srv.URL + `", auto_rotate_before: 7d}
 `
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	deadline := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC) // 2026-01-01 + 180d
-	cfg, err := config.LoadMain(path, config.At(deadline), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := sqlite.Open(t.Context(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
 	var wall atomic.Value
-	red := channels.NewRedactor()
-	e, err := New(store, cfg, WithRedactor(red), WithProber(amazon.NewProber(red)), WithStdout(&bytes.Buffer{}),
-		WithWallClock(func() time.Time { return wall.Load().(time.Time) }))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newAmazonRig(t, body, deadline, func() time.Time { return wall.Load().(time.Time) })
+	e := r.e
 	if err := e.Sync(t.Context(), deadline.AddDate(0, 0, -30)); err != nil {
 		t.Fatal(err)
 	}

@@ -33,8 +33,6 @@ func TestSources(t *testing.T) {
 	srv.PutParameter("/erp/db", secretValue, day(0))
 	srv.SetSecret("erp/api", day(3), awsjson.Version{ID: "v1", Created: day(3), Stages: []string{"AWSCURRENT"}})
 
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
 	body := fmt.Sprintf(`timezone: UTC
 policies:
   standard:
@@ -51,27 +49,8 @@ credentials:
     aws: {endpoint: %q}
   - {id: plain, rotated_at: 2026-05-01}
 `, srv.URL, srv.URL)
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, config.At(day(10)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := sqlite.Open(t.Context(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	var logs bytes.Buffer
-	red := channels.NewRedactor()
-	reader := amazon.NewSourceReader(red)
-	reader.Timeout = 500 * time.Millisecond
-	e, err := New(store, cfg, WithRedactor(red), WithSourceReader(reader), WithStdout(&bytes.Buffer{}),
-		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newAmazonRig(t, body, day(10), nil)
+	e, store, logs := r.e, r.store, r.logs
 	ctx := t.Context()
 	tick := func(at time.Time) {
 		t.Helper()
@@ -145,7 +124,7 @@ credentials:
 	if !strings.Contains(logs.String(), "source not read") {
 		t.Errorf("the hung source is not logged:\n%s", logs.String())
 	}
-	if data, err := os.ReadFile(cfg.Database); err != nil {
+	if data, err := os.ReadFile(e.Config().Database); err != nil {
 		t.Fatal(err)
 	} else if bytes.Contains(data, []byte("VALUE-")) {
 		t.Error("a parameter's value is in the database")
@@ -165,28 +144,9 @@ func TestSourceDatesNewCredential(t *testing.T) {
 	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	srv.PutParameter("/x", "v", at)
 	srv.SetMode(awsjson.Echo)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
 	body := fmt.Sprintf("policies:\n  standard:\n    - {before: 30d, channels: [console]}\nchannels:\n  console: {type: stdout}\ncredentials:\n  - id: x\n    source: {ssm_parameter: /x}\n    aws: {endpoint: %q}\n  - {id: y, rotated_at: 2026-04-01}\n", srv.URL)
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, config.At(at.AddDate(0, 0, 5)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := sqlite.Open(t.Context(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	var logs bytes.Buffer
-	red := channels.NewRedactor()
-	e, err := New(store, cfg, WithRedactor(red), WithSourceReader(amazon.NewSourceReader(red)), WithStdout(&bytes.Buffer{}),
-		WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newAmazonRig(t, body, at.AddDate(0, 0, 5), nil)
+	e, store, logs := r.e, r.store, r.logs
 	if _, err := e.Tick(t.Context(), at.AddDate(0, 0, 5)); err != nil {
 		t.Fatal(err)
 	}
@@ -219,9 +179,34 @@ func TestSourceDateNotInFuture(t *testing.T) {
 	version := time.Date(2026, 6, 20, 9, 30, 0, 0, time.UTC)
 	at := time.Date(2026, 6, 10, 0, 0, 0, 0, time.UTC)
 	srv.PutParameter("/x", "v", version)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
 	body := fmt.Sprintf("policies:\n  standard:\n    - {before: 30d, channels: [console]}\nchannels:\n  console: {type: stdout}\ncredentials:\n  - id: x\n    source: {ssm_parameter: /x}\n    aws: {endpoint: %q}\n", srv.URL)
+	r := newAmazonRig(t, body, at, nil)
+	e, store := r.e, r.store
+	if _, err := e.Tick(t.Context(), at); err != nil {
+		t.Fatal(err)
+	}
+	c, err := store.Cycle(t.Context(), "x")
+	if err != nil || !c.Start.Equal(at) || c.Source != domain.SourceSSM {
+		t.Errorf("x's cycle = %+v, %v; want one of source ssm from %s, not later", c, err, at)
+	}
+	evs, err := store.History(t.Context(), domain.HistoryFilter{CredentialID: "x", Type: domain.EventRotation})
+	if err != nil || len(evs) != 1 {
+		t.Errorf("rotation events: %+v, %v; want the first rotation only", evs, err)
+	}
+}
+
+// amazonRig is an engine on a real database file, from a config body
+// loaded at at, that reads AWS sources (a 500 ms bound on each read) and
+// probes LWA secrets, both with the engine's redactor, logging into logs.
+type amazonRig struct {
+	e     *Engine
+	store *sqlite.Store
+	logs  *bytes.Buffer
+}
+
+func newAmazonRig(t *testing.T, body string, at time.Time, wall func() time.Time) *amazonRig {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -234,20 +219,17 @@ func TestSourceDateNotInFuture(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	r := &amazonRig{store: store, logs: &bytes.Buffer{}}
 	red := channels.NewRedactor()
-	e, err := New(store, cfg, WithRedactor(red), WithSourceReader(amazon.NewSourceReader(red)), WithStdout(&bytes.Buffer{}))
-	if err != nil {
+	reader := amazon.NewSourceReader(red)
+	reader.Timeout = 500 * time.Millisecond
+	opts := []Option{WithRedactor(red), WithSourceReader(reader), WithProber(amazon.NewProber(red)), WithStdout(&bytes.Buffer{}),
+		WithLogger(slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))}
+	if wall != nil {
+		opts = append(opts, WithWallClock(wall))
+	}
+	if r.e, err = New(store, cfg, opts...); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Tick(t.Context(), at); err != nil {
-		t.Fatal(err)
-	}
-	c, err := store.Cycle(t.Context(), "x")
-	if err != nil || !c.Start.Equal(at) || c.Source != domain.SourceSSM {
-		t.Errorf("x's cycle = %+v, %v; want one of source ssm from %s, not later", c, err, at)
-	}
-	evs, err := store.History(t.Context(), domain.HistoryFilter{CredentialID: "x", Type: domain.EventRotation})
-	if err != nil || len(evs) != 1 {
-		t.Errorf("rotation events: %+v, %v; want the first rotation only", evs, err)
-	}
+	return r
 }
