@@ -1,0 +1,59 @@
+package postgres
+
+import (
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/notifier-dev/notifier/internal/store/storetest"
+	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// openTest opens a store on a fresh database of the test's own, as the
+// password role: what an installation with a password sees.
+func openTest(t *testing.T) (*Store, string) {
+	t.Helper()
+	u := testURL(t, pgtest.Current(t).Database(t))
+	s, err := Open(t.Context(), u)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, u
+}
+
+// testURL is the URL of a database, with the password role's password.
+func testURL(t *testing.T, database string) string {
+	t.Helper()
+	u, err := url.Parse(pgtest.Current(t).PasswordURL(database))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(pgtest.PasswordRole, pgtest.Password)
+	return u.String()
+}
+
+// TestConformance runs the shared store suite on a real PostgreSQL: each
+// path the suite names (one per subtest; opened twice where two processes
+// are simulated) is a database of its own.
+func TestConformance(t *testing.T) {
+	var mu sync.Mutex
+	databases := map[string]string{}
+	storetest.Run(t, func(t *testing.T, path string) storetest.Store {
+		mu.Lock()
+		name, ok := databases[path]
+		if !ok {
+			name = pgtest.Current(t).Database(t)
+			databases[path] = name
+		}
+		mu.Unlock()
+		s, err := Open(t.Context(), testURL(t, name))
+		if err != nil {
+			t.Fatalf("Open(%s): %v", path, err)
+		}
+		return s
+	})
+}
