@@ -55,9 +55,7 @@ func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // IsURL reports whether database names a PostgreSQL database rather than
 // a SQLite file.
-func IsURL(database string) bool {
-	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
-}
+func IsURL(database string) bool { return domain.IsDatabaseURL(database) }
 
 // Open connects to the database the URL names (the password from the URL,
 // PGPASSWORD or ~/.pgpass, as libpq does) and applies every pending

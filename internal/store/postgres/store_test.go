@@ -1,0 +1,196 @@
+package postgres
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/schedule"
+	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
+)
+
+var t0 = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+
+func credential(id string) domain.Credential {
+	return domain.Credential{ID: id, Name: "Credential " + id, Owner: "team", RotatedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		RotationPeriod: schedule.MustSpan("180d"), Policy: "default"}
+}
+
+func syncOne(t *testing.T, s *Store, ids ...string) {
+	t.Helper()
+	var creds []domain.Credential
+	for _, id := range ids {
+		creds = append(creds, credential(id))
+	}
+	f := domain.ConfigFile{Path: "credentials.yaml", Size: 1, ModTime: t0, Hash: "h"}
+	if _, err := s.SyncFile(t.Context(), f, creds, domain.SyncOptions{}, t0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAppendOnlyTriggers: the history, rotations and acknowledgments refuse
+// UPDATE, DELETE and TRUNCATE, even from the role that owns them;
+// credentials refuse DELETE.
+func TestAppendOnlyTriggers(t *testing.T) {
+	s, _ := openTest(t)
+	syncOne(t, s, "alpha")
+	if _, err := s.RecordAck(t.Context(), domain.Ack{CredentialID: "alpha", At: t0, Actor: "alice", Source: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ stmt, want string }{
+		{`UPDATE events SET detail = 'forged'`, "events are append-only"},
+		{`DELETE FROM events`, "events are append-only"},
+		{`TRUNCATE events`, "events are append-only"},
+		{`UPDATE rotations SET rotated_at = now()`, "rotations are append-only"},
+		{`DELETE FROM rotations`, "rotations are append-only"},
+		{`UPDATE acknowledgments SET actor = 'mallory'`, "acknowledgments are append-only"},
+		{`DELETE FROM acknowledgments`, "acknowledgments are append-only"},
+		{`TRUNCATE acknowledgments`, "acknowledgments are append-only"},
+		{`DELETE FROM credentials`, "credentials are never deleted"},
+	}
+	for _, tc := range tests {
+		_, err := s.db.ExecContext(t.Context(), tc.stmt)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.stmt, err, tc.want)
+		}
+	}
+	evs, err := s.History(t.Context(), domain.HistoryFilter{})
+	if err != nil || len(evs) != 3 {
+		t.Fatalf("history after the refusals: %d events, %v; want the 3 recorded", len(evs), err)
+	}
+	for _, e := range evs {
+		if e.Detail == "forged" {
+			t.Errorf("event %d was changed", e.ID)
+		}
+	}
+}
+
+// TestMigrations: replicas opening one new database at once migrate it
+// once; every migration is recorded; a reopen applies nothing.
+func TestMigrations(t *testing.T) {
+	u := testURL(t, pgtest.Current(t).Database(t))
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range errs {
+		wg.Go(func() {
+			s, err := Open(t.Context(), u)
+			if err == nil {
+				s.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open %d at once: %v", i, err)
+		}
+	}
+	s, err := Open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ms, err := s.Migrations(t.Context())
+	if err != nil || len(ms) != 1 || ms[0].Version != 1 || ms[0].Name != "0001_init" || ms[0].AppliedAt.IsZero() {
+		t.Fatalf("migrations = %+v, %v; want 0001_init once", ms, err)
+	}
+}
+
+// TestOpenRefusals: a wrong password, an unknown database and a bad URL
+// are clear one-line errors that never carry the password.
+func TestOpenRefusals(t *testing.T) {
+	srv := pgtest.Current(t)
+	name := srv.Database(t)
+	wrong := func(db, pw string) string {
+		u, _ := url.Parse(srv.PasswordURL(db))
+		u.User = url.UserPassword(pgtest.PasswordRole, pw)
+		return u.String()
+	}
+	tests := []struct {
+		name, url, secret, want string
+	}{
+		{"wrong password", wrong(name, "hunter2-wrong-Zq9"), "hunter2-wrong-Zq9", "password authentication failed"},
+		{"unknown database", wrong("nosuchdb", pgtest.Password), pgtest.Password, "nosuchdb"},
+		{"bad URL", "postgres://u:s3cr3t-Xy@127.0.0.1:notaport/db", "s3cr3t-Xy", "store:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Open(t.Context(), tc.url)
+			if err == nil {
+				s.Close()
+				t.Fatal("Open succeeded")
+			}
+			if strings.Contains(err.Error(), tc.secret) {
+				t.Errorf("error carries the password: %v", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not say %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestReadOnly: a reader sees what the daemon wrote and cannot write.
+func TestReadOnly(t *testing.T) {
+	s, u := openTest(t)
+	syncOne(t, s, "alpha")
+	r, err := OpenReadOnly(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if c, err := r.Cycle(t.Context(), "alpha"); err != nil || c.ID != "alpha" {
+		t.Fatalf("Cycle through the reader: %+v, %v", c, err)
+	}
+	_, err = r.RecordAck(t.Context(), domain.Ack{CredentialID: "alpha", At: t0, Actor: "alice", Source: "cli"})
+	if err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Fatalf("RecordAck through the reader: %v, want a read-only refusal", err)
+	}
+	empty := testURL(t, pgtest.Current(t).Database(t))
+	if r, err := OpenReadOnly(t.Context(), empty); err == nil {
+		r.Close()
+		t.Fatal("OpenReadOnly of a database never migrated succeeded")
+	}
+}
+
+// TestAcksAtOnce: two replicas acknowledging one cycle at once record one
+// acknowledgment; the other is told who acknowledged.
+func TestAcksAtOnce(t *testing.T) {
+	s, u := openTest(t)
+	syncOne(t, s, "alpha")
+	other, err := Open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	for round := range 10 {
+		id := "c" + string(rune('a'+round))
+		syncOne(t, s, id)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, st := range []*Store{s, other} {
+			wg.Go(func() {
+				_, errs[i] = st.RecordAck(t.Context(), domain.Ack{CredentialID: id, At: t0, Actor: "r" + string(rune('0'+i)), Source: "cli"})
+			})
+		}
+		wg.Wait()
+		var already *domain.AlreadyAcknowledged
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.As(err, &already):
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("round %d: %d acknowledgments recorded, want 1 (%v)", round, ok, errs)
+		}
+	}
+}
