@@ -92,7 +92,7 @@ type Main struct {
 	// replica is set while Run runs on a database that several replicas
 	// share (PostgreSQL).
 	replica *replica
-	Engine *engine.Engine
+	Engine  *engine.Engine
 
 	// What the HTTP API reports (see http.go); Open makes them.
 	Health  *httpapi.Health
