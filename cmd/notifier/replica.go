@@ -22,7 +22,9 @@ type replica struct {
 // leadLoop tries for the planner lease every third of its TTL until ctx
 // ends: the planner renews it, the others take it over within a TTL of
 // the planner's death (its lease expires unrenewed), and one that becomes
-// the planner ticks at once rather than at the next check_schedule.
+// the planner ticks at once rather than at the next check_schedule. A
+// replica that does not plan looks for due deliveries each time, so that
+// what the planner enqueues is sent by every replica within seconds.
 func (m *Main) leadLoop(ctx context.Context, holder string) {
 	t := time.NewTicker(m.LeaseTTL / 3)
 	defer t.Stop()
@@ -32,8 +34,11 @@ func (m *Main) leadLoop(ctx context.Context, holder string) {
 			return
 		case <-t.C:
 		}
-		if m.lead(ctx, holder) {
+		switch {
+		case m.lead(ctx, holder):
 			m.tick(ctx)
+		case !m.replica.planning.Load():
+			m.retry(ctx)
 		}
 	}
 }

@@ -209,3 +209,19 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// ClaimsOf lists the pending deliveries under a claim whose claimant's
+// name contains part ("" for any claimant, expired claims included): what
+// an operator asks of a replica that died mid-send, and what tests check.
+func (s *Store) ClaimsOf(ctx context.Context, part string) (map[int64]bool, error) {
+	rows, err := s.query(ctx, `SELECT id FROM deliveries WHERE status = 'pending' AND claimed_by IS NOT NULL AND strpos(claimed_by, ?) > 0`, part)
+	ids, err := collectIDs(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("store: claims: %w", err)
+	}
+	out := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}

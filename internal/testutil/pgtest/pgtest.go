@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -270,4 +271,41 @@ func (s *Server) Stop() error {
 		err = rerr
 	}
 	return err
+}
+
+var (
+	sharedOnce sync.Once
+	sharedErr  error
+)
+
+// Shared is the package's cluster, started at the first call: for a test
+// package where few tests need PostgreSQL (they fail, naming what to
+// install, when it is missing; the others run). TestMain calls StopShared
+// after m.Run.
+func Shared(t testing.TB) *Server {
+	t.Helper()
+	if current != nil {
+		return current
+	}
+	sharedOnce.Do(func() { current, sharedErr = Start() })
+	if sharedErr != nil {
+		t.Fatalf("pgtest: %v", sharedErr)
+	}
+	return current
+}
+
+// StopShared stops the cluster Shared started, if any.
+func StopShared() {
+	if current != nil {
+		if err := current.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "pgtest:", err)
+		}
+	}
+}
+
+// UserURL is the URL of a database as PasswordRole, with the password.
+func (s *Server) UserURL(database string) string {
+	u := url.URL{Scheme: "postgres", User: url.UserPassword(PasswordRole, Password), Host: "127.0.0.1:" + strconv.Itoa(s.Port), Path: "/" + database,
+		RawQuery: "sslmode=disable"}
+	return u.String()
 }

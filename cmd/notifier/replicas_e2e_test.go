@@ -1,0 +1,201 @@
+package main
+
+// End to end through the binary on PostgreSQL: several `notifier run`
+// replicas share one database.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/postgres"
+	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
+)
+
+// pgPasswordEnv is where the replicas' config takes the database password
+// from.
+const pgPasswordEnv = "NOTIFIER_TEST_PG_PASSWORD"
+
+// pgFleetEnv is fleetEnv on a fresh PostgreSQL database, the password from
+// ${NOTIFIER_TEST_PG_PASSWORD}; it returns the URL with the password too.
+func pgFleetEnv(t *testing.T, n int, url, schedule, rotated string) (dir, config, dbURL string, environ []string) {
+	t.Helper()
+	srv := pgtest.Shared(t)
+	name := srv.Database(t)
+	dir, config = fleetEnv(t, n, url, schedule, rotated)
+	body, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withEnv := strings.Replace(srv.PasswordURL(name), pgtest.PasswordRole+"@", pgtest.PasswordRole+":${"+pgPasswordEnv+"}@", 1)
+	body = []byte(strings.Replace(string(body), "database: notifier.db", "database: "+withEnv, 1))
+	if err := os.WriteFile(config, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, config, srv.UserURL(name), append(os.Environ(), pgPasswordEnv+"="+pgtest.Password)
+}
+
+// TestReplicasShareTheWorkAndSurviveSIGKILL: three replicas on one
+// PostgreSQL database and a webhook sink answering in 50 ms; 300 reminders
+// due at once; the planner is SIGKILLed mid-dispatch. Another replica
+// takes the planning over, the two left send the rest between them, and
+// what the dead one had claimed goes out once its claims expire (a tick
+// 10 minutes on stands for the time passing): every reminder is delivered,
+// and the only duplicates are among the dead replica's claims.
+func TestReplicasShareTheWorkAndSurviveSIGKILL(t *testing.T) {
+	sink := newKeySink(t, 50*time.Millisecond, false)
+	// Rotated 175 days ago: the 7-day reminder of all 300 is due now.
+	dir, config, dbURL, environ := pgFleetEnv(t, 300, sink.srv.URL, "@hourly", time.Now().UTC().Add(-175*24*time.Hour).Format(time.RFC3339))
+	if out, err := exec.Command(binary, "--config", config, "migrate").CombinedOutput(); err == nil {
+		t.Fatalf("migrate without the password's variable succeeded:\n%s", out)
+	} else if strings.Contains(string(out), pgtest.Password) {
+		t.Fatalf("migrate's error shows the password:\n%s", out)
+	}
+	migrate := exec.Command(binary, "--config", config, "migrate")
+	migrate.Env = environ
+	out, err := migrate.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "0001_init (postgres") || strings.Contains(string(out), pgtest.Password) {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+
+	replicas := make([]*daemon, 3)
+	for i := range replicas {
+		replicas[i] = startDaemonEnv(t, dir, config, environ, "--lease-ttl", "2s")
+	}
+	// Mid-dispatch: a fifth of the reminders received.
+	for range 60 {
+		select {
+		case <-sink.seen:
+		case <-time.After(120 * time.Second):
+			t.Fatalf("the sink saw fewer than 60 requests")
+		}
+	}
+	planner := -1
+	for i, r := range replicas {
+		if strings.Contains(r.logs(), "planning for the replicas") {
+			planner = i
+		}
+	}
+	if planner < 0 {
+		t.Fatalf("no replica says it plans")
+	}
+	killed := replicas[planner]
+	if err := killed.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-killed.done
+
+	store, err := postgres.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	// The dead replica's claims: what it may have sent without recording.
+	inFlight := map[string]bool{}
+	ds, err := store.Deliveries(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimsOf := fmt.Sprintf(":%d:", killed.cmd.Process.Pid)
+	claimed, err := store.ClaimsOf(context.Background(), claimsOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if claimed[d.ID] {
+			inFlight[fmt.Sprintf("%s/%d/%s/%s/%d", d.CredentialID, d.RotationID, d.Stage, d.Channel, d.Seq)] = true
+		}
+	}
+
+	// Another replica plans now, and the two left send all but the dead
+	// one's claims.
+	for i, r := range replicas {
+		if i != planner {
+			defer r.cmd.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	deadline := time.Now().Add(180 * time.Second) // a liveness bound, not a measurement
+	for {
+		byStatus := deliveriesByStatusPG(t, store)
+		if byStatus[domain.StatusSent] >= 300-len(inFlight) && byStatus["pending-unclaimed"] == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replicas left did not send the rest: %v (in flight on the dead one: %d)", byStatus, len(inFlight))
+		}
+		time.Sleep(200 * time.Millisecond) // polling the database, not waiting for a schedule
+	}
+	for took := false; !took; {
+		for i, r := range replicas {
+			took = took || i != planner && strings.Contains(r.logs(), "planning for the replicas")
+		}
+		if !took && time.Now().After(deadline) {
+			t.Fatalf("no replica left took the planning over")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	// The dead one's claims expire: a tick later on sends them.
+	tick := exec.Command(binary, "--config", config, "tick", "--at", time.Now().UTC().Add(10*time.Minute).Format(time.RFC3339))
+	tick.Env = environ
+	if out, err := tick.CombinedOutput(); err != nil {
+		t.Fatalf("tick: %v\n%s", err, out)
+	}
+	byStatus := deliveriesByStatusPG(t, store)
+	if byStatus[domain.StatusSent] != 300 || len(byStatus) != 1 {
+		t.Fatalf("deliveries by status: %v, want 300 sent", byStatus)
+	}
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if len(sink.got) != 300 {
+		t.Errorf("the sink received %d distinct reminders, want 300", len(sink.got))
+	}
+	dups := 0
+	for key, n := range sink.got {
+		if n > 1 {
+			dups += n - 1
+			if !inFlight[key] {
+				t.Errorf("%s received %d times, yet the dead replica had not claimed it", key, n)
+			}
+		}
+	}
+	for i, r := range replicas {
+		if n := strings.Count(r.logs(), "outcome=sent"); n == 0 {
+			t.Errorf("replica %d sent nothing: the dispatch is not shared", i)
+		}
+	}
+	t.Logf("300 reminders, 3 replicas, the planner killed: %d in flight on it, %d sent twice", len(inFlight), dups)
+	for _, r := range replicas {
+		if strings.Contains(r.logs(), pgtest.Password) {
+			t.Errorf("a replica logged the database password")
+		}
+	}
+}
+
+// deliveriesByStatusPG counts the outbox rows by status; pending ones by
+// whether a claim holds them.
+func deliveriesByStatusPG(t *testing.T, s *postgres.Store) map[string]int {
+	t.Helper()
+	ds, err := s.Deliveries(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := s.ClaimsOf(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, d := range ds {
+		out[d.Status]++
+		if d.Status == domain.StatusPending && !claimed[d.ID] {
+			out["pending-unclaimed"]++
+		}
+	}
+	return out
+}
