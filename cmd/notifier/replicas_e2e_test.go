@@ -199,3 +199,53 @@ func deliveriesByStatusPG(t *testing.T, s *postgres.Store) map[string]int {
 	}
 	return out
 }
+
+// TestReplicaSurvivesAPostgresRestart: PostgreSQL restarts under a running
+// replica; the replica logs the failures, reconnects by itself and sends
+// what becomes due after, without a restart of its own.
+func TestReplicaSurvivesAPostgresRestart(t *testing.T) {
+	sink := newKeySink(t, 0, false)
+	rotated := time.Now().UTC().Add(-175 * 24 * time.Hour).Format(time.RFC3339)
+	dir, config, dbURL, environ := pgFleetEnv(t, 10, sink.srv.URL, "@every 1s", rotated)
+	r := startDaemonEnv(t, dir, config, environ, "--lease-ttl", "2s")
+	store, err := postgres.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	awaitSent := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(120 * time.Second) // a liveness bound
+		for deliveriesByStatusPG(t, store)[domain.StatusSent] < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("fewer than %d sent: %v\n%s", n, deliveriesByStatusPG(t, store), r.logs())
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	awaitSent(10)
+	if err := pgtest.Shared(t).Restart(); err != nil {
+		t.Fatal(err)
+	}
+	// Ten more credentials, due at once, after the restart.
+	body, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var more strings.Builder
+	for i := range 10 {
+		fmt.Fprintf(&more, "  - {id: late-%04d, rotated_at: %s}\n", i, rotated)
+	}
+	if err := os.WriteFile(config, append(body, more.String()...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	awaitSent(20)
+	select {
+	case err := <-r.done:
+		t.Fatalf("the replica exited: %v\n%s", err, r.logs())
+	default:
+	}
+	if keys, dups := sink.counts(); keys != 20 || dups != 0 {
+		t.Errorf("the sink got %d reminders, %d twice; want 20, none twice", keys, dups)
+	}
+}
