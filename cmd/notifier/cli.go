@@ -77,6 +77,7 @@ func (c *cli) root() *cobra.Command {
 	// The auditors' view: read-only report and backups.
 	root.AddCommand(c.reportCmd(), c.backupCmd())
 	root.AddCommand(c.receiveCmd())
+	root.AddCommand(c.verifyCmd())
 	return root
 }
 
@@ -220,6 +221,7 @@ func summary(cfg *config.Config) string {
 	fmt.Fprintf(&b, "  schedule:    %s (%s)\n", cfg.CheckSchedule, cfg.Timezone)
 	b.WriteString(httpSummary(cfg.HTTP))
 	fmt.Fprintf(&b, "  credentials: %d\n", len(cfg.Credentials))
+	fmt.Fprintf(&b, "  history:     %s\n", chainSummary(cfg))
 	names := slices.Sorted(maps.Keys(cfg.Channels))
 	fmt.Fprintf(&b, "  channels:    %d\n", len(names))
 	for _, n := range names {
@@ -251,7 +253,7 @@ func (c *cli) migrateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			store, err := openStore(cmd.Context(), cfg.Database)
+			store, err := openStore(cmd.Context(), cfg.Database, []byte(cfg.Audit.Key))
 			if err != nil {
 				return err
 			}
@@ -456,7 +458,7 @@ func (c *cli) historyCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&f.credential, "credential", "", "only this credential")
-	cmd.Flags().StringVar(&f.typ, "type", "", "only this type: rotation, reminder, ack, credential, config")
+	cmd.Flags().StringVar(&f.typ, "type", "", "only this type: rotation, reminder, ack, credential, config, audit")
 	cmd.Flags().StringVar(&f.since, "since", "", "from this time (inclusive)")
 	cmd.Flags().StringVar(&f.until, "until", "", "up to this time (exclusive)")
 	cmd.Flags().StringVar(&f.format, "format", "table", "table, json or csv")

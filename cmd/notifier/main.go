@@ -119,7 +119,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, cfg.Database)
+	store, err := openStore(ctx, cfg.Database, []byte(cfg.Audit.Key))
 	if err != nil {
 		return err
 	}
@@ -359,6 +359,9 @@ func (m *Main) reload(force bool) {
 	}
 	if cfg.Database != m.Config.Database || cfg.CheckSchedule != m.Config.CheckSchedule || cfg.Timezone != m.Config.Timezone {
 		m.Logger.Warn("database, check_schedule and timezone changes take effect at the next restart")
+	}
+	if cfg.Audit.Key != m.Config.Audit.Key {
+		m.Logger.Warn("an audit.key change takes effect at the next restart")
 	}
 	if httpChanged(m.Config.HTTP, cfg.HTTP) {
 		m.Logger.Warn("http.listen changes take effect at the next restart; public_url, ack_secret and ack_link_ttl apply now")

@@ -269,6 +269,9 @@ func TestTwoTickProcessesAtOnceSendNothingTwice(t *testing.T) {
 	if st := deliveriesByStatus(t, dir); st[domain.StatusSent] != n {
 		t.Errorf("deliveries %v, want %d sent", st, n)
 	}
+	// Both appended to the history's hash chain at once: it is one chain,
+	// 2 events per credential added and one per reminder sent.
+	wantChain(t, dir, config, 3*n, "after two ticks at once")
 }
 
 // TestSIGTERMWithAHungChannel: 30 reminders due, the webhook never answers;
@@ -369,5 +372,8 @@ func TestSIGKILLAtRandomMomentsLosesNothing(t *testing.T) {
 	if st := deliveriesByStatus(t, dir); st[domain.StatusSent] != n {
 		t.Errorf("deliveries %v, want all %d sent", st, n)
 	}
+	// A killed tick's transaction is rolled back whole: the hash chain
+	// has no half-written link.
+	wantChain(t, dir, config, -1, fmt.Sprintf("after %d kills", killed))
 	t.Logf("%d kills mid-send, %d reminders arrived before the last tick, %d duplicates", killed, keysBefore, dups)
 }

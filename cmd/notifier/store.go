@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/store/postgres"
@@ -30,16 +31,18 @@ type readerStore interface {
 	History(ctx context.Context, f domain.HistoryFilter) ([]domain.Event, error)
 	ReportCycles(ctx context.Context, f domain.ReportFilter, fn func(domain.CycleRecord) error) error
 	SyncedTimezone(ctx context.Context) (string, error)
+	VerifyChain(ctx context.Context, opts chain.Options) (chain.Report, error)
 	Path() string
 	Close() error
 }
 
-// openStore opens the database, applying migrations.
-func openStore(ctx context.Context, database string) (daemonStore, error) {
+// openStore opens the database, applying migrations; auditKey (the
+// config's audit.key, empty for none) keys the history's hash chain.
+func openStore(ctx context.Context, database string, auditKey []byte) (daemonStore, error) {
 	if postgres.IsURL(database) {
-		return postgres.Open(ctx, database)
+		return postgres.Open(ctx, database, postgres.WithAuditKey(auditKey))
 	}
-	return sqlite.Open(ctx, database)
+	return sqlite.Open(ctx, database, sqlite.WithAuditKey(auditKey))
 }
 
 // openReadOnly opens the database for reading only.

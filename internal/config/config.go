@@ -37,6 +37,7 @@ type Config struct {
 	Location      *time.Location // Timezone, loaded
 	CheckSchedule string         // robfig/cron v3 spec
 	Retry         Retry
+	Audit         Audit // the history's tamper evidence
 	// Amazon is where SP-API notifications arrive; nil when the config has
 	// no amazon: block.
 	Amazon   *Amazon

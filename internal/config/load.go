@@ -123,7 +123,7 @@ var (
 	slugRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 	envRE      = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 	yamlLineRE = regexp.MustCompile(`^line (\d+): `)
-	topLevel   = []string{"database", "timezone", "check_schedule", "retry", "defaults", "policies", "channels", "credentials", "credential_files", "amazon", "http"}
+	topLevel   = []string{"database", "timezone", "check_schedule", "retry", "defaults", "policies", "channels", "credentials", "credential_files", "amazon", "http", "audit"}
 	credKeys   = []string{"id", "name", "owner", "rotated_at", "rotation_period", "expires_at", "policy", "lwa"}
 	stageKeys  = []string{"name", "before", "after", "repeat", "channels", "unless_acknowledged", "subject", "template"}
 )
@@ -402,6 +402,9 @@ func (l *loader) load(path, dir string, data []byte, clock Clock) *Config {
 	}
 	if n := f["retry"]; n != nil {
 		l.retry(n, &cfg.Retry)
+	}
+	if n := f["audit"]; n != nil {
+		cfg.Audit = l.audit(n)
 	}
 
 	l.period, l.policy = DefaultRotationPeriod, DefaultPolicy

@@ -127,11 +127,14 @@ const (
 	// EventNotification is an SP-API notification handled: a deadline
 	// Amazon stated, a client id no credential has, one ignored.
 	EventNotification = "notification"
+	// EventAudit records a change to the history's own tamper evidence:
+	// the chain keyed with audit.key from that event on.
+	EventAudit = "audit"
 )
 
 // EventTypes lists every event type, for validating filters.
 func EventTypes() []string {
-	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventNotification}
+	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventNotification, EventAudit}
 }
 
 // Event is one line of the append-only history.

@@ -168,3 +168,25 @@ CREATE TRIGGER rotations_no_truncate BEFORE TRUNCATE ON rotations
     FOR EACH STATEMENT EXECUTE FUNCTION notifier_refuse('rotations are append-only');
 CREATE TRIGGER acknowledgments_no_truncate BEFORE TRUNCATE ON acknowledgments
     FOR EACH STATEMENT EXECUTE FUNCTION notifier_refuse('acknowledgments are append-only');
+
+-- Tamper evidence, as SQLite's migration 0003: every event carries a hash
+-- over its canonical content and the previous event's hash (see
+-- internal/chain), computed by the store as it appends, under the write
+-- lock. The same canonical encoding as on SQLite (times as UTC RFC 3339
+-- text), so `notifier verify` checks either.
+ALTER TABLE events ADD COLUMN hash BYTEA;  -- 32 bytes
+
+-- One row: where the chain starts, when it was added, and which audit key
+-- (an HMAC of it, never the key) its rows are hashed with, NULL for none.
+CREATE TABLE event_chain (
+    start_id   BIGINT NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL,
+    key_id     BYTEA
+);
+INSERT INTO event_chain (start_id, started_at) SELECT COALESCE(MAX(id), 0) + 1, date_trunc('second', now()) FROM events;
+CREATE TRIGGER event_chain_no_delete BEFORE DELETE OR TRUNCATE ON event_chain
+    FOR EACH STATEMENT EXECUTE FUNCTION notifier_refuse('the event chain record is kept');
+-- Its key is set once, when a notifier with audit.key first appends.
+CREATE TRIGGER event_chain_no_update BEFORE UPDATE ON event_chain
+    FOR EACH ROW WHEN (OLD.key_id IS NOT NULL OR NEW.start_id IS DISTINCT FROM OLD.start_id OR NEW.started_at IS DISTINCT FROM OLD.started_at)
+    EXECUTE FUNCTION notifier_refuse('the event chain record is kept; only its key is set, once');

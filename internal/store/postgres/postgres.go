@@ -44,6 +44,8 @@ const writeLock = 0x6e6f746966696572
 type Store struct {
 	db  *sql.DB
 	url string // without its password
+	// auditKey keys the events' hash chain (HMAC-SHA-256); empty: SHA-256.
+	auditKey []byte
 }
 
 // storedTime is t as it reads back once stored: UTC, whole seconds (as on
@@ -60,7 +62,8 @@ func IsURL(database string) bool { return domain.IsDatabaseURL(database) }
 // Open connects to the database the URL names (the password from the URL,
 // PGPASSWORD or ~/.pgpass, as libpq does) and applies every pending
 // migration, each in its own transaction. Errors never carry the password.
-func Open(ctx context.Context, url string) (*Store, error) {
+// WithAuditKey keys the history's hash chain.
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", Redact(url), redactErr(err, ""))
@@ -70,6 +73,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	cfg.RuntimeParams["timezone"] = "UTC"
 	cfg.RuntimeParams["application_name"] = "notifier"
 	s := &Store{db: stdlib.OpenDB(*cfg), url: Redact(url)}
+	for _, o := range opts {
+		o(s)
+	}
 	s.db.SetMaxOpenConns(16)
 	s.db.SetMaxIdleConns(4)
 	if err := s.migrate(ctx); err != nil {
@@ -214,11 +220,13 @@ func (s *Store) Migrations(ctx context.Context) ([]Migration, error) {
 
 // tx is a write transaction, with the history's events it appends.
 type tx struct {
-	tx     *sql.Tx
-	ctx    context.Context
-	store  *Store
+	tx    *sql.Tx
+	ctx   context.Context
+	store *Store
+	// The events appended and not yet written, and the chain's head once
+	// read (see insertEvent).
 	events []domain.Event
-	nextID int64 // the next event id, once read (0: not yet)
+	head   *chainHead
 }
 
 // update runs fn in one write transaction under the write lock (see the
@@ -343,7 +351,7 @@ func nullID(id int64) any {
 	return id
 }
 
-// eventBatch is how many events one INSERT appends (11 parameters each).
+// eventBatch is how many events one INSERT appends (12 parameters each).
 const eventBatch = 500
 
 // insertEvent appends to the history. Events are buffered and written in
@@ -353,31 +361,5 @@ func (t *tx) insertEvent(e domain.Event) error {
 	if len(t.events) >= eventBatch {
 		return t.flushEvents()
 	}
-	return nil
-}
-
-// flushEvents writes the buffered events with the next ids. The write
-// lock is held (events are written only by exclusive transactions), so
-// the ids follow the commit order.
-func (t *tx) flushEvents() error {
-	if len(t.events) == 0 {
-		return nil
-	}
-	if t.nextID == 0 {
-		if err := t.queryRow(`SELECT COALESCE(MAX(id), 0) + 1 FROM events`).Scan(&t.nextID); err != nil {
-			return fmt.Errorf("store: event: %w", err)
-		}
-	}
-	args := make([]any, 0, 11*len(t.events))
-	for _, e := range t.events {
-		args = append(args, t.nextID, storedTime(e.Time), e.Type, nullString(e.CredentialID), nullID(e.RotationID), nullID(e.DeliveryID),
-			e.Stage, e.Channel, e.Status, e.Actor, e.Detail)
-		t.nextID++
-	}
-	if _, err := t.exec(`INSERT INTO events (id, time, type, credential_id, rotation_id, delivery_id, stage, channel, status, actor, detail)
-		VALUES `+strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?),", len(t.events)), ","), args...); err != nil {
-		return fmt.Errorf("store: event: %w", err)
-	}
-	t.events = t.events[:0]
 	return nil
 }

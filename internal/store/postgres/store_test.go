@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"database/sql"
 	"errors"
 	"net/url"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/schedule"
 	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
@@ -192,5 +194,36 @@ func TestAcksAtOnce(t *testing.T) {
 		if ok != 1 {
 			t.Fatalf("round %d: %d acknowledgments recorded, want 1 (%v)", round, ok, errs)
 		}
+	}
+}
+
+// TestChainTamperedBySuperuser: someone with the database's superuser
+// turns the append-only trigger off and edits an event; verify names it.
+func TestChainTamperedBySuperuser(t *testing.T) {
+	srv := pgtest.Current(t)
+	name := srv.Database(t)
+	s, err := Open(t.Context(), testURL(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	syncOne(t, s, "alpha", "beta")
+	rep, err := s.VerifyChain(t.Context(), chain.Options{})
+	if err != nil || rep.Problem != nil || rep.Rows != 4 {
+		t.Fatalf("before: %+v, %v; want 4 rows intact", rep, err)
+	}
+	su, err := sql.Open("pgx", srv.URL(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer su.Close()
+	if _, err := su.ExecContext(t.Context(), `ALTER TABLE events DISABLE TRIGGER events_append_only;
+		UPDATE events SET detail = 'forged' WHERE id = 2;
+		ALTER TABLE events ENABLE TRIGGER events_append_only`); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = s.VerifyChain(t.Context(), chain.Options{})
+	if err != nil || rep.Problem == nil || rep.Problem.Row != 2 {
+		t.Fatalf("after an edit of row 2: %+v, %v; want row 2 named", rep.Problem, err)
 	}
 }

@@ -19,19 +19,7 @@ import (
 // trigger and index must survive it.
 func TestUpgradeFrom0002(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v2.db")
-	old, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stmts := []string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`}
-	for i, name := range []string{"0001_init.sql", "0002_service.sql"} {
-		body, err := fs.ReadFile(migrations.FS, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stmts = append(stmts, string(body), `INSERT INTO schema_migrations VALUES (`+string(rune('1'+i))+`, '`+strings.TrimSuffix(name, ".sql")+`', '2026-02-01T08:00:00Z')`)
-	}
-	stmts = append(stmts,
+	old := databaseAt0002(t, path,
 		`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, active, created_at, updated_at, file, next_action_at) VALUES
 			('alpha', 'Alpha', 'team-a', '180d', NULL, 'default', '2026-01-01T00:00:00Z', 1, '2026-01-01T00:00:00Z', '2026-03-01T00:00:00Z', 'c.yaml', '2026-06-01T00:00:00Z'),
 			('beta', 'Beta', '', '90d', NULL, 'default', '2026-01-01T00:00:00Z', 1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'c.yaml', '2026-04-01T00:00:00Z')`,
@@ -46,11 +34,6 @@ func TestUpgradeFrom0002(t *testing.T) {
 		`INSERT INTO acknowledgments (credential_id, rotation_id, acked_at, actor, source, delivery_id) VALUES ('alpha', 12, '2026-05-02T09:00:00Z', 'alice', 'slack', 2)`,
 		`INSERT INTO events (time, type, credential_id, rotation_id, status, detail) VALUES ('2026-03-01T00:00:00Z', 'rotation', 'alpha', 12, 'slack', 'rotated')`,
 	)
-	for _, stmt := range stmts {
-		if _, err := old.ExecContext(t.Context(), stmt); err != nil {
-			t.Fatalf("%.60s: %v", stmt, err)
-		}
-	}
 	dump := func(db *sql.DB) map[string]string {
 		out := map[string]string{}
 		for _, table := range []string{"rotations", "credentials", "deliveries", "acknowledgments", "events"} {
@@ -70,7 +53,7 @@ func TestUpgradeFrom0002(t *testing.T) {
 					t.Fatal(err)
 				}
 				for i, c := range cols {
-					if c == "lwa_client_id" { // the column 0006 adds
+					if c == "lwa_client_id" || c == "hash" { // the columns 0006 and 0003 add
 						continue
 					}
 					b.WriteString(c + "=")
@@ -84,15 +67,7 @@ func TestUpgradeFrom0002(t *testing.T) {
 		return out
 	}
 	before := dump(old)
-	if err := old.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	s, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatalf("Open of a 0002 database: %v", err)
-	}
-	defer s.Close()
+	s := upgrade(t, old, path)
 	ctx := t.Context()
 	after := dump(s.db)
 	for table, rows := range before {
@@ -153,4 +128,44 @@ func fmtValue(v any) string {
 	default:
 		return fmt.Sprint(x)
 	}
+}
+
+// databaseAt0002 makes a database as notifier left it at migration 0002
+// (0001 and 0002 applied and recorded), runs stmts on it, and returns it
+// open, foreign keys on.
+func databaseAt0002(t *testing.T, path string, stmts ...string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`}
+	for i, name := range []string{"0001_init.sql", "0002_service.sql"} {
+		body, err := fs.ReadFile(migrations.FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, string(body), `INSERT INTO schema_migrations VALUES (`+string(rune('1'+i))+`, '`+strings.TrimSuffix(name, ".sql")+`', '2026-02-01T08:00:00Z')`)
+	}
+	for _, stmt := range append(all, stmts...) {
+		if _, err := db.ExecContext(t.Context(), stmt); err != nil {
+			t.Fatalf("%.60s: %v", stmt, err)
+		}
+	}
+	return db
+}
+
+// upgrade closes the old database and opens it as the store, which
+// migrates it; the store is closed when the test ends.
+func upgrade(t *testing.T, old *sql.DB, path string) *Store {
+	t.Helper()
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open of a 0002 database: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

@@ -91,8 +91,9 @@ func (s *Store) Backup(ctx context.Context, dest string, overwrite bool) (Backup
 }
 
 // VerifyCopy checks a copy of the database before it is kept: SQLite's
-// integrity_check must answer ok. It is the one place a backup is
-// verified; the history's hash chain is checked here too once it exists.
+// integrity_check must answer ok, and the history's hash chain must verify
+// (VerifyChain). A chain keyed with audit.key is left to `notifier verify
+// --db COPY --config ...`: a backup does not hold the key.
 func VerifyCopy(ctx context.Context, path string) error {
 	db := sql.OpenDB(connector{dsn: readOnlyDSN(path, true)})
 	defer db.Close()
@@ -117,5 +118,5 @@ func VerifyCopy(ctx context.Context, path string) error {
 	if len(problems) > 0 {
 		return fmt.Errorf("backup: the copy fails integrity_check: %s", strings.Join(problems, "; "))
 	}
-	return nil
+	return verifyCopyChain(ctx, path)
 }

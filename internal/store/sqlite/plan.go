@@ -225,15 +225,8 @@ func (t *tx) insertDelivery(d domain.Delivery, now time.Time) (id int64, inserte
 // older one still retrying, so a recovered service does not get a burst of
 // stale messages.
 func (t *tx) supersedeLessUrgent(rotationID int64, channel string, keep int64, now time.Time) error {
-	const why = "superseded by a more recent reminder"
-	if _, err := t.exec(`INSERT INTO events (time, type, credential_id, rotation_id, delivery_id, stage, channel, status, detail)
-		SELECT ?, 'reminder', credential_id, rotation_id, id, stage, channel, 'superseded', ?
-		FROM deliveries WHERE rotation_id = ? AND channel = ? AND status = 'pending' AND id != ? ORDER BY id`,
-		FormatTime(now), why, rotationID, channel, keep); err != nil {
-		return fmt.Errorf("store: supersede: %w", err)
-	}
-	if _, err := t.exec(`UPDATE deliveries SET status = 'superseded', next_attempt_at = NULL, last_error = ?, claimed_by = NULL, claim_expires_at = NULL
-		WHERE rotation_id = ? AND channel = ? AND status = 'pending' AND id != ?`, why, rotationID, channel, keep); err != nil {
+	if err := t.supersede(`rotation_id = ? AND channel = ? AND status = 'pending' AND id != ?`, now,
+		"superseded by a more recent reminder", rotationID, channel, keep); err != nil {
 		return fmt.Errorf("store: supersede: %w", err)
 	}
 	return nil

@@ -53,13 +53,20 @@ type Store struct {
 	// commits would otherwise spend most of their time doing. Other
 	// processes still wait through the busy timeout.
 	writeMu sync.Mutex
+	// auditKey keys the events' hash chain (HMAC-SHA-256); empty: SHA-256.
+	auditKey []byte
 }
 
 // Open opens (creating if needed) the database at path and applies every
-// pending migration, each in its own transaction.
-func Open(ctx context.Context, path string) (*Store, error) {
+// pending migration, each in its own transaction. WithAuditKey keys the
+// history's hash chain.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("store: %q: give a file path", path)
+	}
+	s := &Store{path: path}
+	for _, o := range opts {
+		o(s)
 	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
@@ -73,7 +80,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// The DSN is a URI: escape the path, or a '?', '#' or '%' in a folder
 	// name would open another file.
 	sqlDB := sql.OpenDB(connector{dsn: "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()})
-	s := &Store{db: sqlDB, path: path}
+	s.db = sqlDB
 	if err := retryBusy(ctx, busyAttempts, busyPause, func() error { return s.migrate(ctx) }); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -221,6 +228,11 @@ type tx struct {
 	tx    *sql.Tx
 	ctx   context.Context
 	stmts map[string]*sql.Stmt
+	store *Store
+	// The events appended and not yet written, and the chain's head once
+	// read (see insertEvent).
+	events []domain.Event
+	head   *chainHead
 }
 
 // update runs fn in one write transaction, committed if fn returns nil and
@@ -232,7 +244,7 @@ func (s *Store) update(ctx context.Context, fn func(*tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	t := &tx{tx: sqlTx, ctx: ctx, stmts: map[string]*sql.Stmt{}}
+	t := &tx{tx: sqlTx, ctx: ctx, stmts: map[string]*sql.Stmt{}, store: s}
 	defer func() {
 		for _, st := range t.stmts {
 			st.Close()
@@ -240,6 +252,9 @@ func (s *Store) update(ctx context.Context, fn func(*tx) error) error {
 		sqlTx.Rollback()
 	}()
 	if err := fn(t); err != nil {
+		return err
+	}
+	if err := t.flushEvents(); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -311,16 +326,4 @@ func nullID(id int64) any {
 		return nil
 	}
 	return id
-}
-
-// insertEvent appends to the history.
-func (t *tx) insertEvent(e domain.Event) error {
-	_, err := t.exec(`INSERT INTO events (time, type, credential_id, rotation_id, delivery_id, stage, channel, status, actor, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		FormatTime(e.Time), e.Type, nullString(e.CredentialID), nullID(e.RotationID), nullID(e.DeliveryID),
-		e.Stage, e.Channel, e.Status, e.Actor, e.Detail)
-	if err != nil {
-		return fmt.Errorf("store: event: %w", err)
-	}
-	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -207,14 +208,13 @@ const addBatch = 200
 // addCredentials adds new credentials with their first rotation (source
 // config) and their history events, due for planning at first(c), or from
 // the cycle's start when first is nil. A first sync adds thousands at a
-// time: each statement writes a whole batch, the rotations and events
-// derived from the rows just added.
+// time: each statement writes a whole batch, the rotations derived from the
+// rows just added.
 func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credential) time.Time, now time.Time, changes *[]domain.Change) error {
 	n := FormatTime(now)
 	for lo := 0; lo < len(creds); lo += addBatch {
 		batch := creds[lo:min(lo+addBatch, len(creds))]
 		rows := make([]any, 0, 12*len(batch))
-		events := make([]any, 0, 3*len(batch))
 		ids := make([]any, 0, len(batch))
 		for _, c := range batch {
 			next := minTime(c.RotatedAt, now)
@@ -224,34 +224,62 @@ func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credent
 			rows = append(rows, c.ID, c.Name, c.Owner, c.RotationPeriod.String(), nullTime(c.ExpiresAt), c.Policy,
 				FormatTime(c.RotatedAt), c.File, n, n, nullTime(next), nullString(c.LWAClientID))
 			detail := fmt.Sprintf("%s (owner %s, period %s, policy %s)", c.Name, c.Owner, c.RotationPeriod, c.Policy)
-			events = append(events, n, c.ID, detail)
+			if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventCredential, CredentialID: c.ID, Status: "added", Detail: detail}); err != nil {
+				return err
+			}
 			ids = append(ids, c.ID)
 			*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "added", Detail: detail})
 		}
 		in := placeholders(len(batch))
-		steps := []struct {
-			query string
-			args  []any
-		}{
-			{`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at, next_action_at, lwa_client_id)
-				VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,1,?,?,?,?),", len(batch)), ","), rows},
-			{`INSERT INTO events (time, type, credential_id, status, detail)
-				VALUES ` + strings.TrimSuffix(strings.Repeat("(?,'credential',?,'added',?),", len(batch)), ","), events},
-			{`INSERT INTO rotations (credential_id, rotated_at, source, recorded_at)
-				SELECT id, config_rotated_at, 'config', ? FROM credentials WHERE id IN (` + in + `) ORDER BY id`, append([]any{n}, ids...)},
-			{`UPDATE credentials SET rotation_id = (SELECT MAX(r.id) FROM rotations r WHERE r.credential_id = credentials.id)
-				WHERE id IN (` + in + `)`, ids},
-			{`INSERT INTO events (time, type, credential_id, rotation_id, status, detail)
-				SELECT r.rotated_at, 'rotation', r.credential_id, r.id, 'config', 'rotated at ' || r.rotated_at || ' (source config)'
-				FROM credentials c JOIN rotations r ON r.id = c.rotation_id WHERE c.id IN (` + in + `) ORDER BY r.id`, ids},
+		if _, err := t.exec(`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at, next_action_at, lwa_client_id)
+			VALUES `+strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,1,?,?,?,?),", len(batch)), ","), rows...); err != nil {
+			return fmt.Errorf("store: add credentials: %w", err)
 		}
-		for _, st := range steps {
-			if _, err := t.exec(st.query, st.args...); err != nil {
-				return fmt.Errorf("store: add credentials: %w", err)
+		rotations, err := t.addFirstRotations(batch, in, ids, n)
+		if err != nil {
+			return fmt.Errorf("store: add credentials: %w", err)
+		}
+		for _, r := range rotations {
+			if err := t.insertEvent(domain.Event{Time: r.RotatedAt, Type: domain.EventRotation, CredentialID: r.CredentialID, RotationID: r.ID,
+				Status: "config", Detail: "rotated at " + FormatTime(r.RotatedAt) + " (source config)"}); err != nil {
+				return err
 			}
+		}
+		if _, err := t.exec(`UPDATE credentials SET rotation_id = (SELECT MAX(r.id) FROM rotations r WHERE r.credential_id = credentials.id)
+			WHERE id IN (`+in+`)`, ids...); err != nil {
+			return fmt.Errorf("store: add credentials: %w", err)
 		}
 	}
 	return nil
+}
+
+// addFirstRotations records the config's rotation of each of the
+// credentials just added (ids, in the placeholders in) and returns them in
+// id order. The rows are inserted in credential id order under the write
+// lock, so SQLite gives them the consecutive rowids up to the last insert
+// id, in that order: no row needs reading back.
+func (t *tx) addFirstRotations(batch []domain.Credential, in string, ids []any, now string) ([]domain.Rotation, error) {
+	res, err := t.exec(`INSERT INTO rotations (credential_id, rotated_at, source, recorded_at)
+		SELECT id, config_rotated_at, 'config', ? FROM credentials WHERE id IN (`+in+`) ORDER BY id`, append([]any{now}, ids...)...)
+	if err != nil {
+		return nil, err
+	}
+	last, err := res.LastInsertId()
+	if err != nil {
+		return nil, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(batch)) {
+		return nil, fmt.Errorf("%d first rotations recorded for %d credentials (%v)", n, len(batch), err)
+	}
+	out := make([]domain.Rotation, len(batch))
+	for i, c := range batch {
+		out[i] = domain.Rotation{CredentialID: c.ID, RotatedAt: c.RotatedAt}
+	}
+	slices.SortFunc(out, func(a, b domain.Rotation) int { return strings.Compare(a.CredentialID, b.CredentialID) })
+	for i := range out {
+		out[i].ID = last - int64(len(out)-1-i)
+	}
+	return out, nil
 }
 
 // credentials returns the rows of the given ids that exist, by id.

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/domain"
 )
 
@@ -55,6 +56,9 @@ type Store interface {
 	// The auditors' view (not the engine's): every cycle in a window.
 	ReportCycles(ctx context.Context, f domain.ReportFilter, fn func(domain.CycleRecord) error) error
 
+	// VerifyChain walks the history's hash chain (see internal/chain).
+	VerifyChain(ctx context.Context, opts chain.Options) (chain.Report, error)
+
 	AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (domain.Lease, bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
 
@@ -91,6 +95,7 @@ func Run(t *testing.T, open Opener) {
 		{"ReportCycles", testReportCycles},
 		{"RecordNotice", testRecordNotice},
 		{"Reminders", testReminders},
+		{"Chain", testChain},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })

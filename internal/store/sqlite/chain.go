@@ -1,0 +1,245 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/notifier-dev/notifier/internal/chain"
+	"github.com/notifier-dev/notifier/internal/domain"
+)
+
+// Option configures Open.
+type Option func(*Store)
+
+// WithAuditKey makes the store hash the events it appends with
+// HMAC-SHA-256 under key (the config's audit.key) instead of SHA-256, so
+// that someone with the file alone cannot recompute the chain. Once a
+// database's chain is keyed, appending without that key is refused.
+func WithAuditKey(key []byte) Option {
+	return func(s *Store) { s.auditKey = bytes.Clone(key) }
+}
+
+// eventBatch is how many events one INSERT appends (12 parameters each).
+const eventBatch = 500
+
+// chainHead is the end of the chain as one write transaction sees it: read
+// once, under the write lock, and carried forward as the transaction
+// appends.
+type chainHead struct {
+	nextID int64
+	prev   []byte
+	hasher *chain.Hasher
+}
+
+// insertEvent appends to the history. Events are buffered and written, hash
+// chained, in multi-row statements: every eventBatch events and when the
+// transaction's function returns (see update).
+func (t *tx) insertEvent(e domain.Event) error {
+	t.events = append(t.events, e)
+	if len(t.events) >= eventBatch {
+		return t.flushEvents()
+	}
+	return nil
+}
+
+// flushEvents writes the buffered events, each with its id and its hash
+// over its canonical content and the previous event's hash.
+func (t *tx) flushEvents() error {
+	if len(t.events) == 0 {
+		return nil
+	}
+	if t.head == nil {
+		if err := t.readHead(); err != nil {
+			return err
+		}
+	}
+	h := t.head
+	for lo := 0; lo < len(t.events); lo += eventBatch {
+		batch := t.events[lo:min(lo+eventBatch, len(t.events))]
+		args := make([]any, 0, 12*len(batch))
+		sums := make([]byte, 0, chain.Size*len(batch)) // the batch's hashes, one allocation
+		for _, e := range batch {
+			r := chain.FromEvent(h.nextID, e)
+			sums = h.hasher.Sum(sums, h.prev, &r)
+			sum := sums[len(sums)-chain.Size:]
+			args = append(args, r.ID, r.Time, r.Type, nullString(e.CredentialID), nullID(e.RotationID), nullID(e.DeliveryID),
+				r.Stage, r.Channel, r.Status, r.Actor, r.Detail, sum)
+			h.nextID, h.prev = h.nextID+1, sum
+		}
+		if _, err := t.exec(`INSERT INTO events (id, time, type, credential_id, rotation_id, delivery_id, stage, channel, status, actor, detail, hash)
+			VALUES `+strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?),", len(batch)), ","), args...); err != nil {
+			return fmt.Errorf("store: event: %w", err)
+		}
+	}
+	t.events = t.events[:0]
+	return nil
+}
+
+// readHead reads the end of the chain and the key it is hashed with. The
+// first append with an audit key to a chain without one records the key's
+// id and, first, an audit event saying that the chain is keyed from there.
+func (t *tx) readHead() error {
+	var start int64
+	var keyID, hash []byte
+	var id sql.NullInt64
+	// One statement: the chain record and the last event, if any.
+	if err := t.queryRow(`SELECT c.start_id, c.key_id, e.id, e.hash FROM event_chain c
+		LEFT JOIN (SELECT id, hash FROM events ORDER BY id DESC LIMIT 1) e`).Scan(&start, &keyID, &id, &hash); err != nil {
+		return fmt.Errorf("store: event chain head: %w", err)
+	}
+	key := t.store.auditKey
+	switch {
+	case len(key) == 0 && keyID != nil:
+		return fmt.Errorf("audit.key: the history in %s is hashed with an audit key; set audit.key in the config to that key", t.store.path)
+	case len(key) > 0 && keyID != nil && !bytes.Equal(keyID, chain.KeyID(key)):
+		return fmt.Errorf("audit.key: is not the key the history in %s is hashed with; set the original key again", t.store.path)
+	case len(key) > 0 && keyID == nil:
+		if _, err := t.exec(`UPDATE event_chain SET key_id = ?`, chain.KeyID(key)); err != nil {
+			return fmt.Errorf("store: event chain: %w", err)
+		}
+		first := t.events[0]
+		t.events = append([]domain.Event{{Time: first.Time, Type: domain.EventAudit, Status: "keyed",
+			Detail: "the history is hash-chained with HMAC-SHA-256 under audit.key from this event on"}}, t.events...)
+	}
+	h := &chainHead{nextID: start, prev: chain.Genesis, hasher: chain.NewHasher(key)}
+	// Events before the chain's start have no hash: the first chained one
+	// follows Genesis.
+	if id.Valid && id.Int64 >= start {
+		h.nextID, h.prev = id.Int64+1, hash
+		if len(hash) != chain.Size {
+			h.prev = chain.Genesis // a head without a hash is tampered with; verify names it
+		}
+	}
+	t.head = h
+	return nil
+}
+
+// ChainReport is what VerifyChain found: chain.Result, and where the chain
+// starts.
+type ChainReport = chain.Report
+
+// VerifyChain walks the history's hash chain in id order, streaming, and
+// reports the first row that does not match (chain.Result.Problem), or
+// the number of rows and the head. A database whose chain is keyed needs
+// opts.Key.
+func (s *Store) VerifyChain(ctx context.Context, opts chain.Options) (chain.Report, error) {
+	var rep chain.Report
+	var keyID []byte
+	err := s.db.QueryRowContext(ctx, `SELECT start_id, started_at, key_id FROM event_chain`).Scan(&rep.Start, &rep.StartedAt, &keyID)
+	if err != nil {
+		if strings.Contains(err.Error(), "no such table") {
+			return rep, fmt.Errorf("store: %s has no event chain yet (it predates migration 3): open it once with notifier (say, notifier migrate) to start one", s.path)
+		}
+		return rep, fmt.Errorf("store: event chain: %w", err)
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE id < ?`, rep.Start).Scan(&rep.Before); err != nil {
+		return rep, fmt.Errorf("store: event chain: %w", err)
+	}
+	rep.Keyed = keyID != nil
+	switch {
+	case keyID != nil && len(opts.Key) == 0:
+		rep.Problem = &chain.Problem{Kind: chain.KindKey, Detail: "the history is hashed with an audit key: verifying it needs the config's audit.key"}
+		return rep, nil
+	case keyID != nil && !bytes.Equal(keyID, chain.KeyID(opts.Key)):
+		rep.Problem = &chain.Problem{Kind: chain.KindKey, Detail: "audit.key is not the key the history is hashed with (or the chain's key record was changed)"}
+		return rep, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id >= ? ORDER BY id`, rep.Start)
+	if err != nil {
+		return rep, fmt.Errorf("store: event chain: %w", err)
+	}
+	defer rows.Close()
+	opts.Start = rep.Start
+	next := func() (chain.Row, bool, error) {
+		if !rows.Next() {
+			return chain.Row{}, false, rows.Err()
+		}
+		r, err := scanEvent(rows)
+		return r, err == nil, err
+	}
+	if rep.Result, err = chain.Verify(next, opts); err != nil || rep.Problem != nil {
+		return rep, err
+	}
+	rep.Problem, err = s.checkTables(ctx, rep.Start)
+	return rep, err
+}
+
+// tableChecks find a row of the tables that auditors read (rotations,
+// acknowledgments, deliveries' final statuses) made since the chain
+// started and without its event in the chain: the table was edited where
+// the chain cannot see it. Each names the first such row. The events of a
+// credential are found through its index, so each check costs a lookup a
+// row.
+var tableChecks = []struct{ what, query string }{
+	{"rotation", `SELECT r.id, r.credential_id || ' at ' || r.rotated_at || ' (source ' || r.source || ', by ' || r.actor || ')'
+		FROM rotations r, event_chain c WHERE r.id >= c.first_rotation_id AND NOT EXISTS (SELECT 1 FROM events e
+			WHERE e.credential_id = r.credential_id AND e.time = r.rotated_at AND e.id >= ? AND e.type = 'rotation'
+				AND e.rotation_id = r.id AND e.status = r.source AND e.actor = r.actor)
+		ORDER BY r.id LIMIT 1`},
+	{"acknowledgment", `SELECT a.id, a.credential_id || ' at ' || a.acked_at || ' by ' || a.actor || ' (source ' || a.source || ')'
+		FROM acknowledgments a, event_chain c WHERE a.id >= c.first_ack_id AND NOT EXISTS (SELECT 1 FROM events e
+			WHERE e.credential_id = a.credential_id AND e.time = a.acked_at AND e.id >= ? AND e.type = 'ack'
+				AND e.rotation_id = a.rotation_id AND e.actor = a.actor AND e.status = a.source)
+		ORDER BY a.id LIMIT 1`},
+	{"delivery", `SELECT d.id, d.credential_id || ' ' || d.stage || ' to ' || d.channel || ', ' || d.status
+		FROM deliveries d, event_chain c WHERE d.id >= c.first_delivery_id AND d.status IN ('sent', 'failed', 'skipped', 'superseded')
+			AND NOT EXISTS (SELECT 1 FROM events e WHERE e.credential_id = d.credential_id AND e.id >= ? AND e.type = 'reminder'
+				AND e.delivery_id = d.id AND e.status = d.status)
+		ORDER BY d.id LIMIT 1`},
+}
+
+func (s *Store) checkTables(ctx context.Context, start int64) (*chain.Problem, error) {
+	for _, c := range tableChecks {
+		var id int64
+		var what string
+		err := s.db.QueryRowContext(ctx, c.query, start).Scan(&id, &what)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("store: %s check: %w", c.what, err)
+		}
+		return &chain.Problem{Kind: chain.KindTable, Detail: fmt.Sprintf(
+			"the chain is intact, but %s %d (%s) has no matching event in it: the %s table was changed",
+			c.what, id, what, map[string]string{"rotation": "rotations", "acknowledgment": "acknowledgments", "delivery": "deliveries"}[c.what])}, nil
+	}
+	return nil, nil
+}
+
+// eventColumns are an events row as chain.Row holds it.
+const eventColumns = `id, time, type, credential_id, rotation_id, delivery_id, stage, channel, status, actor, detail, hash`
+
+func scanEvent(rows *sql.Rows) (chain.Row, error) {
+	var r chain.Row
+	var cred sql.NullString
+	var rot, del sql.NullInt64
+	if err := rows.Scan(&r.ID, &r.Time, &r.Type, &cred, &rot, &del, &r.Stage, &r.Channel, &r.Status, &r.Actor, &r.Detail, &r.Hash); err != nil {
+		return r, fmt.Errorf("store: event chain: %w", err)
+	}
+	r.CredentialID, r.NullCredential = cred.String, !cred.Valid
+	r.RotationID, r.NullRotation = rot.Int64, !rot.Valid
+	r.DeliveryID, r.NullDelivery = del.Int64, !del.Valid
+	return r, nil
+}
+
+// verifyCopyChain checks a backup's hash chain: any break fails the backup,
+// but for a keyed chain, which only the key can check.
+func verifyCopyChain(ctx context.Context, path string) error {
+	cs, err := OpenReadOnly(ctx, path)
+	if err != nil {
+		return fmt.Errorf("backup: verify the copy: %w", err)
+	}
+	defer cs.Close()
+	rep, err := cs.VerifyChain(ctx, chain.Options{})
+	if err != nil {
+		return fmt.Errorf("backup: verify the copy: %w", err)
+	}
+	if rep.Problem != nil && rep.Problem.Kind != chain.KindKey {
+		return fmt.Errorf("backup: the copy's history does not verify: %s", rep.Problem.Detail)
+	}
+	return nil
+}
