@@ -171,6 +171,12 @@ func TestReplicasShareTheWorkAndSurviveSIGKILL(t *testing.T) {
 		}
 	}
 	t.Logf("300 reminders, 3 replicas, the planner killed: %d in flight on it, %d sent twice", len(inFlight), dups)
+	// The history three replicas and a tick appended is one chain.
+	verify := exec.Command(binary, "--config", config, "verify")
+	verify.Env = environ
+	if out, err := verify.CombinedOutput(); err != nil || strings.Contains(string(out), pgtest.Password) {
+		t.Errorf("verify: %v\n%s", err, out)
+	}
 	for _, r := range replicas {
 		if strings.Contains(r.logs(), pgtest.Password) {
 			t.Errorf("a replica logged the database password")
