@@ -78,6 +78,7 @@ func (c *cli) root() *cobra.Command {
 	root.AddCommand(c.reportCmd(), c.backupCmd())
 	root.AddCommand(c.receiveCmd())
 	root.AddCommand(c.verifyCmd())
+	root.AddCommand(c.copyDBCmd())
 	return root
 }
 

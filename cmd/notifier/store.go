@@ -8,6 +8,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
+	"github.com/notifier-dev/notifier/internal/store/copydb"
 	"github.com/notifier-dev/notifier/internal/store/postgres"
 	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
@@ -32,6 +33,7 @@ type readerStore interface {
 	ReportCycles(ctx context.Context, f domain.ReportFilter, fn func(domain.CycleRecord) error) error
 	SyncedTimezone(ctx context.Context) (string, error)
 	VerifyChain(ctx context.Context, opts chain.Options) (chain.Report, error)
+	CopySide() copydb.DB
 	Path() string
 	Close() error
 }

@@ -39,7 +39,9 @@ CREATE TABLE rotations (
     recorded_at   TIMESTAMPTZ NOT NULL,
     UNIQUE (credential_id, rotated_at)
 );
-ALTER TABLE credentials ADD FOREIGN KEY (rotation_id) REFERENCES rotations(id);
+-- Deferred: a copy (notifier copy-db) writes a credential before its
+-- current rotation.
+ALTER TABLE credentials ADD FOREIGN KEY (rotation_id) REFERENCES rotations(id) DEFERRABLE INITIALLY DEFERRED;
 
 -- The outbox: one message of one stage (repeat seq) of one cycle to one
 -- channel. The unique key makes a tick idempotent. A delivery is claimed,

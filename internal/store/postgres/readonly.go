@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/notifier-dev/notifier/internal/store/copydb"
 	"github.com/notifier-dev/notifier/migrations"
 )
 
@@ -58,3 +59,6 @@ func (s *Store) SyncedTimezone(ctx context.Context) (string, error) {
 	}
 	return tz, nil
 }
+
+// CopySide is the database as notifier copy-db reads or writes it.
+func (s *Store) CopySide() copydb.DB { return copydb.DB{DB: s.db, Dialect: copydb.Postgres, Name: s.url} }
