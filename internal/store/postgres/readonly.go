@@ -61,4 +61,6 @@ func (s *Store) SyncedTimezone(ctx context.Context) (string, error) {
 }
 
 // CopySide is the database as notifier copy-db reads or writes it.
-func (s *Store) CopySide() copydb.DB { return copydb.DB{DB: s.db, Dialect: copydb.Postgres, Name: s.url} }
+func (s *Store) CopySide() copydb.DB {
+	return copydb.DB{DB: s.db, Dialect: copydb.Postgres, Name: s.url}
+}
