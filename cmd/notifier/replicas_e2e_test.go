@@ -319,3 +319,42 @@ func TestCopyDBToPostgresAndBack(t *testing.T) {
 		t.Errorf("copy-db into a non-empty database: %v\n%s", err, out)
 	}
 }
+
+// TestAckThroughOneReplicaStopsAnothersRepeats: on one PostgreSQL
+// database, an acknowledgment recorded by one process stops the repeats
+// that another process's ticks would send; an unacknowledged credential
+// beside it keeps repeating.
+func TestAckThroughOneReplicaStopsAnothersRepeats(t *testing.T) {
+	sink := newKeySink(t, 0, false)
+	dir, config, _, environ := pgFleetEnv(t, 2, sink.srv.URL, "@hourly", "2025-12-01T00:00:00Z")
+	body, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Overdue from 2026-05-30, repeated daily until acknowledged.
+	body = []byte(strings.Replace(string(body), "{before: 7d, channels: [ops]}", "{after: 0s, repeat: 24h, channels: [ops]}", 1))
+	if err := os.WriteFile(config, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(binary, append([]string{"--config", config}, args...)...)
+		cmd.Dir, cmd.Env = dir, environ
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("notifier %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	run("tick", "--at", "2026-05-30T01:00:00Z")                              // replica A: the first overdue alarm
+	run("ack", "cred-0000", "--by", "alice", "--at", "2026-05-30T02:00:00Z") // through another process
+	run("tick", "--at", "2026-05-31T02:00:00Z")                              // replica A again: a day later
+	run("tick", "--at", "2026-06-01T02:00:00Z")
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	per := map[string]int{}
+	for key, n := range sink.got {
+		per[strings.SplitN(key, "/", 2)[0]] += n
+	}
+	if per["cred-0000"] != 1 || per["cred-0001"] != 3 {
+		t.Errorf("alarms received: %v; want cred-0000 once (acknowledged), cred-0001 three times (repeating daily)", per)
+	}
+}
