@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -277,7 +278,8 @@ func TestCopyDBToPostgresAndBack(t *testing.T) {
 	run(nil, "ack", "cred-0001", "--by", "alice", "--at", "2026-11-21T01:00:00Z")
 	run(nil, "rotate", "cred-0002", "--at", "2026-11-21T02:00:00Z")
 	srv := pgtest.Shared(t)
-	pg := srv.PasswordURL(srv.Database(t)) // the password from PGPASSWORD
+	name := srv.Database(t)
+	pg := srv.PasswordURL(name) // the password from PGPASSWORD
 	env := append(os.Environ(), "PGPASSWORD="+pgtest.Password)
 	sqliteDB := dir + "/notifier.db"
 	back := dir + "/back.db"
@@ -312,6 +314,10 @@ func TestCopyDBToPostgresAndBack(t *testing.T) {
 	}
 	if a, b, c := head(sqliteDB), head(pg), head(back); a != b || b != c {
 		t.Errorf("heads differ: %s / %s / %s", a, b, c)
+	}
+	// The auditors' view of the cycles says the same on both stores.
+	if a, b := auditCycles(t, "sqlite3", "file:"+sqliteDB+"?mode=ro"), auditCycles(t, "pgx", srv.UserURL(name)); a != b || !strings.Contains(a, "cred-0002") {
+		t.Errorf("audit_cycles differ:\nSQLite:\n%s\nPostgreSQL:\n%s", a, b)
 	}
 	cmd := exec.Command(binary, "--config", config, "copy-db", "--to", pg)
 	cmd.Env = env
@@ -357,4 +363,48 @@ func TestAckThroughOneReplicaStopsAnothersRepeats(t *testing.T) {
 	if per["cred-0000"] != 1 || per["cred-0001"] != 3 {
 		t.Errorf("alarms received: %v; want cred-0000 once (acknowledged), cred-0001 three times (repeating daily)", per)
 	}
+}
+
+// auditCycles is the audit_cycles view, a line a cycle, its times as UTC
+// RFC 3339 whatever the store's type for them.
+func auditCycles(t *testing.T, driver, dsn string) string {
+	t.Helper()
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(t.Context(), `SELECT rotation_id, credential_id, rotated_at, deadline, closed_at, outcome, days_late,
+		reminders_sent, reminders_failed, first_acked_at, first_acked_by FROM audit_cycles ORDER BY rotation_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		vals := make([]any, 11)
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vals {
+			switch v := v.(type) {
+			case time.Time:
+				b.WriteString(v.UTC().Format(time.RFC3339))
+			case []byte:
+				b.WriteString(string(v))
+			default:
+				fmt.Fprint(&b, v)
+			}
+			b.WriteByte(' ')
+		}
+		b.WriteByte('\n')
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

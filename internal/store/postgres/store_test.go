@@ -98,8 +98,8 @@ func TestMigrations(t *testing.T) {
 	}
 	defer s.Close()
 	ms, err := s.Migrations(t.Context())
-	if err != nil || len(ms) != 1 || ms[0].Version != 1 || ms[0].Name != "0001_init" || ms[0].AppliedAt.IsZero() {
-		t.Fatalf("migrations = %+v, %v; want 0001_init once", ms, err)
+	if err != nil || len(ms) != 2 || ms[0].Name != "0001_init" || ms[1].Name != "0002_audit_views" || ms[1].AppliedAt.IsZero() {
+		t.Fatalf("migrations = %+v, %v; want 0001_init and 0002_audit_views, once each", ms, err)
 	}
 }
 
