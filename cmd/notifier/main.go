@@ -209,6 +209,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.replica = &replica{}
 		m.lead(runCtx, holder) // the first try, before the first tick
 		go m.leadLoop(runCtx, holder)
+		go m.planOnNotice(runCtx)
 	} else {
 		go m.renew(runCtx, holder, lost)
 	}

@@ -19,6 +19,40 @@ type replica struct {
 	planning atomic.Bool // holds the planner lease
 }
 
+// dueListener is a store that says when another process made a cycle due
+// for planning (PostgreSQL's LISTEN/NOTIFY).
+type dueListener interface {
+	ListenDue(ctx context.Context, fn func()) error
+}
+
+// planOnNotice makes the planner plan at once when an acknowledgment,
+// rotation or SP-API notification is recorded anywhere (any replica, the
+// CLI, an ack link), rather than at its next tick: notices that come
+// while it plans are folded into one more pass.
+func (m *Main) planOnNotice(ctx context.Context) {
+	l, ok := m.Store.(dueListener)
+	if !ok {
+		return
+	}
+	due := make(chan struct{}, 1)
+	go l.ListenDue(ctx, func() {
+		select {
+		case due <- struct{}{}:
+		default:
+		}
+	})
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-due:
+			if m.replica.planning.Load() {
+				m.tick(ctx)
+			}
+		}
+	}
+}
+
 // leadLoop tries for the planner lease every third of its TTL until ctx
 // ends: the planner renews it, the others take it over within a TTL of
 // the planner's death (its lease expires unrenewed), and one that becomes

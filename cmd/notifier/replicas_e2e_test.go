@@ -408,3 +408,31 @@ func auditCycles(t *testing.T, driver, dsn string) string {
 	}
 	return b.String()
 }
+
+// TestPlannerPlansAtOnceOnARotationElsewhere: a rotation recorded by
+// another process (`notifier rotate`) reaches the running planner by
+// LISTEN/NOTIFY: it plans the new cycle at once, and the new cycle's due
+// reminder goes out long before the next hourly tick.
+func TestPlannerPlansAtOnceOnARotationElsewhere(t *testing.T) {
+	sink := newKeySink(t, 0, false)
+	old := time.Now().UTC().Add(-400 * 24 * time.Hour).Format(time.RFC3339)
+	dir, config, _, environ := pgFleetEnv(t, 1, sink.srv.URL, "@hourly", old)
+	r := startDaemonEnv(t, dir, config, environ, "--lease-ttl", "2s")
+	r.await(t, "notifier running", 60*time.Second)
+	if keys, _ := sink.counts(); keys != 1 {
+		t.Fatalf("at the start: %d reminders, want the overdue credential's one", keys)
+	}
+	// Rotated 175 days ago, by the CLI: the new cycle's 7-day reminder is due.
+	rotate := exec.Command(binary, "--config", config, "rotate", "cred-0000", "--at", time.Now().UTC().Add(-175*24*time.Hour).Format(time.RFC3339))
+	rotate.Dir, rotate.Env = dir, environ
+	if out, err := rotate.CombinedOutput(); err != nil {
+		t.Fatalf("rotate: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(60 * time.Second) // a liveness bound, far below the hourly tick
+	for keys, _ := sink.counts(); keys < 2; keys, _ = sink.counts() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the new cycle's reminder did not go out:\n%s", r.logs())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -27,8 +27,10 @@ func (s *Store) RecordRotation(ctx context.Context, r domain.Rotation, now time.
 			return fmt.Errorf("%w: %s: rotation at %s is not newer than the latest recorded rotation at %s (source %s)",
 				domain.ErrNotNewer, r.CredentialID, FormatTime(r.RotatedAt), FormatTime(latest.RotatedAt), latest.Source)
 		}
-		_, err = t.insertRotation(r, now)
-		return err
+		if _, err = t.insertRotation(r, now); err != nil {
+			return err
+		}
+		return t.notifyDue()
 	})
 }
 
@@ -77,7 +79,10 @@ func (s *Store) RecordAck(ctx context.Context, a domain.Ack) (domain.Ack, error)
 			DeliveryID: a.DeliveryID, Status: a.Source, Actor: a.Actor, Detail: detail}); err != nil {
 			return err
 		}
-		return t.markDue(a.CredentialID, a.At)
+		if err := t.markDue(a.CredentialID, a.At); err != nil {
+			return err
+		}
+		return t.notifyDue()
 	})
 	return a, err
 }

@@ -65,10 +65,14 @@ func (s *Store) RecordNotice(ctx context.Context, n domain.Notice, now time.Time
 			return t.insertEvent(domain.Event{Time: now, Type: domain.EventNotification, Status: domain.NoticeUnknown, Actor: domain.SourceSPAPI,
 				Detail: fmt.Sprintf("%s %s for client id %s: no credential has this lwa.client_id", n.Type, n.ID, n.ClientID)})
 		}
+		apply := t.secretExpiry
 		if n.Type == domain.NoticeNewSecret {
-			return t.newSecret(n, ids[0], now, &res)
+			apply = t.newSecret
 		}
-		return t.secretExpiry(n, ids[0], now, &res)
+		if err := apply(n, ids[0], now, &res); err != nil {
+			return err
+		}
+		return t.notifyDue()
 	})
 	return res, err
 }

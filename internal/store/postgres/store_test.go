@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"net/url"
@@ -225,5 +226,55 @@ func TestChainTamperedBySuperuser(t *testing.T) {
 	rep, err = s.VerifyChain(t.Context(), chain.Options{})
 	if err != nil || rep.Problem == nil || rep.Problem.Row != 2 {
 		t.Fatalf("after an edit of row 2: %+v, %v; want row 2 named", rep.Problem, err)
+	}
+}
+
+// TestListenDue: an acknowledgment recorded through another handle (another
+// replica) wakes a listener at its commit.
+func TestListenDue(t *testing.T) {
+	s, u := openTest(t)
+	syncOne(t, s, "alpha")
+	other, err := Open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	woken := make(chan struct{}, 10)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	listening := make(chan struct{})
+	go s.ListenDue(ctx, func() { woken <- struct{}{} })
+	// The listener is up once a notification sent now comes back.
+	go func() {
+		for {
+			s.db.ExecContext(ctx, `SELECT pg_notify('notifier_due', '')`)
+			select {
+			case <-listening:
+				return
+			case <-ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	select {
+	case <-woken:
+		close(listening)
+	case <-time.After(30 * time.Second): // a liveness bound
+		t.Fatal("the listener never started")
+	}
+	for len(woken) > 0 {
+		<-woken
+	}
+	if _, err := other.RecordAck(t.Context(), domain.Ack{CredentialID: "nosuch", At: t0, Actor: "bob", Source: "cli"}); err == nil {
+		t.Fatal("an ack of an unknown credential succeeded")
+	}
+	if _, err := other.RecordAck(t.Context(), domain.Ack{CredentialID: "alpha", At: t0, Actor: "alice", Source: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-woken:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no notification after an acknowledgment through another handle")
 	}
 }
