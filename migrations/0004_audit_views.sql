@@ -58,7 +58,8 @@ SELECT e.id            AS event_id,
        e.channel       AS channel,
        e.status        AS status,
        e.actor         AS actor,
-       e.detail        AS detail
+       e.detail        AS detail,
+       lower(hex(e.hash)) AS hash  -- the chain (migration 3): '' before it started
 FROM events e;
 
 -- One row per cycle: a rotation and the next rotation of the same

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"github.com/notifier-dev/notifier/internal/chain"
 	"io"
 	"os"
 	"time"
@@ -58,6 +59,12 @@ func (c *cli) reportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Read after the cycles: the head covers at least what the
+			// report shows, and a later verify --expect-head proves that
+			// none of it was cut off.
+			if sum.Head, err = store.ChainHead(cmd.Context()); err != nil {
+				return err
+			}
 			return w.finish(sum)
 		},
 	}
@@ -79,6 +86,9 @@ type reportSummary struct {
 	Late        int `json:"late"`
 	Open        int `json:"open"`
 	Overdue     int `json:"overdue"`
+	// Head is the history's hash chain head when the report was made
+	// (printed beside the summary, not in it).
+	Head chain.Head `json:"-"`
 }
 
 func (s *reportSummary) add(r cycleRow, newCredential bool) {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -86,8 +87,24 @@ func seedAudit(t *testing.T) *env {
 // type, refusing any field it does not have; the exact keys are checked
 // apart.
 type reportDoc struct {
-	Summary map[string]int `json:"summary"`
-	Cycles  []cycleRow     `json:"cycles"`
+	Summary   map[string]int `json:"summary"`
+	ChainHead *struct {
+		Event int64  `json:"event"`
+		Hash  string `json:"hash"`
+	} `json:"chain_head"`
+	Cycles []cycleRow `json:"cycles"`
+}
+
+// verifiedHead is the head `notifier verify` prints, and the last event's
+// id: what a report made now must name.
+func (e *env) verifiedHead() (hash, event string) {
+	e.t.Helper()
+	out := e.ok("verify")
+	m := regexp.MustCompile(`(?m)^rows: \d+ \(events \d+ to (\d+);.*\nhead: ([0-9a-f]{64})$`).FindStringSubmatch(out)
+	if m == nil {
+		e.t.Fatalf("verify printed no head:\n%s", out)
+	}
+	return m[2], m[1]
 }
 
 func strp(s string) *string { return &s }
@@ -155,11 +172,15 @@ const reportAt = "2026-07-05T00:00:00Z"
 func TestEndToEndReport(t *testing.T) {
 	e := seedAudit(t)
 	wantSummary := map[string]int{"credentials": 4, "cycles": 6, "on_time": 1, "late": 1, "open": 3, "overdue": 1}
+	head, headEvent := e.verifiedHead()
 
 	t.Run("json", func(t *testing.T) {
 		doc := e.reportJSON("--at", reportAt)
 		if !reflect.DeepEqual(doc.Summary, wantSummary) {
 			t.Errorf("summary %v, want %v", doc.Summary, wantSummary)
+		}
+		if doc.ChainHead == nil || doc.ChainHead.Hash != head || strconv.FormatInt(doc.ChainHead.Event, 10) != headEvent {
+			t.Errorf("chain_head %+v, want event %s hash %s (as verify says)", doc.ChainHead, headEvent, head)
 		}
 		want := wantCycles()
 		if len(doc.Cycles) != len(want) {
@@ -244,6 +265,7 @@ func TestEndToEndReport(t *testing.T) {
 		want := []string{
 			"Compliance report at 2026-07-05 00:00 UTC: all cycles",
 			"4 credentials, 6 cycles: 1 on time, 1 late, 3 open, 1 overdue",
+			"History chain head: event " + headEvent + ", " + head + " (notifier verify --expect-head " + head + " proves it is still in the chain)",
 			"",
 			"CREDENTIAL ROTATED_AT DEADLINE CLOSED_AT ROTATED_BY OUTCOME DAYS_LATE SENT FAILED TOLD ACKED_BY UNDELIVERED",
 			"a-ontime 2026-01-01 00:00 UTC 2026-06-30 00:00 UTC 2026-06-10 09:00 UTC bob on_time 0 1 0 ops alice -",
@@ -290,6 +312,9 @@ func TestEndToEndReport(t *testing.T) {
 			if got != strconv.Itoa(n) {
 				t.Errorf("page summary %s = %q, want %d", key, got, n)
 			}
+		}
+		if got, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("summary-chain_head"))); err != nil || got != "event "+headEvent+", "+head {
+			t.Errorf("page chain head %q (%v), want event %s, %s", got, err, headEvent, head)
 		}
 		rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
 			`Array.from(document.querySelectorAll('tr.cycle')).map(r => r.dataset.credential + ' ' + r.querySelector('.outcome').textContent)`))
@@ -377,6 +402,14 @@ func TestEndToEndReport(t *testing.T) {
 		}
 		if events != wantEvents || acks != wantAcks || events == 0 {
 			t.Errorf("audit_events has %d reminder events, audit_acknowledgments %d rows; the report %d and %d", events, acks, wantEvents, wantAcks)
+		}
+		// The view shows each row's chain hash: the last is verify's head.
+		var lastID, lastHash string
+		if err := db.QueryRow(`SELECT event_id, hash FROM audit_events ORDER BY event_id DESC LIMIT 1`).Scan(&lastID, &lastHash); err != nil {
+			t.Fatal(err)
+		}
+		if lastID != headEvent || lastHash != head {
+			t.Errorf("audit_events ends at event %s hash %q, want event %s hash %s (as verify says)", lastID, lastHash, headEvent, head)
 		}
 	})
 }

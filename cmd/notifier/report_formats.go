@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/notifier-dev/notifier/internal/chain"
 	"html/template"
 	"io"
 	"sort"
@@ -29,8 +30,22 @@ func (jsonReport) head(w io.Writer, _ reportHeader, s reportSummary) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(w, "{\n  \"summary\": %s,\n  \"cycles\": [", b)
+	head := "null"
+	if s.Head.Hash != nil {
+		head = fmt.Sprintf(`{"event": %d, "hash": %q}`, s.Head.ID, chain.Hex(s.Head.Hash))
+	}
+	_, err = fmt.Fprintf(w, "{\n  \"summary\": %s,\n  \"chain_head\": %s,\n  \"cycles\": [", b, head)
 	return err
+}
+
+// headLine says where the history's hash chain ended when the report was
+// made, and how to prove later that nothing after it was cut.
+func headLine(h chain.Head) string {
+	if h.Hash == nil {
+		return "History chain head: none (no event recorded since the chain started)"
+	}
+	hash := chain.Hex(h.Hash)
+	return fmt.Sprintf("History chain head: event %d, %s (notifier verify --expect-head %s proves it is still in the chain)", h.ID, hash, hash)
 }
 
 func (jsonReport) cycle(w io.Writer, r cycleRow, n int) error {
@@ -165,8 +180,8 @@ const tableBlock = 1000
 type tableReport struct{ tw *tabwriter.Writer }
 
 func (t *tableReport) head(w io.Writer, h reportHeader, s reportSummary) error {
-	_, err := fmt.Fprintf(w, "%s\n%d credentials, %d cycles: %d on time, %d late, %d open, %d overdue\n\n",
-		reportTitle(h, tableTime), s.Credentials, s.Cycles, s.OnTime, s.Late, s.Open, s.Overdue)
+	_, err := fmt.Fprintf(w, "%s\n%d credentials, %d cycles: %d on time, %d late, %d open, %d overdue\n%s\n\n",
+		reportTitle(h, tableTime), s.Credentials, s.Cycles, s.OnTime, s.Late, s.Open, s.Overdue, headLine(s.Head))
 	return err
 }
 
@@ -250,14 +265,17 @@ var reportTemplates = template.Must(template.New("report").Funcs(template.FuncMa
 type htmlReport struct{}
 
 type htmlHead struct {
-	Title    string
-	Database string
-	Zone     string
-	Summary  reportSummary
+	Title     string
+	Database  string
+	Zone      string
+	Summary   reportSummary
+	HeadEvent int64
+	HeadHash  string // hex; "" when the chain has no event
 }
 
 func (htmlReport) head(w io.Writer, h reportHeader, s reportSummary) error {
-	return reportTemplates.ExecuteTemplate(w, "head", htmlHead{Title: reportTitle(h, tableTime), Database: h.Database, Zone: h.Loc.String(), Summary: s})
+	return reportTemplates.ExecuteTemplate(w, "head", htmlHead{Title: reportTitle(h, tableTime), Database: h.Database, Zone: h.Loc.String(), Summary: s,
+		HeadEvent: s.Head.ID, HeadHash: chain.Hex(s.Head.Hash)})
 }
 
 func (htmlReport) cycle(w io.Writer, r cycleRow, _ int) error {

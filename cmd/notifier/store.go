@@ -33,6 +33,7 @@ type readerStore interface {
 	ReportCycles(ctx context.Context, f domain.ReportFilter, fn func(domain.CycleRecord) error) error
 	SyncedTimezone(ctx context.Context) (string, error)
 	VerifyChain(ctx context.Context, opts chain.Options) (chain.Report, error)
+	ChainHead(ctx context.Context) (chain.Head, error)
 	CopySide() copydb.DB
 	Path() string
 	Close() error

@@ -50,6 +50,14 @@ type Report struct {
 	Keyed     bool   // the store records that its chain is keyed
 }
 
+// Head is the last row of a chain: the hash an auditor notes (a report
+// prints it) to prove later, with Options.ExpectHead, that no row after
+// it was cut off.
+type Head struct {
+	ID   int64  // the row's id; 0 when the chain has no row
+	Hash []byte // nil when the chain has no row
+}
+
 // Problem is the first row that does not match, and what happened to it
 // where that can be told.
 type Problem struct {

@@ -180,15 +180,25 @@ ALTER TABLE events ADD COLUMN hash BYTEA;  -- 32 bytes
 
 -- One row: where the chain starts, when it was added, and which audit key
 -- (an HMAC of it, never the key) its rows are hashed with, NULL for none.
+-- The first rotation, acknowledgment and delivery made since: each of them
+-- has its event in the chain, which verify checks the tables against.
 CREATE TABLE event_chain (
-    start_id   BIGINT NOT NULL,
-    started_at TIMESTAMPTZ NOT NULL,
-    key_id     BYTEA
+    start_id          BIGINT NOT NULL,
+    started_at        TIMESTAMPTZ NOT NULL,
+    key_id            BYTEA,
+    first_rotation_id BIGINT NOT NULL,
+    first_ack_id      BIGINT NOT NULL,
+    first_delivery_id BIGINT NOT NULL
 );
-INSERT INTO event_chain (start_id, started_at) SELECT COALESCE(MAX(id), 0) + 1, date_trunc('second', now()) FROM events;
+INSERT INTO event_chain (start_id, started_at, first_rotation_id, first_ack_id, first_delivery_id)
+    SELECT (SELECT COALESCE(MAX(id), 0) + 1 FROM events), date_trunc('second', now()),
+        (SELECT COALESCE(MAX(id), 0) + 1 FROM rotations), (SELECT COALESCE(MAX(id), 0) + 1 FROM acknowledgments),
+        (SELECT COALESCE(MAX(id), 0) + 1 FROM deliveries);
 CREATE TRIGGER event_chain_no_delete BEFORE DELETE OR TRUNCATE ON event_chain
     FOR EACH STATEMENT EXECUTE FUNCTION notifier_refuse('the event chain record is kept');
 -- Its key is set once, when a notifier with audit.key first appends.
 CREATE TRIGGER event_chain_no_update BEFORE UPDATE ON event_chain
-    FOR EACH ROW WHEN (OLD.key_id IS NOT NULL OR NEW.start_id IS DISTINCT FROM OLD.start_id OR NEW.started_at IS DISTINCT FROM OLD.started_at)
+    FOR EACH ROW WHEN (OLD.key_id IS NOT NULL OR NEW.start_id IS DISTINCT FROM OLD.start_id OR NEW.started_at IS DISTINCT FROM OLD.started_at
+        OR NEW.first_rotation_id IS DISTINCT FROM OLD.first_rotation_id OR NEW.first_ack_id IS DISTINCT FROM OLD.first_ack_id
+        OR NEW.first_delivery_id IS DISTINCT FROM OLD.first_delivery_id)
     EXECUTE FUNCTION notifier_refuse('the event chain record is kept; only its key is set, once');

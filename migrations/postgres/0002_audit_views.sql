@@ -16,7 +16,8 @@ SELECT d.id AS delivery_id, d.rotation_id, d.credential_id, d.stage, d.seq, d.ch
 FROM deliveries d;
 
 CREATE VIEW audit_events AS
-SELECT e.id AS event_id, e.time, e.type, e.credential_id, e.rotation_id, e.delivery_id, e.stage, e.channel, e.status, e.actor, e.detail
+SELECT e.id AS event_id, e.time, e.type, e.credential_id, e.rotation_id, e.delivery_id, e.stage, e.channel, e.status, e.actor, e.detail,
+       COALESCE(encode(e.hash, 'hex'), '') AS hash  -- the chain: '' for none
 FROM events e;
 
 -- One row per cycle, as on SQLite: the deadline is the explicit

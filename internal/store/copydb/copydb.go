@@ -226,16 +226,17 @@ func convert(v any, col string, from, to Dialect) (any, error) {
 }
 
 // copyChainRecord makes the target's chain record the source's: where the
-// chain starts (events before it have no hash), when it was added, and
-// the key's id. The record refuses changes by trigger; the copy, which
+// chain starts (events before it have no hash), when it was added, the
+// key's id, and the first rows of the tables it vouches for. The record refuses changes by trigger; the copy, which
 // writes the whole history in its own transaction, sets it past the
 // trigger (PostgreSQL: the table owner's ALTER TABLE … DISABLE TRIGGER;
 // SQLite: the trigger dropped and created again), inside the transaction.
 func copyChainRecord(ctx context.Context, rtx, wtx *sql.Tx, to Dialect) error {
-	var start int64
+	var start, firstRot, firstAck, firstDel int64
 	var started any
 	var key []byte
-	if err := rtx.QueryRowContext(ctx, `SELECT start_id, started_at, key_id FROM event_chain`).Scan(&start, &started, &key); err != nil {
+	if err := rtx.QueryRowContext(ctx, `SELECT start_id, started_at, key_id, first_rotation_id, first_ack_id, first_delivery_id FROM event_chain`).
+		Scan(&start, &started, &key, &firstRot, &firstAck, &firstDel); err != nil {
 		return err
 	}
 	if t, ok := started.(time.Time); ok && to == SQLite {
@@ -251,19 +252,19 @@ func copyChainRecord(ctx context.Context, rtx, wtx *sql.Tx, to Dialect) error {
 	var stmts []string
 	if to == Postgres {
 		stmts = []string{`ALTER TABLE event_chain DISABLE TRIGGER event_chain_no_update`,
-			`UPDATE event_chain SET start_id = $1, started_at = $2, key_id = $3`,
+			`UPDATE event_chain SET start_id = $1, started_at = $2, key_id = $3, first_rotation_id = $4, first_ack_id = $5, first_delivery_id = $6`,
 			`ALTER TABLE event_chain ENABLE TRIGGER event_chain_no_update`}
 	} else {
 		var ddl string
 		if err := wtx.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'event_chain_no_update'`).Scan(&ddl); err != nil {
 			return err
 		}
-		stmts = []string{`DROP TRIGGER event_chain_no_update`, `UPDATE event_chain SET start_id = ?, started_at = ?, key_id = ?`, ddl}
+		stmts = []string{`DROP TRIGGER event_chain_no_update`, `UPDATE event_chain SET start_id = ?, started_at = ?, key_id = ?, first_rotation_id = ?, first_ack_id = ?, first_delivery_id = ?`, ddl}
 	}
 	for i, q := range stmts {
 		var err error
 		if i == 1 {
-			_, err = wtx.ExecContext(ctx, q, start, started, key)
+			_, err = wtx.ExecContext(ctx, q, start, started, key, firstRot, firstAck, firstDel)
 		} else {
 			_, err = wtx.ExecContext(ctx, q)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -147,8 +148,69 @@ func (s *Store) VerifyChain(ctx context.Context, opts chain.Options) (chain.Repo
 		r, err := scanEvent(rows)
 		return r, err == nil, err
 	}
-	rep.Result, err = chain.Verify(next, opts)
+	if rep.Result, err = chain.Verify(next, opts); err != nil || rep.Problem != nil {
+		return rep, err
+	}
+	rows.Close()
+	rep.Problem, err = checkTables(ctx, tx, rep.Start)
 	return rep, err
+}
+
+// ChainHead is the last event of the history and its hash, as a read
+// sees it now; a history with no chained event has none (zero Head). It
+// does not verify the chain (VerifyChain does).
+func (s *Store) ChainHead(ctx context.Context) (chain.Head, error) {
+	var h chain.Head
+	err := s.db.QueryRowContext(ctx, `SELECT id, hash FROM events WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1`).Scan(&h.ID, &h.Hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return chain.Head{}, nil
+	}
+	if err != nil {
+		return chain.Head{}, fmt.Errorf("store: chain head: %w", err)
+	}
+	return h, nil
+}
+
+// utc renders a timestamptz in messages as SQLite stores it.
+const utc = `'YYYY-MM-DD"T"HH24:MI:SS"Z"'`
+
+// tableChecks find a row of the tables that auditors read (rotations,
+// acknowledgments, deliveries' final statuses) made since the chain
+// started and without its event in the chain (see the SQLite store's: the
+// same checks), each naming the first such row.
+var tableChecks = []struct{ what, table, query string }{
+	{"rotation", "rotations", `SELECT r.id, r.credential_id || ' at ' || to_char(r.rotated_at AT TIME ZONE 'UTC', ` + utc + `) || ' (source ' || r.source || ', by ' || r.actor || ')'
+		FROM rotations r, event_chain c WHERE r.id >= c.first_rotation_id AND NOT EXISTS (SELECT 1 FROM events e
+			WHERE e.credential_id = r.credential_id AND e.time = r.rotated_at AND e.id >= $1 AND e.type = 'rotation'
+				AND e.rotation_id = r.id AND e.status = r.source AND e.actor = r.actor)
+		ORDER BY r.id LIMIT 1`},
+	{"acknowledgment", "acknowledgments", `SELECT a.id, a.credential_id || ' at ' || to_char(a.acked_at AT TIME ZONE 'UTC', ` + utc + `) || ' by ' || a.actor || ' (source ' || a.source || ')'
+		FROM acknowledgments a, event_chain c WHERE a.id >= c.first_ack_id AND NOT EXISTS (SELECT 1 FROM events e
+			WHERE e.credential_id = a.credential_id AND e.time = a.acked_at AND e.id >= $1 AND e.type = 'ack'
+				AND e.rotation_id = a.rotation_id AND e.actor = a.actor AND e.status = a.source)
+		ORDER BY a.id LIMIT 1`},
+	{"delivery", "deliveries", `SELECT d.id, d.credential_id || ' ' || d.stage || ' to ' || d.channel || ', ' || d.status
+		FROM deliveries d, event_chain c WHERE d.id >= c.first_delivery_id AND d.status IN ('sent', 'failed', 'skipped', 'superseded')
+			AND NOT EXISTS (SELECT 1 FROM events e WHERE e.credential_id = d.credential_id AND e.id >= $1 AND e.type = 'reminder'
+				AND e.delivery_id = d.id AND e.status = d.status)
+		ORDER BY d.id LIMIT 1`},
+}
+
+func checkTables(ctx context.Context, tx *sql.Tx, start int64) (*chain.Problem, error) {
+	for _, c := range tableChecks {
+		var id int64
+		var what string
+		err := tx.QueryRowContext(ctx, c.query, start).Scan(&id, &what)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("store: %s check: %w", c.what, err)
+		}
+		return &chain.Problem{Kind: chain.KindTable, Detail: fmt.Sprintf(
+			"the chain is intact, but %s %d (%s) has no matching event in it: the %s table was changed", c.what, id, what, c.table)}, nil
+	}
+	return nil, nil
 }
 
 // scanEvent reads an events row as chain.Row holds it: the time as UTC

@@ -199,7 +199,8 @@ func TestAcksAtOnce(t *testing.T) {
 }
 
 // TestChainTamperedBySuperuser: someone with the database's superuser
-// turns the append-only trigger off and edits an event; verify names it.
+// turns the append-only triggers off and edits a rotation, then an event;
+// verify names each.
 func TestChainTamperedBySuperuser(t *testing.T) {
 	srv := pgtest.Current(t)
 	name := srv.Database(t)
@@ -218,6 +219,17 @@ func TestChainTamperedBySuperuser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer su.Close()
+	// A rotation's time moved where the chain cannot see it: the table
+	// check names it.
+	if _, err := su.ExecContext(t.Context(), `ALTER TABLE rotations DISABLE TRIGGER rotations_append_only;
+		UPDATE rotations SET rotated_at = rotated_at + interval '1 day' WHERE credential_id = 'beta';
+		ALTER TABLE rotations ENABLE TRIGGER rotations_append_only`); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = s.VerifyChain(t.Context(), chain.Options{})
+	if err != nil || rep.Problem == nil || rep.Problem.Kind != chain.KindTable || !strings.Contains(rep.Problem.Detail, "beta at 2026-01-02T00:00:00Z") {
+		t.Fatalf("after an edit of beta's rotation: %+v, %v; want the rotations table named", rep.Problem, err)
+	}
 	if _, err := su.ExecContext(t.Context(), `ALTER TABLE events DISABLE TRIGGER events_append_only;
 		UPDATE events SET detail = 'forged' WHERE id = 2;
 		ALTER TABLE events ENABLE TRIGGER events_append_only`); err != nil {

@@ -168,6 +168,21 @@ func (s *Store) VerifyChain(ctx context.Context, opts chain.Options) (chain.Repo
 	return rep, err
 }
 
+// ChainHead is the last event of the history and its hash, as a read
+// sees it now; a history with no chained event has none (zero Head). It
+// reads one row: it does not verify the chain (VerifyChain does).
+func (s *Store) ChainHead(ctx context.Context) (chain.Head, error) {
+	var h chain.Head
+	err := s.db.QueryRowContext(ctx, `SELECT id, hash FROM events WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1`).Scan(&h.ID, &h.Hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return chain.Head{}, nil
+	}
+	if err != nil {
+		return chain.Head{}, fmt.Errorf("store: chain head: %w", err)
+	}
+	return h, nil
+}
+
 // tableChecks find a row of the tables that auditors read (rotations,
 // acknowledgments, deliveries' final statuses) made since the chain
 // started and without its event in the chain: the table was edited where

@@ -22,6 +22,16 @@ func (e *env) verify(opts chain.Options) chain.Report {
 	return rep
 }
 
+// head is ChainHead, failing the test on an error.
+func (e *env) head() chain.Head {
+	e.t.Helper()
+	h, err := e.ChainHead(e.ctx)
+	if err != nil {
+		e.t.Fatalf("ChainHead: %v", err)
+	}
+	return h
+}
+
 // intact checks that the chain verifies and covers every event of the
 // history (a new database's chain starts at its first event).
 func (e *env) intact(rep chain.Report) {
@@ -48,6 +58,23 @@ func testChain(t *testing.T, open Opener) {
 		rep := e.verify(chain.Options{})
 		e.intact(rep)
 		equal(t, "head", rep.Head == nil, true)
+		equal(t, "ChainHead of an empty history", e.head(), chain.Head{})
+	})
+
+	t.Run("ChainHead is the head the walk ends at, and moves with every write", func(t *testing.T) {
+		e := newEnv(t, open)
+		e.sync(file, t0, cred("alpha"), cred("beta"))
+		first := e.head()
+		rep := e.verify(chain.Options{})
+		e.intact(rep)
+		equal(t, "ChainHead after a sync", first, chain.Head{ID: rep.HeadID, Hash: rep.Head})
+		e.ack("alpha", hours(1), "alice")
+		second := e.head()
+		rep = e.verify(chain.Options{ExpectHead: first.Hash})
+		e.intact(rep)
+		equal(t, "ChainHead after an ack", second, chain.Head{ID: rep.HeadID, Hash: rep.Head})
+		equal(t, "the ack's event is the new head", second.ID > first.ID, true)
+		equal(t, "the earlier head is found in the chain", rep.ExpectedAt, first.ID)
 	})
 
 	t.Run("every rotation, acknowledgment and delivery outcome is an event of the chain", func(t *testing.T) {

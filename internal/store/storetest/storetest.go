@@ -58,6 +58,8 @@ type Store interface {
 
 	// VerifyChain walks the history's hash chain (see internal/chain).
 	VerifyChain(ctx context.Context, opts chain.Options) (chain.Report, error)
+	// ChainHead is the last chained event and its hash.
+	ChainHead(ctx context.Context) (chain.Head, error)
 
 	AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (domain.Lease, bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
