@@ -252,19 +252,35 @@ func (s *Store) transact(ctx context.Context, exclusive bool, fn func(*tx) error
 
 func retryable(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+	var be *beginError
+	return errors.As(err, &be) || errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }
+
+// beginError is a transaction that failed before doing anything: most
+// often a pooled connection that a PostgreSQL restart cut (57P01), which
+// the pool finds out only by using it. Nothing was written; another
+// connection is tried.
+type beginError struct{ err error }
+
+func (e *beginError) Error() string { return e.err.Error() }
+func (e *beginError) Unwrap() error { return e.err }
 
 func (s *Store) transactOnce(ctx context.Context, exclusive bool, fn func(*tx) error) error {
 	sqlTx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
+		return fmt.Errorf("store: begin: %w", &beginError{err})
 	}
 	defer sqlTx.Rollback()
+	// The transaction's first statement: a cut connection shows here.
+	first, args := `SELECT 1`, []any(nil)
 	if exclusive {
-		if _, err := sqlTx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(writeLock)); err != nil {
-			return fmt.Errorf("store: write lock: %w", err)
+		first, args = `SELECT pg_advisory_xact_lock($1)`, []any{int64(writeLock)}
+	}
+	if _, err := sqlTx.ExecContext(ctx, first, args...); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("store: begin: %w", err)
 		}
+		return fmt.Errorf("store: begin: %w", &beginError{err})
 	}
 	t := &tx{tx: sqlTx, ctx: ctx, store: s}
 	if err := fn(t); err != nil {

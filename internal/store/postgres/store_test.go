@@ -290,3 +290,17 @@ func TestListenDue(t *testing.T) {
 		t.Fatal("no notification after an acknowledgment through another handle")
 	}
 }
+
+// TestWriteAfterARestart: PostgreSQL restarted under an open store cuts
+// its pooled connections; the next write is not lost to one of them, it
+// is made on a new connection.
+func TestWriteAfterARestart(t *testing.T) {
+	s, _ := openTest(t)
+	syncOne(t, s, "alpha")
+	if err := pgtest.Current(t).Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordAck(t.Context(), domain.Ack{CredentialID: "alpha", At: t0, Actor: "alice", Source: "cli"}); err != nil {
+		t.Fatalf("the first write after the restart: %v", err)
+	}
+}
