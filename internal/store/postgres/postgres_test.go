@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"net/url"
 	"os"
 	"sync"
 	"testing"
@@ -26,15 +25,7 @@ func openTest(t *testing.T) (*Store, string) {
 }
 
 // testURL is the URL of a database, with the password role's password.
-func testURL(t *testing.T, database string) string {
-	t.Helper()
-	u, err := url.Parse(pgtest.Current(t).PasswordURL(database))
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.UserPassword(pgtest.PasswordRole, pgtest.Password)
-	return u.String()
-}
+func testURL(t *testing.T, database string) string { return pgtest.Current(t).UserURL(database) }
 
 // TestConformance runs the shared store suite on a real PostgreSQL: each
 // path the suite names (one per subtest; opened twice where two processes
