@@ -99,8 +99,14 @@ func TestMigrations(t *testing.T) {
 	}
 	defer s.Close()
 	ms, err := s.Migrations(t.Context())
-	if err != nil || len(ms) != 2 || ms[0].Name != "0001_init" || ms[1].Name != "0002_audit_views" || ms[1].AppliedAt.IsZero() {
-		t.Fatalf("migrations = %+v, %v; want 0001_init and 0002_audit_views, once each", ms, err)
+	want := []string{"0001_init", "0002_audit_views", "0003_aws_sources"}
+	if err != nil || len(ms) != len(want) {
+		t.Fatalf("migrations = %+v, %v; want %v, once each", ms, err, want)
+	}
+	for i, m := range ms {
+		if m.Name != want[i] || m.AppliedAt.IsZero() {
+			t.Fatalf("migrations = %+v; want %v, once each, with their times", ms, want)
+		}
 	}
 }
 
