@@ -76,7 +76,7 @@ func (c *cli) root() *cobra.Command {
 		c.rotateCmd(), c.ackCmd(), c.historyCmd(), c.testCmd())
 	// The auditors' view: read-only report and backups.
 	root.AddCommand(c.reportCmd(), c.backupCmd())
-	root.AddCommand(c.receiveCmd())
+	root.AddCommand(c.receiveCmd(), c.probeCmd())
 	root.AddCommand(c.verifyCmd())
 	root.AddCommand(c.copyDBCmd())
 	return root
@@ -206,7 +206,7 @@ func (c *cli) checkCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprint(c.stdout, summary(cfg)+amazonSummary(cfg))
+			fmt.Fprint(c.stdout, summary(cfg)+amazonSummary(cfg)+sourcesSummary(cfg))
 			return nil
 		},
 	}
@@ -369,6 +369,7 @@ func defaultActor() string {
 
 func (c *cli) rotateCmd() *cobra.Command {
 	var by, note string
+	var viaAmazon bool
 	cmd := &cobra.Command{
 		Use:   "rotate ID",
 		Short: "Record that a credential was rotated at --at (default now); starts a new cycle",
@@ -379,6 +380,9 @@ func (c *cli) rotateCmd() *cobra.Command {
 				return err
 			}
 			defer m.Close()
+			if viaAmazon {
+				return c.requestRotation(cmd, m, args[0], by)
+			}
 			if err := m.Engine.Rotate(cmd.Context(), engine.Rotation{Credential: args[0], At: now, By: by, Note: note, Source: "cli"}); err != nil {
 				return err
 			}
@@ -397,6 +401,7 @@ func (c *cli) rotateCmd() *cobra.Command {
 	c.atFlag(cmd)
 	cmd.Flags().StringVar(&by, "by", defaultActor(), "who rotated")
 	cmd.Flags().StringVar(&note, "note", "", "a note for the history")
+	cmd.Flags().BoolVar(&viaAmazon, "via-amazon", false, "ask Amazon to rotate the SP-API client secret now (Application Management API); the rotation is recorded when the new-secret notification arrives")
 	return cmd
 }
 

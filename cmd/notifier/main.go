@@ -18,6 +18,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/notifier-dev/notifier/internal/amazon"
+	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
@@ -60,7 +62,9 @@ func stopPromptly(ctx context.Context, done <-chan struct{}, grace time.Duration
 }
 
 // RetrySpec is how often the daemon looks for deliveries whose next
-// attempt is due, between the config's check_schedule ticks.
+// attempt is due, between the config's check_schedule ticks, and for
+// SP-API secrets whose lwa.probe interval has passed or whose
+// lwa.auto_rotate_before has come.
 const RetrySpec = "@every 1m"
 
 // LeaseName is the database lease one `notifier run` holds.
@@ -124,8 +128,12 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Health, m.Metrics = httpapi.NewHealth(), httpapi.NewMetrics()
+	// One redactor for the engine and the AWS source reader, which
+	// registers the AWS credentials with it as the SDK obtains them.
+	red := channels.NewRedactor()
 	opts := append([]engine.Option{engine.WithLogger(m.Logger), engine.WithStdout(m.Stdout),
-		engine.WithAckLinks(httpapi.AckLinks), engine.WithObserver(m.Metrics)}, m.EngineOptions...)
+		engine.WithAckLinks(httpapi.AckLinks), engine.WithObserver(m.Metrics),
+		engine.WithRedactor(red), engine.WithSourceReader(amazon.NewSourceReader(red)), engine.WithProber(amazon.NewProber(red))}, m.EngineOptions...)
 	eng, err := engine.New(store, cfg, opts...)
 	if err != nil {
 		store.Close()
@@ -322,6 +330,10 @@ func (m *Main) tick(ctx context.Context) {
 }
 
 func (m *Main) retry(ctx context.Context) {
+	// The secrets whose probe interval has passed are probed first, so
+	// that a rejection's alert goes out in this pass.
+	m.Engine.ProbeDue(ctx, m.Now())
+	m.Engine.AutoRotateDue(ctx, m.Now())
 	rep, err := m.Engine.Retry(ctx, m.Now())
 	if err != nil && ctx.Err() == nil {
 		m.Logger.Error("retry pass failed", "err", err)

@@ -45,15 +45,42 @@ func printStatus(w io.Writer, format string, rows []engine.CredentialStatus) err
 		return writeJSON(w, rows)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tOWNER\tROTATED_AT\tDEADLINE\tDAYS\tSTAGE\tACK\tSTATE\tFAILED")
+	probed, requested := false, false
+	for _, r := range rows {
+		probed = probed || r.LastProbe != ""
+		requested = requested || r.RotationRequested != nil
+	}
+	header := "ID\tNAME\tOWNER\tROTATED_AT\tDEADLINE\tDAYS\tSTAGE\tACK\tSTATE\tFAILED"
+	if probed {
+		// Only where some secret is probed: the column says when Amazon
+		// last accepted it, and what the last probe found.
+		header += "\tVERIFIED"
+	}
+	if requested {
+		// A rotation asked of Amazon, not yet reported by its new-secret
+		// notification.
+		header += "\tROTATION_REQUESTED"
+	}
+	fmt.Fprintln(tw, header)
 	for _, r := range rows {
 		ack := ""
 		if r.Acknowledged {
 			ack = r.AcknowledgedBy
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\n", tableCell(r.ID), tableCell(r.Name), tableCell(r.Owner),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d", tableCell(r.ID), tableCell(r.Name), tableCell(r.Owner),
 			r.RotatedAt.Format(tableTime), r.Deadline.Format(tableTime), r.DaysRemaining, tableCell(r.Stage), tableCell(ack),
 			r.State, r.FailedDeliveries)
+		if probed {
+			fmt.Fprintf(tw, "\t%s", verifiedCell(r))
+		}
+		if requested {
+			cell := "-"
+			if r.RotationRequested != nil {
+				cell = r.RotationRequested.Format(tableTime)
+			}
+			fmt.Fprintf(tw, "\t%s", cell)
+		}
+		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
 }
@@ -125,3 +152,16 @@ func printHistory(w io.Writer, format string, events []domain.Event, loc *time.L
 // oneLine folds runs of white space (line breaks, tabs) into one space:
 // a detail reads as one line of the table.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// verifiedCell is status's VERIFIED: when Amazon last accepted the secret,
+// and the last probe's outcome when it was not ok.
+func verifiedCell(r engine.CredentialStatus) string {
+	cell := "-"
+	if r.LastVerified != nil {
+		cell = r.LastVerified.Format(tableTime)
+	}
+	if r.LastProbe != "" && r.LastProbe != "ok" {
+		cell += " (last probe: " + r.LastProbe + ")"
+	}
+	return cell
+}

@@ -51,6 +51,8 @@ type Consumer struct {
 	now      func() time.Time
 	// secretDir is amazon.new_secret_dir: where new secrets are kept.
 	secretDir string
+	// params is amazon.new_secret_parameter's sink; nil: none.
+	params *ParameterSink
 }
 
 // NewConsumer builds the SQS client of cfg: credentials from the SDK's
@@ -77,7 +79,11 @@ func NewConsumer(cfg *config.Amazon, rec Recorder, logger *slog.Logger, red *cha
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Consumer{client: client, queueURL: cfg.SQSQueueURL, recorder: rec, logger: logger, red: red, now: now, secretDir: cfg.NewSecretDir}, nil
+	c := &Consumer{client: client, queueURL: cfg.SQSQueueURL, recorder: rec, logger: logger, red: red, now: now, secretDir: cfg.NewSecretDir}
+	if cfg.NewSecretParameter != "" {
+		c.params = NewParameterSink(cfg.NewSecretParameter, cfg.NewSecretKMSKey, cfg.Region, cfg.SSMEndpoint, red)
+	}
+	return c, nil
 }
 
 // Counts is what a drain or poll did with the messages it received.
@@ -186,7 +192,7 @@ func (c *Consumer) handle(ctx context.Context, m types.Message, got *Counts) {
 			"message_id", id, "receive_count", m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)], "err", err)
 		return
 	}
-	if !c.keepSecret(n, secret, id) {
+	if !c.keepSecret(ctx, n, secret, id) {
 		got.Left++
 		return
 	}
@@ -235,25 +241,41 @@ func stamp(t time.Time) string {
 // the queue (and in the end in its dead-letter queue, secret and all), so
 // the secret is not lost. Without a folder the secret is not kept, and the
 // log says so.
-func (c *Consumer) keepSecret(n domain.Notice, secret channels.Secret, messageID string) bool {
+func (c *Consumer) keepSecret(ctx context.Context, n domain.Notice, secret channels.Secret, messageID string) bool {
 	if n.Type != domain.NoticeNewSecret {
 		return true
 	}
-	if c.secretDir == "" {
-		c.logger.Warn("the new client secret is not kept by notifier (no amazon.new_secret_dir): take it from Amazon's other channels",
+	if c.secretDir == "" && c.params == nil {
+		c.logger.Warn("the new client secret is not kept by notifier (no amazon.new_secret_dir or new_secret_parameter): take it from Amazon's other channels",
 			"notification", n.ID, "client_id", n.ClientID)
 		return true
 	}
-	written, err := WriteNewSecret(c.secretDir, n, secret)
-	if err != nil {
-		c.logger.Error("new client secret not written; the notification is left in the queue", "message_id", messageID, "notification", n.ID,
-			"err", c.red.String(err.Error()))
-		return false
+	if c.secretDir != "" {
+		written, err := WriteNewSecret(c.secretDir, n, secret)
+		if err != nil {
+			c.logger.Error("new client secret not written; the notification is left in the queue", "message_id", messageID, "notification", n.ID,
+				"err", c.red.String(err.Error()))
+			return false
+		}
+		if written {
+			c.logger.Info("new client secret written", "notification", n.ID, "file", filepath.Join(c.secretDir, n.ClientID))
+		} else {
+			c.logger.Info("new client secret older than the one kept; not written", "notification", n.ID)
+		}
 	}
-	if written {
-		c.logger.Info("new client secret written", "notification", n.ID, "file", filepath.Join(c.secretDir, n.ClientID))
-	} else {
-		c.logger.Info("new client secret older than the one kept; not written", "notification", n.ID)
+	if c.params != nil {
+		written, err := c.params.Put(ctx, n, secret)
+		if err != nil {
+			c.logger.Error("new client secret not put to Parameter Store; the notification is left in the queue", "message_id", messageID, "notification", n.ID,
+				"err", c.red.String(err.Error()))
+			return false
+		}
+		name := c.params.ParameterName(n.ClientID)
+		if written {
+			c.logger.Info("new client secret put to Parameter Store", "notification", n.ID, "parameter", name)
+		} else {
+			c.logger.Info("Parameter Store holds a newer value; the new client secret is not put", "notification", n.ID, "parameter", name)
+		}
 	}
 	return true
 }

@@ -1,11 +1,17 @@
 package amazon
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -69,6 +75,67 @@ func WriteNewSecret(dir string, n domain.Notice, secret channels.Secret) (writte
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
+	}
+	return true, nil
+}
+
+// ParameterSink hands a new client secret to Parameter Store, as Amazon's
+// recipe keeps it: PutParameter, SecureString, Overwrite, under a name
+// whose {client_id} is replaced by the application's client id, encrypted
+// with KeyID (empty: the account's aws/ssm key). A parameter modified
+// after the notification's eventTime is left alone: an older notification
+// delivered late does not overwrite a newer secret. Errors are redacted
+// and never hold the secret.
+type ParameterSink struct {
+	Name  string // may hold {client_id}
+	KeyID string
+	src   domain.AWSSource
+	r     *SourceReader
+}
+
+// NewParameterSink returns a sink writing through the SDK's default chain,
+// in region (empty: the SDK's), at endpoint (empty: the region's).
+func NewParameterSink(name, keyID, region, endpoint string, red *channels.Redactor) *ParameterSink {
+	return &ParameterSink{Name: name, KeyID: keyID, src: domain.AWSSource{Kind: domain.SourceSSM, Region: region, Endpoint: endpoint}, r: NewSourceReader(red)}
+}
+
+// ParameterName is the parameter a client id's secret goes to.
+func (p *ParameterSink) ParameterName(clientID string) string {
+	return strings.ReplaceAll(p.Name, "{client_id}", clientID)
+}
+
+// Put writes the secret of a new-secret notification; written reports
+// whether it did (false: a newer value is there).
+func (p *ParameterSink) Put(ctx context.Context, n domain.Notice, secret channels.Secret) (written bool, err error) {
+	if secret == "" {
+		return false, fmt.Errorf("amazon: notification %s carries no newClientSecret", n.ID)
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.r.Timeout)
+	defer cancel()
+	name := p.ParameterName(n.ClientID)
+	fail := func(err error) (bool, error) {
+		return false, errors.New(p.r.red.String(fmt.Sprintf("amazon: new secret to parameter %s: %v", name, err)))
+	}
+	c, err := p.r.ssmClient(ctx, p.src)
+	if err != nil {
+		return fail(err)
+	}
+	cur, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(false)})
+	var notFound *ssmtypes.ParameterNotFound
+	switch {
+	case errors.As(err, &notFound):
+	case err != nil:
+		return fail(err)
+	case cur.Parameter != nil && cur.Parameter.LastModifiedDate != nil && cur.Parameter.LastModifiedDate.After(n.EventTime):
+		return false, nil
+	}
+	in := &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String(string(secret)), Type: ssmtypes.ParameterTypeSecureString, Overwrite: aws.Bool(true),
+		Description: aws.String("LWA client secret of " + n.ClientID + ", from SP-API notification " + n.ID + " (notifier)")}
+	if p.KeyID != "" {
+		in.KeyId = aws.String(p.KeyID)
+	}
+	if _, err := c.PutParameter(ctx, in); err != nil {
+		return fail(err)
 	}
 	return true, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/testutil/awsjson"
 )
 
 func TestWriteNewSecret(t *testing.T) {
@@ -63,5 +64,54 @@ func TestWriteNewSecret(t *testing.T) {
 	// A folder that is gone: an error.
 	if written, err := WriteNewSecret(filepath.Join(dir, "gone"), notice("n6", testClient, t1), "secret-four"); written || err == nil {
 		t.Errorf("a missing folder: written %v, err %v; want an error", written, err)
+	}
+}
+
+// TestParameterSink: the new secret put to Parameter Store (the in-test
+// AWS JSON server behind the real SDK client: no emulator of it is
+// reachable here) as SecureString, overwriting, under the client id's
+// name; an older notification does not overwrite a newer value; an
+// endpoint that echoes the request shows no secret in the error.
+func TestParameterSink(t *testing.T) {
+	awsjson.SetEnv(t)
+	srv := awsjson.Start(t)
+	red := channels.NewRedactor()
+	const secret = channels.Secret("amzn1.oa2-cs.v1.SINK+SEKRIT/new=")
+	red.Add(string(secret))
+	p := NewParameterSink("/sp-api/{client_id}/client-secret", "alias/sp-api", "us-east-2", srv.URL, red)
+	client := "amzn1.application-oa2-client.sink"
+	name := "/sp-api/" + client + "/client-secret"
+	at := time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)
+	notice := func(id string, eventTime time.Time) domain.Notice {
+		return domain.Notice{ID: id, Type: domain.NoticeNewSecret, ClientID: client, EventTime: eventTime}
+	}
+	srv.SetPutTime(at)
+	if written, err := p.Put(t.Context(), notice("n-1", at), secret); err != nil || !written {
+		t.Fatalf("first put: %v, %v", written, err)
+	}
+	if v, n, key := srv.Parameter(name); v != string(secret) || n != 1 || key != "alias/sp-api" {
+		t.Errorf("parameter = version %d, key %q, the secret: %v", n, key, v == string(secret))
+	}
+	// A late, older notification: the newer value stands.
+	if written, err := p.Put(t.Context(), notice("n-0", at.Add(-time.Hour)), "older-secret"); err != nil || written {
+		t.Errorf("older put: %v, %v", written, err)
+	}
+	// A newer one overwrites.
+	srv.SetPutTime(at.Add(48 * time.Hour))
+	if written, err := p.Put(t.Context(), notice("n-2", at.Add(24*time.Hour)), "newer-secret"); err != nil || !written {
+		t.Errorf("newer put: %v, %v", written, err)
+	}
+	if v, n, _ := srv.Parameter(name); v != "newer-secret" || n != 2 {
+		t.Errorf("after the newer put: version %d", n)
+	}
+	srv.SetMode(awsjson.Echo)
+	_, err := p.Put(t.Context(), notice("n-3", at.Add(72*time.Hour)), secret)
+	if err == nil || !strings.Contains(err.Error(), "X-Amz-Security-Token=<redacted>") {
+		t.Fatalf("err = %v; want the echo, redacted", err)
+	}
+	for _, s := range []string{string(secret), awsjson.SessionToken, awsjson.SecretKey} {
+		if strings.Contains(err.Error(), s) {
+			t.Errorf("the error shows %q", s)
+		}
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -28,15 +30,19 @@ type Amazon struct {
 	// a new-secret notification is written, as a file named by the client
 	// id, mode 0600; empty: the secret is not kept.
 	NewSecretDir string
+	// NewSecretParameter is the Parameter Store name (its {client_id}
+	// replaced) the new client secret is put to, SecureString, Overwrite;
+	// empty: none. NewSecretKMSKey encrypts it (empty: aws/ssm), and
+	// SSMEndpoint overrides Parameter Store's endpoint in Region.
+	NewSecretParameter string
+	NewSecretKMSKey    string
+	SSMEndpoint        string
 }
 
-// The keys accepted so far; the others (client_secret,
-// refresh_token, region, token_url, api_url, probe, auto_rotate_before of
-// lwa:, and a credential's source: and aws:) are refused as unknown until
-// they are built.
+// The keys of the amazon: block and of a credential's lwa: block.
 var (
-	amazonKeys = []string{"sqs_queue_url", "region", "endpoint", "new_secret_dir"}
-	lwaKeys    = []string{"client_id"}
+	amazonKeys = []string{"sqs_queue_url", "region", "endpoint", "new_secret_dir", "new_secret_parameter", "new_secret_kms_key", "ssm_endpoint"}
+	lwaKeys    = []string{"client_id", "client_secret", "refresh_token", "region", "token_url", "api_url", "probe", "auto_rotate_before"}
 )
 
 var (
@@ -79,6 +85,28 @@ func (l *loader) amazon(n *yaml.Node, dir string) *Amazon {
 			a.NewSecretDir = l.secretDir(v, s, dir, fromEnv)
 		}
 	}
+	if v := f["new_secret_parameter"]; v != nil {
+		if s, fromEnv, ok := l.str(v, "amazon.new_secret_parameter"); ok && s != "" {
+			if !ssmNameRE.MatchString(strings.ReplaceAll(s, "{client_id}", "x")) || len(s) > 1000 {
+				l.errf(v, "amazon.new_secret_parameter", "%s is not a Parameter Store name (letters, digits and _ . - /, and {client_id})", quoted(s, v, fromEnv))
+			}
+			a.NewSecretParameter = s
+		}
+	}
+	if v := f["new_secret_kms_key"]; v != nil {
+		a.NewSecretKMSKey, _, _ = l.str(v, "amazon.new_secret_kms_key")
+		if a.NewSecretParameter == "" && a.NewSecretKMSKey != "" {
+			l.errf(v, "amazon.new_secret_kms_key", "is the key of new_secret_parameter, which is not set")
+		}
+	}
+	if v := f["ssm_endpoint"]; v != nil {
+		if s, fromEnv, ok := l.str(v, "amazon.ssm_endpoint"); ok && s != "" {
+			if msg := httpURLProblem(s, false); msg != "" {
+				l.errf(v, "amazon.ssm_endpoint", "%s is not an endpoint URL: %s", quoted(s, v, fromEnv), msg)
+			}
+			a.SSMEndpoint = s
+		}
+	}
 	return a
 }
 
@@ -101,12 +129,67 @@ func (l *loader) secretDir(n *yaml.Node, s, base string, fromEnv bool) string {
 	return dir
 }
 
-// lwa reads a credential's lwa: block and returns its client id.
+// LWA is what the probe needs of an SP-API credential's lwa: block beyond
+// its client id: the client secret and a refresh token (from ${ENV} only,
+// registered as secrets, never stored), the region and the URLs. It is
+// kept by the config, never given to the store.
+type LWA struct {
+	ClientID     string
+	ClientSecret string
+	RefreshToken string
+	Region       string // na, eu or fe
+	TokenURL     string // the LWA token endpoint
+	APIURL       string // the regional SP-API host
+	// Probe is how often the daemon exchanges the refresh token to learn
+	// that Amazon still accepts the secret; zero: never.
+	Probe time.Duration
+	// AutoRotateBefore is how long before the deadline the daemon asks
+	// Amazon to rotate the secret; zero: never.
+	AutoRotateBefore time.Duration
+}
+
+// DefaultTokenURL is Login With Amazon's token endpoint.
+const DefaultTokenURL = "https://api.amazon.com/auth/o2/token"
+
+// spAPIHosts are the regional SP-API hosts.
+var spAPIHosts = map[string]string{
+	"na": "https://sellingpartnerapi-na.amazon.com",
+	"eu": "https://sellingpartnerapi-eu.amazon.com",
+	"fe": "https://sellingpartnerapi-fe.amazon.com",
+}
+
+// LWAOf returns the lwa: settings of a credential of the main file that
+// has a client secret, or false.
+func (c *Config) LWAOf(id string) (LWA, bool) {
+	a, ok := c.lwa[id]
+	return a, ok
+}
+
+// Probed lists the ids of the main file's credentials with lwa.probe set,
+// sorted.
+func (c *Config) Probed() []string { return c.lwaWhere(func(a LWA) bool { return a.Probe > 0 }) }
+
+// lwaWhere lists the ids of the credentials whose lwa: settings match,
+// sorted.
+func (c *Config) lwaWhere(match func(LWA) bool) []string {
+	var ids []string
+	for id, a := range c.lwa {
+		if match(a) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// lwa reads a credential's lwa: block and returns its client id; the
+// probe's settings go to l.lwaSettings under the credential's id.
 func (l *loader) lwa(n *yaml.Node, key string, m *credMeta) string {
 	f := l.fields(n, key, lwaKeys)
 	if f == nil {
 		return ""
 	}
+	m.lwa = l.lwaSettings(f, key)
 	v := f["client_id"]
 	if v == nil {
 		l.errf(n, key+".client_id", "missing: the LWA client id of the SP-API application (amzn1.application-oa2-client.…)")
@@ -178,4 +261,82 @@ func (c *Config) SPAPICredentials() map[string]domain.Credential {
 		}
 	}
 	return out
+}
+
+// lwaSettings reads the probe's keys of an lwa: block; nil when it has no
+// client_secret.
+func (l *loader) lwaSettings(f map[string]*yaml.Node, key string) *LWA {
+	a := &LWA{Region: "na", TokenURL: DefaultTokenURL}
+	secret := func(name string) string {
+		v := f[name]
+		if v == nil {
+			return ""
+		}
+		s, fromEnv, ok := l.str(v, key+"."+name)
+		switch {
+		case !ok:
+			return ""
+		case !fromEnv:
+			l.errf(v, key+"."+name, "must come from the environment (${NAME}), never be written in the file")
+			return ""
+		case l.inCredentialFile:
+			l.errf(v, key+"."+name, "belongs in the main config file, whose ${NAME} values are registered as secrets, not in a credential file")
+			return ""
+		}
+		return s
+	}
+	a.ClientSecret, a.RefreshToken = secret("client_secret"), secret("refresh_token")
+	if v := f["region"]; v != nil {
+		if s, fromEnv, ok := l.str(v, key+".region"); ok {
+			if _, known := spAPIHosts[s]; !known {
+				l.errf(v, key+".region", "%s is not an SP-API region (na, eu or fe)", quoted(s, v, fromEnv))
+			}
+			a.Region = s
+		}
+	}
+	a.APIURL = spAPIHosts[a.Region]
+	for _, u := range []struct {
+		name string
+		dst  *string
+	}{{"token_url", &a.TokenURL}, {"api_url", &a.APIURL}} {
+		v := f[u.name]
+		if v == nil {
+			continue
+		}
+		if s, fromEnv, ok := l.str(v, key+"."+u.name); ok && s != "" {
+			if msg := httpURLProblem(s, false); msg != "" {
+				l.errf(v, key+"."+u.name, "%s is not a URL: %s", quoted(s, v, fromEnv), msg)
+			}
+			*u.dst = s
+		}
+	}
+	if v := f["probe"]; v != nil {
+		if sp, _, ok := l.span(v, key+".probe"); ok {
+			a.Probe = time.Duration(sp.Days)*24*time.Hour + sp.Clock
+			switch {
+			case a.Probe < time.Minute:
+				l.errf(v, key+".probe", "must be at least 1m (the token endpoint is Amazon's)")
+			case a.ClientSecret == "" || a.RefreshToken == "":
+				l.errf(v, key+".probe", "needs client_secret and refresh_token (from ${NAME}) to exchange")
+			}
+		}
+	}
+	if v := f["auto_rotate_before"]; v != nil {
+		if sp, _, ok := l.span(v, key+".auto_rotate_before"); ok {
+			a.AutoRotateBefore = time.Duration(sp.Days)*24*time.Hour + sp.Clock
+			if a.AutoRotateBefore > 0 && a.ClientSecret == "" {
+				l.errf(v, key+".auto_rotate_before", "needs client_secret (from ${NAME}) to ask Amazon")
+			}
+		}
+	}
+	if a.ClientSecret == "" {
+		return nil
+	}
+	return a
+}
+
+// AutoRotated lists the ids of the main file's credentials with
+// lwa.auto_rotate_before set, sorted.
+func (c *Config) AutoRotated() []string {
+	return c.lwaWhere(func(a LWA) bool { return a.AutoRotateBefore > 0 })
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
 )
 
 const amazonBase = `channels:
@@ -41,6 +43,10 @@ credentials:
 	if got := cfg.SPAPICredentials(); len(got) != 1 || got["amzn1.application-oa2-client.abc123"].ID != "sp-api-prod" {
 		t.Errorf("SPAPICredentials = %+v", got)
 	}
+	sink := mustLoad(t, amazonBase+"amazon:\n  sqs_queue_url: https://sqs.us-east-1.amazonaws.com/1/q\n  region: us-east-1\n  new_secret_parameter: /sp-api/{client_id}/client-secret\n  new_secret_kms_key: alias/sp-api\n  ssm_endpoint: http://127.0.0.1:9\ncredentials:\n  - {id: a, rotated_at: 2026-06-01}\n", nil)
+	if a := sink.Amazon; a.NewSecretParameter != "/sp-api/{client_id}/client-secret" || a.NewSecretKMSKey != "alias/sp-api" || a.SSMEndpoint != "http://127.0.0.1:9" {
+		t.Errorf("the parameter sink = %+v", a)
+	}
 	if cfg := mustLoad(t, amazonBase+"credentials:\n  - {id: a, rotated_at: 2026-06-01}\n", nil); cfg.Amazon != nil {
 		t.Errorf("Amazon without an amazon: block = %+v, want nil", cfg.Amazon)
 	}
@@ -63,11 +69,24 @@ func TestAmazonProblems(t *testing.T) {
 			`config.yaml:9: amazon.endpoint: "ftp://x" is not an endpoint URL: give an https:// URL`}},
 		{"url without the queue's path", "amazon:\n  sqs_queue_url: https://sqs.us-east-1.amazonaws.com/q\n  region: us-east-1\n" + cred, []string{
 			`config.yaml:7: amazon.sqs_queue_url: "https://sqs.us-east-1.amazonaws.com/q" is not a queue URL: the path must be /ACCOUNT/QUEUE-NAME`}},
-		{"a key not built yet", "amazon:\n" + queue + "  region: us-east-1\n  sink: /tmp/x\n" + cred, []string{
-			`config.yaml:9: amazon.sink: unknown key (known: sqs_queue_url, region, endpoint, new_secret_dir)`}},
-		{"lwa keys of the probe and rotation, not built yet", cred + "    lwa:\n      client_id: amzn1.application-oa2-client.abc\n      client_secret: ${LWA_SECRET}\n      probe: 24h\n", []string{
-			`config.yaml:11: credentials[0].lwa.client_secret: unknown key (known: client_id)`,
-			`config.yaml:12: credentials[0].lwa.probe: unknown key (known: client_id)`}},
+		{"a mistyped key", "amazon:\n" + queue + "  region: us-east-1\n  sink: /tmp/x\n" + cred, []string{
+			`config.yaml:9: amazon.sink: unknown key (known: sqs_queue_url, region, endpoint, new_secret_dir, new_secret_parameter, new_secret_kms_key, ssm_endpoint)`}},
+		{"a bad parameter sink", "amazon:\n" + queue + "  region: us-east-1\n  new_secret_parameter: 'my secret'\n  ssm_endpoint: 'ftp://x'\n" + cred, []string{
+			`config.yaml:9: amazon.new_secret_parameter: "my secret" is not a Parameter Store name (letters, digits and _ . - /, and {client_id})`,
+			`config.yaml:10: amazon.ssm_endpoint: "ftp://x" is not an endpoint URL: give an https:// URL`}},
+		{"a KMS key without a parameter", "amazon:\n" + queue + "  region: us-east-1\n  new_secret_kms_key: alias/x\n" + cred, []string{
+			`config.yaml:9: amazon.new_secret_kms_key: is the key of new_secret_parameter, which is not set`}},
+		{"a probe without a refresh token", cred + "    lwa:\n      client_id: amzn1.application-oa2-client.abc\n      client_secret: ${LWA_SECRET}\n      probe: 24h\n", []string{
+			`config.yaml:12: credentials[0].lwa.probe: needs client_secret and refresh_token (from ${NAME}) to exchange`}},
+		{"secrets written in the file, a bad region, URL and interval", cred + "    lwa:\n      client_id: amzn1.application-oa2-client.abc\n      client_secret: plain-text-secret\n      refresh_token: ${LWA_SECRET}\n      region: us\n      token_url: 'ftp://x'\n      probe: 10s\n", []string{
+			`config.yaml:11: credentials[0].lwa.client_secret: must come from the environment (${NAME}), never be written in the file`,
+			`config.yaml:13: credentials[0].lwa.region: "us" is not an SP-API region (na, eu or fe)`,
+			`config.yaml:14: credentials[0].lwa.token_url: "ftp://x" is not a URL: give an https:// URL`,
+			`config.yaml:15: credentials[0].lwa.probe: must be at least 1m (the token endpoint is Amazon's)`}},
+		{"auto_rotate_before without a secret", cred + "    lwa:\n      client_id: amzn1.application-oa2-client.abc\n      auto_rotate_before: 7d\n", []string{
+			`config.yaml:11: credentials[0].lwa.auto_rotate_before: needs client_secret (from ${NAME}) to ask Amazon`}},
+		{"a mistyped lwa key", cred + "    lwa:\n      client_id: amzn1.application-oa2-client.abc\n      auto_rotate: 7d\n", []string{
+			`config.yaml:11: credentials[0].lwa.auto_rotate: unknown key (known: client_id, client_secret, refresh_token, region, token_url, api_url, probe, auto_rotate_before)`}},
 		{"lwa without client_id", cred + "    lwa: {}\n", []string{
 			`config.yaml:9: credentials[0].lwa.client_id: missing: the LWA client id of the SP-API application (amzn1.application-oa2-client.…)`}},
 		{"not a client id", cred + "    lwa: {client_id: my-app}\n", []string{
@@ -76,8 +95,25 @@ func TestAmazonProblems(t *testing.T) {
 			`config.yaml:9: credentials[0].lwa.client_id: ${CID} is not an LWA client id (amzn1.application-oa2-client.…)`}},
 		{"two credentials with one client id", "credentials:\n  - id: a\n    rotated_at: 2026-06-01\n    lwa: {client_id: amzn1.application-oa2-client.x1}\n  - id: b\n    rotated_at: 2026-06-01\n    lwa:\n      client_id: amzn1.application-oa2-client.x1\n", []string{
 			`config.yaml:13: credentials[1].lwa.client_id: amzn1.application-oa2-client.x1 is already the client id of another credential at config.yaml:9; each SP-API application is one credential`}},
-		{"source and aws of the AWS sources, not built yet", cred + "    source: {ssm_parameter: /x}\n", []string{
-			`config.yaml:9: credentials[0].source: unknown key (known: id, name, owner, rotated_at, rotation_period, expires_at, policy, lwa)`}},
+		{"a mistyped source", cred + "    source: {ssm_paramter: /x}\n", []string{
+			`config.yaml:9: credentials[0].source.ssm_paramter: unknown key (known: ssm_parameter, secretsmanager_secret)`}},
+		{"two sources", cred + "    source: {ssm_parameter: /x, secretsmanager_secret: y}\n", []string{
+			`config.yaml:9: credentials[0].source: give exactly one of ssm_parameter: NAME or secretsmanager_secret: ARN-or-name`}},
+		{"an empty source", cred + "    source: {}\n", []string{
+			`config.yaml:9: credentials[0].source: give exactly one of ssm_parameter: NAME or secretsmanager_secret: ARN-or-name`}},
+		{"not a parameter name", cred + "    source: {ssm_parameter: 'my db password'}\n", []string{
+			`config.yaml:9: credentials[0].source.ssm_parameter: "my db password" is not a Parameter Store name (letters, digits and _ . - /, e.g. /my-app/db/password) or ARN`}},
+		{"not a secret name", cred + "    source: {secretsmanager_secret: 'a|b'}\n", []string{
+			`config.yaml:9: credentials[0].source.secretsmanager_secret: "a|b" is not a Secrets Manager secret name (letters, digits and / _ + = . @ -) or ARN`}},
+		{"aws without a source", cred + "    aws: {region: us-east-2}\n", []string{
+			`config.yaml:9: credentials[0].aws: is the AWS region and endpoint of a source:, and this credential has none`}},
+		{"bad aws region and endpoint", cred + "    source: {ssm_parameter: /x}\n    aws: {region: Ohio, endpoint: 'ftp://x'}\n", []string{
+			`config.yaml:10: credentials[0].aws.region: "Ohio" is not an AWS region (e.g. us-east-2)`,
+			`config.yaml:10: credentials[0].aws.endpoint: "ftp://x" is not an endpoint URL: give an https:// URL`}},
+		{"a mistyped aws key", cred + "    source: {ssm_parameter: /x}\n    aws: {regoin: us-east-2}\n", []string{
+			`config.yaml:10: credentials[0].aws.regoin: unknown key (known: region, endpoint)`}},
+		{"neither rotated_at nor source", "credentials:\n  - id: a\n", []string{
+			`config.yaml:7: credentials[0].rotated_at: missing: when was this secret last rotated? (e.g. 2026-06-01)`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,6 +129,105 @@ func TestAmazonProblems(t *testing.T) {
 				t.Errorf("a value from the environment is quoted: %v", err)
 			}
 		})
+	}
+}
+
+// TestAWSSource: a source: makes rotated_at optional; aws: sets its region
+// and endpoint.
+func TestAWSSource(t *testing.T) {
+	cfg := mustLoad(t, amazonBase+`credentials:
+  - id: erp-db-password
+    source: {ssm_parameter: /my-erp/db/password}
+    aws: {region: us-east-2, endpoint: "${SSM_ENDPOINT}"}
+  - id: erp-api-key
+    rotated_at: 2026-06-01
+    source: {secretsmanager_secret: "arn:aws:secretsmanager:us-east-1:123456789012:secret:erp/api-AbCdEf"}
+  - id: plain
+    rotated_at: 2026-06-01
+`, map[string]string{"SSM_ENDPOINT": "http://127.0.0.1:9"})
+	tests := []struct {
+		id      string
+		want    domain.AWSSource
+		rotated bool
+	}{
+		{"erp-db-password", domain.AWSSource{Kind: domain.SourceSSM, Name: "/my-erp/db/password", Region: "us-east-2", Endpoint: "http://127.0.0.1:9"}, false},
+		{"erp-api-key", domain.AWSSource{Kind: domain.SourceSecretsManager, Name: "arn:aws:secretsmanager:us-east-1:123456789012:secret:erp/api-AbCdEf"}, true},
+		{"plain", domain.AWSSource{}, true},
+	}
+	for _, tt := range tests {
+		c, ok := cfg.Credential(tt.id)
+		if !ok || c.Source != tt.want || c.RotatedAt.IsZero() == tt.rotated {
+			t.Errorf("%s: source %+v, rotated_at %v; want %+v, rotated_at set %v", tt.id, c.Source, c.RotatedAt, tt.want, tt.rotated)
+		}
+	}
+}
+
+// TestReservedStageNames: a policy's stage may not take the name of
+// notifier's own SP-API alerts, whose deliveries share the cycle's.
+func TestReservedStageNames(t *testing.T) {
+	for _, name := range []string{"rejected", "sp-api:old-secret"} {
+		body := "channels:\n  console: {type: stdout}\npolicies:\n  standard:\n    - {name: '" + name + "', before: 7d, channels: [console]}\ncredentials:\n  - {id: a, rotated_at: 2026-06-01}\n"
+		_, err := loadYAML(t, body, nil)
+		ps := problemsOf(t, err)
+		want := `config.yaml:5: policies.standard[0].name: "` + name + `" is the stage of notifier's own SP-API alerts; choose another name`
+		if len(ps) != 1 || ps[0].String() != want {
+			t.Errorf("problems = %v; want %s", err, want)
+		}
+	}
+}
+
+// TestLWAProbeSettings: the probe's keys, defaults by region, secrets from
+// the environment registered as secrets; a credential file may not hold them.
+func TestLWAProbeSettings(t *testing.T) {
+	cfg := mustLoad(t, amazonBase+`credentials:
+  - id: prod
+    rotated_at: 2026-06-01
+    lwa:
+      client_id: amzn1.application-oa2-client.p1
+      client_secret: ${LWA_SECRET}
+      refresh_token: ${LWA_REFRESH}
+      region: eu
+      probe: 24h
+  - id: local
+    rotated_at: 2026-06-01
+    lwa: {client_id: amzn1.application-oa2-client.p2, client_secret: "${LWA_SECRET}", token_url: "http://127.0.0.1:9/token", api_url: "http://127.0.0.1:9"}
+  - id: bare
+    rotated_at: 2026-06-01
+    lwa: {client_id: amzn1.application-oa2-client.p3}
+`, map[string]string{"LWA_SECRET": "lwa-SEKRIT-1", "LWA_REFRESH": "Atzr|refresh-SEKRIT"})
+	tests := []struct {
+		id   string
+		want LWA
+		ok   bool
+	}{
+		{"prod", LWA{ClientID: "amzn1.application-oa2-client.p1", ClientSecret: "lwa-SEKRIT-1", RefreshToken: "Atzr|refresh-SEKRIT", Region: "eu",
+			TokenURL: DefaultTokenURL, APIURL: "https://sellingpartnerapi-eu.amazon.com", Probe: 24 * time.Hour}, true},
+		{"local", LWA{ClientID: "amzn1.application-oa2-client.p2", ClientSecret: "lwa-SEKRIT-1", Region: "na",
+			TokenURL: "http://127.0.0.1:9/token", APIURL: "http://127.0.0.1:9"}, true},
+		{"bare", LWA{}, false},
+	}
+	for _, tt := range tests {
+		if got, ok := cfg.LWAOf(tt.id); ok != tt.ok || got != tt.want {
+			t.Errorf("LWAOf(%s) = %+v, %v; want %+v, %v", tt.id, got, ok, tt.want, tt.ok)
+		}
+	}
+	if got := cfg.Probed(); strings.Join(got, ",") != "prod" {
+		t.Errorf("Probed = %v", got)
+	}
+	secrets := strings.Join(cfg.Secrets(), "\n")
+	for _, s := range []string{"lwa-SEKRIT-1", "Atzr|refresh-SEKRIT"} {
+		if !strings.Contains(secrets, s) {
+			t.Errorf("%q is not among the secrets", s)
+		}
+	}
+
+	dir := t.TempDir()
+	writeFile(t, dir, "creds/b.yaml", "credentials:\n  - id: b\n    rotated_at: 2026-06-01\n    lwa: {client_id: amzn1.application-oa2-client.x1, client_secret: '${LWA_SECRET}'}\n")
+	path := writeFile(t, dir, "config.yaml", amazonBase+"credential_files: [creds/*.yaml]\n")
+	_, err := Load(path, At(testNow), envOf(map[string]string{"LWA_SECRET": "s"}))
+	ps := problemsOf(t, err)
+	if len(ps) != 1 || !strings.Contains(ps[0].String(), "creds/b.yaml:4: credentials[0].lwa.client_secret: belongs in the main config file") {
+		t.Errorf("problems = %v", err)
 	}
 }
 

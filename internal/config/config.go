@@ -61,6 +61,9 @@ type Config struct {
 	HTTP *HTTP
 
 	byID map[string]int // index of Credentials
+	// lwa holds the lwa: settings of the main file's credentials that
+	// have a client secret, by id.
+	lwa map[string]LWA
 
 	secrets []string // what Secrets returns
 

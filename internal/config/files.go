@@ -113,7 +113,7 @@ func (c *Config) fileLoader(name string, now time.Time) *loader {
 	if env == nil {
 		env = os.LookupEnv
 	}
-	return &loader{file: name, env: env, now: now, loc: c.Location, period: c.defaultPeriod, policy: c.defaultPolicy}
+	return &loader{file: name, env: env, now: now, loc: c.Location, period: c.defaultPeriod, policy: c.defaultPolicy, inCredentialFile: true}
 }
 
 // loadFiles reads every credential file of cfg, GOMAXPROCS at a time, and

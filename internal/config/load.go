@@ -124,7 +124,7 @@ var (
 	envRE      = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 	yamlLineRE = regexp.MustCompile(`^line (\d+): `)
 	topLevel   = []string{"database", "timezone", "check_schedule", "retry", "defaults", "policies", "channels", "credentials", "credential_files", "amazon", "http", "audit"}
-	credKeys   = []string{"id", "name", "owner", "rotated_at", "rotation_period", "expires_at", "policy", "lwa"}
+	credKeys   = []string{"id", "name", "owner", "rotated_at", "rotation_period", "expires_at", "policy", "lwa", "source", "aws"}
 	stageKeys  = []string{"name", "before", "after", "repeat", "channels", "unless_acknowledged", "subject", "template"}
 )
 
@@ -151,6 +151,9 @@ type loader struct {
 	// secrets are the values ${NAME} put into the file: each variable's
 	// value and each whole value it was part of ("Bearer ${TOKEN}").
 	secrets []string
+
+	// inCredentialFile: a credential file, not the main file (no secrets).
+	inCredentialFile bool
 
 	// clients are the lwa.client_ids met so far, where first written.
 	clients map[string]place
@@ -431,6 +434,14 @@ func (l *loader) load(path, dir string, data []byte, clock Clock) *Config {
 		cfg.Credentials, l.mainUsesDefault = creds, first >= 0
 		l.clients = map[string]place{}
 		l.checkClients(creds, meta, l.clients)
+		cfg.lwa = map[string]LWA{}
+		for i, m := range meta {
+			if m.lwa != nil && creds[i].LWAClientID != "" {
+				a := *m.lwa
+				a.ClientID = creds[i].LWAClientID
+				cfg.lwa[creds[i].ID] = a
+			}
+		}
 	}
 	if n := f["amazon"]; n != nil {
 		cfg.Amazon = l.amazon(n, dir)
@@ -782,6 +793,11 @@ func (l *loader) stage(n *yaml.Node, key string, chans map[string]*Channel) (Sta
 		if st.Name == "" {
 			l.errf(f["name"], key+".name", "must not be empty")
 			ok = false
+		} else if st.Name == domain.StageRejected || st.Name == domain.StageOldSecret {
+			// The stages of the alerts Amazon's answers raise share the
+			// cycle's deliveries with the ladder's.
+			l.errf(f["name"], key+".name", "%q is the stage of notifier's own SP-API alerts; choose another name", st.Name)
+			ok = false
 		}
 	case st.After && st.Offset.IsZero():
 		st.Name = "overdue"
@@ -846,6 +862,7 @@ type credMeta struct {
 	line       int // the line of its item
 	policyLine int // 0: no policy: key, the default applies
 	clientLine int // the line of lwa.client_id, if given
+	lwa        *LWA
 }
 
 // key is how problems name the credential.
@@ -893,8 +910,20 @@ func (l *loader) items(items []*yaml.Node, first int, creds []Credential, meta [
 			c.Policy, _, _ = l.str(v, key+".policy")
 			m.policyLine = v.Line
 		}
+		if v := f["source"]; v != nil {
+			c.Source = l.source(v, key+".source")
+		}
+		if v := f["aws"]; v != nil {
+			if f["source"] == nil {
+				l.errf(v, key+".aws", "is the AWS region and endpoint of a source:, and this credential has none")
+			} else {
+				l.aws(v, key+".aws", &c.Source)
+			}
+		}
 		if v := f["rotated_at"]; v == nil {
-			l.errf(cn, key+".rotated_at", "missing: when was this secret last rotated? (e.g. 2026-06-01)")
+			if f["source"] == nil {
+				l.errf(cn, key+".rotated_at", "missing: when was this secret last rotated? (e.g. 2026-06-01)")
+			}
 		} else if t, ok := l.time(v, key+".rotated_at"); ok {
 			if !l.now.IsZero() && t.After(l.now) {
 				l.errf(v, key+".rotated_at", "%s is in the future (now is %s)", t.In(l.loc).Format(time.RFC3339), l.now.In(l.loc).Format(time.RFC3339))

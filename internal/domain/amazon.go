@@ -74,3 +74,55 @@ var lwaClientIDRE = regexp.MustCompile(`^amzn1\.application-oa2-client\.[A-Za-z0
 // Developer Console shows it (amzn1.application-oa2-client.…): safe as a
 // file name too.
 func IsLWAClientID(s string) bool { return lwaClientIDRE.MatchString(s) }
+
+// Outcomes of a probe: exchanging an SP-API credential's refresh token at
+// the LWA token endpoint.
+const (
+	ProbeOK       = "ok"       // Amazon accepts the client secret
+	ProbeRejected = "rejected" // 401 invalid_client: Amazon rejects the secret now
+	ProbeFailed   = "failed"   // no answer about the secret (network, 429, 5xx)
+)
+
+// StageRejected is the stage of the alert a rejected probe raises at once,
+// whatever the deadline says.
+const StageRejected = "rejected"
+
+// Probe is one probe's outcome, as the store records it. Detail is
+// redacted; Channels are where a rejection's alert goes.
+type Probe struct {
+	CredentialID string
+	At           time.Time
+	Outcome      string // ProbeOK, ProbeRejected or ProbeFailed
+	Detail       string
+	Channels     func(policy string) []string
+}
+
+// ProbeTimes are a credential's last probe and its last successful one
+// (zero: never verified).
+type ProbeTimes struct {
+	Last        time.Time
+	LastOutcome string
+	Verified    time.Time
+}
+
+// Outcomes of a request to Amazon to rotate a client secret.
+const (
+	RequestAccepted = "requested" // 204: the new secret will arrive in a notification
+	RequestRefused  = "refused"   // Amazon answered with an error (its text kept verbatim, redacted)
+	RequestFailed   = "failed"    // the rotation API was not reached, or no answer
+)
+
+// EventRotationRequest is a request to Amazon to rotate a client secret.
+const EventRotationRequest = "rotation-request"
+
+// RotationRequest is one call of the rotation API, as the store records
+// it: Called says whether the API itself was called (the rate limit
+// counts those).
+type RotationRequest struct {
+	CredentialID string
+	At           time.Time
+	Outcome      string
+	Detail       string
+	Actor        string
+	Called       bool
+}

@@ -25,6 +25,14 @@ type Credential struct {
 	// credential (lwa.client_id): how Amazon's notifications name it.
 	// Empty for other credentials. Not a secret.
 	LWAClientID string
+	// Source is where AWS keeps the secret (source: and aws:): each sync
+	// reads its current version's date. Zero for none.
+	Source AWSSource
+	// DatedBy is set when the config gave no rotated_at and RotatedAt is
+	// the date of the source's current version: the first rotation is
+	// recorded with this source, and a later RotatedAt is never taken for
+	// the operator's record of a rotation. "" when the config gave it.
+	DatedBy string
 	// File is the config file that defines the credential, relative to the
 	// main config's folder; a credential that leaves its file becomes
 	// inactive. Line is where its id is written, for problems.
@@ -63,7 +71,7 @@ type Rotation struct {
 	ID           int64
 	CredentialID string
 	RotatedAt    time.Time
-	Source       string // config, cli, http, slack, sp-api
+	Source       string // config, cli, http, slack, sp-api, ssm, secretsmanager
 	Actor        string
 	Note         string
 }
@@ -130,11 +138,14 @@ const (
 	// EventAudit records a change to the history's own tamper evidence:
 	// the chain keyed with audit.key from that event on.
 	EventAudit = "audit"
+	// EventProbe is a probe of an SP-API client secret that Amazon
+	// rejected.
+	EventProbe = "probe"
 )
 
 // EventTypes lists every event type, for validating filters.
 func EventTypes() []string {
-	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventNotification, EventAudit}
+	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventNotification, EventAudit, EventProbe, EventRotationRequest}
 }
 
 // Event is one line of the append-only history.

@@ -24,13 +24,7 @@ func (e *Engine) RecordNotice(ctx context.Context, n domain.Notice, now time.Tim
 	n.Zone = v.cfg.Location
 	if n.Type == domain.NoticeNewSecret && !n.OldSecretExpiresAt.IsZero() {
 		n.FollowUpAt = n.OldSecretExpiresAt.Add(-FollowUpLead)
-		n.FollowUpChannels = func(policy string) []string {
-			l, ok := v.ladders[policy]
-			if !ok || len(l.policy.Stages) == 0 {
-				return nil
-			}
-			return l.policy.Stages[len(l.policy.Stages)-1].Channels
-		}
+		n.FollowUpChannels = v.mostUrgentChannels
 	}
 	res, err := e.store.RecordNotice(ctx, n, normalize(now))
 	if err != nil {

@@ -56,6 +56,16 @@ type Store interface {
 
 	// Amazon SP-API notifications.
 	RecordNotice(ctx context.Context, n domain.Notice, now time.Time) (domain.NoticeResult, error)
+	// Rotation dates from AWS (Parameter Store, Secrets Manager).
+	SourcedCredentials(ctx context.Context) ([]domain.SourcedCredential, error)
+	RecordSourceVersion(ctx context.Context, v domain.SourceVersion, now time.Time) (string, error)
+	// Probes of SP-API client secrets.
+	RecordProbe(ctx context.Context, p domain.Probe, now time.Time) (int, error)
+	LastProbes(ctx context.Context) (map[string]domain.ProbeTimes, error)
+	// Requests to Amazon to rotate SP-API client secrets.
+	RecordRotationRequest(ctx context.Context, r domain.RotationRequest, now time.Time) error
+	LastRotationCall(ctx context.Context, clientID string) (time.Time, error)
+	PendingRotationRequests(ctx context.Context) (map[string]time.Time, error)
 	// What the HTTP API reads (ack links, Slack buttons, /metrics, /readyz).
 	Delivery(ctx context.Context, id int64) (domain.Delivery, error)
 	EachCycle(ctx context.Context, fn func(domain.Cycle) error) error
@@ -78,6 +88,8 @@ type Engine struct {
 	wallClock   func() time.Time
 	ackLinks    AckLinker
 	observer    Observer
+	sources     SourceReader
+	prober      Prober
 
 	tickMu sync.Mutex // one sync, tick or retry pass at a time
 
@@ -256,8 +268,9 @@ func (r *Report) Count(status string) int {
 	return n
 }
 
-// Tick is one evaluation at now: sync the config files that changed, plan
-// the cycles whose next action has come, then deliver everything due.
+// Tick is one evaluation at now: sync the config files that changed and
+// read the credentials' AWS sources, plan the cycles whose next action has
+// come, then deliver everything due.
 // Running it twice at the same now, or in two processes at once, sends
 // nothing twice.
 func (e *Engine) Tick(ctx context.Context, now time.Time) (*Report, error) {
@@ -269,6 +282,7 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) (*Report, error) {
 	if err := e.syncConfig(ctx, v, now); err != nil {
 		return rep, err
 	}
+	e.syncSources(ctx, now)
 	if err := e.planDue(ctx, v, now, rep); err != nil {
 		return rep, err
 	}
@@ -286,12 +300,17 @@ func (e *Engine) Retry(ctx context.Context, now time.Time) (*Report, error) {
 	return rep, err
 }
 
-// Sync records the config files that changed in the store without
-// planning or sending.
+// Sync records the config files that changed in the store, and the new
+// versions of the credentials' AWS sources, without planning or sending.
 func (e *Engine) Sync(ctx context.Context, now time.Time) error {
 	e.tickMu.Lock()
 	defer e.tickMu.Unlock()
-	return e.syncConfig(ctx, e.view(), normalize(now))
+	now = normalize(now)
+	if err := e.syncConfig(ctx, e.view(), now); err != nil {
+		return err
+	}
+	e.syncSources(ctx, now)
+	return nil
 }
 
 // normalize keeps times at whole seconds in UTC, as they are stored.

@@ -48,8 +48,12 @@ func (e *Engine) message(v view, d domain.Claimed, now time.Time) (channels.Mess
 	if ack := d.Cycle.Ack(); ack.Acknowledged(now) {
 		m.Acknowledged, m.AcknowledgedBy, m.AcknowledgedAt = true, ack.By, ack.At.In(cfg.Location)
 	}
-	if d.Stage == domain.StageOldSecret {
+	switch d.Stage {
+	case domain.StageOldSecret:
 		oldSecretMessage(&m, d, cfg.Location)
+		return m, nil
+	case domain.StageRejected:
+		rejectedMessage(&m)
 		return m, nil
 	}
 	var stage *config.Stage

@@ -29,6 +29,15 @@ type CredentialStatus struct {
 	AcknowledgedBy   string    `json:"acknowledged_by,omitempty"`
 	State            string    `json:"state"`
 	FailedDeliveries int       `json:"failed_deliveries"`
+	// LastVerified is when a probe last found that Amazon accepts the
+	// SP-API client secret; nil: never. LastProbe is the last probe's
+	// outcome (ok, rejected, failed); "" when never probed.
+	LastVerified *time.Time `json:"last_verified,omitempty"`
+	LastProbe    string     `json:"last_probe,omitempty"`
+	// RotationRequested is when Amazon accepted a request to rotate the
+	// secret in this cycle (`rotate --via-amazon`): the rotation is
+	// recorded when the new-secret notification arrives. nil: none.
+	RotationRequested *time.Time `json:"rotation_requested_at,omitempty"`
 }
 
 // Status describes every credential at now, inactive ones included.
@@ -37,6 +46,14 @@ func (e *Engine) Status(ctx context.Context, now time.Time) ([]CredentialStatus,
 	v := e.view()
 	loc := v.cfg.Location
 	states, err := e.store.States(ctx)
+	if err != nil {
+		return nil, err
+	}
+	probes, err := e.store.LastProbes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	requested, err := e.store.PendingRotationRequests(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -53,6 +70,17 @@ func (e *Engine) Status(ctx context.Context, now time.Time) ([]CredentialStatus,
 		}
 		if st.Acknowledged {
 			st.AcknowledgedBy = s.AckBy
+		}
+		if at, ok := requested[s.ID]; ok {
+			at = at.In(loc)
+			st.RotationRequested = &at
+		}
+		if p, ok := probes[s.ID]; ok {
+			st.LastProbe = p.LastOutcome
+			if !p.Verified.IsZero() {
+				at := p.Verified.In(loc)
+				st.LastVerified = &at
+			}
 		}
 		if l, ok := v.ladders[s.Policy]; ok && s.Active {
 			if i := schedule.Active(l.policy, deadline, now, loc); i >= 0 {

@@ -106,6 +106,7 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 		if !e.needsSync(ctx, r, known, now) {
 			continue
 		}
+		e.dateBySource(ctx, &r, now)
 		group = append(group, r)
 		synced += len(r.creds)
 		if size += len(r.creds); size >= syncGroup {

@@ -39,7 +39,7 @@ var tables = []struct {
 	order   string
 }{
 	{"credentials", []string{"id", "name", "owner", "rotation_period", "expires_at", "policy", "config_rotated_at", "active", "created_at", "updated_at",
-		"file", "rotation_id", "next_action_at", "lwa_client_id"}, "id"},
+		"file", "rotation_id", "next_action_at", "lwa_client_id", "source_kind", "source_name", "source_region", "source_endpoint"}, "id"},
 	{"rotations", []string{"id", "credential_id", "rotated_at", "source", "actor", "note", "recorded_at"}, "id"},
 	{"deliveries", []string{"id", "rotation_id", "credential_id", "stage", "seq", "channel", "status", "due_at", "created_at", "attempts",
 		"next_attempt_at", "sent_at", "last_error", "claimed_by", "claim_expires_at"}, "id"},
@@ -49,6 +49,9 @@ var tables = []struct {
 	{"sync_state", []string{"key", "value"}, "key"},
 	{"cycle_deadlines", []string{"id", "rotation_id", "deadline", "source", "reference", "recorded_at"}, "id"},
 	{"amazon_notifications", []string{"notification_id", "type", "client_id", "credential_id", "event_time", "received_at"}, "notification_id"},
+	{"source_versions", []string{"id", "credential_id", "source", "source_name", "version", "version_at", "rotation_id", "recorded_at"}, "id"},
+	{"lwa_probes", []string{"id", "credential_id", "rotation_id", "probed_at", "outcome", "detail"}, "id"},
+	{"rotation_requests", []string{"id", "credential_id", "rotation_id", "client_id", "requested_at", "outcome", "called", "actor", "detail"}, "id"},
 }
 
 // isTime says whether a column holds a time (text on SQLite, timestamptz
@@ -106,7 +109,7 @@ func Copy(ctx context.Context, src, dst DB) (Counts, error) {
 	}
 	if dst.Dialect == Postgres {
 		// The identities go on after the ids copied.
-		for _, t := range []string{"rotations", "deliveries", "acknowledgments", "cycle_deadlines"} {
+		for _, t := range []string{"rotations", "deliveries", "acknowledgments", "cycle_deadlines", "source_versions", "lwa_probes", "rotation_requests"} {
 			if _, err := wtx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+t+`', 'id'), COALESCE((SELECT MAX(id) FROM `+t+`), 0) + 1, false)`); err != nil {
 				return nil, fmt.Errorf("copy-db: %s: %w", t, err)
 			}
@@ -215,10 +218,10 @@ func convert(v any, col string, from, to Dialect) (any, error) {
 			return nil, fmt.Errorf("a time read as %T", v)
 		}
 		return t.UTC().Format(time.RFC3339), nil
-	case col == "active" && to == Postgres:
+	case (col == "active" || col == "called") && to == Postgres:
 		i, ok := v.(int64)
 		if !ok {
-			return nil, fmt.Errorf("active stored as %T", v)
+			return nil, fmt.Errorf("%s stored as %T", col, v)
 		}
 		return i != 0, nil
 	}

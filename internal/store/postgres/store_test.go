@@ -99,8 +99,8 @@ func TestMigrations(t *testing.T) {
 	}
 	defer s.Close()
 	ms, err := s.Migrations(t.Context())
-	if err != nil || len(ms) != 2 || ms[0].Name != "0001_init" || ms[1].Name != "0002_audit_views" || ms[1].AppliedAt.IsZero() {
-		t.Fatalf("migrations = %+v, %v; want 0001_init and 0002_audit_views, once each", ms, err)
+	if err != nil || len(ms) != 3 || ms[0].Name != "0001_init" || ms[1].Name != "0002_audit_views" || ms[2].Name != "0003_aws_sources" || ms[2].AppliedAt.IsZero() {
+		t.Fatalf("migrations = %+v, %v; want 0001_init, 0002_audit_views and 0003_aws_sources, once each", ms, err)
 	}
 }
 

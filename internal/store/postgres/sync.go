@@ -193,10 +193,31 @@ const addBatch = 1000
 // config) and their history events, due for planning at first(c), or from
 // the cycle's start when first is nil; a whole batch per statement.
 func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credential) time.Time, now time.Time, changes *[]domain.Change) error {
+	// A credential dated by its AWS source (no rotated_at in the config)
+	// has its first rotation recorded with that source.
+	bySource := map[string][]domain.Credential{}
+	for _, c := range creds {
+		src := c.DatedBy
+		if src == "" {
+			src = "config"
+		}
+		bySource[src] = append(bySource[src], c)
+	}
+	for _, src := range []string{"config", domain.SourceSSM, domain.SourceSecretsManager} {
+		if err := t.addCredentialsFrom(bySource[src], src, first, now, changes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addCredentialsFrom is addCredentials of credentials whose first rotation
+// has the source src.
+func (t *tx) addCredentialsFrom(creds []domain.Credential, src string, first func(domain.Credential) time.Time, now time.Time, changes *[]domain.Change) error {
 	n := storedTime(now)
 	for lo := 0; lo < len(creds); lo += addBatch {
 		batch := creds[lo:min(lo+addBatch, len(creds))]
-		rows := make([]any, 0, 12*len(batch))
+		rows := make([]any, 0, 16*len(batch))
 		ids := make([]string, 0, len(batch))
 		for _, c := range batch {
 			next := minTime(c.RotatedAt, now)
@@ -204,7 +225,8 @@ func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credent
 				next = first(c)
 			}
 			rows = append(rows, c.ID, c.Name, c.Owner, c.RotationPeriod.String(), nullTime(c.ExpiresAt), c.Policy,
-				storedTime(c.RotatedAt), c.File, n, n, nullTime(next), nullString(c.LWAClientID))
+				storedTime(c.RotatedAt), c.File, n, n, nullTime(next), nullString(c.LWAClientID),
+				nullString(c.Source.Kind), c.Source.Name, c.Source.Region, c.Source.Endpoint)
 			detail := fmt.Sprintf("%s (owner %s, period %s, policy %s)", c.Name, c.Owner, c.RotationPeriod, c.Policy)
 			if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventCredential, CredentialID: c.ID, Status: "added", Detail: detail}); err != nil {
 				return err
@@ -212,21 +234,22 @@ func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credent
 			ids = append(ids, c.ID)
 			*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "added", Detail: detail})
 		}
-		if _, err := t.exec(`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at, next_action_at, lwa_client_id)
-			VALUES `+strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,TRUE,?,?,?,?),", len(batch)), ","), rows...); err != nil {
+		if _, err := t.exec(`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at, next_action_at, lwa_client_id,
+			source_kind, source_name, source_region, source_endpoint)
+			VALUES `+strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,TRUE,?,?,?,?,?,?,?,?),", len(batch)), ","), rows...); err != nil {
 			return fmt.Errorf("store: add credentials: %w", err)
 		}
 		// The first rotations, read back to make them current and to
 		// append their events in id order.
 		rr, err := t.query(`INSERT INTO rotations (credential_id, rotated_at, source, recorded_at)
-			SELECT id, config_rotated_at, 'config', ? FROM credentials WHERE id = ANY(?) ORDER BY id
-			RETURNING id, credential_id, rotated_at`, n, ids)
+			SELECT id, config_rotated_at, ?, ? FROM credentials WHERE id = ANY(?) ORDER BY id
+			RETURNING id, credential_id, rotated_at`, src, n, ids)
 		if err != nil {
 			return fmt.Errorf("store: add credentials: %w", err)
 		}
 		var rots []domain.Rotation
 		for rr.Next() {
-			r := domain.Rotation{Source: "config"}
+			r := domain.Rotation{Source: src}
 			if err := rr.Scan(&r.ID, &r.CredentialID, &r.RotatedAt); err != nil {
 				rr.Close()
 				return fmt.Errorf("store: add credentials: %w", err)
@@ -250,7 +273,7 @@ func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credent
 		}
 		for _, r := range rots {
 			if err := t.insertEvent(domain.Event{Time: r.RotatedAt, Type: domain.EventRotation, CredentialID: r.CredentialID, RotationID: r.ID,
-				Status: "config", Detail: rotationDetail(r)}); err != nil {
+				Status: src, Detail: rotationDetail(r)}); err != nil {
 				return err
 			}
 		}
@@ -296,10 +319,15 @@ func (t *tx) syncCredential(old credRow, c domain.Credential, now time.Time, cha
 	diff("expires_at", timeText(old.ExpiresAt), timeText(c.ExpiresAt))
 	diff("policy", old.Policy, c.Policy)
 	diff("lwa.client_id", old.LWAClientID, c.LWAClientID)
+	diff("source", sourceText(old.Source), sourceText(c.Source))
 	reactivated := !old.Active
 	moved := old.File != c.File
 
 	switch {
+	case c.DatedBy != "":
+		// No rotated_at in the config: the source's versions record the
+		// rotations, and the config's record stays as it was.
+		c.RotatedAt = old.RotatedAt
 	case c.RotatedAt.After(old.RotatedAt):
 		if err := t.configRotation(old, c, now, changes); err != nil {
 			return err
@@ -438,4 +466,20 @@ func (s *Store) settingsAre(ctx context.Context, values map[string]string) (bool
 		}
 	}
 	return true, nil
+}
+
+// sourceText is how a credential's source shows in its history: kind,
+// name, and the region and endpoint when set.
+func sourceText(s domain.AWSSource) string {
+	if s.IsZero() {
+		return ""
+	}
+	out := s.String()
+	if s.Region != "" {
+		out += " (region " + s.Region + ")"
+	}
+	if s.Endpoint != "" {
+		out += " (endpoint " + s.Endpoint + ")"
+	}
+	return out
 }

@@ -53,7 +53,7 @@ func TestUpgradeFrom0002(t *testing.T) {
 					t.Fatal(err)
 				}
 				for i, c := range cols {
-					if c == "lwa_client_id" || c == "hash" { // the columns 0006 and 0003 add
+					if c == "lwa_client_id" || c == "hash" || strings.HasPrefix(c, "source_") { // the columns 0006, 0003 and 0007 add
 						continue
 					}
 					b.WriteString(c + "=")

@@ -24,7 +24,8 @@ type credRow struct {
 }
 
 const credColumns = `c.id, c.name, c.owner, c.rotation_period, c.expires_at, c.policy, c.config_rotated_at, c.file, c.active,
-	COALESCE(c.rotation_id, 0), c.next_action_at, COALESCE(c.lwa_client_id, '')`
+	COALESCE(c.rotation_id, 0), c.next_action_at, COALESCE(c.lwa_client_id, ''),
+	COALESCE(c.source_kind, ''), c.source_name, c.source_region, c.source_endpoint`
 
 type scanner interface{ Scan(...any) error }
 
@@ -33,7 +34,8 @@ func scanCred(s scanner, extra ...any) (credRow, error) {
 	var c credRow
 	var period, cfgRot string
 	var expires, next sql.NullString
-	dst := append([]any{&c.ID, &c.Name, &c.Owner, &period, &expires, &c.Policy, &cfgRot, &c.File, &c.Active, &c.RotationID, &next, &c.LWAClientID}, extra...)
+	dst := append([]any{&c.ID, &c.Name, &c.Owner, &period, &expires, &c.Policy, &cfgRot, &c.File, &c.Active, &c.RotationID, &next, &c.LWAClientID,
+		&c.Source.Kind, &c.Source.Name, &c.Source.Region, &c.Source.Endpoint}, extra...)
 	if err := s.Scan(dst...); err != nil {
 		return c, err
 	}
@@ -81,13 +83,17 @@ func (t *tx) activeCredential(id string) (credRow, error) {
 
 // putCredential inserts or updates a credential row (not its cycle).
 func (t *tx) putCredential(c domain.Credential, active bool, now time.Time) error {
-	_, err := t.exec(`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at, lwa_client_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := t.exec(`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at, lwa_client_id,
+			source_kind, source_name, source_region, source_endpoint)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner = excluded.owner, rotation_period = excluded.rotation_period,
 			expires_at = excluded.expires_at, policy = excluded.policy, config_rotated_at = excluded.config_rotated_at,
-			file = excluded.file, active = excluded.active, updated_at = excluded.updated_at, lwa_client_id = excluded.lwa_client_id`,
+			file = excluded.file, active = excluded.active, updated_at = excluded.updated_at, lwa_client_id = excluded.lwa_client_id,
+			source_kind = excluded.source_kind, source_name = excluded.source_name, source_region = excluded.source_region,
+			source_endpoint = excluded.source_endpoint`,
 		c.ID, c.Name, c.Owner, c.RotationPeriod.String(), nullTime(c.ExpiresAt), c.Policy, FormatTime(c.RotatedAt), c.File, active,
-		FormatTime(now), FormatTime(now), nullString(c.LWAClientID))
+		FormatTime(now), FormatTime(now), nullString(c.LWAClientID),
+		nullString(c.Source.Kind), c.Source.Name, c.Source.Region, c.Source.Endpoint)
 	if err != nil {
 		return fmt.Errorf("store: put credential %s: %w", c.ID, err)
 	}

@@ -211,10 +211,31 @@ const addBatch = 200
 // time: each statement writes a whole batch, the rotations derived from the
 // rows just added.
 func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credential) time.Time, now time.Time, changes *[]domain.Change) error {
+	// A credential dated by its AWS source (no rotated_at in the config)
+	// has its first rotation recorded with that source.
+	bySource := map[string][]domain.Credential{}
+	for _, c := range creds {
+		src := c.DatedBy
+		if src == "" {
+			src = "config"
+		}
+		bySource[src] = append(bySource[src], c)
+	}
+	for _, src := range []string{"config", domain.SourceSSM, domain.SourceSecretsManager} {
+		if err := t.addCredentialsFrom(bySource[src], src, first, now, changes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addCredentialsFrom is addCredentials of credentials whose first rotation
+// has the source src.
+func (t *tx) addCredentialsFrom(creds []domain.Credential, src string, first func(domain.Credential) time.Time, now time.Time, changes *[]domain.Change) error {
 	n := FormatTime(now)
 	for lo := 0; lo < len(creds); lo += addBatch {
 		batch := creds[lo:min(lo+addBatch, len(creds))]
-		rows := make([]any, 0, 12*len(batch))
+		rows := make([]any, 0, 16*len(batch))
 		ids := make([]any, 0, len(batch))
 		for _, c := range batch {
 			next := minTime(c.RotatedAt, now)
@@ -222,7 +243,8 @@ func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credent
 				next = first(c)
 			}
 			rows = append(rows, c.ID, c.Name, c.Owner, c.RotationPeriod.String(), nullTime(c.ExpiresAt), c.Policy,
-				FormatTime(c.RotatedAt), c.File, n, n, nullTime(next), nullString(c.LWAClientID))
+				FormatTime(c.RotatedAt), c.File, n, n, nullTime(next), nullString(c.LWAClientID),
+				nullString(c.Source.Kind), c.Source.Name, c.Source.Region, c.Source.Endpoint)
 			detail := fmt.Sprintf("%s (owner %s, period %s, policy %s)", c.Name, c.Owner, c.RotationPeriod, c.Policy)
 			if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventCredential, CredentialID: c.ID, Status: "added", Detail: detail}); err != nil {
 				return err
@@ -231,17 +253,18 @@ func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credent
 			*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "added", Detail: detail})
 		}
 		in := placeholders(len(batch))
-		if _, err := t.exec(`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at, next_action_at, lwa_client_id)
-			VALUES `+strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,1,?,?,?,?),", len(batch)), ","), rows...); err != nil {
+		if _, err := t.exec(`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at, next_action_at, lwa_client_id,
+			source_kind, source_name, source_region, source_endpoint)
+			VALUES `+strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,1,?,?,?,?,?,?,?,?),", len(batch)), ","), rows...); err != nil {
 			return fmt.Errorf("store: add credentials: %w", err)
 		}
-		rotations, err := t.addFirstRotations(batch, in, ids, n)
+		rotations, err := t.addFirstRotations(batch, src, in, ids, n)
 		if err != nil {
 			return fmt.Errorf("store: add credentials: %w", err)
 		}
 		for _, r := range rotations {
 			if err := t.insertEvent(domain.Event{Time: r.RotatedAt, Type: domain.EventRotation, CredentialID: r.CredentialID, RotationID: r.ID,
-				Status: "config", Detail: "rotated at " + FormatTime(r.RotatedAt) + " (source config)"}); err != nil {
+				Status: src, Detail: "rotated at " + FormatTime(r.RotatedAt) + " (source " + src + ")"}); err != nil {
 				return err
 			}
 		}
@@ -258,9 +281,9 @@ func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credent
 // id order. The rows are inserted in credential id order under the write
 // lock, so SQLite gives them the consecutive rowids up to the last insert
 // id, in that order: no row needs reading back.
-func (t *tx) addFirstRotations(batch []domain.Credential, in string, ids []any, now string) ([]domain.Rotation, error) {
+func (t *tx) addFirstRotations(batch []domain.Credential, src, in string, ids []any, now string) ([]domain.Rotation, error) {
 	res, err := t.exec(`INSERT INTO rotations (credential_id, rotated_at, source, recorded_at)
-		SELECT id, config_rotated_at, 'config', ? FROM credentials WHERE id IN (`+in+`) ORDER BY id`, append([]any{now}, ids...)...)
+		SELECT id, config_rotated_at, ?, ? FROM credentials WHERE id IN (`+in+`) ORDER BY id`, append([]any{src, now}, ids...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -324,10 +347,15 @@ func (t *tx) syncCredential(old credRow, c domain.Credential, now time.Time, cha
 	diff("expires_at", timeText(old.ExpiresAt), timeText(c.ExpiresAt))
 	diff("policy", old.Policy, c.Policy)
 	diff("lwa.client_id", old.LWAClientID, c.LWAClientID)
+	diff("source", sourceText(old.Source), sourceText(c.Source))
 	reactivated := !old.Active
 	moved := old.File != c.File
 
 	switch {
+	case c.DatedBy != "":
+		// No rotated_at in the config: the source's versions record the
+		// rotations, and the config's record stays as it was.
+		c.RotatedAt = old.RotatedAt
 	case c.RotatedAt.After(old.RotatedAt):
 		if err := t.configRotation(old, c, now, changes); err != nil {
 			return err
@@ -364,6 +392,22 @@ func (t *tx) syncCredential(old credRow, c domain.Credential, now time.Time, cha
 		return t.markDue(c.ID, now)
 	}
 	return nil
+}
+
+// sourceText is how a credential's source shows in its history: kind,
+// name, and the region and endpoint when set.
+func sourceText(s domain.AWSSource) string {
+	if s.IsZero() {
+		return ""
+	}
+	out := s.String()
+	if s.Region != "" {
+		out += " (region " + s.Region + ")"
+	}
+	if s.Endpoint != "" {
+		out += " (endpoint " + s.Endpoint + ")"
+	}
+	return out
 }
 
 // configRotation records the rotation an operator wrote into the config,

@@ -66,6 +66,16 @@ type Store interface {
 
 	// Amazon SP-API notifications.
 	RecordNotice(ctx context.Context, n domain.Notice, now time.Time) (domain.NoticeResult, error)
+	// Rotation dates from AWS (Parameter Store, Secrets Manager).
+	SourcedCredentials(ctx context.Context) ([]domain.SourcedCredential, error)
+	RecordSourceVersion(ctx context.Context, v domain.SourceVersion, now time.Time) (string, error)
+	// Probes of SP-API client secrets.
+	RecordProbe(ctx context.Context, p domain.Probe, now time.Time) (int, error)
+	LastProbes(ctx context.Context) (map[string]domain.ProbeTimes, error)
+	// Requests to Amazon to rotate SP-API client secrets.
+	RecordRotationRequest(ctx context.Context, r domain.RotationRequest, now time.Time) error
+	LastRotationCall(ctx context.Context, clientID string) (time.Time, error)
+	PendingRotationRequests(ctx context.Context) (map[string]time.Time, error)
 
 	Close() error
 }
@@ -96,6 +106,9 @@ func Run(t *testing.T, open Opener) {
 		{"Lease", testLease},
 		{"ReportCycles", testReportCycles},
 		{"RecordNotice", testRecordNotice},
+		{"RecordSourceVersion", testRecordSourceVersion},
+		{"RecordProbe", testRecordProbe},
+		{"RecordRotationRequest", testRecordRotationRequest},
 		{"Reminders", testReminders},
 		{"Chain", testChain},
 	}

@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+)
+
+// TestProbeDue: the daemon's pass probes a secret when its lwa.probe
+// interval has passed since the last probe (any outcome), not before, and
+// not a credential without probe:. The LWA endpoint is httptest (Amazon's
+// cannot be reached from tests).
+func TestProbeDue(t *testing.T) {
+	var calls atomic.Int32
+	lwa := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		calls.Add(1)
+		io.WriteString(w, `{"access_token":"Atza|x"}`)
+	}))
+	defer lwa.Close()
+	t.Setenv("LWA_SECRET", "probe-due-SEKRIT")
+	t.Setenv("LWA_REFRESH", "Atzr|probe-due-REFRESH")
+	body := `policies:
+  standard:
+    - {before: 30d, channels: [console]}
+channels:
+  console: {type: stdout}
+credentials:
+  - id: probed
+    rotated_at: 2026-06-01
+    lwa: {client_id: amzn1.application-oa2-client.a1, client_secret: "${LWA_SECRET}", refresh_token: "${LWA_REFRESH}", token_url: "` + lwa.URL + `", probe: 24h}
+  - id: unprobed
+    rotated_at: 2026-06-01
+    lwa: {client_id: amzn1.application-oa2-client.a2, client_secret: "${LWA_SECRET}", refresh_token: "${LWA_REFRESH}", token_url: "` + lwa.URL + `"}
+`
+	t0 := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	r := newAmazonRig(t, body, t0, nil)
+	e, store := r.e, r.store
+	if err := e.Sync(t.Context(), t0); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		at    time.Time
+		calls int32
+	}{
+		{t0, 1},                      // never probed
+		{t0.Add(23 * time.Hour), 1},  // within the interval
+		{t0.Add(24 * time.Hour), 2},  // the interval has passed
+		{t0.Add(25 * time.Hour), 2},  // probed an hour ago
+		{t0.Add(100 * time.Hour), 3}, // after downtime: once, not once per missed day
+	}
+	for _, st := range steps {
+		res := e.ProbeDue(t.Context(), st.at)
+		if got := calls.Load(); got != st.calls {
+			t.Errorf("at %s: %d probes in all, want %d (%+v)", st.at, got, st.calls, res)
+		}
+		for _, r := range res {
+			if r.CredentialID != "probed" || r.Outcome != domain.ProbeOK {
+				t.Errorf("at %s: %+v", st.at, r)
+			}
+		}
+	}
+	last, err := store.LastProbes(t.Context())
+	if err != nil || !last["probed"].Verified.Equal(t0.Add(100*time.Hour)) {
+		t.Errorf("last probes = %+v, %v", last, err)
+	}
+}
