@@ -10,11 +10,12 @@ import (
 )
 
 // RecordProbe records a probe of an active credential's client secret in
-// its current cycle (see the SQLite store's doc: the same contract): a
-// rejection is an event and an alert (stage domain.StageRejected) due now
-// on the channels p.Channels names, one per rejected probe of the cycle;
-// an ok probe is the time last verified; a failed one is kept for the
-// record only. It returns how many alerts were added.
+// its current cycle. A rejection (Amazon answered invalid_client) is an
+// event and an alert (stage domain.StageRejected) due now on the channels
+// p.Channels names for the credential's policy, one per rejected probe of
+// the cycle, whatever the deadline says; an ok probe is the credential's
+// time last verified; a failed one (no answer about the secret) is kept
+// for the record only. It returns how many alerts were added.
 func (s *Store) RecordProbe(ctx context.Context, p domain.Probe, now time.Time) (int, error) {
 	now = storedTime(now)
 	at := storedTime(minTime(p.At, now))

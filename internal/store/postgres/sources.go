@@ -29,11 +29,19 @@ func (s *Store) SourcedCredentials(ctx context.Context) ([]domain.SourcedCredent
 }
 
 // RecordSourceVersion records the current version of a credential's secret
-// as its AWS source reports it, once per version (see the SQLite store's
-// doc: the same contract): a version seen before changes nothing
-// (domain.VersionSeen); one dated after the latest rotation records a
-// rotation (domain.VersionRotated); one not newer is recorded as seen with
-// an event (domain.VersionOlder).
+// as its AWS source reports it, once per version:
+//
+//   - a version recorded before changes nothing (domain.VersionSeen);
+//   - a version dated after the latest rotation records a rotation at its
+//     date (source ssm or secretsmanager, dated now if the version claims
+//     a later time), which closes the cycle (domain.VersionRotated) and
+//     tells the replicas at the commit (notifyDue), as a rotation does;
+//   - one not newer (the config's rotated_at, or a `notifier rotate`, came
+//     first) is recorded as seen with an event, and nothing else changes
+//     (domain.VersionOlder).
+//
+// The credential must be active and have that source; the version's value
+// is never given to the store.
 func (s *Store) RecordSourceVersion(ctx context.Context, v domain.SourceVersion, now time.Time) (string, error) {
 	now = storedTime(now)
 	at := storedTime(minTime(v.At, now))
