@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
 func (c *cli) backupCmd() *cobra.Command {
@@ -19,7 +21,11 @@ func (c *cli) backupCmd() *cobra.Command {
 				return err
 			}
 			defer store.Close()
-			info, err := store.Backup(cmd.Context(), args[0], force)
+			file, ok := store.(*sqlite.Store)
+			if !ok {
+				return fmt.Errorf("backup: %s is a PostgreSQL database: back it up with PostgreSQL's own tools (pg_dump, or a base backup)", escapeText(store.Path()))
+			}
+			info, err := file.Backup(cmd.Context(), args[0], force)
 			if err != nil {
 				return err
 			}

@@ -19,7 +19,6 @@ import (
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/schedule"
-	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
 // MaxProblemsShown is how many config problems are printed: a generated
@@ -79,6 +78,7 @@ func (c *cli) root() *cobra.Command {
 	root.AddCommand(c.reportCmd(), c.backupCmd())
 	root.AddCommand(c.receiveCmd(), c.probeCmd())
 	root.AddCommand(c.verifyCmd())
+	root.AddCommand(c.copyDBCmd())
 	return root
 }
 
@@ -218,7 +218,7 @@ func (c *cli) checkCmd() *cobra.Command {
 func summary(cfg *config.Config) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: ok\n", cfg.Path)
-	fmt.Fprintf(&b, "  database:    %s\n", cfg.Database)
+	fmt.Fprintf(&b, "  database:    %s\n", databaseName(cfg.Database))
 	fmt.Fprintf(&b, "  schedule:    %s (%s)\n", cfg.CheckSchedule, cfg.Timezone)
 	b.WriteString(httpSummary(cfg.HTTP))
 	fmt.Fprintf(&b, "  credentials: %d\n", len(cfg.Credentials))
@@ -254,18 +254,18 @@ func (c *cli) migrateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			store, err := sqlite.Open(cmd.Context(), cfg.Database, sqlite.WithAuditKey([]byte(cfg.Audit.Key)))
+			store, err := openStore(cmd.Context(), cfg.Database, []byte(cfg.Audit.Key))
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			ms, err := store.Migrations(cmd.Context())
+			ms, err := appliedMigrations(cmd.Context(), store)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "%s: schema up to date\n", cfg.Database)
+			fmt.Fprintf(c.stdout, "%s: schema up to date\n", databaseName(cfg.Database))
 			for _, m := range ms {
-				fmt.Fprintf(c.stdout, "  %04d %s (applied %s)\n", m.Version, m.Name, m.AppliedAt)
+				fmt.Fprintf(c.stdout, "  %s\n", m)
 			}
 			return nil
 		},

@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/notifier-dev/notifier/internal/channels/webhook"
+	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
 )
 
 var binary string
@@ -36,6 +37,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	pgtest.StopShared() // the PostgreSQL cluster, if a test started one
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

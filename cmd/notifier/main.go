@@ -24,7 +24,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/httpapi"
-	"github.com/notifier-dev/notifier/internal/store/sqlite"
+	"github.com/notifier-dev/notifier/internal/store/postgres"
 )
 
 func main() {
@@ -92,8 +92,11 @@ type Main struct {
 	EngineOptions []engine.Option
 
 	Config *config.Config
-	Store  *sqlite.Store
-	Engine *engine.Engine
+	Store  daemonStore
+	// replica is set while Run runs on a database that several replicas
+	// share (PostgreSQL).
+	replica *replica
+	Engine  *engine.Engine
 
 	// What the HTTP API reports (see http.go); Open makes them.
 	Health  *httpapi.Health
@@ -120,7 +123,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := sqlite.Open(ctx, cfg.Database, sqlite.WithAuditKey([]byte(cfg.Audit.Key)))
+	store, err := openStore(ctx, cfg.Database, []byte(cfg.Audit.Key))
 	if err != nil {
 		return err
 	}
@@ -135,6 +138,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		store.Close()
 		return err
+	}
+	// A password written into the URL itself (not from ${ENV}, which the
+	// config registers) is a secret too.
+	if pw := postgres.Password(cfg.Database); pw != "" {
+		eng.Redactor().Add(pw)
 	}
 	m.Config, m.Store, m.Engine = cfg, store, eng
 	m.Health.SetConfigLoaded(true)
@@ -184,7 +192,14 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := m.acquire(ctx, holder); err != nil {
+	// On PostgreSQL every replica runs: they share the dispatch through
+	// claims, and the planner lease (lead) picks the one that plans. On
+	// SQLite one daemon holds the database's lease.
+	replicated := isReplicated(m.Config.Database)
+	lease := LeaseName
+	if replicated {
+		lease = PlannerLease
+	} else if err := m.acquire(ctx, holder); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
@@ -193,12 +208,19 @@ func (m *Main) Run(ctx context.Context) error {
 	runCtx, lost := context.WithCancelCause(ctx)
 	defer lost(nil)
 	defer func() {
-		if err := m.Store.ReleaseLease(context.WithoutCancel(ctx), LeaseName, holder); err != nil {
+		if err := m.Store.ReleaseLease(context.WithoutCancel(ctx), lease, holder); err != nil {
 			m.Logger.Error("releasing the lease", "err", err)
 		}
 	}()
 	m.Health.SetLease(true)
-	go m.renew(runCtx, holder, lost)
+	if replicated {
+		m.replica = &replica{}
+		m.lead(runCtx, holder) // the first try, before the first tick
+		go m.leadLoop(runCtx, holder)
+		go m.planOnNotice(runCtx)
+	} else {
+		go m.renew(runCtx, holder, lost)
+	}
 	if !m.Standby {
 		if served, err = m.serveHTTP(serveCtx); err != nil {
 			return err
@@ -226,7 +248,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	c.Start()
 	m.Logger.Info("notifier running", "schedule", m.Config.CheckSchedule, "timezone", m.Config.Timezone,
-		"database", m.Config.Database, "holder", holder)
+		"database", databaseName(m.Config.Database), "holder", holder)
 	<-runCtx.Done()
 	m.Logger.Info("stopping: no new sends; those in flight get a short grace")
 	<-c.Stop().Done()
@@ -250,7 +272,7 @@ func (m *Main) acquire(ctx context.Context, holder string) error {
 		}
 		if !m.Standby {
 			return fmt.Errorf("another notifier run holds %s: %s, since %s, lease until %s; stop it first, or start this one with --standby",
-				m.Config.Database, lease.Holder, lease.Acquired.Local().Format(time.RFC3339), lease.ExpiresAt.Local().Format(time.RFC3339))
+				databaseName(m.Config.Database), lease.Holder, lease.Acquired.Local().Format(time.RFC3339), lease.ExpiresAt.Local().Format(time.RFC3339))
 		}
 		m.Logger.Info("standing by: another notifier run holds the database", "holder", lease.Holder,
 			"lease_until", lease.ExpiresAt.UTC().Format(time.RFC3339))
@@ -290,7 +312,11 @@ func (m *Main) tick(ctx context.Context) {
 	m.reload(false)
 	now := m.Now()
 	start := time.Now()
-	rep, err := m.Engine.Tick(ctx, now)
+	tick := m.Engine.Tick
+	if m.replica != nil && !m.replica.planning.Load() {
+		tick = m.Engine.Retry // another replica plans; this one sends
+	}
+	rep, err := tick(ctx, now)
 	if ctx.Err() == nil {
 		m.Metrics.ObserveTick(time.Now(), time.Since(start), err)
 		m.Health.SetTick(err)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/config"
-	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
 // chainSummary says how check's config keeps the history's tamper evidence.
@@ -57,7 +56,7 @@ then needs --config too, for the key.`,
 					db = cfg.Database
 				}
 			}
-			store, err := sqlite.OpenReadOnly(cmd.Context(), db)
+			store, err := openReadOnly(cmd.Context(), db)
 			if err != nil {
 				return err
 			}
@@ -66,9 +65,9 @@ then needs --config too, for the key.`,
 			if err != nil {
 				return err
 			}
-			printChain(c.stdout, db, rep, opts)
+			printChain(c.stdout, store.Path(), rep, opts)
 			if rep.Problem != nil {
-				return fmt.Errorf("verify: %s: %s", db, rep.Problem.Detail)
+				return fmt.Errorf("verify: %s: %s", store.Path(), rep.Problem.Detail)
 			}
 			return nil
 		},
@@ -80,7 +79,7 @@ then needs --config too, for the key.`,
 
 // printChain writes what verify found; the failure itself is the command's
 // error line.
-func printChain(w io.Writer, db string, rep sqlite.ChainReport, opts chain.Options) {
+func printChain(w io.Writer, db string, rep chain.Report, opts chain.Options) {
 	if rep.Before > 0 {
 		fmt.Fprintf(w, "chain starts at event %d, added by migration 3 on %s; %d earlier events are not covered\n",
 			rep.Start, rep.StartedAt, rep.Before)

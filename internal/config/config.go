@@ -32,7 +32,7 @@ var DefaultRotationPeriod = schedule.Span{Days: 180}
 // Config is a loaded, validated configuration.
 type Config struct {
 	Path          string         // the config file, as given
-	Database      string         // path of the SQLite file, resolved against the config's folder
+	Database      string         // path of the SQLite file, resolved against the config's folder, or a postgres:// URL
 	Timezone      string         // IANA name
 	Location      *time.Location // Timezone, loaded
 	CheckSchedule string         // robfig/cron v3 spec

@@ -390,7 +390,9 @@ func (l *loader) load(path, dir string, data []byte, clock Clock) *Config {
 			l.errf(n, "database", "must not be empty")
 		}
 	}
-	if !filepath.IsAbs(cfg.Database) {
+	// A PostgreSQL URL (several replicas share one database) is kept as
+	// written, ${ENV} expanded; a file path is relative to the config.
+	if !domain.IsDatabaseURL(cfg.Database) && !filepath.IsAbs(cfg.Database) {
 		cfg.Database = filepath.Join(filepath.Dir(path), cfg.Database)
 	}
 	if n := f["check_schedule"]; n != nil {

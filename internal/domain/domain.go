@@ -6,6 +6,7 @@
 package domain
 
 import (
+	"strings"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/schedule"
@@ -291,4 +292,10 @@ type DeliveryCount struct {
 	Channel string
 	Status  string
 	Count   int
+}
+
+// IsDatabaseURL says whether a config's database names a PostgreSQL
+// database (a postgres:// or postgresql:// URL) rather than a SQLite file.
+func IsDatabaseURL(database string) bool {
+	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/notifier-dev/notifier/internal/store/copydb"
 	"github.com/notifier-dev/notifier/migrations"
 )
 
@@ -133,4 +134,9 @@ func (s *Store) SyncedTimezone(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("store: sync state: %w", err)
 	}
 	return tz, nil
+}
+
+// CopySide is the database as notifier copy-db reads or writes it.
+func (s *Store) CopySide() copydb.DB {
+	return copydb.DB{DB: s.db, Dialect: copydb.SQLite, Name: s.path}
 }

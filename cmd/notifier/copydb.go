@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/notifier-dev/notifier/internal/chain"
+	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/store/copydb"
+)
+
+func (c *cli) copyDBCmd() *cobra.Command {
+	var db, to string
+	cmd := &cobra.Command{
+		Use:   "copy-db --to DATABASE",
+		Short: "Copy the database with all its history into a new one: SQLite to PostgreSQL or back (stop the daemons first)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if to == "" {
+				return fmt.Errorf("--to: give the new database (a postgres:// URL or a SQLite file)")
+			}
+			var key []byte
+			if db == "" || cmd.Flag("config").Changed {
+				cfg, err := config.LoadMain(c.configPath, config.Timeless, nil)
+				if err != nil {
+					return err
+				}
+				key = []byte(cfg.Audit.Key)
+				if db == "" {
+					db = cfg.Database
+				}
+			}
+			src, err := openReadOnly(cmd.Context(), db)
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+			dst, err := openStore(cmd.Context(), to, nil)
+			if err != nil {
+				return err
+			}
+			defer dst.Close()
+			counts, err := copydb.Copy(cmd.Context(), src.CopySide(), dst.(copySider).CopySide())
+			if err != nil {
+				return err
+			}
+			// The copy's chain is checked as verify would.
+			rep, err := dst.(readerStore).VerifyChain(cmd.Context(), chain.Options{Key: key})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "%s -> %s: %d credentials, %d rotations, %d deliveries, %d acknowledgments, %d events copied\n",
+				escapeText(src.Path()), escapeText(databaseName(to)), counts["credentials"], counts["rotations"], counts["deliveries"], counts["acknowledgments"], counts["events"])
+			if rep.Problem != nil {
+				return fmt.Errorf("copy-db: the copy's hash chain does not verify: %s", rep.Problem.Detail)
+			}
+			fmt.Fprintf(c.stdout, "hash chain of the copy: ok, %d rows, head %x\n", rep.Rows, rep.Head)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&to, "to", "", "the new database: a postgres:// URL or a SQLite file; it must be empty")
+	cmd.Flags().StringVar(&db, "db", "", "the database to copy; default the config's")
+	return cmd
+}
+
+// copySider is a store notifier copy-db can read or write.
+type copySider interface{ CopySide() copydb.DB }

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+)
+
+// PlannerLease is the lease that picks, among the replicas sharing a
+// PostgreSQL database, the one that plans (syncs the config, works out
+// next actions, enqueues deliveries). Every replica sends: the dispatch is
+// shared through claims (SELECT … FOR UPDATE SKIP LOCKED), so a replica
+// killed mid-send loses nothing and duplicates at most its in-flight
+// sends, which go out again once their claims expire.
+const PlannerLease = "planner"
+
+// replica is a `notifier run` among several on one database.
+type replica struct {
+	planning atomic.Bool // holds the planner lease
+}
+
+// dueListener is a store that says when another process made a cycle due
+// for planning (PostgreSQL's LISTEN/NOTIFY).
+type dueListener interface {
+	ListenDue(ctx context.Context, fn func()) error
+}
+
+// planOnNotice makes the planner plan at once when an acknowledgment,
+// rotation or SP-API notification is recorded anywhere (any replica, the
+// CLI, an ack link), rather than at its next tick: notices that come
+// while it plans are folded into one more pass.
+func (m *Main) planOnNotice(ctx context.Context) {
+	l, ok := m.Store.(dueListener)
+	if !ok {
+		return
+	}
+	due := make(chan struct{}, 1)
+	go l.ListenDue(ctx, func() {
+		select {
+		case due <- struct{}{}:
+		default:
+		}
+	})
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-due:
+			if m.replica.planning.Load() {
+				m.tick(ctx)
+			}
+		}
+	}
+}
+
+// leadLoop tries for the planner lease every third of its TTL until ctx
+// ends: the planner renews it, the others take it over within a TTL of
+// the planner's death (its lease expires unrenewed), and one that becomes
+// the planner ticks at once rather than at the next check_schedule. A
+// replica that does not plan looks for due deliveries each time, so that
+// what the planner enqueues is sent by every replica within seconds.
+func (m *Main) leadLoop(ctx context.Context, holder string) {
+	t := time.NewTicker(m.LeaseTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		switch {
+		case m.lead(ctx, holder):
+			m.tick(ctx)
+		case !m.replica.planning.Load():
+			m.retry(ctx)
+		}
+	}
+}
+
+// lead takes or renews the planner lease and says whether this replica
+// has just become the planner.
+func (m *Main) lead(ctx context.Context, holder string) (became bool) {
+	lease, held, err := m.Store.AcquireLease(ctx, PlannerLease, holder, time.Now(), m.LeaseTTL)
+	if err != nil {
+		if ctx.Err() == nil {
+			// The database is unreachable: stop planning, for another
+			// replica may reach it and take over.
+			m.Logger.Error("planner lease", "err", err)
+			m.replica.planning.Store(false)
+		}
+		return false
+	}
+	was := m.replica.planning.Swap(held)
+	switch {
+	case held && !was:
+		m.Logger.Info("planning for the replicas", "holder", holder)
+		return true
+	case !held && was:
+		m.Logger.Warn("another replica plans now; this one sends only", "planner", lease.Holder)
+	}
+	return false
+}

@@ -1,0 +1,485 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+)
+
+// ConfigFiles returns every config file as last synced, by path.
+func (s *Store) ConfigFiles(ctx context.Context) (map[string]domain.ConfigFile, error) {
+	rows, err := s.query(ctx, `SELECT path, size, mod_time, hash FROM config_files`)
+	if err != nil {
+		return nil, fmt.Errorf("store: config files: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]domain.ConfigFile{}
+	for rows.Next() {
+		var f domain.ConfigFile
+		var mt string
+		if err := rows.Scan(&f.Path, &f.Size, &mt, &f.Hash); err != nil {
+			return nil, fmt.Errorf("store: config files: %w", err)
+		}
+		if f.ModTime, err = time.Parse(time.RFC3339Nano, mt); err != nil {
+			return nil, fmt.Errorf("store: config file %s: %w", f.Path, err)
+		}
+		out[f.Path] = f
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) putFile(f domain.ConfigFile, now time.Time) error {
+	_, err := t.exec(`INSERT INTO config_files (path, size, mod_time, hash, synced_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (path) DO UPDATE SET size = excluded.size, mod_time = excluded.mod_time, hash = excluded.hash, synced_at = excluded.synced_at`,
+		f.Path, f.Size, f.ModTime.UTC().Format(time.RFC3339Nano), f.Hash, storedTime(now))
+	if err != nil {
+		return fmt.Errorf("store: config file %s: %w", f.Path, err)
+	}
+	return nil
+}
+
+// RecordFile remembers a file whose content is unchanged (same hash) but
+// whose size or modification time moved, so it is not read again.
+func (s *Store) RecordFile(ctx context.Context, f domain.ConfigFile, now time.Time) error {
+	return s.update(ctx, func(t *tx) error { return t.putFile(f, now) })
+}
+
+// SyncFile makes the store match one config file's credentials, in one
+// transaction (see the SQLite store's doc: the same contract).
+func (s *Store) SyncFile(ctx context.Context, f domain.ConfigFile, creds []domain.Credential, opts domain.SyncOptions, now time.Time) ([]domain.Change, error) {
+	all, err := s.SyncFiles(ctx, []domain.FileSync{{File: f, Credentials: creds}}, opts, now)
+	if err != nil {
+		return nil, err
+	}
+	return all[0], nil
+}
+
+// SyncFiles is SyncFile for several files in one transaction, the changes
+// of each in the order given. A conflict in any file writes nothing.
+func (s *Store) SyncFiles(ctx context.Context, files []domain.FileSync, opts domain.SyncOptions, now time.Time) ([][]domain.Change, error) {
+	out := make([][]domain.Change, len(files))
+	err := s.update(ctx, func(t *tx) error {
+		// A file synced earlier in the batch owns what it lists.
+		done := map[string]bool{}
+		o := opts
+		o.Movable = func(file string) bool { return !done[file] && opts.Movable != nil && opts.Movable(file) }
+		for i, fs := range files {
+			changes, err := t.syncFile(fs.File, fs.Credentials, o, now)
+			if err != nil {
+				return err
+			}
+			out[i] = changes
+			done[fs.File.Path] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// syncFile is one file of SyncFiles.
+func (t *tx) syncFile(f domain.ConfigFile, creds []domain.Credential, opts domain.SyncOptions, now time.Time) (changes []domain.Change, err error) {
+	before, err := t.fileCredentials(f.Path)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(creds))
+	for i, c := range creds {
+		ids[i] = c.ID
+	}
+	existing, err := t.credentials(ids)
+	if err != nil {
+		return nil, err
+	}
+	var fresh []domain.Credential
+	for _, c := range creds {
+		c.File = f.Path
+		c.RotatedAt, c.ExpiresAt = storedTime(c.RotatedAt), zeroOrStored(c.ExpiresAt)
+		delete(before, c.ID)
+		old, ok := existing[c.ID]
+		if !ok {
+			fresh = append(fresh, c)
+			continue
+		}
+		if old.Active && old.File != "" && old.File != f.Path && (opts.Movable == nil || !opts.Movable(old.File)) {
+			return nil, &domain.FileConflict{CredentialID: c.ID, File: old.File, In: f.Path}
+		}
+		if err := t.syncCredential(old, c, now, &changes); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.addCredentials(fresh, opts.FirstAction, now, &changes); err != nil {
+		return nil, err
+	}
+	gone := make([]string, 0, len(before))
+	for id := range before {
+		gone = append(gone, id)
+	}
+	sort.Strings(gone)
+	for _, id := range gone {
+		if err := t.retire(id, now, "removed from the config; kept as inactive"); err != nil {
+			return nil, err
+		}
+		changes = append(changes, domain.Change{CredentialID: id, Status: "inactive", Detail: "removed from the config; kept as inactive"})
+	}
+	return changes, t.putFile(f, now)
+}
+
+func zeroOrStored(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return storedTime(t)
+}
+
+// RetireFile forgets a config file that is gone from the config: its
+// credentials become inactive.
+func (s *Store) RetireFile(ctx context.Context, path string, now time.Time) ([]domain.Change, error) {
+	var changes []domain.Change
+	err := s.update(ctx, func(t *tx) error {
+		changes = changes[:0]
+		ids, err := t.fileCredentials(path)
+		if err != nil {
+			return err
+		}
+		gone := make([]string, 0, len(ids))
+		for id := range ids {
+			gone = append(gone, id)
+		}
+		sort.Strings(gone)
+		detail := "its file " + path + " is no longer in the config; kept as inactive"
+		for _, id := range gone {
+			if err := t.retire(id, now, detail); err != nil {
+				return err
+			}
+			changes = append(changes, domain.Change{CredentialID: id, Status: "inactive", Detail: detail})
+		}
+		if _, err := t.exec(`DELETE FROM config_files WHERE path = ?`, path); err != nil {
+			return fmt.Errorf("store: config file %s: %w", path, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return changes, nil
+}
+
+// fileCredentials returns the active credentials a file defined at its last
+// sync.
+func (t *tx) fileCredentials(path string) (map[string]bool, error) {
+	ids, err := collectStrings(t.query(`SELECT id FROM credentials WHERE file = ? AND active`, path))
+	if err != nil {
+		return nil, fmt.Errorf("store: credentials of %s: %w", path, err)
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// addBatch is how many new credentials one round of statements adds.
+const addBatch = 1000
+
+// addCredentials adds new credentials with their first rotation (source
+// config) and their history events, due for planning at first(c), or from
+// the cycle's start when first is nil; a whole batch per statement.
+func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credential) time.Time, now time.Time, changes *[]domain.Change) error {
+	// A credential dated by its AWS source (no rotated_at in the config)
+	// has its first rotation recorded with that source.
+	bySource := map[string][]domain.Credential{}
+	for _, c := range creds {
+		src := c.DatedBy
+		if src == "" {
+			src = "config"
+		}
+		bySource[src] = append(bySource[src], c)
+	}
+	for _, src := range []string{"config", domain.SourceSSM, domain.SourceSecretsManager} {
+		if err := t.addCredentialsFrom(bySource[src], src, first, now, changes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addCredentialsFrom is addCredentials of credentials whose first rotation
+// has the source src.
+func (t *tx) addCredentialsFrom(creds []domain.Credential, src string, first func(domain.Credential) time.Time, now time.Time, changes *[]domain.Change) error {
+	n := storedTime(now)
+	for lo := 0; lo < len(creds); lo += addBatch {
+		batch := creds[lo:min(lo+addBatch, len(creds))]
+		rows := make([]any, 0, 16*len(batch))
+		ids := make([]string, 0, len(batch))
+		for _, c := range batch {
+			next := minTime(c.RotatedAt, now)
+			if first != nil {
+				next = first(c)
+			}
+			rows = append(rows, c.ID, c.Name, c.Owner, c.RotationPeriod.String(), nullTime(c.ExpiresAt), c.Policy,
+				storedTime(c.RotatedAt), c.File, n, n, nullTime(next), nullString(c.LWAClientID),
+				nullString(c.Source.Kind), c.Source.Name, c.Source.Region, c.Source.Endpoint)
+			detail := fmt.Sprintf("%s (owner %s, period %s, policy %s)", c.Name, c.Owner, c.RotationPeriod, c.Policy)
+			if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventCredential, CredentialID: c.ID, Status: "added", Detail: detail}); err != nil {
+				return err
+			}
+			ids = append(ids, c.ID)
+			*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "added", Detail: detail})
+		}
+		if _, err := t.exec(`INSERT INTO credentials (id, name, owner, rotation_period, expires_at, policy, config_rotated_at, file, active, created_at, updated_at, next_action_at, lwa_client_id,
+			source_kind, source_name, source_region, source_endpoint)
+			VALUES `+strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,TRUE,?,?,?,?,?,?,?,?),", len(batch)), ","), rows...); err != nil {
+			return fmt.Errorf("store: add credentials: %w", err)
+		}
+		// The first rotations, read back to make them current and to
+		// append their events in id order.
+		rr, err := t.query(`INSERT INTO rotations (credential_id, rotated_at, source, recorded_at)
+			SELECT id, config_rotated_at, ?, ? FROM credentials WHERE id = ANY(?) ORDER BY id
+			RETURNING id, credential_id, rotated_at`, src, n, ids)
+		if err != nil {
+			return fmt.Errorf("store: add credentials: %w", err)
+		}
+		var rots []domain.Rotation
+		for rr.Next() {
+			r := domain.Rotation{Source: src}
+			if err := rr.Scan(&r.ID, &r.CredentialID, &r.RotatedAt); err != nil {
+				rr.Close()
+				return fmt.Errorf("store: add credentials: %w", err)
+			}
+			r.RotatedAt = r.RotatedAt.UTC()
+			rots = append(rots, r)
+		}
+		rr.Close()
+		if err := rr.Err(); err != nil {
+			return fmt.Errorf("store: add credentials: %w", err)
+		}
+		sort.Slice(rots, func(i, j int) bool { return rots[i].ID < rots[j].ID })
+		rids := make([]int64, len(rots))
+		cids := make([]string, len(rots))
+		for i, r := range rots {
+			rids[i], cids[i] = r.ID, r.CredentialID
+		}
+		if _, err := t.exec(`UPDATE credentials SET rotation_id = v.rid FROM unnest(?::text[], ?::bigint[]) AS v(id, rid) WHERE credentials.id = v.id`,
+			cids, rids); err != nil {
+			return fmt.Errorf("store: add credentials: %w", err)
+		}
+		for _, r := range rots {
+			if err := t.insertEvent(domain.Event{Time: r.RotatedAt, Type: domain.EventRotation, CredentialID: r.CredentialID, RotationID: r.ID,
+				Status: src, Detail: rotationDetail(r)}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// credentials returns the rows of the given ids that exist, by id.
+func (t *tx) credentials(ids []string) (map[string]credRow, error) {
+	out := make(map[string]credRow, len(ids))
+	for lo := 0; lo < len(ids); lo += idBatch {
+		batch := ids[lo:min(lo+idBatch, len(ids))]
+		rows, err := t.query(`SELECT `+credColumns+` FROM credentials c WHERE c.id = ANY(?)`, batch)
+		if err != nil {
+			return nil, fmt.Errorf("store: credentials: %w", err)
+		}
+		for rows.Next() {
+			c, err := scanCred(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: credentials: %w", err)
+			}
+			out[c.ID] = c
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: credentials: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func (t *tx) syncCredential(old credRow, c domain.Credential, now time.Time, changes *[]domain.Change) error {
+	var diffs []string
+	diff := func(field, a, b string) {
+		if a != b {
+			diffs = append(diffs, fmt.Sprintf("%s %q -> %q", field, a, b))
+		}
+	}
+	diff("name", old.Name, c.Name)
+	diff("owner", old.Owner, c.Owner)
+	diff("rotation_period", old.RotationPeriod.String(), c.RotationPeriod.String())
+	diff("expires_at", timeText(old.ExpiresAt), timeText(c.ExpiresAt))
+	diff("policy", old.Policy, c.Policy)
+	diff("lwa.client_id", old.LWAClientID, c.LWAClientID)
+	diff("source", sourceText(old.Source), sourceText(c.Source))
+	reactivated := !old.Active
+	moved := old.File != c.File
+
+	switch {
+	case c.DatedBy != "":
+		// No rotated_at in the config: the source's versions record the
+		// rotations, and the config's record stays as it was.
+		c.RotatedAt = old.RotatedAt
+	case c.RotatedAt.After(old.RotatedAt):
+		if err := t.configRotation(old, c, now, changes); err != nil {
+			return err
+		}
+	case c.RotatedAt.Before(old.RotatedAt):
+		msg := fmt.Sprintf("rotated_at moved backward in the config (%s -> %s); ignored, the recorded rotations stand",
+			FormatTime(old.RotatedAt), FormatTime(c.RotatedAt))
+		if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventConfig, CredentialID: c.ID, Status: "ignored", Detail: msg}); err != nil {
+			return err
+		}
+		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "ignored", Detail: msg, Warn: true})
+	}
+	if len(diffs) == 0 && !reactivated && !moved && c.RotatedAt.Equal(old.RotatedAt) {
+		return nil
+	}
+	if err := t.putCredential(c, true, now); err != nil {
+		return err
+	}
+	if reactivated {
+		if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventCredential, CredentialID: c.ID, Status: "reactivated",
+			Detail: "back in the config"}); err != nil {
+			return err
+		}
+		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "reactivated", Detail: "back in the config"})
+	}
+	if len(diffs) > 0 {
+		detail := strings.Join(diffs, "; ")
+		if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventCredential, CredentialID: c.ID, Status: "updated", Detail: detail}); err != nil {
+			return err
+		}
+		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "updated", Detail: detail})
+	}
+	if len(diffs) > 0 || reactivated {
+		return t.markDue(c.ID, now)
+	}
+	return nil
+}
+
+// configRotation records the rotation an operator wrote into the config,
+// unless an equal or newer one is already recorded.
+func (t *tx) configRotation(old credRow, c domain.Credential, now time.Time, changes *[]domain.Change) error {
+	latest, err := t.rotation(old.RotationID)
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return err
+	}
+	switch {
+	case err == nil && latest.RotatedAt.Equal(c.RotatedAt):
+		return nil
+	case err == nil && latest.RotatedAt.After(c.RotatedAt):
+		msg := fmt.Sprintf("rotated_at %s in the config is older than the latest recorded rotation %s (source %s); ignored",
+			FormatTime(c.RotatedAt), FormatTime(latest.RotatedAt), latest.Source)
+		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "ignored", Detail: msg, Warn: true})
+		return t.insertEvent(domain.Event{Time: now, Type: domain.EventConfig, CredentialID: c.ID, Status: "ignored", Detail: msg})
+	}
+	if _, err := t.insertRotation(domain.Rotation{CredentialID: c.ID, RotatedAt: c.RotatedAt, Source: "config"}, now); err != nil {
+		return err
+	}
+	*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "rotated", Detail: "rotation recorded from the config at " + FormatTime(c.RotatedAt)})
+	return nil
+}
+
+// SyncSettings compares the settings that move deadlines and ladders with
+// the last sync's, records the new values, and makes due the cycles a
+// change touches (see the SQLite store's doc). It returns the keys that
+// changed.
+func (s *Store) SyncSettings(ctx context.Context, values map[string]string, now time.Time) ([]string, error) {
+	if same, err := s.settingsAre(ctx, values); err != nil || same {
+		return nil, err
+	}
+	var changed []string
+	err := s.update(ctx, func(t *tx) error {
+		changed = changed[:0]
+		old, err := readSettings(t.query(`SELECT key, value FROM sync_state`))
+		if err != nil {
+			return err
+		}
+		keys := make([]string, 0, len(values))
+		for k := range values {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		w := storedTime(now)
+		for _, k := range keys {
+			v := values[k]
+			if prev, ok := old[k]; ok && prev == v {
+				continue
+			}
+			changed = append(changed, k)
+			if _, err := t.exec(`INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
+				return fmt.Errorf("store: sync state %s: %w", k, err)
+			}
+			due := `UPDATE credentials SET ` + dueSet + ` WHERE active`
+			if policy, ok := strings.CutPrefix(k, "policy:"); ok {
+				_, err = t.exec(due+` AND policy = ?`, w, w, policy)
+			} else {
+				_, err = t.exec(due, w, w)
+			}
+			if err != nil {
+				return fmt.Errorf("store: sync state %s: %w", k, err)
+			}
+		}
+		for k := range old {
+			if _, ok := values[k]; !ok {
+				if _, err := t.exec(`DELETE FROM sync_state WHERE key = ?`, k); err != nil {
+					return fmt.Errorf("store: sync state %s: %w", k, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return changed, nil
+}
+
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return FormatTime(t)
+}
+
+// settingsAre reports whether the stored settings are exactly values.
+func (s *Store) settingsAre(ctx context.Context, values map[string]string) (bool, error) {
+	old, err := readSettings(s.query(ctx, `SELECT key, value FROM sync_state`))
+	if err != nil {
+		return false, err
+	}
+	if len(old) != len(values) {
+		return false, nil
+	}
+	for k, v := range old {
+		if want, ok := values[k]; !ok || want != v {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// sourceText is how a credential's source shows in its history: kind,
+// name, and the region and endpoint when set.
+func sourceText(s domain.AWSSource) string {
+	if s.IsZero() {
+		return ""
+	}
+	out := s.String()
+	if s.Region != "" {
+		out += " (region " + s.Region + ")"
+	}
+	if s.Endpoint != "" {
+		out += " (endpoint " + s.Endpoint + ")"
+	}
+	return out
+}
