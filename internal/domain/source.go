@@ -30,6 +30,22 @@ func (s AWSSource) String() string {
 	return s.Kind + ":" + s.Name
 }
 
+// Detail is how a credential's source shows in its history: kind, name,
+// and the region and endpoint when set ("" for none).
+func (s AWSSource) Detail() string {
+	if s.IsZero() {
+		return ""
+	}
+	out := s.String()
+	if s.Region != "" {
+		out += " (region " + s.Region + ")"
+	}
+	if s.Endpoint != "" {
+		out += " (endpoint " + s.Endpoint + ")"
+	}
+	return out
+}
+
 // SourceVersion is the current version of a credential's secret as AWS
 // reports it: its id and when it was created. It never holds the value.
 type SourceVersion struct {

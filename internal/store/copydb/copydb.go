@@ -60,6 +60,12 @@ func isTime(col string) bool {
 	return strings.HasSuffix(col, "_at") || col == "time" || col == "deadline"
 }
 
+// isBool says whether a column holds a boolean (0 or 1 on SQLite, boolean
+// on PostgreSQL).
+func isBool(col string) bool {
+	return col == "active" || col == "called"
+}
+
 // Counts is how many rows of each table a copy wrote.
 type Counts map[string]int64
 
@@ -109,7 +115,8 @@ func Copy(ctx context.Context, src, dst DB) (Counts, error) {
 	}
 	if dst.Dialect == Postgres {
 		// The identities go on after the ids copied.
-		for _, t := range []string{"rotations", "deliveries", "acknowledgments", "cycle_deadlines", "source_versions", "lwa_probes", "rotation_requests"} {
+		for _, t := range []string{"rotations", "deliveries", "acknowledgments", "cycle_deadlines",
+			"source_versions", "lwa_probes", "rotation_requests"} {
 			if _, err := wtx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+t+`', 'id'), COALESCE((SELECT MAX(id) FROM `+t+`), 0) + 1, false)`); err != nil {
 				return nil, fmt.Errorf("copy-db: %s: %w", t, err)
 			}
@@ -218,7 +225,7 @@ func convert(v any, col string, from, to Dialect) (any, error) {
 			return nil, fmt.Errorf("a time read as %T", v)
 		}
 		return t.UTC().Format(time.RFC3339), nil
-	case (col == "active" || col == "called") && to == Postgres:
+	case isBool(col) && to == Postgres:
 		i, ok := v.(int64)
 		if !ok {
 			return nil, fmt.Errorf("%s stored as %T", col, v)

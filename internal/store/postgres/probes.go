@@ -22,12 +22,13 @@ func (s *Store) RecordProbe(ctx context.Context, p domain.Probe, now time.Time) 
 	alerts := 0
 	err := s.update(ctx, func(t *tx) error {
 		alerts = 0
+		// Locked (FOR UPDATE): the credential's probes count in order.
 		c, err := t.activeCredential(p.CredentialID)
 		if err != nil {
 			return err
 		}
 		if _, err := t.exec(`INSERT INTO lwa_probes (credential_id, rotation_id, probed_at, outcome, detail) VALUES (?, ?, ?, ?, ?)`,
-			c.ID, c.RotationID, storedTime(at), p.Outcome, p.Detail); err != nil {
+			c.ID, c.RotationID, at, p.Outcome, p.Detail); err != nil {
 			return fmt.Errorf("store: probe of %s: %w", c.ID, err)
 		}
 		if p.Outcome != domain.ProbeRejected {
@@ -48,7 +49,7 @@ func (s *Store) RecordProbe(ctx context.Context, p domain.Probe, now time.Time) 
 		for _, ch := range channels {
 			r, err := t.exec(`INSERT INTO deliveries (rotation_id, credential_id, stage, seq, channel, status, due_at, created_at, next_attempt_at)
 				VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING`,
-				c.RotationID, c.ID, domain.StageRejected, seq, ch, storedTime(at), storedTime(now), storedTime(now))
+				c.RotationID, c.ID, domain.StageRejected, seq, ch, at, now, now)
 			if err != nil {
 				return fmt.Errorf("store: alert of %s: %w", c.ID, err)
 			}
@@ -65,7 +66,7 @@ func (s *Store) RecordProbe(ctx context.Context, p domain.Probe, now time.Time) 
 // last probe (any outcome) and its last ok one (zero if none): when the
 // next probe is due, and the time last verified.
 func (s *Store) LastProbes(ctx context.Context) (map[string]domain.ProbeTimes, error) {
-	rows, err := s.query(ctx, `SELECT p.credential_id, MAX(p.probed_at), MAX(CASE WHEN p.outcome = 'ok' THEN p.probed_at END),
+	rows, err := s.query(ctx, `SELECT p.credential_id, MAX(p.probed_at), MAX(p.probed_at) FILTER (WHERE p.outcome = 'ok'),
 			(SELECT outcome FROM lwa_probes q WHERE q.credential_id = p.credential_id ORDER BY probed_at DESC, id DESC LIMIT 1)
 		FROM lwa_probes p JOIN credentials c ON c.id = p.credential_id AND c.active GROUP BY p.credential_id`)
 	if err != nil {
@@ -75,13 +76,12 @@ func (s *Store) LastProbes(ctx context.Context) (map[string]domain.ProbeTimes, e
 	out := map[string]domain.ProbeTimes{}
 	for rows.Next() {
 		var id string
-		var last time.Time
 		var ok sql.NullTime
 		var pt domain.ProbeTimes
-		if err := rows.Scan(&id, &last, &ok, &pt.LastOutcome); err != nil {
+		if err := rows.Scan(&id, &pt.Last, &ok, &pt.LastOutcome); err != nil {
 			return nil, fmt.Errorf("store: probes: %w", err)
 		}
-		pt.Last, pt.Verified = last.UTC(), timeOf(ok)
+		pt.Last, pt.Verified = pt.Last.UTC(), timeOf(ok)
 		out[id] = pt
 	}
 	return out, rows.Err()

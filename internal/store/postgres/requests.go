@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -22,7 +21,7 @@ func (s *Store) RecordRotationRequest(ctx context.Context, r domain.RotationRequ
 			return err
 		}
 		if _, err := t.exec(`INSERT INTO rotation_requests (credential_id, rotation_id, client_id, requested_at, outcome, called, actor, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, c.RotationID, c.LWAClientID, storedTime(at), r.Outcome, r.Called, r.Actor, r.Detail); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, c.RotationID, c.LWAClientID, at, r.Outcome, r.Called, r.Actor, r.Detail); err != nil {
 			return fmt.Errorf("store: rotation request of %s: %w", c.ID, err)
 		}
 		return t.insertEvent(domain.Event{Time: at, Type: domain.EventRotationRequest, CredentialID: c.ID, RotationID: c.RotationID,
@@ -35,8 +34,7 @@ func (s *Store) RecordRotationRequest(ctx context.Context, r domain.RotationRequ
 // calls per application, across restarts.
 func (s *Store) LastRotationCall(ctx context.Context, clientID string) (time.Time, error) {
 	var at sql.NullTime
-	err := s.queryRow(ctx, `SELECT MAX(requested_at) FROM rotation_requests WHERE client_id = ? AND called`, clientID).Scan(&at)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := s.queryRow(ctx, `SELECT MAX(requested_at) FROM rotation_requests WHERE client_id = ? AND called`, clientID).Scan(&at); err != nil {
 		return time.Time{}, fmt.Errorf("store: rotation requests: %w", err)
 	}
 	return timeOf(at), nil

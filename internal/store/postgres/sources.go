@@ -34,7 +34,8 @@ func (s *Store) SourcedCredentials(ctx context.Context) ([]domain.SourcedCredent
 //   - a version recorded before changes nothing (domain.VersionSeen);
 //   - a version dated after the latest rotation records a rotation at its
 //     date (source ssm or secretsmanager, dated now if the version claims
-//     a later time), which closes the cycle (domain.VersionRotated);
+//     a later time), which closes the cycle (domain.VersionRotated) and
+//     tells the replicas at the commit (notifyDue), as a rotation does;
 //   - one not newer (the config's rotated_at, or a `notifier rotate`, came
 //     first) is recorded as seen with an event, and nothing else changes
 //     (domain.VersionOlder).
@@ -46,6 +47,7 @@ func (s *Store) RecordSourceVersion(ctx context.Context, v domain.SourceVersion,
 	at := storedTime(minTime(v.At, now))
 	var status string
 	err := s.update(ctx, func(t *tx) error {
+		status = ""
 		c, err := t.activeCredential(v.CredentialID)
 		if err != nil {
 			return err
@@ -79,6 +81,9 @@ func (s *Store) RecordSourceVersion(ctx context.Context, v domain.SourceVersion,
 				return err
 			}
 			rid, status = id, domain.VersionRotated
+			if err := t.notifyDue(); err != nil {
+				return err
+			}
 		default:
 			status = domain.VersionOlder
 			if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventRotation, CredentialID: v.CredentialID, RotationID: c.RotationID,
@@ -89,7 +94,7 @@ func (s *Store) RecordSourceVersion(ctx context.Context, v domain.SourceVersion,
 			}
 		}
 		if _, err := t.exec(`INSERT INTO source_versions (credential_id, source, source_name, version, version_at, rotation_id, recorded_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, v.CredentialID, v.Source, c.Source.Name, v.Version, storedTime(v.At), rid, storedTime(now)); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, v.CredentialID, v.Source, c.Source.Name, v.Version, storedTime(v.At), rid, now); err != nil {
 			return fmt.Errorf("store: version of %s: %w", v.CredentialID, err)
 		}
 		return nil

@@ -35,13 +35,19 @@ func syncOne(t *testing.T, s *Store, ids ...string) {
 	}
 }
 
-// TestAppendOnlyTriggers: the history, rotations and acknowledgments refuse
-// UPDATE, DELETE and TRUNCATE, even from the role that owns them;
-// credentials refuse DELETE.
+// TestAppendOnlyTriggers: the history, rotations, acknowledgments, probes,
+// rotation requests and source versions refuse UPDATE, DELETE and
+// TRUNCATE, even from the role that owns them; credentials refuse DELETE.
 func TestAppendOnlyTriggers(t *testing.T) {
 	s, _ := openTest(t)
 	syncOne(t, s, "alpha")
 	if _, err := s.RecordAck(t.Context(), domain.Ack{CredentialID: "alpha", At: t0, Actor: "alice", Source: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordProbe(t.Context(), domain.Probe{CredentialID: "alpha", At: t0, Outcome: domain.ProbeOK}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordRotationRequest(t.Context(), domain.RotationRequest{CredentialID: "alpha", At: t0, Outcome: domain.RequestFailed, Actor: "alice"}, t0); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct{ stmt, want string }{
@@ -54,6 +60,13 @@ func TestAppendOnlyTriggers(t *testing.T) {
 		{`DELETE FROM acknowledgments`, "acknowledgments are append-only"},
 		{`TRUNCATE acknowledgments`, "acknowledgments are append-only"},
 		{`DELETE FROM credentials`, "credentials are never deleted"},
+		{`UPDATE lwa_probes SET outcome = 'rejected'`, "probes are append-only"},
+		{`DELETE FROM lwa_probes`, "probes are append-only"},
+		{`TRUNCATE lwa_probes`, "probes are append-only"},
+		{`UPDATE rotation_requests SET called = TRUE`, "rotation requests are append-only"},
+		{`DELETE FROM rotation_requests`, "rotation requests are append-only"},
+		{`TRUNCATE rotation_requests`, "rotation requests are append-only"},
+		{`TRUNCATE source_versions`, "source versions are append-only"},
 	}
 	for _, tc := range tests {
 		_, err := s.db.ExecContext(t.Context(), tc.stmt)
@@ -62,8 +75,8 @@ func TestAppendOnlyTriggers(t *testing.T) {
 		}
 	}
 	evs, err := s.History(t.Context(), domain.HistoryFilter{})
-	if err != nil || len(evs) != 3 {
-		t.Fatalf("history after the refusals: %d events, %v; want the 3 recorded", len(evs), err)
+	if err != nil || len(evs) != 4 {
+		t.Fatalf("history after the refusals: %d events, %v; want the 4 recorded", len(evs), err)
 	}
 	for _, e := range evs {
 		if e.Detail == "forged" {
@@ -99,8 +112,14 @@ func TestMigrations(t *testing.T) {
 	}
 	defer s.Close()
 	ms, err := s.Migrations(t.Context())
-	if err != nil || len(ms) != 3 || ms[0].Name != "0001_init" || ms[1].Name != "0002_audit_views" || ms[2].Name != "0003_aws_sources" || ms[2].AppliedAt.IsZero() {
-		t.Fatalf("migrations = %+v, %v; want 0001_init, 0002_audit_views and 0003_aws_sources, once each", ms, err)
+	want := []string{"0001_init", "0002_audit_views", "0003_aws_sources", "0004_aws_sources_truncate"}
+	if err != nil || len(ms) != len(want) {
+		t.Fatalf("migrations = %+v, %v; want %v, once each", ms, err, want)
+	}
+	for i, m := range ms {
+		if m.Name != want[i] || m.AppliedAt.IsZero() {
+			t.Fatalf("migrations = %+v; want %v, once each, with their times", ms, want)
+		}
 	}
 }
 

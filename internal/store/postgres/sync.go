@@ -190,8 +190,9 @@ func (t *tx) fileCredentials(path string) (map[string]bool, error) {
 const addBatch = 1000
 
 // addCredentials adds new credentials with their first rotation (source
-// config) and their history events, due for planning at first(c), or from
-// the cycle's start when first is nil; a whole batch per statement.
+// config, or the AWS source that dates it) and their history events, due
+// for planning at first(c), or from the cycle's start when first is nil; a
+// whole batch per statement.
 func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credential) time.Time, now time.Time, changes *[]domain.Change) error {
 	// A credential dated by its AWS source (no rotated_at in the config)
 	// has its first rotation recorded with that source.
@@ -319,7 +320,7 @@ func (t *tx) syncCredential(old credRow, c domain.Credential, now time.Time, cha
 	diff("expires_at", timeText(old.ExpiresAt), timeText(c.ExpiresAt))
 	diff("policy", old.Policy, c.Policy)
 	diff("lwa.client_id", old.LWAClientID, c.LWAClientID)
-	diff("source", sourceText(old.Source), sourceText(c.Source))
+	diff("source", old.Source.Detail(), c.Source.Detail())
 	reactivated := !old.Active
 	moved := old.File != c.File
 
@@ -466,20 +467,4 @@ func (s *Store) settingsAre(ctx context.Context, values map[string]string) (bool
 		}
 	}
 	return true, nil
-}
-
-// sourceText is how a credential's source shows in its history: kind,
-// name, and the region and endpoint when set.
-func sourceText(s domain.AWSSource) string {
-	if s.IsZero() {
-		return ""
-	}
-	out := s.String()
-	if s.Region != "" {
-		out += " (region " + s.Region + ")"
-	}
-	if s.Endpoint != "" {
-		out += " (endpoint " + s.Endpoint + ")"
-	}
-	return out
 }

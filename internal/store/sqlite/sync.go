@@ -347,7 +347,7 @@ func (t *tx) syncCredential(old credRow, c domain.Credential, now time.Time, cha
 	diff("expires_at", timeText(old.ExpiresAt), timeText(c.ExpiresAt))
 	diff("policy", old.Policy, c.Policy)
 	diff("lwa.client_id", old.LWAClientID, c.LWAClientID)
-	diff("source", sourceText(old.Source), sourceText(c.Source))
+	diff("source", old.Source.Detail(), c.Source.Detail())
 	reactivated := !old.Active
 	moved := old.File != c.File
 
@@ -392,22 +392,6 @@ func (t *tx) syncCredential(old credRow, c domain.Credential, now time.Time, cha
 		return t.markDue(c.ID, now)
 	}
 	return nil
-}
-
-// sourceText is how a credential's source shows in its history: kind,
-// name, and the region and endpoint when set.
-func sourceText(s domain.AWSSource) string {
-	if s.IsZero() {
-		return ""
-	}
-	out := s.String()
-	if s.Region != "" {
-		out += " (region " + s.Region + ")"
-	}
-	if s.Endpoint != "" {
-		out += " (endpoint " + s.Endpoint + ")"
-	}
-	return out
 }
 
 // configRotation records the rotation an operator wrote into the config,
