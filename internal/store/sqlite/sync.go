@@ -213,6 +213,9 @@ const addBatch = 200
 func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credential) time.Time, now time.Time, changes *[]domain.Change) error {
 	// A credential dated by its AWS source (no rotated_at in the config)
 	// has its first rotation recorded with that source.
+	if !slices.ContainsFunc(creds, func(c domain.Credential) bool { return c.DatedBy != "" }) {
+		return t.addCredentialsFrom(creds, "config", first, now, changes) // the usual case: no copy of a large file
+	}
 	bySource := map[string][]domain.Credential{}
 	for _, c := range creds {
 		src := c.DatedBy
