@@ -23,7 +23,8 @@ func WithAuditKey(key []byte) Option {
 	return func(s *Store) { s.auditKey = bytes.Clone(key) }
 }
 
-// eventBatch is how many events one INSERT appends (12 parameters each).
+// eventBatch is how many events one INSERT appends (6 to 12 parameters
+// each).
 const eventBatch = 500
 
 // chainHead is the end of the chain as one write transaction sees it: read
@@ -57,26 +58,112 @@ func (t *tx) flushEvents() error {
 			return err
 		}
 	}
-	h := t.head
-	for lo := 0; lo < len(t.events); lo += eventBatch {
-		batch := t.events[lo:min(lo+eventBatch, len(t.events))]
-		args := make([]any, 0, 12*len(batch))
-		sums := make([]byte, 0, chain.Size*len(batch)) // the batch's hashes, one allocation
-		for _, e := range batch {
-			r := chain.FromEvent(h.nextID, e)
-			sums = h.hasher.Sum(sums, h.prev, &r)
-			sum := sums[len(sums)-chain.Size:]
-			args = append(args, r.ID, r.Time, r.Type, nullString(e.CredentialID), nullID(e.RotationID), nullID(e.DeliveryID),
-				r.Stage, r.Channel, r.Status, r.Actor, r.Detail, sum)
-			h.nextID, h.prev = h.nextID+1, sum
+	for lo := 0; lo < len(t.events); {
+		shape := shapeOf(t.events[lo])
+		hi := lo + 1
+		for hi < len(t.events) && hi-lo < eventBatch && shapeOf(t.events[hi]) == shape {
+			hi++
 		}
-		if _, err := t.exec(`INSERT INTO events (id, time, type, credential_id, rotation_id, delivery_id, stage, channel, status, actor, detail, hash)
-			VALUES `+strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?),", len(batch)), ","), args...); err != nil {
-			return fmt.Errorf("store: event: %w", err)
+		if err := t.writeEvents(t.events[lo:hi], shape); err != nil {
+			return err
 		}
+		lo = hi
 	}
 	t.events = t.events[:0]
 	return nil
+}
+
+// eventShape is which of an event's optional columns are set. A run of
+// events of one shape is written by a statement that binds those columns
+// only, the others taking their defaults (NULL or ”), as the canonical row
+// has them: binding a value costs a call into SQLite and a copy, and most
+// events (a first sync's, every reminder's) leave half the columns empty.
+type eventShape uint8
+
+const (
+	withCredential eventShape = 1 << iota
+	withRotation
+	withDelivery
+	withStage
+	withChannel
+	withActor
+)
+
+// eventOptional names the optional columns, in shape bit order.
+var eventOptional = [...]string{"credential_id", "rotation_id", "delivery_id", "stage", "channel", "actor"}
+
+func shapeOf(e domain.Event) eventShape {
+	var s eventShape
+	for i, set := range [...]bool{e.CredentialID != "", e.RotationID != 0, e.DeliveryID != 0, e.Stage != "", e.Channel != "", e.Actor != ""} {
+		if set {
+			s |= 1 << i
+		}
+	}
+	return s
+}
+
+// writeEvents writes events of one shape in one statement, hash chained
+// after the head.
+func (t *tx) writeEvents(events []domain.Event, shape eventShape) error {
+	h := t.head
+	cols := 6
+	for i := range eventOptional {
+		if shape&(1<<i) != 0 {
+			cols++
+		}
+	}
+	args := make([]any, 0, cols*len(events))
+	sums := make([]byte, 0, chain.Size*len(events)) // the hashes, one allocation
+	for _, e := range events {
+		r := chain.FromEvent(h.nextID, e)
+		sums = h.hasher.Sum(sums, h.prev, &r)
+		sum := sums[len(sums)-chain.Size:]
+		args = append(args, r.ID, r.Time, r.Type, r.Status, r.Detail, sum)
+		for i, v := range [...]any{e.CredentialID, e.RotationID, e.DeliveryID, e.Stage, e.Channel, e.Actor} {
+			if shape&(1<<i) != 0 {
+				args = append(args, v)
+			}
+		}
+		h.nextID, h.prev = h.nextID+1, sum
+	}
+	if _, err := t.exec(t.store.eventInsert(shape, cols, len(events)), args...); err != nil {
+		return fmt.Errorf("store: event: %w", err)
+	}
+	return nil
+}
+
+// eventInsert is the statement that appends n events of a shape, kept
+// once built (callers hold the write lock).
+func (s *Store) eventInsert(shape eventShape, cols, n int) string {
+	key := eventStmtKey{shape, n}
+	if q, ok := s.eventSQL[key]; ok {
+		return q
+	}
+	var b strings.Builder
+	b.WriteString("INSERT INTO events (id, time, type, status, detail, hash")
+	for i, c := range eventOptional {
+		if shape&(1<<i) != 0 {
+			b.WriteString(", " + c)
+		}
+	}
+	b.WriteString(") VALUES ")
+	row := "(" + placeholders(cols) + ")"
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	if s.eventSQL == nil {
+		s.eventSQL = map[eventStmtKey]string{}
+	}
+	s.eventSQL[key] = b.String()
+	return s.eventSQL[key]
+}
+
+type eventStmtKey struct {
+	shape eventShape
+	n     int
 }
 
 // readHead reads the end of the chain and the key it is hashed with. The

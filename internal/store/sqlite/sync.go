@@ -116,14 +116,13 @@ func (t *tx) syncFile(f domain.ConfigFile, creds []domain.Credential, opts domai
 	if err != nil {
 		return nil, err
 	}
-	var fresh []domain.Credential
-	for _, c := range creds {
-		c.File = f.Path
-		c.RotatedAt, c.ExpiresAt = storedTime(c.RotatedAt), storedTime(c.ExpiresAt)
+	var fresh []int // indexes into creds: a first sync does not copy the file
+	for i := range creds {
+		c := stored(creds[i], f.Path)
 		delete(before, c.ID)
 		old, ok := existing[c.ID]
 		if !ok {
-			fresh = append(fresh, c)
+			fresh = append(fresh, i)
 			continue
 		}
 		if old.Active && old.File != "" && old.File != f.Path && (opts.Movable == nil || !opts.Movable(old.File)) {
@@ -133,7 +132,8 @@ func (t *tx) syncFile(f domain.ConfigFile, creds []domain.Credential, opts domai
 			return nil, err
 		}
 	}
-	if err := t.addCredentials(fresh, opts.FirstAction, now, &changes); err != nil {
+	changes = slices.Grow(changes, len(fresh)) // one "added" each
+	if err := t.addCredentials(f.Path, creds, fresh, opts.FirstAction, now, &changes); err != nil {
 		return nil, err
 	}
 	gone := make([]string, 0, len(before))
@@ -205,28 +205,45 @@ func (t *tx) fileCredentials(path string) (map[string]bool, error) {
 // addBatch is how many new credentials one round of statements adds.
 const addBatch = 200
 
-// addCredentials adds new credentials with their first rotation (source
-// config) and their history events, due for planning at first(c), or from
-// the cycle's start when first is nil. A first sync adds thousands at a
-// time: each statement writes a whole batch, the rotations derived from the
-// rows just added.
-func (t *tx) addCredentials(creds []domain.Credential, first func(domain.Credential) time.Time, now time.Time, changes *[]domain.Change) error {
+// stored is c as the store records it from the file at path: times as
+// they read back.
+func stored(c domain.Credential, path string) domain.Credential {
+	c.File = path
+	c.RotatedAt, c.ExpiresAt = storedTime(c.RotatedAt), storedTime(c.ExpiresAt)
+	return c
+}
+
+// addCredentials adds the new credentials creds[i] of the file at path,
+// for each i of fresh, with their first rotation (source config) and their
+// history events, due for planning at first(c), or from the cycle's start
+// when first is nil. A first sync adds thousands at a time: each statement
+// writes a whole batch, the rotations derived from the rows just added,
+// and only a batch at a time is copied.
+func (t *tx) addCredentials(path string, creds []domain.Credential, fresh []int, first func(domain.Credential) time.Time, now time.Time, changes *[]domain.Change) error {
 	// A credential dated by its AWS source (no rotated_at in the config)
-	// has its first rotation recorded with that source.
-	if !slices.ContainsFunc(creds, func(c domain.Credential) bool { return c.DatedBy != "" }) {
-		return t.addCredentialsFrom(creds, "config", first, now, changes) // the usual case: no copy of a large file
-	}
-	bySource := map[string][]domain.Credential{}
-	for _, c := range creds {
-		src := c.DatedBy
-		if src == "" {
-			src = "config"
+	// has its first rotation recorded with that source; usually none is.
+	bySource := map[string][]int{"config": fresh}
+	if slices.ContainsFunc(fresh, func(i int) bool { return creds[i].DatedBy != "" }) {
+		bySource = map[string][]int{}
+		for _, i := range fresh {
+			src := creds[i].DatedBy
+			if src == "" {
+				src = "config"
+			}
+			bySource[src] = append(bySource[src], i)
 		}
-		bySource[src] = append(bySource[src], c)
 	}
+	batch := make([]domain.Credential, 0, min(addBatch, len(fresh)))
 	for _, src := range []string{"config", domain.SourceSSM, domain.SourceSecretsManager} {
-		if err := t.addCredentialsFrom(bySource[src], src, first, now, changes); err != nil {
-			return err
+		idx := bySource[src]
+		for lo := 0; lo < len(idx); lo += addBatch {
+			batch = batch[:0]
+			for _, i := range idx[lo:min(lo+addBatch, len(idx))] {
+				batch = append(batch, stored(creds[i], path))
+			}
+			if err := t.addCredentialsFrom(batch, src, first, now, changes); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
