@@ -132,11 +132,11 @@ func (t *tx) writeEvents(events []domain.Event, shape eventShape) error {
 	return nil
 }
 
-// eventInsert is the statement that appends n events of a shape, kept
-// once built (callers hold the write lock).
+// eventInsert is the statement that appends n events of a shape. Those of
+// whole batches (a first sync's, a large dispatch's) are kept once built
+// (callers hold the write lock): one per shape in use.
 func (s *Store) eventInsert(shape eventShape, cols, n int) string {
-	key := eventStmtKey{shape, n}
-	if q, ok := s.eventSQL[key]; ok {
+	if q, ok := s.eventSQL[shape]; ok && n == eventBatch {
 		return q
 	}
 	var b strings.Builder
@@ -154,16 +154,14 @@ func (s *Store) eventInsert(shape eventShape, cols, n int) string {
 		}
 		b.WriteString(row)
 	}
-	if s.eventSQL == nil {
-		s.eventSQL = map[eventStmtKey]string{}
+	q := b.String()
+	if n == eventBatch {
+		if s.eventSQL == nil {
+			s.eventSQL = map[eventShape]string{}
+		}
+		s.eventSQL[shape] = q
 	}
-	s.eventSQL[key] = b.String()
-	return s.eventSQL[key]
-}
-
-type eventStmtKey struct {
-	shape eventShape
-	n     int
+	return q
 }
 
 // readHead reads the end of the chain and the key it is hashed with. The

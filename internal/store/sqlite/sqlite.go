@@ -55,8 +55,9 @@ type Store struct {
 	writeMu sync.Mutex
 	// auditKey keys the events' hash chain (HMAC-SHA-256); empty: SHA-256.
 	auditKey []byte
-	// eventSQL holds the event inserts built so far (under writeMu).
-	eventSQL map[eventStmtKey]string
+	// eventSQL holds the inserts of whole batches of events, by shape
+	// (under writeMu).
+	eventSQL map[eventShape]string
 }
 
 // Open opens (creating if needed) the database at path and applies every
