@@ -220,6 +220,7 @@ func (s *Store) Migrations(ctx context.Context) ([]Migration, error) {
 
 // tx is a write transaction, with the history's events it appends.
 type tx struct {
+	dialect
 	tx    *sql.Tx
 	ctx   context.Context
 	store *Store

@@ -2,87 +2,22 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 )
 
 // RecordProbe records a probe of an active credential's client secret in
-// its current cycle. A rejection (Amazon answered invalid_client) is an
-// event and an alert (stage domain.StageRejected) due now on the channels
-// p.Channels names for the credential's policy, one per rejected probe of
-// the cycle, whatever the deadline says; an ok probe is the credential's
-// time last verified; a failed one (no answer about the secret) is kept
-// for the record only. It returns how many alerts were added.
-func (s *Store) RecordProbe(ctx context.Context, p domain.Probe, now time.Time) (int, error) {
-	now = storedTime(now)
-	at := storedTime(minTime(p.At, now))
-	alerts := 0
-	err := s.update(ctx, func(t *tx) error {
-		alerts = 0
-		// Locked (FOR UPDATE): the credential's probes count in order.
-		c, err := t.activeCredential(p.CredentialID)
-		if err != nil {
-			return err
-		}
-		if _, err := t.exec(`INSERT INTO lwa_probes (credential_id, rotation_id, probed_at, outcome, detail) VALUES (?, ?, ?, ?, ?)`,
-			c.ID, c.RotationID, at, p.Outcome, p.Detail); err != nil {
-			return fmt.Errorf("store: probe of %s: %w", c.ID, err)
-		}
-		if p.Outcome != domain.ProbeRejected {
-			return nil
-		}
-		var seq int
-		if err := t.queryRow(`SELECT COUNT(*) - 1 FROM lwa_probes WHERE rotation_id = ? AND outcome = 'rejected'`, c.RotationID).Scan(&seq); err != nil {
-			return fmt.Errorf("store: probe of %s: %w", c.ID, err)
-		}
-		var channels []string
-		if p.Channels != nil {
-			channels = p.Channels(c.Policy)
-		}
-		if err := t.insertEvent(domain.Event{Time: at, Type: domain.EventProbe, CredentialID: c.ID, RotationID: c.RotationID,
-			Status: domain.ProbeRejected, Actor: "amazon", Detail: "Amazon rejects this secret now: " + p.Detail}); err != nil {
-			return err
-		}
-		for _, ch := range channels {
-			r, err := t.exec(`INSERT INTO deliveries (rotation_id, credential_id, stage, seq, channel, status, due_at, created_at, next_attempt_at)
-				VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING`,
-				c.RotationID, c.ID, domain.StageRejected, seq, ch, at, now, now)
-			if err != nil {
-				return fmt.Errorf("store: alert of %s: %w", c.ID, err)
-			}
-			if k, _ := r.RowsAffected(); k > 0 {
-				alerts++
-			}
-		}
-		return nil
-	})
+// its current cycle, in one transaction, and returns how many alerts were
+// added (see sqlstore.RecordProbe).
+func (s *Store) RecordProbe(ctx context.Context, p domain.Probe, now time.Time) (alerts int, err error) {
+	err = s.update(ctx, func(t *tx) (err error) { alerts, err = sqlstore.RecordProbe(t, p, now); return err })
 	return alerts, err
 }
 
 // LastProbes returns, per active credential probed at least once, its
-// last probe (any outcome) and its last ok one (zero if none): when the
-// next probe is due, and the time last verified.
+// last probe (any outcome) and its last ok one (zero if none).
 func (s *Store) LastProbes(ctx context.Context) (map[string]domain.ProbeTimes, error) {
-	rows, err := s.query(ctx, `SELECT p.credential_id, MAX(p.probed_at), MAX(p.probed_at) FILTER (WHERE p.outcome = 'ok'),
-			(SELECT outcome FROM lwa_probes q WHERE q.credential_id = p.credential_id ORDER BY probed_at DESC, id DESC LIMIT 1)
-		FROM lwa_probes p JOIN credentials c ON c.id = p.credential_id AND c.active GROUP BY p.credential_id`)
-	if err != nil {
-		return nil, fmt.Errorf("store: probes: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]domain.ProbeTimes{}
-	for rows.Next() {
-		var id string
-		var ok sql.NullTime
-		var pt domain.ProbeTimes
-		if err := rows.Scan(&id, &pt.Last, &ok, &pt.LastOutcome); err != nil {
-			return nil, fmt.Errorf("store: probes: %w", err)
-		}
-		pt.Last, pt.Verified = pt.Last.UTC(), timeOf(ok)
-		out[id] = pt
-	}
-	return out, rows.Err()
+	return sqlstore.LastProbes(ctx, s.reader())
 }

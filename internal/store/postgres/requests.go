@@ -2,64 +2,27 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 )
 
 // RecordRotationRequest records a request to Amazon to rotate an active
-// SP-API credential's client secret, in its current cycle, with an event
-// (type rotation-request, status the outcome, Amazon's text as detail).
+// SP-API credential's client secret, in one transaction (see
+// sqlstore.RecordRotationRequest).
 func (s *Store) RecordRotationRequest(ctx context.Context, r domain.RotationRequest, now time.Time) error {
-	now = storedTime(now)
-	at := storedTime(minTime(r.At, now))
-	return s.update(ctx, func(t *tx) error {
-		c, err := t.activeCredential(r.CredentialID)
-		if err != nil {
-			return err
-		}
-		if _, err := t.exec(`INSERT INTO rotation_requests (credential_id, rotation_id, client_id, requested_at, outcome, called, actor, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, c.RotationID, c.LWAClientID, at, r.Outcome, r.Called, r.Actor, r.Detail); err != nil {
-			return fmt.Errorf("store: rotation request of %s: %w", c.ID, err)
-		}
-		return t.insertEvent(domain.Event{Time: at, Type: domain.EventRotationRequest, CredentialID: c.ID, RotationID: c.RotationID,
-			Status: r.Outcome, Actor: r.Actor, Detail: r.Detail})
-	})
+	return s.update(ctx, func(t *tx) error { return sqlstore.RecordRotationRequest(t, r, now) })
 }
 
 // LastRotationCall is when the rotation API was last called for the
-// application with that client id (zero: never): its rate limit counts
-// calls per application, across restarts.
+// application with that client id (zero: never).
 func (s *Store) LastRotationCall(ctx context.Context, clientID string) (time.Time, error) {
-	var at sql.NullTime
-	if err := s.queryRow(ctx, `SELECT MAX(requested_at) FROM rotation_requests WHERE client_id = ? AND called`, clientID).Scan(&at); err != nil {
-		return time.Time{}, fmt.Errorf("store: rotation requests: %w", err)
-	}
-	return timeOf(at), nil
+	return sqlstore.LastRotationCall(ctx, s.reader(), clientID)
 }
 
 // PendingRotationRequests returns, per active credential, when Amazon last
-// accepted a request to rotate its secret in its current cycle: a
-// rotation requested and not yet recorded (the new-secret notification
-// starts a new cycle).
+// accepted a request to rotate its secret in its current cycle.
 func (s *Store) PendingRotationRequests(ctx context.Context) (map[string]time.Time, error) {
-	rows, err := s.query(ctx, `SELECT q.credential_id, MAX(q.requested_at) FROM rotation_requests q
-		JOIN credentials c ON c.id = q.credential_id AND c.rotation_id = q.rotation_id AND c.active
-		WHERE q.outcome = 'requested' GROUP BY q.credential_id`)
-	if err != nil {
-		return nil, fmt.Errorf("store: rotation requests: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]time.Time{}
-	for rows.Next() {
-		var id string
-		var at time.Time
-		if err := rows.Scan(&id, &at); err != nil {
-			return nil, fmt.Errorf("store: rotation requests: %w", err)
-		}
-		out[id] = at.UTC()
-	}
-	return out, rows.Err()
+	return sqlstore.PendingRotationRequests(ctx, s.reader())
 }

@@ -225,6 +225,7 @@ func (s *Store) Migrations(ctx context.Context) ([]Migration, error) {
 // tx is a write transaction with its prepared statements: a sync of
 // thousands of credentials runs the same few statements many times.
 type tx struct {
+	dialect
 	tx    *sql.Tx
 	ctx   context.Context
 	stmts map[string]*sql.Stmt

@@ -1,0 +1,69 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
+)
+
+// dialect is how this store writes what both stores say alike
+// (sqlstore.Dialect): times as timestamptz, booleans as booleans.
+type dialect struct{}
+
+func (dialect) Time(t time.Time) any     { return storedTime(t) }
+func (dialect) IsTrue(col string) string { return col }
+
+// TimeText renders a timestamptz as SQLite stores it.
+func (dialect) TimeText(col string) string {
+	return `to_char(` + col + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`
+}
+
+// reader is the store's read side as sqlstore.DB (? placeholders bound).
+type reader struct {
+	dialect
+	s *Store
+}
+
+func (r reader) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return r.s.query(ctx, query, args...)
+}
+
+func (r reader) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return r.s.queryRow(ctx, query, args...)
+}
+
+func (s *Store) reader() reader { return reader{s: s} }
+
+// The write transaction as sqlstore.Tx.
+
+func (t *tx) Exec(query string, args ...any) (sql.Result, error) { return t.exec(query, args...) }
+func (t *tx) Query(query string, args ...any) (*sql.Rows, error) { return t.query(query, args...) }
+func (t *tx) QueryRow(query string, args ...any) *sql.Row        { return t.queryRow(query, args...) }
+func (t *tx) InsertEvent(e domain.Event) error                   { return t.insertEvent(e) }
+func (t *tx) Rotation(id int64) (domain.Rotation, error)         { return t.rotation(id) }
+func (t *tx) MarkDue(id string, when time.Time) error            { return t.markDue(id, when) }
+func (t *tx) NotifyDue() error                                   { return t.notifyDue() }
+
+func (t *tx) InsertRotation(r domain.Rotation, now time.Time) (int64, error) {
+	return t.insertRotation(r, now)
+}
+
+// ActiveCredential is locked (FOR UPDATE) to the transaction's end.
+func (t *tx) ActiveCredential(id string) (sqlstore.Credential, error) {
+	c, err := t.activeCredential(id)
+	return sqlstore.Credential(c), err
+}
+
+// CurrentCycle is the credential's current cycle, with the deadline
+// Amazon stated for it, if any.
+func (t *tx) CurrentCycle(id string) (domain.Cycle, error) {
+	c, err := scanCycle(t.queryRow(`SELECT `+cycleColumns+` FROM credentials c JOIN rotations r ON r.id = c.rotation_id WHERE c.id = ?`, id))
+	if err != nil {
+		return c, fmt.Errorf("store: cycle of %s: %w", id, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,118 @@
+// Package sqlstore is what the SQLite and the PostgreSQL stores decide
+// alike, written once: what an SP-API notice, an AWS source version, a
+// probe, a rotation request does to a credential's cycle and history, how
+// the history's chain is verified, how a report is assembled, and how
+// rows are read back. It is written against Tx and DB, the few operations
+// each backend implements in its own dialect (placeholders, how a time is
+// stored, RETURNING, locks); the backends keep their own strengths (the
+// SQLite store's write mutex, PostgreSQL's advisory-locked writes, SKIP
+// LOCKED claims and LISTEN/NOTIFY) and call in here from inside their own
+// transactions.
+//
+// Queries here are those both dialects read alike, with ? placeholders
+// (the PostgreSQL store numbers them); a query that differs comes from the
+// Dialect. Times are time.Time, UTC at whole seconds; each backend turns
+// them into what it stores (RFC 3339 text on SQLite, timestamptz on
+// PostgreSQL) with Dialect.Time, and reads them back with TimeOf and
+// NullTimeOf, which take either.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+)
+
+// Scanner is one row: *sql.Row, *sql.Rows.
+type Scanner interface{ Scan(dest ...any) error }
+
+// Dialect is how a backend writes what both stores say alike.
+type Dialect interface {
+	// Time is t as a query parameter: UTC at whole seconds, as the
+	// backend stores it.
+	Time(t time.Time) any
+	// IsTrue is the SQL condition that the boolean column col is true:
+	// "col = 1" on SQLite's integers (as its partial indexes say it),
+	// "col" on PostgreSQL.
+	IsTrue(col string) string
+	// TimeText is the SQL expression of the time column col as UTC RFC
+	// 3339 text, as messages show it.
+	TimeText(col string) string
+}
+
+// Credential is a credentials row as the decisions read it: the
+// credential as last synced, whether it is active, and its current cycle.
+type Credential struct {
+	domain.Credential
+	Active     bool
+	RotationID int64
+	NextAction time.Time
+}
+
+// Tx is a backend's write transaction: its queries (? placeholders) and
+// the small helpers every decision builds on, each in the backend's own
+// dialect and with its own locking.
+type Tx interface {
+	Dialect
+	Exec(query string, args ...any) (sql.Result, error)
+	Query(query string, args ...any) (*sql.Rows, error)
+	QueryRow(query string, args ...any) *sql.Row
+	// InsertEvent appends an event to the hash-chained history.
+	InsertEvent(e domain.Event) error
+	// ActiveCredential is the credential a person or a source acts on,
+	// locked for the transaction where the backend locks rows;
+	// domain.ErrUnknownCredential or domain.ErrInactive otherwise.
+	ActiveCredential(id string) (Credential, error)
+	// CurrentCycle is the credential's current cycle, with the deadline
+	// Amazon stated for it, if any.
+	CurrentCycle(id string) (domain.Cycle, error)
+	// Rotation is one rotation by id (domain.ErrNotFound).
+	Rotation(id int64) (domain.Rotation, error)
+	// InsertRotation records a rotation and its event and makes it the
+	// credential's current cycle, due for planning; the old cycles'
+	// pending deliveries become superseded.
+	InsertRotation(r domain.Rotation, now time.Time) (int64, error)
+	// MarkDue makes the credential's cycle due for planning at the latest
+	// at when.
+	MarkDue(id string, when time.Time) error
+	// NotifyDue tells the other replicas, at the commit, that cycles
+	// became due (PostgreSQL's NOTIFY); nothing where there are none.
+	NotifyDue() error
+}
+
+// DB is a backend's read side: queries outside a write transaction, with
+// ? placeholders.
+type DB interface {
+	Dialect
+	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// StoredTime is t as it reads back once stored: UTC, whole seconds. A time
+// is compared with a stored one only in this form, or a fraction of a
+// second would make an unchanged time look newer.
+func StoredTime(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
+
+// CeilSecond rounds up to a whole second: a bound with a fraction neither
+// drops a stored time that is inside nor takes in one that is not.
+func CeilSecond(t time.Time) time.Time {
+	t = t.UTC()
+	if s := t.Truncate(time.Second); !s.Equal(t) {
+		return s.Add(time.Second)
+	}
+	return t
+}
+
+// FormatTime renders t as every message and event shows it (and as SQLite
+// stores it): UTC RFC 3339.
+func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// MinTime is the earlier of a and b.
+func MinTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
