@@ -67,3 +67,23 @@ func (t *tx) CurrentCycle(id string) (domain.Cycle, error) {
 	}
 	return c, nil
 }
+
+// scanCredential reads credColumns, then extra.
+func scanCredential(s sqlstore.Scanner, extra ...any) (sqlstore.Credential, error) {
+	c, err := scanCred(s, extra...)
+	return sqlstore.Credential(c), err
+}
+
+// txReader is a read-only transaction (a snapshot) as sqlstore.DB.
+type txReader struct {
+	dialect
+	tx *sql.Tx
+}
+
+func (r txReader) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return r.tx.QueryContext(ctx, bind(query), args...)
+}
+
+func (r txReader) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return r.tx.QueryRowContext(ctx, bind(query), args...)
+}

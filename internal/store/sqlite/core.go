@@ -64,3 +64,9 @@ func (t *tx) CurrentCycle(id string) (domain.Cycle, error) {
 	}
 	return c, nil
 }
+
+// scanCredential reads credColumns, then extra.
+func scanCredential(s sqlstore.Scanner, extra ...any) (sqlstore.Credential, error) {
+	c, err := scanCred(s, extra...)
+	return sqlstore.Credential(c), err
+}

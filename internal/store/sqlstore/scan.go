@@ -74,6 +74,18 @@ func Collect[T any](rows *sql.Rows, err error, scan func(Scanner) (T, error)) ([
 func Strings(rows *sql.Rows, err error) ([]string, error) {
 	return Collect(rows, err, func(r Scanner) (string, error) {
 		var s string
-		return s, r.Scan(&s)
+		err := r.Scan(&s)
+		return s, err
 	})
 }
+
+// PrefixScanner scans its own destinations in front of the caller's.
+type PrefixScanner struct {
+	S      Scanner
+	Prefix []any
+}
+
+func (p PrefixScanner) Scan(dst ...any) error { return p.S.Scan(append(p.Prefix, dst...)...) }
+
+// ScanCredential reads a backend's credential columns, then extra.
+type ScanCredential func(s Scanner, extra ...any) (Credential, error)

@@ -15,7 +15,8 @@ func SourcedCredentials(ctx context.Context, db DB) ([]domain.SourcedCredential,
 		FROM credentials WHERE source_kind IS NOT NULL AND `+db.IsTrue("active")+` ORDER BY id`)
 	out, err := Collect(rows, err, func(r Scanner) (domain.SourcedCredential, error) {
 		var c domain.SourcedCredential
-		return c, r.Scan(&c.ID, &c.Source.Kind, &c.Source.Name, &c.Source.Region, &c.Source.Endpoint)
+		err := r.Scan(&c.ID, &c.Source.Kind, &c.Source.Name, &c.Source.Region, &c.Source.Endpoint)
+		return c, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: sourced credentials: %w", err)
