@@ -48,6 +48,11 @@ func (t *tx) Rotation(id int64) (domain.Rotation, error)         { return t.rota
 func (t *tx) MarkDue(id string, when time.Time) error            { return t.markDue(id, when) }
 func (t *tx) NotifyDue() error                                   { return t.notifyDue() }
 
+func (t *tx) InsertID(query string, args ...any) (id int64, err error) {
+	err = t.queryRow(query+` RETURNING id`, args...).Scan(&id)
+	return id, err
+}
+
 func (t *tx) InsertRotation(r domain.Rotation, now time.Time) (int64, error) {
 	return t.insertRotation(r, now)
 }

@@ -2,112 +2,22 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 )
 
-// RecordRotation records that a credential was rotated at r.RotatedAt: the
-// current cycle closes, its pending deliveries become superseded and a new
-// cycle starts, due for planning. A rotation not newer than the latest
-// recorded one is refused (domain.ErrNotNewer), as is one of an unknown or
-// inactive credential.
+// RecordRotation records that a credential was rotated at r.RotatedAt, in
+// one transaction (see sqlstore.RecordRotation).
 func (s *Store) RecordRotation(ctx context.Context, r domain.Rotation, now time.Time) error {
-	r.RotatedAt = storedTime(r.RotatedAt)
-	return s.update(ctx, func(t *tx) error {
-		c, err := t.activeCredential(r.CredentialID)
-		if err != nil {
-			return err
-		}
-		latest, err := t.rotation(c.RotationID)
-		if err != nil {
-			return err
-		}
-		if !r.RotatedAt.After(latest.RotatedAt) {
-			return fmt.Errorf("%w: %s: rotation at %s is not newer than the latest recorded rotation at %s (source %s)",
-				domain.ErrNotNewer, r.CredentialID, FormatTime(r.RotatedAt), FormatTime(latest.RotatedAt), latest.Source)
-		}
-		_, err = t.insertRotation(r, now)
-		return err
-	})
+	return s.update(ctx, func(t *tx) error { return sqlstore.RecordRotation(t, r, now) })
 }
 
 // RecordAck records that someone has seen the reminders of a credential's
-// current cycle: repeats stop, later messages say who acknowledged. A
-// cycle already acknowledged returns *domain.AlreadyAcknowledged and records
-// nothing. An acknowledgment dated before the cycle started, or of a
-// reminder (a.DeliveryID) of an earlier cycle, is refused with
-// domain.ErrBeforeCycle: a link in an old reminder does not silence the new
-// cycle. The cycle is due for planning, so the ladder is reconsidered.
+// current cycle, in one transaction (see sqlstore.RecordAck).
 func (s *Store) RecordAck(ctx context.Context, a domain.Ack) (domain.Ack, error) {
-	err := s.update(ctx, func(t *tx) error {
-		c, err := t.activeCredential(a.CredentialID)
-		if err != nil {
-			return err
-		}
-		cycle, err := t.rotation(c.RotationID)
-		if err != nil {
-			return err
-		}
-		if a.At.Before(cycle.RotatedAt) {
-			return fmt.Errorf("%w: %s: acknowledgment at %s, rotation at %s", domain.ErrBeforeCycle,
-				a.CredentialID, FormatTime(a.At), FormatTime(cycle.RotatedAt))
-		}
-		if a.DeliveryID != 0 {
-			if err := t.reminderOf(a.DeliveryID, a.CredentialID, cycle.ID); err != nil {
-				return err
-			}
-		}
-		var at, actor string
-		err = t.queryRow(`SELECT acked_at, actor FROM acknowledgments WHERE rotation_id = ? ORDER BY acked_at, id LIMIT 1`, cycle.ID).Scan(&at, &actor)
-		switch {
-		case err == nil:
-			first, perr := ParseTime(at)
-			if perr != nil {
-				return fmt.Errorf("store: acknowledgment of %s: %w", a.CredentialID, perr)
-			}
-			return &domain.AlreadyAcknowledged{Credential: a.CredentialID, By: actor, At: first}
-		case !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("store: acknowledgment of %s: %w", a.CredentialID, err)
-		}
-		a.RotationID = cycle.ID
-		res, err := t.exec(`INSERT INTO acknowledgments (credential_id, rotation_id, acked_at, actor, note, source, delivery_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			a.CredentialID, a.RotationID, FormatTime(a.At), a.Actor, a.Note, a.Source, nullID(a.DeliveryID))
-		if err != nil {
-			return fmt.Errorf("store: acknowledgment of %s: %w", a.CredentialID, err)
-		}
-		a.ID, _ = res.LastInsertId()
-		detail := "acknowledged via " + a.Source
-		if a.Note != "" {
-			detail += ": " + a.Note
-		}
-		if err := t.insertEvent(domain.Event{Time: a.At, Type: domain.EventAck, CredentialID: a.CredentialID, RotationID: a.RotationID,
-			DeliveryID: a.DeliveryID, Status: a.Source, Actor: a.Actor, Detail: detail}); err != nil {
-			return err
-		}
-		return t.markDue(a.CredentialID, a.At)
-	})
-	return a, err
-}
-
-// reminderOf checks that the delivery an acknowledgment names is a reminder
-// of the credential's current cycle.
-func (t *tx) reminderOf(deliveryID int64, credentialID string, rotationID int64) error {
-	var cred string
-	var rot int64
-	err := t.queryRow(`SELECT credential_id, rotation_id FROM deliveries WHERE id = ?`, deliveryID).Scan(&cred, &rot)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("%w: delivery %d", domain.ErrNotFound, deliveryID)
-	case err != nil:
-		return fmt.Errorf("store: delivery %d: %w", deliveryID, err)
-	case cred != credentialID:
-		return fmt.Errorf("%w: delivery %d is a reminder of %s, not of %s", domain.ErrNotFound, deliveryID, cred, credentialID)
-	case rot != rotationID:
-		return fmt.Errorf("%w: %s: the reminder acknowledged (delivery %d) is of an earlier cycle", domain.ErrBeforeCycle, credentialID, deliveryID)
-	}
-	return nil
+	out := a
+	err := s.update(ctx, func(t *tx) (err error) { out, err = sqlstore.RecordAck(t, a); return err })
+	return out, err
 }

@@ -43,6 +43,14 @@ func (t *tx) InsertEvent(e domain.Event) error                   { return t.inse
 func (t *tx) Rotation(id int64) (domain.Rotation, error)         { return t.rotation(id) }
 func (t *tx) MarkDue(id string, when time.Time) error            { return t.markDue(id, when) }
 
+func (t *tx) InsertID(query string, args ...any) (int64, error) {
+	res, err := t.exec(query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
 // NotifyDue: one process writes a SQLite database; nobody to tell.
 func (t *tx) NotifyDue() error { return nil }
 

@@ -59,6 +59,9 @@ type Tx interface {
 	Exec(query string, args ...any) (sql.Result, error)
 	Query(query string, args ...any) (*sql.Rows, error)
 	QueryRow(query string, args ...any) *sql.Row
+	// InsertID runs an INSERT of one row and returns the row's id
+	// (SQLite's last insert id, PostgreSQL's RETURNING id).
+	InsertID(query string, args ...any) (int64, error)
 	// InsertEvent appends an event to the hash-chained history.
 	InsertEvent(e domain.Event) error
 	// ActiveCredential is the credential a person or a source acts on,
@@ -115,4 +118,20 @@ func MinTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// NullString stores "" as NULL.
+func NullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// NullID stores a zero id as NULL.
+func NullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
