@@ -115,9 +115,3 @@ func (s *Store) VerifyChain(ctx context.Context, opts chain.Options) (chain.Repo
 	defer txs[0].Rollback()
 	return sqlstore.VerifyChain(ctx, txReader{tx: txs[0]}, opts, nil)
 }
-
-// ChainHead is the last event of the history and its hash, as a read
-// sees it now (see sqlstore.ChainHead).
-func (s *Store) ChainHead(ctx context.Context) (chain.Head, error) {
-	return sqlstore.ChainHead(ctx, s.reader())
-}

@@ -10,6 +10,17 @@ import (
 	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 )
 
+// shared is the methods both stores have alike (sqlstore.Store), which
+// Store embeds.
+type shared = sqlstore.Store
+
+// newShared is the shared methods over this store's reads and writes.
+func (s *Store) newShared() *shared {
+	return sqlstore.NewStore(s.reader(), func(ctx context.Context, fn func(sqlstore.Tx) error) error {
+		return s.update(ctx, func(t *tx) error { return fn(t) })
+	})
+}
+
 // dialect is how this store writes what both stores say alike
 // (sqlstore.Dialect): times as timestamptz, booleans as booleans.
 type dialect struct{}
@@ -20,6 +31,12 @@ func (dialect) IsTrue(col string) string { return col }
 // TimeText renders a timestamptz as SQLite stores it.
 func (dialect) TimeText(col string) string {
 	return `to_char(` + col + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`
+}
+
+func (dialect) CycleColumns() string { return cycleColumns }
+
+func (dialect) ScanCycle(s sqlstore.Scanner, extra ...any) (domain.Cycle, error) {
+	return scanCycle(s, extra...)
 }
 
 // reader is the store's read side as sqlstore.DB (? placeholders bound).

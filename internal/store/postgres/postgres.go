@@ -42,6 +42,8 @@ const writeLock = 0x6e6f746966696572
 
 // Store is an open notifier database on PostgreSQL.
 type Store struct {
+	// The methods both stores have alike, written once (sqlstore).
+	*shared
 	db  *sql.DB
 	url string // without its password
 	// auditKey keys the events' hash chain (HMAC-SHA-256); empty: SHA-256.
@@ -73,6 +75,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg.RuntimeParams["timezone"] = "UTC"
 	cfg.RuntimeParams["application_name"] = "notifier"
 	s := &Store{db: stdlib.OpenDB(*cfg), url: Redact(url)}
+	s.shared = s.newShared()
 	for _, o := range opts {
 		o(s)
 	}

@@ -28,6 +28,7 @@ func OpenReadOnly(ctx context.Context, url string) (*Store, error) {
 	cfg.RuntimeParams["application_name"] = "notifier (read-only)"
 	cfg.RuntimeParams["default_transaction_read_only"] = "on"
 	s := &Store{db: stdlib.OpenDB(*cfg), url: Redact(url)}
+	s.shared = s.newShared()
 	s.db.SetMaxOpenConns(4)
 	files, err := fs.Glob(migrations.Postgres, "postgres/*.sql")
 	if err != nil {

@@ -135,12 +135,6 @@ func (s *Store) VerifyChain(ctx context.Context, opts chain.Options) (chain.Repo
 	})
 }
 
-// ChainHead is the last event of the history and its hash, as a read
-// sees it now (see sqlstore.ChainHead).
-func (s *Store) ChainHead(ctx context.Context) (chain.Head, error) {
-	return sqlstore.ChainHead(ctx, s.reader())
-}
-
 // eventColumns are an events row as chain.Row holds it.
 const eventColumns = sqlstore.EventColumns
 

@@ -41,6 +41,7 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	}
 	sqlDB := sql.OpenDB(connector{dsn: readOnlyDSN(path, true)})
 	s := &Store{db: sqlDB, path: path}
+	s.shared = s.newShared()
 	if err := s.checkSchema(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err

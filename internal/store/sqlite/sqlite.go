@@ -45,6 +45,8 @@ func ParseTime(s string) (time.Time, error) { return time.Parse(TimeLayout, s) }
 
 // Store is an open notifier database.
 type Store struct {
+	// The methods both stores have alike, written once (sqlstore).
+	*shared
 	db   *sql.DB
 	path string
 	// writeMu queues this process's write transactions in Go: SQLite lets
@@ -81,6 +83,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// name would open another file.
 	sqlDB := sql.OpenDB(connector{dsn: "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()})
 	s.db = sqlDB
+	s.shared = s.newShared()
 	if err := retryBusy(ctx, busyAttempts, busyPause, func() error { return s.migrate(ctx) }); err != nil {
 		sqlDB.Close()
 		return nil, err

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -14,7 +15,12 @@ import (
 // cycle starts, due for planning. A rotation not newer than the latest
 // recorded one is refused (domain.ErrNotNewer), as is one of an unknown or
 // inactive credential.
-func RecordRotation(t Tx, r domain.Rotation, now time.Time) error {
+func (s *Store) RecordRotation(ctx context.Context, r domain.Rotation, now time.Time) error {
+	return s.update(ctx, func(t Tx) error { return recordRotation(t, r, now) })
+}
+
+// recordRotation is RecordRotation in t.
+func recordRotation(t Tx, r domain.Rotation, now time.Time) error {
 	r.RotatedAt = StoredTime(r.RotatedAt)
 	c, err := t.ActiveCredential(r.CredentialID)
 	if err != nil {
@@ -42,7 +48,14 @@ func RecordRotation(t Tx, r domain.Rotation, now time.Time) error {
 // domain.ErrBeforeCycle: a link in an old reminder does not silence the new
 // cycle. The cycle is due for planning, so the ladder is reconsidered. It
 // returns the acknowledgment with its id and cycle.
-func RecordAck(t Tx, a domain.Ack) (domain.Ack, error) {
+func (s *Store) RecordAck(ctx context.Context, a domain.Ack) (domain.Ack, error) {
+	out := a
+	err := s.update(ctx, func(t Tx) (err error) { out, err = recordAck(t, a); return err })
+	return out, err
+}
+
+// recordAck is RecordAck in t.
+func recordAck(t Tx, a domain.Ack) (domain.Ack, error) {
 	c, err := t.ActiveCredential(a.CredentialID)
 	if err != nil {
 		return a, err

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -30,7 +31,14 @@ import (
 // active credentials with the client id are refused
 // (domain.ErrAmbiguousClient) and nothing is recorded. A notice without
 // a zone is read in UTC.
-func RecordNotice(t Tx, n domain.Notice, now time.Time) (domain.NoticeResult, error) {
+func (s *Store) RecordNotice(ctx context.Context, n domain.Notice, now time.Time) (domain.NoticeResult, error) {
+	var out domain.NoticeResult
+	err := s.update(ctx, func(t Tx) (err error) { out, err = recordNotice(t, n, now); return err })
+	return out, err
+}
+
+// recordNotice is RecordNotice in t.
+func recordNotice(t Tx, n domain.Notice, now time.Time) (domain.NoticeResult, error) {
 	var res domain.NoticeResult
 	now = StoredTime(now)
 	if n.Zone == nil {

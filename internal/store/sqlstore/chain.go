@@ -65,9 +65,9 @@ func VerifyChain(ctx context.Context, db DB, opts chain.Options, noChain func(er
 // ChainHead is the last event of the history and its hash, as a read
 // sees it now; a history with no chained event has none (zero Head). It
 // reads one row: it does not verify the chain (VerifyChain does).
-func ChainHead(ctx context.Context, db DB) (chain.Head, error) {
+func (s *Store) ChainHead(ctx context.Context) (chain.Head, error) {
 	var h chain.Head
-	err := db.QueryRow(ctx, `SELECT id, hash FROM events WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1`).Scan(&h.ID, &h.Hash)
+	err := s.db.QueryRow(ctx, `SELECT id, hash FROM events WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1`).Scan(&h.ID, &h.Hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return chain.Head{}, nil
 	}

@@ -15,7 +15,14 @@ import (
 // the cycle, whatever the deadline says; an ok probe is the credential's
 // time last verified; a failed one (no answer about the secret) is kept
 // for the record only. It returns how many alerts were added.
-func RecordProbe(t Tx, p domain.Probe, now time.Time) (int, error) {
+func (s *Store) RecordProbe(ctx context.Context, p domain.Probe, now time.Time) (int, error) {
+	var out int
+	err := s.update(ctx, func(t Tx) (err error) { out, err = recordProbe(t, p, now); return err })
+	return out, err
+}
+
+// recordProbe is RecordProbe in t.
+func recordProbe(t Tx, p domain.Probe, now time.Time) (int, error) {
 	now = StoredTime(now)
 	at := StoredTime(MinTime(p.At, now))
 	// Locked where the backend locks rows: the credential's probes count
@@ -67,8 +74,8 @@ const lastProbes = `SELECT p.credential_id, MAX(p.probed_at), MAX(CASE WHEN p.ou
 // LastProbes returns, per active credential probed at least once, its
 // last probe (any outcome) and its last ok one (zero if none): when the
 // next probe is due, and the time last verified.
-func LastProbes(ctx context.Context, db DB) (map[string]domain.ProbeTimes, error) {
-	rows, err := db.Query(ctx, lastProbes+db.IsTrue("c.active")+` GROUP BY p.credential_id`)
+func (s *Store) LastProbes(ctx context.Context) (map[string]domain.ProbeTimes, error) {
+	rows, err := s.db.Query(ctx, lastProbes+s.db.IsTrue("c.active")+` GROUP BY p.credential_id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: probes: %w", err)
 	}

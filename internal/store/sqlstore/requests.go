@@ -13,7 +13,12 @@ import (
 // RecordRotationRequest records a request to Amazon to rotate an active
 // SP-API credential's client secret, in its current cycle, with an event
 // (type rotation-request, status the outcome, Amazon's text as detail).
-func RecordRotationRequest(t Tx, r domain.RotationRequest, now time.Time) error {
+func (s *Store) RecordRotationRequest(ctx context.Context, r domain.RotationRequest, now time.Time) error {
+	return s.update(ctx, func(t Tx) error { return recordRotationRequest(t, r, now) })
+}
+
+// recordRotationRequest is RecordRotationRequest in t.
+func recordRotationRequest(t Tx, r domain.RotationRequest, now time.Time) error {
 	now = StoredTime(now)
 	at := StoredTime(MinTime(r.At, now))
 	c, err := t.ActiveCredential(r.CredentialID)
@@ -31,9 +36,9 @@ func RecordRotationRequest(t Tx, r domain.RotationRequest, now time.Time) error 
 // LastRotationCall is when the rotation API was last called for the
 // application with that client id (zero: never): its rate limit counts
 // calls per application, across restarts.
-func LastRotationCall(ctx context.Context, db DB, clientID string) (time.Time, error) {
+func (s *Store) LastRotationCall(ctx context.Context, clientID string) (time.Time, error) {
 	var at time.Time
-	err := db.QueryRow(ctx, `SELECT MAX(requested_at) FROM rotation_requests WHERE client_id = ? AND `+db.IsTrue("called"), clientID).Scan(NullTimeOf(&at))
+	err := s.db.QueryRow(ctx, `SELECT MAX(requested_at) FROM rotation_requests WHERE client_id = ? AND `+s.db.IsTrue("called"), clientID).Scan(NullTimeOf(&at))
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, fmt.Errorf("store: rotation requests: %w", err)
 	}
@@ -44,9 +49,9 @@ func LastRotationCall(ctx context.Context, db DB, clientID string) (time.Time, e
 // accepted a request to rotate its secret in its current cycle: a
 // rotation requested and not yet recorded (the new-secret notification
 // starts a new cycle).
-func PendingRotationRequests(ctx context.Context, db DB) (map[string]time.Time, error) {
-	rows, err := db.Query(ctx, `SELECT q.credential_id, MAX(q.requested_at) FROM rotation_requests q
-		JOIN credentials c ON c.id = q.credential_id AND c.rotation_id = q.rotation_id AND `+db.IsTrue("c.active")+`
+func (s *Store) PendingRotationRequests(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := s.db.Query(ctx, `SELECT q.credential_id, MAX(q.requested_at) FROM rotation_requests q
+		JOIN credentials c ON c.id = q.credential_id AND c.rotation_id = q.rotation_id AND `+s.db.IsTrue("c.active")+`
 		WHERE q.outcome = 'requested' GROUP BY q.credential_id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: rotation requests: %w", err)

@@ -10,9 +10,9 @@ import (
 
 // SourcedCredentials lists the active credentials whose rotations AWS
 // reports (a source: in the config), by id: what each sync reads.
-func SourcedCredentials(ctx context.Context, db DB) ([]domain.SourcedCredential, error) {
-	rows, err := db.Query(ctx, `SELECT id, source_kind, source_name, source_region, source_endpoint
-		FROM credentials WHERE source_kind IS NOT NULL AND `+db.IsTrue("active")+` ORDER BY id`)
+func (s *Store) SourcedCredentials(ctx context.Context) ([]domain.SourcedCredential, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, source_kind, source_name, source_region, source_endpoint
+		FROM credentials WHERE source_kind IS NOT NULL AND `+s.db.IsTrue("active")+` ORDER BY id`)
 	out, err := Collect(rows, err, func(r Scanner) (domain.SourcedCredential, error) {
 		var c domain.SourcedCredential
 		err := r.Scan(&c.ID, &c.Source.Kind, &c.Source.Name, &c.Source.Region, &c.Source.Endpoint)
@@ -38,7 +38,16 @@ func SourcedCredentials(ctx context.Context, db DB) ([]domain.SourcedCredential,
 //
 // The credential must be active and have that source; the version's value
 // is never given to the store.
-func RecordSourceVersion(t Tx, v domain.SourceVersion, now time.Time) (string, error) {
+func (s *Store) RecordSourceVersion(ctx context.Context, v domain.SourceVersion, now time.Time) (string, error) {
+	var out string
+	if err := s.update(ctx, func(t Tx) (err error) { out, err = recordSourceVersion(t, v, now); return err }); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+// recordSourceVersion is RecordSourceVersion in t.
+func recordSourceVersion(t Tx, v domain.SourceVersion, now time.Time) (string, error) {
 	now = StoredTime(now)
 	at := StoredTime(MinTime(v.At, now))
 	c, err := t.ActiveCredential(v.CredentialID)

@@ -40,6 +40,12 @@ type Dialect interface {
 	// TimeText is the SQL expression of the time column col as UTC RFC
 	// 3339 text, as messages show it.
 	TimeText(col string) string
+	// CycleColumns are a credential's columns and its current cycle's, as
+	// ScanCycle reads them; the query joins credentials c with rotations r
+	// on c.rotation_id.
+	CycleColumns() string
+	// ScanCycle reads CycleColumns, then extra.
+	ScanCycle(s Scanner, extra ...any) (domain.Cycle, error)
 }
 
 // Credential is a credentials row as the decisions read it: the
@@ -91,6 +97,23 @@ type DB interface {
 	Dialect
 	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Store is what both backends' stores do alike: the methods written once
+// here, over the backend's read side and its write transactions. A
+// backend's Store embeds it (NewStore), and its public methods are the
+// backend's own.
+type Store struct {
+	db     DB
+	update func(ctx context.Context, fn func(Tx) error) error
+}
+
+// NewStore is the shared methods of a backend whose reads go to db and
+// whose write transactions update runs: fn in one transaction, committed
+// if it returns nil and rolled back otherwise (and run again from scratch
+// where the backend retries).
+func NewStore(db DB, update func(ctx context.Context, fn func(Tx) error) error) *Store {
+	return &Store{db: db, update: update}
 }
 
 // StoredTime is t as it reads back once stored: UTC, whole seconds. A time
