@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,6 +32,19 @@ func (dialect) IsTrue(col string) string { return col }
 // TimeText renders a timestamptz as SQLite stores it.
 func (dialect) TimeText(col string) string {
 	return `to_char(` + col + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`
+}
+
+func (dialect) Param(sqlType string) string      { return "?::" + sqlType }
+func (dialect) IsNotDistinct(a, b string) string { return a + " IS NOT DISTINCT FROM " + b }
+func (dialect) IDBatch() int                     { return idBatch }
+func (dialect) MoveBatch() int                   { return 1000 }
+
+// idBatch bounds the ids in one array parameter.
+const idBatch = 5000
+
+// InIDs is one array parameter.
+func (dialect) InIDs(col string, ids []int64) (string, []any) {
+	return col + ` = ANY(?)`, []any{ids}
 }
 
 func (dialect) CycleColumns() string { return cycleColumns }
@@ -68,6 +82,17 @@ func (t *tx) NotifyDue() error                                   { return t.noti
 func (t *tx) InsertID(query string, args ...any) (id int64, err error) {
 	err = t.queryRow(query+` RETURNING id`, args...).Scan(&id)
 	return id, err
+}
+
+func (t *tx) InsertIfAbsent(query string, args ...any) (id int64, inserted bool, err error) {
+	err = t.queryRow(query+` RETURNING id`, args...).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, err
+	}
+	return id, true, nil
 }
 
 func (t *tx) InsertRotation(r domain.Rotation, now time.Time) (int64, error) {

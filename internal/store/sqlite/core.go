@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -28,6 +29,27 @@ type dialect struct{}
 func (dialect) Time(t time.Time) any       { return FormatTime(t) }
 func (dialect) IsTrue(col string) string   { return col + " = 1" }
 func (dialect) TimeText(col string) string { return col }
+
+func (dialect) Param(string) string              { return "?" }
+func (dialect) IsNotDistinct(a, b string) string { return a + " IS " + b }
+func (dialect) IDBatch() int                     { return sentBatch }
+func (dialect) MoveBatch() int                   { return 250 }
+
+func (dialect) InIDs(col string, ids []int64) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return col + ` IN (` + placeholders(len(ids)) + `)`, args
+}
+
+// sentBatch bounds the ids in one IN list.
+const sentBatch = 500
+
+// placeholders is n comma-separated ? (an IN list, a VALUES row).
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
 
 func (dialect) CycleColumns() string { return cycleColumns }
 
@@ -66,6 +88,18 @@ func (t *tx) InsertID(query string, args ...any) (int64, error) {
 		return 0, err
 	}
 	return res.LastInsertId()
+}
+
+func (t *tx) InsertIfAbsent(query string, args ...any) (int64, bool, error) {
+	res, err := t.exec(query, args...)
+	if err != nil {
+		return 0, false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return 0, false, nil
+	}
+	id, err := res.LastInsertId()
+	return id, true, err
 }
 
 // NotifyDue: one process writes a SQLite database; nobody to tell.

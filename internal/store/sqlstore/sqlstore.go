@@ -40,6 +40,19 @@ type Dialect interface {
 	// TimeText is the SQL expression of the time column col as UTC RFC
 	// 3339 text, as messages show it.
 	TimeText(col string) string
+	// Param is a query parameter of the SQL type sqlType, where the
+	// dialect cannot tell it from the query ("?" on SQLite, "?::bigint"
+	// on PostgreSQL).
+	Param(sqlType string) string
+	// IsNotDistinct is the condition that a equals b, NULL equal to NULL.
+	IsNotDistinct(a, b string) string
+	// InIDs is the condition that the integer column col is one of ids,
+	// and its parameters; IDBatch bounds the ids in one.
+	InIDs(col string, ids []int64) (string, []any)
+	IDBatch() int
+	// MoveBatch is how many cycles one statement moves the next action
+	// of (4 parameters each).
+	MoveBatch() int
 	// CycleColumns are a credential's columns and its current cycle's, as
 	// ScanCycle reads them; the query joins credentials c with rotations r
 	// on c.rotation_id.
@@ -68,6 +81,9 @@ type Tx interface {
 	// InsertID runs an INSERT of one row and returns the row's id
 	// (SQLite's last insert id, PostgreSQL's RETURNING id).
 	InsertID(query string, args ...any) (int64, error)
+	// InsertIfAbsent runs an INSERT … ON CONFLICT DO NOTHING of one row
+	// and returns the row's id and whether it was added.
+	InsertIfAbsent(query string, args ...any) (id int64, inserted bool, err error)
 	// InsertEvent appends an event to the hash-chained history.
 	InsertEvent(e domain.Event) error
 	// ActiveCredential is the credential a person or a source acts on,
