@@ -33,6 +33,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 	"github.com/notifier-dev/notifier/migrations"
 )
 
@@ -357,19 +358,8 @@ func timeOf(t sql.NullTime) time.Time {
 	return t.Time.UTC()
 }
 
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
+func nullString(s string) any { return sqlstore.NullString(s) }
+func nullID(id int64) any     { return sqlstore.NullID(id) }
 
 // eventBatch is how many events one INSERT appends (12 parameters each).
 const eventBatch = 500

@@ -122,21 +122,6 @@ func (s *Store) snapshot(ctx context.Context, fn func(*sql.Conn) error) error {
 	return fn(conn)
 }
 
-// SyncedTimezone is the time zone the last config sync saw ("" when none
-// did): a reader given only a copy of the database computes deadlines in
-// the zone the daemon used.
-func (s *Store) SyncedTimezone(ctx context.Context) (string, error) {
-	var tz string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM sync_state WHERE key = 'timezone'`).Scan(&tz)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: sync state: %w", err)
-	}
-	return tz, nil
-}
-
 // CopySide is the database as notifier copy-db reads or writes it.
 func (s *Store) CopySide() copydb.DB {
 	return copydb.DB{DB: s.db, Dialect: copydb.SQLite, Name: s.path}

@@ -26,6 +26,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 	"github.com/notifier-dev/notifier/migrations"
 )
 
@@ -318,16 +319,5 @@ func parseNullTime(s sql.NullString) (time.Time, error) {
 	return ParseTime(s.String)
 }
 
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
+func nullString(s string) any { return sqlstore.NullString(s) }
+func nullID(id int64) any     { return sqlstore.NullID(id) }

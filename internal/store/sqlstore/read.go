@@ -136,3 +136,18 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SyncedTimezone is the time zone the last config sync saw ("" when none
+// did): a reader given only a copy of the database computes deadlines in
+// the zone the daemon used.
+func (s *Store) SyncedTimezone(ctx context.Context) (string, error) {
+	var tz string
+	err := s.db.QueryRow(ctx, `SELECT value FROM sync_state WHERE key = 'timezone'`).Scan(&tz)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: sync state: %w", err)
+	}
+	return tz, nil
+}
