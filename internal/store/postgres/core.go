@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -37,10 +36,14 @@ func (dialect) TimeText(col string) string {
 func (dialect) Param(sqlType string) string      { return "?::" + sqlType }
 func (dialect) IsNotDistinct(a, b string) string { return a + " IS NOT DISTINCT FROM " + b }
 func (dialect) IDBatch() int                     { return idBatch }
-func (dialect) MoveBatch() int                   { return 1000 }
+func (dialect) MoveBatch() int                   { return moveBatch }
 
-// idBatch bounds the ids in one array parameter.
-const idBatch = 5000
+// idBatch bounds the ids in one array parameter; moveBatch is how many
+// cycles one statement moves the next action of (4 parameters each).
+const (
+	idBatch   = 5000
+	moveBatch = 1000
+)
 
 // InIDs is one array parameter.
 func (dialect) InIDs(col string, ids []int64) (string, []any) {
@@ -48,6 +51,11 @@ func (dialect) InIDs(col string, ids []int64) (string, []any) {
 }
 
 func (dialect) CycleColumns() string { return cycleColumns }
+
+func (dialect) ScanCredential(s sqlstore.Scanner, extra ...any) (sqlstore.Credential, error) {
+	c, err := scanCred(s, extra...)
+	return sqlstore.Credential(c), err
+}
 
 func (dialect) ScanCycle(s sqlstore.Scanner, extra ...any) (domain.Cycle, error) {
 	return scanCycle(s, extra...)
@@ -79,12 +87,7 @@ func (t *tx) Rotation(id int64) (domain.Rotation, error)         { return t.rota
 func (t *tx) MarkDue(id string, when time.Time) error            { return t.markDue(id, when) }
 func (t *tx) NotifyDue() error                                   { return t.notifyDue() }
 
-func (t *tx) InsertID(query string, args ...any) (id int64, err error) {
-	err = t.queryRow(query+` RETURNING id`, args...).Scan(&id)
-	return id, err
-}
-
-func (t *tx) InsertIfAbsent(query string, args ...any) (id int64, inserted bool, err error) {
+func (t *tx) Insert(query string, args ...any) (id int64, inserted bool, err error) {
 	err = t.queryRow(query+` RETURNING id`, args...).Scan(&id)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -102,22 +105,6 @@ func (t *tx) InsertRotation(r domain.Rotation, now time.Time) (int64, error) {
 // ActiveCredential is locked (FOR UPDATE) to the transaction's end.
 func (t *tx) ActiveCredential(id string) (sqlstore.Credential, error) {
 	c, err := t.activeCredential(id)
-	return sqlstore.Credential(c), err
-}
-
-// CurrentCycle is the credential's current cycle, with the deadline
-// Amazon stated for it, if any.
-func (t *tx) CurrentCycle(id string) (domain.Cycle, error) {
-	c, err := scanCycle(t.queryRow(`SELECT `+cycleColumns+` FROM credentials c JOIN rotations r ON r.id = c.rotation_id WHERE c.id = ?`, id))
-	if err != nil {
-		return c, fmt.Errorf("store: cycle of %s: %w", id, err)
-	}
-	return c, nil
-}
-
-// scanCredential reads credColumns, then extra.
-func scanCredential(s sqlstore.Scanner, extra ...any) (sqlstore.Credential, error) {
-	c, err := scanCred(s, extra...)
 	return sqlstore.Credential(c), err
 }
 

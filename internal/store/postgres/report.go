@@ -64,7 +64,7 @@ func (s *Store) ReportCycles(ctx context.Context, f domain.ReportFilter, fn func
 		Open: func(query int, args ...any) (*sql.Rows, error) {
 			return txs[query].QueryContext(ctx, reportQueries[query], args...)
 		},
-		Bound: reportBound, ScanCredential: scanCredential}, f, fn)
+		Bound: reportBound, Dialect: dialect{}}, f, fn)
 }
 
 // snapshots opens n read-only REPEATABLE READ transactions that see the

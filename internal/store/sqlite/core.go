@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 	"time"
 
@@ -33,7 +32,7 @@ func (dialect) TimeText(col string) string { return col }
 func (dialect) Param(string) string              { return "?" }
 func (dialect) IsNotDistinct(a, b string) string { return a + " IS " + b }
 func (dialect) IDBatch() int                     { return sentBatch }
-func (dialect) MoveBatch() int                   { return 250 }
+func (dialect) MoveBatch() int                   { return moveBatch }
 
 func (dialect) InIDs(col string, ids []int64) (string, []any) {
 	args := make([]any, len(ids))
@@ -43,8 +42,12 @@ func (dialect) InIDs(col string, ids []int64) (string, []any) {
 	return col + ` IN (` + placeholders(len(ids)) + `)`, args
 }
 
-// sentBatch bounds the ids in one IN list.
-const sentBatch = 500
+// sentBatch bounds the ids in one IN list; moveBatch is how many cycles
+// one statement moves the next action of (4 parameters each).
+const (
+	sentBatch = 500
+	moveBatch = 250
+)
 
 // placeholders is n comma-separated ? (an IN list, a VALUES row).
 func placeholders(n int) string {
@@ -52,6 +55,11 @@ func placeholders(n int) string {
 }
 
 func (dialect) CycleColumns() string { return cycleColumns }
+
+func (dialect) ScanCredential(s sqlstore.Scanner, extra ...any) (sqlstore.Credential, error) {
+	c, err := scanCred(s, extra...)
+	return sqlstore.Credential(c), err
+}
 
 func (dialect) ScanCycle(s sqlstore.Scanner, extra ...any) (domain.Cycle, error) {
 	return scanCycle(s, extra...)
@@ -82,15 +90,7 @@ func (t *tx) InsertEvent(e domain.Event) error                   { return t.inse
 func (t *tx) Rotation(id int64) (domain.Rotation, error)         { return t.rotation(id) }
 func (t *tx) MarkDue(id string, when time.Time) error            { return t.markDue(id, when) }
 
-func (t *tx) InsertID(query string, args ...any) (int64, error) {
-	res, err := t.exec(query, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
-}
-
-func (t *tx) InsertIfAbsent(query string, args ...any) (int64, bool, error) {
+func (t *tx) Insert(query string, args ...any) (int64, bool, error) {
 	res, err := t.exec(query, args...)
 	if err != nil {
 		return 0, false, err
@@ -111,21 +111,5 @@ func (t *tx) InsertRotation(r domain.Rotation, now time.Time) (int64, error) {
 
 func (t *tx) ActiveCredential(id string) (sqlstore.Credential, error) {
 	c, err := t.activeCredential(id)
-	return sqlstore.Credential(c), err
-}
-
-// CurrentCycle is the credential's current cycle, with the deadline
-// Amazon stated for it, if any.
-func (t *tx) CurrentCycle(id string) (domain.Cycle, error) {
-	c, err := scanCycle(t.queryRow(`SELECT `+cycleColumns+` FROM credentials c JOIN rotations r ON r.id = c.rotation_id WHERE c.id = ?`, id))
-	if err != nil {
-		return c, fmt.Errorf("store: cycle of %s: %w", id, err)
-	}
-	return c, nil
-}
-
-// scanCredential reads credColumns, then extra.
-func scanCredential(s sqlstore.Scanner, extra ...any) (sqlstore.Credential, error) {
-	c, err := scanCred(s, extra...)
 	return sqlstore.Credential(c), err
 }

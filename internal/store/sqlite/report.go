@@ -53,6 +53,6 @@ func (s *Store) ReportCycles(ctx context.Context, f domain.ReportFilter, fn func
 			Open: func(query int, args ...any) (*sql.Rows, error) {
 				return conn.QueryContext(ctx, reportQueries[query], args...)
 			},
-			Bound: reportBound, ScanCredential: scanCredential}, f, fn)
+			Bound: reportBound, Dialect: dialect{}}, f, fn)
 	})
 }

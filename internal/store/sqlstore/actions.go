@@ -83,7 +83,7 @@ func recordAck(t Tx, a domain.Ack) (domain.Ack, error) {
 		return a, fmt.Errorf("store: acknowledgment of %s: %w", a.CredentialID, err)
 	}
 	a.RotationID = cycle.ID
-	if a.ID, err = t.InsertID(`INSERT INTO acknowledgments (credential_id, rotation_id, acked_at, actor, note, source, delivery_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	if a.ID, _, err = t.Insert(`INSERT INTO acknowledgments (credential_id, rotation_id, acked_at, actor, note, source, delivery_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		a.CredentialID, a.RotationID, t.Time(a.At), a.Actor, a.Note, a.Source, NullID(a.DeliveryID)); err != nil {
 		return a, fmt.Errorf("store: acknowledgment of %s: %w", a.CredentialID, err)
 	}

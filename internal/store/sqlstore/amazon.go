@@ -81,7 +81,7 @@ func recordNotice(t Tx, n domain.Notice, now time.Time) (domain.NoticeResult, er
 }
 
 func secretExpiry(t Tx, n domain.Notice, id string, now time.Time, res *domain.NoticeResult) error {
-	c, err := t.CurrentCycle(id)
+	c, err := currentCycle(t, id)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func stateDeadline(t Tx, n domain.Notice, c domain.Cycle, now time.Time, res *do
 }
 
 func newSecret(t Tx, n domain.Notice, id string, now time.Time, res *domain.NoticeResult) error {
-	c, err := t.CurrentCycle(id)
+	c, err := currentCycle(t, id)
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func newSecret(t Tx, n domain.Notice, id string, now time.Time, res *domain.Noti
 			return err
 		}
 		res.Rotated = true
-		if c, err = t.CurrentCycle(id); err != nil {
+		if c, err = currentCycle(t, id); err != nil {
 			return err
 		}
 		if c.RotationID != rid {
@@ -168,4 +168,14 @@ func newSecret(t Tx, n domain.Notice, id string, now time.Time, res *domain.Noti
 		}
 	}
 	return nil
+}
+
+// currentCycle is the credential's current cycle, with the deadline
+// Amazon stated for it, if any.
+func currentCycle(t Tx, id string) (domain.Cycle, error) {
+	c, err := t.ScanCycle(t.QueryRow(`SELECT `+t.CycleColumns()+` FROM credentials c JOIN rotations r ON r.id = c.rotation_id WHERE c.id = ?`, id))
+	if err != nil {
+		return c, fmt.Errorf("store: cycle of %s: %w", id, err)
+	}
+	return c, nil
 }

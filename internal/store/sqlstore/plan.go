@@ -201,7 +201,7 @@ func insertDelivery(t Tx, d domain.Delivery, now time.Time) (id int64, inserted 
 	if d.Status == domain.StatusPending {
 		next = t.Time(now)
 	}
-	id, inserted, err = t.InsertIfAbsent(`INSERT INTO deliveries (rotation_id, credential_id, stage, seq, channel, status, due_at, created_at, next_attempt_at, last_error)
+	id, inserted, err = t.Insert(`INSERT INTO deliveries (rotation_id, credential_id, stage, seq, channel, status, due_at, created_at, next_attempt_at, last_error)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		d.RotationID, d.CredentialID, d.Stage, d.Seq, d.Channel, d.Status, t.Time(d.Due), t.Time(now), next, d.LastError)
 	if err != nil {

@@ -34,8 +34,9 @@ type Report struct {
 	Open func(query int, args ...any) (*sql.Rows, error)
 	// Bound is a bound of the window as the cycles query takes it; the
 	// zero time is none.
-	Bound          func(time.Time) any
-	ScanCredential ScanCredential
+	Bound func(time.Time) any
+	// Dialect reads the credential columns.
+	Dialect Dialect
 }
 
 // ReportCycles calls fn with every cycle that overlaps the filter's window
@@ -109,7 +110,7 @@ func ReportCycles(r Report, f domain.ReportFilter, fn func(domain.CycleRecord) e
 		return nil
 	}
 	for cycles.Next() {
-		c, err := scanCycleRecord(cycles, r.ScanCredential)
+		c, err := scanCycleRecord(cycles, r.Dialect)
 		if err != nil {
 			return fmt.Errorf("store: report: %w", err)
 		}
@@ -180,12 +181,12 @@ func (m *merged[T]) take(credentialID string) (map[int64][]T, error) {
 	return out, nil
 }
 
-func scanCycleRecord(s Scanner, scanCred ScanCredential) (domain.CycleRecord, error) {
+func scanCycleRecord(s Scanner, d Dialect) (domain.CycleRecord, error) {
 	var c domain.CycleRecord
 	var nextID sql.NullInt64
 	var nextAt time.Time
 	var nextSource, nextActor, nextNote sql.NullString
-	row, err := scanCred(s, &c.RotationID, TimeOf(&c.Start), &nextID, NullTimeOf(&nextAt), &nextSource, &nextActor, &nextNote)
+	row, err := d.ScanCredential(s, &c.RotationID, TimeOf(&c.Start), &nextID, NullTimeOf(&nextAt), &nextSource, &nextActor, &nextNote)
 	if err != nil {
 		return c, err
 	}

@@ -86,6 +86,3 @@ type PrefixScanner struct {
 }
 
 func (p PrefixScanner) Scan(dst ...any) error { return p.S.Scan(append(p.Prefix, dst...)...) }
-
-// ScanCredential reads a backend's credential columns, then extra.
-type ScanCredential func(s Scanner, extra ...any) (Credential, error)

@@ -57,6 +57,9 @@ type Dialect interface {
 	// ScanCycle reads them; the query joins credentials c with rotations r
 	// on c.rotation_id.
 	CycleColumns() string
+	// ScanCredential reads a credential's columns (the first of
+	// CycleColumns), then extra.
+	ScanCredential(s Scanner, extra ...any) (Credential, error)
 	// ScanCycle reads CycleColumns, then extra.
 	ScanCycle(s Scanner, extra ...any) (domain.Cycle, error)
 }
@@ -78,21 +81,16 @@ type Tx interface {
 	Exec(query string, args ...any) (sql.Result, error)
 	Query(query string, args ...any) (*sql.Rows, error)
 	QueryRow(query string, args ...any) *sql.Row
-	// InsertID runs an INSERT of one row and returns the row's id
-	// (SQLite's last insert id, PostgreSQL's RETURNING id).
-	InsertID(query string, args ...any) (int64, error)
-	// InsertIfAbsent runs an INSERT … ON CONFLICT DO NOTHING of one row
-	// and returns the row's id and whether it was added.
-	InsertIfAbsent(query string, args ...any) (id int64, inserted bool, err error)
+	// Insert runs an INSERT of one row (ON CONFLICT DO NOTHING or not)
+	// and returns the row's id and whether it was added: SQLite's last
+	// insert id, PostgreSQL's RETURNING id.
+	Insert(query string, args ...any) (id int64, inserted bool, err error)
 	// InsertEvent appends an event to the hash-chained history.
 	InsertEvent(e domain.Event) error
 	// ActiveCredential is the credential a person or a source acts on,
 	// locked for the transaction where the backend locks rows;
 	// domain.ErrUnknownCredential or domain.ErrInactive otherwise.
 	ActiveCredential(id string) (Credential, error)
-	// CurrentCycle is the credential's current cycle, with the deadline
-	// Amazon stated for it, if any.
-	CurrentCycle(id string) (domain.Cycle, error)
 	// Rotation is one rotation by id (domain.ErrNotFound).
 	Rotation(id int64) (domain.Rotation, error)
 	// InsertRotation records a rotation and its event and makes it the
