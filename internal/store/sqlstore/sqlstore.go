@@ -1,13 +1,16 @@
 // Package sqlstore is what the SQLite and the PostgreSQL stores decide
-// alike, written once: what an SP-API notice, an AWS source version, a
-// probe, a rotation request does to a credential's cycle and history, how
-// the history's chain is verified, how a report is assembled, and how
-// rows are read back. It is written against Tx and DB, the few operations
-// each backend implements in its own dialect (placeholders, how a time is
-// stored, RETURNING, locks); the backends keep their own strengths (the
-// SQLite store's write mutex, PostgreSQL's advisory-locked writes, SKIP
-// LOCKED claims and LISTEN/NOTIFY) and call in here from inside their own
-// transactions.
+// alike, written once: what a rotation, an acknowledgment, an SP-API
+// notice, an AWS source version, a probe and a rotation request do to a
+// credential's cycle and history; how planning's outcome is recorded and
+// what is due is read; how the history's chain is verified and a report
+// assembled; how rows are read back. It is written against Tx, DB and
+// Dialect, the few operations each backend implements in its own dialect
+// (placeholders and casts, how a time or a boolean is stored, RETURNING,
+// row locks); the backends keep their own strengths (SQLite's write mutex,
+// PostgreSQL's advisory-locked writes, SKIP LOCKED claims and
+// LISTEN/NOTIFY) and run what is here inside their own transactions. Each
+// backend's Store embeds a Store of this package: its methods are the
+// ones both have alike.
 //
 // Queries here are those both dialects read alike, with ? placeholders
 // (the PostgreSQL store numbers them); a query that differs comes from the
