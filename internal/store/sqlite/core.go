@@ -15,11 +15,7 @@ import (
 type shared = sqlstore.Store
 
 // newShared is the shared methods over this store's reads and writes.
-func (s *Store) newShared() *shared {
-	return sqlstore.NewStore(s.reader(), func(ctx context.Context, fn func(sqlstore.Tx) error) error {
-		return s.update(ctx, func(t *tx) error { return fn(t) })
-	})
-}
+func (s *Store) newShared() *shared { return sqlstore.NewStore(s.reader(), s.update) }
 
 // dialect is how this store writes what both stores say alike
 // (sqlstore.Dialect): times as UTC RFC 3339 text, booleans as integers.

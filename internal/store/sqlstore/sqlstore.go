@@ -126,11 +126,13 @@ type Store struct {
 }
 
 // NewStore is the shared methods of a backend whose reads go to db and
-// whose write transactions update runs: fn in one transaction, committed
-// if it returns nil and rolled back otherwise (and run again from scratch
-// where the backend retries).
-func NewStore(db DB, update func(ctx context.Context, fn func(Tx) error) error) *Store {
-	return &Store{db: db, update: update}
+// whose write transactions update runs: fn in one transaction (the
+// backend's *tx, a Tx), committed if it returns nil and rolled back
+// otherwise, and run again from scratch where the backend retries.
+func NewStore[T Tx](db DB, update func(ctx context.Context, fn func(T) error) error) *Store {
+	return &Store{db: db, update: func(ctx context.Context, fn func(Tx) error) error {
+		return update(ctx, func(t T) error { return fn(t) })
+	}}
 }
 
 // StoredTime is t as it reads back once stored: UTC, whole seconds. A time
