@@ -13,7 +13,7 @@ import (
 
 // reportCycles lists every cycle (a rotation and the next rotation of the
 // same credential, which closed it) that overlaps the window, by
-// credential and start. $1 the credential (” for all), $2 until and $3
+// credential and start. $1 the credential (empty for all), $2 until and $3
 // since (NULL for none).
 const reportCycles = `WITH cyc AS (
 		SELECT r.id, r.credential_id, r.rotated_at, LEAD(r.id) OVER (PARTITION BY r.credential_id ORDER BY r.rotated_at, r.id) AS next_id

@@ -36,7 +36,8 @@ const (
 // reportQueries are the report's queries (sqlstore.ReportCyclesQuery, …).
 var reportQueries = [...]string{reportCycles, reportReminders, reportAcks}
 
-// reportBound is a window bound as reportCycles takes it: ” for none.
+// reportBound is a window bound as reportCycles takes it: empty text for
+// none.
 func reportBound(t time.Time) any {
 	if t.IsZero() {
 		return ""

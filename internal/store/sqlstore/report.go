@@ -11,19 +11,19 @@ import (
 // The report's three queries, which a backend writes in its dialect and
 // reads side by side, each ordered by credential id, all on one consistent
 // snapshot (the backend's business). Their first parameter is the
-// credential id (” for all).
+// credential id (empty for all).
 const (
-	// ReportCycles: every cycle (a rotation and the next rotation of the
+	// ReportCyclesQuery: every cycle (a rotation and the next rotation of the
 	// same credential, which closed it) that overlaps the window (until
 	// and since, the second and third parameters, Report.Bound), by
 	// credential and start: the backend's credential columns, then the
 	// cycle's rotation id and time, the next rotation's id, time, source,
 	// actor and note (NULLs when none closed it).
 	ReportCyclesQuery = iota
-	// ReportReminders: credential id, rotation id, time, stage, channel,
+	// ReportRemindersQuery: credential id, rotation id, time, stage, channel,
 	// status of every reminder event, by credential and time.
 	ReportRemindersQuery
-	// ReportAcks: credential id, rotation id, time, actor, source of every
+	// ReportAcksQuery: credential id, rotation id, time, actor, source of every
 	// acknowledgment, by credential and time.
 	ReportAcksQuery
 )
