@@ -5,11 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/schedule"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 )
 
 // credRow is a credentials row: the credential as last synced, whether it
@@ -161,37 +161,8 @@ func rotationDetail(r domain.Rotation) string {
 // than keepRotation as superseded, with an event each. keepRotation 0
 // supersedes them all (a credential removed from the config).
 func (t *tx) supersedePending(credentialID string, keepRotation int64, now time.Time, why string) error {
-	rows, err := t.query(`UPDATE deliveries SET status = 'superseded', next_attempt_at = NULL, last_error = ?, claimed_by = NULL, claim_expires_at = NULL
-		WHERE credential_id = ? AND status = 'pending' AND rotation_id != ?
-		RETURNING id, credential_id, rotation_id, stage, channel`, why, credentialID, keepRotation)
-	if err != nil {
+	if err := sqlstore.Supersede(t, `credential_id = ? AND status = 'pending' AND rotation_id != ?`, now, why, credentialID, keepRotation); err != nil {
 		return fmt.Errorf("store: supersede %s: %w", credentialID, err)
-	}
-	return t.supersededEvents(rows, now, why)
-}
-
-// supersededEvents appends an event for each delivery an UPDATE …
-// RETURNING id, credential_id, rotation_id, stage, channel superseded, in
-// id order.
-func (t *tx) supersededEvents(rows *sql.Rows, now time.Time, why string) error {
-	var evs []domain.Event
-	for rows.Next() {
-		e := domain.Event{Time: now, Type: domain.EventReminder, Status: domain.StatusSuperseded, Detail: why}
-		if err := rows.Scan(&e.DeliveryID, &e.CredentialID, &e.RotationID, &e.Stage, &e.Channel); err != nil {
-			rows.Close()
-			return fmt.Errorf("store: supersede: %w", err)
-		}
-		evs = append(evs, e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: supersede: %w", err)
-	}
-	sort.Slice(evs, func(i, j int) bool { return evs[i].DeliveryID < evs[j].DeliveryID })
-	for _, e := range evs {
-		if err := t.insertEvent(e); err != nil {
-			return err
-		}
 	}
 	return nil
 }

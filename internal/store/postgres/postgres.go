@@ -33,6 +33,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 	"github.com/notifier-dev/notifier/migrations"
 )
 
@@ -42,6 +43,8 @@ const writeLock = 0x6e6f746966696572
 
 // Store is an open notifier database on PostgreSQL.
 type Store struct {
+	// The methods both stores have alike, written once (sqlstore).
+	*shared
 	db  *sql.DB
 	url string // without its password
 	// auditKey keys the events' hash chain (HMAC-SHA-256); empty: SHA-256.
@@ -73,6 +76,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg.RuntimeParams["timezone"] = "UTC"
 	cfg.RuntimeParams["application_name"] = "notifier"
 	s := &Store{db: stdlib.OpenDB(*cfg), url: Redact(url)}
+	s.shared = s.newShared()
 	for _, o := range opts {
 		o(s)
 	}
@@ -220,6 +224,7 @@ func (s *Store) Migrations(ctx context.Context) ([]Migration, error) {
 
 // tx is a write transaction, with the history's events it appends.
 type tx struct {
+	dialect
 	tx    *sql.Tx
 	ctx   context.Context
 	store *Store
@@ -353,19 +358,8 @@ func timeOf(t sql.NullTime) time.Time {
 	return t.Time.UTC()
 }
 
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
+func nullString(s string) any { return sqlstore.NullString(s) }
+func nullID(id int64) any     { return sqlstore.NullID(id) }
 
 // eventBatch is how many events one INSERT appends (12 parameters each).
 const eventBatch = 500

@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"io/fs"
 
@@ -28,6 +26,7 @@ func OpenReadOnly(ctx context.Context, url string) (*Store, error) {
 	cfg.RuntimeParams["application_name"] = "notifier (read-only)"
 	cfg.RuntimeParams["default_transaction_read_only"] = "on"
 	s := &Store{db: stdlib.OpenDB(*cfg), url: Redact(url)}
+	s.shared = s.newShared()
 	s.db.SetMaxOpenConns(4)
 	files, err := fs.Glob(migrations.Postgres, "postgres/*.sql")
 	if err != nil {
@@ -44,20 +43,6 @@ func OpenReadOnly(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("store: %s has %d of this notifier's %d PostgreSQL migrations: run notifier migrate first", s.url, n, len(files))
 	}
 	return s, nil
-}
-
-// SyncedTimezone is the time zone the last config sync saw ("" when none
-// did).
-func (s *Store) SyncedTimezone(ctx context.Context) (string, error) {
-	var tz string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM sync_state WHERE key = 'timezone'`).Scan(&tz)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: sync state: %w", err)
-	}
-	return tz, nil
 }
 
 // CopySide is the database as notifier copy-db reads or writes it.

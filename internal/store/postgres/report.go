@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 )
 
 // reportCycles lists every cycle (a rotation and the next rotation of the
 // same credential, which closed it) that overlaps the window, by
-// credential and start. $1 the credential (” for all), $2 until and $3
+// credential and start. $1 the credential (empty for all), $2 until and $3
 // since (NULL for none).
 const reportCycles = `WITH cyc AS (
 		SELECT r.id, r.credential_id, r.rotated_at, LEAD(r.id) OVER (PARTITION BY r.credential_id ORDER BY r.rotated_at, r.id) AS next_id
@@ -32,22 +33,25 @@ const (
 		WHERE $1::text = '' OR credential_id = $1::text ORDER BY credential_id, acked_at, id`
 )
 
+// reportQueries are the report's queries (sqlstore.ReportCyclesQuery, …).
+var reportQueries = [...]string{reportCycles, reportReminders, reportAcks}
+
+// reportBound is a window bound as reportCycles takes it: NULL for none.
+func reportBound(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return storedTime(t)
+}
+
 // ReportCycles calls fn with every cycle that overlaps the filter's window
-// (see the SQLite store's doc: the same contract). The three streams
-// (cycles, reminders, acknowledgments) are read side by side, each on a
-// connection of its own (one connection cannot interleave the rows of
-// several queries), in REPEATABLE READ transactions that share one
-// exported snapshot: a report taken while replicas write is consistent,
-// and holds one credential's cycles in memory, not the fleet.
+// (see sqlstore.ReportCycles). The three streams (cycles, reminders,
+// acknowledgments) are read side by side, each on a connection of its own
+// (one connection cannot interleave the rows of several queries), in
+// REPEATABLE READ transactions that share one exported snapshot: a report
+// taken while replicas write is consistent.
 func (s *Store) ReportCycles(ctx context.Context, f domain.ReportFilter, fn func(domain.CycleRecord) error) error {
-	var until, since any
-	if !f.Until.IsZero() {
-		until = ceilSecond(f.Until)
-	}
-	if !f.Since.IsZero() {
-		since = storedTime(f.Since)
-	}
-	txs, err := s.snapshots(ctx, 3)
+	txs, err := s.snapshots(ctx, len(reportQueries))
 	if err != nil {
 		return err
 	}
@@ -56,72 +60,11 @@ func (s *Store) ReportCycles(ctx context.Context, f domain.ReportFilter, fn func
 			tx.Rollback()
 		}
 	}()
-	cycles, err := txs[0].QueryContext(ctx, reportCycles, f.CredentialID, until, since)
-	if err != nil {
-		return fmt.Errorf("store: report: %w", err)
-	}
-	defer cycles.Close()
-	reminders, err := newMerged(ctx, txs[1], reportReminders, f.CredentialID, func(r scanner) (int64, domain.ReminderAttempt, error) {
-		var a domain.ReminderAttempt
-		var rot int64
-		err := r.Scan(&rot, &a.Time, &a.Stage, &a.Channel, &a.Status)
-		a.Time = a.Time.UTC()
-		return rot, a, err
-	})
-	if err != nil {
-		return err
-	}
-	defer reminders.close()
-	acks, err := newMerged(ctx, txs[2], reportAcks, f.CredentialID, func(r scanner) (int64, domain.AckRecord, error) {
-		var a domain.AckRecord
-		var rot int64
-		err := r.Scan(&rot, &a.Time, &a.Actor, &a.Source)
-		a.Time = a.Time.UTC()
-		return rot, a, err
-	})
-	if err != nil {
-		return err
-	}
-	defer acks.close()
-
-	var group []domain.CycleRecord // one credential's cycles
-	flush := func() error {
-		if len(group) == 0 {
-			return nil
-		}
-		byCycle, err := reminders.take(group[0].ID)
-		if err != nil {
-			return err
-		}
-		acksByCycle, err := acks.take(group[0].ID)
-		if err != nil {
-			return err
-		}
-		for _, c := range group {
-			c.Reminders, c.Acks = byCycle[c.RotationID], acksByCycle[c.RotationID]
-			if err := fn(c); err != nil {
-				return err
-			}
-		}
-		group = group[:0]
-		return nil
-	}
-	for cycles.Next() {
-		c, err := scanCycleRecord(cycles)
-		if err != nil {
-			return fmt.Errorf("store: report: %w", err)
-		}
-		if len(group) > 0 && group[0].ID != c.ID {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		group = append(group, c)
-	}
-	if err := cycles.Err(); err != nil {
-		return fmt.Errorf("store: report: %w", err)
-	}
-	return flush()
+	return sqlstore.ReportCycles(sqlstore.Report{
+		Open: func(query int, args ...any) (*sql.Rows, error) {
+			return txs[query].QueryContext(ctx, reportQueries[query], args...)
+		},
+		Bound: reportBound, Dialect: dialect{}}, f, fn)
 }
 
 // snapshots opens n read-only REPEATABLE READ transactions that see the
@@ -158,76 +101,4 @@ func (s *Store) snapshots(ctx context.Context, n int) ([]*sql.Tx, error) {
 		}
 	}
 	return txs, nil
-}
-
-// merged walks rows ordered by credential id, beside the cycles: take
-// returns one credential's rows by cycle, skipping those of credentials
-// before it (no cycle of theirs in the window).
-type merged[T any] struct {
-	rows *sql.Rows
-	scan func(scanner) (int64, T, error)
-	// the row read ahead: its credential, cycle and value; ok is false at
-	// the end.
-	cred string
-	rot  int64
-	val  T
-	ok   bool
-}
-
-func newMerged[T any](ctx context.Context, tx *sql.Tx, query, credentialID string, scan func(scanner) (int64, T, error)) (*merged[T], error) {
-	rows, err := tx.QueryContext(ctx, query, credentialID)
-	if err != nil {
-		return nil, fmt.Errorf("store: report: %w", err)
-	}
-	m := &merged[T]{rows: rows, scan: scan}
-	return m, m.next()
-}
-
-// next reads the row ahead; the credential id is the first column.
-func (m *merged[T]) next() error {
-	if m.ok = m.rows.Next(); !m.ok {
-		if err := m.rows.Err(); err != nil {
-			return fmt.Errorf("store: report: %w", err)
-		}
-		return nil
-	}
-	var err error
-	m.rot, m.val, err = m.scan(prefixScanner{m.rows, []any{&m.cred}})
-	if err != nil {
-		return fmt.Errorf("store: report: %w", err)
-	}
-	return nil
-}
-
-func (m *merged[T]) take(credentialID string) (map[int64][]T, error) {
-	out := map[int64][]T{}
-	for m.ok && m.cred <= credentialID {
-		if m.cred == credentialID {
-			out[m.rot] = append(out[m.rot], m.val)
-		}
-		if err := m.next(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-func (m *merged[T]) close() { m.rows.Close() }
-
-func scanCycleRecord(s scanner) (domain.CycleRecord, error) {
-	var c domain.CycleRecord
-	var start time.Time
-	var nextID sql.NullInt64
-	var nextAt sql.NullTime
-	var nextSource, nextActor, nextNote sql.NullString
-	row, err := scanCred(s, &c.RotationID, &start, &nextID, &nextAt, &nextSource, &nextActor, &nextNote)
-	if err != nil {
-		return c, err
-	}
-	c.Credential, c.Active, c.Start = row.Credential, row.Active, start.UTC()
-	if nextID.Valid {
-		c.Closed = &domain.Rotation{ID: nextID.Int64, CredentialID: c.ID, RotatedAt: timeOf(nextAt), Source: nextSource.String,
-			Actor: nextActor.String, Note: nextNote.String}
-	}
-	return c, nil
 }

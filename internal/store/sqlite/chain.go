@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 )
 
 // Option configures Open.
@@ -208,123 +208,22 @@ func (t *tx) readHead() error {
 type ChainReport = chain.Report
 
 // VerifyChain walks the history's hash chain in id order, streaming, and
-// reports the first row that does not match (chain.Result.Problem), or
-// the number of rows and the head. A database whose chain is keyed needs
-// opts.Key.
+// reports the first row that does not match, or the number of rows and
+// the head (see sqlstore.VerifyChain). A database whose chain is keyed
+// needs opts.Key.
 func (s *Store) VerifyChain(ctx context.Context, opts chain.Options) (chain.Report, error) {
-	var rep chain.Report
-	var keyID []byte
-	err := s.db.QueryRowContext(ctx, `SELECT start_id, started_at, key_id FROM event_chain`).Scan(&rep.Start, &rep.StartedAt, &keyID)
-	if err != nil {
+	return sqlstore.VerifyChain(ctx, s.reader(), opts, func(err error) error {
 		if strings.Contains(err.Error(), "no such table") {
-			return rep, fmt.Errorf("store: %s has no event chain yet (it predates migration 3): open it once with notifier (say, notifier migrate) to start one", s.path)
+			return fmt.Errorf("store: %s has no event chain yet (it predates migration 3): open it once with notifier (say, notifier migrate) to start one", s.path)
 		}
-		return rep, fmt.Errorf("store: event chain: %w", err)
-	}
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE id < ?`, rep.Start).Scan(&rep.Before); err != nil {
-		return rep, fmt.Errorf("store: event chain: %w", err)
-	}
-	rep.Keyed = keyID != nil
-	switch {
-	case keyID != nil && len(opts.Key) == 0:
-		rep.Problem = &chain.Problem{Kind: chain.KindKey, Detail: "the history is hashed with an audit key: verifying it needs the config's audit.key"}
-		return rep, nil
-	case keyID != nil && !bytes.Equal(keyID, chain.KeyID(opts.Key)):
-		rep.Problem = &chain.Problem{Kind: chain.KindKey, Detail: "audit.key is not the key the history is hashed with (or the chain's key record was changed)"}
-		return rep, nil
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id >= ? ORDER BY id`, rep.Start)
-	if err != nil {
-		return rep, fmt.Errorf("store: event chain: %w", err)
-	}
-	defer rows.Close()
-	opts.Start = rep.Start
-	next := func() (chain.Row, bool, error) {
-		if !rows.Next() {
-			return chain.Row{}, false, rows.Err()
-		}
-		r, err := scanEvent(rows)
-		return r, err == nil, err
-	}
-	if rep.Result, err = chain.Verify(next, opts); err != nil || rep.Problem != nil {
-		return rep, err
-	}
-	rep.Problem, err = s.checkTables(ctx, rep.Start)
-	return rep, err
-}
-
-// ChainHead is the last event of the history and its hash, as a read
-// sees it now; a history with no chained event has none (zero Head). It
-// reads one row: it does not verify the chain (VerifyChain does).
-func (s *Store) ChainHead(ctx context.Context) (chain.Head, error) {
-	var h chain.Head
-	err := s.db.QueryRowContext(ctx, `SELECT id, hash FROM events WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1`).Scan(&h.ID, &h.Hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return chain.Head{}, nil
-	}
-	if err != nil {
-		return chain.Head{}, fmt.Errorf("store: chain head: %w", err)
-	}
-	return h, nil
-}
-
-// tableChecks find a row of the tables that auditors read (rotations,
-// acknowledgments, deliveries' final statuses) made since the chain
-// started and without its event in the chain: the table was edited where
-// the chain cannot see it. Each names the first such row. The events of a
-// credential are found through its index, so each check costs a lookup a
-// row.
-var tableChecks = []struct{ what, query string }{
-	{"rotation", `SELECT r.id, r.credential_id || ' at ' || r.rotated_at || ' (source ' || r.source || ', by ' || r.actor || ')'
-		FROM rotations r, event_chain c WHERE r.id >= c.first_rotation_id AND NOT EXISTS (SELECT 1 FROM events e
-			WHERE e.credential_id = r.credential_id AND e.time = r.rotated_at AND e.id >= ? AND e.type = 'rotation'
-				AND e.rotation_id = r.id AND e.status = r.source AND e.actor = r.actor)
-		ORDER BY r.id LIMIT 1`},
-	{"acknowledgment", `SELECT a.id, a.credential_id || ' at ' || a.acked_at || ' by ' || a.actor || ' (source ' || a.source || ')'
-		FROM acknowledgments a, event_chain c WHERE a.id >= c.first_ack_id AND NOT EXISTS (SELECT 1 FROM events e
-			WHERE e.credential_id = a.credential_id AND e.time = a.acked_at AND e.id >= ? AND e.type = 'ack'
-				AND e.rotation_id = a.rotation_id AND e.actor = a.actor AND e.status = a.source)
-		ORDER BY a.id LIMIT 1`},
-	{"delivery", `SELECT d.id, d.credential_id || ' ' || d.stage || ' to ' || d.channel || ', ' || d.status
-		FROM deliveries d, event_chain c WHERE d.id >= c.first_delivery_id AND d.status IN ('sent', 'failed', 'skipped', 'superseded')
-			AND NOT EXISTS (SELECT 1 FROM events e WHERE e.credential_id = d.credential_id AND e.id >= ? AND e.type = 'reminder'
-				AND e.delivery_id = d.id AND e.status = d.status)
-		ORDER BY d.id LIMIT 1`},
-}
-
-func (s *Store) checkTables(ctx context.Context, start int64) (*chain.Problem, error) {
-	for _, c := range tableChecks {
-		var id int64
-		var what string
-		err := s.db.QueryRowContext(ctx, c.query, start).Scan(&id, &what)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			continue
-		case err != nil:
-			return nil, fmt.Errorf("store: %s check: %w", c.what, err)
-		}
-		return &chain.Problem{Kind: chain.KindTable, Detail: fmt.Sprintf(
-			"the chain is intact, but %s %d (%s) has no matching event in it: the %s table was changed",
-			c.what, id, what, map[string]string{"rotation": "rotations", "acknowledgment": "acknowledgments", "delivery": "deliveries"}[c.what])}, nil
-	}
-	return nil, nil
+		return nil
+	})
 }
 
 // eventColumns are an events row as chain.Row holds it.
-const eventColumns = `id, time, type, credential_id, rotation_id, delivery_id, stage, channel, status, actor, detail, hash`
+const eventColumns = sqlstore.EventColumns
 
-func scanEvent(rows *sql.Rows) (chain.Row, error) {
-	var r chain.Row
-	var cred sql.NullString
-	var rot, del sql.NullInt64
-	if err := rows.Scan(&r.ID, &r.Time, &r.Type, &cred, &rot, &del, &r.Stage, &r.Channel, &r.Status, &r.Actor, &r.Detail, &r.Hash); err != nil {
-		return r, fmt.Errorf("store: event chain: %w", err)
-	}
-	r.CredentialID, r.NullCredential = cred.String, !cred.Valid
-	r.RotationID, r.NullRotation = rot.Int64, !rot.Valid
-	r.DeliveryID, r.NullDelivery = del.Int64, !del.Valid
-	return r, nil
-}
+func scanEvent(rows *sql.Rows) (chain.Row, error) { return sqlstore.ScanEvent(rows) }
 
 // verifyCopyChain checks a backup's hash chain: any break fails the backup,
 // but for a keyed chain, which only the key can check.

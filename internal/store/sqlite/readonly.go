@@ -41,6 +41,7 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	}
 	sqlDB := sql.OpenDB(connector{dsn: readOnlyDSN(path, true)})
 	s := &Store{db: sqlDB, path: path}
+	s.shared = s.newShared()
 	if err := s.checkSchema(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -119,21 +120,6 @@ func (s *Store) snapshot(ctx context.Context, fn func(*sql.Conn) error) error {
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
 	return fn(conn)
-}
-
-// SyncedTimezone is the time zone the last config sync saw ("" when none
-// did): a reader given only a copy of the database computes deadlines in
-// the zone the daemon used.
-func (s *Store) SyncedTimezone(ctx context.Context) (string, error) {
-	var tz string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM sync_state WHERE key = 'timezone'`).Scan(&tz)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: sync state: %w", err)
-	}
-	return tz, nil
 }
 
 // CopySide is the database as notifier copy-db reads or writes it.

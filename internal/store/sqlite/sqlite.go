@@ -26,6 +26,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 	"github.com/notifier-dev/notifier/migrations"
 )
 
@@ -45,6 +46,8 @@ func ParseTime(s string) (time.Time, error) { return time.Parse(TimeLayout, s) }
 
 // Store is an open notifier database.
 type Store struct {
+	// The methods both stores have alike, written once (sqlstore).
+	*shared
 	db   *sql.DB
 	path string
 	// writeMu queues this process's write transactions in Go: SQLite lets
@@ -84,6 +87,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// name would open another file.
 	sqlDB := sql.OpenDB(connector{dsn: "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()})
 	s.db = sqlDB
+	s.shared = s.newShared()
 	if err := retryBusy(ctx, busyAttempts, busyPause, func() error { return s.migrate(ctx) }); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -228,6 +232,7 @@ func (s *Store) Migrations(ctx context.Context) ([]Migration, error) {
 // tx is a write transaction with its prepared statements: a sync of
 // thousands of credentials runs the same few statements many times.
 type tx struct {
+	dialect
 	tx    *sql.Tx
 	ctx   context.Context
 	stmts map[string]*sql.Stmt
@@ -317,16 +322,5 @@ func parseNullTime(s sql.NullString) (time.Time, error) {
 	return ParseTime(s.String)
 }
 
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
+func nullString(s string) any { return sqlstore.NullString(s) }
+func nullID(id int64) any     { return sqlstore.NullID(id) }

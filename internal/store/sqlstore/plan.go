@@ -1,0 +1,233 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/schedule"
+)
+
+// DueCycles returns up to limit current cycles of active credentials whose
+// next action has come at now, earliest first, with the keys of the
+// deliveries each already has. The index on next_action_at makes this
+// proportional to what is due, not to the fleet.
+func (s *Store) DueCycles(ctx context.Context, now time.Time, limit int) ([]domain.Cycle, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+s.db.CycleColumns()+`
+		FROM credentials c JOIN rotations r ON r.id = c.rotation_id
+		WHERE `+s.db.IsTrue("c.active")+` AND c.next_action_at IS NOT NULL AND c.next_action_at <= ?
+		ORDER BY c.next_action_at, c.id LIMIT ?`, s.db.Time(now), limit)
+	cycles, err := s.collectCycles(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("store: due cycles: %w", err)
+	}
+	if err := s.loadSent(ctx, cycles); err != nil {
+		return nil, err
+	}
+	return cycles, nil
+}
+
+// OpenCycles returns the current cycle of every active credential, by id,
+// with the keys of the deliveries each already has: what `notifier plan`
+// looks ahead from.
+func (s *Store) OpenCycles(ctx context.Context) ([]domain.Cycle, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+s.db.CycleColumns()+`
+		FROM credentials c JOIN rotations r ON r.id = c.rotation_id WHERE `+s.db.IsTrue("c.active")+` ORDER BY c.id`)
+	cycles, err := s.collectCycles(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("store: open cycles: %w", err)
+	}
+	if err := s.loadSent(ctx, cycles); err != nil {
+		return nil, err
+	}
+	return cycles, nil
+}
+
+func (s *Store) collectCycles(rows *sql.Rows, err error) ([]domain.Cycle, error) {
+	return Collect(rows, err, func(r Scanner) (domain.Cycle, error) { return s.db.ScanCycle(r) })
+}
+
+// loadSent fills each cycle's Sent with the keys of its deliveries.
+func (s *Store) loadSent(ctx context.Context, cycles []domain.Cycle) error {
+	index := make(map[int64]int, len(cycles))
+	for i := range cycles {
+		index[cycles[i].RotationID] = i
+		cycles[i].Sent = map[schedule.Key]bool{}
+	}
+	batch := s.db.IDBatch()
+	for lo := 0; lo < len(cycles); lo += batch {
+		hi := min(lo+batch, len(cycles))
+		ids := make([]int64, 0, hi-lo)
+		for _, c := range cycles[lo:hi] {
+			ids = append(ids, c.RotationID)
+		}
+		in, args := s.db.InIDs("rotation_id", ids)
+		rows, err := s.db.Query(ctx, `SELECT rotation_id, stage, seq FROM deliveries WHERE `+in, args...)
+		if err != nil {
+			return fmt.Errorf("store: deliveries of cycles: %w", err)
+		}
+		for rows.Next() {
+			var rid int64
+			var k schedule.Key
+			if err := rows.Scan(&rid, &k.Stage, &k.Seq); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: deliveries of cycles: %w", err)
+			}
+			if i, ok := index[rid]; ok {
+				cycles[i].Sent[k] = true
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: deliveries of cycles: %w", err)
+		}
+	}
+	return nil
+}
+
+// RecordPlans writes what planning decided, in one transaction: each plan's
+// deliveries are added to the outbox unless they exist (the unique key makes
+// a plan recorded twice, by two ticks at once, a no-op), a skipped one with
+// its history event, a pending one superseding the cycle's older pending
+// delivery on the same channel; then the cycle's next action, only if it is
+// still the plan's PlannedFrom: an acknowledgment or a sync that changed
+// the cycle since the planner read it moved it (see the backends' dueSet),
+// and wins. A plan for a cycle that is no longer current (rotated
+// meanwhile) or no longer active is dropped whole. It returns the
+// deliveries it added.
+func (s *Store) RecordPlans(ctx context.Context, plans []domain.Plan, now time.Time) ([]domain.Delivery, error) {
+	var added []domain.Delivery
+	err := s.update(ctx, func(t Tx) error {
+		added = added[:0]
+		setNext := `UPDATE credentials SET next_action_at = ? WHERE id = ? AND rotation_id = ? AND ` +
+			t.IsNotDistinct("next_action_at", t.Param("timestamptz"))
+		// Most plans only move a cycle's next action (nothing is due yet):
+		// those are written many to a statement.
+		var moves []domain.Plan
+		for _, p := range plans {
+			if len(p.Deliveries) == 0 {
+				moves = append(moves, p)
+				continue
+			}
+			var rid sql.NullInt64
+			var active bool
+			if err := t.QueryRow(`SELECT rotation_id, active FROM credentials WHERE id = ?`, p.CredentialID).Scan(&rid, &active); err != nil {
+				return fmt.Errorf("store: plan of %s: %w", p.CredentialID, err)
+			}
+			if !active || rid.Int64 != p.RotationID {
+				continue
+			}
+			for _, d := range p.Deliveries {
+				d.RotationID, d.CredentialID = p.RotationID, p.CredentialID
+				id, inserted, err := insertDelivery(t, d, now)
+				if err != nil {
+					return err
+				}
+				if !inserted {
+					continue
+				}
+				d.ID = id
+				if d.Status == domain.StatusPending {
+					d.NextAttemptAt = StoredTime(now) // as insertDelivery stored it
+				}
+				added = append(added, d)
+				if d.Status == domain.StatusSkipped {
+					if err := t.InsertEvent(domain.Event{Time: now, Type: domain.EventReminder, CredentialID: d.CredentialID, RotationID: d.RotationID,
+						DeliveryID: id, Stage: d.Stage, Channel: d.Channel, Status: domain.StatusSkipped, Detail: d.LastError}); err != nil {
+						return err
+					}
+					continue
+				}
+				// A newer reminder replaces an older one still retrying on
+				// the channel, so a recovered service does not get a burst
+				// of stale messages.
+				if err := Supersede(t, `rotation_id = ? AND channel = ? AND status = 'pending' AND id != ?`, now,
+					"superseded by a more recent reminder", d.RotationID, d.Channel, id); err != nil {
+					return fmt.Errorf("store: supersede: %w", err)
+				}
+			}
+			if _, err := t.Exec(setNext, nullTime(t, p.NextAction), p.CredentialID, p.RotationID, nullTime(t, p.PlannedFrom)); err != nil {
+				return fmt.Errorf("store: plan of %s: %w", p.CredentialID, err)
+			}
+		}
+		return moveNextActions(t, moves)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return added, nil
+}
+
+// nullTime is a time parameter, NULL for the zero time.
+func nullTime(d Dialect, t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return d.Time(t)
+}
+
+// moveNextActions writes the plans' next actions, each only where the
+// cycle is still the plan's, active, and its next action still the one
+// the planner read.
+func moveNextActions(t Tx, plans []domain.Plan) error {
+	row := `(` + t.Param("text") + `,` + t.Param("bigint") + `,` + t.Param("timestamptz") + `,` + t.Param("timestamptz") + `),`
+	for lo := 0; lo < len(plans); lo += t.MoveBatch() {
+		batch := plans[lo:min(lo+t.MoveBatch(), len(plans))]
+		args := make([]any, 0, 4*len(batch))
+		for _, p := range batch {
+			args = append(args, p.CredentialID, p.RotationID, nullTime(t, p.NextAction), nullTime(t, p.PlannedFrom))
+		}
+		values := strings.TrimSuffix(strings.Repeat(row, len(batch)), ",")
+		if _, err := t.Exec(`WITH v(id, rid, next, prev) AS (VALUES `+values+`)
+			UPDATE credentials SET next_action_at = v.next FROM v
+			WHERE credentials.id = v.id AND credentials.rotation_id = v.rid AND `+t.IsTrue("credentials.active")+`
+				AND `+t.IsNotDistinct("credentials.next_action_at", "v.prev"), args...); err != nil {
+			return fmt.Errorf("store: next actions: %w", err)
+		}
+	}
+	return nil
+}
+
+// insertDelivery adds an outbox row unless one exists for the same cycle,
+// stage, channel and repeat; inserted says whether it was new. A pending row
+// is due at once.
+func insertDelivery(t Tx, d domain.Delivery, now time.Time) (id int64, inserted bool, err error) {
+	var next any
+	if d.Status == domain.StatusPending {
+		next = t.Time(now)
+	}
+	id, inserted, err = t.Insert(`INSERT INTO deliveries (rotation_id, credential_id, stage, seq, channel, status, due_at, created_at, next_attempt_at, last_error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		d.RotationID, d.CredentialID, d.Stage, d.Seq, d.Channel, d.Status, t.Time(d.Due), t.Time(now), next, d.LastError)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: delivery %s/%s/%s: %w", d.CredentialID, d.Stage, d.Channel, err)
+	}
+	return id, inserted, nil
+}
+
+// Supersede marks the pending deliveries that where selects as superseded
+// for the reason why, with a history event each, in delivery order.
+func Supersede(t Tx, where string, now time.Time, why string, args ...any) error {
+	rows, err := t.Query(`UPDATE deliveries SET status = 'superseded', next_attempt_at = NULL, last_error = ?, claimed_by = NULL, claim_expires_at = NULL
+		WHERE `+where+` RETURNING id, credential_id, rotation_id, stage, channel`, append([]any{why}, args...)...)
+	evs, err := Collect(rows, err, func(r Scanner) (domain.Event, error) {
+		e := domain.Event{Time: now, Type: domain.EventReminder, Status: domain.StatusSuperseded, Detail: why}
+		err := r.Scan(&e.DeliveryID, &e.CredentialID, &e.RotationID, &e.Stage, &e.Channel)
+		return e, err
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(evs, func(a, b domain.Event) int { return cmp.Compare(a.DeliveryID, b.DeliveryID) })
+	for _, e := range evs {
+		if err := t.InsertEvent(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}

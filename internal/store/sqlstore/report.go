@@ -1,0 +1,199 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+)
+
+// The report's three queries, which a backend writes in its dialect and
+// reads side by side, each ordered by credential id, all on one consistent
+// snapshot (the backend's business). Their first parameter is the
+// credential id (empty for all).
+const (
+	// ReportCyclesQuery: every cycle (a rotation and the next rotation of the
+	// same credential, which closed it) that overlaps the window (until
+	// and since, the second and third parameters, Report.Bound), by
+	// credential and start: the backend's credential columns, then the
+	// cycle's rotation id and time, the next rotation's id, time, source,
+	// actor and note (NULLs when none closed it).
+	ReportCyclesQuery = iota
+	// ReportRemindersQuery: credential id, rotation id, time, stage, channel,
+	// status of every reminder event, by credential and time.
+	ReportRemindersQuery
+	// ReportAcksQuery: credential id, rotation id, time, actor, source of every
+	// acknowledgment, by credential and time.
+	ReportAcksQuery
+)
+
+// Report is how a backend reads a report.
+type Report struct {
+	// Open runs one of the report's queries (ReportCyclesQuery, …).
+	Open func(query int, args ...any) (*sql.Rows, error)
+	// Bound is a bound of the window as the cycles query takes it; the
+	// zero time is none.
+	Bound func(time.Time) any
+	// Dialect reads the credential columns.
+	Dialect Dialect
+}
+
+// ReportCycles calls fn with every cycle that overlaps the filter's window
+// (one of f.CredentialID's when set), by credential id then start, each
+// with every reminder event of the cycle (in time order) and every
+// acknowledgment. It holds one credential's cycles in memory at a time,
+// not the fleet. An error from fn stops the walk and is returned. Stored
+// times are whole seconds: Until is rounded up and Since down, so that a
+// bound with a fraction neither drops a cycle that overlaps nor takes in
+// one that does not.
+func ReportCycles(r Report, f domain.ReportFilter, fn func(domain.CycleRecord) error) error {
+	until, since := r.Bound(time.Time{}), r.Bound(time.Time{})
+	if !f.Until.IsZero() {
+		until = r.Bound(CeilSecond(f.Until))
+	}
+	if !f.Since.IsZero() {
+		since = r.Bound(StoredTime(f.Since))
+	}
+	cycles, err := r.Open(ReportCyclesQuery, f.CredentialID, until, since)
+	if err != nil {
+		return fmt.Errorf("store: report: %w", err)
+	}
+	defer cycles.Close()
+	open := func(query int) (*sql.Rows, error) {
+		rows, err := r.Open(query, f.CredentialID)
+		if err != nil {
+			return nil, fmt.Errorf("store: report: %w", err)
+		}
+		return rows, nil
+	}
+	reminders, err := newMerged(open, ReportRemindersQuery, func(r Scanner) (int64, domain.ReminderAttempt, error) {
+		var a domain.ReminderAttempt
+		var rot int64
+		err := r.Scan(&rot, TimeOf(&a.Time), &a.Stage, &a.Channel, &a.Status)
+		return rot, a, err
+	})
+	if err != nil {
+		return err
+	}
+	defer reminders.close()
+	acks, err := newMerged(open, ReportAcksQuery, func(r Scanner) (int64, domain.AckRecord, error) {
+		var a domain.AckRecord
+		var rot int64
+		err := r.Scan(&rot, TimeOf(&a.Time), &a.Actor, &a.Source)
+		return rot, a, err
+	})
+	if err != nil {
+		return err
+	}
+	defer acks.close()
+	var group []domain.CycleRecord // one credential's cycles
+	flush := func() error {
+		if len(group) == 0 {
+			return nil
+		}
+		byCycle, err := reminders.take(group[0].ID)
+		if err != nil {
+			return err
+		}
+		acksByCycle, err := acks.take(group[0].ID)
+		if err != nil {
+			return err
+		}
+		for _, c := range group {
+			c.Reminders, c.Acks = byCycle[c.RotationID], acksByCycle[c.RotationID]
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		group = group[:0]
+		return nil
+	}
+	for cycles.Next() {
+		c, err := scanCycleRecord(cycles, r.Dialect)
+		if err != nil {
+			return fmt.Errorf("store: report: %w", err)
+		}
+		if len(group) > 0 && group[0].ID != c.ID {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		group = append(group, c)
+	}
+	if err := cycles.Err(); err != nil {
+		return fmt.Errorf("store: report: %w", err)
+	}
+	return flush()
+}
+
+// merged walks rows ordered by credential id, beside the cycles: take
+// returns one credential's rows by cycle, skipping those of credentials
+// before it (no cycle of theirs in the window).
+type merged[T any] struct {
+	rows *sql.Rows
+	scan func(Scanner) (int64, T, error)
+	// the row read ahead: its credential, cycle and value; ok is false at
+	// the end.
+	cred string
+	rot  int64
+	val  T
+	ok   bool
+}
+
+func newMerged[T any](open func(int) (*sql.Rows, error), query int, scan func(Scanner) (int64, T, error)) (*merged[T], error) {
+	rows, err := open(query)
+	if err != nil {
+		return nil, err
+	}
+	m := &merged[T]{rows: rows, scan: scan}
+	return m, m.next()
+}
+
+// next reads the row ahead; the credential id is the first column.
+func (m *merged[T]) next() error {
+	if m.ok = m.rows.Next(); !m.ok {
+		if err := m.rows.Err(); err != nil {
+			return fmt.Errorf("store: report: %w", err)
+		}
+		return nil
+	}
+	var err error
+	m.rot, m.val, err = m.scan(PrefixScanner{m.rows, []any{&m.cred}})
+	if err != nil {
+		return fmt.Errorf("store: report: %w", err)
+	}
+	return nil
+}
+
+func (m *merged[T]) close() { m.rows.Close() }
+
+func (m *merged[T]) take(credentialID string) (map[int64][]T, error) {
+	out := map[int64][]T{}
+	for m.ok && m.cred <= credentialID {
+		if m.cred == credentialID {
+			out[m.rot] = append(out[m.rot], m.val)
+		}
+		if err := m.next(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func scanCycleRecord(s Scanner, d Dialect) (domain.CycleRecord, error) {
+	var c domain.CycleRecord
+	var nextID sql.NullInt64
+	var nextAt time.Time
+	var nextSource, nextActor, nextNote sql.NullString
+	row, err := d.ScanCredential(s, &c.RotationID, TimeOf(&c.Start), &nextID, NullTimeOf(&nextAt), &nextSource, &nextActor, &nextNote)
+	if err != nil {
+		return c, err
+	}
+	c.Credential, c.Active = row.Credential, row.Active
+	if nextID.Valid {
+		c.Closed = &domain.Rotation{ID: nextID.Int64, CredentialID: c.ID, RotatedAt: nextAt, Source: nextSource.String,
+			Actor: nextActor.String, Note: nextNote.String}
+	}
+	return c, nil
+}
