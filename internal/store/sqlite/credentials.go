@@ -1,16 +1,15 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
@@ -169,40 +168,12 @@ func (t *tx) insertRotation(r domain.Rotation, now time.Time) (int64, error) {
 // than keepRotation as superseded, with an event each. keepRotation 0
 // supersedes them all (a credential removed from the config).
 func (t *tx) supersedePending(credentialID string, keepRotation int64, now time.Time, why string) error {
-	if err := t.supersede(`credential_id = ? AND status = 'pending' AND rotation_id != ?`, now, why, credentialID, keepRotation); err != nil {
+	if err := sqlstore.Supersede(t, `credential_id = ? AND status = 'pending' AND rotation_id != ?`, now, why, credentialID, keepRotation); err != nil {
 		return fmt.Errorf("store: supersede %s: %w", credentialID, err)
 	}
 	return nil
 }
 
-// supersede marks the pending deliveries that where selects as superseded
-// for the reason why, with a history event each, in delivery order.
-func (t *tx) supersede(where string, now time.Time, why string, args ...any) error {
-	rows, err := t.query(`UPDATE deliveries SET status = 'superseded', next_attempt_at = NULL, last_error = ?, claimed_by = NULL, claim_expires_at = NULL
-		WHERE `+where+` RETURNING id, credential_id, rotation_id, stage, channel`, append([]any{why}, args...)...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var evs []domain.Event
-	for rows.Next() {
-		e := domain.Event{Time: now, Type: domain.EventReminder, Status: domain.StatusSuperseded, Detail: why}
-		if err := rows.Scan(&e.DeliveryID, &e.CredentialID, &e.RotationID, &e.Stage, &e.Channel); err != nil {
-			return err
-		}
-		evs = append(evs, e)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	slices.SortFunc(evs, func(a, b domain.Event) int { return cmp.Compare(a.DeliveryID, b.DeliveryID) })
-	for _, e := range evs {
-		if err := t.insertEvent(e); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // retire makes a credential inactive: never deleted, so its history
 // survives; its pending deliveries are superseded.
