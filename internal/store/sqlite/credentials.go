@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
-	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 	"github.com/notifier-dev/notifier/internal/schedule"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 )
 
 // credRow is a credentials row: the credential as last synced, whether it
@@ -173,7 +173,6 @@ func (t *tx) supersedePending(credentialID string, keepRotation int64, now time.
 	}
 	return nil
 }
-
 
 // retire makes a credential inactive: never deleted, so its history
 // survives; its pending deliveries are superseded.
