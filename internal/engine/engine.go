@@ -85,6 +85,7 @@ type Engine struct {
 	httpClient  *http.Client
 	sendTimeout time.Duration
 	grace       time.Duration
+	claimTTL    time.Duration
 	claimant    string
 	redactor    *channels.Redactor
 	wallClock   func() time.Time
@@ -145,6 +146,7 @@ func New(store Store, cfg *config.Config, opts ...Option) (*Engine, error) {
 		logger:      slog.New(slog.DiscardHandler),
 		sendTimeout: 30 * time.Second,
 		grace:       5 * time.Second,
+		claimTTL:    DefaultClaimTTL,
 		wallClock:   time.Now,
 	}
 	for _, o := range opts {
