@@ -339,6 +339,12 @@ func (m *Main) retry(ctx context.Context) {
 	// that a rejection's alert goes out in this pass.
 	m.Engine.ProbeDue(ctx, m.Now())
 	m.Engine.AutoRotateDue(ctx, m.Now())
+	m.sendDue(ctx)
+}
+
+// sendDue sends the deliveries that are due: new ones, retries, and those
+// whose claims expired (a dead sender's).
+func (m *Main) sendDue(ctx context.Context) {
 	rep, err := m.Engine.Retry(ctx, m.Now())
 	if err != nil && ctx.Err() == nil {
 		m.Logger.Error("retry pass failed", "err", err)

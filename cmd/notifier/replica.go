@@ -12,7 +12,7 @@ import (
 // shared through claims (SELECT … FOR UPDATE SKIP LOCKED), renewed while
 // held, so a replica killed mid-send loses nothing and duplicates at most
 // its in-flight sends, which go out again once their claims expire, a
-// lease TTL after its death.
+// lease TTL after its death (and ReplicaPoll more).
 const PlannerLease = "planner"
 
 // StandbyOnPostgres is what `notifier run --standby` logs on PostgreSQL,
@@ -61,19 +61,30 @@ func (m *Main) planOnNotice(ctx context.Context) {
 	}
 }
 
+// ReplicaPoll is how often a replica looks for due deliveries (at most a
+// third of the lease TTL): what the planner enqueues is sent by every
+// replica within it, and a dead replica's claims, which expire a lease TTL
+// after its death (they last as long as the lease), are taken over within
+// it more. One indexed query a replica a second.
+const ReplicaPoll = time.Second
+
 // leadLoop tries for the planner lease every third of its TTL until ctx
 // ends: the planner renews it, the others take it over within a TTL of
 // the planner's death (its lease expires unrenewed), and one that becomes
-// the planner ticks at once rather than at the next check_schedule. Every
-// other time each replica, the planner too, looks for due deliveries, so
-// that what the planner enqueues is sent by every replica within seconds,
-// and a dead replica's claims, which expire a TTL after its death (they
-// last as long as the lease), are taken over within a third of a TTL
-// more. The passes run in work, beside this loop: a long dispatch must
-// not keep the lease from being renewed.
+// the planner ticks at once rather than at the next check_schedule.
+// Between, every replica, the planner too, looks for due deliveries every
+// ReplicaPoll. The passes run one at a time beside this loop, so that a
+// long one does not keep the lease from being renewed; passes asked for
+// while one runs are folded into one more.
 func (m *Main) leadLoop(ctx context.Context, holder string) {
 	var tick atomic.Bool
 	wake := make(chan struct{}, 1)
+	ask := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
 	go func() {
 		for {
 			select {
@@ -84,26 +95,25 @@ func (m *Main) leadLoop(ctx context.Context, holder string) {
 			if tick.Swap(false) {
 				m.tick(ctx)
 			} else {
-				m.retry(ctx)
+				m.sendDue(ctx)
 			}
 		}
 	}()
-	t := time.NewTicker(m.LeaseTTL / 3)
-	defer t.Stop()
+	lease := time.NewTicker(m.LeaseTTL / 3)
+	defer lease.Stop()
+	poll := time.NewTicker(min(ReplicaPoll, m.LeaseTTL/3))
+	defer poll.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-poll.C:
+		case <-lease.C:
+			if m.lead(ctx, holder) {
+				tick.Store(true)
+			}
 		}
-		if m.lead(ctx, holder) {
-			tick.Store(true)
-		}
-		// A pass asked for while one runs is folded into one more.
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
+		ask()
 	}
 }
 

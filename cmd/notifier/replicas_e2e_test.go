@@ -25,7 +25,7 @@ const pgPasswordEnv = "NOTIFIER_TEST_PG_PASSWORD"
 
 // pgFleetEnv is fleetEnv on a fresh PostgreSQL database, the password from
 // ${NOTIFIER_TEST_PG_PASSWORD}; it returns the URL with the password too.
-func pgFleetEnv(t *testing.T, n int, url, schedule, rotated string) (dir, config, dbURL string, environ []string) {
+func pgFleetEnv(t testing.TB, n int, url, schedule, rotated string) (dir, config, dbURL string, environ []string) {
 	t.Helper()
 	srv := pgtest.Shared(t)
 	name := srv.Database(t)
