@@ -5,6 +5,14 @@
 //
 //	go run ./bench/scale                 # 1,000,000 credentials in 200 files, and one 100,000-credential file
 //	go run ./bench/scale -n 100000       # a smaller fleet
+//	go run ./bench/scale -postgres       # the same on PostgreSQL: a throwaway cluster (internal/testutil/pgtest), made durable
+//
+// With -postgres each fleet has a database of its own on a cluster started
+// for the run (Debian's postgresql package; as root it runs as the postgres
+// user) on 127.0.0.1, with fsync, full-page writes and synchronous commits
+// on, as a production server has them (the tests' clusters have them off),
+// stopped and removed after. The peak RSS is notifier's alone, not the
+// server's.
 //
 // Rows:
 //   - first sync: `notifier tick` on a fresh database
@@ -16,6 +24,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -27,14 +36,16 @@ import (
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/testutil/fleet"
+	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
 )
 
 func main() {
 	n := flag.Int("n", 1_000_000, "how many credentials in the fleet of many files")
 	single := flag.Int("single", 100_000, "how many credentials in the one-file fleet (0: skip)")
 	keep := flag.Bool("keep", false, "keep the generated folders")
+	pg := flag.Bool("postgres", false, "run on PostgreSQL: a throwaway cluster, a database a fleet")
 	flag.Parse()
-	if err := run(*n, *single, *keep); err != nil {
+	if err := run(*n, *single, *keep, *pg); err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)
 		os.Exit(1)
 	}
@@ -44,13 +55,30 @@ func main() {
 // nothing due then.
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-func run(n, single int, keep bool) error {
+func run(n, single int, keep, pg bool) error {
 	dir, err := os.MkdirTemp("", "notifier-scale")
 	if err != nil {
 		return err
 	}
 	if !keep {
 		defer os.RemoveAll(dir)
+	}
+	// database points a fleet's config at its database: the SQLite file
+	// the fleet's config names, or a new PostgreSQL database.
+	database := func(cfg, name string) error { return nil }
+	if pg {
+		srv, err := durableCluster()
+		if err != nil {
+			return err
+		}
+		defer srv.Stop()
+		database = func(cfg, name string) error {
+			if err := srv.Exec(context.Background(), "CREATE DATABASE "+name); err != nil {
+				return err
+			}
+			return useDatabase(cfg, srv.URL(name))
+		}
+		fmt.Printf("PostgreSQL cluster on 127.0.0.1:%d (%s)\n", srv.Port, srv.Dir)
 	}
 	bin := filepath.Join(dir, "notifier")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/notifier")
@@ -61,6 +89,9 @@ func run(n, single int, keep bool) error {
 	many := filepath.Join(dir, "many")
 	cfg, err := fleet.Write(many, n, now)
 	if err != nil {
+		return err
+	}
+	if err := database(cfg, "many"); err != nil {
 		return err
 	}
 	fmt.Printf("%d credentials in %d files of %d (%s)\n", n, (n+fleet.PerFile-1)/fleet.PerFile, fleet.PerFile, many)
@@ -83,6 +114,9 @@ func run(n, single int, keep bool) error {
 		one := filepath.Join(dir, "one")
 		cfg, err := fleet.WriteOneFile(one, single, now)
 		if err != nil {
+			return err
+		}
+		if err := database(cfg, "one"); err != nil {
 			return err
 		}
 		fmt.Printf("\n%d credentials in one file (%s)\n", single, one)
@@ -171,4 +205,38 @@ func idleDaemon(bin, cfg string) error {
 	fmt.Printf("%-44s %10s %12s\n", "idle daemon (notifier run), RSS after its tick", "", rss)
 	fmt.Printf("%-44s %9.2fs\n", "daemon stop on SIGTERM", time.Since(start).Seconds())
 	return nil
+}
+
+// durableCluster starts a throwaway PostgreSQL cluster and turns on what
+// the tests' clusters turn off for speed: fsync, full-page writes and
+// synchronous commits.
+func durableCluster() (*pgtest.Server, error) {
+	srv, err := pgtest.Start()
+	if err != nil {
+		return nil, err
+	}
+	err = srv.Exec(context.Background(), `ALTER SYSTEM SET fsync = on`)
+	for _, q := range []string{`ALTER SYSTEM SET full_page_writes = on`, `ALTER SYSTEM SET synchronous_commit = on`, `SELECT pg_reload_conf()`} {
+		if err == nil {
+			err = srv.Exec(context.Background(), q)
+		}
+	}
+	if err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	return srv, nil
+}
+
+// useDatabase points the fleet's config at the database URL.
+func useDatabase(cfg, url string) error {
+	body, err := os.ReadFile(cfg)
+	if err != nil {
+		return err
+	}
+	out := strings.Replace(string(body), "database: notifier.db", "database: "+url, 1)
+	if out == string(body) {
+		return fmt.Errorf("%s names no database: notifier.db to replace", cfg)
+	}
+	return os.WriteFile(cfg, []byte(out), 0o644)
 }

@@ -187,8 +187,8 @@ func (c *cli) runCmd() *cobra.Command {
 			return m.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().BoolVar(&standby, "standby", false, "if another notifier run holds the database, wait and take over when its lease expires")
-	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", DefaultLeaseTTL, "how long the database lease lasts unrenewed (a crashed daemon's standby takes over after it)")
+	cmd.Flags().BoolVar(&standby, "standby", false, "if another notifier run holds the database, wait and take over when its lease expires (SQLite; on PostgreSQL every replica is active)")
+	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", DefaultLeaseTTL, "how long the database lease and a claim last unrenewed (a crashed daemon's standby, or replica, takes over its work after it)")
 	return cmd
 }
 

@@ -131,7 +131,9 @@ func (m *Main) Open(ctx context.Context) error {
 	// One redactor for the engine and the AWS source reader, which
 	// registers the AWS credentials with it as the SDK obtains them.
 	red := channels.NewRedactor()
-	opts := append([]engine.Option{engine.WithLogger(m.Logger), engine.WithStdout(m.Stdout),
+	// A claim lasts as long as the lease, renewed as often: a dead
+	// replica's (or daemon's) claims are taken over as soon as its lease.
+	opts := append([]engine.Option{engine.WithLogger(m.Logger), engine.WithStdout(m.Stdout), engine.WithClaimTTL(m.LeaseTTL),
 		engine.WithAckLinks(httpapi.AckLinks), engine.WithObserver(m.Metrics),
 		engine.WithRedactor(red), engine.WithSourceReader(amazon.NewSourceReader(red)), engine.WithProber(amazon.NewProber(red))}, m.EngineOptions...)
 	eng, err := engine.New(store, cfg, opts...)
@@ -214,6 +216,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}()
 	m.Health.SetLease(true)
 	if replicated {
+		if m.Standby {
+			m.Logger.Warn(StandbyOnPostgres)
+		}
 		m.replica = &replica{}
 		m.lead(runCtx, holder) // the first try, before the first tick
 		go m.leadLoop(runCtx, holder)
@@ -334,6 +339,12 @@ func (m *Main) retry(ctx context.Context) {
 	// that a rejection's alert goes out in this pass.
 	m.Engine.ProbeDue(ctx, m.Now())
 	m.Engine.AutoRotateDue(ctx, m.Now())
+	m.sendDue(ctx)
+}
+
+// sendDue sends the deliveries that are due: new ones, retries, and those
+// whose claims expired (a dead sender's).
+func (m *Main) sendDue(ctx context.Context) {
 	rep, err := m.Engine.Retry(ctx, m.Now())
 	if err != nil && ctx.Err() == nil {
 		m.Logger.Error("retry pass failed", "err", err)

@@ -9,10 +9,18 @@ import (
 // PlannerLease is the lease that picks, among the replicas sharing a
 // PostgreSQL database, the one that plans (syncs the config, works out
 // next actions, enqueues deliveries). Every replica sends: the dispatch is
-// shared through claims (SELECT … FOR UPDATE SKIP LOCKED), so a replica
-// killed mid-send loses nothing and duplicates at most its in-flight
-// sends, which go out again once their claims expire.
+// shared through claims (SELECT … FOR UPDATE SKIP LOCKED), renewed while
+// held, so a replica killed mid-send loses nothing and duplicates at most
+// its in-flight sends, which go out again once their claims expire, a
+// lease TTL after its death (and ReplicaPoll more).
 const PlannerLease = "planner"
+
+// StandbyOnPostgres is what `notifier run --standby` logs on PostgreSQL,
+// where no replica waits for another. It is accepted rather than refused:
+// a unit file written for SQLite keeps starting after a move to
+// PostgreSQL, and the replica does what a standby is there for (it takes
+// over from a dead one), sooner.
+const StandbyOnPostgres = "--standby has no effect on PostgreSQL: every replica is active, sends, and takes over the planning and the claims of a dead one"
 
 // replica is a `notifier run` among several on one database.
 type replica struct {
@@ -53,27 +61,59 @@ func (m *Main) planOnNotice(ctx context.Context) {
 	}
 }
 
+// ReplicaPoll is how often a replica looks for due deliveries (at most a
+// third of the lease TTL): what the planner enqueues is sent by every
+// replica within it, and a dead replica's claims, which expire a lease TTL
+// after its death (they last as long as the lease), are taken over within
+// it more. One indexed query a replica a second.
+const ReplicaPoll = time.Second
+
 // leadLoop tries for the planner lease every third of its TTL until ctx
 // ends: the planner renews it, the others take it over within a TTL of
 // the planner's death (its lease expires unrenewed), and one that becomes
-// the planner ticks at once rather than at the next check_schedule. A
-// replica that does not plan looks for due deliveries each time, so that
-// what the planner enqueues is sent by every replica within seconds.
+// the planner ticks at once rather than at the next check_schedule.
+// Between, every replica, the planner too, looks for due deliveries every
+// ReplicaPoll. The passes run one at a time beside this loop, so that a
+// long one does not keep the lease from being renewed; passes asked for
+// while one runs are folded into one more.
 func (m *Main) leadLoop(ctx context.Context, holder string) {
-	t := time.NewTicker(m.LeaseTTL / 3)
-	defer t.Stop()
+	var tick atomic.Bool
+	wake := make(chan struct{}, 1)
+	ask := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-wake:
+			}
+			if tick.Swap(false) {
+				m.tick(ctx)
+			} else {
+				m.sendDue(ctx)
+			}
+		}
+	}()
+	lease := time.NewTicker(m.LeaseTTL / 3)
+	defer lease.Stop()
+	poll := time.NewTicker(min(ReplicaPoll, m.LeaseTTL/3))
+	defer poll.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-poll.C:
+		case <-lease.C:
+			if m.lead(ctx, holder) {
+				tick.Store(true)
+			}
 		}
-		switch {
-		case m.lead(ctx, holder):
-			m.tick(ctx)
-		case !m.replica.planning.Load():
-			m.retry(ctx)
-		}
+		ask()
 	}
 }
 

@@ -37,7 +37,7 @@ type keySink struct {
 	seen  chan struct{} // a request arrived (buffered, never blocks)
 }
 
-func newKeySink(t *testing.T, delay time.Duration, hang bool) *keySink {
+func newKeySink(t testing.TB, delay time.Duration, hang bool) *keySink {
 	s := &keySink{delay: delay, got: map[string]int{}, seen: make(chan struct{}, 100_000)}
 	if hang {
 		s.hang = make(chan struct{})
@@ -85,7 +85,7 @@ func (s *keySink) counts() (keys, dups int) {
 // fleetEnv writes a config with n credentials rotated at rotated (180-day
 // period), whose 7d reminder goes to one webhook: with 2026-06-01, it is
 // due at 2026-11-21 (deadline 2026-11-28).
-func fleetEnv(t *testing.T, n int, url, schedule, rotated string) (dir, config string) {
+func fleetEnv(t testing.TB, n int, url, schedule, rotated string) (dir, config string) {
 	dir = t.TempDir()
 	var b strings.Builder
 	fmt.Fprintf(&b, "database: notifier.db\ntimezone: UTC\ncheck_schedule: %q\n", schedule)
@@ -139,7 +139,7 @@ func startDaemon(t *testing.T, dir, config string, args ...string) *daemon {
 
 // startDaemonEnv is startDaemon with the given environment (nil: this
 // process's).
-func startDaemonEnv(t *testing.T, dir, config string, environ []string, args ...string) *daemon {
+func startDaemonEnv(t testing.TB, dir, config string, environ []string, args ...string) *daemon {
 	t.Helper()
 	d := &daemon{line: make(chan string, 1000), done: make(chan error, 1)}
 	d.cmd = exec.Command(binary, append([]string{"--config", config, "run"}, args...)...)
@@ -178,7 +178,7 @@ func (d *daemon) logs() string {
 
 // await waits for a log line containing s; bound is a liveness limit far
 // above the expected time, not a measurement.
-func (d *daemon) await(t *testing.T, s string, bound time.Duration) {
+func (d *daemon) await(t testing.TB, s string, bound time.Duration) {
 	t.Helper()
 	limit := time.After(bound)
 	for {

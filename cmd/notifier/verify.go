@@ -8,6 +8,7 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/store/postgres"
 )
 
 // chainSummary says how check's config keeps the history's tamper evidence.
@@ -81,8 +82,8 @@ then needs --config too, for the key.`,
 // error line.
 func printChain(w io.Writer, db string, rep chain.Report, opts chain.Options) {
 	if rep.Before > 0 {
-		fmt.Fprintf(w, "chain starts at event %d, added by migration 3 on %s; %d earlier events are not covered\n",
-			rep.Start, rep.StartedAt, rep.Before)
+		fmt.Fprintf(w, "chain starts at event %d, added by %s; %d earlier events are not covered\n",
+			rep.Start, chainAddedBy(db, rep.StartedAt), rep.Before)
 	}
 	if rep.Problem != nil && (rep.Problem.Row != 0 || rep.Problem.Kind == chain.KindKey) {
 		if rep.Rows > 0 {
@@ -109,4 +110,17 @@ func printChain(w io.Writer, db string, rep chain.Report, opts chain.Options) {
 	if opts.ExpectHead != nil && rep.ExpectedAt != 0 {
 		fmt.Fprintf(w, "expected head: the hash of event %d, still in the chain\n", rep.ExpectedAt)
 	}
+}
+
+// chainAddedBy names the migration that started the history's hash chain,
+// and when, in the numbering of the database's own store. On SQLite it is
+// migration 3 (0003_chain). PostgreSQL's first migration (0001_init) has
+// the chain, so its chain starts at the first event, unless the history
+// came from SQLite through copy-db, which carries where the chain starts,
+// and when.
+func chainAddedBy(db, startedAt string) string {
+	if postgres.IsURL(db) {
+		return "SQLite's migration 3 on " + startedAt + " (this history was copied from SQLite)"
+	}
+	return "migration 3 on " + startedAt
 }

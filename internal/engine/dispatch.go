@@ -40,19 +40,28 @@ func (e *Engine) dispatch(ctx context.Context, v view, now time.Time, rep *Repor
 	})
 	defer stopGrace()
 
-	rec := newRecorder(context.WithoutCancel(ctx), e.store, e.claimant)
 	started := time.Now()
+	held := newClaims(e, now, started)
+	rec := newRecorder(context.WithoutCancel(ctx), e.store, e.claimant)
+	rec.recorded = held.done
 	// Claims are judged by the tick's clock moving on in real time, so a
 	// long dispatch does not hold claims dated at its start.
 	clock := func() time.Time { return now.Add(time.Since(started)).Truncate(time.Second) }
+	// The claims are renewed until their outcomes are recorded, even while
+	// a shutdown's grace runs: short claims, yet held as long as needed.
+	renewCtx, stopRenewing := context.WithCancel(context.WithoutCancel(ctx))
+	renewed := make(chan struct{})
+	go func() { defer close(renewed); held.renew(renewCtx) }()
 
 	var wg sync.WaitGroup
 	errs := make([]error, len(names))
 	for i, name := range names {
-		wg.Go(func() { errs[i] = e.drain(ctx, sendCtx, v, name, now, clock, rec, rep) })
+		wg.Go(func() { errs[i] = e.drain(ctx, sendCtx, v, name, now, clock, held, rec, rep) })
 	}
 	wg.Wait()
 	errs = append(errs, rec.close())
+	stopRenewing()
+	<-renewed
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -63,16 +72,12 @@ func (e *Engine) dispatch(ctx context.Context, v view, now time.Time, rep *Repor
 // feeder claims batches into a queue that holds one batch, so the next
 // claim overlaps the sends of the last, and the channel's workers send from
 // the queue.
-func (e *Engine) drain(ctx, sendCtx context.Context, v view, name string, now time.Time, clock func() time.Time, rec *recorder, rep *Report) error {
+func (e *Engine) drain(ctx, sendCtx context.Context, v view, name string, now time.Time, clock func() time.Time, held *claims, rec *recorder, rep *Report) error {
 	workers := 1
 	if ch := v.cfg.Channels[name]; ch != nil && ch.Concurrency > 0 {
 		workers = ch.Concurrency
 	}
 	batch := min(maxClaimBatch, 4*workers)
-	// A claim lasts while its delivery may wait behind a queued batch and
-	// the batch being sent, and be sent, with a margin; a crashed sender's
-	// claims expire after it.
-	ttl := time.Duration(2*batch/workers+2)*e.sendTimeout + time.Minute
 	queue := make(chan domain.Claimed, batch)
 	var wg sync.WaitGroup
 	for range workers {
@@ -83,6 +88,13 @@ func (e *Engine) drain(ctx, sendCtx context.Context, v view, name string, now ti
 					rec.add(released(d, now, "not sent: notifier is stopping; it goes out at the next start"))
 					continue
 				}
+				if !held.sendable(d.ID) {
+					// Its claim may have expired (renewals failed) or is
+					// no longer this sender's: another may send it.
+					e.logger.Warn("not sent: its claim could not be renewed; it goes out at a later claim", "credential", d.CredentialID,
+						"stage", d.Stage, "seq", d.Seq, "channel", d.Channel, "delivery", d.ID)
+					continue
+				}
 				o := e.attempt(sendCtx, v, d, now)
 				rec.add(o)
 				if o.Status != domain.StatusReleased {
@@ -91,7 +103,7 @@ func (e *Engine) drain(ctx, sendCtx context.Context, v view, name string, now ti
 			}
 		})
 	}
-	err := e.feed(ctx, name, clock, ttl, batch, queue, rec, now)
+	err := e.feed(ctx, name, clock, held, batch, queue, rec, now)
 	close(queue)
 	wg.Wait()
 	return err
@@ -99,11 +111,11 @@ func (e *Engine) drain(ctx, sendCtx context.Context, v view, name string, now ti
 
 // feed claims the channel's due deliveries a batch at a time into queue
 // until none is left or ctx ends.
-func (e *Engine) feed(ctx context.Context, name string, clock func() time.Time, ttl time.Duration, batch int,
+func (e *Engine) feed(ctx context.Context, name string, clock func() time.Time, held *claims, batch int,
 	queue chan<- domain.Claimed, rec *recorder, now time.Time) error {
 	for ctx.Err() == nil {
-		at := clock()
-		claimed, err := e.store.ClaimDeliveries(ctx, e.claimant, name, at, at.Add(ttl), batch)
+		at, asked := clock(), time.Now()
+		claimed, err := e.store.ClaimDeliveries(ctx, e.claimant, name, at, held.until(), batch)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -113,6 +125,7 @@ func (e *Engine) feed(ctx context.Context, name string, clock func() time.Time, 
 		if len(claimed) == 0 {
 			return nil
 		}
+		held.add(claimed, asked)
 		for i, d := range claimed {
 			select {
 			case queue <- d:
@@ -209,6 +222,10 @@ type recorder struct {
 	store    Store
 	claimant string
 
+	// recorded, if set, is told the deliveries whose outcomes were
+	// written (or failed to be: their claims are not renewed either way).
+	recorded func(ids ...int64)
+
 	mu      sync.Mutex
 	pending []domain.Outcome
 	wake    chan struct{}
@@ -242,6 +259,13 @@ func (r *recorder) loop() {
 		if len(batch) > 0 {
 			if err := r.store.RecordOutcomes(r.ctx, r.claimant, batch); err != nil {
 				errs = append(errs, err)
+			}
+			if r.recorded != nil {
+				ids := make([]int64, len(batch))
+				for i, o := range batch {
+					ids[i] = o.DeliveryID
+				}
+				r.recorded(ids...)
 			}
 		}
 		if closed {

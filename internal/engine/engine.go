@@ -47,6 +47,8 @@ type Store interface {
 	DueChannels(ctx context.Context, now time.Time) ([]string, error)
 	ClaimDeliveries(ctx context.Context, claimant, channel string, now, until time.Time, limit int) ([]domain.Claimed, error)
 	RecordOutcomes(ctx context.Context, claimant string, outcomes []domain.Outcome) error
+	// RenewClaims extends the claims the claimant still holds among ids.
+	RenewClaims(ctx context.Context, claimant string, ids []int64, until time.Time) ([]int64, error)
 
 	RecordRotation(ctx context.Context, r domain.Rotation, now time.Time) error
 	RecordAck(ctx context.Context, a domain.Ack) (domain.Ack, error)
@@ -83,6 +85,7 @@ type Engine struct {
 	httpClient  *http.Client
 	sendTimeout time.Duration
 	grace       time.Duration
+	claimTTL    time.Duration
 	claimant    string
 	redactor    *channels.Redactor
 	wallClock   func() time.Time
@@ -143,6 +146,7 @@ func New(store Store, cfg *config.Config, opts ...Option) (*Engine, error) {
 		logger:      slog.New(slog.DiscardHandler),
 		sendTimeout: 30 * time.Second,
 		grace:       5 * time.Second,
+		claimTTL:    DefaultClaimTTL,
 		wallClock:   time.Now,
 	}
 	for _, o := range opts {

@@ -79,12 +79,12 @@ func TestTickReturnsTheErrorOfRecordingOutcomes(t *testing.T) {
 	if _, err := db.Exec(`DROP TRIGGER test_refuse_sent`); err != nil {
 		t.Fatal(err)
 	}
-	// The webhook's claim (concurrency 10: a batch of 40, a queue of one
-	// batch) lasts (2·40/10+2)·30s + 1m = 6m.
-	if rep, err := f.e.Retry(context.Background(), now.Add(5*time.Minute)); err != nil || len(rep.Outcomes) != 0 {
+	// The claim, no longer renewed once the tick ended, lasts its TTL
+	// (DefaultClaimTTL, 30 s) from the few real seconds the tick ran.
+	if rep, err := f.e.Retry(context.Background(), now.Add(20*time.Second)); err != nil || len(rep.Outcomes) != 0 {
 		t.Errorf("retry while the claim lasts: %+v, %v", rep.Outcomes, err)
 	}
-	if rep, err := f.e.Retry(context.Background(), now.Add(7*time.Minute)); err != nil || rep.Count(domain.StatusSent) != 1 {
+	if rep, err := f.e.Retry(context.Background(), now.Add(time.Minute)); err != nil || rep.Count(domain.StatusSent) != 1 {
 		t.Errorf("retry once the claim expired: %+v, %v", rep.Outcomes, err)
 	}
 	got := f.received()
@@ -134,14 +134,16 @@ func newGate(t *testing.T) *gate {
 	return g
 }
 
-// A claim lasts while the delivery may wait behind its batch and be sent,
-// plus a margin: (batch/workers + 2) send timeouts + 1 minute. Concurrency
-// 2 claims batches of 8, so with a 1h send timeout the claim lasts 6h1m:
-// another sender cannot take the delivery before then, and can after.
-func TestClaimLastsForTheBatchAndTheSendTimeout(t *testing.T) {
+// A claim is short (here 3 s) and renewed while its send lasts (here a
+// webhook that answers only when the test says, with a 1h send timeout):
+// another sender cannot take the delivery past the claim's first expiry,
+// nor after the send, which is recorded once.
+func TestClaimIsRenewedWhileItsSendLasts(t *testing.T) {
 	g := newGate(t)
 	path := fleetConfig(t, t.TempDir(), 1, map[string]string{"hook": g.srv.URL}, 2)
-	e, _ := openEngine(t, path, WithSendTimeout(time.Hour))
+	e, _ := openEngine(t, path, WithSendTimeout(time.Hour), WithClaimTTL(3*time.Second))
+	release := sync.OnceFunc(func() { close(g.release) })
+	defer release() // a failure below must not leave the webhook's server hanging
 	done := make(chan error, 1)
 	go func() {
 		_, err := e.Tick(context.Background(), serviceNow)
@@ -152,25 +154,46 @@ func TestClaimLastsForTheBatchAndTheSendTimeout(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("the tick ended (%v) before its send reached the webhook", err)
 	}
-	// The claim was taken at serviceNow plus the few real seconds the tick
-	// has run, at most a minute.
-	other, err := sqlite.Open(context.Background(), filepath.Join(filepath.Dir(path), "notifier.db"))
+	dbPath := filepath.Join(filepath.Dir(path), "notifier.db")
+	db := rawDB(t, dbPath)
+	expiry := func() time.Time {
+		t.Helper()
+		var s string
+		switch err := db.QueryRow(`SELECT claim_expires_at FROM deliveries WHERE claimed_by = ?`, e.Name()).Scan(&s); {
+		case errors.Is(err, sql.ErrNoRows):
+			return time.Time{} // no longer claimed (the webhook's own timeout, say)
+		case err != nil:
+			t.Fatal(err)
+		}
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	first := expiry()
+	// Polling the database for the first renewal, not waiting for a
+	// schedule.
+	for deadline := time.Now().Add(60 * time.Second); !expiry().After(first); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the claim was not renewed: it expires at %s still", first.Format(time.RFC3339))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	other, err := sqlite.Open(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	// Concurrency 2: a batch of 8 and a queue of one batch, so a claim
-	// lasts (2·8/2+2) send timeouts and a minute.
-	ttl := 10*time.Hour + time.Minute
-	if got, err := other.ClaimDeliveries(context.Background(), "other", "hook", serviceNow.Add(ttl-time.Minute), serviceNow.Add(11*time.Hour), 10); err != nil || len(got) != 0 {
-		t.Errorf("claimed %d (%v) a minute before the claim expires, want none", len(got), err)
+	if got, err := other.ClaimDeliveries(context.Background(), "other", "hook", first, first.Add(time.Hour), 10); err != nil || len(got) != 0 {
+		t.Errorf("claimed %d (%v) at the claim's first expiry, want none: it was renewed", len(got), err)
 	}
-	if got, err := other.ClaimDeliveries(context.Background(), "other", "hook", serviceNow.Add(ttl+time.Minute), serviceNow.Add(11*time.Hour), 10); err != nil || len(got) != 1 {
-		t.Errorf("claimed %d (%v) a minute after the claim expired, want 1", len(got), err)
-	}
-	close(g.release)
+	release()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+	if got, err := other.ClaimDeliveries(context.Background(), "other", "hook", first.Add(time.Hour), first.Add(2*time.Hour), 10); err != nil || len(got) != 0 {
+		t.Errorf("claimed %d (%v) after the send, want none", len(got), err)
 	}
 }
 

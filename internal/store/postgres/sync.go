@@ -81,6 +81,7 @@ func (s *Store) SyncFiles(ctx context.Context, files []domain.FileSync, opts dom
 	if err != nil {
 		return nil, err
 	}
+	s.analyzeIfLarge(ctx, files)
 	return out, nil
 }
 

@@ -39,6 +39,8 @@ type Store interface {
 	DueChannels(ctx context.Context, now time.Time) ([]string, error)
 	ClaimDeliveries(ctx context.Context, claimant, channel string, now, until time.Time, limit int) ([]domain.Claimed, error)
 	RecordOutcomes(ctx context.Context, claimant string, outcomes []domain.Outcome) error
+	// RenewClaims extends the claims the claimant still holds among ids.
+	RenewClaims(ctx context.Context, claimant string, ids []int64, until time.Time) ([]int64, error)
 
 	RecordRotation(ctx context.Context, r domain.Rotation, now time.Time) error
 	RecordAck(ctx context.Context, a domain.Ack) (domain.Ack, error)
@@ -98,6 +100,7 @@ func Run(t *testing.T, open Opener) {
 		{"RecordPlans", testRecordPlans},
 		{"ClaimDeliveries", testClaimDeliveries},
 		{"RecordOutcomes", testRecordOutcomes},
+		{"RenewClaims", testRenewClaims},
 		{"DueChannels", testDueChannels},
 		{"RecordRotation", testRecordRotation},
 		{"RecordAck", testRecordAck},
