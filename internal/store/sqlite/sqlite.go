@@ -288,7 +288,12 @@ func (t *tx) exec(query string, args ...any) (sql.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return st.ExecContext(t.ctx, args...)
+	// Not t.ctx itself: the driver runs a statement that ctx can cancel on
+	// a goroutine of its own, and that handoff between threads cost more
+	// than the statement in a first sync. A cancelled ctx still ends the
+	// transaction (database/sql rolls it back) and the next statement
+	// fails; a statement here is short.
+	return st.ExecContext(context.WithoutCancel(t.ctx), args...)
 }
 
 func (t *tx) queryRow(query string, args ...any) *sql.Row {
