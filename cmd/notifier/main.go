@@ -214,6 +214,12 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Logger.Error("releasing the lease", "err", err)
 		}
 	}()
+	// A replica's own passes (its planning on notice, its looks for due
+	// deliveries) send as the cron's ticks do: on SIGTERM they get the
+	// same grace and give back what they did not send, and the lease and
+	// the store are let go only after them.
+	var replicaPasses sync.WaitGroup
+	defer func() { lost(nil); replicaPasses.Wait() }()
 	m.Health.SetLease(true)
 	if replicated {
 		if m.Standby {
@@ -221,8 +227,8 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.replica = &replica{}
 		m.lead(runCtx, holder) // the first try, before the first tick
-		go m.leadLoop(runCtx, holder)
-		go m.planOnNotice(runCtx)
+		replicaPasses.Go(func() { m.leadLoop(runCtx, holder) })
+		replicaPasses.Go(func() { m.planOnNotice(runCtx) })
 	} else {
 		go m.renew(runCtx, holder, lost)
 	}
@@ -257,6 +263,7 @@ func (m *Main) Run(ctx context.Context) error {
 	<-runCtx.Done()
 	m.Logger.Info("stopping: no new sends; those in flight get a short grace")
 	<-c.Stop().Done()
+	replicaPasses.Wait()
 	waitNotifications()
 	if err := context.Cause(runCtx); ctx.Err() == nil && err != nil {
 		return err

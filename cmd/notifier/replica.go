@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -85,7 +86,9 @@ func (m *Main) leadLoop(ctx context.Context, holder string) {
 		default:
 		}
 	}
-	go func() {
+	var passes sync.WaitGroup
+	defer passes.Wait() // a pass under way when ctx ends finishes its grace
+	passes.Go(func() {
 		for {
 			select {
 			case <-ctx.Done():
@@ -98,7 +101,7 @@ func (m *Main) leadLoop(ctx context.Context, holder string) {
 				m.sendDue(ctx)
 			}
 		}
-	}()
+	})
 	lease := time.NewTicker(m.LeaseTTL / 3)
 	defer lease.Stop()
 	poll := time.NewTicker(min(ReplicaPoll, m.LeaseTTL/3))

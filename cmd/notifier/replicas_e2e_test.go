@@ -7,9 +7,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -486,5 +490,61 @@ func TestStandbyOnPostgresIsAnActiveReplica(t *testing.T) {
 	}
 	if keys, dups := sink.counts(); keys != 20 || dups != 0 {
 		t.Errorf("the sink got %d reminders, %d twice; want 20, none twice", keys, dups)
+	}
+}
+
+// TestSIGTERMOnAReplicaGivesBackWhatItsPollSends: on PostgreSQL a replica
+// also sends from its own once-a-second look for due deliveries. The
+// webhook refuses the first attempt (503, retried 2 s later) and hangs on
+// the second, which that look makes. On SIGTERM the replica gives the
+// send its grace, cancels it and gives the delivery back before it lets
+// go of the database: not claimed, not sent, for the next replica to send
+// at once rather than a claim's TTL later, and twice.
+func TestSIGTERMOnAReplicaGivesBackWhatItsPollSends(t *testing.T) {
+	var requests atomic.Int32
+	second := make(chan struct{})
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if requests.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		close(second)
+		<-r.Context().Done() // hangs until the sender gives up
+	}))
+	defer sink.Close()
+	dir, config, dbURL, environ := pgFleetEnv(t, 1, sink.URL, "@hourly", time.Now().UTC().Add(-175*24*time.Hour).Format(time.RFC3339))
+	body, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(config, append(body, "retry: {initial_backoff: 2s}\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemonEnv(t, dir, config, environ)
+	select {
+	case <-second:
+	case <-time.After(60 * time.Second):
+		d.cmd.Process.Signal(syscall.SIGTERM)
+		t.Fatalf("the retry never reached the webhook:\n%s", d.logs())
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-d.done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, d.logs())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("still running 15 s after SIGTERM:\n%s", d.logs())
+	}
+	s, err := postgres.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if st := deliveriesByStatusPG(t, s); st[domain.StatusPending] != 1 || st["pending-unclaimed"] != 1 {
+		t.Errorf("deliveries %v after SIGTERM, want the one pending and given back (unclaimed)\n%s", st, d.logs())
 	}
 }
