@@ -175,6 +175,11 @@ func (c *cli) runCmd() *cobra.Command {
 		Short: "Run the daemon: tick now, then on check_schedule, until SIGINT or SIGTERM",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Renewed every third of it, a lease or claim shorter than a
+			// second would expire while a write waits its turn.
+			if leaseTTL < MinLeaseTTL {
+				return fmt.Errorf("--lease-ttl %s: at least %s", leaseTTL, MinLeaseTTL)
+			}
 			logger, err := c.logger()
 			if err != nil {
 				return err

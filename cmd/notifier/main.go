@@ -75,6 +75,9 @@ const LeaseName = "daemon"
 // of it.
 const DefaultLeaseTTL = 30 * time.Second
 
+// MinLeaseTTL is the shortest --lease-ttl run accepts.
+const MinLeaseTTL = time.Second
+
 // Main is the daemon: a config, a store, an engine and a cron runner.
 // End-to-end tests reuse it.
 type Main struct {
