@@ -195,6 +195,17 @@ func TestClaimIsRenewedWhileItsSendLasts(t *testing.T) {
 	if got, err := other.ClaimDeliveries(context.Background(), "other", "hook", first.Add(time.Hour), first.Add(2*time.Hour), 10); err != nil || len(got) != 0 {
 		t.Errorf("claimed %d (%v) after the send, want none", len(got), err)
 	}
+	// None because it was sent, once: not failed, not superseded.
+	ds, err := other.Deliveries(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 || ds[0].Status != domain.StatusSent || ds[0].Attempts != 1 {
+		t.Errorf("deliveries %+v, want the one sent at its first attempt", ds)
+	}
+	if n := len(g.in); n != 0 {
+		t.Errorf("%d more requests reached the webhook after the first, want none", n)
+	}
 }
 
 // Without options an engine names itself host:pid:random, a name no other
