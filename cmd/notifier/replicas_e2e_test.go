@@ -528,17 +528,7 @@ func TestSIGTERMOnAReplicaGivesBackWhatItsPollSends(t *testing.T) {
 		d.cmd.Process.Signal(syscall.SIGTERM)
 		t.Fatalf("the retry never reached the webhook:\n%s", d.logs())
 	}
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-d.done:
-		if err != nil {
-			t.Fatalf("exit: %v\n%s", err, d.logs())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("still running 15 s after SIGTERM:\n%s", d.logs())
-	}
+	d.terminate(t, 15*time.Second)
 	s, err := postgres.Open(context.Background(), dbURL)
 	if err != nil {
 		t.Fatal(err)

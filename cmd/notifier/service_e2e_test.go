@@ -170,6 +170,25 @@ func startDaemonEnv(t testing.TB, dir, config string, environ []string, args ...
 	return d
 }
 
+// terminate sends SIGTERM and fails the test unless the daemon exits
+// cleanly within bound.
+func (d *daemon) terminate(t testing.TB, bound time.Duration) {
+	t.Helper()
+	start := time.Now()
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-d.done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, d.logs())
+		}
+	case <-time.After(bound):
+		t.Fatalf("still running %s after SIGTERM:\n%s", bound, d.logs())
+	}
+	t.Logf("stopped %v after SIGTERM", time.Since(start).Round(10*time.Millisecond))
+}
+
 func (d *daemon) logs() string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -289,19 +308,7 @@ func TestSIGTERMWithAHungChannel(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("no request reached the hung webhook:\n%s", d.logs())
 	}
-	start := time.Now()
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-d.done:
-		if err != nil {
-			t.Fatalf("exit: %v\n%s", err, d.logs())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("still running 15s after SIGTERM:\n%s", d.logs())
-	}
-	t.Logf("stopped %v after SIGTERM", time.Since(start).Round(10*time.Millisecond))
+	d.terminate(t, 15*time.Second)
 	if st := deliveriesByStatus(t, dir); st[domain.StatusPending] != n || st["pending-tried"] != 0 {
 		t.Errorf("deliveries %v, want all %d pending and untried", st, n)
 	}
