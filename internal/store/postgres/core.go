@@ -30,6 +30,7 @@ func (dialect) TimeText(col string) string {
 }
 
 func (dialect) Param(sqlType string) string      { return "?::" + sqlType }
+func (dialect) DueSet() string                   { return dueSet }
 func (dialect) IsNotDistinct(a, b string) string { return a + " IS NOT DISTINCT FROM " + b }
 func (dialect) IDBatch() int                     { return idBatch }
 func (dialect) MoveBatch() int                   { return moveBatch }

@@ -8,25 +8,6 @@ import (
 	"github.com/notifier-dev/notifier/internal/domain"
 )
 
-func readSettings(rows *sql.Rows, err error) (map[string]string, error) {
-	if err != nil {
-		return nil, fmt.Errorf("store: sync state: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, fmt.Errorf("store: sync state: %w", err)
-		}
-		out[k] = v
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: sync state: %w", err)
-	}
-	return out, nil
-}
-
 // States returns every credential, active or not, with its current cycle
 // and its deliveries' counts, by id.
 func (s *Store) States(ctx context.Context) ([]domain.CredentialState, error) {

@@ -26,6 +26,7 @@ func (dialect) IsTrue(col string) string   { return col + " = 1" }
 func (dialect) TimeText(col string) string { return col }
 
 func (dialect) Param(string) string              { return "?" }
+func (dialect) DueSet() string                   { return dueSet }
 func (dialect) IsNotDistinct(a, b string) string { return a + " IS " + b }
 func (dialect) IDBatch() int                     { return sentBatch }
 func (dialect) MoveBatch() int                   { return moveBatch }

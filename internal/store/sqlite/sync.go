@@ -438,98 +438,9 @@ func (t *tx) configRotation(old credRow, c domain.Credential, now time.Time, cha
 	return nil
 }
 
-// SyncSettings compares the settings that move deadlines and ladders (the
-// time zone, each policy's fingerprint) with the last sync's, records the
-// new values, and makes due the cycles a change touches: every active one
-// for a new time zone, the credentials of a policy whose ladder changed.
-// It returns the keys that changed.
-func (s *Store) SyncSettings(ctx context.Context, values map[string]string, now time.Time) ([]string, error) {
-	// Every tick asks; nearly always nothing changed, and a read answers
-	// that without taking the write lock.
-	if same, err := s.settingsAre(ctx, values); err != nil || same {
-		return nil, err
-	}
-	var changed []string
-	err := s.update(ctx, func(t *tx) error {
-		changed = changed[:0]
-		old := map[string]string{}
-		rows, err := t.query(`SELECT key, value FROM sync_state`)
-		if err != nil {
-			return fmt.Errorf("store: sync state: %w", err)
-		}
-		for rows.Next() {
-			var k, v string
-			if err := rows.Scan(&k, &v); err != nil {
-				rows.Close()
-				return fmt.Errorf("store: sync state: %w", err)
-			}
-			old[k] = v
-		}
-		rows.Close()
-		keys := make([]string, 0, len(values))
-		for k := range values {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		w := FormatTime(now)
-		for _, k := range keys {
-			v := values[k]
-			if prev, ok := old[k]; ok && prev == v {
-				continue
-			}
-			changed = append(changed, k)
-			if _, err := t.exec(`INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
-				return fmt.Errorf("store: sync state %s: %w", k, err)
-			}
-			due := `UPDATE credentials SET ` + dueSet + ` WHERE active = 1`
-			if policy, ok := strings.CutPrefix(k, "policy:"); ok {
-				_, err = t.exec(due+` AND policy = ?`, w, w, policy)
-			} else {
-				_, err = t.exec(due, w, w)
-			}
-			if err != nil {
-				return fmt.Errorf("store: sync state %s: %w", k, err)
-			}
-		}
-		for k := range old {
-			if _, ok := values[k]; !ok {
-				if _, err := t.exec(`DELETE FROM sync_state WHERE key = ?`, k); err != nil {
-					return fmt.Errorf("store: sync state %s: %w", k, err)
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return changed, nil
-}
-
 func timeText(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
 	return FormatTime(t)
-}
-
-// settingsAre reports whether the stored settings are exactly values.
-func (s *Store) settingsAre(ctx context.Context, values map[string]string) (bool, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT key, value FROM sync_state`)
-	if err != nil {
-		return false, fmt.Errorf("store: sync state: %w", err)
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return false, fmt.Errorf("store: sync state: %w", err)
-		}
-		if want, ok := values[k]; !ok || want != v {
-			return false, rows.Err()
-		}
-		n++
-	}
-	return n == len(values), rows.Err()
 }

@@ -49,6 +49,10 @@ type Dialect interface {
 	Param(sqlType string) string
 	// IsNotDistinct is the condition that a equals b, NULL equal to NULL.
 	IsNotDistinct(a, b string) string
+	// DueSet is the SET of an UPDATE of credentials that makes their
+	// cycles due for planning at the latest at a time, given twice as
+	// parameters.
+	DueSet() string
 	// InIDs is the condition that the integer column col is one of ids,
 	// and its parameters; IDBatch bounds the ids in one.
 	InIDs(col string, ids []int64) (string, []any)
