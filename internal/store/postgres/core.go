@@ -81,8 +81,11 @@ func (t *tx) Query(query string, args ...any) (*sql.Rows, error) { return t.quer
 func (t *tx) QueryRow(query string, args ...any) *sql.Row        { return t.queryRow(query, args...) }
 func (t *tx) InsertEvent(e domain.Event) error                   { return t.insertEvent(e) }
 func (t *tx) Rotation(id int64) (domain.Rotation, error)         { return t.rotation(id) }
-func (t *tx) MarkDue(id string, when time.Time) error            { return t.markDue(id, when) }
-func (t *tx) NotifyDue() error                                   { return t.notifyDue() }
+func (t *tx) PutCredential(c domain.Credential, active bool, now time.Time) error {
+	return t.putCredential(c, active, now)
+}
+func (t *tx) MarkDue(id string, when time.Time) error { return t.markDue(id, when) }
+func (t *tx) NotifyDue() error                        { return t.notifyDue() }
 
 func (t *tx) Insert(query string, args ...any) (id int64, inserted bool, err error) {
 	err = t.queryRow(query+` RETURNING id`, args...).Scan(&id)

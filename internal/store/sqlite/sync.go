@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 )
 
 // ConfigFiles returns every config file as last synced, by path.
@@ -128,7 +128,7 @@ func (t *tx) syncFile(f domain.ConfigFile, creds []domain.Credential, opts domai
 		if old.Active && old.File != "" && old.File != f.Path && (opts.Movable == nil || !opts.Movable(old.File)) {
 			return nil, &domain.FileConflict{CredentialID: c.ID, File: old.File, In: f.Path}
 		}
-		if err := t.syncCredential(old, c, now, &changes); err != nil {
+		if err := sqlstore.SyncCredential(t, sqlstore.Credential(old), c, now, &changes); err != nil {
 			return nil, err
 		}
 	}
@@ -352,95 +352,4 @@ func (t *tx) credentials(ids []string) (map[string]credRow, error) {
 		}
 	}
 	return out, nil
-}
-
-func (t *tx) syncCredential(old credRow, c domain.Credential, now time.Time, changes *[]domain.Change) error {
-	var diffs []string
-	diff := func(field, a, b string) {
-		if a != b {
-			diffs = append(diffs, fmt.Sprintf("%s %q -> %q", field, a, b))
-		}
-	}
-	diff("name", old.Name, c.Name)
-	diff("owner", old.Owner, c.Owner)
-	diff("rotation_period", old.RotationPeriod.String(), c.RotationPeriod.String())
-	diff("expires_at", timeText(old.ExpiresAt), timeText(c.ExpiresAt))
-	diff("policy", old.Policy, c.Policy)
-	diff("lwa.client_id", old.LWAClientID, c.LWAClientID)
-	diff("source", old.Source.Detail(), c.Source.Detail())
-	reactivated := !old.Active
-	moved := old.File != c.File
-
-	switch {
-	case c.DatedBy != "":
-		// No rotated_at in the config: the source's versions record the
-		// rotations, and the config's record stays as it was.
-		c.RotatedAt = old.RotatedAt
-	case c.RotatedAt.After(old.RotatedAt):
-		if err := t.configRotation(old, c, now, changes); err != nil {
-			return err
-		}
-	case c.RotatedAt.Before(old.RotatedAt):
-		msg := fmt.Sprintf("rotated_at moved backward in the config (%s -> %s); ignored, the recorded rotations stand",
-			FormatTime(old.RotatedAt), FormatTime(c.RotatedAt))
-		if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventConfig, CredentialID: c.ID, Status: "ignored", Detail: msg}); err != nil {
-			return err
-		}
-		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "ignored", Detail: msg, Warn: true})
-	}
-	if len(diffs) == 0 && !reactivated && !moved && c.RotatedAt.Equal(old.RotatedAt) {
-		return nil
-	}
-	if err := t.putCredential(c, true, now); err != nil {
-		return err
-	}
-	if reactivated {
-		if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventCredential, CredentialID: c.ID, Status: "reactivated",
-			Detail: "back in the config"}); err != nil {
-			return err
-		}
-		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "reactivated", Detail: "back in the config"})
-	}
-	if len(diffs) > 0 {
-		detail := strings.Join(diffs, "; ")
-		if err := t.insertEvent(domain.Event{Time: now, Type: domain.EventCredential, CredentialID: c.ID, Status: "updated", Detail: detail}); err != nil {
-			return err
-		}
-		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "updated", Detail: detail})
-	}
-	if len(diffs) > 0 || reactivated {
-		return t.markDue(c.ID, now)
-	}
-	return nil
-}
-
-// configRotation records the rotation an operator wrote into the config,
-// unless an equal or newer one is already recorded (say, by `notifier
-// rotate` a minute earlier).
-func (t *tx) configRotation(old credRow, c domain.Credential, now time.Time, changes *[]domain.Change) error {
-	latest, err := t.rotation(old.RotationID)
-	if err != nil && !errors.Is(err, domain.ErrNotFound) {
-		return err
-	}
-	switch {
-	case err == nil && latest.RotatedAt.Equal(c.RotatedAt):
-		return nil
-	case err == nil && latest.RotatedAt.After(c.RotatedAt):
-		msg := fmt.Sprintf("rotated_at %s in the config is older than the latest recorded rotation %s (source %s); ignored",
-			FormatTime(c.RotatedAt), FormatTime(latest.RotatedAt), latest.Source)
-		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "ignored", Detail: msg, Warn: true})
-		return t.insertEvent(domain.Event{Time: now, Type: domain.EventConfig, CredentialID: c.ID, Status: "ignored", Detail: msg})
-	}
-	if _, err := t.insertRotation(domain.Rotation{CredentialID: c.ID, RotatedAt: c.RotatedAt, Source: "config"}, now); err != nil {
-		return err
-	}
-	*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "rotated", Detail: "rotation recorded from the config at " + FormatTime(c.RotatedAt)})
-	return nil
-}
-
-func timeText(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return FormatTime(t)
 }

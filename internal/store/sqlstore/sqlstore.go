@@ -107,6 +107,9 @@ type Tx interface {
 	// MarkDue makes the credential's cycle due for planning at the latest
 	// at when.
 	MarkDue(id string, when time.Time) error
+	// PutCredential writes a credential's row as the config describes it
+	// (active or not), keeping its cycle.
+	PutCredential(c domain.Credential, active bool, now time.Time) error
 	// NotifyDue tells the other replicas, at the commit, that cycles
 	// became due (PostgreSQL's NOTIFY); nothing where there are none.
 	NotifyDue() error
