@@ -165,6 +165,9 @@ func testClaimDeliveries(t *testing.T, open Opener) {
 	})
 }
 
+// lostClaim ends the detail of an outcome whose claim was lost.
+const lostClaim = " (its claim had been lost: the delivery was superseded or taken over meanwhile)"
+
 func testRecordOutcomes(t *testing.T, open Opener) {
 	claimedAt := hours(2)
 	until := claimedAt.Add(10 * time.Minute)
@@ -239,8 +242,8 @@ func testRecordOutcomes(t *testing.T, open Opener) {
 		equal(t, "claimable by w3 while w2 holds it", claimedIDs(claim(t, e.Store, "w3", "slack", until.Add(2*time.Minute), until.Add(time.Hour), 10)), nil)
 		evs := e.history(domain.HistoryFilter{Type: domain.EventReminder})
 		equal(t, "events", eventText(evs), []string{"reminder/sent alpha @" + ts(until.Add(time.Minute))})
-		if len(evs) == 1 && (evs[0].DeliveryID != d.ID || !strings.HasPrefix(evs[0].Detail, "sent via slack")) {
-			t.Errorf("w1's event = %+v, want delivery %d and its detail", evs[0], d.ID)
+		if len(evs) == 1 && (evs[0].DeliveryID != d.ID || !strings.HasPrefix(evs[0].Detail, "sent via slack") || !strings.HasSuffix(evs[0].Detail, lostClaim)) {
+			t.Errorf("w1's event = %+v, want delivery %d and its detail, saying its claim was lost", evs[0], d.ID)
 		}
 
 		e.outcomes(other, "w2", outcome(d, domain.StatusSent, 1, until.Add(3*time.Minute)))
@@ -254,8 +257,8 @@ func testRecordOutcomes(t *testing.T, open Opener) {
 		got := e.delivery(d.ID)
 		equal(t, "row", []any{got.Status, got.Attempts, ts(got.SentAt)}, []any{domain.StatusSuperseded, 0, "never"})
 		evs := eventsOf(e.history(domain.HistoryFilter{Type: domain.EventReminder}), ofType(domain.EventReminder, domain.StatusSent))
-		if len(evs) != 1 || evs[0].DeliveryID != d.ID {
-			t.Errorf("sent events = %v, want w1's for delivery %d", eventText(evs), d.ID)
+		if len(evs) != 1 || evs[0].DeliveryID != d.ID || !strings.HasSuffix(evs[0].Detail, lostClaim) {
+			t.Errorf("sent events = %v, want w1's for delivery %d, saying its claim was lost", evs, d.ID)
 		}
 	})
 
