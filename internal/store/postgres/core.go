@@ -84,8 +84,9 @@ func (t *tx) Rotation(id int64) (domain.Rotation, error)         { return t.rota
 func (t *tx) PutCredential(c domain.Credential, active bool, now time.Time) error {
 	return t.putCredential(c, active, now)
 }
-func (t *tx) MarkDue(id string, when time.Time) error { return t.markDue(id, when) }
-func (t *tx) NotifyDue() error                        { return t.notifyDue() }
+func (t *tx) Retire(id string, now time.Time, detail string) error { return t.retire(id, now, detail) }
+func (t *tx) MarkDue(id string, when time.Time) error              { return t.markDue(id, when) }
+func (t *tx) NotifyDue() error                                     { return t.notifyDue() }
 
 func (t *tx) Insert(query string, args ...any) (id int64, inserted bool, err error) {
 	err = t.queryRow(query+` RETURNING id`, args...).Scan(&id)

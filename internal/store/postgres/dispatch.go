@@ -7,34 +7,18 @@ import (
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 )
 
 // DueChannels lists the channels that have pending deliveries due at now.
 func (s *Store) DueChannels(ctx context.Context, now time.Time) ([]string, error) {
 	rows, err := s.query(ctx, `SELECT DISTINCT channel FROM deliveries
 		WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY channel`, storedTime(now))
-	out, err := collectStrings(rows, err)
+	out, err := sqlstore.Strings(rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("store: due channels: %w", err)
 	}
 	return out, nil
-}
-
-// collectStrings reads a query's one text column.
-func collectStrings(rows *sql.Rows, err error) ([]string, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
 
 // ClaimDeliveries claims, in a committed transaction, up to limit pending

@@ -11,44 +11,6 @@ import (
 	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 )
 
-// ConfigFiles returns every config file as last synced, by path.
-func (s *Store) ConfigFiles(ctx context.Context) (map[string]domain.ConfigFile, error) {
-	rows, err := s.query(ctx, `SELECT path, size, mod_time, hash FROM config_files`)
-	if err != nil {
-		return nil, fmt.Errorf("store: config files: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]domain.ConfigFile{}
-	for rows.Next() {
-		var f domain.ConfigFile
-		var mt string
-		if err := rows.Scan(&f.Path, &f.Size, &mt, &f.Hash); err != nil {
-			return nil, fmt.Errorf("store: config files: %w", err)
-		}
-		if f.ModTime, err = time.Parse(time.RFC3339Nano, mt); err != nil {
-			return nil, fmt.Errorf("store: config file %s: %w", f.Path, err)
-		}
-		out[f.Path] = f
-	}
-	return out, rows.Err()
-}
-
-func (t *tx) putFile(f domain.ConfigFile, now time.Time) error {
-	_, err := t.exec(`INSERT INTO config_files (path, size, mod_time, hash, synced_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (path) DO UPDATE SET size = excluded.size, mod_time = excluded.mod_time, hash = excluded.hash, synced_at = excluded.synced_at`,
-		f.Path, f.Size, f.ModTime.UTC().Format(time.RFC3339Nano), f.Hash, storedTime(now))
-	if err != nil {
-		return fmt.Errorf("store: config file %s: %w", f.Path, err)
-	}
-	return nil
-}
-
-// RecordFile remembers a file whose content is unchanged (same hash) but
-// whose size or modification time moved, so it is not read again.
-func (s *Store) RecordFile(ctx context.Context, f domain.ConfigFile, now time.Time) error {
-	return s.update(ctx, func(t *tx) error { return t.putFile(f, now) })
-}
-
 // SyncFile makes the store match one config file's credentials, in one
 // transaction (see the SQLite store's doc: the same contract).
 func (s *Store) SyncFile(ctx context.Context, f domain.ConfigFile, creds []domain.Credential, opts domain.SyncOptions, now time.Time) ([]domain.Change, error) {
@@ -87,7 +49,7 @@ func (s *Store) SyncFiles(ctx context.Context, files []domain.FileSync, opts dom
 
 // syncFile is one file of SyncFiles.
 func (t *tx) syncFile(f domain.ConfigFile, creds []domain.Credential, opts domain.SyncOptions, now time.Time) (changes []domain.Change, err error) {
-	before, err := t.fileCredentials(f.Path)
+	before, err := sqlstore.FileCredentials(t, f.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -119,18 +81,10 @@ func (t *tx) syncFile(f domain.ConfigFile, creds []domain.Credential, opts domai
 	if err := t.addCredentials(fresh, opts.FirstAction, now, &changes); err != nil {
 		return nil, err
 	}
-	gone := make([]string, 0, len(before))
-	for id := range before {
-		gone = append(gone, id)
+	if err := sqlstore.RetireCredentials(t, before, now, "removed from the config; kept as inactive", &changes); err != nil {
+		return nil, err
 	}
-	sort.Strings(gone)
-	for _, id := range gone {
-		if err := t.retire(id, now, "removed from the config; kept as inactive"); err != nil {
-			return nil, err
-		}
-		changes = append(changes, domain.Change{CredentialID: id, Status: "inactive", Detail: "removed from the config; kept as inactive"})
-	}
-	return changes, t.putFile(f, now)
+	return changes, sqlstore.PutFile(t, f, now)
 }
 
 func zeroOrStored(t time.Time) time.Time {
@@ -138,53 +92,6 @@ func zeroOrStored(t time.Time) time.Time {
 		return t
 	}
 	return storedTime(t)
-}
-
-// RetireFile forgets a config file that is gone from the config: its
-// credentials become inactive.
-func (s *Store) RetireFile(ctx context.Context, path string, now time.Time) ([]domain.Change, error) {
-	var changes []domain.Change
-	err := s.update(ctx, func(t *tx) error {
-		changes = changes[:0]
-		ids, err := t.fileCredentials(path)
-		if err != nil {
-			return err
-		}
-		gone := make([]string, 0, len(ids))
-		for id := range ids {
-			gone = append(gone, id)
-		}
-		sort.Strings(gone)
-		detail := "its file " + path + " is no longer in the config; kept as inactive"
-		for _, id := range gone {
-			if err := t.retire(id, now, detail); err != nil {
-				return err
-			}
-			changes = append(changes, domain.Change{CredentialID: id, Status: "inactive", Detail: detail})
-		}
-		if _, err := t.exec(`DELETE FROM config_files WHERE path = ?`, path); err != nil {
-			return fmt.Errorf("store: config file %s: %w", path, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return changes, nil
-}
-
-// fileCredentials returns the active credentials a file defined at its last
-// sync.
-func (t *tx) fileCredentials(path string) (map[string]bool, error) {
-	ids, err := collectStrings(t.query(`SELECT id FROM credentials WHERE file = ? AND active`, path))
-	if err != nil {
-		return nil, fmt.Errorf("store: credentials of %s: %w", path, err)
-	}
-	out := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		out[id] = true
-	}
-	return out, nil
 }
 
 // addBatch is how many new credentials one round of statements adds.

@@ -107,6 +107,9 @@ type Tx interface {
 	// MarkDue makes the credential's cycle due for planning at the latest
 	// at when.
 	MarkDue(id string, when time.Time) error
+	// Retire makes a credential inactive (never deleted), its pending
+	// deliveries superseded, with a history event saying why.
+	Retire(id string, now time.Time, detail string) error
 	// PutCredential writes a credential's row as the config describes it
 	// (active or not), keeping its cycle.
 	PutCredential(c domain.Credential, active bool, now time.Time) error
