@@ -1,18 +1,23 @@
 // Package copydb copies a notifier database between the two stores
 // (SQLite and PostgreSQL, either way) with all its history: every row of
 // every table, under the same ids, times and hashes, so that the copy's
-// hash chain verifies as the original's does. The two schemas have the
-// same tables and columns; only the types differ (times as RFC 3339 text
-// or timestamptz, booleans as 0/1 or boolean), and this package converts
-// them. It is part of the store layer: the SQL is here and in the stores.
+// hash chain verifies as the original's does. The tables and columns are
+// package schema's description, the same on both; only the types differ
+// (times as RFC 3339 text or timestamptz, booleans as 0/1 or boolean),
+// and this package converts them by the description's types. A column
+// added to the description and the migrations is copied with no change
+// here. It is part of the store layer: the SQL is here and in the stores.
 package copydb
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/notifier-dev/notifier/internal/store/schema"
 )
 
 // Dialect names a store's SQL.
@@ -28,42 +33,6 @@ type DB struct {
 	DB      *sql.DB
 	Dialect Dialect
 	Name    string // as messages show it (a URL without its password)
-}
-
-// tables are copied in this order (a row's references come before it,
-// but credentials.rotation_id, which the targets check at the commit).
-// Every column of each, in the same order on both sides.
-var tables = []struct {
-	name    string
-	columns []string
-	order   string
-}{
-	{"credentials", []string{"id", "name", "owner", "rotation_period", "expires_at", "policy", "config_rotated_at", "active", "created_at", "updated_at",
-		"file", "rotation_id", "next_action_at", "lwa_client_id", "source_kind", "source_name", "source_region", "source_endpoint"}, "id"},
-	{"rotations", []string{"id", "credential_id", "rotated_at", "source", "actor", "note", "recorded_at"}, "id"},
-	{"deliveries", []string{"id", "rotation_id", "credential_id", "stage", "seq", "channel", "status", "due_at", "created_at", "attempts",
-		"next_attempt_at", "sent_at", "last_error", "claimed_by", "claim_expires_at"}, "id"},
-	{"acknowledgments", []string{"id", "credential_id", "rotation_id", "acked_at", "actor", "note", "source", "delivery_id"}, "id"},
-	{"events", []string{"id", "time", "type", "credential_id", "rotation_id", "delivery_id", "stage", "channel", "status", "actor", "detail", "hash"}, "id"},
-	{"config_files", []string{"path", "size", "mod_time", "hash", "synced_at"}, "path"},
-	{"sync_state", []string{"key", "value"}, "key"},
-	{"cycle_deadlines", []string{"id", "rotation_id", "deadline", "source", "reference", "recorded_at"}, "id"},
-	{"amazon_notifications", []string{"notification_id", "type", "client_id", "credential_id", "event_time", "received_at"}, "notification_id"},
-	{"source_versions", []string{"id", "credential_id", "source", "source_name", "version", "version_at", "rotation_id", "recorded_at"}, "id"},
-	{"lwa_probes", []string{"id", "credential_id", "rotation_id", "probed_at", "outcome", "detail"}, "id"},
-	{"rotation_requests", []string{"id", "credential_id", "rotation_id", "client_id", "requested_at", "outcome", "called", "actor", "detail"}, "id"},
-}
-
-// isTime says whether a column holds a time (text on SQLite, timestamptz
-// on PostgreSQL). config_files.mod_time is text on both.
-func isTime(col string) bool {
-	return strings.HasSuffix(col, "_at") || col == "time" || col == "deadline"
-}
-
-// isBool says whether a column holds a boolean (0 or 1 on SQLite, boolean
-// on PostgreSQL).
-func isBool(col string) bool {
-	return col == "active" || col == "called"
 }
 
 // Counts is how many rows of each table a copy wrote.
@@ -102,25 +71,28 @@ func Copy(ctx context.Context, src, dst DB) (Counts, error) {
 			return nil, fmt.Errorf("copy-db: %s: %w", dst.Name, err)
 		}
 	}
+	// The description's tables in its order (a row's references come
+	// before it, but credentials.rotation_id, which the targets check at
+	// the commit): the record only, not the leases nor the migrations
+	// applied; the chain record is copyChainRecord's.
 	counts := Counts{}
-	for _, tb := range tables {
-		k, err := copyTable(ctx, rtx, wtx, src.Dialect, dst.Dialect, tb.name, tb.columns, tb.order)
+	for _, tb := range schema.Describe().Tables {
+		if tb.Kind != schema.Record {
+			continue
+		}
+		k, err := copyTable(ctx, rtx, wtx, src.Dialect, dst.Dialect, tb)
+		if err == nil && tb.Identity && dst.Dialect == Postgres {
+			// The identity goes on after the ids copied.
+			t, id := tb.Name, tb.Key[0]
+			_, err = wtx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+t+`', '`+id+`'), COALESCE((SELECT MAX(`+id+`) FROM `+t+`), 0) + 1, false)`)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("copy-db: %s: %w", tb.name, err)
+			return nil, fmt.Errorf("copy-db: %s: %w", tb.Name, err)
 		}
-		counts[tb.name] = k
+		counts[tb.Name] = k
 	}
-	if err := copyChainRecord(ctx, rtx, wtx, dst.Dialect); err != nil {
+	if err := copyChainRecord(ctx, rtx, wtx, src.Dialect, dst.Dialect); err != nil {
 		return nil, fmt.Errorf("copy-db: event chain: %w", err)
-	}
-	if dst.Dialect == Postgres {
-		// The identities go on after the ids copied.
-		for _, t := range []string{"rotations", "deliveries", "acknowledgments", "cycle_deadlines",
-			"source_versions", "lwa_probes", "rotation_requests"} {
-			if _, err := wtx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+t+`', 'id'), COALESCE((SELECT MAX(id) FROM `+t+`), 0) + 1, false)`); err != nil {
-				return nil, fmt.Errorf("copy-db: %s: %w", t, err)
-			}
-		}
 	}
 	if err := wtx.Commit(); err != nil {
 		return nil, fmt.Errorf("copy-db: %s: %w", dst.Name, err)
@@ -131,8 +103,9 @@ func Copy(ctx context.Context, src, dst DB) (Counts, error) {
 // batchRows bounds the rows of one INSERT.
 const batchRows = 500
 
-func copyTable(ctx context.Context, rtx, wtx *sql.Tx, from, to Dialect, table string, cols []string, order string) (int64, error) {
-	rows, err := rtx.QueryContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+table+` ORDER BY `+order)
+func copyTable(ctx context.Context, rtx, wtx *sql.Tx, from, to Dialect, tb schema.Table) (int64, error) {
+	cols := tb.ColumnNames()
+	rows, err := rtx.QueryContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+tb.Name+` ORDER BY `+strings.Join(tb.Key, ", "))
 	if err != nil {
 		return 0, err
 	}
@@ -144,26 +117,16 @@ func copyTable(ctx context.Context, rtx, wtx *sql.Tx, from, to Dialect, table st
 			return nil
 		}
 		k := len(batch) / len(cols)
-		_, err := wtx.ExecContext(ctx, `INSERT INTO `+table+` (`+strings.Join(cols, ", ")+`) VALUES `+values(to, k, len(cols)), batch...)
+		_, err := wtx.ExecContext(ctx, `INSERT INTO `+tb.Name+` (`+strings.Join(cols, ", ")+`) VALUES `+values(to, k, len(cols)), batch...)
 		batch = batch[:0]
 		return err
 	}
 	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
+		vals, err := scanConverted(rows.Scan, tb.Columns, from, to)
+		if err != nil {
+			return n, fmt.Errorf("row %d, %w", n+1, err)
 		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return n, err
-		}
-		for i, c := range cols {
-			v, err := convert(vals[i], c, from, to)
-			if err != nil {
-				return n, fmt.Errorf("row %d, %s: %w", n+1, c, err)
-			}
-			batch = append(batch, v)
-		}
+		batch = append(batch, vals...)
 		n++
 		if n%batchRows == 0 {
 			if err := flush(); err != nil {
@@ -191,24 +154,51 @@ func values(d Dialect, k, w int) string {
 				b.WriteByte(',')
 			}
 			p++
-			if d == Postgres {
-				fmt.Fprintf(&b, "$%d", p)
-			} else {
-				b.WriteByte('?')
-			}
+			b.WriteString(param(d, p))
 		}
 		b.WriteByte(')')
 	}
 	return b.String()
 }
 
-// convert turns a value read from one dialect into the other's.
-func convert(v any, col string, from, to Dialect) (any, error) {
+// param is the dialect's n-th statement parameter.
+func param(d Dialect, n int) string {
+	if d == Postgres {
+		return "$" + strconv.Itoa(n)
+	}
+	return "?"
+}
+
+// scanConverted reads one row of cols with scan and converts each value
+// from one dialect into the other's.
+func scanConverted(scan func(...any) error, cols []schema.Column, from, to Dialect) ([]any, error) {
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := scan(ptrs...); err != nil {
+		return nil, err
+	}
+	for i, c := range cols {
+		v, err := convert(vals[i], c, from, to)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Name, err)
+		}
+		vals[i] = v
+	}
+	return vals, nil
+}
+
+// convert turns a value of a column read from one dialect into the
+// other's: times are RFC 3339 text or timestamptz, booleans 0/1 or
+// boolean.
+func convert(v any, col schema.Column, from, to Dialect) (any, error) {
 	if v == nil || from == to {
 		return v, nil
 	}
 	switch {
-	case isTime(col) && to == Postgres:
+	case col.Type == schema.Time && to == Postgres:
 		s, ok := v.(string)
 		if !ok {
 			if b, isBytes := v.([]byte); isBytes {
@@ -219,62 +209,57 @@ func convert(v any, col string, from, to Dialect) (any, error) {
 			return nil, fmt.Errorf("a time stored as %T", v)
 		}
 		return time.Parse(time.RFC3339, s)
-	case isTime(col) && to == SQLite:
+	case col.Type == schema.Time && to == SQLite:
 		t, ok := v.(time.Time)
 		if !ok {
 			return nil, fmt.Errorf("a time read as %T", v)
 		}
 		return t.UTC().Format(time.RFC3339), nil
-	case isBool(col) && to == Postgres:
+	case col.Type == schema.Bool && to == Postgres:
 		i, ok := v.(int64)
 		if !ok {
-			return nil, fmt.Errorf("%s stored as %T", col, v)
+			return nil, fmt.Errorf("%s stored as %T", col.Name, v)
 		}
 		return i != 0, nil
 	}
 	return v, nil
 }
 
-// copyChainRecord makes the target's chain record the source's: where the
-// chain starts (events before it have no hash), when it was added, the
-// key's id, and the first rows of the tables it vouches for. The record refuses changes by trigger; the copy, which
-// writes the whole history in its own transaction, sets it past the
-// trigger (PostgreSQL: the table owner's ALTER TABLE … DISABLE TRIGGER;
-// SQLite: the trigger dropped and created again), inside the transaction.
-func copyChainRecord(ctx context.Context, rtx, wtx *sql.Tx, to Dialect) error {
-	var start, firstRot, firstAck, firstDel int64
-	var started any
-	var key []byte
-	if err := rtx.QueryRowContext(ctx, `SELECT start_id, started_at, key_id, first_rotation_id, first_ack_id, first_delivery_id FROM event_chain`).
-		Scan(&start, &started, &key, &firstRot, &firstAck, &firstDel); err != nil {
+// copyChainRecord makes the target's chain record the source's, every
+// column the description lists: where the chain starts (events before it
+// have no hash), when it was added, the key's id, and the first rows of
+// the tables it vouches for. The record refuses changes by trigger; the
+// copy, which writes the whole history in its own transaction, sets it
+// past the trigger (PostgreSQL: the table owner's ALTER TABLE … DISABLE
+// TRIGGER; SQLite: the trigger dropped and created again), inside the
+// transaction.
+func copyChainRecord(ctx context.Context, rtx, wtx *sql.Tx, from, to Dialect) error {
+	chain, _ := schema.Describe().Table("event_chain")
+	cols := chain.ColumnNames()
+	vals, err := scanConverted(rtx.QueryRowContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+chain.Name).Scan, chain.Columns, from, to)
+	if err != nil {
 		return err
 	}
-	if t, ok := started.(time.Time); ok && to == SQLite {
-		started = t.UTC().Format(time.RFC3339)
+	set := make([]string, len(cols))
+	for i, c := range cols {
+		set[i] = c + " = " + param(to, i+1)
 	}
-	if s, ok := started.(string); ok && to == Postgres {
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return err
-		}
-		started = t
-	}
+	update := `UPDATE ` + chain.Name + ` SET ` + strings.Join(set, ", ")
 	var stmts []string
 	if to == Postgres {
-		stmts = []string{`ALTER TABLE event_chain DISABLE TRIGGER event_chain_no_update`,
-			`UPDATE event_chain SET start_id = $1, started_at = $2, key_id = $3, first_rotation_id = $4, first_ack_id = $5, first_delivery_id = $6`,
+		stmts = []string{`ALTER TABLE event_chain DISABLE TRIGGER event_chain_no_update`, update,
 			`ALTER TABLE event_chain ENABLE TRIGGER event_chain_no_update`}
 	} else {
 		var ddl string
 		if err := wtx.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'event_chain_no_update'`).Scan(&ddl); err != nil {
 			return err
 		}
-		stmts = []string{`DROP TRIGGER event_chain_no_update`, `UPDATE event_chain SET start_id = ?, started_at = ?, key_id = ?, first_rotation_id = ?, first_ack_id = ?, first_delivery_id = ?`, ddl}
+		stmts = []string{`DROP TRIGGER event_chain_no_update`, update, ddl}
 	}
 	for i, q := range stmts {
 		var err error
 		if i == 1 {
-			_, err = wtx.ExecContext(ctx, q, start, started, key, firstRot, firstAck, firstDel)
+			_, err = wtx.ExecContext(ctx, q, vals...)
 		} else {
 			_, err = wtx.ExecContext(ctx, q)
 		}
