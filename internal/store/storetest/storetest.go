@@ -55,6 +55,9 @@ func Run(t *testing.T, open Opener) {
 		{"RecordRotationRequest", testRecordRotationRequest},
 		{"Reminders", testReminders},
 		{"Chain", testChain},
+		{"SyncedTimezone", testSyncedTimezone},
+		{"Path", testPath},
+		{"CopySide", testCopySide},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
