@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/notifier-dev/notifier/internal/store"
 	"github.com/notifier-dev/notifier/internal/store/backend"
 	"github.com/notifier-dev/notifier/internal/store/postgres"
 	"github.com/notifier-dev/notifier/internal/store/sqlite"
@@ -18,32 +19,43 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// A path opens a SQLite file, for writing and for reading only.
-func TestOpenSQLite(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "notifier.db")
-	s, err := backend.Open(t.Context(), path, backend.WithAuditKey([]byte("test-key")))
+// opened is dsn opened for writing (with its applied migrations) and for
+// reading only, both closed when the test ends.
+func opened(t *testing.T, dsn string) (store.Store, []string, store.ReadOnly) {
+	t.Helper()
+	s, err := backend.Open(t.Context(), dsn, backend.WithAuditKey([]byte("test-key")))
 	if err != nil {
-		t.Fatalf("Open(%s): %v", path, err)
+		t.Fatalf("Open: %v", err)
 	}
-	defer s.Close()
-	if _, ok := s.(*sqlite.Store); !ok {
-		t.Fatalf("Open(%s) = %T, want *sqlite.Store", path, s)
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Errorf("the database file: %v", err)
-	}
+	t.Cleanup(func() { s.Close() })
 	ms, err := backend.Migrations(t.Context(), s)
 	if err != nil {
 		t.Fatalf("Migrations: %v", err)
 	}
-	if len(ms) == 0 || !strings.HasPrefix(ms[0], "0001 ") || strings.Contains(ms[0], "postgres") {
-		t.Errorf("Migrations = %q, want SQLite's, from 0001", ms)
+	if len(ms) == 0 || !strings.HasPrefix(ms[0], "0001 ") {
+		t.Fatalf("Migrations = %q, want them from 0001", ms)
 	}
-	r, err := backend.OpenReadOnly(t.Context(), path)
+	r, err := backend.OpenReadOnly(t.Context(), dsn)
 	if err != nil {
-		t.Fatalf("OpenReadOnly(%s): %v", path, err)
+		t.Fatalf("OpenReadOnly: %v", err)
 	}
-	defer r.Close()
+	t.Cleanup(func() { r.Close() })
+	return s, ms, r
+}
+
+// A path opens a SQLite file, for writing and for reading only.
+func TestOpenSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notifier.db")
+	s, ms, r := opened(t, path)
+	if _, ok := s.(*sqlite.Store); !ok {
+		t.Errorf("Open(%s) = %T, want *sqlite.Store", path, s)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the database file: %v", err)
+	}
+	if strings.Contains(ms[0], "postgres") {
+		t.Errorf("Migrations = %q, want SQLite's", ms)
+	}
 	if _, ok := r.(*sqlite.Store); !ok || r.Path() != path {
 		t.Errorf("OpenReadOnly(%s) = %T at %q, want *sqlite.Store at the path", path, r, r.Path())
 	}
@@ -52,27 +64,13 @@ func TestOpenSQLite(t *testing.T) {
 // A postgres:// URL opens PostgreSQL, for writing and for reading only.
 func TestOpenPostgres(t *testing.T) {
 	srv := pgtest.Shared(t)
-	url := srv.UserURL(srv.Database(t))
-	s, err := backend.Open(t.Context(), url)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer s.Close()
+	s, ms, r := opened(t, srv.UserURL(srv.Database(t)))
 	if _, ok := s.(*postgres.Store); !ok {
-		t.Fatalf("Open(postgres URL) = %T, want *postgres.Store", s)
+		t.Errorf("Open(postgres URL) = %T, want *postgres.Store", s)
 	}
-	ms, err := backend.Migrations(t.Context(), s)
-	if err != nil {
-		t.Fatalf("Migrations: %v", err)
+	if !strings.Contains(ms[0], "(postgres, applied ") {
+		t.Errorf("Migrations = %q, want PostgreSQL's", ms)
 	}
-	if len(ms) == 0 || !strings.HasPrefix(ms[0], "0001 ") || !strings.Contains(ms[0], "(postgres, applied ") {
-		t.Errorf("Migrations = %q, want PostgreSQL's, from 0001", ms)
-	}
-	r, err := backend.OpenReadOnly(t.Context(), url)
-	if err != nil {
-		t.Fatalf("OpenReadOnly: %v", err)
-	}
-	defer r.Close()
 	if _, ok := r.(*postgres.Store); !ok {
 		t.Errorf("OpenReadOnly(postgres URL) = %T, want *postgres.Store", r)
 	}
