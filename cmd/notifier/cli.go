@@ -19,6 +19,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/schedule"
+	"github.com/notifier-dev/notifier/internal/store/backend"
 )
 
 // MaxProblemsShown is how many config problems are printed: a generated
@@ -223,7 +224,7 @@ func (c *cli) checkCmd() *cobra.Command {
 func summary(cfg *config.Config) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: ok\n", cfg.Path)
-	fmt.Fprintf(&b, "  database:    %s\n", databaseName(cfg.Database))
+	fmt.Fprintf(&b, "  database:    %s\n", backend.Name(cfg.Database))
 	fmt.Fprintf(&b, "  schedule:    %s (%s)\n", cfg.CheckSchedule, cfg.Timezone)
 	b.WriteString(httpSummary(cfg.HTTP))
 	fmt.Fprintf(&b, "  credentials: %d\n", len(cfg.Credentials))
@@ -259,16 +260,16 @@ func (c *cli) migrateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			store, err := openStore(cmd.Context(), cfg.Database, []byte(cfg.Audit.Key))
+			store, err := backend.Open(cmd.Context(), cfg.Database, backend.WithAuditKey([]byte(cfg.Audit.Key)))
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			ms, err := appliedMigrations(cmd.Context(), store)
+			ms, err := backend.Migrations(cmd.Context(), store)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "%s: schema up to date\n", databaseName(cfg.Database))
+			fmt.Fprintf(c.stdout, "%s: schema up to date\n", backend.Name(cfg.Database))
 			for _, m := range ms {
 				fmt.Fprintf(c.stdout, "  %s\n", m)
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/store/backend"
 	"github.com/notifier-dev/notifier/internal/store/copydb"
 )
 
@@ -31,27 +32,27 @@ func (c *cli) copyDBCmd() *cobra.Command {
 					db = cfg.Database
 				}
 			}
-			src, err := openReadOnly(cmd.Context(), db)
+			src, err := backend.OpenReadOnly(cmd.Context(), db)
 			if err != nil {
 				return err
 			}
 			defer src.Close()
-			dst, err := openStore(cmd.Context(), to, nil)
+			dst, err := backend.Open(cmd.Context(), to)
 			if err != nil {
 				return err
 			}
 			defer dst.Close()
-			counts, err := copydb.Copy(cmd.Context(), src.CopySide(), dst.(copySider).CopySide())
+			counts, err := copydb.Copy(cmd.Context(), src.CopySide(), dst.CopySide())
 			if err != nil {
 				return err
 			}
 			// The copy's chain is checked as verify would.
-			rep, err := dst.(readerStore).VerifyChain(cmd.Context(), chain.Options{Key: key})
+			rep, err := dst.VerifyChain(cmd.Context(), chain.Options{Key: key})
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "%s -> %s: %d credentials, %d rotations, %d deliveries, %d acknowledgments, %d events copied\n",
-				escapeText(src.Path()), escapeText(databaseName(to)), counts["credentials"], counts["rotations"], counts["deliveries"], counts["acknowledgments"], counts["events"])
+				escapeText(src.Path()), escapeText(backend.Name(to)), counts["credentials"], counts["rotations"], counts["deliveries"], counts["acknowledgments"], counts["events"])
 			if rep.Problem != nil {
 				return fmt.Errorf("copy-db: the copy's hash chain does not verify: %s", rep.Problem.Detail)
 			}
@@ -63,6 +64,3 @@ func (c *cli) copyDBCmd() *cobra.Command {
 	cmd.Flags().StringVar(&db, "db", "", "the database to copy; default the config's")
 	return cmd
 }
-
-// copySider is a store notifier copy-db can read or write.
-type copySider interface{ CopySide() copydb.DB }

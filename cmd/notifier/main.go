@@ -24,7 +24,8 @@ import (
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/httpapi"
-	"github.com/notifier-dev/notifier/internal/store/postgres"
+	"github.com/notifier-dev/notifier/internal/store"
+	"github.com/notifier-dev/notifier/internal/store/backend"
 )
 
 func main() {
@@ -95,7 +96,7 @@ type Main struct {
 	EngineOptions []engine.Option
 
 	Config *config.Config
-	Store  daemonStore
+	Store  store.Store
 	// replica is set while Run runs on a database that several replicas
 	// share (PostgreSQL).
 	replica *replica
@@ -126,7 +127,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, cfg.Database, []byte(cfg.Audit.Key))
+	store, err := backend.Open(ctx, cfg.Database, backend.WithAuditKey([]byte(cfg.Audit.Key)))
 	if err != nil {
 		return err
 	}
@@ -146,7 +147,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	// A password written into the URL itself (not from ${ENV}, which the
 	// config registers) is a secret too.
-	if pw := postgres.Password(cfg.Database); pw != "" {
+	if pw := backend.Password(cfg.Database); pw != "" {
 		eng.Redactor().Add(pw)
 	}
 	m.Config, m.Store, m.Engine = cfg, store, eng
@@ -200,7 +201,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// On PostgreSQL every replica runs: they share the dispatch through
 	// claims, and the planner lease (lead) picks the one that plans. On
 	// SQLite one daemon holds the database's lease.
-	replicated := isReplicated(m.Config.Database)
+	replicated := backend.Replicated(m.Config.Database)
 	lease := LeaseName
 	if replicated {
 		lease = PlannerLease
@@ -262,7 +263,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	c.Start()
 	m.Logger.Info("notifier running", "schedule", m.Config.CheckSchedule, "timezone", m.Config.Timezone,
-		"database", databaseName(m.Config.Database), "holder", holder)
+		"database", backend.Name(m.Config.Database), "holder", holder)
 	<-runCtx.Done()
 	m.Logger.Info("stopping: no new sends; those in flight get a short grace")
 	<-c.Stop().Done()
@@ -287,7 +288,7 @@ func (m *Main) acquire(ctx context.Context, holder string) error {
 		}
 		if !m.Standby {
 			return fmt.Errorf("another notifier run holds %s: %s, since %s, lease until %s; stop it first, or start this one with --standby",
-				databaseName(m.Config.Database), lease.Holder, lease.Acquired.Local().Format(time.RFC3339), lease.ExpiresAt.Local().Format(time.RFC3339))
+				backend.Name(m.Config.Database), lease.Holder, lease.Acquired.Local().Format(time.RFC3339), lease.ExpiresAt.Local().Format(time.RFC3339))
 		}
 		m.Logger.Info("standing by: another notifier run holds the database", "holder", lease.Holder,
 			"lease_until", lease.ExpiresAt.UTC().Format(time.RFC3339))

@@ -8,6 +8,8 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/engine"
+	"github.com/notifier-dev/notifier/internal/store"
+	"github.com/notifier-dev/notifier/internal/store/backend"
 )
 
 // The auditors' commands read the database and never write it: they open
@@ -28,7 +30,7 @@ func dbFlag(cmd *cobra.Command, db *string) {
 // database and zone. With --db and no --config, the config is not read at
 // all (an auditor may have only the file): the zone is the one the
 // daemon's last sync recorded in the database, else UTC.
-func (c *cli) openReader(cmd *cobra.Command, db string) (readerStore, *time.Location, error) {
+func (c *cli) openReader(cmd *cobra.Command, db string) (store.ReadOnly, *time.Location, error) {
 	if cmd.Flags().Changed("db") && db == "" {
 		return nil, nil, fmt.Errorf("--db: empty; give a database file, or leave --db out for the config's")
 	}
@@ -44,7 +46,7 @@ func (c *cli) openReader(cmd *cobra.Command, db string) (readerStore, *time.Loca
 			path = cfg.Database
 		}
 	}
-	store, err := openReadOnly(cmd.Context(), path)
+	store, err := backend.OpenReadOnly(cmd.Context(), path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -67,7 +69,7 @@ func (c *cli) openReader(cmd *cobra.Command, db string) (readerStore, *time.Loca
 // openWindowReader is openReader for a command with --since and --until:
 // a bad time is refused before anything is opened, then the bounds are
 // read in the zone of the times shown.
-func (c *cli) openWindowReader(cmd *cobra.Command, db, since, until string) (store readerStore, loc *time.Location, s, u time.Time, err error) {
+func (c *cli) openWindowReader(cmd *cobra.Command, db, since, until string) (store store.ReadOnly, loc *time.Location, s, u time.Time, err error) {
 	if _, _, err = windowFlags(cmd, since, until, time.UTC); err != nil {
 		return nil, nil, s, u, err
 	}
@@ -101,7 +103,7 @@ func windowFlags(cmd *cobra.Command, since, until string, loc *time.Location) (s
 // database read-only (without --db, the config's), and an engine over it
 // that only reads. Nothing is synced: status shows what the daemon's last
 // sync recorded, and never waits for or writes to the database.
-func (c *cli) openStatusReader(cmd *cobra.Command, db string) (*engine.Engine, readerStore, time.Time, error) {
+func (c *cli) openStatusReader(cmd *cobra.Command, db string) (*engine.Engine, store.ReadOnly, time.Time, error) {
 	clock, err := c.clock(cmd)
 	if err != nil {
 		return nil, nil, time.Time{}, err
@@ -120,7 +122,7 @@ func (c *cli) openStatusReader(cmd *cobra.Command, db string) (*engine.Engine, r
 	if db == "" {
 		db = cfg.Database
 	}
-	store, err := openReadOnly(cmd.Context(), db)
+	store, err := backend.OpenReadOnly(cmd.Context(), db)
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/notifier-dev/notifier/internal/store"
 )
 
 // PlannerLease is the lease that picks, among the replicas sharing a
@@ -28,18 +30,12 @@ type replica struct {
 	planning atomic.Bool // holds the planner lease
 }
 
-// dueListener is a store that says when another process made a cycle due
-// for planning (PostgreSQL's LISTEN/NOTIFY).
-type dueListener interface {
-	ListenDue(ctx context.Context, fn func()) error
-}
-
 // planOnNotice makes the planner plan at once when an acknowledgment,
 // rotation or SP-API notification is recorded anywhere (any replica, the
 // CLI, an ack link), rather than at its next tick: notices that come
 // while it plans are folded into one more pass.
 func (m *Main) planOnNotice(ctx context.Context) {
-	l, ok := m.Store.(dueListener)
+	l, ok := m.Store.(store.DueListener)
 	if !ok {
 		return
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/config"
-	"github.com/notifier-dev/notifier/internal/store/postgres"
+	"github.com/notifier-dev/notifier/internal/store/backend"
 )
 
 // chainSummary says how check's config keeps the history's tamper evidence.
@@ -57,7 +57,7 @@ then needs --config too, for the key.`,
 					db = cfg.Database
 				}
 			}
-			store, err := openReadOnly(cmd.Context(), db)
+			store, err := backend.OpenReadOnly(cmd.Context(), db)
 			if err != nil {
 				return err
 			}
@@ -119,7 +119,7 @@ func printChain(w io.Writer, db string, rep chain.Report, opts chain.Options) {
 // came from SQLite through copy-db, which carries where the chain starts,
 // and when.
 func chainAddedBy(db, startedAt string) string {
-	if postgres.IsURL(db) {
+	if backend.IsPostgres(db) {
 		return "SQLite's migration 3 on " + startedAt + " (this history was copied from SQLite)"
 	}
 	return "migration 3 on " + startedAt

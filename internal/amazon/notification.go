@@ -2,8 +2,8 @@
 // client secret: SP-API notifications (APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY,
 // APPLICATION_OAUTH_CLIENT_NEW_SECRET) from the SQS queue the Developer
 // Console's subscription sends them to. It parses them into domain.Notice
-// values and hands them to a Recorder (the engine); it knows nothing of
-// SQL.
+// values and hands them to a store.NoticeRecorder (the engine); it knows
+// nothing of SQL.
 //
 // The new secret a notification carries is registered with the Redactor
 // the moment it is parsed and then dropped: it is never stored, logged or

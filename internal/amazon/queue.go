@@ -16,12 +16,8 @@ import (
 	"github.com/notifier-dev/notifier/internal/channels/sns"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store"
 )
-
-// Recorder records a notification; the engine is one.
-type Recorder interface {
-	RecordNotice(ctx context.Context, n domain.Notice, now time.Time) (domain.NoticeResult, error)
-}
 
 // Bounds of the calls to SQS. A long poll waits up to LongPoll for a
 // message; every call gets CallMargin more before it is abandoned, so a
@@ -45,7 +41,7 @@ const (
 type Consumer struct {
 	client   *sqs.Client
 	queueURL string
-	recorder Recorder
+	recorder store.NoticeRecorder
 	logger   *slog.Logger
 	red      *channels.Redactor
 	now      func() time.Time
@@ -60,7 +56,7 @@ type Consumer struct {
 // red as the SDK obtains them; the endpoint cfg.Endpoint if set. Nothing
 // is contacted. now is the time notifications are recorded at (the tick's
 // --at, or the clock).
-func NewConsumer(cfg *config.Amazon, rec Recorder, logger *slog.Logger, red *channels.Redactor, now func() time.Time) (*Consumer, error) {
+func NewConsumer(cfg *config.Amazon, rec store.NoticeRecorder, logger *slog.Logger, red *channels.Redactor, now func() time.Time) (*Consumer, error) {
 	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRegion(cfg.Region))
 	if err != nil {
 		return nil, fmt.Errorf("amazon: load AWS configuration: %w", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
+	"github.com/notifier-dev/notifier/internal/store"
 	"github.com/notifier-dev/notifier/internal/store/sqlite"
 	"github.com/notifier-dev/notifier/internal/testutil/fauxqs"
 )
@@ -100,7 +101,7 @@ credentials:
 	return &rig{t: t, sqs: sqs, queue: queue, store: store, engine: eng, log: &bytes.Buffer{}, logMu: &sync.Mutex{}}
 }
 
-func (r *rig) consumer(rec Recorder) *Consumer {
+func (r *rig) consumer(rec store.NoticeRecorder) *Consumer {
 	r.t.Helper()
 	if rec == nil {
 		rec = r.engine

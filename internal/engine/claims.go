@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store"
 )
 
 // DefaultClaimTTL is how long a claim lasts unrenewed: a sender renews the
@@ -35,7 +36,7 @@ func WithClaimTTL(d time.Duration) Option {
 // that the store no longer counts as held (superseded, taken over), is
 // dropped unsent: its claim expires and it is claimed again.
 type claims struct {
-	store    Store
+	store    store.Dispatcher
 	claimant string
 	ttl      time.Duration
 	logger   *slog.Logger

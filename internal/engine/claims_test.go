@@ -9,13 +9,14 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store"
 )
 
 // unrenewable is the real SQLite store whose claims cannot be renewed (the
 // database unreachable for this sender only, as far as its renewals go):
 // each refused renewal is told on failed.
 type unrenewable struct {
-	Store
+	store.Engine
 	failed chan struct{}
 }
 
@@ -39,7 +40,7 @@ func TestUnrenewedClaimsAreNotSent(t *testing.T) {
 	_, store := engineOn(t, cfg)
 	// A claim of 1.5 s, renewed every 0.5 s, sent only within 1 s of its
 	// last confirmation.
-	spy := unrenewable{Store: store, failed: make(chan struct{}, 100)}
+	spy := unrenewable{Engine: store, failed: make(chan struct{}, 100)}
 	e, err := New(spy, cfg, WithClaimTTL(1500*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store"
 )
 
 // maxClaimBatch bounds how many deliveries of one channel are claimed at a
@@ -219,7 +220,7 @@ func (e *Engine) attempt(sendCtx context.Context, v view, d domain.Claimed, now 
 // gathered while the previous commit ran, in one transaction.
 type recorder struct {
 	ctx      context.Context
-	store    Store
+	store    store.Dispatcher
 	claimant string
 
 	// recorded, if set, is told the deliveries whose outcomes were
@@ -233,7 +234,7 @@ type recorder struct {
 	closed  bool
 }
 
-func newRecorder(ctx context.Context, store Store, claimant string) *recorder {
+func newRecorder(ctx context.Context, store store.Dispatcher, claimant string) *recorder {
 	r := &recorder{ctx: ctx, store: store, claimant: claimant, wake: make(chan struct{}, 1), done: make(chan error, 1)}
 	go r.loop()
 	return r

@@ -3,7 +3,7 @@
 // deliveries and sends them through the channels, a small pool of workers
 // per channel, and records every outcome. It also records rotations and
 // acknowledgments. It is the only package that knows both the store and the
-// channels; it declares the Store it consumes.
+// channels; it consumes the store's roles (store.Engine).
 //
 // Secrets: the engine owns one channels.Redactor. SetConfig registers with
 // it every value the config took from ${ENV} and hands it to every channel
@@ -26,60 +26,14 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/config"
-	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store"
 )
-
-// Store is what the engine needs of a database. Every method owns its
-// transaction; see internal/store/sqlite for the meaning of each, and
-// internal/store/storetest for the behaviour every backend must show.
-type Store interface {
-	ConfigFiles(ctx context.Context) (map[string]domain.ConfigFile, error)
-	RecordFile(ctx context.Context, f domain.ConfigFile, now time.Time) error
-	SyncFile(ctx context.Context, f domain.ConfigFile, creds []domain.Credential, opts domain.SyncOptions, now time.Time) ([]domain.Change, error)
-	SyncFiles(ctx context.Context, files []domain.FileSync, opts domain.SyncOptions, now time.Time) ([][]domain.Change, error)
-	RetireFile(ctx context.Context, path string, now time.Time) ([]domain.Change, error)
-	SyncSettings(ctx context.Context, values map[string]string, now time.Time) ([]string, error)
-
-	DueCycles(ctx context.Context, now time.Time, limit int) ([]domain.Cycle, error)
-	OpenCycles(ctx context.Context) ([]domain.Cycle, error)
-	RecordPlans(ctx context.Context, plans []domain.Plan, now time.Time) ([]domain.Delivery, error)
-
-	DueChannels(ctx context.Context, now time.Time) ([]string, error)
-	ClaimDeliveries(ctx context.Context, claimant, channel string, now, until time.Time, limit int) ([]domain.Claimed, error)
-	RecordOutcomes(ctx context.Context, claimant string, outcomes []domain.Outcome) error
-	// RenewClaims extends the claims the claimant still holds among ids.
-	RenewClaims(ctx context.Context, claimant string, ids []int64, until time.Time) ([]int64, error)
-
-	RecordRotation(ctx context.Context, r domain.Rotation, now time.Time) error
-	RecordAck(ctx context.Context, a domain.Ack) (domain.Ack, error)
-
-	Cycle(ctx context.Context, id string) (domain.Cycle, error)
-	States(ctx context.Context) ([]domain.CredentialState, error)
-
-	// Amazon SP-API notifications.
-	RecordNotice(ctx context.Context, n domain.Notice, now time.Time) (domain.NoticeResult, error)
-	// Rotation dates from AWS (Parameter Store, Secrets Manager).
-	SourcedCredentials(ctx context.Context) ([]domain.SourcedCredential, error)
-	RecordSourceVersion(ctx context.Context, v domain.SourceVersion, now time.Time) (string, error)
-	// Probes of SP-API client secrets.
-	RecordProbe(ctx context.Context, p domain.Probe, now time.Time) (int, error)
-	LastProbes(ctx context.Context) (map[string]domain.ProbeTimes, error)
-	// Requests to Amazon to rotate SP-API client secrets.
-	RecordRotationRequest(ctx context.Context, r domain.RotationRequest, now time.Time) error
-	LastRotationCall(ctx context.Context, clientID string) (time.Time, error)
-	PendingRotationRequests(ctx context.Context) (map[string]time.Time, error)
-	// What the HTTP API reads (ack links, Slack buttons, /metrics, /readyz).
-	Delivery(ctx context.Context, id int64) (domain.Delivery, error)
-	EachCycle(ctx context.Context, fn func(domain.Cycle) error) error
-	DeliveryCounts(ctx context.Context) ([]domain.DeliveryCount, error)
-	Ping(ctx context.Context) error
-}
 
 // Engine evaluates and delivers reminders. One tick (or retry pass) runs at
 // a time in a process; acknowledgments, rotations and status never wait
 // for it, since no lock is held across a network call.
 type Engine struct {
-	store       Store
+	store       store.Engine
 	logger      *slog.Logger
 	stdout      io.Writer
 	httpClient  *http.Client
@@ -140,7 +94,7 @@ func WithWallClock(now func() time.Time) Option { return func(e *Engine) { e.wal
 
 // New returns an engine on an open store and a loaded config, with its
 // channels built (offline: nothing is contacted).
-func New(store Store, cfg *config.Config, opts ...Option) (*Engine, error) {
+func New(store store.Engine, cfg *config.Config, opts ...Option) (*Engine, error) {
 	e := &Engine{
 		store:       store,
 		logger:      slog.New(slog.DiscardHandler),

@@ -7,6 +7,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store"
 )
 
 // AckLinker returns the ack link for a claimed delivery rendered at now
@@ -68,4 +69,4 @@ func (e *Engine) Channel(name string) (channels.Channel, bool) {
 }
 
 // Store is the engine's store.
-func (e *Engine) Store() Store { return e.store }
+func (e *Engine) Store() store.Engine { return e.store }

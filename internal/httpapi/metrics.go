@@ -17,7 +17,7 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
-	"github.com/notifier-dev/notifier/internal/engine"
+	"github.com/notifier-dev/notifier/internal/store"
 )
 
 // Metrics are the daemon's Prometheus metrics, all named notifier_*. The
@@ -95,17 +95,9 @@ func (m *Metrics) ObserveReload(at time.Time, err error) {
 	m.reloadTime.Set(float64(at.Unix()))
 }
 
-// MetricsStore is what a scrape reads.
-type MetricsStore interface {
-	EachCycle(ctx context.Context, fn func(domain.Cycle) error) error
-	DeliveryCounts(ctx context.Context) ([]domain.DeliveryCount, error)
-}
-
-var _ MetricsStore = engine.Store(nil)
-
 // Handler answers a scrape in the Prometheus text format (0.0.4), which
 // every Prometheus version reads.
-func (m *Metrics) Handler(store MetricsStore, cfg func() *config.Config, logger *slog.Logger) http.Handler {
+func (m *Metrics) Handler(store store.Reader, cfg func() *config.Config, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := cfg()
 		families, err := m.reg.Gather()
@@ -163,7 +155,7 @@ func writeCounts(w *bufio.Writer, cfg *config.Config, counts []domain.DeliveryCo
 // family is written after the deadlines from what the pass kept of it: the
 // ids, back to back, and one bit each (about 15 MB at a million
 // credentials, against a second read of the fleet).
-func writeCredentials(ctx context.Context, w *bufio.Writer, store MetricsStore, loc *time.Location) error {
+func writeCredentials(ctx context.Context, w *bufio.Writer, store store.Reader, loc *time.Location) error {
 	const deadline, acked = "notifier_credential_deadline_timestamp_seconds", "notifier_credential_acknowledged"
 	fmt.Fprintf(w, "# HELP %s The deadline of the credential's current cycle (Unix time).\n# TYPE %s gauge\n", deadline, deadline)
 	var ids []byte

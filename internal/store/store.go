@@ -1,0 +1,147 @@
+// Package store declares the store's roles once: each consumer names the
+// role, or the composition of roles, it needs, and both backends (SQLite
+// and PostgreSQL, the decisions written once in sqlstore) are every one.
+// Every method owns its transaction; storetest pins down the behaviour
+// every backend must show.
+//
+// Opening a database is backend.Open: this package is imported by the
+// conformance suite, which the backends' own tests run, so it cannot
+// import the backends.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/chain"
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/copydb"
+)
+
+// Syncer records what the config says: the files read, their credentials,
+// the settings.
+type Syncer interface {
+	ConfigFiles(ctx context.Context) (map[string]domain.ConfigFile, error)
+	RecordFile(ctx context.Context, f domain.ConfigFile, now time.Time) error
+	SyncFile(ctx context.Context, f domain.ConfigFile, creds []domain.Credential, opts domain.SyncOptions, now time.Time) ([]domain.Change, error)
+	SyncFiles(ctx context.Context, files []domain.FileSync, opts domain.SyncOptions, now time.Time) ([][]domain.Change, error)
+	RetireFile(ctx context.Context, path string, now time.Time) ([]domain.Change, error)
+	SyncSettings(ctx context.Context, values map[string]string, now time.Time) ([]string, error)
+}
+
+// Planner reads the cycles whose next action has come and records their
+// plans as deliveries.
+type Planner interface {
+	DueCycles(ctx context.Context, now time.Time, limit int) ([]domain.Cycle, error)
+	OpenCycles(ctx context.Context) ([]domain.Cycle, error)
+	RecordPlans(ctx context.Context, plans []domain.Plan, now time.Time) ([]domain.Delivery, error)
+}
+
+// Dispatcher hands due deliveries to one sender at a time (claims) and
+// records what came of them.
+type Dispatcher interface {
+	DueChannels(ctx context.Context, now time.Time) ([]string, error)
+	ClaimDeliveries(ctx context.Context, claimant, channel string, now, until time.Time, limit int) ([]domain.Claimed, error)
+	RecordOutcomes(ctx context.Context, claimant string, outcomes []domain.Outcome) error
+	// RenewClaims extends the claims the claimant still holds among ids.
+	RenewClaims(ctx context.Context, claimant string, ids []int64, until time.Time) ([]int64, error)
+}
+
+// Recorder records what people report: rotations and acknowledgments.
+type Recorder interface {
+	RecordRotation(ctx context.Context, r domain.Rotation, now time.Time) error
+	RecordAck(ctx context.Context, a domain.Ack) (domain.Ack, error)
+}
+
+// Reader reads the record and never writes: the views, ack links, /metrics
+// and /readyz.
+type Reader interface {
+	Cycle(ctx context.Context, id string) (domain.Cycle, error)
+	States(ctx context.Context) ([]domain.CredentialState, error)
+	Delivery(ctx context.Context, id int64) (domain.Delivery, error)
+	Deliveries(ctx context.Context, credentialID string) ([]domain.Delivery, error)
+	History(ctx context.Context, f domain.HistoryFilter) ([]domain.Event, error)
+	EachCycle(ctx context.Context, fn func(domain.Cycle) error) error
+	DeliveryCounts(ctx context.Context) ([]domain.DeliveryCount, error)
+	// ReportCycles is the auditors' view: every cycle in a window.
+	ReportCycles(ctx context.Context, f domain.ReportFilter, fn func(domain.CycleRecord) error) error
+	// SyncedTimezone is the time zone the last sync recorded.
+	SyncedTimezone(ctx context.Context) (string, error)
+	Ping(ctx context.Context) error
+}
+
+// Auditor checks the history's hash chain (see internal/chain).
+type Auditor interface {
+	// VerifyChain walks the chain and names the first row that does not
+	// match.
+	VerifyChain(ctx context.Context, opts chain.Options) (chain.Report, error)
+	// ChainHead is the last chained event and its hash.
+	ChainHead(ctx context.Context) (chain.Head, error)
+}
+
+// NoticeRecorder records an SP-API notification; the engine is one too,
+// and completes the notice (zone, follow-up) before it reaches the store.
+type NoticeRecorder interface {
+	RecordNotice(ctx context.Context, n domain.Notice, now time.Time) (domain.NoticeResult, error)
+}
+
+// Amazon records what Amazon and AWS say: SP-API notifications, rotation
+// dates from AWS sources, probes of client secrets and the requests to
+// rotate them.
+type Amazon interface {
+	NoticeRecorder
+	SourcedCredentials(ctx context.Context) ([]domain.SourcedCredential, error)
+	RecordSourceVersion(ctx context.Context, v domain.SourceVersion, now time.Time) (string, error)
+	RecordProbe(ctx context.Context, p domain.Probe, now time.Time) (int, error)
+	LastProbes(ctx context.Context) (map[string]domain.ProbeTimes, error)
+	RecordRotationRequest(ctx context.Context, r domain.RotationRequest, now time.Time) error
+	LastRotationCall(ctx context.Context, clientID string) (time.Time, error)
+	PendingRotationRequests(ctx context.Context) (map[string]time.Time, error)
+}
+
+// Leaser holds a named lease for one holder at a time: the daemon's, the
+// planner's among replicas.
+type Leaser interface {
+	AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (domain.Lease, bool, error)
+	ReleaseLease(ctx context.Context, name, holder string) error
+}
+
+// Copier is a database's side of notifier copy-db, as source or copy.
+type Copier interface {
+	CopySide() copydb.DB
+}
+
+// DueListener says when another process made a cycle due for planning.
+// Only PostgreSQL is one (LISTEN/NOTIFY): assert it, do not require it.
+type DueListener interface {
+	ListenDue(ctx context.Context, fn func()) error
+}
+
+// Engine is what the engine consumes: it syncs, plans, dispatches, records
+// and reads, and hands its store to the HTTP API as a Reader.
+type Engine interface {
+	Syncer
+	Planner
+	Dispatcher
+	Recorder
+	Reader
+	Amazon
+}
+
+// ReadOnly is a database opened for reading only (status, plan, history,
+// report, verify, backup, the source of copy-db): the engine's roles, for
+// an engine that only computes views, whose writes the database refuses.
+type ReadOnly interface {
+	Engine
+	Auditor
+	Copier
+	// Path is the database as it was opened: a file path or a URL.
+	Path() string
+	Close() error
+}
+
+// Store is a database opened for writing: every role.
+type Store interface {
+	ReadOnly
+	Leaser
+}
