@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/engine"
 )
@@ -35,7 +36,7 @@ func (c *cli) openReader(cmd *cobra.Command, db string) (readerStore, *time.Loca
 	loc := time.UTC
 	path := db
 	if db == "" || cmd.Flags().Changed("config") {
-		cfg, err := config.LoadMain(c.configPath, config.Timeless, nil)
+		cfg, err := config.LoadMain(c.configPath, config.Timeless, nil, registry.Default())
 		if err != nil {
 			return nil, nil, err
 		}
@@ -113,7 +114,7 @@ func (c *cli) openStatusReader(cmd *cobra.Command, db string) (*engine.Engine, r
 	if cmd.Flags().Changed("db") && db == "" {
 		return nil, nil, time.Time{}, fmt.Errorf("--db: empty; give a database file, or leave --db out for the config's")
 	}
-	cfg, err := config.LoadMain(c.configPath, clock, nil)
+	cfg, err := config.LoadMain(c.configPath, clock, nil, registry.Default())
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/slack-go/slack/slacktest"
 
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/channels/webhook"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -125,7 +126,7 @@ func newFixtureWith(t *testing.T, slackKeys string) *fixture {
 		t.Fatal(err)
 	}
 	env := map[string]string{"ACK_SECRET": ackSecret, "SLACK_TOKEN": slackToken, "SLACK_SIGNING_SECRET": signingSecret}
-	cfg, err := config.LoadMain(path, func(*time.Location) time.Time { return f.now }, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	cfg, err := config.LoadMain(path, func(*time.Location) time.Time { return f.now }, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
