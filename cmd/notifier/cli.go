@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
@@ -208,7 +209,7 @@ func (c *cli) checkCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := config.Load(c.configPath, clock, nil)
+			cfg, err := config.Load(c.configPath, clock, nil, registry.Default())
 			if err != nil {
 				return err
 			}
@@ -256,7 +257,7 @@ func (c *cli) migrateCmd() *cobra.Command {
 		Short: "Create or upgrade the database, then list the applied migrations",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.LoadMain(c.configPath, config.Timeless, nil)
+			cfg, err := config.LoadMain(c.configPath, config.Timeless, nil, registry.Default())
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/notifier-dev/notifier/internal/chain"
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/store/backend"
 	"github.com/notifier-dev/notifier/internal/store/copydb"
@@ -23,7 +24,7 @@ func (c *cli) copyDBCmd() *cobra.Command {
 			}
 			var key []byte
 			if db == "" || cmd.Flag("config").Changed {
-				cfg, err := config.LoadMain(c.configPath, config.Timeless, nil)
+				cfg, err := config.LoadMain(c.configPath, config.Timeless, nil, registry.Default())
 				if err != nil {
 					return err
 				}

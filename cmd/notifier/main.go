@@ -20,6 +20,7 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/amazon"
 	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
@@ -123,7 +124,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.LeaseTTL <= 0 {
 		m.LeaseTTL = DefaultLeaseTTL
 	}
-	cfg, err := config.LoadMain(m.ConfigPath, m.Clock, m.Env)
+	cfg, err := config.LoadMain(m.ConfigPath, m.Clock, m.Env, registry.Default())
 	if err != nil {
 		return err
 	}
@@ -377,7 +378,7 @@ func (m *Main) reload(force bool) {
 	if !force && err == nil && (st.Unchanged(m.Config.Main) || st.Unchanged(m.rejected)) {
 		return
 	}
-	cfg, err := config.LoadMain(m.ConfigPath, m.Clock, m.Env)
+	cfg, err := config.LoadMain(m.ConfigPath, m.Clock, m.Env, registry.Default())
 	var problems config.Problems
 	switch {
 	case errors.As(err, &problems):

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/store"
@@ -37,7 +38,7 @@ func (c *cli) openReader(cmd *cobra.Command, db string) (store.ReadOnly, *time.L
 	loc := time.UTC
 	path := db
 	if db == "" || cmd.Flags().Changed("config") {
-		cfg, err := config.LoadMain(c.configPath, config.Timeless, nil)
+		cfg, err := config.LoadMain(c.configPath, config.Timeless, nil, registry.Default())
 		if err != nil {
 			return nil, nil, err
 		}
@@ -115,7 +116,7 @@ func (c *cli) openStatusReader(cmd *cobra.Command, db string) (*engine.Engine, s
 	if cmd.Flags().Changed("db") && db == "" {
 		return nil, nil, time.Time{}, fmt.Errorf("--db: empty; give a database file, or leave --db out for the config's")
 	}
-	cfg, err := config.LoadMain(c.configPath, clock, nil)
+	cfg, err := config.LoadMain(c.configPath, clock, nil, registry.Default())
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}

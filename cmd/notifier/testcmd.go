@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/engine"
 )
@@ -32,7 +33,7 @@ func (c *cli) testCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := config.LoadMain(c.configPath, clock, nil)
+			cfg, err := config.LoadMain(c.configPath, clock, nil, registry.Default())
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/notifier-dev/notifier/internal/chain"
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/store/backend"
 )
@@ -48,7 +49,7 @@ then needs --config too, for the key.`,
 				return fmt.Errorf("--db: empty; give the database file, or leave --db out for the config's")
 			}
 			if db == "" || cmd.Flag("config").Changed {
-				cfg, err := config.LoadMain(c.configPath, config.Timeless, nil)
+				cfg, err := config.LoadMain(c.configPath, config.Timeless, nil, registry.Default())
 				if err != nil {
 					return err
 				}

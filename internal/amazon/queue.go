@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/notifier-dev/notifier/internal/channels"
-	"github.com/notifier-dev/notifier/internal/channels/sns"
+	"github.com/notifier-dev/notifier/internal/channels/awsauth"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/store"
@@ -62,7 +62,7 @@ func NewConsumer(cfg *config.Amazon, rec store.NoticeRecorder, logger *slog.Logg
 		return nil, fmt.Errorf("amazon: load AWS configuration: %w", err)
 	}
 	if awsCfg.Credentials != nil {
-		awsCfg.Credentials = sns.RedactingCredentials(awsCfg.Credentials, red, "amazon sqs")
+		awsCfg.Credentials = awsauth.RedactingCredentials(awsCfg.Credentials, red, "amazon sqs")
 	}
 	client := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
 		// One quick retry: the poll loop retries with its own pauses, and

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
@@ -82,7 +83,7 @@ credentials:
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.LoadMain(path, config.At(now), nil)
+	cfg, err := config.LoadMain(path, config.At(now), nil, registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/notifier-dev/notifier/internal/channels"
-	"github.com/notifier-dev/notifier/internal/channels/sns"
+	"github.com/notifier-dev/notifier/internal/channels/awsauth"
 	"github.com/notifier-dev/notifier/internal/domain"
 )
 
@@ -96,7 +96,7 @@ func (r *SourceReader) awsConfig(ctx context.Context, src domain.AWSSource, name
 		return cfg, errors.New("no AWS region: set the credential's aws.region (or AWS_REGION)")
 	}
 	if cfg.Credentials != nil {
-		cfg.Credentials = sns.RedactingCredentials(cfg.Credentials, r.red, name)
+		cfg.Credentials = awsauth.RedactingCredentials(cfg.Credentials, r.red, name)
 	}
 	return cfg, nil
 }

@@ -1,12 +1,14 @@
 // Package channels defines what every integration implements: a Channel that
 // sends one Message, the errors that tell the engine whether a failure is
-// worth retrying (with ClassifyHTTP, the one judge of HTTP answers), and the
-// default message templates.
+// worth retrying (with ClassifyHTTP, the one judge of HTTP answers), the
+// default message templates, a Message's JSON form (Payload), and
+// InteractiveChannel, through which the HTTP API hands a button's click to
+// the channel that sent the message.
 //
 // Integrations live in sub-packages (slack, email, sns, webhook, stdout), one
 // per destination, in the manner of Alertmanager's notify/<name>. They know
 // nothing of SQL or YAML; the engine is the only place that joins them with
-// the store.
+// the store, and the registry the only package that imports them.
 package channels
 
 import (

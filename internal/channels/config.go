@@ -71,7 +71,8 @@ func (o Options) NewHTTPClient(timeout time.Duration) *http.Client {
 // Interactive is a channel Config whose messages carry buttons that the
 // service posts back to notifier's HTTP API (Slack's Acknowledge button).
 // InteractionSecret is the secret those requests are verified with; empty
-// when not configured.
+// when not configured. The config checks it is set; the built channel, an
+// InteractiveChannel, verifies the requests with it.
 type Interactive interface {
 	InteractionSecret() string
 }

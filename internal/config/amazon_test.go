@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/domain"
 )
 
@@ -224,7 +225,7 @@ func TestLWAProbeSettings(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "creds/b.yaml", "credentials:\n  - id: b\n    rotated_at: 2026-06-01\n    lwa: {client_id: amzn1.application-oa2-client.x1, client_secret: '${LWA_SECRET}'}\n")
 	path := writeFile(t, dir, "config.yaml", amazonBase+"credential_files: [creds/*.yaml]\n")
-	_, err := Load(path, At(testNow), envOf(map[string]string{"LWA_SECRET": "s"}))
+	_, err := Load(path, At(testNow), envOf(map[string]string{"LWA_SECRET": "s"}), registry.Default())
 	ps := problemsOf(t, err)
 	if len(ps) != 1 || !strings.Contains(ps[0].String(), "creds/b.yaml:4: credentials[0].lwa.client_secret: belongs in the main config file") {
 		t.Errorf("problems = %v", err)
@@ -237,7 +238,7 @@ func TestAmazonClientIDAcrossFiles(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "creds/b.yaml", "credentials:\n  - id: b\n    rotated_at: 2026-06-01\n    lwa: {client_id: amzn1.application-oa2-client.x1}\n")
 	path := writeFile(t, dir, "config.yaml", amazonBase+"credential_files: [creds/*.yaml]\ncredentials:\n  - id: a\n    rotated_at: 2026-06-01\n    lwa: {client_id: amzn1.application-oa2-client.x1}\n")
-	_, err := Load(path, At(testNow), envOf(nil))
+	_, err := Load(path, At(testNow), envOf(nil), registry.Default())
 	ps := problemsOf(t, err)
 	if len(ps) != 1 || ps[0].String() != "creds/b.yaml:4: credentials[0].lwa.client_id: amzn1.application-oa2-client.x1 is already the client id of another credential at config.yaml:10; each SP-API application is one credential" {
 		t.Errorf("problems = %v", err)
@@ -261,7 +262,7 @@ func TestAmazonExampleUncommented(t *testing.T) {
 		}
 		lines = append(lines, l)
 	}
-	cfg, err := Load(writeFile(t, t.TempDir(), "config.yaml", strings.Join(lines, "\n")), At(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)), envOf(nil))
+	cfg, err := Load(writeFile(t, t.TempDir(), "config.yaml", strings.Join(lines, "\n")), At(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)), envOf(nil), registry.Default())
 	if err != nil {
 		t.Fatalf("uncommented example: %v", err)
 	}
@@ -298,7 +299,7 @@ func TestAmazonNewSecretDir(t *testing.T) {
 			body := amazonBase + "amazon:\n  sqs_queue_url: https://sqs.us-east-1.amazonaws.com/1/q\n  region: us-east-1\n  new_secret_dir: " + tt.value +
 				"\ncredentials:\n  - {id: a, rotated_at: 2026-06-01}\n"
 			path := writeFile(t, dir, "config.yaml", body)
-			cfg, err := Load(path, At(testNow), envOf(nil))
+			cfg, err := Load(path, At(testNow), envOf(nil), registry.Default())
 			if tt.want == "" {
 				if err != nil || cfg.Amazon.NewSecretDir != private {
 					t.Errorf("new_secret_dir = %+v, %v; want %s", cfg, err, private)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/testutil/fleet"
 )
 
@@ -22,7 +23,7 @@ func BenchmarkLoad100k(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		cfg, err := Load(path, At(benchNow), nil)
+		cfg, err := Load(path, At(benchNow), nil, registry.Default())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -37,7 +38,7 @@ func BenchmarkLoad100k(b *testing.B) {
 // the heap held above its level before, sampled every millisecond.
 func BenchmarkReadCredentialFile100k(b *testing.B) {
 	path, file := oneFleetFile(b, 100_000)
-	cfg, err := LoadMain(path, At(benchNow), nil)
+	cfg, err := LoadMain(path, At(benchNow), nil, registry.Default())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func BenchmarkLoadMain(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		cfg, err := LoadMain(path, At(benchNow), nil)
+		cfg, err := LoadMain(path, At(benchNow), nil, registry.Default())
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 )
 
 // fileMain is a config whose credential_files match the file a test
@@ -130,7 +132,7 @@ func TestChunkedParseMatchesWhole(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeFile(t, dir, "creds.yaml", tt.body)
-			cfg, err := LoadMain(writeFile(t, dir, "config.yaml", fileMain), At(testNow), envOf(map[string]string{"OWNER": "ops"}))
+			cfg, err := LoadMain(writeFile(t, dir, "config.yaml", fileMain), At(testNow), envOf(map[string]string{"OWNER": "ops"}), registry.Default())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +180,7 @@ func TestCredentialFileAndLine(t *testing.T) {
 		}
 		return ""
 	}))
-	cfg, err := LoadMain(writeFile(t, dir, "config.yaml", fileMain), At(testNow), envOf(nil))
+	cfg, err := LoadMain(writeFile(t, dir, "config.yaml", fileMain), At(testNow), envOf(nil), registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}

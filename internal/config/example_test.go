@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/channels/stdout"
 	"github.com/notifier-dev/notifier/internal/schedule"
 )
@@ -16,7 +17,7 @@ import (
 func TestExampleConfigLoads(t *testing.T) {
 	path := filepath.Join("..", "..", "config.example.yaml")
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC) // after every rotated_at in it
-	cfg, err := Load(path, At(now), envOf(nil))
+	cfg, err := Load(path, At(now), envOf(nil), registry.Default())
 	if err != nil {
 		t.Fatalf("config.example.yaml has problems:\n%v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
@@ -33,7 +34,7 @@ func TestCredentialFiles(t *testing.T) {
 	writeFile(t, dir, "credentials.d/b.yaml", "credentials:\n  - {id: b-one, rotated_at: 2026-05-03, rotation_period: 90d}\n")
 	writeFile(t, dir, "credentials.d/ignored.txt", "not yaml: [")
 	writeFile(t, dir, "more/extra.yaml", "credentials:\n  - {id: extra, name: Extra, rotated_at: 2026-05-04}\n")
-	cfg, err := Load(path, At(testNow), envOf(nil))
+	cfg, err := Load(path, At(testNow), envOf(nil), registry.Default())
 	if err != nil {
 		t.Fatalf("problems:\n%v", err)
 	}
@@ -74,7 +75,7 @@ func TestCredentialFilesProblems(t *testing.T) {
   - {id: a-one, rotated_at: 2026-05-01, policy: missing}
 `)
 	writeFile(t, dir, "more/extra.yaml", "creds:\n  - {id: x, rotated_at: 2026-05-01}\n")
-	_, err := Load(path, At(testNow), envOf(nil))
+	_, err := Load(path, At(testNow), envOf(nil), registry.Default())
 	ps := problemsOf(t, err)
 	want := []string{
 		`config.yaml:11: credential_files[2]: "nothing/*.yaml" matches no file`,
@@ -98,13 +99,13 @@ func TestCredentialFilesOnly(t *testing.T) {
 	dir := t.TempDir()
 	path := writeFile(t, dir, "config.yaml", "channels:\n  c: {type: stdout}\npolicies:\n  standard: [{before: 1d, channels: [c]}]\ncredential_files: [creds.yaml]\n")
 	writeFile(t, dir, "creds.yaml", "credentials:\n  - id: only\n    rotated_at: [2026]\n")
-	_, err := Load(path, At(testNow), envOf(nil))
+	_, err := Load(path, At(testNow), envOf(nil), registry.Default())
 	ps := problemsOf(t, err)
 	if want := "creds.yaml:3: credentials[0].rotated_at: must be a single value"; len(ps) != 1 || ps[0].String() != want {
 		t.Errorf("problems:\n%v\nwant %s", err, want)
 	}
 	writeFile(t, dir, "creds.yaml", "credentials:\n  - {id: only, rotated_at: 2026-06-01}\n")
-	cfg, err := Load(path, At(testNow), envOf(nil))
+	cfg, err := Load(path, At(testNow), envOf(nil), registry.Default())
 	if err != nil || len(cfg.Credentials) != 1 || cfg.Credentials[0].ID != "only" {
 		t.Errorf("cfg %+v, err %v", cfg, err)
 	}
@@ -157,7 +158,7 @@ func TestLoadMain(t *testing.T) {
 		// Not one of them is valid: LoadMain must not read them.
 		writeFile(t, dir, name, "credentials: [{id: BAD}]\n")
 	}
-	cfg, err := LoadMain(path, At(testNow), envOf(nil))
+	cfg, err := LoadMain(path, At(testNow), envOf(nil), registry.Default())
 	if err != nil {
 		t.Fatalf("problems:\n%v", err)
 	}
@@ -202,7 +203,7 @@ credential_files:
   - none/*.yaml
   - ${CREDS}
 `)
-	_, err := LoadMain(path, At(testNow), envOf(map[string]string{"CREDS": "secret-dir/*.yaml"}))
+	_, err := LoadMain(path, At(testNow), envOf(map[string]string{"CREDS": "secret-dir/*.yaml"}), registry.Default())
 	want := []string{
 		`config.yaml:7: credentials[1].id: "one" is already used at config.yaml:6`,
 		`config.yaml:7: credentials[1].policy: policy "gentle" is not defined under policies:`,
@@ -224,7 +225,7 @@ func TestReadCredentialFile(t *testing.T) {
 	writeFile(t, dir, "more/extra.yaml", "credentials: [{id: extra, rotated_at: 2026-05-01}]\n")
 	body := "credentials:\n  - {id: main-one, rotated_at: 2026-06-01, policy: gentle}\n  - {id: two, name: Two, rotated_at: 2026-06-01T09:30, rotation_period: 90d}\n"
 	file := writeFile(t, dir, "credentials.d/a.yaml", body)
-	cfg, err := LoadMain(path, clock, envOf(nil))
+	cfg, err := LoadMain(path, clock, envOf(nil), registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,11 +312,11 @@ func TestDefaultPolicyMissingInFiles(t *testing.T) {
 	dir := t.TempDir()
 	path := writeFile(t, dir, "config.yaml", "channels:\n  c: {type: stdout}\npolicies:\n  gentle: [{before: 1d, channels: [c]}]\ncredential_files: [creds.yaml]\n")
 	writeFile(t, dir, "creds.yaml", "credentials:\n  - {id: a, rotated_at: 2026-06-01, policy: gentle}\n  - {id: b, rotated_at: 2026-06-01}\n  - {id: c, rotated_at: 2026-06-01}\n")
-	_, err := Load(path, At(testNow), envOf(nil))
+	_, err := Load(path, At(testNow), envOf(nil), registry.Default())
 	if got, want := problemStrings(err), []string{`config.yaml: policies: no policy named "standard", the default for credentials without policy: (define it, or set defaults.policy)`}; !slices.Equal(got, want) {
 		t.Errorf("Load: problems %q, want %q", got, want)
 	}
-	cfg, err := LoadMain(path, At(testNow), envOf(nil))
+	cfg, err := LoadMain(path, At(testNow), envOf(nil), registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +332,7 @@ func TestLoadCredentialPlaces(t *testing.T) {
 	path := writeFile(t, dir, "config.yaml", filesMain)
 	writeFile(t, dir, "credentials.d/a.yaml", "credentials:\n  - {id: a-one, rotated_at: 2026-05-01}\n  - name: A two\n    id: a-two\n    rotated_at: 2026-05-01\n")
 	writeFile(t, dir, "more/extra.yaml", "# extra\ncredentials:\n  - {id: extra, rotated_at: 2026-05-04}\n")
-	cfg, err := Load(path, At(testNow), envOf(nil))
+	cfg, err := Load(path, At(testNow), envOf(nil), registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}

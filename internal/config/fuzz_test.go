@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
@@ -112,7 +113,7 @@ func FuzzLoadMain(f *testing.F) {
 		path := writeFile(t, dir, "config.yaml", body)
 		var cfg *Config
 		var err error
-		promptly(t, "LoadMain", func() { cfg, err = LoadMain(path, At(testNow), fuzzEnv) })
+		promptly(t, "LoadMain", func() { cfg, err = LoadMain(path, At(testNow), fuzzEnv, registry.Default()) })
 		checkProblems(t, err, "config.yaml")
 		if err != nil {
 			return
@@ -149,7 +150,7 @@ func FuzzReadCredentialFile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		dir := t.TempDir()
 		writeFile(t, dir, "creds.yaml", body)
-		cfg, err := LoadMain(writeFile(t, dir, "config.yaml", fileMain), At(testNow), fuzzEnv)
+		cfg, err := LoadMain(writeFile(t, dir, "config.yaml", fileMain), At(testNow), fuzzEnv, registry.Default())
 		if err != nil {
 			t.Fatal(err)
 		}

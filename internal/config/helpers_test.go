@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 )
 
 // testNow is the moment every config is judged at unless a test says
@@ -37,7 +39,7 @@ func writeFile(t *testing.T, dir, name, body string) string {
 // loadYAML writes body as config.yaml in a fresh folder and loads it.
 func loadYAML(t *testing.T, body string, env map[string]string) (*Config, error) {
 	t.Helper()
-	return Load(writeFile(t, t.TempDir(), "config.yaml", body), At(testNow), envOf(env))
+	return Load(writeFile(t, t.TempDir(), "config.yaml", body), At(testNow), envOf(env), registry.Default())
 }
 
 func mustLoad(t *testing.T, body string, env map[string]string) *Config {

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/domain"
 )
 
@@ -60,7 +61,7 @@ func TestHostileCredentialFiles(t *testing.T) {
 			// The file the glob matched is replaced after LoadMain.
 			dir := t.TempDir()
 			path := writeFile(t, dir, "creds.yaml", minimal)
-			cfg, err := LoadMain(writeFile(t, dir, "config.yaml", fileMain), At(testNow), envOf(nil))
+			cfg, err := LoadMain(writeFile(t, dir, "config.yaml", fileMain), At(testNow), envOf(nil), registry.Default())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,7 +91,7 @@ func TestHostileCredentialFiles(t *testing.T) {
 				if tt.name == "missing" {
 					return // the glob matches nothing: another problem
 				}
-				_, err := Load(filepath.Join(dir, "config.yaml"), At(testNow), envOf(nil))
+				_, err := Load(filepath.Join(dir, "config.yaml"), At(testNow), envOf(nil), registry.Default())
 				check("Load", err)
 			})
 		})
@@ -103,9 +104,9 @@ func TestHostileConfigFile(t *testing.T) {
 	if err := syscall.Mkfifo(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for name, load := range map[string]func(string, Clock, LookupEnv) (*Config, error){"Load": Load, "LoadMain": LoadMain} {
+	for name, load := range map[string]func(string, Clock, LookupEnv, Registry) (*Config, error){"Load": Load, "LoadMain": LoadMain} {
 		promptly(t, name, func() {
-			_, err := load(path, At(testNow), envOf(nil))
+			_, err := load(path, At(testNow), envOf(nil), registry.Default())
 			if want := "config: read " + path + ": a named pipe, not a regular file"; err == nil || err.Error() != want {
 				t.Errorf("%s: err = %v, want %s", name, err, want)
 			}
@@ -123,7 +124,7 @@ func TestLoadMainOpensNoCredentialFile(t *testing.T) {
 	var cfg *Config
 	promptly(t, "LoadMain", func() {
 		var err error
-		if cfg, err = LoadMain(writeFile(t, dir, "config.yaml", fileMain), At(testNow), envOf(nil)); err != nil {
+		if cfg, err = LoadMain(writeFile(t, dir, "config.yaml", fileMain), At(testNow), envOf(nil), registry.Default()); err != nil {
 			t.Errorf("LoadMain: %v", err)
 		}
 	})

@@ -18,7 +18,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/notifier-dev/notifier/internal/channels"
-	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/schedule"
 )
@@ -42,15 +41,9 @@ func Timeless(*time.Location) time.Time { return time.Time{} }
 // its credential_files match: LoadMain, ReadCredentialFile of each file,
 // and ids unique across all of them. Credentials holds every credential.
 // On any problem it returns Problems, with every problem found. A nil env
-// reads the process environment.
-func Load(path string, now Clock, env LookupEnv) (*Config, error) {
-	return LoadWith(path, now, env, nil)
-}
-
-// LoadWith is Load with the channel types of reg: channel blocks are
-// decoded into reg's configs, and a channel's concurrency defaults to reg's
-// for its type. A nil reg means registry.Default().
-func LoadWith(path string, now Clock, env LookupEnv, reg *registry.Registry) (*Config, error) {
+// reads the process environment. Channel blocks are decoded into reg's
+// configs, and a channel's concurrency defaults to reg's for its type.
+func Load(path string, now Clock, env LookupEnv, reg Registry) (*Config, error) {
 	l, cfg, err := loadMain(path, now, env, reg)
 	if err != nil {
 		return nil, err
@@ -71,9 +64,9 @@ func LoadWith(path string, now Clock, env LookupEnv, reg *registry.Registry) (*C
 // its credential_files globs match (in Files), which it does not open; the
 // engine reads those that changed with ReadCredentialFile. On any problem
 // it returns Problems, with every problem found. A nil env reads the
-// process environment.
-func LoadMain(path string, now Clock, env LookupEnv) (*Config, error) {
-	l, cfg, err := loadMain(path, now, env, nil)
+// process environment; reg is as for Load.
+func LoadMain(path string, now Clock, env LookupEnv, reg Registry) (*Config, error) {
+	l, cfg, err := loadMain(path, now, env, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -93,12 +86,12 @@ func LoadMain(path string, now Clock, env LookupEnv) (*Config, error) {
 // loadMain reads the config file into a Config and l.problems; the Config
 // is nil only when the file is not a YAML mapping. The error is for a file
 // that cannot be read.
-func loadMain(path string, now Clock, env LookupEnv, reg *registry.Registry) (*loader, *Config, error) {
+func loadMain(path string, now Clock, env LookupEnv, reg Registry) (*loader, *Config, error) {
 	if env == nil {
 		env = os.LookupEnv
 	}
 	if reg == nil {
-		reg = registry.Default()
+		return nil, nil, errNoRegistry
 	}
 	dir, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
@@ -135,7 +128,7 @@ var yamlValueRE = regexp.MustCompile("`[^`]*`")
 type loader struct {
 	file     string // as problems name it
 	env      LookupEnv
-	reg      *registry.Registry
+	reg      Registry
 	now      time.Time // zero: no check against now
 	loc      *time.Location
 	problems Problems

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 )
 
 // The problem the Problem doc quotes, with its exact text.
@@ -216,7 +218,7 @@ func TestRotatedAtFuture(t *testing.T) {
 		{time.Date(2026, 6, 2, 0, 0, 0, 0, time.UTC), false},
 	}
 	for _, tt := range tests {
-		cfg, err := Load(path, At(tt.now), envOf(nil))
+		cfg, err := Load(path, At(tt.now), envOf(nil), registry.Default())
 		if !tt.problem {
 			if err != nil {
 				t.Errorf("now %v: %v", tt.now, err)
@@ -242,7 +244,7 @@ func TestClockGetsTheConfiguredZone(t *testing.T) {
 		asked = loc
 		return time.Date(2026, 6, 1, 0, 0, 0, 0, loc) // exactly rotated_at
 	}
-	if _, err := Load(path, clock, envOf(nil)); err != nil {
+	if _, err := Load(path, clock, envOf(nil), registry.Default()); err != nil {
 		t.Fatal(err)
 	}
 	if asked == nil || asked.String() != "Asia/Tokyo" {
@@ -251,7 +253,7 @@ func TestClockGetsTheConfiguredZone(t *testing.T) {
 }
 
 func TestLoadMissingFile(t *testing.T) {
-	_, err := Load(t.TempDir()+"/nope.yaml", At(testNow), envOf(nil))
+	_, err := Load(t.TempDir()+"/nope.yaml", At(testNow), envOf(nil), registry.Default())
 	if err == nil || !strings.Contains(err.Error(), "nope.yaml") {
 		t.Errorf("err = %v, want one naming the file", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
@@ -254,7 +255,7 @@ func TestDatabasePath(t *testing.T) {
 		{"database: /var/lib/notifier/n.db\n", "/var/lib/notifier/n.db"},
 	}
 	for _, tt := range tests {
-		cfg, err := Load(writeFile(t, dir, "config.yaml", tt.db+minimal), At(testNow), envOf(nil))
+		cfg, err := Load(writeFile(t, dir, "config.yaml", tt.db+minimal), At(testNow), envOf(nil), registry.Default())
 		if err != nil {
 			t.Fatal(err)
 		}

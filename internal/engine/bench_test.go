@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/store/sqlite"
@@ -31,7 +32,7 @@ func fleetEngine(b *testing.B, n int) (*Engine, *sqlite.Store) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg, err := config.LoadMain(path, config.At(benchNow), nil)
+	cfg, err := config.LoadMain(path, config.At(benchNow), nil, registry.Default())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func dueEngine(b *testing.B, n int, url string) *Engine {
 	if err := writeFile(path, sb.String()); err != nil {
 		b.Fatal(err)
 	}
-	cfg, err := config.LoadMain(path, config.At(serviceNow), nil)
+	cfg, err := config.LoadMain(path, config.At(serviceNow), nil, registry.Default())
 	if err != nil {
 		b.Fatal(err)
 	}

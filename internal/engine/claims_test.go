@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/store"
@@ -33,7 +34,7 @@ func (u unrenewable) RenewClaims(context.Context, string, []int64, time.Time) ([
 func TestUnrenewedClaimsAreNotSent(t *testing.T) {
 	g := newGate(t)
 	path := fleetConfig(t, t.TempDir(), 2, map[string]string{"hook": g.srv.URL}, 1)
-	cfg, err := config.Load(path, config.At(serviceNow), nil)
+	cfg, err := config.Load(path, config.At(serviceNow), nil, registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/channels/webhook"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -97,7 +98,7 @@ func newFixture(t *testing.T) *fixture {
 	if err := os.WriteFile(f.path, []byte(fmt.Sprintf(fixtureConfig, srv.URL)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(f.path, config.At(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)), nil)
+	cfg, err := config.Load(f.path, config.At(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)), nil, registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func (f *fixture) editConfig(old, new string, now time.Time) {
 	if err := os.WriteFile(f.path, bytes.Replace(data, []byte(old), []byte(new), 1), 0o600); err != nil {
 		f.t.Fatal(err)
 	}
-	cfg, err := config.Load(f.path, config.At(now), nil)
+	cfg, err := config.Load(f.path, config.At(now), nil, registry.Default())
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/store/sqlite"
@@ -74,7 +75,7 @@ func TestAttemptRedactsWhateverTheIntegrationDid(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	cfg, err := config.Load(path, config.At(now), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	cfg, err := config.Load(path, config.At(now), func(k string) (string, bool) { v, ok := env[k]; return v, ok }, registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}

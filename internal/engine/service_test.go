@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/channels/webhook"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -136,7 +137,7 @@ func fleetConfig(t *testing.T, dir string, n int, hooks map[string]string, concu
 // them on one file are two processes as far as claims go.
 func openEngine(t *testing.T, path string, opts ...Option) (*Engine, *sqlite.Store) {
 	t.Helper()
-	cfg, err := config.Load(path, config.At(serviceNow), nil)
+	cfg, err := config.Load(path, config.At(serviceNow), nil, registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func openEngine(t *testing.T, path string, opts ...Option) (*Engine, *sqlite.Sto
 // file only, the credential files being the sync's.
 func openDaemonEngine(t *testing.T, path string, opts ...Option) (*Engine, *sqlite.Store) {
 	t.Helper()
-	cfg, err := config.LoadMain(path, config.At(serviceNow), nil)
+	cfg, err := config.LoadMain(path, config.At(serviceNow), nil, registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}

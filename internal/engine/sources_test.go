@@ -13,6 +13,7 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/amazon"
 	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/store/sqlite"
@@ -210,7 +211,7 @@ func newAmazonRig(t *testing.T, body string, at time.Time, wall func() time.Time
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(path, config.At(at), nil)
+	cfg, err := config.Load(path, config.At(at), nil, registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/slack-go/slack/slacktest"
 
+	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/channels/webhook"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -125,7 +126,7 @@ func newFixtureWith(t *testing.T, slackKeys string) *fixture {
 		t.Fatal(err)
 	}
 	env := map[string]string{"ACK_SECRET": ackSecret, "SLACK_TOKEN": slackToken, "SLACK_SIGNING_SECRET": signingSecret}
-	cfg, err := config.LoadMain(path, func(*time.Location) time.Time { return f.now }, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	cfg, err := config.LoadMain(path, func(*time.Location) time.Time { return f.now }, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -591,5 +592,45 @@ func TestSlackInteractionUpdatesThroughResponseURL(t *testing.T) {
 	}
 	if evs := f.acks(); len(evs) != 1 || evs[0].Actor != "alice.slack" {
 		t.Errorf("history: %+v", evs)
+	}
+}
+
+// /interactions/{channel} is the same endpoint by the channel's name: the
+// named channel verifies the request; a channel that takes no
+// interactions (a webhook), or no channel of that name, refuses it.
+func TestInteractionsByChannelName(t *testing.T) {
+	f := newFixture(t)
+	f.tick()
+	d := f.deliveryTo("ops-slack")
+	post := func(channel string) (int, string) {
+		req := slackRequest(t, f.api.URL, d.ID, signingSecret, time.Now())
+		req.URL.Path = "/interactions/" + channel
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return read(t, resp)
+	}
+	for _, channel := range []string{"hook", "no-such-channel"} {
+		if code, body := post(channel); code != http.StatusUnauthorized {
+			t.Errorf("%s: status %d, want 401: %s", channel, code, body)
+		}
+	}
+	if evs := f.acks(); len(evs) != 0 {
+		t.Fatalf("a refused interaction wrote %d acknowledgments", len(evs))
+	}
+	if code, body := post("ops-slack"); code != http.StatusOK {
+		t.Fatalf("ops-slack: status %d: %s", code, body)
+	}
+	if evs := f.acks(); len(evs) != 1 || evs[0].Actor != "alice.slack" || evs[0].Status != "slack" || evs[0].DeliveryID != d.ID {
+		t.Fatalf("history: %+v, want one ack by alice.slack via slack of delivery %d", evs, d.ID)
+	}
+	select {
+	case form := <-f.updates:
+		if !strings.Contains(form.Get("blocks"), "Acknowledged by alice.slack") {
+			t.Errorf("chat.update blocks %s", form.Get("blocks"))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no chat.update reached slacktest")
 	}
 }

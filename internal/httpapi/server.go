@@ -1,8 +1,9 @@
 // Package httpapi is the HTTP side of `notifier run`: the ack links that
-// messages carry (GET shows a page, POST acknowledges), Slack's
-// interactivity endpoint for the Acknowledge button, /healthz, /readyz and
-// /metrics. It sits above the engine: it acknowledges through it and reads
-// the store through it.
+// messages carry (GET shows a page, POST acknowledges), one endpoint for
+// the buttons of interactive channels (Slack's Acknowledge), /healthz,
+// /readyz and /metrics. It sits above the engine: it acknowledges through
+// it and reads the store through it. It knows no service: a channel
+// verifies, parses and updates its own interactions.
 package httpapi
 
 import (
@@ -62,7 +63,10 @@ func New(o Options) *Server {
 	}
 	s.mux.HandleFunc("GET /ack/{token}", s.ackPage)
 	s.mux.HandleFunc("POST /ack/{token}", s.ackPost)
-	s.mux.HandleFunc("POST /slack/interactions", s.slackInteraction)
+	// One handler for every interactive channel; /slack/interactions is
+	// the URL Slack apps are set up with.
+	s.mux.HandleFunc("POST /slack/interactions", s.interactions(s.slackChannels))
+	s.mux.HandleFunc("POST /interactions/{channel}", s.interactions(s.namedChannel))
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	if s.metrics != nil {

@@ -18,7 +18,6 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
-	"sync"
 	"text/template"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/channels/awsauth"
 )
 
 // Type is the channel type in the config.
@@ -59,7 +59,7 @@ var _ channels.Channel = (*Channel)(nil)
 //
 // The secret access key and the session token the SDK signs with are
 // registered with opts.Redactor as the SDK obtains them (see
-// redactingProvider), so an error that echoes the request's headers does
+// awsauth.RedactingCredentials), so an error that echoes the request's headers does
 // not show them; the phone number of an SMS channel is registered too.
 func New(name string, cfg Config, opts channels.Options) (*Channel, error) {
 	return newChannel(name, cfg, opts)
@@ -123,7 +123,7 @@ func newChannel(name string, cfg Config, opts channels.Options, extra ...func(*a
 		return nil, fmt.Errorf("sns %s: load AWS configuration: %w", name, err)
 	}
 	if awsCfg.Credentials != nil {
-		awsCfg.Credentials = &redactingProvider{inner: awsCfg.Credentials, red: c.red, source: "sns " + name}
+		awsCfg.Credentials = awsauth.RedactingCredentials(awsCfg.Credentials, c.red, "sns "+name)
 	}
 	if awsCfg.Region == "" {
 		return nil, fmt.Errorf("sns %s: region: not set, and the environment provides none (set region, AWS_REGION or the profile's region)", name)
@@ -152,44 +152,6 @@ func (c *Channel) GoString() string { return channels.Describe(c) }
 
 // LogValue is what slog shows of the channel: its name and type.
 func (c *Channel) LogValue() slog.Value { return channels.LogValue(c) }
-
-// redactingProvider hands the SDK its credentials and registers the secret
-// ones, the secret access key and the session token (the access key id is
-// not a secret), with the Redactor as the SDK obtains them: on the first
-// Publish, and again whenever temporary credentials are refreshed. Rotate
-// keeps only the current and the previous set.
-type redactingProvider struct {
-	inner  aws.CredentialsProvider
-	red    *channels.Redactor
-	source string
-
-	mu   sync.Mutex
-	last string // the secret key and session token last registered
-}
-
-func (p *redactingProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	creds, err := p.inner.Retrieve(ctx)
-	if err != nil {
-		return creds, err
-	}
-	key := creds.SecretAccessKey + "\x00" + creds.SessionToken
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if key != p.last {
-		p.red.Rotate(p.source, creds.SecretAccessKey, creds.SessionToken)
-		p.last = key
-	}
-	return creds, nil
-}
-
-// ProviderSources passes on where the credentials come from (the SDK puts
-// it in its User-Agent).
-func (p *redactingProvider) ProviderSources() []aws.CredentialSource {
-	if ps, ok := p.inner.(aws.CredentialProviderSource); ok {
-		return ps.ProviderSources()
-	}
-	return nil
-}
 
 // Send publishes m once. A nil error means SNS accepted the message (for a
 // topic: it will deliver it to the subscribers). Errors are Permanent or
@@ -275,12 +237,4 @@ func maskPhone(p string) string {
 		return "+***"
 	}
 	return "+*******" + p[len(p)-3:]
-}
-
-// RedactingCredentials wraps an AWS credentials provider so that the
-// secret parts of what it hands the SDK are registered with red under
-// source, as the SNS channel does: other AWS clients of notifier (the SQS
-// consumer of SP-API notifications) use it too.
-func RedactingCredentials(inner aws.CredentialsProvider, red *channels.Redactor, source string) aws.CredentialsProvider {
-	return &redactingProvider{inner: inner, red: red, source: source}
 }

@@ -12,12 +12,11 @@ import (
 	"sync"
 
 	"github.com/notifier-dev/notifier/internal/channels"
-	"github.com/notifier-dev/notifier/internal/channels/webhook"
 )
 
 // Config is a stdout channel's configuration.
 type Config struct {
-	Format string `yaml:"format"` // text (default) or json (one webhook payload a line)
+	Format string `yaml:"format"` // text (default) or json (one channels.Payload a line, as a webhook POSTs it)
 }
 
 // Validate reports a bad format.
@@ -64,7 +63,7 @@ func (c *Channel) Send(_ context.Context, m channels.Message) error {
 	defer c.mu.Unlock()
 	var err error
 	if c.json {
-		err = json.NewEncoder(c.w).Encode(webhook.NewPayload(m))
+		err = json.NewEncoder(c.w).Encode(channels.NewPayload(m))
 	} else {
 		_, err = fmt.Fprintf(c.w, "--- %s [%s] %s\n%s\n\n", c.name, m.Stage, m.Subject, m.Text)
 	}

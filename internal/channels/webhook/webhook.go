@@ -93,43 +93,16 @@ func (c *Channel) GoString() string { return channels.Describe(c) }
 // LogValue is what slog shows of the channel: its name and type.
 func (c *Channel) LogValue() slog.Value { return channels.LogValue(c) }
 
-// Payload is the JSON body of every POST.
-type Payload struct {
-	Credential     string `json:"credential"`
-	Name           string `json:"name"`
-	Owner          string `json:"owner"`
-	Stage          string `json:"stage"`
-	Seq            int    `json:"seq"`
-	DaysRemaining  int    `json:"days_remaining"`
-	Deadline       string `json:"deadline"` // RFC 3339, in the configured zone
-	Overdue        bool   `json:"overdue"`
-	DaysOverdue    int    `json:"days_overdue"`
-	Acknowledged   bool   `json:"acknowledged"`
-	AcknowledgedBy string `json:"acknowledged_by,omitempty"`
-	Subject        string `json:"subject"`
-	Text           string `json:"text"`
-	Delivery       int64  `json:"delivery"`
-	AckURL         string `json:"ack_url,omitempty"`
-	Test           bool   `json:"test,omitempty"`
-}
-
-// NewPayload is the JSON form of m.
-func NewPayload(m channels.Message) Payload {
-	return Payload{
-		Credential: m.Credential, Name: m.Name, Owner: m.Owner, Stage: m.Stage, Seq: m.Seq,
-		DaysRemaining: m.DaysRemaining, Deadline: m.Deadline.Format(time.RFC3339),
-		Overdue: m.Overdue, DaysOverdue: m.DaysOverdue,
-		Acknowledged: m.Acknowledged, AcknowledgedBy: m.AcknowledgedBy,
-		Subject: m.Subject, Text: m.Text, Delivery: m.DeliveryID, AckURL: m.AckURL, Test: m.Test,
-	}
-}
+// Payload is the JSON body of every POST, channels.Payload: receivers
+// (and their tests) name it by the integration that sends it.
+type Payload = channels.Payload
 
 // Send POSTs the payload. A 2xx answer is success; channels.ClassifyHTTP
 // judges any other (408, 409, 425, 429 and 5xx are worth retrying, 429 and
 // 503 after their Retry-After; the rest is permanent). The Idempotency-Key
 // header carries the delivery key so a receiver can drop a resend.
 func (c *Channel) Send(ctx context.Context, m channels.Message) error {
-	body, err := json.Marshal(NewPayload(m))
+	body, err := json.Marshal(channels.NewPayload(m))
 	if err != nil {
 		return channels.Permanent(fmt.Errorf("webhook %s: %w", c.name, err))
 	}

@@ -1,0 +1,44 @@
+package channels
+
+import (
+	"context"
+	"net/http"
+)
+
+// InteractiveChannel is a Channel whose messages carry buttons that the
+// service posts back to notifier's HTTP API (Slack's Acknowledge button).
+// The HTTP API knows no service: it hands the request to the channel to
+// verify and parse, records the action, and asks the channel to update the
+// message that was clicked.
+type InteractiveChannel interface {
+	Channel
+	// VerifyInteraction reports whether the service signed the request
+	// (its header and raw body) with this channel's secret, recently enough
+	// that it is not a replay. A non-nil error means the request is refused
+	// and nothing in it is read.
+	VerifyInteraction(h http.Header, body []byte) error
+	// ParseInteraction reads the click from a verified body. An Interaction
+	// whose Action is empty is a button that is not notifier's (another
+	// app's), to be answered and ignored; an error means the body is not an
+	// interaction at all.
+	ParseInteraction(body []byte) (Interaction, error)
+	// UpdateMessage replaces the message in was clicked on with m.
+	UpdateMessage(ctx context.Context, in Interaction, m Message) error
+}
+
+// ActionAcknowledge is the action of the Acknowledge button.
+const ActionAcknowledge = "acknowledge"
+
+// Interaction is one click on a button of one of notifier's messages.
+type Interaction struct {
+	Action     string // ActionAcknowledge; empty: not notifier's button
+	DeliveryID int64  // the delivery whose message carries the button
+	Actor      string // who clicked: the service's user name, else its user id
+
+	// Where the clicked message is, for UpdateMessage: its conversation and
+	// its id there (Slack's channel and ts), and the URL the service takes
+	// a replacement at (Slack's response_url); each may be empty.
+	Conversation string
+	MessageID    string
+	ResponseURL  string
+}

@@ -1,0 +1,36 @@
+package channels
+
+import "time"
+
+// Payload is a Message as JSON: the body the webhook channel POSTs and the
+// line the stdout channel prints in its json format. Both emit this one
+// form, so a receiver reads either the same way.
+type Payload struct {
+	Credential     string `json:"credential"`
+	Name           string `json:"name"`
+	Owner          string `json:"owner"`
+	Stage          string `json:"stage"`
+	Seq            int    `json:"seq"`
+	DaysRemaining  int    `json:"days_remaining"`
+	Deadline       string `json:"deadline"` // RFC 3339, in the configured zone
+	Overdue        bool   `json:"overdue"`
+	DaysOverdue    int    `json:"days_overdue"`
+	Acknowledged   bool   `json:"acknowledged"`
+	AcknowledgedBy string `json:"acknowledged_by,omitempty"`
+	Subject        string `json:"subject"`
+	Text           string `json:"text"`
+	Delivery       int64  `json:"delivery"`
+	AckURL         string `json:"ack_url,omitempty"`
+	Test           bool   `json:"test,omitempty"`
+}
+
+// NewPayload is the JSON form of m.
+func NewPayload(m Message) Payload {
+	return Payload{
+		Credential: m.Credential, Name: m.Name, Owner: m.Owner, Stage: m.Stage, Seq: m.Seq,
+		DaysRemaining: m.DaysRemaining, Deadline: m.Deadline.Format(time.RFC3339),
+		Overdue: m.Overdue, DaysOverdue: m.DaysOverdue,
+		Acknowledged: m.Acknowledged, AcknowledgedBy: m.AcknowledgedBy,
+		Subject: m.Subject, Text: m.Text, Delivery: m.DeliveryID, AckURL: m.AckURL, Test: m.Test,
+	}
+}
