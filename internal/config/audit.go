@@ -20,11 +20,13 @@ type Audit struct {
 // chain.MinKeyLen bytes.
 func (l *loader) audit(n *yaml.Node) Audit {
 	var a Audit
-	f := l.fields(n, "audit", []string{"key"})
-	if f == nil {
+	var b struct {
+		Key *yaml.Node `yaml:"key"`
+	}
+	if !l.decode(n, "audit", &b) {
 		return a
 	}
-	v := f["key"]
+	v := b.Key
 	if v == nil {
 		l.errf(n, "audit.key", "missing: give the key as ${NAME} of an environment variable, or leave audit: out")
 		return a
