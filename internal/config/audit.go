@@ -15,14 +15,17 @@ type Audit struct {
 	Key string
 }
 
+// auditBlock is the audit: block.
+type auditBlock struct {
+	Key *yaml.Node `yaml:"key"`
+}
+
 // audit reads the audit: block. The key must come from the environment (a
 // key written into the file would be committed with it) and be at least
 // chain.MinKeyLen bytes.
 func (l *loader) audit(n *yaml.Node) Audit {
 	var a Audit
-	var b struct {
-		Key *yaml.Node `yaml:"key"`
-	}
+	var b auditBlock
 	if !l.decode(n, "audit", &b) {
 		return a
 	}

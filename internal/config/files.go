@@ -207,9 +207,7 @@ func (l *credReader) credentialFile(data []byte, per int) ([]Credential, []credM
 	if root == nil {
 		return nil, nil
 	}
-	var b struct {
-		Credentials *yaml.Node `yaml:"credentials"`
-	}
+	var b credentialFileBlock
 	l.decode(root, "", &b)
 	v := b.Credentials
 	if v == nil {
@@ -217,6 +215,11 @@ func (l *credReader) credentialFile(data []byte, per int) ([]Credential, []credM
 		return nil, nil
 	}
 	return l.credentials(v)
+}
+
+// credentialFileBlock is a credential file's top level.
+type credentialFileBlock struct {
+	Credentials *yaml.Node `yaml:"credentials"`
 }
 
 // chunk is a run of credentials: items, whole lines of the file.
