@@ -39,24 +39,39 @@ type Amazon struct {
 	SSMEndpoint        string
 }
 
-// The keys of the amazon: block and of a credential's lwa: block.
-var (
-	amazonKeys = []string{"sqs_queue_url", "region", "endpoint", "new_secret_dir", "new_secret_parameter", "new_secret_kms_key", "ssm_endpoint"}
-	lwaKeys    = []string{"client_id", "client_secret", "refresh_token", "region", "token_url", "api_url", "probe", "auto_rotate_before"}
-)
+// amazonBlock is the amazon: block.
+type amazonBlock struct {
+	SQSQueueURL        *yaml.Node `yaml:"sqs_queue_url"`
+	Region             *yaml.Node `yaml:"region"`
+	Endpoint           *yaml.Node `yaml:"endpoint"`
+	NewSecretDir       *yaml.Node `yaml:"new_secret_dir"`
+	NewSecretParameter *yaml.Node `yaml:"new_secret_parameter"`
+	NewSecretKMSKey    *yaml.Node `yaml:"new_secret_kms_key"`
+	SSMEndpoint        *yaml.Node `yaml:"ssm_endpoint"`
+}
 
-var (
-	regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-)
+// lwaBlock is a credential's lwa: block.
+type lwaBlock struct {
+	ClientID         *yaml.Node `yaml:"client_id"`
+	ClientSecret     *yaml.Node `yaml:"client_secret"`
+	RefreshToken     *yaml.Node `yaml:"refresh_token"`
+	Region           *yaml.Node `yaml:"region"`
+	TokenURL         *yaml.Node `yaml:"token_url"`
+	APIURL           *yaml.Node `yaml:"api_url"`
+	Probe            *yaml.Node `yaml:"probe"`
+	AutoRotateBefore *yaml.Node `yaml:"auto_rotate_before"`
+}
+
+var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
 // amazon reads the amazon: block.
 func (l *loader) amazon(n *yaml.Node, dir string) *Amazon {
-	f := l.fields(n, "amazon", amazonKeys)
-	if f == nil {
+	var b amazonBlock
+	if !l.decode(n, "amazon", &b) {
 		return nil
 	}
 	a := &Amazon{}
-	if v := f["sqs_queue_url"]; v == nil {
+	if v := b.SQSQueueURL; v == nil {
 		l.errf(n, "amazon.sqs_queue_url", "missing: the SQS queue SP-API notifications are sent to (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)")
 	} else if s, fromEnv, ok := l.str(v, "amazon.sqs_queue_url"); ok {
 		if msg := httpURLProblem(s, true); msg != "" {
@@ -64,7 +79,7 @@ func (l *loader) amazon(n *yaml.Node, dir string) *Amazon {
 		}
 		a.SQSQueueURL = s
 	}
-	if v := f["region"]; v == nil {
+	if v := b.Region; v == nil {
 		l.errf(n, "amazon.region", "missing: the queue's AWS region (e.g. us-east-1)")
 	} else if s, fromEnv, ok := l.str(v, "amazon.region"); ok {
 		if !regionRE.MatchString(s) {
@@ -72,7 +87,7 @@ func (l *loader) amazon(n *yaml.Node, dir string) *Amazon {
 		}
 		a.Region = s
 	}
-	if v := f["endpoint"]; v != nil {
+	if v := b.Endpoint; v != nil {
 		if s, fromEnv, ok := l.str(v, "amazon.endpoint"); ok && s != "" {
 			if msg := httpURLProblem(s, false); msg != "" {
 				l.errf(v, "amazon.endpoint", "%s is not an endpoint URL: %s", quoted(s, v, fromEnv), msg)
@@ -80,12 +95,12 @@ func (l *loader) amazon(n *yaml.Node, dir string) *Amazon {
 			a.Endpoint = s
 		}
 	}
-	if v := f["new_secret_dir"]; v != nil {
+	if v := b.NewSecretDir; v != nil {
 		if s, fromEnv, ok := l.str(v, "amazon.new_secret_dir"); ok && s != "" {
 			a.NewSecretDir = l.secretDir(v, s, dir, fromEnv)
 		}
 	}
-	if v := f["new_secret_parameter"]; v != nil {
+	if v := b.NewSecretParameter; v != nil {
 		if s, fromEnv, ok := l.str(v, "amazon.new_secret_parameter"); ok && s != "" {
 			if !ssmNameRE.MatchString(strings.ReplaceAll(s, "{client_id}", "x")) || len(s) > 1000 {
 				l.errf(v, "amazon.new_secret_parameter", "%s is not a Parameter Store name (letters, digits and _ . - /, and {client_id})", quoted(s, v, fromEnv))
@@ -93,13 +108,13 @@ func (l *loader) amazon(n *yaml.Node, dir string) *Amazon {
 			a.NewSecretParameter = s
 		}
 	}
-	if v := f["new_secret_kms_key"]; v != nil {
+	if v := b.NewSecretKMSKey; v != nil {
 		a.NewSecretKMSKey, _, _ = l.str(v, "amazon.new_secret_kms_key")
 		if a.NewSecretParameter == "" && a.NewSecretKMSKey != "" {
 			l.errf(v, "amazon.new_secret_kms_key", "is the key of new_secret_parameter, which is not set")
 		}
 	}
-	if v := f["ssm_endpoint"]; v != nil {
+	if v := b.SSMEndpoint; v != nil {
 		if s, fromEnv, ok := l.str(v, "amazon.ssm_endpoint"); ok && s != "" {
 			if msg := httpURLProblem(s, false); msg != "" {
 				l.errf(v, "amazon.ssm_endpoint", "%s is not an endpoint URL: %s", quoted(s, v, fromEnv), msg)
@@ -184,13 +199,13 @@ func (c *Config) lwaWhere(match func(LWA) bool) []string {
 
 // lwa reads a credential's lwa: block and returns its client id; the
 // probe's settings go to l.lwaSettings under the credential's id.
-func (l *loader) lwa(n *yaml.Node, key string, m *credMeta) string {
-	f := l.fields(n, key, lwaKeys)
-	if f == nil {
+func (l *credReader) lwa(n *yaml.Node, key string, m *credMeta) string {
+	var b lwaBlock
+	if !l.decode(n, key, &b) {
 		return ""
 	}
-	m.lwa = l.lwaSettings(f, key)
-	v := f["client_id"]
+	m.lwa = l.lwaSettings(&b, key)
+	v := b.ClientID
 	if v == nil {
 		l.errf(n, key+".client_id", "missing: the LWA client id of the SP-API application (amzn1.application-oa2-client.…)")
 		return ""
@@ -265,10 +280,9 @@ func (c *Config) SPAPICredentials() map[string]domain.Credential {
 
 // lwaSettings reads the probe's keys of an lwa: block; nil when it has no
 // client_secret.
-func (l *loader) lwaSettings(f map[string]*yaml.Node, key string) *LWA {
+func (l *credReader) lwaSettings(b *lwaBlock, key string) *LWA {
 	a := &LWA{Region: "na", TokenURL: DefaultTokenURL}
-	secret := func(name string) string {
-		v := f[name]
+	secret := func(name string, v *yaml.Node) string {
 		if v == nil {
 			return ""
 		}
@@ -285,8 +299,8 @@ func (l *loader) lwaSettings(f map[string]*yaml.Node, key string) *LWA {
 		}
 		return s
 	}
-	a.ClientSecret, a.RefreshToken = secret("client_secret"), secret("refresh_token")
-	if v := f["region"]; v != nil {
+	a.ClientSecret, a.RefreshToken = secret("client_secret", b.ClientSecret), secret("refresh_token", b.RefreshToken)
+	if v := b.Region; v != nil {
 		if s, fromEnv, ok := l.str(v, key+".region"); ok {
 			if _, known := spAPIHosts[s]; !known {
 				l.errf(v, key+".region", "%s is not an SP-API region (na, eu or fe)", quoted(s, v, fromEnv))
@@ -297,9 +311,10 @@ func (l *loader) lwaSettings(f map[string]*yaml.Node, key string) *LWA {
 	a.APIURL = spAPIHosts[a.Region]
 	for _, u := range []struct {
 		name string
+		v    *yaml.Node
 		dst  *string
-	}{{"token_url", &a.TokenURL}, {"api_url", &a.APIURL}} {
-		v := f[u.name]
+	}{{"token_url", b.TokenURL, &a.TokenURL}, {"api_url", b.APIURL, &a.APIURL}} {
+		v := u.v
 		if v == nil {
 			continue
 		}
@@ -310,7 +325,7 @@ func (l *loader) lwaSettings(f map[string]*yaml.Node, key string) *LWA {
 			*u.dst = s
 		}
 	}
-	if v := f["probe"]; v != nil {
+	if v := b.Probe; v != nil {
 		if sp, _, ok := l.span(v, key+".probe"); ok {
 			a.Probe = time.Duration(sp.Days)*24*time.Hour + sp.Clock
 			switch {
@@ -321,7 +336,7 @@ func (l *loader) lwaSettings(f map[string]*yaml.Node, key string) *LWA {
 			}
 		}
 	}
-	if v := f["auto_rotate_before"]; v != nil {
+	if v := b.AutoRotateBefore; v != nil {
 		if sp, _, ok := l.span(v, key+".auto_rotate_before"); ok {
 			a.AutoRotateBefore = time.Duration(sp.Days)*24*time.Hour + sp.Clock
 			if a.AutoRotateBefore > 0 && a.ClientSecret == "" {

@@ -15,16 +15,21 @@ type Audit struct {
 	Key string
 }
 
+// auditBlock is the audit: block.
+type auditBlock struct {
+	Key *yaml.Node `yaml:"key"`
+}
+
 // audit reads the audit: block. The key must come from the environment (a
 // key written into the file would be committed with it) and be at least
 // chain.MinKeyLen bytes.
 func (l *loader) audit(n *yaml.Node) Audit {
 	var a Audit
-	f := l.fields(n, "audit", []string{"key"})
-	if f == nil {
+	var b auditBlock
+	if !l.decode(n, "audit", &b) {
 		return a
 	}
-	v := f["key"]
+	v := b.Key
 	if v == nil {
 		l.errf(n, "audit.key", "missing: give the key as ${NAME} of an environment variable, or leave audit: out")
 		return a

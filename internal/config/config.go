@@ -1,7 +1,11 @@
 // Package config turns the operator's YAML into a validated Config. Every
 // problem is reported at once, each naming the file, the line and the key;
 // ${NAME} is replaced from the environment and such values are never quoted
-// back. Channel blocks are decoded into their integration's own Config type.
+// back. Channel blocks are decoded into their integration's own Config type;
+// every other block (one file each: settings, channels, policies,
+// credentials, amazon, http, audit) into a struct of *yaml.Node fields,
+// tagged with its keys, by the one walk that also reports unknown and
+// repeated keys, so that each problem found in a value keeps its line.
 package config
 
 import (

@@ -108,17 +108,17 @@ func (c *Config) readFile(path string, now time.Time, per int) fileResult {
 }
 
 // fileLoader reads the credential file that problems call name.
-func (c *Config) fileLoader(name string, now time.Time) *loader {
+func (c *Config) fileLoader(name string, now time.Time) *credReader {
 	env := c.env
 	if env == nil {
 		env = os.LookupEnv
 	}
-	return &loader{file: name, env: env, now: now, loc: c.Location, period: c.defaultPeriod, policy: c.defaultPolicy, inCredentialFile: true}
+	return c.credentialReader(&loader{file: name, env: env, now: now, loc: c.Location}, true)
 }
 
 // loadFiles reads every credential file of cfg, GOMAXPROCS at a time, and
 // checks them in order, ids across all files and the main one.
-func (l *loader) loadFiles(cfg *Config) {
+func (l *mainLoad) loadFiles(cfg *Config) {
 	seen := make(map[string]place, len(cfg.Credentials))
 	for _, c := range cfg.Credentials {
 		if _, dup := seen[c.ID]; c.ID != "" && !dup { // the main file's duplicates are reported
@@ -195,7 +195,7 @@ func inOrder[T any](n, limit int, f func(int) T) iter.Seq[T] {
 // credentialFile decodes a credential file: its items per at a time when
 // it is a plain block list under credentials: and per > 0, else the whole
 // document. Both give the same credentials and the same problems.
-func (l *loader) credentialFile(data []byte, per int) ([]Credential, []credMeta) {
+func (l *credReader) credentialFile(data []byte, per int) ([]Credential, []credMeta) {
 	if chunks, ok := splitItems(data, per); ok {
 		before := len(l.problems)
 		if creds, meta, ok := l.chunked(data, chunks); ok {
@@ -207,13 +207,19 @@ func (l *loader) credentialFile(data []byte, per int) ([]Credential, []credMeta)
 	if root == nil {
 		return nil, nil
 	}
-	f := l.fields(root, "", []string{"credentials"})
-	v := f["credentials"]
+	var b credentialFileBlock
+	l.decode(root, "", &b)
+	v := b.Credentials
 	if v == nil {
 		l.errf(root, "credentials", "missing: a credential file holds a credentials: list")
 		return nil, nil
 	}
 	return l.credentials(v)
+}
+
+// credentialFileBlock is a credential file's top level.
+type credentialFileBlock struct {
+	Credentials *yaml.Node `yaml:"credentials"`
 }
 
 // chunk is a run of credentials: items, whole lines of the file.
@@ -232,7 +238,7 @@ const chunkHeader = "credentials:\n"
 // (an alias to an anchor in another chunk, a quote left open across a cut,
 // or plain bad YAML) or does not hold exactly its items says false: the
 // caller parses the whole file, and finds the true error.
-func (l *loader) chunked(data []byte, chunks []chunk) ([]Credential, []credMeta, bool) {
+func (l *credReader) chunked(data []byte, chunks []chunk) ([]Credential, []credMeta, bool) {
 	total := 0
 	for _, ch := range chunks {
 		total += ch.items

@@ -35,16 +35,23 @@ type HTTP struct {
 	AckLinkTTL time.Duration
 }
 
-var httpKeys = []string{"listen", "public_url", "ack_secret", "ack_link_ttl"}
+// httpBlock is the http: block.
+type httpBlock struct {
+	Listen     *yaml.Node `yaml:"listen"`
+	PublicURL  *yaml.Node `yaml:"public_url"`
+	AckSecret  *yaml.Node `yaml:"ack_secret"`
+	AckLinkTTL *yaml.Node `yaml:"ack_link_ttl"`
+}
 
-// http reads the http: block. Secrets are never quoted back.
-func (l *loader) http(n *yaml.Node, chans map[string]*Channel) *HTTP {
-	f := l.fields(n, "http", httpKeys)
-	if f == nil {
+// http reads the http: block. Secrets are never quoted back. chanNodes
+// are the channels' names, where a missing signing_secret is reported.
+func (l *loader) http(n *yaml.Node, chans map[string]*Channel, chanNodes map[string]*yaml.Node) *HTTP {
+	var b httpBlock
+	if !l.decode(n, "http", &b) {
 		return nil
 	}
 	h := &HTTP{}
-	if v := f["listen"]; v != nil {
+	if v := b.Listen; v != nil {
 		if s, _, ok := l.str(v, "http.listen"); ok {
 			if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
 				l.errf(v, "http.listen", "%s is not host:port (e.g. 127.0.0.1:9464, or :9464 for every interface)", v.Value)
@@ -55,7 +62,7 @@ func (l *loader) http(n *yaml.Node, chans map[string]*Channel) *HTTP {
 	} else {
 		l.errf(n, "http.listen", "missing: the address to listen on, e.g. 127.0.0.1:9464")
 	}
-	if v := f["public_url"]; v != nil {
+	if v := b.PublicURL; v != nil {
 		if s, fromEnv, ok := l.str(v, "http.public_url"); ok {
 			u, err := url.Parse(s)
 			shown := strconv.Quote(s)
@@ -72,7 +79,7 @@ func (l *loader) http(n *yaml.Node, chans map[string]*Channel) *HTTP {
 			}
 		}
 	}
-	secretNode := f["ack_secret"]
+	secretNode := b.AckSecret
 	if secretNode != nil {
 		if s, fromEnv, ok := l.str(secretNode, "http.ack_secret"); ok {
 			switch {
@@ -84,10 +91,10 @@ func (l *loader) http(n *yaml.Node, chans map[string]*Channel) *HTTP {
 				h.AckSecret = channels.Secret(s)
 			}
 		}
-	} else if f["public_url"] != nil {
+	} else if b.PublicURL != nil {
 		l.errf(n, "http.ack_secret", "missing: public_url puts ack links in messages, and they are signed with ack_secret: ${NOTIFIER_ACK_SECRET} (at least %d bytes)", MinAckSecret)
 	}
-	if v := f["ack_link_ttl"]; v != nil {
+	if v := b.AckLinkTTL; v != nil {
 		if sp, _, ok := l.span(v, "http.ack_link_ttl"); ok {
 			if sp.IsZero() {
 				l.errf(v, "http.ack_link_ttl", "must be longer than 0s (leave it out for links that work until the cycle ends)")
@@ -99,7 +106,7 @@ func (l *loader) http(n *yaml.Node, chans map[string]*Channel) *HTTP {
 	for _, name := range slices.Sorted(maps.Keys(chans)) {
 		in, ok := chans[name].Config.(channels.Interactive)
 		if ok && in.InteractionSecret() == "" {
-			l.errf(l.chanNodes[name], "channels."+name+".signing_secret", "missing: with http: set, the Acknowledge button's clicks come back to /slack/interactions and are verified with the Slack app's signing secret; add signing_secret: ${SLACK_SIGNING_SECRET}")
+			l.errf(chanNodes[name], "channels."+name+".signing_secret", "missing: with http: set, the Acknowledge button's clicks come back to /slack/interactions and are verified with the Slack app's signing secret; add signing_secret: ${SLACK_SIGNING_SECRET}")
 		}
 	}
 	return h
