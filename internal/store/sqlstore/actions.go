@@ -16,11 +16,11 @@ import (
 // recorded one is refused (domain.ErrNotNewer), as is one of an unknown or
 // inactive credential.
 func (s *Store) RecordRotation(ctx context.Context, r domain.Rotation, now time.Time) error {
-	return s.update(ctx, func(t Tx) error { return recordRotation(t, r, now) })
+	return s.update(ctx, func(t *Tx) error { return recordRotation(t, r, now) })
 }
 
 // recordRotation is RecordRotation in t.
-func recordRotation(t Tx, r domain.Rotation, now time.Time) error {
+func recordRotation(t *Tx, r domain.Rotation, now time.Time) error {
 	r.RotatedAt = StoredTime(r.RotatedAt)
 	c, err := t.ActiveCredential(r.CredentialID)
 	if err != nil {
@@ -50,12 +50,12 @@ func recordRotation(t Tx, r domain.Rotation, now time.Time) error {
 // returns the acknowledgment with its id and cycle.
 func (s *Store) RecordAck(ctx context.Context, a domain.Ack) (domain.Ack, error) {
 	out := a
-	err := s.update(ctx, func(t Tx) (err error) { out, err = recordAck(t, a); return err })
+	err := s.update(ctx, func(t *Tx) (err error) { out, err = recordAck(t, a); return err })
 	return out, err
 }
 
 // recordAck is RecordAck in t.
-func recordAck(t Tx, a domain.Ack) (domain.Ack, error) {
+func recordAck(t *Tx, a domain.Ack) (domain.Ack, error) {
 	c, err := t.ActiveCredential(a.CredentialID)
 	if err != nil {
 		return a, err
@@ -103,7 +103,7 @@ func recordAck(t Tx, a domain.Ack) (domain.Ack, error) {
 
 // reminderOf checks that the delivery an acknowledgment names is a reminder
 // of the credential's current cycle.
-func reminderOf(t Tx, deliveryID int64, credentialID string, rotationID int64) error {
+func reminderOf(t *Tx, deliveryID int64, credentialID string, rotationID int64) error {
 	var cred string
 	var rot int64
 	err := t.QueryRow(`SELECT credential_id, rotation_id FROM deliveries WHERE id = ?`, deliveryID).Scan(&cred, &rot)
