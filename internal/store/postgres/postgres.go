@@ -20,7 +20,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -51,25 +50,14 @@ type Store struct {
 }
 
 // Option configures Open.
-type Option func(*options)
+type Option = sqlstore.Option
 
-type options struct{ auditKey []byte }
-
-// WithAuditKey makes the store hash the events it appends with
-// HMAC-SHA-256 under key (the config's audit.key) instead of SHA-256, as
-// the SQLite store does. Once a database's chain is keyed, appending
-// without that key is refused.
-func WithAuditKey(key []byte) Option {
-	return func(o *options) { o.auditKey = bytes.Clone(key) }
-}
+// WithAuditKey keys the history's hash chain (sqlstore.WithAuditKey).
+func WithAuditKey(key []byte) Option { return sqlstore.WithAuditKey(key) }
 
 // newStore is the store over the database db (its URL without password).
 func newStore(db *sql.DB, url string, opts []Option) *Store {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	return &Store{Store: sqlstore.New(&driver{db: db, url: url}, o.auditKey), db: db, url: url}
+	return &Store{Store: sqlstore.New(&driver{db: db, url: url}, opts...), db: db, url: url}
 }
 
 // IsURL reports whether database names a PostgreSQL database rather than

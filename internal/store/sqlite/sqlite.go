@@ -9,7 +9,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	sqldriver "database/sql/driver"
@@ -46,25 +45,14 @@ type Store struct {
 }
 
 // Option configures Open.
-type Option func(*options)
+type Option = sqlstore.Option
 
-type options struct{ auditKey []byte }
-
-// WithAuditKey makes the store hash the events it appends with
-// HMAC-SHA-256 under key (the config's audit.key) instead of SHA-256, so
-// that someone with the file alone cannot recompute the chain. Once a
-// database's chain is keyed, appending without that key is refused.
-func WithAuditKey(key []byte) Option {
-	return func(o *options) { o.auditKey = bytes.Clone(key) }
-}
+// WithAuditKey keys the history's hash chain (sqlstore.WithAuditKey).
+func WithAuditKey(key []byte) Option { return sqlstore.WithAuditKey(key) }
 
 // newStore is the store over the database db at path.
 func newStore(db *sql.DB, path string, opts []Option) *Store {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	return &Store{Store: sqlstore.New(&driver{db: db, path: path}, o.auditKey), db: db, path: path}
+	return &Store{Store: sqlstore.New(&driver{db: db, path: path}, opts...), db: db, path: path}
 }
 
 // Open opens (creating if needed) the database at path and applies every

@@ -74,13 +74,14 @@ func recordAck(t *Tx, a domain.Ack) (domain.Ack, error) {
 		}
 	}
 	var at time.Time
-	var actor string
-	err = t.QueryRow(`SELECT acked_at, actor FROM acknowledgments WHERE rotation_id = ? ORDER BY acked_at, id LIMIT 1`, cycle.ID).Scan(TimeOf(&at), &actor)
+	var actor sql.NullString
+	err = t.QueryRow(`SELECT (SELECT a.acked_at `+FirstAckOf+`), (SELECT a.actor `+FirstAckOf+`) FROM rotations r WHERE r.id = ?`, cycle.ID).
+		Scan(NullTimeOf(&at), &actor)
 	switch {
-	case err == nil:
-		return a, &domain.AlreadyAcknowledged{Credential: a.CredentialID, By: actor, At: at}
-	case !errors.Is(err, sql.ErrNoRows):
+	case err != nil:
 		return a, fmt.Errorf("store: acknowledgment of %s: %w", a.CredentialID, err)
+	case actor.Valid:
+		return a, &domain.AlreadyAcknowledged{Credential: a.CredentialID, By: actor.String, At: at}
 	}
 	a.RotationID = cycle.ID
 	if a.ID, _, err = t.Insert(`INSERT INTO acknowledgments (credential_id, rotation_id, acked_at, actor, note, source, delivery_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,

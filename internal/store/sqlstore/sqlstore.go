@@ -24,6 +24,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -159,10 +160,25 @@ type Store struct {
 	eventSQL sync.Map
 }
 
-// New is the store over a driver; auditKey keys the history's hash chain
-// (nil: SHA-256). Once a database's chain is keyed, appending without that
-// key is refused.
-func New(d Driver, auditKey []byte) *Store { return &Store{db: d, auditKey: auditKey} }
+// New is the store over a driver.
+func New(d Driver, opts ...Option) *Store {
+	s := &Store{db: d}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Option configures a store.
+type Option func(*Store)
+
+// WithAuditKey makes the store hash the events it appends with
+// HMAC-SHA-256 under key (the config's audit.key) instead of SHA-256, so
+// that someone with the database alone cannot recompute the chain. Once a
+// database's chain is keyed, appending without that key is refused.
+func WithAuditKey(key []byte) Option {
+	return func(s *Store) { s.auditKey = bytes.Clone(key) }
+}
 
 // Tx is a write transaction: the driver's statements and dialect, the
 // history's events it appends (buffered, see InsertEvent) and the chain's
