@@ -20,8 +20,9 @@ import (
 // driver is a PostgreSQL database as sqlstore uses it (sqlstore.Driver).
 type driver struct {
 	dialect
-	db  *sql.DB
-	url string // without its password
+	sqlstore.Reader // the pool
+	db              *sql.DB
+	url             string // without its password
 }
 
 // dialect is how PostgreSQL writes what the store says alike: times as
@@ -58,14 +59,6 @@ func (dialect) LockRows(skipLocked bool) string {
 		return ` FOR UPDATE SKIP LOCKED`
 	}
 	return ` FOR UPDATE`
-}
-
-func (d *driver) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return d.db.QueryContext(ctx, bind(query), args...)
-}
-
-func (d *driver) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return d.db.QueryRowContext(ctx, bind(query), args...)
 }
 
 // Retry runs again a transaction PostgreSQL aborted for a deadlock or a
@@ -234,18 +227,7 @@ func (d *driver) Snapshot(ctx context.Context, n int) ([]sqlstore.Reader, func()
 	}
 	readers := make([]sqlstore.Reader, n)
 	for i, tx := range txs {
-		readers[i] = reader{tx}
+		readers[i] = sqlstore.ReaderOf(tx, bind)
 	}
 	return readers, done, nil
-}
-
-// reader is a snapshot's transaction: its queries' placeholders numbered.
-type reader struct{ tx *sql.Tx }
-
-func (r reader) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return r.tx.QueryContext(ctx, bind(query), args...)
-}
-
-func (r reader) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return r.tx.QueryRowContext(ctx, bind(query), args...)
 }

@@ -57,7 +57,7 @@ func WithAuditKey(key []byte) Option { return sqlstore.WithAuditKey(key) }
 
 // newStore is the store over the database db (its URL without password).
 func newStore(db *sql.DB, url string, opts []Option) *Store {
-	return &Store{Store: sqlstore.New(&driver{db: db, url: url}, opts...), db: db, url: url}
+	return &Store{Store: sqlstore.New(&driver{Reader: sqlstore.ReaderOf(db, bind), db: db, url: url}, opts...), db: db, url: url}
 }
 
 // IsURL reports whether database names a PostgreSQL database rather than

@@ -16,8 +16,9 @@ import (
 // driver is a SQLite database as sqlstore uses it (sqlstore.Driver).
 type driver struct {
 	dialect
-	db   *sql.DB
-	path string
+	sqlstore.Reader // the pool
+	db              *sql.DB
+	path            string
 	// writeMu queues this process's write transactions in Go: SQLite lets
 	// one writer in at a time, and its busy handler makes the others sleep
 	// for milliseconds at a time, which the dispatcher's claims and group
@@ -44,12 +45,6 @@ func (d *driver) Name() string                   { return d.path }
 func (d *driver) Retry(error) bool               { return false }
 func (d *driver) Synced(context.Context, int)    {}
 func (d *driver) NoChain(err error) error        { return noChain(d.path, err) }
-func (d *driver) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return d.db.QueryContext(ctx, q, args...)
-}
-func (d *driver) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return d.db.QueryRowContext(ctx, q, args...)
-}
 
 // AddBatch is how many new credentials one round of a sync's statements
 // adds: each round copies its batch, and 200 at a time kept a first sync's
@@ -239,21 +234,10 @@ func (d *driver) Snapshot(ctx context.Context, n int) ([]sqlstore.Reader, func()
 	}
 	readers := make([]sqlstore.Reader, n)
 	for i := range readers {
-		readers[i] = snapshot{c}
+		readers[i] = sqlstore.ReaderOf(c, nil)
 	}
 	return readers, func() {
 		c.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
 		c.Close()
 	}, nil
-}
-
-// snapshot is the connection of a read transaction.
-type snapshot struct{ c *sql.Conn }
-
-func (s snapshot) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return s.c.QueryContext(ctx, q, args...)
-}
-
-func (s snapshot) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return s.c.QueryRowContext(ctx, q, args...)
 }

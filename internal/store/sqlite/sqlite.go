@@ -52,7 +52,7 @@ func WithAuditKey(key []byte) Option { return sqlstore.WithAuditKey(key) }
 
 // newStore is the store over the database db at path.
 func newStore(db *sql.DB, path string, opts []Option) *Store {
-	return &Store{Store: sqlstore.New(&driver{db: db, path: path}, opts...), db: db, path: path}
+	return &Store{Store: sqlstore.New(&driver{Reader: sqlstore.ReaderOf(db, nil), db: db, path: path}, opts...), db: db, path: path}
 }
 
 // Open opens (creating if needed) the database at path and applies every

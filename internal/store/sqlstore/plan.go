@@ -96,7 +96,7 @@ func (s *Store) loadSent(ctx context.Context, cycles []domain.Cycle) error {
 // its history event, a pending one superseding the cycle's older pending
 // delivery on the same channel; then the cycle's next action, only if it is
 // still the plan's PlannedFrom: an acknowledgment or a sync that changed
-// the cycle since the planner read it moved it (see the backends' dueSet),
+// the cycle since the planner read it moved it (see Tx.MarkDue),
 // and wins. A plan for a cycle that is no longer current (rotated
 // meanwhile) or no longer active is dropped whole. It returns the
 // deliveries it added.

@@ -88,6 +88,35 @@ type Reader interface {
 	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// Querier is what *sql.DB, *sql.Conn and *sql.Tx have in common.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// ReaderOf is q as a Reader, each query rewritten by bind first (the
+// driver's placeholders; nil keeps the query as it is).
+func ReaderOf(q Querier, bind func(string) string) Reader { return reader{q, bind} }
+
+type reader struct {
+	q    Querier
+	bind func(string) string
+}
+
+func (r reader) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if r.bind != nil {
+		query = r.bind(query)
+	}
+	return r.q.QueryContext(ctx, query, args...)
+}
+
+func (r reader) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if r.bind != nil {
+		query = r.bind(query)
+	}
+	return r.q.QueryRowContext(ctx, query, args...)
+}
+
 // Conn is a driver's open transaction: its statements (? placeholders),
 // run in the driver's own way.
 type Conn interface {
