@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
@@ -13,16 +12,9 @@ import (
 // cycle due for planning (an acknowledgment, a rotation, an SP-API
 // notification, from any replica or command) tells the replicas, at its
 // commit, so that the planner plans at once rather than at its next tick.
+// PostgreSQL delivers a notification at the commit, and not at all on a
+// rollback (Dialect.NotifySQL queues it).
 const dueChannel = "notifier_due"
-
-// notifyDue queues the notification; PostgreSQL delivers it at the commit,
-// and not at all on a rollback.
-func (t *tx) notifyDue() error {
-	if _, err := t.exec(`SELECT pg_notify('` + dueChannel + `', '')`); err != nil {
-		return fmt.Errorf("store: notify: %w", err)
-	}
-	return nil
-}
 
 // ListenDue calls fn each time a write somewhere made a cycle due for
 // planning (several at once may come as one call), until ctx ends. It

@@ -1,11 +1,13 @@
-// Package postgres is notifier's PostgreSQL store: the same tables and the
-// same intent-named methods as the SQLite store (internal/store/sqlite),
-// for installations where several `notifier run` replicas share one
-// database. It passes the same conformance suite (internal/store/storetest).
+// Package postgres is notifier's PostgreSQL driver: the store itself
+// (internal/store/sqlstore) over a PostgreSQL database, for installations
+// where several `notifier run` replicas share one database. It passes the
+// same conformance suite (internal/store/storetest) as SQLite's.
 //
-// PostgreSQL's own tools where they are better: times are timestamptz,
-// claims are taken with SELECT … FOR UPDATE SKIP LOCKED, the append-only
-// rules are triggers, ids are identities.
+// What is PostgreSQL's own is here: connecting (a URL whose password never
+// reaches an error), the dialect (timestamptz, booleans, arrays, numbered
+// placeholders, RETURNING), claims taken with SELECT … FOR UPDATE SKIP
+// LOCKED, LISTEN/NOTIFY, read snapshots shared between connections, and
+// ANALYZE after a large sync.
 //
 // Writers are serialized as SQLite's are: every write transaction but a
 // claim takes one transaction-level advisory lock first, across every
@@ -22,14 +24,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -41,22 +39,26 @@ import (
 // ("notifier" in ASCII, truncated to 63 bits).
 const writeLock = 0x6e6f746966696572
 
-// Store is an open notifier database on PostgreSQL.
+// Store is an open notifier database on PostgreSQL: the store
+// (sqlstore), and what only PostgreSQL has (ListenDue, ClaimsOf,
+// Migrations as PostgreSQL records them, CopySide). It is a type of its
+// own, not a *sqlstore.Store, so that callers can tell the backends apart.
 type Store struct {
-	// The methods both stores have alike, written once (sqlstore).
-	*shared
+	*sqlstore.Store
 	db  *sql.DB
 	url string // without its password
-	// auditKey keys the events' hash chain (HMAC-SHA-256); empty: SHA-256.
-	auditKey []byte
 }
 
-// storedTime is t as it reads back once stored: UTC, whole seconds (as on
-// SQLite, so that both backends answer alike).
-func storedTime(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
+// Option configures Open.
+type Option = sqlstore.Option
 
-// FormatTime renders a time in messages and events, as SQLite stores it.
-func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+// WithAuditKey keys the history's hash chain (sqlstore.WithAuditKey).
+func WithAuditKey(key []byte) Option { return sqlstore.WithAuditKey(key) }
+
+// newStore is the store over the database db (its URL without password).
+func newStore(db *sql.DB, url string, opts []Option) *Store {
+	return &Store{Store: sqlstore.New(&driver{Reader: sqlstore.ReaderOf(db, bind), db: db, url: url}, opts...), db: db, url: url}
+}
 
 // IsURL reports whether database names a PostgreSQL database rather than
 // a SQLite file.
@@ -75,11 +77,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	// stored but keeps what psql shows readable.
 	cfg.RuntimeParams["timezone"] = "UTC"
 	cfg.RuntimeParams["application_name"] = "notifier"
-	s := &Store{db: stdlib.OpenDB(*cfg), url: Redact(url)}
-	s.shared = s.newShared()
-	for _, o := range opts {
-		o(s)
-	}
+	s := newStore(stdlib.OpenDB(*cfg), Redact(url), opts)
 	s.db.SetMaxOpenConns(16)
 	s.db.SetMaxIdleConns(4)
 	if err := s.migrate(ctx); err != nil {
@@ -155,50 +153,41 @@ func (s *Store) migrate(ctx context.Context) error {
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
-	files, err := fs.Glob(migrations.Postgres, "postgres/*.sql")
+	files, err := schema().Files()
 	if err != nil {
-		return fmt.Errorf("store: migrations: %w", err)
+		return err
 	}
-	sort.Strings(files)
-	for _, path := range files {
-		name := strings.TrimPrefix(path, "postgres/")
-		version, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("store: migration %s: name must start with a number", name)
-		}
-		if err := applyMigration(ctx, conn, version, path); err != nil {
+	for _, f := range files {
+		if err := applyMigration(ctx, conn, f); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func applyMigration(ctx context.Context, conn *sql.Conn, version int, path string) error {
-	name := strings.TrimSuffix(strings.TrimPrefix(path, "postgres/"), ".sql")
-	tx, err := conn.BeginTx(ctx, nil)
+// schema is this binary's migrations.
+func schema() sqlstore.Migrations {
+	return sqlstore.Migrations{FS: migrations.Postgres, Dir: "postgres"}
+}
+
+// applyMigration applies f in a transaction of its own on conn, which
+// holds the lock.
+func applyMigration(ctx context.Context, c *sql.Conn, f sqlstore.MigrationFile) error {
+	tx, err := c.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: migration %s: %w", name, err)
+		return fmt.Errorf("store: migration %s: %w", f.Name, err)
 	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n); err != nil {
-		return fmt.Errorf("store: migration %s: %w", name, err)
+	t := conn{tx: tx, ctx: ctx}
+	defer t.Rollback()
+	run := func(script string) error {
+		_, err := tx.ExecContext(ctx, script)
+		return err
 	}
-	if n > 0 {
-		return nil
+	if err := schema().Apply(t, dialect{}, f, run, time.Now()); err != nil {
+		return err
 	}
-	body, err := fs.ReadFile(migrations.Postgres, path)
-	if err != nil {
-		return fmt.Errorf("store: migration %s: %w", name, err)
-	}
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-		return fmt.Errorf("store: migration %s: %w", name, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, now())`, version, name); err != nil {
-		return fmt.Errorf("store: migration %s: %w", name, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: migration %s: %w", name, err)
+	if err := t.Commit(); err != nil {
+		return fmt.Errorf("store: migration %s: %w", f.Name, err)
 	}
 	return nil
 }
@@ -206,170 +195,12 @@ func applyMigration(ctx context.Context, conn *sql.Conn, version int, path strin
 // Migrations lists the applied migrations, oldest first.
 func (s *Store) Migrations(ctx context.Context) ([]Migration, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT version, name, applied_at FROM schema_migrations ORDER BY version`)
+	out, err := sqlstore.Collect(rows, err, func(r sqlstore.Scanner) (m Migration, err error) {
+		err = r.Scan(&m.Version, &m.Name, sqlstore.TimeOf(&m.AppliedAt))
+		return m, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
-	defer rows.Close()
-	var out []Migration
-	for rows.Next() {
-		var m Migration
-		if err := rows.Scan(&m.Version, &m.Name, &m.AppliedAt); err != nil {
-			return nil, fmt.Errorf("store: migrations: %w", err)
-		}
-		m.AppliedAt = m.AppliedAt.UTC()
-		out = append(out, m)
-	}
-	return out, rows.Err()
-}
-
-// tx is a write transaction, with the history's events it appends.
-type tx struct {
-	dialect
-	tx    *sql.Tx
-	ctx   context.Context
-	store *Store
-	// The events appended and not yet written, and the chain's head once
-	// read (see insertEvent).
-	events []domain.Event
-	head   *chainHead
-}
-
-// update runs fn in one write transaction under the write lock (see the
-// package comment), committed if fn returns nil and rolled back
-// otherwise: nothing is half-written.
-func (s *Store) update(ctx context.Context, fn func(*tx) error) error {
-	return s.transact(ctx, true, fn)
-}
-
-// transact runs fn in a transaction, under the write lock when exclusive.
-// A transaction PostgreSQL aborts for a deadlock or a serialization
-// failure (a claim meeting a writer) is run again, a few times: fn must
-// start from scratch each time (the methods reset what they collect).
-func (s *Store) transact(ctx context.Context, exclusive bool, fn func(*tx) error) error {
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		if err = s.transactOnce(ctx, exclusive, fn); !retryable(err) {
-			return err
-		}
-	}
-	return err
-}
-
-func retryable(err error) bool {
-	var pe *pgconn.PgError
-	var be *beginError
-	return errors.As(err, &be) || errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
-}
-
-// beginError is a transaction that failed before doing anything: most
-// often a pooled connection that a PostgreSQL restart cut (57P01), which
-// the pool finds out only by using it. Nothing was written; another
-// connection is tried.
-type beginError struct{ err error }
-
-func (e *beginError) Error() string { return e.err.Error() }
-func (e *beginError) Unwrap() error { return e.err }
-
-func (s *Store) transactOnce(ctx context.Context, exclusive bool, fn func(*tx) error) error {
-	sqlTx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", &beginError{err})
-	}
-	defer sqlTx.Rollback()
-	// The transaction's first statement: a cut connection shows here.
-	first, args := `SELECT 1`, []any(nil)
-	if exclusive {
-		first, args = `SELECT pg_advisory_xact_lock($1)`, []any{int64(writeLock)}
-	}
-	if _, err := sqlTx.ExecContext(ctx, first, args...); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("store: begin: %w", err)
-		}
-		return fmt.Errorf("store: begin: %w", &beginError{err})
-	}
-	t := &tx{tx: sqlTx, ctx: ctx, store: s}
-	if err := fn(t); err != nil {
-		return err
-	}
-	if err := t.flushEvents(); err != nil {
-		return err
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	return nil
-}
-
-// bind numbers the ? placeholders of a query as PostgreSQL's $1, $2, …:
-// the queries read as the SQLite store's do. No query here has a ? of its
-// own (no jsonb operators, none in string literals).
-func bind(query string) string {
-	if !strings.Contains(query, "?") {
-		return query
-	}
-	var b strings.Builder
-	b.Grow(len(query) + 16)
-	n := 0
-	for i := 0; i < len(query); i++ {
-		if query[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(query[i])
-	}
-	return b.String()
-}
-
-func (t *tx) exec(query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(t.ctx, bind(query), args...)
-}
-
-func (t *tx) queryRow(query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.ctx, bind(query), args...)
-}
-
-func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(t.ctx, bind(query), args...)
-}
-
-func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return s.db.QueryContext(ctx, bind(query), args...)
-}
-
-func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return s.db.QueryRowContext(ctx, bind(query), args...)
-}
-
-// nullTime stores a zero time as NULL.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return storedTime(t)
-}
-
-// timeOf reads a nullable time, UTC.
-func timeOf(t sql.NullTime) time.Time {
-	if !t.Valid {
-		return time.Time{}
-	}
-	return t.Time.UTC()
-}
-
-func nullString(s string) any { return sqlstore.NullString(s) }
-func nullID(id int64) any     { return sqlstore.NullID(id) }
-
-// eventBatch is how many events one INSERT appends (12 parameters each).
-const eventBatch = 500
-
-// insertEvent appends to the history. Events are buffered and written in
-// multi-row statements, every eventBatch events and before the commit.
-func (t *tx) insertEvent(e domain.Event) error {
-	t.events = append(t.events, e)
-	if len(t.events) >= eventBatch {
-		return t.flushEvents()
-	}
-	return nil
+	return out, nil
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/notifier-dev/notifier/internal/chain"
 )
 
 // ErrBackupExists refuses to overwrite an existing file without force.
@@ -119,4 +121,22 @@ func VerifyCopy(ctx context.Context, path string) error {
 		return fmt.Errorf("backup: the copy fails integrity_check: %s", strings.Join(problems, "; "))
 	}
 	return verifyCopyChain(ctx, path)
+}
+
+// verifyCopyChain checks a backup's hash chain: any break fails the backup,
+// but for a keyed chain, which only the key can check.
+func verifyCopyChain(ctx context.Context, path string) error {
+	cs, err := OpenReadOnly(ctx, path)
+	if err != nil {
+		return fmt.Errorf("backup: verify the copy: %w", err)
+	}
+	defer cs.Close()
+	rep, err := cs.VerifyChain(ctx, chain.Options{})
+	if err != nil {
+		return fmt.Errorf("backup: verify the copy: %w", err)
+	}
+	if rep.Problem != nil && rep.Problem.Kind != chain.KindKey {
+		return fmt.Errorf("backup: the copy's history does not verify: %s", rep.Problem.Detail)
+	}
+	return nil
 }

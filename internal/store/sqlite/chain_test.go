@@ -12,6 +12,7 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 )
 
 // auditKey is a test key of the minimum length; not a secret.
@@ -87,13 +88,13 @@ func rehash(t *testing.T, s *Store, from int64, key []byte) {
 			t.Fatal(err)
 		}
 	}
-	q, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id >= ? ORDER BY id`, from)
+	q, err := s.db.QueryContext(ctx, `SELECT `+sqlstore.EventColumns+` FROM events WHERE id >= ? ORDER BY id`, from)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var rows []chain.Row
 	for q.Next() {
-		r, err := scanEvent(q)
+		r, err := sqlstore.ScanEvent(q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -459,7 +460,7 @@ func TestEventsOfEveryShapeReadBackAndVerify(t *testing.T) {
 	for shape := range 64 {
 		n := 1 + shape%3
 		if shape == 63 {
-			n = 2*eventBatch + 3
+			n = 2*sqlstore.EventBatch + 3
 		}
 		for i := range n {
 			e := domain.Event{Time: t0.Add(time.Duration(len(want)) * time.Second), Type: domain.EventReminder,
@@ -485,9 +486,9 @@ func TestEventsOfEveryShapeReadBackAndVerify(t *testing.T) {
 			want = append(want, e)
 		}
 	}
-	if err := s.update(t.Context(), func(tx *tx) error {
+	if err := s.Update(t.Context(), func(tx *sqlstore.Tx) error {
 		for _, e := range want {
-			if err := tx.insertEvent(e); err != nil {
+			if err := tx.InsertEvent(e); err != nil {
 				return err
 			}
 		}

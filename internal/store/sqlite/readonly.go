@@ -8,12 +8,10 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/notifier-dev/notifier/internal/store/copydb"
-	"github.com/notifier-dev/notifier/migrations"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 )
 
 // ErrNeedsMigration is returned by OpenReadOnly for a database whose schema
@@ -40,8 +38,7 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("store: %s: not a regular file", path)
 	}
 	sqlDB := sql.OpenDB(connector{dsn: readOnlyDSN(path, true)})
-	s := &Store{db: sqlDB, path: path}
-	s.shared = s.newShared()
+	s := newStore(sqlDB, path, nil)
 	if err := s.checkSchema(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -68,58 +65,22 @@ func readOnlyDSN(path string, queryOnly bool) string {
 // migration this binary has.
 func (s *Store) checkSchema(ctx context.Context) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	applied, err := sqlstore.Collect(rows, err, sqlstore.ScanID)
 	if err != nil {
 		if strings.Contains(err.Error(), "no such table") {
 			return fmt.Errorf("store: %s: not a notifier database (no schema_migrations table)", s.path)
 		}
 		return fmt.Errorf("store: %s: %w", s.path, err)
 	}
-	defer rows.Close()
-	applied := map[int]bool{}
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			return fmt.Errorf("store: %s: %w", s.path, err)
-		}
-		applied[v] = true
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: %s: %w", s.path, err)
-	}
-	files, err := fs.Glob(migrations.FS, "*.sql")
+	files, err := schema().Files()
 	if err != nil {
-		return fmt.Errorf("store: migrations: %w", err)
+		return err
 	}
-	sort.Strings(files)
-	var missing []string
-	for _, name := range files {
-		v, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
-		if err == nil && !applied[v] {
-			missing = append(missing, strings.TrimSuffix(name, ".sql"))
-		}
-	}
-	if len(missing) > 0 {
+	if missing := sqlstore.Missing(files, applied); len(missing) > 0 {
 		return fmt.Errorf("%w: %s lacks %s; run `notifier migrate` (or start the daemon) on it first, or read a migrated copy",
 			ErrNeedsMigration, s.path, strings.Join(missing, ", "))
 	}
 	return nil
-}
-
-// snapshot runs fn in one read transaction on one connection: every query
-// fn makes sees the same committed state, however many commits a daemon
-// makes meanwhile. It is a plain (deferred) BEGIN, not the store's
-// immediate one, so that a long report never holds the write lock.
-func (s *Store) snapshot(ctx context.Context, fn func(*sql.Conn) error) error {
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("store: read: %w", err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
-		return fmt.Errorf("store: read: %w", err)
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
-	return fn(conn)
 }
 
 // CopySide is the database as notifier copy-db reads or writes it.

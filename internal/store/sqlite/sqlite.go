@@ -1,12 +1,11 @@
-// Package sqlite is notifier's SQLite store: credentials, rotations (the
-// cycles), acknowledgments, deliveries (the outbox), events (the history),
-// config files, claims and the lease. It knows nothing of Slack or YAML.
-//
-// The database is opened once, in WAL mode with foreign keys on and a busy
-// timeout. Every exported method is named for what it means, owns its
-// transaction and calls small helpers that take the *tx, as in Ben
-// Johnson's wtf. Nothing here is SQLite-only in meaning: claims are rows
-// with an expiry, the lease is a row, next actions are indexed times.
+// Package sqlite is notifier's SQLite driver: the store itself
+// (internal/store/sqlstore) over one database file, in WAL mode with
+// foreign keys on and a busy timeout. What is SQLite's own is here: the
+// DSN and its pragmas, write transactions queued behind a Go mutex and
+// BEGIN IMMEDIATE with a prepared-statement cache each, the dialect (times
+// as RFC 3339 text, booleans as integers), the first sync's first
+// rotations read from consecutive rowids, a larger page cache while a sync
+// writes, read-only opening, and backups (VACUUM INTO).
 package sqlite
 
 import (
@@ -15,17 +14,12 @@ import (
 	sqldriver "database/sql/driver"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
-	"sort"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
 
-	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 	"github.com/notifier-dev/notifier/migrations"
 )
@@ -36,31 +30,29 @@ const TimeLayout = time.RFC3339
 // FormatTime renders t for storage.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
-// storedTime is t as it reads back once stored: UTC, whole seconds. A time
-// is compared with a stored one only in this form, or a fraction of a
-// second would make an unchanged time look newer.
-func storedTime(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
-
 // ParseTime reads a stored time.
 func ParseTime(s string) (time.Time, error) { return time.Parse(TimeLayout, s) }
 
-// Store is an open notifier database.
+// Store is an open notifier database on SQLite: the store (sqlstore),
+// and what only a SQLite database has (Path, Backup, Migrations as SQLite
+// records them, CopySide). It is a type of its own, not a
+// *sqlstore.Store, so that callers that need those (backup, migrate,
+// copy-db) can tell the backends apart.
 type Store struct {
-	// The methods both stores have alike, written once (sqlstore).
-	*shared
+	*sqlstore.Store
 	db   *sql.DB
 	path string
-	// writeMu queues this process's write transactions in Go: SQLite lets
-	// one writer in at a time, and its busy handler makes the others sleep
-	// for milliseconds at a time, which the dispatcher's claims and group
-	// commits would otherwise spend most of their time doing. Other
-	// processes still wait through the busy timeout.
-	writeMu sync.Mutex
-	// auditKey keys the events' hash chain (HMAC-SHA-256); empty: SHA-256.
-	auditKey []byte
-	// eventSQL holds the inserts of whole batches of events, by shape
-	// (under writeMu).
-	eventSQL map[eventShape]string
+}
+
+// Option configures Open.
+type Option = sqlstore.Option
+
+// WithAuditKey keys the history's hash chain (sqlstore.WithAuditKey).
+func WithAuditKey(key []byte) Option { return sqlstore.WithAuditKey(key) }
+
+// newStore is the store over the database db at path.
+func newStore(db *sql.DB, path string, opts []Option) *Store {
+	return &Store{Store: sqlstore.New(&driver{Reader: sqlstore.ReaderOf(db, nil), db: db, path: path}, opts...), db: db, path: path}
 }
 
 // Open opens (creating if needed) the database at path and applies every
@@ -69,10 +61,6 @@ type Store struct {
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("store: %q: give a file path", path)
-	}
-	s := &Store{path: path}
-	for _, o := range opts {
-		o(s)
 	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
@@ -86,8 +74,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// The DSN is a URI: escape the path, or a '?', '#' or '%' in a folder
 	// name would open another file.
 	sqlDB := sql.OpenDB(connector{dsn: "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()})
-	s.db = sqlDB
-	s.shared = s.newShared()
+	s := newStore(sqlDB, path, opts)
 	if err := retryBusy(ctx, busyAttempts, busyPause, func() error { return s.migrate(ctx) }); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -105,7 +92,7 @@ const (
 // connector opens connections with the pragmas the DSN cannot carry.
 type connector struct{ dsn string }
 
-// driver keeps temporary B-trees and statement journals in memory: a
+// sqlite3Driver keeps temporary B-trees and statement journals in memory: a
 // multi-row statement inside a transaction journals every page it touches
 // so that it alone can be undone, and on disk those journals were most of
 // a first sync's writes.
@@ -114,13 +101,13 @@ type connector struct{ dsn string }
 // fsync) happen every 10,000 pages of log rather than SQLite's 1,000: they
 // run inside whichever commit crosses the mark, and every one of them
 // stalled the dispatcher's claims behind it.
-var driver = &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+var sqlite3Driver = &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 	_, err := c.Exec("PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000", nil)
 	return err
 }}
 
-func (c connector) Connect(context.Context) (sqldriver.Conn, error) { return driver.Open(c.dsn) }
-func (c connector) Driver() sqldriver.Driver                        { return driver }
+func (c connector) Connect(context.Context) (sqldriver.Conn, error) { return sqlite3Driver.Open(c.dsn) }
+func (c connector) Driver() sqldriver.Driver                        { return sqlite3Driver }
 
 // busyAttempts and busyPause bound how Open tries again on a new database
 // that another process opening it has locked.
@@ -164,168 +151,37 @@ type Migration struct {
 	AppliedAt string
 }
 
+// schema is this binary's migrations.
+func schema() sqlstore.Migrations { return sqlstore.Migrations{FS: migrations.FS, Dir: "."} }
+
 func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
-	files, err := fs.Glob(migrations.FS, "*.sql")
+	files, err := schema().Files()
 	if err != nil {
-		return fmt.Errorf("store: migrations: %w", err)
+		return err
 	}
-	sort.Strings(files)
-	for _, name := range files {
-		version, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("store: migration %s: name must start with a number", name)
-		}
-		if err := s.applyMigration(ctx, version, name); err != nil {
+	for _, f := range files {
+		if err := s.Update(ctx, func(t *sqlstore.Tx) error {
+			return schema().Apply(t, t, f, t.Conn.(*conn).script, time.Now())
+		}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Store) applyMigration(ctx context.Context, version int, name string) error {
-	return s.update(ctx, func(tx *tx) error {
-		var n int
-		if err := tx.queryRow(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
-			return fmt.Errorf("store: migration %s: %w", name, err)
-		}
-		if n > 0 {
-			return nil
-		}
-		body, err := fs.ReadFile(migrations.FS, name)
-		if err != nil {
-			return fmt.Errorf("store: migration %s: %w", name, err)
-		}
-		if _, err := tx.tx.ExecContext(ctx, string(body)); err != nil {
-			return fmt.Errorf("store: migration %s: %w", name, err)
-		}
-		_, err = tx.exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-			version, strings.TrimSuffix(name, ".sql"), FormatTime(time.Now()))
-		if err != nil {
-			return fmt.Errorf("store: migration %s: %w", name, err)
-		}
-		return nil
-	})
-}
-
 // Migrations lists the applied migrations, oldest first.
 func (s *Store) Migrations(ctx context.Context) ([]Migration, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT version, name, applied_at FROM schema_migrations ORDER BY version`)
+	out, err := sqlstore.Collect(rows, err, func(r sqlstore.Scanner) (m Migration, err error) {
+		err = r.Scan(&m.Version, &m.Name, &m.AppliedAt)
+		return m, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
-	defer rows.Close()
-	var out []Migration
-	for rows.Next() {
-		var m Migration
-		if err := rows.Scan(&m.Version, &m.Name, &m.AppliedAt); err != nil {
-			return nil, fmt.Errorf("store: migrations: %w", err)
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return out, nil
 }
-
-// tx is a write transaction with its prepared statements: a sync of
-// thousands of credentials runs the same few statements many times.
-type tx struct {
-	dialect
-	tx    *sql.Tx
-	ctx   context.Context
-	stmts map[string]*sql.Stmt
-	store *Store
-	// The events appended and not yet written, and the chain's head once
-	// read (see insertEvent).
-	events []domain.Event
-	head   *chainHead
-}
-
-// update runs fn in one write transaction, committed if fn returns nil and
-// rolled back otherwise: nothing is half-written.
-func (s *Store) update(ctx context.Context, fn func(*tx) error) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	sqlTx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
-	t := &tx{tx: sqlTx, ctx: ctx, stmts: map[string]*sql.Stmt{}, store: s}
-	defer func() {
-		for _, st := range t.stmts {
-			st.Close()
-		}
-		sqlTx.Rollback()
-	}()
-	if err := fn(t); err != nil {
-		return err
-	}
-	if err := t.flushEvents(); err != nil {
-		return err
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	return nil
-}
-
-func (t *tx) stmt(query string) (*sql.Stmt, error) {
-	st, ok := t.stmts[query]
-	if !ok {
-		var err error
-		if st, err = t.tx.PrepareContext(t.ctx, query); err != nil {
-			return nil, err
-		}
-		t.stmts[query] = st
-	}
-	return st, nil
-}
-
-func (t *tx) exec(query string, args ...any) (sql.Result, error) {
-	st, err := t.stmt(query)
-	if err != nil {
-		return nil, err
-	}
-	// Not t.ctx itself: the driver runs a statement that ctx can cancel on
-	// a goroutine of its own, and that handoff between threads cost more
-	// than the statement in a first sync. A cancelled ctx still ends the
-	// transaction (database/sql rolls it back) and the next statement
-	// fails; a statement here is short.
-	return st.ExecContext(context.WithoutCancel(t.ctx), args...)
-}
-
-func (t *tx) queryRow(query string, args ...any) *sql.Row {
-	st, err := t.stmt(query)
-	if err != nil {
-		return t.tx.QueryRowContext(t.ctx, query, args...) // reports the same error on Scan
-	}
-	return st.QueryRowContext(t.ctx, args...)
-}
-
-func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
-	st, err := t.stmt(query)
-	if err != nil {
-		return nil, err
-	}
-	return st.QueryContext(t.ctx, args...)
-}
-
-// nullTime stores a zero time as NULL.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return FormatTime(t)
-}
-
-func parseNullTime(s sql.NullString) (time.Time, error) {
-	if !s.Valid || s.String == "" {
-		return time.Time{}, nil
-	}
-	return ParseTime(s.String)
-}
-
-func nullString(s string) any { return sqlstore.NullString(s) }
-func nullID(id int64) any     { return sqlstore.NullID(id) }

@@ -16,11 +16,11 @@ import (
 // recorded one is refused (domain.ErrNotNewer), as is one of an unknown or
 // inactive credential.
 func (s *Store) RecordRotation(ctx context.Context, r domain.Rotation, now time.Time) error {
-	return s.update(ctx, func(t Tx) error { return recordRotation(t, r, now) })
+	return s.update(ctx, func(t *Tx) error { return recordRotation(t, r, now) })
 }
 
 // recordRotation is RecordRotation in t.
-func recordRotation(t Tx, r domain.Rotation, now time.Time) error {
+func recordRotation(t *Tx, r domain.Rotation, now time.Time) error {
 	r.RotatedAt = StoredTime(r.RotatedAt)
 	c, err := t.ActiveCredential(r.CredentialID)
 	if err != nil {
@@ -50,12 +50,12 @@ func recordRotation(t Tx, r domain.Rotation, now time.Time) error {
 // returns the acknowledgment with its id and cycle.
 func (s *Store) RecordAck(ctx context.Context, a domain.Ack) (domain.Ack, error) {
 	out := a
-	err := s.update(ctx, func(t Tx) (err error) { out, err = recordAck(t, a); return err })
+	err := s.update(ctx, func(t *Tx) (err error) { out, err = recordAck(t, a); return err })
 	return out, err
 }
 
 // recordAck is RecordAck in t.
-func recordAck(t Tx, a domain.Ack) (domain.Ack, error) {
+func recordAck(t *Tx, a domain.Ack) (domain.Ack, error) {
 	c, err := t.ActiveCredential(a.CredentialID)
 	if err != nil {
 		return a, err
@@ -74,13 +74,14 @@ func recordAck(t Tx, a domain.Ack) (domain.Ack, error) {
 		}
 	}
 	var at time.Time
-	var actor string
-	err = t.QueryRow(`SELECT acked_at, actor FROM acknowledgments WHERE rotation_id = ? ORDER BY acked_at, id LIMIT 1`, cycle.ID).Scan(TimeOf(&at), &actor)
+	var actor sql.NullString
+	err = t.QueryRow(`SELECT (SELECT a.acked_at `+FirstAckOf+`), (SELECT a.actor `+FirstAckOf+`) FROM rotations r WHERE r.id = ?`, cycle.ID).
+		Scan(NullTimeOf(&at), &actor)
 	switch {
-	case err == nil:
-		return a, &domain.AlreadyAcknowledged{Credential: a.CredentialID, By: actor, At: at}
-	case !errors.Is(err, sql.ErrNoRows):
+	case err != nil:
 		return a, fmt.Errorf("store: acknowledgment of %s: %w", a.CredentialID, err)
+	case actor.Valid:
+		return a, &domain.AlreadyAcknowledged{Credential: a.CredentialID, By: actor.String, At: at}
 	}
 	a.RotationID = cycle.ID
 	if a.ID, _, err = t.Insert(`INSERT INTO acknowledgments (credential_id, rotation_id, acked_at, actor, note, source, delivery_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -103,7 +104,7 @@ func recordAck(t Tx, a domain.Ack) (domain.Ack, error) {
 
 // reminderOf checks that the delivery an acknowledgment names is a reminder
 // of the credential's current cycle.
-func reminderOf(t Tx, deliveryID int64, credentialID string, rotationID int64) error {
+func reminderOf(t *Tx, deliveryID int64, credentialID string, rotationID int64) error {
 	var cred string
 	var rot int64
 	err := t.QueryRow(`SELECT credential_id, rotation_id FROM deliveries WHERE id = ?`, deliveryID).Scan(&cred, &rot)

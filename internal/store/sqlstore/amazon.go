@@ -33,12 +33,12 @@ import (
 // a zone is read in UTC.
 func (s *Store) RecordNotice(ctx context.Context, n domain.Notice, now time.Time) (domain.NoticeResult, error) {
 	var out domain.NoticeResult
-	err := s.update(ctx, func(t Tx) (err error) { out, err = recordNotice(t, n, now); return err })
+	err := s.update(ctx, func(t *Tx) (err error) { out, err = recordNotice(t, n, now); return err })
 	return out, err
 }
 
 // recordNotice is RecordNotice in t.
-func recordNotice(t Tx, n domain.Notice, now time.Time) (domain.NoticeResult, error) {
+func recordNotice(t *Tx, n domain.Notice, now time.Time) (domain.NoticeResult, error) {
 	var res domain.NoticeResult
 	now = StoredTime(now)
 	if n.Zone == nil {
@@ -80,7 +80,7 @@ func recordNotice(t Tx, n domain.Notice, now time.Time) (domain.NoticeResult, er
 	return res, t.NotifyDue()
 }
 
-func secretExpiry(t Tx, n domain.Notice, id string, now time.Time, res *domain.NoticeResult) error {
+func secretExpiry(t *Tx, n domain.Notice, id string, now time.Time, res *domain.NoticeResult) error {
 	c, err := currentCycle(t, id)
 	if err != nil {
 		return err
@@ -97,7 +97,7 @@ func secretExpiry(t Tx, n domain.Notice, id string, now time.Time, res *domain.N
 
 // stateDeadline sets the cycle's deadline to n.Deadline, with its event,
 // and makes the cycle due for planning.
-func stateDeadline(t Tx, n domain.Notice, c domain.Cycle, now time.Time, res *domain.NoticeResult, more string) error {
+func stateDeadline(t *Tx, n domain.Notice, c domain.Cycle, now time.Time, res *domain.NoticeResult, more string) error {
 	res.Status, res.RotationID = domain.NoticeApplied, c.RotationID
 	res.OldDeadline, res.NewDeadline = StoredTime(c.Deadline(n.Zone)), StoredTime(n.Deadline)
 	if _, err := t.Exec(`INSERT INTO cycle_deadlines (rotation_id, deadline, source, reference, recorded_at) VALUES (?, ?, ?, ?, ?)`,
@@ -116,7 +116,7 @@ func stateDeadline(t Tx, n domain.Notice, c domain.Cycle, now time.Time, res *do
 	return t.MarkDue(c.ID, now)
 }
 
-func newSecret(t Tx, n domain.Notice, id string, now time.Time, res *domain.NoticeResult) error {
+func newSecret(t *Tx, n domain.Notice, id string, now time.Time, res *domain.NoticeResult) error {
 	c, err := currentCycle(t, id)
 	if err != nil {
 		return err
@@ -172,8 +172,8 @@ func newSecret(t Tx, n domain.Notice, id string, now time.Time, res *domain.Noti
 
 // currentCycle is the credential's current cycle, with the deadline
 // Amazon stated for it, if any.
-func currentCycle(t Tx, id string) (domain.Cycle, error) {
-	c, err := t.ScanCycle(t.QueryRow(`SELECT `+t.CycleColumns()+` FROM credentials c JOIN rotations r ON r.id = c.rotation_id WHERE c.id = ?`, id))
+func currentCycle(t *Tx, id string) (domain.Cycle, error) {
+	c, err := ScanCycle(t.QueryRow(`SELECT `+CycleColumns+` FROM `+CurrentCycle+` WHERE c.id = ?`, id))
 	if err != nil {
 		return c, fmt.Errorf("store: cycle of %s: %w", id, err)
 	}

@@ -11,21 +11,27 @@ import (
 	"github.com/notifier-dev/notifier/internal/chain"
 )
 
-// VerifyChain walks the history's hash chain in id order, streaming, and
-// reports the first row that does not match (chain.Result.Problem), or
-// the number of rows and the head; then, the chain intact, the tables'
+// VerifyChain walks the history's hash chain in id order, streaming, on
+// one snapshot (replicas appending meanwhile do not move the chain under
+// it), and reports the first row that does not match (chain.Result.Problem),
+// or the number of rows and the head; then, the chain intact, the tables'
 // rows that have no event in it (tableChecks). A database whose chain is
-// keyed needs opts.Key. db is the snapshot the backend reads; noChain says
-// what an error reading the chain's record means (a database older than
-// the chain), nil for the plain error.
-func VerifyChain(ctx context.Context, db DB, opts chain.Options, noChain func(error) error) (chain.Report, error) {
+// keyed needs opts.Key.
+func (s *Store) VerifyChain(ctx context.Context, opts chain.Options) (chain.Report, error) {
+	readers, done, err := s.db.Snapshot(ctx, 1)
+	if err != nil {
+		return chain.Report{}, err
+	}
+	defer done()
+	return verifyChain(ctx, readers[0], s.db, opts)
+}
+
+func verifyChain(ctx context.Context, db Reader, d Driver, opts chain.Options) (chain.Report, error) {
 	var rep chain.Report
 	var keyID []byte
 	if err := db.QueryRow(ctx, `SELECT start_id, started_at, key_id FROM event_chain`).Scan(&rep.Start, timeText{&rep.StartedAt}, &keyID); err != nil {
-		if noChain != nil {
-			if err := noChain(err); err != nil {
-				return rep, err
-			}
+		if err := d.NoChain(err); err != nil {
+			return rep, err
 		}
 		return rep, fmt.Errorf("store: event chain: %w", err)
 	}
@@ -58,7 +64,7 @@ func VerifyChain(ctx context.Context, db DB, opts chain.Options, noChain func(er
 		return rep, err
 	}
 	rows.Close() // one connection may be all the snapshot has
-	rep.Problem, err = checkTables(ctx, db, rep.Start)
+	rep.Problem, err = checkTables(ctx, db, d, rep.Start)
 	return rep, err
 }
 
@@ -101,11 +107,11 @@ var tableChecks = []struct{ what, table, query, at string }{
 		ORDER BY d.id LIMIT 1`, ""},
 }
 
-func checkTables(ctx context.Context, db DB, start int64) (*chain.Problem, error) {
+func checkTables(ctx context.Context, db Reader, d Dialect, start int64) (*chain.Problem, error) {
 	for _, c := range tableChecks {
 		query := c.query
 		if c.at != "" {
-			query = fmt.Sprintf(query, db.TimeText(c.at))
+			query = fmt.Sprintf(query, d.TimeText(c.at))
 		}
 		var id int64
 		var what string

@@ -34,7 +34,7 @@ func (s *Store) ConfigFiles(ctx context.Context) (map[string]domain.ConfigFile, 
 }
 
 // PutFile records a config file as synced now.
-func PutFile(t Tx, f domain.ConfigFile, now time.Time) error {
+func PutFile(t *Tx, f domain.ConfigFile, now time.Time) error {
 	_, err := t.Exec(`INSERT INTO config_files (path, size, mod_time, hash, synced_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (path) DO UPDATE SET size = excluded.size, mod_time = excluded.mod_time, hash = excluded.hash, synced_at = excluded.synced_at`,
 		f.Path, f.Size, f.ModTime.UTC().Format(time.RFC3339Nano), f.Hash, t.Time(now))
@@ -47,12 +47,12 @@ func PutFile(t Tx, f domain.ConfigFile, now time.Time) error {
 // RecordFile remembers a file whose content is unchanged (same hash) but
 // whose size or modification time moved, so it is not read again.
 func (s *Store) RecordFile(ctx context.Context, f domain.ConfigFile, now time.Time) error {
-	return s.update(ctx, func(t Tx) error { return PutFile(t, f, now) })
+	return s.update(ctx, func(t *Tx) error { return PutFile(t, f, now) })
 }
 
 // FileCredentials returns the active credentials a file defined at its
 // last sync.
-func FileCredentials(t Tx, path string) (map[string]bool, error) {
+func FileCredentials(t *Tx, path string) (map[string]bool, error) {
 	ids, err := Strings(t.Query(`SELECT id FROM credentials WHERE file = ? AND `+t.IsTrue("active"), path))
 	if err != nil {
 		return nil, fmt.Errorf("store: credentials of %s: %w", path, err)
@@ -66,7 +66,7 @@ func FileCredentials(t Tx, path string) (map[string]bool, error) {
 
 // RetireCredentials makes the credentials ids inactive, in id order, each
 // with the change detail.
-func RetireCredentials(t Tx, ids map[string]bool, now time.Time, detail string, changes *[]domain.Change) error {
+func RetireCredentials(t *Tx, ids map[string]bool, now time.Time, detail string, changes *[]domain.Change) error {
 	for _, id := range slices.Sorted(maps.Keys(ids)) {
 		if err := t.Retire(id, now, detail); err != nil {
 			return err
@@ -80,7 +80,7 @@ func RetireCredentials(t Tx, ids map[string]bool, now time.Time, detail string, 
 // credentials become inactive.
 func (s *Store) RetireFile(ctx context.Context, path string, now time.Time) ([]domain.Change, error) {
 	var changes []domain.Change
-	err := s.update(ctx, func(t Tx) error {
+	err := s.update(ctx, func(t *Tx) error {
 		changes = changes[:0]
 		ids, err := FileCredentials(t, path)
 		if err != nil {

@@ -16,7 +16,7 @@ import (
 // attempt's event is recorded all the same, for the history must say what
 // went out.
 func (s *Store) RecordOutcomes(ctx context.Context, claimant string, outcomes []domain.Outcome) error {
-	return s.update(ctx, func(t Tx) error {
+	return s.update(ctx, func(t *Tx) error {
 		for _, o := range outcomes {
 			var res sql.Result
 			var err error

@@ -18,8 +18,8 @@ import (
 // deliveries each already has. The index on next_action_at makes this
 // proportional to what is due, not to the fleet.
 func (s *Store) DueCycles(ctx context.Context, now time.Time, limit int) ([]domain.Cycle, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+s.db.CycleColumns()+`
-		FROM credentials c JOIN rotations r ON r.id = c.rotation_id
+	rows, err := s.db.Query(ctx, `SELECT `+CycleColumns+`
+		FROM `+CurrentCycle+`
 		WHERE `+s.db.IsTrue("c.active")+` AND c.next_action_at IS NOT NULL AND c.next_action_at <= ?
 		ORDER BY c.next_action_at, c.id LIMIT ?`, s.db.Time(now), limit)
 	cycles, err := s.collectCycles(rows, err)
@@ -36,8 +36,8 @@ func (s *Store) DueCycles(ctx context.Context, now time.Time, limit int) ([]doma
 // with the keys of the deliveries each already has: what `notifier plan`
 // looks ahead from.
 func (s *Store) OpenCycles(ctx context.Context) ([]domain.Cycle, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+s.db.CycleColumns()+`
-		FROM credentials c JOIN rotations r ON r.id = c.rotation_id WHERE `+s.db.IsTrue("c.active")+` ORDER BY c.id`)
+	rows, err := s.db.Query(ctx, `SELECT `+CycleColumns+`
+		FROM `+CurrentCycle+` WHERE `+s.db.IsTrue("c.active")+` ORDER BY c.id`)
 	cycles, err := s.collectCycles(rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("store: open cycles: %w", err)
@@ -49,7 +49,7 @@ func (s *Store) OpenCycles(ctx context.Context) ([]domain.Cycle, error) {
 }
 
 func (s *Store) collectCycles(rows *sql.Rows, err error) ([]domain.Cycle, error) {
-	return Collect(rows, err, func(r Scanner) (domain.Cycle, error) { return s.db.ScanCycle(r) })
+	return Collect(rows, err, func(r Scanner) (domain.Cycle, error) { return ScanCycle(r) })
 }
 
 // loadSent fills each cycle's Sent with the keys of its deliveries.
@@ -66,7 +66,7 @@ func (s *Store) loadSent(ctx context.Context, cycles []domain.Cycle) error {
 		for _, c := range cycles[lo:hi] {
 			ids = append(ids, c.RotationID)
 		}
-		in, args := s.db.InIDs("rotation_id", ids)
+		in, args := In(s.db, "rotation_id", ids)
 		rows, err := s.db.Query(ctx, `SELECT rotation_id, stage, seq FROM deliveries WHERE `+in, args...)
 		if err != nil {
 			return fmt.Errorf("store: deliveries of cycles: %w", err)
@@ -96,13 +96,13 @@ func (s *Store) loadSent(ctx context.Context, cycles []domain.Cycle) error {
 // its history event, a pending one superseding the cycle's older pending
 // delivery on the same channel; then the cycle's next action, only if it is
 // still the plan's PlannedFrom: an acknowledgment or a sync that changed
-// the cycle since the planner read it moved it (see the backends' dueSet),
+// the cycle since the planner read it moved it (see Tx.MarkDue),
 // and wins. A plan for a cycle that is no longer current (rotated
 // meanwhile) or no longer active is dropped whole. It returns the
 // deliveries it added.
 func (s *Store) RecordPlans(ctx context.Context, plans []domain.Plan, now time.Time) ([]domain.Delivery, error) {
 	var added []domain.Delivery
-	err := s.update(ctx, func(t Tx) error {
+	err := s.update(ctx, func(t *Tx) error {
 		added = added[:0]
 		setNext := `UPDATE credentials SET next_action_at = ? WHERE id = ? AND rotation_id = ? AND ` +
 			t.IsNotDistinct("next_action_at", t.Param("timestamptz"))
@@ -174,7 +174,7 @@ func nullTime(d Dialect, t time.Time) any {
 // moveNextActions writes the plans' next actions, each only where the
 // cycle is still the plan's, active, and its next action still the one
 // the planner read.
-func moveNextActions(t Tx, plans []domain.Plan) error {
+func moveNextActions(t *Tx, plans []domain.Plan) error {
 	row := `(` + t.Param("text") + `,` + t.Param("bigint") + `,` + t.Param("timestamptz") + `,` + t.Param("timestamptz") + `),`
 	for lo := 0; lo < len(plans); lo += t.MoveBatch() {
 		batch := plans[lo:min(lo+t.MoveBatch(), len(plans))]
@@ -196,7 +196,7 @@ func moveNextActions(t Tx, plans []domain.Plan) error {
 // insertDelivery adds an outbox row unless one exists for the same cycle,
 // stage, channel and repeat; inserted says whether it was new. A pending row
 // is due at once.
-func insertDelivery(t Tx, d domain.Delivery, now time.Time) (id int64, inserted bool, err error) {
+func insertDelivery(t *Tx, d domain.Delivery, now time.Time) (id int64, inserted bool, err error) {
 	var next any
 	if d.Status == domain.StatusPending {
 		next = t.Time(now)
@@ -212,7 +212,7 @@ func insertDelivery(t Tx, d domain.Delivery, now time.Time) (id int64, inserted 
 
 // Supersede marks the pending deliveries that where selects as superseded
 // for the reason why, with a history event each, in delivery order.
-func Supersede(t Tx, where string, now time.Time, why string, args ...any) error {
+func Supersede(t *Tx, where string, now time.Time, why string, args ...any) error {
 	rows, err := t.Query(`UPDATE deliveries SET status = 'superseded', next_attempt_at = NULL, last_error = ?, claimed_by = NULL, claim_expires_at = NULL
 		WHERE `+where+` RETURNING id, credential_id, rotation_id, stage, channel`, append([]any{why}, args...)...)
 	evs, err := Collect(rows, err, func(r Scanner) (domain.Event, error) {

@@ -17,12 +17,12 @@ import (
 // for the record only. It returns how many alerts were added.
 func (s *Store) RecordProbe(ctx context.Context, p domain.Probe, now time.Time) (int, error) {
 	var out int
-	err := s.update(ctx, func(t Tx) (err error) { out, err = recordProbe(t, p, now); return err })
+	err := s.update(ctx, func(t *Tx) (err error) { out, err = recordProbe(t, p, now); return err })
 	return out, err
 }
 
 // recordProbe is RecordProbe in t.
-func recordProbe(t Tx, p domain.Probe, now time.Time) (int, error) {
+func recordProbe(t *Tx, p domain.Probe, now time.Time) (int, error) {
 	now = StoredTime(now)
 	at := StoredTime(MinTime(p.At, now))
 	// Locked where the backend locks rows: the credential's probes count

@@ -92,10 +92,10 @@ const cyclePage = 5000
 func (s *Store) EachCycle(ctx context.Context, fn func(domain.Cycle) error) error {
 	after := ""
 	for {
-		rows, err := s.db.Query(ctx, `SELECT `+s.db.CycleColumns()+`
-			FROM credentials c JOIN rotations r ON r.id = c.rotation_id
+		rows, err := s.db.Query(ctx, `SELECT `+CycleColumns+`
+			FROM `+CurrentCycle+`
 			WHERE `+s.db.IsTrue("c.active")+` AND c.id > ? ORDER BY c.id LIMIT ?`, after, cyclePage)
-		page, err := Collect(rows, err, func(r Scanner) (domain.Cycle, error) { return s.db.ScanCycle(r) })
+		page, err := Collect(rows, err, func(r Scanner) (domain.Cycle, error) { return ScanCycle(r) })
 		if err != nil {
 			return fmt.Errorf("store: cycles: %w", err)
 		}

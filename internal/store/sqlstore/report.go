@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"time"
@@ -8,66 +9,74 @@ import (
 	"github.com/notifier-dev/notifier/internal/domain"
 )
 
-// The report's three queries, which a backend writes in its dialect and
-// reads side by side, each ordered by credential id, all on one consistent
-// snapshot (the backend's business). Their first parameter is the
-// credential id (empty for all).
+// The report's three queries, read side by side on one snapshot
+// (Driver.Snapshot), each ordered by credential id. Their first parameter
+// is the credential id (empty for all), given twice.
 const (
-	// ReportCyclesQuery: every cycle (a rotation and the next rotation of the
-	// same credential, which closed it) that overlaps the window (until
-	// and since, the second and third parameters, Report.Bound), by
-	// credential and start: the backend's credential columns, then the
-	// cycle's rotation id and time, the next rotation's id, time, source,
-	// actor and note (NULLs when none closed it).
-	ReportCyclesQuery = iota
-	// ReportRemindersQuery: credential id, rotation id, time, stage, channel,
-	// status of every reminder event, by credential and time.
-	ReportRemindersQuery
-	// ReportAcksQuery: credential id, rotation id, time, actor, source of every
-	// acknowledgment, by credential and time.
-	ReportAcksQuery
+	// reportCyclesQuery: every cycle (a rotation and the rotation that
+	// closed it, ClosingRotation) that overlaps the window (until and
+	// since, each given twice, NULL for none), by credential and start:
+	// the credential columns, then the cycle's rotation id and time, the
+	// closing rotation's id, time, source, actor and note (NULLs when none
+	// closed it).
+	reportCyclesQuery = iota
+	// reportRemindersQuery: credential id, rotation id, time, stage,
+	// channel, status of every reminder event, by credential and time.
+	reportRemindersQuery
+	// reportAcksQuery: credential id, rotation id, time, actor, source of
+	// every acknowledgment, by credential and AckOrder.
+	reportAcksQuery
 )
 
-// Report is how a backend reads a report.
-type Report struct {
-	// Open runs one of the report's queries (ReportCyclesQuery, …).
-	Open func(query int, args ...any) (*sql.Rows, error)
-	// Bound is a bound of the window as the cycles query takes it; the
-	// zero time is none.
-	Bound func(time.Time) any
-	// Dialect reads the credential columns.
-	Dialect Dialect
+// reportQueries are the report's queries in the dialect d.
+func reportQueries(d Dialect) [3]string {
+	id, at := d.Param("text"), d.Param("timestamptz")
+	return [...]string{
+		reportCyclesQuery: `WITH cyc AS (
+				SELECT r.id, r.credential_id, r.rotated_at, ` + ClosingRotation + ` AS next_id
+				FROM rotations r WHERE ` + id + ` = '' OR r.credential_id = ` + id + `
+			)
+			SELECT ` + CredColumns + `, cyc.id, cyc.rotated_at, n.id, n.rotated_at, n.source, n.actor, n.note
+			FROM cyc JOIN credentials c ON c.id = cyc.credential_id LEFT JOIN rotations n ON n.id = cyc.next_id
+			WHERE (` + at + ` IS NULL OR cyc.rotated_at < ` + at + `) AND (` + at + ` IS NULL OR n.rotated_at IS NULL OR n.rotated_at > ` + at + `)
+			ORDER BY cyc.credential_id, cyc.rotated_at, cyc.id`,
+		reportRemindersQuery: `SELECT credential_id, rotation_id, time, stage, channel, status FROM events
+			WHERE type = 'reminder' AND rotation_id IS NOT NULL AND (` + id + ` = '' OR credential_id = ` + id + `) ORDER BY credential_id, time, id`,
+		reportAcksQuery: `SELECT a.credential_id, a.rotation_id, a.acked_at, a.actor, a.source FROM acknowledgments a
+			WHERE ` + id + ` = '' OR a.credential_id = ` + id + ` ORDER BY a.credential_id, ` + AckOrder,
+	}
 }
 
 // ReportCycles calls fn with every cycle that overlaps the filter's window
 // (one of f.CredentialID's when set), by credential id then start, each
 // with every reminder event of the cycle (in time order) and every
 // acknowledgment. It holds one credential's cycles in memory at a time,
-// not the fleet. An error from fn stops the walk and is returned. Stored
-// times are whole seconds: Until is rounded up and Since down, so that a
-// bound with a fraction neither drops a cycle that overlaps nor takes in
-// one that does not.
-func ReportCycles(r Report, f domain.ReportFilter, fn func(domain.CycleRecord) error) error {
-	until, since := r.Bound(time.Time{}), r.Bound(time.Time{})
-	if !f.Until.IsZero() {
-		until = r.Bound(CeilSecond(f.Until))
+// not the fleet, and reads one snapshot: a report taken while the daemon
+// (or replicas) write is consistent. An error from fn stops the walk and
+// is returned. Stored times are whole seconds: Until is rounded up and
+// Since down, so that a bound with a fraction neither drops a cycle that
+// overlaps nor takes in one that does not.
+func (s *Store) ReportCycles(ctx context.Context, f domain.ReportFilter, fn func(domain.CycleRecord) error) error {
+	queries := reportQueries(s.db)
+	readers, done, err := s.db.Snapshot(ctx, len(queries))
+	if err != nil {
+		return err
 	}
-	if !f.Since.IsZero() {
-		since = r.Bound(StoredTime(f.Since))
-	}
-	cycles, err := r.Open(ReportCyclesQuery, f.CredentialID, until, since)
+	defer done()
+	until, since := nullTime(s.db, CeilSecond(f.Until)), nullTime(s.db, StoredTime(f.Since))
+	cycles, err := readers[reportCyclesQuery].Query(ctx, queries[reportCyclesQuery], f.CredentialID, f.CredentialID, until, until, since, since)
 	if err != nil {
 		return fmt.Errorf("store: report: %w", err)
 	}
 	defer cycles.Close()
 	open := func(query int) (*sql.Rows, error) {
-		rows, err := r.Open(query, f.CredentialID)
+		rows, err := readers[query].Query(ctx, queries[query], f.CredentialID, f.CredentialID)
 		if err != nil {
 			return nil, fmt.Errorf("store: report: %w", err)
 		}
 		return rows, nil
 	}
-	reminders, err := newMerged(open, ReportRemindersQuery, func(r Scanner) (int64, domain.ReminderAttempt, error) {
+	reminders, err := newMerged(open, reportRemindersQuery, func(r Scanner) (int64, domain.ReminderAttempt, error) {
 		var a domain.ReminderAttempt
 		var rot int64
 		err := r.Scan(&rot, TimeOf(&a.Time), &a.Stage, &a.Channel, &a.Status)
@@ -77,7 +86,7 @@ func ReportCycles(r Report, f domain.ReportFilter, fn func(domain.CycleRecord) e
 		return err
 	}
 	defer reminders.close()
-	acks, err := newMerged(open, ReportAcksQuery, func(r Scanner) (int64, domain.AckRecord, error) {
+	acks, err := newMerged(open, reportAcksQuery, func(r Scanner) (int64, domain.AckRecord, error) {
 		var a domain.AckRecord
 		var rot int64
 		err := r.Scan(&rot, TimeOf(&a.Time), &a.Actor, &a.Source)
@@ -110,7 +119,7 @@ func ReportCycles(r Report, f domain.ReportFilter, fn func(domain.CycleRecord) e
 		return nil
 	}
 	for cycles.Next() {
-		c, err := scanCycleRecord(cycles, r.Dialect)
+		c, err := scanCycleRecord(cycles)
 		if err != nil {
 			return fmt.Errorf("store: report: %w", err)
 		}
@@ -181,12 +190,12 @@ func (m *merged[T]) take(credentialID string) (map[int64][]T, error) {
 	return out, nil
 }
 
-func scanCycleRecord(s Scanner, d Dialect) (domain.CycleRecord, error) {
+func scanCycleRecord(s Scanner) (domain.CycleRecord, error) {
 	var c domain.CycleRecord
 	var nextID sql.NullInt64
 	var nextAt time.Time
 	var nextSource, nextActor, nextNote sql.NullString
-	row, err := d.ScanCredential(s, &c.RotationID, TimeOf(&c.Start), &nextID, NullTimeOf(&nextAt), &nextSource, &nextActor, &nextNote)
+	row, err := ScanCredential(s, &c.RotationID, TimeOf(&c.Start), &nextID, NullTimeOf(&nextAt), &nextSource, &nextActor, &nextNote)
 	if err != nil {
 		return c, err
 	}

@@ -14,11 +14,11 @@ import (
 // SP-API credential's client secret, in its current cycle, with an event
 // (type rotation-request, status the outcome, Amazon's text as detail).
 func (s *Store) RecordRotationRequest(ctx context.Context, r domain.RotationRequest, now time.Time) error {
-	return s.update(ctx, func(t Tx) error { return recordRotationRequest(t, r, now) })
+	return s.update(ctx, func(t *Tx) error { return recordRotationRequest(t, r, now) })
 }
 
 // recordRotationRequest is RecordRotationRequest in t.
-func recordRotationRequest(t Tx, r domain.RotationRequest, now time.Time) error {
+func recordRotationRequest(t *Tx, r domain.RotationRequest, now time.Time) error {
 	now = StoredTime(now)
 	at := StoredTime(MinTime(r.At, now))
 	c, err := t.ActiveCredential(r.CredentialID)

@@ -22,7 +22,7 @@ func (s *Store) SyncSettings(ctx context.Context, values map[string]string, now 
 		return nil, err
 	}
 	var changed []string
-	err := s.update(ctx, func(t Tx) error {
+	err := s.update(ctx, func(t *Tx) error {
 		changed = changed[:0]
 		old, err := readSettings(t.Query(`SELECT key, value FROM sync_state`))
 		if err != nil {

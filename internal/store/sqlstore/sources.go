@@ -40,14 +40,14 @@ func (s *Store) SourcedCredentials(ctx context.Context) ([]domain.SourcedCredent
 // is never given to the store.
 func (s *Store) RecordSourceVersion(ctx context.Context, v domain.SourceVersion, now time.Time) (string, error) {
 	var out string
-	if err := s.update(ctx, func(t Tx) (err error) { out, err = recordSourceVersion(t, v, now); return err }); err != nil {
+	if err := s.update(ctx, func(t *Tx) (err error) { out, err = recordSourceVersion(t, v, now); return err }); err != nil {
 		return "", err
 	}
 	return out, nil
 }
 
 // recordSourceVersion is RecordSourceVersion in t.
-func recordSourceVersion(t Tx, v domain.SourceVersion, now time.Time) (string, error) {
+func recordSourceVersion(t *Tx, v domain.SourceVersion, now time.Time) (string, error) {
 	now = StoredTime(now)
 	at := StoredTime(MinTime(v.At, now))
 	c, err := t.ActiveCredential(v.CredentialID)

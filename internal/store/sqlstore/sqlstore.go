@@ -1,28 +1,35 @@
-// Package sqlstore is what the SQLite and the PostgreSQL stores decide
-// alike, written once: what a rotation, an acknowledgment, an SP-API
-// notice, an AWS source version, a probe and a rotation request do to a
-// credential's cycle and history; how planning's outcome is recorded and
-// what is due is read; how the history's chain is verified and a report
-// assembled; how rows are read back. It is written against Tx, DB and
-// Dialect, the few operations each backend implements in its own dialect
-// (placeholders and casts, how a time or a boolean is stored, RETURNING,
-// row locks); the backends keep their own strengths (SQLite's write mutex,
-// PostgreSQL's advisory-locked writes, SKIP LOCKED claims and
-// LISTEN/NOTIFY) and run what is here inside their own transactions. Each
-// backend's Store embeds a Store of this package: its methods are the
-// ones both have alike.
+// Package sqlstore is notifier's store: every decision and rule of the
+// record, written once, over a small Driver per database (River's seam:
+// the decisions in one core, thin drivers). What a sync, a rotation, an
+// acknowledgment, an SP-API notice, an AWS source version, a probe and a
+// rotation request do to a credential's cycle and history; how planning's
+// outcome is recorded and what is due is read; how deliveries are claimed
+// and their outcomes recorded; how the history is appended, hash chained,
+// and verified; how a report is assembled; the lease; the migrations'
+// bookkeeping and the transactions' plumbing.
 //
-// Queries here are those both dialects read alike, with ? placeholders
-// (the PostgreSQL store numbers them); a query that differs comes from the
-// Dialect. Times are time.Time, UTC at whole seconds; each backend turns
-// them into what it stores (RFC 3339 text on SQLite, timestamptz on
-// PostgreSQL) with Dialect.Time, and reads them back with TimeOf and
-// NullTimeOf, which take either.
+// A driver (internal/store/sqlite, internal/store/postgres) opens its
+// database, begins transactions with its own lock (SQLite's write mutex
+// and BEGIN IMMEDIATE, PostgreSQL's advisory lock), runs statements in
+// its own way (SQLite's prepared statements, PostgreSQL's numbered
+// placeholders) and writes the few snippets its dialect says differently
+// (Dialect). Its Store embeds this package's Store and adds what only it
+// has (a backup, LISTEN/NOTIFY, its migrations' record).
+//
+// Queries here have ? placeholders (the PostgreSQL driver numbers them).
+// Times are time.Time, UTC at whole seconds; each driver turns them into
+// what it stores (RFC 3339 text on SQLite, timestamptz on PostgreSQL) with
+// Dialect.Time, and they read back with TimeOf and NullTimeOf, which take
+// either.
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -31,7 +38,7 @@ import (
 // Scanner is one row: *sql.Row, *sql.Rows.
 type Scanner interface{ Scan(dest ...any) error }
 
-// Dialect is how a backend writes what both stores say alike.
+// Dialect is how a driver writes what the store says alike.
 type Dialect interface {
 	// Time is t as a query parameter: UTC at whole seconds, as the
 	// backend stores it.
@@ -53,22 +60,114 @@ type Dialect interface {
 	// cycles due for planning at the latest at a time, given twice as
 	// parameters.
 	DueSet() string
-	// InIDs is the condition that the integer column col is one of ids,
-	// and its parameters; IDBatch bounds the ids in one.
-	InIDs(col string, ids []int64) (string, []any)
+	// Arrays says whether a list of values is one array parameter
+	// (PostgreSQL's = ANY(?)) rather than a list of placeholders (In).
+	Arrays() bool
+	// IDBatch bounds the values of one In list.
 	IDBatch() int
 	// MoveBatch is how many cycles one statement moves the next action
 	// of (4 parameters each).
 	MoveBatch() int
-	// CycleColumns are a credential's columns and its current cycle's, as
-	// ScanCycle reads them; the query joins credentials c with rotations r
-	// on c.rotation_id.
-	CycleColumns() string
-	// ScanCredential reads a credential's columns (the first of
-	// CycleColumns), then extra.
-	ScanCredential(s Scanner, extra ...any) (Credential, error)
-	// ScanCycle reads CycleColumns, then extra.
-	ScanCycle(s Scanner, extra ...any) (domain.Cycle, error)
+	// AddBatch is how many new credentials one round of a sync's
+	// statements adds.
+	AddBatch() int
+	// LockRows is what a SELECT ends with to lock the rows it reads to the
+	// transaction's end (FOR UPDATE, SKIP LOCKED to pass over those another
+	// transaction holds), "" where the write lock already holds them all.
+	LockRows(skipLocked bool) string
+	// NotifySQL is the statement that tells the other replicas, at the
+	// commit, that cycles became due (PostgreSQL's NOTIFY); "" where
+	// there are none.
+	NotifySQL() string
+}
+
+// Reader runs queries outside a write transaction: the driver's pool, or
+// one of its read snapshots.
+type Reader interface {
+	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Querier is what *sql.DB, *sql.Conn and *sql.Tx have in common.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// ReaderOf is q as a Reader, each query rewritten by bind first (the
+// driver's placeholders; nil keeps the query as it is).
+func ReaderOf(q Querier, bind func(string) string) Reader { return reader{q, bind} }
+
+type reader struct {
+	q    Querier
+	bind func(string) string
+}
+
+func (r reader) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if r.bind != nil {
+		query = r.bind(query)
+	}
+	return r.q.QueryContext(ctx, query, args...)
+}
+
+func (r reader) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if r.bind != nil {
+		query = r.bind(query)
+	}
+	return r.q.QueryRowContext(ctx, query, args...)
+}
+
+// Conn is a driver's open transaction: its statements (? placeholders),
+// run in the driver's own way.
+type Conn interface {
+	Exec(query string, args ...any) (sql.Result, error)
+	Query(query string, args ...any) (*sql.Rows, error)
+	QueryRow(query string, args ...any) *sql.Row
+	// Insert runs an INSERT of one row (ON CONFLICT DO NOTHING or not)
+	// and returns the row's id and whether it was added: SQLite's last
+	// insert id, PostgreSQL's RETURNING id.
+	Insert(query string, args ...any) (id int64, inserted bool, err error)
+	Commit() error
+	// Rollback ends the transaction (a no-op after Commit) and gives its
+	// lock back.
+	Rollback()
+}
+
+// Driver is a database as the store uses it.
+type Driver interface {
+	Dialect
+	// Reader is the pool: reads outside any write transaction.
+	Reader
+	// Begin starts a transaction: one holding the database's write lock
+	// when exclusive, else one that only a driver with row locks runs
+	// beside the writers (PostgreSQL's claims). Its error says what
+	// failed ("store: begin: ...").
+	Begin(ctx context.Context, exclusive bool) (Conn, error)
+	// Retry says whether a transaction that failed with err is run again
+	// from scratch (PostgreSQL's deadlocks, serialization failures, cut
+	// connections).
+	Retry(err error) bool
+	// Snapshot opens n readers that all see one committed state, side by
+	// side, and the function that closes them.
+	Snapshot(ctx context.Context, n int) ([]Reader, func(), error)
+	// Name is the database in messages: a path, a URL without its
+	// password.
+	Name() string
+	// FirstRotations records the first rotation of each credential of
+	// creds, all just added, with the source src, at its
+	// config_rotated_at, and makes it the credential's current one; it
+	// returns them in id order. Each driver has its fastest way (SQLite's
+	// consecutive rowids, PostgreSQL's RETURNING).
+	FirstRotations(t *Tx, creds []domain.Credential, src string, now time.Time) ([]domain.Rotation, error)
+	// SyncStarted is called first in a sync's transaction and returns
+	// what to undo at its end (SQLite's larger page cache).
+	SyncStarted(t *Tx) (done func(), err error)
+	// Synced is called after a sync of n credentials committed
+	// (PostgreSQL's ANALYZE after a large one).
+	Synced(ctx context.Context, n int)
+	// NoChain says what an error reading the chain's record means (a
+	// database older than the chain), nil for the plain error.
+	NoChain(err error) error
 }
 
 // Credential is a credentials row as the decisions read it: the
@@ -80,69 +179,107 @@ type Credential struct {
 	NextAction time.Time
 }
 
-// Tx is a backend's write transaction: its queries (? placeholders) and
-// the small helpers every decision builds on, each in the backend's own
-// dialect and with its own locking.
-type Tx interface {
-	Dialect
-	Exec(query string, args ...any) (sql.Result, error)
-	Query(query string, args ...any) (*sql.Rows, error)
-	QueryRow(query string, args ...any) *sql.Row
-	// Insert runs an INSERT of one row (ON CONFLICT DO NOTHING or not)
-	// and returns the row's id and whether it was added: SQLite's last
-	// insert id, PostgreSQL's RETURNING id.
-	Insert(query string, args ...any) (id int64, inserted bool, err error)
-	// InsertEvent appends an event to the hash-chained history.
-	InsertEvent(e domain.Event) error
-	// ActiveCredential is the credential a person or a source acts on,
-	// locked for the transaction where the backend locks rows;
-	// domain.ErrUnknownCredential or domain.ErrInactive otherwise.
-	ActiveCredential(id string) (Credential, error)
-	// Rotation is one rotation by id (domain.ErrNotFound).
-	Rotation(id int64) (domain.Rotation, error)
-	// InsertRotation records a rotation and its event and makes it the
-	// credential's current cycle, due for planning; the old cycles'
-	// pending deliveries become superseded.
-	InsertRotation(r domain.Rotation, now time.Time) (int64, error)
-	// MarkDue makes the credential's cycle due for planning at the latest
-	// at when.
-	MarkDue(id string, when time.Time) error
-	// Retire makes a credential inactive (never deleted), its pending
-	// deliveries superseded, with a history event saying why.
-	Retire(id string, now time.Time, detail string) error
-	// PutCredential writes a credential's row as the config describes it
-	// (active or not), keeping its cycle.
-	PutCredential(c domain.Credential, active bool, now time.Time) error
-	// NotifyDue tells the other replicas, at the commit, that cycles
-	// became due (PostgreSQL's NOTIFY); nothing where there are none.
-	NotifyDue() error
-}
-
-// DB is a backend's read side: queries outside a write transaction, with
-// ? placeholders.
-type DB interface {
-	Dialect
-	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// Store is what both backends' stores do alike: the methods written once
-// here, over the backend's read side and its write transactions. A
-// backend's Store embeds it (NewStore), and its public methods are the
-// backend's own.
+// Store is an open notifier database: the methods of every backend,
+// written once over its driver. A backend's Store embeds it.
 type Store struct {
-	db     DB
-	update func(ctx context.Context, fn func(Tx) error) error
+	db Driver
+	// auditKey keys the events' hash chain (HMAC-SHA-256); empty: SHA-256.
+	auditKey []byte
+	// eventSQL holds the inserts of whole batches of events, by shape.
+	eventSQL sync.Map
 }
 
-// NewStore is the shared methods of a backend whose reads go to db and
-// whose write transactions update runs: fn in one transaction (the
-// backend's *tx, a Tx), committed if it returns nil and rolled back
-// otherwise, and run again from scratch where the backend retries.
-func NewStore[T Tx](db DB, update func(ctx context.Context, fn func(T) error) error) *Store {
-	return &Store{db: db, update: func(ctx context.Context, fn func(Tx) error) error {
-		return update(ctx, func(t T) error { return fn(t) })
-	}}
+// New is the store over a driver.
+func New(d Driver, opts ...Option) *Store {
+	s := &Store{db: d}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Option configures a store.
+type Option func(*Store)
+
+// WithAuditKey makes the store hash the events it appends with
+// HMAC-SHA-256 under key (the config's audit.key) instead of SHA-256, so
+// that someone with the database alone cannot recompute the chain. Once a
+// database's chain is keyed, appending without that key is refused.
+func WithAuditKey(key []byte) Option {
+	return func(s *Store) { s.auditKey = bytes.Clone(key) }
+}
+
+// Tx is a write transaction: the driver's statements and dialect, the
+// history's events it appends (buffered, see InsertEvent) and the chain's
+// head once read.
+type Tx struct {
+	Conn
+	Dialect
+	store  *Store
+	events []domain.Event
+	head   *chainHead
+}
+
+// txAttempts bounds how often a transaction the driver says to retry is
+// run again.
+const txAttempts = 5
+
+// Update runs fn in one write transaction under the write lock, committed
+// (with the events it appended) if fn returns nil and rolled back
+// otherwise: nothing is half-written. fn may run again from scratch where
+// the driver retries, so it resets what it collects. The store's methods
+// use it; a driver's tests and migrations too.
+func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error { return s.run(ctx, true, fn) }
+
+// update is Update, as the methods here call it.
+func (s *Store) update(ctx context.Context, fn func(*Tx) error) error { return s.run(ctx, true, fn) }
+
+// run runs fn in a transaction, under the write lock when exclusive.
+func (s *Store) run(ctx context.Context, exclusive bool, fn func(*Tx) error) error {
+	var err error
+	for range txAttempts {
+		if err = s.runOnce(ctx, exclusive, fn); err == nil || !s.db.Retry(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func (s *Store) runOnce(ctx context.Context, exclusive bool, fn func(*Tx) error) error {
+	c, err := s.db.Begin(ctx, exclusive)
+	if err != nil {
+		return err
+	}
+	defer c.Rollback()
+	t := &Tx{Conn: c, Dialect: s.db, store: s}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := t.flushEvents(); err != nil {
+		return err
+	}
+	if err := c.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// In is the condition that col is one of vals, and its parameters: one
+// array where the dialect has them, else a list of placeholders.
+func In[T any](d Dialect, col string, vals []T) (string, []any) {
+	if d.Arrays() {
+		return col + ` = ANY(?)`, []any{vals}
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	return col + ` IN (` + Placeholders(len(vals)) + `)`, args
+}
+
+// Placeholders is n comma-separated ? (an IN list, a VALUES row).
+func Placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
 
 // StoredTime is t as it reads back once stored: UTC, whole seconds. A time

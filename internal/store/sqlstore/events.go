@@ -1,47 +1,35 @@
-package sqlite
+package sqlstore
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"fmt"
 	"strings"
 
 	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/domain"
-	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 )
 
-// Option configures Open.
-type Option func(*Store)
-
-// WithAuditKey makes the store hash the events it appends with
-// HMAC-SHA-256 under key (the config's audit.key) instead of SHA-256, so
-// that someone with the file alone cannot recompute the chain. Once a
-// database's chain is keyed, appending without that key is refused.
-func WithAuditKey(key []byte) Option {
-	return func(s *Store) { s.auditKey = bytes.Clone(key) }
-}
-
-// eventBatch is how many events one INSERT appends (6 to 12 parameters
+// EventBatch is how many events one INSERT appends (6 to 12 parameters
 // each).
-const eventBatch = 500
+const EventBatch = 500
 
 // chainHead is the end of the chain as one write transaction sees it: read
 // once, under the write lock, and carried forward as the transaction
-// appends.
+// appends, so that every writer appends the chain in one order.
 type chainHead struct {
 	nextID int64
 	prev   []byte
 	hasher *chain.Hasher
 }
 
-// insertEvent appends to the history. Events are buffered and written, hash
-// chained, in multi-row statements: every eventBatch events and when the
-// transaction's function returns (see update).
-func (t *tx) insertEvent(e domain.Event) error {
+// InsertEvent appends an event to the hash-chained history. Events are
+// buffered and written, hash chained, in multi-row statements: every
+// EventBatch events and when the transaction's function returns (see
+// Update).
+func (t *Tx) InsertEvent(e domain.Event) error {
 	t.events = append(t.events, e)
-	if len(t.events) >= eventBatch {
+	if len(t.events) >= EventBatch {
 		return t.flushEvents()
 	}
 	return nil
@@ -49,7 +37,7 @@ func (t *tx) insertEvent(e domain.Event) error {
 
 // flushEvents writes the buffered events, each with its id and its hash
 // over its canonical content and the previous event's hash.
-func (t *tx) flushEvents() error {
+func (t *Tx) flushEvents() error {
 	if len(t.events) == 0 {
 		return nil
 	}
@@ -61,7 +49,7 @@ func (t *tx) flushEvents() error {
 	for lo := 0; lo < len(t.events); {
 		shape := shapeOf(t.events[lo])
 		hi := lo + 1
-		for hi < len(t.events) && hi-lo < eventBatch && shapeOf(t.events[hi]) == shape {
+		for hi < len(t.events) && hi-lo < EventBatch && shapeOf(t.events[hi]) == shape {
 			hi++
 		}
 		if err := t.writeEvents(t.events[lo:hi], shape); err != nil {
@@ -76,18 +64,10 @@ func (t *tx) flushEvents() error {
 // eventShape is which of an event's optional columns are set. A run of
 // events of one shape is written by a statement that binds those columns
 // only, the others taking their defaults (NULL or ”), as the canonical row
-// has them: binding a value costs a call into SQLite and a copy, and most
-// events (a first sync's, every reminder's) leave half the columns empty.
+// has them: binding a value costs a call into the driver and a copy (on
+// SQLite, a call into C), and most events (a first sync's, every
+// reminder's) leave half the columns empty.
 type eventShape uint8
-
-const (
-	withCredential eventShape = 1 << iota
-	withRotation
-	withDelivery
-	withStage
-	withChannel
-	withActor
-)
 
 // eventOptional names the optional columns, in shape bit order.
 var eventOptional = [...]string{"credential_id", "rotation_id", "delivery_id", "stage", "channel", "actor"}
@@ -103,8 +83,8 @@ func shapeOf(e domain.Event) eventShape {
 }
 
 // writeEvents writes events of one shape in one statement, hash chained
-// after the head.
-func (t *tx) writeEvents(events []domain.Event, shape eventShape) error {
+// after the head. The time stored is the one hashed: UTC at whole seconds.
+func (t *Tx) writeEvents(events []domain.Event, shape eventShape) error {
 	h := t.head
 	cols := 6
 	for i := range eventOptional {
@@ -118,7 +98,7 @@ func (t *tx) writeEvents(events []domain.Event, shape eventShape) error {
 		r := chain.FromEvent(h.nextID, e)
 		sums = h.hasher.Sum(sums, h.prev, &r)
 		sum := sums[len(sums)-chain.Size:]
-		args = append(args, r.ID, r.Time, r.Type, r.Status, r.Detail, sum)
+		args = append(args, r.ID, t.Time(e.Time), r.Type, r.Status, r.Detail, sum)
 		for i, v := range [...]any{e.CredentialID, e.RotationID, e.DeliveryID, e.Stage, e.Channel, e.Actor} {
 			if shape&(1<<i) != 0 {
 				args = append(args, v)
@@ -126,18 +106,18 @@ func (t *tx) writeEvents(events []domain.Event, shape eventShape) error {
 		}
 		h.nextID, h.prev = h.nextID+1, sum
 	}
-	if _, err := t.exec(t.store.eventInsert(shape, cols, len(events)), args...); err != nil {
+	if _, err := t.Exec(t.store.eventInsert(shape, cols, len(events)), args...); err != nil {
 		return fmt.Errorf("store: event: %w", err)
 	}
 	return nil
 }
 
 // eventInsert is the statement that appends n events of a shape. Those of
-// whole batches (a first sync's, a large dispatch's) are kept once built
-// (callers hold the write lock): one per shape in use.
+// whole batches (a first sync's, a large dispatch's) are kept once built:
+// one per shape in use.
 func (s *Store) eventInsert(shape eventShape, cols, n int) string {
-	if q, ok := s.eventSQL[shape]; ok && n == eventBatch {
-		return q
+	if q, ok := s.eventSQL.Load(shape); ok && n == EventBatch {
+		return q.(string)
 	}
 	var b strings.Builder
 	b.WriteString("INSERT INTO events (id, time, type, status, detail, hash")
@@ -147,7 +127,7 @@ func (s *Store) eventInsert(shape eventShape, cols, n int) string {
 		}
 	}
 	b.WriteString(") VALUES ")
-	row := "(" + placeholders(cols) + ")"
+	row := "(" + Placeholders(cols) + ")"
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
@@ -155,11 +135,8 @@ func (s *Store) eventInsert(shape eventShape, cols, n int) string {
 		b.WriteString(row)
 	}
 	q := b.String()
-	if n == eventBatch {
-		if s.eventSQL == nil {
-			s.eventSQL = map[eventShape]string{}
-		}
-		s.eventSQL[shape] = q
+	if n == EventBatch {
+		s.eventSQL.Store(shape, q)
 	}
 	return q
 }
@@ -167,23 +144,23 @@ func (s *Store) eventInsert(shape eventShape, cols, n int) string {
 // readHead reads the end of the chain and the key it is hashed with. The
 // first append with an audit key to a chain without one records the key's
 // id and, first, an audit event saying that the chain is keyed from there.
-func (t *tx) readHead() error {
+func (t *Tx) readHead() error {
 	var start int64
 	var keyID, hash []byte
 	var id sql.NullInt64
 	// One statement: the chain record and the last event, if any.
-	if err := t.queryRow(`SELECT c.start_id, c.key_id, e.id, e.hash FROM event_chain c
-		LEFT JOIN (SELECT id, hash FROM events ORDER BY id DESC LIMIT 1) e`).Scan(&start, &keyID, &id, &hash); err != nil {
+	if err := t.QueryRow(`SELECT c.start_id, c.key_id, e.id, e.hash FROM event_chain c
+		LEFT JOIN (SELECT id, hash FROM events ORDER BY id DESC LIMIT 1) e ON TRUE`).Scan(&start, &keyID, &id, &hash); err != nil {
 		return fmt.Errorf("store: event chain head: %w", err)
 	}
 	key := t.store.auditKey
 	switch {
 	case len(key) == 0 && keyID != nil:
-		return fmt.Errorf("audit.key: the history in %s is hashed with an audit key; set audit.key in the config to that key", t.store.path)
+		return fmt.Errorf("audit.key: the history in %s is hashed with an audit key; set audit.key in the config to that key", t.store.db.Name())
 	case len(key) > 0 && keyID != nil && !bytes.Equal(keyID, chain.KeyID(key)):
-		return fmt.Errorf("audit.key: is not the key the history in %s is hashed with; set the original key again", t.store.path)
+		return fmt.Errorf("audit.key: is not the key the history in %s is hashed with; set the original key again", t.store.db.Name())
 	case len(key) > 0 && keyID == nil:
-		if _, err := t.exec(`UPDATE event_chain SET key_id = ?`, chain.KeyID(key)); err != nil {
+		if _, err := t.Exec(`UPDATE event_chain SET key_id = ?`, chain.KeyID(key)); err != nil {
 			return fmt.Errorf("store: event chain: %w", err)
 		}
 		first := t.events[0]
@@ -200,45 +177,5 @@ func (t *tx) readHead() error {
 		}
 	}
 	t.head = h
-	return nil
-}
-
-// ChainReport is what VerifyChain found: chain.Result, and where the chain
-// starts.
-type ChainReport = chain.Report
-
-// VerifyChain walks the history's hash chain in id order, streaming, and
-// reports the first row that does not match, or the number of rows and
-// the head (see sqlstore.VerifyChain). A database whose chain is keyed
-// needs opts.Key.
-func (s *Store) VerifyChain(ctx context.Context, opts chain.Options) (chain.Report, error) {
-	return sqlstore.VerifyChain(ctx, s.reader(), opts, func(err error) error {
-		if strings.Contains(err.Error(), "no such table") {
-			return fmt.Errorf("store: %s has no event chain yet (it predates migration 3): open it once with notifier (say, notifier migrate) to start one", s.path)
-		}
-		return nil
-	})
-}
-
-// eventColumns are an events row as chain.Row holds it.
-const eventColumns = sqlstore.EventColumns
-
-func scanEvent(rows *sql.Rows) (chain.Row, error) { return sqlstore.ScanEvent(rows) }
-
-// verifyCopyChain checks a backup's hash chain: any break fails the backup,
-// but for a keyed chain, which only the key can check.
-func verifyCopyChain(ctx context.Context, path string) error {
-	cs, err := OpenReadOnly(ctx, path)
-	if err != nil {
-		return fmt.Errorf("backup: verify the copy: %w", err)
-	}
-	defer cs.Close()
-	rep, err := cs.VerifyChain(ctx, chain.Options{})
-	if err != nil {
-		return fmt.Errorf("backup: verify the copy: %w", err)
-	}
-	if rep.Problem != nil && rep.Problem.Kind != chain.KindKey {
-		return fmt.Errorf("backup: the copy's history does not verify: %s", rep.Problem.Detail)
-	}
 	return nil
 }

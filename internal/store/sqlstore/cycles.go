@@ -1,0 +1,113 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/schedule"
+)
+
+// The rules about cycles, each written once here and used by every query
+// that needs it. A cycle is a rotation of a credential and the time until
+// the next one; the queries name a credential c, a rotation r and an
+// acknowledgment a.
+const (
+	// CurrentCycle joins each credential c with its current cycle: the
+	// rotation r it points at (rotation_id), its latest.
+	CurrentCycle = `credentials c JOIN rotations r ON r.id = c.rotation_id`
+	// RotationOrder is the order of a credential's rotations: by time,
+	// then as recorded.
+	RotationOrder = `r.rotated_at, r.id`
+	// ClosingRotation is, beside each rotation r, the id of the rotation
+	// that closed its cycle: the credential's next one in RotationOrder
+	// (NULL for the current cycle).
+	ClosingRotation = `LEAD(r.id) OVER (PARTITION BY r.credential_id ORDER BY ` + RotationOrder + `)`
+	// AckOrder is the order of a cycle's acknowledgments: the first is the
+	// one that counts (it stops the repeats, later messages name it); the
+	// others are recorded and shown.
+	AckOrder = `a.acked_at, a.id`
+	// FirstAckOf completes "SELECT a.column " into the first
+	// acknowledgment of the cycle of rotation r.
+	FirstAckOf = `FROM acknowledgments a WHERE a.rotation_id = r.id ORDER BY ` + AckOrder + ` LIMIT 1`
+	// StatedDeadlineOf is the deadline Amazon last stated for the cycle of
+	// rotation r (NULL for none): it overrides the policy's.
+	StatedDeadlineOf = `(SELECT cd.deadline FROM cycle_deadlines cd WHERE cd.rotation_id = r.id ORDER BY cd.id DESC LIMIT 1)`
+	// lastSentOf completes "SELECT x.column " into the cycle's last sent
+	// reminder.
+	lastSentOf = `FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'sent' ORDER BY x.sent_at DESC, x.due_at DESC LIMIT 1`
+)
+
+// CredColumns are a credential's columns, as ScanCredential reads them.
+const CredColumns = `c.id, c.name, c.owner, c.rotation_period, c.expires_at, c.policy, c.config_rotated_at, c.file, c.active,
+	COALESCE(c.rotation_id, 0), c.next_action_at, COALESCE(c.lwa_client_id, ''),
+	COALESCE(c.source_kind, ''), c.source_name, c.source_region, c.source_endpoint`
+
+// CycleColumns are a credential's columns and its current cycle's (its
+// rotation, first acknowledgment and stated deadline), as ScanCycle reads
+// them; the query joins CurrentCycle (or a delivery's rotation r).
+const CycleColumns = CredColumns + `, r.rotated_at, r.source, (SELECT a.acked_at ` + FirstAckOf + `), (SELECT a.actor ` + FirstAckOf + `), ` +
+	StatedDeadlineOf
+
+// ScanCredential reads CredColumns, then extra.
+func ScanCredential(s Scanner, extra ...any) (Credential, error) {
+	var c Credential
+	var period string
+	dst := append([]any{&c.ID, &c.Name, &c.Owner, &period, NullTimeOf(&c.ExpiresAt), &c.Policy, TimeOf(&c.RotatedAt), &c.File, &c.Active,
+		&c.RotationID, NullTimeOf(&c.NextAction), &c.LWAClientID, &c.Source.Kind, &c.Source.Name, &c.Source.Region, &c.Source.Endpoint}, extra...)
+	if err := s.Scan(dst...); err != nil {
+		return c, err
+	}
+	var err error
+	if c.RotationPeriod, err = schedule.ParseSpan(period); err != nil {
+		return c, fmt.Errorf("store: credential %s: rotation_period: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// ScanCycle reads CycleColumns, then extra.
+func ScanCycle(s Scanner, extra ...any) (domain.Cycle, error) {
+	var c domain.Cycle
+	var ackBy sql.NullString
+	row, err := ScanCredential(s, append([]any{TimeOf(&c.Start), &c.Source, NullTimeOf(&c.AckAt), &ackBy, NullTimeOf(&c.StatedDeadline)}, extra...)...)
+	if err != nil {
+		return domain.Cycle{}, err
+	}
+	c.Credential, c.Active, c.RotationID, c.NextAction, c.AckBy = row.Credential, row.Active, row.RotationID, row.NextAction, ackBy.String
+	return c, nil
+}
+
+// Cycle returns a credential, active or not, with its current cycle.
+func (s *Store) Cycle(ctx context.Context, id string) (domain.Cycle, error) {
+	c, err := ScanCycle(s.db.QueryRow(ctx, `SELECT `+CycleColumns+` FROM `+CurrentCycle+` WHERE c.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("%w %q", domain.ErrUnknownCredential, id)
+	}
+	if err != nil {
+		return c, fmt.Errorf("store: credential %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// States returns every credential, active or not, with its current cycle
+// and its deliveries' counts, by id.
+func (s *Store) States(ctx context.Context) ([]domain.CredentialState, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+CycleColumns+`, (SELECT x.stage `+lastSentOf+`), (SELECT x.sent_at `+lastSentOf+`),
+			(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'failed'),
+			(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'pending')
+		FROM `+CurrentCycle+` ORDER BY c.id`)
+	out, err := Collect(rows, err, func(r Scanner) (domain.CredentialState, error) {
+		var st domain.CredentialState
+		var stage sql.NullString
+		var err error
+		st.Cycle, err = ScanCycle(r, &stage, NullTimeOf(&st.LastSentAt), &st.Failed, &st.Pending)
+		st.LastStage = stage.String
+		return st, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: states: %w", err)
+	}
+	return out, nil
+}
