@@ -153,7 +153,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
-	files, err := schema().Files()
+	files, err := migrationFiles().Files()
 	if err != nil {
 		return err
 	}
@@ -165,8 +165,8 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// schema is this binary's migrations.
-func schema() sqlstore.Migrations {
+// migrationFiles is this binary's migrations.
+func migrationFiles() sqlstore.Migrations {
 	return sqlstore.Migrations{FS: migrations.Postgres, Dir: "postgres"}
 }
 
@@ -183,7 +183,7 @@ func applyMigration(ctx context.Context, c *sql.Conn, f sqlstore.MigrationFile) 
 		_, err := tx.ExecContext(ctx, script)
 		return err
 	}
-	if err := schema().Apply(t, dialect{}, f, run, time.Now()); err != nil {
+	if err := migrationFiles().Apply(t, dialect{}, f, run, time.Now()); err != nil {
 		return err
 	}
 	if err := t.Commit(); err != nil {

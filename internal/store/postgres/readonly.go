@@ -26,7 +26,7 @@ func OpenReadOnly(ctx context.Context, url string) (*Store, error) {
 	cfg.RuntimeParams["default_transaction_read_only"] = "on"
 	s := newStore(stdlib.OpenDB(*cfg), Redact(url), nil)
 	s.db.SetMaxOpenConns(4)
-	files, err := schema().Files()
+	files, err := migrationFiles().Files()
 	if err != nil {
 		s.db.Close()
 		return nil, err

@@ -72,7 +72,7 @@ func (s *Store) checkSchema(ctx context.Context) error {
 		}
 		return fmt.Errorf("store: %s: %w", s.path, err)
 	}
-	files, err := schema().Files()
+	files, err := migrationFiles().Files()
 	if err != nil {
 		return err
 	}

@@ -151,21 +151,21 @@ type Migration struct {
 	AppliedAt string
 }
 
-// schema is this binary's migrations.
-func schema() sqlstore.Migrations { return sqlstore.Migrations{FS: migrations.FS, Dir: "."} }
+// migrationFiles is this binary's migrations.
+func migrationFiles() sqlstore.Migrations { return sqlstore.Migrations{FS: migrations.FS, Dir: "."} }
 
 func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
-	files, err := schema().Files()
+	files, err := migrationFiles().Files()
 	if err != nil {
 		return err
 	}
 	for _, f := range files {
 		if err := s.Update(ctx, func(t *sqlstore.Tx) error {
-			return schema().Apply(t, t, f, t.Conn.(*conn).script, time.Now())
+			return migrationFiles().Apply(t, t, f, t.Conn.(*conn).script, time.Now())
 		}); err != nil {
 			return err
 		}
