@@ -16,6 +16,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/report"
 )
 
 // notifications builds the consumer of SP-API notifications, or nil when
@@ -167,7 +168,7 @@ func (c *cli) probeCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				printReport(c.stdout, rep, now, m.Config.Location)
+				report.Tick(c.stdout, rep, now, m.Config.Location)
 				return fmt.Errorf("probe: %s: Amazon rejects this secret now (%s); %d alert(s) raised", res.CredentialID, res.Detail, res.Alerts)
 			}
 			return fmt.Errorf("probe: %s: no answer about the secret, not a rejection: %s", res.CredentialID, res.Detail)

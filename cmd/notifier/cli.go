@@ -18,6 +18,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
+	"github.com/notifier-dev/notifier/internal/report"
 	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
@@ -294,7 +295,7 @@ func (c *cli) tickCmd() *cobra.Command {
 				m.Logger.Error("SP-API notifications not received; planning without them", "err", err)
 			}
 			rep, err := m.Engine.Tick(cmd.Context(), now)
-			printReport(c.stdout, rep, now, m.Config.Location)
+			report.Tick(c.stdout, rep, now, m.Config.Location)
 			return err
 		},
 	}
@@ -321,7 +322,7 @@ func (c *cli) statusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printStatus(c.stdout, format, rows)
+			return report.Status(c.stdout, format, rows)
 		},
 	}
 	c.atFlag(cmd)
@@ -356,7 +357,7 @@ func (c *cli) planCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printPlan(c.stdout, format, rows)
+			return report.Plan(c.stdout, format, rows)
 		},
 	}
 	c.atFlag(cmd)
@@ -425,13 +426,13 @@ func (c *cli) ackCmd() *cobra.Command {
 			err = m.Engine.Acknowledge(cmd.Context(), engine.Ack{Credential: args[0], At: now, By: by, Note: note, Source: "cli"})
 			var already *domain.AlreadyAcknowledged
 			if errors.As(err, &already) {
-				fmt.Fprintln(c.stdout, escapeText(already.Error())+"; nothing recorded")
+				fmt.Fprintln(c.stdout, report.Escape(already.Error())+"; nothing recorded")
 				return nil
 			}
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "%s: acknowledged by %s at %s\n", args[0], escapeText(by), now.In(m.Config.Location).Format(time.RFC3339))
+			fmt.Fprintf(c.stdout, "%s: acknowledged by %s at %s\n", args[0], report.Escape(by), now.In(m.Config.Location).Format(time.RFC3339))
 			return nil
 		},
 	}
@@ -465,7 +466,7 @@ func (c *cli) historyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printHistory(c.stdout, f.format, events, loc)
+			return report.History(c.stdout, f.format, events, loc)
 		},
 	}
 	cmd.Flags().StringVar(&f.credential, "credential", "", "only this credential")
