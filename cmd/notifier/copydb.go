@@ -7,6 +7,7 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/daemon"
 	"github.com/notifier-dev/notifier/internal/report"
 	"github.com/notifier-dev/notifier/internal/store/copydb"
 )
@@ -37,7 +38,7 @@ func (c *cli) copyDBCmd() *cobra.Command {
 				return err
 			}
 			defer src.Close()
-			dst, err := openStore(cmd.Context(), to, nil)
+			dst, err := daemon.OpenStore(cmd.Context(), to, nil)
 			if err != nil {
 				return err
 			}
@@ -52,7 +53,7 @@ func (c *cli) copyDBCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "%s -> %s: %d credentials, %d rotations, %d deliveries, %d acknowledgments, %d events copied\n",
-				report.Escape(src.Path()), report.Escape(databaseName(to)), counts["credentials"], counts["rotations"], counts["deliveries"], counts["acknowledgments"], counts["events"])
+				report.Escape(src.Path()), report.Escape(report.DatabaseName(to)), counts["credentials"], counts["rotations"], counts["deliveries"], counts["acknowledgments"], counts["events"])
 			if rep.Problem != nil {
 				return fmt.Errorf("copy-db: the copy's hash chain does not verify: %s", rep.Problem.Detail)
 			}
