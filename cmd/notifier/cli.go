@@ -123,7 +123,7 @@ func (c *cli) logger() (*slog.Logger, error) {
 }
 
 // open loads the config at the command's moment, opens the store and
-// builds the engine. The caller closes the Main.
+// builds the engine. The caller closes the Daemon.
 func (c *cli) open(cmd *cobra.Command) (*daemon.Daemon, time.Time, error) {
 	clock, err := c.clock(cmd)
 	if err != nil {
