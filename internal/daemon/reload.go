@@ -19,39 +19,6 @@ import (
 // config file between ticks.
 const ReloadSpec = "@every 30s"
 
-// reloadOnHUP reloads the main config file at every SIGHUP until ctx ends.
-func (d *Daemon) reloadOnHUP(ctx context.Context) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-hup:
-			d.Logger.Info("SIGHUP: reloading the config")
-			d.reload(true)
-		}
-	}
-}
-
-// refused records a refused reload of the main file as it was (st).
-func (d *Daemon) refused(st domain.ConfigFile, err error) {
-	d.rejected = st
-	d.Health.SetReload(err)
-	d.Metrics.ObserveReload(time.Now(), err)
-}
-
-func httpChanged(a, b *config.HTTP) bool {
-	listen := func(h *config.HTTP) string {
-		if h == nil {
-			return ""
-		}
-		return h.Listen
-	}
-	return listen(a) != listen(b)
-}
-
 // reload swaps in the main config file if it changed (or, forced by
 // SIGHUP, in any case) and is valid. The credential files are the engine's
 // sync's business. A refused file is logged once, not at every look until
@@ -101,6 +68,41 @@ func (d *Daemon) reload(force bool) {
 	if !unchanged {
 		d.Logger.Info("config reloaded")
 	}
+}
+
+// reloadOnHUP reloads the main config file at every SIGHUP until ctx ends.
+func (d *Daemon) reloadOnHUP(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			d.Logger.Info("SIGHUP: reloading the config")
+			d.reload(true)
+		}
+	}
+}
+
+// refused records a refused reload of the main file as it was (st).
+func (d *Daemon) refused(st domain.ConfigFile, err error) {
+	d.rejected = st
+	d.Health.SetReload(err)
+	d.Metrics.ObserveReload(time.Now(), err)
+}
+
+// httpChanged says whether http.listen changed, which a reload cannot
+// apply: the server keeps its listener.
+func httpChanged(a, b *config.HTTP) bool {
+	listen := func(h *config.HTTP) string {
+		if h == nil {
+			return ""
+		}
+		return h.Listen
+	}
+	return listen(a) != listen(b)
 }
 
 // amazonChanged warns that a new amazon: block takes effect at the next
