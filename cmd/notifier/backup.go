@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/notifier-dev/notifier/internal/report"
 	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
@@ -23,13 +24,13 @@ func (c *cli) backupCmd() *cobra.Command {
 			defer store.Close()
 			file, ok := store.(*sqlite.Store)
 			if !ok {
-				return fmt.Errorf("backup: %s is a PostgreSQL database: back it up with PostgreSQL's own tools (pg_dump, or a base backup)", escapeText(store.Path()))
+				return fmt.Errorf("backup: %s is a PostgreSQL database: back it up with PostgreSQL's own tools (pg_dump, or a base backup)", report.Escape(store.Path()))
 			}
 			info, err := file.Backup(cmd.Context(), args[0], force)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "%s: backup of %s written and verified (integrity_check ok), %d bytes\n", escapeText(info.Path), escapeText(store.Path()), info.Bytes)
+			fmt.Fprintf(c.stdout, "%s: backup of %s written and verified (integrity_check ok), %d bytes\n", report.Escape(info.Path), report.Escape(store.Path()), info.Bytes)
 			return nil
 		},
 	}

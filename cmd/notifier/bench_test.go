@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/daemon"
 	"github.com/notifier-dev/notifier/internal/testutil/fleet"
 )
 
@@ -17,16 +18,16 @@ func BenchmarkDaemonTick100k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m := &Main{ConfigPath: path, Clock: func(*time.Location) time.Time { return now }}
+	m := &daemon.Daemon{ConfigPath: path, Clock: func(*time.Location) time.Time { return now }}
 	ctx := context.Background()
 	if err := m.Open(ctx); err != nil {
 		b.Fatal(err)
 	}
 	defer m.Close()
-	m.tick(ctx) // the first sync
+	m.Tick(ctx) // the first sync
 	for b.Loop() {
 		now = now.Add(time.Hour)
-		m.tick(ctx)
+		m.Tick(ctx)
 	}
 	if st, err := m.Store.States(ctx); err != nil || len(st) != 100_000 {
 		b.Fatalf("%d credentials in the store, %v", len(st), err)

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"os"
 	"os/user"
-	"slices"
 	"strings"
 	"time"
 
@@ -17,8 +15,10 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/daemon"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
+	"github.com/notifier-dev/notifier/internal/report"
 	"github.com/notifier-dev/notifier/internal/schedule"
 	"github.com/notifier-dev/notifier/internal/store/backend"
 )
@@ -125,8 +125,8 @@ func (c *cli) logger() (*slog.Logger, error) {
 }
 
 // open loads the config at the command's moment, opens the store and
-// builds the engine. The caller closes the Main.
-func (c *cli) open(cmd *cobra.Command) (*Main, time.Time, error) {
+// builds the engine. The caller closes the Daemon.
+func (c *cli) open(cmd *cobra.Command) (*daemon.Daemon, time.Time, error) {
 	clock, err := c.clock(cmd)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -135,7 +135,7 @@ func (c *cli) open(cmd *cobra.Command) (*Main, time.Time, error) {
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	m := &Main{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Clock: clock}
+	m := &daemon.Daemon{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Clock: clock}
 	if err := m.Open(cmd.Context()); err != nil {
 		return nil, time.Time{}, err
 	}
@@ -144,14 +144,14 @@ func (c *cli) open(cmd *cobra.Command) (*Main, time.Time, error) {
 
 // openSynced is open, then a sync of the config into the store, for the
 // commands that act on what the config says now.
-func (c *cli) openSynced(cmd *cobra.Command) (*Main, time.Time, error) {
+func (c *cli) openSynced(cmd *cobra.Command) (*daemon.Daemon, time.Time, error) {
 	return c.openToRecord(cmd, false)
 }
 
 // openToRecord is openSynced for a command that records something dated
 // now (ack, rotate) when record is set: a now after the real clock is
 // refused before the sync, which would record config changes dated then.
-func (c *cli) openToRecord(cmd *cobra.Command, record bool) (*Main, time.Time, error) {
+func (c *cli) openToRecord(cmd *cobra.Command, record bool) (*daemon.Daemon, time.Time, error) {
 	m, now, err := c.open(cmd)
 	if err != nil {
 		return nil, now, err
@@ -179,14 +179,14 @@ func (c *cli) runCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Renewed every third of it, a lease or claim shorter than a
 			// second would expire while a write waits its turn.
-			if leaseTTL < MinLeaseTTL {
-				return fmt.Errorf("--lease-ttl %s: at least %s", leaseTTL, MinLeaseTTL)
+			if leaseTTL < daemon.MinLeaseTTL {
+				return fmt.Errorf("--lease-ttl %s: at least %s", leaseTTL, daemon.MinLeaseTTL)
 			}
 			logger, err := c.logger()
 			if err != nil {
 				return err
 			}
-			m := &Main{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Standby: standby, LeaseTTL: leaseTTL}
+			m := &daemon.Daemon{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Standby: standby, LeaseTTL: leaseTTL}
 			if err := m.Open(cmd.Context()); err != nil {
 				return err
 			}
@@ -195,7 +195,7 @@ func (c *cli) runCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&standby, "standby", false, "if another notifier run holds the database, wait and take over when its lease expires (SQLite; on PostgreSQL every replica is active)")
-	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", DefaultLeaseTTL, "how long the database lease and a claim last unrenewed (a crashed daemon's standby, or replica, takes over its work after it)")
+	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", daemon.DefaultLeaseTTL, "how long the database lease and a claim last unrenewed (a crashed daemon's standby, or replica, takes over its work after it)")
 	return cmd
 }
 
@@ -213,42 +213,11 @@ func (c *cli) checkCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprint(c.stdout, summary(cfg)+amazonSummary(cfg)+sourcesSummary(cfg))
-			return nil
+			return report.Check(c.stdout, cfg)
 		},
 	}
 	c.atFlag(cmd)
 	return cmd
-}
-
-// summary describes a valid config without any secret.
-func summary(cfg *config.Config) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: ok\n", cfg.Path)
-	fmt.Fprintf(&b, "  database:    %s\n", backend.Name(cfg.Database))
-	fmt.Fprintf(&b, "  schedule:    %s (%s)\n", cfg.CheckSchedule, cfg.Timezone)
-	b.WriteString(httpSummary(cfg.HTTP))
-	fmt.Fprintf(&b, "  credentials: %d\n", len(cfg.Credentials))
-	fmt.Fprintf(&b, "  history:     %s\n", chainSummary(cfg))
-	names := slices.Sorted(maps.Keys(cfg.Channels))
-	fmt.Fprintf(&b, "  channels:    %d\n", len(names))
-	for _, n := range names {
-		fmt.Fprintf(&b, "    %-12s %s\n", n, cfg.Channels[n].Type)
-	}
-	pnames := slices.Sorted(maps.Keys(cfg.Policies))
-	fmt.Fprintf(&b, "  policies:    %d\n", len(pnames))
-	for _, n := range pnames {
-		var stages []string
-		for _, s := range cfg.Policies[n].Stages {
-			st := s.Name
-			if !s.Repeat.IsZero() {
-				st += " (every " + s.Repeat.String() + ")"
-			}
-			stages = append(stages, st+" -> "+strings.Join(s.Channels, ","))
-		}
-		fmt.Fprintf(&b, "    %-12s %s\n", n, strings.Join(stages, "; "))
-	}
-	return b.String()
 }
 
 func (c *cli) migrateCmd() *cobra.Command {
@@ -292,11 +261,11 @@ func (c *cli) tickCmd() *cobra.Command {
 			defer m.Close()
 			// What Amazon said comes first, so that the plan follows it;
 			// a queue that fails does not keep the reminders from going out.
-			if _, err := m.drainNotifications(cmd.Context(), c.stdout); err != nil && cmd.Context().Err() == nil {
+			if _, err := m.DrainNotifications(cmd.Context(), c.stdout); err != nil && cmd.Context().Err() == nil {
 				m.Logger.Error("SP-API notifications not received; planning without them", "err", err)
 			}
 			rep, err := m.Engine.Tick(cmd.Context(), now)
-			printReport(c.stdout, rep, now, m.Config.Location)
+			report.Tick(c.stdout, rep, now, m.Config.Location)
 			return err
 		},
 	}
@@ -323,7 +292,7 @@ func (c *cli) statusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printStatus(c.stdout, format, rows)
+			return report.Status(c.stdout, format, rows)
 		},
 	}
 	c.atFlag(cmd)
@@ -358,7 +327,7 @@ func (c *cli) planCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printPlan(c.stdout, format, rows)
+			return report.Plan(c.stdout, format, rows)
 		},
 	}
 	c.atFlag(cmd)
@@ -427,13 +396,13 @@ func (c *cli) ackCmd() *cobra.Command {
 			err = m.Engine.Acknowledge(cmd.Context(), engine.Ack{Credential: args[0], At: now, By: by, Note: note, Source: "cli"})
 			var already *domain.AlreadyAcknowledged
 			if errors.As(err, &already) {
-				fmt.Fprintln(c.stdout, escapeText(already.Error())+"; nothing recorded")
+				fmt.Fprintln(c.stdout, report.Escape(already.Error())+"; nothing recorded")
 				return nil
 			}
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "%s: acknowledged by %s at %s\n", args[0], escapeText(by), now.In(m.Config.Location).Format(time.RFC3339))
+			fmt.Fprintf(c.stdout, "%s: acknowledged by %s at %s\n", args[0], report.Escape(by), now.In(m.Config.Location).Format(time.RFC3339))
 			return nil
 		},
 	}
@@ -467,7 +436,7 @@ func (c *cli) historyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printHistory(c.stdout, f.format, events, loc)
+			return report.History(c.stdout, f.format, events, loc)
 		},
 	}
 	cmd.Flags().StringVar(&f.credential, "credential", "", "only this credential")

@@ -8,6 +8,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/report"
 	"github.com/notifier-dev/notifier/internal/store/backend"
 	"github.com/notifier-dev/notifier/internal/store/copydb"
 )
@@ -53,7 +54,7 @@ func (c *cli) copyDBCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "%s -> %s: %d credentials, %d rotations, %d deliveries, %d acknowledgments, %d events copied\n",
-				escapeText(src.Path()), escapeText(backend.Name(to)), counts["credentials"], counts["rotations"], counts["deliveries"], counts["acknowledgments"], counts["events"])
+				report.Escape(src.Path()), report.Escape(backend.Name(to)), counts["credentials"], counts["rotations"], counts["deliveries"], counts["acknowledgments"], counts["events"])
 			if rep.Problem != nil {
 				return fmt.Errorf("copy-db: the copy's hash chain does not verify: %s", rep.Problem.Detail)
 			}

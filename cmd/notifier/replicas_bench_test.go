@@ -33,7 +33,7 @@ func BenchmarkReplicasDispatch(b *testing.B) {
 				}
 				b.StartTimer()
 				start := time.Now()
-				ds := make([]*daemon, replicas)
+				ds := make([]*daemonProc, replicas)
 				for i := range ds {
 					ds[i] = startDaemonEnv(b, dir, config, environ)
 				}

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/daemon"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/store/postgres"
 	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
@@ -70,7 +71,7 @@ func TestReplicasShareTheWorkAndSurviveSIGKILL(t *testing.T) {
 		t.Fatalf("migrate: %v\n%s", err, out)
 	}
 
-	replicas := make([]*daemon, 3)
+	replicas := make([]*daemonProc, 3)
 	for i := range replicas {
 		replicas[i] = startDaemonEnv(t, dir, config, environ, "--lease-ttl", "2s")
 	}
@@ -477,7 +478,7 @@ func TestStandbyOnPostgresIsAnActiveReplica(t *testing.T) {
 	default:
 	}
 	logs := standby.logs()
-	for _, want := range []string{"level=WARN msg=\"" + StandbyOnPostgres + "\""} {
+	for _, want := range []string{"level=WARN msg=\"" + daemon.StandbyOnPostgres + "\""} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the --standby replica's log lacks %q:\n%s", want, logs)
 		}
@@ -485,7 +486,7 @@ func TestStandbyOnPostgresIsAnActiveReplica(t *testing.T) {
 	if strings.Contains(logs, "standing by") {
 		t.Errorf("the --standby replica stood by:\n%s", logs)
 	}
-	if strings.Contains(first.logs(), StandbyOnPostgres) {
+	if strings.Contains(first.logs(), daemon.StandbyOnPostgres) {
 		t.Errorf("the replica started without --standby says the flag has no effect:\n%s", first.logs())
 	}
 	if keys, dups := sink.counts(); keys != 20 || dups != 0 {

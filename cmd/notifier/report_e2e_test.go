@@ -24,6 +24,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/notifier-dev/notifier/internal/report"
 	"github.com/notifier-dev/notifier/internal/testutil/browser"
 )
 
@@ -92,7 +93,7 @@ type reportDoc struct {
 		Event int64  `json:"event"`
 		Hash  string `json:"hash"`
 	} `json:"chain_head"`
-	Cycles []cycleRow `json:"cycles"`
+	Cycles []report.Cycle `json:"cycles"`
 }
 
 // verifiedHead is the head `notifier verify` prints, and the last event's
@@ -109,36 +110,36 @@ func (e *env) verifiedHead() (hash, event string) {
 
 func strp(s string) *string { return &s }
 
-func rem(at, stage, channel, status string) reminderRow {
-	return reminderRow{Time: at, Stage: stage, Channel: channel, Status: status}
+func rem(at, stage, channel, status string) report.Reminder {
+	return report.Reminder{Time: at, Stage: stage, Channel: channel, Status: status}
 }
 
 // wantCycles is the report at 2026-07-05T00:00:00Z, row by row.
-func wantCycles() []cycleRow {
-	none := []reminderRow{}
-	noAcks := []ackRow{}
-	return []cycleRow{
+func wantCycles() []report.Cycle {
+	none := []report.Reminder{}
+	noAcks := []report.Ack{}
+	return []report.Cycle{
 		{Credential: "a-ontime", Name: "A (rotated on time)", Owner: "team-a", RotatedAt: "2026-01-01T00:00:00Z", Deadline: "2026-06-30T00:00:00Z",
 			ClosedAt: strp("2026-06-10T09:00:00Z"), RotatedBy: strp("bob"), RotationSource: strp("cli"), Outcome: "on_time",
-			Reminders:       []reminderRow{rem("2026-06-01T00:00:00Z", "30d", "ops", "sent")},
-			Acknowledgments: []ackRow{{Time: "2026-06-02T10:00:00Z", Actor: "alice", Source: "cli"}}},
+			Reminders:       []report.Reminder{rem("2026-06-01T00:00:00Z", "30d", "ops", "sent")},
+			Acknowledgments: []report.Ack{{Time: "2026-06-02T10:00:00Z", Actor: "alice", Source: "cli"}}},
 		{Credential: "a-ontime", Name: "A (rotated on time)", Owner: "team-a", RotatedAt: "2026-06-10T09:00:00Z", Deadline: "2026-12-07T09:00:00Z",
 			Outcome: "open", Reminders: none, Acknowledgments: noAcks},
 		{Credential: "b-late", Name: "B (rotated late)", Owner: "team-b", RotatedAt: "2026-01-01T00:00:00Z", Deadline: "2026-06-30T00:00:00Z",
 			ClosedAt: strp("2026-07-03T12:00:00Z"), RotatedBy: strp("carol"), RotationSource: strp("cli"), Outcome: "late", DaysLate: 4,
-			Reminders: []reminderRow{
+			Reminders: []report.Reminder{
 				rem("2026-06-01T00:00:00Z", "30d", "ops", "sent"),
 				rem("2026-06-23T00:00:00Z", "7d", "ops", "sent"),
 				rem("2026-06-29T06:00:00Z", "24h", "ops", "sent"),
 				rem("2026-06-30T01:00:00Z", "overdue", "ops", "sent"),
 				rem("2026-07-01T02:00:00Z", "overdue", "ops", "sent"),
 			},
-			Acknowledgments: []ackRow{{Time: "2026-07-01T03:00:00Z", Actor: "dave", Source: "cli"}}},
+			Acknowledgments: []report.Ack{{Time: "2026-07-01T03:00:00Z", Actor: "dave", Source: "cli"}}},
 		{Credential: "b-late", Name: "B (rotated late)", Owner: "team-b", RotatedAt: "2026-07-03T12:00:00Z", Deadline: "2026-12-30T12:00:00Z",
 			Outcome: "open", Reminders: none, Acknowledgments: noAcks},
 		{Credential: "c-silent", Name: "C (never acknowledged, flaky channel)", Owner: "team-c", RotatedAt: "2026-01-01T00:00:00Z",
 			Deadline: "2026-06-30T00:00:00Z", Outcome: "overdue", DaysLate: 5,
-			Reminders: []reminderRow{
+			Reminders: []report.Reminder{
 				rem("2026-06-01T00:00:00Z", "30d", "flaky", "retry"),
 				rem("2026-06-01T00:01:00Z", "30d", "flaky", "retry"),
 				rem("2026-06-01T00:03:00Z", "30d", "flaky", "sent"),
@@ -149,7 +150,7 @@ func wantCycles() []cycleRow {
 				rem("2026-07-01T02:00:00Z", "overdue", "flaky", "sent"),
 			},
 			Acknowledgments:    noAcks,
-			LongestUndelivered: &stretchRow{From: "2026-06-23T00:00:00Z", Until: "2026-06-29T06:00:00Z", Seconds: (6*24 + 6) * 3600}},
+			LongestUndelivered: &report.Stretch{From: "2026-06-23T00:00:00Z", Until: "2026-06-29T06:00:00Z", Seconds: (6*24 + 6) * 3600}},
 		{Credential: "d-fresh", Name: "D (recent)", Owner: "team-d", RotatedAt: "2026-05-01T00:00:00Z", Deadline: "2026-10-28T00:00:00Z",
 			Outcome: "open", Reminders: none, Acknowledgments: noAcks},
 	}
@@ -241,7 +242,7 @@ func TestEndToEndReport(t *testing.T) {
 			t.Fatalf("csv: %v\n%s", err, out)
 		}
 		want := [][]string{
-			csvReportHeader,
+			report.ComplianceCSVColumns(),
 			{"a-ontime", "A (rotated on time)", "team-a", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "2026-06-10T09:00:00Z", "bob", "cli", "on_time", "0", "1", "0", "0", "ops", "1", "alice via cli at 2026-06-02T10:00:00Z", "", "", ""},
 			{"a-ontime", "A (rotated on time)", "team-a", "2026-06-10T09:00:00Z", "2026-12-07T09:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", ""},
 			{"b-late", "B (rotated late)", "team-b", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "2026-07-03T12:00:00Z", "carol", "cli", "late", "4", "5", "0", "0", "ops", "1", "dave via cli at 2026-07-01T03:00:00Z", "", "", ""},
@@ -332,7 +333,7 @@ func TestEndToEndReport(t *testing.T) {
 		}
 		var wantAttempts []string
 		for _, r := range wantCycles()[4].Reminders {
-			wantAttempts = append(wantAttempts, reformat(r.Time)+" "+r.Stage+" → "+r.Channel+": "+r.Status)
+			wantAttempts = append(wantAttempts, report.Reformat(r.Time)+" "+r.Stage+" → "+r.Channel+": "+r.Status)
 		}
 		if !reflect.DeepEqual(attempts, wantAttempts) {
 			t.Errorf("c-silent's attempts on the page:\n%q\nwant\n%q", attempts, wantAttempts)
@@ -380,7 +381,7 @@ func TestEndToEndReport(t *testing.T) {
 			if len(c.Acknowledgments) > 0 {
 				ackBy = c.Acknowledgments[0].Actor
 			}
-			want = append(want, strings.Join([]string{c.Credential, c.RotatedAt, c.Deadline, deref(c.ClosedAt), deref(c.RotatedBy), deref(c.RotationSource),
+			want = append(want, strings.Join([]string{c.Credential, c.RotatedAt, c.Deadline, strOf(c.ClosedAt), strOf(c.RotatedBy), strOf(c.RotationSource),
 				c.Outcome, strconv.Itoa(c.DaysLate), strconv.Itoa(sent), ackBy}, "|"))
 		}
 		if !reflect.DeepEqual(got, want) {
@@ -412,4 +413,13 @@ func TestEndToEndReport(t *testing.T) {
 			t.Errorf("audit_events ends at event %s hash %q, want event %s hash %s (as verify says)", lastID, lastHash, headEvent, head)
 		}
 	})
+}
+
+// strOf is a report cell that may be null, as the report's table shows it
+// ("" for null).
+func strOf(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/daemon"
 	"github.com/notifier-dev/notifier/internal/domain"
 )
 
@@ -84,7 +85,7 @@ func TestDaemonPicksUpConfigEdits(t *testing.T) {
 	e := newEnv(t, "2026-06-01")
 	now := time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)
 	var logs bytes.Buffer
-	m := &Main{ConfigPath: e.config, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	m := &daemon.Daemon{ConfigPath: e.config, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		Clock: func(*time.Location) time.Time { return now }}
 	ctx := context.Background()
 	if err := m.Open(ctx); err != nil {
@@ -92,7 +93,7 @@ func TestDaemonPicksUpConfigEdits(t *testing.T) {
 	}
 	defer m.Close()
 
-	m.tick(ctx)
+	m.Tick(ctx)
 	want(t, e.hook.take(), "overdue", 0)
 
 	// A broken edit: the daemon keeps going on the last good config.
@@ -100,7 +101,7 @@ func TestDaemonPicksUpConfigEdits(t *testing.T) {
 		t.Fatal(err)
 	}
 	now = now.Add(24 * time.Hour)
-	m.tick(ctx)
+	m.Tick(ctx)
 	want(t, e.hook.take(), "overdue", -1)
 	if !strings.Contains(logs.String(), "config change rejected") {
 		t.Errorf("broken config not reported:\n%s", logs.String())
@@ -109,7 +110,7 @@ func TestDaemonPicksUpConfigEdits(t *testing.T) {
 	// The fix, with the rotation recorded.
 	e.writeCreds(fmt.Sprintf(spAPI, "2026-11-29T00:30:00Z"))
 	now = now.Add(24 * time.Hour)
-	m.tick(ctx)
+	m.Tick(ctx)
 	want(t, e.hook.take())
 	rots, err := m.Store.History(ctx, domain.HistoryFilter{Type: domain.EventRotation})
 	if err != nil {

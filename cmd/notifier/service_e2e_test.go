@@ -124,7 +124,7 @@ func deliveriesByStatus(t *testing.T, dir string) map[string]int {
 }
 
 // daemon is a `notifier run` process with its log lines collected.
-type daemon struct {
+type daemonProc struct {
 	cmd  *exec.Cmd
 	mu   sync.Mutex
 	log  bytes.Buffer
@@ -132,16 +132,16 @@ type daemon struct {
 	done chan error
 }
 
-func startDaemon(t *testing.T, dir, config string, args ...string) *daemon {
+func startDaemon(t *testing.T, dir, config string, args ...string) *daemonProc {
 	t.Helper()
 	return startDaemonEnv(t, dir, config, nil, args...)
 }
 
 // startDaemonEnv is startDaemon with the given environment (nil: this
 // process's).
-func startDaemonEnv(t testing.TB, dir, config string, environ []string, args ...string) *daemon {
+func startDaemonEnv(t testing.TB, dir, config string, environ []string, args ...string) *daemonProc {
 	t.Helper()
-	d := &daemon{line: make(chan string, 1000), done: make(chan error, 1)}
+	d := &daemonProc{line: make(chan string, 1000), done: make(chan error, 1)}
 	d.cmd = exec.Command(binary, append([]string{"--config", config, "run"}, args...)...)
 	d.cmd.Dir = dir
 	d.cmd.Env = environ
@@ -172,7 +172,7 @@ func startDaemonEnv(t testing.TB, dir, config string, environ []string, args ...
 
 // terminate sends SIGTERM and fails the test unless the daemon exits
 // cleanly within bound.
-func (d *daemon) terminate(t testing.TB, bound time.Duration) {
+func (d *daemonProc) terminate(t testing.TB, bound time.Duration) {
 	t.Helper()
 	start := time.Now()
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -189,7 +189,7 @@ func (d *daemon) terminate(t testing.TB, bound time.Duration) {
 	t.Logf("stopped %v after SIGTERM", time.Since(start).Round(10*time.Millisecond))
 }
 
-func (d *daemon) logs() string {
+func (d *daemonProc) logs() string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.log.String()
@@ -197,7 +197,7 @@ func (d *daemon) logs() string {
 
 // await waits for a log line containing s; bound is a liveness limit far
 // above the expected time, not a measurement.
-func (d *daemon) await(t testing.TB, s string, bound time.Duration) {
+func (d *daemonProc) await(t testing.TB, s string, bound time.Duration) {
 	t.Helper()
 	limit := time.After(bound)
 	for {

@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"bytes"
@@ -16,22 +16,22 @@ func TestReportNeutralisesHostileText(t *testing.T) {
 	const hostile = "=cmd\x1b[2J\u202eevil\tx\ny"
 	const shown = `=cmd\x1b[2J\u202eevil\tx\ny`
 	by := "@" + hostile
-	row := cycleRow{Credential: "k", Name: hostile, Owner: "<script>alert(1)</script>", RotatedAt: "2026-01-01T00:00:00Z",
+	row := Cycle{Credential: "k", Name: hostile, Owner: "<script>alert(1)</script>", RotatedAt: "2026-01-01T00:00:00Z",
 		Deadline: "2026-06-30T00:00:00Z", ClosedAt: &row0, RotatedBy: &by, RotationSource: &row0src, Outcome: domain.OutcomeOnTime,
-		Reminders:       []reminderRow{{Time: "2026-06-01T00:00:00Z", Stage: "30d", Channel: "ops\u2066", Status: "sent"}},
-		Acknowledgments: []ackRow{{Time: "2026-06-02T00:00:00Z", Actor: hostile, Source: "cli"}}}
-	h := reportHeader{At: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), Loc: time.UTC, Database: "x.db"}
+		Reminders:       []Reminder{{Time: "2026-06-01T00:00:00Z", Stage: "30d", Channel: "ops\u2066", Status: "sent"}},
+		Acknowledgments: []Ack{{Time: "2026-06-02T00:00:00Z", Actor: hostile, Source: "cli"}}}
+	h := Header{At: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), Loc: time.UTC, Database: "x.db"}
 	render := func(format string) string {
 		var b bytes.Buffer
-		w, err := newReportWriter(format, &b, h)
+		w, err := NewComplianceWriter(format, &b, h)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer w.close()
-		if err := w.cycle(row); err != nil {
+		defer w.Close()
+		if err := w.Cycle(row); err != nil {
 			t.Fatal(err)
 		}
-		if err := w.finish(reportSummary{Credentials: 1, Cycles: 1, OnTime: 1}); err != nil {
+		if err := w.Finish(Summary{Credentials: 1, Cycles: 1, OnTime: 1}); err != nil {
 			t.Fatal(err)
 		}
 		return b.String()

@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"bytes"
@@ -35,8 +35,8 @@ func TestEscapeText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := escapeText(tt.in); got != tt.want {
-				t.Errorf("escapeText(%q) = %q, want %q", tt.in, got, tt.want)
+			if got := Escape(tt.in); got != tt.want {
+				t.Errorf("Escape(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -66,8 +66,8 @@ func TestCSVCell(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := csvCell(tt.in); got != tt.want {
-				t.Errorf("csvCell(%q) = %q, want %q", tt.in, got, tt.want)
+			if got := CSVCell(tt.in); got != tt.want {
+				t.Errorf("CSVCell(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -75,8 +75,8 @@ func TestCSVCell(t *testing.T) {
 
 func TestTableCell(t *testing.T) {
 	for in, want := range map[string]string{"": "-", "bob": "bob", "b\tob": `b\tob`, "\u202e": `\u202e`} {
-		if got := tableCell(in); got != want {
-			t.Errorf("tableCell(%q) = %q, want %q", in, got, want)
+		if got := TableCell(in); got != want {
+			t.Errorf("TableCell(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -90,7 +90,7 @@ func TestPrintersNeutraliseHostileText(t *testing.T) {
 	events := []domain.Event{{Time: at, Type: "ack", CredentialID: "k", Status: "cli", Actor: hostile, Detail: hostile}}
 
 	var b bytes.Buffer
-	if err := printHistory(&b, "table", events, time.UTC); err != nil {
+	if err := History(&b, "table", events, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	// The detail's white space folds to spaces first, as before.
@@ -100,7 +100,7 @@ func TestPrintersNeutraliseHostileText(t *testing.T) {
 	}
 
 	b.Reset()
-	if err := printHistory(&b, "csv", events, time.UTC); err != nil {
+	if err := History(&b, "csv", events, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	wantCSV := "time,type,credential,stage,channel,status,actor,detail\n" +
@@ -113,7 +113,7 @@ func TestPrintersNeutraliseHostileText(t *testing.T) {
 	}
 
 	b.Reset()
-	if err := printHistory(&b, "json", events, time.UTC); err != nil {
+	if err := History(&b, "json", events, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), `"detail": "=cmd\u001b[2J`+"\u202e"+`evil\tx\ny"`) {
@@ -123,7 +123,7 @@ func TestPrintersNeutraliseHostileText(t *testing.T) {
 	b.Reset()
 	rows := []engine.CredentialStatus{{ID: "k", Name: hostile, Owner: "\u2066o\u2069", RotatedAt: at, Deadline: at, Stage: "s\x07",
 		Acknowledged: true, AcknowledgedBy: "\u202ebob", State: "ok"}}
-	if err := printStatus(&b, "table", rows); err != nil {
+	if err := Status(&b, "table", rows); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{shown, `\u2066o\u2069`, `s\x07`, `\u202ebob`} {
@@ -137,7 +137,7 @@ func TestPrintersNeutraliseHostileText(t *testing.T) {
 
 	b.Reset()
 	plan := []engine.Upcoming{{At: at, Credential: "k", Stage: "\u202egats", Channels: []string{"ops"}}}
-	if err := printPlan(&b, "table", plan); err != nil {
+	if err := Plan(&b, "table", plan); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), `\u202egats`) || strings.Contains(b.String(), "\u202e") {

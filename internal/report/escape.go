@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"fmt"
@@ -14,12 +14,12 @@ import (
 // stored (the Trojan Source attack), or spreadsheet formulas. The table and
 // CSV outputs, which people read, neutralise them; JSON stays exact.
 
-// escapeText shows every control character, every invalid UTF-8 byte and
+// Escape shows every control character, every invalid UTF-8 byte and
 // every bidirectional override, isolate and mark as a visible escape:
 // \t \n \r, \x1b for the other C0 controls, DEL and invalid bytes, \u202e
 // for C1 controls, the bidi characters and the line and paragraph
 // separators. Everything else, backslashes included, is kept as it is.
-func escapeText(s string) string {
+func Escape(s string) string {
 	if clean(s) {
 		return s
 	}
@@ -48,7 +48,7 @@ func escapeText(s string) string {
 	return b.String()
 }
 
-// clean reports whether escapeText would leave s as it is: the common case,
+// clean reports whether Escape would leave s as it is: the common case,
 // checked without allocating.
 func clean(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -71,7 +71,7 @@ func asciiFree(s string) bool {
 	return true
 }
 
-// unsafeRune is a non-ASCII rune escapeText shows as \uXXXX: a C1 control
+// unsafeRune is a non-ASCII rune Escape shows as \uXXXX: a C1 control
 // (U+0080–U+009F; U+009B is a terminal's CSI), a bidirectional mark,
 // embedding, override or isolate, or a line or paragraph separator.
 func unsafeRune(r rune) bool {
@@ -90,24 +90,24 @@ func unsafeRune(r rune) bool {
 	return false
 }
 
-// tableCell is a cell of a table: escaped, and "-" when empty.
-func tableCell(s string) string {
+// TableCell is a cell of a table: escaped, and "-" when empty.
+func TableCell(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return escapeText(s)
+	return Escape(s)
 }
 
 // numberRE is a plain decimal number: a cell like -3 or +1.5e3 is data, not
 // a formula, and keeps its sign.
 var numberRE = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
 
-// csvCell is a CSV cell that a spreadsheet shows as text: escaped as
-// escapeText does, and prefixed with ' when it starts with =, +, -, @, a
+// CSVCell is a CSV cell that a spreadsheet shows as text: escaped as
+// Escape does, and prefixed with ' when it starts with =, +, -, @, a
 // tab or a carriage return (OWASP's CSV injection advice), unless it is a
 // number.
-func csvCell(s string) string {
-	out := escapeText(s)
+func CSVCell(s string) string {
+	out := Escape(s)
 	if s == "" {
 		return out
 	}

@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"strings"
@@ -23,7 +23,7 @@ func TestPrintChainNamesTheStoresMigration(t *testing.T) {
 			"chain starts at event 1234, added by SQLite's migration 3 on 2026-12-01T08:00:00Z (this history was copied from SQLite); 1233 earlier events are not covered\n"},
 	} {
 		var b strings.Builder
-		printChain(&b, tc.db, rep, chain.Options{})
+		Chain(&b, tc.db, rep, chain.Options{})
 		if got, _, _ := strings.Cut(b.String(), "\n"); got+"\n" != tc.want {
 			t.Errorf("%s: first line\n%q\nwant\n%q", tc.db, got+"\n", tc.want)
 		}

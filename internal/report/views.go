@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"encoding/csv"
@@ -13,17 +13,20 @@ import (
 	"github.com/notifier-dev/notifier/internal/engine"
 )
 
+// tableTime is how tables show a time.
 const tableTime = "2006-01-02 15:04 MST"
 
-func printReport(w io.Writer, rep *engine.Report, now time.Time, loc *time.Location) {
+// Tick prints a tick's (or retry pass's) outcomes, one a line, then the
+// counts.
+func Tick(w io.Writer, rep *engine.Report, now time.Time, loc *time.Location) {
 	for _, o := range rep.Outcomes {
-		line := fmt.Sprintf("%-10s %s %s", o.Status, escapeText(o.Credential), escapeText(o.Stage))
+		line := fmt.Sprintf("%-10s %s %s", o.Status, Escape(o.Credential), Escape(o.Stage))
 		if o.Seq > 0 {
 			line += fmt.Sprintf(" (repeat %d)", o.Seq)
 		}
-		line += " -> " + escapeText(o.Channel)
+		line += " -> " + Escape(o.Channel)
 		if o.Status != domain.StatusSent && o.Detail != "" {
-			line += ": " + escapeText(oneLine(o.Detail)) // a service's answer
+			line += ": " + Escape(oneLine(o.Detail)) // a service's answer
 		}
 		fmt.Fprintln(w, line)
 	}
@@ -37,7 +40,8 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func printStatus(w io.Writer, format string, rows []engine.CredentialStatus) error {
+// Status prints every credential's status as a table or JSON.
+func Status(w io.Writer, format string, rows []engine.CredentialStatus) error {
 	if format == "json" {
 		if rows == nil {
 			rows = []engine.CredentialStatus{}
@@ -67,8 +71,8 @@ func printStatus(w io.Writer, format string, rows []engine.CredentialStatus) err
 		if r.Acknowledged {
 			ack = r.AcknowledgedBy
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d", tableCell(r.ID), tableCell(r.Name), tableCell(r.Owner),
-			r.RotatedAt.Format(tableTime), r.Deadline.Format(tableTime), r.DaysRemaining, tableCell(r.Stage), tableCell(ack),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d", TableCell(r.ID), TableCell(r.Name), TableCell(r.Owner),
+			r.RotatedAt.Format(tableTime), r.Deadline.Format(tableTime), r.DaysRemaining, TableCell(r.Stage), TableCell(ack),
 			r.State, r.FailedDeliveries)
 		if probed {
 			fmt.Fprintf(tw, "\t%s", verifiedCell(r))
@@ -85,7 +89,8 @@ func printStatus(w io.Writer, format string, rows []engine.CredentialStatus) err
 	return tw.Flush()
 }
 
-func printPlan(w io.Writer, format string, rows []engine.Upcoming) error {
+// Plan prints the reminders to come as a table or JSON.
+func Plan(w io.Writer, format string, rows []engine.Upcoming) error {
 	if format == "json" {
 		if rows == nil {
 			rows = []engine.Upcoming{}
@@ -103,8 +108,8 @@ func printPlan(w io.Writer, format string, rows []engine.Upcoming) error {
 		if r.Seq > 0 {
 			stage += fmt.Sprintf(" #%d", r.Seq)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", r.At.Format(tableTime), tableCell(r.Credential), tableCell(stage), r.DaysRemaining,
-			tableCell(strings.Join(r.Channels, ",")))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", r.At.Format(tableTime), TableCell(r.Credential), TableCell(stage), r.DaysRemaining,
+			TableCell(strings.Join(r.Channels, ",")))
 	}
 	return tw.Flush()
 }
@@ -121,7 +126,8 @@ type historyRow struct {
 	Detail     string `json:"detail"`
 }
 
-func printHistory(w io.Writer, format string, events []domain.Event, loc *time.Location) error {
+// History prints history events as a table, JSON or CSV, times in loc.
+func History(w io.Writer, format string, events []domain.Event, loc *time.Location) error {
 	rows := make([]historyRow, len(events))
 	for i, e := range events {
 		rows[i] = historyRow{Time: e.Time.In(loc).Format(time.RFC3339), Type: e.Type, Credential: e.CredentialID,
@@ -134,8 +140,8 @@ func printHistory(w io.Writer, format string, events []domain.Event, loc *time.L
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"time", "type", "credential", "stage", "channel", "status", "actor", "detail"})
 		for _, r := range rows {
-			cw.Write([]string{csvCell(r.Time), csvCell(r.Type), csvCell(r.Credential), csvCell(r.Stage), csvCell(r.Channel),
-				csvCell(r.Status), csvCell(r.Actor), csvCell(r.Detail)})
+			cw.Write([]string{CSVCell(r.Time), CSVCell(r.Type), CSVCell(r.Credential), CSVCell(r.Stage), CSVCell(r.Channel),
+				CSVCell(r.Status), CSVCell(r.Actor), CSVCell(r.Detail)})
 		}
 		cw.Flush()
 		return cw.Error()
@@ -143,8 +149,8 @@ func printHistory(w io.Writer, format string, events []domain.Event, loc *time.L
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tTYPE\tCREDENTIAL\tSTAGE\tCHANNEL\tSTATUS\tACTOR\tDETAIL")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time, tableCell(r.Type), tableCell(r.Credential), tableCell(r.Stage),
-			tableCell(r.Channel), tableCell(r.Status), tableCell(r.Actor), escapeText(oneLine(r.Detail)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time, TableCell(r.Type), TableCell(r.Credential), TableCell(r.Stage),
+			TableCell(r.Channel), TableCell(r.Status), TableCell(r.Actor), Escape(oneLine(r.Detail)))
 	}
 	return tw.Flush()
 }

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/store"
 )
 
@@ -34,8 +35,8 @@ type replica struct {
 // rotation or SP-API notification is recorded anywhere (any replica, the
 // CLI, an ack link), rather than at its next tick: notices that come
 // while it plans are folded into one more pass.
-func (m *Main) planOnNotice(ctx context.Context) {
-	l, ok := m.Store.(store.DueListener)
+func (d *Daemon) planOnNotice(ctx context.Context) {
+	l, ok := d.Store.(store.DueListener)
 	if !ok {
 		return
 	}
@@ -51,8 +52,8 @@ func (m *Main) planOnNotice(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-due:
-			if m.replica.planning.Load() {
-				m.tick(ctx)
+			if d.replica.planning.Load() {
+				d.Tick(ctx)
 			}
 		}
 	}
@@ -65,15 +66,15 @@ func (m *Main) planOnNotice(ctx context.Context) {
 // it more. One indexed query a replica a second.
 const ReplicaPoll = time.Second
 
-// leadLoop tries for the planner lease every third of its TTL until ctx
-// ends: the planner renews it, the others take it over within a TTL of
-// the planner's death (its lease expires unrenewed), and one that becomes
-// the planner ticks at once rather than at the next check_schedule.
-// Between, every replica, the planner too, looks for due deliveries every
-// ReplicaPoll. The passes run one at a time beside this loop, so that a
-// long one does not keep the lease from being renewed; passes asked for
-// while one runs are folded into one more.
-func (m *Main) leadLoop(ctx context.Context, holder string) {
+// leadLoop keeps trying for the planner lease (lease) until ctx ends:
+// the planner renews it, the others take it over within a TTL of the
+// planner's death (its lease expires unrenewed), and one that becomes the
+// planner ticks at once rather than at the next check_schedule. Between,
+// every replica, the planner too, looks for due deliveries every
+// ReplicaPoll. The passes run one at a time beside the lease's keeping,
+// so that a long one does not keep the lease from being renewed; passes
+// asked for while one runs are folded into one more.
+func (d *Daemon) leadLoop(ctx context.Context, lease *LeaseKeeper) {
 	var tick atomic.Bool
 	wake := make(chan struct{}, 1)
 	ask := func() {
@@ -82,9 +83,9 @@ func (m *Main) leadLoop(ctx context.Context, holder string) {
 		default:
 		}
 	}
-	var passes sync.WaitGroup
-	defer passes.Wait() // a pass under way when ctx ends finishes its grace
-	passes.Go(func() {
+	var loops sync.WaitGroup
+	defer loops.Wait() // a pass under way when ctx ends finishes its grace
+	loops.Go(func() {
 		for {
 			select {
 			case <-ctx.Done():
@@ -92,50 +93,56 @@ func (m *Main) leadLoop(ctx context.Context, holder string) {
 			case <-wake:
 			}
 			if tick.Swap(false) {
-				m.tick(ctx)
+				d.Tick(ctx)
 			} else {
-				m.sendDue(ctx)
+				d.sendDue(ctx)
 			}
 		}
 	})
-	lease := time.NewTicker(m.LeaseTTL / 3)
-	defer lease.Stop()
-	poll := time.NewTicker(min(ReplicaPoll, m.LeaseTTL/3))
+	lead := d.leading(ctx)
+	loops.Go(func() {
+		lease.Keep(ctx, func(l domain.Lease, held bool, err error) bool {
+			if lead(l, held, err) {
+				tick.Store(true)
+			}
+			ask()
+			return true
+		})
+	})
+	poll := time.NewTicker(min(ReplicaPoll, lease.TTL/3))
 	defer poll.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-poll.C:
-		case <-lease.C:
-			if m.lead(ctx, holder) {
-				tick.Store(true)
-			}
 		}
 		ask()
 	}
 }
 
-// lead takes or renews the planner lease and says whether this replica
-// has just become the planner.
-func (m *Main) lead(ctx context.Context, holder string) (became bool) {
-	lease, held, err := m.Store.AcquireLease(ctx, PlannerLease, holder, time.Now(), m.LeaseTTL)
-	if err != nil {
-		if ctx.Err() == nil {
-			// The database is unreachable: stop planning, for another
-			// replica may reach it and take over.
-			m.Logger.Error("planner lease", "err", err)
-			m.replica.planning.Store(false)
+// leading is what a replica does with a try for the planner lease: it
+// plans while it holds it. The func says whether this replica has just
+// become the planner.
+func (d *Daemon) leading(ctx context.Context) func(lease domain.Lease, held bool, err error) (became bool) {
+	return func(lease domain.Lease, held bool, err error) bool {
+		if err != nil {
+			if ctx.Err() == nil {
+				// The database is unreachable: stop planning, for another
+				// replica may reach it and take over.
+				d.Logger.Error("planner lease", "err", err)
+				d.replica.planning.Store(false)
+			}
+			return false
+		}
+		was := d.replica.planning.Swap(held)
+		switch {
+		case held && !was:
+			d.Logger.Info("planning for the replicas", "holder", lease.Holder)
+			return true
+		case !held && was:
+			d.Logger.Warn("another replica plans now; this one sends only", "planner", lease.Holder)
 		}
 		return false
 	}
-	was := m.replica.planning.Swap(held)
-	switch {
-	case held && !was:
-		m.Logger.Info("planning for the replicas", "holder", holder)
-		return true
-	case !held && was:
-		m.Logger.Warn("another replica plans now; this one sends only", "planner", lease.Holder)
-	}
-	return false
 }

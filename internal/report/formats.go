@@ -1,11 +1,10 @@
-package main
+package report
 
 import (
 	_ "embed"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"github.com/notifier-dev/notifier/internal/chain"
 	"html/template"
 	"io"
 	"sort"
@@ -14,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/domain"
 )
 
@@ -25,7 +25,7 @@ import (
 
 type jsonReport struct{}
 
-func (jsonReport) head(w io.Writer, _ reportHeader, s reportSummary) error {
+func (jsonReport) head(w io.Writer, _ Header, s Summary) error {
 	b, err := json.MarshalIndent(s, "  ", "  ")
 	if err != nil {
 		return err
@@ -48,7 +48,7 @@ func headLine(h chain.Head) string {
 	return fmt.Sprintf("History chain head: event %d, %s (notifier verify --expect-head %s proves it is still in the chain)", h.ID, hash, hash)
 }
 
-func (jsonReport) cycle(w io.Writer, r cycleRow, n int) error {
+func (jsonReport) cycle(w io.Writer, r Cycle, n int) error {
 	b, err := json.MarshalIndent(r, "    ", "  ")
 	if err != nil {
 		return err
@@ -75,7 +75,7 @@ func (jsonReport) foot(w io.Writer, n int) error {
 // ---- summaries of a cycle's lists, for the table and CSV ----
 
 // reminderCounts counts a cycle's reminder events by status.
-func reminderCounts(r cycleRow) map[string]int {
+func reminderCounts(r Cycle) map[string]int {
 	m := map[string]int{}
 	for _, x := range r.Reminders {
 		m[x.Status]++
@@ -84,7 +84,7 @@ func reminderCounts(r cycleRow) map[string]int {
 }
 
 // told lists the channels a reminder of the cycle was sent to, sorted.
-func told(r cycleRow) string {
+func told(r Cycle) string {
 	seen := map[string]bool{}
 	var out []string
 	for _, x := range r.Reminders {
@@ -98,7 +98,7 @@ func told(r cycleRow) string {
 }
 
 // ackedBy lists who acknowledged, how and when: "alice via cli at T".
-func ackedBy(r cycleRow) string {
+func ackedBy(r Cycle) string {
 	parts := make([]string, len(r.Acknowledgments))
 	for i, a := range r.Acknowledgments {
 		parts[i] = a.Actor + " via " + a.Source + " at " + a.Time
@@ -128,7 +128,7 @@ func span(seconds int64) string {
 	return fmt.Sprintf("%dm %ds", m, seconds%60)
 }
 
-func undelivered(r cycleRow) string {
+func undelivered(r Cycle) string {
 	if r.LongestUndelivered == nil {
 		return ""
 	}
@@ -137,19 +137,23 @@ func undelivered(r cycleRow) string {
 
 // ---- CSV: one row per cycle, lists summarised ----
 
-var csvReportHeader = []string{"credential", "name", "owner", "rotated_at", "deadline", "closed_at", "rotated_by", "rotation_source",
-	"outcome", "days_late", "reminders_sent", "reminder_attempts_failed", "reminders_failed_finally", "channels_told",
-	"acknowledgments", "acknowledged_by", "longest_undelivered_from", "longest_undelivered_until", "longest_undelivered_seconds"}
+// ComplianceCSVColumns is the compliance report's CSV header: a new slice
+// at each call, so no caller can change another's.
+func ComplianceCSVColumns() []string {
+	return []string{"credential", "name", "owner", "rotated_at", "deadline", "closed_at", "rotated_by", "rotation_source",
+		"outcome", "days_late", "reminders_sent", "reminder_attempts_failed", "reminders_failed_finally", "channels_told",
+		"acknowledgments", "acknowledged_by", "longest_undelivered_from", "longest_undelivered_until", "longest_undelivered_seconds"}
+}
 
 type csvReport struct{ w *csv.Writer }
 
 func newCSVReport(out io.Writer) *csvReport {
 	r := &csvReport{w: csv.NewWriter(out)}
-	r.w.Write(csvReportHeader)
+	r.w.Write(ComplianceCSVColumns())
 	return r
 }
 
-func (c *csvReport) cycle(r cycleRow) error {
+func (c *csvReport) Cycle(r Cycle) error {
 	n := reminderCounts(r)
 	var from, until, secs string
 	if s := r.LongestUndelivered; s != nil {
@@ -159,17 +163,17 @@ func (c *csvReport) cycle(r cycleRow) error {
 		r.Outcome, strconv.Itoa(r.DaysLate), strconv.Itoa(n[domain.StatusSent]), strconv.Itoa(n[domain.StatusRetry] + n[domain.StatusFailed]),
 		strconv.Itoa(n[domain.StatusFailed]), told(r), strconv.Itoa(len(r.Acknowledgments)), ackedBy(r), from, until, secs}
 	for i := range row {
-		row[i] = csvCell(row[i])
+		row[i] = CSVCell(row[i])
 	}
 	return c.w.Write(row)
 }
 
-func (c *csvReport) finish(reportSummary) error {
+func (c *csvReport) Finish(Summary) error {
 	c.w.Flush()
 	return c.w.Error()
 }
 
-func (c *csvReport) close() {}
+func (c *csvReport) Close() {}
 
 // ---- table ----
 
@@ -179,13 +183,13 @@ const tableBlock = 1000
 
 type tableReport struct{ tw *tabwriter.Writer }
 
-func (t *tableReport) head(w io.Writer, h reportHeader, s reportSummary) error {
+func (t *tableReport) head(w io.Writer, h Header, s Summary) error {
 	_, err := fmt.Fprintf(w, "%s\n%d credentials, %d cycles: %d on time, %d late, %d open, %d overdue\n%s\n\n",
 		reportTitle(h, tableTime), s.Credentials, s.Cycles, s.OnTime, s.Late, s.Open, s.Overdue, headLine(s.Head))
 	return err
 }
 
-func (t *tableReport) cycle(w io.Writer, r cycleRow, n int) error {
+func (t *tableReport) cycle(w io.Writer, r Cycle, n int) error {
 	if t.tw == nil || n%tableBlock == 1 {
 		if t.tw != nil {
 			if err := t.tw.Flush(); err != nil {
@@ -202,11 +206,11 @@ func (t *tableReport) cycle(w io.Writer, r cycleRow, n int) error {
 	}
 	closed := deref(r.ClosedAt)
 	if closed != "" {
-		closed = reformat(closed)
+		closed = Reformat(closed)
 	}
-	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", tableCell(r.Credential), reformat(r.RotatedAt), reformat(r.Deadline),
-		tableCell(closed), tableCell(deref(r.RotatedBy)), r.Outcome, r.DaysLate, cnt[domain.StatusSent], cnt[domain.StatusRetry]+cnt[domain.StatusFailed],
-		tableCell(told(r)), tableCell(strings.Join(acks, ",")), tableCell(undelivered(r)))
+	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", TableCell(r.Credential), Reformat(r.RotatedAt), Reformat(r.Deadline),
+		TableCell(closed), TableCell(deref(r.RotatedBy)), r.Outcome, r.DaysLate, cnt[domain.StatusSent], cnt[domain.StatusRetry]+cnt[domain.StatusFailed],
+		TableCell(told(r)), TableCell(strings.Join(acks, ",")), TableCell(undelivered(r)))
 	return err
 }
 
@@ -225,8 +229,8 @@ func (t *tableReport) foot(w io.Writer, n int) error {
 	return err
 }
 
-// reformat shows an RFC 3339 time of the report in layout.
-func reformat(s string) string {
+// Reformat shows an RFC 3339 time of the report as its table does.
+func Reformat(s string) string {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		return s
@@ -235,7 +239,7 @@ func reformat(s string) string {
 }
 
 // reportTitle is the line that says what the report covers.
-func reportTitle(h reportHeader, layout string) string {
+func reportTitle(h Header, layout string) string {
 	window := "all cycles"
 	switch f := h.Filter; {
 	case !f.Since.IsZero() && !f.Until.IsZero():
@@ -246,20 +250,20 @@ func reportTitle(h reportHeader, layout string) string {
 		window = "cycles started before " + f.Until.In(h.Loc).Format(layout)
 	}
 	if h.Filter.CredentialID != "" {
-		window += " of " + escapeText(h.Filter.CredentialID)
+		window += " of " + Escape(h.Filter.CredentialID)
 	}
 	return "Compliance report at " + h.At.In(h.Loc).Format(layout) + ": " + window
 }
 
 // ---- HTML: one self-contained page, printable ----
-// html/template escapes markup; txt (escapeText) also shows control and
+// html/template escapes markup; txt (Escape) also shows control and
 // bidirectional characters, which markup escaping lets through.
 
 //go:embed report.html.tmpl
 var reportHTML string
 
 var reportTemplates = template.Must(template.New("report").Funcs(template.FuncMap{
-	"reformat": reformat, "deref": deref, "span": span, "txt": escapeText,
+	"reformat": Reformat, "deref": deref, "span": span, "txt": Escape,
 }).Parse(reportHTML))
 
 type htmlReport struct{}
@@ -268,17 +272,17 @@ type htmlHead struct {
 	Title     string
 	Database  string
 	Zone      string
-	Summary   reportSummary
+	Summary   Summary
 	HeadEvent int64
 	HeadHash  string // hex; "" when the chain has no event
 }
 
-func (htmlReport) head(w io.Writer, h reportHeader, s reportSummary) error {
+func (htmlReport) head(w io.Writer, h Header, s Summary) error {
 	return reportTemplates.ExecuteTemplate(w, "head", htmlHead{Title: reportTitle(h, tableTime), Database: h.Database, Zone: h.Loc.String(), Summary: s,
 		HeadEvent: s.Head.ID, HeadHash: chain.Hex(s.Head.Hash)})
 }
 
-func (htmlReport) cycle(w io.Writer, r cycleRow, _ int) error {
+func (htmlReport) cycle(w io.Writer, r Cycle, _ int) error {
 	return reportTemplates.ExecuteTemplate(w, "cycle", r)
 }
 

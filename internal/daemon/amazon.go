@@ -1,0 +1,55 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/notifier-dev/notifier/internal/amazon"
+)
+
+// notifications builds the consumer of SP-API notifications, or nil when
+// the config has no amazon: block.
+func (d *Daemon) notifications() (*amazon.Consumer, error) {
+	if d.Config.Amazon == nil {
+		return nil, nil
+	}
+	return amazon.NewConsumer(d.Config.Amazon, d.Engine, d.Logger, d.Engine.Redactor(), d.Now)
+}
+
+// startNotifications long-polls the SP-API queue in its own goroutine
+// until ctx ends; the returned func waits for it to stop. A long poll in
+// flight is abandoned at once on ctx's end.
+func (d *Daemon) startNotifications(ctx context.Context) (wait func()) {
+	c, err := d.notifications()
+	if err != nil {
+		d.Logger.Error("SP-API notifications are not received", "err", d.Engine.Redactor().String(err.Error()))
+		return func() {}
+	}
+	if c == nil {
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { c.Run(ctx) })
+	d.Logger.Info("receiving SP-API notifications", "queue", d.Config.Amazon.SQSQueueURL)
+	return wg.Wait
+}
+
+// DrainNotifications records the SP-API notifications waiting in the
+// queue, after syncing the config (a credential's client id must be
+// known), and prints what it did to w. No amazon: block: nothing to do.
+// (`notifier receive` and `notifier tick` use it.)
+func (d *Daemon) DrainNotifications(ctx context.Context, w io.Writer) (amazon.Counts, error) {
+	c, err := d.notifications()
+	if err != nil || c == nil {
+		return amazon.Counts{}, err
+	}
+	if err := d.Engine.Sync(ctx, d.Now()); err != nil {
+		return amazon.Counts{}, err
+	}
+	got, err := c.Drain(ctx)
+	fmt.Fprintf(w, "SP-API notifications: %d received, %d applied, %d duplicate, %d unknown client, %d stale, %d left in the queue\n",
+		got.Received, got.Applied, got.Duplicate, got.Unknown, got.Stale, got.Left)
+	return got, err
+}

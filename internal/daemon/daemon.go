@@ -1,0 +1,314 @@
+// Package daemon is notifier's service: `notifier run` opens a Daemon and
+// runs it. It holds the database's lease (LeaseKeeper), or on PostgreSQL
+// runs as one of several replicas; it ticks on the config's
+// check_schedule and retries due deliveries between (cron), reloads the
+// config when it changes or on SIGHUP, receives SP-API notifications
+// (SQS) and serves the HTTP API. The one-shot commands open a Daemon too,
+// for its config, store and engine, without running it.
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/amazon"
+	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/channels/registry"
+	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/engine"
+	"github.com/notifier-dev/notifier/internal/httpapi"
+	"github.com/notifier-dev/notifier/internal/store"
+	"github.com/notifier-dev/notifier/internal/store/backend"
+)
+
+// LeaseName is the database lease one `notifier run` holds.
+const LeaseName = "daemon"
+
+// DefaultLeaseTTL is how long a daemon's lease lasts unrenewed: a crashed
+// daemon's standby takes over after it. The lease is renewed every third
+// of it.
+const DefaultLeaseTTL = 30 * time.Second
+
+// MinLeaseTTL is the shortest --lease-ttl run accepts.
+const MinLeaseTTL = time.Second
+
+// Daemon is the service: a config, a store, an engine and a cron runner.
+// Set the exported fields before Open (zero values have the defaults
+// documented); Open fills in the rest. The CLI and end-to-end tests reuse
+// it.
+type Daemon struct {
+	ConfigPath string
+	Logger     *slog.Logger     // nil: logs are discarded
+	Stdout     io.Writer        // where stdout channels print
+	Clock      config.Clock     // the clock, given the config's zone; nil: time.Now
+	Env        config.LookupEnv // nil: the process environment
+	// Standby makes Run wait for the lease when another daemon holds it,
+	// instead of refusing to start.
+	Standby  bool
+	LeaseTTL time.Duration // 0: DefaultLeaseTTL
+	// Engine options beyond the logger and stdout (tests: send timeout,
+	// shutdown grace).
+	EngineOptions []engine.Option
+
+	// Open sets these.
+	Config *config.Config
+	Store  store.Store
+	// replica is set while Run runs on a database that several replicas
+	// share (PostgreSQL).
+	replica *replica
+	Engine  *engine.Engine
+
+	// What the HTTP API reports (http.go); Open makes them.
+	Health  *httpapi.Health
+	Metrics *httpapi.Metrics
+
+	cfgMu    sync.Mutex        // guards Config against a SIGHUP's reload
+	rejected domain.ConfigFile // the main file last refused, not logged again until it changes
+}
+
+// Open loads the main config file, opens the database (applying
+// migrations) and builds the engine. Credential files are read by the
+// engine's sync, and only when they changed.
+func (d *Daemon) Open(ctx context.Context) error {
+	if d.Clock == nil {
+		d.Clock = func(*time.Location) time.Time { return time.Now() }
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.LeaseTTL <= 0 {
+		d.LeaseTTL = DefaultLeaseTTL
+	}
+	cfg, err := config.LoadMain(d.ConfigPath, d.Clock, d.Env, registry.Default())
+	if err != nil {
+		return err
+	}
+	store, err := backend.Open(ctx, cfg.Database, backend.WithAuditKey([]byte(cfg.Audit.Key)))
+	if err != nil {
+		return err
+	}
+	d.Health, d.Metrics = httpapi.NewHealth(), httpapi.NewMetrics()
+	// One redactor for the engine and the AWS source reader, which
+	// registers the AWS credentials with it as the SDK obtains them.
+	red := channels.NewRedactor()
+	// A claim lasts as long as the lease, renewed as often: a dead
+	// replica's (or daemon's) claims are taken over as soon as its lease.
+	opts := append([]engine.Option{engine.WithLogger(d.Logger), engine.WithStdout(d.Stdout), engine.WithClaimTTL(d.LeaseTTL),
+		engine.WithAckLinks(httpapi.AckLinks), engine.WithObserver(d.Metrics),
+		engine.WithRedactor(red), engine.WithSourceReader(amazon.NewSourceReader(red)), engine.WithProber(amazon.NewProber(red))}, d.EngineOptions...)
+	eng, err := engine.New(store, cfg, opts...)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	// A password written into the URL itself (not from ${ENV}, which the
+	// config registers) is a secret too.
+	if pw := backend.Password(cfg.Database); pw != "" {
+		eng.Redactor().Add(pw)
+	}
+	d.Config, d.Store, d.Engine = cfg, store, eng
+	d.Health.SetConfigLoaded(true)
+	d.Metrics.ObserveReload(time.Now(), nil)
+	return nil
+}
+
+// Now is the clock's time in the config's zone.
+func (d *Daemon) Now() time.Time {
+	d.cfgMu.Lock()
+	loc := d.Config.Location
+	d.cfgMu.Unlock()
+	return d.Clock(loc)
+}
+
+// Close releases the store.
+func (d *Daemon) Close() error {
+	if d.Store == nil {
+		return nil
+	}
+	return d.Store.Close()
+}
+
+// Run takes the database's lease, ticks once, then on the config's
+// check_schedule (in its time zone), and retries due deliveries every
+// minute in between, until ctx is done. A second daemon on the same
+// database is refused, naming the holder, or with Standby waits and takes
+// over when the holder's lease expires. On ctx's end nothing new is
+// claimed, sends in flight get a short grace and the lease is released.
+// Before each tick the main config file is re-read if it changed, and the
+// engine syncs the credential files that changed, so an operator's edit
+// takes effect without a restart; an invalid edit is logged and the last
+// good config kept. SIGHUP reloads at once. With http.listen it serves the
+// HTTP API (http.go), a standby while it waits too.
+func (d *Daemon) Run(ctx context.Context) error {
+	holder := d.Engine.Name()
+	// The HTTP API serves until Run returns. A standby serves while it
+	// waits (its /readyz says the lease is not held); otherwise the
+	// server starts once the lease is held, so that a second daemon is
+	// refused for the lease, not for the port.
+	serveCtx, stopServing := context.WithCancel(ctx)
+	served := closedChan()
+	defer func() { stopServing(); <-served }()
+	var err error
+	if d.Standby {
+		if served, err = d.serveHTTP(serveCtx); err != nil {
+			return err
+		}
+	}
+	// On PostgreSQL every replica runs: they share the dispatch through
+	// claims, and the planner lease (lead) picks the one that plans. On
+	// SQLite one daemon holds the database's lease.
+	replicated := backend.Replicated(d.Config.Database)
+	lease := &LeaseKeeper{Store: d.Store, Name: LeaseName, Holder: holder, TTL: d.LeaseTTL}
+	if replicated {
+		lease.Name = PlannerLease
+	} else if err := d.acquire(ctx, lease); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	runCtx, lost := context.WithCancelCause(ctx)
+	defer lost(nil)
+	defer func() {
+		if err := lease.Release(ctx); err != nil {
+			d.Logger.Error("releasing the lease", "err", err)
+		}
+	}()
+	// A replica's own passes (its planning on notice, its looks for due
+	// deliveries) send as the cron's ticks do: on SIGTERM they get the
+	// same grace and give back what they did not send, and the lease and
+	// the store are let go only after them.
+	var replicaPasses sync.WaitGroup
+	defer func() { lost(nil); replicaPasses.Wait() }()
+	d.Health.SetLease(true)
+	if replicated {
+		if d.Standby {
+			d.Logger.Warn(StandbyOnPostgres)
+		}
+		d.replica = &replica{}
+		d.leading(runCtx)(lease.Try(runCtx)) // the first try, before the first tick
+		replicaPasses.Go(func() { d.leadLoop(runCtx, lease) })
+		replicaPasses.Go(func() { d.planOnNotice(runCtx) })
+	} else {
+		go lease.Keep(runCtx, d.renewed(runCtx, lost))
+	}
+	if !d.Standby {
+		if served, err = d.serveHTTP(serveCtx); err != nil {
+			return err
+		}
+	}
+	go d.reloadOnHUP(runCtx)
+	waitNotifications := d.startNotifications(runCtx)
+
+	d.Tick(runCtx)
+
+	c, err := d.startCron(runCtx)
+	if err != nil {
+		return err
+	}
+	d.Logger.Info("notifier running", "schedule", d.Config.CheckSchedule, "timezone", d.Config.Timezone,
+		"database", backend.Name(d.Config.Database), "holder", holder)
+	<-runCtx.Done()
+	d.Logger.Info("stopping: no new sends; those in flight get a short grace")
+	<-c.Stop().Done()
+	replicaPasses.Wait()
+	waitNotifications()
+	if err := context.Cause(runCtx); ctx.Err() == nil && err != nil {
+		return err
+	}
+	d.Logger.Info("stopped")
+	return nil
+}
+
+// acquire takes the lease, or waits for it on standby.
+func (d *Daemon) acquire(ctx context.Context, lease *LeaseKeeper) error {
+	var err error
+	wait := func(l domain.Lease, held bool, e error) (again bool) {
+		switch {
+		case e != nil:
+			err = e
+			return false
+		case held:
+			return false
+		case !d.Standby:
+			err = fmt.Errorf("another notifier run holds %s: %s, since %s, lease until %s; stop it first, or start this one with --standby",
+				backend.Name(d.Config.Database), l.Holder, l.Acquired.Local().Format(time.RFC3339), l.ExpiresAt.Local().Format(time.RFC3339))
+			return false
+		}
+		d.Logger.Info("standing by: another notifier run holds the database", "holder", l.Holder,
+			"lease_until", l.ExpiresAt.UTC().Format(time.RFC3339))
+		return true
+	}
+	if wait(lease.Try(ctx)) {
+		lease.Keep(ctx, wait)
+	}
+	return err
+}
+
+// renewed is what the daemon does with each renewal of its lease until
+// ctx ends: a lease lost to another daemon (this one was paused past its
+// expiry) stops this one.
+func (d *Daemon) renewed(ctx context.Context, lost context.CancelCauseFunc) func(domain.Lease, bool, error) bool {
+	return func(lease domain.Lease, held bool, err error) bool {
+		switch {
+		case err != nil && ctx.Err() == nil:
+			d.Logger.Error("renewing the lease", "err", err)
+		case err == nil && !held:
+			d.Logger.Error("lease lost to another notifier run; stopping", "holder", lease.Holder)
+			d.Health.SetLease(false)
+			lost(fmt.Errorf("lease lost to %s", lease.Holder))
+			return false
+		}
+		return true
+	}
+}
+
+// Tick is one tick of the check_schedule: a look for a changed config,
+// then the engine's tick (sync, plan, dispatch) at the clock's now; a
+// replica that does not plan only sends.
+func (d *Daemon) Tick(ctx context.Context) {
+	d.reload(false)
+	now := d.Now()
+	start := time.Now()
+	tick := d.Engine.Tick
+	if d.replica != nil && !d.replica.planning.Load() {
+		tick = d.Engine.Retry // another replica plans; this one sends
+	}
+	rep, err := tick(ctx, now)
+	if ctx.Err() == nil {
+		d.Metrics.ObserveTick(time.Now(), time.Since(start), err)
+		d.Health.SetTick(err)
+	}
+	if err != nil && ctx.Err() == nil {
+		d.Logger.Error("tick failed", "err", err)
+		return
+	}
+	d.Logger.Info("tick", "at", now.UTC().Format(time.RFC3339), "sent", rep.Count(domain.StatusSent),
+		"skipped", rep.Count(domain.StatusSkipped), "retrying", rep.Count(domain.StatusRetry), "failed", rep.Count(domain.StatusFailed))
+}
+
+func (d *Daemon) retry(ctx context.Context) {
+	// The secrets whose probe interval has passed are probed first, so
+	// that a rejection's alert goes out in this pass.
+	d.Engine.ProbeDue(ctx, d.Now())
+	d.Engine.AutoRotateDue(ctx, d.Now())
+	d.sendDue(ctx)
+}
+
+// sendDue sends the deliveries that are due: new ones, retries, and those
+// whose claims expired (a dead sender's).
+func (d *Daemon) sendDue(ctx context.Context) {
+	rep, err := d.Engine.Retry(ctx, d.Now())
+	if err != nil && ctx.Err() == nil {
+		d.Logger.Error("retry pass failed", "err", err)
+		return
+	}
+	if len(rep.Outcomes) > 0 {
+		d.Logger.Info("retry pass", "sent", rep.Count(domain.StatusSent), "retrying", rep.Count(domain.StatusRetry), "failed", rep.Count(domain.StatusFailed))
+	}
+}

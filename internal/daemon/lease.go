@@ -1,0 +1,56 @@
+package daemon
+
+import (
+	"context"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store"
+)
+
+// LeaseKeeper takes and keeps one of the database's leases, as River's
+// elector does: one try takes the lease or renews it for its holder, and
+// Keep tries every third of the TTL, so that a held lease never lapses
+// while its holder lives and a dead holder's is taken over within a TTL.
+// What a try's outcome means (wait on standby, stop on a lost lease, plan
+// or only send) is the caller's: Keep tells it every outcome. The
+// single daemon's lease, its standby and the replicas' planner lease all
+// use it.
+type LeaseKeeper struct {
+	Store  store.Leaser
+	Name   string        // the lease: LeaseName or PlannerLease
+	Holder string        // this process (the engine's name)
+	TTL    time.Duration // how long the lease lasts unrenewed
+}
+
+// Try takes the lease if it is free or expired, or renews it if Holder
+// holds it. held says whether Holder holds it now; if not, lease is the
+// holder's.
+func (k *LeaseKeeper) Try(ctx context.Context) (lease domain.Lease, held bool, err error) {
+	return k.Store.AcquireLease(ctx, k.Name, k.Holder, time.Now(), k.TTL)
+}
+
+// Keep tries for the lease every TTL/3 until ctx ends or on returns
+// false; on is given every try's outcome. The first try is a third of
+// the TTL away: the caller has just made one (Try).
+func (k *LeaseKeeper) Keep(ctx context.Context, on func(lease domain.Lease, held bool, err error) (again bool)) {
+	t := time.NewTicker(k.TTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !on(k.Try(ctx)) {
+			return
+		}
+	}
+}
+
+// Release lets the lease go if Holder holds it, so that a successor need
+// not wait for it to expire. It runs even when ctx has ended: releasing is
+// what a stop does last.
+func (k *LeaseKeeper) Release(ctx context.Context) error {
+	return k.Store.ReleaseLease(context.WithoutCancel(ctx), k.Name, k.Holder)
+}

@@ -1,0 +1,123 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/store/backend"
+)
+
+// Check describes a valid config, as `notifier check` prints it, without
+// any secret: values that came from the environment are cut out.
+func Check(w io.Writer, cfg *config.Config) error {
+	_, err := io.WriteString(w, summary(cfg)+amazonSummary(cfg)+sourcesSummary(cfg))
+	return err
+}
+
+// summary describes a valid config without any secret.
+func summary(cfg *config.Config) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: ok\n", cfg.Path)
+	fmt.Fprintf(&b, "  database:    %s\n", backend.Name(cfg.Database))
+	fmt.Fprintf(&b, "  schedule:    %s (%s)\n", cfg.CheckSchedule, cfg.Timezone)
+	b.WriteString(httpSummary(cfg.HTTP))
+	fmt.Fprintf(&b, "  credentials: %d\n", len(cfg.Credentials))
+	fmt.Fprintf(&b, "  history:     %s\n", chainSummary(cfg))
+	names := slices.Sorted(maps.Keys(cfg.Channels))
+	fmt.Fprintf(&b, "  channels:    %d\n", len(names))
+	for _, n := range names {
+		fmt.Fprintf(&b, "    %-12s %s\n", n, cfg.Channels[n].Type)
+	}
+	pnames := slices.Sorted(maps.Keys(cfg.Policies))
+	fmt.Fprintf(&b, "  policies:    %d\n", len(pnames))
+	for _, n := range pnames {
+		var stages []string
+		for _, s := range cfg.Policies[n].Stages {
+			st := s.Name
+			if !s.Repeat.IsZero() {
+				st += " (every " + s.Repeat.String() + ")"
+			}
+			stages = append(stages, st+" -> "+strings.Join(s.Channels, ","))
+		}
+		fmt.Fprintf(&b, "    %-12s %s\n", n, strings.Join(stages, "; "))
+	}
+	return b.String()
+}
+
+// httpSummary is check's line for the http: block, without the secret.
+func httpSummary(h *config.HTTP) string {
+	if h == nil {
+		return ""
+	}
+	links := "no ack links (no public_url)"
+	if h.PublicURL != "" {
+		links = "ack links " + h.PublicURL + "/ack/…, valid until the cycle ends"
+		if h.AckLinkTTL > 0 {
+			links = fmt.Sprintf("ack links %s/ack/…, valid %s", h.PublicURL, h.AckLinkTTL)
+		}
+	}
+	return fmt.Sprintf("  http:        %s; %s\n", h.Listen, links)
+}
+
+// chainSummary says how check's config keeps the history's tamper evidence.
+func chainSummary(cfg *config.Config) string {
+	if cfg.Audit.Key != "" {
+		return "hash-chained, keyed with audit.key (HMAC-SHA-256)"
+	}
+	return "hash-chained (SHA-256; set audit.key to key it)"
+}
+
+// amazonSummary is check's line for the amazon: block, with any value
+// that came from the environment cut out.
+func amazonSummary(cfg *config.Config) string {
+	if cfg.Amazon == nil {
+		return ""
+	}
+	red := channels.NewRedactor()
+	red.Add(cfg.Secrets()...)
+	n := len(cfg.SPAPICredentials())
+	where := cfg.Amazon.Region
+	if cfg.Amazon.Endpoint != "" {
+		where += ", endpoint " + cfg.Amazon.Endpoint
+	}
+	return red.String(fmt.Sprintf("  amazon:      SP-API notifications from %s (%s) for %d credential(s) with lwa.client_id\n",
+		cfg.Amazon.SQSQueueURL, where, n))
+}
+
+// sourcesSummary is check's lines for the credentials with an AWS source:
+// where their rotation dates come from and, where the config gives
+// rotated_at too, which date wins. Values from the environment are cut.
+func sourcesSummary(cfg *config.Config) string {
+	var b strings.Builder
+	n := 0
+	for _, c := range cfg.Credentials {
+		if c.Source.IsZero() {
+			continue
+		}
+		n++
+		where := c.Source.Region
+		if where == "" {
+			where = "the SDK's default region"
+		}
+		if c.Source.Endpoint != "" {
+			where += ", endpoint " + c.Source.Endpoint
+		}
+		what := "the current version's date starts the first cycle; each new version after it records a rotation"
+		if !c.RotatedAt.IsZero() {
+			what = fmt.Sprintf("rotated_at %s is also set: the later wins — the config's date starts the first cycle, and a version of the source dated after it records a rotation that replaces it; an older version changes nothing",
+				c.RotatedAt.In(cfg.Location).Format("2006-01-02"))
+		}
+		fmt.Fprintf(&b, "    %-12s %s (%s): %s\n", c.ID, c.Source, where, what)
+	}
+	if n == 0 {
+		return ""
+	}
+	red := channels.NewRedactor()
+	red.Add(cfg.Secrets()...)
+	return red.String(fmt.Sprintf("  sources:     %d credential(s) with rotation dates read from AWS at each sync\n", n) + b.String())
+}

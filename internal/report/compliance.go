@@ -1,0 +1,233 @@
+package report
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/chain"
+	"github.com/notifier-dev/notifier/internal/domain"
+)
+
+// Compliance streams the compliance report of the cycles filter selects
+// (h.Filter) in format (table, json, csv or html): one row per cycle,
+// rotated on time or not, who was told, who acknowledged; then the
+// summary and the history's chain head. Cycles are read and written one
+// at a time, so a large fleet's report is never held in memory.
+func Compliance(ctx context.Context, w io.Writer, format string, s Store, h Header) error {
+	cw, err := NewComplianceWriter(format, w, h)
+	if err != nil {
+		return err
+	}
+	defer cw.Close()
+	var sum Summary
+	lastCred := ""
+	err = s.ReportCycles(ctx, h.Filter, func(rec domain.CycleRecord) error {
+		row := NewCycle(rec, h.At, h.Loc)
+		sum.add(row, rec.ID != lastCred)
+		lastCred = rec.ID
+		return cw.Cycle(row)
+	})
+	if err != nil {
+		return err
+	}
+	// Read after the cycles: the head covers at least what the report
+	// shows, and a later verify --expect-head proves that none of it was
+	// cut off.
+	if sum.Head, err = s.ChainHead(ctx); err != nil {
+		return err
+	}
+	return cw.Finish(sum)
+}
+
+// Summary is the report's "summary": how many credentials and cycles
+// it covers and how the cycles ended.
+type Summary struct {
+	Credentials int `json:"credentials"`
+	Cycles      int `json:"cycles"`
+	OnTime      int `json:"on_time"`
+	Late        int `json:"late"`
+	Open        int `json:"open"`
+	Overdue     int `json:"overdue"`
+	// Head is the history's hash chain head when the report was made
+	// (printed beside the summary, not in it).
+	Head chain.Head `json:"-"`
+}
+
+func (s *Summary) add(r Cycle, newCredential bool) {
+	if newCredential {
+		s.Credentials++
+	}
+	s.Cycles++
+	switch r.Outcome {
+	case domain.OutcomeOnTime:
+		s.OnTime++
+	case domain.OutcomeLate:
+		s.Late++
+	case domain.OutcomeOpen:
+		s.Open++
+	case domain.OutcomeOverdue:
+		s.Overdue++
+	}
+}
+
+// Cycle is one cycle of the report, exactly as JSON shows it; times are
+// RFC 3339 in the report's zone.
+type Cycle struct {
+	Credential      string     `json:"credential"`
+	Name            string     `json:"name"`
+	Owner           string     `json:"owner"`
+	RotatedAt       string     `json:"rotated_at"`
+	Deadline        string     `json:"deadline"`
+	ClosedAt        *string    `json:"closed_at"`
+	RotatedBy       *string    `json:"rotated_by"`
+	RotationSource  *string    `json:"rotation_source"`
+	Outcome         string     `json:"outcome"`
+	DaysLate        int        `json:"days_late"`
+	Reminders       []Reminder `json:"reminders"`
+	Acknowledgments []Ack      `json:"acknowledgments"`
+	// LongestUndelivered is the longest stretch of the cycle in which no
+	// reminder to it could be delivered (domain.LongestUndelivered); null
+	// when no attempt failed.
+	LongestUndelivered *Stretch `json:"longest_undelivered"`
+}
+
+// Reminder is one reminder event of a cycle.
+type Reminder struct {
+	Time    string `json:"time"`
+	Stage   string `json:"stage"`
+	Channel string `json:"channel"`
+	Status  string `json:"status"`
+}
+
+// Ack is one acknowledgment of a cycle.
+type Ack struct {
+	Time   string `json:"time"`
+	Actor  string `json:"actor"`
+	Source string `json:"source"`
+}
+
+// Stretch is a span of a cycle, as the longest undelivered one.
+type Stretch struct {
+	From    string `json:"from"`
+	Until   string `json:"until"`
+	Seconds int64  `json:"seconds"`
+}
+
+// NewCycle is a cycle's row, its verdict taken at now; times in loc.
+func NewCycle(rec domain.CycleRecord, now time.Time, loc *time.Location) Cycle {
+	v := rec.Verdict(now, loc)
+	ts := func(t time.Time) string { return t.In(loc).Format(time.RFC3339) }
+	r := Cycle{
+		Credential: rec.ID, Name: rec.Name, Owner: rec.Owner,
+		RotatedAt: ts(rec.Start), Deadline: ts(v.Deadline),
+		Outcome: v.Outcome, DaysLate: v.DaysLate,
+		Reminders:       make([]Reminder, len(rec.Reminders)),
+		Acknowledgments: make([]Ack, len(rec.Acks)),
+	}
+	if rec.Closed != nil {
+		at, by, source := ts(rec.Closed.RotatedAt), rec.Closed.Actor, rec.Closed.Source
+		r.ClosedAt, r.RotatedBy, r.RotationSource = &at, &by, &source
+	}
+	for i, a := range rec.Reminders {
+		r.Reminders[i] = Reminder{Time: ts(a.Time), Stage: a.Stage, Channel: a.Channel, Status: a.Status}
+	}
+	for i, a := range rec.Acks {
+		r.Acknowledgments[i] = Ack{Time: ts(a.Time), Actor: a.Actor, Source: a.Source}
+	}
+	if s := v.Undelivered; s != nil {
+		r.LongestUndelivered = &Stretch{From: ts(s.From), Until: ts(s.Until), Seconds: int64(s.Duration() / time.Second)}
+	}
+	return r
+}
+
+// Header is what the report says about itself: the moment it was made
+// (the verdicts' now), the window, the database and the zone of its times.
+type Header struct {
+	At       time.Time
+	Filter   domain.ReportFilter
+	Database string
+	Loc      *time.Location
+}
+
+// ComplianceWriter writes a report a cycle at a time: a large fleet's report
+// is never held in memory. The formats that print the summary first (all
+// but CSV, which has no summary) spool the cycles to a temporary file and
+// copy it out after the summary.
+type ComplianceWriter interface {
+	Cycle(Cycle) error
+	Finish(Summary) error
+	Close()
+}
+
+// NewComplianceWriter writes the report in format: table (the default),
+// json, csv or html. The caller closes it.
+func NewComplianceWriter(format string, out io.Writer, h Header) (ComplianceWriter, error) {
+	if format == "csv" {
+		return newCSVReport(out), nil
+	}
+	spool, err := os.CreateTemp("", "notifier-report-*")
+	if err != nil {
+		return nil, fmt.Errorf("report: temporary file: %w", err)
+	}
+	os.Remove(spool.Name()) // gone with the process, whatever happens; the open file stays usable
+	// Buffered: the table and the template write in small pieces.
+	s := &spooled{out: out, spool: spool, buf: bufio.NewWriterSize(spool, 1<<16), h: h}
+	switch format {
+	case "json":
+		s.r = &jsonReport{}
+	case "html":
+		s.r = &htmlReport{}
+	default:
+		s.r = &tableReport{}
+	}
+	return s, nil
+}
+
+// spooledFormat is a format that prints a head (with the summary), the
+// cycles, and a foot.
+type spooledFormat interface {
+	cycle(w io.Writer, r Cycle, n int) error
+	head(w io.Writer, h Header, s Summary) error
+	// end finishes the cycles in the spool (a table flushes its last block).
+	end(spool io.Writer) error
+	foot(w io.Writer, n int) error
+}
+
+type spooled struct {
+	out   io.Writer
+	spool *os.File
+	buf   *bufio.Writer // in front of spool
+	h     Header
+	r     spooledFormat
+	n     int
+}
+
+func (s *spooled) Cycle(r Cycle) error {
+	s.n++
+	return s.r.cycle(s.buf, r, s.n)
+}
+
+func (s *spooled) Finish(sum Summary) error {
+	if err := s.r.end(s.buf); err != nil {
+		return err
+	}
+	if err := s.buf.Flush(); err != nil {
+		return fmt.Errorf("report: temporary file: %w", err)
+	}
+	if err := s.r.head(s.out, s.h, sum); err != nil {
+		return err
+	}
+	if _, err := s.spool.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("report: temporary file: %w", err)
+	}
+	if _, err := io.Copy(s.out, s.spool); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return s.r.foot(s.out, s.n)
+}
+
+func (s *spooled) Close() { s.spool.Close() }
