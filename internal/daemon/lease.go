@@ -31,7 +31,8 @@ func (k *LeaseKeeper) Try(ctx context.Context) (lease domain.Lease, held bool, e
 }
 
 // Keep tries for the lease every TTL/3 until ctx ends or on returns
-// false; on is given every try's outcome. The first try is a third of
+// false; on is given every try's outcome, but not that of a try ctx's end
+// cut short. The first try is a third of
 // the TTL away: the caller has just made one (Try).
 func (k *LeaseKeeper) Keep(ctx context.Context, on func(lease domain.Lease, held bool, err error) (again bool)) {
 	t := time.NewTicker(k.TTL / 3)
@@ -42,7 +43,13 @@ func (k *LeaseKeeper) Keep(ctx context.Context, on func(lease domain.Lease, held
 			return
 		case <-t.C:
 		}
-		if !on(k.Try(ctx)) {
+		lease, held, err := k.Try(ctx)
+		if ctx.Err() != nil {
+			// Stopped while trying: the outcome is the stop's, not the
+			// lease's (a cancelled try is no lost lease).
+			return
+		}
+		if !on(lease, held, err) {
 			return
 		}
 	}
