@@ -10,6 +10,7 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store"
 )
 
 // Compliance streams the compliance report of the cycles filter selects
@@ -17,7 +18,7 @@ import (
 // rotated on time or not, who was told, who acknowledged; then the
 // summary and the history's chain head. Cycles are read and written one
 // at a time, so a large fleet's report is never held in memory.
-func Compliance(ctx context.Context, w io.Writer, format string, s Store, h Header) error {
+func Compliance(ctx context.Context, w io.Writer, format string, s store.Reporter, h Header) error {
 	cw, err := NewComplianceWriter(format, w, h)
 	if err != nil {
 		return err

@@ -128,6 +128,13 @@ type Engine interface {
 	Amazon
 }
 
+// Reporter is what the auditors' views read: the cycles and the history,
+// and the chain's head that proves nothing was cut from them.
+type Reporter interface {
+	Reader
+	Auditor
+}
+
 // ReadOnly is a database opened for reading only (status, plan, history,
 // report, verify, backup, the source of copy-db): the engine's roles, for
 // an engine that only computes views, whose writes the database refuses.
