@@ -36,8 +36,9 @@ func syncOne(t *testing.T, s *Store, ids ...string) {
 }
 
 // TestAppendOnlyTriggers: the history, rotations, acknowledgments, probes,
-// rotation requests and source versions refuse UPDATE, DELETE and
-// TRUNCATE, even from the role that owns them; credentials refuse DELETE.
+// rotation requests, source versions, the deadlines Amazon stated and its
+// notifications refuse UPDATE, DELETE and TRUNCATE, even from the role
+// that owns them; credentials refuse DELETE.
 func TestAppendOnlyTriggers(t *testing.T) {
 	s, _ := openTest(t)
 	syncOne(t, s, "alpha")
@@ -67,6 +68,8 @@ func TestAppendOnlyTriggers(t *testing.T) {
 		{`DELETE FROM rotation_requests`, "rotation requests are append-only"},
 		{`TRUNCATE rotation_requests`, "rotation requests are append-only"},
 		{`TRUNCATE source_versions`, "source versions are append-only"},
+		{`TRUNCATE cycle_deadlines`, "cycle deadlines are append-only"},
+		{`TRUNCATE amazon_notifications`, "notifications are append-only"},
 	}
 	for _, tc := range tests {
 		_, err := s.db.ExecContext(t.Context(), tc.stmt)
@@ -112,7 +115,7 @@ func TestMigrations(t *testing.T) {
 	}
 	defer s.Close()
 	ms, err := s.Migrations(t.Context())
-	want := []string{"0001_init", "0002_audit_views", "0003_aws_sources", "0004_aws_sources_truncate"}
+	want := []string{"0001_init", "0002_audit_views", "0003_aws_sources", "0004_aws_sources_truncate", "0005_amazon_truncate"}
 	if err != nil || len(ms) != len(want) {
 		t.Fatalf("migrations = %+v, %v; want %v, once each", ms, err, want)
 	}

@@ -80,20 +80,18 @@ func tables() []Table {
 		},
 		{
 			// A cycle's deadline as Amazon states it; the latest row wins.
-			Name: "cycle_deadlines", Key: []string{"id"}, Identity: true, Refuses: RefuseUpdate | RefuseDelete,
+			Name: "cycle_deadlines", Key: []string{"id"}, Identity: true, Refuses: AppendOnly,
 			Columns: []Column{
 				id(), must("rotation_id", Integer), must("deadline", Time), must("source", Text),
 				must("reference", Text), must("recorded_at", Time),
 			},
-			Note: "append-only, but PostgreSQL does not refuse TRUNCATE here as it does on the other append-only tables",
 		},
 		{
-			Name: "amazon_notifications", Key: []string{"notification_id"}, Refuses: RefuseUpdate | RefuseDelete,
+			Name: "amazon_notifications", Key: []string{"notification_id"}, Refuses: AppendOnly,
 			Columns: []Column{
 				must("notification_id", Text), must("type", Text), must("client_id", Text), null("credential_id", Text),
 				must("event_time", Time), must("received_at", Time),
 			},
-			Note: "append-only, but PostgreSQL does not refuse TRUNCATE here as it does on the other append-only tables",
 		},
 		{
 			Name: "source_versions", Key: []string{"id"}, Identity: true, Refuses: AppendOnly,
