@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"bytes"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -28,6 +29,9 @@ type chainHead struct {
 // EventBatch events and when the transaction's function returns (see
 // Update).
 func (t *Tx) InsertEvent(e domain.Event) error {
+	if !t.exclusive {
+		return errors.New("store: an event appended outside the write lock")
+	}
 	t.events = append(t.events, e)
 	if len(t.events) >= EventBatch {
 		return t.flushEvents()

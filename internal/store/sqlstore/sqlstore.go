@@ -218,6 +218,11 @@ type Tx struct {
 	store  *Store
 	events []domain.Event
 	head   *chainHead
+	// exclusive: the transaction holds the write lock. Only such a
+	// transaction appends events, so that the chain is appended in one
+	// order (a claim's transaction, which runs beside others on
+	// PostgreSQL, must not).
+	exclusive bool
 }
 
 // txAttempts bounds how often a transaction the driver says to retry is
@@ -251,7 +256,7 @@ func (s *Store) runOnce(ctx context.Context, exclusive bool, fn func(*Tx) error)
 		return err
 	}
 	defer c.Rollback()
-	t := &Tx{Conn: c, Dialect: s.db, store: s}
+	t := &Tx{Conn: c, Dialect: s.db, store: s, exclusive: exclusive}
 	if err := fn(t); err != nil {
 		return err
 	}
