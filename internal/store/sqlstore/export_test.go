@@ -4,4 +4,6 @@ import "context"
 
 // RunShared runs fn in a transaction that does not hold the write lock,
 // as a claim's does: for the tests of sqlstore_test.
-func (s *Store) RunShared(ctx context.Context, fn func(*Tx) error) error { return s.run(ctx, false, fn) }
+func (s *Store) RunShared(ctx context.Context, fn func(*Tx) error) error {
+	return s.run(ctx, false, fn)
+}
