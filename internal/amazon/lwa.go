@@ -29,7 +29,9 @@ type Prober struct {
 
 // NewProber returns a prober whose details red redacts.
 func NewProber(red *channels.Redactor) *Prober {
-	return &Prober{HTTP: &http.Client{}, red: red, Timeout: ProbeTimeout}
+	// The client secret and refresh token are in the body: a redirect to
+	// another origin must not carry them there.
+	return &Prober{HTTP: &http.Client{CheckRedirect: channels.CheckRedirect}, red: red, Timeout: ProbeTimeout}
 }
 
 // Probe exchanges a's refresh token once and says what Amazon answered:

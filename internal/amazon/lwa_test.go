@@ -99,3 +99,28 @@ func TestProbe(t *testing.T) {
 		t.Errorf("a refused connection: %s, want failed", outcome)
 	}
 }
+
+// TestProbeRefusesRedirectToAnotherOrigin: a token endpoint answering 307
+// to another host does not get the client secret and refresh token posted
+// there; the probe fails, naming the status.
+func TestProbeRefusesRedirectToAnotherOrigin(t *testing.T) {
+	var stolen []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		stolen = append(stolen, string(body))
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/auth/o2/token", http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	p := NewProber(channels.NewRedactor())
+	a := config.LWA{ClientID: "amzn1.application-oa2-client.probe", ClientSecret: lwaSecret, RefreshToken: lwaRefresh, TokenURL: srv.URL + "/auth/o2/token"}
+	outcome, detail := p.Probe(t.Context(), a)
+	if len(stolen) != 0 {
+		t.Errorf("the other host received %d requests: %q", len(stolen), stolen)
+	}
+	if outcome != domain.ProbeFailed || !strings.HasPrefix(detail, "LWA token endpoint: 307") {
+		t.Errorf("probe = %s, %q; want %s, a 307", outcome, detail, domain.ProbeFailed)
+	}
+}

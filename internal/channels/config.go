@@ -4,6 +4,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -59,13 +61,51 @@ func (o Options) RedactorOrNew() *Redactor {
 	return NewRedactor()
 }
 
+// HTTP is the client an HTTP integration uses: the engine's
+// (o.HTTPClient) when it hands one, else NewHTTPClient(timeout); either
+// way with CheckRedirect as its redirect policy.
+func (o Options) HTTP(timeout time.Duration) *http.Client {
+	if o.HTTPClient == nil {
+		return o.NewHTTPClient(timeout)
+	}
+	c := *o.HTTPClient // the same transport; the caller's client is left as it is
+	c.CheckRedirect = CheckRedirect
+	return &c
+}
+
 // NewHTTPClient is the client an HTTP integration uses when the engine
-// hands none: timeout bounds one request, and as many idle connections to
-// one host are kept as sends may be in flight.
+// hands none: timeout bounds one request, as many idle connections to one
+// host are kept as sends may be in flight, and redirects are followed as
+// CheckRedirect says.
 func (o Options) NewHTTPClient(timeout time.Duration) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = max(2, o.Concurrency)
-	return &http.Client{Timeout: timeout, Transport: t}
+	return &http.Client{Timeout: timeout, Transport: t, CheckRedirect: CheckRedirect}
+}
+
+// MaxRedirects is how many redirects within one origin a request follows.
+const MaxRedirects = 3
+
+// CheckRedirect is the redirect policy of every HTTP client notifier
+// builds (an http.Client's CheckRedirect). A request carries secrets (a
+// header, a token in its body, the ack link in a reminder), so it follows
+// a redirect only to the same origin (scheme, host and port), with the
+// same method (a 301, 302 or 303 would turn a POST into a GET without its
+// body), at most MaxRedirects times. Any other redirect is not followed:
+// the 3xx answer is returned as it is, and ClassifyHTTP makes it a
+// permanent failure naming the status and the origin it pointed to.
+func CheckRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0]
+	if len(via) > MaxRedirects || req.Method != first.Method || Origin(req.URL) != Origin(first.URL) {
+		return http.ErrUseLastResponse
+	}
+	return nil
+}
+
+// Origin is u's scheme and host (with its port, if any), lowercased:
+// never its user info, path or query, which may hold a secret.
+func Origin(u *url.URL) string {
+	return strings.ToLower(u.Scheme + "://" + u.Host)
 }
 
 // Interactive is a channel Config whose messages carry buttons that the

@@ -31,13 +31,21 @@ type StatusError struct {
 	Code   int    // 503
 	Status string // "503 Service Unavailable"
 	Body   string // the first 512 bytes of the body (more to keep a redacted secret whole), trimmed
+	// Redirect is the origin a 3xx answer's Location points to
+	// ("https://other.example"), never its path or query; empty when there
+	// is none.
+	Redirect string
 }
 
 func (e *StatusError) Error() string {
-	if e.Body == "" {
-		return e.Status
+	s := e.Status
+	if e.Redirect != "" {
+		s += " (redirect to " + e.Redirect + " not followed)"
 	}
-	return e.Status + ": " + e.Body
+	if e.Body == "" {
+		return s
+	}
+	return s + ": " + e.Body
 }
 
 // RetryableStatus reports whether an HTTP status is worth retrying:
@@ -51,8 +59,9 @@ func (e *StatusError) Error() string {
 //     too), and any code above 599, which no standard defines: a failure we
 //     cannot classify should not lose a reminder.
 //
-// Every other status (1xx and 3xx that the client did not follow, the
-// remaining 4xx) is the service's deterministic answer to this request.
+// Every other status (1xx and 3xx that the client did not follow, see
+// CheckRedirect; the remaining 4xx) is the service's deterministic answer
+// to this request.
 func RetryableStatus(code int) bool {
 	switch code {
 	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooEarly, http.StatusTooManyRequests:

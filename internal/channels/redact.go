@@ -270,6 +270,11 @@ func (r *Redactor) ClassifyHTTP(resp *http.Response, err error, now time.Time) e
 		status = strconv.Itoa(resp.StatusCode) + " " + http.StatusText(resp.StatusCode)
 	}
 	se := &StatusError{Code: resp.StatusCode, Status: r.String(status), Body: strings.TrimSpace(snippet)}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		if loc, err := resp.Location(); err == nil && loc.Host != "" {
+			se.Redirect = r.String(Origin(loc))
+		}
+	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
 		return RetryAfter(se, ParseRetryAfter(resp.Header.Get("Retry-After"), now))

@@ -36,7 +36,8 @@ type Channel struct {
 
 // New returns a Slack channel; cfg must be valid (see Config.Validate). It
 // does not contact Slack. opts.HTTPClient is used when set; otherwise a
-// client with a 30s timeout.
+// client with a 30s timeout; either way a redirect to another origin is
+// not followed (channels.CheckRedirect).
 func New(name string, cfg Config, opts channels.Options) (*Channel, error) {
 	if problems := cfg.Validate(); len(problems) > 0 {
 		msgs := make([]string, len(problems))
@@ -45,10 +46,7 @@ func New(name string, cfg Config, opts channels.Options) (*Channel, error) {
 		}
 		return nil, fmt.Errorf("slack %s: %s", name, strings.Join(msgs, "; "))
 	}
-	client := opts.HTTPClient
-	if client == nil {
-		client = opts.NewHTTPClient(DefaultTimeout)
-	}
+	client := opts.HTTP(DefaultTimeout)
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

@@ -788,3 +788,51 @@ func TestBlocksLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestSendRefusesRedirectToAnotherOrigin: an incoming webhook or a Web API
+// answering 307 to another host does not get the message (its ack link)
+// or the token sent there: the send fails permanently, naming the status.
+func TestSendRefusesRedirectToAnotherOrigin(t *testing.T) {
+	var mu sync.Mutex
+	var stolen []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		stolen = append(stolen, r.Header.Get("Authorization")+" "+string(body))
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	tests := []struct {
+		name string
+		cfg  slack.Config
+		msg  string
+	}{
+		{"incoming webhook", slack.Config{WebhookURL: channels.Secret(srv.URL + hookPath)},
+			"slack ops: incoming webhook: 307 Temporary Redirect (redirect to " + other.URL + " not followed)"},
+		{"web api", slack.Config{Token: testToken, Channel: "C0OPS", APIURL: srv.URL + "/api"},
+			"slack ops: chat.postMessage: slack server error: 307 Temporary Redirect"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			stolen = nil
+			mu.Unlock()
+			err := newChannel(t, tt.cfg).Send(context.Background(), reminder())
+			mu.Lock()
+			if len(stolen) != 0 {
+				t.Errorf("the other host received %d requests: %q", len(stolen), stolen)
+			}
+			mu.Unlock()
+			if err == nil || err.Error() != tt.msg {
+				t.Fatalf("Send = %v, want %q", err, tt.msg)
+			}
+			if !channels.IsPermanent(err) {
+				t.Errorf("Send = %v, want a permanent failure", err)
+			}
+		})
+	}
+}

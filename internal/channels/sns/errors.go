@@ -68,7 +68,8 @@ var permanentCodes = map[string]bool{
 
 // classify marks err (from Publish) Permanent or Retryable:
 //   - an API error code in retryableCodes or permanentCodes decides;
-//   - else the HTTP status: 429 and 5xx are retryable, other 4xx permanent;
+//   - else the HTTP status: 429 and 5xx are retryable, other 4xx and 3xx
+//     (a redirect, not followed) permanent;
 //   - network errors and timeouts (no answer at all) are retryable;
 //   - anything else is retryable: a failure we can't classify (the
 //     credential chain failing, say) must not lose a reminder.
@@ -90,7 +91,9 @@ func classify(err error) error {
 		switch status := respErr.HTTPStatusCode(); {
 		case status == 429 || status >= 500:
 			return channels.Retryable(err)
-		case status >= 400:
+		case status >= 300:
+			// A 3xx: a redirect the client did not follow (see
+			// TestRedirectToAnotherOriginIsNotFollowed), or a 4xx.
 			return channels.Permanent(err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -208,5 +209,41 @@ func TestSilentServerTimesOutRetryable(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Send took %v; it should give up with its context", d)
+	}
+}
+
+// TestRedirectToAnotherOriginIsNotFollowed: the AWS SDK's own client
+// follows a 307 or 308 to another host, with the signed body (the message
+// and its ack link); the channel's client follows none. The Publish fails
+// permanently, naming the status, and the other host receives nothing.
+func TestRedirectToAnotherOriginIsNotFollowed(t *testing.T) {
+	for _, status := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			isolateAWS(t)
+			var stolen atomic.Int32
+			other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				stolen.Add(1)
+			}))
+			defer other.Close()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, other.URL+"/", status)
+			}))
+			defer srv.Close()
+			ch := mustNew(t, Config{TopicARN: testTopic, Endpoint: srv.URL})
+
+			err := ch.Send(context.Background(), reminder())
+			if n := stolen.Load(); n != 0 {
+				t.Errorf("the other host received %d requests, want 0", n)
+			}
+			if err == nil {
+				t.Fatal("Send succeeded on a redirect")
+			}
+			if !channels.IsPermanent(err) {
+				t.Errorf("a redirect is retryable: %v", err)
+			}
+			if want := "StatusCode: " + strconv.Itoa(status); !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not name %q", err, want)
+			}
+		})
 	}
 }

@@ -113,7 +113,7 @@ func newChannel(name string, cfg Config, opts channels.Options, extra ...func(*a
 		loadOpts = append(loadOpts, awsconfig.WithSharedConfigProfile(cfg.Profile))
 	}
 	if opts.HTTPClient != nil {
-		loadOpts = append(loadOpts, awsconfig.WithHTTPClient(opts.HTTPClient))
+		loadOpts = append(loadOpts, awsconfig.WithHTTPClient(opts.HTTP(0)))
 	}
 	loadOpts = append(loadOpts, extra...)
 	// LoadDefaultConfig reads environment variables and the shared files;

@@ -61,15 +61,13 @@ type Channel struct {
 }
 
 // New returns a webhook channel. opts.HTTPClient is used when set; otherwise
-// a client with cfg.Timeout (default 10s).
+// a client with cfg.Timeout (default 10s); either way a redirect to
+// another origin is not followed (channels.CheckRedirect).
 func New(name string, cfg Config, opts channels.Options) *Channel {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	client := opts.HTTPClient
-	if client == nil {
-		client = opts.NewHTTPClient(cfg.Timeout)
-	}
+	client := opts.HTTP(cfg.Timeout)
 	// The URL is a secret (many services put the key in it), and so is
 	// every header value (Authorization, X-Api-Key).
 	red := opts.RedactorOrNew()

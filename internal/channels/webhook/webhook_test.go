@@ -176,3 +176,43 @@ func TestSendErrorText(t *testing.T) {
 		}
 	}
 }
+
+// TestSendRefusesRedirectToAnotherOrigin: a webhook answering 307 to
+// another host does not get the secret header and the body (its ack link)
+// sent there: the delivery fails permanently, naming the status and the
+// other origin, never the Location's path or query. The engine's client
+// (Options.HTTPClient) gets the same policy as the channel's own.
+func TestSendRefusesRedirectToAnotherOrigin(t *testing.T) {
+	var stolen atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stolen.Add(1)
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/collect?k=LOCATION-SEKRIT", http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		name string
+		opts channels.Options
+	}{
+		{"own client", channels.Options{}},
+		{"engine's client", channels.Options{HTTPClient: &http.Client{}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stolen.Store(0)
+			ch := New("ops", Config{URL: channels.Secret(srv.URL + "/hook"), Headers: map[string]channels.Secret{"X-Api-Key": "HEADER-SEKRIT"}}, tc.opts)
+			err := ch.Send(context.Background(), channels.Sample(time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)))
+			if n := stolen.Load(); n != 0 {
+				t.Errorf("the other host received %d requests, want 0", n)
+			}
+			want := "webhook ops: POST " + srv.URL + "/…: 307 Temporary Redirect (redirect to " + other.URL + " not followed)"
+			if err == nil || err.Error() != want {
+				t.Fatalf("Send = %v, want %q", err, want)
+			}
+			if !channels.IsPermanent(err) {
+				t.Errorf("Send = %v, want a permanent failure", err)
+			}
+		})
+	}
+}
