@@ -73,51 +73,51 @@ func (l *loader) amazon(n *yaml.Node, dir string) *Amazon {
 	a := &Amazon{}
 	if v := b.SQSQueueURL; v == nil {
 		l.errf(n, "amazon.sqs_queue_url", "missing: the SQS queue SP-API notifications are sent to (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)")
-	} else if s, fromEnv, ok := l.str(v, "amazon.sqs_queue_url"); ok {
+	} else if s, ok := l.str(v, "amazon.sqs_queue_url"); ok {
 		if msg := httpURLProblem(s, true); msg != "" {
-			l.errf(v, "amazon.sqs_queue_url", "%s is not a queue URL: %s", quoted(s, v, fromEnv), msg)
+			l.errf(v, "amazon.sqs_queue_url", "%s is not a queue URL: %s", quoted(s), msg)
 		}
 		a.SQSQueueURL = s
 	}
 	if v := b.Region; v == nil {
 		l.errf(n, "amazon.region", "missing: the queue's AWS region (e.g. us-east-1)")
-	} else if s, fromEnv, ok := l.str(v, "amazon.region"); ok {
+	} else if s, ok := l.str(v, "amazon.region"); ok {
 		if !regionRE.MatchString(s) {
-			l.errf(v, "amazon.region", "%s is not an AWS region (e.g. us-east-1, eu-west-1)", quoted(s, v, fromEnv))
+			l.errf(v, "amazon.region", "%s is not an AWS region (e.g. us-east-1, eu-west-1)", quoted(s))
 		}
 		a.Region = s
 	}
 	if v := b.Endpoint; v != nil {
-		if s, fromEnv, ok := l.str(v, "amazon.endpoint"); ok && s != "" {
+		if s, ok := l.str(v, "amazon.endpoint"); ok && s != "" {
 			if msg := httpURLProblem(s, false); msg != "" {
-				l.errf(v, "amazon.endpoint", "%s is not an endpoint URL: %s", quoted(s, v, fromEnv), msg)
+				l.errf(v, "amazon.endpoint", "%s is not an endpoint URL: %s", quoted(s), msg)
 			}
 			a.Endpoint = s
 		}
 	}
 	if v := b.NewSecretDir; v != nil {
-		if s, fromEnv, ok := l.str(v, "amazon.new_secret_dir"); ok && s != "" {
-			a.NewSecretDir = l.secretDir(v, s, dir, fromEnv)
+		if s, ok := l.str(v, "amazon.new_secret_dir"); ok && s != "" {
+			a.NewSecretDir = l.secretDir(v, s, dir)
 		}
 	}
 	if v := b.NewSecretParameter; v != nil {
-		if s, fromEnv, ok := l.str(v, "amazon.new_secret_parameter"); ok && s != "" {
+		if s, ok := l.str(v, "amazon.new_secret_parameter"); ok && s != "" {
 			if !ssmNameRE.MatchString(strings.ReplaceAll(s, "{client_id}", "x")) || len(s) > 1000 {
-				l.errf(v, "amazon.new_secret_parameter", "%s is not a Parameter Store name (letters, digits and _ . - /, and {client_id})", quoted(s, v, fromEnv))
+				l.errf(v, "amazon.new_secret_parameter", "%s is not a Parameter Store name (letters, digits and _ . - /, and {client_id})", quoted(s))
 			}
 			a.NewSecretParameter = s
 		}
 	}
 	if v := b.NewSecretKMSKey; v != nil {
-		a.NewSecretKMSKey, _, _ = l.str(v, "amazon.new_secret_kms_key")
+		a.NewSecretKMSKey, _ = l.str(v, "amazon.new_secret_kms_key")
 		if a.NewSecretParameter == "" && a.NewSecretKMSKey != "" {
 			l.errf(v, "amazon.new_secret_kms_key", "is the key of new_secret_parameter, which is not set")
 		}
 	}
 	if v := b.SSMEndpoint; v != nil {
-		if s, fromEnv, ok := l.str(v, "amazon.ssm_endpoint"); ok && s != "" {
+		if s, ok := l.str(v, "amazon.ssm_endpoint"); ok && s != "" {
 			if msg := httpURLProblem(s, false); msg != "" {
-				l.errf(v, "amazon.ssm_endpoint", "%s is not an endpoint URL: %s", quoted(s, v, fromEnv), msg)
+				l.errf(v, "amazon.ssm_endpoint", "%s is not an endpoint URL: %s", quoted(s), msg)
 			}
 			a.SSMEndpoint = s
 		}
@@ -127,7 +127,7 @@ func (l *loader) amazon(n *yaml.Node, dir string) *Amazon {
 
 // secretDir resolves new_secret_dir against the config's folder and checks
 // that it is a folder that only its owner can enter.
-func (l *loader) secretDir(n *yaml.Node, s, base string, fromEnv bool) string {
+func (l *loader) secretDir(n *yaml.Node, s, base string) string {
 	dir := s
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(base, dir)
@@ -135,11 +135,11 @@ func (l *loader) secretDir(n *yaml.Node, s, base string, fromEnv bool) string {
 	fi, err := os.Stat(dir)
 	switch {
 	case err != nil:
-		l.errf(n, "amazon.new_secret_dir", "%s is not a folder notifier can use: %v", quoted(s, n, fromEnv), errors.Unwrap(err))
+		l.errf(n, "amazon.new_secret_dir", "%s is not a folder notifier can use: %v", quoted(s), errors.Unwrap(err))
 	case !fi.IsDir():
-		l.errf(n, "amazon.new_secret_dir", "%s is not a folder", quoted(s, n, fromEnv))
+		l.errf(n, "amazon.new_secret_dir", "%s is not a folder", quoted(s))
 	case fi.Mode().Perm()&0o077 != 0:
-		l.errf(n, "amazon.new_secret_dir", "%s can be entered by others (mode %04o): it will hold client secrets; chmod 700 it", quoted(s, n, fromEnv), fi.Mode().Perm())
+		l.errf(n, "amazon.new_secret_dir", "%s can be entered by others (mode %04o): it will hold client secrets; chmod 700 it", quoted(s), fi.Mode().Perm())
 	}
 	return dir
 }
@@ -210,12 +210,12 @@ func (l *credReader) lwa(n *yaml.Node, key string, m *credMeta) string {
 		l.errf(n, key+".client_id", "missing: the LWA client id of the SP-API application (amzn1.application-oa2-client.…)")
 		return ""
 	}
-	s, fromEnv, ok := l.str(v, key+".client_id")
+	s, ok := l.str(v, key+".client_id")
 	if !ok {
 		return ""
 	}
 	if !domain.IsLWAClientID(s) {
-		l.errf(v, key+".client_id", "%s is not an LWA client id (amzn1.application-oa2-client.…)", quoted(s, v, fromEnv))
+		l.errf(v, key+".client_id", "%s is not an LWA client id (amzn1.application-oa2-client.…)", quoted(s))
 		return ""
 	}
 	m.clientLine = v.Line
@@ -257,12 +257,9 @@ func httpURLProblem(s string, needPath bool) string {
 	return ""
 }
 
-// quoted is how a problem shows a value: quoted, or as the operator wrote
-// it when it came from the environment.
-func quoted(s string, n *yaml.Node, fromEnv bool) string {
-	if fromEnv {
-		return n.Value
-	}
+// quoted is how a problem shows a value. No value that reaches it came
+// from the environment: str refuses ${NAME} in the keys it reads.
+func quoted(s string) string {
 	return `"` + s + `"`
 }
 
@@ -286,7 +283,7 @@ func (l *credReader) lwaSettings(b *lwaBlock, key string) *LWA {
 		if v == nil {
 			return ""
 		}
-		s, fromEnv, ok := l.str(v, key+"."+name)
+		s, fromEnv, ok := l.secret(v, key+"."+name)
 		switch {
 		case !ok:
 			return ""
@@ -301,9 +298,9 @@ func (l *credReader) lwaSettings(b *lwaBlock, key string) *LWA {
 	}
 	a.ClientSecret, a.RefreshToken = secret("client_secret", b.ClientSecret), secret("refresh_token", b.RefreshToken)
 	if v := b.Region; v != nil {
-		if s, fromEnv, ok := l.str(v, key+".region"); ok {
+		if s, ok := l.str(v, key+".region"); ok {
 			if _, known := spAPIHosts[s]; !known {
-				l.errf(v, key+".region", "%s is not an SP-API region (na, eu or fe)", quoted(s, v, fromEnv))
+				l.errf(v, key+".region", "%s is not an SP-API region (na, eu or fe)", quoted(s))
 			}
 			a.Region = s
 		}
@@ -318,9 +315,9 @@ func (l *credReader) lwaSettings(b *lwaBlock, key string) *LWA {
 		if v == nil {
 			continue
 		}
-		if s, fromEnv, ok := l.str(v, key+"."+u.name); ok && s != "" {
+		if s, ok := l.str(v, key+"."+u.name); ok && s != "" {
 			if msg := httpURLProblem(s, false); msg != "" {
-				l.errf(v, key+"."+u.name, "%s is not a URL: %s", quoted(s, v, fromEnv), msg)
+				l.errf(v, key+"."+u.name, "%s is not a URL: %s", quoted(s), msg)
 			}
 			*u.dst = s
 		}

@@ -22,7 +22,7 @@ func TestAmazonConfig(t *testing.T) {
 	cfg := mustLoad(t, amazonBase+`amazon:
   sqs_queue_url: https://sqs.us-east-1.amazonaws.com/123456789012/sp-api-notifications
   region: us-east-1
-  endpoint: ${SQS_ENDPOINT}
+  endpoint: http://127.0.0.1:4566
 credentials:
   - id: sp-api-prod
     rotated_at: 2026-06-01
@@ -30,7 +30,7 @@ credentials:
       client_id: amzn1.application-oa2-client.abc123
   - id: erp
     rotated_at: 2026-06-01
-`, map[string]string{"SQS_ENDPOINT": "http://127.0.0.1:4566"})
+`, nil)
 	if a := cfg.Amazon; a == nil || a.SQSQueueURL != "https://sqs.us-east-1.amazonaws.com/123456789012/sp-api-notifications" ||
 		a.Region != "us-east-1" || a.Endpoint != "http://127.0.0.1:4566" {
 		t.Errorf("Amazon = %+v", cfg.Amazon)
@@ -92,8 +92,8 @@ func TestAmazonProblems(t *testing.T) {
 			`config.yaml:9: credentials[0].lwa.client_id: missing: the LWA client id of the SP-API application (amzn1.application-oa2-client.…)`}},
 		{"not a client id", cred + "    lwa: {client_id: my-app}\n", []string{
 			`config.yaml:9: credentials[0].lwa.client_id: "my-app" is not an LWA client id (amzn1.application-oa2-client.…)`}},
-		{"a client id from the environment is not quoted back", cred + "    lwa: {client_id: '${CID}'}\n", []string{
-			`config.yaml:9: credentials[0].lwa.client_id: ${CID} is not an LWA client id (amzn1.application-oa2-client.…)`}},
+		{"a client id from the environment is refused, not quoted back", cred + "    lwa: {client_id: '${CID}'}\n", []string{
+			`config.yaml:9: credentials[0].lwa.client_id: ${CID}: ${NAME} is for secrets only (tokens, passwords, keys, secret URLs and headers, the database URL), and this value would be stored and shown: write it into the file`}},
 		{"two credentials with one client id", "credentials:\n  - id: a\n    rotated_at: 2026-06-01\n    lwa: {client_id: amzn1.application-oa2-client.x1}\n  - id: b\n    rotated_at: 2026-06-01\n    lwa:\n      client_id: amzn1.application-oa2-client.x1\n", []string{
 			`config.yaml:13: credentials[1].lwa.client_id: amzn1.application-oa2-client.x1 is already the client id of another credential at config.yaml:9; each SP-API application is one credential`}},
 		{"a mistyped source", cred + "    source: {ssm_paramter: /x}\n", []string{
@@ -139,13 +139,13 @@ func TestAWSSource(t *testing.T) {
 	cfg := mustLoad(t, amazonBase+`credentials:
   - id: erp-db-password
     source: {ssm_parameter: /my-erp/db/password}
-    aws: {region: us-east-2, endpoint: "${SSM_ENDPOINT}"}
+    aws: {region: us-east-2, endpoint: "http://127.0.0.1:9"}
   - id: erp-api-key
     rotated_at: 2026-06-01
     source: {secretsmanager_secret: "arn:aws:secretsmanager:us-east-1:123456789012:secret:erp/api-AbCdEf"}
   - id: plain
     rotated_at: 2026-06-01
-`, map[string]string{"SSM_ENDPOINT": "http://127.0.0.1:9"})
+`, nil)
 	tests := []struct {
 		id      string
 		want    domain.AWSSource

@@ -34,7 +34,7 @@ func (l *loader) audit(n *yaml.Node) Audit {
 		l.errf(n, "audit.key", "missing: give the key as ${NAME} of an environment variable, or leave audit: out")
 		return a
 	}
-	key, fromEnv, ok := l.str(v, "audit.key")
+	key, fromEnv, ok := l.secret(v, "audit.key")
 	switch {
 	case !ok:
 	case !fromEnv:

@@ -82,12 +82,13 @@ credentials:
 }
 
 // A value from the environment is named by its reference, never quoted,
-// when it is out of range too.
+// when it is out of range too: rotation_period is no secret, so ${NAME} is
+// refused there before its range is judged.
 func TestConfigBoundsFromEnvironment(t *testing.T) {
 	body := strings.Replace(minimal, "rotated_at: 2026-06-01}", "rotated_at: 2026-06-01, rotation_period: \"${PERIOD}\"}", 1)
 	_, err := loadYAML(t, body, map[string]string{"PERIOD": "99999d"})
 	ps := problemsOf(t, err)
-	want := "config.yaml:7: credentials[0].rotation_period: ${PERIOD} is longer than 36500d (100 years)"
+	want := "config.yaml:7: credentials[0].rotation_period: ${PERIOD}: ${NAME} is for secrets only (tokens, passwords, keys, secret URLs and headers, the database URL), and this value would be stored and shown: write it into the file"
 	if len(ps) != 1 || ps[0].String() != want {
 		t.Errorf("problems:\n%v\nwant %s", err, want)
 	}

@@ -63,7 +63,7 @@ func (l *loader) channels(n *yaml.Node) (map[string]*Channel, map[string]*yaml.N
 			switch ck.Value {
 			case "type":
 				typeNode = cv
-				ch.Type, _, _ = l.str(cv, key+".type")
+				ch.Type, _ = l.str(cv, key+".type")
 			case "subject_template":
 				ch.Subject = l.template(cv, key+".subject_template")
 			case "text_template":
@@ -103,7 +103,7 @@ const MaxConcurrency = 64
 // concurrency reads a channel's concurrency: key; 0 when it is not a whole
 // number from 1 to MaxConcurrency (a problem is reported then).
 func (l *loader) concurrency(n *yaml.Node, key string) int {
-	s, fromEnv, ok := l.str(n, key)
+	s, ok := l.str(n, key)
 	if !ok {
 		return 0
 	}
@@ -111,26 +111,25 @@ func (l *loader) concurrency(n *yaml.Node, key string) int {
 	if err == nil && c >= 1 && c <= MaxConcurrency {
 		return c
 	}
-	if fromEnv {
-		l.errf(n, key, "%s is not a whole number from 1 to %d", n.Value, MaxConcurrency)
-	} else {
-		l.errf(n, key, "%q is not a whole number from 1 to %d", s, MaxConcurrency)
-	}
+	l.errf(n, key, "%q is not a whole number from 1 to %d", s, MaxConcurrency)
 	return 0
 }
 
 // integration decodes a channel's own keys strictly into cfg (a pointer to
-// the integration's Config), after replacing ${NAME} in every value, and
+// the integration's Config), after replacing ${NAME} in the values of its
+// secret keys (those of type channels.Secret; ${NAME} elsewhere is
+// refused), and
 // reports cfg.Validate's problems at the key's line. A value that came from
 // the environment is cut out of every problem it reports.
 func (l *loader) integration(body *yaml.Node, key string, cfg channels.Config) channels.Config {
 	before := len(l.problems)
 	lines := map[string]*yaml.Node{} // key -> line, for cfg.Validate's problems
 	var envValues []string
+	secrets := secretKeys(reflect.TypeOf(cfg))
 	// A key given twice is left to Decode, which names both lines.
 	l.walk(body, key, yamlKeys(reflect.TypeOf(cfg)), "unknown key for this channel type (known: "+strings.Join(channelKeys, ", ")+", ", func(_ int, k, v *yaml.Node) bool {
 		lines[k.Value] = k
-		envValues = append(envValues, l.expandTree(v, join(key, k.Value))...)
+		envValues = append(envValues, l.expandTree(v, join(key, k.Value), secrets[k.Value])...)
 		return true
 	})
 	if len(l.problems) > before {
@@ -176,12 +175,15 @@ func (l *loader) redact(first int, values []string) {
 }
 
 // expandTree replaces ${NAME} in every scalar below n, in place, and returns
-// the values that came from the environment.
-func (l *loader) expandTree(n *yaml.Node, key string) []string {
+// the values that came from the environment. Below a key that is no secret
+// it replaces nothing and reports each ${NAME} (str).
+func (l *loader) expandTree(n *yaml.Node, key string, secret bool) []string {
 	var fromEnv []string
 	switch n.Kind {
 	case yaml.ScalarNode:
-		if v, env, ok := l.str(n, key); ok && env {
+		if !secret {
+			l.str(n, key)
+		} else if v, env, ok := l.secret(n, key); ok && env {
 			n.Value = v
 			n.Tag = "!!str"
 			n.Style = yaml.DoubleQuotedStyle
@@ -189,12 +191,29 @@ func (l *loader) expandTree(n *yaml.Node, key string) []string {
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			fromEnv = append(fromEnv, l.expandTree(c, fmt.Sprintf("%s[%d]", key, i))...)
+			fromEnv = append(fromEnv, l.expandTree(c, fmt.Sprintf("%s[%d]", key, i), secret)...)
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			fromEnv = append(fromEnv, l.expandTree(n.Content[i+1], join(key, n.Content[i].Value))...)
+			fromEnv = append(fromEnv, l.expandTree(n.Content[i+1], join(key, n.Content[i].Value), secret)...)
 		}
 	}
 	return fromEnv
+}
+
+// secretKeys are the yaml keys of an integration's Config (a pointer to a
+// struct) whose values are secrets: of type channels.Secret, or a map or
+// list of them, or a field tagged secret:"true" (a plain string that may
+// be a secret, as an SMTP user name).
+func secretKeys(t reflect.Type) map[string]bool {
+	secretT := reflect.TypeOf(channels.Secret(""))
+	out := map[string]bool{}
+	for _, f := range yamlFields(t) {
+		ft := f.Type
+		if ft.Kind() == reflect.Map || ft.Kind() == reflect.Slice {
+			ft = ft.Elem()
+		}
+		out[f.Name] = ft == secretT || f.Tag.Get("secret") == "true"
+	}
+	return out
 }

@@ -97,7 +97,7 @@ func TestChunkedParseMatchesWhole(t *testing.T) {
 			want: []string{"creds.yaml:5: credentials[1].rotated_at: 2027-01-01T00:00:00Z is in the future (now is 2026-07-01T12:00:00Z)"}},
 		{name: "environment in a value", per: 1, chunked: true,
 			body: "credentials:\n  - {id: a, owner: '${OWNER}', rotated_at: 2026-05-01}\n  - {id: b, owner: '${NOPE}', rotated_at: 2026-05-01}\n",
-			want: []string{"creds.yaml:3: credentials[1].owner: ${NOPE} is not set in the environment"}},
+			want: []string{"creds.yaml:2: credentials[0].owner: ${OWNER}: ${NAME} is for secrets only (tokens, passwords, keys, secret URLs and headers, the database URL), and this value would be stored and shown: write it into the file", "creds.yaml:3: credentials[1].owner: ${NOPE}: ${NAME} is for secrets only (tokens, passwords, keys, secret URLs and headers, the database URL), and this value would be stored and shown: write it into the file"}},
 
 		// The whole file, for what chunks could get wrong.
 		{name: "flow style list", per: 1, chunked: false,

@@ -24,7 +24,6 @@ func TestChannelConcurrency(t *testing.T) {
 		{"lowest", "{type: webhook, url: https://example.com/hook, concurrency: 1}", nil, 1},
 		{"highest", "{type: webhook, url: https://example.com/hook, concurrency: 64}", nil, 64},
 		{"quoted", `{type: stdout, concurrency: "5"}`, nil, 5},
-		{"from the environment", "{type: stdout, concurrency: '${CONC}'}", map[string]string{"CONC": "4"}, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,11 +54,14 @@ func TestChannelConcurrencyProblems(t *testing.T) {
 			`config.yaml:2: channels.c.concurrency: "2.5" is not a whole number from 1 to 64`},
 		{"a list", "{type: stdout, concurrency: [1]}", nil,
 			`config.yaml:2: channels.c.concurrency: must be a single value`},
-		// A value from the environment may be a secret: it is never quoted.
+		// concurrency is no secret: ${NAME} is refused, good value or bad,
+		// set or not, and the value is never quoted.
+		{"from the environment", "{type: stdout, concurrency: '${CONC}'}", map[string]string{"CONC": "4"},
+			`config.yaml:2: channels.c.concurrency: ${CONC}: ${NAME} is for secrets only (tokens, passwords, keys, secret URLs and headers, the database URL), and this value would be stored and shown: write it into the file`},
 		{"bad value from the environment", "{type: stdout, concurrency: '${CONC}'}", map[string]string{"CONC": "many"},
-			`config.yaml:2: channels.c.concurrency: ${CONC} is not a whole number from 1 to 64`},
+			`config.yaml:2: channels.c.concurrency: ${CONC}: ${NAME} is for secrets only (tokens, passwords, keys, secret URLs and headers, the database URL), and this value would be stored and shown: write it into the file`},
 		{"unset variable", "{type: stdout, concurrency: '${CONC}'}", nil,
-			`config.yaml:2: channels.c.concurrency: ${CONC} is not set in the environment`},
+			`config.yaml:2: channels.c.concurrency: ${CONC}: ${NAME} is for secrets only (tokens, passwords, keys, secret URLs and headers, the database URL), and this value would be stored and shown: write it into the file`},
 		// Checked beside an unknown type, so both are reported at once.
 		{"with an unknown type", "{type: carrier, concurrency: 0}", nil,
 			`config.yaml:2: channels.c.concurrency: "0" is not a whole number from 1 to 64` + "\n" +

@@ -32,8 +32,8 @@ type credReader struct {
 	// What a credential without rotation_period: or policy: gets.
 	period schedule.Span
 	policy string
-	// inCredentialFile: a credential file, whose ${NAME} values are not
-	// registered as secrets.
+	// inCredentialFile: a credential file, whose values are not registered
+	// as secrets (its lwa secrets are refused: they belong in the main file).
 	inCredentialFile bool
 }
 
@@ -78,17 +78,17 @@ func (l *credReader) items(items []*yaml.Node, first int, creds []Credential, me
 		c := Credential{RotationPeriod: l.period, Policy: l.policy, File: l.file}
 		if v := b.ID; v == nil {
 			l.errf(cn, key+".id", "missing")
-		} else if s, _, ok := l.str(v, key+".id"); ok {
+		} else if s, ok := l.str(v, key+".id"); ok {
 			if !isSlug(s) {
 				l.errf(v, key+".id", "%q is not a slug (lowercase letters, digits, - and _, at most 64)", s)
 			}
 			c.ID, c.Line = s, v.Line
 		}
 		if v := b.Name; v != nil {
-			c.Name, _, _ = l.str(v, key+".name")
+			c.Name, _ = l.str(v, key+".name")
 		}
 		if v := b.Owner; v != nil {
-			c.Owner, _, _ = l.str(v, key+".owner")
+			c.Owner, _ = l.str(v, key+".owner")
 		}
 		if v := b.RotationPeriod; v != nil {
 			if sp, _, ok := l.span(v, key+".rotation_period"); ok {
@@ -96,7 +96,7 @@ func (l *credReader) items(items []*yaml.Node, first int, creds []Credential, me
 			}
 		}
 		if v := b.Policy; v != nil {
-			c.Policy, _, _ = l.str(v, key+".policy")
+			c.Policy, _ = l.str(v, key+".policy")
 			m.policyLine = v.Line
 		}
 		if v := b.Source; v != nil {
@@ -166,7 +166,7 @@ func (l *loader) credentialFiles(n *yaml.Node, dir string, sources []string) (fi
 	seen := map[string]bool{}
 	for i, gn := range n.Content {
 		key := fmt.Sprintf("credential_files[%d]", i)
-		glob, _, ok := l.str(gn, key)
+		glob, ok := l.str(gn, key)
 		if !ok {
 			continue
 		}

@@ -66,18 +66,25 @@ func TestSecrets(t *testing.T) {
 	}
 }
 
-// ${NAME} works outside channel blocks too, and the literal text around it
-// is kept.
+// ${NAME} works outside channel blocks too, where a secret belongs (the
+// database URL's password), and the literal text around it is kept. The
+// other keys are written as they are: ${NAME} is refused there
+// (TestEnvOnlyWhereSecretsBelong).
 func TestEnvSubstitutionInScalars(t *testing.T) {
-	cfg := mustLoad(t, `timezone: ${TZ_NAME}
+	cfg := mustLoad(t, `timezone: Europe/Berlin
+database: postgres://notifier:${DB_PASSWORD}@db.internal:5432/notifier?sslmode=verify-full
 channels:
   console: {type: stdout}
 policies:
   standard: [{before: 1d, channels: [console]}]
 credentials:
-  - {id: one, name: "API ${ENV_NAME} key", rotated_at: "${ROTATED}", rotation_period: "${PERIOD}"}
-`, map[string]string{"TZ_NAME": "Europe/Berlin", "ENV_NAME": "prod", "ROTATED": "2026-06-01", "PERIOD": "90d"})
+  - {id: one, name: "API prod key", rotated_at: "2026-06-01", rotation_period: "90d"}
+`, map[string]string{"DB_PASSWORD": "pw-0123456789"})
 	c := cfg.Credentials[0]
+	if want := "postgres://notifier:pw-0123456789@db.internal:5432/notifier?sslmode=verify-full"; cfg.Database != want ||
+		!slices.Equal(cfg.Secrets(), []string{"postgres://notifier:pw-0123456789@db.internal:5432/notifier?sslmode=verify-full", "pw-0123456789"}) {
+		t.Errorf("database %q, secrets %q", cfg.Database, cfg.Secrets())
+	}
 	if cfg.Timezone != "Europe/Berlin" || c.Name != "API prod key" || c.RotationPeriod != (schedule.Span{Days: 90}) ||
 		!c.RotatedAt.Equal(utc("2026-05-31T22:00:00Z")) {
 		t.Errorf("timezone %q, credential %+v", cfg.Timezone, c)
@@ -148,7 +155,7 @@ credentials:
 `
 	_, err := loadYAML(t, body, map[string]string{"SECRET": secret})
 	ps := problemsOf(t, err)
-	wantKeys := []string{"channels.a.url", "channels.b", "channels.c", "channels.e.format",
+	wantKeys := []string{"channels.a.url", "channels.b.timeout", "channels.c", "channels.e.format",
 		"credentials[0].rotation_period", "credentials[0].rotated_at", "credentials[1].expires_at"}
 	if len(ps) != len(wantKeys) {
 		t.Errorf("%d problems, want %d:\n%v", len(ps), len(wantKeys), err)

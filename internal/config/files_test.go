@@ -135,7 +135,7 @@ func TestCredentialFilesGlobProblems(t *testing.T) {
 	_, err := loadYAML(t, minimal+"credential_files:\n  - ${CRED_DIR}/*.yaml\n  - nothing/*.yaml\n", nil)
 	ps := problemsOf(t, err)
 	want := []string{
-		"config.yaml:9: credential_files[0]: ${CRED_DIR} is not set in the environment",
+		"config.yaml:9: credential_files[0]: ${CRED_DIR}: ${NAME} is for secrets only (tokens, passwords, keys, secret URLs and headers, the database URL), and this value would be stored and shown: write it into the file",
 		`config.yaml:10: credential_files[1]: "nothing/*.yaml" matches no file`,
 	}
 	got := make([]string, len(ps))
@@ -201,9 +201,9 @@ credentials:
 credential_files:
   - creds.yaml
   - none/*.yaml
-  - ${CREDS}
+  - secret-dir/*.yaml
 `)
-	_, err := LoadMain(path, At(testNow), envOf(map[string]string{"CREDS": "secret-dir/*.yaml"}), registry.Default())
+	_, err := LoadMain(path, At(testNow), envOf(nil), registry.Default())
 	want := []string{
 		`config.yaml:7: credentials[1].id: "one" is already used at config.yaml:6`,
 		`config.yaml:7: credentials[1].policy: policy "gentle" is not defined under policies:`,

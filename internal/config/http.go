@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -52,7 +51,7 @@ func (l *loader) http(n *yaml.Node, chans map[string]*Channel, chanNodes map[str
 	}
 	h := &HTTP{}
 	if v := b.Listen; v != nil {
-		if s, _, ok := l.str(v, "http.listen"); ok {
+		if s, ok := l.str(v, "http.listen"); ok {
 			if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
 				l.errf(v, "http.listen", "%s is not host:port (e.g. 127.0.0.1:9464, or :9464 for every interface)", v.Value)
 			} else {
@@ -63,15 +62,11 @@ func (l *loader) http(n *yaml.Node, chans map[string]*Channel, chanNodes map[str
 		l.errf(n, "http.listen", "missing: the address to listen on, e.g. 127.0.0.1:9464")
 	}
 	if v := b.PublicURL; v != nil {
-		if s, fromEnv, ok := l.str(v, "http.public_url"); ok {
+		if s, ok := l.str(v, "http.public_url"); ok {
 			u, err := url.Parse(s)
-			shown := strconv.Quote(s)
-			if fromEnv {
-				shown = v.Value // the reference, never the value
-			}
 			switch {
 			case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-				l.errf(v, "http.public_url", "%s is not an absolute http(s) URL (e.g. https://notifier.example.com)", shown)
+				l.errf(v, "http.public_url", "%q is not an absolute http(s) URL (e.g. https://notifier.example.com)", s)
 			case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 				l.errf(v, "http.public_url", "must be a plain base URL, without user, query or fragment")
 			default:
@@ -81,7 +76,7 @@ func (l *loader) http(n *yaml.Node, chans map[string]*Channel, chanNodes map[str
 	}
 	secretNode := b.AckSecret
 	if secretNode != nil {
-		if s, fromEnv, ok := l.str(secretNode, "http.ack_secret"); ok {
+		if s, fromEnv, ok := l.secret(secretNode, "http.ack_secret"); ok {
 			switch {
 			case !fromEnv:
 				l.errf(secretNode, "http.ack_secret", "must come from the environment, e.g. ack_secret: ${NOTIFIER_ACK_SECRET}: a secret written in the file ends up in backups and repositories")

@@ -126,9 +126,9 @@ func (l *loader) walk(n *yaml.Node, key string, known []string, unknown string, 
 // fields are all *yaml.Node, tagged with the block's keys in the order
 // problems list them: each field points at its key's value, nil when the
 // key is absent. Values stay nodes until read, so that every problem found
-// in one has its line, and ${NAME} is replaced where the value is read
-// (str), which knows whether it may be quoted back. It says false when n
-// is not a mapping.
+// in one has its line, and ${NAME} is judged where the value is read:
+// replaced in a secret (secret), refused anywhere else (str). It says false
+// when n is not a mapping.
 func (l *loader) decode(n *yaml.Node, key string, block any) bool {
 	fields := reflect.ValueOf(block).Elem()
 	return l.walk(n, key, l.keysOf(fields.Type()), "unknown key (known: ", func(i int, _, v *yaml.Node) bool {
@@ -154,9 +154,26 @@ func (l *loader) keysOf(t reflect.Type) []string {
 	return keys
 }
 
-// str returns a scalar's value with ${NAME} replaced. fromEnv says whether
-// anything was replaced: such a value must not be quoted in messages.
-func (l *loader) str(n *yaml.Node, key string) (val string, fromEnv bool, ok bool) {
+// str returns a scalar's value as written. ${NAME} is refused here: it is
+// for secrets only (secret), and a value that is not one is stored in the
+// database and shown in messages and output, where an environment value,
+// taken for a secret, must never be.
+func (l *loader) str(n *yaml.Node, key string) (string, bool) {
+	if n.Kind != yaml.ScalarNode {
+		l.errf(n, key, "must be a single value")
+		return "", false
+	}
+	if refs := envRE.FindAllString(n.Value, -1); refs != nil {
+		l.errf(n, key, "%s: ${NAME} is for secrets only (tokens, passwords, keys, secret URLs and headers, the database URL), and this value would be stored and shown: write it into the file", strings.Join(refs, ", "))
+		return "", false
+	}
+	return n.Value, true
+}
+
+// secret returns a scalar's value with ${NAME} replaced, for the keys that
+// hold a secret. fromEnv says whether anything was replaced: such a value
+// must not be quoted in messages.
+func (l *loader) secret(n *yaml.Node, key string) (val string, fromEnv bool, ok bool) {
 	if n.Kind != yaml.ScalarNode {
 		l.errf(n, key, "must be a single value")
 		return "", false, false
@@ -200,7 +217,7 @@ func (l *loader) expand(s string) (string, bool, error) {
 // which one is out of range), and because the store must still read a span
 // an older version wrote, so that a corrected config can replace it.
 func (l *loader) span(n *yaml.Node, key string) (schedule.Span, string, bool) {
-	s, fromEnv, ok := l.str(n, key)
+	s, ok := l.str(n, key)
 	if !ok {
 		return schedule.Span{}, "", false
 	}
@@ -209,7 +226,7 @@ func (l *loader) span(n *yaml.Node, key string) (schedule.Span, string, bool) {
 		err = fmt.Errorf("%q is longer than %s (100 years)", s, schedule.MaxSpan)
 	}
 	if err != nil {
-		l.errf(n, key, "%s", unquoteEnv(err, s, n.Value, fromEnv))
+		l.errf(n, key, "%v", err)
 		return schedule.Span{}, "", false
 	}
 	return sp, s, true
@@ -223,23 +240,14 @@ func (l *loader) positive(n *yaml.Node, key string, sp schedule.Span) schedule.S
 	return sp
 }
 
-// unquoteEnv is err's message, with a value that came from the environment
-// (a secret, maybe) replaced by the reference the operator wrote.
-func unquoteEnv(err error, value, written string, fromEnv bool) string {
-	if !fromEnv {
-		return err.Error()
-	}
-	return strings.ReplaceAll(err.Error(), strconv.Quote(value), written)
-}
-
 func (l *loader) time(n *yaml.Node, key string) (time.Time, bool) {
-	s, fromEnv, ok := l.str(n, key)
+	s, ok := l.str(n, key)
 	if !ok {
 		return time.Time{}, false
 	}
 	t, err := ParseTime(s, l.loc)
 	if err != nil {
-		l.errf(n, key, "%s", unquoteEnv(err, s, n.Value, fromEnv))
+		l.errf(n, key, "%v", err)
 		return time.Time{}, false
 	}
 	// The store keeps whole seconds: a fraction would make every sync see
@@ -254,7 +262,7 @@ func (l *loader) strList(n *yaml.Node, key string) []string {
 	}
 	out := make([]string, 0, len(n.Content))
 	for i, item := range n.Content {
-		if s, _, ok := l.str(item, fmt.Sprintf("%s[%d]", key, i)); ok {
+		if s, ok := l.str(item, fmt.Sprintf("%s[%d]", key, i)); ok {
 			out = append(out, s)
 		}
 	}
@@ -262,7 +270,7 @@ func (l *loader) strList(n *yaml.Node, key string) []string {
 }
 
 func (l *loader) bool(n *yaml.Node, key string) bool {
-	s, _, ok := l.str(n, key)
+	s, ok := l.str(n, key)
 	if !ok {
 		return false
 	}
@@ -277,7 +285,7 @@ func (l *loader) bool(n *yaml.Node, key string) bool {
 }
 
 func (l *loader) template(n *yaml.Node, key string) *template.Template {
-	s, _, ok := l.str(n, key)
+	s, ok := l.str(n, key)
 	if !ok {
 		return nil
 	}
@@ -303,10 +311,20 @@ func templateProblem(name string, err error) string {
 
 // yamlKeys lists the yaml keys of a (pointer to a) struct type's fields.
 func yamlKeys(t reflect.Type) []string {
+	var out []string
+	for _, f := range yamlFields(t) {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+// yamlFields lists a (pointer to a) struct type's fields that have a yaml
+// key, each with Name set to its key.
+func yamlFields(t reflect.Type) []reflect.StructField {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	var out []string
+	var out []reflect.StructField
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if !f.IsExported() {
@@ -319,7 +337,8 @@ func yamlKeys(t reflect.Type) []string {
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}
-		out = append(out, name)
+		f.Name = name
+		out = append(out, f)
 	}
 	return out
 }

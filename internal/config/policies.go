@@ -108,7 +108,7 @@ func (l *loader) stage(n *yaml.Node, key string, chans map[string]*Channel) (Sta
 	}
 	switch {
 	case b.Name != nil:
-		st.Name, _, _ = l.str(b.Name, key+".name")
+		st.Name, _ = l.str(b.Name, key+".name")
 		if st.Name == "" {
 			l.errf(b.Name, key+".name", "must not be empty")
 			ok = false

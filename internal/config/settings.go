@@ -29,7 +29,7 @@ type defaultsBlock struct {
 // rest by them: the zone first, which now depends on.
 func (l *mainLoad) settings(top *topBlock, cfg *Config, clock Clock) {
 	if n := top.Timezone; n != nil {
-		if s, _, ok := l.str(n, "timezone"); ok {
+		if s, ok := l.str(n, "timezone"); ok {
 			cfg.Timezone = s
 		}
 	}
@@ -42,7 +42,7 @@ func (l *mainLoad) settings(top *topBlock, cfg *Config, clock Clock) {
 	l.now = clock(loc)
 
 	if n := top.Database; n != nil {
-		if s, _, ok := l.str(n, "database"); ok && s != "" {
+		if s, _, ok := l.secret(n, "database"); ok && s != "" {
 			cfg.Database = s
 		} else if ok {
 			l.errf(n, "database", "must not be empty")
@@ -54,7 +54,7 @@ func (l *mainLoad) settings(top *topBlock, cfg *Config, clock Clock) {
 		cfg.Database = filepath.Join(filepath.Dir(cfg.Path), cfg.Database)
 	}
 	if n := top.CheckSchedule; n != nil {
-		if s, _, ok := l.str(n, "check_schedule"); ok {
+		if s, ok := l.str(n, "check_schedule"); ok {
 			cfg.CheckSchedule = s
 		}
 	}
@@ -76,7 +76,7 @@ func (l *loader) retry(n *yaml.Node, r *Retry) {
 	var b retryBlock
 	l.decode(n, "retry", &b)
 	if v := b.MaxAttempts; v != nil {
-		if s, _, ok := l.str(v, "retry.max_attempts"); ok {
+		if s, ok := l.str(v, "retry.max_attempts"); ok {
 			i, err := strconv.Atoi(s)
 			if err != nil || i < 1 || i > 100 {
 				l.errf(v, "retry.max_attempts", "%q is not a whole number from 1 to 100", s)
@@ -121,6 +121,6 @@ func (l *mainLoad) defaults(n *yaml.Node, cfg *Config) {
 	}
 	if v := b.Policy; v != nil {
 		l.defaultPolicyNode = v
-		cfg.defaultPolicy, _, _ = l.str(v, "defaults.policy")
+		cfg.defaultPolicy, _ = l.str(v, "defaults.policy")
 	}
 }

@@ -43,7 +43,7 @@ func (l *loader) source(n *yaml.Node, key string) domain.AWSSource {
 		}
 		return domain.AWSSource{}
 	}
-	name, fromEnv, ok := l.str(v, key+"."+k)
+	name, ok := l.str(v, key+"."+k)
 	if !ok {
 		return domain.AWSSource{}
 	}
@@ -56,13 +56,13 @@ func (l *loader) source(n *yaml.Node, key string) domain.AWSSource {
 	case "ssm_parameter":
 		s.Kind = domain.SourceSSM
 		if !ssmNameRE.MatchString(name) {
-			l.errf(v, key+"."+k, "%s is not a Parameter Store name (letters, digits and _ . - /, e.g. /my-app/db/password) or ARN", quoted(name, v, fromEnv))
+			l.errf(v, key+"."+k, "%s is not a Parameter Store name (letters, digits and _ . - /, e.g. /my-app/db/password) or ARN", quoted(name))
 			return domain.AWSSource{}
 		}
 	case "secretsmanager_secret":
 		s.Kind = domain.SourceSecretsManager
 		if !secretNameRE.MatchString(name) {
-			l.errf(v, key+"."+k, "%s is not a Secrets Manager secret name (letters, digits and / _ + = . @ -) or ARN", quoted(name, v, fromEnv))
+			l.errf(v, key+"."+k, "%s is not a Secrets Manager secret name (letters, digits and / _ + = . @ -) or ARN", quoted(name))
 			return domain.AWSSource{}
 		}
 	}
@@ -76,17 +76,17 @@ func (l *loader) aws(n *yaml.Node, key string, s *domain.AWSSource) {
 		return
 	}
 	if v := b.Region; v != nil {
-		if r, fromEnv, ok := l.str(v, key+".region"); ok && r != "" {
+		if r, ok := l.str(v, key+".region"); ok && r != "" {
 			if !regionRE.MatchString(r) {
-				l.errf(v, key+".region", "%s is not an AWS region (e.g. us-east-2)", quoted(r, v, fromEnv))
+				l.errf(v, key+".region", "%s is not an AWS region (e.g. us-east-2)", quoted(r))
 			}
 			s.Region = r
 		}
 	}
 	if v := b.Endpoint; v != nil {
-		if e, fromEnv, ok := l.str(v, key+".endpoint"); ok && e != "" {
+		if e, ok := l.str(v, key+".endpoint"); ok && e != "" {
 			if msg := httpURLProblem(e, false); msg != "" {
-				l.errf(v, key+".endpoint", "%s is not an endpoint URL: %s", quoted(e, v, fromEnv), msg)
+				l.errf(v, key+".endpoint", "%s is not an endpoint URL: %s", quoted(e), msg)
 			}
 			s.Endpoint = e
 		}

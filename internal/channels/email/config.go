@@ -53,7 +53,9 @@ type Config struct {
 	TLS string `yaml:"tls"`
 	// Username and Password authenticate with AUTH (PLAIN, LOGIN or
 	// CRAM-MD5, whichever the server offers, in that order). Both or none.
-	Username string          `yaml:"username"`
+	// The user name may be a secret too (Amazon SES's is an access key
+	// id): the config takes it from ${NAME} (the secret tag).
+	Username string          `yaml:"username" secret:"true"`
 	Password channels.Secret `yaml:"password"`
 	// From is the sender, "Notifier <notifier@example.com>" or a bare address.
 	From string `yaml:"from"`
