@@ -290,6 +290,24 @@ func (d *Daemon) Tick(ctx context.Context) {
 	}
 	d.Logger.Info("tick", "at", now.UTC().Format(time.RFC3339), "sent", rep.Count(domain.StatusSent),
 		"skipped", rep.Count(domain.StatusSkipped), "retrying", rep.Count(domain.StatusRetry), "failed", rep.Count(domain.StatusFailed))
+	d.idle(ctx)
+}
+
+// idle is what the daemon does once a tick or a retry pass has finished
+// (its sends are done; those still to retry wait for a later pass): it
+// checkpoints the database, where the store is a Checkpointer (SQLite),
+// so that the database file alone holds the record between passes.
+// SQLite's own checkpoints come only every 10,000 pages of log, to keep
+// them out of the dispatcher's commits; without this an idle daemon's
+// file stayed empty for hours while its log held everything.
+func (d *Daemon) idle(ctx context.Context) {
+	c, ok := d.Store.(store.Checkpointer)
+	if !ok || ctx.Err() != nil {
+		return
+	}
+	if err := c.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+		d.Logger.Error("checkpoint failed", "err", err)
+	}
 }
 
 func (d *Daemon) retry(ctx context.Context) {
@@ -311,4 +329,5 @@ func (d *Daemon) sendDue(ctx context.Context) {
 	if len(rep.Outcomes) > 0 {
 		d.Logger.Info("retry pass", "sent", rep.Count(domain.StatusSent), "retrying", rep.Count(domain.StatusRetry), "failed", rep.Count(domain.StatusFailed))
 	}
+	d.idle(ctx)
 }

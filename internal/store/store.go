@@ -117,6 +117,14 @@ type DueListener interface {
 	ListenDue(ctx context.Context, fn func()) error
 }
 
+// Checkpointer copies what a database keeps in a write-ahead log beside
+// its file into the file itself, so that the file alone holds the
+// record. Only SQLite is one (PostgreSQL has no such file to copy):
+// assert it, do not require it. The daemon checkpoints when idle.
+type Checkpointer interface {
+	Checkpoint(ctx context.Context) error
+}
+
 // Engine is what the engine consumes: it syncs, plans, dispatches, records
 // and reads, and hands its store to the HTTP API as a Reader.
 type Engine interface {

@@ -7,7 +7,8 @@ import (
 	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
-// Both backends are every role; PostgreSQL is a DueListener too. The
+// Both backends are every role; PostgreSQL is a DueListener too, SQLite a
+// Checkpointer. The
 // engine is a NoticeRecorder: it completes a notice before storing it.
 var (
 	_ store.Syncer     = (*sqlite.Store)(nil)
@@ -22,6 +23,8 @@ var (
 	_ store.Engine     = (*sqlite.Store)(nil)
 	_ store.ReadOnly   = (*sqlite.Store)(nil)
 	_ store.Store      = (*sqlite.Store)(nil)
+
+	_ store.Checkpointer = (*sqlite.Store)(nil)
 
 	_ store.Syncer      = (*postgres.Store)(nil)
 	_ store.Planner     = (*postgres.Store)(nil)

@@ -100,7 +100,8 @@ type connector struct{ dsn string }
 // Checkpoints (copying the write-ahead log into the database, with an
 // fsync) happen every 10,000 pages of log rather than SQLite's 1,000: they
 // run inside whichever commit crosses the mark, and every one of them
-// stalled the dispatcher's claims behind it.
+// stalled the dispatcher's claims behind it. The daemon checkpoints when
+// idle instead (Store.Checkpoint), so that the file alone holds the record.
 var sqlite3Driver = &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 	_, err := c.Exec("PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000", nil)
 	return err
@@ -184,4 +185,26 @@ func (s *Store) Migrations(ctx context.Context) ([]Migration, error) {
 		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
 	return out, nil
+}
+
+// Checkpoint copies the write-ahead log's committed pages into the
+// database file (store.Checkpointer), so that the file alone holds the
+// record: the daemon calls it when idle, since wal_autocheckpoint is set
+// high to keep checkpoints out of the dispatcher's commits. (A one-shot
+// command needs none: closing the last connection checkpoints.)
+//
+// PASSIVE, not TRUNCATE or RESTART: those wait, through the busy timeout,
+// for every reader to leave the log, and a long report or an HTTP reader
+// would hold the daemon up. PASSIVE never waits and never blocks a reader
+// or a writer; what it cannot copy yet (pages a reader's snapshot still
+// needs) the next idle step copies. It runs outside the write mutex: a
+// checkpoint is not a write transaction (it takes the log's checkpointer
+// lock, not the writer's), writers go on appending to the log meanwhile,
+// and holding the mutex would make the next commit wait for its fsync.
+func (s *Store) Checkpoint(ctx context.Context) error {
+	var busy, logFrames, copied int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logFrames, &copied); err != nil {
+		return fmt.Errorf("store: checkpoint: %w", err)
+	}
+	return nil
 }
