@@ -192,6 +192,49 @@ func TestEndToEndSPAPIExpiryMovesTheDeadline(t *testing.T) {
 	s.noSecretAnywhere()
 }
 
+// TestEndToEndMalformedBounded: malformed messages on a queue without a
+// dead-letter queue, visible again at once (visibility timeout 0), are
+// received at most amazon.max_receives times (5, the default): each is
+// then recorded in the history, logged once at ERROR, and deleted; below
+// the bound one WARN per message. Later receives find nothing.
+func TestEndToEndMalformedBounded(t *testing.T) {
+	const messages = 20
+	s := newSPEnv(t, "")
+	s.queue = s.sqs.CreateQueue(t, "no-dead-letter-queue", map[string]string{"VisibilityTimeout": "0"})
+	s.writeConfig(fmt.Sprintf(amazonE2EConfig, s.hook.srv.URL+"/ops", s.pager.srv.URL+"/pager", s.queue, s.sqs.URL))
+	for i := range messages {
+		s.send(fmt.Sprintf(`{"notificationType": "APPLICATION_OAUTH_CLIENT_NEW_SECRET", "payload": {"newClientSecret": "%s%d`, spNewSecret, i))
+	}
+	var outs, errs strings.Builder
+	for range 3 {
+		out, e := s.do(0, "receive", "--at", "2026-10-02T00:00:00Z")
+		outs.WriteString(out)
+		errs.WriteString(e)
+	}
+	errorLines, warnLines := strings.Count(errs.String(), "level=ERROR"), strings.Count(errs.String(), "level=WARN")
+	t.Logf("%d malformed messages, 3 receives: %d ERROR lines, %d WARN lines", messages, errorLines, warnLines)
+	if errorLines != messages || warnLines != messages {
+		t.Errorf("%d ERROR and %d WARN lines, want %d of each: one per message", errorLines, warnLines, messages)
+	}
+	if want := fmt.Sprintf("%d received, 0 applied, 0 duplicate, 0 unknown client, 0 stale, %d left in the queue, %d malformed deleted", 5*messages, 4*messages, messages); !strings.Contains(outs.String(), want) {
+		t.Errorf("receive output does not say %q:\n%s", want, outs.String())
+	}
+	s.queueIsEmpty()
+	malformed := 0
+	for _, h := range s.history() {
+		if h.Type == "notification" && h.Status == "malformed" {
+			malformed++
+			if !strings.Contains(h.Detail, "not a usable SP-API notification") || !strings.Contains(h.Detail, "received 5 times") {
+				t.Errorf("malformed event = %+v", h)
+			}
+		}
+	}
+	if malformed != messages {
+		t.Errorf("history: %d malformed events, want %d", malformed, messages)
+	}
+	s.noSecretAnywhere()
+}
+
 // TestEndToEndSPAPINewSecret: a new-secret notification records the
 // rotation, supersedes the old cycle's pending reminder, and the follow-up
 // goes out on the most urgent channel before the old secret stops working.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,14 +32,21 @@ const (
 	// ones) are invisible while received, so a drain ends, but a queue
 	// that keeps filling must not keep tick from planning.
 	maxDrainRounds = 100
+	// maxWarned bounds the message ids remembered for their one WARN line
+	// (a flood of malformed messages must not grow memory without end):
+	// past it the memory starts afresh.
+	maxWarned = 10000
 )
 
 // Consumer receives SP-API notifications from the configured queue and
 // records them: a message is deleted only once its notification is
-// committed (or known: a duplicate, a client id no credential has); a
-// malformed one, or one that could not be recorded, is left in the queue,
-// for another try after its visibility timeout and in the end for the
-// queue's dead-letter policy.
+// committed (or known: a duplicate, a client id no credential has); one
+// that could not be recorded is left in the queue, for another try after
+// its visibility timeout and in the end for the queue's dead-letter
+// policy. A malformed one is left too (one WARN line per message id and
+// process) until SQS has delivered it maxReceives times: then it is
+// recorded in the history, logged once at ERROR, and deleted, so that a
+// queue without a dead-letter queue does not deliver it forever.
 type Consumer struct {
 	client   *sqs.Client
 	queueURL string
@@ -49,6 +58,14 @@ type Consumer struct {
 	secretDir string
 	// params is amazon.new_secret_parameter's sink; nil: none.
 	params *ParameterSink
+	// maxReceives is amazon.max_receives.
+	maxReceives int
+	// malformed counts the receives of each malformed message id this
+	// process has seen: its WARN line is logged at the first only, and the
+	// count stands in for SQS's ApproximateReceiveCount if a queue does
+	// not return it.
+	mu        sync.Mutex
+	malformed map[string]int
 }
 
 // NewConsumer builds the SQS client of cfg: credentials from the SDK's
@@ -75,7 +92,11 @@ func NewConsumer(cfg *config.Amazon, rec store.NoticeRecorder, logger *slog.Logg
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Consumer{client: client, queueURL: cfg.SQSQueueURL, recorder: rec, logger: logger, red: red, now: now, secretDir: cfg.NewSecretDir}
+	c := &Consumer{client: client, queueURL: cfg.SQSQueueURL, recorder: rec, logger: logger, red: red, now: now, secretDir: cfg.NewSecretDir,
+		maxReceives: cfg.MaxReceives, malformed: map[string]int{}}
+	if c.maxReceives < 1 {
+		c.maxReceives = config.DefaultMaxReceives
+	}
 	if cfg.NewSecretParameter != "" {
 		c.params = NewParameterSink(cfg.NewSecretParameter, cfg.NewSecretKMSKey, cfg.Region, cfg.SSMEndpoint, red)
 	}
@@ -90,6 +111,7 @@ type Counts struct {
 	Unknown   int // a client id no credential has
 	Stale     int
 	Left      int // left in the queue: malformed, or not recorded
+	Malformed int // malformed, received max_receives times: recorded and deleted
 }
 
 func (c *Counts) add(o Counts) {
@@ -99,6 +121,7 @@ func (c *Counts) add(o Counts) {
 	c.Unknown += o.Unknown
 	c.Stale += o.Stale
 	c.Left += o.Left
+	c.Malformed += o.Malformed
 }
 
 // Drain records what is waiting in the queue now, without waiting for
@@ -146,7 +169,7 @@ func (c *Consumer) Run(ctx context.Context) {
 }
 
 func counts(c Counts) []any {
-	return []any{"received", c.Received, "applied", c.Applied, "duplicate", c.Duplicate, "unknown_client", c.Unknown, "stale", c.Stale, "left_in_queue", c.Left}
+	return []any{"received", c.Received, "applied", c.Applied, "duplicate", c.Duplicate, "unknown_client", c.Unknown, "stale", c.Stale, "left_in_queue", c.Left, "malformed_deleted", c.Malformed}
 }
 
 // LogAttrs are c's counts as log attributes.
@@ -183,9 +206,7 @@ func (c *Consumer) handle(ctx context.Context, m types.Message, got *Counts) {
 	n, secret, err := Parse([]byte(aws.ToString(m.Body)), c.red)
 	m.Body = nil // the body may hold a new secret: dropped here
 	if err != nil {
-		got.Left++
-		c.logger.Error("malformed SP-API notification left in the queue for its dead-letter policy (body not shown)",
-			"message_id", id, "receive_count", m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)], "err", err)
+		c.handleMalformed(ctx, m, id, err, got)
 		return
 	}
 	if !c.keepSecret(ctx, n, secret, id) {
@@ -223,6 +244,57 @@ func (c *Consumer) handle(ctx context.Context, m types.Message, got *Counts) {
 		c.logger.Warn("SP-API notification recorded but not deleted from the queue; it will come back as a duplicate", "notification", n.ID,
 			"err", c.red.String(err.Error()))
 	}
+}
+
+// handleMalformed handles a message that is not a usable notification.
+// Below maxReceives receives it is left in the queue (a dead-letter queue
+// with a lower maxReceiveCount takes it first), with one WARN line per
+// message id and process; at the bound it is recorded in the history,
+// logged at ERROR, and deleted. Its body is never shown.
+func (c *Consumer) handleMalformed(ctx context.Context, m types.Message, id string, problem error, got *Counts) {
+	c.mu.Lock()
+	if len(c.malformed) >= maxWarned {
+		clear(c.malformed)
+	}
+	c.malformed[id]++
+	seen := c.malformed[id]
+	c.mu.Unlock()
+	receives, err := strconv.Atoi(m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
+	if err != nil || receives < 1 {
+		receives = seen // the queue did not say: what this process saw
+	}
+	if receives < c.maxReceives {
+		got.Left++
+		if seen == 1 {
+			c.logger.Warn("malformed SP-API notification left in the queue for its dead-letter policy (body not shown); logged once",
+				"message_id", id, "receive_count", receives, "max_receives", c.maxReceives, "err", c.red.String(problem.Error()))
+		}
+		return
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CallMargin)
+	defer cancel()
+	n := domain.Notice{ID: "sqs:" + id, Type: domain.NoticeMalformed, EventTime: c.now(),
+		Problem: fmt.Sprintf("%s; received %d times", c.red.String(problem.Error()), receives)}
+	res, err := c.recorder.RecordNotice(wctx, n, c.now())
+	if err != nil {
+		got.Left++
+		c.logger.Error("malformed SP-API notification not recorded; left in the queue", "message_id", id, "err", c.red.String(err.Error()))
+		return
+	}
+	got.Malformed++
+	if res.Status == domain.NoticeMalformed {
+		c.logger.Error("malformed SP-API notification received max_receives times: recorded in the history and deleted from the queue (body not shown)",
+			"message_id", id, "receive_count", receives, "err", c.red.String(problem.Error()))
+	} else {
+		c.logger.Info("malformed SP-API notification recorded before; deleted from the queue", "message_id", id)
+	}
+	if _, err := c.client.DeleteMessage(wctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(c.queueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
+		c.logger.Warn("malformed SP-API notification recorded but not deleted from the queue", "message_id", id, "err", c.red.String(err.Error()))
+		return
+	}
+	c.mu.Lock()
+	delete(c.malformed, id)
+	c.mu.Unlock()
 }
 
 func stamp(t time.Time) string {

@@ -364,3 +364,61 @@ func TestQueueEchoingSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestMalformedBounded: malformed messages on a queue without a
+// dead-letter queue, redelivered at once (visibility timeout 0), are not
+// received and logged forever: at the bound each is recorded once in the
+// history, logged once at ERROR, and deleted; below it, one WARN per
+// message, however often it comes back. A few drains in a row, as ticks
+// do, leave the queue empty.
+func TestMalformedBounded(t *testing.T) {
+	const messages, drains = 100, 3
+	sqs := fauxqs.Start(t)
+	r := newRig(t, sqs)
+	r.engine.Config().Amazon.SQSQueueURL = sqs.CreateQueue(t, "no-dead-letter-queue", map[string]string{"VisibilityTimeout": "0"})
+	r.engine.Config().Amazon.MaxReceives = 2
+	for i := range messages {
+		sqs.Send(t, r.engine.Config().Amazon.SQSQueueURL, fmt.Sprintf(`{"notificationType": "APPLICATION_OAUTH_CLIENT_NEW_SECRET", "payload": {"newClientSecret": "%s-%d`, newSecretValue, i))
+	}
+	c := r.consumer(nil)
+	var total Counts
+	for range drains {
+		got, err := c.Drain(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		total.add(got)
+	}
+	log := r.logText()
+	errorLines, warnLines := strings.Count(log, "level=ERROR"), strings.Count(log, "level=WARN")
+	t.Logf("%d malformed messages, %d drains: %d receives, %d ERROR lines, %d WARN lines", messages, drains, total.Received, errorLines, warnLines)
+	if errorLines != messages {
+		t.Errorf("ERROR lines = %d, want %d: one per malformed message", errorLines, messages)
+	}
+	if warnLines != messages {
+		t.Errorf("WARN lines = %d, want %d: one per malformed message below the bound", warnLines, messages)
+	}
+	if want := (Counts{Received: 2 * messages, Left: messages, Malformed: messages}); total != want {
+		t.Errorf("counts = %+v, want %+v", total, want)
+	}
+	if visible, inFlight := sqs.Count(t, r.engine.Config().Amazon.SQSQueueURL); visible+inFlight != 0 {
+		t.Errorf("queue: %d visible, %d in flight; want it empty", visible, inFlight)
+	}
+	evs, err := r.store.History(t.Context(), domain.HistoryFilter{Type: domain.EventNotification})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, e := range evs {
+		if e.Status != domain.NoticeMalformed || !strings.Contains(e.Detail, "invalid JSON at byte") || !strings.Contains(e.Detail, "received 2 times") {
+			t.Errorf("event %s %s: %q; want a malformed message's record", e.Type, e.Status, e.Detail)
+		}
+		ids[e.Detail] = true
+	}
+	if len(evs) != messages || len(ids) != messages {
+		t.Errorf("history: %d events, %d distinct; want one per message (%d)", len(evs), len(ids), messages)
+	}
+	if strings.Contains(log, newSecretValue) || strings.Contains(log, "payload") {
+		t.Errorf("the log shows a message's body")
+	}
+}

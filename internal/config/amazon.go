@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,7 +38,15 @@ type Amazon struct {
 	NewSecretParameter string
 	NewSecretKMSKey    string
 	SSMEndpoint        string
+	// MaxReceives is how many times a malformed message is received
+	// (SQS's ApproximateReceiveCount) before notifier records it in the
+	// history and deletes it; below it the message is left for the queue's
+	// dead-letter policy. DefaultMaxReceives when not set.
+	MaxReceives int
 }
+
+// DefaultMaxReceives is amazon.max_receives when it is not set.
+const DefaultMaxReceives = 5
 
 // amazonBlock is the amazon: block.
 type amazonBlock struct {
@@ -48,6 +57,7 @@ type amazonBlock struct {
 	NewSecretParameter *yaml.Node `yaml:"new_secret_parameter"`
 	NewSecretKMSKey    *yaml.Node `yaml:"new_secret_kms_key"`
 	SSMEndpoint        *yaml.Node `yaml:"ssm_endpoint"`
+	MaxReceives        *yaml.Node `yaml:"max_receives"`
 }
 
 // lwaBlock is a credential's lwa: block.
@@ -70,7 +80,7 @@ func (l *loader) amazon(n *yaml.Node, dir string) *Amazon {
 	if !l.decode(n, "amazon", &b) {
 		return nil
 	}
-	a := &Amazon{}
+	a := &Amazon{MaxReceives: DefaultMaxReceives}
 	if v := b.SQSQueueURL; v == nil {
 		l.errf(n, "amazon.sqs_queue_url", "missing: the SQS queue SP-API notifications are sent to (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)")
 	} else if s, ok := l.str(v, "amazon.sqs_queue_url"); ok {
@@ -120,6 +130,15 @@ func (l *loader) amazon(n *yaml.Node, dir string) *Amazon {
 				l.errf(v, "amazon.ssm_endpoint", "%s is not an endpoint URL: %s", quoted(s), msg)
 			}
 			a.SSMEndpoint = s
+		}
+	}
+	if v := b.MaxReceives; v != nil {
+		if s, ok := l.str(v, "amazon.max_receives"); ok {
+			if i, err := strconv.Atoi(s); err != nil || i < 1 || i > 1000 {
+				l.errf(v, "amazon.max_receives", "%q is not a whole number from 1 to 1000", s)
+			} else {
+				a.MaxReceives = i
+			}
 		}
 	}
 	return a

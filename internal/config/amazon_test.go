@@ -32,7 +32,7 @@ credentials:
     rotated_at: 2026-06-01
 `, nil)
 	if a := cfg.Amazon; a == nil || a.SQSQueueURL != "https://sqs.us-east-1.amazonaws.com/123456789012/sp-api-notifications" ||
-		a.Region != "us-east-1" || a.Endpoint != "http://127.0.0.1:4566" {
+		a.Region != "us-east-1" || a.Endpoint != "http://127.0.0.1:4566" || a.MaxReceives != DefaultMaxReceives {
 		t.Errorf("Amazon = %+v", cfg.Amazon)
 	}
 	if c, _ := cfg.Credential("sp-api-prod"); c.LWAClientID != "amzn1.application-oa2-client.abc123" {
@@ -45,6 +45,10 @@ credentials:
 		t.Errorf("SPAPICredentials = %+v", got)
 	}
 	sink := mustLoad(t, amazonBase+"amazon:\n  sqs_queue_url: https://sqs.us-east-1.amazonaws.com/1/q\n  region: us-east-1\n  new_secret_parameter: /sp-api/{client_id}/client-secret\n  new_secret_kms_key: alias/sp-api\n  ssm_endpoint: http://127.0.0.1:9\ncredentials:\n  - {id: a, rotated_at: 2026-06-01}\n", nil)
+	bound := mustLoad(t, amazonBase+"amazon:\n  sqs_queue_url: https://sqs.us-east-1.amazonaws.com/1/q\n  region: us-east-1\n  max_receives: 12\ncredentials:\n  - {id: a, rotated_at: 2026-06-01}\n", nil)
+	if got := bound.Amazon.MaxReceives; got != 12 {
+		t.Errorf("max_receives = %d, want 12", got)
+	}
 	if a := sink.Amazon; a.NewSecretParameter != "/sp-api/{client_id}/client-secret" || a.NewSecretKMSKey != "alias/sp-api" || a.SSMEndpoint != "http://127.0.0.1:9" {
 		t.Errorf("the parameter sink = %+v", a)
 	}
@@ -71,7 +75,7 @@ func TestAmazonProblems(t *testing.T) {
 		{"url without the queue's path", "amazon:\n  sqs_queue_url: https://sqs.us-east-1.amazonaws.com/q\n  region: us-east-1\n" + cred, []string{
 			`config.yaml:7: amazon.sqs_queue_url: "https://sqs.us-east-1.amazonaws.com/q" is not a queue URL: the path must be /ACCOUNT/QUEUE-NAME`}},
 		{"a mistyped key", "amazon:\n" + queue + "  region: us-east-1\n  sink: /tmp/x\n" + cred, []string{
-			`config.yaml:9: amazon.sink: unknown key (known: sqs_queue_url, region, endpoint, new_secret_dir, new_secret_parameter, new_secret_kms_key, ssm_endpoint)`}},
+			`config.yaml:9: amazon.sink: unknown key (known: sqs_queue_url, region, endpoint, new_secret_dir, new_secret_parameter, new_secret_kms_key, ssm_endpoint, max_receives)`}},
 		{"a bad parameter sink", "amazon:\n" + queue + "  region: us-east-1\n  new_secret_parameter: 'my secret'\n  ssm_endpoint: 'ftp://x'\n" + cred, []string{
 			`config.yaml:9: amazon.new_secret_parameter: "my secret" is not a Parameter Store name (letters, digits and _ . - /, and {client_id})`,
 			`config.yaml:10: amazon.ssm_endpoint: "ftp://x" is not an endpoint URL: give an https:// URL`}},

@@ -49,7 +49,7 @@ func (d *Daemon) DrainNotifications(ctx context.Context, w io.Writer) (amazon.Co
 		return amazon.Counts{}, err
 	}
 	got, err := c.Drain(ctx)
-	fmt.Fprintf(w, "SP-API notifications: %d received, %d applied, %d duplicate, %d unknown client, %d stale, %d left in the queue\n",
-		got.Received, got.Applied, got.Duplicate, got.Unknown, got.Stale, got.Left)
+	fmt.Fprintf(w, "SP-API notifications: %d received, %d applied, %d duplicate, %d unknown client, %d stale, %d left in the queue, %d malformed deleted\n",
+		got.Received, got.Applied, got.Duplicate, got.Unknown, got.Stale, got.Left, got.Malformed)
 	return got, err
 }

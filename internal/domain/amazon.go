@@ -14,6 +14,11 @@ const SourceSPAPI = "sp-api"
 const (
 	NoticeSecretExpiry = "APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY"
 	NoticeNewSecret    = "APPLICATION_OAUTH_CLIENT_NEW_SECRET"
+	// NoticeMalformed is the type of a Notice that records an SQS message
+	// that was not a usable notification, once it has been received as
+	// often as the consumer allows: its ID is "sqs:" and the message id,
+	// Problem says what was wrong; the body is never part of it.
+	NoticeMalformed = "malformed"
 )
 
 // StageOldSecret is the stage of the follow-up reminder a new-secret
@@ -31,6 +36,9 @@ type Notice struct {
 	// clientSecretExpiryTime, or newClientSecretExpiryTime.
 	Deadline time.Time
 	Reason   string // clientSecretExpiryReason, if any
+	// Problem is, of a NoticeMalformed, what was wrong with the message
+	// and how often it was received (never its body).
+	Problem string
 
 	// Of a new-secret notification: when the old secret stops working
 	// (oldClientSecretExpiryTime), when the follow-up reminder goes out,
@@ -50,11 +58,13 @@ const (
 	NoticeDuplicate = "duplicate" // its id was seen before: nothing changed
 	NoticeUnknown   = "unknown"   // no active credential has its client id: recorded in the history
 	NoticeStale     = "stale"     // about an earlier cycle than the current one: recorded, nothing changed
+	// NoticeMalformed (also a Notice's Type): an SQS message that was not a
+	// usable notification, recorded in the history; the consumer deletes it.
 )
 
 // NoticeResult is what recording a Notice did.
 type NoticeResult struct {
-	Status       string // NoticeApplied, NoticeDuplicate, NoticeUnknown or NoticeStale
+	Status       string // NoticeApplied, NoticeDuplicate, NoticeUnknown, NoticeStale or NoticeMalformed
 	CredentialID string
 	RotationID   int64     // the cycle whose deadline was set
 	Rotated      bool      // a rotation was recorded (new-secret)

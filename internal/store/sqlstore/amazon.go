@@ -13,6 +13,8 @@ import (
 // t, and says what it did (domain.NoticeResult):
 //
 //   - a notification id seen before changes nothing (NoticeDuplicate);
+//   - a malformed SQS message (n.Type NoticeMalformed) is recorded in the
+//     history, once per message id, with its problem (NoticeMalformed);
 //   - a client id that no active credential has is recorded in the history
 //     (NoticeUnknown);
 //   - an expiry notification sets the current cycle's deadline to what
@@ -41,6 +43,9 @@ func (s *Store) RecordNotice(ctx context.Context, n domain.Notice, now time.Time
 func recordNotice(t *Tx, n domain.Notice, now time.Time) (domain.NoticeResult, error) {
 	var res domain.NoticeResult
 	now = StoredTime(now)
+	if n.Type == domain.NoticeMalformed {
+		return recordMalformed(t, n, now)
+	}
 	if n.Zone == nil {
 		n.Zone = time.UTC
 	}
@@ -78,6 +83,24 @@ func recordNotice(t *Tx, n domain.Notice, now time.Time) (domain.NoticeResult, e
 		return res, err
 	}
 	return res, t.NotifyDue()
+}
+
+// recordMalformed records a message that was not a usable notification:
+// a row of amazon_notifications (so that it is recorded once, however
+// often SQS delivers it) and an event naming the message and its problem.
+func recordMalformed(t *Tx, n domain.Notice, now time.Time) (domain.NoticeResult, error) {
+	res := domain.NoticeResult{Status: domain.NoticeMalformed}
+	r, err := t.Exec(`INSERT INTO amazon_notifications (notification_id, type, client_id, credential_id, event_time, received_at)
+		VALUES (?, ?, '', NULL, ?, ?) ON CONFLICT DO NOTHING`, n.ID, n.Type, t.Time(now), t.Time(now))
+	if err != nil {
+		return res, fmt.Errorf("store: malformed message %s: %w", n.ID, err)
+	}
+	if k, _ := r.RowsAffected(); k == 0 {
+		res.Status = domain.NoticeDuplicate
+		return res, nil
+	}
+	return res, t.InsertEvent(domain.Event{Time: now, Type: domain.EventNotification, Status: domain.NoticeMalformed, Actor: domain.SourceSPAPI,
+		Detail: fmt.Sprintf("SQS message %s is not a usable SP-API notification (%s); deleted from the queue, its body not kept", strings.TrimPrefix(n.ID, "sqs:"), n.Problem)})
 }
 
 func secretExpiry(t *Tx, n domain.Notice, id string, now time.Time, res *domain.NoticeResult) error {

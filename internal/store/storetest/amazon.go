@@ -117,6 +117,20 @@ func testRecordNotice(t *testing.T, open Opener) {
 		equalTime(t, "gone's deadline", e.cycle("gone").StatedDeadline, time.Time{})
 	})
 
+	t.Run("a malformed SQS message is recorded in the history once, about no credential", func(t *testing.T) {
+		e := newEnv(t, open)
+		e.sync(file, t0, spAPI("alpha", clientA))
+		n := domain.Notice{ID: "sqs:msg-1", Type: domain.NoticeMalformed, EventTime: hours(2),
+			Problem: "not a usable SP-API client-secret notification: invalid JSON at byte 7; received 5 times"}
+		equal(t, "first", e.notice(n, hours(2)).Status, domain.NoticeMalformed)
+		equal(t, "again", e.notice(n, hours(3)).Status, domain.NoticeDuplicate)
+		evs := eventsOf(e.history(domain.HistoryFilter{}), ofType(domain.EventNotification, domain.NoticeMalformed))
+		if len(evs) != 1 || evs[0].CredentialID != "" || evs[0].Detail != "SQS message msg-1 is not a usable SP-API notification ("+n.Problem+"); deleted from the queue, its body not kept" {
+			t.Errorf("malformed events = %+v, want one naming the message and its problem, without a credential", evs)
+		}
+		equalTime(t, "alpha's deadline", e.cycle("alpha").Deadline(time.UTC), rotated.AddDate(0, 0, 180))
+	})
+
 	t.Run("an expiry older than the current cycle is about the last secret: recorded, the deadline stands", func(t *testing.T) {
 		e := newEnv(t, open)
 		e.sync(file, t0, spAPI("alpha", clientA))
