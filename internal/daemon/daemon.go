@@ -58,6 +58,9 @@ type Daemon struct {
 	// Open sets these.
 	Config *config.Config
 	Store  store.Store
+	// DatabaseID is the store's id, read once: ack links are signed
+	// over it.
+	DatabaseID string
 	// replica is set while Run runs on a database that several replicas
 	// share (PostgreSQL).
 	replica *replica
@@ -92,6 +95,11 @@ func (d *Daemon) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	dbID, err := store.DatabaseID(ctx)
+	if err != nil {
+		store.Close()
+		return err
+	}
 	d.Health, d.Metrics = httpapi.NewHealth(), httpapi.NewMetrics()
 	// One redactor for the engine and the AWS source reader, which
 	// registers the AWS credentials with it as the SDK obtains them.
@@ -99,7 +107,7 @@ func (d *Daemon) Open(ctx context.Context) error {
 	// A claim lasts as long as the lease, renewed as often: a dead
 	// replica's (or daemon's) claims are taken over as soon as its lease.
 	opts := append([]engine.Option{engine.WithLogger(d.Logger), engine.WithStdout(d.Stdout), engine.WithClaimTTL(d.LeaseTTL),
-		engine.WithAckLinks(httpapi.AckLinks), engine.WithObserver(d.Metrics),
+		engine.WithAckLinks(httpapi.AckLinks(dbID)), engine.WithObserver(d.Metrics),
 		engine.WithRedactor(red), engine.WithSourceReader(amazon.NewSourceReader(red)), engine.WithProber(amazon.NewProber(red))}, d.EngineOptions...)
 	eng, err := engine.New(store, cfg, opts...)
 	if err != nil {
@@ -111,7 +119,7 @@ func (d *Daemon) Open(ctx context.Context) error {
 	if pw := backend.Password(cfg.Database); pw != "" {
 		eng.Redactor().Add(pw)
 	}
-	d.Config, d.Store, d.Engine = cfg, store, eng
+	d.Config, d.Store, d.Engine, d.DatabaseID = cfg, store, eng, dbID
 	d.Health.SetConfigLoaded(true)
 	d.Metrics.ObserveReload(time.Now(), nil)
 	return nil

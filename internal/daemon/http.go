@@ -20,7 +20,7 @@ func (d *Daemon) serveHTTP(ctx context.Context) (<-chan struct{}, error) {
 		return closedChan(), fmt.Errorf("http.listen: %w", err)
 	}
 	done := make(chan struct{})
-	srv := httpapi.New(httpapi.Options{Engine: d.Engine, Logger: d.Logger, Health: d.Health, Metrics: d.Metrics})
+	srv := httpapi.New(httpapi.Options{Engine: d.Engine, Database: d.DatabaseID, Logger: d.Logger, Health: d.Health, Metrics: d.Metrics})
 	d.Logger.Info("http listening", "addr", l.Addr().String(), "public_url", h.PublicURL)
 	go func() {
 		defer close(done)

@@ -78,7 +78,7 @@ func (s *Server) reminder(w http.ResponseWriter, r *http.Request) (engine.Remind
 	if cfg.HTTP != nil {
 		secret = []byte(cfg.HTTP.AckSecret)
 	}
-	link, err := Verify(secret, r.PathValue("token"), now)
+	link, err := Verify(secret, s.database, r.PathValue("token"), now)
 	if err != nil {
 		s.render(w, http.StatusForbidden, refused)
 		return engine.Reminder{}, false

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -38,6 +39,7 @@ const (
 	signingSecret = "test-slack-signing-secret-8f14e45fceea167a"
 	slackToken    = "xoxb-test-0000-token"
 	publicURL     = "https://notifier.example.test"
+	testDB        = "0123456789abcdef0123456789abcdef" // a database's id
 )
 
 const testConfig = `database: notifier.db
@@ -65,6 +67,7 @@ type fixture struct {
 	t       *testing.T
 	eng     *engine.Engine
 	store   *sqlite.Store
+	db      string // the database's id
 	api     *httptest.Server
 	health  *httpapi.Health
 	now     time.Time
@@ -135,14 +138,18 @@ func newFixtureWith(t *testing.T, slackKeys string) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.store.Close() })
+	f.db, err = f.store.DatabaseID(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
 	metrics := httpapi.NewMetrics()
-	f.eng, err = engine.New(f.store, cfg, engine.WithAckLinks(httpapi.AckLinks), engine.WithObserver(metrics), engine.WithStdout(io.Discard),
+	f.eng, err = engine.New(f.store, cfg, engine.WithAckLinks(httpapi.AckLinks(f.db)), engine.WithObserver(metrics), engine.WithStdout(io.Discard),
 		engine.WithWallClock(func() time.Time { return f.now }))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.health = httpapi.NewHealth()
-	srv := httpapi.New(httpapi.Options{Engine: f.eng, Health: f.health, Metrics: metrics, Now: func() time.Time { return f.now },
+	srv := httpapi.New(httpapi.Options{Engine: f.eng, Database: f.db, Health: f.health, Metrics: metrics, Now: func() time.Time { return f.now },
 		Logger: slog.New(slog.NewTextHandler(tlog{t}, nil))})
 	f.api = httptest.NewServer(srv.Handler())
 	t.Cleanup(f.api.Close)
@@ -353,12 +360,12 @@ func TestAckLinkRefusesBadTokens(t *testing.T) {
 	altered := []byte(token)
 	altered[len(altered)/2] ^= 1
 	tests := []struct{ name, token string }{
-		{"forged with another secret", httpapi.Sign([]byte("another-secret-that-is-long-enough-000"), httpapi.Link{DeliveryID: d.ID, RotationID: d.RotationID})},
+		{"forged with another secret", httpapi.Sign([]byte("another-secret-that-is-long-enough-000"), f.db, httpapi.Link{DeliveryID: d.ID, RotationID: d.RotationID})},
 		{"altered", string(altered)},
 		{"truncated", token[:len(token)-2]},
-		{"expired", httpapi.Sign([]byte(ackSecret), httpapi.Link{DeliveryID: d.ID, RotationID: d.RotationID, Expires: f.now.Add(-time.Second)})},
-		{"unknown delivery", httpapi.Sign([]byte(ackSecret), httpapi.Link{DeliveryID: d.ID + 1000, RotationID: d.RotationID})},
-		{"another cycle's id", httpapi.Sign([]byte(ackSecret), httpapi.Link{DeliveryID: d.ID, RotationID: d.RotationID + 1})},
+		{"expired", httpapi.Sign([]byte(ackSecret), f.db, httpapi.Link{DeliveryID: d.ID, RotationID: d.RotationID, Expires: f.now.Add(-time.Second)})},
+		{"unknown delivery", httpapi.Sign([]byte(ackSecret), f.db, httpapi.Link{DeliveryID: d.ID + 1000, RotationID: d.RotationID})},
+		{"another cycle's id", httpapi.Sign([]byte(ackSecret), f.db, httpapi.Link{DeliveryID: d.ID, RotationID: d.RotationID + 1})},
 		{"garbage", "not-a-token"},
 		{"huge", strings.Repeat("A", 10_000)},
 	}
@@ -389,11 +396,42 @@ func TestAckLinkRefusesBadTokens(t *testing.T) {
 	}
 }
 
+// A link names the database that issued it: a database recreated with the
+// same ack_secret, whose deliveries and cycles have the same ids, refuses
+// the old database's links (GET and POST: 403) and records nothing.
+func TestAckLinkOfAnotherDatabaseRefused(t *testing.T) {
+	a, b := newFixture(t), newFixture(t)
+	linkA := a.tick()
+	b.tick()
+	if da, db := a.webhookDelivery(), b.webhookDelivery(); da.ID != db.ID || da.RotationID != db.RotationID {
+		t.Fatalf("deliveries %d/%d and %d/%d: the test needs the same ids in both databases", da.ID, da.RotationID, db.ID, db.RotationID)
+	}
+	onB := b.api.URL + strings.TrimPrefix(linkA, a.api.URL)
+	if code, body := b.get(onB); code != http.StatusForbidden {
+		t.Errorf("GET of database A's link on database B: %d, want 403\n%s", code, body)
+	}
+	code, body := b.post(onB, url.Values{"by": {"mallory"}})
+	if code != http.StatusForbidden {
+		t.Errorf("POST of database A's link on database B: %d, want 403", code)
+	}
+	contains(t, "the refusal", body, "Nothing was recorded")
+	if n := len(b.acks()); n != 0 || !b.cycle().AckAt.IsZero() {
+		t.Errorf("the link from database A acknowledged in database B: %d acknowledgments recorded", n)
+	}
+	// On its own database the link still works.
+	if code, body := a.post(linkA, url.Values{"by": {"alice"}}); code != http.StatusOK {
+		t.Errorf("POST on database A: %d\n%s", code, body)
+	}
+	if n := len(a.acks()); n != 1 {
+		t.Errorf("database A: %d acknowledgments, want 1", n)
+	}
+}
+
 // TTL: a link made with ack_link_ttl expires.
 func TestAckLinksExpireAfterTheirTTL(t *testing.T) {
 	cfg := &config.Config{HTTP: &config.HTTP{PublicURL: publicURL, AckSecret: ackSecret, AckLinkTTL: 48 * time.Hour}}
 	sent := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
-	link := httpapi.AckLinks(cfg, domain.Delivery{ID: 7, RotationID: 3}, sent)
+	link := httpapi.AckLinks(testDB)(cfg, domain.Delivery{ID: 7, RotationID: 3}, sent)
 	token := strings.TrimPrefix(link, publicURL+"/ack/")
 	tests := []struct {
 		at   time.Time
@@ -404,7 +442,7 @@ func TestAckLinksExpireAfterTheirTTL(t *testing.T) {
 		{sent.Add(48 * time.Hour), httpapi.ErrBadToken},
 	}
 	for _, tc := range tests {
-		l, err := httpapi.Verify([]byte(ackSecret), token, tc.at)
+		l, err := httpapi.Verify([]byte(ackSecret), testDB, token, tc.at)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("at %s: %v, want %v", tc.at, err, tc.want)
 		}
@@ -412,14 +450,49 @@ func TestAckLinksExpireAfterTheirTTL(t *testing.T) {
 			t.Errorf("link = %+v", l)
 		}
 	}
-	if httpapi.AckLinks(&config.Config{}, domain.Delivery{ID: 7}, sent) != "" {
+	if httpapi.AckLinks(testDB)(&config.Config{}, domain.Delivery{ID: 7}, sent) != "" {
 		t.Error("a config without http: made a link")
+	}
+}
+
+// A token verifies only for the database that issued it, with the same
+// ack_secret; a token of version 1 (made before tokens named their
+// database, still in messages sent before the upgrade) is refused.
+func TestTokenNamesItsDatabase(t *testing.T) {
+	l := httpapi.Link{DeliveryID: 1, RotationID: 1}
+	now := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+	// Version 1: version | delivery | cycle | expiry | MAC over its label
+	// and the body, no database.
+	v1 := []byte{1, 1, 1, 0}
+	h := hmac.New(sha256.New, []byte(ackSecret))
+	h.Write([]byte("notifier ack link v1\x00"))
+	h.Write(v1)
+	v1 = append(v1, h.Sum(nil)[:16]...)
+	tests := []struct {
+		name, token, database string
+		ok                    bool
+	}{
+		{"its own database", httpapi.Sign([]byte(ackSecret), testDB, l), testDB, true},
+		{"another database", httpapi.Sign([]byte(ackSecret), testDB, l), "fedcba9876543210fedcba9876543210", false},
+		{"no database", httpapi.Sign([]byte(ackSecret), "", l), "", false},
+		{"version 1, before the database id", base64.RawURLEncoding.EncodeToString(v1), testDB, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := httpapi.Verify([]byte(ackSecret), tc.database, tc.token, now)
+			if tc.ok && (err != nil || got != l) {
+				t.Errorf("Verify = %+v, %v; want %+v", got, err, l)
+			}
+			if !tc.ok && !errors.Is(err, httpapi.ErrBadToken) {
+				t.Errorf("Verify = %+v, %v; want ErrBadToken", got, err)
+			}
+		})
 	}
 }
 
 // Every single-byte change of a token is refused.
 func TestTokenEveryAlterationRefused(t *testing.T) {
-	token := httpapi.Sign([]byte(ackSecret), httpapi.Link{DeliveryID: 123456, RotationID: 789})
+	token := httpapi.Sign([]byte(ackSecret), testDB, httpapi.Link{DeliveryID: 123456, RotationID: 789})
 	for i := range token {
 		for _, c := range []byte("AZaz09-_") {
 			if token[i] == c {
@@ -427,7 +500,7 @@ func TestTokenEveryAlterationRefused(t *testing.T) {
 			}
 			b := []byte(token)
 			b[i] = c
-			if _, err := httpapi.Verify([]byte(ackSecret), string(b), time.Now()); err == nil {
+			if _, err := httpapi.Verify([]byte(ackSecret), testDB, string(b), time.Now()); err == nil {
 				t.Fatalf("altered token %q (byte %d) accepted", b, i)
 			}
 		}

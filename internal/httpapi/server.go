@@ -32,26 +32,31 @@ const (
 
 // Server serves the HTTP API.
 type Server struct {
-	eng     *engine.Engine
-	logger  *slog.Logger
-	now     func() time.Time
-	health  *Health
-	metrics *Metrics
-	mux     *http.ServeMux
+	eng      *engine.Engine
+	database string
+	logger   *slog.Logger
+	now      func() time.Time
+	health   *Health
+	metrics  *Metrics
+	mux      *http.ServeMux
 }
 
 // Options configure a Server.
 type Options struct {
-	Engine  *engine.Engine
-	Logger  *slog.Logger     // nil: discard
-	Now     func() time.Time // the real clock (default time.Now)
-	Health  *Health          // nil: a new one, ready once set so
-	Metrics *Metrics         // nil: no /metrics
+	Engine *engine.Engine
+	// Database is the id of the engine's database (store.Reader's
+	// DatabaseID): ack links issued by another database are refused, and
+	// every link is when it is empty.
+	Database string
+	Logger   *slog.Logger     // nil: discard
+	Now      func() time.Time // the real clock (default time.Now)
+	Health   *Health          // nil: a new one, ready once set so
+	Metrics  *Metrics         // nil: no /metrics
 }
 
 // New returns a Server; it does not listen (see Serve, or use Handler).
 func New(o Options) *Server {
-	s := &Server{eng: o.Engine, logger: o.Logger, now: o.Now, health: o.Health, metrics: o.Metrics, mux: http.NewServeMux()}
+	s := &Server{eng: o.Engine, database: o.Database, logger: o.Logger, now: o.Now, health: o.Health, metrics: o.Metrics, mux: http.NewServeMux()}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}

@@ -67,6 +67,9 @@ type Reader interface {
 	ReportCycles(ctx context.Context, f domain.ReportFilter, fn func(domain.CycleRecord) error) error
 	// SyncedTimezone is the time zone the last sync recorded.
 	SyncedTimezone(ctx context.Context) (string, error)
+	// DatabaseID is the database's random id, made when it was created
+	// and kept by copies: ack links are signed over it.
+	DatabaseID(ctx context.Context) (string, error)
 	Ping(ctx context.Context) error
 }
 

@@ -75,6 +75,12 @@ func Copy(ctx context.Context, src, dst DB) (Counts, error) {
 	// before it, but credentials.rotation_id, which the targets check at
 	// the commit): the record only, not the leases nor the migrations
 	// applied; the chain record is copyChainRecord's.
+	// A copy is the same database: its sync state (the settings last
+	// synced, the database's id, over which ack links are signed) is the
+	// source's, not what migrating the empty copy made.
+	if _, err := wtx.ExecContext(ctx, `DELETE FROM sync_state`); err != nil {
+		return nil, fmt.Errorf("copy-db: %s: %w", dst.Name, err)
+	}
 	counts := Counts{}
 	for _, tb := range schema.Describe().Tables {
 		if tb.Kind != schema.Record {

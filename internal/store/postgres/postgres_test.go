@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"database/sql"
 	"os"
 	"sync"
 	"testing"
@@ -38,6 +39,7 @@ func TestConformance(t *testing.T) {
 		name, ok := databases[path]
 		if !ok {
 			name = pgtest.Current(t).DatabaseFrom(t, migrated(t))
+			newDatabaseID(t, name)
 			databases[path] = name
 		}
 		mu.Unlock()
@@ -47,6 +49,21 @@ func TestConformance(t *testing.T) {
 		}
 		return s
 	})
+}
+
+// newDatabaseID gives a database copied from the migrated template the
+// random id that creating it would have: a template's copies would all
+// share the template's.
+func newDatabaseID(t *testing.T, name string) {
+	t.Helper()
+	db, err := sql.Open("pgx", testURL(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(t.Context(), `UPDATE sync_state SET value = replace(gen_random_uuid()::text, '-', '') WHERE key = 'database_id'`); err != nil {
+		t.Fatalf("a new database id for %s: %v", name, err)
+	}
 }
 
 // migrated is a template database with every migration applied: the

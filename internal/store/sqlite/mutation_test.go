@@ -157,8 +157,12 @@ func TestSyncSettingsForgetsRemovedKeys(t *testing.T) {
 			t.Errorf("sync %d: changed %q, %v; want %q", i, got, err, tt.want)
 		}
 	}
-	if n := count(t, s.db, `SELECT COUNT(*) FROM sync_state`); n != 2 {
+	if n := count(t, s.db, `SELECT COUNT(*) FROM sync_state WHERE key <> 'database_id'`); n != 2 {
 		t.Errorf("%d settings stored, want 2", n)
+	}
+	// The database's id is no setting: no sync forgets it.
+	if n := count(t, s.db, `SELECT COUNT(*) FROM sync_state WHERE key = 'database_id'`); n != 1 {
+		t.Errorf("%d database ids stored, want 1", n)
 	}
 }
 

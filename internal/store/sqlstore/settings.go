@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -24,7 +25,7 @@ func (s *Store) SyncSettings(ctx context.Context, values map[string]string, now 
 	var changed []string
 	err := s.update(ctx, func(t *Tx) error {
 		changed = changed[:0]
-		old, err := readSettings(t.Query(`SELECT key, value FROM sync_state`))
+		old, err := readSettings(t.Query(settingsQuery))
 		if err != nil {
 			return err
 		}
@@ -65,7 +66,7 @@ func (s *Store) SyncSettings(ctx context.Context, values map[string]string, now 
 
 // settingsAre reports whether the stored settings are exactly values.
 func (s *Store) settingsAre(ctx context.Context, values map[string]string) (bool, error) {
-	old, err := readSettings(s.db.Query(ctx, `SELECT key, value FROM sync_state`))
+	old, err := readSettings(s.db.Query(ctx, settingsQuery))
 	if err != nil || len(old) != len(values) {
 		return false, err
 	}
@@ -75,6 +76,28 @@ func (s *Store) settingsAre(ctx context.Context, values map[string]string) (bool
 		}
 	}
 	return true, nil
+}
+
+// settingsQuery reads the synced settings: every row of sync_state but
+// the database's id, which is no setting and which a sync never removes.
+const settingsQuery = `SELECT key, value FROM sync_state WHERE key <> '` + databaseIDKey + `'`
+
+// databaseIDKey is the sync_state row of the database's id (migration
+// 0008; 0006 on PostgreSQL).
+const databaseIDKey = "database_id"
+
+// DatabaseID is the database's id: random, made once by the migration
+// that created it, carried by copy-db. Ack links are signed over it.
+func (s *Store) DatabaseID(ctx context.Context) (string, error) {
+	var id string
+	err := s.db.QueryRow(ctx, `SELECT value FROM sync_state WHERE key = '`+databaseIDKey+`'`).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && id == "") {
+		return "", errors.New("store: the database has no id (sync_state database_id): it was not migrated by this notifier")
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: database id: %w", err)
+	}
+	return id, nil
 }
 
 // readSettings reads the rows of sync_state.

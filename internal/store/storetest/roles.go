@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -74,4 +76,38 @@ func testCopySide(t *testing.T, open Opener) {
 	all := domain.HistoryFilter{}
 	equal(t, "the copy's history", len(dst.history(all)), len(src.history(all)))
 	equalTime(t, "the copy's acknowledgment", dst.cycle("alpha").AckAt, hours(2))
+	// A copy is the same database: the ack links the source issued work
+	// on it.
+	equal(t, "the copy's database id", databaseID(t, dst.Store), databaseID(t, src.Store))
+}
+
+// testDatabaseID: a database has one random id from its creation, read
+// alike by every handle, kept by every settings sync, and another
+// database has another.
+func testDatabaseID(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	id := databaseID(t, e.Store)
+	if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
+		t.Errorf("database id %q, want 32 lowercase hex digits (128 random bits)", id)
+	}
+	equal(t, "another handle's database id", databaseID(t, e.handle()), id)
+	for _, values := range []map[string]string{{"timezone": "UTC", "policy:standard": "f1"}, {}} {
+		if _, err := e.SyncSettings(e.ctx, values, t0); err != nil {
+			t.Fatalf("SyncSettings: %v", err)
+		}
+		equal(t, "the database id after a settings sync", databaseID(t, e.Store), id)
+	}
+	other := &env{t: t, ctx: e.ctx, open: open, path: filepath.Join(t.TempDir(), "other.db")}
+	if o := databaseID(t, other.handle()); o == id {
+		t.Errorf("two databases have one id %q", o)
+	}
+}
+
+func databaseID(t *testing.T, s Store) string {
+	t.Helper()
+	id, err := s.DatabaseID(context.Background())
+	if err != nil {
+		t.Fatalf("DatabaseID: %v", err)
+	}
+	return id
 }
