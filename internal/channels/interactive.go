@@ -2,6 +2,7 @@ package channels
 
 import (
 	"context"
+	"errors"
 	"net/http"
 )
 
@@ -26,6 +27,12 @@ type InteractiveChannel interface {
 	UpdateMessage(ctx context.Context, in Interaction, m Message) error
 }
 
+// ErrNotAllowed is wrapped by ParseInteraction's error for a verified
+// interaction from somewhere the channel is not configured to take clicks
+// from (Slack: another workspace than its team_id). It is refused with 403
+// and nothing is written.
+var ErrNotAllowed = errors.New("not allowed")
+
 // ActionAcknowledge is the action of the Acknowledge button.
 const ActionAcknowledge = "acknowledge"
 
@@ -34,6 +41,7 @@ type Interaction struct {
 	Action     string // ActionAcknowledge; empty: not notifier's button
 	DeliveryID int64  // the delivery whose message carries the button
 	Actor      string // who clicked: the service's user name, else its user id
+	ActorID    string // who clicked: the service's user id, which stands in for a name that is not fit to keep
 
 	// Where the clicked message is, for UpdateMessage: its conversation and
 	// its id there (Slack's channel and ts), and the URL the service takes

@@ -13,6 +13,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
+	"github.com/notifier-dev/notifier/internal/report"
 )
 
 // The ack page. GET never acknowledges: mail scanners and link previews
@@ -163,8 +164,11 @@ func (s *Server) ackPost(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// field trims a form value and checks its length and characters; the
-// second result is the problem, in a sentence, or empty.
+// field trims a form value and checks its length and characters (no
+// control characters but a note's line breaks and tabs, no bidirectional
+// overrides, which show text in another order than it is kept); the second
+// result is the problem, in a sentence, or empty. A Slack user's name goes
+// through it too (interactions.go).
 func field(v string, max int, multiline bool) (string, string) {
 	v = strings.TrimSpace(v)
 	if !utf8.ValidString(v) {
@@ -174,8 +178,8 @@ func field(v string, max int, multiline bool) (string, string) {
 		return v, "The text is too long."
 	}
 	for _, r := range v {
-		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) {
-			return v, "The text contains control characters."
+		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) || report.UnsafeRune(r) {
+			return v, "The text contains control characters or bidirectional overrides."
 		}
 	}
 	return v, ""

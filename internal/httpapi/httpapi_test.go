@@ -334,6 +334,7 @@ func TestAckLinkPostNeedsAName(t *testing.T) {
 		{"by too long", url.Values{"by": {strings.Repeat("a", httpapi.MaxBy+1)}}, "too long"},
 		{"note too long", url.Values{"by": {"alice"}, "note": {strings.Repeat("n", httpapi.MaxNote+1)}}, "too long"},
 		{"control characters", url.Values{"by": {"alice\x1b[31m"}}, "control characters"},
+		{"bidirectional override", url.Values{"by": {"\u202eecila"}}, "bidirectional overrides"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -520,6 +521,14 @@ func slackRequestWith(t *testing.T, u string, delivery int64, secret string, ts 
 		"container":{"type":"message","message_ts":"1795737600.000100","channel_id":"C0OPS"},
 		"channel":{"id":"C0OPS","name":"ops"},"response_url":%q,
 		"actions":[{"type":"button","action_id":"notifier_ack","block_id":"notifier_actions","value":"%d"}]}`, responseURL, delivery)
+	return signedSlack(t, u, payload, secret, ts)
+}
+
+// signedSlack is Slack's POST of payload to /slack/interactions, signed
+// with secret at ts (no signature when secret is empty). The same
+// arguments give the same request: a replay.
+func signedSlack(t *testing.T, u, payload, secret string, ts time.Time) *http.Request {
+	t.Helper()
 	body := url.Values{"payload": {payload}}.Encode()
 	req, err := http.NewRequest(http.MethodPost, u+"/slack/interactions", strings.NewReader(body))
 	if err != nil {

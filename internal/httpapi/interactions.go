@@ -2,11 +2,13 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"maps"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/channels"
@@ -60,38 +62,67 @@ func (s *Server) interactions(candidates func(*http.Request) []channels.Interact
 			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		var ch channels.InteractiveChannel
+		var (
+			ch      channels.InteractiveChannel
+			in      channels.Interaction
+			refusal error
+		)
 		for _, c := range candidates(r) {
-			if c.VerifyInteraction(r.Header, body) == nil {
-				ch = c
-				break
+			if c.VerifyInteraction(r.Header, body) != nil {
+				continue
 			}
+			parsed, err := c.ParseInteraction(body)
+			if errors.Is(err, channels.ErrNotAllowed) {
+				refusal = err // another channel of the same app may take it
+				continue
+			}
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			ch, in = c, parsed
+			break
 		}
-		if ch == nil {
+		switch {
+		case ch == nil && refusal != nil:
+			s.logger.Warn("interaction refused; nothing recorded", "err", refusal)
+			http.Error(w, "not allowed", http.StatusForbidden)
+			return
+		case ch == nil:
 			http.Error(w, "invalid or missing signature", http.StatusUnauthorized)
 			return
-		}
-		in, err := ch.ParseInteraction(body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		if in.Action != channels.ActionAcknowledge || in.DeliveryID <= 0 {
+		case in.Action != channels.ActionAcknowledge || in.DeliveryID <= 0:
 			w.WriteHeader(http.StatusOK) // another app's button: not ours to answer
 			return
 		}
-		if in.Actor == "" {
+		// The user's name is taken as the ack form's by is; one that the
+		// form would refuse (control or bidirectional characters, too
+		// long) gives way to the user's id.
+		actor, problem := field(in.Actor, MaxBy, false)
+		if problem != "" || actor == "" {
+			actor, problem = field(in.ActorID, MaxBy, false)
+		}
+		if problem != "" || actor == "" {
 			http.Error(w, "the interaction names no user", http.StatusBadRequest)
 			return
 		}
-		s.acknowledgeInteraction(w, r, ch.Type(), in)
+		in.Actor = actor
+		if !s.clicks.first(body, s.now()) {
+			s.logger.Info(ch.Type()+": the same interaction again; nothing done", "delivery", in.DeliveryID)
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		if !s.acknowledgeInteraction(w, r, ch.Type(), in) {
+			s.clicks.forget(body) // answered "try again": a retry is not a replay
+		}
 	}
 }
 
 // acknowledgeInteraction records the acknowledgment of in's delivery and
 // updates the clicked message. A button of an earlier cycle, or of a
-// delivery notifier does not know, is answered and ignored.
-func (s *Server) acknowledgeInteraction(w http.ResponseWriter, r *http.Request, source string, in channels.Interaction) {
+// delivery notifier does not know, is answered and ignored. It reports
+// false when it answered "try again".
+func (s *Server) acknowledgeInteraction(w http.ResponseWriter, r *http.Request, source string, in channels.Interaction) bool {
 	now := s.now()
 	id, actor := in.DeliveryID, in.Actor
 	rem, err := s.eng.Reminder(r.Context(), id, now)
@@ -99,11 +130,11 @@ func (s *Server) acknowledgeInteraction(w http.ResponseWriter, r *http.Request, 
 	case errors.Is(err, domain.ErrNotFound) || errors.Is(err, domain.ErrUnknownCredential):
 		s.logger.Warn(source+": a button names an unknown reminder", "delivery", id, "user", actor)
 		w.WriteHeader(http.StatusOK)
-		return
+		return true
 	case err != nil:
 		s.logger.Error(source+": reading the reminder", "delivery", id, "err", err)
 		http.Error(w, "try again", http.StatusInternalServerError)
-		return
+		return false
 	}
 	err = s.eng.Acknowledge(r.Context(), engine.Ack{Credential: rem.Delivery.CredentialID, At: now, By: actor,
 		Source: source, DeliveryID: id})
@@ -117,14 +148,15 @@ func (s *Server) acknowledgeInteraction(w http.ResponseWriter, r *http.Request, 
 	case errors.Is(err, domain.ErrBeforeCycle) || errors.Is(err, domain.ErrInactive):
 		s.logger.Info(source+": a button of an earlier cycle; nothing recorded", "credential", rem.Delivery.CredentialID, "user", actor)
 		w.WriteHeader(http.StatusOK)
-		return
+		return true
 	default:
 		s.logger.Error(source+": recording the acknowledgment", "credential", rem.Delivery.CredentialID, "err", err)
 		http.Error(w, "try again", http.StatusInternalServerError)
-		return
+		return false
 	}
 	s.updateMessage(r.Context(), rem, in)
 	w.WriteHeader(http.StatusOK)
+	return true
 }
 
 // updateMessage replaces the clicked message with its acknowledged form,
@@ -143,4 +175,60 @@ func (s *Server) updateMessage(ctx context.Context, rem engine.Reminder, in chan
 	if err := ic.UpdateMessage(ctx, in, m); err != nil {
 		s.logger.Warn(ic.Type()+": updating the acknowledged message", "channel", rem.Delivery.Channel, "err", s.eng.Redactor().String(err.Error()))
 	}
+}
+
+// A replayed interaction is the same verified request again. Slack's
+// signature is good for five minutes either side of its timestamp, so a
+// click is remembered for twice that: within it, the same body again
+// changes nothing (no acknowledgment, no message update); after it, its
+// signature is stale. At most maxClicks are remembered, the oldest
+// forgotten first.
+const (
+	replayWindow = 10 * time.Minute
+	maxClicks    = 10000
+)
+
+// clicks remembers the interactions handled within replayWindow, by the
+// SHA-256 of their bodies (a Slack body carries the click's trigger_id and
+// action_ts, so two clicks never have the same one).
+type clicks struct {
+	mu    sync.Mutex
+	seen  map[[sha256.Size]byte]time.Time
+	order []click // by time of arrival
+}
+
+type click struct {
+	key [sha256.Size]byte
+	at  time.Time
+}
+
+// first reports whether body arrives for the first time within the
+// window, and remembers it.
+func (c *clicks) first(body []byte, now time.Time) bool {
+	key := sha256.Sum256(body)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen == nil {
+		c.seen = make(map[[sha256.Size]byte]time.Time)
+	}
+	for len(c.order) > 0 && (len(c.order) >= maxClicks || now.Sub(c.order[0].at) > replayWindow) {
+		old := c.order[0]
+		c.order = c.order[1:]
+		if at, ok := c.seen[old.key]; ok && at.Equal(old.at) {
+			delete(c.seen, old.key)
+		}
+	}
+	if _, ok := c.seen[key]; ok {
+		return false
+	}
+	c.seen[key] = now
+	c.order = append(c.order, click{key, now})
+	return true
+}
+
+// forget lets body count as new again.
+func (c *clicks) forget(body []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.seen, sha256.Sum256(body))
 }

@@ -39,6 +39,7 @@ type Server struct {
 	health   *Health
 	metrics  *Metrics
 	mux      *http.ServeMux
+	clicks   clicks // interactions handled lately: a replay changes nothing
 }
 
 // Options configure a Server.

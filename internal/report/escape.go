@@ -38,7 +38,7 @@ func Escape(s string) string {
 			b.WriteString(`\r`)
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case unsafeRune(r):
+		case UnsafeRune(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])
@@ -63,7 +63,7 @@ func clean(s string) bool {
 func asciiFree(s string) bool {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || r < 0x20 || r == 0x7f || unsafeRune(r) {
+		if r == utf8.RuneError && size == 1 || r < 0x20 || r == 0x7f || UnsafeRune(r) {
 			return false
 		}
 		i += size
@@ -74,7 +74,7 @@ func asciiFree(s string) bool {
 // unsafeRune is a non-ASCII rune Escape shows as \uXXXX: a C1 control
 // (U+0080–U+009F; U+009B is a terminal's CSI), a bidirectional mark,
 // embedding, override or isolate, or a line or paragraph separator.
-func unsafeRune(r rune) bool {
+func UnsafeRune(r rune) bool {
 	switch {
 	case r >= 0x80 && r <= 0x9f:
 		return true

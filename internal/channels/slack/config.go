@@ -34,6 +34,11 @@ type Config struct {
 	// notifier's /slack/interactions verifies the Acknowledge button's
 	// clicks; required when the config has an http: block.
 	SigningSecret channels.Secret `yaml:"signing_secret"`
+	// TeamID is the Slack workspace ("T0123ABCD"; an Enterprise Grid
+	// organisation "E…") whose clicks are taken: a click from another
+	// workspace, signed by the same app, is refused. Empty: any workspace
+	// the app is installed in.
+	TeamID string `yaml:"team_id"`
 }
 
 // InteractionSecret is the signing secret (channels.Interactive).
@@ -41,6 +46,7 @@ func (c *Config) InteractionSecret() string { return string(c.SigningSecret) }
 
 var (
 	mentionRE = regexp.MustCompile(`^<(!here|!channel|!everyone|@[UW][A-Z0-9]+|!subteam\^[A-Z0-9]+)(\|[^<>]*)?>$`)
+	teamRE    = regexp.MustCompile(`^[TE][A-Z0-9]{2,}$`)
 	emojiRE   = regexp.MustCompile(`^:[a-z0-9_+'-]+(::skin-tone-[2-6])?:$`)
 )
 
@@ -87,6 +93,9 @@ func (c *Config) Validate() []channels.FieldError {
 	}
 	if s := string(c.SigningSecret); s != "" && strings.TrimSpace(s) != s {
 		add("signing_secret", "has leading or trailing white space")
+	}
+	if c.TeamID != "" && !teamRE.MatchString(c.TeamID) {
+		add("team_id", `must be a Slack team id such as "T0123ABCD" (Slack: workspace settings, or the team.id of an interaction)`)
 	}
 	if c.IconEmoji != "" && !emojiRE.MatchString(c.IconEmoji) {
 		add("icon_emoji", `must be an emoji code such as ":bell:"`)

@@ -46,7 +46,8 @@ func (c *Channel) VerifyInteraction(h http.Header, body []byte) error {
 
 // ParseInteraction reads a block_actions interaction (a form whose payload
 // is the JSON callback). Only the Acknowledge button (ActionID, its value
-// the delivery id) is notifier's.
+// the delivery id) is notifier's. With team_id set, an interaction from
+// another workspace is refused (channels.ErrNotAllowed).
 func (c *Channel) ParseInteraction(body []byte) (channels.Interaction, error) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
@@ -55,6 +56,9 @@ func (c *Channel) ParseInteraction(body []byte) (channels.Interaction, error) {
 	var cb slack.InteractionCallback
 	if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
 		return channels.Interaction{}, fmt.Errorf("slack %s: payload is not an interaction: %w", c.name, err)
+	}
+	if team := c.cfg.TeamID; team != "" && cb.Team.ID != team {
+		return channels.Interaction{}, fmt.Errorf("slack %s: team %q is not team_id %s: %w", c.name, cb.Team.ID, team, channels.ErrNotAllowed)
 	}
 	var id int64
 	for _, a := range cb.ActionCallback.BlockActions {
@@ -65,7 +69,7 @@ func (c *Channel) ParseInteraction(body []byte) (channels.Interaction, error) {
 	if cb.Type != slack.InteractionTypeBlockActions || id <= 0 {
 		return channels.Interaction{}, nil // another app's button
 	}
-	in := channels.Interaction{Action: channels.ActionAcknowledge, DeliveryID: id, Actor: cb.User.Name,
+	in := channels.Interaction{Action: channels.ActionAcknowledge, DeliveryID: id, Actor: cb.User.Name, ActorID: cb.User.ID,
 		Conversation: cb.Container.ChannelID, MessageID: cb.Container.MessageTs, ResponseURL: cb.ResponseURL}
 	if in.Actor == "" {
 		in.Actor = cb.User.ID

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -74,10 +75,10 @@ func TestParseInteraction(t *testing.T) {
 		{"the Acknowledge button", form(`{"type":"block_actions","user":{"id":"U0ALICE","name":"alice"},
 			"container":{"message_ts":"1.2","channel_id":"C0OPS"},"response_url":"https://hooks.slack.invalid/actions/1",
 			"actions":[{"type":"button","block_id":"notifier_actions","action_id":"notifier_ack","value":"42"}]}`),
-			channels.Interaction{Action: channels.ActionAcknowledge, DeliveryID: 42, Actor: "alice", Conversation: "C0OPS", MessageID: "1.2", ResponseURL: "https://hooks.slack.invalid/actions/1"}, false},
+			channels.Interaction{Action: channels.ActionAcknowledge, DeliveryID: 42, Actor: "alice", ActorID: "U0ALICE", Conversation: "C0OPS", MessageID: "1.2", ResponseURL: "https://hooks.slack.invalid/actions/1"}, false},
 		{"no container, no user name", form(`{"type":"block_actions","user":{"id":"U0ALICE"},
 			"channel":{"id":"C0OPS"},"message":{"ts":"1.3"},"actions":[{"type":"button","block_id":"notifier_actions","action_id":"notifier_ack","value":"7"}]}`),
-			channels.Interaction{Action: channels.ActionAcknowledge, DeliveryID: 7, Actor: "U0ALICE", Conversation: "C0OPS", MessageID: "1.3"}, false},
+			channels.Interaction{Action: channels.ActionAcknowledge, DeliveryID: 7, Actor: "U0ALICE", ActorID: "U0ALICE", Conversation: "C0OPS", MessageID: "1.3"}, false},
 		{"another app's button", form(`{"type":"block_actions","user":{"id":"U0ALICE"},"actions":[{"type":"button","block_id":"notifier_actions","action_id":"other","value":"7"}]}`),
 			channels.Interaction{}, false},
 		{"not a block action", form(`{"type":"view_submission","user":{"id":"U0ALICE"},"actions":[{"type":"button","block_id":"notifier_actions","action_id":"notifier_ack","value":"7"}]}`),
@@ -92,6 +93,30 @@ func TestParseInteraction(t *testing.T) {
 		got, err := ch.ParseInteraction(tc.body)
 		if (err != nil) != tc.err || got != tc.want {
 			t.Errorf("%s: ParseInteraction = %+v, %v; want %+v, error %v", tc.name, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+// With team_id set, a click from another workspace (or one that names
+// none) is refused with channels.ErrNotAllowed; one from the team is read.
+func TestParseInteractionTeam(t *testing.T) {
+	ch, err := slack.New("ops", slack.Config{WebhookURL: "https://hooks.slack.invalid" + hookPath, SigningSecret: testSigningSecret, TeamID: "T0OURS"}, channels.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		team    string
+		allowed bool
+	}{{"T0OURS", true}, {"T0THEIRS", false}, {"", false}}
+	for _, tc := range tests {
+		body := []byte(url.Values{"payload": {`{"type":"block_actions","team":{"id":"` + tc.team + `"},"user":{"id":"U0ALICE","name":"alice"},
+			"container":{"message_ts":"1.2","channel_id":"C0OPS"},"actions":[{"type":"button","block_id":"notifier_actions","action_id":"notifier_ack","value":"42"}]}`}}.Encode())
+		in, err := ch.ParseInteraction(body)
+		if tc.allowed && (err != nil || in.DeliveryID != 42 || in.Actor != "alice") {
+			t.Errorf("team %q: ParseInteraction = %+v, %v; want delivery 42 by alice", tc.team, in, err)
+		}
+		if !tc.allowed && (!errors.Is(err, channels.ErrNotAllowed) || in != (channels.Interaction{})) {
+			t.Errorf("team %q: ParseInteraction = %+v, %v; want channels.ErrNotAllowed", tc.team, in, err)
 		}
 	}
 }
