@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,11 +42,13 @@ type Metrics struct {
 	lastTick     prometheus.Gauge
 	reloadOK     prometheus.Gauge
 	reloadTime   prometheus.Gauge
+	db           databasePart
 }
 
 // NewMetrics returns the metrics, with Go's and the process's collectors.
 func NewMetrics() *Metrics {
 	m := &Metrics{
+		db:  databasePart{now: time.Now},
 		reg: prometheus.NewRegistry(),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "notifier_deliveries_total",
 			Help: "Delivery attempts by channel and outcome (sent, retry, failed, released)."}, []string{"channel", "outcome"}),
@@ -95,18 +99,55 @@ func (m *Metrics) ObserveReload(at time.Time, err error) {
 	m.reloadTime.Set(float64(at.Unix()))
 }
 
+// MetricsInterval is how long what a scrape read from the database is
+// served to later scrapes: the database is read at most once per
+// interval, however many scrape.
+const MetricsInterval = 15 * time.Second
+
+// metricsReadTimeout bounds one read of the database for /metrics (as the
+// server's WriteTimeout bounds an answer).
+const metricsReadTimeout = WriteTimeout
+
+// databasePart is what /metrics reads from the database, shared by the
+// scrapes of one interval: the answer of the last read, when it ended,
+// and the read in flight, if any.
+type databasePart struct {
+	mu     sync.Mutex
+	now    func() time.Time
+	body   []byte
+	at     time.Time
+	flight *metricsRead
+}
+
+// metricsRead is one read of the database; done is closed when body and
+// err are set.
+type metricsRead struct {
+	done chan struct{}
+	body []byte
+	err  error
+}
+
+// SetClock sets the clock that says when a read is older than
+// MetricsInterval (tests; the default is time.Now).
+func (m *Metrics) SetClock(now func() time.Time) {
+	m.db.mu.Lock()
+	defer m.db.mu.Unlock()
+	m.db.now = now
+}
+
 // Handler answers a scrape in the Prometheus text format (0.0.4), which
-// every Prometheus version reads.
+// every Prometheus version reads. The process's metrics are gathered at
+// each scrape; what the database knows is read at most once per
+// MetricsInterval and shared: concurrent scrapes wait for the one read in
+// flight, later ones within the interval get its answer.
 func (m *Metrics) Handler(store store.Reader, cfg func() *config.Config, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := cfg()
 		families, err := m.reg.Gather()
 		if err != nil {
 			logger.Warn("metrics: gathering", "err", err)
 		}
-		counts, err := store.DeliveryCounts(r.Context())
+		body, err := m.fromDatabase(r.Context(), store, cfg, logger)
 		if err != nil {
-			logger.Error("metrics: reading the outbox", "err", err)
 			http.Error(w, "the database did not answer", http.StatusServiceUnavailable)
 			return
 		}
@@ -118,13 +159,70 @@ func (m *Metrics) Handler(store store.Reader, cfg func() *config.Config, logger 
 				return
 			}
 		}
-		writeCounts(bw, c, counts)
-		if err := writeCredentials(r.Context(), bw, store, c.Location); err != nil {
-			logger.Error("metrics: reading the credentials", "err", err)
-			fmt.Fprintf(bw, "# the credentials could not be read: the scrape is incomplete\n")
-		}
+		_, _ = bw.Write(body)
 		_ = bw.Flush()
 	})
+}
+
+// fromDatabase is the database's part of a scrape: the last read's if it
+// is younger than MetricsInterval, else that of the read in flight,
+// started here if none is. The read runs on its own, so a scraper that
+// goes away does not cut it short for the others.
+func (m *Metrics) fromDatabase(ctx context.Context, store store.Reader, cfg func() *config.Config, logger *slog.Logger) ([]byte, error) {
+	d := &m.db
+	d.mu.Lock()
+	if age := d.now().Sub(d.at); d.body != nil && age >= 0 && age < MetricsInterval {
+		body := d.body
+		d.mu.Unlock()
+		return body, nil
+	}
+	f := d.flight
+	if f == nil {
+		f = &metricsRead{done: make(chan struct{})}
+		d.flight = f
+		go func() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), metricsReadTimeout)
+			defer cancel()
+			body, complete, err := readDatabase(rctx, store, cfg(), logger)
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			f.body, f.err = body, err
+			if err == nil && complete {
+				d.body, d.at = body, d.now()
+			}
+			d.flight = nil
+			close(f.done)
+		}()
+	}
+	d.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.body, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// readDatabase reads the pending and failed counts and the credentials'
+// gauges; complete is false when the credentials could not be read (the
+// answer says so, and is not kept for later scrapes).
+func readDatabase(ctx context.Context, store store.Reader, c *config.Config, logger *slog.Logger) (body []byte, complete bool, err error) {
+	counts, err := store.DeliveryCounts(ctx)
+	if err != nil {
+		logger.Error("metrics: reading the outbox", "err", err)
+		return nil, false, fmt.Errorf("metrics: %w", err)
+	}
+	var buf bytes.Buffer
+	bw := bufio.NewWriterSize(&buf, 64<<10)
+	writeCounts(bw, c, counts)
+	complete = true
+	if err := writeCredentials(ctx, bw, store, c.Location); err != nil {
+		logger.Error("metrics: reading the credentials", "err", err)
+		fmt.Fprintf(bw, "# the credentials could not be read: the scrape is incomplete\n")
+		complete = false
+	}
+	_ = bw.Flush()
+	return bytes.Clone(buf.Bytes()), complete, nil // kept: not the buffer's spare capacity
 }
 
 // writeCounts writes the pending and failed gauges, 0 for a configured

@@ -25,6 +25,11 @@ const (
 	WriteTimeout      = 30 * time.Second
 	IdleTimeout       = 60 * time.Second
 	MaxHeaderBytes    = 16 << 10
+	// MaxInFlight is how many requests are served at once; one more is
+	// answered 503 with Retry-After at once, so that a flood of requests
+	// (scrapes, page views) holds neither memory nor database connections
+	// beyond it.
+	MaxInFlight = 64
 	// ShutdownGrace is how long requests in flight get at shutdown, well
 	// within the daemon's 15 s stop grace.
 	ShutdownGrace = 5 * time.Second
@@ -39,7 +44,8 @@ type Server struct {
 	health   *Health
 	metrics  *Metrics
 	mux      *http.ServeMux
-	clicks   clicks // interactions handled lately: a replay changes nothing
+	clicks   clicks       // interactions handled lately: a replay changes nothing
+	handler  http.Handler // mux within the concurrency limit
 }
 
 // Options configure a Server.
@@ -50,7 +56,7 @@ type Options struct {
 	// every link is when it is empty.
 	Database string
 	Logger   *slog.Logger     // nil: discard
-	Now      func() time.Time // the real clock (default time.Now)
+	Now      func() time.Time // the real clock (default time.Now); also Metrics's
 	Health   *Health          // nil: a new one, ready once set so
 	Metrics  *Metrics         // nil: no /metrics
 }
@@ -63,6 +69,8 @@ func New(o Options) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	} else if s.metrics != nil {
+		s.metrics.SetClock(s.now)
 	}
 	if s.health == nil {
 		s.health = NewHealth()
@@ -78,11 +86,29 @@ func New(o Options) *Server {
 	if s.metrics != nil {
 		s.mux.Handle("GET /metrics", s.metrics.Handler(s.eng.Store(), s.eng.Config, s.logger))
 	}
+	s.handler = limit(MaxInFlight, s.mux)
 	return s
 }
 
-// Handler is the API's handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler is the API's handler, within the concurrency limit.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// limit serves at most n requests at once with h; one more is answered
+// 503 with Retry-After at once.
+func limit(n int, h http.Handler) http.Handler {
+	slots := make(chan struct{}, n)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+			h.ServeHTTP(w, r)
+		default:
+			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Cache-Control", "no-store")
+			http.Error(w, "too many requests in flight: try again shortly", http.StatusServiceUnavailable)
+		}
+	})
+}
 
 // Listen opens the listener (so that a port in use is an error at start).
 func Listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
@@ -91,7 +117,7 @@ func Listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) 
 // ShutdownGrace.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	srv := &http.Server{
-		Handler:           s.mux,
+		Handler:           s.handler,
 		ReadHeaderTimeout: ReadHeaderTimeout,
 		ReadTimeout:       ReadTimeout,
 		WriteTimeout:      WriteTimeout,

@@ -38,6 +38,7 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("store: %s: not a regular file", path)
 	}
 	sqlDB := sql.OpenDB(connector{dsn: readOnlyDSN(path, true)})
+	bound(sqlDB)
 	s := newStore(sqlDB, path, nil)
 	if err := s.checkSchema(ctx); err != nil {
 		sqlDB.Close()

@@ -74,6 +74,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// The DSN is a URI: escape the path, or a '?', '#' or '%' in a folder
 	// name would open another file.
 	sqlDB := sql.OpenDB(connector{dsn: "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()})
+	bound(sqlDB)
 	s := newStore(sqlDB, path, opts)
 	if err := retryBusy(ctx, busyAttempts, busyPause, func() error { return s.migrate(ctx) }); err != nil {
 		sqlDB.Close()
@@ -88,6 +89,28 @@ const (
 	cacheSize     = "-8192"
 	syncCacheSize = "-32768"
 )
+
+// The connection pool's bound. Every connection is a file descriptor on
+// the database (and its -wal) and a page cache of up to 8 MiB, so an
+// unbounded pool grew to hundreds of connections (and gigabytes) under a
+// flood of HTTP readers. Eight is enough: SQLite admits one writer at a
+// time (writeMu queues this process's), and in WAL mode readers run beside
+// it, so one writer, the dispatcher's and the daemon's reads, and a few
+// HTTP readers fit; more readers wait their turn for a connection instead
+// of opening one. Two idle connections are kept; the rest are closed (with
+// their page caches) after a minute idle.
+const (
+	MaxOpenConns    = 8
+	MaxIdleConns    = 2
+	ConnMaxIdleTime = time.Minute
+)
+
+// bound applies the pool's bound to db.
+func bound(db *sql.DB) {
+	db.SetMaxOpenConns(MaxOpenConns)
+	db.SetMaxIdleConns(MaxIdleConns)
+	db.SetConnMaxIdleTime(ConnMaxIdleTime)
+}
 
 // connector opens connections with the pragmas the DSN cannot carry.
 type connector struct{ dsn string }
@@ -141,6 +164,9 @@ func retryBusy(ctx context.Context, attempts int, pause time.Duration, f func() 
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
+
+// Stats is the connection pool's statistics.
+func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
 
 // Path is the database file.
 func (s *Store) Path() string { return s.path }

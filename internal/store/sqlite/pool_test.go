@@ -1,0 +1,68 @@
+package sqlite
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+)
+
+// TestPoolIsBounded: many readers at once (a flood of HTTP scrapes) share
+// at most MaxOpenConns connections; the others wait for one, rather than
+// each opening a connection (a file descriptor and a page cache each).
+func TestPoolIsBounded(t *testing.T) {
+	const readers = 64
+	ctx := t.Context()
+	s := openTemp(t)
+	creds := []domain.Credential{credential("a"), credential("b")}
+	if _, err := s.SyncFile(ctx, domain.ConfigFile{Path: "c.yaml", ModTime: t0}, creds, domain.SyncOptions{}, t0); err != nil {
+		t.Fatal(err)
+	}
+	// Each reader holds its connection (as a report's snapshot
+	// does) until release: those that got one are inside, the others wait
+	// for one.
+	release := make(chan struct{})
+	var inside, peak atomic.Int64
+	var wg sync.WaitGroup
+	for range readers {
+		wg.Go(func() {
+			c, err := s.db.Conn(ctx)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			if err := c.PingContext(ctx); err != nil {
+				t.Error(err)
+			}
+			inside.Add(1)
+			for n := int64(s.db.Stats().OpenConnections); n > peak.Load(); {
+				if peak.CompareAndSwap(peak.Load(), n) {
+					break
+				}
+			}
+			<-release
+		})
+	}
+	// Every reader is either inside or waiting for a connection.
+	for {
+		if in := inside.Load(); in == readers || in+s.db.Stats().WaitCount >= readers {
+			break
+		}
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	st := s.db.Stats()
+	if got := peak.Load(); got > MaxOpenConns {
+		t.Errorf("%d readers at once opened %d connections, want at most %d", readers, got, MaxOpenConns)
+	}
+	if st.MaxOpenConnections != MaxOpenConns {
+		t.Errorf("the pool's bound is %d, want %d", st.MaxOpenConnections, MaxOpenConns)
+	}
+	if st.Idle > MaxIdleConns {
+		t.Errorf("%d idle connections kept after the readers, want at most %d", st.Idle, MaxIdleConns)
+	}
+}
