@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -57,8 +58,17 @@ func (c *Channel) ParseInteraction(body []byte) (channels.Interaction, error) {
 	if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
 		return channels.Interaction{}, fmt.Errorf("slack %s: payload is not an interaction: %w", c.name, err)
 	}
-	if team := c.cfg.TeamID; team != "" && cb.Team.ID != team {
-		return channels.Interaction{}, fmt.Errorf("slack %s: team %q is not team_id %s: %w", c.name, cb.Team.ID, team, channels.ErrNotAllowed)
+	if team := c.cfg.TeamID; team != "" {
+		// A workspace id (T…) is the click's team.id; an Enterprise Grid
+		// organisation (E…) is its enterprise.id, the team.id being the
+		// workspace the click came from.
+		got := cb.Team.ID
+		if strings.HasPrefix(team, "E") {
+			got = cb.Enterprise.ID
+		}
+		if got != team {
+			return channels.Interaction{}, fmt.Errorf("slack %s: team %q (enterprise %q) is not team_id %s: %w", c.name, cb.Team.ID, cb.Enterprise.ID, team, channels.ErrNotAllowed)
+		}
 	}
 	var id int64
 	for _, a := range cb.ActionCallback.BlockActions {

@@ -100,23 +100,35 @@ func TestParseInteraction(t *testing.T) {
 // With team_id set, a click from another workspace (or one that names
 // none) is refused with channels.ErrNotAllowed; one from the team is read.
 func TestParseInteractionTeam(t *testing.T) {
-	ch, err := slack.New("ops", slack.Config{WebhookURL: "https://hooks.slack.invalid" + hookPath, SigningSecret: testSigningSecret, TeamID: "T0OURS"}, channels.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// team_id is a workspace (T…) or, in an Enterprise Grid, the
+	// organisation (E…): a click carries both its workspace's team.id and,
+	// in a Grid, its organisation's enterprise.id.
 	tests := []struct {
-		team    string
-		allowed bool
-	}{{"T0OURS", true}, {"T0THEIRS", false}, {"", false}}
+		teamID, team, enterprise string
+		allowed                  bool
+	}{
+		{"T0OURS", "T0OURS", "", true},
+		{"T0OURS", "T0THEIRS", "", false},
+		{"T0OURS", "", "", false},
+		{"T0OURS", "T0THEIRS", "T0OURS", false}, // an enterprise id is no workspace id
+		{"E0ORG", "T0WS", "E0ORG", true},
+		{"E0ORG", "T0WS", "E0OTHER", false},
+		{"E0ORG", "E0ORG", "", false}, // a workspace's team.id never names the organisation
+		{"E0ORG", "T0WS", "", false},
+	}
 	for _, tc := range tests {
-		body := []byte(url.Values{"payload": {`{"type":"block_actions","team":{"id":"` + tc.team + `"},"user":{"id":"U0ALICE","name":"alice"},
+		ch, err := slack.New("ops", slack.Config{WebhookURL: "https://hooks.slack.invalid" + hookPath, SigningSecret: testSigningSecret, TeamID: tc.teamID}, channels.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := []byte(url.Values{"payload": {`{"type":"block_actions","team":{"id":"` + tc.team + `"},"enterprise":{"id":"` + tc.enterprise + `"},"user":{"id":"U0ALICE","name":"alice"},
 			"container":{"message_ts":"1.2","channel_id":"C0OPS"},"actions":[{"type":"button","block_id":"notifier_actions","action_id":"notifier_ack","value":"42"}]}`}}.Encode())
 		in, err := ch.ParseInteraction(body)
 		if tc.allowed && (err != nil || in.DeliveryID != 42 || in.Actor != "alice") {
-			t.Errorf("team %q: ParseInteraction = %+v, %v; want delivery 42 by alice", tc.team, in, err)
+			t.Errorf("team_id %s, team %q, enterprise %q: ParseInteraction = %+v, %v; want delivery 42 by alice", tc.teamID, tc.team, tc.enterprise, in, err)
 		}
 		if !tc.allowed && (!errors.Is(err, channels.ErrNotAllowed) || in != (channels.Interaction{})) {
-			t.Errorf("team %q: ParseInteraction = %+v, %v; want channels.ErrNotAllowed", tc.team, in, err)
+			t.Errorf("team_id %s, team %q, enterprise %q: ParseInteraction = %+v, %v; want channels.ErrNotAllowed", tc.teamID, tc.team, tc.enterprise, in, err)
 		}
 	}
 }
