@@ -216,7 +216,8 @@ func (d *daemonProc) await(t testing.TB, s string, bound time.Duration) {
 
 // TestSecondDaemonRefusedAndStandbyTakesOver: one `notifier run` holds the
 // database; a second exits non-zero naming the holder; a third on
-// --standby takes over once the holder is SIGKILLed and its lease expires.
+// --standby takes over once the holder is SIGKILLed (a dead process of
+// this host: at once, without waiting for its lease to expire).
 func TestSecondDaemonRefusedAndStandbyTakesOver(t *testing.T) {
 	sink := newKeySink(t, 0, false)
 	// Rotated ten days ago: nothing is due while the daemons run.
@@ -249,6 +250,44 @@ func TestSecondDaemonRefusedAndStandbyTakesOver(t *testing.T) {
 	}
 	if err := <-standby.done; err != nil {
 		t.Fatalf("the standby's exit: %v\n%s", err, standby.logs())
+	}
+	if keys, dups := sink.counts(); keys != 0 || dups != 0 {
+		t.Errorf("nothing was due, yet the sink got %d reminders", keys)
+	}
+}
+
+// TestRestartAfterSIGKILLTakesOverTheDeadProcesssLease: `notifier run` is
+// SIGKILLed (as the OOM killer does) and started again at once, without
+// --standby: its lease, unexpired, names a process of this host that no
+// longer runs, so the new one takes it over and runs instead of exiting 1
+// for up to the lease's TTL (the default, 30 s), and SIGTERM stops it
+// cleanly.
+func TestRestartAfterSIGKILLTakesOverTheDeadProcesssLease(t *testing.T) {
+	sink := newKeySink(t, 0, false)
+	// Rotated ten days ago: nothing is due while the daemons run.
+	dir, config := fleetEnv(t, 3, sink.srv.URL, "@hourly", time.Now().UTC().Add(-10*24*time.Hour).Format(time.RFC3339))
+	first := startDaemon(t, dir, config)
+	first.await(t, "notifier running", 60*time.Second)
+	dead := first.cmd.Process.Pid
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-first.done
+	killed := time.Now()
+
+	again := startDaemon(t, dir, config)
+	again.await(t, "took over the lease of", 60*time.Second)
+	again.await(t, "notifier running", 60*time.Second)
+	t.Logf("running again %v after the SIGKILL", time.Since(killed).Round(10*time.Millisecond))
+	logs := again.logs()
+	if !strings.Contains(logs, fmt.Sprintf(":%d:", dead)) || !strings.Contains(logs, "no longer running") {
+		t.Errorf("the takeover line does not name the dead process (pid %d):\n%s", dead, logs)
+	}
+	if err := again.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-again.done; err != nil {
+		t.Fatalf("the restarted daemon's exit: %v\n%s", err, again.logs())
 	}
 	if keys, dups := sink.counts(); keys != 0 || dups != 0 {
 		t.Errorf("nothing was due, yet the sink got %d reminders", keys)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -145,7 +146,8 @@ func (d *Daemon) Close() error {
 // check_schedule (in its time zone), and retries due deliveries every
 // minute in between, until ctx is done. A second daemon on the same
 // database is refused, naming the holder, or with Standby waits and takes
-// over when the holder's lease expires. On ctx's end nothing new is
+// over when the holder's lease expires; a holder that was a process of
+// this host and no longer runs is taken over at once. On ctx's end nothing new is
 // claimed, sends in flight get a short grace and the lease is released.
 // Before each tick the main config file is re-read if it changed, and the
 // engine syncs the credential files that changed, so an operator's edit
@@ -233,10 +235,24 @@ func (d *Daemon) Run(ctx context.Context) error {
 	return nil
 }
 
-// acquire takes the lease, or waits for it on standby.
+// acquire takes the lease, or waits for it on standby; the lease of a
+// dead process of this host it takes over at once (deadHolder).
 func (d *Daemon) acquire(ctx context.Context, lease *LeaseKeeper) error {
 	var err error
+	host, _ := os.Hostname()
 	wait := func(l domain.Lease, held bool, e error) (again bool) {
+		if e == nil && !held && deadHolder(l.Holder, host, os.Getpid(), processAlive) {
+			// The holder is a process of this host that no longer runs
+			// (SIGKILLed, OOM-killed): its lease is taken over at once,
+			// not waited out. Another process may win the takeover: then
+			// the lease is tried again and judged as any other.
+			if _, held, e = lease.TakeOver(ctx, l.Holder); e == nil && held {
+				d.Logger.Info(fmt.Sprintf("took over the lease of %s, a process of this host that is no longer running", l.Holder))
+				return false
+			} else if e == nil {
+				l, held, e = lease.Try(ctx)
+			}
+		}
 		switch {
 		case e != nil:
 			err = e

@@ -2,9 +2,12 @@ package daemon
 
 import (
 	"context"
+	"errors"
+	"syscall"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/store"
 )
 
@@ -60,4 +63,35 @@ func (k *LeaseKeeper) Keep(ctx context.Context, on func(lease domain.Lease, held
 // what a stop does last.
 func (k *LeaseKeeper) Release(ctx context.Context) error {
 	return k.Store.ReleaseLease(context.WithoutCancel(ctx), k.Name, k.Holder)
+}
+
+// TakeOver takes the lease from the holder from, a process known to be
+// dead, expired or not; from no other holder: of two processes taking it
+// over at once one wins, and the other is told the winner.
+func (k *LeaseKeeper) TakeOver(ctx context.Context, from string) (lease domain.Lease, held bool, err error) {
+	return k.Store.TakeOverLease(ctx, k.Name, from, k.Holder, time.Now(), k.TTL)
+}
+
+// deadHolder says whether holder, a name engine.Claimant made, is a
+// process of host (this one's, as os.Hostname gave it) that no longer
+// runs: its pid is not alive, or is self, this process's own (a restarted
+// container is pid 1 again, so the holder of that pid before it is dead).
+// A holder of another host, or a name of another shape, is never dead:
+// its lease is refused or waited for as before.
+func deadHolder(holder, host string, self int, alive func(pid int) bool) bool {
+	h, pid, ok := engine.ParseClaimant(holder)
+	if !ok || host == "" || h != host {
+		return false
+	}
+	return pid == self || !alive(pid)
+}
+
+// processAlive says whether a process of this host has the pid: kill with
+// signal 0 checks without signalling. Only ESRCH (no such process) is
+// dead; EPERM is another user's process, alive.
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return true
+	}
+	return !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }

@@ -2,12 +2,14 @@ package daemon
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
@@ -89,5 +91,54 @@ func TestLeaseKeeper(t *testing.T) {
 	})
 	if len(got) != 2 || got[0] == nil || got[1] == nil {
 		t.Errorf("Keep's outcomes on a closed database: %v, want two errors", got)
+	}
+}
+
+// A lease's holder is dead when it is a process of this host whose pid no
+// longer runs, or whose pid is this process's own; any other holder (of
+// another host, alive, another user's, a name of another shape) is not,
+// and its lease is refused or waited for as before. The liveness check is
+// injected: no process is started or signalled.
+func TestDeadHolder(t *testing.T) {
+	const host, self = "vm", 1
+	running := map[int]bool{1: true, 4242: true}
+	alive := func(pid int) bool { return running[pid] }
+	for _, tc := range []struct {
+		name, holder string
+		dead         bool
+	}{
+		{"a pid of this host that no longer runs", "vm:30257:6c3d6be6", true},
+		{"a pid of this host that runs", "vm:4242:6c3d6be6", false},
+		{"this process's own pid, another holder (a restarted container)", "vm:1:6c3d6be6", true},
+		{"a pid of another host", "other:30257:6c3d6be6", false},
+		{"a host that only ends like this one", "xvm:30257:6c3d6be6", false},
+		{"a host with a colon", "vm:x:30257:6c3d6be6", false},
+		{"no random suffix", "vm:30257", false},
+		{"a suffix that is not hex", "vm:30257:zzzzzzzz", false},
+		{"a pid that is not a number", "vm:abc:6c3d6be6", false},
+		{"pid 0 (kill would signal the group)", "vm:0:6c3d6be6", false},
+		{"a negative pid", "vm:-1:6c3d6be6", false},
+		{"a pid with a sign", "vm:+30257:6c3d6be6", false},
+		{"a name given WithClaimant", "standby-b", false},
+		{"no host", ":30257:6c3d6be6", false},
+		{"empty", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := deadHolder(tc.holder, host, self, alive); got != tc.dead {
+				t.Errorf("deadHolder(%q) = %v, want %v", tc.holder, got, tc.dead)
+			}
+		})
+	}
+	if deadHolder("vm:30257:6c3d6be6", "", self, alive) {
+		t.Error("with no hostname of its own, a process judged a holder dead")
+	}
+	// The names this process makes parse back to its host and pid, and
+	// the real check says this process runs.
+	host0, _ := os.Hostname()
+	if h, pid, ok := engine.ParseClaimant(engine.Claimant()); !ok || h != host0 || pid != os.Getpid() {
+		t.Errorf("ParseClaimant(Claimant()) = %q, %d, %v; want %q, %d", h, pid, ok, host0, os.Getpid())
+	}
+	if !processAlive(os.Getpid()) {
+		t.Error("processAlive: this process is not alive")
 	}
 }

@@ -21,6 +21,8 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,6 +127,35 @@ func Claimant() string {
 	var b [4]byte
 	rand.Read(b[:])
 	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// ParseClaimant reads the host and process id out of a name Claimant
+// made; ok is false for any other name (one given WithClaimant).
+func ParseClaimant(name string) (host string, pid int, ok bool) {
+	rest, suffix, found := cutLast(name, ":")
+	if !found || len(suffix) != 8 {
+		return "", 0, false
+	}
+	if _, err := hex.DecodeString(suffix); err != nil {
+		return "", 0, false
+	}
+	host, p, found := cutLast(rest, ":")
+	if !found || host == "" {
+		return "", 0, false
+	}
+	pid, err := strconv.Atoi(p)
+	if err != nil || pid <= 0 || strconv.Itoa(pid) != p {
+		return "", 0, false
+	}
+	return host, pid, true
+}
+
+func cutLast(s, sep string) (before, after string, found bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
 }
 
 // Name is the claimant name the engine uses.

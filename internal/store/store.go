@@ -107,6 +107,9 @@ type Amazon interface {
 type Leaser interface {
 	AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (domain.Lease, bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
+	// TakeOverLease gives the lease to holder only if from holds it (a
+	// dead process of this host), expired or not.
+	TakeOverLease(ctx context.Context, name, from, holder string, now time.Time, ttl time.Duration) (domain.Lease, bool, error)
 }
 
 // Copier is a database's side of notifier copy-db, as source or copy.

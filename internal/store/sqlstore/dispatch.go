@@ -139,6 +139,35 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.
 	return lease, held, err
 }
 
+// TakeOverLease gives the named lease to holder until now+ttl, but only
+// if from holds it: the daemon takes over the lease of a process it knows
+// to be dead (expired or not). Of two processes taking over from the
+// same dead holder at once, one wins; the other is told the winner.
+// held says whether holder has the lease now; when it has not, lease is
+// the current one (zero if nobody holds it).
+func (s *Store) TakeOverLease(ctx context.Context, name, from, holder string, now time.Time, ttl time.Duration) (lease domain.Lease, held bool, err error) {
+	err = s.update(ctx, func(t *Tx) error {
+		lease = domain.Lease{Name: name, Holder: holder, Acquired: StoredTime(now), ExpiresAt: StoredTime(now.Add(ttl))}
+		r, err := t.Exec(`UPDATE leases SET holder = ?, acquired_at = ?, expires_at = ? WHERE name = ? AND holder = ?`,
+			holder, t.Time(lease.Acquired), t.Time(lease.ExpiresAt), name, from)
+		if err != nil {
+			return fmt.Errorf("store: lease %s: %w", name, err)
+		}
+		if k, _ := r.RowsAffected(); k == 1 {
+			held = true
+			return nil
+		}
+		lease = domain.Lease{}
+		err = t.QueryRow(`SELECT name, holder, acquired_at, expires_at FROM leases WHERE name = ?`, name).
+			Scan(&lease.Name, &lease.Holder, TimeOf(&lease.Acquired), TimeOf(&lease.ExpiresAt))
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: lease %s: %w", name, err)
+		}
+		return nil
+	})
+	return lease, held, err
+}
+
 // ReleaseLease gives the lease up if holder holds it, so a standby can take
 // over at once rather than after the expiry.
 func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {

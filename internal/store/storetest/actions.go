@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -382,6 +383,60 @@ func testLease(t *testing.T, open Opener) {
 		}
 		if _, held, err := e.AcquireLease(e.ctx, "syncer", "b", t0, ttl); err != nil || !held {
 			t.Fatalf("b on another lease: held %v, %v; want it held", held, err)
+		}
+	})
+
+	// A restarted daemon takes over the unexpired lease of a dead process
+	// of its host, from that holder only: of two taking over at once from
+	// the same dead holder, exactly one wins and the other is told the
+	// winner; a takeover from a holder that no longer holds it changes
+	// nothing.
+	t.Run("taking over from a dead holder: from that holder only, one of two wins", func(t *testing.T) {
+		e := newEnv(t, open)
+		if _, held, err := e.AcquireLease(e.ctx, name, "dead", s(0), ttl); err != nil || !held {
+			t.Fatalf("dead: held %v, %v", held, err)
+		}
+		stores := []Store{e.Store, e.handle()}
+		leases := make([]domain.Lease, len(stores))
+		held := make([]bool, len(stores))
+		var wg sync.WaitGroup
+		for i, st := range stores {
+			wg.Go(func() {
+				l, h, err := st.TakeOverLease(e.ctx, name, "dead", fmt.Sprintf("restarted-%d", i), s(1), ttl)
+				if err != nil {
+					t.Errorf("TakeOverLease: %v", err)
+				}
+				leases[i], held[i] = l, h
+			})
+		}
+		wg.Wait()
+		if held[0] == held[1] {
+			t.Fatalf("held = %v, want exactly one to take it over", held)
+		}
+		winner := 0
+		if held[1] {
+			winner = 1
+		}
+		want := []string{name, fmt.Sprintf("restarted-%d", winner), ts(s(1)), ts(s(31))}
+		for i, l := range leases {
+			equal(t, fmt.Sprintf("taker %d: lease", i), []string{l.Name, l.Holder, ts(l.Acquired), ts(l.ExpiresAt)}, want)
+		}
+		// The dead holder's name no longer takes anything over; the
+		// winner still holds the lease.
+		l, h, err := e.TakeOverLease(e.ctx, name, "dead", "late", s(2), ttl)
+		if err != nil || h {
+			t.Fatalf("a late takeover from the dead holder: held %v, %v", h, err)
+		}
+		equal(t, "after a late takeover", []string{l.Holder, ts(l.Acquired)}, want[1:3])
+		if l, h, err := e.AcquireLease(e.ctx, name, "other", s(3), ttl); err != nil || h || l.Holder != want[1] {
+			t.Errorf("another holder after the takeover: held %v, holder %q, %v", h, l.Holder, err)
+		}
+		// Nobody holds it: a takeover takes nothing.
+		if err := e.ReleaseLease(e.ctx, name, want[1]); err != nil {
+			t.Fatal(err)
+		}
+		if l, h, err := e.TakeOverLease(e.ctx, name, "dead", "late", s(4), ttl); err != nil || h || l.Holder != "" {
+			t.Errorf("a takeover of a free lease: held %v, holder %q, %v; want nothing taken", h, l.Holder, err)
 		}
 	})
 
