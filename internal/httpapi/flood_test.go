@@ -162,7 +162,8 @@ func (b *blockingPing) Ping(context.Context) error {
 
 // TestConcurrencyLimit: beyond httpapi.MaxInFlight requests in flight, a
 // request is answered 503 with Retry-After at once, without reaching the
-// store; once one ends, requests are served again.
+// store, but /healthz is still answered; once one ends, requests are
+// served again.
 func TestConcurrencyLimit(t *testing.T) {
 	f := newFixture(t)
 	f.health.SetConfigLoaded(true)
@@ -211,6 +212,11 @@ func TestConcurrencyLimit(t *testing.T) {
 	case <-b.entered:
 		t.Errorf("request %d reached the store: no concurrency limit", httpapi.MaxInFlight+1)
 		reached = true
+	}
+	// Liveness is no request for the store: /healthz answers while every
+	// slot is taken, or a flood would get the daemon restarted.
+	if code, _ := f.get(api.URL + "/healthz"); code != 200 {
+		t.Errorf("/healthz with every slot taken: %d, want 200", code)
 	}
 	close(b.release)
 	if reached {

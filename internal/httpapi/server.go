@@ -86,11 +86,21 @@ func New(o Options) *Server {
 	if s.metrics != nil {
 		s.mux.Handle("GET /metrics", s.metrics.Handler(s.eng.Store(), s.eng.Config, s.logger))
 	}
-	s.handler = limit(MaxInFlight, s.mux)
+	// /healthz (liveness, which reads nothing) stays outside the limit: a
+	// flood must not get the daemon restarted by its supervisor.
+	limited := limit(MaxInFlight, s.mux)
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			s.mux.ServeHTTP(w, r)
+			return
+		}
+		limited.ServeHTTP(w, r)
+	})
 	return s
 }
 
-// Handler is the API's handler, within the concurrency limit.
+// Handler is the API's handler, within the concurrency limit (all but
+// /healthz).
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // limit serves at most n requests at once with h; one more is answered
