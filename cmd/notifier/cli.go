@@ -35,12 +35,21 @@ type cli struct {
 	logFormat  string
 	stdout     io.Writer
 	stderr     io.Writer
+	// wall is the real clock (a test build's may start elsewhere, see
+	// wallclock_testclock.go): "now" when --at is not given, and what
+	// records say they were recorded at.
+	wall func() time.Time
 }
 
 // Execute runs the command line and returns the exit code: 0 on success, 1
 // on bad input or a failure, with a one-line error on stderr.
 func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c := &cli{stdout: stdout, stderr: stderr}
+	wall, err := wallClock()
+	if err != nil {
+		fmt.Fprintln(stderr, "notifier: "+err.Error())
+		return 1
+	}
+	c := &cli{stdout: stdout, stderr: stderr, wall: wall}
 	root := c.root()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -94,7 +103,8 @@ func (c *cli) atFlag(cmd *cobra.Command) {
 // an empty one by value, so Changed decides.
 func (c *cli) clock(cmd *cobra.Command) (config.Clock, error) {
 	if !cmd.Flags().Changed("at") {
-		return func(*time.Location) time.Time { return time.Now() }, nil
+		wall := c.wall
+		return func(*time.Location) time.Time { return wall() }, nil
 	}
 	if strings.TrimSpace(c.at) == "" {
 		return nil, errors.New("--at: empty; give a time (2026-06-01, 2026-06-01T09:30 or RFC 3339), or leave --at out for now")
@@ -135,7 +145,7 @@ func (c *cli) open(cmd *cobra.Command) (*daemon.Daemon, time.Time, error) {
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	m := &daemon.Daemon{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Clock: clock}
+	m := &daemon.Daemon{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Clock: clock, WallClock: c.wall}
 	if err := m.Open(cmd.Context()); err != nil {
 		return nil, time.Time{}, err
 	}
@@ -186,7 +196,7 @@ func (c *cli) runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m := &daemon.Daemon{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Standby: standby, LeaseTTL: leaseTTL}
+			m := &daemon.Daemon{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Standby: standby, LeaseTTL: leaseTTL, WallClock: c.wall}
 			if err := m.Open(cmd.Context()); err != nil {
 				return err
 			}

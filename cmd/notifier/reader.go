@@ -127,7 +127,7 @@ func (c *cli) openStatusReader(cmd *cobra.Command, db string) (*engine.Engine, s
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}
-	eng, err := engine.New(store, cfg, engine.WithLogger(logger), engine.WithStdout(c.stdout))
+	eng, err := engine.New(store, cfg, engine.WithLogger(logger), engine.WithStdout(c.stdout), engine.WithWallClock(c.wall))
 	if err != nil {
 		store.Close()
 		return nil, nil, time.Time{}, err

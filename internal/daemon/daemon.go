@@ -44,10 +44,13 @@ const MinLeaseTTL = time.Second
 // it.
 type Daemon struct {
 	ConfigPath string
-	Logger     *slog.Logger     // nil: logs are discarded
-	Stdout     io.Writer        // where stdout channels print
-	Clock      config.Clock     // the clock, given the config's zone; nil: time.Now
-	Env        config.LookupEnv // nil: the process environment
+	Logger     *slog.Logger // nil: logs are discarded
+	Stdout     io.Writer    // where stdout channels print
+	Clock      config.Clock // the clock, given the config's zone; nil: WallClock
+	// WallClock is the real clock: what records say they were recorded
+	// at, and the bound no record may be dated after. nil: time.Now.
+	WallClock func() time.Time
+	Env       config.LookupEnv // nil: the process environment
 	// Standby makes Run wait for the lease when another daemon holds it,
 	// instead of refusing to start.
 	Standby  bool
@@ -79,8 +82,12 @@ type Daemon struct {
 // migrations) and builds the engine. Credential files are read by the
 // engine's sync, and only when they changed.
 func (d *Daemon) Open(ctx context.Context) error {
+	if d.WallClock == nil {
+		d.WallClock = time.Now
+	}
 	if d.Clock == nil {
-		d.Clock = func(*time.Location) time.Time { return time.Now() }
+		wall := d.WallClock
+		d.Clock = func(*time.Location) time.Time { return wall() }
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -92,7 +99,7 @@ func (d *Daemon) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := backend.Open(ctx, cfg.Database, backend.WithAuditKey([]byte(cfg.Audit.Key)))
+	store, err := backend.Open(ctx, cfg.Database, backend.WithAuditKey([]byte(cfg.Audit.Key)), backend.WithWallClock(d.WallClock))
 	if err != nil {
 		return err
 	}
@@ -107,7 +114,7 @@ func (d *Daemon) Open(ctx context.Context) error {
 	red := channels.NewRedactor()
 	// A claim lasts as long as the lease, renewed as often: a dead
 	// replica's (or daemon's) claims are taken over as soon as its lease.
-	opts := append([]engine.Option{engine.WithLogger(d.Logger), engine.WithStdout(d.Stdout), engine.WithClaimTTL(d.LeaseTTL),
+	opts := append([]engine.Option{engine.WithWallClock(d.WallClock), engine.WithLogger(d.Logger), engine.WithStdout(d.Stdout), engine.WithClaimTTL(d.LeaseTTL),
 		engine.WithAckLinks(httpapi.AckLinks(dbID)), engine.WithObserver(d.Metrics),
 		engine.WithRedactor(red), engine.WithSourceReader(amazon.NewSourceReader(red)), engine.WithProber(amazon.NewProber(red))}, d.EngineOptions...)
 	eng, err := engine.New(store, cfg, opts...)

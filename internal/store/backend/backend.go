@@ -24,11 +24,16 @@ type Option func(*options)
 
 type options struct {
 	auditKey []byte
+	wall     func() time.Time
 }
 
 // WithAuditKey keys the history's hash chain (the config's audit.key; nil
 // for none).
 func WithAuditKey(key []byte) Option { return func(o *options) { o.auditKey = key } }
+
+// WithWallClock sets the real clock the store records at (nil: time.Now);
+// the daemon passes its own, which a test build can start elsewhere.
+func WithWallClock(now func() time.Time) Option { return func(o *options) { o.wall = now } }
 
 // IsPostgres reports whether dsn names a PostgreSQL database rather than a
 // SQLite file.
@@ -42,13 +47,13 @@ func Open(ctx context.Context, dsn string, opts ...Option) (store.Store, error) 
 	}
 	// A failed open returns a nil interface, never one holding a nil store.
 	if IsPostgres(dsn) {
-		s, err := postgres.Open(ctx, dsn, postgres.WithAuditKey(o.auditKey))
+		s, err := postgres.Open(ctx, dsn, postgres.WithAuditKey(o.auditKey), postgres.WithWallClock(o.wall))
 		if err != nil {
 			return nil, err
 		}
 		return s, nil
 	}
-	s, err := sqlite.Open(ctx, dsn, sqlite.WithAuditKey(o.auditKey))
+	s, err := sqlite.Open(ctx, dsn, sqlite.WithAuditKey(o.auditKey), sqlite.WithWallClock(o.wall))
 	if err != nil {
 		return nil, err
 	}

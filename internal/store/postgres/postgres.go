@@ -55,6 +55,9 @@ type Option = sqlstore.Option
 // WithAuditKey keys the history's hash chain (sqlstore.WithAuditKey).
 func WithAuditKey(key []byte) Option { return sqlstore.WithAuditKey(key) }
 
+// WithWallClock sets the clock records are recorded at (sqlstore.WithWallClock).
+func WithWallClock(now func() time.Time) Option { return sqlstore.WithWallClock(now) }
+
 // newStore is the store over the database db (its URL without password).
 func newStore(db *sql.DB, url string, opts []Option) *Store {
 	return &Store{Store: sqlstore.New(&driver{Reader: sqlstore.ReaderOf(db, bind), db: db, url: url}, opts...), db: db, url: url}

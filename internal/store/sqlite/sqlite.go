@@ -50,6 +50,9 @@ type Option = sqlstore.Option
 // WithAuditKey keys the history's hash chain (sqlstore.WithAuditKey).
 func WithAuditKey(key []byte) Option { return sqlstore.WithAuditKey(key) }
 
+// WithWallClock sets the clock records are recorded at (sqlstore.WithWallClock).
+func WithWallClock(now func() time.Time) Option { return sqlstore.WithWallClock(now) }
+
 // newStore is the store over the database db at path.
 func newStore(db *sql.DB, path string, opts []Option) *Store {
 	return &Store{Store: sqlstore.New(&driver{Reader: sqlstore.ReaderOf(db, nil), db: db, path: path}, opts...), db: db, path: path}

@@ -187,11 +187,15 @@ type Store struct {
 	auditKey []byte
 	// eventSQL holds the inserts of whole batches of events, by shape.
 	eventSQL sync.Map
+	// wall is the real clock: when a record was recorded, whatever moment
+	// it says it happened at.
+	wall func() time.Time
 }
 
-// New is the store over a driver.
+// New is the store over a driver. By default its wall clock is time.Now
+// (WithWallClock) and its chain unkeyed (WithAuditKey).
 func New(d Driver, opts ...Option) *Store {
-	s := &Store{db: d}
+	s := &Store{db: d, wall: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -208,6 +212,21 @@ type Option func(*Store)
 func WithAuditKey(key []byte) Option {
 	return func(s *Store) { s.auditKey = bytes.Clone(key) }
 }
+
+// WithWallClock sets the real clock the store reads for when it records
+// something (nil keeps time.Now): the daemon's, which a test build can
+// start at another moment.
+func WithWallClock(now func() time.Time) Option {
+	return func(s *Store) {
+		if now != nil {
+			s.wall = now
+		}
+	}
+}
+
+// Recorded is the moment a record is written at: the wall clock, UTC at
+// whole seconds, never the moment the record says it happened at.
+func (s *Store) Recorded() time.Time { return s.wall().UTC().Truncate(time.Second) }
 
 // Tx is a write transaction: the driver's statements and dialect, the
 // history's events it appends (buffered, see InsertEvent) and the chain's
