@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -152,7 +153,40 @@ func (e *env) ok(args ...string) string {
 	return out
 }
 
-// tick runs `notifier tick --at at` and returns what the webhook received.
+// testNowEnv is the test build's clock (wallclock_testclock.go, which a
+// test binary built without the tag does not compile).
+const testNowEnv = "NOTIFIER_TEST_NOW"
+
+// atTestClock moves the clock of a `tick --at T` to T: the process gets
+// the test-only clock NOTIFIER_TEST_NOW=T (unless its environment already
+// sets one), so that the tick acts at T as the real clock, where the
+// binary refuses an --at after the wall clock. Every runner of the binary
+// calls it, so that a test simulating a tick at any date needs no other
+// change. A dry run needs none: any moment is allowed.
+func atTestClock(cmd *exec.Cmd) {
+	if !slices.Contains(cmd.Args, "tick") || slices.Contains(cmd.Args, "--dry-run") {
+		return
+	}
+	var at string
+	for i, a := range cmd.Args {
+		if a == "--at" && i+1 < len(cmd.Args) {
+			at = cmd.Args[i+1]
+		} else if v, ok := strings.CutPrefix(a, "--at="); ok {
+			at = v
+		}
+	}
+	env := cmd.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	if at == "" || slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, testNowEnv+"=") }) {
+		return
+	}
+	cmd.Env = append(slices.Clip(env), testNowEnv+"="+at)
+}
+
+// tick runs `notifier tick --at at` (at on the test clock, see
+// atTestClock) and returns what the webhook received.
 func (e *env) tick(at string) []webhook.Payload {
 	e.t.Helper()
 	e.ok("tick", "--at", at)
