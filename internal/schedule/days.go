@@ -31,24 +31,13 @@ func DaysRemaining(deadline, now time.Time, loc *time.Location) int {
 	return n
 }
 
-// DaysOverdue is the time since the deadline in days, rounded up: 0 at the
-// deadline, 1 for the first day after it. It is 0 before the deadline.
+// DaysOverdue is the time since the deadline in days by the one rule for
+// days (DaysRemaining, rounded up): minus the days remaining once they are
+// negative, so that "overdue by 8 days" and status's -8 agree. It is 0
+// before the deadline and for the first calendar day after it ("deadline
+// reached"), 1 for the second.
 func DaysOverdue(deadline, now time.Time, loc *time.Location) int {
-	if now.Before(deadline) {
-		return 0
-	}
-	m := ceilDays(deadline, now)
-	if m > maxShiftDays {
-		return m
-	}
-	d := deadline.In(loc)
-	for i := 0; i < maxDSTSteps && m > 0 && !d.AddDate(0, 0, m-1).Before(now); i++ {
-		m--
-	}
-	for i := 0; i < maxDSTSteps && d.AddDate(0, 0, m).Before(now); i++ {
-		m++
-	}
-	return m
+	return max(0, -DaysRemaining(deadline, now, loc))
 }
 
 // Final reports whether now is within the last 24 hours before the deadline:
