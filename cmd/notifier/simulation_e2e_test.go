@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
 )
 
 // A simulation never reaches a live database (issue 16): a tick --at
@@ -174,5 +176,54 @@ func TestTickDryRunSendsAndWritesNothing(t *testing.T) {
 	}
 	// The real tick on the day still sends the 7d stage.
 	e.okAt("2026-11-22T09:00:00Z", "tick")
+	want(t, e.hook.take(), "7d", 6)
+}
+
+// On PostgreSQL too, a tick --at ahead of the clock is refused and a dry
+// run writes nothing: the history is the same before and after, and the
+// real tick on the day still sends.
+func TestTickSimulationOnPostgres(t *testing.T) {
+	e := newEnv(t, "2026-06-01")
+	srv := pgtest.Shared(t)
+	url := strings.Replace(srv.PasswordURL(srv.Database(t)), pgtest.PasswordRole+"@", pgtest.PasswordRole+":${"+pgPasswordEnv+"}@", 1)
+	body, err := os.ReadFile(e.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.config, []byte(strings.Replace(string(body), "database: notifier.db", "database: "+url, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	environ := func(now string) []string {
+		return append(os.Environ(), pgPasswordEnv+"="+pgtest.Password, testNowEnv+"="+now)
+	}
+	run := func(now string, wantCode int, args ...string) (string, string) {
+		t.Helper()
+		out, errs, code := e.runWithEnv(environ(now), args...)
+		if code != wantCode {
+			t.Fatalf("notifier %v at %s: exit %d, want %d\nstdout: %s\nstderr: %s", args, now, code, wantCode, out, errs)
+		}
+		return out, errs
+	}
+	run("2026-10-30T09:00:00Z", 0, "tick")
+	want(t, e.hook.take(), "30d", 29)
+	history, _ := run("2026-10-30T09:00:00Z", 0, "history", "--format", "json")
+	if _, errs := run("2026-10-30T09:01:00Z", 1, "tick", "--at", "2026-11-22T09:00:00Z"); !strings.Contains(errs, "is in the future") ||
+		strings.Contains(errs, pgtest.Password) {
+		t.Errorf("tick --at a future moment: %s", errs)
+	}
+	out, _ := run("2026-10-30T09:02:00Z", 0, "tick", "--dry-run", "--format", "json", "--at", "2026-11-22T09:00:00Z")
+	var rows []intended
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("dry run json: %v\n%s", err, out)
+	}
+	if len(rows) != 1 || rows[0].Stage != "7d" || rows[0].Status != "pending" || !strings.Contains(rows[0].Text, "6 days remaining") ||
+		strings.Contains(out, pgtest.Password) {
+		t.Errorf("dry run on PostgreSQL: %+v", rows)
+	}
+	want(t, e.hook.take())
+	if after, _ := run("2026-10-30T09:03:00Z", 0, "history", "--format", "json"); after != history {
+		t.Errorf("the history changed:\nbefore %s\nafter %s", history, after)
+	}
+	run("2026-11-22T09:00:00Z", 0, "tick")
 	want(t, e.hook.take(), "7d", 6)
 }
