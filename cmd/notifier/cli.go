@@ -155,7 +155,7 @@ func (c *cli) openAt(cmd *cobra.Command, notAhead bool) (*daemon.Daemon, time.Ti
 	m := &daemon.Daemon{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Clock: clock, WallClock: c.wall, NotAhead: notAhead}
 	if err := m.Open(cmd.Context()); err != nil {
 		if errors.Is(err, domain.ErrFuture) {
-			err = fmt.Errorf("--at: %w; see what a tick would send then with tick --dry-run --at", err)
+			err = fmt.Errorf("--at: %w; to see what a tick would send then: tick --dry-run --at", err)
 		}
 		return nil, time.Time{}, err
 	}

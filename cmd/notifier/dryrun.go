@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"io/fs"
+	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -20,15 +21,7 @@ import (
 // read-only, never migrated or synced; without a database file the plan
 // comes from the config alone, as a first run's would.
 func (c *cli) dryRun(cmd *cobra.Command, format string) error {
-	clock, err := c.clock(cmd)
-	if err != nil {
-		return err
-	}
-	logger, err := c.logger()
-	if err != nil {
-		return err
-	}
-	cfg, err := config.Load(c.configPath, clock, nil, registry.Default())
+	clock, logger, cfg, err := c.configAt(cmd, true)
 	if err != nil {
 		return err
 	}
@@ -62,4 +55,27 @@ func (c *cli) dryRun(cmd *cobra.Command, format string) error {
 		return err
 	}
 	return report.DryRun(c.stdout, format, rows, now, cfg.Location)
+}
+
+// configAt is the command's clock, its logger and the config read at its
+// moment, without opening the database: the main file, and every
+// credential file too when all is set.
+func (c *cli) configAt(cmd *cobra.Command, all bool) (config.Clock, *slog.Logger, *config.Config, error) {
+	clock, err := c.clock(cmd)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	logger, err := c.logger()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	load := config.LoadMain
+	if all {
+		load = config.Load
+	}
+	cfg, err := load(c.configPath, clock, nil, registry.Default())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return clock, logger, cfg, nil
 }

@@ -159,7 +159,7 @@ func (e *env) ok(args ...string) string {
 // test binary built without the tag does not compile).
 const testNowEnv = "NOTIFIER_TEST_NOW"
 
-// atTestClock moves the clock of a `tick --at T` to T: the process gets
+// atTestClock moves the clock of a `tick --at T` (or `receive --at T`) to T: the process gets
 // the test-only clock NOTIFIER_TEST_NOW=T (unless its environment already
 // sets one), so that the tick acts at T as the real clock, where the
 // binary refuses an --at after the wall clock. An --at that is no time
@@ -167,7 +167,7 @@ const testNowEnv = "NOTIFIER_TEST_NOW"
 // calls it, so that a test simulating a tick at any date needs no other
 // change. A dry run needs none: any moment is allowed.
 func atTestClock(cmd *exec.Cmd) {
-	if !slices.Contains(cmd.Args, "tick") || slices.Contains(cmd.Args, "--dry-run") {
+	if !(slices.Contains(cmd.Args, "tick") || slices.Contains(cmd.Args, "receive")) || slices.Contains(cmd.Args, "--dry-run") {
 		return
 	}
 	var at string
