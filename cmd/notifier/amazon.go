@@ -18,7 +18,9 @@ func (c *cli) receiveCmd() *cobra.Command {
 		Short: "Record the SP-API notifications waiting in the amazon: queue, without waiting for more, and exit",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, _, err := c.open(cmd)
+			// It syncs and records what Amazon said at its moment: a
+			// past one only, as a tick.
+			m, _, err := c.openAt(cmd, true)
 			if err != nil {
 				return err
 			}

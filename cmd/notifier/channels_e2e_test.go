@@ -105,6 +105,7 @@ func (e *env) runWithEnv(environ []string, args ...string) (string, string, int)
 	cmd := exec.Command(binary, append([]string{"--config", e.config}, args...)...)
 	cmd.Dir = e.dir
 	cmd.Env = environ
+	atTestClock(cmd)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -137,6 +137,13 @@ func (c *cli) logger() (*slog.Logger, error) {
 // open loads the config at the command's moment, opens the store and
 // builds the engine. The caller closes the Daemon.
 func (c *cli) open(cmd *cobra.Command) (*daemon.Daemon, time.Time, error) {
+	return c.openAt(cmd, false)
+}
+
+// openAt is open for a command that records what it does at its moment
+// when notAhead is set (tick): a moment after the real clock is refused
+// before the database is opened, so that nothing of it is written.
+func (c *cli) openAt(cmd *cobra.Command, notAhead bool) (*daemon.Daemon, time.Time, error) {
 	clock, err := c.clock(cmd)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -145,8 +152,11 @@ func (c *cli) open(cmd *cobra.Command) (*daemon.Daemon, time.Time, error) {
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	m := &daemon.Daemon{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Clock: clock, WallClock: c.wall}
+	m := &daemon.Daemon{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Clock: clock, WallClock: c.wall, NotAhead: notAhead}
 	if err := m.Open(cmd.Context()); err != nil {
+		if errors.Is(err, domain.ErrFuture) {
+			err = fmt.Errorf("--at: %w; to see what a tick would send then: tick --dry-run --at", err)
+		}
 		return nil, time.Time{}, err
 	}
 	return m, m.Now(), nil
@@ -259,12 +269,23 @@ func (c *cli) migrateCmd() *cobra.Command {
 }
 
 func (c *cli) tickCmd() *cobra.Command {
+	var dryRun bool
+	var format string
 	cmd := &cobra.Command{
 		Use:   "tick",
-		Short: "Evaluate once at --at (default now), send what is due, print what happened, exit",
+		Short: "Evaluate once now (or at a past --at), send what is due, print what happened, exit",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, now, err := c.open(cmd)
+			if dryRun {
+				if err := checkFormat(format, "table", "json"); err != nil {
+					return err
+				}
+				return c.dryRun(cmd, format)
+			}
+			if cmd.Flags().Changed("format") {
+				return errors.New("--format: only with --dry-run (a tick prints what it did)")
+			}
+			m, now, err := c.openAt(cmd, true)
 			if err != nil {
 				return err
 			}
@@ -279,7 +300,9 @@ func (c *cli) tickCmd() *cobra.Command {
 			return err
 		},
 	}
-	c.atFlag(cmd)
+	cmd.Flags().StringVar(&c.at, "at", "", "act at this past moment (a missed tick's catch-up; 2026-06-01, 2026-06-01T09:30 in the config's zone, or RFC 3339); default now; with --dry-run any moment")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what a tick at --at (default now) would send, to whom, with the rendered text, and what it would skip; send and write nothing")
+	cmd.Flags().StringVar(&format, "format", "table", "with --dry-run: table or json")
 	return cmd
 }
 

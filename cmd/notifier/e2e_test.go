@@ -13,11 +13,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/notifier-dev/notifier/internal/channels/webhook"
+	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
 )
 
@@ -152,7 +155,44 @@ func (e *env) ok(args ...string) string {
 	return out
 }
 
-// tick runs `notifier tick --at at` and returns what the webhook received.
+// testNowEnv is the test build's clock (wallclock_testclock.go, which a
+// test binary built without the tag does not compile).
+const testNowEnv = "NOTIFIER_TEST_NOW"
+
+// atTestClock moves the clock of a `tick --at T` (or `receive --at T`) to T: the process gets
+// the test-only clock NOTIFIER_TEST_NOW=T (unless its environment already
+// sets one), so that the tick acts at T as the real clock, where the
+// binary refuses an --at after the wall clock. An --at that is no time
+// is left to the binary to refuse. Every runner of the binary
+// calls it, so that a test simulating a tick at any date needs no other
+// change. A dry run needs none: any moment is allowed.
+func atTestClock(cmd *exec.Cmd) {
+	if !(slices.Contains(cmd.Args, "tick") || slices.Contains(cmd.Args, "receive")) || slices.Contains(cmd.Args, "--dry-run") {
+		return
+	}
+	var at string
+	for i, a := range cmd.Args {
+		if a == "--at" && i+1 < len(cmd.Args) {
+			at = cmd.Args[i+1]
+		} else if v, ok := strings.CutPrefix(a, "--at="); ok {
+			at = v
+		}
+	}
+	env := cmd.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	if _, err := config.ParseTime(at, time.UTC); err != nil {
+		return // a bad --at: the binary's own error is what the test reads
+	}
+	if slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, testNowEnv+"=") }) {
+		return
+	}
+	cmd.Env = append(slices.Clip(env), testNowEnv+"="+at)
+}
+
+// tick runs `notifier tick --at at` (at on the test clock, see
+// atTestClock) and returns what the webhook received.
 func (e *env) tick(at string) []webhook.Payload {
 	e.t.Helper()
 	e.ok("tick", "--at", at)
@@ -272,20 +312,22 @@ func TestEndToEndFinalNoticeAndOverdueRepeats(t *testing.T) {
 	}
 	got = e.tick("2026-11-28T01:00:00Z")
 	want(t, got, "overdue", 0)
-	if !got[0].Overdue || got[0].DaysOverdue != 1 || !strings.Contains(got[0].Text, "overdue by 1 day") {
+	// One rule for days (issue 16): an hour after the deadline is 0 days
+	// remaining, so the deadline is reached, not yet a day overdue.
+	if !got[0].Overdue || got[0].DaysOverdue != 0 || !strings.Contains(got[0].Text, "deadline reached") {
 		t.Errorf("overdue payload: %+v", got[0])
 	}
 	want(t, e.tick("2026-11-28T23:00:00Z")) // within the 24h repeat
 	got = e.tick("2026-11-29T00:00:00Z")    // +24h: first repeat
 	want(t, got, "overdue", -1)
-	if got[0].Seq != 1 {
-		t.Errorf("repeat seq %d, want 1", got[0].Seq)
+	if got[0].Seq != 1 || got[0].DaysOverdue != 1 || !strings.Contains(got[0].Text, "overdue by 1 day") {
+		t.Errorf("repeat seq %d, %d days overdue, want 1, 1 (minus the days remaining): %s", got[0].Seq, got[0].DaysOverdue, got[0].Text)
 	}
 	// After three days of downtime only the latest repeat goes out.
 	got = e.tick("2026-12-02T06:00:00Z")
 	want(t, got, "overdue", -4)
-	if got[0].Seq != 4 {
-		t.Errorf("after downtime seq %d, want 4 (no burst)", got[0].Seq)
+	if got[0].Seq != 4 || got[0].DaysOverdue != 4 || !strings.Contains(got[0].Text, "overdue by 4 days") {
+		t.Errorf("after downtime seq %d, %d days overdue, want 4 (no burst), 4 as status's -4: %s", got[0].Seq, got[0].DaysOverdue, got[0].Text)
 	}
 	st := e.status("2026-12-02T06:00:00Z")["sp-api-prod"]
 	if st.State != "overdue" || st.Stage != "overdue" || st.DaysRemaining != -4 {

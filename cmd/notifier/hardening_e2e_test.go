@@ -30,6 +30,7 @@ func (e *env) runBounded(args ...string) (string, string, int) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, append([]string{"--config", e.config}, args...)...)
 	cmd.Dir = e.dir
+	atTestClock(cmd)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

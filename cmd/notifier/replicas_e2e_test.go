@@ -290,6 +290,7 @@ func TestCopyDBToPostgresAndBack(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command(binary, append([]string{"--config", config}, args...)...)
 		cmd.Env = env
+		atTestClock(cmd)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("notifier %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -368,6 +369,7 @@ func TestAckThroughOneReplicaStopsAnothersRepeats(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command(binary, append([]string{"--config", config}, args...)...)
 		cmd.Dir, cmd.Env = dir, environ
+		atTestClock(cmd)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("notifier %s: %v\n%s", strings.Join(args, " "), err, out)
 		}

@@ -312,6 +312,7 @@ func TestTwoTickProcessesAtOnceSendNothingTwice(t *testing.T) {
 		wg.Go(func() {
 			cmd := exec.Command(binary, "--config", config, "tick", "--at", "2026-11-21T00:00:00Z")
 			cmd.Dir = dir
+			atTestClock(cmd)
 			outs[i], errs[i] = cmd.CombinedOutput()
 		})
 	}
@@ -371,6 +372,7 @@ func TestSIGKILLAtRandomMomentsLosesNothing(t *testing.T) {
 	for k := range kills {
 		cmd := exec.Command(binary, "--config", config, "tick", "--at", at.Add(time.Duration(k)*time.Second).Format(time.RFC3339))
 		cmd.Dir = dir
+		atTestClock(cmd)
 		var output bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &output, &output
 		if err := cmd.Start(); err != nil {
@@ -405,6 +407,7 @@ func TestSIGKILLAtRandomMomentsLosesNothing(t *testing.T) {
 	// The dead processes' claims last a few minutes of the tick's clock.
 	cmd := exec.Command(binary, "--config", config, "tick", "--at", at.Add(time.Hour).Format(time.RFC3339))
 	cmd.Dir = dir
+	atTestClock(cmd)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("last tick: %v\n%s", err, out)
 	}

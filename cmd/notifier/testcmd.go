@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/notifier-dev/notifier/internal/channels"
-	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/engine"
 )
@@ -25,15 +24,7 @@ func (c *cli) testCmd() *cobra.Command {
 		Short: "Send a sample reminder through one channel and say plainly what happened",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			clock, err := c.clock(cmd)
-			if err != nil {
-				return err
-			}
-			logger, err := c.logger()
-			if err != nil {
-				return err
-			}
-			cfg, err := config.LoadMain(c.configPath, clock, nil, registry.Default())
+			clock, logger, cfg, err := c.configAt(cmd, false)
 			if err != nil {
 				return err
 			}

@@ -22,6 +22,24 @@ type Config interface {
 	Build(name string, opts Options) (Channel, error)
 }
 
+// Addressed is a Config that can say where its messages go, as the
+// operator knows it (a Slack channel, e-mail addresses, an SNS topic, a
+// webhook's URL without its query): `tick --dry-run` shows it. It may
+// still hold a secret: callers pass it through the Redactor.
+type Addressed interface {
+	Recipient() string
+}
+
+// URLRecipient is a URL as a recipient: scheme, host and path, without
+// the user, the password, the query and the fragment, where keys hide.
+func URLRecipient(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(a URL)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
 // FieldError is one problem with one key of a channel's configuration. Field
 // is the yaml key ("token", "smtp"), Msg says what is wrong without quoting
 // a secret value.

@@ -29,8 +29,8 @@ func TestMessageUrgencyAndStatus(t *testing.T) {
 		{"1 day", channels.Message{DaysRemaining: 1}, channels.UrgencyWarning, "1 day remaining"},
 		{"final notice", channels.Message{DaysRemaining: 1, Final: true}, channels.UrgencyCritical, "24-hour notice"},
 		{"deadline reached", channels.Message{Overdue: true}, channels.UrgencyOverdue, "deadline reached"},
-		{"overdue by a day", channels.Message{DaysRemaining: 0, Overdue: true, DaysOverdue: 1}, channels.UrgencyOverdue, "overdue by 1 day"},
-		{"overdue by 3 days", channels.Message{DaysRemaining: -2, Overdue: true, DaysOverdue: 3}, channels.UrgencyOverdue, "overdue by 3 days"},
+		{"overdue by a day", channels.Message{DaysRemaining: -1, Overdue: true, DaysOverdue: 1}, channels.UrgencyOverdue, "overdue by 1 day"},
+		{"overdue by 3 days", channels.Message{DaysRemaining: -3, Overdue: true, DaysOverdue: 3}, channels.UrgencyOverdue, "overdue by 3 days"},
 		{"overdue wins over final", channels.Message{Overdue: true, Final: true, DaysOverdue: 2}, channels.UrgencyOverdue, "overdue by 2 days"},
 	}
 	for _, tt := range tests {

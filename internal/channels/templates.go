@@ -102,7 +102,7 @@ func Sample(now time.Time) Message {
 func sampleOverdue() Message {
 	m := Sample(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
 	m.Deadline = m.Now.Add(-50 * time.Hour)
-	m.DaysRemaining, m.Overdue, m.DaysOverdue = -2, true, 3
+	m.DaysRemaining, m.Overdue, m.DaysOverdue = -2, true, 2 // one rule: overdue is minus remaining
 	m.Acknowledged, m.AcknowledgedBy, m.AcknowledgedAt = true, "alice", m.Now.Add(-time.Hour)
 	m.AckURL = "http://127.0.0.1:8080/ack/sample"
 	return m

@@ -13,7 +13,7 @@ import (
 func TestDefaultTemplates(t *testing.T) {
 	subject, text := channels.DefaultTemplates()
 	overdue := channels.Sample(now)
-	overdue.Test, overdue.Overdue, overdue.DaysOverdue, overdue.DaysRemaining = false, true, 3, -2
+	overdue.Test, overdue.Overdue, overdue.DaysOverdue, overdue.DaysRemaining = false, true, 2, -2
 	overdue.Acknowledged, overdue.AcknowledgedBy, overdue.AcknowledgedAt = true, "alice", now.Add(-time.Hour)
 	tests := []struct {
 		name string

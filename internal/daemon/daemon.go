@@ -51,6 +51,11 @@ type Daemon struct {
 	// at, and the bound no record may be dated after. nil: time.Now.
 	WallClock func() time.Time
 	Env       config.LookupEnv // nil: the process environment
+	// NotAhead makes Open refuse, before it opens the database, a Clock
+	// ahead of WallClock (plus engine.MaxClockSkew): a command that
+	// records what it does (tick) may act at a past moment, never at a
+	// future one.
+	NotAhead bool
 	// Standby makes Run wait for the lease when another daemon holds it,
 	// instead of refusing to start.
 	Standby  bool
@@ -98,6 +103,11 @@ func (d *Daemon) Open(ctx context.Context) error {
 	cfg, err := config.LoadMain(d.ConfigPath, d.Clock, d.Env, registry.Default())
 	if err != nil {
 		return err
+	}
+	if d.NotAhead {
+		if err := engine.NotFuture(d.Clock(cfg.Location), d.WallClock()); err != nil {
+			return err
+		}
 	}
 	store, err := backend.Open(ctx, cfg.Database, backend.WithAuditKey([]byte(cfg.Audit.Key)), backend.WithWallClock(d.WallClock))
 	if err != nil {

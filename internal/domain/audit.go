@@ -89,12 +89,12 @@ func (c CycleRecord) Verdict(now time.Time, loc *time.Location) CycleVerdict {
 		v.Outcome, end = OutcomeOnTime, c.Closed.RotatedAt
 	case c.Closed != nil:
 		v.Outcome, end = OutcomeLate, c.Closed.RotatedAt
-		v.DaysLate = max(1, schedule.DaysOverdue(v.Deadline, end, loc))
+		v.DaysLate = max(1, schedule.DaysLate(v.Deadline, end, loc))
 	case now.Before(v.Deadline):
 		v.Outcome = OutcomeOpen
 	default:
 		v.Outcome = OutcomeOverdue
-		v.DaysLate = max(1, schedule.DaysOverdue(v.Deadline, now, loc))
+		v.DaysLate = max(1, schedule.DaysLate(v.Deadline, now, loc))
 	}
 	v.Undelivered = LongestUndelivered(c.Reminders, end)
 	return v

@@ -30,7 +30,13 @@ const MaxClockSkew = 5 * time.Minute
 // rotation move a deadline years out. Acknowledge and Rotate call it;
 // callers may call it first to refuse before doing anything else.
 func (e *Engine) CheckNotFuture(at time.Time) error {
-	now := e.wallClock()
+	return NotFuture(at, e.wallClock())
+}
+
+// NotFuture is CheckNotFuture against the wall clock's reading now, for a
+// caller that must refuse before an engine exists (a tick at a simulated
+// moment is refused before the database is opened).
+func NotFuture(at, now time.Time) error {
 	if !at.After(now.Add(MaxClockSkew)) {
 		return nil
 	}

@@ -31,9 +31,21 @@ func DaysRemaining(deadline, now time.Time, loc *time.Location) int {
 	return n
 }
 
-// DaysOverdue is the time since the deadline in days, rounded up: 0 at the
-// deadline, 1 for the first day after it. It is 0 before the deadline.
+// DaysOverdue is the time since the deadline in days by the one rule for
+// days (DaysRemaining, rounded up): minus the days remaining once they are
+// negative, so that "overdue by 8 days" and status's -8 agree. It is 0
+// before the deadline and for the first calendar day after it ("deadline
+// reached"), 1 for the second.
 func DaysOverdue(deadline, now time.Time, loc *time.Location) int {
+	return max(0, -DaysRemaining(deadline, now, loc))
+}
+
+// DaysLate is how late a rotation at now is for the deadline, in days
+// rounded up: 0 at the deadline, 1 for the first day after it, 0 before.
+// The compliance report's days_late, as the audit views compute it in SQL
+// (an applied migration). Messages, status and plan count days with
+// DaysRemaining and DaysOverdue.
+func DaysLate(deadline, now time.Time, loc *time.Location) int {
 	if now.Before(deadline) {
 		return 0
 	}

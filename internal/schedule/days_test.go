@@ -110,12 +110,14 @@ func TestDaysOverdue(t *testing.T) {
 		{"30 days before", deadline.Add(-30 * 24 * time.Hour), 0},
 		{"1ns before", deadline.Add(-time.Nanosecond), 0},
 		{"at the deadline", deadline, 0},
-		{"1ns after", deadline.Add(time.Nanosecond), 1},
-		{"1h after", deadline.Add(time.Hour), 1},
+		// One rule for days (issue 16): minus DaysRemaining, so the first
+		// day after the deadline is "deadline reached" (0), not 1.
+		{"1ns after", deadline.Add(time.Nanosecond), 0},
+		{"1h after", deadline.Add(time.Hour), 0},
 		{"24h after", deadline.Add(24 * time.Hour), 1},
-		{"24h+1ns after", deadline.Add(24*time.Hour + time.Nanosecond), 2},
+		{"24h+1ns after", deadline.Add(24*time.Hour + time.Nanosecond), 1},
 		{"48h after", deadline.Add(48 * time.Hour), 2},
-		{"48h+1ns after", deadline.Add(48*time.Hour + time.Nanosecond), 3},
+		{"48h+1ns after", deadline.Add(48*time.Hour + time.Nanosecond), 2},
 		{"10 days after", deadline.Add(10 * 24 * time.Hour), 10},
 	}
 	for _, tt := range tests {
@@ -126,34 +128,36 @@ func TestDaysOverdue(t *testing.T) {
 		})
 	}
 
-	// Across the Berlin fall change the first overdue day is 25 real hours.
+	// Across the Berlin fall change the first day after the deadline is
+	// 25 real hours: a whole day overdue only after them.
 	berlin := loadLoc(t, "Europe/Berlin")
 	bd := time.Date(2026, 10, 25, 0, 0, 0, 0, berlin)
 	for _, tt := range []struct {
 		now  time.Time
 		want int
 	}{
-		{bd.Add(24*time.Hour + time.Nanosecond), 1},
+		{bd.Add(24*time.Hour + time.Nanosecond), 0},
 		{bd.Add(25 * time.Hour), 1},
-		{bd.Add(25*time.Hour + time.Nanosecond), 2},
+		{bd.Add(25*time.Hour + time.Nanosecond), 1},
 	} {
 		if got := DaysOverdue(bd, tt.now, berlin); got != tt.want {
 			t.Errorf("Berlin: DaysOverdue(%v, %v) = %d, want %d", bd, tt.now.In(berlin), got, tt.want)
 		}
 	}
 
-	// Across the spring change the first overdue day is 23 real hours:
-	// 23h30m after 2026-03-28 12:00 CET is already the second day.
+	// Across the spring change the first day after the deadline is 23
+	// real hours: 23h after 2026-03-28 12:00 CET is a whole day overdue.
 	sd := time.Date(2026, 3, 28, 12, 0, 0, 0, berlin)
 	for _, tt := range []struct {
 		now  time.Time
 		want int
 	}{
+		{sd.Add(22 * time.Hour), 0},
 		{sd.Add(23 * time.Hour), 1},
-		{sd.Add(23*time.Hour + time.Nanosecond), 2},
-		{sd.Add(23*time.Hour + 30*time.Minute), 2},
+		{sd.Add(23*time.Hour + time.Nanosecond), 1},
+		{sd.Add(23*time.Hour + 30*time.Minute), 1},
 		{sd.Add(47 * time.Hour), 2},
-		{sd.Add(47*time.Hour + time.Nanosecond), 3},
+		{sd.Add(47*time.Hour + time.Nanosecond), 2},
 	} {
 		if got := DaysOverdue(sd, tt.now, berlin); got != tt.want {
 			t.Errorf("Berlin spring: DaysOverdue(%v, %v) = %d, want %d", sd, tt.now.In(berlin), got, tt.want)
@@ -182,5 +186,79 @@ func TestFinal(t *testing.T) {
 				t.Errorf("Final at %v = %v, want %v", tt.now, got, tt.want)
 			}
 		})
+	}
+}
+
+// One rule for days everywhere (issue 16): a message's "overdue by N
+// days" is the -N days remaining that status and plan show, in every zone
+// and across DST changes, at whole days and at fractions of one.
+func TestDaysOverdueIsMinusDaysRemaining(t *testing.T) {
+	berlin := loadLoc(t, "Europe/Berlin")
+	utcDeadline := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
+	fall := time.Date(2026, 10, 25, 0, 0, 0, 0, berlin)       // 25 real hours to the next midnight
+	spring := time.Date(2026, 3, 28, 12, 0, 0, 0, berlin)     // 23 real hours to the next noon
+	fallBefore := time.Date(2026, 10, 20, 9, 0, 0, 0, berlin) // the change lies between deadline and now
+	tests := []struct {
+		name      string
+		deadline  time.Time
+		after     time.Duration
+		loc       *time.Location
+		remaining int // what status and plan say
+	}{
+		{"at the deadline", utcDeadline, 0, time.UTC, 0},
+		{"1ns after", utcDeadline, time.Nanosecond, time.UTC, 0},
+		{"12h after", utcDeadline, 12 * time.Hour, time.UTC, 0},
+		{"24h after", utcDeadline, 24 * time.Hour, time.UTC, -1},
+		{"24h+1ns after", utcDeadline, 24*time.Hour + time.Nanosecond, time.UTC, -1},
+		{"8 days and a half after", utcDeadline, 8*24*time.Hour + 12*time.Hour, time.UTC, -8},
+		{"9 days after", utcDeadline, 9 * 24 * time.Hour, time.UTC, -9},
+		{"Berlin fall: 24h after", fall, 24 * time.Hour, berlin, 0},
+		{"Berlin fall: 25h after", fall, 25 * time.Hour, berlin, -1},
+		{"Berlin fall: 30h after", fall, 30 * time.Hour, berlin, -1},
+		{"Berlin spring: 23h after", spring, 23 * time.Hour, berlin, -1},
+		{"Berlin spring: 22h after", spring, 22 * time.Hour, berlin, 0},
+		{"Berlin spring: 47h after", spring, 47 * time.Hour, berlin, -2},
+		{"Berlin spring: 46h30m after", spring, 46*time.Hour + 30*time.Minute, berlin, -1},
+		{"Berlin: a change in between, 8 days 1h after", fallBefore, 8*24*time.Hour + time.Hour, berlin, -8},
+		{"Berlin: a change in between, 8 days after", fallBefore, 8 * 24 * time.Hour, berlin, -7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := tt.deadline.Add(tt.after)
+			rem := DaysRemaining(tt.deadline, now, tt.loc)
+			over := DaysOverdue(tt.deadline, now, tt.loc)
+			if rem != tt.remaining || over != -tt.remaining {
+				t.Errorf("%v after the deadline: DaysRemaining = %d, DaysOverdue = %d; want %d, %d", tt.after, rem, over, tt.remaining, -tt.remaining)
+			}
+		})
+	}
+	// Before the deadline nothing is overdue.
+	if got := DaysOverdue(utcDeadline, utcDeadline.Add(-time.Hour), time.UTC); got != 0 {
+		t.Errorf("1h before the deadline: DaysOverdue = %d, want 0", got)
+	}
+}
+
+// DaysLate is the report's days_late, rounded up from the deadline as the
+// audit views compute it: a fraction of a day late counts as a day.
+func TestDaysLate(t *testing.T) {
+	deadline := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
+	berlin := loadLoc(t, "Europe/Berlin")
+	spring := time.Date(2026, 3, 28, 12, 0, 0, 0, berlin)
+	for _, tt := range []struct {
+		deadline, now time.Time
+		loc           *time.Location
+		want          int
+	}{
+		{deadline, deadline.Add(-time.Nanosecond), time.UTC, 0},
+		{deadline, deadline, time.UTC, 0},
+		{deadline, deadline.Add(time.Nanosecond), time.UTC, 1},
+		{deadline, deadline.Add(24 * time.Hour), time.UTC, 1},
+		{deadline, deadline.Add(24*time.Hour + time.Nanosecond), time.UTC, 2},
+		{spring, spring.Add(23 * time.Hour), berlin, 1},
+		{spring, spring.Add(23*time.Hour + time.Nanosecond), berlin, 2},
+	} {
+		if got := DaysLate(tt.deadline, tt.now, tt.loc); got != tt.want {
+			t.Errorf("DaysLate(%v, %v) = %d, want %d", tt.deadline, tt.now.In(tt.loc), got, tt.want)
+		}
 	}
 }

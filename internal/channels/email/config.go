@@ -16,6 +16,7 @@ import (
 	"net/mail"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/channels"
@@ -73,6 +74,15 @@ type Config struct {
 	CAFile string `yaml:"ca_file"`
 	// Timeout bounds one delivery; default DefaultTimeout.
 	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Recipient is the To and CC addresses.
+func (c *Config) Recipient() string {
+	s := "to " + strings.Join(c.To, ", ")
+	if len(c.CC) > 0 {
+		s += "; cc " + strings.Join(c.CC, ", ")
+	}
+	return s
 }
 
 // Validate reports every problem at once. It fills in the default tls mode,

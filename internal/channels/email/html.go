@@ -72,7 +72,7 @@ func checkHTMLTemplate(src string) error {
 	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 	overdue := channels.Sample(now)
 	overdue.Deadline = now.Add(-50 * time.Hour)
-	overdue.DaysRemaining, overdue.Overdue, overdue.DaysOverdue = -2, true, 3
+	overdue.DaysRemaining, overdue.Overdue, overdue.DaysOverdue = -2, true, 2
 	overdue.Acknowledged, overdue.AcknowledgedBy, overdue.AcknowledgedAt = true, "alice", now.Add(-time.Hour)
 	overdue.AckURL = "http://127.0.0.1:8080/ack/sample"
 	for _, m := range []channels.Message{channels.Sample(now), overdue} {

@@ -50,6 +50,14 @@ var (
 	emojiRE   = regexp.MustCompile(`^:[a-z0-9_+'-]+(::skin-tone-[2-6])?:$`)
 )
 
+// Recipient is the Slack channel, or the incoming webhook's host.
+func (c *Config) Recipient() string {
+	if c.Channel != "" {
+		return c.Channel
+	}
+	return channels.URLRecipient(string(c.WebhookURL))
+}
+
 // Validate reports every problem at once. It never quotes the token or the
 // webhook URL.
 func (c *Config) Validate() []channels.FieldError {

@@ -52,7 +52,7 @@ func overdue() channels.Message {
 	m := reminder()
 	m.Stage, m.Seq = "overdue", 2
 	m.Deadline = m.Now.Add(-50 * time.Hour)
-	m.DaysRemaining, m.Overdue, m.DaysOverdue = -2, true, 3
+	m.DaysRemaining, m.Overdue, m.DaysOverdue = -2, true, 2 // one rule: overdue is minus remaining
 	m.Subject = m.Name + ": " + m.Status()
 	return m
 }
@@ -261,7 +261,7 @@ func TestSendBlockKit(t *testing.T) {
 		{
 			name:     "overdue",
 			m:        overdue(),
-			header:   ":red_circle: OVERDUE: SP-API LWA secret (EU) (overdue by 3 days)",
+			header:   ":red_circle: OVERDUE: SP-API LWA secret (EU) (overdue by 2 days)",
 			color:    "#8B0000",
 			mention:  true,
 			button:   true,
@@ -592,7 +592,7 @@ func TestWebhookSend(t *testing.T) {
 	if unfurl {
 		t.Error("unfurl_links is true; Slack's unfurler must not fetch the ack link")
 	}
-	if blocks[0].Type != "header" || blocks[0].Text.Text != ":red_circle: OVERDUE: SP-API LWA secret (EU) (overdue by 3 days)" {
+	if blocks[0].Type != "header" || blocks[0].Text.Text != ":red_circle: OVERDUE: SP-API LWA secret (EU) (overdue by 2 days)" {
 		t.Errorf("first block = %+v", blocks[0])
 	}
 	ids, elems := buttons(blocks)

@@ -62,6 +62,17 @@ func parseARN(s string) (snsARN, bool) {
 // isFIFO reports whether a topic ARN names a FIFO topic.
 func isFIFO(topicARN string) bool { return strings.HasSuffix(topicARN, ".fifo") }
 
+// Recipient is the topic, the phone number or the endpoint.
+func (c *Config) Recipient() string {
+	switch {
+	case c.TopicARN != "":
+		return c.TopicARN
+	case c.PhoneNumber != "":
+		return "sms " + c.PhoneNumber
+	}
+	return c.TargetARN
+}
+
 // Validate returns every problem of the configuration at once. It does not
 // contact AWS, and it can't know whether the environment provides a region
 // or credentials: New finds out about the region.

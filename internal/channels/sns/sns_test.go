@@ -85,7 +85,7 @@ func TestPublishToTopic(t *testing.T) {
 		},
 		{
 			name: "overdue", m: overdue(),
-			wantSubject: "SP-API production (LWA client secret): overdue by 2 days",
+			wantSubject: "SP-API production (LWA client secret): overdue by 1 day",
 			wantAttrs: map[string]goaws.Attribute{
 				"credential":     {Type: "String", Value: "sp-api-prod"},
 				"stage":          {Type: "String", Value: "overdue"},
@@ -103,7 +103,7 @@ func TestPublishToTopic(t *testing.T) {
 		},
 		{
 			name: "subject template", subject: "[notifier] {{.Credential}}: {{.Status}} (deadline {{day .Deadline}})", m: overdue(),
-			wantSubject: "[notifier] sp-api-prod: overdue by 2 days (deadline 2026-11-28)",
+			wantSubject: "[notifier] sp-api-prod: overdue by 1 day (deadline 2026-11-28)",
 			wantAttrs: map[string]goaws.Attribute{
 				"credential":     {Type: "String", Value: "sp-api-prod"},
 				"stage":          {Type: "String", Value: "overdue"},

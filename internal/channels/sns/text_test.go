@@ -41,9 +41,9 @@ func reminder() channels.Message {
 func overdue() channels.Message {
 	m := reminder()
 	m.Stage, m.Now = "overdue", m.Deadline.Add(30*time.Hour)
-	m.DaysRemaining, m.Overdue, m.DaysOverdue = -1, true, 2
+	m.DaysRemaining, m.Overdue, m.DaysOverdue = -1, true, 1 // one rule: overdue is minus remaining
 	m.DeliveryKey = "sp-api-prod/3/overdue/ops/1"
-	m.Subject = "SP-API production (LWA client secret): overdue by 2 days"
+	m.Subject = "SP-API production (LWA client secret): overdue by 1 day"
 	return m
 }
 
@@ -102,8 +102,8 @@ func TestSMSText(t *testing.T) {
 	}{
 		{"7 days", reminder(), "notifier: sp-api-prod 7 days remaining, deadline 2026-11-28. Ack: notifier ack sp-api-prod"},
 		{"final notice has the hour", final, "notifier: sp-api-prod 24-hour notice, deadline 2026-11-28 12:00 CET. Ack: notifier ack sp-api-prod"},
-		{"overdue", overdue(), "notifier: sp-api-prod overdue by 2 days, deadline 2026-11-28. Ack: notifier ack sp-api-prod"},
-		{"acknowledged", acked, "notifier: sp-api-prod overdue by 2 days, deadline 2026-11-28. Acked by alice."},
+		{"overdue", overdue(), "notifier: sp-api-prod overdue by 1 day, deadline 2026-11-28. Ack: notifier ack sp-api-prod"},
+		{"acknowledged", acked, "notifier: sp-api-prod overdue by 1 day, deadline 2026-11-28. Acked by alice."},
 		{"ack link that fits", linked, "notifier: sp-api-prod 7 days remaining, deadline 2026-11-28. Ack: https://notifier.example.com/ack/AQEBAHriK8rxxwKzRCuxMuSCz4k"},
 		{"ack link too long for one segment: the command", tooLong, "notifier: sp-api-prod 7 days remaining, deadline 2026-11-28. Ack: notifier ack sp-api-prod"},
 		{"test", test, "notifier test: sample-credential 7 days remaining, deadline 2026-05-08. Ack: notifier ack sample-credential"},

@@ -19,6 +19,9 @@ type Config struct {
 	Format string `yaml:"format"` // text (default) or json (one channels.Payload a line, as a webhook POSTs it)
 }
 
+// Recipient is the process's standard output.
+func (c *Config) Recipient() string { return "standard output" }
+
 // Validate reports a bad format.
 func (c *Config) Validate() []channels.FieldError {
 	switch c.Format {

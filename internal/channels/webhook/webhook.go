@@ -27,6 +27,9 @@ type Config struct {
 // DefaultTimeout bounds one POST.
 const DefaultTimeout = 10 * time.Second
 
+// Recipient is the URL without its user, password and query.
+func (c *Config) Recipient() string { return channels.URLRecipient(string(c.URL)) }
+
 // Validate reports every problem at once, never quoting the URL.
 func (c *Config) Validate() []channels.FieldError {
 	var errs []channels.FieldError

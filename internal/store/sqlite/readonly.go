@@ -37,7 +37,15 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	case !st.Mode().IsRegular():
 		return nil, fmt.Errorf("store: %s: not a regular file", path)
 	}
-	sqlDB := sql.OpenDB(connector{dsn: readOnlyDSN(path, true)})
+	dsn := readOnlyDSN(path, true)
+	if _, err := os.Stat(path + "-wal"); errors.Is(err, fs.ErrNotExist) {
+		// No write-ahead log: no process has the database open to
+		// write, and every commit is in the file. A reader in WAL mode
+		// would create the -wal and -shm files; immutable creates
+		// nothing, so that a view leaves the files as it found them.
+		dsn += "&immutable=1"
+	}
+	sqlDB := sql.OpenDB(connector{dsn: dsn})
 	bound(sqlDB)
 	s := newStore(sqlDB, path, nil)
 	if err := s.checkSchema(ctx); err != nil {
