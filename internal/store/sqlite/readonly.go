@@ -31,13 +31,20 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("store: %s: no such database (the daemon or `notifier migrate` creates it)", path)
+		return nil, fmt.Errorf("store: %s: no such database yet (`notifier run` or `notifier migrate` creates it)", path)
 	case err != nil:
 		return nil, fmt.Errorf("store: %w", err)
 	case !st.Mode().IsRegular():
 		return nil, fmt.Errorf("store: %s: not a regular file", path)
 	}
-	sqlDB := sql.OpenDB(connector{dsn: readOnlyDSN(path, true)})
+	dsn := readOnlyDSN(path, true)
+	if !writerPresent(path) {
+		// SQLite opens (and creates) the -wal and -shm of a WAL database
+		// even read-only; with no -wal the file alone holds the record,
+		// and immutable reads it without creating or changing anything.
+		dsn += "&immutable=1"
+	}
+	sqlDB := sql.OpenDB(connector{dsn: dsn})
 	bound(sqlDB)
 	s := newStore(sqlDB, path, nil)
 	if err := s.checkSchema(ctx); err != nil {
@@ -45,6 +52,18 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// writerPresent says whether the database has a write-ahead log beside it:
+// a writer has it open (or died with it open), and a reader must read the
+// log too, through the shared -shm index the writer keeps.
+func writerPresent(path string) bool {
+	for _, f := range []string{path + "-wal", path + "-shm"} {
+		if _, err := os.Stat(f); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // readOnlyDSN opens path with SQLite's mode=ro and, when queryOnly is set,

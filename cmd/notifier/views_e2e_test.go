@@ -1,0 +1,290 @@
+package main
+
+import (
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
+)
+
+// Views never write: plan, status, history, report and verify leave the
+// database (its file, -wal and -shm) as they found it, and create nothing.
+
+// views are the read-only commands, each as a user runs it.
+var views = [][]string{
+	{"plan", "--format", "json"},
+	{"status", "--format", "json"},
+	{"history", "--format", "json"},
+	{"report", "--format", "json"},
+	{"verify"},
+}
+
+// at runs the binary with its wall clock at wall (the test-only clock).
+func (e *env) at(wall string, args ...string) (string, string, int) {
+	e.t.Helper()
+	return e.runWithEnv(append(os.Environ(), "NOTIFIER_TEST_NOW="+wall), args...)
+}
+
+// okAt is at, failing the test unless the command exits 0.
+func (e *env) okAt(wall string, args ...string) string {
+	e.t.Helper()
+	out, errs, code := e.at(wall, args...)
+	if code != 0 {
+		e.t.Fatalf("notifier %v (wall clock %s): exit %d\nstdout: %s\nstderr: %s", args, wall, code, out, errs)
+	}
+	return out
+}
+
+// files maps every file of dir to the sha256 of its content.
+func files(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, en := range entries {
+		body, err := os.ReadFile(filepath.Join(dir, en.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(body)
+		out[en.Name()] = hex.EncodeToString(sum[:])
+	}
+	return out
+}
+
+// sameFiles fails the test naming each file that appeared, disappeared or
+// changed.
+func sameFiles(t *testing.T, what string, before, after map[string]string) {
+	t.Helper()
+	var names []string
+	for n := range before {
+		names = append(names, n)
+	}
+	for n := range after {
+		if _, ok := before[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if before[n] != after[n] {
+			switch {
+			case before[n] == "":
+				t.Errorf("%s created %s", what, n)
+			case after[n] == "":
+				t.Errorf("%s removed %s", what, n)
+			default:
+				t.Errorf("%s changed %s", what, n)
+			}
+		}
+	}
+}
+
+type planJSON struct {
+	At, Credential, Stage, Deadline string
+	DaysRemaining                   int `json:"days_remaining"`
+}
+
+func planRows(t *testing.T, out string) []planJSON {
+	t.Helper()
+	var rows []planJSON
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("plan json: %v\n%s", err, out)
+	}
+	return rows
+}
+
+// firstOf is the first planned reminder of each credential, as
+// "deadline stage days".
+func firstOf(rows []planJSON) map[string]string {
+	out := map[string]string{}
+	for _, r := range rows {
+		if _, ok := out[r.Credential]; !ok {
+			out[r.Credential] = fmt.Sprintf("%s %s %d", r.Deadline, r.Stage, r.DaysRemaining)
+		}
+	}
+	return out
+}
+
+// On a fresh config, plan plans from the config alone; the other views say
+// in one line that there is no database yet; nothing is created.
+func TestViewsOnAFreshConfig(t *testing.T) {
+	const wall = "2026-10-01T00:00:00Z"
+	e := newEnv(t, "2026-06-01")
+	before := files(t, e.dir)
+	rows := planRows(t, e.okAt(wall, "plan", "--format", "json", "--horizon", "60d"))
+	if got, want := firstOf(rows)["sp-api-prod"], "2026-11-28T00:00:00Z 30d 30"; got != want {
+		t.Errorf("plan without a database: first reminder %q, want %q (%+v)", got, want, rows)
+	}
+	db := filepath.Join(e.dir, "notifier.db")
+	for _, v := range views[1:] {
+		out, errs, code := e.at(wall, v...)
+		if code == 0 {
+			t.Errorf("%s without a database: exit 0\n%s", v[0], out)
+		}
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		if len(lines) != 1 || !strings.Contains(errs, db) || !strings.Contains(errs, "notifier run") || !strings.Contains(errs, "notifier migrate") {
+			t.Errorf("%s without a database: stderr %q, want one line naming %s, `notifier run` and `notifier migrate`", v[0], errs, db)
+		}
+	}
+	sameFiles(t, "a view without a database", before, files(t, e.dir))
+}
+
+// On a database a tick wrote (its -wal and -shm beside it), every view
+// leaves every byte as it was.
+func TestViewsLeaveTheDatabaseUnchanged(t *testing.T) {
+	e := newEnv(t, "2026-06-01")
+	// The 30-day notice went out on 10-29; the tick left a database.
+	e.okAt("2026-10-30T09:00:00Z", "tick")
+	if got := e.hook.take(); len(got) != 1 {
+		t.Fatalf("the tick sent %d reminders, want the 30-day notice", len(got))
+	}
+	// A daemon still holding the database keeps its -wal and -shm: make
+	// them exist as a running daemon leaves them.
+	for _, f := range []string{"notifier.db-wal", "notifier.db-shm"} {
+		if _, err := os.Stat(filepath.Join(e.dir, f)); err != nil {
+			t.Logf("after the tick: %v", err)
+		}
+	}
+	before := files(t, e.dir)
+	for _, v := range views {
+		e.okAt("2026-11-02T09:00:00Z", v...)
+		sameFiles(t, v[0], before, files(t, e.dir))
+	}
+}
+
+// plan shows what the daemon will do: a credential added to the config
+// since the last sync, and a rotated_at moved forward since, count as the
+// config says, and nothing is recorded.
+func TestPlanReadsTheConfigAheadOfTheDatabase(t *testing.T) {
+	e := newEnv(t, "2026-06-01")
+	e.okAt("2026-10-01T09:00:00Z", "tick")
+	e.writeCreds(fmt.Sprintf(spAPI, "2026-09-01") + "  - {id: vendor-sftp, name: Vendor SFTP, owner: ops, rotated_at: 2026-08-01}\n")
+	before := files(t, e.dir)
+	rows := planRows(t, e.okAt("2026-10-02T09:00:00Z", "plan", "--format", "json"))
+	got := firstOf(rows)
+	if want := "2027-02-28T00:00:00Z 30d 30"; got["sp-api-prod"] != want {
+		t.Errorf("plan: sp-api-prod (rotated_at moved to 09-01) first %q, want %q", got["sp-api-prod"], want)
+	}
+	if want := "2027-01-28T00:00:00Z 30d 30"; got["vendor-sftp"] != want {
+		t.Errorf("plan: vendor-sftp (only in the config) first %q, want %q", got["vendor-sftp"], want)
+	}
+	sameFiles(t, "plan", before, files(t, e.dir))
+	if h := e.history("--type", "rotation"); len(h) != 1 {
+		t.Errorf("after plan, %d rotations recorded, want the first only: %+v", len(h), h)
+	}
+}
+
+// Row 7: a command --at a moment before some other credential's rotated_at
+// is not refused for that other credential's sake; a view at that moment
+// shows a credential rotated later as not yet known; a write before the
+// asked credential's own cycle speaks of that credential and that time.
+func TestAtBeforeAnotherCredentialsRotation(t *testing.T) {
+	const wall = "2026-10-01T09:00:00Z"
+	e := newEnv(t, "2026-06-01")
+	e.writeCreds(fmt.Sprintf(spAPI, "2026-06-01") + "  - {id: vendor-sftp, name: Vendor SFTP, owner: ops, rotated_at: 2026-09-01}\n")
+	e.okAt(wall, "tick")
+	const earlier = "2026-08-01T00:00:00Z"
+	for _, v := range [][]string{{"plan", "--format", "json"}, {"status", "--format", "json"}} {
+		out, errs, code := e.at(wall, append(v, "--at", earlier)...)
+		if code != 0 {
+			t.Errorf("%s --at %s: exit %d: %s", v[0], earlier, code, errs)
+			continue
+		}
+		if strings.Contains(out, "vendor-sftp") {
+			t.Errorf("%s --at %s shows vendor-sftp, first rotated on 09-01:\n%s", v[0], earlier, out)
+		}
+		if !strings.Contains(out, "sp-api-prod") {
+			t.Errorf("%s --at %s lacks sp-api-prod:\n%s", v[0], earlier, out)
+		}
+	}
+	e.okAt(wall, "ack", "sp-api-prod", "--at", earlier, "--by", "alice")
+	e.okAt(wall, "rotate", "sp-api-prod", "--at", earlier, "--by", "alice")
+	for _, cmd := range []string{"ack", "rotate"} {
+		_, errs, code := e.at(wall, cmd, "vendor-sftp", "--at", earlier, "--by", "alice")
+		if code == 0 || !strings.Contains(errs, "vendor-sftp") || !strings.Contains(errs, "2026-08-01") || strings.Contains(errs, "sp-api-prod") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("%s vendor-sftp --at %s (before its cycle of 09-01): exit %d, stderr %q; want one line naming vendor-sftp and 2026-08-01", cmd, earlier, code, errs)
+		}
+	}
+}
+
+// On PostgreSQL, plan and status leave every table as it was.
+func TestViewsLeavePostgresUnchanged(t *testing.T) {
+	srv := pgtest.Shared(t)
+	name := srv.Database(t)
+	e := newEnv(t, "2026-06-01")
+	body, err := os.ReadFile(e.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body = []byte(strings.Replace(string(body), "database: notifier.db", "database: "+srv.UserURL(name), 1))
+	if err := os.WriteFile(e.config, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.okAt("2026-10-30T09:00:00Z", "tick")
+	e.writeCreds(fmt.Sprintf(spAPI, "2026-09-01") + "  - {id: vendor-sftp, name: Vendor SFTP, owner: ops, rotated_at: 2026-08-01}\n")
+	body, _ = os.ReadFile(e.config)
+	body = []byte(strings.Replace(string(body), "database: notifier.db", "database: "+srv.UserURL(name), 1))
+	if err := os.WriteFile(e.config, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("pgx", srv.URL(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	before := pgDump(t, db)
+	for _, v := range views[:2] {
+		out := e.okAt("2026-11-02T09:00:00Z", v...)
+		if v[0] == "plan" && !strings.Contains(out, "vendor-sftp") {
+			t.Errorf("plan on PostgreSQL lacks the config-only vendor-sftp:\n%s", out)
+		}
+		after := pgDump(t, db)
+		for table, sum := range before {
+			if after[table] != sum {
+				t.Errorf("%s changed table %s", v[0], table)
+			}
+		}
+	}
+}
+
+// pgDump is a digest of every table's rows.
+func pgDump(t *testing.T, db *sql.DB) map[string]string {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, n)
+	}
+	rows.Close()
+	if len(tables) < 5 {
+		t.Fatalf("PostgreSQL has %d tables: %v", len(tables), tables)
+	}
+	out := map[string]string{}
+	for _, n := range tables {
+		var sum sql.NullString
+		var count int
+		if err := db.QueryRowContext(t.Context(), `SELECT count(*), md5(string_agg(x::text, ',' ORDER BY x::text)) FROM `+n+` x`).Scan(&count, &sum); err != nil {
+			t.Fatal(err)
+		}
+		out[n] = fmt.Sprintf("%d %s", count, sum.String)
+	}
+	return out
+}
