@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
 )
@@ -287,4 +288,39 @@ func pgDump(t *testing.T, db *sql.DB) map[string]string {
 		out[n] = fmt.Sprintf("%d %s", count, sum.String)
 	}
 	return out
+}
+
+// Beside a write-ahead log (a daemon holds the database, or died holding
+// it), the views leave the database, its -wal and its -shm as they were.
+func TestViewsBesideAWriteAheadLog(t *testing.T) {
+	rotated := time.Now().UTC().Add(-10 * 24 * time.Hour).Format(time.RFC3339)
+	sink := newHook(t)
+	dir, config := fleetEnv(t, 3, sink.srv.URL, "@hourly", rotated)
+	d := startDaemon(t, dir, config)
+	d.await(t, "notifier running", 60*time.Second) // logged after the start-up tick
+	// A copy of what a daemon killed now leaves: its -wal and -shm.
+	crashed := t.TempDir()
+	for _, f := range []string{"config.yaml", "notifier.db", "notifier.db-wal", "notifier.db-shm"} {
+		body, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(crashed, f), body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ name, dir string }{{"a daemon running", dir}, {"a daemon died", crashed}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &env{t: t, dir: tc.dir, config: filepath.Join(tc.dir, "config.yaml")}
+			before := files(t, tc.dir)
+			for _, v := range views {
+				out := e.ok(v...)
+				if v[0] == "status" && strings.Count(out, `"id"`) != 3 {
+					t.Errorf("status beside a -wal: want 3 credentials:\n%s", out)
+				}
+				sameFiles(t, v[0], before, files(t, tc.dir))
+			}
+		})
+	}
+	d.terminate(t, 30*time.Second)
 }

@@ -38,12 +38,21 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("store: %s: not a regular file", path)
 	}
 	dsn := readOnlyDSN(path, true)
-	if !writerPresent(path) {
+	switch wal, shm := exists(path+"-wal"), exists(path+"-shm"); {
+	case wal && shm:
+		// The -shm is the writer's index of the log: a reader that wrote
+		// its read marks there, or rebuilt the index of a writer that
+		// died, would change it. readonly_shm reads the index and, where
+		// it cannot rely on it, the log itself.
+		dsn += "&readonly_shm=1"
+	case !wal && !shm:
 		// SQLite opens (and creates) the -wal and -shm of a WAL database
 		// even read-only; with no -wal the file alone holds the record,
 		// and immutable reads it without creating or changing anything.
 		dsn += "&immutable=1"
 	}
+	// A -wal without its -shm (or the reverse) is read as SQLite reads
+	// it, rebuilding the index: the log's content must not be missed.
 	sqlDB := sql.OpenDB(connector{dsn: dsn})
 	bound(sqlDB)
 	s := newStore(sqlDB, path, nil)
@@ -54,16 +63,10 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// writerPresent says whether the database has a write-ahead log beside it:
-// a writer has it open (or died with it open), and a reader must read the
-// log too, through the shared -shm index the writer keeps.
-func writerPresent(path string) bool {
-	for _, f := range []string{path + "-wal", path + "-shm"} {
-		if _, err := os.Stat(f); err == nil {
-			return true
-		}
-	}
-	return false
+// exists says whether a file is there.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // readOnlyDSN opens path with SQLite's mode=ro and, when queryOnly is set,
