@@ -211,6 +211,15 @@ func TestAtBeforeAnotherCredentialsRotation(t *testing.T) {
 	}
 	e.okAt(wall, "ack", "sp-api-prod", "--at", earlier, "--by", "alice")
 	e.okAt(wall, "rotate", "sp-api-prod", "--at", earlier, "--by", "alice")
+	// Before sp-api-prod's rotation of 08-01: its cycle of 06-01, as
+	// recorded; vendor-sftp is still not yet known.
+	const before = "2026-07-15T00:00:00Z"
+	if s := e.statusAt(wall, before); s["sp-api-prod"].RotatedAt != "2026-06-01T00:00:00Z" || s["sp-api-prod"].Deadline != "2026-11-28T00:00:00Z" || len(s) != 1 {
+		t.Errorf("status --at %s: %+v; want sp-api-prod's cycle of 06-01 alone", before, s)
+	}
+	if got := firstOf(planRows(t, e.okAt(wall, "plan", "--format", "json", "--at", before))); len(got) != 1 || got["sp-api-prod"] != "2026-11-28T00:00:00Z 30d 30" {
+		t.Errorf("plan --at %s: %v; want sp-api-prod's cycle of 06-01 alone", before, got)
+	}
 	for _, cmd := range []string{"ack", "rotate"} {
 		_, errs, code := e.at(wall, cmd, "vendor-sftp", "--at", earlier, "--by", "alice")
 		if code == 0 || !strings.Contains(errs, "vendor-sftp") || !strings.Contains(errs, "2026-08-01") || strings.Contains(errs, "sp-api-prod") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
@@ -323,4 +332,18 @@ func TestViewsBesideAWriteAheadLog(t *testing.T) {
 		})
 	}
 	d.terminate(t, 30*time.Second)
+}
+
+// statusAt is status --at at, with the wall clock at wall.
+func (e *env) statusAt(wall, at string) map[string]statusRow {
+	e.t.Helper()
+	var rows []statusRow
+	if out := e.okAt(wall, "status", "--format", "json", "--at", at); json.Unmarshal([]byte(out), &rows) != nil {
+		e.t.Fatalf("status json:\n%s", out)
+	}
+	m := map[string]statusRow{}
+	for _, r := range rows {
+		m[r.ID] = r
+	}
+	return m
 }

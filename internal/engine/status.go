@@ -51,6 +51,12 @@ func (e *Engine) Status(ctx context.Context, now time.Time) ([]CredentialStatus,
 	if err != nil {
 		return nil, err
 	}
+	if startsAfter(states, now, func(s domain.CredentialState) time.Time { return s.Start }) {
+		// A view at an earlier moment: each credential's cycle then.
+		if states, err = e.store.StatesAt(ctx, now); err != nil {
+			return nil, err
+		}
+	}
 	probes, err := e.store.LastProbes(ctx)
 	if err != nil {
 		return nil, err
@@ -61,9 +67,6 @@ func (e *Engine) Status(ctx context.Context, now time.Time) ([]CredentialStatus,
 	}
 	out := make([]CredentialStatus, 0, len(states))
 	for _, s := range states {
-		if s.Start.After(now) {
-			continue // a view at an earlier moment: not yet known then
-		}
 		deadline := s.Deadline(loc)
 		st := CredentialStatus{
 			ID: s.ID, Name: s.Name, Owner: s.Owner,
@@ -136,6 +139,11 @@ func (e *Engine) Plan(ctx context.Context, now time.Time, horizon schedule.Span)
 		if recorded, err = e.store.OpenCycles(ctx); err != nil {
 			return nil, err
 		}
+		if startsAfter(recorded, now, func(c domain.Cycle) time.Time { return c.Start }) {
+			if recorded, err = e.cyclesAt(ctx, recorded, now); err != nil {
+				return nil, err
+			}
+		}
 	}
 	cycles := planned(v.cfg, recorded, now)
 	until := horizon.Add(now, 1, loc)
@@ -197,4 +205,41 @@ func planned(cfg *config.Config, recorded []domain.Cycle, now time.Time) []domai
 		out = append(out, c)
 	}
 	return out
+}
+
+// startsAfter says whether a cycle of list starts after now: a view at an
+// earlier moment, which shows each credential's cycle then.
+func startsAfter[T any](list []T, now time.Time, start func(T) time.Time) bool {
+	for _, x := range list {
+		if start(x).After(now) {
+			return true
+		}
+	}
+	return false
+}
+
+// cyclesAt replaces each open cycle that starts after now with the
+// credential's cycle in force at now, as recorded (without the keys of
+// its deliveries: plan lists its stages from now on), and leaves out a
+// credential first rotated after now.
+func (e *Engine) cyclesAt(ctx context.Context, open []domain.Cycle, now time.Time) ([]domain.Cycle, error) {
+	states, err := e.store.StatesAt(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	then := make(map[string]domain.Cycle, len(states))
+	for _, s := range states {
+		then[s.ID] = s.Cycle
+	}
+	out := open[:0]
+	for _, c := range open {
+		if c.Start.After(now) {
+			var ok bool
+			if c, ok = then[c.ID]; !ok {
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
