@@ -1,8 +1,8 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -157,10 +157,12 @@ func (c *cli) openPlanner(cmd *cobra.Command) (eng *engine.Engine, closeStore fu
 	}
 	var st store.ReadOnly
 	closeStore = func() {}
-	if _, serr := os.Stat(cfg.Database); backend.IsPostgres(cfg.Database) || serr == nil {
-		if st, err = backend.OpenReadOnly(cmd.Context(), cfg.Database); err != nil {
-			return nil, nil, now, err
-		}
+	switch st, err = backend.OpenReadOnly(cmd.Context(), cfg.Database); {
+	case errors.Is(err, backend.ErrNoDatabase):
+		st = nil // plan from the config alone
+	case err != nil:
+		return nil, nil, now, err
+	default:
 		closeStore = func() { st.Close() }
 	}
 	// A nil store, not a ReadOnly holding nil: the engine plans from the

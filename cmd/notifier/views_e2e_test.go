@@ -141,8 +141,8 @@ func TestViewsOnAFreshConfig(t *testing.T) {
 	sameFiles(t, "a view without a database", before, files(t, e.dir))
 }
 
-// On a database a tick wrote (its -wal and -shm beside it), every view
-// leaves every byte as it was.
+// On a database a tick wrote, every view leaves every byte as it was and
+// creates no -wal or -shm.
 func TestViewsLeaveTheDatabaseUnchanged(t *testing.T) {
 	e := newEnv(t, "2026-06-01")
 	// The 30-day notice went out on 10-29; the tick left a database.
@@ -150,13 +150,9 @@ func TestViewsLeaveTheDatabaseUnchanged(t *testing.T) {
 	if got := e.hook.take(); len(got) != 1 {
 		t.Fatalf("the tick sent %d reminders, want the 30-day notice", len(got))
 	}
-	// A daemon still holding the database keeps its -wal and -shm: make
-	// them exist as a running daemon leaves them.
-	for _, f := range []string{"notifier.db-wal", "notifier.db-shm"} {
-		if _, err := os.Stat(filepath.Join(e.dir, f)); err != nil {
-			t.Logf("after the tick: %v", err)
-		}
-	}
+	// The one-shot tick checkpointed and removed its -wal and -shm on
+	// closing: the file alone (TestViewsBesideAWriteAheadLog reads beside
+	// them).
 	before := files(t, e.dir)
 	for _, v := range views {
 		e.okAt("2026-11-02T09:00:00Z", v...)
@@ -228,33 +224,45 @@ func TestAtBeforeAnotherCredentialsRotation(t *testing.T) {
 	}
 }
 
-// On PostgreSQL, plan and status leave every table as it was.
+// On PostgreSQL, every view leaves every table as it was; on a database
+// without notifier's schema, plan plans from the config and status refuses.
 func TestViewsLeavePostgresUnchanged(t *testing.T) {
 	srv := pgtest.Shared(t)
 	name := srv.Database(t)
 	e := newEnv(t, "2026-06-01")
-	body, err := os.ReadFile(e.config)
-	if err != nil {
-		t.Fatal(err)
+	// writeCreds writes the config on PostgreSQL.
+	writeCreds := func(creds string) {
+		e.writeCreds(creds)
+		body, err := os.ReadFile(e.config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = []byte(strings.Replace(string(body), "database: notifier.db", "database: "+srv.UserURL(name), 1))
+		if err := os.WriteFile(e.config, body, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
-	body = []byte(strings.Replace(string(body), "database: notifier.db", "database: "+srv.UserURL(name), 1))
-	if err := os.WriteFile(e.config, body, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e.okAt("2026-10-30T09:00:00Z", "tick")
-	e.writeCreds(fmt.Sprintf(spAPI, "2026-09-01") + "  - {id: vendor-sftp, name: Vendor SFTP, owner: ops, rotated_at: 2026-08-01}\n")
-	body, _ = os.ReadFile(e.config)
-	body = []byte(strings.Replace(string(body), "database: notifier.db", "database: "+srv.UserURL(name), 1))
-	if err := os.WriteFile(e.config, body, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeCreds(fmt.Sprintf(spAPI, "2026-06-01"))
 	db, err := sql.Open("pgx", srv.URL(name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	// No notifier schema yet: plan plans from the config, status says
+	// there is no database yet, and neither creates a table.
+	if out := e.okAt("2026-10-30T09:00:00Z", "plan", "--format", "json"); !strings.Contains(out, "sp-api-prod") {
+		t.Errorf("plan on an empty PostgreSQL database lacks sp-api-prod:\n%s", out)
+	}
+	if _, errs, code := e.at("2026-10-30T09:00:00Z", "status"); code == 0 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, "no such database yet") {
+		t.Errorf("status on an empty PostgreSQL database: exit %d, stderr %q; want one line: no such database yet", code, errs)
+	}
+	if n := len(pgTables(t, db)); n != 0 {
+		t.Errorf("plan and status on an empty PostgreSQL database created %d tables", n)
+	}
+	e.okAt("2026-10-30T09:00:00Z", "tick")
+	writeCreds(fmt.Sprintf(spAPI, "2026-09-01") + "  - {id: vendor-sftp, name: Vendor SFTP, owner: ops, rotated_at: 2026-08-01}\n")
 	before := pgDump(t, db)
-	for _, v := range views[:2] {
+	for _, v := range views {
 		out := e.okAt("2026-11-02T09:00:00Z", v...)
 		if v[0] == "plan" && !strings.Contains(out, "vendor-sftp") {
 			t.Errorf("plan on PostgreSQL lacks the config-only vendor-sftp:\n%s", out)
@@ -271,19 +279,7 @@ func TestViewsLeavePostgresUnchanged(t *testing.T) {
 // pgDump is a digest of every table's rows.
 func pgDump(t *testing.T, db *sql.DB) map[string]string {
 	t.Helper()
-	rows, err := db.QueryContext(t.Context(), `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, n)
-	}
-	rows.Close()
+	tables := pgTables(t, db)
 	if len(tables) < 5 {
 		t.Fatalf("PostgreSQL has %d tables: %v", len(tables), tables)
 	}
@@ -346,4 +342,23 @@ func (e *env) statusAt(wall, at string) map[string]statusRow {
 		m[r.ID] = r
 	}
 	return m
+}
+
+// pgTables lists the tables of the public schema.
+func pgTables(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, n)
+	}
+	return tables
 }

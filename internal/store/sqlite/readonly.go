@@ -31,7 +31,7 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("store: %s: no such database yet (`notifier run` or `notifier migrate` creates it)", path)
+		return nil, fmt.Errorf("store: %s: %w", path, sqlstore.ErrNoDatabase)
 	case err != nil:
 		return nil, fmt.Errorf("store: %w", err)
 	case !st.Mode().IsRegular():
