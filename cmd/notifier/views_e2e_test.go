@@ -1,9 +1,7 @@
 package main
 
 import (
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/testutil/filesum"
 	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
 )
 
@@ -40,25 +39,6 @@ func (e *env) okAt(wall string, args ...string) string {
 	out, errs, code := e.at(wall, args...)
 	if code != 0 {
 		e.t.Fatalf("notifier %v (wall clock %s): exit %d\nstdout: %s\nstderr: %s", args, wall, code, out, errs)
-	}
-	return out
-}
-
-// files maps every file of dir to the sha256 of its content.
-func files(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, en := range entries {
-		body, err := os.ReadFile(filepath.Join(dir, en.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := sha256.Sum256(body)
-		out[en.Name()] = hex.EncodeToString(sum[:])
 	}
 	return out
 }
@@ -122,7 +102,7 @@ func firstOf(rows []planJSON) map[string]string {
 func TestViewsOnAFreshConfig(t *testing.T) {
 	const wall = "2026-10-01T00:00:00Z"
 	e := newEnv(t, "2026-06-01")
-	before := files(t, e.dir)
+	before := filesum.Dir(t, e.dir)
 	rows := planRows(t, e.okAt(wall, "plan", "--format", "json", "--horizon", "60d"))
 	if got, want := firstOf(rows)["sp-api-prod"], "2026-11-28T00:00:00Z 30d 30"; got != want {
 		t.Errorf("plan without a database: first reminder %q, want %q (%+v)", got, want, rows)
@@ -138,7 +118,7 @@ func TestViewsOnAFreshConfig(t *testing.T) {
 			t.Errorf("%s without a database: stderr %q, want one line naming %s, `notifier run` and `notifier migrate`", v[0], errs, db)
 		}
 	}
-	sameFiles(t, "a view without a database", before, files(t, e.dir))
+	sameFiles(t, "a view without a database", before, filesum.Dir(t, e.dir))
 }
 
 // On a database a tick wrote, every view leaves every byte as it was and
@@ -153,10 +133,10 @@ func TestViewsLeaveTheDatabaseUnchanged(t *testing.T) {
 	// The one-shot tick checkpointed and removed its -wal and -shm on
 	// closing: the file alone (TestViewsBesideAWriteAheadLog reads beside
 	// them).
-	before := files(t, e.dir)
+	before := filesum.Dir(t, e.dir)
 	for _, v := range views {
 		e.okAt("2026-11-02T09:00:00Z", v...)
-		sameFiles(t, v[0], before, files(t, e.dir))
+		sameFiles(t, v[0], before, filesum.Dir(t, e.dir))
 	}
 }
 
@@ -167,7 +147,7 @@ func TestPlanReadsTheConfigAheadOfTheDatabase(t *testing.T) {
 	e := newEnv(t, "2026-06-01")
 	e.okAt("2026-10-01T09:00:00Z", "tick")
 	e.writeCreds(fmt.Sprintf(spAPI, "2026-09-01") + "  - {id: vendor-sftp, name: Vendor SFTP, owner: ops, rotated_at: 2026-08-01}\n")
-	before := files(t, e.dir)
+	before := filesum.Dir(t, e.dir)
 	rows := planRows(t, e.okAt("2026-10-02T09:00:00Z", "plan", "--format", "json"))
 	got := firstOf(rows)
 	if want := "2027-02-28T00:00:00Z 30d 30"; got["sp-api-prod"] != want {
@@ -176,7 +156,7 @@ func TestPlanReadsTheConfigAheadOfTheDatabase(t *testing.T) {
 	if want := "2027-01-28T00:00:00Z 30d 30"; got["vendor-sftp"] != want {
 		t.Errorf("plan: vendor-sftp (only in the config) first %q, want %q", got["vendor-sftp"], want)
 	}
-	sameFiles(t, "plan", before, files(t, e.dir))
+	sameFiles(t, "plan", before, filesum.Dir(t, e.dir))
 	if h := e.history("--type", "rotation"); len(h) != 1 {
 		t.Errorf("after plan, %d rotations recorded, want the first only: %+v", len(h), h)
 	}
@@ -317,13 +297,13 @@ func TestViewsBesideAWriteAheadLog(t *testing.T) {
 	for _, tc := range []struct{ name, dir string }{{"a daemon running", dir}, {"a daemon died", crashed}} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := &env{t: t, dir: tc.dir, config: filepath.Join(tc.dir, "config.yaml")}
-			before := files(t, tc.dir)
+			before := filesum.Dir(t, tc.dir)
 			for _, v := range views {
 				out := e.ok(v...)
 				if v[0] == "status" && strings.Count(out, `"id"`) != 3 {
 					t.Errorf("status beside a -wal: want 3 credentials:\n%s", out)
 				}
-				sameFiles(t, v[0], before, files(t, tc.dir))
+				sameFiles(t, v[0], before, filesum.Dir(t, tc.dir))
 			}
 		})
 	}

@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/testutil/filesum"
 )
 
 func TestOpenReadOnlyRefuses(t *testing.T) {
@@ -244,7 +243,7 @@ func TestReadOnlyLeavesTheFilesAsTheyWere(t *testing.T) {
 	read := func(when, dir string, wantFiles int) {
 		t.Helper()
 		path := filepath.Join(dir, "notifier.db")
-		before := digests(t, dir)
+		before := filesum.Dir(t, dir)
 		if len(before) != wantFiles {
 			t.Fatalf("%s: %d files %v, want %d", when, len(before), before, wantFiles)
 		}
@@ -257,7 +256,7 @@ func TestReadOnlyLeavesTheFilesAsTheyWere(t *testing.T) {
 		if err != nil || len(states) != 1 || states[0].ID != "alpha" {
 			t.Errorf("%s: states %+v, %v; want alpha", when, states, err)
 		}
-		after := digests(t, dir)
+		after := filesum.Dir(t, dir)
 		for name, sum := range after {
 			if before[name] != sum {
 				t.Errorf("%s: the reader changed or created %s", when, name)
@@ -265,7 +264,7 @@ func TestReadOnlyLeavesTheFilesAsTheyWere(t *testing.T) {
 		}
 	}
 	died := t.TempDir()
-	for name := range digests(t, dir) {
+	for name := range filesum.Dir(t, dir) {
 		body, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -279,22 +278,4 @@ func TestReadOnlyLeavesTheFilesAsTheyWere(t *testing.T) {
 		t.Fatal(err)
 	}
 	read("after the writer closed", dir, 1)
-}
-
-func digests(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, en := range entries {
-		body, err := os.ReadFile(filepath.Join(dir, en.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := sha256.Sum256(body)
-		out[en.Name()] = hex.EncodeToString(sum[:])
-	}
-	return out
 }
