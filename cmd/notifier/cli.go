@@ -351,12 +351,12 @@ func (c *cli) planCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--horizon: %w", err)
 			}
-			m, now, err := c.openSynced(cmd)
+			eng, closeStore, now, err := c.openPlanner(cmd)
 			if err != nil {
 				return err
 			}
-			defer m.Close()
-			rows, err := m.Engine.Plan(cmd.Context(), now, h)
+			defer closeStore()
+			rows, err := eng.Plan(cmd.Context(), now, h)
 			if err != nil {
 				return err
 			}

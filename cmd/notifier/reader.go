@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/daemon"
 	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/store"
 	"github.com/notifier-dev/notifier/internal/store/backend"
@@ -116,7 +118,7 @@ func (c *cli) openStatusReader(cmd *cobra.Command, db string) (*engine.Engine, s
 	if cmd.Flags().Changed("db") && db == "" {
 		return nil, nil, time.Time{}, fmt.Errorf("--db: empty; give a database file, or leave --db out for the config's")
 	}
-	cfg, err := config.LoadMain(c.configPath, clock, nil, registry.Default())
+	cfg, err := config.LoadMain(c.configPath, daemon.WallConfigClock(c.wall), nil, registry.Default())
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}
@@ -133,4 +135,45 @@ func (c *cli) openStatusReader(cmd *cobra.Command, db string) (*engine.Engine, s
 		return nil, nil, time.Time{}, err
 	}
 	return eng, store, clock(cfg.Location), nil
+}
+
+// openPlanner is open for plan, which never writes: the whole config
+// (credential files too) and, when the database exists, the database
+// read-only. The engine plans the recorded cycles as the config will
+// change them at the next sync; without a database, from the config
+// alone. closeStore releases the database, if one was opened.
+func (c *cli) openPlanner(cmd *cobra.Command) (eng *engine.Engine, closeStore func(), now time.Time, err error) {
+	clock, err := c.clock(cmd)
+	if err != nil {
+		return nil, nil, now, err
+	}
+	logger, err := c.logger()
+	if err != nil {
+		return nil, nil, now, err
+	}
+	cfg, err := config.Load(c.configPath, daemon.WallConfigClock(c.wall), nil, registry.Default())
+	if err != nil {
+		return nil, nil, now, err
+	}
+	var st store.ReadOnly
+	closeStore = func() {}
+	switch st, err = backend.OpenReadOnly(cmd.Context(), cfg.Database); {
+	case errors.Is(err, backend.ErrNoDatabase):
+		st = nil // plan from the config alone
+	case err != nil:
+		return nil, nil, now, err
+	default:
+		closeStore = func() { st.Close() }
+	}
+	// A nil store, not a ReadOnly holding nil: the engine plans from the
+	// config alone.
+	var es store.Engine
+	if st != nil {
+		es = st
+	}
+	if eng, err = engine.New(es, cfg, engine.WithLogger(logger), engine.WithStdout(c.stdout), engine.WithWallClock(c.wall)); err != nil {
+		closeStore()
+		return nil, nil, now, err
+	}
+	return eng, closeStore, clock(cfg.Location), nil
 }

@@ -100,7 +100,7 @@ func (d *Daemon) Open(ctx context.Context) error {
 	if d.LeaseTTL <= 0 {
 		d.LeaseTTL = DefaultLeaseTTL
 	}
-	cfg, err := config.LoadMain(d.ConfigPath, d.Clock, d.Env, registry.Default())
+	cfg, err := config.LoadMain(d.ConfigPath, d.configClock(), d.Env, registry.Default())
 	if err != nil {
 		return err
 	}
@@ -141,6 +141,19 @@ func (d *Daemon) Open(ctx context.Context) error {
 	d.Health.SetConfigLoaded(true)
 	d.Metrics.ObserveReload(time.Now(), nil)
 	return nil
+}
+
+// configClock is the clock the config is judged at: the wall clock, never
+// the moment a command acts at (--at). A rotated_at after the wall clock
+// is refused; one after --at is what a view at an earlier moment shows
+// as not yet rotated, and no reason to refuse another credential's ack.
+func (d *Daemon) configClock() config.Clock {
+	return WallConfigClock(d.WallClock)
+}
+
+// WallConfigClock is wall as a config.Clock.
+func WallConfigClock(wall func() time.Time) config.Clock {
+	return func(*time.Location) time.Time { return wall() }
 }
 
 // Now is the clock's time in the config's zone.

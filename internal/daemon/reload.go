@@ -31,7 +31,7 @@ func (d *Daemon) reload(force bool) {
 	if !force && err == nil && (st.Unchanged(d.Config.Main) || st.Unchanged(d.rejected)) {
 		return
 	}
-	cfg, err := config.LoadMain(d.ConfigPath, d.Clock, d.Env, registry.Default())
+	cfg, err := config.LoadMain(d.ConfigPath, d.configClock(), d.Env, registry.Default())
 	var problems config.Problems
 	switch {
 	case errors.As(err, &problems):

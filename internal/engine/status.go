@@ -5,6 +5,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
@@ -48,6 +50,12 @@ func (e *Engine) Status(ctx context.Context, now time.Time) ([]CredentialStatus,
 	states, err := e.store.States(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if startsAfter(states, now, func(s domain.CredentialState) time.Time { return s.Start }) {
+		// A view at an earlier moment: each credential's cycle then.
+		if states, err = e.store.StatesAt(ctx, now); err != nil {
+			return nil, err
+		}
 	}
 	probes, err := e.store.LastProbes(ctx)
 	if err != nil {
@@ -118,15 +126,26 @@ type Upcoming struct {
 const MaxPlannedRepeats = 30
 
 // Plan lists the reminders due from now until now+horizon, if nobody
-// acknowledges or rotates, in time order.
+// acknowledges or rotates, in time order. It only reads: the cycles are
+// the store's (none when the engine has no store: no database yet) as
+// the config will make them at the daemon's next sync (see planned).
 func (e *Engine) Plan(ctx context.Context, now time.Time, horizon schedule.Span) ([]Upcoming, error) {
 	now = normalize(now)
 	v := e.view()
 	loc := v.cfg.Location
-	cycles, err := e.store.OpenCycles(ctx)
-	if err != nil {
-		return nil, err
+	var recorded []domain.Cycle
+	if e.store != nil {
+		var err error
+		if recorded, err = e.store.OpenCycles(ctx); err != nil {
+			return nil, err
+		}
+		if startsAfter(recorded, now, func(c domain.Cycle) time.Time { return c.Start }) {
+			if recorded, err = e.cyclesAt(ctx, recorded, now); err != nil {
+				return nil, err
+			}
+		}
 	}
+	cycles := planned(v.cfg, recorded, now)
 	until := horizon.Add(now, 1, loc)
 	var out []Upcoming
 	for _, c := range cycles {
@@ -153,5 +172,74 @@ func (e *Engine) Plan(ctx context.Context, now time.Time, horizon schedule.Span)
 		}
 		return out[i].Credential < out[j].Credential
 	})
+	return out, nil
+}
+
+// planned is each credential of the config with the cycle the daemon will
+// plan at now, without recording anything: the recorded cycle, unless the
+// config has a rotation the store has not (a credential added since the
+// last sync, a rotated_at moved forward since), which then starts a cycle
+// as the next sync will record it. A cycle that starts after now (a view
+// at an earlier moment) is not yet known then; a credential no longer in
+// the config is not planned (the next sync makes it inactive).
+func planned(cfg *config.Config, recorded []domain.Cycle, now time.Time) []domain.Cycle {
+	byID := make(map[string]domain.Cycle, len(recorded))
+	for _, c := range recorded {
+		byID[c.ID] = c
+	}
+	out := make([]domain.Cycle, 0, len(cfg.Credentials))
+	for _, cr := range cfg.Credentials {
+		c, ok := byID[cr.ID]
+		if ok && c.Start.After(now) {
+			ok = false
+		}
+		newer := !cr.RotatedAt.IsZero() && !cr.RotatedAt.After(now) && (!ok || cr.DatedBy == "" && cr.RotatedAt.After(c.Start))
+		switch {
+		case newer:
+			c = domain.Cycle{Credential: cr, Active: true, Start: cr.RotatedAt, Source: "config"}
+		case ok:
+			c.Credential = cr // the config's terms, as the next sync records them
+		default:
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// startsAfter says whether a cycle of list starts after now: a view at an
+// earlier moment, which shows each credential's cycle then.
+func startsAfter[T any](list []T, now time.Time, start func(T) time.Time) bool {
+	for _, x := range list {
+		if start(x).After(now) {
+			return true
+		}
+	}
+	return false
+}
+
+// cyclesAt replaces each open cycle that starts after now with the
+// credential's cycle in force at now, as recorded (without the keys of
+// its deliveries: plan lists its stages from now on), and leaves out a
+// credential first rotated after now.
+func (e *Engine) cyclesAt(ctx context.Context, open []domain.Cycle, now time.Time) ([]domain.Cycle, error) {
+	states, err := e.store.StatesAt(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	then := make(map[string]domain.Cycle, len(states))
+	for _, s := range states {
+		then[s.ID] = s.Cycle
+	}
+	out := open[:0]
+	for _, c := range open {
+		if c.Start.After(now) {
+			var ok bool
+			if c, ok = then[c.ID]; !ok {
+				continue
+			}
+		}
+		out = append(out, c)
+	}
 	return out, nil
 }

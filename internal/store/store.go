@@ -58,6 +58,9 @@ type Recorder interface {
 type Reader interface {
 	Cycle(ctx context.Context, id string) (domain.Cycle, error)
 	States(ctx context.Context) ([]domain.CredentialState, error)
+	// StatesAt is States at an earlier moment: each credential's cycle in
+	// force then; one first rotated later is left out.
+	StatesAt(ctx context.Context, at time.Time) ([]domain.CredentialState, error)
 	Delivery(ctx context.Context, id int64) (domain.Delivery, error)
 	Deliveries(ctx context.Context, credentialID string) ([]domain.Delivery, error)
 	History(ctx context.Context, f domain.HistoryFilter) ([]domain.Event, error)

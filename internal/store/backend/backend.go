@@ -17,6 +17,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/store"
 	"github.com/notifier-dev/notifier/internal/store/postgres"
 	"github.com/notifier-dev/notifier/internal/store/sqlite"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 )
 
 // Option configures Open.
@@ -60,7 +61,12 @@ func Open(ctx context.Context, dsn string, opts ...Option) (store.Store, error) 
 	return s, nil
 }
 
-// OpenReadOnly opens the database dsn names for reading only.
+// ErrNoDatabase is OpenReadOnly's error when there is no database yet.
+var ErrNoDatabase = sqlstore.ErrNoDatabase
+
+// OpenReadOnly opens the database dsn names for reading only; without a
+// database (no SQLite file, no schema in PostgreSQL) it creates nothing
+// and returns an error wrapping ErrNoDatabase.
 func OpenReadOnly(ctx context.Context, dsn string) (store.ReadOnly, error) {
 	if IsPostgres(dsn) {
 		s, err := postgres.OpenReadOnly(ctx, dsn)

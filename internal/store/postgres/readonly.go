@@ -2,9 +2,11 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/notifier-dev/notifier/internal/store/copydb"
@@ -33,6 +35,11 @@ func OpenReadOnly(ctx context.Context, url string) (*Store, error) {
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
 	applied, err := sqlstore.Collect(rows, err, sqlstore.ScanID)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table: not migrated
+		s.db.Close()
+		return nil, fmt.Errorf("store: %s: %w", s.url, sqlstore.ErrNoDatabase)
+	}
 	if err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("store: %s: %w", s.url, redactErr(err, cfg.Password))

@@ -31,20 +31,28 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("store: %s: no such database (the daemon or `notifier migrate` creates it)", path)
+		return nil, fmt.Errorf("store: %s: %w", path, sqlstore.ErrNoDatabase)
 	case err != nil:
 		return nil, fmt.Errorf("store: %w", err)
 	case !st.Mode().IsRegular():
 		return nil, fmt.Errorf("store: %s: not a regular file", path)
 	}
 	dsn := readOnlyDSN(path, true)
-	if _, err := os.Stat(path + "-wal"); errors.Is(err, fs.ErrNotExist) {
-		// No write-ahead log: no process has the database open to
-		// write, and every commit is in the file. A reader in WAL mode
-		// would create the -wal and -shm files; immutable creates
-		// nothing, so that a view leaves the files as it found them.
+	switch wal, shm := exists(path+"-wal"), exists(path+"-shm"); {
+	case wal && shm:
+		// The -shm is the writer's index of the log: a reader that wrote
+		// its read marks there, or rebuilt the index of a writer that
+		// died, would change it. readonly_shm reads the index and, where
+		// it cannot rely on it, the log itself.
+		dsn += "&readonly_shm=1"
+	case !wal && !shm:
+		// SQLite opens (and creates) the -wal and -shm of a WAL database
+		// even read-only; with no -wal the file alone holds the record,
+		// and immutable reads it without creating or changing anything.
 		dsn += "&immutable=1"
 	}
+	// A -wal without its -shm (or the reverse) is read as SQLite reads
+	// it, rebuilding the index: the log's content must not be missed.
 	sqlDB := sql.OpenDB(connector{dsn: dsn})
 	bound(sqlDB)
 	s := newStore(sqlDB, path, nil)
@@ -53,6 +61,12 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// exists says whether a file is there.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // readOnlyDSN opens path with SQLite's mode=ro and, when queryOnly is set,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/testutil/filesum"
 )
 
 func TestOpenReadOnlyRefuses(t *testing.T) {
@@ -221,4 +222,60 @@ func snapshotCheck(ctx context.Context, s *Store) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// A reader leaves the database, its -wal and its -shm byte for byte as it
+// found them, and creates neither: beside the -wal and -shm a writer left
+// when it died (the reader still sees what is only in the -wal), and
+// after a writer closed, when the file alone holds the record. (A copy:
+// in one process SQLite shares a live writer's -shm with the reader; the
+// end-to-end test reads beside a running daemon.)
+func TestReadOnlyLeavesTheFilesAsTheyWere(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "notifier.db")
+	w, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.SyncFile(t.Context(), domain.ConfigFile{Path: "c.yaml", ModTime: t0}, []domain.Credential{credential("alpha")}, domain.SyncOptions{}, t0); err != nil {
+		t.Fatal(err)
+	}
+	read := func(when, dir string, wantFiles int) {
+		t.Helper()
+		path := filepath.Join(dir, "notifier.db")
+		before := filesum.Dir(t, dir)
+		if len(before) != wantFiles {
+			t.Fatalf("%s: %d files %v, want %d", when, len(before), before, wantFiles)
+		}
+		r, err := OpenReadOnly(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		states, err := r.States(t.Context())
+		r.Close()
+		if err != nil || len(states) != 1 || states[0].ID != "alpha" {
+			t.Errorf("%s: states %+v, %v; want alpha", when, states, err)
+		}
+		after := filesum.Dir(t, dir)
+		for name, sum := range after {
+			if before[name] != sum {
+				t.Errorf("%s: the reader changed or created %s", when, name)
+			}
+		}
+	}
+	died := t.TempDir()
+	for name := range filesum.Dir(t, dir) {
+		body, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(died, name), body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read("beside a dead writer's -wal and -shm", died, 3)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	read("after the writer closed", dir, 1)
 }

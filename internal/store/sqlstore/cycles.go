@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/schedule"
@@ -18,6 +19,11 @@ const (
 	// CurrentCycle joins each credential c with its current cycle: the
 	// rotation r it points at (rotation_id), its latest.
 	CurrentCycle = `credentials c JOIN rotations r ON r.id = c.rotation_id`
+	// CycleAt joins each credential c with the cycle in force at the
+	// moment its one placeholder gives: its latest rotation r (in
+	// RotationOrder) not after that moment.
+	CycleAt = `credentials c JOIN rotations r ON r.id = (SELECT r2.id FROM rotations r2
+		WHERE r2.credential_id = c.id AND r2.rotated_at <= ? ORDER BY r2.rotated_at DESC, r2.id DESC LIMIT 1)`
 	// RotationOrder is the order of a credential's rotations: by time,
 	// then as recorded.
 	RotationOrder = `r.rotated_at, r.id`
@@ -94,10 +100,22 @@ func (s *Store) Cycle(ctx context.Context, id string) (domain.Cycle, error) {
 // States returns every credential, active or not, with its current cycle
 // and its deliveries' counts, by id.
 func (s *Store) States(ctx context.Context) ([]domain.CredentialState, error) {
+	return s.states(ctx, CurrentCycle)
+}
+
+// StatesAt is States as it was at a moment: each credential with the
+// cycle in force then (its latest rotation not after at; a cycle that
+// started later is not yet known), and that cycle's counts. A credential
+// with no rotation by then is left out.
+func (s *Store) StatesAt(ctx context.Context, at time.Time) ([]domain.CredentialState, error) {
+	return s.states(ctx, CycleAt, s.db.Time(at))
+}
+
+func (s *Store) states(ctx context.Context, from string, args ...any) ([]domain.CredentialState, error) {
 	rows, err := s.db.Query(ctx, `SELECT `+CycleColumns+`, (SELECT x.stage `+lastSentOf+`), (SELECT x.sent_at `+lastSentOf+`),
 			(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'failed'),
 			(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'pending')
-		FROM `+CurrentCycle+` ORDER BY c.id`)
+		FROM `+from+` ORDER BY c.id`, args...)
 	out, err := Collect(rows, err, func(r Scanner) (domain.CredentialState, error) {
 		var st domain.CredentialState
 		var stage sql.NullString

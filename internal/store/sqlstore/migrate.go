@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -67,6 +68,11 @@ func (m Migrations) Apply(c Conn, d Dialect, f MigrationFile, run func(script st
 	}
 	return nil
 }
+
+// ErrNoDatabase is what a read-only open returns when there is no
+// database yet (no SQLite file; a PostgreSQL database without notifier's
+// schema): the views say so, and plan plans from the config alone.
+var ErrNoDatabase = errors.New("no such database yet (`notifier run` or `notifier migrate` creates it)")
 
 // Missing lists the migrations of ms that are not among the applied
 // versions: what a reader that does not migrate refuses a database for.

@@ -261,6 +261,38 @@ func testStates(t *testing.T, open Opener) {
 	})
 }
 
+func testStatesAt(t *testing.T, open Opener) {
+	// alpha: rotated (from the config), acknowledged at 1h, rotated again
+	// at 4h; beta: added at 4h, its first rotation dated 3h30.
+	e := newEnv(t, open)
+	e.sync(file, t0, cred("alpha"))
+	e.ack("alpha", hours(1), "alice")
+	e.rotate("alpha", hours(4), hours(4))
+	b := cred("beta")
+	b.RotatedAt = hours(3).Add(30 * time.Minute)
+	e.sync(file, hours(4), cred("alpha"), b)
+	type row struct {
+		ID, Start, AckBy string
+	}
+	at := func(when time.Time) []row {
+		t.Helper()
+		states, err := e.StatesAt(e.ctx, when)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []row
+		for _, s := range states {
+			got = append(got, row{s.ID, ts(s.Start), s.AckBy})
+		}
+		return got
+	}
+	// Between alpha's rotations: its earlier cycle, as recorded, with its
+	// acknowledgment; beta, first rotated later, is not yet known.
+	equal(t, "states at 3h", at(hours(3)), []row{{"alpha", ts(rotated), "alice"}})
+	equal(t, "states at 5h", at(hours(5)), []row{{"alpha", ts(hours(4)), ""}, {"beta", ts(hours(3).Add(30 * time.Minute)), ""}})
+	equal(t, "states before any rotation", len(at(rotated.Add(-time.Hour))), 0)
+}
+
 func testHistory(t *testing.T, open Opener) {
 	// The history of a small story: alpha and beta added at t0 (their
 	// rotations dated from the config), alpha acknowledged at 2h and

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		{"RecordRotation", testRecordRotation},
 		{"RecordAck", testRecordAck},
 		{"States", testStates},
+		{"StatesAt", testStatesAt},
 		{"History", testHistory},
 		{"Lease", testLease},
 		{"ReportCycles", testReportCycles},
