@@ -26,8 +26,14 @@ func Compliance(ctx context.Context, w io.Writer, format string, s store.Reporte
 	defer cw.Close()
 	var sum Summary
 	lastCred := ""
+	// A period is judged as of its end: a cycle due after it was not yet
+	// late then.
+	at := h.At
+	if u := h.Filter.Until; !u.IsZero() && u.Before(at) {
+		at = u
+	}
 	err = s.ReportCycles(ctx, h.Filter, func(rec domain.CycleRecord) error {
-		row := NewCycle(rec, h.At, h.Loc)
+		row := NewCycle(rec, at, h.Loc)
 		sum.add(row, rec.ID != lastCred)
 		lastCred = rec.ID
 		return cw.Cycle(row)

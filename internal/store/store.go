@@ -67,6 +67,10 @@ type Reader interface {
 	ReportCycles(ctx context.Context, f domain.ReportFilter, fn func(domain.CycleRecord) error) error
 	// SyncedTimezone is the time zone the last sync recorded.
 	SyncedTimezone(ctx context.Context) (string, error)
+	// TimezoneAt is the time zone of the cycles' terms in force at at:
+	// the zone of the latest terms recorded at or before it ("" when
+	// none). A report of a past period counts and shows its days in it.
+	TimezoneAt(ctx context.Context, at time.Time) (string, error)
 	// DatabaseID is the database's random id, made when it was created
 	// and kept by copies: ack links are signed over it.
 	DatabaseID(ctx context.Context) (string, error)

@@ -69,6 +69,9 @@ func TestAppendOnlyTriggers(t *testing.T) {
 		{`TRUNCATE rotation_requests`, "rotation requests are append-only"},
 		{`TRUNCATE source_versions`, "source versions are append-only"},
 		{`TRUNCATE cycle_deadlines`, "cycle deadlines are append-only"},
+		{`UPDATE cycle_terms SET deadline = now()`, "cycle terms are append-only"},
+		{`DELETE FROM cycle_terms`, "cycle terms are append-only"},
+		{`TRUNCATE cycle_terms`, "cycle terms are append-only"},
 		{`TRUNCATE amazon_notifications`, "notifications are append-only"},
 	}
 	for _, tc := range tests {

@@ -18,7 +18,8 @@ const (
 	// since, each given twice, NULL for none), by credential and start:
 	// the credential columns, then the cycle's rotation id and time, the
 	// closing rotation's id, time, source, actor and note (NULLs when none
-	// closed it).
+	// closed it), then the deadline and zone of its terms in force at
+	// until (termsAt, until given twice for each).
 	reportCyclesQuery = iota
 	// reportRemindersQuery: credential id, rotation id, time, stage,
 	// channel, status of every reminder event, by credential and time.
@@ -36,7 +37,8 @@ func reportQueries(d Dialect) [3]string {
 				SELECT r.id, r.credential_id, r.rotated_at, ` + ClosingRotation + ` AS next_id
 				FROM rotations r WHERE ` + id + ` = '' OR r.credential_id = ` + id + `
 			)
-			SELECT ` + CredColumns + `, cyc.id, cyc.rotated_at, n.id, n.rotated_at, n.source, n.actor, n.note
+			SELECT ` + CredColumns + `, cyc.id, cyc.rotated_at, n.id, n.rotated_at, n.source, n.actor, n.note,
+				(SELECT t.deadline ` + termsAt(at) + `), (SELECT t.zone ` + termsAt(at) + `)
 			FROM cyc JOIN credentials c ON c.id = cyc.credential_id LEFT JOIN rotations n ON n.id = cyc.next_id
 			WHERE (` + at + ` IS NULL OR cyc.rotated_at < ` + at + `) AND (` + at + ` IS NULL OR n.rotated_at IS NULL OR n.rotated_at > ` + at + `)
 			ORDER BY cyc.credential_id, cyc.rotated_at, cyc.id`,
@@ -45,6 +47,15 @@ func reportQueries(d Dialect) [3]string {
 		reportAcksQuery: `SELECT a.credential_id, a.rotation_id, a.acked_at, a.actor, a.source FROM acknowledgments a
 			WHERE ` + id + ` = '' OR a.credential_id = ` + id + ` ORDER BY a.credential_id, ` + AckOrder,
 	}
+}
+
+// termsAt completes "SELECT t.column " into the terms of the cycle cyc in
+// force at the parameter at (given twice; NULL: now): the latest row
+// recorded at or before it, else (terms recorded later, as a back-dated
+// rotation's) the cycle's first.
+func termsAt(at string) string {
+	return `FROM cycle_terms t WHERE t.rotation_id = cyc.id
+		ORDER BY CASE WHEN ` + at + ` IS NULL OR t.recorded_at <= ` + at + ` THEN t.id ELSE -t.id END DESC LIMIT 1`
 }
 
 // ReportCycles calls fn with every cycle that overlaps the filter's window
@@ -64,7 +75,8 @@ func (s *Store) ReportCycles(ctx context.Context, f domain.ReportFilter, fn func
 	}
 	defer done()
 	until, since := nullTime(s.db, CeilSecond(f.Until)), nullTime(s.db, StoredTime(f.Since))
-	cycles, err := readers[reportCyclesQuery].Query(ctx, queries[reportCyclesQuery], f.CredentialID, f.CredentialID, until, until, since, since)
+	cycles, err := readers[reportCyclesQuery].Query(ctx, queries[reportCyclesQuery], f.CredentialID, f.CredentialID,
+		until, until, until, until, until, until, since, since)
 	if err != nil {
 		return fmt.Errorf("store: report: %w", err)
 	}
@@ -195,11 +207,13 @@ func scanCycleRecord(s Scanner) (domain.CycleRecord, error) {
 	var nextID sql.NullInt64
 	var nextAt time.Time
 	var nextSource, nextActor, nextNote sql.NullString
-	row, err := ScanCredential(s, &c.RotationID, TimeOf(&c.Start), &nextID, NullTimeOf(&nextAt), &nextSource, &nextActor, &nextNote)
+	var zone sql.NullString
+	row, err := ScanCredential(s, &c.RotationID, TimeOf(&c.Start), &nextID, NullTimeOf(&nextAt), &nextSource, &nextActor, &nextNote,
+		NullTimeOf(&c.Deadline), &zone)
 	if err != nil {
 		return c, err
 	}
-	c.Credential, c.Active = row.Credential, row.Active
+	c.Credential, c.Active, c.Zone = row.Credential, row.Active, zone.String
 	if nextID.Valid {
 		c.Closed = &domain.Rotation{ID: nextID.Int64, CredentialID: c.ID, RotatedAt: nextAt, Source: nextSource.String,
 			Actor: nextActor.String, Note: nextNote.String}
