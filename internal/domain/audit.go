@@ -31,11 +31,11 @@ type CycleRecord struct {
 	// report's window: the deadline fixed when the cycle started (or last
 	// moved while it was open) and the zone its days are counted in.
 	// Zero and "": none recorded, the credential's config applies.
-	Deadline time.Time
-	Zone     string
-	Closed   *Rotation // the rotation that closed the cycle; nil while open
-	Reminders  []ReminderAttempt
-	Acks       []AckRecord
+	Deadline  time.Time
+	Zone      string
+	Closed    *Rotation // the rotation that closed the cycle; nil while open
+	Reminders []ReminderAttempt
+	Acks      []AckRecord
 }
 
 // ReminderAttempt is one reminder event of a cycle: an attempt's outcome

@@ -84,6 +84,10 @@ type Auditor interface {
 	VerifyChain(ctx context.Context, opts chain.Options) (chain.Report, error)
 	// ChainHead is the last chained event and its hash.
 	ChainHead(ctx context.Context) (chain.Head, error)
+	// ChainHeadBefore is the last chained event dated before until and
+	// its hash: a report of a period ending at until cites it, and what
+	// is recorded after the period does not change it.
+	ChainHeadBefore(ctx context.Context, until time.Time) (chain.Head, error)
 }
 
 // NoticeRecorder records an SP-API notification; the engine is one too,

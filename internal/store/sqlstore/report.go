@@ -22,10 +22,11 @@ const (
 	// until (termsAt, until given twice for each).
 	reportCyclesQuery = iota
 	// reportRemindersQuery: credential id, rotation id, time, stage,
-	// channel, status of every reminder event, by credential and time.
+	// channel, status of every reminder event before until (given twice
+	// after the id), by credential and time.
 	reportRemindersQuery
 	// reportAcksQuery: credential id, rotation id, time, actor, source of
-	// every acknowledgment, by credential and AckOrder.
+	// every acknowledgment before until, by credential and AckOrder.
 	reportAcksQuery
 )
 
@@ -43,9 +44,11 @@ func reportQueries(d Dialect) [3]string {
 			WHERE (` + at + ` IS NULL OR cyc.rotated_at < ` + at + `) AND (` + at + ` IS NULL OR n.rotated_at IS NULL OR n.rotated_at > ` + at + `)
 			ORDER BY cyc.credential_id, cyc.rotated_at, cyc.id`,
 		reportRemindersQuery: `SELECT credential_id, rotation_id, time, stage, channel, status FROM events
-			WHERE type = 'reminder' AND rotation_id IS NOT NULL AND (` + id + ` = '' OR credential_id = ` + id + `) ORDER BY credential_id, time, id`,
+			WHERE type = 'reminder' AND rotation_id IS NOT NULL AND (` + id + ` = '' OR credential_id = ` + id + `)
+				AND (` + at + ` IS NULL OR time < ` + at + `) ORDER BY credential_id, time, id`,
 		reportAcksQuery: `SELECT a.credential_id, a.rotation_id, a.acked_at, a.actor, a.source FROM acknowledgments a
-			WHERE ` + id + ` = '' OR a.credential_id = ` + id + ` ORDER BY a.credential_id, ` + AckOrder,
+			WHERE (` + id + ` = '' OR a.credential_id = ` + id + `) AND (` + at + ` IS NULL OR a.acked_at < ` + at + `)
+			ORDER BY a.credential_id, ` + AckOrder,
 	}
 }
 
@@ -82,7 +85,7 @@ func (s *Store) ReportCycles(ctx context.Context, f domain.ReportFilter, fn func
 	}
 	defer cycles.Close()
 	open := func(query int) (*sql.Rows, error) {
-		rows, err := readers[query].Query(ctx, queries[query], f.CredentialID, f.CredentialID)
+		rows, err := readers[query].Query(ctx, queries[query], f.CredentialID, f.CredentialID, until, until)
 		if err != nil {
 			return nil, fmt.Errorf("store: report: %w", err)
 		}
