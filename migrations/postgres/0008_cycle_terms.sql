@@ -26,6 +26,7 @@ SELECT v.rotation_id, v.deadline, c.policy, c.rotation_period,
        COALESCE((SELECT s.value FROM sync_state s WHERE s.key = 'timezone'), 'UTC'),
        'migration', date_trunc('second', now())
 FROM audit_cycles v JOIN credentials c ON c.id = v.credential_id
+WHERE v.deadline IS NOT NULL -- a period too large to add: the credential's config still applies
 ORDER BY v.rotation_id;
 
 -- audit_cycles reads each cycle's terms in force (its latest cycle_terms
