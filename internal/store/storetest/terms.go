@@ -15,6 +15,7 @@ func testCycleTerms(t *testing.T, open Opener) {
 	e := newEnv(t, open)
 	e.sync(file, t0, cred("alpha"))
 	e.rotate("alpha", days(10), days(10))
+	period := e.head() // the history of the period that ends at day 11
 	changed := with(cred("alpha"), func(c *domain.Credential) {
 		c.RotationPeriod, c.Policy = schedule.MustSpan("90d"), "urgent"
 	})
@@ -36,6 +37,17 @@ func testCycleTerms(t *testing.T, open Opener) {
 	want := "deadline " + ts(days(190)) + " → " + ts(days(100)) + ", policy default → urgent, rotation_period 180d → 90d (config)"
 	if len(events) != 1 || events[0].Detail != want || events[0].Status != "config" || events[0].RotationID != cy.RotationID {
 		t.Errorf("deadline events %+v; want one of rotation %d: %q", events, cy.RotationID, want)
+	}
+
+	// A report of the period until day 11 cites the head at its end:
+	// the change recorded at day 11 is not in it.
+	before, err := e.ChainHeadBefore(e.ctx, days(11))
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "chain head before day 11", before, period)
+	if now := e.head(); now.ID <= period.ID {
+		t.Errorf("chain head %d after the change, want after %d", now.ID, period.ID)
 	}
 
 	// Synced again unchanged: no new terms, no event.
