@@ -161,7 +161,9 @@ func TestEndToEndHugeRotationPeriodRefused(t *testing.T) {
 
 // A rotation period that slips through (here, written into the database as
 // an older version would have) gives a deadline that saturates just past
-// 9999-12-31, and every command finishes at once.
+// 9999-12-31, and every command finishes at once. The cycle open before
+// keeps the deadline it started with (a cycle keeps its terms); the
+// rotation starts one with the huge period.
 func TestEndToEndHugePeriodFromAnOldDatabase(t *testing.T) {
 	e := newEnv(t, "2026-06-01")
 	e.tick("2026-06-02T00:00:00Z")
@@ -183,7 +185,10 @@ func TestEndToEndHugePeriodFromAnOldDatabase(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errs)
 		}
-		if args[0] == "status" && args[len(args)-1] == "json" && !strings.Contains(out, `"deadline": "9999-12-31T01:00:00Z"`) {
+		if args[0] == "status" && args[2] == "2026-07-01" && args[len(args)-1] == "json" && !strings.Contains(out, `"deadline": "2026-11-28T00:00:00Z"`) {
+			t.Errorf("%v: the open cycle does not keep its deadline 2026-11-28T00:00:00Z:\n%s", args, out)
+		}
+		if args[0] == "status" && args[2] == "2026-07-02" && args[len(args)-1] == "json" && !strings.Contains(out, `"deadline": "9999-12-31T01:00:00Z"`) {
 			t.Errorf("%v: the deadline does not saturate at 9999-12-31T01:00:00Z:\n%s", args, out)
 		}
 		if args[0] == "rotate" && !strings.Contains(out, "next deadline 9999-12-31T01:00:00Z (2912262 days)") {

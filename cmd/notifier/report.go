@@ -39,6 +39,18 @@ func (c *cli) reportCmd() *cobra.Command {
 					return err
 				}
 			}
+			if !until.IsZero() {
+				// The period's times in the zone in force at its end.
+				tz, err := store.TimezoneAt(cmd.Context(), until)
+				if err != nil {
+					return err
+				}
+				if tz != "" {
+					if loc, err = time.LoadLocation(tz); err != nil {
+						return fmt.Errorf("the time zone in force at --until, %q: %w", tz, err)
+					}
+				}
+			}
 			now := clock(loc).Truncate(time.Second)
 			return report.Compliance(cmd.Context(), c.stdout, f.format, store, report.Header{At: now, Filter: filter, Database: store.Path(), Loc: loc})
 		},

@@ -27,9 +27,15 @@ type CycleRecord struct {
 	Active     bool  // whether the credential is still in the config
 	RotationID int64 // the rotation that started the cycle
 	Start      time.Time
-	Closed     *Rotation // the rotation that closed the cycle; nil while open
-	Reminders  []ReminderAttempt
-	Acks       []AckRecord
+	// Deadline and Zone are the cycle's terms in force at the end of the
+	// report's window: the deadline fixed when the cycle started (or last
+	// moved while it was open) and the zone its days are counted in.
+	// Zero and "": none recorded, the credential's config applies.
+	Deadline  time.Time
+	Zone      string
+	Closed    *Rotation // the rotation that closed the cycle; nil while open
+	Reminders []ReminderAttempt
+	Acks      []AckRecord
 }
 
 // ReminderAttempt is one reminder event of a cycle: an attempt's outcome
@@ -77,12 +83,20 @@ type CycleVerdict struct {
 	Undelivered *Stretch
 }
 
-// Verdict judges the cycle at now. The deadline is the credential's, as
-// status computes it: the explicit expires_at for the cycle the config
-// records, else the cycle's start plus the rotation period in calendar days
-// of loc. The deadline's very moment counts as passed, as in status.
+// Verdict judges the cycle at now by its own terms: their deadline, with
+// days counted in their zone. A cycle without recorded terms takes the
+// credential's, as status computes them: the explicit expires_at for the
+// cycle the config records, else the cycle's start plus the rotation
+// period in calendar days of loc. The deadline's very moment counts as
+// passed, as in status.
 func (c CycleRecord) Verdict(now time.Time, loc *time.Location) CycleVerdict {
-	v := CycleVerdict{Deadline: c.Credential.Deadline(c.Start, loc)}
+	if z, err := time.LoadLocation(c.Zone); c.Zone != "" && err == nil {
+		loc = z
+	}
+	v := CycleVerdict{Deadline: c.Deadline}
+	if v.Deadline.IsZero() {
+		v.Deadline = c.Credential.Deadline(c.Start, loc)
+	}
 	end := now
 	switch {
 	case c.Closed != nil && c.Closed.RotatedAt.Before(v.Deadline):

@@ -132,6 +132,10 @@ const (
 	EventAck        = "ack"
 	EventCredential = "credential"
 	EventConfig     = "config"
+	// EventDeadline is a change of the open cycle's terms (its deadline,
+	// policy, rotation period or zone) with the old and new values and
+	// the source (status).
+	EventDeadline = "deadline"
 	// EventNotification is an SP-API notification handled: a deadline
 	// Amazon stated, a client id no credential has, one ignored.
 	EventNotification = "notification"
@@ -145,7 +149,7 @@ const (
 
 // EventTypes lists every event type, for validating filters.
 func EventTypes() []string {
-	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventNotification, EventAudit, EventProbe, EventRotationRequest}
+	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventDeadline, EventNotification, EventAudit, EventProbe, EventRotationRequest}
 }
 
 // Event is one line of the append-only history.
@@ -183,13 +187,20 @@ type Cycle struct {
 	// StatedDeadline is the deadline Amazon stated for this cycle (an
 	// SP-API notification); zero: none, the config's applies.
 	StatedDeadline time.Time
+	// TermsDeadline is the deadline of the cycle's terms in force (fixed
+	// when it started, moved only by a recorded change); zero: none
+	// recorded, the config's applies.
+	TermsDeadline time.Time
 }
 
-// Deadline is the end of the cycle: what Amazon stated, else what the
-// credential's config implies.
+// Deadline is the end of the cycle: what Amazon stated, else its terms'
+// deadline, else what the credential's config implies.
 func (c Cycle) Deadline(loc *time.Location) time.Time {
-	if !c.StatedDeadline.IsZero() {
+	switch {
+	case !c.StatedDeadline.IsZero():
 		return c.StatedDeadline
+	case !c.TermsDeadline.IsZero():
+		return c.TermsDeadline
 	}
 	return c.Credential.Deadline(c.Start, loc)
 }

@@ -26,8 +26,14 @@ func Compliance(ctx context.Context, w io.Writer, format string, s store.Reporte
 	defer cw.Close()
 	var sum Summary
 	lastCred := ""
+	// A period is judged as of its end: a cycle due after it was not yet
+	// late then.
+	at := h.At
+	if u := h.Filter.Until; !u.IsZero() && u.Before(at) {
+		at = u
+	}
 	err = s.ReportCycles(ctx, h.Filter, func(rec domain.CycleRecord) error {
-		row := NewCycle(rec, h.At, h.Loc)
+		row := NewCycle(rec, at, h.Loc)
 		sum.add(row, rec.ID != lastCred)
 		lastCred = rec.ID
 		return cw.Cycle(row)
@@ -38,7 +44,14 @@ func Compliance(ctx context.Context, w io.Writer, format string, s store.Reporte
 	// Read after the cycles: the head covers at least what the report
 	// shows, and a later verify --expect-head proves that none of it was
 	// cut off.
-	if sum.Head, err = s.ChainHead(ctx); err != nil {
+	// A period's report cites the head at its end: what is recorded later
+	// does not change it.
+	if u := h.Filter.Until; !u.IsZero() {
+		sum.Head, err = s.ChainHeadBefore(ctx, u)
+	} else {
+		sum.Head, err = s.ChainHead(ctx)
+	}
+	if err != nil {
 		return err
 	}
 	return cw.Finish(sum)

@@ -70,6 +70,10 @@ type Reader interface {
 	ReportCycles(ctx context.Context, f domain.ReportFilter, fn func(domain.CycleRecord) error) error
 	// SyncedTimezone is the time zone the last sync recorded.
 	SyncedTimezone(ctx context.Context) (string, error)
+	// TimezoneAt is the time zone of the cycles' terms in force at at:
+	// the zone of the latest terms recorded at or before it ("" when
+	// none). A report of a past period counts and shows its days in it.
+	TimezoneAt(ctx context.Context, at time.Time) (string, error)
 	// DatabaseID is the database's random id, made when it was created
 	// and kept by copies: ack links are signed over it.
 	DatabaseID(ctx context.Context) (string, error)
@@ -83,6 +87,10 @@ type Auditor interface {
 	VerifyChain(ctx context.Context, opts chain.Options) (chain.Report, error)
 	// ChainHead is the last chained event and its hash.
 	ChainHead(ctx context.Context) (chain.Head, error)
+	// ChainHeadBefore is the last chained event dated before until and
+	// its hash: a report of a period ending at until cites it, and what
+	// is recorded after the period does not change it.
+	ChainHeadBefore(ctx context.Context, until time.Time) (chain.Head, error)
 }
 
 // NoticeRecorder records an SP-API notification; the engine is one too,

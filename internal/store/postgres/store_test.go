@@ -69,6 +69,9 @@ func TestAppendOnlyTriggers(t *testing.T) {
 		{`TRUNCATE rotation_requests`, "rotation requests are append-only"},
 		{`TRUNCATE source_versions`, "source versions are append-only"},
 		{`TRUNCATE cycle_deadlines`, "cycle deadlines are append-only"},
+		{`UPDATE cycle_terms SET deadline = now()`, "cycle terms are append-only"},
+		{`DELETE FROM cycle_terms`, "cycle terms are append-only"},
+		{`TRUNCATE cycle_terms`, "cycle terms are append-only"},
 		{`TRUNCATE amazon_notifications`, "notifications are append-only"},
 	}
 	for _, tc := range tests {
@@ -115,7 +118,7 @@ func TestMigrations(t *testing.T) {
 	}
 	defer s.Close()
 	ms, err := s.Migrations(t.Context())
-	want := []string{"0001_init", "0002_audit_views", "0003_aws_sources", "0004_aws_sources_truncate", "0005_amazon_truncate", "0006_database_id"}
+	want := []string{"0001_init", "0002_audit_views", "0003_aws_sources", "0004_aws_sources_truncate", "0005_amazon_truncate", "0006_database_id", "0008_cycle_terms"}
 	if err != nil || len(ms) != len(want) {
 		t.Fatalf("migrations = %+v, %v; want %v, once each", ms, err, want)
 	}

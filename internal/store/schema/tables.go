@@ -87,6 +87,15 @@ func tables() []Table {
 			},
 		},
 		{
+			// A cycle's terms, fixed when it starts; a config change to the
+			// open cycle appends a row; the latest row is in force.
+			Name: "cycle_terms", Key: []string{"id"}, Identity: true, Refuses: AppendOnly,
+			Columns: []Column{
+				id(), must("rotation_id", Integer), must("deadline", Time), must("policy", Text),
+				must("rotation_period", Text), must("zone", Text), must("source", Text), must("recorded_at", Time),
+			},
+		},
+		{
 			Name: "amazon_notifications", Key: []string{"notification_id"}, Refuses: AppendOnly,
 			Columns: []Column{
 				must("notification_id", Text), must("type", Text), must("client_id", Text), null("credential_id", Text),
@@ -150,6 +159,7 @@ func indexes() []Index {
 		{Name: "events_time", Table: "events", Columns: []string{"time"}},
 		{Name: "events_credential", Table: "events", Columns: []string{"credential_id", "time"}},
 		{Name: "cycle_deadlines_rotation", Table: "cycle_deadlines", Columns: []string{"rotation_id", "id"}},
+		{Name: "cycle_terms_rotation", Table: "cycle_terms", Columns: []string{"rotation_id", "id"}},
 		{Name: "lwa_probes_credential", Table: "lwa_probes", Columns: []string{"credential_id", "probed_at"}},
 		{Name: "lwa_probes_rotation", Table: "lwa_probes", Columns: []string{"rotation_id"}, Where: "outcome = 'rejected'",
 			Only: Postgres, Note: "what RecordProbe's count of a cycle's rejected probes reads; added by PostgreSQL's " +
@@ -173,6 +183,6 @@ func views() []View {
 			"delivery_id", "stage", "channel", "status", "actor", "detail", "hash"}},
 		{Name: "audit_cycles", Columns: []string{"rotation_id", "credential_id", "name", "owner", "active",
 			"rotated_at", "rotation_period", "deadline", "closed_at", "rotated_by", "rotation_source", "outcome",
-			"days_late", "reminders_sent", "reminders_failed", "first_acked_at", "first_acked_by"}},
+			"days_late", "reminders_sent", "reminders_failed", "first_acked_at", "first_acked_by", "policy", "deadline_source"}},
 	}
 }

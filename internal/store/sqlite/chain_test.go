@@ -66,7 +66,7 @@ func seedHistory(t *testing.T, s *Store) {
 func tamper(t *testing.T, s *Store, stmts ...string) {
 	t.Helper()
 	all := []string{`DROP TRIGGER IF EXISTS event_chain_no_update`}
-	for _, table := range []string{"events", "rotations", "acknowledgments"} {
+	for _, table := range []string{"events", "rotations", "acknowledgments", "cycle_terms"} {
 		all = append(all, `DROP TRIGGER IF EXISTS `+table+`_no_update`, `DROP TRIGGER IF EXISTS `+table+`_no_delete`)
 	}
 	all = append(all, stmts...)
@@ -225,7 +225,7 @@ func TestVerifyExpectHeadCatchesACutTail(t *testing.T) {
 	// superseded; cut with the rows they record, the tables agree with
 	// the chain.
 	tamper(t, s, `DELETE FROM events WHERE id > 10`, `UPDATE credentials SET rotation_id = 2 WHERE id = 'beta'`,
-		`DELETE FROM rotations WHERE id = 4`, `UPDATE deliveries SET status = 'pending' WHERE status = 'superseded'`)
+		`DELETE FROM cycle_terms WHERE rotation_id = 4`, `DELETE FROM rotations WHERE id = 4`, `UPDATE deliveries SET status = 'pending' WHERE status = 'superseded'`)
 	cut := verify(t, s, chain.Options{})
 	if cut.Problem != nil || cut.Rows != 10 {
 		t.Fatalf("the cut chain by itself: %d rows, problem %+v; want 10 intact", cut.Rows, cut.Problem)

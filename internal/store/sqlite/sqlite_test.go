@@ -86,7 +86,7 @@ func TestAppendOnlyTriggers(t *testing.T) {
 	if _, err := s.RecordAck(ctx, domain.Ack{CredentialID: "alpha", At: t0, Actor: "alice", Source: "cli"}); err != nil {
 		t.Fatal(err)
 	}
-	tables := []string{"events", "rotations", "acknowledgments", "credentials"}
+	tables := []string{"events", "rotations", "acknowledgments", "credentials", "cycle_terms"}
 	before := map[string]int{}
 	for _, table := range tables {
 		if before[table] = count(t, s.db, `SELECT COUNT(*) FROM `+table); before[table] == 0 {
@@ -103,6 +103,8 @@ func TestAppendOnlyTriggers(t *testing.T) {
 		{`DELETE FROM rotations`, "rotations are append-only"},
 		{`UPDATE acknowledgments SET actor = 'mallory'`, "acknowledgments are append-only"},
 		{`DELETE FROM acknowledgments`, "acknowledgments are append-only"},
+		{`UPDATE cycle_terms SET deadline = '2030-01-01T00:00:00Z'`, "cycle terms are append-only"},
+		{`DELETE FROM cycle_terms`, "cycle terms are append-only"},
 		{`DELETE FROM credentials`, "credentials are never deleted"},
 	} {
 		_, err := s.db.ExecContext(ctx, tc.stmt)

@@ -72,8 +72,19 @@ func verifyChain(ctx context.Context, db Reader, d Driver, opts chain.Options) (
 // sees it now; a history with no chained event has none (zero Head). It
 // reads one row: it does not verify the chain (VerifyChain does).
 func (s *Store) ChainHead(ctx context.Context) (chain.Head, error) {
+	return s.chainHead(s.db.QueryRow(ctx, `SELECT id, hash FROM events WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1`))
+}
+
+// ChainHeadBefore is ChainHead among the events dated before until (a
+// back-dated record entered later moves it: the period's record changed).
+func (s *Store) ChainHeadBefore(ctx context.Context, until time.Time) (chain.Head, error) {
+	return s.chainHead(s.db.QueryRow(ctx, `SELECT id, hash FROM events WHERE hash IS NOT NULL AND time < `+s.db.Param("timestamptz")+`
+		ORDER BY id DESC LIMIT 1`, s.db.Time(CeilSecond(until))))
+}
+
+func (s *Store) chainHead(row *sql.Row) (chain.Head, error) {
 	var h chain.Head
-	err := s.db.QueryRow(ctx, `SELECT id, hash FROM events WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1`).Scan(&h.ID, &h.Hash)
+	err := row.Scan(&h.ID, &h.Hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return chain.Head{}, nil
 	}

@@ -55,7 +55,7 @@ const CredColumns = `c.id, c.name, c.owner, c.rotation_period, c.expires_at, c.p
 // rotation, first acknowledgment and stated deadline), as ScanCycle reads
 // them; the query joins CurrentCycle (or a delivery's rotation r).
 const CycleColumns = CredColumns + `, r.rotated_at, r.source, (SELECT a.acked_at ` + FirstAckOf + `), (SELECT a.actor ` + FirstAckOf + `), ` +
-	StatedDeadlineOf
+	StatedDeadlineOf + `, (SELECT t.deadline ` + TermsOf + `), (SELECT t.policy ` + TermsOf + `)`
 
 // ScanCredential reads CredColumns, then extra.
 func ScanCredential(s Scanner, extra ...any) (Credential, error) {
@@ -76,12 +76,16 @@ func ScanCredential(s Scanner, extra ...any) (Credential, error) {
 // ScanCycle reads CycleColumns, then extra.
 func ScanCycle(s Scanner, extra ...any) (domain.Cycle, error) {
 	var c domain.Cycle
-	var ackBy sql.NullString
-	row, err := ScanCredential(s, append([]any{TimeOf(&c.Start), &c.Source, NullTimeOf(&c.AckAt), &ackBy, NullTimeOf(&c.StatedDeadline)}, extra...)...)
+	var ackBy, policy sql.NullString
+	row, err := ScanCredential(s, append([]any{TimeOf(&c.Start), &c.Source, NullTimeOf(&c.AckAt), &ackBy, NullTimeOf(&c.StatedDeadline),
+		NullTimeOf(&c.TermsDeadline), &policy}, extra...)...)
 	if err != nil {
 		return domain.Cycle{}, err
 	}
 	c.Credential, c.Active, c.RotationID, c.NextAction, c.AckBy = row.Credential, row.Active, row.RotationID, row.NextAction, ackBy.String
+	if policy.Valid { // the cycle's ladder is the policy of its terms
+		c.Policy = policy.String
+	}
 	return c, nil
 }
 

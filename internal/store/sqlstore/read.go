@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
 )
@@ -135,6 +136,21 @@ func (s *Store) Ping(ctx context.Context) error {
 		return fmt.Errorf("store: ping: %w", err)
 	}
 	return nil
+}
+
+// TimezoneAt is the time zone of the cycles' terms in force at at: the
+// zone of the latest terms recorded at or before it ("" when none).
+func (s *Store) TimezoneAt(ctx context.Context, at time.Time) (string, error) {
+	var tz string
+	err := s.db.QueryRow(ctx, `SELECT zone FROM cycle_terms WHERE recorded_at <= `+s.db.Param("timestamptz")+` ORDER BY id DESC LIMIT 1`,
+		s.db.Time(StoredTime(at))).Scan(&tz)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: time zone at %s: %w", FormatTime(at), err)
+	}
+	return tz, nil
 }
 
 // SyncedTimezone is the time zone the last config sync saw ("" when none

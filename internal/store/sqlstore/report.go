@@ -18,13 +18,15 @@ const (
 	// since, each given twice, NULL for none), by credential and start:
 	// the credential columns, then the cycle's rotation id and time, the
 	// closing rotation's id, time, source, actor and note (NULLs when none
-	// closed it).
+	// closed it), then the deadline and zone of its terms in force at
+	// until (termsAt, until given twice for each).
 	reportCyclesQuery = iota
 	// reportRemindersQuery: credential id, rotation id, time, stage,
-	// channel, status of every reminder event, by credential and time.
+	// channel, status of every reminder event before until (given twice
+	// after the id), by credential and time.
 	reportRemindersQuery
 	// reportAcksQuery: credential id, rotation id, time, actor, source of
-	// every acknowledgment, by credential and AckOrder.
+	// every acknowledgment before until, by credential and AckOrder.
 	reportAcksQuery
 )
 
@@ -36,15 +38,27 @@ func reportQueries(d Dialect) [3]string {
 				SELECT r.id, r.credential_id, r.rotated_at, ` + ClosingRotation + ` AS next_id
 				FROM rotations r WHERE ` + id + ` = '' OR r.credential_id = ` + id + `
 			)
-			SELECT ` + CredColumns + `, cyc.id, cyc.rotated_at, n.id, n.rotated_at, n.source, n.actor, n.note
+			SELECT ` + CredColumns + `, cyc.id, cyc.rotated_at, n.id, n.rotated_at, n.source, n.actor, n.note,
+				(SELECT t.deadline ` + termsAt(at) + `), (SELECT t.zone ` + termsAt(at) + `)
 			FROM cyc JOIN credentials c ON c.id = cyc.credential_id LEFT JOIN rotations n ON n.id = cyc.next_id
 			WHERE (` + at + ` IS NULL OR cyc.rotated_at < ` + at + `) AND (` + at + ` IS NULL OR n.rotated_at IS NULL OR n.rotated_at > ` + at + `)
 			ORDER BY cyc.credential_id, cyc.rotated_at, cyc.id`,
 		reportRemindersQuery: `SELECT credential_id, rotation_id, time, stage, channel, status FROM events
-			WHERE type = 'reminder' AND rotation_id IS NOT NULL AND (` + id + ` = '' OR credential_id = ` + id + `) ORDER BY credential_id, time, id`,
+			WHERE type = 'reminder' AND rotation_id IS NOT NULL AND (` + id + ` = '' OR credential_id = ` + id + `)
+				AND (` + at + ` IS NULL OR time < ` + at + `) ORDER BY credential_id, time, id`,
 		reportAcksQuery: `SELECT a.credential_id, a.rotation_id, a.acked_at, a.actor, a.source FROM acknowledgments a
-			WHERE ` + id + ` = '' OR a.credential_id = ` + id + ` ORDER BY a.credential_id, ` + AckOrder,
+			WHERE (` + id + ` = '' OR a.credential_id = ` + id + `) AND (` + at + ` IS NULL OR a.acked_at < ` + at + `)
+			ORDER BY a.credential_id, ` + AckOrder,
 	}
+}
+
+// termsAt completes "SELECT t.column " into the terms of the cycle cyc in
+// force at the parameter at (given twice; NULL: now): the latest row
+// recorded at or before it, else (terms recorded later, as a back-dated
+// rotation's) the cycle's first.
+func termsAt(at string) string {
+	return `FROM cycle_terms t WHERE t.rotation_id = cyc.id
+		ORDER BY CASE WHEN ` + at + ` IS NULL OR t.recorded_at <= ` + at + ` THEN t.id ELSE -t.id END DESC LIMIT 1`
 }
 
 // ReportCycles calls fn with every cycle that overlaps the filter's window
@@ -64,13 +78,14 @@ func (s *Store) ReportCycles(ctx context.Context, f domain.ReportFilter, fn func
 	}
 	defer done()
 	until, since := nullTime(s.db, CeilSecond(f.Until)), nullTime(s.db, StoredTime(f.Since))
-	cycles, err := readers[reportCyclesQuery].Query(ctx, queries[reportCyclesQuery], f.CredentialID, f.CredentialID, until, until, since, since)
+	cycles, err := readers[reportCyclesQuery].Query(ctx, queries[reportCyclesQuery], f.CredentialID, f.CredentialID,
+		until, until, until, until, until, until, since, since)
 	if err != nil {
 		return fmt.Errorf("store: report: %w", err)
 	}
 	defer cycles.Close()
 	open := func(query int) (*sql.Rows, error) {
-		rows, err := readers[query].Query(ctx, queries[query], f.CredentialID, f.CredentialID)
+		rows, err := readers[query].Query(ctx, queries[query], f.CredentialID, f.CredentialID, until, until)
 		if err != nil {
 			return nil, fmt.Errorf("store: report: %w", err)
 		}
@@ -195,11 +210,13 @@ func scanCycleRecord(s Scanner) (domain.CycleRecord, error) {
 	var nextID sql.NullInt64
 	var nextAt time.Time
 	var nextSource, nextActor, nextNote sql.NullString
-	row, err := ScanCredential(s, &c.RotationID, TimeOf(&c.Start), &nextID, NullTimeOf(&nextAt), &nextSource, &nextActor, &nextNote)
+	var zone sql.NullString
+	row, err := ScanCredential(s, &c.RotationID, TimeOf(&c.Start), &nextID, NullTimeOf(&nextAt), &nextSource, &nextActor, &nextNote,
+		NullTimeOf(&c.Deadline), &zone)
 	if err != nil {
 		return c, err
 	}
-	c.Credential, c.Active = row.Credential, row.Active
+	c.Credential, c.Active, c.Zone = row.Credential, row.Active, zone.String
 	if nextID.Valid {
 		c.Closed = &domain.Rotation{ID: nextID.Int64, CredentialID: c.ID, RotatedAt: nextAt, Source: nextSource.String,
 			Actor: nextActor.String, Note: nextNote.String}

@@ -49,6 +49,11 @@ func (s *Store) SyncSettings(ctx context.Context, values map[string]string, now 
 				return fmt.Errorf("store: sync state %s: %w", k, err)
 			}
 		}
+		if slices.Contains(changed, "timezone") && old["timezone"] != "" {
+			if err := t.rezone(now); err != nil {
+				return err
+			}
+		}
 		for k := range old {
 			if _, ok := values[k]; !ok {
 				if _, err := t.Exec(`DELETE FROM sync_state WHERE key = ?`, k); err != nil {
@@ -115,4 +120,24 @@ func readSettings(rows *sql.Rows, err error) (map[string]string, error) {
 		out[s.key] = s.value
 	}
 	return out, nil
+}
+
+// rezone gives every active credential's open cycle the terms of the new
+// time zone ("d" counts calendar days in it), each change an event; closed
+// cycles keep the zone they had.
+func (t *Tx) rezone(now time.Time) error {
+	rows, err := t.Query(`SELECT c.id FROM ` + CurrentCycle + ` WHERE ` + t.IsTrue("c.active") + ` ORDER BY c.id`)
+	ids, err := Collect(rows, err, func(r Scanner) (id string, err error) {
+		err = r.Scan(&id)
+		return id, err
+	})
+	if err != nil {
+		return fmt.Errorf("store: time zone: %w", err)
+	}
+	for _, id := range ids {
+		if err := t.RecordTerms(id, TermsConfig, now, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }

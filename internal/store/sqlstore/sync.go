@@ -180,6 +180,9 @@ func (t *Tx) addBatch(batch []domain.Credential, src string, first func(domain.C
 	if err != nil {
 		return fmt.Errorf("store: add credentials: %w", err)
 	}
+	if err := t.firstTerms(batch, rotations); err != nil {
+		return err
+	}
 	for _, r := range rotations {
 		r.Source = src
 		if err := t.InsertEvent(domain.Event{Time: r.RotatedAt, Type: domain.EventRotation, CredentialID: r.CredentialID, RotationID: r.ID,
@@ -211,11 +214,21 @@ func SyncCredential(t *Tx, old Credential, c domain.Credential, now time.Time, c
 	reactivated := !old.Active
 	moved := old.File != c.File
 
-	switch {
-	case c.DatedBy != "":
+	if c.DatedBy != "" {
 		// No rotated_at in the config: the source's versions record the
 		// rotations, and the config's record stays as it was.
 		c.RotatedAt = old.RotatedAt
+	}
+	if len(diffs) == 0 && !reactivated && !moved && c.RotatedAt.Equal(old.RotatedAt) {
+		return nil
+	}
+	// The row first: a rotation recorded from the config starts its cycle
+	// with the config's terms as they are now.
+	if err := t.PutCredential(c, true, now); err != nil {
+		return err
+	}
+	switch {
+	case c.DatedBy != "":
 	case c.RotatedAt.After(old.RotatedAt):
 		if err := configRotation(t, old, c, now, changes); err != nil {
 			return err
@@ -227,12 +240,6 @@ func SyncCredential(t *Tx, old Credential, c domain.Credential, now time.Time, c
 			return err
 		}
 		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "ignored", Detail: msg, Warn: true})
-	}
-	if len(diffs) == 0 && !reactivated && !moved && c.RotatedAt.Equal(old.RotatedAt) {
-		return nil
-	}
-	if err := t.PutCredential(c, true, now); err != nil {
-		return err
 	}
 	if reactivated {
 		if err := t.InsertEvent(domain.Event{Time: now, Type: domain.EventCredential, CredentialID: c.ID, Status: "reactivated",
@@ -247,6 +254,11 @@ func SyncCredential(t *Tx, old Credential, c domain.Credential, now time.Time, c
 			return err
 		}
 		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "updated", Detail: detail})
+		// The open cycle follows the config's new terms, as an event;
+		// closed cycles keep theirs.
+		if err := t.RecordTerms(c.ID, TermsConfig, now, changes); err != nil {
+			return err
+		}
 	}
 	if len(diffs) > 0 || reactivated {
 		return t.MarkDue(c.ID, now)

@@ -110,6 +110,9 @@ func (t *Tx) InsertRotation(r domain.Rotation, now time.Time) (int64, error) {
 		id, t.Time(MinTime(r.RotatedAt, now)), r.CredentialID); err != nil {
 		return 0, fmt.Errorf("store: rotation of %s: %w", r.CredentialID, err)
 	}
+	if err := t.RecordTerms(r.CredentialID, TermsAtStart, now, nil); err != nil {
+		return 0, err
+	}
 	return id, t.supersedePending(r.CredentialID, id, now, "superseded by the rotation at "+FormatTime(r.RotatedAt))
 }
 

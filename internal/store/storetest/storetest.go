@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		{"Reminders", testReminders},
 		{"Chain", testChain},
 		{"SyncedTimezone", testSyncedTimezone},
+		{"CycleTerms", testCycleTerms},
 		{"DatabaseID", testDatabaseID},
 		{"Path", testPath},
 		{"CopySide", testCopySide},

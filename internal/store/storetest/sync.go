@@ -197,16 +197,19 @@ func testSyncFile(t *testing.T, open Opener) {
 			name     string
 			field    string // named in the event's detail
 			from, to func(*domain.Credential)
+			// terms: the change moves the open cycle's terms, which is a
+			// second event and change: "deadline A → B, … (config)".
+			terms bool
 		}{
-			{"name", "name", nil, func(c *domain.Credential) { c.Name = "Payments SP-API" }},
-			{"owner", "owner", nil, func(c *domain.Credential) { c.Owner = "payments-oncall" }},
-			{"rotation period", "rotation_period", nil, func(c *domain.Credential) { c.RotationPeriod = schedule.MustSpan("90d") }},
-			{"policy", "policy", nil, func(c *domain.Credential) { c.Policy = "urgent" }},
-			{"expires_at set", "expires_at", nil, func(c *domain.Credential) { c.ExpiresAt = days(10) }},
+			{"name", "name", nil, func(c *domain.Credential) { c.Name = "Payments SP-API" }, false},
+			{"owner", "owner", nil, func(c *domain.Credential) { c.Owner = "payments-oncall" }, false},
+			{"rotation period", "rotation_period", nil, func(c *domain.Credential) { c.RotationPeriod = schedule.MustSpan("90d") }, true},
+			{"policy", "policy", nil, func(c *domain.Credential) { c.Policy = "urgent" }, true},
+			{"expires_at set", "expires_at", nil, func(c *domain.Credential) { c.ExpiresAt = days(10) }, true},
 			{"expires_at moved", "expires_at",
-				func(c *domain.Credential) { c.ExpiresAt = days(10) }, func(c *domain.Credential) { c.ExpiresAt = days(12) }},
+				func(c *domain.Credential) { c.ExpiresAt = days(10) }, func(c *domain.Credential) { c.ExpiresAt = days(12) }, true},
 			{"expires_at removed", "expires_at",
-				func(c *domain.Credential) { c.ExpiresAt = days(10) }, func(c *domain.Credential) { c.ExpiresAt = time.Time{} }},
+				func(c *domain.Credential) { c.ExpiresAt = days(10) }, func(c *domain.Credential) { c.ExpiresAt = time.Time{} }, true},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -221,15 +224,20 @@ func testSyncFile(t *testing.T, open Opener) {
 				rotation := e.cycle("alpha").RotationID
 
 				changes := e.sync(file, hours(1), after)
-				equal(t, "changes", changeText(changes), []string{"alpha updated warn=false"})
-				if len(changes) == 1 && !strings.Contains(changes[0].Detail, tc.field) {
+				wantChanges, wantEvents := []string{"alpha updated warn=false"}, []string{"credential/updated alpha @" + ts(hours(1))}
+				if tc.terms {
+					wantChanges = append(wantChanges, "alpha deadline warn=false")
+					wantEvents = append(wantEvents, "deadline/config alpha @"+ts(hours(1)))
+				}
+				equal(t, "changes", changeText(changes), wantChanges)
+				if len(changes) >= 1 && !strings.Contains(changes[0].Detail, tc.field) {
 					t.Errorf("change detail %q does not name %s", changes[0].Detail, tc.field)
 				}
 				cy := e.cycle("alpha")
 				after.File = file
 				equal(t, "credential", credText(cy.Credential), credText(after))
 				equal(t, "rotation", cy.RotationID, rotation)
-				equal(t, "events", eventText(e.historySince("alpha", hours(1))), []string{"credential/updated alpha @" + ts(hours(1))})
+				equal(t, "events", eventText(e.historySince("alpha", hours(1))), wantEvents)
 				dueBy(t, "updated cycle", cy, hours(1))
 				equal(t, "due", e.dueIDs(hours(1)), []string{"alpha"})
 			})
