@@ -276,7 +276,12 @@ func (c *cli) tickCmd() *cobra.Command {
 			}
 			rep, err := m.Engine.Tick(cmd.Context(), now)
 			report.Tick(c.stdout, rep, now, m.Config.Location)
-			return err
+			if err != nil {
+				return err
+			}
+			// A refused file did not keep the others from syncing and
+			// sending, but the tick says so with its exit code.
+			return engine.RefusedError(m.Engine.Refused())
 		},
 	}
 	c.atFlag(cmd)

@@ -52,6 +52,8 @@ type Engine struct {
 
 	tickMu sync.Mutex // one sync, tick or retry pass at a time
 
+	refused refusals // the config files the last sync refused
+
 	mu      sync.RWMutex // guards the fields below, swapped by SetConfig
 	cfg     *config.Config
 	chans   map[string]channels.Channel

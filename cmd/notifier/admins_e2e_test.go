@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// adminsNow is the test clock's start (NOTIFIER_TEST_NOW) of these tests.
+const adminsNow = "2026-12-20T09:00:00Z"
+
+// adminsConfig has one credential in the main file and credential files
+// under creds/; admins is the notify_admins line (empty: none).
+const adminsConfig = `database: notifier.db
+timezone: UTC
+check_schedule: "@every 1h"
+%s
+policies:
+  standard:
+    - {before: 7d, channels: [ops]}
+channels:
+  ops: {type: webhook, url: "%s/hook"}
+  admins: {type: webhook, url: "%s/admins"}
+credential_files: ["creds/*.yaml"]
+credentials:
+  - {id: main-cred, rotated_at: 2026-12-01}
+`
+
+// adminsEnv is an env whose config has credential files; every command
+// runs at the test clock's adminsNow.
+func adminsEnv(t *testing.T, admins string) (*env, []string) {
+	t.Helper()
+	e := &env{t: t, dir: t.TempDir(), hook: newHook(t)}
+	e.config = filepath.Join(e.dir, "config.yaml")
+	body := fmt.Sprintf(adminsConfig, admins, e.hook.srv.URL, e.hook.srv.URL)
+	if err := os.WriteFile(e.config, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(e.dir, "creds"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return e, append(os.Environ(), "NOTIFIER_TEST_NOW="+adminsNow)
+}
+
+func (e *env) writeFile(name, body string) {
+	e.t.Helper()
+	if err := os.WriteFile(filepath.Join(e.dir, name), []byte(body), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// credentialsOf returns the credentials the webhook's payloads are about,
+// in arrival order, per path.
+func (h *hook) credentials() []string {
+	var out []string
+	for _, p := range h.take() {
+		out = append(out, p.Credential)
+	}
+	return out
+}
+
+// TestAdminsDuplicateIDFileIsLoud: a credential file with a duplicate id
+// makes tick exit non-zero naming the file and line, while the other
+// files are still synced and their reminders sent; the refused file's
+// tracked credentials stay tracked with their last good definition.
+func TestAdminsDuplicateIDFileIsLoud(t *testing.T) {
+	e, environ := adminsEnv(t, "")
+	// Deadlines: good-1 2026-12-25 (5 days: the 7d stage), bad-1 2026-12-24.
+	e.writeFile("creds/good.yaml", "credentials:\n  - {id: good-1, rotated_at: 2026-06-28}\n")
+	e.writeFile("creds/bad.yaml", "credentials:\n  - {id: bad-1, rotated_at: 2026-06-27}\n")
+	if out, errs, code := e.runWithEnv(environ, "tick"); code != 0 {
+		t.Fatalf("first tick: exit %d\n%s\n%s", code, out, errs)
+	}
+	if got := strings.Join(e.hook.credentials(), ","); got != "bad-1,good-1" && got != "good-1,bad-1" {
+		t.Fatalf("first tick sent for %q, want bad-1 and good-1", got)
+	}
+
+	// bad.yaml gains a new credential and a duplicate id (line 4); good.yaml
+	// gains a credential due now.
+	e.writeFile("creds/bad.yaml", "credentials:\n  - {id: bad-1, rotated_at: 2026-06-27}\n  - {id: bad-2, rotated_at: 2026-06-26}\n  - {id: bad-2, rotated_at: 2026-06-26}\n")
+	e.writeFile("creds/good.yaml", "credentials:\n  - {id: good-1, rotated_at: 2026-06-28}\n  - {id: good-2, rotated_at: 2026-06-25}\n")
+	out, errs, code := e.runWithEnv(environ, "tick")
+	if code == 0 {
+		t.Fatalf("tick with a refused file exited 0\nstdout: %s\nstderr: %s", out, errs)
+	}
+	if want := `creds/bad.yaml:4: credentials[2].id: "bad-2" is already used at creds/bad.yaml:3`; !strings.Contains(errs, want) {
+		t.Errorf("tick's stderr does not name the file and line %q:\n%s", want, errs)
+	}
+	if got := strings.Join(e.hook.credentials(), ","); got != "good-2" {
+		t.Errorf("the tick with a refused file sent for %q, want good-2 (the good file's new credential)", got)
+	}
+	st := e.status("2026-12-20T09:00:00Z")
+	if _, ok := st["bad-2"]; ok {
+		t.Errorf("bad-2 of the refused file is tracked: %+v", st["bad-2"])
+	}
+	if r, ok := st["bad-1"]; !ok || r.RotatedAt == "" || !strings.HasPrefix(r.Deadline, "2026-12-24") {
+		t.Errorf("bad-1, tracked before the file was refused, is %+v; want it kept with its last good definition", r)
+	}
+}
