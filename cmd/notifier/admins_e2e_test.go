@@ -1,11 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // adminsNow is the test clock's start (NOTIFIER_TEST_NOW) of these tests.
@@ -98,4 +102,92 @@ func TestAdminsDuplicateIDFileIsLoud(t *testing.T) {
 	if r, ok := st["bad-1"]; !ok || r.RotatedAt == "" || !strings.HasPrefix(r.Deadline, "2026-12-24") {
 		t.Errorf("bad-1, tracked before the file was refused, is %+v; want it kept with its last good definition", r)
 	}
+}
+
+// TestAdminsRefusedFileOnReadyzAndMetrics: `run` with a refused credential
+// file answers /readyz 503 naming the file and line, and
+// notifier_config_files_refused counts it; once the file is fixed (and
+// SIGHUP), /readyz is 200 and the gauge 0.
+func TestAdminsRefusedFileOnReadyzAndMetrics(t *testing.T) {
+	addr := freeAddr(t)
+	e, environ := adminsEnv(t, "http: {listen: "+addr+"}")
+	e.writeFile("creds/bad.yaml", "credentials:\n  - {id: bad-1, rotated_at: 2026-12-01}\n  - {id: bad-1, rotated_at: 2026-12-01}\n")
+	d := startDaemonEnv(t, e.dir, e.config, environ)
+	d.await(t, "notifier running", 60*time.Second)
+
+	code, body := httpGet(t, "http://"+addr+"/readyz")
+	if want := `creds/bad.yaml:3: credentials[1].id: "bad-1" is already used at creds/bad.yaml:2`; code != http.StatusServiceUnavailable || !strings.Contains(body, want) {
+		t.Errorf("/readyz with a refused file: %d %q; want 503 naming %q", code, body, want)
+	}
+	if got := refusedGauge(t, addr); got != "1" {
+		t.Errorf("notifier_config_files_refused = %q, want 1", got)
+	}
+
+	e.writeFile("creds/bad.yaml", "credentials:\n  - {id: bad-1, rotated_at: 2026-12-01}\n")
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	d.await(t, "config reloaded", 30*time.Second)
+	if code, body := httpGet(t, "http://"+addr+"/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz once the file is fixed: %d %q; want 200", code, body)
+	}
+	if got := refusedGauge(t, addr); got != "0" {
+		t.Errorf("notifier_config_files_refused once the file is fixed = %q, want 0", got)
+	}
+	d.terminate(t, 30*time.Second)
+}
+
+// refusedGauge is the value of notifier_config_files_refused on /metrics.
+func refusedGauge(t *testing.T, addr string) string {
+	t.Helper()
+	_, body := httpGet(t, "http://"+addr+"/metrics")
+	for line := range strings.Lines(body) {
+		if v, ok := strings.CutPrefix(line, "notifier_config_files_refused "); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "absent"
+}
+
+// TestAdminsReloadIsASync: rotated_at moved forward while the daemon runs
+// (check_schedule hourly), then SIGHUP: right after "config reloaded",
+// status shows the new cycle, not the old one's OVERDUE.
+func TestAdminsReloadIsASync(t *testing.T) {
+	e, environ := adminsEnv(t, "")
+	e.writeFile("creds/a.yaml", "credentials:\n  - {id: vendor-sftp, rotated_at: 2026-06-01}\n")
+	d := startDaemonEnv(t, e.dir, e.config, environ)
+	d.await(t, "notifier running", 60*time.Second)
+	before := e.statusWithEnv(environ)["vendor-sftp"]
+	if before.State != "overdue" {
+		t.Fatalf("before the rotation vendor-sftp is %+v, want overdue", before)
+	}
+
+	e.writeFile("creds/a.yaml", "credentials:\n  - {id: vendor-sftp, rotated_at: 2026-12-19}\n")
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	d.await(t, "config reloaded", 30*time.Second)
+	after := e.statusWithEnv(environ)["vendor-sftp"]
+	if !strings.HasPrefix(after.RotatedAt, "2026-12-19") || after.State == "overdue" || !strings.HasPrefix(after.Deadline, "2027-06-17") {
+		t.Errorf("right after the reload vendor-sftp is %+v; want rotated 2026-12-19, deadline 2027-06-17, not overdue", after)
+	}
+	d.terminate(t, 30*time.Second)
+}
+
+// statusWithEnv is status at the clock of environ.
+func (e *env) statusWithEnv(environ []string) map[string]statusRow {
+	e.t.Helper()
+	out, errs, code := e.runWithEnv(environ, "status", "--format", "json")
+	if code != 0 {
+		e.t.Fatalf("status: exit %d\n%s", code, errs)
+	}
+	var rows []statusRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		e.t.Fatalf("status json: %v\n%s", err, out)
+	}
+	m := map[string]statusRow{}
+	for _, r := range rows {
+		m[r.ID] = r
+	}
+	return m
 }

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/amazon"
@@ -76,6 +77,8 @@ type Daemon struct {
 
 	cfgMu    sync.Mutex        // guards Config against a SIGHUP's reload
 	rejected domain.ConfigFile // the main file last refused, not logged again until it changes
+	// mainRefused: the main file's last reload was refused.
+	mainRefused atomic.Bool
 }
 
 // Open loads the main config file, opens the database (applying
@@ -303,7 +306,7 @@ func (d *Daemon) renewed(ctx context.Context, lost context.CancelCauseFunc) func
 // then the engine's tick (sync, plan, dispatch) at the clock's now; a
 // replica that does not plan only sends.
 func (d *Daemon) Tick(ctx context.Context) {
-	d.reload(false)
+	d.reload(ctx, false)
 	now := d.Now()
 	start := time.Now()
 	tick := d.Engine.Tick
@@ -314,6 +317,7 @@ func (d *Daemon) Tick(ctx context.Context) {
 	if ctx.Err() == nil {
 		d.Metrics.ObserveTick(time.Now(), time.Since(start), err)
 		d.Health.SetTick(err)
+		d.observeRefused()
 	}
 	if err != nil && ctx.Err() == nil {
 		d.Logger.Error("tick failed", "err", err)

@@ -323,3 +323,20 @@ func Backoff(r config.Retry, attempts int) time.Duration {
 	}
 	return d
 }
+
+// SyncConfig syncs the config files that changed, without reading AWS
+// sources, planning or sending: the daemon's reload runs it, so that an
+// edit is recorded at once (a rotation closes its cycle and sets the new
+// one's next action; what is due is sent on check_schedule, as ever).
+// With wait false it does nothing, and reports so, while a tick or retry
+// pass runs.
+func (e *Engine) SyncConfig(ctx context.Context, now time.Time, wait bool) (ran bool, err error) {
+	if !wait && !e.tickMu.TryLock() {
+		return false, nil
+	} else if wait {
+		e.tickMu.Lock()
+	}
+	defer e.tickMu.Unlock()
+	now = normalize(now)
+	return true, e.syncConfig(ctx, e.view(), now)
+}
