@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -190,4 +191,68 @@ func (e *env) statusWithEnv(environ []string) map[string]statusRow {
 		m[r.ID] = r
 	}
 	return m
+}
+
+// notices returns the admins' notices among what the webhook received
+// (stage "notice"), as their subjects, and forgets everything.
+func (h *hook) notices() (subjects []string) {
+	for _, p := range h.take() {
+		if p.Stage == "notice" {
+			subjects = append(subjects, p.Subject)
+		}
+	}
+	return subjects
+}
+
+// TestAdminsToldOnceWhenARefusedFileStartsAndClears: with notify_admins,
+// a refused credential file is told once (two ticks: one notice), and
+// once more when the fixed file is accepted; both are notice events in
+// the history.
+func TestAdminsToldOnceWhenARefusedFileStartsAndClears(t *testing.T) {
+	e, environ := adminsEnv(t, "notify_admins: [admins]")
+	e.writeFile("creds/bad.yaml", "credentials:\n  - {id: bad-1, rotated_at: 2026-12-01}\n  - {id: bad-1, rotated_at: 2026-12-01}\n")
+	for range 2 {
+		if _, errs, code := e.runWithEnv(environ, "tick"); code == 0 {
+			t.Fatalf("tick with a refused file exited 0:\n%s", errs)
+		}
+	}
+	if got, want := e.hook.notices(), []string{"notifier: problem started: credential-file:creds/bad.yaml"}; !slices.Equal(got, want) {
+		t.Errorf("two ticks with a refused file told the admins %q, want once: %q", got, want)
+	}
+
+	e.writeFile("creds/bad.yaml", "credentials:\n  - {id: bad-1, rotated_at: 2026-12-01}\n")
+	for range 2 {
+		if out, errs, code := e.runWithEnv(environ, "tick"); code != 0 {
+			t.Fatalf("tick once the file is fixed: exit %d\n%s\n%s", code, out, errs)
+		}
+	}
+	if got, want := e.hook.notices(), []string{"notifier: problem cleared: credential-file:creds/bad.yaml"}; !slices.Equal(got, want) {
+		t.Errorf("two ticks once the file is fixed told the admins %q, want once: %q", got, want)
+	}
+	var got []string
+	for _, ev := range e.history("--type", "notice") {
+		got = append(got, ev.Stage+" "+ev.Status)
+	}
+	if want := []string{"credential-file:creds/bad.yaml started", "credential-file:creds/bad.yaml cleared"}; !slices.Equal(got, want) {
+		t.Errorf("notice events in the history: %q, want %q", got, want)
+	}
+}
+
+// TestAdminsToldOnceOfAFinallyFailedDelivery: a delivery that finally
+// fails (a permanent 400) is told to the admins once, not at every tick.
+func TestAdminsToldOnceOfAFinallyFailedDelivery(t *testing.T) {
+	e, environ := adminsEnv(t, "notify_admins: [admins]")
+	e.writeFile("creds/a.yaml", "credentials:\n  - {id: due-1, rotated_at: 2026-06-25}\n")
+	e.hook.answer(http.StatusBadRequest)
+	if out, errs, code := e.runWithEnv(environ, "tick"); code != 0 || !strings.Contains(out, "failed") {
+		t.Fatalf("tick: exit %d\n%s\n%s", code, out, errs)
+	}
+	e.writeFile("creds/a.yaml", "credentials:\n  - {id: due-1, rotated_at: 2026-06-25}\n  - {id: due-2, rotated_at: 2026-06-25}\n")
+	e.hook.answer(http.StatusBadRequest)
+	if out, errs, code := e.runWithEnv(environ, "tick"); code != 0 {
+		t.Fatalf("second tick: exit %d\n%s\n%s", code, out, errs)
+	}
+	if got, want := e.hook.notices(), []string{"notifier: problem started: channel:ops"}; !slices.Equal(got, want) {
+		t.Errorf("two finally failed deliveries told the admins %q, want once: %q", got, want)
+	}
 }

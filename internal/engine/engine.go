@@ -273,11 +273,13 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) (*Report, error) {
 	if err := e.syncConfig(ctx, v, now); err != nil {
 		return rep, err
 	}
+	e.refusedProblems(ctx)
 	e.syncSources(ctx, now)
 	if err := e.planDue(ctx, v, now, rep); err != nil {
 		return rep, err
 	}
 	err := e.dispatch(ctx, v, now, rep)
+	e.channelProblems(ctx, rep)
 	return rep, err
 }
 
@@ -288,6 +290,7 @@ func (e *Engine) Retry(ctx context.Context, now time.Time) (*Report, error) {
 	defer e.tickMu.Unlock()
 	rep := &Report{}
 	err := e.dispatch(ctx, e.view(), normalize(now), rep)
+	e.channelProblems(ctx, rep)
 	return rep, err
 }
 
@@ -338,5 +341,9 @@ func (e *Engine) SyncConfig(ctx context.Context, now time.Time, wait bool) (ran 
 	}
 	defer e.tickMu.Unlock()
 	now = normalize(now)
-	return true, e.syncConfig(ctx, e.view(), now)
+	if err := e.syncConfig(ctx, e.view(), now); err != nil {
+		return true, err
+	}
+	e.refusedProblems(ctx)
+	return true, nil
 }
