@@ -28,6 +28,9 @@ import (
 	"github.com/notifier-dev/notifier/internal/store/backend"
 )
 
+// ProblemLease is the admins' problem of a daemon that lost its lease.
+const ProblemLease = "lease"
+
 // LeaseName is the database lease one `notifier run` holds.
 const LeaseName = "daemon"
 
@@ -215,6 +218,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		replicaPasses.Go(func() { d.leadLoop(runCtx, lease) })
 		replicaPasses.Go(func() { d.planOnNotice(runCtx) })
 	} else {
+		d.Engine.Problem(runCtx, domain.Problem{Key: ProblemLease, Detail: holder + " holds the database's lease"}, false)
 		go lease.Keep(runCtx, d.renewed(runCtx, lost))
 	}
 	if !d.Standby {
@@ -295,6 +299,8 @@ func (d *Daemon) renewed(ctx context.Context, lost context.CancelCauseFunc) func
 		case err == nil && !held:
 			d.Logger.Error("lease lost to another notifier run; stopping", "holder", lease.Holder)
 			d.Health.SetLease(false)
+			d.Engine.Problem(context.WithoutCancel(ctx), domain.Problem{Key: ProblemLease,
+				Detail: fmt.Sprintf("%s lost the database's lease to %s and stopped", d.Engine.Name(), lease.Holder)}, true)
 			lost(fmt.Errorf("lease lost to %s", lease.Holder))
 			return false
 		}

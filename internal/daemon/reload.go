@@ -29,7 +29,11 @@ const ReloadSpec = "@every 30s"
 // /readyz and /metrics report it, and refused credential files, until
 // good ones are loaded.
 func (d *Daemon) reload(ctx context.Context, force bool) {
-	reloaded := d.reloadMain(force)
+	reloaded, judged, refusal := d.reloadMain(force)
+	if judged {
+		// A refused main file is a problem the admins are told of, once.
+		d.Engine.Problem(ctx, domain.Problem{Key: ProblemMainConfig + d.mainPath(), Detail: errDetail(refusal, "config file accepted again")}, refusal != nil)
+	}
 	if d.replica == nil || d.replica.planning.Load() {
 		ran, err := d.Engine.SyncConfig(ctx, d.Now(), force || reloaded)
 		if err != nil && ctx.Err() == nil {
@@ -44,29 +48,51 @@ func (d *Daemon) reload(ctx context.Context, force bool) {
 	}
 }
 
+// ProblemMainConfig is the key prefix of a refused main config file's
+// problem (the admins' notices).
+const ProblemMainConfig = "config:"
+
+// mainPath is the main config file's path, as problems name it.
+func (d *Daemon) mainPath() string {
+	d.cfgMu.Lock()
+	defer d.cfgMu.Unlock()
+	return d.Config.Main.Path
+}
+
+// errDetail is err's text, or ok when err is nil.
+func errDetail(err error, ok string) string {
+	if err == nil {
+		return ok
+	}
+	return err.Error()
+}
+
 // reloadMain swaps in the main config file if it changed (or, with force,
-// in any case) and is valid, reporting whether a new one is in use.
-func (d *Daemon) reloadMain(force bool) bool {
+// in any case) and is valid, reporting whether a new one is in use,
+// whether the file was judged at all (not: unchanged since the last
+// look) and, if it was refused, why.
+func (d *Daemon) reloadMain(force bool) (reloaded, judged bool, refusal error) {
 	d.cfgMu.Lock()
 	defer d.cfgMu.Unlock()
 	st, err := config.StatConfigFile(d.Config.Dir, filepath.Join(d.Config.Dir, d.Config.Main.Path))
 	if !force && err == nil && (st.Unchanged(d.Config.Main) || st.Unchanged(d.rejected)) {
-		return false
+		return false, false, nil
 	}
 	cfg, err := config.LoadMain(d.ConfigPath, d.Clock, d.Env, registry.Default())
 	var problems config.Problems
 	switch {
 	case errors.As(err, &problems):
 		// /readyz says so before the log does.
-		d.refused(st, fmt.Errorf("%d problem(s), first: %s", len(problems), problems[0].String()))
+		refusal := fmt.Errorf("%d problem(s), first: %s", len(problems), problems[0].String())
+		d.refused(st, refusal)
 		for _, p := range problems {
 			d.Logger.Error("config change rejected; keeping the last good config", "problem", p.String())
 		}
-		return false
+		return false, true, refusal
 	case err != nil:
 		d.refused(st, err)
 		d.Logger.Error("config reload failed; keeping the last good config", "err", err)
-		return false
+		return false, true, err
 	}
 	if cfg.Database != d.Config.Database || cfg.CheckSchedule != d.Config.CheckSchedule || cfg.Timezone != d.Config.Timezone {
 		d.Logger.Warn("database, check_schedule and timezone changes take effect at the next restart")
@@ -81,7 +107,7 @@ func (d *Daemon) reloadMain(force bool) bool {
 	if err := d.Engine.SetConfig(cfg); err != nil {
 		d.refused(st, err)
 		d.Logger.Error("config change rejected; keeping the last good config", "err", err)
-		return false
+		return false, true, err
 	}
 	unchanged := cfg.Main.Hash == d.Config.Main.Hash
 	d.Config = cfg
@@ -89,7 +115,7 @@ func (d *Daemon) reloadMain(force bool) bool {
 	d.mainRefused.Store(false)
 	d.Health.SetReload(nil)
 	d.Metrics.ObserveReload(time.Now(), nil)
-	return !unchanged
+	return !unchanged, true, nil
 }
 
 // reloadOnHUP reloads the main config file at every SIGHUP until ctx ends.

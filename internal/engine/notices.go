@@ -102,7 +102,17 @@ func (e *Engine) channelProblems(ctx context.Context, rep *Report) {
 const (
 	ProblemCredentialFile = "credential-file:"
 	ProblemChannel        = "channel:"
+	ProblemProbe          = "amazon-probe:"
+	ProblemQueue          = "amazon-queue"
 )
+
+// errDetailOr is bad when failing, else good.
+func errDetailOr(failing bool, bad, good string) string {
+	if failing {
+		return bad
+	}
+	return good
+}
 
 // tellAdmins sends a notice to each notify_admins channel: rendered
 // and redacted as any message, sent once; a failure is logged (the

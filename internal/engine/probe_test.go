@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -68,5 +69,59 @@ credentials:
 	last, err := store.LastProbes(t.Context())
 	if err != nil || !last["probed"].Verified.Equal(t0.Add(100*time.Hour)) {
 		t.Errorf("last probes = %+v, %v", last, err)
+	}
+}
+
+// TestProbeThatCannotReachAmazonIsAProblem: a probe without an answer
+// (a 503) opens the admins' problem once; a second such probe does not
+// tell it again; the next answer clears it. The LWA endpoint is httptest.
+func TestProbeThatCannotReachAmazonIsAProblem(t *testing.T) {
+	var down atomic.Bool
+	lwa := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, `{"access_token":"Atza|x"}`)
+	}))
+	defer lwa.Close()
+	t.Setenv("LWA_SECRET", "probe-problem-SEKRIT")
+	t.Setenv("LWA_REFRESH", "Atzr|probe-problem-REFRESH")
+	body := `policies:
+  standard:
+    - {before: 30d, channels: [console]}
+channels:
+  console: {type: stdout}
+credentials:
+  - id: probed
+    rotated_at: 2026-06-01
+    lwa: {client_id: amzn1.application-oa2-client.a1, client_secret: "${LWA_SECRET}", refresh_token: "${LWA_REFRESH}", token_url: "` + lwa.URL + `", probe: 24h}
+`
+	t0 := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	r := newAmazonRig(t, body, t0, nil)
+	if err := r.e.Sync(t.Context(), t0); err != nil {
+		t.Fatal(err)
+	}
+	down.Store(true)
+	for i := range 2 {
+		if res, err := r.e.Probe(t.Context(), "probed", t0.Add(time.Duration(i)*time.Hour)); err != nil || res.Outcome != domain.ProbeFailed {
+			t.Fatalf("probe %d: %+v, %v", i, res, err)
+		}
+	}
+	down.Store(false)
+	if _, err := r.e.Probe(t.Context(), "probed", t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := r.store.History(t.Context(), domain.HistoryFilter{Type: domain.EventNotice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range evs {
+		got = append(got, ev.Stage+" "+ev.Status)
+	}
+	if want := []string{ProblemProbe + "probed started", ProblemProbe + "probed cleared"}; !slices.Equal(got, want) {
+		t.Errorf("notices %q, want %q", got, want)
 	}
 }
