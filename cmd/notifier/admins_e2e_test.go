@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -158,7 +157,7 @@ func TestAdminsReloadIsASync(t *testing.T) {
 	e.writeFile("creds/a.yaml", "credentials:\n  - {id: vendor-sftp, rotated_at: 2026-06-01}\n")
 	d := startDaemonEnv(t, e.dir, e.config, environ)
 	d.await(t, "notifier running", 60*time.Second)
-	before := e.statusWithEnv(environ)["vendor-sftp"]
+	before := e.status(adminsNow)["vendor-sftp"]
 	if before.State != "overdue" {
 		t.Fatalf("before the rotation vendor-sftp is %+v, want overdue", before)
 	}
@@ -168,29 +167,11 @@ func TestAdminsReloadIsASync(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.await(t, "config reloaded", 30*time.Second)
-	after := e.statusWithEnv(environ)["vendor-sftp"]
+	after := e.status(adminsNow)["vendor-sftp"]
 	if !strings.HasPrefix(after.RotatedAt, "2026-12-19") || after.State == "overdue" || !strings.HasPrefix(after.Deadline, "2027-06-17") {
 		t.Errorf("right after the reload vendor-sftp is %+v; want rotated 2026-12-19, deadline 2027-06-17, not overdue", after)
 	}
 	d.terminate(t, 30*time.Second)
-}
-
-// statusWithEnv is status at the clock of environ.
-func (e *env) statusWithEnv(environ []string) map[string]statusRow {
-	e.t.Helper()
-	out, errs, code := e.runWithEnv(environ, "status", "--format", "json")
-	if code != 0 {
-		e.t.Fatalf("status: exit %d\n%s", code, errs)
-	}
-	var rows []statusRow
-	if err := json.Unmarshal([]byte(out), &rows); err != nil {
-		e.t.Fatalf("status json: %v\n%s", err, out)
-	}
-	m := map[string]statusRow{}
-	for _, r := range rows {
-		m[r.ID] = r
-	}
-	return m
 }
 
 // notices returns the admins' notices among what the webhook received
