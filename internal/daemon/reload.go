@@ -43,7 +43,7 @@ func (d *Daemon) reload(ctx context.Context, force bool) {
 			d.observeRefused()
 		}
 	}
-	if reloaded || force {
+	if refusal == nil && (reloaded || force) {
 		d.Logger.Info("config reloaded")
 	}
 }
