@@ -297,7 +297,12 @@ func (c *cli) tickCmd() *cobra.Command {
 			}
 			rep, err := m.Engine.Tick(cmd.Context(), now)
 			report.Tick(c.stdout, rep, now, m.Config.Location)
-			return err
+			if err != nil {
+				return err
+			}
+			// A refused file did not keep the others from syncing and
+			// sending, but the tick says so with its exit code.
+			return engine.RefusedError(m.Engine.Refused())
 		},
 	}
 	cmd.Flags().StringVar(&c.at, "at", "", "act at this past moment (a missed tick's catch-up; 2026-06-01, 2026-06-01T09:30 in the config's zone, or RFC 3339); default now; with --dry-run any moment")

@@ -60,6 +60,10 @@ type Consumer struct {
 	params *ParameterSink
 	// maxReceives is amazon.max_receives.
 	maxReceives int
+	// OnReceive, if set, is told each receive's outcome in Run (nil: the
+	// queue was read): the daemon tells its admins of a queue that cannot
+	// be read.
+	OnReceive func(err error)
 	// malformed counts the receives of each malformed message id this
 	// process has seen: its WARN line is logged at the first only, and the
 	// count stands in for SQS's ApproximateReceiveCount if a queue does
@@ -146,6 +150,9 @@ func (c *Consumer) Run(ctx context.Context) {
 	pause := time.Second
 	for ctx.Err() == nil {
 		got, err := c.receiveOnce(ctx, LongPoll)
+		if c.OnReceive != nil && ctx.Err() == nil {
+			c.OnReceive(err)
+		}
 		if err == nil {
 			pause = time.Second
 			if got.Received > 0 {

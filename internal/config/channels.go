@@ -217,3 +217,21 @@ func secretKeys(t reflect.Type) map[string]bool {
 	}
 	return out
 }
+
+// notifyAdmins reads notify_admins: the channels, each defined under
+// channels: and listed once, that receive notifier's own notices.
+func (l *loader) notifyAdmins(n *yaml.Node, chans map[string]*Channel) []string {
+	names := l.strList(n, "notify_admins")
+	seen := map[string]bool{}
+	for i, c := range names {
+		key := fmt.Sprintf("notify_admins[%d]", i)
+		if _, defined := chans[c]; !defined {
+			l.errf(n.Content[i], key, "channel %q is not defined under channels:", c)
+		}
+		if seen[c] {
+			l.errf(n.Content[i], key, "channel %q listed twice", c)
+		}
+		seen[c] = true
+	}
+	return names
+}

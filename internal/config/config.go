@@ -63,6 +63,10 @@ type Config struct {
 	Sources []string
 	// HTTP is the http: block; nil when absent (no server, no links).
 	HTTP *HTTP
+	// NotifyAdmins are the channels that receive notifier's notices about
+	// its own problems (a refused config file, a channel whose delivery
+	// finally failed); none: the notices are only recorded and logged.
+	NotifyAdmins []string
 
 	byID map[string]int // index of Credentials
 	// lwa holds the lwa: settings of the main file's credentials that

@@ -125,6 +125,7 @@ type topBlock struct {
 	Amazon          *yaml.Node `yaml:"amazon"`
 	HTTP            *yaml.Node `yaml:"http"`
 	Audit           *yaml.Node `yaml:"audit"`
+	NotifyAdmins    *yaml.Node `yaml:"notify_admins"`
 }
 
 // load reads the config file's blocks, each in its own file: settings.go,
@@ -176,6 +177,9 @@ func (l *mainLoad) load(path, dir string, data []byte, clock Clock) *Config {
 	}
 	if n := top.HTTP; n != nil {
 		cfg.HTTP = l.http(n, cfg.Channels, chanNodes)
+	}
+	if n := top.NotifyAdmins; n != nil {
+		cfg.NotifyAdmins = l.notifyAdmins(n, cfg.Channels)
 	}
 	if top.Credentials == nil && top.CredentialFiles == nil {
 		l.errf(root, "credentials", "no credentials: list at least one under credentials: or credential_files:")

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/notifier-dev/notifier/internal/amazon"
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/engine"
 )
 
 // notifications builds the consumer of SP-API notifications, or nil when
@@ -29,6 +32,19 @@ func (d *Daemon) startNotifications(ctx context.Context) (wait func()) {
 	}
 	if c == nil {
 		return func() {}
+	}
+	// The queue's state as last told (0: not yet): the admins hear of a
+	// change only, not of every receive.
+	var told atomic.Int32
+	c.OnReceive = func(err error) {
+		state := int32(1)
+		if err != nil {
+			state = 2
+		}
+		if told.Swap(state) != state {
+			d.Engine.Problem(ctx, domain.Problem{Key: engine.ProblemQueue,
+				Detail: errDetail(err, "the SP-API queue is read again")}, err != nil)
+		}
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { c.Run(ctx) })

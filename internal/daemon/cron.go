@@ -32,7 +32,7 @@ func (d *Daemon) startCron(ctx context.Context) (*cron.Cron, error) {
 	if _, err := c.AddFunc(RetrySpec, func() { d.retry(ctx) }); err != nil {
 		return nil, fmt.Errorf("retry schedule: %w", err)
 	}
-	if _, err := c.AddFunc(ReloadSpec, func() { d.reload(false) }); err != nil {
+	if _, err := c.AddFunc(ReloadSpec, func() { d.reload(ctx, false) }); err != nil {
 		return nil, fmt.Errorf("reload schedule: %w", err)
 	}
 	c.Start()

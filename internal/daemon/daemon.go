@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/amazon"
@@ -26,6 +27,9 @@ import (
 	"github.com/notifier-dev/notifier/internal/store"
 	"github.com/notifier-dev/notifier/internal/store/backend"
 )
+
+// ProblemLease is the admins' problem of a daemon that lost its lease.
+const ProblemLease = "lease"
 
 // LeaseName is the database lease one `notifier run` holds.
 const LeaseName = "daemon"
@@ -81,6 +85,8 @@ type Daemon struct {
 
 	cfgMu    sync.Mutex        // guards Config against a SIGHUP's reload
 	rejected domain.ConfigFile // the main file last refused, not logged again until it changes
+	// mainRefused: the main file's last reload was refused.
+	mainRefused atomic.Bool
 }
 
 // Open loads the main config file, opens the database (applying
@@ -235,6 +241,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		replicaPasses.Go(func() { d.leadLoop(runCtx, lease) })
 		replicaPasses.Go(func() { d.planOnNotice(runCtx) })
 	} else {
+		d.Engine.Problem(runCtx, domain.Problem{Key: ProblemLease, Detail: holder + " holds the database's lease"}, false)
 		go lease.Keep(runCtx, d.renewed(runCtx, lost))
 	}
 	if !d.Standby {
@@ -315,6 +322,8 @@ func (d *Daemon) renewed(ctx context.Context, lost context.CancelCauseFunc) func
 		case err == nil && !held:
 			d.Logger.Error("lease lost to another notifier run; stopping", "holder", lease.Holder)
 			d.Health.SetLease(false)
+			d.Engine.Problem(context.WithoutCancel(ctx), domain.Problem{Key: ProblemLease,
+				Detail: fmt.Sprintf("%s lost the database's lease to %s and stopped", d.Engine.Name(), lease.Holder)}, true)
 			lost(fmt.Errorf("lease lost to %s", lease.Holder))
 			return false
 		}
@@ -326,7 +335,7 @@ func (d *Daemon) renewed(ctx context.Context, lost context.CancelCauseFunc) func
 // then the engine's tick (sync, plan, dispatch) at the clock's now; a
 // replica that does not plan only sends.
 func (d *Daemon) Tick(ctx context.Context) {
-	d.reload(false)
+	d.reload(ctx, false)
 	now := d.Now()
 	start := time.Now()
 	tick := d.Engine.Tick
@@ -337,6 +346,7 @@ func (d *Daemon) Tick(ctx context.Context) {
 	if ctx.Err() == nil {
 		d.Metrics.ObserveTick(time.Now(), time.Since(start), err)
 		d.Health.SetTick(err)
+		d.observeRefused()
 	}
 	if err != nil && ctx.Err() == nil {
 		d.Logger.Error("tick failed", "err", err)

@@ -149,7 +149,7 @@ const (
 
 // EventTypes lists every event type, for validating filters.
 func EventTypes() []string {
-	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventDeadline, EventNotification, EventAudit, EventProbe, EventRotationRequest}
+	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventDeadline, EventNotification, EventAudit, EventProbe, EventRotationRequest, EventNotice}
 }
 
 // Event is one line of the append-only history.

@@ -52,6 +52,8 @@ type Engine struct {
 
 	tickMu sync.Mutex // one sync, tick or retry pass at a time
 
+	refused refusals // the config files the last sync refused
+
 	mu      sync.RWMutex // guards the fields below, swapped by SetConfig
 	cfg     *config.Config
 	chans   map[string]channels.Channel
@@ -271,11 +273,13 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) (*Report, error) {
 	if err := e.syncConfig(ctx, v, now); err != nil {
 		return rep, err
 	}
+	e.refusedProblems(ctx)
 	e.syncSources(ctx, now)
 	if err := e.planDue(ctx, v, now, rep); err != nil {
 		return rep, err
 	}
 	err := e.dispatch(ctx, v, now, rep)
+	e.channelProblems(ctx, rep)
 	return rep, err
 }
 
@@ -286,6 +290,7 @@ func (e *Engine) Retry(ctx context.Context, now time.Time) (*Report, error) {
 	defer e.tickMu.Unlock()
 	rep := &Report{}
 	err := e.dispatch(ctx, e.view(), normalize(now), rep)
+	e.channelProblems(ctx, rep)
 	return rep, err
 }
 
@@ -320,4 +325,25 @@ func Backoff(r config.Retry, attempts int) time.Duration {
 		return r.MaxBackoff
 	}
 	return d
+}
+
+// SyncConfig syncs the config files that changed, without reading AWS
+// sources, planning or sending: the daemon's reload runs it, so that an
+// edit is recorded at once (a rotation closes its cycle and sets the new
+// one's next action; what is due is sent on check_schedule, as ever).
+// With wait false it does nothing, and reports so, while a tick or retry
+// pass runs.
+func (e *Engine) SyncConfig(ctx context.Context, now time.Time, wait bool) (ran bool, err error) {
+	if !wait && !e.tickMu.TryLock() {
+		return false, nil
+	} else if wait {
+		e.tickMu.Lock()
+	}
+	defer e.tickMu.Unlock()
+	now = normalize(now)
+	if err := e.syncConfig(ctx, e.view(), now); err != nil {
+		return true, err
+	}
+	e.refusedProblems(ctx)
+	return true, nil
 }

@@ -66,6 +66,10 @@ func (e *Engine) Probe(ctx context.Context, id string, now time.Time) (ProbeResu
 	default:
 		e.logger.Info("probe: Amazon accepts the secret", "credential", id)
 	}
+	// Amazon unreachable is the admins' problem (a rejection is the
+	// credential's, alerted through its ladder); any answer clears it.
+	e.Problem(ctx, domain.Problem{Key: ProblemProbe + id, Detail: errDetailOr(outcome == domain.ProbeFailed,
+		"the probe of "+id+" cannot reach Amazon: "+detail, "the probe of "+id+" reaches Amazon again")}, outcome == domain.ProbeFailed)
 	return res, nil
 }
 

@@ -21,10 +21,18 @@ import (
 // content hash is not parsed; changed ones are parsed (a few ahead of the
 // writes) and synced a group at a time, and the credentials that left a
 // file become inactive. A file with problems, or one that cannot be read,
-// is logged and skipped, its last good version standing; a file gone from
-// the config retires its credentials.
+// is logged and skipped, its last good version standing, and listed in
+// Refused until a good version is synced; a file gone from the config
+// retires its credentials.
 func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 	cfg := v.cfg
+	var refused []RefusedFile
+	refuse := func(path string, err error) {
+		if rel, rerr := filepath.Rel(cfg.Dir, path); rerr == nil && filepath.IsLocal(rel) {
+			path = rel
+		}
+		refused = append(refused, refusal(path, err))
+	}
 	settings := map[string]string{"timezone": cfg.Timezone}
 	for name, l := range v.ladders {
 		settings["policy:"+name] = l.fingerprint
@@ -55,6 +63,7 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 				listed[rel] = true
 			}
 			e.logger.Error("config file skipped; its last synced version stands", "file", path, "err", err)
+			refuse(path, err)
 			continue
 		}
 		states[i] = st
@@ -97,13 +106,13 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 	var group []fileRead
 	size := 0
 	flush := func() error {
-		err := e.writeFiles(ctx, group, opts, written, now)
+		err := e.writeFiles(ctx, group, opts, written, refuse, now)
 		group, size = group[:0], 0
 		return err
 	}
 	synced := 0
 	for r := range reads {
-		if !e.needsSync(ctx, r, known, now) {
+		if !e.needsSync(ctx, r, known, refuse, now) {
 			continue
 		}
 		e.dateBySource(ctx, &r, now)
@@ -133,6 +142,7 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 		}
 		e.logger.Warn("config file no longer in the config; its credentials are now inactive", "file", path, "inactive", len(changes))
 	}
+	e.setRefused(refused)
 	return nil
 }
 
@@ -169,19 +179,21 @@ func (e *Engine) readFile(cfg *config.Config, path string, main bool) fileRead {
 // group holds its parsed credentials, about 40 MB.
 const syncGroup = 100_000
 
-// needsSync logs a file that could not be read or has problems, and
-// records one whose content did not change, reporting whether the file's
-// credentials still need syncing.
-func (e *Engine) needsSync(ctx context.Context, r fileRead, known map[string]domain.ConfigFile, now time.Time) bool {
+// needsSync logs and refuses a file that could not be read or has
+// problems, and records one whose content did not change, reporting
+// whether the file's credentials still need syncing.
+func (e *Engine) needsSync(ctx context.Context, r fileRead, known map[string]domain.ConfigFile, refuse func(string, error), now time.Time) bool {
 	var problems config.Problems
 	switch {
 	case errors.As(r.err, &problems):
 		for _, p := range problems {
 			e.logger.Error("config file change rejected; its last synced version stands", "problem", p.String())
 		}
+		refuse(r.path, r.err)
 		return false
 	case r.err != nil:
 		e.logger.Error("config file skipped; its last synced version stands", "file", r.path, "err", r.err)
+		refuse(r.path, r.err)
 		return false
 	}
 	if prev, ok := known[r.state.Path]; ok && prev.Hash == r.state.Hash {
@@ -195,9 +207,10 @@ func (e *Engine) needsSync(ctx context.Context, r fileRead, known map[string]dom
 
 // writeFiles syncs a group of files in one transaction; when one of them
 // conflicts with another file, each is synced alone, so that only the
-// conflicting one is refused (and logged). Each file handled is marked
-// written: it, or its last synced version if refused, owns what it lists.
-func (e *Engine) writeFiles(ctx context.Context, group []fileRead, opts domain.SyncOptions, written map[string]bool, now time.Time) error {
+// conflicting one is refused (logged, and handed to refuse). Each file
+// handled is marked written: it, or its last synced version if refused,
+// owns what it lists.
+func (e *Engine) writeFiles(ctx context.Context, group []fileRead, opts domain.SyncOptions, written map[string]bool, refuse func(string, error), now time.Time) error {
 	if len(group) == 0 {
 		return nil
 	}
@@ -219,10 +232,11 @@ func (e *Engine) writeFiles(ctx context.Context, group []fileRead, opts domain.S
 	case len(files) == 1:
 		e.logger.Error("config file change rejected; its last synced version stands", "file", conflict.In, "err", conflict.Error())
 		written[conflict.In] = true
+		refuse(conflict.In, conflict)
 		return nil
 	}
 	for _, r := range group {
-		if err := e.writeFiles(ctx, []fileRead{r}, opts, written, now); err != nil {
+		if err := e.writeFiles(ctx, []fileRead{r}, opts, written, refuse, now); err != nil {
 			return err
 		}
 	}

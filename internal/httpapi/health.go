@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -12,10 +13,11 @@ import (
 // as it runs.
 type Health struct {
 	mu        sync.Mutex
-	config    bool   // a config is loaded
-	lease     bool   // this process holds the database's lease
-	tickErr   string // the last tick's failure; empty when it succeeded
-	reloadErr string // the last reload's failure; empty when it succeeded
+	config    bool     // a config is loaded
+	lease     bool     // this process holds the database's lease
+	tickErr   string   // the last tick's failure; empty when it succeeded
+	reloadErr string   // the last reload's failure; empty when it succeeded
+	refused   []string // the credential files the last sync refused, with their first problem
 }
 
 // NewHealth returns a Health that is not ready: no config, no lease.
@@ -33,6 +35,13 @@ func (h *Health) SetTick(err error) { h.set(func() { h.tickErr = errText(err) })
 // SetReload records the last reload's outcome: a refused config keeps the
 // old one running, and /readyz says so until a good one is loaded.
 func (h *Health) SetReload(err error) { h.set(func() { h.reloadErr = errText(err) }) }
+
+// SetRefused records the credential files the last sync refused (each
+// with its file:line and first problem): /readyz names them until good
+// versions are synced.
+func (h *Health) SetRefused(problems []string) {
+	h.set(func() { h.refused = slices.Clone(problems) })
+}
 
 func (h *Health) set(f func()) {
 	h.mu.Lock()
@@ -63,6 +72,9 @@ func (h *Health) problems() []string {
 	}
 	if h.reloadErr != "" {
 		out = append(out, "config reload failed, running on the previous config: "+h.reloadErr)
+	}
+	for _, p := range h.refused {
+		out = append(out, "config file refused, its last synced version stands: "+p)
 	}
 	return out
 }

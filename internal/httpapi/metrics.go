@@ -42,6 +42,7 @@ type Metrics struct {
 	lastTick     prometheus.Gauge
 	reloadOK     prometheus.Gauge
 	reloadTime   prometheus.Gauge
+	refused      prometheus.Gauge
 	db           databasePart
 }
 
@@ -65,8 +66,10 @@ func NewMetrics() *Metrics {
 			Help: "1 if the last config load or reload succeeded, 0 if it was refused (the previous config is in use)."}),
 		reloadTime: prometheus.NewGauge(prometheus.GaugeOpts{Name: "notifier_config_last_reload_success_timestamp_seconds",
 			Help: "When a config was last loaded successfully (Unix time)."}),
+		refused: prometheus.NewGauge(prometheus.GaugeOpts{Name: "notifier_config_files_refused",
+			Help: "Config files the last sync or reload refused (their last good version is in use); 0 when every file was accepted."}),
 	}
-	m.reg.MustRegister(m.deliveries, m.attempts, m.tickDuration, m.tickFailures, m.lastTick, m.reloadOK, m.reloadTime,
+	m.reg.MustRegister(m.deliveries, m.attempts, m.tickDuration, m.tickFailures, m.lastTick, m.reloadOK, m.reloadTime, m.refused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -98,6 +101,9 @@ func (m *Metrics) ObserveReload(at time.Time, err error) {
 	m.reloadOK.Set(1)
 	m.reloadTime.Set(float64(at.Unix()))
 }
+
+// ObserveRefused records how many config files are refused now.
+func (m *Metrics) ObserveRefused(n int) { m.refused.Set(float64(n)) }
 
 // MetricsInterval is how long what a scrape read from the database is
 // served to later scrapes: the database is read at most once per

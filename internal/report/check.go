@@ -33,6 +33,11 @@ func summary(cfg *config.Config) string {
 	for _, n := range names {
 		fmt.Fprintf(&b, "    %-12s %s\n", n, cfg.Channels[n].Type)
 	}
+	if len(cfg.NotifyAdmins) > 0 {
+		fmt.Fprintf(&b, "  admins:      %s (notifier's own problems, when they start and clear)\n", strings.Join(cfg.NotifyAdmins, ","))
+	} else {
+		b.WriteString("  admins:      none (notifier's own problems are recorded and logged only)\n")
+	}
 	pnames := slices.Sorted(maps.Keys(cfg.Policies))
 	fmt.Fprintf(&b, "  policies:    %d\n", len(pnames))
 	for _, n := range pnames {

@@ -151,6 +151,18 @@ type Engine interface {
 	Recorder
 	Reader
 	Amazon
+	Admins
+}
+
+// Admins is the state of notifier's own operational problems, kept in
+// the history: each is told to the admins once when it starts and once
+// when it clears.
+type Admins interface {
+	// RecordProblem appends a notice that p started (open) or cleared,
+	// unless its last notice already says so; it reports whether it did.
+	RecordProblem(ctx context.Context, p domain.Problem, open bool, now time.Time) (bool, error)
+	// OpenProblems lists the problems started and not cleared, by key.
+	OpenProblems(ctx context.Context) ([]domain.Problem, error)
 }
 
 // Reporter is what the auditors' views read: the cycles and the history,

@@ -158,6 +158,7 @@ func indexes() []Index {
 		{Name: "acknowledgments_credential", Table: "acknowledgments", Columns: []string{"credential_id", "acked_at"}},
 		{Name: "events_time", Table: "events", Columns: []string{"time"}},
 		{Name: "events_credential", Table: "events", Columns: []string{"credential_id", "time"}},
+		{Name: "events_notice", Table: "events", Columns: []string{"stage", "id"}, Where: "type = 'notice'"},
 		{Name: "cycle_deadlines_rotation", Table: "cycle_deadlines", Columns: []string{"rotation_id", "id"}},
 		{Name: "cycle_terms_rotation", Table: "cycle_terms", Columns: []string{"rotation_id", "id"}},
 		{Name: "lwa_probes_credential", Table: "lwa_probes", Columns: []string{"credential_id", "probed_at"}},

@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 		{"RecordNotice", testRecordNotice},
 		{"RecordSourceVersion", testRecordSourceVersion},
 		{"RecordProbe", testRecordProbe},
+		{"RecordProblem", testRecordProblem},
 		{"RecordRotationRequest", testRecordRotationRequest},
 		{"Reminders", testReminders},
 		{"Chain", testChain},
