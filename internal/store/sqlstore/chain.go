@@ -129,7 +129,7 @@ func checkTables(ctx context.Context, db Reader, d Dialect, start int64) (*chain
 }
 
 // EventColumns are an events row as chain.Row holds it.
-const EventColumns = `id, time, type, credential_id, rotation_id, delivery_id, stage, channel, status, actor, detail, hash`
+const EventColumns = `id, time, type, credential_id, rotation_id, delivery_id, stage, channel, status, actor, detail, hash, recorded_at`
 
 // ScanEvent reads EventColumns. The time is the text that was hashed: as
 // SQLite stores it, a timestamptz as UTC RFC 3339.
@@ -137,7 +137,7 @@ func ScanEvent(rows *sql.Rows) (chain.Row, error) {
 	var r chain.Row
 	var cred sql.NullString
 	var rot, del sql.NullInt64
-	if err := rows.Scan(&r.ID, timeText{&r.Time}, &r.Type, &cred, &rot, &del, &r.Stage, &r.Channel, &r.Status, &r.Actor, &r.Detail, &r.Hash); err != nil {
+	if err := rows.Scan(&r.ID, timeText{&r.Time}, &r.Type, &cred, &rot, &del, &r.Stage, &r.Channel, &r.Status, &r.Actor, &r.Detail, &r.Hash, nullTimeText{&r.RecordedAt}); err != nil {
 		return r, fmt.Errorf("store: event chain: %w", err)
 	}
 	r.CredentialID, r.NullCredential = cred.String, !cred.Valid
@@ -163,4 +163,15 @@ func (d timeText) Scan(src any) error {
 		return fmt.Errorf("a time is a %T", src)
 	}
 	return nil
+}
+
+// nullTimeText is timeText for a nullable time: NULL is "".
+type nullTimeText struct{ s *string }
+
+func (d nullTimeText) Scan(src any) error {
+	if src == nil {
+		*d.s = ""
+		return nil
+	}
+	return timeText(d).Scan(src)
 }
