@@ -27,6 +27,9 @@ type CycleRecord struct {
 	Active     bool  // whether the credential is still in the config
 	RotationID int64 // the rotation that started the cycle
 	Start      time.Time
+	// StartRecorded is when the rotation that started the cycle was
+	// recorded (Start may be earlier: a back-dated rotation).
+	StartRecorded time.Time
 	Closed     *Rotation // the rotation that closed the cycle; nil while open
 	Reminders  []ReminderAttempt
 	Acks       []AckRecord
@@ -46,6 +49,9 @@ type AckRecord struct {
 	Time   time.Time
 	Actor  string
 	Source string
+	// Recorded is when notifier recorded it; zero for an acknowledgment
+	// recorded before the column existed (migration 0009).
+	Recorded time.Time
 }
 
 // Cycle outcomes in a report.

@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 		{"RecordRotationRequest", testRecordRotationRequest},
 		{"Reminders", testReminders},
 		{"Chain", testChain},
+		{"Recorded", testRecorded},
 		{"SyncedTimezone", testSyncedTimezone},
 		{"DatabaseID", testDatabaseID},
 		{"Path", testPath},
