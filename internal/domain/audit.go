@@ -30,9 +30,9 @@ type CycleRecord struct {
 	// StartRecorded is when the rotation that started the cycle was
 	// recorded (Start may be earlier: a back-dated rotation).
 	StartRecorded time.Time
-	Closed     *Rotation // the rotation that closed the cycle; nil while open
-	Reminders  []ReminderAttempt
-	Acks       []AckRecord
+	Closed        *Rotation // the rotation that closed the cycle; nil while open
+	Reminders     []ReminderAttempt
+	Acks          []AckRecord
 }
 
 // ReminderAttempt is one reminder event of a cycle: an attempt's outcome
