@@ -58,8 +58,12 @@ func TestUpgradeFrom0006KeepsTheChain(t *testing.T) {
 	}
 	defer s.Close()
 	storetest.CheckUpgradedChain(t, s, 1, 3, func(stmt string) {
-		if _, err := su.ExecContext(t.Context(), `ALTER TABLE events DISABLE TRIGGER events_append_only; `+stmt+
-			`; ALTER TABLE events ENABLE TRIGGER events_append_only`); err != nil {
+		off, on := "", ""
+		for _, table := range []string{"events", "rotations", "acknowledgments"} {
+			off += "ALTER TABLE " + table + " DISABLE TRIGGER " + table + "_append_only; "
+			on += "; ALTER TABLE " + table + " ENABLE TRIGGER " + table + "_append_only"
+		}
+		if _, err := su.ExecContext(t.Context(), off+stmt+on); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
 		}
 	})

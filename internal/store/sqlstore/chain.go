@@ -86,19 +86,23 @@ func (s *Store) ChainHead(ctx context.Context) (chain.Head, error) {
 // tableChecks find a row of the tables that auditors read (rotations,
 // acknowledgments, deliveries' final statuses) made since the chain
 // started and without its event in the chain: the table was edited where
-// the chain cannot see it. Each names the first such row. The events of a
+// the chain cannot see it. A rotation's or acknowledgment's recorded_at
+// is its event's (one transaction writes both), which the chain covers
+// from migration 0009 on. Each names the first such row. The events of a
 // credential are found through its index, so each check costs a lookup a
 // row. %s is where the row's time is written as text (Dialect.TimeText).
 var tableChecks = []struct{ what, table, query, at string }{
 	{"rotation", "rotations", `SELECT r.id, r.credential_id || ' at ' || %s || ' (source ' || r.source || ', by ' || r.actor || ')'
 		FROM rotations r, event_chain c WHERE r.id >= c.first_rotation_id AND NOT EXISTS (SELECT 1 FROM events e
 			WHERE e.credential_id = r.credential_id AND e.time = r.rotated_at AND e.id >= ? AND e.type = 'rotation'
-				AND e.rotation_id = r.id AND e.status = r.source AND e.actor = r.actor)
+				AND e.rotation_id = r.id AND e.status = r.source AND e.actor = r.actor
+				AND (e.recorded_at IS NULL OR e.recorded_at = r.recorded_at))
 		ORDER BY r.id LIMIT 1`, "r.rotated_at"},
 	{"acknowledgment", "acknowledgments", `SELECT a.id, a.credential_id || ' at ' || %s || ' by ' || a.actor || ' (source ' || a.source || ')'
 		FROM acknowledgments a, event_chain c WHERE a.id >= c.first_ack_id AND NOT EXISTS (SELECT 1 FROM events e
 			WHERE e.credential_id = a.credential_id AND e.time = a.acked_at AND e.id >= ? AND e.type = 'ack'
-				AND e.rotation_id = a.rotation_id AND e.actor = a.actor AND e.status = a.source)
+				AND e.rotation_id = a.rotation_id AND e.actor = a.actor AND e.status = a.source
+				AND (e.recorded_at IS NULL AND a.recorded_at IS NULL OR e.recorded_at = a.recorded_at))
 		ORDER BY a.id LIMIT 1`, "a.acked_at"},
 	{"delivery", "deliveries", `SELECT d.id, d.credential_id || ' ' || d.stage || ' to ' || d.channel || ', ' || d.status
 		FROM deliveries d, event_chain c WHERE d.id >= c.first_delivery_id AND d.status IN ('sent', 'failed', 'skipped', 'superseded')
