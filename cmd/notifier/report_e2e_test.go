@@ -187,19 +187,7 @@ func TestEndToEndReport(t *testing.T) {
 	// and every format shows that count and those flags.
 	first := e.reportJSON("--at", reportAt)
 	wantSummary["back_dated"] = first.Summary["back_dated"]
-	flags := func(c report.Cycle, at func(string) string) string {
-		var parts []string
-		if c.BackDated != nil {
-			parts = append(parts, "rotation at "+at(c.RotatedAt)+" "+*c.BackDated)
-		}
-		for _, a := range c.Acknowledgments {
-			if a.BackDated != nil {
-				parts = append(parts, "ack by "+a.Actor+" at "+at(a.Time)+" "+*a.BackDated)
-			}
-		}
-		return strings.Join(parts, "; ")
-	}
-	same := func(s string) string { return s }
+	flags, same := report.BackDatedRecords, report.Same
 
 	t.Run("json", func(t *testing.T) {
 		doc := e.reportJSON("--at", reportAt)

@@ -111,10 +111,10 @@ func ackedBy(r Cycle) string {
 	return strings.Join(parts, "; ")
 }
 
-// backDatedRecords lists the cycle's back-dated records, for the table
+// BackDatedRecords lists the cycle's back-dated records, for the table
 // and CSV: "rotation at T recorded 5 days after the fact", "ack by alice
 // at T recorded 5 days after the fact"; at is how a time is shown.
-func backDatedRecords(r Cycle, at func(string) string) string {
+func BackDatedRecords(r Cycle, at func(string) string) string {
 	var parts []string
 	if r.BackDated != nil {
 		parts = append(parts, "rotation at "+at(r.RotatedAt)+" "+*r.BackDated)
@@ -127,7 +127,9 @@ func backDatedRecords(r Cycle, at func(string) string) string {
 	return strings.Join(parts, "; ")
 }
 
-func same(s string) string { return s }
+// Same shows an RFC 3339 time of the report as it is (the CSV's and
+// JSON's way).
+func Same(s string) string { return s }
 
 func deref(s *string) string {
 	if s == nil {
@@ -186,7 +188,7 @@ func (c *csvReport) Cycle(r Cycle) error {
 	row := []string{r.Credential, r.Name, r.Owner, r.RotatedAt, r.Deadline, deref(r.ClosedAt), deref(r.RotatedBy), deref(r.RotationSource),
 		r.Outcome, strconv.Itoa(r.DaysLate), strconv.Itoa(n[domain.StatusSent]), strconv.Itoa(n[domain.StatusRetry] + n[domain.StatusFailed]),
 		strconv.Itoa(n[domain.StatusFailed]), told(r), strconv.Itoa(len(r.Acknowledgments)), ackedBy(r), from, until, secs,
-		r.RecordedAt, deref(r.ClosedRecordedAt), backDatedRecords(r, same)}
+		r.RecordedAt, deref(r.ClosedRecordedAt), BackDatedRecords(r, Same)}
 	for i := range row {
 		row[i] = CSVCell(row[i])
 	}
@@ -235,7 +237,7 @@ func (t *tableReport) cycle(w io.Writer, r Cycle, n int) error {
 	}
 	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", TableCell(r.Credential), Reformat(r.RotatedAt), Reformat(r.Deadline),
 		TableCell(closed), TableCell(deref(r.RotatedBy)), r.Outcome, r.DaysLate, cnt[domain.StatusSent], cnt[domain.StatusRetry]+cnt[domain.StatusFailed],
-		TableCell(told(r)), TableCell(strings.Join(acks, ",")), TableCell(undelivered(r)), Reformat(r.RecordedAt), TableCell(backDatedRecords(r, Reformat)))
+		TableCell(told(r)), TableCell(strings.Join(acks, ",")), TableCell(undelivered(r)), Reformat(r.RecordedAt), TableCell(BackDatedRecords(r, Reformat)))
 	return err
 }
 
