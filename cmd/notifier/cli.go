@@ -406,7 +406,7 @@ func (c *cli) rotateCmd() *cobra.Command {
 			}
 			loc := m.Config.Location
 			deadline := cyc.Deadline(loc)
-			fmt.Fprintf(c.stdout, "%s: rotation recorded at %s; next deadline %s (%d days)\n", cyc.ID, cyc.Start.In(loc).Format(time.RFC3339),
+			fmt.Fprintf(c.stdout, "%s: rotation at %s recorded; next deadline %s (%d days)\n", cyc.ID, cyc.Start.In(loc).Format(time.RFC3339),
 				deadline.In(loc).Format(time.RFC3339), schedule.DaysRemaining(deadline, now, loc))
 			fmt.Fprintln(c.stdout, "Remember to set rotated_at in the config too, so it stays the operator's record.")
 			return nil

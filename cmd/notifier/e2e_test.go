@@ -201,6 +201,7 @@ func (e *env) tick(at string) []webhook.Payload {
 
 type historyJSON struct {
 	Time, Type, Credential, Stage, Channel, Status, Actor, Detail string
+	RecordedAt                                                    string `json:"recorded_at"`
 }
 
 func (e *env) history(args ...string) []historyJSON {
@@ -517,7 +518,7 @@ func TestEndToEndHistoryFormats(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rows); err != nil {
 		t.Fatal(err)
 	}
-	keys := []string{"time", "type", "credential", "stage", "channel", "status", "actor", "detail"}
+	keys := []string{"time", "type", "credential", "stage", "channel", "status", "actor", "detail", "recorded_at"}
 	var seq []string
 	for _, r := range rows {
 		if len(r) != len(keys) {

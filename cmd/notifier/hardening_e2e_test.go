@@ -216,17 +216,19 @@ func TestEndToEndHostileTextIsNeutralised(t *testing.T) {
 		}
 	}
 
+	// When the ack was recorded is the wall clock's: as the JSON has it.
+	recorded := e.history("--type", "ack")[0].RecordedAt
 	table := e.ok("history", "--type", "ack")
-	wantTable := "TIME                  TYPE  CREDENTIAL   STAGE  CHANNEL  STATUS  ACTOR   DETAIL\n" +
-		"2026-11-21T01:00:00Z  ack   sp-api-prod  -      -        cli     @alice  acknowledged via cli: " + noteShown + "\n"
+	wantTable := "TIME                  RECORDED              TYPE  CREDENTIAL   STAGE  CHANNEL  STATUS  ACTOR   DETAIL\n" +
+		"2026-11-21T01:00:00Z  " + recorded + "  ack   sp-api-prod  -      -        cli     @alice  acknowledged via cli: " + noteShown + "\n"
 	if table != wantTable {
 		t.Errorf("history table:\n%q\nwant\n%q", table, wantTable)
 	}
 	noRaw("history table", table)
 
 	csvOut := e.ok("history", "--type", "ack", "--format", "csv")
-	wantCSV := "time,type,credential,stage,channel,status,actor,detail\n" +
-		`2026-11-21T01:00:00Z,ack,sp-api-prod,,,cli,'@alice,"acknowledged via cli: =HYPERLINK(""http://evil.example/"",""click"")\x1b[31m\u202eevil"` + "\n"
+	wantCSV := "time,type,credential,stage,channel,status,actor,detail,recorded_at\n" +
+		`2026-11-21T01:00:00Z,ack,sp-api-prod,,,cli,'@alice,"acknowledged via cli: =HYPERLINK(""http://evil.example/"",""click"")\x1b[31m\u202eevil",` + recorded + "\n"
 	if csvOut != wantCSV {
 		t.Errorf("history csv:\n%q\nwant\n%q", csvOut, wantCSV)
 	}

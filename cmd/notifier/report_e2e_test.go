@@ -110,6 +110,13 @@ func (e *env) verifiedHead() (hash, event string) {
 
 func strp(s string) *string { return &s }
 
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
 func rem(at, stage, channel, status string) report.Reminder {
 	return report.Reminder{Time: at, Stage: stage, Channel: channel, Status: status}
 }
@@ -174,6 +181,13 @@ func TestEndToEndReport(t *testing.T) {
 	e := seedAudit(t)
 	wantSummary := map[string]int{"credentials": 4, "cycles": 6, "on_time": 1, "late": 1, "open": 3, "overdue": 1}
 	head, headEvent := e.verifiedHead()
+	// The records' recorded times are the wall clock's when the seed ran
+	// (recorded_e2e_test.go pins them at a set clock): here the count of
+	// back-dated records must match the cycles' flags (checked in json),
+	// and every format shows that count and those flags.
+	first := e.reportJSON("--at", reportAt)
+	wantSummary["back_dated"] = first.Summary["back_dated"]
+	flags, same := report.BackDatedRecords, report.Same
 
 	t.Run("json", func(t *testing.T) {
 		doc := e.reportJSON("--at", reportAt)
@@ -187,6 +201,31 @@ func TestEndToEndReport(t *testing.T) {
 		if len(doc.Cycles) != len(want) {
 			t.Fatalf("%d cycles, want %d: %+v", len(doc.Cycles), len(want), doc.Cycles)
 		}
+		flagged := 0
+		for i := range doc.Cycles {
+			c := &doc.Cycles[i]
+			if _, err := time.Parse(time.RFC3339, c.RecordedAt); err != nil {
+				t.Errorf("cycle %d recorded_at %q: %v", i, c.RecordedAt, err)
+			}
+			if (c.ClosedAt == nil) != (c.ClosedRecordedAt == nil) {
+				t.Errorf("cycle %d closed at %v, its rotation recorded at %v: want both or neither", i, c.ClosedAt, c.ClosedRecordedAt)
+			}
+			if f := flags(*c, same); f != "" {
+				flagged += strings.Count(f, "; ") + 1
+			}
+			// The recorded times and flags are the clock's: pinned above
+			// and in recorded_e2e_test.go; the rest exactly.
+			c.RecordedAt, c.BackDated, c.ClosedRecordedAt, c.ClosedBackDated = "", nil, nil, nil
+			for j := range c.Acknowledgments {
+				if c.Acknowledgments[j].RecordedAt == nil {
+					t.Errorf("cycle %d ack %d has no recorded_at", i, j)
+				}
+				c.Acknowledgments[j].RecordedAt, c.Acknowledgments[j].BackDated = nil, nil
+			}
+		}
+		if flagged != doc.Summary["back_dated"] {
+			t.Errorf("summary back_dated %d, but %d records of the cycles are flagged", doc.Summary["back_dated"], flagged)
+		}
 		for i := range want {
 			if !reflect.DeepEqual(doc.Cycles[i], want[i]) {
 				g, _ := json.MarshalIndent(doc.Cycles[i], "", " ")
@@ -197,7 +236,8 @@ func TestEndToEndReport(t *testing.T) {
 		// The exact keys, in every cycle: nothing more, nothing less.
 		var raw struct{ Cycles []map[string]json.RawMessage }
 		json.Unmarshal([]byte(e.ok("report", "--format", "json", "--at", reportAt)), &raw)
-		keys := "acknowledgments closed_at credential days_late deadline longest_undelivered name outcome owner reminders rotated_at rotated_by rotation_source"
+		keys := "acknowledgments back_dated closed_at closed_back_dated closed_recorded_at credential days_late deadline longest_undelivered name outcome " +
+			"owner recorded_at reminders rotated_at rotated_by rotation_source"
 		for i, c := range raw.Cycles {
 			var ks []string
 			for k := range c {
@@ -253,6 +293,11 @@ func TestEndToEndReport(t *testing.T) {
 		if len(rows) != len(want) {
 			t.Fatalf("%d csv rows, want %d:\n%s", len(rows), len(want), out)
 		}
+		// The last three columns, recorded_at, closed_recorded_at and
+		// back_dated, are the clock's: as the JSON has them.
+		for i, c := range first.Cycles {
+			want[i+1] = append(want[i+1], c.RecordedAt, deref(c.ClosedRecordedAt), flags(c, same))
+		}
 		for i := range want {
 			if !reflect.DeepEqual(rows[i], want[i]) {
 				t.Errorf("csv row %d:\n got %q\nwant %q", i, rows[i], want[i])
@@ -266,9 +311,10 @@ func TestEndToEndReport(t *testing.T) {
 		want := []string{
 			"Compliance report at 2026-07-05 00:00 UTC: all cycles",
 			"4 credentials, 6 cycles: 1 on time, 1 late, 3 open, 1 overdue",
+			fmt.Sprintf("Back-dated records: %d (rotations and acknowledgments recorded more than 1 hour after the fact; see BACK_DATED)", wantSummary["back_dated"]),
 			"History chain head: event " + headEvent + ", " + head + " (notifier verify --expect-head " + head + " proves it is still in the chain)",
 			"",
-			"CREDENTIAL ROTATED_AT DEADLINE CLOSED_AT ROTATED_BY OUTCOME DAYS_LATE SENT FAILED TOLD ACKED_BY UNDELIVERED",
+			"CREDENTIAL ROTATED_AT DEADLINE CLOSED_AT ROTATED_BY OUTCOME DAYS_LATE SENT FAILED TOLD ACKED_BY UNDELIVERED RECORDED_AT BACK_DATED",
 			"a-ontime 2026-01-01 00:00 UTC 2026-06-30 00:00 UTC 2026-06-10 09:00 UTC bob on_time 0 1 0 ops alice -",
 			"a-ontime 2026-06-10 09:00 UTC 2026-12-07 09:00 UTC - - open 0 0 0 - - -",
 			"b-late 2026-01-01 00:00 UTC 2026-06-30 00:00 UTC 2026-07-03 12:00 UTC carol late 4 5 0 ops dave -",
@@ -278,6 +324,14 @@ func TestEndToEndReport(t *testing.T) {
 		}
 		if len(lines) != len(want) {
 			t.Fatalf("%d table lines, want %d:\n%s", len(lines), len(want), out)
+		}
+		// RECORDED_AT and BACK_DATED are the clock's: as the JSON has them.
+		for i, c := range first.Cycles {
+			f := flags(c, report.Reformat)
+			if f == "" {
+				f = "-"
+			}
+			want[len(want)-len(first.Cycles)+i] += " " + report.Reformat(c.RecordedAt) + " " + f
 		}
 		for i := range want {
 			if got := strings.Join(strings.Fields(lines[i]), " "); got != want[i] {

@@ -235,7 +235,8 @@ func TestEndToEndVerifyWithAuditKey(t *testing.T) {
 	}
 }
 
-// rehashFile recomputes every hash of the chain with SHA-256.
+// rehashFile recomputes every hash of the chain with SHA-256, each row in
+// the version of the encoding its recorded_at says, as the README describes.
 func rehashFile(t *testing.T, path string) {
 	t.Helper()
 	db, err := sql.Open("sqlite3", path)
@@ -243,7 +244,8 @@ func rehashFile(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT id, time, type, credential_id, rotation_id, delivery_id, stage, channel, status, actor, detail FROM events ORDER BY id`)
+	rows, err := db.Query(`SELECT id, time, type, credential_id, rotation_id, delivery_id, stage, channel, status, actor, detail, recorded_at
+		FROM events ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,12 +254,14 @@ func rehashFile(t *testing.T, path string) {
 		var r chain.Row
 		var cred sql.NullString
 		var rot, del sql.NullInt64
-		if err := rows.Scan(&r.ID, &r.Time, &r.Type, &cred, &rot, &del, &r.Stage, &r.Channel, &r.Status, &r.Actor, &r.Detail); err != nil {
+		var recorded sql.NullString // NULL: version 1 of the encoding; set: version 2
+		if err := rows.Scan(&r.ID, &r.Time, &r.Type, &cred, &rot, &del, &r.Stage, &r.Channel, &r.Status, &r.Actor, &r.Detail, &recorded); err != nil {
 			t.Fatal(err)
 		}
 		r.CredentialID, r.NullCredential = cred.String, !cred.Valid
 		r.RotationID, r.NullRotation = rot.Int64, !rot.Valid
 		r.DeliveryID, r.NullDelivery = del.Int64, !del.Valid
+		r.RecordedAt = recorded.String
 		all = append(all, r)
 	}
 	rows.Close()

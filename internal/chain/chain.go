@@ -8,9 +8,21 @@
 // The hash of a row is SHA-256(prev || canonical(row)), or
 // HMAC-SHA-256(key, prev || canonical(row)) when the config sets
 // audit.key, where prev is the previous row's hash (32 zero bytes for the
-// first row of the chain). The canonical encoding is the row's eleven
-// columns in a fixed order, each value typed and length-prefixed; see
-// AppendCanonical.
+// first row of the chain). The canonical encoding is the row's columns in
+// a fixed order, each value typed and length-prefixed; see
+// AppendCanonical. It has two versions, told apart by the row itself:
+//
+//   - version 1, a row whose recorded_at is NULL (written before migration
+//     0009, PostgreSQL 0007, which added the column): the eleven columns
+//     id, time, type, credential_id, rotation_id, delivery_id, stage,
+//     channel, status, actor, detail;
+//   - version 2, a row with a recorded_at (every row written since): the
+//     same eleven values, then recorded_at as a twelfth, text in UTC
+//     RFC 3339.
+//
+// A chain written before the migration keeps verifying under version 1;
+// Verify refuses a version 1 row after a version 2 one (a recorded_at set
+// to NULL to hide it).
 package chain
 
 import (
@@ -48,17 +60,21 @@ type Row struct {
 	Status       string
 	Actor        string
 	Detail       string
+	// RecordedAt is when notifier recorded the row (its wall clock), UTC
+	// RFC 3339 as stored; "" for NULL: a row written before the column
+	// existed, encoded in version 1.
+	RecordedAt string
 	// The nullable columns that are NULL.
 	NullCredential, NullRotation, NullDelivery bool
 	Hash                                       []byte // nil: NULL
 }
 
-// FromEvent is the row the store writes for e with the given id: an empty
-// credential and zero rotation or delivery ids are stored as NULL, the time
-// as UTC RFC 3339 at whole seconds.
-func FromEvent(id int64, e domain.Event) Row {
+// FromEvent is the row the store writes for e with the given id, recorded
+// at recorded: an empty credential and zero rotation or delivery ids are
+// stored as NULL, the times as UTC RFC 3339 at whole seconds.
+func FromEvent(id int64, e domain.Event, recorded time.Time) Row {
 	return Row{
-		ID: id, Time: e.Time.UTC().Format(time.RFC3339), Type: e.Type,
+		ID: id, Time: e.Time.UTC().Format(time.RFC3339), Type: e.Type, RecordedAt: recorded.UTC().Format(time.RFC3339),
 		CredentialID: e.CredentialID, RotationID: e.RotationID, DeliveryID: e.DeliveryID,
 		Stage: e.Stage, Channel: e.Channel, Status: e.Status, Actor: e.Actor, Detail: e.Detail,
 		NullCredential: e.CredentialID == "", NullRotation: e.RotationID == 0, NullDelivery: e.DeliveryID == 0,
@@ -72,9 +88,19 @@ const (
 	tagText    = 0x02 // then the byte length in 4 bytes big-endian, then the bytes
 )
 
+// Version is the canonical encoding r is hashed in: 2 when it has a
+// recorded_at, 1 when that is NULL.
+func (r *Row) Version() int {
+	if r.RecordedAt == "" {
+		return 1
+	}
+	return 2
+}
+
 // AppendCanonical appends the canonical encoding of r to dst: the columns
 // id, time, type, credential_id, rotation_id, delivery_id, stage, channel,
-// status, actor, detail in this order, each as one value:
+// status, actor, detail in this order, then, in version 2 (a row with a
+// recorded_at), recorded_at; each as one value:
 //
 //	NULL     0x00
 //	integer  0x01, then the value in 8 bytes, big-endian two's complement
@@ -102,6 +128,9 @@ func (r *Row) AppendCanonical(dst []byte) []byte {
 	}
 	for _, s := range [...]string{r.Stage, r.Channel, r.Status, r.Actor, r.Detail} {
 		dst = appendText(dst, s)
+	}
+	if r.Version() == 2 {
+		dst = appendText(dst, r.RecordedAt)
 	}
 	return dst
 }

@@ -15,6 +15,18 @@ import (
 var vector = Row{ID: 1, Time: "2026-06-01T09:00:00Z", Type: "ack", CredentialID: "sp-api-prod", RotationID: 7, NullDelivery: true,
 	Status: "cli", Actor: "alice", Detail: "acknowledged via cli"}
 
+// vector2 is vector recorded at 2026-06-06T10:00:00Z: version 2 of the
+// encoding, which the README publishes too (computed with its Python).
+var vector2 = func() Row { r := vector; r.RecordedAt = "2026-06-06T10:00:00Z"; return r }()
+
+const (
+	vector2Canonical = "0100000000000000010200000014323032362d30362d30315430393a30303a30305a020000000361636b020000000b73702d6170692d70726f64" +
+		"01000000000000000700020000000002000000000200000003636c690200000005616c696365020000001461636b6e6f776c65646765642076696120636c69" +
+		"0200000014323032362d30362d30365431303a30303a30305a"
+	vector2SHA  = "a4e1e04504139374ab6e88e547b2976cf29751c05dc82e683d2d8b950e4d6f52"
+	vector2HMAC = "c220b2e890dce863452e4f4f3e9cf51409015ee8c461f9907f2c8caf4f7777c5" // key: 32 times "k"
+)
+
 const (
 	vectorCanonical = "0100000000000000010200000014323032362d30362d30315430393a30303a30305a020000000361636b020000000b73702d6170692d70726f64" +
 		"01000000000000000700020000000002000000000200000003636c690200000005616c696365020000001461636b6e6f776c65646765642076696120636c69"
@@ -23,16 +35,62 @@ const (
 )
 
 func TestCanonicalVector(t *testing.T) {
-	if got := hex.EncodeToString(vector.AppendCanonical(nil)); got != vectorCanonical {
-		t.Errorf("canonical encoding\n got %s\nwant %s", got, vectorCanonical)
-	}
-	for _, tc := range []struct {
-		key  []byte
-		want string
-	}{{nil, vectorSHA}, {[]byte(strings.Repeat("k", 32)), vectorHMAC}} {
-		if got := Hex(NewHasher(tc.key).Sum(nil, Genesis, &vector)); got != tc.want {
-			t.Errorf("hash with key %q = %s, want %s", tc.key, got, tc.want)
+	for _, v := range []struct {
+		row                 Row
+		version             int
+		canonical, sha, mac string
+	}{{vector, 1, vectorCanonical, vectorSHA, vectorHMAC}, {vector2, 2, vector2Canonical, vector2SHA, vector2HMAC}} {
+		if got := v.row.Version(); got != v.version {
+			t.Errorf("version of %+v = %d, want %d", v.row, got, v.version)
 		}
+		if got := hex.EncodeToString(v.row.AppendCanonical(nil)); got != v.canonical {
+			t.Errorf("canonical encoding, version %d\n got %s\nwant %s", v.version, got, v.canonical)
+		}
+		for _, tc := range []struct {
+			key  []byte
+			want string
+		}{{nil, v.sha}, {[]byte(strings.Repeat("k", 32)), v.mac}} {
+			if got := Hex(NewHasher(tc.key).Sum(nil, Genesis, &v.row)); got != tc.want {
+				t.Errorf("version %d hash with key %q = %s, want %s", v.version, tc.key, got, tc.want)
+			}
+		}
+	}
+}
+
+// TestVerifyVersions: a chain whose rows 1 to 5 were written before
+// recorded_at existed (version 1) and rows 6 to 10 after (version 2)
+// verifies; recorded_at is covered from row 6 on, and a version 2 row
+// turned back into a version 1 one is named.
+func TestVerifyVersions(t *testing.T) {
+	mixed := func() []Row {
+		rs := chainOf(10, nil)
+		for i := 5; i < 10; i++ {
+			rs[i].RecordedAt = "2026-06-06T10:00:0" + string(rune('0'+i-5)) + "Z"
+		}
+		return rechain(rs)
+	}
+	res, err := Verify(iterate(mixed()), Options{Start: 1})
+	if err != nil || res.Problem != nil || res.Rows != 10 || res.RecordedFrom != 6 {
+		t.Fatalf("mixed chain: %d rows, recorded from %d, problem %+v, err %v; want 10 rows, recorded from row 6, no problem",
+			res.Rows, res.RecordedFrom, res.Problem, err)
+	}
+	cases := []struct {
+		name   string
+		tamper func([]Row) []Row
+		row    int64
+		kind   string
+	}{
+		{"recorded_at of a version 2 row edited", func(rs []Row) []Row { rs[6].RecordedAt = "2026-06-01T09:00:00Z"; return rs }, 7, KindEdited},
+		{"recorded_at given to a version 1 row", func(rs []Row) []Row { rs[2].RecordedAt = "2026-06-01T09:00:00Z"; return rs }, 3, KindEdited},
+		{"recorded_at removed, rehashed in version 1", func(rs []Row) []Row { rs[7].RecordedAt = ""; return rechain(rs) }, 8, KindEdited},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Verify(iterate(tc.tamper(mixed())), Options{Start: 1})
+			if err != nil || res.Problem == nil || res.Problem.Row != tc.row || res.Problem.Kind != tc.kind {
+				t.Errorf("problem %+v (err %v), want row %d %s", res.Problem, err, tc.row, tc.kind)
+			}
+		})
 	}
 }
 
@@ -54,6 +112,7 @@ func TestCanonicalTellsEveryChangeApart(t *testing.T) {
 		"status moved to actor": func(r *Row) { r.Status, r.Actor = "", "clialice" },
 		"actor moved to detail": func(r *Row) { r.Actor, r.Detail = "alic", "eacknowledged via cli" },
 		"type":                  func(r *Row) { r.Type = "rotation" },
+		"recorded_at":           func(r *Row) { r.RecordedAt = "2026-06-01T09:00:00Z" },
 	}
 	seen := map[string]string{string(base.AppendCanonical(nil)): "unchanged"}
 	for name, edit := range edits {
@@ -69,9 +128,10 @@ func TestCanonicalTellsEveryChangeApart(t *testing.T) {
 
 func TestFromEventStoresEmptyAsNull(t *testing.T) {
 	e := domain.Event{Time: time.Date(2026, 6, 1, 9, 0, 0, 0, time.FixedZone("CEST", 2*3600)), Type: "config", Status: "ignored"}
-	r := FromEvent(5, e)
-	if r.ID != 5 || r.Time != "2026-06-01T07:00:00Z" || !r.NullCredential || !r.NullRotation || !r.NullDelivery {
-		t.Errorf("FromEvent = %+v, want id 5, UTC time, NULL credential, rotation and delivery", r)
+	r := FromEvent(5, e, time.Date(2026, 6, 6, 12, 0, 0, 0, time.FixedZone("CEST", 2*3600)))
+	if r.ID != 5 || r.Time != "2026-06-01T07:00:00Z" || r.RecordedAt != "2026-06-06T10:00:00Z" || r.Version() != 2 ||
+		!r.NullCredential || !r.NullRotation || !r.NullDelivery {
+		t.Errorf("FromEvent = %+v, want id 5, UTC times, version 2, NULL credential, rotation and delivery", r)
 	}
 }
 

@@ -32,12 +32,15 @@ type Options struct {
 
 // Result is what Verify found.
 type Result struct {
-	Rows       int64  // rows that verified, in id order
-	Head       []byte // hash of the last row that verified; nil when none did
-	HeadID     int64
-	KeyedFrom  int64 // first row hashed with the key; 0: none
-	ExpectedAt int64 // the row whose hash is Options.ExpectHead; 0: not found or not asked
-	Problem    *Problem
+	Rows      int64  // rows that verified, in id order
+	Head      []byte // hash of the last row that verified; nil when none did
+	HeadID    int64
+	KeyedFrom int64 // first row hashed with the key; 0: none
+	// RecordedFrom is the first row with a recorded_at, hashed in version 2
+	// of the canonical encoding; 0: none.
+	RecordedFrom int64
+	ExpectedAt   int64 // the row whose hash is Options.ExpectHead; 0: not found or not asked
+	Problem      *Problem
 }
 
 // Report is Verify's Result with where the chain starts, as a store
@@ -105,6 +108,14 @@ func Verify(next func() (Row, bool, error), opts Options) (Result, error) {
 			res.Problem = &Problem{Row: r.ID, Kind: KindUnkeyed, Detail: fmt.Sprintf(
 				"row %d is hashed without audit.key, though rows from %d on were hashed with it: the chain was recomputed without the key from row %d on",
 				r.ID, res.KeyedFrom, r.ID)}
+			return res, nil
+		}
+		switch {
+		case r.Version() == 2 && res.RecordedFrom == 0:
+			res.RecordedFrom = r.ID
+		case r.Version() == 1 && res.RecordedFrom != 0:
+			res.Problem = &Problem{Row: r.ID, Kind: KindEdited, Detail: fmt.Sprintf(
+				"row %d has no recorded_at, though rows from %d on have one: it was edited and its hash recomputed in version 1 of the encoding", r.ID, res.RecordedFrom)}
 			return res, nil
 		}
 		res.Rows++

@@ -27,6 +27,9 @@ type CycleRecord struct {
 	Active     bool  // whether the credential is still in the config
 	RotationID int64 // the rotation that started the cycle
 	Start      time.Time
+	// StartRecorded is when the rotation that started the cycle was
+	// recorded (Start may be earlier: a back-dated rotation).
+	StartRecorded time.Time
 	// Deadline and Zone are the cycle's terms in force at the end of the
 	// report's window: the deadline fixed when the cycle started (or last
 	// moved while it was open) and the zone its days are counted in.
@@ -52,6 +55,9 @@ type AckRecord struct {
 	Time   time.Time
 	Actor  string
 	Source string
+	// Recorded is when notifier recorded it; zero for an acknowledgment
+	// recorded before the column existed (migration 0009).
+	Recorded time.Time
 }
 
 // Cycle outcomes in a report.

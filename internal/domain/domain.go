@@ -74,6 +74,9 @@ type Rotation struct {
 	Source       string // config, cli, http, slack, sp-api, ssm, secretsmanager
 	Actor        string
 	Note         string
+	// RecordedAt is when notifier recorded the rotation (its wall clock);
+	// RotatedAt may be earlier (a back-dated rotate --at).
+	RecordedAt time.Time
 }
 
 // Ack is an acknowledgment of a cycle: "seen, on it".
@@ -120,6 +123,10 @@ type Delivery struct {
 	NextAttemptAt time.Time
 	SentAt        time.Time
 	LastError     string
+	// RecordedAt is when the final outcome (sent, failed, skipped,
+	// superseded) was recorded; zero while pending, or for a row recorded
+	// before the column existed.
+	RecordedAt time.Time
 }
 
 // Key is the delivery's name within its cycle, unique with the channel.
@@ -165,6 +172,10 @@ type Event struct {
 	Status       string    `json:"status"`
 	Actor        string    `json:"actor"`
 	Detail       string    `json:"detail"`
+	// RecordedAt is when notifier recorded the event (its wall clock), Time
+	// when it happened; zero for an event recorded before the column
+	// existed (migration 0009).
+	RecordedAt time.Time `json:"-"`
 }
 
 // Cycle is a credential's current cycle with what planning and rendering

@@ -66,6 +66,10 @@ type Summary struct {
 	Late        int `json:"late"`
 	Open        int `json:"open"`
 	Overdue     int `json:"overdue"`
+	// BackDated counts the back-dated records (BackDatedAfter) of the
+	// report: the rotations that start its cycles and their
+	// acknowledgments.
+	BackDated int `json:"back_dated"`
 	// Head is the history's hash chain head when the report was made
 	// (printed beside the summary, not in it).
 	Head chain.Head `json:"-"`
@@ -86,23 +90,63 @@ func (s *Summary) add(r Cycle, newCredential bool) {
 	case domain.OutcomeOverdue:
 		s.Overdue++
 	}
+	if r.BackDated != nil {
+		s.BackDated++
+	}
+	for _, a := range r.Acknowledgments {
+		if a.BackDated != nil {
+			s.BackDated++
+		}
+	}
+}
+
+// BackDatedAfter is how long after the fact a record must have been
+// recorded to be flagged as back-dated: more than an hour, which a
+// rotation or acknowledgment entered the same day with a rough --at does
+// not reach, and one entered days later does.
+const BackDatedAfter = time.Hour
+
+// backDated says how long after happened a record was recorded when that
+// is more than BackDatedAfter ("recorded 5 days after the fact"; hours
+// under a day; both rounded up, as every count of days), nil otherwise or
+// when the recorded time is unknown (zero: recorded before notifier kept
+// it).
+func backDated(happened, recorded time.Time) *string {
+	late := recorded.Sub(happened)
+	if recorded.IsZero() || late <= BackDatedAfter {
+		return nil
+	}
+	n, unit := int64((late+time.Hour-1)/time.Hour), "hours"
+	if late > 24*time.Hour {
+		n, unit = int64((late+24*time.Hour-1)/(24*time.Hour)), "days"
+	}
+	s := fmt.Sprintf("recorded %d %s after the fact", n, unit)
+	return &s
 }
 
 // Cycle is one cycle of the report, exactly as JSON shows it; times are
 // RFC 3339 in the report's zone.
 type Cycle struct {
-	Credential      string     `json:"credential"`
-	Name            string     `json:"name"`
-	Owner           string     `json:"owner"`
-	RotatedAt       string     `json:"rotated_at"`
-	Deadline        string     `json:"deadline"`
-	ClosedAt        *string    `json:"closed_at"`
-	RotatedBy       *string    `json:"rotated_by"`
-	RotationSource  *string    `json:"rotation_source"`
-	Outcome         string     `json:"outcome"`
-	DaysLate        int        `json:"days_late"`
-	Reminders       []Reminder `json:"reminders"`
-	Acknowledgments []Ack      `json:"acknowledgments"`
+	Credential string `json:"credential"`
+	Name       string `json:"name"`
+	Owner      string `json:"owner"`
+	RotatedAt  string `json:"rotated_at"`
+	// RecordedAt is when the rotation that started the cycle was
+	// recorded; BackDated flags it when that was long after RotatedAt.
+	RecordedAt     string  `json:"recorded_at"`
+	BackDated      *string `json:"back_dated"`
+	Deadline       string  `json:"deadline"`
+	ClosedAt       *string `json:"closed_at"`
+	RotatedBy      *string `json:"rotated_by"`
+	RotationSource *string `json:"rotation_source"`
+	// ClosedRecordedAt is when the closing rotation was recorded, and
+	// ClosedBackDated its flag (counted with the cycle it starts).
+	ClosedRecordedAt *string    `json:"closed_recorded_at"`
+	ClosedBackDated  *string    `json:"closed_back_dated"`
+	Outcome          string     `json:"outcome"`
+	DaysLate         int        `json:"days_late"`
+	Reminders        []Reminder `json:"reminders"`
+	Acknowledgments  []Ack      `json:"acknowledgments"`
 	// LongestUndelivered is the longest stretch of the cycle in which no
 	// reminder to it could be delivered (domain.LongestUndelivered); null
 	// when no attempt failed.
@@ -118,10 +162,13 @@ type Reminder struct {
 }
 
 // Ack is one acknowledgment of a cycle.
+// RecordedAt is null for one recorded before notifier kept that.
 type Ack struct {
-	Time   string `json:"time"`
-	Actor  string `json:"actor"`
-	Source string `json:"source"`
+	Time       string  `json:"time"`
+	Actor      string  `json:"actor"`
+	Source     string  `json:"source"`
+	RecordedAt *string `json:"recorded_at"`
+	BackDated  *string `json:"back_dated"`
 }
 
 // Stretch is a span of a cycle, as the longest undelivered one.
@@ -138,6 +185,7 @@ func NewCycle(rec domain.CycleRecord, now time.Time, loc *time.Location) Cycle {
 	r := Cycle{
 		Credential: rec.ID, Name: rec.Name, Owner: rec.Owner,
 		RotatedAt: ts(rec.Start), Deadline: ts(v.Deadline),
+		RecordedAt: ts(rec.StartRecorded), BackDated: backDated(rec.Start, rec.StartRecorded),
 		Outcome: v.Outcome, DaysLate: v.DaysLate,
 		Reminders:       make([]Reminder, len(rec.Reminders)),
 		Acknowledgments: make([]Ack, len(rec.Acks)),
@@ -145,12 +193,18 @@ func NewCycle(rec domain.CycleRecord, now time.Time, loc *time.Location) Cycle {
 	if rec.Closed != nil {
 		at, by, source := ts(rec.Closed.RotatedAt), rec.Closed.Actor, rec.Closed.Source
 		r.ClosedAt, r.RotatedBy, r.RotationSource = &at, &by, &source
+		recorded := ts(rec.Closed.RecordedAt)
+		r.ClosedRecordedAt, r.ClosedBackDated = &recorded, backDated(rec.Closed.RotatedAt, rec.Closed.RecordedAt)
 	}
 	for i, a := range rec.Reminders {
 		r.Reminders[i] = Reminder{Time: ts(a.Time), Stage: a.Stage, Channel: a.Channel, Status: a.Status}
 	}
 	for i, a := range rec.Acks {
-		r.Acknowledgments[i] = Ack{Time: ts(a.Time), Actor: a.Actor, Source: a.Source}
+		r.Acknowledgments[i] = Ack{Time: ts(a.Time), Actor: a.Actor, Source: a.Source, BackDated: backDated(a.Time, a.Recorded)}
+		if !a.Recorded.IsZero() {
+			recorded := ts(a.Recorded)
+			r.Acknowledgments[i].RecordedAt = &recorded
+		}
 	}
 	if s := v.Undelivered; s != nil {
 		r.LongestUndelivered = &Stretch{From: ts(s.From), Until: ts(s.Until), Seconds: int64(s.Duration() / time.Second)}

@@ -87,14 +87,14 @@ func TestPrintersNeutraliseHostileText(t *testing.T) {
 	const hostile = "=cmd\x1b[2J\u202eevil\tx\ny"
 	const shown = `=cmd\x1b[2J\u202eevil\tx\ny`
 	at := time.Date(2026, 11, 21, 1, 0, 0, 0, time.UTC)
-	events := []domain.Event{{Time: at, Type: "ack", CredentialID: "k", Status: "cli", Actor: hostile, Detail: hostile}}
+	events := []domain.Event{{Time: at, Type: "ack", CredentialID: "k", Status: "cli", Actor: hostile, Detail: hostile, RecordedAt: at.AddDate(0, 0, 5)}}
 
 	var b bytes.Buffer
 	if err := History(&b, "table", events, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	// The detail's white space folds to spaces first, as before.
-	wantRow := "2026-11-21T01:00:00Z  ack   k           -      -        cli     " + shown + "  " + `=cmd\x1b[2J\u202eevil x y` + "\n"
+	wantRow := "2026-11-21T01:00:00Z  2026-11-26T01:00:00Z  ack   k           -      -        cli     " + shown + "  " + `=cmd\x1b[2J\u202eevil x y` + "\n"
 	if lines := strings.SplitAfter(b.String(), "\n"); len(lines) != 3 || lines[1] != wantRow {
 		t.Errorf("history table:\n%q\nwant row\n%q", b.String(), wantRow)
 	}
@@ -103,8 +103,8 @@ func TestPrintersNeutraliseHostileText(t *testing.T) {
 	if err := History(&b, "csv", events, time.UTC); err != nil {
 		t.Fatal(err)
 	}
-	wantCSV := "time,type,credential,stage,channel,status,actor,detail\n" +
-		`2026-11-21T01:00:00Z,ack,k,,,cli,'` + shown + `,'` + shown + "\n"
+	wantCSV := "time,type,credential,stage,channel,status,actor,detail,recorded_at\n" +
+		`2026-11-21T01:00:00Z,ack,k,,,cli,'` + shown + `,'` + shown + ",2026-11-26T01:00:00Z\n"
 	if b.String() != wantCSV {
 		t.Errorf("history csv:\n%q\nwant\n%q", b.String(), wantCSV)
 	}

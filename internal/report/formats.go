@@ -38,6 +38,11 @@ func (jsonReport) head(w io.Writer, _ Header, s Summary) error {
 	return err
 }
 
+// backDatedLine counts the report's back-dated records.
+func backDatedLine(s Summary) string {
+	return fmt.Sprintf("Back-dated records: %d (rotations and acknowledgments recorded more than 1 hour after the fact; see BACK_DATED)", s.BackDated)
+}
+
 // headLine says where the history's hash chain ended when the report was
 // made, and how to prove later that nothing after it was cut.
 func headLine(h chain.Head) string {
@@ -106,6 +111,26 @@ func ackedBy(r Cycle) string {
 	return strings.Join(parts, "; ")
 }
 
+// BackDatedRecords lists the cycle's back-dated records, for the table
+// and CSV: "rotation at T recorded 5 days after the fact", "ack by alice
+// at T recorded 5 days after the fact"; at is how a time is shown.
+func BackDatedRecords(r Cycle, at func(string) string) string {
+	var parts []string
+	if r.BackDated != nil {
+		parts = append(parts, "rotation at "+at(r.RotatedAt)+" "+*r.BackDated)
+	}
+	for _, a := range r.Acknowledgments {
+		if a.BackDated != nil {
+			parts = append(parts, "ack by "+a.Actor+" at "+at(a.Time)+" "+*a.BackDated)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Same shows an RFC 3339 time of the report as it is (the CSV's and
+// JSON's way).
+func Same(s string) string { return s }
+
 func deref(s *string) string {
 	if s == nil {
 		return ""
@@ -142,7 +167,8 @@ func undelivered(r Cycle) string {
 func ComplianceCSVColumns() []string {
 	return []string{"credential", "name", "owner", "rotated_at", "deadline", "closed_at", "rotated_by", "rotation_source",
 		"outcome", "days_late", "reminders_sent", "reminder_attempts_failed", "reminders_failed_finally", "channels_told",
-		"acknowledgments", "acknowledged_by", "longest_undelivered_from", "longest_undelivered_until", "longest_undelivered_seconds"}
+		"acknowledgments", "acknowledged_by", "longest_undelivered_from", "longest_undelivered_until", "longest_undelivered_seconds",
+		"recorded_at", "closed_recorded_at", "back_dated"}
 }
 
 type csvReport struct{ w *csv.Writer }
@@ -161,7 +187,8 @@ func (c *csvReport) Cycle(r Cycle) error {
 	}
 	row := []string{r.Credential, r.Name, r.Owner, r.RotatedAt, r.Deadline, deref(r.ClosedAt), deref(r.RotatedBy), deref(r.RotationSource),
 		r.Outcome, strconv.Itoa(r.DaysLate), strconv.Itoa(n[domain.StatusSent]), strconv.Itoa(n[domain.StatusRetry] + n[domain.StatusFailed]),
-		strconv.Itoa(n[domain.StatusFailed]), told(r), strconv.Itoa(len(r.Acknowledgments)), ackedBy(r), from, until, secs}
+		strconv.Itoa(n[domain.StatusFailed]), told(r), strconv.Itoa(len(r.Acknowledgments)), ackedBy(r), from, until, secs,
+		r.RecordedAt, deref(r.ClosedRecordedAt), BackDatedRecords(r, Same)}
 	for i := range row {
 		row[i] = CSVCell(row[i])
 	}
@@ -184,8 +211,8 @@ const tableBlock = 1000
 type tableReport struct{ tw *tabwriter.Writer }
 
 func (t *tableReport) head(w io.Writer, h Header, s Summary) error {
-	_, err := fmt.Fprintf(w, "%s\n%d credentials, %d cycles: %d on time, %d late, %d open, %d overdue\n%s\n\n",
-		reportTitle(h, tableTime), s.Credentials, s.Cycles, s.OnTime, s.Late, s.Open, s.Overdue, headLine(s.Head))
+	_, err := fmt.Fprintf(w, "%s\n%d credentials, %d cycles: %d on time, %d late, %d open, %d overdue\n%s\n%s\n\n",
+		reportTitle(h, tableTime), s.Credentials, s.Cycles, s.OnTime, s.Late, s.Open, s.Overdue, backDatedLine(s), headLine(s.Head))
 	return err
 }
 
@@ -197,7 +224,7 @@ func (t *tableReport) cycle(w io.Writer, r Cycle, n int) error {
 			}
 		}
 		t.tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(t.tw, "CREDENTIAL\tROTATED_AT\tDEADLINE\tCLOSED_AT\tROTATED_BY\tOUTCOME\tDAYS_LATE\tSENT\tFAILED\tTOLD\tACKED_BY\tUNDELIVERED")
+		fmt.Fprintln(t.tw, "CREDENTIAL\tROTATED_AT\tDEADLINE\tCLOSED_AT\tROTATED_BY\tOUTCOME\tDAYS_LATE\tSENT\tFAILED\tTOLD\tACKED_BY\tUNDELIVERED\tRECORDED_AT\tBACK_DATED")
 	}
 	cnt := reminderCounts(r)
 	var acks []string
@@ -208,9 +235,9 @@ func (t *tableReport) cycle(w io.Writer, r Cycle, n int) error {
 	if closed != "" {
 		closed = Reformat(closed)
 	}
-	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", TableCell(r.Credential), Reformat(r.RotatedAt), Reformat(r.Deadline),
+	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", TableCell(r.Credential), Reformat(r.RotatedAt), Reformat(r.Deadline),
 		TableCell(closed), TableCell(deref(r.RotatedBy)), r.Outcome, r.DaysLate, cnt[domain.StatusSent], cnt[domain.StatusRetry]+cnt[domain.StatusFailed],
-		TableCell(told(r)), TableCell(strings.Join(acks, ",")), TableCell(undelivered(r)))
+		TableCell(told(r)), TableCell(strings.Join(acks, ",")), TableCell(undelivered(r)), Reformat(r.RecordedAt), TableCell(BackDatedRecords(r, Reformat)))
 	return err
 }
 

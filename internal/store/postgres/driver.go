@@ -166,7 +166,7 @@ func (d *driver) FirstRotations(t *sqlstore.Tx, batch []domain.Credential, src s
 	}
 	rows, err := t.Query(`INSERT INTO rotations (credential_id, rotated_at, source, recorded_at)
 		SELECT id, config_rotated_at, ?, ? FROM credentials WHERE id = ANY(?) ORDER BY id
-		RETURNING id, credential_id, rotated_at`, src, t.Time(now), ids)
+		RETURNING id, credential_id, rotated_at`, src, t.Time(t.Recorded()), ids)
 	rots, err := sqlstore.Collect(rows, err, func(r sqlstore.Scanner) (domain.Rotation, error) {
 		x := domain.Rotation{Source: src}
 		err := r.Scan(&x.ID, &x.CredentialID, sqlstore.TimeOf(&x.RotatedAt))

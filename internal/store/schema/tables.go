@@ -45,6 +45,7 @@ func tables() []Table {
 				must("seq", Integer), must("channel", Text), must("status", Text), must("due_at", Time),
 				must("created_at", Time), must("attempts", Integer), null("next_attempt_at", Time),
 				null("sent_at", Time), must("last_error", Text), null("claimed_by", Text), null("claim_expires_at", Time),
+				null("recorded_at", Time), // the outcome's; NULL while pending, or recorded before migration 0009
 			},
 			Unique: [][]string{{"rotation_id", "stage", "channel", "seq"}},
 		},
@@ -53,6 +54,7 @@ func tables() []Table {
 			Columns: []Column{
 				id(), must("credential_id", Text), must("rotation_id", Integer), must("acked_at", Time),
 				must("actor", Text), must("note", Text), must("source", Text), null("delivery_id", Integer),
+				null("recorded_at", Time), // NULL: recorded before migration 0009 (PostgreSQL 0007)
 			},
 		},
 		{
@@ -62,6 +64,7 @@ func tables() []Table {
 				id(), must("time", Time), must("type", Text), null("credential_id", Text), null("rotation_id", Integer),
 				null("delivery_id", Integer), must("stage", Text), must("channel", Text), must("status", Text),
 				must("actor", Text), must("detail", Text), null("hash", Bytes),
+				null("recorded_at", Time), // NULL: recorded before migration 0009; hashed from then on (chain v2)
 			},
 			Note: "the store gives event ids, in commit order, as the chain needs: a plain bigint key on " +
 				"PostgreSQL; on SQLite an INTEGER PRIMARY KEY, which would number rows itself",
@@ -177,11 +180,11 @@ func views() []View {
 		{Name: "audit_rotations", Columns: []string{"rotation_id", "credential_id", "credential_name", "owner",
 			"rotated_at", "source", "actor", "note", "recorded_at"}},
 		{Name: "audit_acknowledgments", Columns: []string{"ack_id", "rotation_id", "credential_id", "acked_at",
-			"actor", "source", "note", "delivery_id"}},
+			"actor", "source", "note", "delivery_id", "recorded_at"}},
 		{Name: "audit_deliveries", Columns: []string{"delivery_id", "rotation_id", "credential_id", "stage", "seq",
-			"channel", "status", "due_at", "sent_at", "attempts", "last_error", "created_at"}},
+			"channel", "status", "due_at", "sent_at", "attempts", "last_error", "created_at", "recorded_at"}},
 		{Name: "audit_events", Columns: []string{"event_id", "time", "type", "credential_id", "rotation_id",
-			"delivery_id", "stage", "channel", "status", "actor", "detail", "hash"}},
+			"delivery_id", "stage", "channel", "status", "actor", "detail", "hash", "recorded_at"}},
 		{Name: "audit_cycles", Columns: []string{"rotation_id", "credential_id", "name", "owner", "active",
 			"rotated_at", "rotation_period", "deadline", "closed_at", "rotated_by", "rotation_source", "outcome",
 			"days_late", "reminders_sent", "reminders_failed", "first_acked_at", "first_acked_by", "policy", "deadline_source"}},

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,6 +14,8 @@ import (
 	"github.com/notifier-dev/notifier/internal/chain"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/store/sqlstore"
+	"github.com/notifier-dev/notifier/internal/store/storetest"
+	"github.com/notifier-dev/notifier/migrations"
 )
 
 // auditKey is a test key of the minimum length; not a secret.
@@ -530,4 +533,42 @@ func TestEventsOfEveryShapeReadBackAndVerify(t *testing.T) {
 	if rep.Problem != nil || rep.Rows != int64(len(want)) {
 		t.Fatalf("verify: %d rows, problem %v; want %d rows and none", rep.Rows, rep.Problem, len(want))
 	}
+}
+
+// TestUpgradeFrom0008KeepsTheChain: a database built by the migrations
+// before 0009, with a chain of version 1 rows, migrates; verify still
+// names where the chain starts and passes, and covers the recorded_at of
+// the rows written since (storetest.CheckUpgradedChain).
+func TestUpgradeFrom0008KeepsTheChain(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := []string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`}
+	files, err := migrationFiles().Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if f.Version >= 9 {
+			break
+		}
+		body, err := fs.ReadFile(migrations.FS, f.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmts = append(stmts, string(body), fmt.Sprintf(`INSERT INTO schema_migrations VALUES (%d, '%s', '2026-02-01T08:00:00Z')`, f.Version, f.Name))
+	}
+	for _, r := range storetest.OldEvents(1, 3) {
+		stmts = append(stmts, fmt.Sprintf(`INSERT INTO events (id, time, type, status, detail, hash) VALUES (%d, '%s', '%s', '%s', '%s', x'%x')`,
+			r.ID, r.Time, r.Type, r.Status, r.Detail, r.Hash))
+	}
+	for _, st := range stmts {
+		if _, err := old.ExecContext(t.Context(), st); err != nil {
+			t.Fatalf("%.60s: %v", st, err)
+		}
+	}
+	s := upgrade(t, old, path)
+	storetest.CheckUpgradedChain(t, s, 1, 3, func(stmt string) { tamper(t, s, stmt) })
 }

@@ -171,7 +171,7 @@ func (c *conn) script(body string) error {
 func (d *driver) FirstRotations(t *sqlstore.Tx, batch []domain.Credential, src string, now time.Time) ([]domain.Rotation, error) {
 	in, ids := sqlstore.In(t, "id", credentialIDs(batch))
 	res, err := t.Exec(`INSERT INTO rotations (credential_id, rotated_at, source, recorded_at)
-		SELECT id, config_rotated_at, ?, ? FROM credentials WHERE `+in+` ORDER BY id`, append([]any{src, t.Time(now)}, ids...)...)
+		SELECT id, config_rotated_at, ?, ? FROM credentials WHERE `+in+` ORDER BY id`, append([]any{src, t.Time(t.Recorded())}, ids...)...)
 	if err != nil {
 		return nil, err
 	}

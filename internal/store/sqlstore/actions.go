@@ -84,8 +84,9 @@ func recordAck(t *Tx, a domain.Ack) (domain.Ack, error) {
 		return a, &domain.AlreadyAcknowledged{Credential: a.CredentialID, By: actor.String, At: at}
 	}
 	a.RotationID = cycle.ID
-	if a.ID, _, err = t.Insert(`INSERT INTO acknowledgments (credential_id, rotation_id, acked_at, actor, note, source, delivery_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		a.CredentialID, a.RotationID, t.Time(a.At), a.Actor, a.Note, a.Source, NullID(a.DeliveryID)); err != nil {
+	if a.ID, _, err = t.Insert(`INSERT INTO acknowledgments (credential_id, rotation_id, acked_at, actor, note, source, delivery_id, recorded_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.CredentialID, a.RotationID, t.Time(a.At), a.Actor, a.Note, a.Source, NullID(a.DeliveryID), t.Time(t.Recorded())); err != nil {
 		return a, fmt.Errorf("store: acknowledgment of %s: %w", a.CredentialID, err)
 	}
 	detail := "acknowledged via " + a.Source

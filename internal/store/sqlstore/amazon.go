@@ -124,7 +124,7 @@ func stateDeadline(t *Tx, n domain.Notice, c domain.Cycle, now time.Time, res *d
 	res.Status, res.RotationID = domain.NoticeApplied, c.RotationID
 	res.OldDeadline, res.NewDeadline = StoredTime(c.Deadline(n.Zone)), StoredTime(n.Deadline)
 	if _, err := t.Exec(`INSERT INTO cycle_deadlines (rotation_id, deadline, source, reference, recorded_at) VALUES (?, ?, ?, ?, ?)`,
-		c.RotationID, t.Time(n.Deadline), domain.SourceSPAPI, n.ID, t.Time(now)); err != nil {
+		c.RotationID, t.Time(n.Deadline), domain.SourceSPAPI, n.ID, t.Time(t.Recorded())); err != nil {
 		return fmt.Errorf("store: deadline of %s: %w", c.ID, err)
 	}
 	detail := fmt.Sprintf("deadline %s -> %s, as Amazon states (%s %s", FormatTime(res.OldDeadline), FormatTime(res.NewDeadline), n.Type, n.ID)

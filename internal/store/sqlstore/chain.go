@@ -97,19 +97,23 @@ func (s *Store) chainHead(row *sql.Row) (chain.Head, error) {
 // tableChecks find a row of the tables that auditors read (rotations,
 // acknowledgments, deliveries' final statuses) made since the chain
 // started and without its event in the chain: the table was edited where
-// the chain cannot see it. Each names the first such row. The events of a
+// the chain cannot see it. A rotation's or acknowledgment's recorded_at
+// is its event's (one transaction writes both), which the chain covers
+// from migration 0009 on. Each names the first such row. The events of a
 // credential are found through its index, so each check costs a lookup a
 // row. %s is where the row's time is written as text (Dialect.TimeText).
 var tableChecks = []struct{ what, table, query, at string }{
 	{"rotation", "rotations", `SELECT r.id, r.credential_id || ' at ' || %s || ' (source ' || r.source || ', by ' || r.actor || ')'
 		FROM rotations r, event_chain c WHERE r.id >= c.first_rotation_id AND NOT EXISTS (SELECT 1 FROM events e
 			WHERE e.credential_id = r.credential_id AND e.time = r.rotated_at AND e.id >= ? AND e.type = 'rotation'
-				AND e.rotation_id = r.id AND e.status = r.source AND e.actor = r.actor)
+				AND e.rotation_id = r.id AND e.status = r.source AND e.actor = r.actor
+				AND (e.recorded_at IS NULL OR e.recorded_at = r.recorded_at))
 		ORDER BY r.id LIMIT 1`, "r.rotated_at"},
 	{"acknowledgment", "acknowledgments", `SELECT a.id, a.credential_id || ' at ' || %s || ' by ' || a.actor || ' (source ' || a.source || ')'
 		FROM acknowledgments a, event_chain c WHERE a.id >= c.first_ack_id AND NOT EXISTS (SELECT 1 FROM events e
 			WHERE e.credential_id = a.credential_id AND e.time = a.acked_at AND e.id >= ? AND e.type = 'ack'
-				AND e.rotation_id = a.rotation_id AND e.actor = a.actor AND e.status = a.source)
+				AND e.rotation_id = a.rotation_id AND e.actor = a.actor AND e.status = a.source
+				AND (e.recorded_at IS NULL AND a.recorded_at IS NULL OR e.recorded_at = a.recorded_at))
 		ORDER BY a.id LIMIT 1`, "a.acked_at"},
 	{"delivery", "deliveries", `SELECT d.id, d.credential_id || ' ' || d.stage || ' to ' || d.channel || ', ' || d.status
 		FROM deliveries d, event_chain c WHERE d.id >= c.first_delivery_id AND d.status IN ('sent', 'failed', 'skipped', 'superseded')
@@ -140,7 +144,7 @@ func checkTables(ctx context.Context, db Reader, d Dialect, start int64) (*chain
 }
 
 // EventColumns are an events row as chain.Row holds it.
-const EventColumns = `id, time, type, credential_id, rotation_id, delivery_id, stage, channel, status, actor, detail, hash`
+const EventColumns = `id, time, type, credential_id, rotation_id, delivery_id, stage, channel, status, actor, detail, hash, recorded_at`
 
 // ScanEvent reads EventColumns. The time is the text that was hashed: as
 // SQLite stores it, a timestamptz as UTC RFC 3339.
@@ -148,7 +152,7 @@ func ScanEvent(rows *sql.Rows) (chain.Row, error) {
 	var r chain.Row
 	var cred sql.NullString
 	var rot, del sql.NullInt64
-	if err := rows.Scan(&r.ID, timeText{&r.Time}, &r.Type, &cred, &rot, &del, &r.Stage, &r.Channel, &r.Status, &r.Actor, &r.Detail, &r.Hash); err != nil {
+	if err := rows.Scan(&r.ID, timeText{&r.Time}, &r.Type, &cred, &rot, &del, &r.Stage, &r.Channel, &r.Status, &r.Actor, &r.Detail, &r.Hash, nullTimeText{&r.RecordedAt}); err != nil {
 		return r, fmt.Errorf("store: event chain: %w", err)
 	}
 	r.CredentialID, r.NullCredential = cred.String, !cred.Valid
@@ -174,4 +178,15 @@ func (d timeText) Scan(src any) error {
 		return fmt.Errorf("a time is a %T", src)
 	}
 	return nil
+}
+
+// nullTimeText is timeText for a nullable time: NULL is "".
+type nullTimeText struct{ s *string }
+
+func (d nullTimeText) Scan(src any) error {
+	if src == nil {
+		*d.s = ""
+		return nil
+	}
+	return timeText(d).Scan(src)
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/domain"
 )
 
-// EventBatch is how many events one INSERT appends (6 to 12 parameters
+// EventBatch is how many events one INSERT appends (7 to 13 parameters
 // each).
 const EventBatch = 500
 
@@ -87,10 +87,13 @@ func shapeOf(e domain.Event) eventShape {
 }
 
 // writeEvents writes events of one shape in one statement, hash chained
-// after the head. The time stored is the one hashed: UTC at whole seconds.
+// after the head. The times stored are the ones hashed: UTC at whole
+// seconds. Every event gets the transaction's recorded time (Tx.Recorded),
+// whatever its type: when notifier wrote it, beside when it happened.
 func (t *Tx) writeEvents(events []domain.Event, shape eventShape) error {
 	h := t.head
-	cols := 6
+	cols := 7
+	recorded := t.Recorded()
 	for i := range eventOptional {
 		if shape&(1<<i) != 0 {
 			cols++
@@ -99,10 +102,10 @@ func (t *Tx) writeEvents(events []domain.Event, shape eventShape) error {
 	args := make([]any, 0, cols*len(events))
 	sums := make([]byte, 0, chain.Size*len(events)) // the hashes, one allocation
 	for _, e := range events {
-		r := chain.FromEvent(h.nextID, e)
+		r := chain.FromEvent(h.nextID, e, recorded)
 		sums = h.hasher.Sum(sums, h.prev, &r)
 		sum := sums[len(sums)-chain.Size:]
-		args = append(args, r.ID, t.Time(e.Time), r.Type, r.Status, r.Detail, sum)
+		args = append(args, r.ID, t.Time(e.Time), r.Type, r.Status, r.Detail, sum, t.Time(recorded))
 		for i, v := range [...]any{e.CredentialID, e.RotationID, e.DeliveryID, e.Stage, e.Channel, e.Actor} {
 			if shape&(1<<i) != 0 {
 				args = append(args, v)
@@ -124,7 +127,7 @@ func (s *Store) eventInsert(shape eventShape, cols, n int) string {
 		return q.(string)
 	}
 	var b strings.Builder
-	b.WriteString("INSERT INTO events (id, time, type, status, detail, hash")
+	b.WriteString("INSERT INTO events (id, time, type, status, detail, hash, recorded_at")
 	for i, c := range eventOptional {
 		if shape&(1<<i) != 0 {
 			b.WriteString(", " + c)

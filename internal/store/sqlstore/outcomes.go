@@ -23,16 +23,16 @@ func (s *Store) RecordOutcomes(ctx context.Context, claimant string, outcomes []
 			switch o.Status {
 			case domain.StatusSent:
 				res, err = t.Exec(`UPDATE deliveries SET status = 'sent', attempts = ?, sent_at = ?, next_attempt_at = NULL, last_error = '',
-					claimed_by = NULL, claim_expires_at = NULL WHERE id = ? AND claimed_by = ? AND status = 'pending'`,
-					o.Attempts, t.Time(o.Event.Time), o.DeliveryID, claimant)
+					claimed_by = NULL, claim_expires_at = NULL, recorded_at = ? WHERE id = ? AND claimed_by = ? AND status = 'pending'`,
+					o.Attempts, t.Time(o.Event.Time), t.Time(t.Recorded()), o.DeliveryID, claimant)
 			case domain.StatusRetry:
 				res, err = t.Exec(`UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_error = ?,
 					claimed_by = NULL, claim_expires_at = NULL WHERE id = ? AND claimed_by = ? AND status = 'pending'`,
 					o.Attempts, t.Time(o.NextAttemptAt), o.Error, o.DeliveryID, claimant)
 			case domain.StatusFailed:
 				res, err = t.Exec(`UPDATE deliveries SET status = 'failed', attempts = ?, next_attempt_at = NULL, last_error = ?,
-					claimed_by = NULL, claim_expires_at = NULL WHERE id = ? AND claimed_by = ? AND status = 'pending'`,
-					o.Attempts, o.Error, o.DeliveryID, claimant)
+					claimed_by = NULL, claim_expires_at = NULL, recorded_at = ? WHERE id = ? AND claimed_by = ? AND status = 'pending'`,
+					o.Attempts, o.Error, t.Time(t.Recorded()), o.DeliveryID, claimant)
 			case domain.StatusReleased:
 				res, err = t.Exec(`UPDATE deliveries SET claimed_by = NULL, claim_expires_at = NULL
 					WHERE id = ? AND claimed_by = ? AND status = 'pending'`, o.DeliveryID, claimant)

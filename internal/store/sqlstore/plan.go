@@ -197,13 +197,17 @@ func moveNextActions(t *Tx, plans []domain.Plan) error {
 // stage, channel and repeat; inserted says whether it was new. A pending row
 // is due at once.
 func insertDelivery(t *Tx, d domain.Delivery, now time.Time) (id int64, inserted bool, err error) {
-	var next any
+	// A pending row is due at once; another (skipped) has its outcome,
+	// recorded now.
+	var next, recorded any
 	if d.Status == domain.StatusPending {
 		next = t.Time(now)
+	} else {
+		recorded = t.Time(t.Recorded())
 	}
-	id, inserted, err = t.Insert(`INSERT INTO deliveries (rotation_id, credential_id, stage, seq, channel, status, due_at, created_at, next_attempt_at, last_error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		d.RotationID, d.CredentialID, d.Stage, d.Seq, d.Channel, d.Status, t.Time(d.Due), t.Time(now), next, d.LastError)
+	id, inserted, err = t.Insert(`INSERT INTO deliveries (rotation_id, credential_id, stage, seq, channel, status, due_at, created_at, next_attempt_at, last_error, recorded_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		d.RotationID, d.CredentialID, d.Stage, d.Seq, d.Channel, d.Status, t.Time(d.Due), t.Time(now), next, d.LastError, recorded)
 	if err != nil {
 		return 0, false, fmt.Errorf("store: delivery %s/%s/%s: %w", d.CredentialID, d.Stage, d.Channel, err)
 	}
@@ -213,8 +217,8 @@ func insertDelivery(t *Tx, d domain.Delivery, now time.Time) (id int64, inserted
 // Supersede marks the pending deliveries that where selects as superseded
 // for the reason why, with a history event each, in delivery order.
 func Supersede(t *Tx, where string, now time.Time, why string, args ...any) error {
-	rows, err := t.Query(`UPDATE deliveries SET status = 'superseded', next_attempt_at = NULL, last_error = ?, claimed_by = NULL, claim_expires_at = NULL
-		WHERE `+where+` RETURNING id, credential_id, rotation_id, stage, channel`, append([]any{why}, args...)...)
+	rows, err := t.Query(`UPDATE deliveries SET status = 'superseded', next_attempt_at = NULL, last_error = ?, claimed_by = NULL, claim_expires_at = NULL,
+		recorded_at = ? WHERE `+where+` RETURNING id, credential_id, rotation_id, stage, channel`, append([]any{why, t.Time(t.Recorded())}, args...)...)
 	evs, err := Collect(rows, err, func(r Scanner) (domain.Event, error) {
 		e := domain.Event{Time: now, Type: domain.EventReminder, Status: domain.StatusSuperseded, Detail: why}
 		err := r.Scan(&e.DeliveryID, &e.CredentialID, &e.RotationID, &e.Stage, &e.Channel)

@@ -12,7 +12,7 @@ import (
 
 // History returns events in time order.
 func (s *Store) History(ctx context.Context, f domain.HistoryFilter) ([]domain.Event, error) {
-	q := `SELECT id, time, type, COALESCE(credential_id, ''), COALESCE(rotation_id, 0), COALESCE(delivery_id, 0), stage, channel, status, actor, detail FROM events WHERE 1=1`
+	q := `SELECT id, time, type, COALESCE(credential_id, ''), COALESCE(rotation_id, 0), COALESCE(delivery_id, 0), stage, channel, status, actor, detail, recorded_at FROM events WHERE 1=1`
 	var args []any
 	if f.CredentialID != "" {
 		q += ` AND credential_id = ?`
@@ -40,7 +40,7 @@ func (s *Store) History(ctx context.Context, f domain.HistoryFilter) ([]domain.E
 	rows, err := s.db.Query(ctx, q, args...)
 	out, err := Collect(rows, err, func(r Scanner) (domain.Event, error) {
 		var e domain.Event
-		err := r.Scan(&e.ID, TimeOf(&e.Time), &e.Type, &e.CredentialID, &e.RotationID, &e.DeliveryID, &e.Stage, &e.Channel, &e.Status, &e.Actor, &e.Detail)
+		err := r.Scan(&e.ID, TimeOf(&e.Time), &e.Type, &e.CredentialID, &e.RotationID, &e.DeliveryID, &e.Stage, &e.Channel, &e.Status, &e.Actor, &e.Detail, NullTimeOf(&e.RecordedAt))
 		return e, err
 	})
 	if err != nil {
@@ -74,12 +74,12 @@ func (s *Store) Delivery(ctx context.Context, id int64) (domain.Delivery, error)
 }
 
 // deliveryColumns are what scanDelivery reads.
-const deliveryColumns = `id, rotation_id, credential_id, stage, seq, channel, status, due_at, attempts, next_attempt_at, sent_at, last_error`
+const deliveryColumns = `id, rotation_id, credential_id, stage, seq, channel, status, due_at, attempts, next_attempt_at, sent_at, last_error, recorded_at`
 
 func scanDelivery(s Scanner) (domain.Delivery, error) {
 	var x domain.Delivery
 	err := s.Scan(&x.ID, &x.RotationID, &x.CredentialID, &x.Stage, &x.Seq, &x.Channel, &x.Status, TimeOf(&x.Due), &x.Attempts,
-		NullTimeOf(&x.NextAttemptAt), NullTimeOf(&x.SentAt), &x.LastError)
+		NullTimeOf(&x.NextAttemptAt), NullTimeOf(&x.SentAt), &x.LastError, NullTimeOf(&x.RecordedAt))
 	return x, err
 }
 

@@ -16,17 +16,19 @@ const (
 	// reportCyclesQuery: every cycle (a rotation and the rotation that
 	// closed it, ClosingRotation) that overlaps the window (until and
 	// since, each given twice, NULL for none), by credential and start:
-	// the credential columns, then the cycle's rotation id and time, the
-	// closing rotation's id, time, source, actor and note (NULLs when none
-	// closed it), then the deadline and zone of its terms in force at
-	// until (termsAt, until given twice for each).
+	// the credential columns, then the cycle's rotation id, time and
+	// recorded time, the closing rotation's id, time, source, actor, note
+	// and recorded time (NULLs when none closed it), then the deadline and
+	// zone of its terms in force at until (termsAt, until given twice for
+	// each).
 	reportCyclesQuery = iota
 	// reportRemindersQuery: credential id, rotation id, time, stage,
 	// channel, status of every reminder event before until (given twice
 	// after the id), by credential and time.
 	reportRemindersQuery
-	// reportAcksQuery: credential id, rotation id, time, actor, source of
-	// every acknowledgment before until, by credential and AckOrder.
+	// reportAcksQuery: credential id, rotation id, time, actor, source,
+	// recorded time (NULL before migration 0009) of every acknowledgment
+	// before until, by credential and AckOrder.
 	reportAcksQuery
 )
 
@@ -35,10 +37,10 @@ func reportQueries(d Dialect) [3]string {
 	id, at := d.Param("text"), d.Param("timestamptz")
 	return [...]string{
 		reportCyclesQuery: `WITH cyc AS (
-				SELECT r.id, r.credential_id, r.rotated_at, ` + ClosingRotation + ` AS next_id
+				SELECT r.id, r.credential_id, r.rotated_at, r.recorded_at, ` + ClosingRotation + ` AS next_id
 				FROM rotations r WHERE ` + id + ` = '' OR r.credential_id = ` + id + `
 			)
-			SELECT ` + CredColumns + `, cyc.id, cyc.rotated_at, n.id, n.rotated_at, n.source, n.actor, n.note,
+			SELECT ` + CredColumns + `, cyc.id, cyc.rotated_at, cyc.recorded_at, n.id, n.rotated_at, n.source, n.actor, n.note, n.recorded_at,
 				(SELECT t.deadline ` + termsAt(at) + `), (SELECT t.zone ` + termsAt(at) + `)
 			FROM cyc JOIN credentials c ON c.id = cyc.credential_id LEFT JOIN rotations n ON n.id = cyc.next_id
 			WHERE (` + at + ` IS NULL OR cyc.rotated_at < ` + at + `) AND (` + at + ` IS NULL OR n.rotated_at IS NULL OR n.rotated_at > ` + at + `)
@@ -46,7 +48,7 @@ func reportQueries(d Dialect) [3]string {
 		reportRemindersQuery: `SELECT credential_id, rotation_id, time, stage, channel, status FROM events
 			WHERE type = 'reminder' AND rotation_id IS NOT NULL AND (` + id + ` = '' OR credential_id = ` + id + `)
 				AND (` + at + ` IS NULL OR time < ` + at + `) ORDER BY credential_id, time, id`,
-		reportAcksQuery: `SELECT a.credential_id, a.rotation_id, a.acked_at, a.actor, a.source FROM acknowledgments a
+		reportAcksQuery: `SELECT a.credential_id, a.rotation_id, a.acked_at, a.actor, a.source, a.recorded_at FROM acknowledgments a
 			WHERE (` + id + ` = '' OR a.credential_id = ` + id + `) AND (` + at + ` IS NULL OR a.acked_at < ` + at + `)
 			ORDER BY a.credential_id, ` + AckOrder,
 	}
@@ -104,7 +106,7 @@ func (s *Store) ReportCycles(ctx context.Context, f domain.ReportFilter, fn func
 	acks, err := newMerged(open, reportAcksQuery, func(r Scanner) (int64, domain.AckRecord, error) {
 		var a domain.AckRecord
 		var rot int64
-		err := r.Scan(&rot, TimeOf(&a.Time), &a.Actor, &a.Source)
+		err := r.Scan(&rot, TimeOf(&a.Time), &a.Actor, &a.Source, NullTimeOf(&a.Recorded))
 		return rot, a, err
 	})
 	if err != nil {
@@ -208,18 +210,18 @@ func (m *merged[T]) take(credentialID string) (map[int64][]T, error) {
 func scanCycleRecord(s Scanner) (domain.CycleRecord, error) {
 	var c domain.CycleRecord
 	var nextID sql.NullInt64
-	var nextAt time.Time
+	var nextAt, nextRecorded time.Time
 	var nextSource, nextActor, nextNote sql.NullString
 	var zone sql.NullString
-	row, err := ScanCredential(s, &c.RotationID, TimeOf(&c.Start), &nextID, NullTimeOf(&nextAt), &nextSource, &nextActor, &nextNote,
-		NullTimeOf(&c.Deadline), &zone)
+	row, err := ScanCredential(s, &c.RotationID, TimeOf(&c.Start), TimeOf(&c.StartRecorded), &nextID, NullTimeOf(&nextAt), &nextSource, &nextActor,
+		&nextNote, NullTimeOf(&nextRecorded), NullTimeOf(&c.Deadline), &zone)
 	if err != nil {
 		return c, err
 	}
 	c.Credential, c.Active, c.Zone = row.Credential, row.Active, zone.String
 	if nextID.Valid {
 		c.Closed = &domain.Rotation{ID: nextID.Int64, CredentialID: c.ID, RotatedAt: nextAt, Source: nextSource.String,
-			Actor: nextActor.String, Note: nextNote.String}
+			Actor: nextActor.String, Note: nextNote.String, RecordedAt: nextRecorded}
 	}
 	return c, nil
 }

@@ -96,7 +96,7 @@ func recordSourceVersion(t *Tx, v domain.SourceVersion, now time.Time) (string, 
 		}
 	}
 	if _, err := t.Exec(`INSERT INTO source_versions (credential_id, source, source_name, version, version_at, rotation_id, recorded_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, v.CredentialID, v.Source, c.Source.Name, v.Version, t.Time(v.At), rid, t.Time(now)); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, v.CredentialID, v.Source, c.Source.Name, v.Version, t.Time(v.At), rid, t.Time(t.Recorded())); err != nil {
 		return "", fmt.Errorf("store: version of %s: %w", v.CredentialID, err)
 	}
 	return status, nil

@@ -242,6 +242,20 @@ type Tx struct {
 	// order (a claim's transaction, which runs beside others on
 	// PostgreSQL, must not).
 	exclusive bool
+	// recorded is the moment the transaction's records are written at,
+	// read from the wall clock once (see Recorded).
+	recorded time.Time
+}
+
+// Recorded is when the transaction records what it writes: the store's
+// wall clock (Store.Recorded), read once, so that every record of one
+// transaction has the same recorded_at. Never the now or --at a command
+// acts at.
+func (t *Tx) Recorded() time.Time {
+	if t.recorded.IsZero() {
+		t.recorded = t.store.Recorded()
+	}
+	return t.recorded
 }
 
 // txAttempts bounds how often a transaction the driver says to retry is

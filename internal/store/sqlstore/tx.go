@@ -97,7 +97,7 @@ func (t *Tx) Rotation(id int64) (domain.Rotation, error) {
 // deliveries become superseded.
 func (t *Tx) InsertRotation(r domain.Rotation, now time.Time) (int64, error) {
 	id, _, err := t.Insert(`INSERT INTO rotations (credential_id, rotated_at, source, actor, note, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		r.CredentialID, t.Time(r.RotatedAt), r.Source, r.Actor, r.Note, t.Time(now))
+		r.CredentialID, t.Time(r.RotatedAt), r.Source, r.Actor, r.Note, t.Time(t.Recorded()))
 	if err != nil {
 		return 0, fmt.Errorf("store: rotation of %s: %w", r.CredentialID, err)
 	}

@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		{"RecordRotationRequest", testRecordRotationRequest},
 		{"Reminders", testReminders},
 		{"Chain", testChain},
+		{"Recorded", testRecorded},
 		{"SyncedTimezone", testSyncedTimezone},
 		{"CycleTerms", testCycleTerms},
 		{"DatabaseID", testDatabaseID},
