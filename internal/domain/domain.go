@@ -88,6 +88,32 @@ type Ack struct {
 	DeliveryID   int64  // the reminder acknowledged; 0 when not known
 }
 
+// What a Retraction retracts.
+const (
+	RetractRotation = "rotation"
+	RetractAck      = "acknowledgment"
+)
+
+// Retraction is a correction: a mistaken rotation or acknowledgment is
+// retracted by an appended record, never edited away. The target is
+// TargetID when set, else (a rotation) the one at TargetAt when set,
+// else the latest live record of the credential's current cycle.
+type Retraction struct {
+	ID           int64
+	CredentialID string
+	Kind         string // RetractRotation or RetractAck
+	TargetID     int64
+	TargetAt     time.Time
+	At           time.Time // when it happened
+	Actor        string
+	Reason       string
+	RecordedAt   time.Time // the wall clock when notifier recorded it
+	// Filled in by the store: the retracted record's time, and the cycle
+	// current after the retraction.
+	TargetTime time.Time
+	RotationID int64
+}
+
 // Delivery statuses. A delivery moves pending -> sent | failed |
 // superseded; skipped rows record stages that were never due to go out.
 const (
@@ -132,6 +158,9 @@ const (
 	EventAck        = "ack"
 	EventCredential = "credential"
 	EventConfig     = "config"
+	// EventRetraction is a rotation or an acknowledgment retracted
+	// (Retraction): the record stays, marked.
+	EventRetraction = "retraction"
 	// EventNotification is an SP-API notification handled: a deadline
 	// Amazon stated, a client id no credential has, one ignored.
 	EventNotification = "notification"

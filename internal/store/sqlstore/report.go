@@ -34,7 +34,7 @@ func reportQueries(d Dialect) [3]string {
 	return [...]string{
 		reportCyclesQuery: `WITH cyc AS (
 				SELECT r.id, r.credential_id, r.rotated_at, ` + ClosingRotation + ` AS next_id
-				FROM rotations r WHERE ` + id + ` = '' OR r.credential_id = ` + id + `
+				FROM rotations r WHERE (` + id + ` = '' OR r.credential_id = ` + id + `) AND ` + LiveRotation + `
 			)
 			SELECT ` + CredColumns + `, cyc.id, cyc.rotated_at, n.id, n.rotated_at, n.source, n.actor, n.note
 			FROM cyc JOIN credentials c ON c.id = cyc.credential_id LEFT JOIN rotations n ON n.id = cyc.next_id
@@ -43,7 +43,7 @@ func reportQueries(d Dialect) [3]string {
 		reportRemindersQuery: `SELECT credential_id, rotation_id, time, stage, channel, status FROM events
 			WHERE type = 'reminder' AND rotation_id IS NOT NULL AND (` + id + ` = '' OR credential_id = ` + id + `) ORDER BY credential_id, time, id`,
 		reportAcksQuery: `SELECT a.credential_id, a.rotation_id, a.acked_at, a.actor, a.source FROM acknowledgments a
-			WHERE ` + id + ` = '' OR a.credential_id = ` + id + ` ORDER BY a.credential_id, ` + AckOrder,
+			WHERE (` + id + ` = '' OR a.credential_id = ` + id + `) AND ` + LiveAck + ` ORDER BY a.credential_id, ` + AckOrder,
 	}
 }
 
