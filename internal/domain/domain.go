@@ -174,7 +174,7 @@ const (
 
 // EventTypes lists every event type, for validating filters.
 func EventTypes() []string {
-	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventNotification, EventAudit, EventProbe, EventRotationRequest}
+	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventNotification, EventAudit, EventProbe, EventRotationRequest, EventRetraction}
 }
 
 // Event is one line of the append-only history.
