@@ -141,8 +141,10 @@ func testRetractMistakenRotation(t *testing.T, postgres bool) {
 		t.Errorf("a refused retraction wrote %d events", after-before)
 	}
 
-	// The retraction: the common case is short.
-	out, _ = e.okAt("2026-11-26T09:05:00Z", "retract", "rotation", "sp-api-prod", "--reason", "rotated the wrong credential", "--actor", "alice")
+	// The retraction: the common case is short. Entered a minute after
+	// the fact (--at): it keeps both times.
+	out, _ = e.okAt("2026-11-26T09:05:00Z", "retract", "rotation", "sp-api-prod", "--reason", "rotated the wrong credential", "--actor", "alice",
+		"--at", "2026-11-26T09:04:00Z")
 	if !strings.Contains(out, "sp-api-prod: rotation 2 at 2026-11-21T10:00:00Z retracted by alice") ||
 		!strings.Contains(out, "deadline 2026-11-28T00:00:00Z (2 days)") {
 		t.Errorf("retract said:\n%s", out)
@@ -163,10 +165,46 @@ func testRetractMistakenRotation(t *testing.T, postgres bool) {
 		t.Errorf("tick still warns after the retraction:\n%s", errs)
 	}
 	ret := e.historyAt("2026-11-26T09:10:00Z", "--type", "retraction")
-	if len(ret) != 1 || ret[0].Actor != "alice" || ret[0].Time != "2026-11-26T09:05:00Z" ||
+	if len(ret) != 1 || ret[0].Actor != "alice" || ret[0].Time != "2026-11-26T09:04:00Z" ||
 		!strings.Contains(ret[0].Detail, "rotated the wrong credential") {
 		t.Errorf("retraction history: %+v", ret)
 	}
+	// The report shows it, who, when, why, what, in every format, and
+	// counts it.
+	var doc struct {
+		Summary map[string]int
+		Cycles  []struct {
+			RotatedAt   string `json:"rotated_at"`
+			Retractions []map[string]any
+		}
+	}
+	out, _ = e.okAt("2026-11-26T09:12:00Z", "report", "--format", "json")
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("report json: %v\n%s", err, out)
+	}
+	if doc.Summary["retractions"] != 1 || len(doc.Cycles) != 1 || doc.Cycles[0].RotatedAt != "2026-06-01T00:00:00Z" || len(doc.Cycles[0].Retractions) != 1 {
+		t.Fatalf("report: %s", out)
+	}
+	x := doc.Cycles[0].Retractions[0]
+	if x["what"] != "rotation" || x["id"] != 2.0 || x["of"] != "2026-11-21T10:00:00Z" || x["time"] != "2026-11-26T09:04:00Z" || x["actor"] != "alice" ||
+		x["reason"] != "rotated the wrong credential" || !strings.HasPrefix(x["recorded_at"].(string), "2026-11-26T09:05:0") {
+		t.Errorf("report retraction: %v", x)
+	}
+	line := "rotation 2 of 2026-11-21T10:00:00Z retracted at 2026-11-26T09:04:00Z by alice (recorded 2026-11-26T09:05:0"
+	for format, want := range map[string]string{
+		"csv":   line,
+		"table": "rotation 2 of 2026-11-21 10:00 UTC retracted at 2026-11-26 09:04 UTC by alice (recorded 2026-11-26 09:05 UTC): rotated the wrong credential",
+		"html":  "rotation 2 of 2026-11-21 10:00 UTC retracted 2026-11-26 09:04 UTC by alice (recorded 2026-11-26 09:05 UTC): rotated the wrong credential",
+	} {
+		out, _ := e.okAt("2026-11-26T09:12:00Z", "report", "--format", format)
+		if !strings.Contains(out, want) {
+			t.Errorf("report --format %s does not show the retraction %q:\n%s", format, want, out)
+		}
+	}
+	if out, _ := e.okAt("2026-11-26T09:12:00Z", "report"); !strings.Contains(out, "\n1 credentials, 1 cycles: 0 on time, 0 late, 1 open, 0 overdue; 1 retractions\n") {
+		t.Errorf("report table summary does not count the retraction:\n%s", out)
+	}
+
 	// Retracting it again: refused, one line.
 	if _, errs, code := e.at("2026-11-26T09:11:00Z", "retract", "rotation", "sp-api-prod", "--rotation", "2", "--reason", "again"); code != 1 ||
 		!strings.Contains(errs, "already retracted") {

@@ -192,4 +192,36 @@ func testRetract(t *testing.T, open Opener) {
 		e.ack("alpha", hours(4), "bob")
 		equal(t, "acknowledged again by", e.cycle("alpha").AckBy, "bob")
 	})
+
+	t.Run("the report: retracted records are no cycles and no acknowledgments; each retraction is shown with its cycle", func(t *testing.T) {
+		e := newEnv(t, open)
+		e.sync(file, t0, cred("alpha"), cred("beta"))
+		first := e.cycle("alpha")
+		a := e.ack("alpha", hours(1), "alice")
+		mistaken := e.rotate("alpha", hours(2), hours(2))
+		e.retract(domain.RetractRotation, "alpha", 0, domain.Retraction{At: hours(3), Actor: "carol", Reason: "wrong one"})
+		e.retract(domain.RetractAck, "alpha", 0, domain.Retraction{At: hours(4), Actor: "dave", Reason: "misclick"})
+		later := e.rotate("alpha", hours(5), hours(5))
+
+		cycles := e.report(domain.ReportFilter{CredentialID: "alpha"})
+		if len(cycles) != 2 {
+			t.Fatalf("%d cycles, want 2 (the retracted rotation is none): %+v", len(cycles), cycles)
+		}
+		equal(t, "cycles", []int64{cycles[0].RotationID, cycles[1].RotationID}, []int64{first.RotationID, later.RotationID})
+		equal(t, "the first cycle closed by", cycles[0].Closed.ID, later.RotationID)
+		equal(t, "its acknowledgments", len(cycles[0].Acks), 0)
+		if len(cycles[0].Retractions) != 2 {
+			t.Fatalf("retractions of the first cycle: %+v, want the rotation's and the acknowledgment's", cycles[0].Retractions)
+		}
+		equal(t, "its retractions", cycles[0].Retractions, []domain.RetractionRecord{
+			{Kind: domain.RetractRotation, TargetID: mistaken.RotationID, TargetTime: hours(2), At: hours(3), Actor: "carol", Reason: "wrong one",
+				RecordedAt: cycles[0].Retractions[0].RecordedAt},
+			{Kind: domain.RetractAck, TargetID: a.ID, TargetTime: hours(1), At: hours(4), Actor: "dave", Reason: "misclick",
+				RecordedAt: cycles[0].Retractions[1].RecordedAt},
+		})
+		if rec := cycles[0].Retractions[0].RecordedAt; rec.IsZero() || rec.Equal(hours(3)) {
+			t.Errorf("recorded at %s: want the wall clock", ts(rec))
+		}
+		equal(t, "the later cycle's retractions", len(cycles[1].Retractions), 0)
+	})
 }
