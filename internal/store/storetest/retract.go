@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -223,5 +224,31 @@ func testRetract(t *testing.T, open Opener) {
 			t.Errorf("recorded at %s: want the wall clock", ts(rec))
 		}
 		equal(t, "the later cycle's retractions", len(cycles[1].Retractions), 0)
+	})
+
+	t.Run("the config moving backward warns with the command that retracts; after a retraction it does not", func(t *testing.T) {
+		forward := with(cred("alpha"), func(c *domain.Credential) { c.RotatedAt = hours(1) })
+		e := newEnv(t, open)
+		e.sync(file, t0, cred("alpha"))
+		e.sync(file, hours(2), forward)
+		mistaken := e.cycle("alpha")
+		changes := e.sync(file, hours(3), cred("alpha"))
+		equal(t, "changes", changeText(changes), []string{"alpha ignored warn=true"})
+		wantDetail := "rotated_at moved backward in the config (" + ts(hours(1)) + " -> " + ts(rotated) + "); ignored, the recorded rotations stand; " +
+			"if the rotation at " + ts(hours(1)) + " (source config) was a mistake, undo it with: notifier retract rotation alpha --rotation " +
+			fmt.Sprint(mistaken.RotationID) + ` --reason "..."`
+		if len(changes) == 1 {
+			equal(t, "warning", changes[0].Detail, wantDetail)
+		}
+		equal(t, "the cycle stands", e.cycle("alpha").RotationID, mistaken.RotationID)
+
+		// Retracted first, then the config moved back: no warning.
+		e = newEnv(t, open)
+		e.sync(file, t0, cred("alpha"))
+		e.sync(file, hours(2), forward)
+		e.retract(domain.RetractRotation, "alpha", 0, domain.Retraction{At: hours(3)})
+		before := len(e.history(domain.HistoryFilter{}))
+		equal(t, "changes after the retraction", changeText(e.sync(file, hours(4), cred("alpha"))), []string{})
+		equal(t, "events after the retraction", len(e.history(domain.HistoryFilter{})), before)
 	})
 }
