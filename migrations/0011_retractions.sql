@@ -46,3 +46,60 @@ SELECT x.id            AS retraction_id,
        x.reason        AS reason,
        x.recorded_at   AS recorded_at
 FROM retractions x;
+
+-- audit_cycles, as migration 0004 defines it, but a retracted rotation
+-- neither starts nor closes a cycle and a retracted acknowledgment is not
+-- the first: the cycles `notifier report` shows.
+DROP VIEW audit_cycles;
+CREATE VIEW audit_cycles AS
+WITH cyc AS (
+    SELECT r.id, r.credential_id, r.rotated_at, r.source, r.actor,
+           LEAD(r.id) OVER (PARTITION BY r.credential_id ORDER BY r.rotated_at, r.id) AS next_id
+    FROM rotations r
+    WHERE NOT EXISTS (SELECT 1 FROM retractions x WHERE x.kind = 'rotation' AND x.target_id = r.id)
+), span AS (
+    SELECT id, rotation_period, expires_at, config_rotated_at,
+           CASE WHEN instr(rotation_period, 'd') > 0
+                THEN CAST(substr(rotation_period, 1, instr(rotation_period, 'd') - 1) AS INTEGER) ELSE 0 END AS days,
+           substr(rotation_period, instr(rotation_period, 'd') + 1) AS clock
+    FROM credentials
+), hms AS (
+    SELECT id, days,
+           CASE WHEN instr(clock, 'h') > 0 THEN CAST(substr(clock, 1, instr(clock, 'h') - 1) AS INTEGER) ELSE 0 END AS h,
+           CASE WHEN instr(clock, 'h') > 0 THEN substr(clock, instr(clock, 'h') + 1) ELSE clock END AS ms
+    FROM span
+), secs AS (
+    SELECT id, days,
+           h * 3600
+           + CASE WHEN instr(ms, 'm') > 0 AND substr(ms, instr(ms, 'm') + 1, 1) != 's'
+                  THEN CAST(substr(ms, 1, instr(ms, 'm') - 1) AS INTEGER) * 60 ELSE 0 END
+           + CASE WHEN instr(ms, 'm') > 0 AND substr(ms, instr(ms, 'm') + 1, 1) != 's'
+                  THEN CAST(CAST(rtrim(substr(ms, instr(ms, 'm') + 1), 's') AS REAL) AS INTEGER)
+                  WHEN ms LIKE '%ms' OR ms LIKE '%µs' OR ms LIKE '%us' OR ms LIKE '%ns' THEN 0
+                  ELSE CAST(CAST(rtrim(ms, 's') AS REAL) AS INTEGER) END AS clock_seconds
+    FROM hms
+), judged AS (
+    SELECT cyc.id AS rotation_id, cyc.credential_id, c.name, c.owner, c.active, cyc.rotated_at, c.rotation_period,
+           CASE WHEN c.expires_at IS NOT NULL AND cyc.rotated_at = c.config_rotated_at THEN c.expires_at
+                ELSE strftime('%Y-%m-%dT%H:%M:%SZ', cyc.rotated_at, '+' || secs.days || ' days', '+' || secs.clock_seconds || ' seconds')
+           END AS deadline,
+           n.rotated_at AS closed_at, n.actor AS rotated_by, n.source AS rotation_source,
+           strftime('%Y-%m-%dT%H:%M:%SZ', 'now') AS judged_at
+    FROM cyc JOIN credentials c ON c.id = cyc.credential_id
+    JOIN secs ON secs.id = cyc.credential_id
+    LEFT JOIN rotations n ON n.id = cyc.next_id
+)
+SELECT rotation_id, credential_id, name, owner, active, rotated_at, rotation_period, deadline,
+       closed_at, rotated_by, rotation_source,
+       CASE WHEN closed_at IS NOT NULL AND closed_at < deadline THEN 'on_time'
+            WHEN closed_at IS NOT NULL THEN 'late'
+            WHEN judged_at < deadline THEN 'open'
+            ELSE 'overdue' END AS outcome,
+       CASE WHEN COALESCE(closed_at, judged_at) < deadline THEN 0
+            ELSE max(1, (CAST(strftime('%s', COALESCE(closed_at, judged_at)) AS INTEGER)
+                         - CAST(strftime('%s', deadline) AS INTEGER) + 86399) / 86400) END AS days_late,
+       (SELECT COUNT(*) FROM deliveries d WHERE d.rotation_id = judged.rotation_id AND d.status = 'sent') AS reminders_sent,
+       (SELECT COUNT(*) FROM deliveries d WHERE d.rotation_id = judged.rotation_id AND d.status = 'failed') AS reminders_failed,
+       (SELECT MIN(a.acked_at) FROM acknowledgments a WHERE a.rotation_id = judged.rotation_id AND NOT EXISTS (SELECT 1 FROM retractions x WHERE x.kind = 'acknowledgment' AND x.target_id = a.id)) AS first_acked_at,
+       (SELECT a.actor FROM acknowledgments a WHERE a.rotation_id = judged.rotation_id AND NOT EXISTS (SELECT 1 FROM retractions x WHERE x.kind = 'acknowledgment' AND x.target_id = a.id) ORDER BY a.acked_at, a.id LIMIT 1) AS first_acked_by
+FROM judged;

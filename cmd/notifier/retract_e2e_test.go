@@ -1,9 +1,11 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -203,6 +205,30 @@ func testRetractMistakenRotation(t *testing.T, postgres bool) {
 	}
 	if out, _ := e.okAt("2026-11-26T09:12:00Z", "report"); !strings.Contains(out, "\n1 credentials, 1 cycles: 0 on time, 0 late, 1 open, 0 overdue; 1 retractions\n") {
 		t.Errorf("report table summary does not count the retraction:\n%s", out)
+	}
+
+	if !postgres {
+		// The audit views: the rotation stays, marked; it is no cycle.
+		db, err := sql.Open("sqlite3", "file:"+filepath.Join(e.dir, "notifier.db")+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var marked, cycles int
+		var reason string
+		if err := db.QueryRow(`SELECT COUNT(*) FROM audit_rotations r JOIN audit_retractions x ON x.retraction_id = r.retraction_id
+			WHERE r.rotation_id = 2 AND r.retracted_at = '2026-11-26T09:04:00Z' AND x.kind = 'rotation' AND x.actor = 'alice'`).Scan(&marked); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(`SELECT reason FROM audit_retractions WHERE target_id = 2`).Scan(&reason); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(`SELECT COUNT(*) FROM audit_cycles WHERE credential_id = 'sp-api-prod'`).Scan(&cycles); err != nil {
+			t.Fatal(err)
+		}
+		if marked != 1 || reason != "rotated the wrong credential" || cycles != 1 {
+			t.Errorf("audit views: %d rotation marked retracted, reason %q, %d cycles; want 1, the reason, 1", marked, reason, cycles)
+		}
 	}
 
 	// Retracting it again: refused, one line.

@@ -27,3 +27,45 @@ LEFT JOIN retractions x ON x.kind = 'rotation' AND x.target_id = r.id;
 CREATE VIEW audit_retractions AS
 SELECT x.id AS retraction_id, x.credential_id, x.kind, x.target_id, x.retracted_at, x.actor, x.reason, x.recorded_at
 FROM retractions x;
+
+-- audit_cycles, as migration 0002 defines it, but a retracted rotation
+-- neither starts nor closes a cycle and a retracted acknowledgment is not
+-- the first: the cycles `notifier report` shows.
+DROP VIEW audit_cycles;
+CREATE VIEW audit_cycles AS
+WITH cyc AS (
+    SELECT r.id, r.credential_id, r.rotated_at, r.source, r.actor,
+           LEAD(r.id) OVER (PARTITION BY r.credential_id ORDER BY r.rotated_at, r.id) AS next_id
+    FROM rotations r
+    WHERE NOT EXISTS (SELECT 1 FROM retractions x WHERE x.kind = 'rotation' AND x.target_id = r.id)
+), span AS (
+    SELECT id,
+           COALESCE((regexp_match(rotation_period, '^(\d+)d'))[1]::bigint, 0) AS days,
+           COALESCE((regexp_match(rotation_period, '(\d+)h'))[1]::bigint, 0) * 3600
+           + COALESCE((regexp_match(rotation_period, '(\d+)m(?!s)'))[1]::bigint, 0) * 60
+           + COALESCE(floor((regexp_match(rotation_period, '(?:^|[hmd])([\d.]+)s$'))[1]::numeric)::bigint, 0) AS clock_seconds
+    FROM credentials
+), judged AS (
+    SELECT cyc.id AS rotation_id, cyc.credential_id, c.name, c.owner, c.active, cyc.rotated_at, c.rotation_period,
+           CASE WHEN c.expires_at IS NOT NULL AND cyc.rotated_at = c.config_rotated_at THEN c.expires_at
+                ELSE cyc.rotated_at + make_interval(days => span.days::int) + make_interval(secs => span.clock_seconds)
+           END AS deadline,
+           n.rotated_at AS closed_at, n.actor AS rotated_by, n.source AS rotation_source,
+           date_trunc('second', now()) AS judged_at
+    FROM cyc JOIN credentials c ON c.id = cyc.credential_id
+    JOIN span ON span.id = cyc.credential_id
+    LEFT JOIN rotations n ON n.id = cyc.next_id
+)
+SELECT rotation_id, credential_id, name, owner, active, rotated_at, rotation_period, deadline,
+       closed_at, rotated_by, rotation_source,
+       CASE WHEN closed_at IS NOT NULL AND closed_at < deadline THEN 'on_time'
+            WHEN closed_at IS NOT NULL THEN 'late'
+            WHEN judged_at < deadline THEN 'open'
+            ELSE 'overdue' END AS outcome,
+       CASE WHEN COALESCE(closed_at, judged_at) < deadline THEN 0
+            ELSE greatest(1, (extract(epoch FROM COALESCE(closed_at, judged_at))::bigint - extract(epoch FROM deadline)::bigint + 86399) / 86400) END AS days_late,
+       (SELECT COUNT(*) FROM deliveries d WHERE d.rotation_id = judged.rotation_id AND d.status = 'sent') AS reminders_sent,
+       (SELECT COUNT(*) FROM deliveries d WHERE d.rotation_id = judged.rotation_id AND d.status = 'failed') AS reminders_failed,
+       (SELECT MIN(a.acked_at) FROM acknowledgments a WHERE a.rotation_id = judged.rotation_id AND NOT EXISTS (SELECT 1 FROM retractions x WHERE x.kind = 'acknowledgment' AND x.target_id = a.id)) AS first_acked_at,
+       (SELECT a.actor FROM acknowledgments a WHERE a.rotation_id = judged.rotation_id AND NOT EXISTS (SELECT 1 FROM retractions x WHERE x.kind = 'acknowledgment' AND x.target_id = a.id) ORDER BY a.acked_at, a.id LIMIT 1) AS first_acked_by
+FROM judged;
