@@ -115,7 +115,7 @@ func TestMigrations(t *testing.T) {
 	}
 	defer s.Close()
 	ms, err := s.Migrations(t.Context())
-	want := []string{"0001_init", "0002_audit_views", "0003_aws_sources", "0004_aws_sources_truncate", "0005_amazon_truncate", "0006_database_id"}
+	want := []string{"0001_init", "0002_audit_views", "0003_aws_sources", "0004_aws_sources_truncate", "0005_amazon_truncate", "0006_database_id", "0009_retractions"}
 	if err != nil || len(ms) != len(want) {
 		t.Fatalf("migrations = %+v, %v; want %v, once each", ms, err, want)
 	}
