@@ -223,3 +223,19 @@ func insertRetraction(t *Tx, x *domain.Retraction) (err error) {
 	}
 	return nil
 }
+
+// retractedAt refuses a rotation of id at `at` where a retracted one is
+// recorded (domain.ErrRetracted): the retracted record keeps its place,
+// and a rotation is recorded once per time.
+func retractedAt(t *Tx, id string, at time.Time) error {
+	var rid int64
+	err := t.QueryRow(`SELECT r.id FROM rotations r WHERE r.credential_id = ? AND r.rotated_at = ? AND NOT `+LiveRotation, id, t.Time(at)).Scan(&rid)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("store: rotations of %s: %w", id, err)
+	}
+	return fmt.Errorf("%w: %s: the rotation at %s (rotation %d) was retracted; record the real rotation at its own time",
+		domain.ErrRetracted, id, FormatTime(at), rid)
+}

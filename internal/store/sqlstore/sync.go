@@ -283,6 +283,11 @@ func configRotation(t *Tx, old Credential, c domain.Credential, now time.Time, c
 		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "ignored", Detail: msg, Warn: true})
 		return t.InsertEvent(domain.Event{Time: now, Type: domain.EventConfig, CredentialID: c.ID, Status: "ignored", Detail: msg})
 	}
+	if err := retractedAt(t, c.ID, c.RotatedAt); err != nil {
+		msg := err.Error() + "; ignored"
+		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "ignored", Detail: msg, Warn: true})
+		return t.InsertEvent(domain.Event{Time: now, Type: domain.EventConfig, CredentialID: c.ID, Status: "ignored", Detail: msg})
+	}
 	if _, err := t.InsertRotation(domain.Rotation{CredentialID: c.ID, RotatedAt: c.RotatedAt, Source: "config"}, now); err != nil {
 		return err
 	}

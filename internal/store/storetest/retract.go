@@ -251,4 +251,20 @@ func testRetract(t *testing.T, open Opener) {
 		equal(t, "changes after the retraction", changeText(e.sync(file, hours(4), cred("alpha"))), []string{})
 		equal(t, "events after the retraction", len(e.history(domain.HistoryFilter{})), before)
 	})
+
+	t.Run("a rotation at a retracted one's time: refused from the CLI, ignored with a warning from the config", func(t *testing.T) {
+		forward := with(cred("alpha"), func(c *domain.Credential) { c.RotatedAt = hours(1) })
+		e := newEnv(t, open)
+		e.sync(file, t0, cred("alpha"))
+		e.sync(file, hours(2), forward)
+		e.retract(domain.RetractRotation, "alpha", 0, domain.Retraction{At: hours(3)})
+		resumed := e.cycle("alpha")
+		err := e.RecordRotation(e.ctx, domain.Rotation{CredentialID: "alpha", RotatedAt: hours(1), Source: "cli"}, hours(4))
+		if !errors.Is(err, domain.ErrRetracted) {
+			t.Errorf("RecordRotation at the retracted rotation's time = %v, want %v", err, domain.ErrRetracted)
+		}
+		e.sync(file, hours(4), cred("alpha"))
+		equal(t, "changes", changeText(e.sync(file, hours(5), forward)), []string{"alpha ignored warn=true"})
+		equal(t, "the resumed cycle stands", e.cycle("alpha").RotationID, resumed.RotationID)
+	})
 }
