@@ -84,7 +84,7 @@ func (c *cli) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	root.PersistentFlags().StringVar(&c.logFormat, "log-format", "text", "text or json (logs go to stderr)")
 	root.AddCommand(c.runCmd(), c.checkCmd(), c.migrateCmd(), c.tickCmd(), c.statusCmd(), c.planCmd(),
-		c.rotateCmd(), c.ackCmd(), c.historyCmd(), c.testCmd())
+		c.rotateCmd(), c.ackCmd(), c.retractCmd(), c.historyCmd(), c.testCmd())
 	// The auditors' view: read-only report and backups.
 	root.AddCommand(c.reportCmd(), c.backupCmd())
 	root.AddCommand(c.receiveCmd(), c.probeCmd())
@@ -222,7 +222,7 @@ func (c *cli) runCmd() *cobra.Command {
 func (c *cli) checkCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check",
-		Short: "Validate the config and report every problem at once (touches no database)",
+		Short: "Validate the config and report every problem at once; warn where rotated_at moved behind the recorded rotations (reads, never writes, the database)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			clock, err := c.clock(cmd)
@@ -233,7 +233,10 @@ func (c *cli) checkCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return report.Check(c.stdout, cfg)
+			if err := report.Check(c.stdout, cfg); err != nil {
+				return err
+			}
+			return c.warnBackward(cmd, cfg)
 		},
 	}
 	c.atFlag(cmd)

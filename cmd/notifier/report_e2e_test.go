@@ -125,7 +125,7 @@ func rem(at, stage, channel, status string) report.Reminder {
 func wantCycles() []report.Cycle {
 	none := []report.Reminder{}
 	noAcks := []report.Ack{}
-	return []report.Cycle{
+	cycles := []report.Cycle{
 		{Credential: "a-ontime", Name: "A (rotated on time)", Owner: "team-a", RotatedAt: "2026-01-01T00:00:00Z", Deadline: "2026-06-30T00:00:00Z",
 			ClosedAt: strp("2026-06-10T09:00:00Z"), RotatedBy: strp("bob"), RotationSource: strp("cli"), Outcome: "on_time",
 			Reminders:       []report.Reminder{rem("2026-06-01T00:00:00Z", "30d", "ops", "sent")},
@@ -161,6 +161,10 @@ func wantCycles() []report.Cycle {
 		{Credential: "d-fresh", Name: "D (recent)", Owner: "team-d", RotatedAt: "2026-05-01T00:00:00Z", Deadline: "2026-10-28T00:00:00Z",
 			Outcome: "open", Reminders: none, Acknowledgments: noAcks},
 	}
+	for i := range cycles {
+		cycles[i].Retractions = []report.Retraction{} // nothing was retracted
+	}
+	return cycles
 }
 
 func (e *env) reportJSON(args ...string) reportDoc {
@@ -179,7 +183,7 @@ const reportAt = "2026-07-05T00:00:00Z"
 
 func TestEndToEndReport(t *testing.T) {
 	e := seedAudit(t)
-	wantSummary := map[string]int{"credentials": 4, "cycles": 6, "on_time": 1, "late": 1, "open": 3, "overdue": 1}
+	wantSummary := map[string]int{"credentials": 4, "cycles": 6, "on_time": 1, "late": 1, "open": 3, "overdue": 1, "retractions": 0}
 	head, headEvent := e.verifiedHead()
 	// The records' recorded times are the wall clock's when the seed ran
 	// (recorded_e2e_test.go pins them at a set clock): here the count of
@@ -237,7 +241,7 @@ func TestEndToEndReport(t *testing.T) {
 		var raw struct{ Cycles []map[string]json.RawMessage }
 		json.Unmarshal([]byte(e.ok("report", "--format", "json", "--at", reportAt)), &raw)
 		keys := "acknowledgments back_dated closed_at closed_back_dated closed_recorded_at credential days_late deadline longest_undelivered name outcome " +
-			"owner recorded_at reminders rotated_at rotated_by rotation_source"
+			"owner recorded_at reminders retractions rotated_at rotated_by rotation_source"
 		for i, c := range raw.Cycles {
 			var ks []string
 			for k := range c {
@@ -283,12 +287,12 @@ func TestEndToEndReport(t *testing.T) {
 		}
 		want := [][]string{
 			report.ComplianceCSVColumns(),
-			{"a-ontime", "A (rotated on time)", "team-a", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "2026-06-10T09:00:00Z", "bob", "cli", "on_time", "0", "1", "0", "0", "ops", "1", "alice via cli at 2026-06-02T10:00:00Z", "", "", ""},
-			{"a-ontime", "A (rotated on time)", "team-a", "2026-06-10T09:00:00Z", "2026-12-07T09:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", ""},
-			{"b-late", "B (rotated late)", "team-b", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "2026-07-03T12:00:00Z", "carol", "cli", "late", "4", "5", "0", "0", "ops", "1", "dave via cli at 2026-07-01T03:00:00Z", "", "", ""},
-			{"b-late", "B (rotated late)", "team-b", "2026-07-03T12:00:00Z", "2026-12-30T12:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", ""},
-			{"c-silent", "C (never acknowledged, flaky channel)", "team-c", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "", "", "", "overdue", "5", "4", "3", "0", "flaky", "0", "", "2026-06-23T00:00:00Z", "2026-06-29T06:00:00Z", "540000"},
-			{"d-fresh", "D (recent)", "team-d", "2026-05-01T00:00:00Z", "2026-10-28T00:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", ""},
+			{"a-ontime", "A (rotated on time)", "team-a", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "2026-06-10T09:00:00Z", "bob", "cli", "on_time", "0", "1", "0", "0", "ops", "1", "alice via cli at 2026-06-02T10:00:00Z", "", "", "", ""},
+			{"a-ontime", "A (rotated on time)", "team-a", "2026-06-10T09:00:00Z", "2026-12-07T09:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", "", ""},
+			{"b-late", "B (rotated late)", "team-b", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "2026-07-03T12:00:00Z", "carol", "cli", "late", "4", "5", "0", "0", "ops", "1", "dave via cli at 2026-07-01T03:00:00Z", "", "", "", ""},
+			{"b-late", "B (rotated late)", "team-b", "2026-07-03T12:00:00Z", "2026-12-30T12:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", "", ""},
+			{"c-silent", "C (never acknowledged, flaky channel)", "team-c", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "", "", "", "overdue", "5", "4", "3", "0", "flaky", "0", "", "2026-06-23T00:00:00Z", "2026-06-29T06:00:00Z", "540000", ""},
+			{"d-fresh", "D (recent)", "team-d", "2026-05-01T00:00:00Z", "2026-10-28T00:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", "", ""},
 		}
 		if len(rows) != len(want) {
 			t.Fatalf("%d csv rows, want %d:\n%s", len(rows), len(want), out)
@@ -310,11 +314,11 @@ func TestEndToEndReport(t *testing.T) {
 		lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 		want := []string{
 			"Compliance report at 2026-07-05 00:00 UTC: all cycles",
-			"4 credentials, 6 cycles: 1 on time, 1 late, 3 open, 1 overdue",
+			"4 credentials, 6 cycles: 1 on time, 1 late, 3 open, 1 overdue; 0 retractions",
 			fmt.Sprintf("Back-dated records: %d (rotations and acknowledgments recorded more than 1 hour after the fact; see BACK_DATED)", wantSummary["back_dated"]),
 			"History chain head: event " + headEvent + ", " + head + " (notifier verify --expect-head " + head + " proves it is still in the chain)",
 			"",
-			"CREDENTIAL ROTATED_AT DEADLINE CLOSED_AT ROTATED_BY OUTCOME DAYS_LATE SENT FAILED TOLD ACKED_BY UNDELIVERED RECORDED_AT BACK_DATED",
+			"CREDENTIAL ROTATED_AT DEADLINE CLOSED_AT ROTATED_BY OUTCOME DAYS_LATE SENT FAILED TOLD ACKED_BY UNDELIVERED RECORDED_AT BACK_DATED RETRACTED",
 			"a-ontime 2026-01-01 00:00 UTC 2026-06-30 00:00 UTC 2026-06-10 09:00 UTC bob on_time 0 1 0 ops alice -",
 			"a-ontime 2026-06-10 09:00 UTC 2026-12-07 09:00 UTC - - open 0 0 0 - - -",
 			"b-late 2026-01-01 00:00 UTC 2026-06-30 00:00 UTC 2026-07-03 12:00 UTC carol late 4 5 0 ops dave -",
@@ -331,7 +335,7 @@ func TestEndToEndReport(t *testing.T) {
 			if f == "" {
 				f = "-"
 			}
-			want[len(want)-len(first.Cycles)+i] += " " + report.Reformat(c.RecordedAt) + " " + f
+			want[len(want)-len(first.Cycles)+i] += " " + report.Reformat(c.RecordedAt) + " " + f + " -" // none retracted
 		}
 		for i := range want {
 			if got := strings.Join(strings.Fields(lines[i]), " "); got != want[i] {

@@ -39,6 +39,22 @@ type CycleRecord struct {
 	Closed    *Rotation // the rotation that closed the cycle; nil while open
 	Reminders []ReminderAttempt
 	Acks      []AckRecord
+	// Retractions are the corrections of the cycle's records: a retracted
+	// rotation that had closed it, a retracted acknowledgment of it.
+	Retractions []RetractionRecord
+}
+
+// RetractionRecord is one retraction as a report shows it: what was
+// retracted (kind, id and time), when, by whom, why, and when notifier
+// recorded it.
+type RetractionRecord struct {
+	Kind       string
+	TargetID   int64
+	TargetTime time.Time
+	At         time.Time
+	Actor      string
+	Reason     string
+	RecordedAt time.Time
 }
 
 // ReminderAttempt is one reminder event of a cycle: an attempt's outcome

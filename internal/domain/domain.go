@@ -91,6 +91,32 @@ type Ack struct {
 	DeliveryID   int64  // the reminder acknowledged; 0 when not known
 }
 
+// What a Retraction retracts.
+const (
+	RetractRotation = "rotation"
+	RetractAck      = "acknowledgment"
+)
+
+// Retraction is a correction: a mistaken rotation or acknowledgment is
+// retracted by an appended record, never edited away. The target is
+// TargetID when set, else (a rotation) the one at TargetAt when set,
+// else the latest live record of the credential's current cycle.
+type Retraction struct {
+	ID           int64
+	CredentialID string
+	Kind         string // RetractRotation or RetractAck
+	TargetID     int64
+	TargetAt     time.Time
+	At           time.Time // when it happened
+	Actor        string
+	Reason       string
+	RecordedAt   time.Time // the wall clock when notifier recorded it
+	// Filled in by the store: the retracted record's time, and the cycle
+	// current after the retraction.
+	TargetTime time.Time
+	RotationID int64
+}
+
 // Delivery statuses. A delivery moves pending -> sent | failed |
 // superseded; skipped rows record stages that were never due to go out.
 const (
@@ -143,6 +169,9 @@ const (
 	// policy, rotation period or zone) with the old and new values and
 	// the source (status).
 	EventDeadline = "deadline"
+	// EventRetraction is a rotation or an acknowledgment retracted
+	// (Retraction): the record stays, marked.
+	EventRetraction = "retraction"
 	// EventNotification is an SP-API notification handled: a deadline
 	// Amazon stated, a client id no credential has, one ignored.
 	EventNotification = "notification"
@@ -156,7 +185,7 @@ const (
 
 // EventTypes lists every event type, for validating filters.
 func EventTypes() []string {
-	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventDeadline, EventNotification, EventAudit, EventProbe, EventRotationRequest, EventNotice}
+	return []string{EventRotation, EventReminder, EventAck, EventCredential, EventConfig, EventDeadline, EventNotification, EventAudit, EventProbe, EventRotationRequest, EventNotice, EventRetraction}
 }
 
 // Event is one line of the append-only history.

@@ -16,6 +16,11 @@ var (
 	// ErrFuture refuses an acknowledgment or a rotation dated after the
 	// real clock: a record can be back-dated, never dated ahead.
 	ErrFuture = errors.New("in the future")
+	// ErrRetracted refuses to retract a record already retracted.
+	ErrRetracted = errors.New("already retracted")
+	// ErrOnlyRotation refuses to retract a credential's only live
+	// rotation: there would be no cycle left to resume.
+	ErrOnlyRotation = errors.New("the only rotation of a credential cannot be retracted")
 )
 
 // AlreadyAcknowledged is returned, and nothing recorded, when the current

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -91,4 +92,28 @@ func (e *Engine) Acknowledge(ctx context.Context, a Ack) error {
 	}
 	e.logger.Info("acknowledged", "credential", a.Credential, "by", a.By, "source", a.Source)
 	return nil
+}
+
+// Retract records a correction: a mistaken rotation or acknowledgment is
+// retracted, with who and why, by an appended record; the store resumes
+// the earlier cycle (a rotation) or leaves the cycle unacknowledged (an
+// acknowledgment). A retraction dated after the real clock is refused
+// (domain.ErrFuture), as is one without an actor or a reason.
+func (e *Engine) Retract(ctx context.Context, x domain.Retraction) (domain.Retraction, error) {
+	switch {
+	case strings.TrimSpace(x.Actor) == "":
+		return x, errors.New("retract: say who retracts (--actor)")
+	case strings.TrimSpace(x.Reason) == "":
+		return x, errors.New("retract: say why (--reason)")
+	}
+	x.At = normalize(x.At)
+	if err := e.CheckNotFuture(x.At); err != nil {
+		return x, fmt.Errorf("retraction of %s: %w", x.CredentialID, err)
+	}
+	out, err := e.store.Retract(ctx, x)
+	if err != nil {
+		return out, err
+	}
+	e.logger.Info("retracted", "credential", x.CredentialID, "kind", x.Kind, "id", out.TargetID, "by", x.Actor, "reason", x.Reason)
+	return out, nil
 }

@@ -70,6 +70,8 @@ type Summary struct {
 	// report: the rotations that start its cycles and their
 	// acknowledgments.
 	BackDated int `json:"back_dated"`
+	// Retractions counts the corrections shown with the cycles.
+	Retractions int `json:"retractions"`
 	// Head is the history's hash chain head when the report was made
 	// (printed beside the summary, not in it).
 	Head chain.Head `json:"-"`
@@ -80,6 +82,7 @@ func (s *Summary) add(r Cycle, newCredential bool) {
 		s.Credentials++
 	}
 	s.Cycles++
+	s.Retractions += len(r.Retractions)
 	switch r.Outcome {
 	case domain.OutcomeOnTime:
 		s.OnTime++
@@ -151,6 +154,22 @@ type Cycle struct {
 	// reminder to it could be delivered (domain.LongestUndelivered); null
 	// when no attempt failed.
 	LongestUndelivered *Stretch `json:"longest_undelivered"`
+	// Retractions are the corrections of the cycle's records: a rotation
+	// that had closed it by mistake, an acknowledgment of it.
+	Retractions []Retraction `json:"retractions"`
+}
+
+// Retraction is one correction: what was retracted (rotation or
+// acknowledgment, its id and time), when, by whom, why, and when
+// notifier recorded it.
+type Retraction struct {
+	What       string `json:"what"`
+	ID         int64  `json:"id"`
+	Of         string `json:"of"`
+	Time       string `json:"time"`
+	Actor      string `json:"actor"`
+	Reason     string `json:"reason"`
+	RecordedAt string `json:"recorded_at"`
 }
 
 // Reminder is one reminder event of a cycle.
@@ -189,6 +208,7 @@ func NewCycle(rec domain.CycleRecord, now time.Time, loc *time.Location) Cycle {
 		Outcome: v.Outcome, DaysLate: v.DaysLate,
 		Reminders:       make([]Reminder, len(rec.Reminders)),
 		Acknowledgments: make([]Ack, len(rec.Acks)),
+		Retractions:     make([]Retraction, len(rec.Retractions)),
 	}
 	if rec.Closed != nil {
 		at, by, source := ts(rec.Closed.RotatedAt), rec.Closed.Actor, rec.Closed.Source
@@ -205,6 +225,10 @@ func NewCycle(rec domain.CycleRecord, now time.Time, loc *time.Location) Cycle {
 			recorded := ts(a.Recorded)
 			r.Acknowledgments[i].RecordedAt = &recorded
 		}
+	}
+	for i, x := range rec.Retractions {
+		r.Retractions[i] = Retraction{What: x.Kind, ID: x.TargetID, Of: ts(x.TargetTime), Time: ts(x.At), Actor: x.Actor, Reason: x.Reason,
+			RecordedAt: ts(x.RecordedAt)}
 	}
 	if s := v.Undelivered; s != nil {
 		r.LongestUndelivered = &Stretch{From: ts(s.From), Until: ts(s.Until), Seconds: int64(s.Duration() / time.Second)}

@@ -127,6 +127,17 @@ func BackDatedRecords(r Cycle, at func(string) string) string {
 	return strings.Join(parts, "; ")
 }
 
+// retracted lists a cycle's retractions for the table and CSV: "rotation
+// 7 of T retracted at T by carol (recorded T): reason".
+func retracted(r Cycle, time func(string) string) string {
+	parts := make([]string, len(r.Retractions))
+	for i, x := range r.Retractions {
+		parts[i] = fmt.Sprintf("%s %d of %s retracted at %s by %s (recorded %s): %s", x.What, x.ID, time(x.Of), time(x.Time), x.Actor,
+			time(x.RecordedAt), x.Reason)
+	}
+	return strings.Join(parts, "; ")
+}
+
 // Same shows an RFC 3339 time of the report as it is (the CSV's and
 // JSON's way).
 func Same(s string) string { return s }
@@ -168,7 +179,7 @@ func ComplianceCSVColumns() []string {
 	return []string{"credential", "name", "owner", "rotated_at", "deadline", "closed_at", "rotated_by", "rotation_source",
 		"outcome", "days_late", "reminders_sent", "reminder_attempts_failed", "reminders_failed_finally", "channels_told",
 		"acknowledgments", "acknowledged_by", "longest_undelivered_from", "longest_undelivered_until", "longest_undelivered_seconds",
-		"recorded_at", "closed_recorded_at", "back_dated"}
+		"recorded_at", "closed_recorded_at", "back_dated", "retractions"}
 }
 
 type csvReport struct{ w *csv.Writer }
@@ -188,7 +199,7 @@ func (c *csvReport) Cycle(r Cycle) error {
 	row := []string{r.Credential, r.Name, r.Owner, r.RotatedAt, r.Deadline, deref(r.ClosedAt), deref(r.RotatedBy), deref(r.RotationSource),
 		r.Outcome, strconv.Itoa(r.DaysLate), strconv.Itoa(n[domain.StatusSent]), strconv.Itoa(n[domain.StatusRetry] + n[domain.StatusFailed]),
 		strconv.Itoa(n[domain.StatusFailed]), told(r), strconv.Itoa(len(r.Acknowledgments)), ackedBy(r), from, until, secs,
-		r.RecordedAt, deref(r.ClosedRecordedAt), BackDatedRecords(r, Same)}
+		r.RecordedAt, deref(r.ClosedRecordedAt), BackDatedRecords(r, Same), retracted(r, Same)}
 	for i := range row {
 		row[i] = CSVCell(row[i])
 	}
@@ -211,8 +222,8 @@ const tableBlock = 1000
 type tableReport struct{ tw *tabwriter.Writer }
 
 func (t *tableReport) head(w io.Writer, h Header, s Summary) error {
-	_, err := fmt.Fprintf(w, "%s\n%d credentials, %d cycles: %d on time, %d late, %d open, %d overdue\n%s\n%s\n\n",
-		reportTitle(h, tableTime), s.Credentials, s.Cycles, s.OnTime, s.Late, s.Open, s.Overdue, backDatedLine(s), headLine(s.Head))
+	_, err := fmt.Fprintf(w, "%s\n%d credentials, %d cycles: %d on time, %d late, %d open, %d overdue; %d retractions\n%s\n%s\n\n",
+		reportTitle(h, tableTime), s.Credentials, s.Cycles, s.OnTime, s.Late, s.Open, s.Overdue, s.Retractions, backDatedLine(s), headLine(s.Head))
 	return err
 }
 
@@ -224,7 +235,7 @@ func (t *tableReport) cycle(w io.Writer, r Cycle, n int) error {
 			}
 		}
 		t.tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(t.tw, "CREDENTIAL\tROTATED_AT\tDEADLINE\tCLOSED_AT\tROTATED_BY\tOUTCOME\tDAYS_LATE\tSENT\tFAILED\tTOLD\tACKED_BY\tUNDELIVERED\tRECORDED_AT\tBACK_DATED")
+		fmt.Fprintln(t.tw, "CREDENTIAL\tROTATED_AT\tDEADLINE\tCLOSED_AT\tROTATED_BY\tOUTCOME\tDAYS_LATE\tSENT\tFAILED\tTOLD\tACKED_BY\tUNDELIVERED\tRECORDED_AT\tBACK_DATED\tRETRACTED")
 	}
 	cnt := reminderCounts(r)
 	var acks []string
@@ -235,9 +246,9 @@ func (t *tableReport) cycle(w io.Writer, r Cycle, n int) error {
 	if closed != "" {
 		closed = Reformat(closed)
 	}
-	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", TableCell(r.Credential), Reformat(r.RotatedAt), Reformat(r.Deadline),
+	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", TableCell(r.Credential), Reformat(r.RotatedAt), Reformat(r.Deadline),
 		TableCell(closed), TableCell(deref(r.RotatedBy)), r.Outcome, r.DaysLate, cnt[domain.StatusSent], cnt[domain.StatusRetry]+cnt[domain.StatusFailed],
-		TableCell(told(r)), TableCell(strings.Join(acks, ",")), TableCell(undelivered(r)), Reformat(r.RecordedAt), TableCell(BackDatedRecords(r, Reformat)))
+		TableCell(told(r)), TableCell(strings.Join(acks, ",")), TableCell(undelivered(r)), Reformat(r.RecordedAt), TableCell(BackDatedRecords(r, Reformat)), TableCell(retracted(r, Reformat)))
 	return err
 }
 

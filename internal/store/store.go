@@ -51,6 +51,7 @@ type Dispatcher interface {
 type Recorder interface {
 	RecordRotation(ctx context.Context, r domain.Rotation, now time.Time) error
 	RecordAck(ctx context.Context, a domain.Ack) (domain.Ack, error)
+	Retract(ctx context.Context, x domain.Retraction) (domain.Retraction, error)
 }
 
 // Reader reads the record and never writes: the views, ack links, /metrics

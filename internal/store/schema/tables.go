@@ -58,6 +58,16 @@ func tables() []Table {
 			},
 		},
 		{
+			// Corrections: a retracted rotation or acknowledgment (kind,
+			// target_id) stays, marked by its row here.
+			Name: "retractions", Key: []string{"id"}, Identity: true, Refuses: AppendOnly,
+			Columns: []Column{
+				id(), must("credential_id", Text), must("kind", Text), must("target_id", Integer), must("retracted_at", Time),
+				must("actor", Text), must("reason", Text), must("recorded_at", Time),
+			},
+			Unique: [][]string{{"kind", "target_id"}},
+		},
+		{
 			// The history; hash is NULL before the chain started.
 			Name: "events", Key: []string{"id"}, Refuses: AppendOnly,
 			Columns: []Column{
@@ -178,13 +188,15 @@ func indexes() []Index {
 func views() []View {
 	return []View{
 		{Name: "audit_rotations", Columns: []string{"rotation_id", "credential_id", "credential_name", "owner",
-			"rotated_at", "source", "actor", "note", "recorded_at"}},
+			"rotated_at", "source", "actor", "note", "recorded_at", "retracted_at", "retraction_id"}},
 		{Name: "audit_acknowledgments", Columns: []string{"ack_id", "rotation_id", "credential_id", "acked_at",
 			"actor", "source", "note", "delivery_id", "recorded_at"}},
 		{Name: "audit_deliveries", Columns: []string{"delivery_id", "rotation_id", "credential_id", "stage", "seq",
 			"channel", "status", "due_at", "sent_at", "attempts", "last_error", "created_at", "recorded_at"}},
 		{Name: "audit_events", Columns: []string{"event_id", "time", "type", "credential_id", "rotation_id",
 			"delivery_id", "stage", "channel", "status", "actor", "detail", "hash", "recorded_at"}},
+		{Name: "audit_retractions", Columns: []string{"retraction_id", "credential_id", "kind", "target_id",
+			"retracted_at", "actor", "reason", "recorded_at"}},
 		{Name: "audit_cycles", Columns: []string{"rotation_id", "credential_id", "name", "owner", "active",
 			"rotated_at", "rotation_period", "deadline", "closed_at", "rotated_by", "rotation_source", "outcome",
 			"days_late", "reminders_sent", "reminders_failed", "first_acked_at", "first_acked_by", "policy", "deadline_source"}},

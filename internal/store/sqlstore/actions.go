@@ -34,6 +34,9 @@ func recordRotation(t *Tx, r domain.Rotation, now time.Time) error {
 		return fmt.Errorf("%w: %s: rotation at %s is not newer than the latest recorded rotation at %s (source %s)",
 			domain.ErrNotNewer, r.CredentialID, FormatTime(r.RotatedAt), FormatTime(latest.RotatedAt), latest.Source)
 	}
+	if err := retractedAt(t, r.CredentialID, r.RotatedAt); err != nil {
+		return err
+	}
 	if _, err = t.InsertRotation(r, now); err != nil {
 		return err
 	}

@@ -23,21 +23,31 @@ const (
 	// moment its one placeholder gives: its latest rotation r (in
 	// RotationOrder) not after that moment.
 	CycleAt = `credentials c JOIN rotations r ON r.id = (SELECT r2.id FROM rotations r2
-		WHERE r2.credential_id = c.id AND r2.rotated_at <= ? ORDER BY r2.rotated_at DESC, r2.id DESC LIMIT 1)`
+		WHERE r2.credential_id = c.id AND r2.rotated_at <= ?
+			AND NOT EXISTS (SELECT 1 FROM retractions rx WHERE rx.kind = 'rotation' AND rx.target_id = r2.id) ORDER BY r2.rotated_at DESC, r2.id DESC LIMIT 1)`
+	// LiveRotation holds for a rotation r that was not retracted: only
+	// live rotations start cycles; a retracted one stays, marked.
+	LiveRotation = `NOT EXISTS (SELECT 1 FROM retractions rx WHERE rx.kind = 'rotation' AND rx.target_id = r.id)`
+	// LiveAck holds for an acknowledgment a that was not retracted.
+	LiveAck = `NOT EXISTS (SELECT 1 FROM retractions ax WHERE ax.kind = 'acknowledgment' AND ax.target_id = a.id)`
 	// RotationOrder is the order of a credential's rotations: by time,
 	// then as recorded.
 	RotationOrder = `r.rotated_at, r.id`
 	// ClosingRotation is, beside each rotation r, the id of the rotation
 	// that closed its cycle: the credential's next one in RotationOrder
-	// (NULL for the current cycle).
+	// (NULL for the current cycle). The query keeps only LiveRotation
+	// rows: a retracted rotation neither starts nor closes a cycle.
 	ClosingRotation = `LEAD(r.id) OVER (PARTITION BY r.credential_id ORDER BY ` + RotationOrder + `)`
 	// AckOrder is the order of a cycle's acknowledgments: the first is the
 	// one that counts (it stops the repeats, later messages name it); the
 	// others are recorded and shown.
 	AckOrder = `a.acked_at, a.id`
-	// FirstAckOf completes "SELECT a.column " into the first
+	// FirstAckOf completes "SELECT a.column " into the first live
 	// acknowledgment of the cycle of rotation r.
-	FirstAckOf = `FROM acknowledgments a WHERE a.rotation_id = r.id ORDER BY ` + AckOrder + ` LIMIT 1`
+	FirstAckOf = `FROM acknowledgments a WHERE a.rotation_id = r.id AND ` + LiveAck + ` ORDER BY ` + AckOrder + ` LIMIT 1`
+	// LatestLiveRotation completes "SELECT r.column " into the latest live
+	// rotation of the credential given as the parameter.
+	LatestLiveRotation = `FROM rotations r WHERE r.credential_id = ? AND ` + LiveRotation + ` ORDER BY r.rotated_at DESC, r.id DESC LIMIT 1`
 	// StatedDeadlineOf is the deadline Amazon last stated for the cycle of
 	// rotation r (NULL for none): it overrides the policy's.
 	StatedDeadlineOf = `(SELECT cd.deadline FROM cycle_deadlines cd WHERE cd.rotation_id = r.id ORDER BY cd.id DESC LIMIT 1)`

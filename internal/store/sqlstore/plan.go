@@ -227,11 +227,16 @@ func Supersede(t *Tx, where string, now time.Time, why string, args ...any) erro
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(evs, func(a, b domain.Event) int { return cmp.Compare(a.DeliveryID, b.DeliveryID) })
+	sortEventsByDelivery(evs)
 	for _, e := range evs {
 		if err := t.InsertEvent(e); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// sortEventsByDelivery orders a statement's delivery events by delivery.
+func sortEventsByDelivery(evs []domain.Event) {
+	slices.SortFunc(evs, func(a, b domain.Event) int { return cmp.Compare(a.DeliveryID, b.DeliveryID) })
 }

@@ -30,15 +30,21 @@ const (
 	// recorded time (NULL before migration 0009) of every acknowledgment
 	// before until, by credential and AckOrder.
 	reportAcksQuery
+	// reportRetractionsQuery: credential id, the live cycle the retracted
+	// record belongs to (a rotation: the live one before it, which it
+	// had closed; an acknowledgment: its own), kind, target id, target
+	// time, time, actor, reason and recorded_at of every retraction, by
+	// credential and id.
+	reportRetractionsQuery
 )
 
 // reportQueries are the report's queries in the dialect d.
-func reportQueries(d Dialect) [3]string {
+func reportQueries(d Dialect) [4]string {
 	id, at := d.Param("text"), d.Param("timestamptz")
 	return [...]string{
 		reportCyclesQuery: `WITH cyc AS (
 				SELECT r.id, r.credential_id, r.rotated_at, r.recorded_at, ` + ClosingRotation + ` AS next_id
-				FROM rotations r WHERE ` + id + ` = '' OR r.credential_id = ` + id + `
+				FROM rotations r WHERE (` + id + ` = '' OR r.credential_id = ` + id + `) AND ` + LiveRotation + `
 			)
 			SELECT ` + CredColumns + `, cyc.id, cyc.rotated_at, cyc.recorded_at, n.id, n.rotated_at, n.source, n.actor, n.note, n.recorded_at,
 				(SELECT t.deadline ` + termsAt(at) + `), (SELECT t.zone ` + termsAt(at) + `)
@@ -49,8 +55,16 @@ func reportQueries(d Dialect) [3]string {
 			WHERE type = 'reminder' AND rotation_id IS NOT NULL AND (` + id + ` = '' OR credential_id = ` + id + `)
 				AND (` + at + ` IS NULL OR time < ` + at + `) ORDER BY credential_id, time, id`,
 		reportAcksQuery: `SELECT a.credential_id, a.rotation_id, a.acked_at, a.actor, a.source, a.recorded_at FROM acknowledgments a
-			WHERE (` + id + ` = '' OR a.credential_id = ` + id + `) AND (` + at + ` IS NULL OR a.acked_at < ` + at + `)
+			WHERE (` + id + ` = '' OR a.credential_id = ` + id + `) AND (` + at + ` IS NULL OR a.acked_at < ` + at + `) AND ` + LiveAck + `
 			ORDER BY a.credential_id, ` + AckOrder,
+		reportRetractionsQuery: `SELECT x.credential_id,
+				CASE WHEN x.kind = 'rotation' THEN (SELECT r.id FROM rotations r WHERE r.credential_id = x.credential_id AND ` + LiveRotation + `
+					AND (r.rotated_at < tr.rotated_at OR (r.rotated_at = tr.rotated_at AND r.id < tr.id)) ORDER BY r.rotated_at DESC, r.id DESC LIMIT 1)
+				ELSE ta.rotation_id END,
+				x.kind, x.target_id, COALESCE(tr.rotated_at, ta.acked_at), x.retracted_at, x.actor, x.reason, x.recorded_at
+			FROM retractions x LEFT JOIN rotations tr ON x.kind = 'rotation' AND tr.id = x.target_id
+				LEFT JOIN acknowledgments ta ON x.kind = 'acknowledgment' AND ta.id = x.target_id
+			WHERE ` + id + ` = '' OR x.credential_id = ` + id + ` ORDER BY x.credential_id, x.id`,
 	}
 }
 
@@ -65,8 +79,9 @@ func termsAt(at string) string {
 
 // ReportCycles calls fn with every cycle that overlaps the filter's window
 // (one of f.CredentialID's when set), by credential id then start, each
-// with every reminder event of the cycle (in time order) and every
-// acknowledgment. It holds one credential's cycles in memory at a time,
+// with every reminder event of the cycle (in time order), every live
+// acknowledgment and every retraction of a record of the cycle (a
+// retracted rotation belongs to the cycle it had closed by mistake). It holds one credential's cycles in memory at a time,
 // not the fleet, and reads one snapshot: a report taken while the daemon
 // (or replicas) write is consistent. An error from fn stops the walk and
 // is returned. Stored times are whole seconds: Until is rounded up and
@@ -113,6 +128,16 @@ func (s *Store) ReportCycles(ctx context.Context, f domain.ReportFilter, fn func
 		return err
 	}
 	defer acks.close()
+	retractions, err := newMerged(open, reportRetractionsQuery, func(r Scanner) (int64, domain.RetractionRecord, error) {
+		var x domain.RetractionRecord
+		var rot sql.NullInt64
+		err := r.Scan(&rot, &x.Kind, &x.TargetID, TimeOf(&x.TargetTime), TimeOf(&x.At), &x.Actor, &x.Reason, TimeOf(&x.RecordedAt))
+		return rot.Int64, x, err
+	})
+	if err != nil {
+		return err
+	}
+	defer retractions.close()
 	var group []domain.CycleRecord // one credential's cycles
 	flush := func() error {
 		if len(group) == 0 {
@@ -126,8 +151,12 @@ func (s *Store) ReportCycles(ctx context.Context, f domain.ReportFilter, fn func
 		if err != nil {
 			return err
 		}
+		retractionsByCycle, err := retractions.take(group[0].ID)
+		if err != nil {
+			return err
+		}
 		for _, c := range group {
-			c.Reminders, c.Acks = byCycle[c.RotationID], acksByCycle[c.RotationID]
+			c.Reminders, c.Acks, c.Retractions = byCycle[c.RotationID], acksByCycle[c.RotationID], retractionsByCycle[c.RotationID]
 			if err := fn(c); err != nil {
 				return err
 			}

@@ -234,8 +234,20 @@ func SyncCredential(t *Tx, old Credential, c domain.Credential, now time.Time, c
 			return err
 		}
 	case c.RotatedAt.Before(old.RotatedAt):
+		current, err := t.Rotation(old.RotationID)
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return err
+		}
+		if err == nil && !c.RotatedAt.Before(current.RotatedAt) {
+			// Back to the current cycle's start: the later rotation the
+			// config recorded was retracted.
+			break
+		}
 		msg := fmt.Sprintf("rotated_at moved backward in the config (%s -> %s); ignored, the recorded rotations stand",
 			FormatTime(old.RotatedAt), FormatTime(c.RotatedAt))
+		if err == nil {
+			msg += "; " + BackwardHint(current)
+		}
 		if err := t.InsertEvent(domain.Event{Time: now, Type: domain.EventConfig, CredentialID: c.ID, Status: "ignored", Detail: msg}); err != nil {
 			return err
 		}
@@ -283,11 +295,25 @@ func configRotation(t *Tx, old Credential, c domain.Credential, now time.Time, c
 		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "ignored", Detail: msg, Warn: true})
 		return t.InsertEvent(domain.Event{Time: now, Type: domain.EventConfig, CredentialID: c.ID, Status: "ignored", Detail: msg})
 	}
+	if err := retractedAt(t, c.ID, c.RotatedAt); err != nil {
+		msg := err.Error() + "; ignored"
+		*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "ignored", Detail: msg, Warn: true})
+		return t.InsertEvent(domain.Event{Time: now, Type: domain.EventConfig, CredentialID: c.ID, Status: "ignored", Detail: msg})
+	}
 	if _, err := t.InsertRotation(domain.Rotation{CredentialID: c.ID, RotatedAt: c.RotatedAt, Source: "config"}, now); err != nil {
 		return err
 	}
 	*changes = append(*changes, domain.Change{CredentialID: c.ID, Status: "rotated", Detail: "rotation recorded from the config at " + FormatTime(c.RotatedAt)})
 	return nil
+}
+
+// BackwardHint says, for a config whose rotated_at is before the current
+// cycle's rotation r, how to undo r if it was the mistake: the config
+// moving backward never retracts by itself, for a typo must not silently
+// resume an old cycle.
+func BackwardHint(r domain.Rotation) string {
+	return fmt.Sprintf("if the rotation at %s (source %s) was a mistake, undo it with: notifier retract rotation %s --rotation %d --reason \"...\"",
+		FormatTime(r.RotatedAt), r.Source, r.CredentialID, r.ID)
 }
 
 // optionalTime is t as a change's detail shows it: empty for none.

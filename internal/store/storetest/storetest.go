@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		{"DueChannels", testDueChannels},
 		{"RecordRotation", testRecordRotation},
 		{"RecordAck", testRecordAck},
+		{"Retract", testRetract},
 		{"States", testStates},
 		{"StatesAt", testStatesAt},
 		{"History", testHistory},

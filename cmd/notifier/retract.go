@@ -1,0 +1,170 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/report"
+	"github.com/notifier-dev/notifier/internal/schedule"
+	"github.com/notifier-dev/notifier/internal/store/backend"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
+)
+
+// retractCmd is `notifier retract rotation|ack CREDENTIAL`: a correction,
+// appended, never an edit.
+func (c *cli) retractCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "retract",
+		Short: "Retract a mistaken rotation or acknowledgment, with a reason: the record stays, marked, and the earlier state resumes",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(c.retractRotationCmd(), c.retractAckCmd())
+	return cmd
+}
+
+// retractFlags are the flags both retractions take.
+type retractFlags struct{ actor, reason string }
+
+func (f *retractFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.actor, "actor", defaultActor(), "who retracts")
+	cmd.Flags().StringVar(&f.reason, "reason", "", "why the record was a mistake (required)")
+}
+
+// check refuses a missing reason before anything is opened.
+func (f *retractFlags) check() error {
+	if strings.TrimSpace(f.reason) == "" {
+		return errors.New("--reason: required; say why the record was a mistake")
+	}
+	return nil
+}
+
+func (c *cli) retractRotationCmd() *cobra.Command {
+	var f retractFlags
+	var id int64
+	var atRotation string
+	cmd := &cobra.Command{
+		Use:   "rotation CREDENTIAL",
+		Short: "Retract a rotation (default: the latest): the earlier cycle resumes with its deadline, sent stages and acknowledgments",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.check(); err != nil {
+				return err
+			}
+			if id != 0 && atRotation != "" {
+				return errors.New("--rotation and --at-rotation: give one of them")
+			}
+			var target time.Time
+			if atRotation != "" {
+				if _, err := config.ParseTime(atRotation, time.UTC); err != nil {
+					return fmt.Errorf("--at-rotation: %w", err)
+				}
+			}
+			m, now, err := c.openToRecord(cmd, true)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			loc := m.Config.Location
+			if atRotation != "" {
+				target, _ = config.ParseTime(atRotation, loc)
+			}
+			x, err := m.Engine.Retract(cmd.Context(), domain.Retraction{CredentialID: args[0], Kind: domain.RetractRotation, TargetID: id,
+				TargetAt: target, At: now, Actor: f.actor, Reason: f.reason})
+			if err != nil {
+				return err
+			}
+			cyc, err := m.Store.Cycle(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			deadline := cyc.Deadline(loc)
+			fmt.Fprintf(c.stdout, "%s: rotation %d at %s retracted by %s (retraction %d)\n", cyc.ID, x.TargetID,
+				x.TargetTime.In(loc).Format(time.RFC3339), report.Escape(f.actor), x.ID)
+			fmt.Fprintf(c.stdout, "current cycle: rotated at %s; deadline %s (%d days)\n", cyc.Start.In(loc).Format(time.RFC3339),
+				deadline.In(loc).Format(time.RFC3339), schedule.DaysRemaining(deadline, now, loc))
+			return nil
+		},
+	}
+	c.atFlag(cmd)
+	f.add(cmd)
+	cmd.Flags().Int64Var(&id, "rotation", 0, "the id of the rotation to retract (history, audit_rotations); default the latest")
+	cmd.Flags().StringVar(&atRotation, "at-rotation", "", "the time of the rotation to retract, as recorded")
+	return cmd
+}
+
+func (c *cli) retractAckCmd() *cobra.Command {
+	var f retractFlags
+	var id int64
+	cmd := &cobra.Command{
+		Use:   "ack CREDENTIAL",
+		Short: "Retract an acknowledgment (default: the one of the current cycle): the cycle is unacknowledged and its repeats resume",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.check(); err != nil {
+				return err
+			}
+			m, now, err := c.openToRecord(cmd, true)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			x, err := m.Engine.Retract(cmd.Context(), domain.Retraction{CredentialID: args[0], Kind: domain.RetractAck, TargetID: id,
+				At: now, Actor: f.actor, Reason: f.reason})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "%s: acknowledgment %d of %s retracted by %s (retraction %d)\n", args[0], x.TargetID,
+				x.TargetTime.In(m.Config.Location).Format(time.RFC3339), report.Escape(f.actor), x.ID)
+			return nil
+		},
+	}
+	c.atFlag(cmd)
+	f.add(cmd)
+	cmd.Flags().Int64Var(&id, "ack", 0, "the id of the acknowledgment to retract (audit_acknowledgments); default the current cycle's")
+	return cmd
+}
+
+// warnBackward prints, after check's summary, a warning for each
+// credential whose rotated_at in the config is before the rotation the
+// config itself recorded for its current cycle, with the command that
+// would retract that rotation: the config moving backward does not
+// retract by itself. The database is opened read-only, and only if it
+// exists; without one there is nothing to compare.
+func (c *cli) warnBackward(cmd *cobra.Command, cfg *config.Config) error {
+	if !backend.IsPostgres(cfg.Database) {
+		if _, err := os.Stat(cfg.Database); errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+	}
+	st, err := backend.OpenReadOnly(cmd.Context(), cfg.Database)
+	if err != nil {
+		return fmt.Errorf("check: rotated_at not compared with the records: %w", err)
+	}
+	defer st.Close()
+	for _, cr := range cfg.Credentials {
+		if cr.DatedBy != "" || cr.RotatedAt.IsZero() {
+			continue
+		}
+		cyc, err := st.Cycle(cmd.Context(), cr.ID)
+		if errors.Is(err, domain.ErrUnknownCredential) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("check: %w", err)
+		}
+		if cyc.Source != "config" || !cr.RotatedAt.Before(cyc.Start) {
+			continue
+		}
+		r := domain.Rotation{ID: cyc.RotationID, CredentialID: cr.ID, RotatedAt: cyc.Start, Source: cyc.Source}
+		fmt.Fprintf(c.stdout, "warning: %s: rotated_at %s in the config is before the rotation recorded from it at %s (moved backward; ignored); %s\n",
+			cr.ID, sqlstore.FormatTime(cr.RotatedAt), sqlstore.FormatTime(cyc.Start), sqlstore.BackwardHint(r))
+	}
+	return nil
+}
