@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,6 +62,12 @@ type Consumer struct {
 	params *ParameterSink
 	// maxReceives is amazon.max_receives.
 	maxReceives int
+	// senders is amazon.sender_ids: the SQS SenderId values of Amazon's
+	// messages.
+	senders []string
+	// WallClock is the real clock (never --at): a notification dated
+	// ahead of it is refused. NewConsumer sets time.Now.
+	WallClock func() time.Time
 	// OnReceive, if set, is told each receive's outcome in Run (nil: the
 	// queue was read): the daemon tells its admins of a queue that cannot
 	// be read.
@@ -97,7 +105,10 @@ func NewConsumer(cfg *config.Amazon, rec store.NoticeRecorder, logger *slog.Logg
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Consumer{client: client, queueURL: cfg.SQSQueueURL, recorder: rec, logger: logger, red: red, now: now, secretDir: cfg.NewSecretDir,
-		maxReceives: cfg.MaxReceives, malformed: map[string]int{}}
+		maxReceives: cfg.MaxReceives, senders: cfg.SenderIDs, WallClock: time.Now, malformed: map[string]int{}}
+	if len(c.senders) == 0 {
+		c.senders = config.DefaultSenderIDs
+	}
 	if c.maxReceives < 1 {
 		c.maxReceives = config.DefaultMaxReceives
 	}
@@ -192,7 +203,7 @@ func (c *Consumer) receiveOnce(ctx context.Context, wait time.Duration) (Counts,
 		QueueUrl:                    aws.String(c.queueURL),
 		MaxNumberOfMessages:         batchSize,
 		WaitTimeSeconds:             int32(wait / time.Second),
-		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount},
+		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount, types.MessageSystemAttributeNameSenderId},
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -213,6 +224,17 @@ func (c *Consumer) handle(ctx context.Context, m types.Message, got *Counts) {
 	n, secret, err := Parse([]byte(aws.ToString(m.Body)), c.red)
 	m.Body = nil // the body may hold a new secret: dropped here
 	if err != nil {
+		c.handleMalformed(ctx, m, id, err, got)
+		return
+	}
+	if err := c.refusal(m, n); err != nil {
+		// Refused, but its secret is kept as a version all the same: a
+		// genuine message refused by a wrong sender_ids or a skewed clock
+		// must not take Amazon's only copy of the secret with it.
+		if !c.keepVersion(n, secret, id, true) {
+			got.Left++
+			return
+		}
 		c.handleMalformed(ctx, m, id, err, got)
 		return
 	}
@@ -251,6 +273,39 @@ func (c *Consumer) handle(ctx context.Context, m types.Message, got *Counts) {
 		c.logger.Warn("SP-API notification recorded but not deleted from the queue; it will come back as a duplicate", "notification", n.ID,
 			"err", c.red.String(err.Error()))
 	}
+}
+
+// refusal says why a well-formed notification is not believed (nil: it
+// is): its SQS SenderId is not one of amazon.sender_ids, or its dates are
+// not sane (CheckDates, at the wall clock).
+func (c *Consumer) refusal(m types.Message, n domain.Notice) error {
+	sender, ok := m.Attributes[string(types.MessageSystemAttributeNameSenderId)]
+	if !ok {
+		return fmt.Errorf("%w: notification %s: the queue did not say who sent it (no SenderId)", ErrRefused, clip(n.ID))
+	}
+	if !slices.Contains(c.senders, sender) {
+		return fmt.Errorf("%w: notification %s: sent by sender %s, not Amazon (amazon.sender_ids: %s)", ErrRefused, clip(n.ID), clip(sender), strings.Join(c.senders, ", "))
+	}
+	return CheckDates(n, c.WallClock())
+}
+
+// keepVersion keeps a new secret as a version in amazon.new_secret_dir
+// (KeepSecretVersion); false: it could not, and the message must stay in
+// the queue. Other notifications, and no folder: true.
+func (c *Consumer) keepVersion(n domain.Notice, secret channels.Secret, messageID string, refused bool) bool {
+	if n.Type != domain.NoticeNewSecret || c.secretDir == "" || secret == "" {
+		return true
+	}
+	written, err := KeepSecretVersion(c.secretDir, n, secret, c.WallClock(), refused)
+	if err != nil {
+		c.logger.Error("new client secret not kept as a version; the notification is left in the queue", "message_id", messageID, "notification", n.ID,
+			"err", c.red.String(err.Error()))
+		return false
+	}
+	if written {
+		c.logger.Info("new client secret kept as a version", "notification", n.ID, "folder", VersionsDir(c.secretDir, n.ClientID), "refused", refused)
+	}
+	return true
 }
 
 // handleMalformed handles a message that is not a usable notification.
@@ -326,6 +381,9 @@ func (c *Consumer) keepSecret(ctx context.Context, n domain.Notice, secret chann
 		return true
 	}
 	if c.secretDir != "" {
+		if !c.keepVersion(n, secret, messageID, false) {
+			return false
+		}
 		written, err := WriteNewSecret(c.secretDir, n, secret)
 		if err != nil {
 			c.logger.Error("new client secret not written; the notification is left in the queue", "message_id", messageID, "notification", n.ID,
@@ -335,7 +393,7 @@ func (c *Consumer) keepSecret(ctx context.Context, n domain.Notice, secret chann
 		if written {
 			c.logger.Info("new client secret written", "notification", n.ID, "file", filepath.Join(c.secretDir, n.ClientID))
 		} else {
-			c.logger.Info("new client secret older than the one kept; not written", "notification", n.ID)
+			c.logger.Info("new client secret older than the current one; kept as a version only", "notification", n.ID)
 		}
 	}
 	if c.params != nil {
