@@ -132,6 +132,26 @@ func TestForgedMessages(t *testing.T) {
 			t.Errorf("queue: %d visible, %d in flight; want the message left for its dead-letter policy", visible, inFlight)
 		}
 	})
+	t.Run("refused new secret kept nowhere else", func(t *testing.T) {
+		r := newRig(t, sqs)
+		r.engine.Config().Amazon.SenderIDs = []string{"437568002678"}
+		r.engine.Config().Amazon.MaxReceives = 1
+		sqs.Send(t, r.queue, newSecretBody("new-other", testClient, "2026-06-01T08:00:00.000Z", "2026-11-28T08:00:00.000Z", "2026-06-08T08:00:00.000Z"))
+		got, err := r.consumer(nil).Drain(t.Context())
+		if err != nil || got != (Counts{Received: 1, Left: 1}) {
+			t.Fatalf("drain = %+v, %v; want the message recorded and left, not deleted", got, err)
+		}
+		if visible, inFlight := sqs.Count(t, r.queue); visible+inFlight != 1 {
+			t.Errorf("queue: %d visible, %d in flight; want the message, the secret's only copy, kept", visible, inFlight)
+		}
+		evs, err := r.store.History(t.Context(), domain.HistoryFilter{Type: domain.EventNotification})
+		if err != nil || len(evs) != 1 || evs[0].Status != domain.NoticeMalformed || !strings.Contains(evs[0].Detail, "sent by sender "+fauxqs.SenderID) {
+			t.Errorf("history = %+v, %v; want the refusal recorded once", evs, err)
+		}
+		if !strings.Contains(r.logText(), "left in the queue, since its new secret is kept nowhere else") {
+			t.Errorf("log:\n%s", r.logText())
+		}
+	})
 	t.Run("forged 2099 then genuine", func(t *testing.T) {
 		r := newRig(t, sqs)
 		dir := t.TempDir()

@@ -224,7 +224,7 @@ func (c *Consumer) handle(ctx context.Context, m types.Message, got *Counts) {
 	n, secret, err := Parse([]byte(aws.ToString(m.Body)), c.red)
 	m.Body = nil // the body may hold a new secret: dropped here
 	if err != nil {
-		c.handleMalformed(ctx, m, id, err, got)
+		c.handleMalformed(ctx, m, id, err, got, true)
 		return
 	}
 	if err := c.refusal(m, n); err != nil {
@@ -235,7 +235,10 @@ func (c *Consumer) handle(ctx context.Context, m types.Message, got *Counts) {
 			got.Left++
 			return
 		}
-		c.handleMalformed(ctx, m, id, err, got)
+		// Without a folder the message is the secret's only copy: it is
+		// never deleted, only left for the dead-letter queue.
+		keptNowhere := n.Type == domain.NoticeNewSecret && c.secretDir == "" && secret != ""
+		c.handleMalformed(ctx, m, id, err, got, !keptNowhere)
 		return
 	}
 	if !c.keepSecret(ctx, n, secret, id) {
@@ -312,8 +315,10 @@ func (c *Consumer) keepVersion(n domain.Notice, secret channels.Secret, messageI
 // Below maxReceives receives it is left in the queue (a dead-letter queue
 // with a lower maxReceiveCount takes it first), with one WARN line per
 // message id and process; at the bound it is recorded in the history,
-// logged at ERROR, and deleted. Its body is never shown.
-func (c *Consumer) handleMalformed(ctx context.Context, m types.Message, id string, problem error, got *Counts) {
+// logged at ERROR, and deleted (unless deletable is false: a refused
+// message holding a new secret kept nowhere else stays in the queue).
+// Its body is never shown.
+func (c *Consumer) handleMalformed(ctx context.Context, m types.Message, id string, problem error, got *Counts, deletable bool) {
 	c.mu.Lock()
 	if len(c.malformed) >= maxWarned {
 		clear(c.malformed)
@@ -341,6 +346,14 @@ func (c *Consumer) handleMalformed(ctx context.Context, m types.Message, id stri
 	if err != nil {
 		got.Left++
 		c.logger.Error("malformed SP-API notification not recorded; left in the queue", "message_id", id, "err", c.red.String(err.Error()))
+		return
+	}
+	if !deletable {
+		got.Left++
+		if res.Status == domain.NoticeMalformed {
+			c.logger.Error("refused SP-API notification received max_receives times: recorded in the history and left in the queue, since its new secret is kept nowhere else (set amazon.new_secret_dir)",
+				"message_id", id, "receive_count", receives, "err", c.red.String(problem.Error()))
+		}
 		return
 	}
 	got.Malformed++
