@@ -43,6 +43,7 @@ amazon:
   sqs_queue_url: %s
   region: us-east-1
   endpoint: %s
+  sender_ids: ["` + fauxqs.SenderID + `"]
 credentials:
   - id: sp-api-prod
     name: SP-API production

@@ -176,3 +176,58 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// ErrRefused is the error of a well-formed notification notifier does not
+// believe: sent by someone other than Amazon, or with dates no genuine one
+// carries. It is handled as a malformed message is (left for the
+// dead-letter queue, recorded at max_receives), and its text quotes no
+// secret.
+var ErrRefused = errors.New("refused SP-API notification")
+
+// Bounds of a notification's dates. An LWA client secret lives 180 days;
+// a genuine notification is sent at most 90 days before the expiry it
+// states, and waits in SQS at most 14 days.
+const (
+	// EventSkew is how far ahead of the wall clock an eventTime may be.
+	EventSkew = 10 * time.Minute
+	// SecretLife is an LWA client secret's life.
+	SecretLife = 180 * 24 * time.Hour
+	// maxAge is how old an eventTime may be: a year, past any queue's
+	// retention and dead-letter redrive.
+	maxAge = 365 * 24 * time.Hour
+)
+
+// CheckDates refuses a notification whose dates are not sane at wall, the
+// wall clock (never --at): an eventTime ahead of the clock (EventSkew
+// allowed) or more than a year old, an expiry more than two secret lives
+// (360 days) after the eventTime or more than one life before it (a 1970
+// expiry), a new secret that expires before it was issued. The error wraps
+// ErrRefused and names the field.
+func CheckDates(n domain.Notice, wall time.Time) error {
+	refuse := func(format string, args ...any) error {
+		return fmt.Errorf("%w: notification %s: %s", ErrRefused, clip(n.ID), fmt.Sprintf(format, args...))
+	}
+	at := n.EventTime
+	switch {
+	case at.After(wall.Add(EventSkew)):
+		return refuse("eventTime %s is ahead of the clock (%s)", stamp(at), stamp(wall))
+	case at.Before(wall.Add(-maxAge)):
+		return refuse("eventTime %s is more than a year before the clock (%s)", stamp(at), stamp(wall))
+	}
+	window := func(field string, t time.Time, earliest time.Time) error {
+		if latest := at.Add(2 * SecretLife); t.Before(earliest) || t.After(latest) {
+			return refuse("%s %s is outside %s … %s (around eventTime %s)", field, stamp(t), stamp(earliest), stamp(latest), stamp(at))
+		}
+		return nil
+	}
+	switch n.Type {
+	case domain.NoticeSecretExpiry:
+		return window("clientSecretExpiryTime", n.Deadline, at.Add(-SecretLife))
+	case domain.NoticeNewSecret:
+		if err := window("newClientSecretExpiryTime", n.Deadline, at); err != nil {
+			return err
+		}
+		return window("oldClientSecretExpiryTime", n.OldSecretExpiresAt, at.Add(-SecretLife))
+	}
+	return nil
+}

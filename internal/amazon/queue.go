@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,6 +62,12 @@ type Consumer struct {
 	params *ParameterSink
 	// maxReceives is amazon.max_receives.
 	maxReceives int
+	// senders is amazon.sender_ids: the SQS SenderId values of Amazon's
+	// messages.
+	senders []string
+	// WallClock is the real clock (never --at): a notification dated
+	// ahead of it is refused. NewConsumer sets time.Now.
+	WallClock func() time.Time
 	// OnReceive, if set, is told each receive's outcome in Run (nil: the
 	// queue was read): the daemon tells its admins of a queue that cannot
 	// be read.
@@ -97,7 +105,10 @@ func NewConsumer(cfg *config.Amazon, rec store.NoticeRecorder, logger *slog.Logg
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Consumer{client: client, queueURL: cfg.SQSQueueURL, recorder: rec, logger: logger, red: red, now: now, secretDir: cfg.NewSecretDir,
-		maxReceives: cfg.MaxReceives, malformed: map[string]int{}}
+		maxReceives: cfg.MaxReceives, senders: cfg.SenderIDs, WallClock: time.Now, malformed: map[string]int{}}
+	if len(c.senders) == 0 {
+		c.senders = config.DefaultSenderIDs
+	}
 	if c.maxReceives < 1 {
 		c.maxReceives = config.DefaultMaxReceives
 	}
@@ -192,7 +203,7 @@ func (c *Consumer) receiveOnce(ctx context.Context, wait time.Duration) (Counts,
 		QueueUrl:                    aws.String(c.queueURL),
 		MaxNumberOfMessages:         batchSize,
 		WaitTimeSeconds:             int32(wait / time.Second),
-		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount},
+		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount, types.MessageSystemAttributeNameSenderId},
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -213,7 +224,21 @@ func (c *Consumer) handle(ctx context.Context, m types.Message, got *Counts) {
 	n, secret, err := Parse([]byte(aws.ToString(m.Body)), c.red)
 	m.Body = nil // the body may hold a new secret: dropped here
 	if err != nil {
-		c.handleMalformed(ctx, m, id, err, got)
+		c.handleMalformed(ctx, m, id, err, got, true)
+		return
+	}
+	if err := c.refusal(m, n); err != nil {
+		// Refused, but its secret is kept as a version all the same: a
+		// genuine message refused by a wrong sender_ids or a skewed clock
+		// must not take Amazon's only copy of the secret with it.
+		if !c.keepVersion(n, secret, id, true) {
+			got.Left++
+			return
+		}
+		// Without a folder the message is the secret's only copy: it is
+		// never deleted, only left for the dead-letter queue.
+		keptNowhere := n.Type == domain.NoticeNewSecret && c.secretDir == "" && secret != ""
+		c.handleMalformed(ctx, m, id, err, got, !keptNowhere)
 		return
 	}
 	if !c.keepSecret(ctx, n, secret, id) {
@@ -253,12 +278,47 @@ func (c *Consumer) handle(ctx context.Context, m types.Message, got *Counts) {
 	}
 }
 
+// refusal says why a well-formed notification is not believed (nil: it
+// is): its SQS SenderId is not one of amazon.sender_ids, or its dates are
+// not sane (CheckDates, at the wall clock).
+func (c *Consumer) refusal(m types.Message, n domain.Notice) error {
+	sender, ok := m.Attributes[string(types.MessageSystemAttributeNameSenderId)]
+	if !ok {
+		return fmt.Errorf("%w: notification %s: the queue did not say who sent it (no SenderId)", ErrRefused, clip(n.ID))
+	}
+	if !slices.Contains(c.senders, sender) {
+		return fmt.Errorf("%w: notification %s: sent by sender %s, not Amazon (amazon.sender_ids: %s)", ErrRefused, clip(n.ID), clip(sender), strings.Join(c.senders, ", "))
+	}
+	return CheckDates(n, c.WallClock())
+}
+
+// keepVersion keeps a new secret as a version in amazon.new_secret_dir
+// (KeepSecretVersion); false: it could not, and the message must stay in
+// the queue. Other notifications, and no folder: true.
+func (c *Consumer) keepVersion(n domain.Notice, secret channels.Secret, messageID string, refused bool) bool {
+	if n.Type != domain.NoticeNewSecret || c.secretDir == "" || secret == "" {
+		return true
+	}
+	written, err := KeepSecretVersion(c.secretDir, n, secret, c.WallClock(), refused)
+	if err != nil {
+		c.logger.Error("new client secret not kept as a version; the notification is left in the queue", "message_id", messageID, "notification", n.ID,
+			"err", c.red.String(err.Error()))
+		return false
+	}
+	if written {
+		c.logger.Info("new client secret kept as a version", "notification", n.ID, "folder", VersionsDir(c.secretDir, n.ClientID), "refused", refused)
+	}
+	return true
+}
+
 // handleMalformed handles a message that is not a usable notification.
 // Below maxReceives receives it is left in the queue (a dead-letter queue
 // with a lower maxReceiveCount takes it first), with one WARN line per
 // message id and process; at the bound it is recorded in the history,
-// logged at ERROR, and deleted. Its body is never shown.
-func (c *Consumer) handleMalformed(ctx context.Context, m types.Message, id string, problem error, got *Counts) {
+// logged at ERROR, and deleted (unless deletable is false: a refused
+// message holding a new secret kept nowhere else stays in the queue).
+// Its body is never shown.
+func (c *Consumer) handleMalformed(ctx context.Context, m types.Message, id string, problem error, got *Counts, deletable bool) {
 	c.mu.Lock()
 	if len(c.malformed) >= maxWarned {
 		clear(c.malformed)
@@ -286,6 +346,14 @@ func (c *Consumer) handleMalformed(ctx context.Context, m types.Message, id stri
 	if err != nil {
 		got.Left++
 		c.logger.Error("malformed SP-API notification not recorded; left in the queue", "message_id", id, "err", c.red.String(err.Error()))
+		return
+	}
+	if !deletable {
+		got.Left++
+		if res.Status == domain.NoticeMalformed {
+			c.logger.Error("refused SP-API notification received max_receives times: recorded in the history and left in the queue, since its new secret is kept nowhere else (set amazon.new_secret_dir)",
+				"message_id", id, "receive_count", receives, "err", c.red.String(problem.Error()))
+		}
 		return
 	}
 	got.Malformed++
@@ -326,6 +394,9 @@ func (c *Consumer) keepSecret(ctx context.Context, n domain.Notice, secret chann
 		return true
 	}
 	if c.secretDir != "" {
+		if !c.keepVersion(n, secret, messageID, false) {
+			return false
+		}
 		written, err := WriteNewSecret(c.secretDir, n, secret)
 		if err != nil {
 			c.logger.Error("new client secret not written; the notification is left in the queue", "message_id", messageID, "notification", n.ID,
@@ -335,7 +406,7 @@ func (c *Consumer) keepSecret(ctx context.Context, n domain.Notice, secret chann
 		if written {
 			c.logger.Info("new client secret written", "notification", n.ID, "file", filepath.Join(c.secretDir, n.ClientID))
 		} else {
-			c.logger.Info("new client secret older than the one kept; not written", "notification", n.ID)
+			c.logger.Info("new client secret older than the current one; kept as a version only", "notification", n.ID)
 		}
 	}
 	if c.params != nil {

@@ -75,6 +75,7 @@ amazon:
   sqs_queue_url: ` + queue + `
   region: us-east-1
   endpoint: ` + sqs.URL + `
+  sender_ids: ["` + fauxqs.SenderID + `"]
 credentials:
   - id: sp-api-prod
     rotated_at: 2026-03-01
@@ -113,6 +114,7 @@ func (r *rig) consumer(rec store.NoticeRecorder) *Consumer {
 	if err != nil {
 		r.t.Fatal(err)
 	}
+	c.WallClock = func() time.Time { return now }
 	return c
 }
 

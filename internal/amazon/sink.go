@@ -42,41 +42,122 @@ func WriteNewSecret(dir string, n domain.Notice, secret channels.Secret) (writte
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return false, fmt.Errorf("amazon: new secret: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+n.ClientID+".*")
-	if err != nil {
-		return false, fmt.Errorf("amazon: new secret: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after the rename there is nothing to remove
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return false, fmt.Errorf("amazon: new secret: %w", err)
-	}
-	if _, err := tmp.WriteString(string(secret)); err != nil {
-		tmp.Close()
-		return false, fmt.Errorf("amazon: new secret: writing %s: %w", tmp.Name(), errors.Unwrap(err))
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return false, fmt.Errorf("amazon: new secret: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return false, fmt.Errorf("amazon: new secret: %w", err)
-	}
 	at := n.EventTime
 	if at.IsZero() {
 		at = time.Now()
 	}
-	if err := os.Chtimes(tmp.Name(), at, at); err != nil {
-		return false, fmt.Errorf("amazon: new secret: %w", err)
+	if err := writeAtomic(dir, n.ClientID, secret, at); err != nil {
+		return false, err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return false, fmt.Errorf("amazon: new secret: %w", err)
+	return true, nil
+}
+
+// writeAtomic writes secret to dir/name, mode 0600, dated at: a new file,
+// synced, renamed over the old one, the folder synced. Errors never hold
+// the secret.
+func writeAtomic(dir, name string, secret channels.Secret, at time.Time) error {
+	tmp, err := os.CreateTemp(dir, "."+name+".*")
+	if err != nil {
+		return fmt.Errorf("amazon: new secret: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after the rename there is nothing to remove
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("amazon: new secret: %w", err)
+	}
+	if _, err := tmp.WriteString(string(secret)); err != nil {
+		tmp.Close()
+		return fmt.Errorf("amazon: new secret: writing %s: %w", tmp.Name(), errors.Unwrap(err))
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("amazon: new secret: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("amazon: new secret: %w", err)
+	}
+	if err := os.Chtimes(tmp.Name(), at, at); err != nil {
+		return fmt.Errorf("amazon: new secret: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("amazon: new secret: %w", err)
 	}
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
 	}
+	return nil
+}
+
+// VersionsDir is the folder beside a client id's file in dir where every
+// new secret received for it is kept (a client id that is not one, from a
+// refused message: "invalid-client-id.versions").
+func VersionsDir(dir, clientID string) string {
+	if !domain.IsLWAClientID(clientID) {
+		clientID = "invalid-client-id"
+	}
+	return filepath.Join(dir, clientID+".versions")
+}
+
+// RefusedSuffix ends the name of a version whose notification was refused.
+const RefusedSuffix = ".refused"
+
+// KeepSecretVersion keeps a new secret received, whatever becomes of its
+// notification, so that no secret Amazon sent is ever lost to a forged or
+// late message: a file in VersionsDir, mode 0600, named by when it was
+// received (UTC, to the nanosecond: the names sort in the order received)
+// and the notification id, with RefusedSuffix when the notification was
+// refused. The same secret of the same notification id is kept once
+// (written reports whether it was written now). Errors never hold the
+// secret.
+func KeepSecretVersion(dir string, n domain.Notice, secret channels.Secret, received time.Time, refused bool) (written bool, err error) {
+	if secret == "" {
+		return false, fmt.Errorf("amazon: notification %s carries no newClientSecret", n.ID)
+	}
+	vdir := VersionsDir(dir, n.ClientID)
+	if err := os.Mkdir(vdir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return false, fmt.Errorf("amazon: new secret versions: %w", err)
+	}
+	id := safeName(n.ID)
+	entries, err := os.ReadDir(vdir)
+	if err != nil {
+		return false, fmt.Errorf("amazon: new secret versions: %w", err)
+	}
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), RefusedSuffix)
+		if !e.Type().IsRegular() || !strings.HasSuffix(name, "-"+id) {
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join(vdir, e.Name())); err == nil && string(b) == string(secret) {
+			return false, nil // kept before: SQS delivered it again
+		}
+	}
+	name := received.UTC().Format("20060102T150405.000000000Z") + "-" + id
+	if refused {
+		name += RefusedSuffix
+	}
+	if err := writeAtomic(vdir, name, secret, received); err != nil {
+		return false, err
+	}
 	return true, nil
+}
+
+// safeName is s as a file name: letters, digits, '.', '_' and '-' kept,
+// anything else '_', at most 100 characters.
+func safeName(s string) string {
+	b := []byte(s)
+	if len(b) > 100 {
+		b = b[:100]
+	}
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 || b[0] == '.' {
+		return "_" + string(b)
+	}
+	return string(b)
 }
 
 // ParameterSink hands a new client secret to Parameter Store, as Amazon's

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -43,10 +44,23 @@ type Amazon struct {
 	// history and deletes it; below it the message is left for the queue's
 	// dead-letter policy. DefaultMaxReceives when not set.
 	MaxReceives int
+	// SenderIDs are the SQS SenderId values of Amazon's messages
+	// (amazon.sender_ids): a message whose SenderId is not one of them is
+	// refused. DefaultSenderIDs when not set.
+	SenderIDs []string
 }
 
 // DefaultMaxReceives is amazon.max_receives when it is not set.
 const DefaultMaxReceives = 5
+
+// DefaultSenderIDs is amazon.sender_ids when it is not set: the account
+// the SP-API documentation names as the sender of notifications (the
+// principal of the queue policy).
+var DefaultSenderIDs = []string{"437568002678"}
+
+// senderIDRE is an SQS SenderId: an account id, an IAM user id, or a role
+// id and its session name.
+var senderIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9:._@=,+/-]{0,199}$`)
 
 // amazonBlock is the amazon: block.
 type amazonBlock struct {
@@ -58,6 +72,7 @@ type amazonBlock struct {
 	NewSecretKMSKey    *yaml.Node `yaml:"new_secret_kms_key"`
 	SSMEndpoint        *yaml.Node `yaml:"ssm_endpoint"`
 	MaxReceives        *yaml.Node `yaml:"max_receives"`
+	SenderIDs          *yaml.Node `yaml:"sender_ids"`
 }
 
 // lwaBlock is a credential's lwa: block.
@@ -139,6 +154,26 @@ func (l *loader) amazon(n *yaml.Node, dir string) *Amazon {
 			} else {
 				a.MaxReceives = i
 			}
+		}
+	}
+	a.SenderIDs = DefaultSenderIDs
+	if v := b.SenderIDs; v != nil {
+		var ids []string
+		if v.Kind != yaml.SequenceNode {
+			l.errf(v, "amazon.sender_ids", "must be a list")
+		} else if len(v.Content) == 0 {
+			l.errf(v, "amazon.sender_ids", "is empty: no message would be accepted; leave it out for Amazon's (%s)", strings.Join(DefaultSenderIDs, ", "))
+		}
+		for i, item := range v.Content {
+			key := fmt.Sprintf("amazon.sender_ids[%d]", i)
+			if id, ok := l.str(item, key); ok && !senderIDRE.MatchString(id) {
+				l.errf(item, key, "%s is not an SQS SenderId (an account, IAM user or role id)", quoted(id))
+			} else if ok {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) > 0 {
+			a.SenderIDs = ids
 		}
 	}
 	return a

@@ -49,6 +49,13 @@ credentials:
 	if got := bound.Amazon.MaxReceives; got != 12 {
 		t.Errorf("max_receives = %d, want 12", got)
 	}
+	if got := strings.Join(cfg.Amazon.SenderIDs, ","); got != "437568002678" {
+		t.Errorf("sender_ids by default = %q, want Amazon's SP-API account 437568002678", got)
+	}
+	senders := mustLoad(t, amazonBase+"amazon:\n  sqs_queue_url: https://sqs.us-east-1.amazonaws.com/1/q\n  region: us-east-1\n  sender_ids: [\"437568002678\", \"AROAEXAMPLEID:sp-api\"]\ncredentials:\n  - {id: a, rotated_at: 2026-06-01}\n", nil)
+	if got := strings.Join(senders.Amazon.SenderIDs, ","); got != "437568002678,AROAEXAMPLEID:sp-api" {
+		t.Errorf("sender_ids = %q", got)
+	}
 	if a := sink.Amazon; a.NewSecretParameter != "/sp-api/{client_id}/client-secret" || a.NewSecretKMSKey != "alias/sp-api" || a.SSMEndpoint != "http://127.0.0.1:9" {
 		t.Errorf("the parameter sink = %+v", a)
 	}
@@ -75,7 +82,12 @@ func TestAmazonProblems(t *testing.T) {
 		{"url without the queue's path", "amazon:\n  sqs_queue_url: https://sqs.us-east-1.amazonaws.com/q\n  region: us-east-1\n" + cred, []string{
 			`config.yaml:7: amazon.sqs_queue_url: "https://sqs.us-east-1.amazonaws.com/q" is not a queue URL: the path must be /ACCOUNT/QUEUE-NAME`}},
 		{"a mistyped key", "amazon:\n" + queue + "  region: us-east-1\n  sink: /tmp/x\n" + cred, []string{
-			`config.yaml:9: amazon.sink: unknown key (known: sqs_queue_url, region, endpoint, new_secret_dir, new_secret_parameter, new_secret_kms_key, ssm_endpoint, max_receives)`}},
+			`config.yaml:9: amazon.sink: unknown key (known: sqs_queue_url, region, endpoint, new_secret_dir, new_secret_parameter, new_secret_kms_key, ssm_endpoint, max_receives, sender_ids)`}},
+		{"bad sender ids", "amazon:\n" + queue + "  region: us-east-1\n  sender_ids: [\"\", \"a b\"]\n" + cred, []string{
+			`config.yaml:9: amazon.sender_ids[0]: "" is not an SQS SenderId (an account, IAM user or role id)`,
+			`config.yaml:9: amazon.sender_ids[1]: "a b" is not an SQS SenderId (an account, IAM user or role id)`}},
+		{"no sender ids", "amazon:\n" + queue + "  region: us-east-1\n  sender_ids: []\n" + cred, []string{
+			`config.yaml:9: amazon.sender_ids: is empty: no message would be accepted; leave it out for Amazon's (437568002678)`}},
 		{"a bad parameter sink", "amazon:\n" + queue + "  region: us-east-1\n  new_secret_parameter: 'my secret'\n  ssm_endpoint: 'ftp://x'\n" + cred, []string{
 			`config.yaml:9: amazon.new_secret_parameter: "my secret" is not a Parameter Store name (letters, digits and _ . - /, and {client_id})`,
 			`config.yaml:10: amazon.ssm_endpoint: "ftp://x" is not an endpoint URL: give an https:// URL`}},

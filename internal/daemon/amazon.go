@@ -18,7 +18,11 @@ func (d *Daemon) notifications() (*amazon.Consumer, error) {
 	if d.Config.Amazon == nil {
 		return nil, nil
 	}
-	return amazon.NewConsumer(d.Config.Amazon, d.Engine, d.Logger, d.Engine.Redactor(), d.Now)
+	c, err := amazon.NewConsumer(d.Config.Amazon, d.Engine, d.Logger, d.Engine.Redactor(), d.Now)
+	if err == nil && d.WallClock != nil {
+		c.WallClock = d.WallClock
+	}
+	return c, err
 }
 
 // startNotifications long-polls the SP-API queue in its own goroutine

@@ -37,6 +37,12 @@ const (
 	SecretKey = "fauxqs-dummy-secret-key-for-tests-only"
 )
 
+// SenderID is the SenderId fauxqs gives every message it delivers (its
+// ReceiveMessage answers this constant; a sender cannot choose another):
+// the tests name it in amazon.sender_ids as Amazon's, and test a foreign
+// sender by naming another.
+const SenderID = "000000000000"
+
 // Env is the environment a child process (the notifier binary) needs to
 // reach the emulator through the SDK's default credential chain, with
 // nothing read from the machine's own AWS files or instance metadata.
