@@ -163,7 +163,7 @@ func (t *tail) String() string { return string(t.b) }
 // idleDaemon starts `notifier run`, waits for its start-up tick, then
 // reads its resident memory and stops it with SIGTERM.
 func idleDaemon(bin, cfg string) error {
-	cmd := exec.Command(bin, "--config", cfg, "run")
+	cmd := exec.Command(bin, "--config", cfg, "run", "--init")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return err

@@ -25,7 +25,7 @@ func TestEndToEndReportRefusesBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"report"}, "notifier.db: no such database yet (`notifier run` or `notifier migrate` creates it)"},
+		{[]string{"report"}, "notifier.db: no such database yet (`notifier run --init` or `notifier migrate` creates it)"},
 		{[]string{"history"}, "notifier.db: no such database"},
 		{[]string{"status"}, "notifier.db: no such database"},
 		{[]string{"backup", filepath.Join(e.dir, "b.db")}, "notifier.db: no such database"},

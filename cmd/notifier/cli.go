@@ -190,7 +190,7 @@ func (c *cli) openToRecord(cmd *cobra.Command, record bool) (*daemon.Daemon, tim
 }
 
 func (c *cli) runCmd() *cobra.Command {
-	var standby bool
+	var standby, initDB bool
 	var leaseTTL time.Duration
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -206,7 +206,7 @@ func (c *cli) runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m := &daemon.Daemon{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Standby: standby, LeaseTTL: leaseTTL, WallClock: c.wall}
+			m := &daemon.Daemon{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Standby: standby, LeaseTTL: leaseTTL, WallClock: c.wall, NoCreate: !initDB}
 			if err := m.Open(cmd.Context()); err != nil {
 				return err
 			}
@@ -214,7 +214,8 @@ func (c *cli) runCmd() *cobra.Command {
 			return m.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().BoolVar(&standby, "standby", false, "if another notifier run holds the database, wait and take over when its lease expires (SQLite; on PostgreSQL every replica is active)")
+	cmd.Flags().BoolVar(&standby, "standby", false, "accepted for older unit files: run always waits for the lease when another notifier run holds the database, and takes over when it expires")
+	cmd.Flags().BoolVar(&initDB, "init", false, "create the SQLite database if it does not exist (without it, run refuses a missing database rather than start on an empty one)")
 	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", daemon.DefaultLeaseTTL, "how long the database lease and a claim last unrenewed (a crashed daemon's standby, or replica, takes over its work after it)")
 	return cmd
 }

@@ -31,7 +31,7 @@ func TestRunTicksAtStartAndStopsOnSIGTERM(t *testing.T) {
 		}
 	}
 	e.hook.mu.Unlock()
-	cmd := exec.Command(binary, "--config", e.config, "run")
+	cmd := exec.Command(binary, "--config", e.config, "run", "--init")
 	cmd.Dir = e.dir
 	var stderr bytes.Buffer
 	stdout, err := cmd.StdoutPipe()

@@ -142,7 +142,7 @@ func startDaemon(t *testing.T, dir, config string, args ...string) *daemonProc {
 func startDaemonEnv(t testing.TB, dir, config string, environ []string, args ...string) *daemonProc {
 	t.Helper()
 	d := &daemonProc{line: make(chan string, 1000), done: make(chan error, 1)}
-	d.cmd = exec.Command(binary, append([]string{"--config", config, "run"}, args...)...)
+	d.cmd = exec.Command(binary, append([]string{"--config", config, "run", "--init"}, args...)...)
 	d.cmd.Dir = dir
 	d.cmd.Env = environ
 	d.cmd.Stdout = io.Discard
@@ -214,43 +214,49 @@ func (d *daemonProc) await(t testing.TB, s string, bound time.Duration) {
 	}
 }
 
-// TestSecondDaemonRefusedAndStandbyTakesOver: one `notifier run` holds the
-// database; a second exits non-zero naming the holder; a third on
-// --standby takes over once the holder is SIGKILLed (a dead process of
-// this host: at once, without waiting for its lease to expire).
-func TestSecondDaemonRefusedAndStandbyTakesOver(t *testing.T) {
+// TestSecondDaemonWaitsAndTakesOver: one `notifier run` holds the
+// database; a second, alive holder or not, does not exit: it logs one
+// line naming the holder and its lease's expiry and waits (so that a
+// systemd or container restart recovers without a failure loop), and
+// SIGTERM stops it at once while it waits. A third (with --standby, still
+// accepted, now the default) takes over once the holder stops renewing
+// (SIGSTOPped: alive, so not taken over as dead) and its lease expires.
+func TestSecondDaemonWaitsAndTakesOver(t *testing.T) {
 	sink := newKeySink(t, 0, false)
 	// Rotated ten days ago: nothing is due while the daemons run.
 	dir, config := fleetEnv(t, 3, sink.srv.URL, "@hourly", time.Now().UTC().Add(-10*24*time.Hour).Format(time.RFC3339))
 	first := startDaemon(t, dir, config, "--lease-ttl", "2s")
 	first.await(t, "notifier running", 60*time.Second)
+	holder := fmt.Sprintf(":%d:", first.cmd.Process.Pid)
 
-	cmd := exec.Command(binary, "--config", config, "run")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	if code := cmd.ProcessState.ExitCode(); err == nil || code != 1 {
-		t.Fatalf("a second daemon: exit %d (%v), want 1\n%s", code, err, stderr.String())
+	second := startDaemon(t, dir, config, "--lease-ttl", "2s")
+	second.await(t, "waiting for the lease", 60*time.Second)
+	line := second.logs()
+	if !strings.Contains(line, holder) || !strings.Contains(line, "lease_until=") {
+		t.Errorf("the waiting line does not name the holder (%s) and its lease's expiry:\n%s", holder, line)
 	}
-	msg := stderr.String()
-	if !strings.Contains(msg, "another notifier run holds") || !strings.Contains(msg, fmt.Sprintf(":%d:", first.cmd.Process.Pid)) ||
-		!strings.Contains(msg, "--standby") {
-		t.Errorf("the refusal does not name the holder (pid %d) and the way out: %s", first.cmd.Process.Pid, msg)
+	if n := strings.Count(line, "waiting for the lease"); n != 1 {
+		t.Errorf("%d waiting lines, want 1:\n%s", n, line)
+	}
+	second.terminate(t, 15*time.Second)
+	if logs := second.logs(); strings.Contains(logs, "notifier running") {
+		t.Errorf("the waiting daemon ran while the holder held the lease:\n%s", logs)
 	}
 
-	standby := startDaemon(t, dir, config, "--standby", "--lease-ttl", "2s")
-	standby.await(t, "standing by", 60*time.Second)
+	third := startDaemon(t, dir, config, "--standby", "--lease-ttl", "2s")
+	third.await(t, "waiting for the lease", 60*time.Second)
+	if err := first.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	third.await(t, "notifier running", 60*time.Second)
+	if strings.Contains(third.logs(), "no longer running") {
+		t.Errorf("a stopped (alive) holder was taken over as dead:\n%s", third.logs())
+	}
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	<-first.done
-	standby.await(t, "notifier running", 60*time.Second)
-	if err := standby.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-standby.done; err != nil {
-		t.Fatalf("the standby's exit: %v\n%s", err, standby.logs())
-	}
+	third.terminate(t, 15*time.Second)
 	if keys, dups := sink.counts(); keys != 0 || dups != 0 {
 		t.Errorf("nothing was due, yet the sink got %d reminders", keys)
 	}

@@ -60,10 +60,13 @@ type Daemon struct {
 	// records what it does (tick) may act at a past moment, never at a
 	// future one.
 	NotAhead bool
-	// Standby makes Run wait for the lease when another daemon holds it,
-	// instead of refusing to start.
+	// Standby is what --standby asked for: waiting for the lease, which
+	// Run always does now (on PostgreSQL it only earns a warning).
 	Standby  bool
 	LeaseTTL time.Duration // 0: DefaultLeaseTTL
+	// NoCreate makes Open refuse a SQLite database that does not exist
+	// instead of creating it (run without --init).
+	NoCreate bool
 	// Engine options beyond the logger and stdout (tests: send timeout,
 	// shutdown grace).
 	EngineOptions []engine.Option
@@ -82,6 +85,9 @@ type Daemon struct {
 	// What the HTTP API reports (http.go); Open makes them.
 	Health  *httpapi.Health
 	Metrics *httpapi.Metrics
+	// dbFile is the database file opened (SQLite), checked at each pass,
+	// lease renewal and /readyz.
+	dbFile *dbFile
 
 	cfgMu    sync.Mutex        // guards Config against a SIGHUP's reload
 	rejected domain.ConfigFile // the main file last refused, not logged again until it changes
@@ -115,8 +121,17 @@ func (d *Daemon) Open(ctx context.Context) error {
 			return err
 		}
 	}
+	if d.NoCreate {
+		if err := notCreated(cfg.Database); err != nil {
+			return err
+		}
+	}
 	store, err := backend.Open(ctx, cfg.Database, backend.WithAuditKey([]byte(cfg.Audit.Key)), backend.WithWallClock(d.WallClock))
 	if err != nil {
+		return err
+	}
+	if d.dbFile, err = openedFile(cfg.Database); err != nil {
+		store.Close()
 		return err
 	}
 	dbID, err := store.DatabaseID(ctx)
@@ -125,6 +140,7 @@ func (d *Daemon) Open(ctx context.Context) error {
 		return err
 	}
 	d.Health, d.Metrics = httpapi.NewHealth(), httpapi.NewMetrics()
+	d.Health.SetCheck(d.dbFile.check)
 	// One redactor for the engine and the AWS source reader, which
 	// registers the AWS credentials with it as the SDK obtains them.
 	red := channels.NewRedactor()
@@ -181,9 +197,11 @@ func (d *Daemon) Close() error {
 // Run takes the database's lease, ticks once, then on the config's
 // check_schedule (in its time zone), and retries due deliveries every
 // minute in between, until ctx is done. A second daemon on the same
-// database is refused, naming the holder, or with Standby waits and takes
-// over when the holder's lease expires; a holder that was a process of
-// this host and no longer runs is taken over at once. On ctx's end nothing new is
+// database waits, with one line naming the holder and its lease's expiry,
+// and takes over when the holder's lease expires (so that a restart by
+// systemd or a container runtime recovers without a failure loop); a
+// holder that was a process of this host and no longer runs is taken
+// over at once. On ctx's end nothing new is
 // claimed, sends in flight get a short grace and the lease is released.
 // Before each tick the main config file is re-read if it changed, and the
 // engine syncs the credential files that changed, so an operator's edit
@@ -192,18 +210,13 @@ func (d *Daemon) Close() error {
 // HTTP API (http.go), a standby while it waits too.
 func (d *Daemon) Run(ctx context.Context) error {
 	holder := d.Engine.Name()
-	// The HTTP API serves until Run returns. A standby serves while it
-	// waits (its /readyz says the lease is not held); otherwise the
-	// server starts once the lease is held, so that a second daemon is
-	// refused for the lease, not for the port.
+	// The HTTP API serves until Run returns, while the daemon waits for
+	// the lease too (its /readyz says the lease is not held).
 	serveCtx, stopServing := context.WithCancel(ctx)
-	served := closedChan()
+	served, err := d.serveHTTP(serveCtx)
 	defer func() { stopServing(); <-served }()
-	var err error
-	if d.Standby {
-		if served, err = d.serveHTTP(serveCtx); err != nil {
-			return err
-		}
+	if err != nil {
+		return err
 	}
 	// On PostgreSQL every replica runs: they share the dispatch through
 	// claims, and the planner lease (lead) picks the one that plans. On
@@ -220,6 +233,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	runCtx, lost := context.WithCancelCause(ctx)
 	defer lost(nil)
+	// A database file deleted or replaced under the daemon stops it.
+	d.dbFile.stopOn(lost)
+	if d.dbFile.check() != nil {
+		return context.Cause(runCtx)
+	}
 	defer func() {
 		if err := lease.Release(ctx); err != nil {
 			d.Logger.Error("releasing the lease", "err", err)
@@ -244,11 +262,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.Engine.Problem(runCtx, domain.Problem{Key: ProblemLease, Detail: holder + " holds the database's lease"}, false)
 		go lease.Keep(runCtx, d.renewed(runCtx, lost))
 	}
-	if !d.Standby {
-		if served, err = d.serveHTTP(serveCtx); err != nil {
-			return err
-		}
-	}
 	go d.reloadOnHUP(runCtx)
 	waitNotifications := d.startNotifications(runCtx)
 
@@ -272,10 +285,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	return nil
 }
 
-// acquire takes the lease, or waits for it on standby; the lease of a
-// dead process of this host it takes over at once (deadHolder).
+// acquire takes the lease, or waits for it until its holder's expires or
+// ctx ends, saying so once per holder; the lease of a dead process of
+// this host it takes over at once (deadHolder).
 func (d *Daemon) acquire(ctx context.Context, lease *LeaseKeeper) error {
 	var err error
+	waitingFor := ""
 	host, _ := os.Hostname()
 	wait := func(l domain.Lease, held bool, e error) (again bool) {
 		if e == nil && !held && deadHolder(l.Holder, host, os.Getpid(), processAlive) {
@@ -296,13 +311,13 @@ func (d *Daemon) acquire(ctx context.Context, lease *LeaseKeeper) error {
 			return false
 		case held:
 			return false
-		case !d.Standby:
-			err = fmt.Errorf("another notifier run holds %s: %s, since %s, lease until %s; stop it first, or start this one with --standby",
-				backend.Name(d.Config.Database), l.Holder, l.Acquired.Local().Format(time.RFC3339), l.ExpiresAt.Local().Format(time.RFC3339))
-			return false
+		case l.Holder != waitingFor:
+			// One line per holder, not one per try.
+			waitingFor = l.Holder
+			d.Logger.Info(fmt.Sprintf("waiting for the lease: another notifier run holds %s; taking over when its lease expires",
+				backend.Name(d.Config.Database)), "holder", l.Holder, "since", l.Acquired.UTC().Format(time.RFC3339),
+				"lease_until", l.ExpiresAt.UTC().Format(time.RFC3339))
 		}
-		d.Logger.Info("standing by: another notifier run holds the database", "holder", l.Holder,
-			"lease_until", l.ExpiresAt.UTC().Format(time.RFC3339))
 		return true
 	}
 	if wait(lease.Try(ctx)) {
@@ -316,6 +331,9 @@ func (d *Daemon) acquire(ctx context.Context, lease *LeaseKeeper) error {
 // expiry) stops this one.
 func (d *Daemon) renewed(ctx context.Context, lost context.CancelCauseFunc) func(domain.Lease, bool, error) bool {
 	return func(lease domain.Lease, held bool, err error) bool {
+		if d.dbFile.check() != nil {
+			return false // Run stops with the cause
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
 			d.Logger.Error("renewing the lease", "err", err)
@@ -335,6 +353,9 @@ func (d *Daemon) renewed(ctx context.Context, lost context.CancelCauseFunc) func
 // then the engine's tick (sync, plan, dispatch) at the clock's now; a
 // replica that does not plan only sends.
 func (d *Daemon) Tick(ctx context.Context) {
+	if d.dbFile.check() != nil {
+		return // Run stops: nothing is sent into a file nobody reads
+	}
 	d.reload(ctx, false)
 	now := d.Now()
 	start := time.Now()
@@ -375,6 +396,9 @@ func (d *Daemon) idle(ctx context.Context) {
 }
 
 func (d *Daemon) retry(ctx context.Context) {
+	if d.dbFile.check() != nil {
+		return
+	}
 	// The secrets whose probe interval has passed are probed first, so
 	// that a rejection's alert goes out in this pass.
 	d.Engine.ProbeDue(ctx, d.Now())

@@ -18,7 +18,13 @@ type Health struct {
 	tickErr   string   // the last tick's failure; empty when it succeeded
 	reloadErr string   // the last reload's failure; empty when it succeeded
 	refused   []string // the credential files the last sync refused, with their first problem
+	check     func() error
 }
+
+// SetCheck gives a check /readyz runs at each request, besides the
+// database's ping (the daemon's: the file at the database's path is still
+// the one it opened).
+func (h *Health) SetCheck(check func() error) { h.set(func() { h.check = check }) }
 
 // NewHealth returns a Health that is not ready: no config, no lease.
 func NewHealth() *Health { return &Health{} }
@@ -59,8 +65,16 @@ func errText(err error) string {
 // problems are the reasons the daemon is not ready, in a fixed order.
 func (h *Health) problems() []string {
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	check := h.check
+	h.mu.Unlock()
 	var out []string
+	if check != nil {
+		if err := check(); err != nil {
+			out = append(out, err.Error())
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if !h.config {
 		out = append(out, "config: not loaded")
 	}

@@ -78,6 +78,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// daemon small even at a million credentials.
 	q.Set("_cache_size", cacheSize)
 	q.Set("_txlock", "immediate") // writers take the lock up front: no upgrade deadlocks
+	// The file is created here, once (an empty file is an empty SQLite
+	// database), and every connection opens it read-write without
+	// creating it: a connection the pool opens after the file was deleted
+	// under the daemon fails, rather than making a new empty database at
+	// the path.
+	if err := create(path); err != nil {
+		return nil, err
+	}
+	q.Set("mode", "rw")
 	// The DSN is a URI: escape the path, or a '?', '#' or '%' in a folder
 	// name would open another file.
 	sqlDB := sql.OpenDB(connector{dsn: "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()})
@@ -88,6 +97,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// create makes an empty file at path unless one is there.
+func create(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return f.Close()
 }
 
 // The page cache, in KiB (negative): small every day, larger while a sync

@@ -123,7 +123,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.
 			lease, held = cur, false
 			return nil
 		}
-		lease = domain.Lease{Name: name, Holder: holder, Acquired: StoredTime(now), ExpiresAt: StoredTime(now.Add(ttl))}
+		lease = domain.Lease{Name: name, Holder: holder, Acquired: StoredTime(now), ExpiresAt: leaseExpiry(now, ttl)}
 		if err == nil && cur.Holder == holder {
 			lease.Acquired = cur.Acquired
 		}
@@ -139,6 +139,14 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.
 	return lease, held, err
 }
 
+// leaseExpiry is when a lease taken or renewed at now lasts until, as
+// stored: now+ttl rounded up to the second (times are stored to the
+// second). Truncated, another holder could take the lease up to a second
+// before its holder's now+ttl, while it still believes it holds it.
+func leaseExpiry(now time.Time, ttl time.Duration) time.Time {
+	return CeilSecond(now.Add(ttl))
+}
+
 // TakeOverLease gives the named lease to holder until now+ttl, but only
 // if from holds it: the daemon takes over the lease of a process it knows
 // to be dead (expired or not). Of two processes taking over from the
@@ -147,7 +155,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.
 // the current one (zero if nobody holds it).
 func (s *Store) TakeOverLease(ctx context.Context, name, from, holder string, now time.Time, ttl time.Duration) (lease domain.Lease, held bool, err error) {
 	err = s.update(ctx, func(t *Tx) error {
-		lease = domain.Lease{Name: name, Holder: holder, Acquired: StoredTime(now), ExpiresAt: StoredTime(now.Add(ttl))}
+		lease = domain.Lease{Name: name, Holder: holder, Acquired: StoredTime(now), ExpiresAt: leaseExpiry(now, ttl)}
 		r, err := t.Exec(`UPDATE leases SET holder = ?, acquired_at = ?, expires_at = ? WHERE name = ? AND holder = ?`,
 			holder, t.Time(lease.Acquired), t.Time(lease.ExpiresAt), name, from)
 		if err != nil {

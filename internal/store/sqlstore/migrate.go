@@ -72,7 +72,7 @@ func (m Migrations) Apply(c Conn, d Dialect, f MigrationFile, run func(script st
 // ErrNoDatabase is what a read-only open returns when there is no
 // database yet (no SQLite file; a PostgreSQL database without notifier's
 // schema): the views say so, and plan plans from the config alone.
-var ErrNoDatabase = errors.New("no such database yet (`notifier run` or `notifier migrate` creates it)")
+var ErrNoDatabase = errors.New("no such database yet (`notifier run --init` or `notifier migrate` creates it)")
 
 // Missing lists the migrations of ms that are not among the applied
 // versions: what a reader that does not migrate refuses a database for.

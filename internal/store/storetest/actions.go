@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -498,6 +499,69 @@ func testLease(t *testing.T, open Opener) {
 			}
 			if holders[0] != holders[1] {
 				t.Errorf("%s: the two were told of different holders %v", lease, holders)
+			}
+		}
+	})
+
+	// Times are stored to the second. A holder that acquired or renewed
+	// at a moment with a fraction believes it holds the lease until the
+	// expiry it was told (and at least now+ttl, what it asked for): no
+	// instant may exist at which another holder acquires it while the
+	// holder still believes it holds it, and the other gets it no later
+	// than a second after that.
+	t.Run("no instant at which two holders believe they hold it", func(t *testing.T) {
+		for _, frac := range []time.Duration{0, time.Nanosecond, 300 * time.Millisecond, 999_999_999} {
+			for _, renew := range []bool{false, true} {
+				t.Run(fmt.Sprintf("at +%s, renewed %v", frac, renew), func(t *testing.T) {
+					e := newEnv(t, open)
+					at := t0.Add(frac)
+					if renew {
+						if _, held, err := e.AcquireLease(e.ctx, name, "a", t0, ttl); err != nil || !held {
+							t.Fatalf("a: held %v, %v", held, err)
+						}
+						at = t0.Add(10*time.Second + frac)
+					}
+					l, held, err := e.AcquireLease(e.ctx, name, "a", at, ttl)
+					if err != nil || !held {
+						t.Fatalf("a: held %v, %v", held, err)
+					}
+					believed := l.ExpiresAt
+					if end := at.Add(ttl); end.After(believed) {
+						t.Errorf("a asked for the lease until %s and was told %s: shorter than its ttl", ts(end), ts(believed))
+						believed = end
+					}
+					other := e.handle()
+					// Every 100 ms from the acquisition, and each nanosecond
+					// around the second boundaries near the expiry.
+					var probes []time.Time
+					for u := at; u.Before(at.Add(ttl + 2*time.Second)); u = u.Add(100 * time.Millisecond) {
+						probes = append(probes, u)
+					}
+					for _, b := range []time.Time{at.Add(ttl).Truncate(time.Second), at.Add(ttl).Truncate(time.Second).Add(time.Second)} {
+						probes = append(probes, b.Add(-time.Nanosecond), b)
+					}
+					slices.SortFunc(probes, func(x, y time.Time) int { return x.Compare(y) })
+					var got time.Time
+					for _, u := range probes {
+						lb, held, err := other.AcquireLease(e.ctx, name, "b", u, ttl)
+						if err != nil {
+							t.Fatalf("b at %s: %v", u.Format(time.RFC3339Nano), err)
+						}
+						if held {
+							got = u
+							break
+						}
+						equal(t, "b is told the holder", lb.Holder, "a")
+					}
+					switch {
+					case got.IsZero():
+						t.Fatalf("b never acquired the lease told to expire at %s", ts(l.ExpiresAt))
+					case got.Before(believed):
+						t.Errorf("b acquired the lease at %s while a believes it holds it until %s", got.Format(time.RFC3339Nano), believed.Format(time.RFC3339Nano))
+					case got.Sub(at.Add(ttl)) > time.Second:
+						t.Errorf("b acquired the lease at %s, more than a second after its expiry %s", got.Format(time.RFC3339Nano), at.Add(ttl).Format(time.RFC3339Nano))
+					}
+				})
 			}
 		}
 	})
