@@ -320,7 +320,7 @@ func (c *cli) statusCmd() *cobra.Command {
 		Use:   "status",
 		Short: "Show every credential: deadline, days remaining, active stage, acknowledgment, state",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if err := checkFormat(format, "table", "json"); err != nil {
 				return err
 			}
@@ -328,7 +328,7 @@ func (c *cli) statusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer store.Close()
+			defer closeView(store.Close, &err)
 			rows, err := eng.Status(cmd.Context(), now)
 			if err != nil {
 				return err
@@ -348,7 +348,7 @@ func (c *cli) planCmd() *cobra.Command {
 		Use:   "plan",
 		Short: "List the reminders that will go out, when and to which channels, if nobody acts",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if err := checkFormat(format, "table", "json"); err != nil {
 				return err
 			}
@@ -363,7 +363,7 @@ func (c *cli) planCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer closeStore()
+			defer closeView(closeStore, &err)
 			rows, err := eng.Plan(cmd.Context(), now, h)
 			if err != nil {
 				return err
@@ -459,7 +459,7 @@ func (c *cli) historyCmd() *cobra.Command {
 		Use:   "history",
 		Short: "Query the append-only history of reminders, acknowledgments, rotations and config changes",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if err := checkFormat(f.format, "table", "json", "csv"); err != nil {
 				return err
 			}
@@ -471,7 +471,7 @@ func (c *cli) historyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer store.Close()
+			defer closeView(store.Close, &err)
 			filter := domain.HistoryFilter{CredentialID: f.credential, Type: f.typ, Since: since, Until: until}
 			events, err := store.History(cmd.Context(), filter)
 			if err != nil {

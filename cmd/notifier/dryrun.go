@@ -20,7 +20,7 @@ import (
 // moment: nothing is written) would send and skip. The database is opened
 // read-only, never migrated or synced; without a database file the plan
 // comes from the config alone, as a first run's would.
-func (c *cli) dryRun(cmd *cobra.Command, format string) error {
+func (c *cli) dryRun(cmd *cobra.Command, format string) (err error) {
 	clock, logger, cfg, err := c.configAt(cmd, true)
 	if err != nil {
 		return err
@@ -35,11 +35,11 @@ func (c *cli) dryRun(cmd *cobra.Command, format string) error {
 		}
 	}
 	if exists {
-		ro, err := backend.OpenReadOnly(cmd.Context(), cfg.Database)
-		if err != nil {
-			return err
+		ro, oerr := backend.OpenReadOnly(cmd.Context(), cfg.Database)
+		if oerr != nil {
+			return oerr
 		}
-		defer ro.Close()
+		defer closeView(ro.Close, &err) // the command's err, not oerr
 		st = ro
 	}
 	eng, err := engine.New(st, cfg, engine.WithLogger(logger), engine.WithStdout(c.stdout), engine.WithWallClock(c.wall))

@@ -142,7 +142,7 @@ func (c *cli) openStatusReader(cmd *cobra.Command, db string) (*engine.Engine, s
 // read-only. The engine plans the recorded cycles as the config will
 // change them at the next sync; without a database, from the config
 // alone. closeStore releases the database, if one was opened.
-func (c *cli) openPlanner(cmd *cobra.Command) (eng *engine.Engine, closeStore func(), now time.Time, err error) {
+func (c *cli) openPlanner(cmd *cobra.Command) (eng *engine.Engine, closeStore func() error, now time.Time, err error) {
 	clock, err := c.clock(cmd)
 	if err != nil {
 		return nil, nil, now, err
@@ -156,14 +156,14 @@ func (c *cli) openPlanner(cmd *cobra.Command) (eng *engine.Engine, closeStore fu
 		return nil, nil, now, err
 	}
 	var st store.ReadOnly
-	closeStore = func() {}
+	closeStore = func() error { return nil }
 	switch st, err = backend.OpenReadOnly(cmd.Context(), cfg.Database); {
 	case errors.Is(err, backend.ErrNoDatabase):
 		st = nil // plan from the config alone
 	case err != nil:
 		return nil, nil, now, err
 	default:
-		closeStore = func() { st.Close() }
+		closeStore = st.Close
 	}
 	// A nil store, not a ReadOnly holding nil: the engine plans from the
 	// config alone.
@@ -176,4 +176,14 @@ func (c *cli) openPlanner(cmd *cobra.Command) (eng *engine.Engine, closeStore fu
 		return nil, nil, now, err
 	}
 	return eng, closeStore, clock(cfg.Location), nil
+}
+
+// closeView releases a view's database and makes its error the command's
+// when the command had none: a SQLite file read without a lock that a
+// daemon wrote meanwhile (sqlite.ErrChangedWhileRead) is said, not passed
+// over.
+func closeView(close func() error, err *error) {
+	if cerr := close(); cerr != nil && *err == nil {
+		*err = cerr
+	}
 }

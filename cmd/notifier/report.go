@@ -16,7 +16,7 @@ func (c *cli) reportCmd() *cobra.Command {
 		Use:   "report",
 		Short: "Compliance report: one row per credential cycle in the window, rotated on time or not, who was told, who acknowledged",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if err := checkFormat(f.format, "table", "json", "csv", "html"); err != nil {
 				return err
 			}
@@ -29,7 +29,7 @@ func (c *cli) reportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer store.Close()
+			defer closeView(store.Close, &err)
 			filter.Since, filter.Until = since, until
 			if !filter.Since.IsZero() && !filter.Until.IsZero() && !filter.Since.Before(filter.Until) {
 				return fmt.Errorf("--since %s is not before --until %s: the window is empty", f.since, f.until)

@@ -28,7 +28,7 @@ of rows and the head hash: note the head (in a report, a ticket), and a later
 With --db and no --config, no config is read: a chain keyed with audit.key
 then needs --config too, for the key.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			opts := chain.Options{}
 			if cmd.Flags().Changed("expect-head") {
 				head, err := chain.ParseHead(expect)
@@ -54,7 +54,7 @@ then needs --config too, for the key.`,
 			if err != nil {
 				return err
 			}
-			defer store.Close()
+			defer closeView(store.Close, &err)
 			rep, err := store.VerifyChain(cmd.Context(), opts)
 			if err != nil {
 				return err

@@ -18,6 +18,12 @@ import (
 // is older than this binary's: a reader does not migrate.
 var ErrNeedsMigration = errors.New("the database needs migrating")
 
+// ErrChangedWhileRead is returned by Close of a view that read the file
+// as immutable (no -wal when it opened: no lock taken, nothing created)
+// when the file changed meanwhile: a daemon started and wrote its log
+// into it, so what the view showed may mix two states.
+var ErrChangedWhileRead = errors.New("the database was written while this view read it without a lock (a daemon started meanwhile): what it showed may mix two states; run it again")
+
 // OpenReadOnly opens an existing database for reading only: SQLite's
 // mode=ro and query_only, no migration run, nothing written (not even the
 // migrations table). It reads while a daemon writes (WAL: a reader sees
@@ -38,6 +44,7 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("store: %s: not a regular file", path)
 	}
 	dsn := readOnlyDSN(path, true)
+	var immutable os.FileInfo
 	switch wal, shm := exists(path+"-wal"), exists(path+"-shm"); {
 	case wal && shm:
 		// The -shm is the writer's index of the log: a reader that wrote
@@ -49,13 +56,18 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 		// SQLite opens (and creates) the -wal and -shm of a WAL database
 		// even read-only; with no -wal the file alone holds the record,
 		// and immutable reads it without creating or changing anything.
+		// Without a lock, though: a daemon that starts meanwhile and
+		// checkpoints into the file changes pages under the reader, and
+		// Close then says so (ErrChangedWhileRead).
 		dsn += "&immutable=1"
+		immutable = st
 	}
 	// A -wal without its -shm (or the reverse) is read as SQLite reads
 	// it, rebuilding the index: the log's content must not be missed.
 	sqlDB := sql.OpenDB(connector{dsn: dsn})
 	bound(sqlDB)
 	s := newStore(sqlDB, path, nil)
+	s.immutable = immutable
 	if err := s.checkSchema(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err

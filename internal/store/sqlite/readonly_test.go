@@ -279,3 +279,62 @@ func TestReadOnlyLeavesTheFilesAsTheyWere(t *testing.T) {
 	}
 	read("after the writer closed", dir, 1)
 }
+
+// A view of a database without a -wal reads the file as immutable, with no
+// lock: a daemon that starts meanwhile and checkpoints its log into the
+// file could change pages under the view. The view's end says so rather
+// than let a mix of two states pass for the record.
+func TestImmutableViewSaysTheFileChangedUnderIt(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		write   bool
+		wantErr bool
+	}{
+		{name: "nobody wrote", write: false, wantErr: false},
+		{name: "a daemon started and checkpointed", write: true, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "notifier.db")
+			w, err := Open(t.Context(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.SyncFile(t.Context(), domain.ConfigFile{Path: "c.yaml", ModTime: t0}, []domain.Credential{credential("alpha")}, domain.SyncOptions{}, t0); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil { // the last connection: the log goes into the file, no -wal left
+				t.Fatal(err)
+			}
+			if exists(path + "-wal") {
+				t.Fatal("a -wal is left after the writer closed; the view would not be immutable")
+			}
+			r, err := OpenReadOnly(t.Context(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.States(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if tc.write {
+				w, err := Open(t.Context(), path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := w.SyncFile(t.Context(), domain.ConfigFile{Path: "c.yaml", ModTime: t0.Add(time.Hour)},
+					[]domain.Credential{credential("alpha"), credential("beta")}, domain.SyncOptions{}, t0.Add(time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+				if err := w.Close(); err != nil { // checkpoints the log into the file
+					t.Fatal(err)
+				}
+			}
+			err = r.Close()
+			if got := errors.Is(err, ErrChangedWhileRead); got != tc.wantErr {
+				t.Fatalf("Close() = %v; want ErrChangedWhileRead: %v", err, tc.wantErr)
+			}
+			if tc.wantErr && (!strings.Contains(err.Error(), "notifier.db") || strings.Contains(err.Error(), "\n")) {
+				t.Errorf("Close() = %q; want one line naming the file", err)
+			}
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -42,6 +43,9 @@ type Store struct {
 	*sqlstore.Store
 	db   *sql.DB
 	path string
+	// immutable is the file as a view opened it without a lock
+	// (OpenReadOnly with no -wal); Close compares the file with it.
+	immutable os.FileInfo
 }
 
 // Option configures Open.
@@ -166,7 +170,20 @@ func retryBusy(ctx context.Context, attempts int, pause time.Duration, f func() 
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.immutable != nil && err == nil && changed(s.path, s.immutable) {
+		return fmt.Errorf("store: %s: %w", s.path, ErrChangedWhileRead)
+	}
+	return err
+}
+
+// changed says whether the file at path is no longer the one was: another
+// file, or the same written since.
+func changed(path string, was os.FileInfo) bool {
+	now, err := os.Stat(path)
+	return err != nil || !os.SameFile(was, now) || now.Size() != was.Size() || !now.ModTime().Equal(was.ModTime())
+}
 
 // Stats is the connection pool's statistics.
 func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
