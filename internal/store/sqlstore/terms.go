@@ -87,9 +87,10 @@ func (t *Tx) RecordTerms(id, source string, now time.Time, changes *[]domain.Cha
 // recordTerms is RecordTerms with the source's reference: the
 // notification of source TermsAmazon, named in the row and the event.
 func (t *Tx) recordTerms(id, source, reference string, now time.Time, changes *[]domain.Change) error {
-	var start time.Time
+	var start, stated time.Time
 	var rotation int64
-	c, err := ScanCredential(t.QueryRow(`SELECT `+CredColumns+`, r.id, r.rotated_at FROM `+CurrentCycle+` WHERE c.id = ?`, id), &rotation, TimeOf(&start))
+	c, err := ScanCredential(t.QueryRow(`SELECT `+CredColumns+`, r.id, r.rotated_at, `+StatedDeadlineOf+` FROM `+CurrentCycle+` WHERE c.id = ?`, id),
+		&rotation, TimeOf(&start), NullTimeOf(&stated))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -101,13 +102,8 @@ func (t *Tx) recordTerms(id, source, reference string, now time.Time, changes *[
 		return err
 	}
 	want := termsNow(c.Credential, start, loc, zone)
-	var stated time.Time
-	err = t.QueryRow(`SELECT cd.deadline FROM cycle_deadlines cd WHERE cd.rotation_id = ? ORDER BY cd.id DESC LIMIT 1`, rotation).Scan(TimeOf(&stated))
-	switch {
-	case err == nil:
+	if !stated.IsZero() { // Amazon's word, not the config's
 		want.deadline = stated
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("store: stated deadline of %s: %w", id, err)
 	}
 	var old terms
 	err = t.QueryRow(`SELECT t.deadline, t.policy, t.rotation_period, t.zone FROM cycle_terms t WHERE t.rotation_id = ? ORDER BY t.id DESC LIMIT 1`, rotation).
