@@ -35,7 +35,9 @@ func TestEndToEndSPAPIStatedDeadlineIsTheCyclesTerms(t *testing.T) {
 	if rows := s.plan(at); len(rows) == 0 || rows[0].Deadline != "2026-10-20T00:00:00Z" {
 		t.Errorf("plan %+v, want Amazon's deadline", rows)
 	}
-	var doc struct{ Cycles []struct{ Credential, Deadline string } }
+	var doc struct {
+		Cycles []struct{ Credential, Deadline string }
+	}
 	out := s.ok("report", "--at", at, "--format", "json")
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("report json: %v\n%s", err, out)
