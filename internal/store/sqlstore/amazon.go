@@ -29,7 +29,9 @@ import (
 //     working.
 //
 // The deadline change's event names the notification and the old and new
-// deadline; the cycle is due for planning at once (NotifyDue). Several
+// deadline; a deadline that differs from the one in force also moves the
+// cycle's terms (source amazon) with a deadline event; the cycle is due
+// for planning at once (NotifyDue). Several
 // active credentials with the client id are refused
 // (domain.ErrAmbiguousClient) and nothing is recorded. A notice without
 // a zone is read in UTC.
