@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/storetest"
 	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
 )
 
@@ -21,25 +21,7 @@ func TestAmazonTermsMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const client = "amzn1.application-oa2-client.aaaa"
-	alpha := credential("alpha")
-	alpha.LWAClientID = client
-	if _, err := s.SyncFile(t.Context(), domain.ConfigFile{Path: "c.yaml", ModTime: t0}, []domain.Credential{alpha}, domain.SyncOptions{}, t0); err != nil {
-		t.Fatal(err)
-	}
-	notice := func(id string, at, deadline time.Time) {
-		t.Helper()
-		if _, err := s.RecordNotice(t.Context(), domain.Notice{ID: id, Type: domain.NoticeSecretExpiry, ClientID: client, EventTime: at,
-			Deadline: deadline, Zone: time.UTC}, at); err != nil {
-			t.Fatal(err)
-		}
-	}
-	notice("n-1", t0, t0.AddDate(0, 0, 10)) // about the first cycle, closed below
-	if err := s.RecordRotation(t.Context(), domain.Rotation{CredentialID: "alpha", RotatedAt: t0.Add(time.Hour), Source: "cli", Actor: "alice"}, t0.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	notice("n-2", t0.Add(2*time.Hour), t0.AddDate(0, 0, 20))
-	notice("n-3", t0.Add(3*time.Hour), t0.AddDate(0, 0, 30))
+	storetest.SeedStatedDeadlines(t, s)
 	s.Close()
 
 	// Back to before 0014, as the superuser: no amazon rows, no reference,

@@ -149,3 +149,18 @@ func testAmazonTerms(t *testing.T, open Opener) {
 		}
 	})
 }
+
+// SeedStatedDeadlines gives s the history the backends' tests of the
+// migration of Amazon's terms start from: alpha, an SP-API credential
+// rotated 2026-01-01 (rotation 1), with a statement n-1 about that cycle,
+// a rotation at 2026-06-01T01:00Z (rotation 2, open), then statements n-2
+// and n-3 (deadline 2026-07-01) about the open cycle.
+func SeedStatedDeadlines(t *testing.T, s Store) {
+	t.Helper()
+	e := &env{t: t, ctx: t.Context(), Store: s}
+	e.sync(file, t0, spAPI("alpha", clientA))
+	e.notice(expiryNotice("n-1", clientA, t0, days(10)), t0)
+	e.rotate("alpha", hours(1), hours(1))
+	e.notice(expiryNotice("n-2", clientA, hours(2), days(20)), hours(2))
+	e.notice(expiryNotice("n-3", clientA, hours(3), days(30)), hours(3))
+}
