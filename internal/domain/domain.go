@@ -224,22 +224,21 @@ type Cycle struct {
 	// NextAction is when the cycle next needs planning; zero: never,
 	// until something changes.
 	NextAction time.Time
-	// StatedDeadline is the deadline Amazon stated for this cycle (an
-	// SP-API notification); zero: none, the config's applies.
+	// StatedDeadline is the deadline Amazon last stated for this cycle
+	// (an SP-API notification); zero: none. A statement moves the cycle's
+	// terms (TermsDeadline): this is what Amazon said, for display.
 	StatedDeadline time.Time
 	// TermsDeadline is the deadline of the cycle's terms in force (fixed
-	// when it started, moved only by a recorded change); zero: none
-	// recorded, the config's applies.
+	// when it started, moved only by a recorded change: the config's or
+	// Amazon's); zero: none recorded, the config's applies.
 	TermsDeadline time.Time
 }
 
-// Deadline is the end of the cycle: what Amazon stated, else its terms'
-// deadline, else what the credential's config implies.
+// Deadline is the end of the cycle: its terms' deadline, else what the
+// credential's config implies. It is the one rule every reader shares
+// (status, planning, the report and audit_cycles read the same terms).
 func (c Cycle) Deadline(loc *time.Location) time.Time {
-	switch {
-	case !c.StatedDeadline.IsZero():
-		return c.StatedDeadline
-	case !c.TermsDeadline.IsZero():
+	if !c.TermsDeadline.IsZero() {
 		return c.TermsDeadline
 	}
 	return c.Credential.Deadline(c.Start, loc)

@@ -101,11 +101,13 @@ func tables() []Table {
 		},
 		{
 			// A cycle's terms, fixed when it starts; a config change to the
-			// open cycle appends a row; the latest row is in force.
+			// open cycle, or a deadline Amazon states for it, appends a row;
+			// the latest row is in force.
 			Name: "cycle_terms", Key: []string{"id"}, Identity: true, Refuses: AppendOnly,
 			Columns: []Column{
 				id(), must("rotation_id", Integer), must("deadline", Time), must("policy", Text),
 				must("rotation_period", Text), must("zone", Text), must("source", Text), must("recorded_at", Time),
+				must("reference", Text), // source 'amazon': the notification id (migration 0016)
 			},
 		},
 		{

@@ -188,7 +188,7 @@ func TestVerifyNamesTheTamperedRow(t *testing.T) {
 // TestVerifyChecksTheTablesAgainstTheChain: the tables auditors read hold
 // the same facts as the chained events; a rotation, acknowledgment or
 // delivery outcome changed (or cut) in its table alone is found, though
-// the chain itself is intact.
+// the chain itself is intact; so is a retraction added by hand.
 func TestVerifyChecksTheTablesAgainstTheChain(t *testing.T) {
 	cases := []struct {
 		name  string
@@ -204,6 +204,9 @@ func TestVerifyChecksTheTablesAgainstTheChain(t *testing.T) {
 		{"a superseded reminder made sent", []string{`UPDATE deliveries SET status = 'sent' WHERE status = 'superseded'`},
 			"delivery 3 (beta 30d to ops, sent) has no matching event"},
 		{"the tail of the events cut", []string{`DELETE FROM events WHERE id > 10`}, "rotation 4 "},
+		{"a retraction added by hand", []string{`INSERT INTO retractions (credential_id, kind, target_id, retracted_at, actor, reason, recorded_at)
+			VALUES ('beta', 'rotation', 4, '2026-06-01T05:00:00Z', 'mallory', 'never happened', '2026-06-01T05:00:00Z')`},
+			"retraction 1 (beta rotation 4 at 2026-06-01T05:00:00Z by mallory) has no matching event in it: the retractions table was changed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

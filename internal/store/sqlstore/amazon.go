@@ -29,7 +29,9 @@ import (
 //     working.
 //
 // The deadline change's event names the notification and the old and new
-// deadline; the cycle is due for planning at once (NotifyDue). Several
+// deadline; a deadline that differs from the one in force also moves the
+// cycle's terms (source amazon) with a deadline event; the cycle is due
+// for planning at once (NotifyDue). Several
 // active credentials with the client id are refused
 // (domain.ErrAmbiguousClient) and nothing is recorded. A notice without
 // a zone is read in UTC.
@@ -118,8 +120,11 @@ func secretExpiry(t *Tx, n domain.Notice, id string, now time.Time, res *domain.
 	return stateDeadline(t, n, c, now, res, "")
 }
 
-// stateDeadline sets the cycle's deadline to n.Deadline, with its event,
-// and makes the cycle due for planning.
+// stateDeadline records the deadline n states for the cycle (a
+// cycle_deadlines row and the notification's event), moves the cycle's
+// terms to it when it differs from the one in force (a cycle_terms row of
+// source amazon and a deadline event naming the notification), and makes
+// the cycle due for planning.
 func stateDeadline(t *Tx, n domain.Notice, c domain.Cycle, now time.Time, res *domain.NoticeResult, more string) error {
 	res.Status, res.RotationID = domain.NoticeApplied, c.RotationID
 	res.OldDeadline, res.NewDeadline = StoredTime(c.Deadline(n.Zone)), StoredTime(n.Deadline)
@@ -134,6 +139,9 @@ func stateDeadline(t *Tx, n domain.Notice, c domain.Cycle, now time.Time, res *d
 	detail += ")" + more
 	if err := t.InsertEvent(domain.Event{Time: now, Type: domain.EventNotification, CredentialID: c.ID, RotationID: c.RotationID,
 		Status: "deadline", Actor: domain.SourceSPAPI, Detail: detail}); err != nil {
+		return err
+	}
+	if err := t.recordTerms(c.ID, TermsAmazon, n.ID, now, nil); err != nil {
 		return err
 	}
 	return t.MarkDue(c.ID, now)

@@ -95,11 +95,12 @@ func (s *Store) chainHead(row *sql.Row) (chain.Head, error) {
 }
 
 // tableChecks find a row of the tables that auditors read (rotations,
-// acknowledgments, deliveries' final statuses) made since the chain
-// started and without its event in the chain: the table was edited where
+// acknowledgments, retractions, deliveries' final statuses) made since the
+// chain started and without its event in the chain: the table was edited where
 // the chain cannot see it. A rotation's or acknowledgment's recorded_at
 // is its event's (one transaction writes both), which the chain covers
-// from migration 0009 on. Each names the first such row. The events of a
+// from migration 0009 on; retractions came later (0011), so every row has
+// its event, with its recorded_at. Each names the first such row. The events of a
 // credential are found through its index, so each check costs a lookup a
 // row. %s is where the row's time is written as text (Dialect.TimeText).
 var tableChecks = []struct{ what, table, query, at string }{
@@ -115,6 +116,11 @@ var tableChecks = []struct{ what, table, query, at string }{
 				AND e.rotation_id = a.rotation_id AND e.actor = a.actor AND e.status = a.source
 				AND (e.recorded_at IS NULL AND a.recorded_at IS NULL OR e.recorded_at = a.recorded_at))
 		ORDER BY a.id LIMIT 1`, "a.acked_at"},
+	{"retraction", "retractions", `SELECT x.id, x.credential_id || ' ' || x.kind || ' ' || x.target_id || ' at ' || %s || ' by ' || x.actor
+		FROM retractions x WHERE NOT EXISTS (SELECT 1 FROM events e
+			WHERE e.credential_id = x.credential_id AND e.time = x.retracted_at AND e.id >= ? AND e.type = 'retraction'
+				AND e.status = x.kind AND e.actor = x.actor AND e.recorded_at = x.recorded_at)
+		ORDER BY x.id LIMIT 1`, "x.retracted_at"},
 	{"delivery", "deliveries", `SELECT d.id, d.credential_id || ' ' || d.stage || ' to ' || d.channel || ', ' || d.status
 		FROM deliveries d, event_chain c WHERE d.id >= c.first_delivery_id AND d.status IN ('sent', 'failed', 'skipped', 'superseded')
 			AND NOT EXISTS (SELECT 1 FROM events e WHERE e.credential_id = d.credential_id AND e.id >= ? AND e.type = 'reminder'

@@ -49,7 +49,9 @@ const (
 	// rotation of the credential given as the parameter.
 	LatestLiveRotation = `FROM rotations r WHERE r.credential_id = ? AND ` + LiveRotation + ` ORDER BY r.rotated_at DESC, r.id DESC LIMIT 1`
 	// StatedDeadlineOf is the deadline Amazon last stated for the cycle of
-	// rotation r (NULL for none): it overrides the policy's.
+	// rotation r (NULL for none): the raw record (cycle_deadlines); the
+	// statement also moved the cycle's terms (TermsOf), which every reader
+	// takes the deadline from.
 	StatedDeadlineOf = `(SELECT cd.deadline FROM cycle_deadlines cd WHERE cd.rotation_id = r.id ORDER BY cd.id DESC LIMIT 1)`
 	// lastSentOf completes "SELECT x.column " into the cycle's last sent
 	// reminder.

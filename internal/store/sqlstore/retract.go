@@ -29,13 +29,14 @@ import (
 // (domain.ErrOnlyRotation), an empty reason. It returns x with its id,
 // the retracted record's time and the credential's current cycle.
 func (s *Store) Retract(ctx context.Context, x domain.Retraction) (domain.Retraction, error) {
-	x.At, x.RecordedAt = StoredTime(x.At), s.Recorded()
+	x.At = StoredTime(x.At)
 	if strings.TrimSpace(x.Reason) == "" {
 		return x, errors.New("store: a retraction needs a reason")
 	}
 	out := x
 	err := s.update(ctx, func(t *Tx) (err error) {
 		out = x
+		out.RecordedAt = t.Recorded() // its event's: verify matches them
 		switch x.Kind {
 		case domain.RetractRotation:
 			err = retractRotation(t, &out)

@@ -14,12 +14,17 @@ import (
 // the rotation period and the time zone in force, fixed when the cycle
 // starts and moved only by an appended row with its source and an event
 // with the old and new values. The latest row of a cycle is in force.
-// Closed cycles get no new rows.
+// Closed cycles get no new rows. A deadline Amazon states for the open
+// cycle (cycle_deadlines, the raw record of what it said) is a change of
+// its terms too (source amazon, the notification in reference), and it
+// stays the deadline whatever the config says until Amazon states
+// another: the cycle's deadline is always its terms', for every reader.
 
 // Terms sources.
 const (
 	TermsAtStart = "policy" // the config's terms when the cycle started
 	TermsConfig  = "config" // a config change while the cycle was open
+	TermsAmazon  = "amazon" // a deadline Amazon stated for the open cycle
 )
 
 // TermsOf completes "SELECT t.column " into the terms in force for the
@@ -58,10 +63,11 @@ func termsNow(c domain.Credential, start time.Time, loc *time.Location, zone str
 	return terms{deadline: StoredTime(c.Deadline(start, loc)), policy: c.Policy, period: c.RotationPeriod.String(), zone: zone}
 }
 
-// insertTerms appends a cycle_terms row for the cycle of rotation id.
-func (t *Tx) insertTerms(rotation int64, v terms, source string) error {
-	if _, err := t.Exec(`INSERT INTO cycle_terms (rotation_id, deadline, policy, rotation_period, zone, source, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		rotation, t.Time(v.deadline), v.policy, v.period, v.zone, source, t.Time(t.store.Recorded())); err != nil {
+// insertTerms appends a cycle_terms row for the cycle of rotation id,
+// with its source's reference (the notification of source amazon).
+func (t *Tx) insertTerms(rotation int64, v terms, source, reference string) error {
+	if _, err := t.Exec(`INSERT INTO cycle_terms (rotation_id, deadline, policy, rotation_period, zone, source, recorded_at, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		rotation, t.Time(v.deadline), v.policy, v.period, v.zone, source, t.Time(t.store.Recorded()), reference); err != nil {
 		return fmt.Errorf("store: terms of rotation %d: %w", rotation, err)
 	}
 	return nil
@@ -71,11 +77,20 @@ func (t *Tx) insertTerms(rotation int64, v terms, source string) error {
 // config gives now: the first terms of a cycle just started (source
 // TermsAtStart), or, when they differ from the terms in force, a new row
 // (source) and an event "deadline A → B (source)" with every value that
-// moved. A credential without a cycle has nothing to record.
+// moved. The deadline Amazon last stated for the cycle, if any, is the
+// deadline whatever the config implies. A credential without a cycle has
+// nothing to record.
 func (t *Tx) RecordTerms(id, source string, now time.Time, changes *[]domain.Change) error {
-	var start time.Time
+	return t.recordTerms(id, source, "", now, changes)
+}
+
+// recordTerms is RecordTerms with the source's reference: the
+// notification of source TermsAmazon, named in the row and the event.
+func (t *Tx) recordTerms(id, source, reference string, now time.Time, changes *[]domain.Change) error {
+	var start, stated time.Time
 	var rotation int64
-	c, err := ScanCredential(t.QueryRow(`SELECT `+CredColumns+`, r.id, r.rotated_at FROM `+CurrentCycle+` WHERE c.id = ?`, id), &rotation, TimeOf(&start))
+	c, err := ScanCredential(t.QueryRow(`SELECT `+CredColumns+`, r.id, r.rotated_at, `+StatedDeadlineOf+` FROM `+CurrentCycle+` WHERE c.id = ?`, id),
+		&rotation, TimeOf(&start), NullTimeOf(&stated))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -87,21 +102,30 @@ func (t *Tx) RecordTerms(id, source string, now time.Time, changes *[]domain.Cha
 		return err
 	}
 	want := termsNow(c.Credential, start, loc, zone)
+	if !stated.IsZero() { // Amazon's word, not the config's
+		want.deadline = stated
+	}
 	var old terms
 	err = t.QueryRow(`SELECT t.deadline, t.policy, t.rotation_period, t.zone FROM cycle_terms t WHERE t.rotation_id = ? ORDER BY t.id DESC LIMIT 1`, rotation).
 		Scan(TimeOf(&old.deadline), &old.policy, &old.period, &old.zone)
 	switch {
+	case errors.Is(err, sql.ErrNoRows) && source == TermsAmazon:
+		return t.insertTerms(rotation, want, source, reference)
 	case errors.Is(err, sql.ErrNoRows):
-		return t.insertTerms(rotation, want, TermsAtStart)
+		return t.insertTerms(rotation, want, TermsAtStart, "")
 	case err != nil:
 		return fmt.Errorf("store: terms of %s: %w", id, err)
 	case old.deadline.Equal(want.deadline) && old.policy == want.policy && old.period == want.period && old.zone == want.zone:
 		return nil
 	}
-	if err := t.insertTerms(rotation, want, source); err != nil {
+	if err := t.insertTerms(rotation, want, source, reference); err != nil {
 		return err
 	}
-	detail := termsDetail(old, want, source)
+	label := source
+	if reference != "" {
+		label += ", notification " + reference
+	}
+	detail := termsDetail(old, want, label)
 	if changes != nil {
 		*changes = append(*changes, domain.Change{CredentialID: id, Status: "deadline", Detail: detail})
 	}
@@ -109,7 +133,8 @@ func (t *Tx) RecordTerms(id, source string, now time.Time, changes *[]domain.Cha
 }
 
 // termsDetail is a terms change's event text: the deadline first, then
-// every other value that moved, old → new, and the source.
+// every other value that moved, old → new, and the source (with its
+// reference, if any).
 func termsDetail(old, v terms, source string) string {
 	parts := []string{"deadline " + FormatTime(old.deadline) + " → " + FormatTime(v.deadline)}
 	for _, f := range [][3]string{{"policy", old.policy, v.policy}, {"rotation_period", old.period, v.period}, {"zone", old.zone, v.zone}} {

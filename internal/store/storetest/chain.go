@@ -128,6 +128,16 @@ func testChain(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("retractions of a rotation and of an acknowledgment verify: each row has its event", func(t *testing.T) {
+		e := newEnv(t, open)
+		e.sync(file, t0, cred("alpha"), cred("beta"))
+		e.rotate("alpha", hours(1), hours(1))
+		e.ack("beta", hours(2), "alice")
+		e.retract(domain.RetractRotation, "alpha", 0, domain.Retraction{At: hours(3)})
+		e.retract(domain.RetractAck, "beta", 0, domain.Retraction{At: hours(4)})
+		e.intact(e.verify(chain.Options{}))
+	})
+
 	t.Run("two handles appending at once leave one chain", func(t *testing.T) {
 		e := newEnv(t, open)
 		other := e.handle()

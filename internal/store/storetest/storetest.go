@@ -61,6 +61,7 @@ func Run(t *testing.T, open Opener) {
 		{"Recorded", testRecorded},
 		{"SyncedTimezone", testSyncedTimezone},
 		{"CycleTerms", testCycleTerms},
+		{"AmazonTerms", testAmazonTerms},
 		{"DatabaseID", testDatabaseID},
 		{"Path", testPath},
 		{"CopySide", testCopySide},
