@@ -102,7 +102,11 @@ func (s *Store) ReportCycles(ctx context.Context, f domain.ReportFilter, fn func
 	}
 	defer cycles.Close()
 	open := func(query int) (*sql.Rows, error) {
-		rows, err := readers[query].Query(ctx, queries[query], f.CredentialID, f.CredentialID, until, until)
+		args := []any{f.CredentialID, f.CredentialID, until, until}
+		if query == reportRetractionsQuery {
+			args = args[:2] // the credential id only: PostgreSQL refuses extra arguments
+		}
+		rows, err := readers[query].Query(ctx, queries[query], args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: report: %w", err)
 		}

@@ -47,6 +47,10 @@ func testRecorded(t *testing.T, open Opener) {
 	}
 	for _, x := range e.deliveries("alpha") {
 		wall("delivery "+x.Channel+" "+x.Status, x.RecordedAt)
+		// created_at is a record time too; due_at stays the moment the
+		// tick acted at.
+		wall("delivery "+x.Channel+" "+x.Status+" created", x.CreatedAt)
+		equalTime(t, "delivery "+x.Channel+" due", x.Due, t0)
 	}
 	var acks, rotations int
 	for _, c := range e.report(domain.ReportFilter{}) {
