@@ -287,20 +287,20 @@ func TestEndToEndReport(t *testing.T) {
 		}
 		want := [][]string{
 			report.ComplianceCSVColumns(),
-			{"a-ontime", "A (rotated on time)", "team-a", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "2026-06-10T09:00:00Z", "bob", "cli", "on_time", "0", "1", "0", "0", "ops", "1", "alice via cli at 2026-06-02T10:00:00Z", "", "", "", ""},
-			{"a-ontime", "A (rotated on time)", "team-a", "2026-06-10T09:00:00Z", "2026-12-07T09:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", "", ""},
-			{"b-late", "B (rotated late)", "team-b", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "2026-07-03T12:00:00Z", "carol", "cli", "late", "3", "5", "0", "0", "ops", "1", "dave via cli at 2026-07-01T03:00:00Z", "", "", "", ""},
-			{"b-late", "B (rotated late)", "team-b", "2026-07-03T12:00:00Z", "2026-12-30T12:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", "", ""},
-			{"c-silent", "C (never acknowledged, flaky channel)", "team-c", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "", "", "", "overdue", "5", "4", "3", "0", "flaky", "0", "", "2026-06-23T00:00:00Z", "2026-06-29T06:00:00Z", "540000", ""},
-			{"d-fresh", "D (recent)", "team-d", "2026-05-01T00:00:00Z", "2026-10-28T00:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", "", ""},
+			{"a-ontime", "A (rotated on time)", "team-a", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "2026-06-10T09:00:00Z", "bob", "cli", "on_time", "0", "1", "0", "0", "ops", "1", "alice via cli at 2026-06-02T10:00:00Z", "", "", ""},
+			{"a-ontime", "A (rotated on time)", "team-a", "2026-06-10T09:00:00Z", "2026-12-07T09:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", ""},
+			{"b-late", "B (rotated late)", "team-b", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "2026-07-03T12:00:00Z", "carol", "cli", "late", "3", "5", "0", "0", "ops", "1", "dave via cli at 2026-07-01T03:00:00Z", "", "", ""},
+			{"b-late", "B (rotated late)", "team-b", "2026-07-03T12:00:00Z", "2026-12-30T12:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", ""},
+			{"c-silent", "C (never acknowledged, flaky channel)", "team-c", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "", "", "", "overdue", "5", "4", "3", "0", "flaky", "0", "", "2026-06-23T00:00:00Z", "2026-06-29T06:00:00Z", "540000"},
+			{"d-fresh", "D (recent)", "team-d", "2026-05-01T00:00:00Z", "2026-10-28T00:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", ""},
 		}
 		if len(rows) != len(want) {
 			t.Fatalf("%d csv rows, want %d:\n%s", len(rows), len(want), out)
 		}
-		// The last three columns, recorded_at, closed_recorded_at and
-		// back_dated, are the clock's: as the JSON has them.
+		// Then recorded_at, closed_recorded_at and back_dated, the
+		// clock's, as the JSON has them; and retractions, none.
 		for i, c := range first.Cycles {
-			want[i+1] = append(want[i+1], c.RecordedAt, deref(c.ClosedRecordedAt), flags(c, same))
+			want[i+1] = append(want[i+1], c.RecordedAt, deref(c.ClosedRecordedAt), flags(c, same), "")
 		}
 		for i := range want {
 			if !reflect.DeepEqual(rows[i], want[i]) {
