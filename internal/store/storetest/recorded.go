@@ -72,3 +72,16 @@ func testRecorded(t *testing.T, open Opener) {
 	e.intact(rep)
 	equal(t, "the chain's first version 2 row", rep.RecordedFrom, rep.Start)
 }
+
+// createdNow checks that each delivery's created_at is a record time: the
+// store's wall clock (between before and now), not the moment the call
+// acted at (the suite's 2026 dates).
+func createdNow(t *testing.T, what string, ds []domain.Delivery, before time.Time) {
+	t.Helper()
+	after := time.Now().UTC()
+	for _, d := range ds {
+		if d.CreatedAt.Before(before) || d.CreatedAt.After(after) {
+			t.Errorf("%s %s/%s created at %s, want the wall clock, between %s and %s", what, d.Stage, d.Channel, ts(d.CreatedAt), ts(before), ts(after))
+		}
+	}
+}
