@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/report"
 	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
 )
 
@@ -155,10 +156,11 @@ func TestEndToEndRecordedTimes(t *testing.T) {
 				}
 			}
 			recs, err = csv.NewReader(strings.NewReader(ok("report", "--format", "csv"))).ReadAll()
-			// back_dated is the column before the last, retractions.
-			if err != nil || len(recs) != 3 || recs[0][len(recs[0])-2] != "back_dated" ||
-				recs[1][len(recs[1])-2] != "rotation at 2026-06-01T00:00:00Z recorded 189 days after the fact; ack by alice at 2026-12-01T09:30:00Z "+five ||
-				recs[2][len(recs[2])-2] != "rotation at 2026-12-01T10:00:00Z "+five {
+			// back_dated is the column before retractions, the last.
+			flag := len(report.ComplianceCSVColumns()) - 2
+			if err != nil || len(recs) != 3 || len(recs[0]) != flag+2 || recs[0][flag] != "back_dated" ||
+				recs[1][flag] != "rotation at 2026-06-01T00:00:00Z recorded 189 days after the fact; ack by alice at 2026-12-01T09:30:00Z "+five ||
+				recs[2][flag] != "rotation at 2026-12-01T10:00:00Z "+five {
 				t.Errorf("report csv: %q, %v; want the flags in back_dated, the column before retractions", recs, err)
 			}
 		})

@@ -55,7 +55,7 @@ credentials:
 //   - a-ontime: 30d reminder, acknowledged by alice, rotated by bob before
 //     the deadline (2026-06-30); its second cycle is open.
 //   - b-late: every stage up to two overdue alarms, acknowledged by dave
-//     after the deadline, rotated by carol 3.5 days late; second cycle open.
+//     after the deadline, rotated by carol 3.5 days late (3 whole days: days_late 3); second cycle open.
 //   - c-silent: its channel answers 503 twice for the 30d reminder and
 //     once for the 7d one, which is superseded six days later by the 24h
 //     reminder; never acknowledged, never rotated: overdue.
@@ -133,7 +133,7 @@ func wantCycles() []report.Cycle {
 		{Credential: "a-ontime", Name: "A (rotated on time)", Owner: "team-a", RotatedAt: "2026-06-10T09:00:00Z", Deadline: "2026-12-07T09:00:00Z",
 			Outcome: "open", Reminders: none, Acknowledgments: noAcks},
 		{Credential: "b-late", Name: "B (rotated late)", Owner: "team-b", RotatedAt: "2026-01-01T00:00:00Z", Deadline: "2026-06-30T00:00:00Z",
-			ClosedAt: strp("2026-07-03T12:00:00Z"), RotatedBy: strp("carol"), RotationSource: strp("cli"), Outcome: "late", DaysLate: 4,
+			ClosedAt: strp("2026-07-03T12:00:00Z"), RotatedBy: strp("carol"), RotationSource: strp("cli"), Outcome: "late", DaysLate: 3,
 			Reminders: []report.Reminder{
 				rem("2026-06-01T00:00:00Z", "30d", "ops", "sent"),
 				rem("2026-06-23T00:00:00Z", "7d", "ops", "sent"),
@@ -287,23 +287,20 @@ func TestEndToEndReport(t *testing.T) {
 		}
 		want := [][]string{
 			report.ComplianceCSVColumns(),
-			{"a-ontime", "A (rotated on time)", "team-a", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "2026-06-10T09:00:00Z", "bob", "cli", "on_time", "0", "1", "0", "0", "ops", "1", "alice via cli at 2026-06-02T10:00:00Z", "", "", "", ""},
-			{"a-ontime", "A (rotated on time)", "team-a", "2026-06-10T09:00:00Z", "2026-12-07T09:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", "", ""},
-			{"b-late", "B (rotated late)", "team-b", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "2026-07-03T12:00:00Z", "carol", "cli", "late", "4", "5", "0", "0", "ops", "1", "dave via cli at 2026-07-01T03:00:00Z", "", "", "", ""},
-			{"b-late", "B (rotated late)", "team-b", "2026-07-03T12:00:00Z", "2026-12-30T12:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", "", ""},
-			{"c-silent", "C (never acknowledged, flaky channel)", "team-c", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "", "", "", "overdue", "5", "4", "3", "0", "flaky", "0", "", "2026-06-23T00:00:00Z", "2026-06-29T06:00:00Z", "540000", ""},
-			{"d-fresh", "D (recent)", "team-d", "2026-05-01T00:00:00Z", "2026-10-28T00:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", "", ""},
+			{"a-ontime", "A (rotated on time)", "team-a", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "2026-06-10T09:00:00Z", "bob", "cli", "on_time", "0", "1", "0", "0", "ops", "1", "alice via cli at 2026-06-02T10:00:00Z", "", "", ""},
+			{"a-ontime", "A (rotated on time)", "team-a", "2026-06-10T09:00:00Z", "2026-12-07T09:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", ""},
+			{"b-late", "B (rotated late)", "team-b", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "2026-07-03T12:00:00Z", "carol", "cli", "late", "3", "5", "0", "0", "ops", "1", "dave via cli at 2026-07-01T03:00:00Z", "", "", ""},
+			{"b-late", "B (rotated late)", "team-b", "2026-07-03T12:00:00Z", "2026-12-30T12:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", ""},
+			{"c-silent", "C (never acknowledged, flaky channel)", "team-c", "2026-01-01T00:00:00Z", "2026-06-30T00:00:00Z", "", "", "", "overdue", "5", "4", "3", "0", "flaky", "0", "", "2026-06-23T00:00:00Z", "2026-06-29T06:00:00Z", "540000"},
+			{"d-fresh", "D (recent)", "team-d", "2026-05-01T00:00:00Z", "2026-10-28T00:00:00Z", "", "", "", "open", "0", "0", "0", "0", "", "0", "", "", "", ""},
 		}
 		if len(rows) != len(want) {
 			t.Fatalf("%d csv rows, want %d:\n%s", len(rows), len(want), out)
 		}
-		// recorded_at, closed_recorded_at and back_dated are the clock's:
-		// as the JSON has them. They come before the last column,
-		// retractions (the rows above end with it).
+		// Then recorded_at, closed_recorded_at and back_dated, the
+		// clock's, as the JSON has them; and retractions, none.
 		for i, c := range first.Cycles {
-			row := want[i+1]
-			retractions := row[len(row)-1]
-			want[i+1] = append(row[:len(row)-1:len(row)-1], c.RecordedAt, deref(c.ClosedRecordedAt), flags(c, same), retractions)
+			want[i+1] = append(want[i+1], c.RecordedAt, deref(c.ClosedRecordedAt), flags(c, same), "")
 		}
 		for i := range want {
 			if !reflect.DeepEqual(rows[i], want[i]) {
@@ -324,7 +321,7 @@ func TestEndToEndReport(t *testing.T) {
 			"CREDENTIAL ROTATED_AT DEADLINE CLOSED_AT ROTATED_BY OUTCOME DAYS_LATE SENT FAILED TOLD ACKED_BY UNDELIVERED RECORDED_AT BACK_DATED RETRACTED",
 			"a-ontime 2026-01-01 00:00 UTC 2026-06-30 00:00 UTC 2026-06-10 09:00 UTC bob on_time 0 1 0 ops alice -",
 			"a-ontime 2026-06-10 09:00 UTC 2026-12-07 09:00 UTC - - open 0 0 0 - - -",
-			"b-late 2026-01-01 00:00 UTC 2026-06-30 00:00 UTC 2026-07-03 12:00 UTC carol late 4 5 0 ops dave -",
+			"b-late 2026-01-01 00:00 UTC 2026-06-30 00:00 UTC 2026-07-03 12:00 UTC carol late 3 5 0 ops dave -",
 			"b-late 2026-07-03 12:00 UTC 2026-12-30 12:00 UTC - - open 0 0 0 - - -",
 			"c-silent 2026-01-01 00:00 UTC 2026-06-30 00:00 UTC - - overdue 5 4 3 flaky - 6d 6h 0m",
 			"d-fresh 2026-05-01 00:00 UTC 2026-10-28 00:00 UTC - - open 0 0 0 - - -",
@@ -383,7 +380,7 @@ func TestEndToEndReport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantRows := []string{"a-ontime on_time", "a-ontime open", "b-late late (4 days late)", "b-late open", "c-silent overdue (5 days late)", "d-fresh open"}
+		wantRows := []string{"a-ontime on_time", "a-ontime open", "b-late late (3 days late)", "b-late open", "c-silent overdue (5 days late)", "d-fresh open"}
 		if !reflect.DeepEqual(rows, wantRows) {
 			t.Errorf("page rows %q, want %q", rows, wantRows)
 		}

@@ -98,7 +98,11 @@ type CycleVerdict struct {
 	Deadline time.Time
 	Outcome  string
 	// DaysLate is how late the rotation was (or, overdue, how late it is
-	// at now) in days, rounded up, at least 1; 0 when on time or open.
+	// at now) by the one rule for days: the whole calendar days past the
+	// deadline, as status counts them (schedule.DaysOverdue, minus the days
+	// remaining). 0 when on time or open, and also for a rotation (or an
+	// overdue judgment) within the first day after the deadline, the
+	// "deadline reached" day: outcome late, 0 days.
 	DaysLate int
 	// Undelivered is the longest stretch in which no reminder to the cycle
 	// could be delivered (see LongestUndelivered); nil when none.
@@ -125,12 +129,12 @@ func (c CycleRecord) Verdict(now time.Time, loc *time.Location) CycleVerdict {
 		v.Outcome, end = OutcomeOnTime, c.Closed.RotatedAt
 	case c.Closed != nil:
 		v.Outcome, end = OutcomeLate, c.Closed.RotatedAt
-		v.DaysLate = max(1, schedule.DaysLate(v.Deadline, end, loc))
+		v.DaysLate = schedule.DaysOverdue(v.Deadline, end, loc)
 	case now.Before(v.Deadline):
 		v.Outcome = OutcomeOpen
 	default:
 		v.Outcome = OutcomeOverdue
-		v.DaysLate = max(1, schedule.DaysLate(v.Deadline, now, loc))
+		v.DaysLate = schedule.DaysOverdue(v.Deadline, now, loc)
 	}
 	v.Undelivered = LongestUndelivered(c.Reminders, end)
 	return v

@@ -67,12 +67,14 @@ func TestVerdict(t *testing.T) {
 		late     int
 	}{
 		{"closed a second before the deadline", closed(deadline.Add(-time.Second)), deadline.AddDate(0, 1, 0), time.UTC, deadline, OutcomeOnTime, 0},
-		{"closed at the deadline: late, 1 day", closed(deadline), deadline.AddDate(0, 1, 0), time.UTC, deadline, OutcomeLate, 1},
-		{"closed a day and a second after: 2 days", closed(deadline.Add(24*time.Hour + time.Second)), deadline.AddDate(0, 1, 0), time.UTC, deadline, OutcomeLate, 2},
+		{"closed at the deadline: late, 0 days (deadline reached)", closed(deadline), deadline.AddDate(0, 1, 0), time.UTC, deadline, OutcomeLate, 0},
+		{"closed 2 hours after: late, 0 days (deadline reached)", closed(deadline.Add(2 * time.Hour)), deadline.AddDate(0, 1, 0), time.UTC, deadline, OutcomeLate, 0},
+		{"closed exactly a day after: 1 day", closed(deadline.Add(24 * time.Hour)), deadline.AddDate(0, 1, 0), time.UTC, deadline, OutcomeLate, 1},
+		{"closed a day and a second after: 1 day", closed(deadline.Add(24*time.Hour + time.Second)), deadline.AddDate(0, 1, 0), time.UTC, deadline, OutcomeLate, 1},
 		{"closed exactly 3 days after: 3 days", closed(deadline.Add(72 * time.Hour)), deadline.AddDate(0, 1, 0), time.UTC, deadline, OutcomeLate, 3},
 		{"open, the deadline ahead", nil, deadline.Add(-time.Second), time.UTC, deadline, OutcomeOpen, 0},
-		{"open at the deadline: overdue, 1 day", nil, deadline, time.UTC, deadline, OutcomeOverdue, 1},
-		{"overdue 5 days and an hour: 6", nil, deadline.Add(5*24*time.Hour + time.Hour), time.UTC, deadline, OutcomeOverdue, 6},
+		{"open at the deadline: overdue, 0 days (deadline reached)", nil, deadline, time.UTC, deadline, OutcomeOverdue, 0},
+		{"overdue 5 days and an hour: 5, as status says -5", nil, deadline.Add(5*24*time.Hour + time.Hour), time.UTC, deadline, OutcomeOverdue, 5},
 		{"a closing rotation after now still closes it", closed(deadline.Add(-time.Hour)), start, time.UTC, deadline, OutcomeOnTime, 0},
 		// Calendar days in the zone: from midnight in Berlin (CET) to
 		// midnight in Berlin (CEST), 22:00 UTC, not the 23:00 UTC that
@@ -91,10 +93,30 @@ func TestVerdict(t *testing.T) {
 			}
 		})
 	}
+	t.Run("days late are whole days as status counts them, calendar days in the cycle's zone", func(t *testing.T) {
+		// Berlin moves to summer time on 2026-03-29: the calendar day after
+		// a deadline at noon on the 28th ends 23 hours later.
+		spring := time.Date(2026, 3, 28, 12, 0, 0, 0, berlin)
+		for _, tt := range []struct {
+			after time.Duration
+			late  int
+		}{{23*time.Hour - time.Second, 0}, {23 * time.Hour, 1}, {47 * time.Hour, 2}} {
+			at := spring.Add(tt.after)
+			c := CycleRecord{Credential: cred, Start: start, Deadline: spring, Zone: "Europe/Berlin", Closed: closed(at)}
+			v := c.Verdict(at.AddDate(0, 1, 0), time.UTC)
+			open := CycleRecord{Credential: cred, Start: start, Deadline: spring, Zone: "Europe/Berlin"}.Verdict(at, time.UTC)
+			if v.Outcome != OutcomeLate || v.DaysLate != tt.late || open.Outcome != OutcomeOverdue || open.DaysLate != tt.late {
+				t.Errorf("%v after: closed %s %d, open %s %d; want late and overdue, %d", tt.after, v.Outcome, v.DaysLate, open.Outcome, open.DaysLate, tt.late)
+			}
+			if rem := schedule.DaysRemaining(spring, at, berlin); v.DaysLate != max(0, -rem) {
+				t.Errorf("%v after: days_late %d, status's days remaining %d", tt.after, v.DaysLate, rem)
+			}
+		}
+	})
 	t.Run("the explicit expires_at of the config's cycle", func(t *testing.T) {
 		exp := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 		c := CycleRecord{Credential: Credential{RotatedAt: start, ExpiresAt: exp, RotationPeriod: schedule.MustSpan("180d")}, Start: start}
-		if v := c.Verdict(exp.Add(time.Hour), time.UTC); !v.Deadline.Equal(exp) || v.Outcome != OutcomeOverdue || v.DaysLate != 1 {
+		if v := c.Verdict(exp.Add(time.Hour), time.UTC); !v.Deadline.Equal(exp) || v.Outcome != OutcomeOverdue || v.DaysLate != 0 {
 			t.Errorf("verdict %+v", v)
 		}
 		// A later cycle of the same credential uses the period.

@@ -153,6 +153,9 @@ type Delivery struct {
 	// superseded) was recorded; zero while pending, or for a row recorded
 	// before the column existed.
 	RecordedAt time.Time
+	// CreatedAt is when notifier recorded the row (the wall clock, as
+	// every recorded_at); Due is the simulated moment it is due.
+	CreatedAt time.Time
 }
 
 // Key is the delivery's name within its cycle, unique with the channel.

@@ -33,6 +33,12 @@ func Compliance(ctx context.Context, w io.Writer, format string, s store.Reporte
 		at = u
 	}
 	err = s.ReportCycles(ctx, h.Filter, func(rec domain.CycleRecord) error {
+		// A rotation after the period is left out, as its reminders and
+		// acknowledgments are: the cycle it closed is shown as it was at
+		// the period's end, open or overdue then.
+		if u := h.Filter.Until; !u.IsZero() && rec.Closed != nil && !rec.Closed.RotatedAt.Before(u) {
+			rec.Closed = nil
+		}
 		row := NewCycle(rec, at, h.Loc)
 		sum.add(row, rec.ID != lastCred)
 		lastCred = rec.ID

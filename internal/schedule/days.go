@@ -40,29 +40,6 @@ func DaysOverdue(deadline, now time.Time, loc *time.Location) int {
 	return max(0, -DaysRemaining(deadline, now, loc))
 }
 
-// DaysLate is how late a rotation at now is for the deadline, in days
-// rounded up: 0 at the deadline, 1 for the first day after it, 0 before.
-// The compliance report's days_late, as the audit views compute it in SQL
-// (an applied migration). Messages, status and plan count days with
-// DaysRemaining and DaysOverdue.
-func DaysLate(deadline, now time.Time, loc *time.Location) int {
-	if now.Before(deadline) {
-		return 0
-	}
-	m := ceilDays(deadline, now)
-	if m > maxShiftDays {
-		return m
-	}
-	d := deadline.In(loc)
-	for i := 0; i < maxDSTSteps && m > 0 && !d.AddDate(0, 0, m-1).Before(now); i++ {
-		m--
-	}
-	for i := 0; i < maxDSTSteps && d.AddDate(0, 0, m).Before(now); i++ {
-		m++
-	}
-	return m
-}
-
 // Final reports whether now is within the last 24 hours before the deadline:
 // the time of the final notice.
 func Final(deadline, now time.Time) bool {

@@ -237,28 +237,3 @@ func TestDaysOverdueIsMinusDaysRemaining(t *testing.T) {
 		t.Errorf("1h before the deadline: DaysOverdue = %d, want 0", got)
 	}
 }
-
-// DaysLate is the report's days_late, rounded up from the deadline as the
-// audit views compute it: a fraction of a day late counts as a day.
-func TestDaysLate(t *testing.T) {
-	deadline := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
-	berlin := loadLoc(t, "Europe/Berlin")
-	spring := time.Date(2026, 3, 28, 12, 0, 0, 0, berlin)
-	for _, tt := range []struct {
-		deadline, now time.Time
-		loc           *time.Location
-		want          int
-	}{
-		{deadline, deadline.Add(-time.Nanosecond), time.UTC, 0},
-		{deadline, deadline, time.UTC, 0},
-		{deadline, deadline.Add(time.Nanosecond), time.UTC, 1},
-		{deadline, deadline.Add(24 * time.Hour), time.UTC, 1},
-		{deadline, deadline.Add(24*time.Hour + time.Nanosecond), time.UTC, 2},
-		{spring, spring.Add(23 * time.Hour), berlin, 1},
-		{spring, spring.Add(23*time.Hour + time.Nanosecond), berlin, 2},
-	} {
-		if got := DaysLate(tt.deadline, tt.now, tt.loc); got != tt.want {
-			t.Errorf("DaysLate(%v, %v) = %d, want %d", tt.deadline, tt.now.In(tt.loc), got, tt.want)
-		}
-	}
-}

@@ -190,7 +190,7 @@ func newSecret(t *Tx, n domain.Notice, id string, now time.Time, res *domain.Not
 	for _, ch := range channels {
 		r, err := t.Exec(`INSERT INTO deliveries (rotation_id, credential_id, stage, seq, channel, status, due_at, created_at, next_attempt_at)
 			VALUES (?, ?, ?, 0, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING`,
-			c.RotationID, id, domain.StageOldSecret, ch, t.Time(n.OldSecretExpiresAt), t.Time(now), t.Time(next))
+			c.RotationID, id, domain.StageOldSecret, ch, t.Time(n.OldSecretExpiresAt), t.Time(t.Recorded()), t.Time(next))
 		if err != nil {
 			return fmt.Errorf("store: follow-up of %s: %w", id, err)
 		}

@@ -195,7 +195,8 @@ func moveNextActions(t *Tx, plans []domain.Plan) error {
 
 // insertDelivery adds an outbox row unless one exists for the same cycle,
 // stage, channel and repeat; inserted says whether it was new. A pending row
-// is due at once.
+// is due at once. Its created_at is a record time, the wall clock
+// (Tx.Recorded), never now: a tick at a past moment does not back-date it.
 func insertDelivery(t *Tx, d domain.Delivery, now time.Time) (id int64, inserted bool, err error) {
 	// A pending row is due at once; another (skipped) has its outcome,
 	// recorded now.
@@ -207,7 +208,7 @@ func insertDelivery(t *Tx, d domain.Delivery, now time.Time) (id int64, inserted
 	}
 	id, inserted, err = t.Insert(`INSERT INTO deliveries (rotation_id, credential_id, stage, seq, channel, status, due_at, created_at, next_attempt_at, last_error, recorded_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		d.RotationID, d.CredentialID, d.Stage, d.Seq, d.Channel, d.Status, t.Time(d.Due), t.Time(now), next, d.LastError, recorded)
+		d.RotationID, d.CredentialID, d.Stage, d.Seq, d.Channel, d.Status, t.Time(d.Due), t.Time(t.Recorded()), next, d.LastError, recorded)
 	if err != nil {
 		return 0, false, fmt.Errorf("store: delivery %s/%s/%s: %w", d.CredentialID, d.Stage, d.Channel, err)
 	}

@@ -54,7 +54,7 @@ func recordProbe(t *Tx, p domain.Probe, now time.Time) (int, error) {
 	for _, ch := range channels {
 		r, err := t.Exec(`INSERT INTO deliveries (rotation_id, credential_id, stage, seq, channel, status, due_at, created_at, next_attempt_at)
 			VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING`,
-			c.RotationID, c.ID, domain.StageRejected, seq, ch, t.Time(at), t.Time(now), t.Time(now))
+			c.RotationID, c.ID, domain.StageRejected, seq, ch, t.Time(at), t.Time(t.Recorded()), t.Time(now))
 		if err != nil {
 			return 0, fmt.Errorf("store: alert of %s: %w", c.ID, err)
 		}

@@ -74,12 +74,12 @@ func (s *Store) Delivery(ctx context.Context, id int64) (domain.Delivery, error)
 }
 
 // deliveryColumns are what scanDelivery reads.
-const deliveryColumns = `id, rotation_id, credential_id, stage, seq, channel, status, due_at, attempts, next_attempt_at, sent_at, last_error, recorded_at`
+const deliveryColumns = `id, rotation_id, credential_id, stage, seq, channel, status, due_at, attempts, next_attempt_at, sent_at, last_error, recorded_at, created_at`
 
 func scanDelivery(s Scanner) (domain.Delivery, error) {
 	var x domain.Delivery
 	err := s.Scan(&x.ID, &x.RotationID, &x.CredentialID, &x.Stage, &x.Seq, &x.Channel, &x.Status, TimeOf(&x.Due), &x.Attempts,
-		NullTimeOf(&x.NextAttemptAt), NullTimeOf(&x.SentAt), &x.LastError, NullTimeOf(&x.RecordedAt))
+		NullTimeOf(&x.NextAttemptAt), NullTimeOf(&x.SentAt), &x.LastError, NullTimeOf(&x.RecordedAt), TimeOf(&x.CreatedAt))
 	return x, err
 }
 

@@ -142,6 +142,7 @@ func testRecordNotice(t *testing.T, open Opener) {
 	})
 
 	t.Run("a new secret records a rotation, supersedes the old cycle, states the new deadline and adds the follow-up", func(t *testing.T) {
+		before := time.Now().UTC().Truncate(time.Second)
 		e := newEnv(t, open)
 		e.sync(file, t0, spAPI("alpha", clientA))
 		old := e.cycle("alpha")
@@ -164,11 +165,14 @@ func testRecordNotice(t *testing.T, open Opener) {
 		equal(t, "old pending", e.delivery(d[0].ID).Status, domain.StatusSuperseded)
 
 		var follow []string
+		var followUps []domain.Delivery
 		for _, x := range e.deliveries("alpha") {
 			if x.RotationID == cy.RotationID {
 				follow = append(follow, x.Stage+" "+x.Channel+" "+x.Status+" due="+ts(x.Due)+" next="+ts(x.NextAttemptAt))
+				followUps = append(followUps, x)
 			}
 		}
+		createdNow(t, "follow-up", followUps, before)
 		equal(t, "follow-ups", sorted(follow), []string{
 			domain.StageOldSecret + " email pending due=" + ts(days(7)) + " next=" + ts(days(6)),
 			domain.StageOldSecret + " pager pending due=" + ts(days(7)) + " next=" + ts(days(6)),

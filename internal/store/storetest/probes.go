@@ -38,8 +38,10 @@ func testRecordProbe(t *testing.T, open Opener) {
 		e := newEnv(t, open)
 		e.sync(file, t0, spAPI("alpha", clientA))
 		e.settle("alpha", hours(1), days(100))
+		before := time.Now().UTC().Truncate(time.Second)
 		equal(t, "alerts", e.probe("alpha", domain.ProbeRejected, hours(2), "pager", "email"), 2)
 		ds := e.deliveries("alpha")
+		createdNow(t, "alert", ds, before)
 		var got []string
 		for _, d := range ds {
 			got = append(got, deliveryText(d))

@@ -47,6 +47,10 @@ func testRecorded(t *testing.T, open Opener) {
 	}
 	for _, x := range e.deliveries("alpha") {
 		wall("delivery "+x.Channel+" "+x.Status, x.RecordedAt)
+		// created_at is a record time too; due_at stays the moment the
+		// tick acted at.
+		wall("delivery "+x.Channel+" "+x.Status+" created", x.CreatedAt)
+		equalTime(t, "delivery "+x.Channel+" due", x.Due, t0)
 	}
 	var acks, rotations int
 	for _, c := range e.report(domain.ReportFilter{}) {
@@ -67,4 +71,17 @@ func testRecorded(t *testing.T, open Opener) {
 	rep := e.verify(chain.Options{})
 	e.intact(rep)
 	equal(t, "the chain's first version 2 row", rep.RecordedFrom, rep.Start)
+}
+
+// createdNow checks that each delivery's created_at is a record time: the
+// store's wall clock (between before and now), not the moment the call
+// acted at (the suite's 2026 dates).
+func createdNow(t *testing.T, what string, ds []domain.Delivery, before time.Time) {
+	t.Helper()
+	after := time.Now().UTC()
+	for _, d := range ds {
+		if d.CreatedAt.Before(before) || d.CreatedAt.After(after) {
+			t.Errorf("%s %s/%s created at %s, want the wall clock, between %s and %s", what, d.Stage, d.Channel, ts(d.CreatedAt), ts(before), ts(after))
+		}
+	}
 }

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/notifier-dev/notifier/internal/report"
+	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
+)
+
+// daysEnv is retractEnv (SQLite or PostgreSQL, every command at a wall
+// clock of the test's choosing) with the database's own address, to read
+// the audit views.
+type daysEnv struct {
+	*retractEnv
+	driver, dsn string
+}
+
+func newDaysEnv(t *testing.T, backend string) *daysEnv {
+	r := &retractEnv{env: newEnv(t, "2026-06-01"), db: "notifier.db", environ: os.Environ()}
+	d := &daysEnv{retractEnv: r, driver: "sqlite3", dsn: "file:" + filepath.Join(r.dir, "notifier.db") + "?mode=ro"}
+	if backend == "postgres" {
+		srv := pgtest.Shared(t)
+		name := srv.Database(t)
+		r.db = strings.Replace(srv.PasswordURL(name), pgtest.PasswordRole+"@", pgtest.PasswordRole+":${"+pgPasswordEnv+"}@", 1)
+		r.environ = append(r.environ, pgPasswordEnv+"="+pgtest.Password)
+		d.driver, d.dsn = "pgx", srv.UserURL(name)
+	}
+	r.rotatedAt("2026-06-01")
+	return d
+}
+
+// reportAt is `report --format json` with the wall clock at now.
+func (d *daysEnv) reportAt(now string, args ...string) []report.Cycle {
+	d.t.Helper()
+	out, _ := d.okAt(now, append([]string{"report", "--format", "json"}, args...)...)
+	var doc reportDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		d.t.Fatalf("report json: %v\n%s", err, out)
+	}
+	return doc.Cycles
+}
+
+// TestEndToEndOneRuleForDays is issue 16's row 9 carried to the report and
+// the audit views: an overdue credential's days late are the days status
+// and the message count (minus the days remaining), while it is open and
+// once it is rotated; a rotation within the first day after the deadline
+// ("deadline reached") is late by 0 days.
+func TestEndToEndOneRuleForDays(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			e := newDaysEnv(t, backend)
+			// Due 2026-11-28T00:00Z; 8 days and 12 hours later.
+			const now = "2026-12-06T12:00:00Z"
+			e.okAt(now, "tick")
+			got := e.hook.take()
+			if len(got) == 0 || got[len(got)-1].Stage != "overdue" || got[len(got)-1].DaysOverdue != 8 || !strings.Contains(got[len(got)-1].Text, "overdue by 8 days") {
+				t.Fatalf("the overdue message: %+v; want overdue by 8 days", got)
+			}
+			if st := e.statusAt(now); st.DaysRemaining != -8 {
+				t.Errorf("status days_remaining %d, want -8", st.DaysRemaining)
+			}
+			if c := e.reportAt(now); len(c) != 1 || c[0].Outcome != "overdue" || c[0].DaysLate != 8 {
+				t.Errorf("report while overdue: %+v; want overdue, 8 days late", c)
+			}
+			e.okAt(now, "rotate", "sp-api-prod", "--by", "carol")
+			c := e.reportAt("2026-12-07T00:00:00Z")
+			if len(c) != 2 || c[0].Outcome != "late" || c[0].DaysLate != 8 {
+				t.Errorf("report after the rotation: %+v; want the first cycle late, 8 days", c)
+			}
+			if v := auditCycles(t, e.driver, e.dsn); !strings.Contains(v, " sp-api-prod 2026-06-01T00:00:00Z 2026-11-28T00:00:00Z 2026-12-06T12:00:00Z late 8 ") {
+				t.Errorf("audit_cycles, want the first cycle late 8 days as the report says:\n%s", v)
+			}
+
+			// The next cycle is due 2027-06-04T12:00Z: rotated 2 hours
+			// after it, on its "deadline reached" day, it is late by 0 days.
+			e.okAt("2027-06-04T14:00:00Z", "rotate", "sp-api-prod", "--by", "dave")
+			c = e.reportAt("2027-06-05T00:00:00Z")
+			if len(c) != 3 || c[1].Deadline != "2027-06-04T12:00:00Z" || c[1].Outcome != "late" || c[1].DaysLate != 0 {
+				t.Errorf("report of a rotation 2 hours late: %+v; want late, 0 days", c)
+			}
+			if v := auditCycles(t, e.driver, e.dsn); !strings.Contains(v, " 2027-06-04T12:00:00Z 2027-06-04T14:00:00Z late 0 ") {
+				t.Errorf("audit_cycles, want the second cycle late 0 days as the report says:\n%s", v)
+			}
+		})
+	}
+}
+
+// TestEndToEndReportUntilShowsACycleAsItWas: a cycle closed by a rotation
+// dated after --until is shown as it was at the end of the period, open
+// or overdue then, without its later closing rotation.
+func TestEndToEndReportUntilShowsACycleAsItWas(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			e := newDaysEnv(t, backend)
+			e.okAt("2026-11-20T09:00:00Z", "tick")
+			e.okAt("2026-12-06T12:00:00Z", "rotate", "sp-api-prod", "--by", "carol")
+			for _, tt := range []struct {
+				until, outcome string
+				late           int
+			}{
+				{"2026-12-01T00:00:00Z", "overdue", 3},
+				{"2026-11-27T00:00:00Z", "open", 0},
+			} {
+				c := e.reportAt("2026-12-07T00:00:00Z", "--until", tt.until)
+				if len(c) != 1 || c[0].Outcome != tt.outcome || c[0].DaysLate != tt.late || c[0].ClosedAt != nil || c[0].RotatedBy != nil || c[0].ClosedRecordedAt != nil {
+					t.Errorf("report --until %s: %+v; want the first cycle only, %s, %d days late, not closed", tt.until, c, tt.outcome, tt.late)
+				}
+			}
+		})
+	}
+}
