@@ -109,6 +109,18 @@ func TestEndToEndReportUntilShowsACycleAsItWas(t *testing.T) {
 				if len(c) != 1 || c[0].Outcome != tt.outcome || c[0].DaysLate != tt.late || c[0].ClosedAt != nil || c[0].RotatedBy != nil || c[0].ClosedRecordedAt != nil {
 					t.Errorf("report --until %s: %+v; want the first cycle only, %s, %d days late, not closed", tt.until, c, tt.outcome, tt.late)
 				}
+				// A view at an earlier moment (--at, no --until) is the same
+				// as of that moment: the rotation had not happened yet, nor
+				// its reminders.
+				c = e.reportAt("2026-12-07T00:00:00Z", "--at", tt.until)
+				if len(c) != 1 || c[0].Outcome != tt.outcome || c[0].DaysLate != tt.late || c[0].ClosedAt != nil || c[0].RotatedBy != nil || c[0].ClosedRecordedAt != nil {
+					t.Errorf("report --at %s: %+v; want the first cycle only, %s, %d days late, not closed", tt.until, c, tt.outcome, tt.late)
+				}
+				for _, r := range c[0].Reminders {
+					if r.Time >= tt.until {
+						t.Errorf("report --at %s shows a reminder of %s, after that moment", tt.until, r.Time)
+					}
+				}
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/chain"
@@ -39,6 +40,13 @@ func Compliance(ctx context.Context, w io.Writer, format string, s store.Reporte
 		if u := h.Filter.Until; !u.IsZero() && rec.Closed != nil && !rec.Closed.RotatedAt.Before(u) {
 			rec.Closed = nil
 		}
+		// So is what happened after the moment judged (--at earlier than
+		// the records): a report at an earlier moment shows the record as
+		// it stood then, as the other views do.
+		if rec.Start.After(at) {
+			return nil
+		}
+		asOf(&rec, at)
 		row := NewCycle(rec, at, h.Loc)
 		sum.add(row, rec.ID != lastCred)
 		lastCred = rec.ID
@@ -329,3 +337,15 @@ func (s *spooled) Finish(sum Summary) error {
 }
 
 func (s *spooled) Close() { s.spool.Close() }
+
+// asOf leaves out of rec what happened after at: its closing rotation, its
+// reminders and acknowledgments. Its retractions stay, whenever made: a
+// retracted rotation is out of every report (LiveRotation), and its
+// retraction is what says why.
+func asOf(rec *domain.CycleRecord, at time.Time) {
+	if rec.Closed != nil && rec.Closed.RotatedAt.After(at) {
+		rec.Closed = nil
+	}
+	rec.Reminders = slices.DeleteFunc(rec.Reminders, func(r domain.ReminderAttempt) bool { return r.Time.After(at) })
+	rec.Acks = slices.DeleteFunc(rec.Acks, func(a domain.AckRecord) bool { return a.Time.After(at) })
+}
