@@ -30,7 +30,7 @@ func refusal(path string, err error) RefusedFile {
 	var problems config.Problems
 	if errors.As(err, &problems) && len(problems) > 0 {
 		text := problems[0].String()
-		if n := len(problems) - 1; n > 0 {
+		if n := problems.Count() - 1; n > 0 {
 			text += fmt.Sprintf(" (and %d more problem(s))", n)
 		}
 		if problems[0].File != "" {

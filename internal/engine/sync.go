@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"path/filepath"
 	"runtime/debug"
@@ -186,7 +187,13 @@ func (e *Engine) needsSync(ctx context.Context, r fileRead, known map[string]dom
 	var problems config.Problems
 	switch {
 	case errors.As(r.err, &problems):
-		for _, p := range problems {
+		// A generated or hostile file may have millions of problems: the
+		// log gets as many as `check` shows, then their count.
+		for i, p := range problems {
+			if i == config.ProblemsShown || p.More > 0 {
+				e.logger.Error("config file change rejected; its last synced version stands", "file", r.path, "problem", fmt.Sprintf("... and %d more", problems.Count()-i))
+				break
+			}
 			e.logger.Error("config file change rejected; its last synced version stands", "problem", p.String())
 		}
 		refuse(r.path, r.err)
