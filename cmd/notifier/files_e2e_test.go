@@ -1,11 +1,13 @@
 package main
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestFilesFloodOfProblemsIsCapped: a credential file of 5,000 bad items
@@ -66,4 +68,29 @@ func TestFilesHostileEntriesAreLoud(t *testing.T) {
 	if !strings.Contains(errs, `msg="config file synced" file=creds/good.yaml added=1`) {
 		t.Errorf("the good file was not synced:\n%s", errs)
 	}
+}
+
+// TestMetricsOnItsOwnAddress: with http.metrics_listen, `run` serves
+// /metrics there and only there; the API's address keeps /readyz and
+// answers /metrics 404, and the metrics address serves nothing else.
+func TestMetricsOnItsOwnAddress(t *testing.T) {
+	api, metrics := freeAddr(t), freeAddr(t)
+	e, environ := adminsEnv(t, "http: {listen: "+api+", metrics_listen: "+metrics+"}")
+	e.writeFile("creds/good.yaml", "credentials:\n  - {id: good-1, rotated_at: 2026-12-01}\n")
+	d := startDaemonEnv(t, e.dir, e.config, environ)
+	d.await(t, "notifier running", 60*time.Second)
+	for _, tc := range []struct {
+		url, want string
+		code      int
+	}{
+		{"http://" + metrics + "/metrics", "notifier_config_files_refused 0", http.StatusOK},
+		{"http://" + api + "/metrics", "404 page not found", http.StatusNotFound},
+		{"http://" + api + "/readyz", "ready", http.StatusOK},
+		{"http://" + metrics + "/readyz", "404 page not found", http.StatusNotFound},
+	} {
+		if code, body := httpGet(t, tc.url); code != tc.code || !strings.Contains(body, tc.want) {
+			t.Errorf("GET %s: %d %.200q; want %d with %q", tc.url, code, body, tc.code, tc.want)
+		}
+	}
+	d.terminate(t, 30*time.Second)
 }
