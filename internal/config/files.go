@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"time"
 
@@ -255,10 +256,6 @@ type credentialFileBlock struct {
 	Credentials *yaml.Node `yaml:"credentials"`
 }
 
-// minItemBytes is about the shortest a credential item can be:
-// `- {id: a, rotated_at: 2026-01-01}`.
-const minItemBytes = 32
-
 // chunk is a run of credentials: items, whole lines of the file.
 type chunk struct {
 	start, end int // byte offsets
@@ -280,10 +277,8 @@ func (l *credReader) chunked(data []byte, chunks []chunk) ([]Credential, []credM
 	for _, ch := range chunks {
 		total += ch.items
 	}
-	// Room for every item, unless the items are too short to be
-	// credentials ("- 1" a line): those need none.
-	total = min(total, len(data)/minItemBytes)
-	creds, meta := make([]Credential, 0, total), make([]credMeta, 0, total)
+	var creds []Credential
+	var meta []credMeta
 	parse := func(i int) *yaml.Node {
 		ch := chunks[i]
 		text := make([]byte, 0, len(chunkHeader)+ch.end-ch.start)
@@ -308,6 +303,13 @@ func (l *credReader) chunked(data []byte, chunks []chunk) ([]Credential, []credM
 		}
 		creds, meta = l.items(seq.Content, first, creds, meta)
 		first += len(seq.Content)
+		if first == len(seq.Content) && len(creds) > 0 {
+			// Room for the items to come, as many as the first chunk's
+			// share of credentials says: none for a file of items that
+			// are not ("- 1" a line).
+			n := (total - first) * len(creds) / first
+			creds, meta = slices.Grow(creds, n), slices.Grow(meta, n)
+		}
 	}
 	return creds, meta, true
 }
