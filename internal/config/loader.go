@@ -32,7 +32,8 @@ type loader struct {
 	now      time.Time // zero: no check against now
 	loc      *time.Location
 	problems Problems
-	dropped  int // problems found beyond ProblemsKept, counted only
+	dropped  int  // problems found beyond ProblemsKept, counted only
+	clock    bool // one of them was judged against the clock
 
 	// secrets are the values ${NAME} put into the file: each variable's
 	// value and each whole value it was part of ("Bearer ${TOKEN}").
@@ -60,8 +61,10 @@ func (l *loader) add(p Problem) {
 	switch {
 	case p.More > 0:
 		l.dropped += p.More
+		l.clock = l.clock || p.Clock
 	case len(l.problems) >= ProblemsKept:
 		l.dropped++
+		l.clock = l.clock || p.Clock
 	default:
 		l.problems = append(l.problems, p)
 	}
@@ -82,7 +85,7 @@ func (l *loader) done() Problems {
 	l.problems.sort()
 	if l.dropped > 0 {
 		last := l.problems[len(l.problems)-1] // ProblemsKept are kept
-		return append(l.problems, Problem{File: last.File, More: l.dropped})
+		return append(l.problems, Problem{File: last.File, More: l.dropped, Clock: l.clock})
 	}
 	return l.problems
 }

@@ -22,6 +22,9 @@ type Problem struct {
 	// for that many more that were found and counted but not kept: a
 	// hostile file of millions of problems costs a count, not memory.
 	More int
+	// Clock: judged against the clock (a rotated_at in the future), so
+	// time alone may clear it; for More, one of those not kept was.
+	Clock bool
 }
 
 // ProblemsShown is how many problems a log or an output lists before it
@@ -67,6 +70,17 @@ func (ps Problems) Count() int {
 		n += ps[n-1].More - 1
 	}
 	return n
+}
+
+// Timeless says no problem depends on the clock: the same files give
+// the same problems at any later moment.
+func (ps Problems) Timeless() bool {
+	for _, p := range ps {
+		if p.Clock {
+			return false
+		}
+	}
+	return true
 }
 
 // Unwrap gives the errors behind the problems that have one.
