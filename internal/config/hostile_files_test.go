@@ -20,19 +20,26 @@ var hostileFiles = []struct {
 		"creds.yaml:2: credentials[0]: must be a mapping"},
 }
 
+// withCredentialFile is the main config of a folder whose creds.yaml
+// holds body.
+func withCredentialFile(tb testing.TB, body string) *Config {
+	tb.Helper()
+	dir := tb.TempDir()
+	writeFile(tb, dir, "creds.yaml", body)
+	cfg, err := LoadMain(writeFile(tb, dir, "config.yaml", fileMain), At(testNow), fuzzEnv, registry.Default())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cfg
+}
+
 // TestHostileCredentialFileProblemsAreCapped: a file of a million
 // problems keeps ProblemsKept of them and counts the rest; a file that
 // would be parsed whole into millions of nodes is refused unparsed.
 func TestHostileCredentialFileProblemsAreCapped(t *testing.T) {
 	for _, tc := range hostileFiles {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			writeFile(t, dir, "creds.yaml", tc.body)
-			cfg, err := LoadMain(writeFile(t, dir, "config.yaml", fileMain), At(testNow), fuzzEnv, registry.Default())
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, _, err = cfg.ReadCredentialFile("creds.yaml")
+			_, _, err := withCredentialFile(t, tc.body).ReadCredentialFile("creds.yaml")
 			ps, ok := err.(Problems)
 			if !ok {
 				t.Fatalf("error %T %v, want Problems", err, err)
@@ -52,12 +59,7 @@ func TestHostileCredentialFileProblemsAreCapped(t *testing.T) {
 func BenchmarkHostileCredentialFile(b *testing.B) {
 	for _, tc := range hostileFiles {
 		b.Run(tc.name, func(b *testing.B) {
-			dir := b.TempDir()
-			writeFile(b, dir, "creds.yaml", tc.body)
-			cfg, err := LoadMain(writeFile(b, dir, "config.yaml", fileMain), At(testNow), fuzzEnv, registry.Default())
-			if err != nil {
-				b.Fatal(err)
-			}
+			cfg := withCredentialFile(b, tc.body)
 			var peak uint64
 			done := make(chan struct{})
 			sampled := make(chan struct{})
