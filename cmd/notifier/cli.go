@@ -25,7 +25,7 @@ import (
 
 // MaxProblemsShown is how many config problems are printed: a generated
 // file with 100,000 mistakes should not bury the first ones.
-const MaxProblemsShown = 100
+const MaxProblemsShown = config.ProblemsShown
 
 // cli holds the global flags and the streams.
 type cli struct {
@@ -58,13 +58,13 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		var problems config.Problems
 		if errors.As(err, &problems) {
 			for i, p := range problems {
-				if i == MaxProblemsShown {
-					fmt.Fprintf(stderr, "... and %d more\n", len(problems)-i)
+				if i == MaxProblemsShown || p.More > 0 {
+					fmt.Fprintf(stderr, "... and %d more\n", problems.Count()-i)
 					break
 				}
 				fmt.Fprintln(stderr, p.String())
 			}
-			fmt.Fprintf(stderr, "notifier: the config has %d problem(s); nothing was changed\n", len(problems))
+			fmt.Fprintf(stderr, "notifier: the config has %d problem(s); nothing was changed\n", problems.Count())
 			return 1
 		}
 		fmt.Fprintln(stderr, "notifier: "+err.Error())

@@ -122,7 +122,7 @@ func (l *loader) concurrency(n *yaml.Node, key string) int {
 // reports cfg.Validate's problems at the key's line. A value that came from
 // the environment is cut out of every problem it reports.
 func (l *loader) integration(body *yaml.Node, key string, cfg channels.Config) channels.Config {
-	before := len(l.problems)
+	before, found := len(l.problems), l.found()
 	lines := map[string]*yaml.Node{} // key -> line, for cfg.Validate's problems
 	var envValues []string
 	secrets := secretKeys(reflect.TypeOf(cfg))
@@ -132,7 +132,7 @@ func (l *loader) integration(body *yaml.Node, key string, cfg channels.Config) c
 		envValues = append(envValues, l.expandTree(v, join(key, k.Value), secrets[k.Value])...)
 		return true
 	})
-	if len(l.problems) > before {
+	if l.found() > found {
 		return nil
 	}
 	defer l.redact(before, envValues)

@@ -115,7 +115,8 @@ func (l *credReader) items(items []*yaml.Node, first int, creds []Credential, me
 			}
 		} else if t, ok := l.time(v, key+".rotated_at"); ok {
 			if !l.now.IsZero() && t.After(l.now) {
-				l.errf(v, key+".rotated_at", "%s is in the future (now is %s)", t.In(l.loc).Format(time.RFC3339), l.now.In(l.loc).Format(time.RFC3339))
+				l.add(Problem{File: l.file, Line: v.Line, Key: key + ".rotated_at", Clock: true,
+					Msg: fmt.Sprintf("%s is in the future (now is %s)", t.In(l.loc).Format(time.RFC3339), l.now.In(l.loc).Format(time.RFC3339))})
 			}
 			c.RotatedAt = t
 		}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"time"
 
@@ -67,7 +68,8 @@ func (c *Config) readCredentialFile(path string, per int) ([]Credential, domain.
 		now = c.clock(c.Location)
 	}
 	r := c.readFile(path, now, per)
-	l := &loader{problems: r.problems}
+	l := &loader{}
+	l.addAll(r.problems)
 	first := l.check(r.creds, r.meta, c.Policies, make(map[string]place, len(r.creds)))
 	if _, ok := c.Policies[c.defaultPolicy]; !ok && first >= 0 {
 		// LoadMain could not tell that this file would need it; one problem
@@ -76,9 +78,8 @@ func (c *Config) readCredentialFile(path string, per int) ([]Credential, domain.
 		l.errAt(r.creds[first].File, m.line, m.key()+".policy",
 			"missing, and the default %q is not defined under policies: (define it, give a policy:, or set defaults.policy)", c.defaultPolicy)
 	}
-	if len(l.problems) > 0 {
-		l.problems.sort()
-		return nil, r.file, l.problems
+	if ps := l.done(); len(ps) > 0 {
+		return nil, r.file, ps
 	}
 	return r.creds, r.file, nil
 }
@@ -104,7 +105,7 @@ func (c *Config) readFile(path string, now time.Time, per int) fileResult {
 	}
 	cf.Path = l.file
 	creds, meta := l.credentialFile(data, per)
-	return fileResult{creds: creds, meta: meta, file: cf, problems: l.problems}
+	return fileResult{creds: creds, meta: meta, file: cf, problems: l.done()}
 }
 
 // fileLoader reads the credential file that problems call name.
@@ -128,7 +129,7 @@ func (l *mainLoad) loadFiles(cfg *Config) {
 	usesDefault := l.mainUsesDefault
 	parts, total := [][]Credential{cfg.Credentials}, len(cfg.Credentials)
 	for r := range cfg.readFiles(cfg.Files, l.now) {
-		l.problems = append(l.problems, r.problems...)
+		l.addAll(r.problems)
 		if l.check(r.creds, r.meta, cfg.Policies, seen) >= 0 {
 			usesDefault = true
 		}
@@ -197,11 +198,17 @@ func inOrder[T any](n, limit int, f func(int) T) iter.Seq[T] {
 // document. Both give the same credentials and the same problems.
 func (l *credReader) credentialFile(data []byte, per int) ([]Credential, []credMeta) {
 	if chunks, ok := splitItems(data, per); ok {
-		before := len(l.problems)
+		before, dropped := len(l.problems), l.dropped
 		if creds, meta, ok := l.chunked(data, chunks); ok {
 			return creds, meta
 		}
-		l.problems = l.problems[:before]
+		l.problems, l.dropped = l.problems[:before], dropped
+	}
+	// A tree costs some 500 bytes a node, which a file can make 2 bytes
+	// long ("[1,1,1,…"): only a file of few nodes is parsed whole.
+	if n := yamlNodes(data); n > MaxWholeNodes {
+		l.errAt(l.file, 0, "credentials", "about %d YAML nodes, more than the %d a file read whole may hold (only a plain list, `credentials:` then block items `- ...`, is read in parts: write it so, or split it)", n, MaxWholeNodes)
+		return nil, nil
 	}
 	root := l.parse(data)
 	if root == nil {
@@ -215,6 +222,33 @@ func (l *credReader) credentialFile(data []byte, per int) ([]Credential, []credM
 		return nil, nil
 	}
 	return l.credentials(v)
+}
+
+// MaxWholeNodes bounds the YAML nodes of a credential file parsed whole
+// (one not in the plain layout that is parsed in parts): some 250 MB of
+// tree, tens of thousands of credentials.
+const MaxWholeNodes = 500_000
+
+// yamlNodes estimates, from above, how many nodes parsing data makes: a
+// node starts at each run of text between separators, and at each
+// bracket.
+func yamlNodes(data []byte) int {
+	n, inText := 0, false
+	for _, b := range data {
+		switch b {
+		case '[', '{':
+			n++
+			inText = false
+		case ' ', '\n', '\t', '\r', ',', ']', '}', ':':
+			inText = false
+		default:
+			if !inText {
+				n++
+				inText = true
+			}
+		}
+	}
+	return n
 }
 
 // credentialFileBlock is a credential file's top level.
@@ -243,7 +277,8 @@ func (l *credReader) chunked(data []byte, chunks []chunk) ([]Credential, []credM
 	for _, ch := range chunks {
 		total += ch.items
 	}
-	creds, meta := make([]Credential, 0, total), make([]credMeta, 0, total)
+	var creds []Credential
+	var meta []credMeta
 	parse := func(i int) *yaml.Node {
 		ch := chunks[i]
 		text := make([]byte, 0, len(chunkHeader)+ch.end-ch.start)
@@ -268,6 +303,13 @@ func (l *credReader) chunked(data []byte, chunks []chunk) ([]Credential, []credM
 		}
 		creds, meta = l.items(seq.Content, first, creds, meta)
 		first += len(seq.Content)
+		if first == len(seq.Content) && len(creds) > 0 {
+			// Room for the items to come, as many as the first chunk's
+			// share of credentials says: none for a file of items that
+			// are not ("- 1" a line).
+			n := (total - first) * len(creds) / first
+			creds, meta = slices.Grow(creds, n), slices.Grow(meta, n)
+		}
 	}
 	return creds, meta, true
 }

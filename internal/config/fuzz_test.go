@@ -68,11 +68,14 @@ func checkProblems(t *testing.T, err error, file string) {
 	if len(ps) == 0 {
 		t.Fatal("empty Problems")
 	}
-	for _, p := range ps {
+	for i, p := range ps {
 		if p.File != file {
 			t.Fatalf("problem %q is not in %s", p, file)
 		}
-		if p.Line == 0 && p.Key == "" && !strings.HasPrefix(p.Msg, "invalid YAML") && p.Msg != "the file is empty" {
+		if p.More > 0 && (i != len(ps)-1 || i != ProblemsKept) {
+			t.Fatalf("problem %d of %d counts %d more; only the one after the %d kept may", i, len(ps), p.More, ProblemsKept)
+		}
+		if p.Line == 0 && p.Key == "" && !strings.HasPrefix(p.Msg, "invalid YAML") && p.Msg != "the file is empty" && p.More == 0 {
 			t.Fatalf("problem %q names neither a key nor a line", p)
 		}
 		if strings.ContainsAny(p.String(), "\n\r") {

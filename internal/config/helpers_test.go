@@ -24,7 +24,7 @@ func envOf(m map[string]string) LookupEnv {
 }
 
 // writeFile writes body to dir/name, creating folders.
-func writeFile(t *testing.T, dir, name, body string) string {
+func writeFile(t testing.TB, dir, name, body string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

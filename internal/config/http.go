@@ -22,6 +22,9 @@ const MinAckSecret = 32
 type HTTP struct {
 	// Listen is the address the server listens on ("127.0.0.1:9464").
 	Listen string
+	// MetricsListen, when set, is the address /metrics is served on,
+	// and only there (a scraper's network, not the ack links' proxy).
+	MetricsListen string
 	// PublicURL is the base of the links put in messages, as people's
 	// browsers reach the server (through a reverse proxy, usually); no
 	// trailing slash. Empty: messages carry no link.
@@ -36,10 +39,11 @@ type HTTP struct {
 
 // httpBlock is the http: block.
 type httpBlock struct {
-	Listen     *yaml.Node `yaml:"listen"`
-	PublicURL  *yaml.Node `yaml:"public_url"`
-	AckSecret  *yaml.Node `yaml:"ack_secret"`
-	AckLinkTTL *yaml.Node `yaml:"ack_link_ttl"`
+	Listen        *yaml.Node `yaml:"listen"`
+	MetricsListen *yaml.Node `yaml:"metrics_listen"`
+	PublicURL     *yaml.Node `yaml:"public_url"`
+	AckSecret     *yaml.Node `yaml:"ack_secret"`
+	AckLinkTTL    *yaml.Node `yaml:"ack_link_ttl"`
 }
 
 // http reads the http: block. Secrets are never quoted back. chanNodes
@@ -60,6 +64,17 @@ func (l *loader) http(n *yaml.Node, chans map[string]*Channel, chanNodes map[str
 		}
 	} else {
 		l.errf(n, "http.listen", "missing: the address to listen on, e.g. 127.0.0.1:9464")
+	}
+	if v := b.MetricsListen; v != nil {
+		if s, ok := l.str(v, "http.metrics_listen"); ok {
+			if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
+				l.errf(v, "http.metrics_listen", "%s is not host:port (e.g. 127.0.0.1:9101)", v.Value)
+			} else if s == h.Listen {
+				l.errf(v, "http.metrics_listen", "%s is http.listen's address: give /metrics another one, or leave it out to serve /metrics on http.listen", s)
+			} else {
+				h.MetricsListen = s
+			}
+		}
 	}
 	if v := b.PublicURL; v != nil {
 		if s, ok := l.str(v, "http.public_url"); ok {

@@ -39,9 +39,8 @@ func Load(path string, now Clock, env LookupEnv, reg Registry) (*Config, error) 
 	if cfg != nil {
 		l.loadFiles(cfg)
 	}
-	if len(l.problems) > 0 {
-		l.problems.sort()
-		return nil, l.problems
+	if ps := l.done(); len(ps) > 0 {
+		return nil, ps
 	}
 	cfg.index()
 	return cfg, nil
@@ -63,9 +62,8 @@ func LoadMain(path string, now Clock, env LookupEnv, reg Registry) (*Config, err
 		// refused one by one, by ReadCredentialFile.
 		l.checkDefaultPolicy(cfg, l.mainUsesDefault)
 	}
-	if len(l.problems) > 0 {
-		l.problems.sort()
-		return nil, l.problems
+	if ps := l.done(); len(ps) > 0 {
+		return nil, ps
 	}
 	cfg.index()
 	return cfg, nil

@@ -32,6 +32,8 @@ type loader struct {
 	now      time.Time // zero: no check against now
 	loc      *time.Location
 	problems Problems
+	dropped  int  // problems found beyond ProblemsKept, counted only
+	clock    bool // one of them was judged against the clock
 
 	// secrets are the values ${NAME} put into the file: each variable's
 	// value and each whole value it was part of ("Bearer ${TOKEN}").
@@ -47,11 +49,45 @@ func (l *loader) errf(n *yaml.Node, key, format string, args ...any) {
 	if n != nil {
 		line = n.Line
 	}
-	l.problems = append(l.problems, Problem{File: l.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+	l.add(Problem{File: l.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (l *loader) errAt(file string, line int, key, format string, args ...any) {
-	l.problems = append(l.problems, Problem{File: file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+	l.add(Problem{File: file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// add keeps a problem, or only counts it once ProblemsKept are kept.
+func (l *loader) add(p Problem) {
+	switch {
+	case p.More > 0:
+		l.dropped += p.More
+		l.clock = l.clock || p.Clock
+	case len(l.problems) >= ProblemsKept:
+		l.dropped++
+		l.clock = l.clock || p.Clock
+	default:
+		l.problems = append(l.problems, p)
+	}
+}
+
+// found is how many problems were found, kept or not.
+func (l *loader) found() int { return len(l.problems) + l.dropped }
+
+func (l *loader) addAll(ps Problems) {
+	for _, p := range ps {
+		l.add(p)
+	}
+}
+
+// done gives the problems found, in file and line order, then one that
+// counts those not kept; nil if there are none.
+func (l *loader) done() Problems {
+	l.problems.sort()
+	if l.dropped > 0 {
+		last := l.problems[len(l.problems)-1] // ProblemsKept are kept
+		return append(l.problems, Problem{File: last.File, More: l.dropped, Clock: l.clock})
+	}
+	return l.problems
 }
 
 // parse reads one YAML document into its root mapping.
@@ -70,11 +106,11 @@ func (l *loader) root(doc *yaml.Node, err error) *yaml.Node {
 			line, _ = strconv.Atoi(m[1])
 			msg = msg[len(m[0]):]
 		}
-		l.problems = append(l.problems, Problem{File: l.file, Line: line, Msg: "invalid YAML: " + msg})
+		l.add(Problem{File: l.file, Line: line, Msg: "invalid YAML: " + msg})
 		return nil
 	}
 	if len(doc.Content) == 0 {
-		l.problems = append(l.problems, Problem{File: l.file, Msg: "the file is empty"})
+		l.add(Problem{File: l.file, Msg: "the file is empty"})
 		return nil
 	}
 	root := doc.Content[0]

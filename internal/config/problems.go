@@ -18,9 +18,26 @@ type Problem struct {
 	// the problem, so that errors.Is(err, fs.ErrNotExist) can tell a file
 	// that went away.
 	Err error
+	// More, when not 0, makes this the last problem of a list, standing
+	// for that many more that were found and counted but not kept: a
+	// hostile file of millions of problems costs a count, not memory.
+	More int
+	// Clock: judged against the clock (a rotated_at in the future), so
+	// time alone may clear it; for More, one of those not kept was.
+	Clock bool
 }
 
+// ProblemsShown is how many problems a log or an output lists before it
+// says how many more there are; ProblemsKept how many a load keeps.
+const (
+	ProblemsShown = 100
+	ProblemsKept  = 1000
+)
+
 func (p Problem) String() string {
+	if p.More > 0 {
+		return fmt.Sprintf("... and %d more", p.More)
+	}
 	var b strings.Builder
 	b.WriteString(p.File)
 	if p.Line > 0 {
@@ -44,6 +61,26 @@ func (ps Problems) Error() string {
 		lines[i] = p.String()
 	}
 	return strings.Join(lines, "\n")
+}
+
+// Count is how many problems were found, the ones not kept included.
+func (ps Problems) Count() int {
+	n := len(ps)
+	if n > 0 && ps[n-1].More > 0 {
+		n += ps[n-1].More - 1
+	}
+	return n
+}
+
+// Timeless says no problem depends on the clock: the same files give
+// the same problems at any later moment.
+func (ps Problems) Timeless() bool {
+	for _, p := range ps {
+		if p.Clock {
+			return false
+		}
+	}
+	return true
 }
 
 // Unwrap gives the errors behind the problems that have one.

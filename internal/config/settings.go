@@ -49,9 +49,16 @@ func (l *mainLoad) settings(top *topBlock, cfg *Config, clock Clock) {
 		}
 	}
 	// A PostgreSQL URL (several replicas share one database) is kept as
-	// written, ${ENV} expanded; a file path is relative to the config.
+	// written, ${ENV} expanded; a relative file path is relative to the
+	// state directory systemd gives the service (StateDirectory=, handed
+	// over as STATE_DIRECTORY, the first of its folders), else to the
+	// config's folder: the config may live in a read-only /etc.
 	if !domain.IsDatabaseURL(cfg.Database) && !filepath.IsAbs(cfg.Database) {
-		cfg.Database = filepath.Join(filepath.Dir(cfg.Path), cfg.Database)
+		base := filepath.Dir(cfg.Path)
+		if state, ok := l.env("STATE_DIRECTORY"); ok && filepath.IsAbs(strings.Split(state, ":")[0]) {
+			base = strings.Split(state, ":")[0]
+		}
+		cfg.Database = filepath.Join(base, cfg.Database)
 	}
 	if n := top.CheckSchedule; n != nil {
 		if s, ok := l.str(n, "check_schedule"); ok {

@@ -3,6 +3,8 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"net"
+	"sync"
 
 	"github.com/notifier-dev/notifier/internal/httpapi"
 )
@@ -19,14 +21,32 @@ func (d *Daemon) serveHTTP(ctx context.Context) (<-chan struct{}, error) {
 	if err != nil {
 		return closedChan(), fmt.Errorf("http.listen: %w", err)
 	}
+	var ml net.Listener
+	if h.MetricsListen != "" && d.Metrics != nil {
+		if ml, err = httpapi.Listen(h.MetricsListen); err != nil {
+			l.Close()
+			return closedChan(), fmt.Errorf("http.metrics_listen: %w", err)
+		}
+	}
 	done := make(chan struct{})
-	srv := httpapi.New(httpapi.Options{Engine: d.Engine, Database: d.DatabaseID, Logger: d.Logger, Health: d.Health, Metrics: d.Metrics})
+	srv := httpapi.New(httpapi.Options{Engine: d.Engine, Database: d.DatabaseID, Logger: d.Logger, Health: d.Health, Metrics: d.Metrics, MetricsApart: ml != nil})
 	d.Logger.Info("http listening", "addr", l.Addr().String(), "public_url", h.PublicURL)
+	var wg sync.WaitGroup
+	serve := func(name string, l net.Listener, serve func(context.Context, net.Listener) error) {
+		wg.Go(func() {
+			if err := serve(ctx, l); err != nil {
+				d.Logger.Error(name, "err", err)
+			}
+		})
+	}
+	serve("http server", l, srv.Serve)
+	if ml != nil {
+		d.Logger.Info("metrics listening", "addr", ml.Addr().String())
+		serve("metrics server", ml, srv.ServeMetrics)
+	}
 	go func() {
 		defer close(done)
-		if err := srv.Serve(ctx, l); err != nil {
-			d.Logger.Error("http server", "err", err)
-		}
+		wg.Wait()
 	}()
 	return done, nil
 }

@@ -83,7 +83,7 @@ func (d *Daemon) reloadMain(force bool) (reloaded, judged bool, refusal error) {
 	switch {
 	case errors.As(err, &problems):
 		// /readyz says so before the log does.
-		refusal := fmt.Errorf("%d problem(s), first: %s", len(problems), problems[0].String())
+		refusal := fmt.Errorf("%d problem(s), first: %s", problems.Count(), problems[0].String())
 		d.refused(st, refusal)
 		for _, p := range problems {
 			d.Logger.Error("config change rejected; keeping the last good config", "problem", p.String())

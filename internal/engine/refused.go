@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/domain"
 )
 
 // RefusedFile is a config file the last sync refused: its last synced
@@ -22,6 +23,36 @@ type RefusedFile struct {
 type refusals struct {
 	mu    sync.Mutex
 	files []RefusedFile
+	// unchanged are the files of cfg refused for what they hold, whatever
+	// the clock, by path, as stat'ed when read: while a file's size and
+	// modification time stay, it is refused again without being read (a
+	// hostile file of millions of problems is parsed once, not each
+	// tick). A reload, a new cfg, reads them all again.
+	cfg       *config.Config
+	unchanged map[string]refusedState
+}
+
+// refusedState is a file refused for its content, as it was read.
+type refusedState struct {
+	file    domain.ConfigFile
+	refusal RefusedFile
+}
+
+// unchangedFor gives the refusals remembered for cfg.
+func (r *refusals) unchangedFor(cfg *config.Config) map[string]refusedState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cfg != cfg {
+		return nil
+	}
+	return r.unchanged
+}
+
+// remember keeps the refusals of this sync of cfg.
+func (r *refusals) remember(cfg *config.Config, unchanged map[string]refusedState) {
+	r.mu.Lock()
+	r.cfg, r.unchanged = cfg, unchanged
+	r.mu.Unlock()
 }
 
 // refusal describes why path was refused: the first of its problems with
@@ -30,7 +61,7 @@ func refusal(path string, err error) RefusedFile {
 	var problems config.Problems
 	if errors.As(err, &problems) && len(problems) > 0 {
 		text := problems[0].String()
-		if n := len(problems) - 1; n > 0 {
+		if n := problems.Count() - 1; n > 0 {
 			text += fmt.Sprintf(" (and %d more problem(s))", n)
 		}
 		if problems[0].File != "" {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"path/filepath"
 	"runtime/debug"
@@ -55,6 +56,7 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 	states := make([]domain.ConfigFile, len(paths))
 	listed := make(map[string]bool, len(paths))
 	changed := map[string]bool{}
+	wasRefused, stillRefused := e.refused.unchangedFor(cfg), map[string]refusedState{}
 	for i, path := range paths {
 		st, err := config.StatConfigFile(dir, path)
 		if err != nil {
@@ -71,6 +73,11 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 		if prev, ok := known[st.Path]; !ok || !st.Unchanged(prev) {
 			changed[st.Path] = true
 		}
+		if r, ok := wasRefused[st.Path]; ok && changed[st.Path] && st.Unchanged(r.file) {
+			e.logger.Error("config file still refused, unchanged since it was read", "file", r.refusal.Path, "problem", r.refusal.Problem)
+			refused = append(refused, r.refusal)
+			stillRefused[st.Path] = r
+		}
 	}
 	// A credential may move from a file that is gone, or from one that
 	// changed and is still to be written in this pass (if it still lists
@@ -86,7 +93,7 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 	// parsing YAML and writing SQLite share the cores.
 	var todo []int
 	for i := range paths {
-		if changed[states[i].Path] {
+		if _, still := stillRefused[states[i].Path]; changed[states[i].Path] && !still {
 			todo = append(todo, i)
 		}
 	}
@@ -113,6 +120,10 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 	synced := 0
 	for r := range reads {
 		if !e.needsSync(ctx, r, known, refuse, now) {
+			var problems config.Problems
+			if errors.As(r.err, &problems) && problems.Timeless() && r.state.Path != "" {
+				stillRefused[r.state.Path] = refusedState{file: r.state, refusal: refused[len(refused)-1]}
+			}
 			continue
 		}
 		e.dateBySource(ctx, &r, now)
@@ -143,6 +154,7 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 		e.logger.Warn("config file no longer in the config; its credentials are now inactive", "file", path, "inactive", len(changes))
 	}
 	e.setRefused(refused)
+	e.refused.remember(cfg, stillRefused)
 	return nil
 }
 
@@ -186,7 +198,13 @@ func (e *Engine) needsSync(ctx context.Context, r fileRead, known map[string]dom
 	var problems config.Problems
 	switch {
 	case errors.As(r.err, &problems):
-		for _, p := range problems {
+		// A generated or hostile file may have millions of problems: the
+		// log gets as many as `check` shows, then their count.
+		for i, p := range problems {
+			if i == config.ProblemsShown || p.More > 0 {
+				e.logger.Error("config file change rejected; its last synced version stands", "file", r.path, "problem", fmt.Sprintf("... and %d more", problems.Count()-i))
+				break
+			}
 			e.logger.Error("config file change rejected; its last synced version stands", "problem", p.String())
 		}
 		refuse(r.path, r.err)

@@ -44,6 +44,7 @@ type Server struct {
 	health   *Health
 	metrics  *Metrics
 	mux      *http.ServeMux
+	metricsH http.Handler // /metrics alone, within its own limit, when apart
 	clicks   clicks       // interactions handled lately: a replay changes nothing
 	handler  http.Handler // mux within the concurrency limit
 }
@@ -59,6 +60,9 @@ type Options struct {
 	Now      func() time.Time // the real clock (default time.Now); also Metrics's
 	Health   *Health          // nil: a new one, ready once set so
 	Metrics  *Metrics         // nil: no /metrics
+	// MetricsApart leaves /metrics out of Handler: MetricsHandler serves
+	// it on an address of its own.
+	MetricsApart bool
 }
 
 // New returns a Server; it does not listen (see Serve, or use Handler).
@@ -83,7 +87,11 @@ func New(o Options) *Server {
 	s.mux.HandleFunc("POST /interactions/{channel}", s.interactions(s.namedChannel))
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
-	if s.metrics != nil {
+	if s.metrics != nil && o.MetricsApart {
+		m := http.NewServeMux()
+		m.Handle("GET /metrics", s.metrics.Handler(s.eng.Store(), s.eng.Config, s.logger))
+		s.metricsH = limit(MaxInFlight, m)
+	} else if s.metrics != nil {
 		s.mux.Handle("GET /metrics", s.metrics.Handler(s.eng.Store(), s.eng.Config, s.logger))
 	}
 	// /healthz (liveness, which reads nothing) stays outside the limit: a
@@ -123,11 +131,24 @@ func limit(n int, h http.Handler) http.Handler {
 // Listen opens the listener (so that a port in use is an error at start).
 func Listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
 
+// MetricsHandler serves /metrics alone when Options.MetricsApart (else
+// nil).
+func (s *Server) MetricsHandler() http.Handler { return s.metricsH }
+
 // Serve serves on l until ctx ends, then gives requests in flight
 // ShutdownGrace.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	return s.serve(ctx, l, s.handler)
+}
+
+// ServeMetrics serves MetricsHandler on l as Serve serves the API.
+func (s *Server) ServeMetrics(ctx context.Context, l net.Listener) error {
+	return s.serve(ctx, l, s.metricsH)
+}
+
+func (s *Server) serve(ctx context.Context, l net.Listener, h http.Handler) error {
 	srv := &http.Server{
-		Handler:           s.handler,
+		Handler:           h,
 		ReadHeaderTimeout: ReadHeaderTimeout,
 		ReadTimeout:       ReadTimeout,
 		WriteTimeout:      WriteTimeout,
