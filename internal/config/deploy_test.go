@@ -39,6 +39,22 @@ func TestUnitAndExampleAgreeOnTheDatabase(t *testing.T) {
 	if got := unitSetting(t, unit, "ExecStart"); !strings.Contains(got, "--config /etc/notifier/config.yaml") {
 		t.Fatalf("ExecStart=%s does not read /etc/notifier/config.yaml", got)
 	}
+	// The install step that creates the database runs outside the unit,
+	// where systemd sets no STATE_DIRECTORY: it must set it, or it creates
+	// the database beside the config, where the unit never looks.
+	body, err := os.ReadFile(unit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var create string
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "#") && strings.Contains(line, " migrate") {
+			create = line
+		}
+	}
+	if !strings.Contains(create, "STATE_DIRECTORY="+state+" ") {
+		t.Errorf("the unit's install step that creates the database, %q, does not set STATE_DIRECTORY=%s", create, state)
+	}
 	example, err := os.ReadFile("../../config.example.yaml")
 	if err != nil {
 		t.Fatal(err)
