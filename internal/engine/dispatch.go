@@ -22,8 +22,10 @@ const maxClaimBatch = 64
 // dispatch sends every pending delivery due at now: per channel, a feeder
 // claims due deliveries in committed batches and a pool of the channel's
 // `concurrency` workers sends them, so a hung service delays only its own
-// channel. Outcomes are recorded by one recorder in group commits. No
-// transaction and no engine lock is held while a service is called.
+// channel. Outcomes are recorded by one recorder in group commits; while
+// the database refuses them (a full disk) nothing more is claimed or sent
+// and the dispatch waits for them to be recorded. No transaction and no
+// engine lock is held while a service is called.
 //
 // When ctx is cancelled (SIGTERM) nothing more is claimed; sends in flight
 // get the shutdown grace, then are cancelled and their deliveries given
