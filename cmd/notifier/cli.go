@@ -211,6 +211,7 @@ func (c *cli) runCmd() *cobra.Command {
 				return err
 			}
 			defer m.Close()
+			testFullDisk(cmd.Context(), m.Store)
 			return m.Run(cmd.Context())
 		},
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/store"
 )
@@ -20,8 +22,10 @@ const maxClaimBatch = 64
 // dispatch sends every pending delivery due at now: per channel, a feeder
 // claims due deliveries in committed batches and a pool of the channel's
 // `concurrency` workers sends them, so a hung service delays only its own
-// channel. Outcomes are recorded by one recorder in group commits. No
-// transaction and no engine lock is held while a service is called.
+// channel. Outcomes are recorded by one recorder in group commits; while
+// the database refuses them (a full disk) nothing more is claimed or sent
+// and the dispatch waits for them to be recorded. No transaction and no
+// engine lock is held while a service is called.
 //
 // When ctx is cancelled (SIGTERM) nothing more is claimed; sends in flight
 // get the shutdown grace, then are cancelled and their deliveries given
@@ -43,7 +47,7 @@ func (e *Engine) dispatch(ctx context.Context, v view, now time.Time, rep *Repor
 
 	started := time.Now()
 	held := newClaims(e, now, started)
-	rec := newRecorder(context.WithoutCancel(ctx), e.store, e.claimant)
+	rec := newRecorder(ctx, e)
 	rec.recorded = held.done
 	// Claims are judged by the tick's clock moving on in real time, so a
 	// long dispatch does not hold claims dated at its start.
@@ -84,7 +88,7 @@ func (e *Engine) drain(ctx, sendCtx context.Context, v view, name string, now ti
 	for range workers {
 		wg.Go(func() {
 			for d := range queue {
-				if ctx.Err() != nil {
+				if !rec.wait(ctx) {
 					// Shutting down: what was claimed but not started goes back.
 					rec.add(released(d, now, "not sent: notifier is stopping; it goes out at the next start"))
 					continue
@@ -114,12 +118,15 @@ func (e *Engine) drain(ctx, sendCtx context.Context, v view, name string, now ti
 // until none is left or ctx ends.
 func (e *Engine) feed(ctx context.Context, name string, clock func() time.Time, held *claims, batch int,
 	queue chan<- domain.Claimed, rec *recorder, now time.Time) error {
-	for ctx.Err() == nil {
+	for rec.wait(ctx) {
 		at, asked := clock(), time.Now()
 		claimed, err := e.store.ClaimDeliveries(ctx, e.claimant, name, at, held.until(), batch)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
+			}
+			if rec.stalledOn() {
+				continue // the database refuses writes: claim again once outcomes are recorded
 			}
 			return err
 		}
@@ -216,26 +223,47 @@ func (e *Engine) attempt(sendCtx context.Context, v view, d domain.Claimed, now 
 	return o
 }
 
+// commitRetry is how the recorder retries a group commit the database
+// refused (a full disk, say): Backoff's doubling from a tenth of a second
+// to five seconds, a pure function of the attempts, so that it resumes soon
+// after space returns.
+var commitRetry = config.Retry{InitialBackoff: 100 * time.Millisecond, MaxBackoff: 5 * time.Second}
+
 // recorder records outcomes in group commits: it writes whatever has
-// gathered while the previous commit ran, in one transaction.
+// gathered while the previous commit ran, in one transaction. An outcome
+// is kept until it is committed: a refused commit is retried with its
+// batch and whatever joined it, and meanwhile the recorder is stalled:
+// the feeders claim nothing and the workers send nothing (wait), and the
+// engine's Unrecorded says why. Once ctx ends (a shutdown), retries go on
+// for the grace at most; what is still not committed then is logged, one
+// line per outcome, and its claim left to expire.
 type recorder struct {
 	ctx      context.Context
 	store    store.Dispatcher
 	claimant string
+	logger   *slog.Logger
+	grace    time.Duration
+	ttl      time.Duration
 
 	// recorded, if set, is told the deliveries whose outcomes were
-	// written (or failed to be: their claims are not renewed either way).
+	// written (or given up at exit): their claims are not renewed.
 	recorded func(ids ...int64)
+	// stalled, if set, is told each refused commit's error, and nil once
+	// the backlog is committed.
+	stalled func(error)
 
 	mu      sync.Mutex
 	pending []domain.Outcome
+	failing error         // the last refused commit's error while the backlog waits
+	resumed chan struct{} // closed when the backlog is committed
 	wake    chan struct{}
 	done    chan error
 	closed  bool
 }
 
-func newRecorder(ctx context.Context, store store.Dispatcher, claimant string) *recorder {
-	r := &recorder{ctx: ctx, store: store, claimant: claimant, wake: make(chan struct{}, 1), done: make(chan error, 1)}
+func newRecorder(ctx context.Context, e *Engine) *recorder {
+	r := &recorder{ctx: ctx, store: e.store, claimant: e.claimant, logger: e.logger, grace: e.grace, ttl: e.claimTTL,
+		stalled: e.setUnrecorded, wake: make(chan struct{}, 1), done: make(chan error, 1)}
 	go r.loop()
 	return r
 }
@@ -250,33 +278,140 @@ func (r *recorder) add(o domain.Outcome) {
 	}
 }
 
+// wait returns at once while outcomes are committed, and otherwise when
+// the backlog is, or when ctx ends (false).
+func (r *recorder) wait(ctx context.Context) bool {
+	r.mu.Lock()
+	resumed := r.resumed
+	r.mu.Unlock()
+	if resumed == nil {
+		return ctx.Err() == nil
+	}
+	select {
+	case <-resumed:
+		return ctx.Err() == nil
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// stalledOn says whether a commit is being retried.
+func (r *recorder) stalledOn() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failing != nil
+}
+
+func (r *recorder) take() ([]domain.Outcome, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	batch := r.pending
+	r.pending = nil
+	return batch, r.closed
+}
+
 func (r *recorder) loop() {
-	var errs []error
+	var err error
 	for range r.wake {
-		r.mu.Lock()
-		batch, closed := r.pending, r.closed
-		r.pending = nil
-		r.mu.Unlock()
-		if len(batch) > 0 {
-			if err := r.store.RecordOutcomes(r.ctx, r.claimant, batch); err != nil {
-				errs = append(errs, err)
-			}
-			if r.recorded != nil {
-				ids := make([]int64, len(batch))
-				for i, o := range batch {
-					ids[i] = o.DeliveryID
-				}
-				r.recorded(ids...)
-			}
+		batch, closed := r.take()
+		switch {
+		case len(batch) == 0:
+		case err == nil:
+			err = r.commit(batch)
+		default: // given up at exit already: these join what is logged
+			r.abandon(batch, err)
 		}
 		if closed {
-			r.done <- errors.Join(errs...)
+			r.done <- err
 			return
 		}
 	}
 }
 
-// close records what is left and returns the first errors met.
+// commit writes batch, retrying a refused commit with the outcomes that
+// joined meanwhile until it is written, or until the shutdown's grace has
+// run out: then it logs every outcome left and returns the error.
+func (r *recorder) commit(batch []domain.Outcome) error {
+	var giveUp <-chan time.Time
+	for attempts := 1; ; attempts++ {
+		err := r.store.RecordOutcomes(context.WithoutCancel(r.ctx), r.claimant, batch)
+		if err == nil {
+			r.settle(batch, nil)
+			return nil
+		}
+		if attempts == 1 {
+			r.logger.Error("outcomes not recorded: the database refused them; nothing more is claimed or sent until they are, retrying",
+				"outcomes", len(batch), "err", err)
+		}
+		r.settle(nil, err)
+		if giveUp == nil && r.ctx.Err() != nil {
+			giveUp = time.After(r.grace)
+		}
+		t := time.NewTimer(Backoff(commitRetry, attempts))
+		select {
+		case <-t.C:
+		case <-giveUp:
+			t.Stop()
+			r.abandon(batch, err)
+			return fmt.Errorf("outcomes not recorded: %d at exit: %w", len(batch), err)
+		case <-r.ctx.Done():
+			t.Stop()
+			if giveUp == nil {
+				giveUp = time.After(r.grace)
+			}
+		}
+		more, _ := r.take()
+		batch = append(batch, more...)
+	}
+}
+
+// settle records a commit's end: written (err nil) lets the stalled
+// workers and feeders go on; refused holds them.
+func (r *recorder) settle(written []domain.Outcome, err error) {
+	r.mu.Lock()
+	if err != nil {
+		r.failing = err
+		if r.resumed == nil {
+			r.resumed = make(chan struct{})
+		}
+	} else if r.resumed != nil {
+		r.logger.Info("outcomes recorded again: claims and sends resume", "outcomes", len(written))
+		r.failing = nil
+		close(r.resumed)
+		r.resumed = nil
+	}
+	r.mu.Unlock()
+	if r.stalled != nil {
+		r.stalled(err)
+	}
+	if err == nil && r.recorded != nil {
+		r.recorded(ids(written)...)
+	}
+}
+
+// abandon logs, at exit, each outcome that could not be committed.
+func (r *recorder) abandon(batch []domain.Outcome, err error) {
+	for _, o := range batch {
+		ev := o.Event
+		r.logger.Error("outcome not recorded at exit: the delivery keeps its claim until it expires; after that the next start takes it over"+
+			" and, if it was sent, sends it again (with the same idempotency key) and records it",
+			"credential", ev.CredentialID, "stage", ev.Stage, "channel", ev.Channel, "delivery", o.DeliveryID,
+			"outcome", o.Status, "attempt", o.Attempts, "claim_expires_within", r.ttl, "err", err)
+	}
+	if r.recorded != nil {
+		r.recorded(ids(batch)...)
+	}
+}
+
+func ids(batch []domain.Outcome) []int64 {
+	out := make([]int64, len(batch))
+	for i, o := range batch {
+		out[i] = o.DeliveryID
+	}
+	return out
+}
+
+// close records what is left and returns the error of outcomes given up.
 //
 // The wake-up is sent as add sends it, without waiting: a pending one is
 // enough for the loop to see closed. A blocking send would deadlock when

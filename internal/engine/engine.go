@@ -54,6 +54,9 @@ type Engine struct {
 
 	refused refusals // the config files the last sync refused
 
+	unrecordedMu sync.Mutex
+	unrecorded   error // why outcomes wait to be recorded; nil when none does
+
 	mu      sync.RWMutex // guards the fields below, swapped by SetConfig
 	cfg     *config.Config
 	chans   map[string]channels.Channel
@@ -257,6 +260,21 @@ func (r *Report) Count(status string) int {
 		}
 	}
 	return n
+}
+
+// Unrecorded says why outcomes of sent (or tried) reminders are waiting
+// to be recorded, the database refusing them (a full disk, say): while
+// it is not nil, nothing more is claimed or sent. /readyz reports it.
+func (e *Engine) Unrecorded() error {
+	e.unrecordedMu.Lock()
+	defer e.unrecordedMu.Unlock()
+	return e.unrecorded
+}
+
+func (e *Engine) setUnrecorded(err error) {
+	e.unrecordedMu.Lock()
+	defer e.unrecordedMu.Unlock()
+	e.unrecorded = err
 }
 
 // Tick is one evaluation at now: sync the config files that changed and

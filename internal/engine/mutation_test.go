@@ -53,46 +53,57 @@ func rawDB(t *testing.T, path string) *sql.DB {
 	return db
 }
 
-// An outcome the store could not record is the tick's error, not lost in
-// the recorder: the operator sees it, and the delivery, still claimed and
-// pending, goes out again once the claim has expired (the one case where a
-// reminder may arrive twice, with the same Idempotency-Key).
-func TestTickReturnsTheErrorOfRecordingOutcomes(t *testing.T) {
+// An outcome the store refuses to record (issue 17, a full disk) is kept
+// and its commit retried, the engine saying why meanwhile (Unrecorded, on
+// /readyz): once the database takes writes again it is recorded sent, and
+// the reminder never goes out twice.
+func TestTickKeepsAnOutcomeUntilItIsRecorded(t *testing.T) {
 	f := newFixture(t)
 	db := rawDB(t, f.store.Path())
 	if _, err := db.Exec(`CREATE TRIGGER test_refuse_sent BEFORE UPDATE OF status ON deliveries WHEN NEW.status = 'sent'
 		BEGIN SELECT RAISE(ABORT, 'test: the disk is full'); END`); err != nil {
 		t.Fatal(err)
 	}
+	// The refused commit is retried: once the engine says so, the
+	// database takes writes again.
+	dropped := make(chan error, 1)
+	go func() {
+		poll := time.NewTicker(10 * time.Millisecond)
+		defer poll.Stop()
+		for range poll.C {
+			if err := f.e.Unrecorded(); err != nil {
+				if !strings.Contains(err.Error(), "test: the disk is full") {
+					t.Errorf("Unrecorded while the commit is refused = %v, want the store's error", err)
+				}
+				_, err := db.Exec(`DROP TRIGGER test_refuse_sent`)
+				dropped <- err
+				return
+			}
+		}
+	}()
 	now := at(t, "2026-10-29T00:00:00Z") // 30d is due
 	rep, err := f.e.Tick(context.Background(), now)
-	if err == nil || !strings.Contains(err.Error(), "test: the disk is full") {
-		t.Fatalf("Tick = %v, want the store's error", err)
+	if err != nil {
+		t.Fatalf("Tick = %v, want the outcome recorded once the database took it", err)
+	}
+	if err := <-dropped; err != nil {
+		t.Fatal(err)
+	}
+	if err := f.e.Unrecorded(); err != nil {
+		t.Errorf("Unrecorded once recorded = %v, want nil", err)
 	}
 	if rep.Count(domain.StatusSent) != 1 || f.posts.Load() != 1 {
 		t.Errorf("outcomes %+v, %d POSTs; want the one send reported", rep.Outcomes, f.posts.Load())
 	}
-	if got, want := f.deliveries(), "30d#0/hook:pending/0"; got != want {
-		t.Errorf("deliveries %q, want %q", got, want)
-	}
-
-	if _, err := db.Exec(`DROP TRIGGER test_refuse_sent`); err != nil {
-		t.Fatal(err)
-	}
-	// The claim, no longer renewed once the tick ended, lasts its TTL
-	// (DefaultClaimTTL, 30 s) from the few real seconds the tick ran.
-	if rep, err := f.e.Retry(context.Background(), now.Add(20*time.Second)); err != nil || len(rep.Outcomes) != 0 {
-		t.Errorf("retry while the claim lasts: %+v, %v", rep.Outcomes, err)
-	}
-	if rep, err := f.e.Retry(context.Background(), now.Add(time.Minute)); err != nil || rep.Count(domain.StatusSent) != 1 {
-		t.Errorf("retry once the claim expired: %+v, %v", rep.Outcomes, err)
-	}
-	got := f.received()
-	if len(got) != 2 || got[0].Delivery != got[1].Delivery {
-		t.Errorf("POSTs %+v, want the same delivery twice", got)
-	}
 	if got, want := f.deliveries(), "30d#0/hook:sent/1"; got != want {
 		t.Errorf("deliveries %q, want %q", got, want)
+	}
+	// Later passes have nothing to send again.
+	if rep, err := f.e.Retry(context.Background(), now.Add(time.Minute)); err != nil || len(rep.Outcomes) != 0 {
+		t.Errorf("retry once the claim would have expired: %+v, %v", rep.Outcomes, err)
+	}
+	if got := f.received(); len(got) != 1 {
+		t.Errorf("POSTs %+v, want the delivery once", got)
 	}
 }
 

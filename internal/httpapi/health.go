@@ -109,6 +109,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.eng.Store().Ping(ctx); err != nil {
 		problems = append(problems, "database: "+err.Error())
 	}
+	if err := s.eng.Unrecorded(); err != nil {
+		// Reminders were sent whose outcomes the database refused (a full
+		// disk): nothing more is sent until they are recorded.
+		problems = append(problems, "outcomes not recorded: "+err.Error())
+	}
 	problems = append(problems, s.health.problems()...)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -25,6 +26,9 @@ type driver struct {
 	// commits would otherwise spend most of their time doing. Other
 	// processes still wait through the busy timeout.
 	writeMu sync.Mutex
+	// pageLimit, once set by Store.LimitPages, is applied to every write
+	// transaction's connection (max_page_count is per connection).
+	pageLimit atomic.Int64
 }
 
 // dialect is how SQLite writes what the store says alike: times as UTC
@@ -86,6 +90,13 @@ func (d *driver) Begin(ctx context.Context, _ bool) (sqlstore.Conn, error) {
 	if err != nil {
 		d.writeMu.Unlock()
 		return nil, fmt.Errorf("store: begin: %w", err)
+	}
+	if n := d.pageLimit.Load(); n != 0 {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", n)); err != nil {
+			tx.Rollback()
+			d.writeMu.Unlock()
+			return nil, fmt.Errorf("store: begin: %w", err)
+		}
 	}
 	return &conn{tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}, unlock: d.writeMu.Unlock}, nil
 }

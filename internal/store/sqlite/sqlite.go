@@ -43,6 +43,7 @@ type Store struct {
 	*sqlstore.Store
 	db   *sql.DB
 	path string
+	drv  *driver
 	// immutable is the file as a view opened it without a lock
 	// (OpenReadOnly with no -wal); Close compares the file with it.
 	immutable os.FileInfo
@@ -59,7 +60,8 @@ func WithWallClock(now func() time.Time) Option { return sqlstore.WithWallClock(
 
 // newStore is the store over the database db at path.
 func newStore(db *sql.DB, path string, opts []Option) *Store {
-	return &Store{Store: sqlstore.New(&driver{Reader: sqlstore.ReaderOf(db, nil), db: db, path: path}, opts...), db: db, path: path}
+	d := &driver{Reader: sqlstore.ReaderOf(db, nil), db: db, path: path}
+	return &Store{Store: sqlstore.New(d, opts...), db: db, path: path, drv: d}
 }
 
 // Open opens (creating if needed) the database at path and applies every
@@ -185,6 +187,22 @@ func retryBusy(ctx context.Context, attempts int, pause time.Duration, f func() 
 			return err
 		}
 	}
+}
+
+// maxPageCount is SQLite's own ceiling on a database's pages.
+const maxPageCount = 0xfffffffe
+
+// LimitPages makes every later write transaction run under SQLite's
+// max_page_count = pages (never below the database's current size), so that
+// a write that needs a new page fails with SQLite's own SQLITE_FULL,
+// "database or disk is full", as on a full disk; pages <= 0 lifts the
+// limit again. Tests fill a real database with it where they cannot fill
+// a real filesystem.
+func (s *Store) LimitPages(pages int64) {
+	if pages <= 0 {
+		pages = maxPageCount
+	}
+	s.drv.pageLimit.Store(pages)
 }
 
 // Close closes the database.
