@@ -125,8 +125,19 @@ func (e *env) dryRun(now string, args ...string) []intended {
 	return rows
 }
 
+// TestTickDryRunSendsAndWritesNothing, on SQLite and PostgreSQL: a dry
+// run renders what would be sent; it sends nothing, creates no database
+// and changes none (SQLite: the files' bytes; PostgreSQL: every table's
+// rows).
 func TestTickDryRunSendsAndWritesNothing(t *testing.T) {
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) { testTickDryRunSendsAndWritesNothing(t, backend) })
+	}
+}
+
+func testTickDryRunSendsAndWritesNothing(t *testing.T, backend string) {
 	e := newEnv(t, "2026-06-01")
+	db := e.onBackend(backend)
 	hookURL := e.hook.srv.URL + "/hook"
 	// No database: planned from the config alone, as a first run; any
 	// moment, the future too. The 30d stage was missed: skipped.
@@ -141,16 +152,16 @@ func TestTickDryRunSendsAndWritesNothing(t *testing.T) {
 		!strings.Contains(r.Text, "notifier ack sp-api-prod") {
 		t.Errorf("dry run message: %+v", r)
 	}
-	if sums := e.fileSums(); sums["notifier.db"] != "absent" {
+	if !e.noDatabase(db) {
 		t.Errorf("the dry run created the database")
 	}
 	want(t, e.hook.take())
 
 	// On a database: the 30d stage was sent by a real tick, so only the
-	// 7d one would be; the files' bytes do not change.
+	// 7d one would be; the database does not change.
 	e.okAt("2026-10-30T09:00:00Z", "tick")
 	want(t, e.hook.take(), "30d", 29)
-	before := e.fileSums()
+	before := e.storeSums(db)
 	rows = e.dryRun("2026-10-30T09:05:00Z", "--at", "2026-11-22T09:00:00Z")
 	if len(rows) != 1 || rows[0].Stage != "7d" || rows[0].Status != "pending" || rows[0].Recipient != hookURL {
 		t.Fatalf("dry run on the database: %+v", rows)
@@ -165,11 +176,14 @@ func TestTickDryRunSendsAndWritesNothing(t *testing.T) {
 			t.Errorf("dry run table lacks %q:\n%s", line, table)
 		}
 	}
+	if strings.Contains(table, pgtest.Password) {
+		t.Errorf("the dry run shows the database password:\n%s", table)
+	}
 	// Now, not at a moment: nothing is due yet.
 	if rows := e.dryRun("2026-10-30T09:05:00Z"); len(rows) != 0 {
 		t.Errorf("dry run now: %+v", rows)
 	}
-	sameSums(t, "a dry run", before, e.fileSums())
+	sameSums(t, "a dry run", before, e.storeSums(db))
 	want(t, e.hook.take())
 	if h := e.history("--type", "reminder"); len(h) != 1 {
 		t.Errorf("history after dry runs: %+v", h)
