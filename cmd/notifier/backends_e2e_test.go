@@ -2,6 +2,7 @@ package main
 
 import (
 	"database/sql"
+	"testing"
 
 	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
 )
@@ -10,12 +11,20 @@ import (
 // subtests named after them.
 var backends = []string{"sqlite", "postgres"}
 
+// onEachBackend runs test as a subtest on each of the backends.
+func onEachBackend(t *testing.T, test func(t *testing.T, backend string)) {
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) { test(t, backend) })
+	}
+}
+
 // onBackend points the env's config at backend's store. On "postgres":
 // a fresh database of the shared cluster, the password from
 // ${NOTIFIER_TEST_PG_PASSWORD}, set in the test's environment, so that
 // every process the test starts (tick, status, history, a daemon) has it;
-// it returns a connection for the test's own reads. On "sqlite": nil,
-// the config's notifier.db as it is.
+// it returns a connection for the test's own reads, and the test fails if
+// a notifier.db appears beside the config. On "sqlite": nil, the config's
+// notifier.db as it is.
 func (e *env) onBackend(backend string) *sql.DB {
 	e.t.Helper()
 	if backend != "postgres" {
@@ -27,7 +36,13 @@ func (e *env) onBackend(backend string) *sql.DB {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.t.Cleanup(func() { db.Close() })
+	e.t.Cleanup(func() {
+		db.Close()
+		// The test ran on PostgreSQL, not on a SQLite file beside the config.
+		if !e.noDatabase(nil) {
+			e.t.Errorf("on PostgreSQL, a notifier.db was created in %s", e.dir)
+		}
+	})
 	return db
 }
 

@@ -130,9 +130,7 @@ func (e *env) dryRun(now string, args ...string) []intended {
 // and changes none (SQLite: the files' bytes; PostgreSQL: every table's
 // rows).
 func TestTickDryRunSendsAndWritesNothing(t *testing.T) {
-	for _, backend := range backends {
-		t.Run(backend, func(t *testing.T) { testTickDryRunSendsAndWritesNothing(t, backend) })
-	}
+	onEachBackend(t, testTickDryRunSendsAndWritesNothing)
 }
 
 func testTickDryRunSendsAndWritesNothing(t *testing.T, backend string) {
