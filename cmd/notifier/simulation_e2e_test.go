@@ -67,26 +67,35 @@ func sameSums(t *testing.T, what string, before, after map[string]string) {
 	}
 }
 
+// TestTickAtAFutureMomentIsRefusedBeforeTheDatabase, on SQLite and
+// PostgreSQL: the refused tick creates no database and changes none
+// (SQLite: the files' bytes; PostgreSQL: every table's rows).
 func TestTickAtAFutureMomentIsRefusedBeforeTheDatabase(t *testing.T) {
+	onEachBackend(t, testTickAtAFutureMomentIsRefusedBeforeTheDatabase)
+}
+
+func testTickAtAFutureMomentIsRefusedBeforeTheDatabase(t *testing.T, backend string) {
 	e := newEnv(t, "2026-06-01")
+	db := e.onBackend(backend)
 	// No database yet: the refused tick creates none.
 	out, errs, code := e.at("2026-10-20T09:00:00Z", "tick", "--at", "2026-11-22T09:00:00Z")
 	if code != 1 || !strings.Contains(errs, "--at: 2026-11-22T09:00:00Z is in the future: the clock says 2026-10-20T09:00") ||
 		strings.Count(strings.TrimSpace(errs), "\n") != 0 || out != "" {
 		t.Fatalf("tick --at a future moment: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
 	}
-	if sums := e.fileSums(); sums["notifier.db"] != "absent" {
+	if !e.noDatabase(db) {
 		t.Errorf("the refused tick created the database")
 	}
 	want(t, e.hook.take())
-	// With a database: its bytes do not change.
+	// With a database: it does not change.
 	e.okAt("2026-10-20T09:00:00Z", "tick")
 	want(t, e.hook.take())
-	before := e.fileSums()
-	if _, errs, code := e.at("2026-10-20T09:00:00Z", "tick", "--at", "2026-11-22T09:00:00Z"); code != 1 || !strings.Contains(errs, "is in the future") {
+	before := e.storeSums(db)
+	if _, errs, code := e.at("2026-10-20T09:00:00Z", "tick", "--at", "2026-11-22T09:00:00Z"); code != 1 || !strings.Contains(errs, "is in the future") ||
+		strings.Contains(errs, pgtest.Password) {
 		t.Fatalf("tick --at a future moment on a database: exit %d: %s", code, errs)
 	}
-	sameSums(t, "a refused tick", before, e.fileSums())
+	sameSums(t, "a refused tick", before, e.storeSums(db))
 	want(t, e.hook.take())
 	// A few seconds ahead of the clock is the clocks' skew, not a future.
 	e.okAt("2026-10-20T09:00:00Z", "tick", "--at", "2026-10-20T09:04:00Z")
@@ -96,7 +105,12 @@ func TestTickAtAFutureMomentIsRefusedBeforeTheDatabase(t *testing.T) {
 }
 
 func TestTickAtAPastMomentDoesNotSuppressTodaysReminders(t *testing.T) {
+	onEachBackend(t, testTickAtAPastMomentDoesNotSuppressTodaysReminders)
+}
+
+func testTickAtAPastMomentDoesNotSuppressTodaysReminders(t *testing.T, backend string) {
 	e := newEnv(t, "2026-06-01")
+	e.onBackend(backend)
 	// Catch-up of a missed moment: the 30d stage as it was due then.
 	e.okAt("2026-11-22T09:00:00Z", "tick", "--at", "2026-10-30T09:00:00Z")
 	want(t, e.hook.take(), "30d", 29)
