@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
 )
 
 // adminsNow is the test clock's start (NOTIFIER_TEST_NOW) of these tests.
@@ -35,6 +37,11 @@ credentials:
 // adminsEnv is an env whose config has credential files; every command
 // runs at the test clock's adminsNow.
 func adminsEnv(t *testing.T, admins string) (*env, []string) {
+	return adminsEnvOn(t, "sqlite", admins)
+}
+
+// adminsEnvOn is adminsEnv on backend.
+func adminsEnvOn(t *testing.T, backend, admins string) (*env, []string) {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), hook: newHook(t)}
 	e.config = filepath.Join(e.dir, "config.yaml")
@@ -45,6 +52,7 @@ func adminsEnv(t *testing.T, admins string) (*env, []string) {
 	if err := os.Mkdir(filepath.Join(e.dir, "creds"), 0o700); err != nil {
 		t.Fatal(err)
 	}
+	e.onBackend(backend)
 	return e, append(os.Environ(), "NOTIFIER_TEST_NOW="+adminsNow)
 }
 
@@ -69,8 +77,10 @@ func (h *hook) credentials() []string {
 // makes tick exit non-zero naming the file and line, while the other
 // files are still synced and their reminders sent; the refused file's
 // tracked credentials stay tracked with their last good definition.
-func TestAdminsDuplicateIDFileIsLoud(t *testing.T) {
-	e, environ := adminsEnv(t, "")
+func TestAdminsDuplicateIDFileIsLoud(t *testing.T) { onEachBackend(t, testAdminsDuplicateIDFileIsLoud) }
+
+func testAdminsDuplicateIDFileIsLoud(t *testing.T, backend string) {
+	e, environ := adminsEnvOn(t, backend, "")
 	// Deadlines: good-1 2026-12-25 (5 days: the 7d stage), bad-1 2026-12-24.
 	e.writeFile("creds/good.yaml", "credentials:\n  - {id: good-1, rotated_at: 2026-06-28}\n")
 	e.writeFile("creds/bad.yaml", "credentials:\n  - {id: bad-1, rotated_at: 2026-06-27}\n")
@@ -92,6 +102,9 @@ func TestAdminsDuplicateIDFileIsLoud(t *testing.T) {
 	if want := `creds/bad.yaml:4: credentials[2].id: "bad-2" is already used at creds/bad.yaml:3`; !strings.Contains(errs, want) {
 		t.Errorf("tick's stderr does not name the file and line %q:\n%s", want, errs)
 	}
+	if strings.Contains(out+errs, pgtest.Password) {
+		t.Errorf("the tick with a refused file shows the database password:\n%s\n%s", out, errs)
+	}
 	if got := strings.Join(e.hook.credentials(), ","); got != "good-2" {
 		t.Errorf("the tick with a refused file sent for %q, want good-2 (the good file's new credential)", got)
 	}
@@ -109,13 +122,20 @@ func TestAdminsDuplicateIDFileIsLoud(t *testing.T) {
 // notifier_config_files_refused counts it; once the file is fixed (and
 // SIGHUP), /readyz is 200 and the gauge 0.
 func TestAdminsRefusedFileOnReadyzAndMetrics(t *testing.T) {
+	onEachBackend(t, testAdminsRefusedFileOnReadyzAndMetrics)
+}
+
+func testAdminsRefusedFileOnReadyzAndMetrics(t *testing.T, backend string) {
 	addr := freeAddr(t)
-	e, environ := adminsEnv(t, "http: {listen: "+addr+"}")
+	e, environ := adminsEnvOn(t, backend, "http: {listen: "+addr+"}")
 	e.writeFile("creds/bad.yaml", "credentials:\n  - {id: bad-1, rotated_at: 2026-12-01}\n  - {id: bad-1, rotated_at: 2026-12-01}\n")
 	d := startDaemonEnv(t, e.dir, e.config, environ)
 	d.await(t, "notifier running", 60*time.Second)
 
 	code, body := httpGet(t, "http://"+addr+"/readyz")
+	if strings.Contains(body, pgtest.Password) {
+		t.Errorf("/readyz shows the database password: %q", body)
+	}
 	if want := `creds/bad.yaml:3: credentials[1].id: "bad-1" is already used at creds/bad.yaml:2`; code != http.StatusServiceUnavailable || !strings.Contains(body, want) {
 		t.Errorf("/readyz with a refused file: %d %q; want 503 naming %q", code, body, want)
 	}
@@ -135,6 +155,9 @@ func TestAdminsRefusedFileOnReadyzAndMetrics(t *testing.T) {
 		t.Errorf("notifier_config_files_refused once the file is fixed = %q, want 0", got)
 	}
 	d.terminate(t, 30*time.Second)
+	if strings.Contains(d.logs(), pgtest.Password) {
+		t.Errorf("the daemon's log shows the database password:\n%s", d.logs())
+	}
 }
 
 // refusedGauge is the value of notifier_config_files_refused on /metrics.
@@ -152,8 +175,10 @@ func refusedGauge(t *testing.T, addr string) string {
 // TestAdminsReloadIsASync: rotated_at moved forward while the daemon runs
 // (check_schedule hourly), then SIGHUP: right after "config reloaded",
 // status shows the new cycle, not the old one's OVERDUE.
-func TestAdminsReloadIsASync(t *testing.T) {
-	e, environ := adminsEnv(t, "")
+func TestAdminsReloadIsASync(t *testing.T) { onEachBackend(t, testAdminsReloadIsASync) }
+
+func testAdminsReloadIsASync(t *testing.T, backend string) {
+	e, environ := adminsEnvOn(t, backend, "")
 	e.writeFile("creds/a.yaml", "credentials:\n  - {id: vendor-sftp, rotated_at: 2026-06-01}\n")
 	d := startDaemonEnv(t, e.dir, e.config, environ)
 	d.await(t, "notifier running", 60*time.Second)
@@ -190,7 +215,11 @@ func (h *hook) notices() (subjects []string) {
 // once more when the fixed file is accepted; both are notice events in
 // the history.
 func TestAdminsToldOnceWhenARefusedFileStartsAndClears(t *testing.T) {
-	e, environ := adminsEnv(t, "notify_admins: [admins]")
+	onEachBackend(t, testAdminsToldOnceWhenARefusedFileStartsAndClears)
+}
+
+func testAdminsToldOnceWhenARefusedFileStartsAndClears(t *testing.T, backend string) {
+	e, environ := adminsEnvOn(t, backend, "notify_admins: [admins]")
 	e.writeFile("creds/bad.yaml", "credentials:\n  - {id: bad-1, rotated_at: 2026-12-01}\n  - {id: bad-1, rotated_at: 2026-12-01}\n")
 	for range 2 {
 		if _, errs, code := e.runWithEnv(environ, "tick"); code == 0 {
@@ -222,7 +251,11 @@ func TestAdminsToldOnceWhenARefusedFileStartsAndClears(t *testing.T) {
 // TestAdminsToldOnceOfAFinallyFailedDelivery: a delivery that finally
 // fails (a permanent 400) is told to the admins once, not at every tick.
 func TestAdminsToldOnceOfAFinallyFailedDelivery(t *testing.T) {
-	e, environ := adminsEnv(t, "notify_admins: [admins]")
+	onEachBackend(t, testAdminsToldOnceOfAFinallyFailedDelivery)
+}
+
+func testAdminsToldOnceOfAFinallyFailedDelivery(t *testing.T, backend string) {
+	e, environ := adminsEnvOn(t, backend, "notify_admins: [admins]")
 	e.writeFile("creds/a.yaml", "credentials:\n  - {id: due-1, rotated_at: 2026-06-25}\n")
 	e.hook.answer(http.StatusBadRequest)
 	if out, errs, code := e.runWithEnv(environ, "tick"); code != 0 || !strings.Contains(out, "failed") {

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"errors"
-	"io/fs"
 	"log/slog"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -12,36 +9,24 @@ import (
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/report"
-	"github.com/notifier-dev/notifier/internal/store"
 	"github.com/notifier-dev/notifier/internal/store/backend"
 )
 
 // dryRun is `tick --dry-run`: what a tick at the command's moment (any
 // moment: nothing is written) would send and skip. The database is opened
-// read-only, never migrated or synced; without a database file the plan
-// comes from the config alone, as a first run's would.
+// read-only, never migrated or synced; without a database (no SQLite
+// file, no notifier schema in PostgreSQL) the plan comes from the config
+// alone, as a first run's would.
 func (c *cli) dryRun(cmd *cobra.Command, format string) (err error) {
 	clock, logger, cfg, err := c.configAt(cmd, true)
 	if err != nil {
 		return err
 	}
-	var st store.Engine // nil: no database yet
-	exists := backend.IsPostgres(cfg.Database)
-	if !exists {
-		if _, err := os.Stat(cfg.Database); err == nil {
-			exists = true
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
+	st, closeStore, err := openIfAny(cmd, cfg.Database)
+	if err != nil {
+		return err
 	}
-	if exists {
-		ro, oerr := backend.OpenReadOnly(cmd.Context(), cfg.Database)
-		if oerr != nil {
-			return oerr
-		}
-		defer closeView(ro.Close, &err) // the command's err, not oerr
-		st = ro
-	}
+	defer closeView(closeStore, &err)
 	eng, err := engine.New(st, cfg, engine.WithLogger(logger), engine.WithStdout(c.stdout), engine.WithWallClock(c.wall))
 	if err != nil {
 		return err

@@ -155,27 +155,31 @@ func (c *cli) openPlanner(cmd *cobra.Command) (eng *engine.Engine, closeStore fu
 	if err != nil {
 		return nil, nil, now, err
 	}
-	var st store.ReadOnly
-	closeStore = func() error { return nil }
-	switch st, err = backend.OpenReadOnly(cmd.Context(), cfg.Database); {
-	case errors.Is(err, backend.ErrNoDatabase):
-		st = nil // plan from the config alone
-	case err != nil:
+	es, closeStore, err := openIfAny(cmd, cfg.Database)
+	if err != nil {
 		return nil, nil, now, err
-	default:
-		closeStore = st.Close
-	}
-	// A nil store, not a ReadOnly holding nil: the engine plans from the
-	// config alone.
-	var es store.Engine
-	if st != nil {
-		es = st
 	}
 	if eng, err = engine.New(es, cfg, engine.WithLogger(logger), engine.WithStdout(c.stdout), engine.WithWallClock(c.wall)); err != nil {
 		closeStore()
 		return nil, nil, now, err
 	}
 	return eng, closeStore, clock(cfg.Location), nil
+}
+
+// openIfAny opens the database read-only for a command that can do
+// without one (plan, tick --dry-run): with no database yet (no SQLite
+// file, no notifier schema in PostgreSQL) the store is nil, not a
+// ReadOnly holding nil, and the engine plans from the config alone.
+// closeStore releases the database, if one was opened.
+func openIfAny(cmd *cobra.Command, dsn string) (st store.Engine, closeStore func() error, err error) {
+	switch ro, err := backend.OpenReadOnly(cmd.Context(), dsn); {
+	case errors.Is(err, backend.ErrNoDatabase):
+		return nil, func() error { return nil }, nil
+	case err != nil:
+		return nil, nil, err
+	default:
+		return ro, ro.Close, nil
+	}
 }
 
 // closeView releases a view's database and makes its error the command's

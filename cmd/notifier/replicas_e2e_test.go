@@ -32,19 +32,30 @@ const pgPasswordEnv = "NOTIFIER_TEST_PG_PASSWORD"
 // ${NOTIFIER_TEST_PG_PASSWORD}; it returns the URL with the password too.
 func pgFleetEnv(t testing.TB, n int, url, schedule, rotated string) (dir, config, dbURL string, environ []string) {
 	t.Helper()
+	dir, config = fleetEnv(t, n, url, schedule, rotated)
+	return dir, config, pgConfig(t, config), append(os.Environ(), pgPasswordEnv+"="+pgtest.Password)
+}
+
+// pgConfig points the config's "database: notifier.db" at a fresh
+// PostgreSQL database, the password from ${NOTIFIER_TEST_PG_PASSWORD}; it
+// returns the database's URL with the password.
+func pgConfig(t testing.TB, config string) string {
+	t.Helper()
 	srv := pgtest.Shared(t)
 	name := srv.Database(t)
-	dir, config = fleetEnv(t, n, url, schedule, rotated)
 	body, err := os.ReadFile(config)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(string(body), "database: notifier.db") {
+		t.Fatalf("%s has no line \"database: notifier.db\" to point at PostgreSQL", config)
 	}
 	withEnv := strings.Replace(srv.PasswordURL(name), pgtest.PasswordRole+"@", pgtest.PasswordRole+":${"+pgPasswordEnv+"}@", 1)
 	body = []byte(strings.Replace(string(body), "database: notifier.db", "database: "+withEnv, 1))
 	if err := os.WriteFile(config, body, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return dir, config, srv.UserURL(name), append(os.Environ(), pgPasswordEnv+"="+pgtest.Password)
+	return srv.UserURL(name)
 }
 
 // TestReplicasShareTheWorkAndSurviveSIGKILL: three replicas on one

@@ -67,26 +67,35 @@ func sameSums(t *testing.T, what string, before, after map[string]string) {
 	}
 }
 
+// TestTickAtAFutureMomentIsRefusedBeforeTheDatabase, on SQLite and
+// PostgreSQL: the refused tick creates no database and changes none
+// (SQLite: the files' bytes; PostgreSQL: every table's rows).
 func TestTickAtAFutureMomentIsRefusedBeforeTheDatabase(t *testing.T) {
+	onEachBackend(t, testTickAtAFutureMomentIsRefusedBeforeTheDatabase)
+}
+
+func testTickAtAFutureMomentIsRefusedBeforeTheDatabase(t *testing.T, backend string) {
 	e := newEnv(t, "2026-06-01")
+	db := e.onBackend(backend)
 	// No database yet: the refused tick creates none.
 	out, errs, code := e.at("2026-10-20T09:00:00Z", "tick", "--at", "2026-11-22T09:00:00Z")
 	if code != 1 || !strings.Contains(errs, "--at: 2026-11-22T09:00:00Z is in the future: the clock says 2026-10-20T09:00") ||
 		strings.Count(strings.TrimSpace(errs), "\n") != 0 || out != "" {
 		t.Fatalf("tick --at a future moment: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
 	}
-	if sums := e.fileSums(); sums["notifier.db"] != "absent" {
+	if !e.noDatabase(db) {
 		t.Errorf("the refused tick created the database")
 	}
 	want(t, e.hook.take())
-	// With a database: its bytes do not change.
+	// With a database: it does not change.
 	e.okAt("2026-10-20T09:00:00Z", "tick")
 	want(t, e.hook.take())
-	before := e.fileSums()
-	if _, errs, code := e.at("2026-10-20T09:00:00Z", "tick", "--at", "2026-11-22T09:00:00Z"); code != 1 || !strings.Contains(errs, "is in the future") {
+	before := e.storeSums(db)
+	if _, errs, code := e.at("2026-10-20T09:00:00Z", "tick", "--at", "2026-11-22T09:00:00Z"); code != 1 || !strings.Contains(errs, "is in the future") ||
+		strings.Contains(errs, pgtest.Password) {
 		t.Fatalf("tick --at a future moment on a database: exit %d: %s", code, errs)
 	}
-	sameSums(t, "a refused tick", before, e.fileSums())
+	sameSums(t, "a refused tick", before, e.storeSums(db))
 	want(t, e.hook.take())
 	// A few seconds ahead of the clock is the clocks' skew, not a future.
 	e.okAt("2026-10-20T09:00:00Z", "tick", "--at", "2026-10-20T09:04:00Z")
@@ -96,7 +105,12 @@ func TestTickAtAFutureMomentIsRefusedBeforeTheDatabase(t *testing.T) {
 }
 
 func TestTickAtAPastMomentDoesNotSuppressTodaysReminders(t *testing.T) {
+	onEachBackend(t, testTickAtAPastMomentDoesNotSuppressTodaysReminders)
+}
+
+func testTickAtAPastMomentDoesNotSuppressTodaysReminders(t *testing.T, backend string) {
 	e := newEnv(t, "2026-06-01")
+	e.onBackend(backend)
 	// Catch-up of a missed moment: the 30d stage as it was due then.
 	e.okAt("2026-11-22T09:00:00Z", "tick", "--at", "2026-10-30T09:00:00Z")
 	want(t, e.hook.take(), "30d", 29)
@@ -125,8 +139,17 @@ func (e *env) dryRun(now string, args ...string) []intended {
 	return rows
 }
 
+// TestTickDryRunSendsAndWritesNothing, on SQLite and PostgreSQL: a dry
+// run renders what would be sent; it sends nothing, creates no database
+// and changes none (SQLite: the files' bytes; PostgreSQL: every table's
+// rows).
 func TestTickDryRunSendsAndWritesNothing(t *testing.T) {
+	onEachBackend(t, testTickDryRunSendsAndWritesNothing)
+}
+
+func testTickDryRunSendsAndWritesNothing(t *testing.T, backend string) {
 	e := newEnv(t, "2026-06-01")
+	db := e.onBackend(backend)
 	hookURL := e.hook.srv.URL + "/hook"
 	// No database: planned from the config alone, as a first run; any
 	// moment, the future too. The 30d stage was missed: skipped.
@@ -141,16 +164,16 @@ func TestTickDryRunSendsAndWritesNothing(t *testing.T) {
 		!strings.Contains(r.Text, "notifier ack sp-api-prod") {
 		t.Errorf("dry run message: %+v", r)
 	}
-	if sums := e.fileSums(); sums["notifier.db"] != "absent" {
+	if !e.noDatabase(db) {
 		t.Errorf("the dry run created the database")
 	}
 	want(t, e.hook.take())
 
 	// On a database: the 30d stage was sent by a real tick, so only the
-	// 7d one would be; the files' bytes do not change.
+	// 7d one would be; the database does not change.
 	e.okAt("2026-10-30T09:00:00Z", "tick")
 	want(t, e.hook.take(), "30d", 29)
-	before := e.fileSums()
+	before := e.storeSums(db)
 	rows = e.dryRun("2026-10-30T09:05:00Z", "--at", "2026-11-22T09:00:00Z")
 	if len(rows) != 1 || rows[0].Stage != "7d" || rows[0].Status != "pending" || rows[0].Recipient != hookURL {
 		t.Fatalf("dry run on the database: %+v", rows)
@@ -165,11 +188,14 @@ func TestTickDryRunSendsAndWritesNothing(t *testing.T) {
 			t.Errorf("dry run table lacks %q:\n%s", line, table)
 		}
 	}
+	if strings.Contains(table, pgtest.Password) {
+		t.Errorf("the dry run shows the database password:\n%s", table)
+	}
 	// Now, not at a moment: nothing is due yet.
 	if rows := e.dryRun("2026-10-30T09:05:00Z"); len(rows) != 0 {
 		t.Errorf("dry run now: %+v", rows)
 	}
-	sameSums(t, "a dry run", before, e.fileSums())
+	sameSums(t, "a dry run", before, e.storeSums(db))
 	want(t, e.hook.take())
 	if h := e.history("--type", "reminder"); len(h) != 1 {
 		t.Errorf("history after dry runs: %+v", h)
