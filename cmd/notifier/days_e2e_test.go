@@ -23,11 +23,9 @@ func newDaysEnv(t *testing.T, backend string) *daysEnv {
 	r := &retractEnv{env: newEnv(t, "2026-06-01"), db: "notifier.db", environ: os.Environ()}
 	d := &daysEnv{retractEnv: r, driver: "sqlite3", dsn: "file:" + filepath.Join(r.dir, "notifier.db") + "?mode=ro"}
 	if backend == "postgres" {
-		srv := pgtest.Shared(t)
-		name := srv.Database(t)
-		r.db = strings.Replace(srv.PasswordURL(name), pgtest.PasswordRole+"@", pgtest.PasswordRole+":${"+pgPasswordEnv+"}@", 1)
+		r.db, d.dsn = pgDatabase(t)
 		r.environ = append(r.environ, pgPasswordEnv+"="+pgtest.Password)
-		d.driver, d.dsn = "pgx", srv.UserURL(name)
+		d.driver = "pgx"
 	}
 	r.rotatedAt("2026-06-01")
 	return d

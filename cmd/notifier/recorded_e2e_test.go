@@ -39,15 +39,7 @@ func TestEndToEndRecordedTimes(t *testing.T) {
 			e := newEnv(t, "2026-06-01")
 			environ := append(os.Environ(), "NOTIFIER_TEST_NOW="+recordedNow)
 			if backend == "postgres" {
-				srv := pgtest.Shared(t)
-				url := strings.Replace(srv.PasswordURL(srv.Database(t)), pgtest.PasswordRole+"@", pgtest.PasswordRole+":${"+pgPasswordEnv+"}@", 1)
-				body, err := os.ReadFile(e.config)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(e.config, []byte(strings.Replace(string(body), "database: notifier.db", "database: "+url, 1)), 0o600); err != nil {
-					t.Fatal(err)
-				}
+				pgConfig(t, e.config)
 				environ = append(environ, pgPasswordEnv+"="+pgtest.Password)
 			}
 			ok := func(args ...string) string {

@@ -41,8 +41,7 @@ func pgFleetEnv(t testing.TB, n int, url, schedule, rotated string) (dir, config
 // returns the database's URL with the password.
 func pgConfig(t testing.TB, config string) string {
 	t.Helper()
-	srv := pgtest.Shared(t)
-	name := srv.Database(t)
+	withEnv, url := pgDatabase(t)
 	body, err := os.ReadFile(config)
 	if err != nil {
 		t.Fatal(err)
@@ -50,12 +49,22 @@ func pgConfig(t testing.TB, config string) string {
 	if !strings.Contains(string(body), "database: notifier.db") {
 		t.Fatalf("%s has no line \"database: notifier.db\" to point at PostgreSQL", config)
 	}
-	withEnv := strings.Replace(srv.PasswordURL(name), pgtest.PasswordRole+"@", pgtest.PasswordRole+":${"+pgPasswordEnv+"}@", 1)
 	body = []byte(strings.Replace(string(body), "database: notifier.db", "database: "+withEnv, 1))
 	if err := os.WriteFile(config, body, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return srv.UserURL(name)
+	return url
+}
+
+// pgDatabase is a fresh database of the shared cluster: its URL as a
+// config writes it, the password from ${NOTIFIER_TEST_PG_PASSWORD} (the
+// process needs pgPasswordEnv=pgtest.Password), and a URL for the test's
+// own reads.
+func pgDatabase(t testing.TB) (withEnv, url string) {
+	t.Helper()
+	srv := pgtest.Shared(t)
+	name := srv.Database(t)
+	return strings.Replace(srv.PasswordURL(name), pgtest.PasswordRole+"@", pgtest.PasswordRole+":${"+pgPasswordEnv+"}@", 1), srv.UserURL(name)
 }
 
 // TestReplicasShareTheWorkAndSurviveSIGKILL: three replicas on one

@@ -23,9 +23,7 @@ type retractEnv struct {
 func newRetractEnv(t *testing.T, postgres bool) *retractEnv {
 	r := &retractEnv{env: newEnv(t, "2026-06-01"), db: "notifier.db", environ: os.Environ()}
 	if postgres {
-		srv := pgtest.Shared(t)
-		url := srv.PasswordURL(srv.Database(t))
-		r.db = strings.Replace(url, pgtest.PasswordRole+"@", pgtest.PasswordRole+":${"+pgPasswordEnv+"}@", 1)
+		r.db, _ = pgDatabase(t)
 		r.environ = append(r.environ, pgPasswordEnv+"="+pgtest.Password)
 	}
 	r.rotatedAt("2026-06-01")

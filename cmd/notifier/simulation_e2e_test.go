@@ -210,15 +210,7 @@ func testTickDryRunSendsAndWritesNothing(t *testing.T, backend string) {
 // real tick on the day still sends.
 func TestTickSimulationOnPostgres(t *testing.T) {
 	e := newEnv(t, "2026-06-01")
-	srv := pgtest.Shared(t)
-	url := strings.Replace(srv.PasswordURL(srv.Database(t)), pgtest.PasswordRole+"@", pgtest.PasswordRole+":${"+pgPasswordEnv+"}@", 1)
-	body, err := os.ReadFile(e.config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(e.config, []byte(strings.Replace(string(body), "database: notifier.db", "database: "+url, 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	pgConfig(t, e.config)
 	environ := func(now string) []string {
 		return append(os.Environ(), pgPasswordEnv+"="+pgtest.Password, testNowEnv+"="+now)
 	}

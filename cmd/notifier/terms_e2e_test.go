@@ -168,11 +168,9 @@ func TestTermsAYearLaterAReportIsUnchanged(t *testing.T) {
 
 // TestTermsAYearLaterAReportIsUnchangedPostgres is the same on PostgreSQL.
 func TestTermsAYearLaterAReportIsUnchangedPostgres(t *testing.T) {
-	srv := pgtest.Shared(t)
-	name := srv.Database(t)
-	withEnv := strings.Replace(srv.PasswordURL(name), pgtest.PasswordRole+"@", pgtest.PasswordRole+":${"+pgPasswordEnv+"}@", 1)
+	withEnv, url := pgDatabase(t)
 	e := termsEnv{env: newEnv(t, "2026-01-05T00:00:00Z"), database: withEnv, environ: append(os.Environ(), pgPasswordEnv+"="+pgtest.Password)}
-	testTermsOfAYear(t, e, "pgx", srv.UserURL(name))
+	testTermsOfAYear(t, e, "pgx", url)
 }
 
 // TestTermsReportJudgesAPeriodAtItsEnd: `report --until 2026-07-06` for a
