@@ -20,7 +20,7 @@ func (c *cli) receiveCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// It syncs and records what Amazon said at its moment: a
 			// past one only, as a tick.
-			m, _, err := c.openAt(cmd, true)
+			m, _, err := c.openAt(cmd)
 			if err != nil {
 				return err
 			}
@@ -42,7 +42,7 @@ func (c *cli) probeCmd() *cobra.Command {
 		Short: "Exchange an SP-API credential's refresh token once: does Amazon still accept its client secret? A rejection alerts at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, now, err := c.openToRecord(cmd, true)
+			m, now, err := c.openToRecord(cmd)
 			if err != nil {
 				return err
 			}

@@ -134,16 +134,12 @@ func (c *cli) logger() (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format: %q is not text or json", c.logFormat)
 }
 
-// open loads the config at the command's moment, opens the store and
-// builds the engine. The caller closes the Daemon.
-func (c *cli) open(cmd *cobra.Command) (*daemon.Daemon, time.Time, error) {
-	return c.openAt(cmd, false)
-}
-
-// openAt is open for a command that records what it does at its moment
-// when notAhead is set (tick): a moment after the real clock is refused
-// before the database is opened, so that nothing of it is written.
-func (c *cli) openAt(cmd *cobra.Command, notAhead bool) (*daemon.Daemon, time.Time, error) {
+// openAt loads the config at the command's moment, opens the store and
+// builds the engine, for a command that writes (the caller closes the
+// Daemon): a moment after the real clock is refused before the database
+// is opened, so that nothing dated then is written. The views open the
+// database read-only instead (reader.go).
+func (c *cli) openAt(cmd *cobra.Command) (*daemon.Daemon, time.Time, error) {
 	clock, err := c.clock(cmd)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -152,35 +148,27 @@ func (c *cli) openAt(cmd *cobra.Command, notAhead bool) (*daemon.Daemon, time.Ti
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	m := &daemon.Daemon{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Clock: clock, WallClock: c.wall, NotAhead: notAhead}
+	m := &daemon.Daemon{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Clock: clock, WallClock: c.wall, NotAhead: true}
 	if err := m.Open(cmd.Context()); err != nil {
 		if errors.Is(err, domain.ErrFuture) {
-			err = fmt.Errorf("--at: %w; to see what a tick would send then: tick --dry-run --at", err)
+			err = fmt.Errorf("--at: %w", err)
+			if cmd.Name() == "tick" {
+				err = fmt.Errorf("%w; to see what a tick would send then: tick --dry-run --at", err)
+			}
 		}
 		return nil, time.Time{}, err
 	}
 	return m, m.Now(), nil
 }
 
-// openSynced is open, then a sync of the config into the store, for the
-// commands that act on what the config says now.
-func (c *cli) openSynced(cmd *cobra.Command) (*daemon.Daemon, time.Time, error) {
-	return c.openToRecord(cmd, false)
-}
-
-// openToRecord is openSynced for a command that records something dated
-// now (ack, rotate) when record is set: a now after the real clock is
-// refused before the sync, which would record config changes dated then.
-func (c *cli) openToRecord(cmd *cobra.Command, record bool) (*daemon.Daemon, time.Time, error) {
-	m, now, err := c.open(cmd)
+// openToRecord opens the store and syncs the config into it, for the
+// commands that write (ack, rotate, retract, receive, test --credential):
+// a moment after the real clock is refused before the database is opened,
+// since the sync would record the config's changes dated then.
+func (c *cli) openToRecord(cmd *cobra.Command) (*daemon.Daemon, time.Time, error) {
+	m, now, err := c.openAt(cmd)
 	if err != nil {
 		return nil, now, err
-	}
-	if record {
-		if err := m.Engine.CheckNotFuture(now); err != nil {
-			m.Close()
-			return nil, now, fmt.Errorf("--at: %w", err)
-		}
 	}
 	if err := m.Engine.Sync(cmd.Context(), now); err != nil {
 		m.Close()
@@ -290,7 +278,7 @@ func (c *cli) tickCmd() *cobra.Command {
 			if cmd.Flags().Changed("format") {
 				return errors.New("--format: only with --dry-run (a tick prints what it did)")
 			}
-			m, now, err := c.openAt(cmd, true)
+			m, now, err := c.openAt(cmd)
 			if err != nil {
 				return err
 			}
@@ -394,7 +382,7 @@ func (c *cli) rotateCmd() *cobra.Command {
 		Short: "Record that a credential was rotated at --at (default now); starts a new cycle",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, now, err := c.openToRecord(cmd, true)
+			m, now, err := c.openToRecord(cmd)
 			if err != nil {
 				return err
 			}
@@ -431,7 +419,7 @@ func (c *cli) ackCmd() *cobra.Command {
 		Short: "Acknowledge the reminders of a credential's current cycle: repeats stop",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, now, err := c.openToRecord(cmd, true)
+			m, now, err := c.openToRecord(cmd)
 			if err != nil {
 				return err
 			}

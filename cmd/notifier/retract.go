@@ -66,7 +66,7 @@ func (c *cli) retractRotationCmd() *cobra.Command {
 					return fmt.Errorf("--at-rotation: %w", err)
 				}
 			}
-			m, now, err := c.openToRecord(cmd, true)
+			m, now, err := c.openToRecord(cmd)
 			if err != nil {
 				return err
 			}
@@ -110,7 +110,7 @@ func (c *cli) retractAckCmd() *cobra.Command {
 			if err := f.check(); err != nil {
 				return err
 			}
-			m, now, err := c.openToRecord(cmd, true)
+			m, now, err := c.openToRecord(cmd)
 			if err != nil {
 				return err
 			}

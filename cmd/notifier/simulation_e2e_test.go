@@ -5,12 +5,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/notifier-dev/notifier/internal/testutil/filesum"
 	"github.com/notifier-dev/notifier/internal/testutil/pgtest"
 )
 
@@ -244,4 +246,29 @@ func TestTickSimulationOnPostgres(t *testing.T) {
 	}
 	run("2026-11-22T09:00:00Z", 0, "tick")
 	want(t, e.hook.take(), "7d", 6)
+}
+
+// TestTestCommandAtAFutureMomentWritesNothing: `notifier test CHANNEL
+// --credential ID` syncs the config to describe the credential; at a
+// future --at that sync would write the config's changes into the history
+// dated then. It is refused, as a tick at that moment is, and the
+// database is left as it was.
+func TestTestCommandAtAFutureMomentWritesNothing(t *testing.T) {
+	e := newEnv(t, "2026-06-01")
+	e.ok("tick")
+	e.hook.take()
+	// A change the sync would record.
+	e.writeCreds(strings.Replace(fmt.Sprintf(spAPI, "2026-06-01"), "owner: integrations", "owner: platform", 1))
+	before := filesum.Dir(t, e.dir)
+	delete(before, "config.yaml")
+	_, errs, code := e.run("test", "ops", "--credential", "sp-api-prod", "--at", "2030-01-01")
+	if code != 1 || !strings.Contains(errs, "is in the future") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		t.Errorf("test --at a future moment: exit %d, %q; want 1 and one line saying it is in the future", code, errs)
+	}
+	after := filesum.Dir(t, e.dir)
+	delete(after, "config.yaml")
+	sameFiles(t, "test --at a future moment", before, after)
+	if got := e.hook.take(); len(got) != 0 {
+		t.Errorf("test --at a future moment sent %d messages", len(got))
+	}
 }

@@ -72,7 +72,7 @@ func (c *cli) sampleMessage(cmd *cobra.Command, cfg *config.Config, ch *config.C
 	ctx := cmd.Context()
 	m := channels.Sample(now.In(cfg.Location))
 	if credential != "" {
-		main, _, err := c.openSynced(cmd)
+		main, _, err := c.openToRecord(cmd)
 		if err != nil {
 			return m, err
 		}
