@@ -123,3 +123,31 @@ func TestEndToEndReportUntilShowsACycleAsItWas(t *testing.T) {
 		})
 	}
 }
+
+// TestEndToEndAViewAtAnEarlierMomentUsesTheTermsThen: a config change of
+// the period, recorded on 12-06, does not reach back: status and report
+// at 12-01 judge the cycle by the terms in force then (180 days: deadline
+// 11-28, 3 days overdue), as report --until does.
+func TestEndToEndAViewAtAnEarlierMomentUsesTheTermsThen(t *testing.T) {
+	e := newEnv(t, "2026-06-01")
+	e.okAt("2026-12-06T09:00:00Z", "tick")
+	e.writeCreds(`  - {id: sp-api-prod, name: "SP-API production (LWA client secret)", owner: integrations, rotated_at: 2026-06-01, rotation_period: 400d}
+`)
+	e.okAt("2026-12-06T09:05:00Z", "tick")
+	if s := e.status("2026-12-06T10:00:00Z")["sp-api-prod"]; s.Deadline != "2027-07-06T00:00:00Z" {
+		t.Fatalf("status now: deadline %s; want the new terms' 2027-07-06", s.Deadline)
+	}
+	if s := e.status("2026-12-01T00:00:00Z")["sp-api-prod"]; s.Deadline != "2026-11-28T00:00:00Z" || s.DaysRemaining != -3 {
+		t.Errorf("status --at 2026-12-01: deadline %s, %d days; want the terms then: 2026-11-28, -3", s.Deadline, s.DaysRemaining)
+	}
+	for _, args := range [][]string{{"--at", "2026-12-01T00:00:00Z"}, {"--until", "2026-12-01T00:00:00Z"}} {
+		out := e.ok(append([]string{"report", "--format", "json"}, args...)...)
+		var doc reportDoc
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("report json: %v\n%s", err, out)
+		}
+		if c := doc.Cycles; len(c) != 1 || c[0].Deadline != "2026-11-28T00:00:00Z" || c[0].Outcome != "overdue" || c[0].DaysLate != 3 {
+			t.Errorf("report %v: %+v; want deadline 2026-11-28, overdue, 3 days", args, c)
+		}
+	}
+}

@@ -17,6 +17,9 @@ type ReportFilter struct {
 	CredentialID string
 	Since        time.Time // inclusive
 	Until        time.Time // exclusive
+	// At is the moment the cycles are judged at, when earlier than Until
+	// (report --at): their terms are those recorded by then. Zero: Until.
+	At time.Time
 }
 
 // CycleRecord is one cycle of a credential as the history records it: the

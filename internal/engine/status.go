@@ -51,8 +51,9 @@ func (e *Engine) Status(ctx context.Context, now time.Time) ([]CredentialStatus,
 	if err != nil {
 		return nil, err
 	}
-	if startsAfter(states, now, func(s domain.CredentialState) time.Time { return s.Start }) {
-		// A view at an earlier moment: each credential's cycle then.
+	if now.Before(normalize(e.wallClock()).Add(-MaxClockSkew)) || startsAfter(states, now, func(s domain.CredentialState) time.Time { return s.Start }) {
+		// A view at an earlier moment: each credential's cycle then, with
+		// the terms and the acknowledgment it had then.
 		if states, err = e.store.StatesAt(ctx, now); err != nil {
 			return nil, err
 		}

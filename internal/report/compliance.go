@@ -33,7 +33,9 @@ func Compliance(ctx context.Context, w io.Writer, format string, s store.Reporte
 	if u := h.Filter.Until; !u.IsZero() && u.Before(at) {
 		at = u
 	}
-	err = s.ReportCycles(ctx, h.Filter, func(rec domain.CycleRecord) error {
+	filter := h.Filter
+	filter.At = at
+	err = s.ReportCycles(ctx, filter, func(rec domain.CycleRecord) error {
 		// A rotation after the period is left out, as its reminders and
 		// acknowledgments are: the cycle it closed is shown as it was at
 		// the period's end, open or overdue then.

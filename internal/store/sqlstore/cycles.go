@@ -69,6 +69,18 @@ const CredColumns = `c.id, c.name, c.owner, c.rotation_period, c.expires_at, c.p
 const CycleColumns = CredColumns + `, r.rotated_at, r.source, (SELECT a.acked_at ` + FirstAckOf + `), (SELECT a.actor ` + FirstAckOf + `), ` +
 	StatedDeadlineOf + `, (SELECT t.deadline ` + TermsOf + `), (SELECT t.policy ` + TermsOf + `)`
 
+// cycleColumnsAt is CycleColumns as they stood at a moment, given as each
+// of its four parameters: the first acknowledgment made by then, and the
+// terms recorded by then (termsAt's rule: the latest recorded at or
+// before it, else the cycle's first), for a view at an earlier moment.
+const cycleColumnsAt = CredColumns + `, r.rotated_at, r.source, (SELECT a.acked_at ` + firstAckBy + `), (SELECT a.actor ` + firstAckBy + `), ` +
+	StatedDeadlineOf + `, (SELECT t.deadline ` + termsBy + `), (SELECT t.policy ` + termsBy + `)`
+
+const (
+	firstAckBy = `FROM acknowledgments a WHERE a.rotation_id = r.id AND ` + LiveAck + ` AND a.acked_at <= ? ORDER BY ` + AckOrder + ` LIMIT 1`
+	termsBy    = `FROM cycle_terms t WHERE t.rotation_id = r.id ORDER BY CASE WHEN t.recorded_at <= ? THEN t.id ELSE -t.id END DESC LIMIT 1`
+)
+
 // ScanCredential reads CredColumns, then extra.
 func ScanCredential(s Scanner, extra ...any) (Credential, error) {
 	var c Credential
@@ -116,7 +128,7 @@ func (s *Store) Cycle(ctx context.Context, id string) (domain.Cycle, error) {
 // States returns every credential, active or not, with its current cycle
 // and its deliveries' counts, by id.
 func (s *Store) States(ctx context.Context) ([]domain.CredentialState, error) {
-	return s.states(ctx, CurrentCycle)
+	return s.states(ctx, CycleColumns, CurrentCycle)
 }
 
 // StatesAt is States as it was at a moment: each credential with the
@@ -124,11 +136,12 @@ func (s *Store) States(ctx context.Context) ([]domain.CredentialState, error) {
 // started later is not yet known), and that cycle's counts. A credential
 // with no rotation by then is left out.
 func (s *Store) StatesAt(ctx context.Context, at time.Time) ([]domain.CredentialState, error) {
-	return s.states(ctx, CycleAt, s.db.Time(at))
+	t := s.db.Time(at)
+	return s.states(ctx, cycleColumnsAt, CycleAt, t, t, t, t, t)
 }
 
-func (s *Store) states(ctx context.Context, from string, args ...any) ([]domain.CredentialState, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+CycleColumns+`, (SELECT x.stage `+lastSentOf+`), (SELECT x.sent_at `+lastSentOf+`),
+func (s *Store) states(ctx context.Context, columns, from string, args ...any) ([]domain.CredentialState, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+columns+`, (SELECT x.stage `+lastSentOf+`), (SELECT x.sent_at `+lastSentOf+`),
 			(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'failed'),
 			(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'pending')
 		FROM `+from+` ORDER BY c.id`, args...)

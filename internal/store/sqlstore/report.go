@@ -95,8 +95,12 @@ func (s *Store) ReportCycles(ctx context.Context, f domain.ReportFilter, fn func
 	}
 	defer done()
 	until, since := nullTime(s.db, CeilSecond(f.Until)), nullTime(s.db, StoredTime(f.Since))
+	terms := until // the terms in force at the period's end, or at f.At when earlier
+	if !f.At.IsZero() && (f.Until.IsZero() || f.At.Before(f.Until)) {
+		terms = s.db.Time(f.At)
+	}
 	cycles, err := readers[reportCyclesQuery].Query(ctx, queries[reportCyclesQuery], f.CredentialID, f.CredentialID,
-		until, until, until, until, until, until, since, since)
+		terms, terms, terms, terms, until, until, since, since)
 	if err != nil {
 		return fmt.Errorf("store: report: %w", err)
 	}
