@@ -151,3 +151,29 @@ func TestEndToEndAViewAtAnEarlierMomentUsesTheTermsThen(t *testing.T) {
 		}
 	}
 }
+
+// TestEndToEndRetractingTheFirstRotationIsInTheReport: the retraction of
+// a credential's earliest rotation has no earlier cycle to belong to; it is
+// shown with the cycle that follows, and counted.
+func TestEndToEndRetractingTheFirstRotationIsInTheReport(t *testing.T) {
+	e := newEnv(t, "2026-06-01")
+	e.okAt("2026-09-01T09:00:00Z", "tick")
+	e.okAt("2026-09-02T09:00:00Z", "rotate", "sp-api-prod", "--at", "2026-09-02T08:00:00Z", "--by", "alice")
+	e.okAt("2026-09-03T09:00:00Z", "retract", "rotation", "sp-api-prod", "--at-rotation", "2026-06-01T00:00:00Z", "--reason", "never happened", "--actor", "bob")
+	out := e.okAt("2026-09-04T09:00:00Z", "report", "--format", "json")
+	var doc reportDoc
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("report json: %v\n%s", err, out)
+	}
+	n := 0
+	for _, c := range doc.Cycles {
+		for _, x := range c.Retractions {
+			if x.What == "rotation" && x.Of == "2026-06-01T00:00:00Z" && x.Actor == "bob" && x.Reason == "never happened" {
+				n++
+			}
+		}
+	}
+	if n != 1 || doc.Summary["retractions"] != 1 {
+		t.Errorf("report: the retraction of the first rotation shown %d times, summary %d; want 1 and 1\n%s", n, doc.Summary["retractions"], out)
+	}
+}

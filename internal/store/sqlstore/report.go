@@ -58,14 +58,27 @@ func reportQueries(d Dialect) [4]string {
 			WHERE (` + id + ` = '' OR a.credential_id = ` + id + `) AND (` + at + ` IS NULL OR a.acked_at < ` + at + `) AND ` + LiveAck + `
 			ORDER BY a.credential_id, ` + AckOrder,
 		reportRetractionsQuery: `SELECT x.credential_id,
-				CASE WHEN x.kind = 'rotation' THEN (SELECT r.id FROM rotations r WHERE r.credential_id = x.credential_id AND ` + LiveRotation + `
-					AND (r.rotated_at < tr.rotated_at OR (r.rotated_at = tr.rotated_at AND r.id < tr.id)) ORDER BY r.rotated_at DESC, r.id DESC LIMIT 1)
-				ELSE ta.rotation_id END,
+				CASE WHEN x.kind = 'rotation' THEN ` + liveCycleOf("tr") + `
+					WHEN NOT EXISTS (SELECT 1 FROM retractions rx WHERE rx.kind = 'rotation' AND rx.target_id = ta.rotation_id) THEN ta.rotation_id
+					ELSE ` + liveCycleOf("ar") + ` END,
 				x.kind, x.target_id, COALESCE(tr.rotated_at, ta.acked_at), x.retracted_at, x.actor, x.reason, x.recorded_at
 			FROM retractions x LEFT JOIN rotations tr ON x.kind = 'rotation' AND tr.id = x.target_id
 				LEFT JOIN acknowledgments ta ON x.kind = 'acknowledgment' AND ta.id = x.target_id
+				LEFT JOIN rotations ar ON ar.id = ta.rotation_id
 			WHERE ` + id + ` = '' OR x.credential_id = ` + id + ` ORDER BY x.credential_id, x.id`,
 	}
+}
+
+// liveCycleOf is the live cycle a retraction of (or in) the rotation
+// alias rot is shown with: the live rotation before it, or, for a
+// credential's earliest, the live one after it, so that no retraction is
+// left out of the report.
+func liveCycleOf(rot string) string {
+	live := `FROM rotations r WHERE r.credential_id = x.credential_id AND ` + LiveRotation
+	return `COALESCE((SELECT r.id ` + live + ` AND (r.rotated_at < ` + rot + `.rotated_at OR (r.rotated_at = ` + rot + `.rotated_at AND r.id < ` + rot + `.id))
+			ORDER BY r.rotated_at DESC, r.id DESC LIMIT 1),
+		(SELECT r.id ` + live + ` AND (r.rotated_at > ` + rot + `.rotated_at OR (r.rotated_at = ` + rot + `.rotated_at AND r.id > ` + rot + `.id))
+			ORDER BY r.rotated_at, r.id LIMIT 1))`
 }
 
 // termsAt completes "SELECT t.column " into the terms of the cycle cyc in
