@@ -45,25 +45,33 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	}
 	dsn := readOnlyDSN(path, true)
 	var immutable os.FileInfo
-	switch wal, shm := exists(path+"-wal"), exists(path+"-shm"); {
-	case wal && shm:
+	walSize := int64(-1) // no -wal
+	if st, err := os.Stat(path + "-wal"); err == nil {
+		walSize = st.Size()
+	}
+	switch shm := exists(path + "-shm"); {
+	case walSize > 0 && shm:
 		// The -shm is the writer's index of the log: a reader that wrote
 		// its read marks there, or rebuilt the index of a writer that
 		// died, would change it. readonly_shm reads the index and, where
 		// it cannot rely on it, the log itself.
 		dsn += "&readonly_shm=1"
-	case !wal && !shm:
-		// SQLite opens (and creates) the -wal and -shm of a WAL database
-		// even read-only; with no -wal the file alone holds the record,
-		// and immutable reads it without creating or changing anything.
-		// Without a lock, though: a daemon that starts meanwhile and
-		// checkpoints into the file changes pages under the reader, and
-		// Close then says so (ErrChangedWhileRead).
+	case walSize > 0:
+		// Commits in the log and no index: SQLite would write a new
+		// -shm to read them. A view writes nothing, so it says so.
+		return nil, fmt.Errorf("store: %s-wal holds commits and its index %s-shm is missing: a view would have to write it; "+
+			"open the database once for writing (`notifier migrate`) to fold the log in, or read a copy (`notifier backup`)", path, path)
+	default:
+		// No log, or an empty one (a stray -shm or -wal left beside it):
+		// the file alone holds the record. SQLite opens (and creates) the
+		// -wal and -shm of a WAL database even read-only; immutable reads
+		// the file without creating or changing anything. Without a lock,
+		// though: a daemon that starts meanwhile and checkpoints into the
+		// file changes pages under the reader, and Close then says so
+		// (ErrChangedWhileRead).
 		dsn += "&immutable=1"
 		immutable = st
 	}
-	// A -wal without its -shm (or the reverse) is read as SQLite reads
-	// it, rebuilding the index: the log's content must not be missed.
 	sqlDB := sql.OpenDB(connector{dsn: dsn})
 	bound(sqlDB)
 	s := newStore(sqlDB, path, nil)

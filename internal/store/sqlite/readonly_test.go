@@ -338,3 +338,85 @@ func TestImmutableViewSaysTheFileChangedUnderIt(t *testing.T) {
 		})
 	}
 }
+
+// A view beside a log without its index, or an index without its log (a
+// crash, a hand's cleanup), would have SQLite create the missing file and
+// write the index: it reads an empty log or a stray index as immutable,
+// and refuses in one line a log with content whose index is gone.
+func TestReadOnlyBesideAHalfLogWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "notifier.db")
+	w, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.SyncFile(t.Context(), domain.ConfigFile{Path: "c.yaml", ModTime: t0}, []domain.Credential{credential("alpha")}, domain.SyncOptions{}, t0); err != nil {
+		t.Fatal(err)
+	}
+	committed := map[string][]byte{}
+	for _, name := range []string{"notifier.db", "notifier.db-wal"} {
+		if committed[name], err = os.ReadFile(filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	clean, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		files   map[string][]byte
+		wantErr string
+	}{
+		{"an empty log, no index", map[string][]byte{"notifier.db": clean, "notifier.db-wal": nil}, ""},
+		{"an index, no log", map[string][]byte{"notifier.db": clean, "notifier.db-shm": make([]byte, 32768)}, ""},
+		{"a log with commits, its index gone", map[string][]byte{"notifier.db": committed["notifier.db"], "notifier.db-wal": committed["notifier.db-wal"]}, "notifier.db-wal"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := t.TempDir()
+			for name, body := range tc.files {
+				if err := os.WriteFile(filepath.Join(d, name), body, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := filesum.Dir(t, d)
+			r, err := OpenReadOnly(t.Context(), filepath.Join(d, "notifier.db"))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "\n") {
+					t.Errorf("OpenReadOnly = %v; want one line naming %s", err, tc.wantErr)
+				}
+			} else {
+				if err != nil {
+					t.Fatal(err)
+				}
+				states, err := r.States(t.Context())
+				if cerr := r.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil || len(states) != 1 {
+					t.Errorf("states %+v, %v; want alpha", states, err)
+				}
+			}
+			after := filesum.Dir(t, d)
+			if len(after) != len(before) {
+				t.Errorf("files %v, want %v: the view created one", keys(after), keys(before))
+			}
+			for name, sum := range after {
+				if before[name] != sum {
+					t.Errorf("the view changed or created %s", name)
+				}
+			}
+		})
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
