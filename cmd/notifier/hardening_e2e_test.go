@@ -107,7 +107,7 @@ func TestEndToEndFutureAckAndRotateRefused(t *testing.T) {
 func TestEndToEndAtMustBeATime(t *testing.T) {
 	e := newEnv(t, "2026-06-01")
 	commands := [][]string{
-		{"tick"}, {"status"}, {"plan"}, {"ack", "sp-api-prod", "--by", "alice"}, {"rotate", "sp-api-prod"}, {"check"}, {"test", "ops"},
+		{"tick"}, {"status"}, {"plan"}, {"ack", "sp-api-prod", "--by", "alice"}, {"rotate", "sp-api-prod", "--by", "alice"}, {"check"}, {"test", "ops"},
 	}
 	for _, cmd := range commands {
 		for _, tt := range []struct{ at, want string }{
