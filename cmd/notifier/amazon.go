@@ -32,7 +32,7 @@ func (c *cli) receiveCmd() *cobra.Command {
 			return err
 		},
 	}
-	c.atFlag(cmd)
+	c.atFlag(cmd, atRecord)
 	return cmd
 }
 
@@ -67,7 +67,7 @@ func (c *cli) probeCmd() *cobra.Command {
 			return fmt.Errorf("probe: %s: no answer about the secret, not a rejection: %s", res.CredentialID, res.Detail)
 		},
 	}
-	c.atFlag(cmd)
+	c.atFlag(cmd, atRecord)
 	return cmd
 }
 

@@ -6,11 +6,9 @@ package main
 // one.
 
 import (
-	"bytes"
 	"database/sql"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -165,18 +163,7 @@ func TestEndToEndBackup(t *testing.T) {
 // in an empty folder, without --config.
 func runBare(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Dir = t.TempDir()
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		return out.String(), errb.String(), exit.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running notifier %v: %v", args, err)
-	}
-	return out.String(), errb.String(), 0
+	return runIn(t, t.TempDir(), nil, args...)
 }
 
 // While `notifier run` sends a burst of reminders (each sent one a write),

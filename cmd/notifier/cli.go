@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,8 +43,28 @@ type cli struct {
 	wall func() time.Time
 }
 
+// Exit codes, as the README's command-line section and status --help say.
+const (
+	ExitOK     = 0 // done
+	ExitError  = 1 // bad input or a failure, with a one-line error on stderr
+	ExitFailOn = 3 // status --fail-on: some credential is in the state asked
+)
+
+// exitCodeError is an error that ends the command with its own exit code.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string { return e.err.Error() }
+func (e *exitCodeError) Unwrap() error { return e.err }
+
+// ConfigEnv names the variable that is --config's default.
+const ConfigEnv = "NOTIFIER_CONFIG"
+
 // Execute runs the command line and returns the exit code: 0 on success, 1
-// on bad input or a failure, with a one-line error on stderr.
+// on bad input or a failure, with a one-line error on stderr, 3 when
+// status --fail-on matched.
 func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	wall, err := wallClock()
 	if err != nil {
@@ -68,9 +90,13 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		fmt.Fprintln(stderr, "notifier: "+err.Error())
-		return 1
+		var coded *exitCodeError
+		if errors.As(err, &coded) {
+			return coded.code
+		}
+		return ExitError
 	}
-	return 0
+	return ExitOK
 }
 
 func (c *cli) root() *cobra.Command {
@@ -79,23 +105,46 @@ func (c *cli) root() *cobra.Command {
 		Short:         "Escalating reminders so that no credential silently expires",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       thisVersion().line(),
+		Example: `  notifier check
+  notifier --config /etc/notifier/config.yaml status --fail-on overdue
+  NOTIFIER_CONFIG=/etc/notifier/config.yaml notifier history --credential sp-api-prod`,
 	}
-	root.PersistentFlags().StringVar(&c.configPath, "config", "config.yaml", "path of the YAML config")
+	root.SetVersionTemplate("{{.Version}}\n")
+	defaultConfig, emptyEnv := "config.yaml", false
+	if v, ok := os.LookupEnv(ConfigEnv); ok {
+		defaultConfig, emptyEnv = v, v == ""
+	}
+	root.PersistentFlags().StringVar(&c.configPath, "config", defaultConfig, "path of the YAML config; default $"+ConfigEnv+" when set, else ./config.yaml (the flag wins over the variable)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if emptyEnv && !cmd.Flags().Changed("config") && cmd.Name() != "version" && cmd.Name() != "help" {
+			return errors.New(ConfigEnv + ": empty; set it to the config's path, unset it for ./config.yaml, or give --config")
+		}
+		return nil
+	}
 	root.PersistentFlags().StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	root.PersistentFlags().StringVar(&c.logFormat, "log-format", "text", "text or json (logs go to stderr)")
 	root.AddCommand(c.runCmd(), c.checkCmd(), c.migrateCmd(), c.tickCmd(), c.statusCmd(), c.planCmd(),
-		c.rotateCmd(), c.ackCmd(), c.retractCmd(), c.historyCmd(), c.testCmd())
+		c.rotateCmd(), c.ackCmd(), c.retractCmd(), c.historyCmd(), c.testCmd(), c.versionCmd())
 	// The auditors' view: read-only report and backups.
 	root.AddCommand(c.reportCmd(), c.backupCmd())
 	root.AddCommand(c.receiveCmd(), c.probeCmd())
 	root.AddCommand(c.verifyCmd())
 	root.AddCommand(c.copyDBCmd())
+	setExamples(root)
 	return root
 }
 
-// atFlag adds --at to a clock-dependent command.
-func (c *cli) atFlag(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&c.at, "at", "", "simulate this moment (2026-06-01, 2026-06-01T09:30 in the config's zone, or RFC 3339); default now")
+// What --at does, by the kind of command.
+const (
+	atView   = "show the record as of this moment"
+	atRecord = "record it at this past moment (not after the clock)"
+	atAct    = "act as at this moment"
+)
+
+// atFlag adds --at to a clock-dependent command; what says what it does.
+func (c *cli) atFlag(cmd *cobra.Command, what string) {
+	cmd.Flags().StringVar(&c.at, "at", "", what+" (2026-06-01, 2026-06-01T09:30 in the config's zone, or RFC 3339); default now")
 }
 
 // clock is the moment the command acts at, in the config's zone. An --at
@@ -229,7 +278,7 @@ func (c *cli) checkCmd() *cobra.Command {
 			return c.warnBackward(cmd, cfg)
 		},
 	}
-	c.atFlag(cmd)
+	c.atFlag(cmd, atAct)
 	return cmd
 }
 
@@ -305,14 +354,29 @@ func (c *cli) tickCmd() *cobra.Command {
 }
 
 func (c *cli) statusCmd() *cobra.Command {
-	var format, db string
+	var format, db, failOn string
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show every credential: deadline, days remaining, active stage, acknowledgment, state",
-		Args:  cobra.NoArgs,
+		Long: `Show every credential: deadline, days remaining, active stage, acknowledgment, state.
+
+Exit codes:
+  0  done (with --fail-on: no credential in that state)
+  1  an error (one line on stderr)
+  3  --fail-on matched: some credential is overdue (--fail-on overdue),
+     or due or overdue (--fail-on due); the table is printed all the same`,
+		Example: `  notifier status
+  notifier status --at 2026-12-01 --format json
+  notifier status --fail-on overdue || echo "a credential is overdue"`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if err := checkFormat(format, "table", "json"); err != nil {
 				return err
+			}
+			if failOn != "" {
+				if err := checkOneOf("--fail-on", failOn, engine.StateOverdue, engine.StateDue); err != nil {
+					return err
+				}
 			}
 			eng, store, now, err := c.openStatusReader(cmd, db)
 			if err != nil {
@@ -323,11 +387,15 @@ func (c *cli) statusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return report.Status(c.stdout, format, rows)
+			if err := report.Status(c.stdout, format, rows); err != nil {
+				return err
+			}
+			return failOnError(failOn, rows)
 		},
 	}
-	c.atFlag(cmd)
+	c.atFlag(cmd, atView)
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	cmd.Flags().StringVar(&failOn, "fail-on", "", "exit 3 when some credential is overdue (overdue), or due or overdue (due)")
 	dbFlag(cmd, &db)
 	return cmd
 }
@@ -361,17 +429,83 @@ func (c *cli) planCmd() *cobra.Command {
 			return report.Plan(c.stdout, format, rows)
 		},
 	}
-	c.atFlag(cmd)
+	c.atFlag(cmd, atView)
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
 	cmd.Flags().StringVar(&horizon, "horizon", "365d", "how far ahead to look")
 	return cmd
 }
 
-func defaultActor() string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
+// failOnError is status --fail-on's verdict: an exitCodeError naming the
+// credentials in the state asked (due: due or overdue), nil when none is.
+func failOnError(failOn string, rows []engine.CredentialStatus) error {
+	if failOn == "" {
+		return nil
 	}
-	return os.Getenv("USER")
+	var ids []string
+	for _, r := range rows {
+		if r.State == engine.StateOverdue || failOn == engine.StateDue && r.State == engine.StateDue {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	what := "overdue"
+	if failOn == engine.StateDue {
+		what = "due or overdue"
+	}
+	shown := ids[:min(len(ids), 10)]
+	more := ""
+	if len(ids) > len(shown) {
+		more = fmt.Sprintf(" and %d more", len(ids)-len(shown))
+	}
+	return &exitCodeError{code: ExitFailOn, err: fmt.Errorf("%d credential(s) %s (--fail-on %s): %s%s",
+		len(ids), what, failOn, report.Escape(strings.Join(shown, ", ")), more)}
+}
+
+// actorFlag adds --by (retract: --actor), who did what is recorded.
+func actorFlag(cmd *cobra.Command, p *string, name, what string) {
+	cmd.Flags().StringVar(p, name, "", what+"; default your login name if it is a person's account, required as root or a system account (uid < 1000, 500 on macOS, or nobody)")
+}
+
+// resolveActor fills in the flag name's value when it was left out: the OS
+// account's name when it is a person's (personAccount), else one line
+// asking for the flag, before anything is opened.
+func resolveActor(cmd *cobra.Command, name string, p *string) error {
+	if cmd.Flags().Changed(name) {
+		return nil
+	}
+	u, err := osAccount()
+	if err != nil {
+		return fmt.Errorf("--%s: required: the OS account is unknown (%v); say who acts: --%s NAME", name, err, name)
+	}
+	if !personAccount(runtime.GOOS, u) {
+		return fmt.Errorf("--%s: required: %s (uid %s) is not a person's account; say who acts: --%s NAME", name, report.Escape(u.Username), u.Uid, name)
+	}
+	*p = u.Username
+	return nil
+}
+
+// personAccount is the rule for a default actor: a named account with a
+// uid from 1000 (Linux and the BSDs; 500 on macOS), and not nobody
+// (65534). root, daemons and service accounts are below it. On Windows
+// every named account counts.
+func personAccount(goos string, u *user.User) bool {
+	if u == nil || u.Username == "" {
+		return false
+	}
+	if goos == "windows" {
+		return true
+	}
+	uid, err := strconv.Atoi(u.Uid)
+	if err != nil || uid == 65534 {
+		return false
+	}
+	first := 1000
+	if goos == "darwin" {
+		first = 500
+	}
+	return uid >= first
 }
 
 func (c *cli) rotateCmd() *cobra.Command {
@@ -382,6 +516,9 @@ func (c *cli) rotateCmd() *cobra.Command {
 		Short: "Record that a credential was rotated at --at (default now); starts a new cycle",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := resolveActor(cmd, "by", &by); err != nil {
+				return err
+			}
 			m, now, err := c.openToRecord(cmd)
 			if err != nil {
 				return err
@@ -405,8 +542,8 @@ func (c *cli) rotateCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.atFlag(cmd)
-	cmd.Flags().StringVar(&by, "by", defaultActor(), "who rotated")
+	c.atFlag(cmd, atRecord)
+	actorFlag(cmd, &by, "by", "who rotated")
 	cmd.Flags().StringVar(&note, "note", "", "a note for the history")
 	cmd.Flags().BoolVar(&viaAmazon, "via-amazon", false, "ask Amazon to rotate the SP-API client secret now (Application Management API); the rotation is recorded when the new-secret notification arrives")
 	return cmd
@@ -419,6 +556,9 @@ func (c *cli) ackCmd() *cobra.Command {
 		Short: "Acknowledge the reminders of a credential's current cycle: repeats stop",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := resolveActor(cmd, "by", &by); err != nil {
+				return err
+			}
 			m, now, err := c.openToRecord(cmd)
 			if err != nil {
 				return err
@@ -437,8 +577,8 @@ func (c *cli) ackCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.atFlag(cmd)
-	cmd.Flags().StringVar(&by, "by", defaultActor(), "who acknowledges")
+	c.atFlag(cmd, atRecord)
+	actorFlag(cmd, &by, "by", "who acknowledges")
 	cmd.Flags().StringVar(&note, "note", "", "a note for the history")
 	return cmd
 }
@@ -471,7 +611,7 @@ func (c *cli) historyCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&f.credential, "credential", "", "only this credential")
-	cmd.Flags().StringVar(&f.typ, "type", "", "only this type: rotation, reminder, ack, credential, config, audit")
+	cmd.Flags().StringVar(&f.typ, "type", "", "only this type: "+strings.Join(domain.EventTypes(), ", "))
 	cmd.Flags().StringVar(&f.since, "since", "", "from this time (inclusive)")
 	cmd.Flags().StringVar(&f.until, "until", "", "up to this time (exclusive)")
 	cmd.Flags().StringVar(&f.format, "format", "table", "table, json or csv")
@@ -480,10 +620,15 @@ func (c *cli) historyCmd() *cobra.Command {
 }
 
 func checkFormat(got string, allowed ...string) error {
+	return checkOneOf("--format", got, allowed...)
+}
+
+// checkOneOf refuses a flag's value that is not one of allowed.
+func checkOneOf(flag, got string, allowed ...string) error {
 	if contains(allowed, got) {
 		return nil
 	}
-	return fmt.Errorf("--format: %q is not one of %s", got, strings.Join(allowed, ", "))
+	return fmt.Errorf("%s: %q is not one of %s", flag, got, strings.Join(allowed, ", "))
 }
 
 func contains(list []string, s string) bool {

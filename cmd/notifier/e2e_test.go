@@ -409,15 +409,15 @@ func TestEndToEndRotationViaCLI(t *testing.T) {
 	}
 	want(t, e.tick("2026-11-28T01:00:00Z")) // the old deadline passes silently
 	// Refused: a rotation not newer than the latest one; an unknown id.
-	_, errs, code := e.run("rotate", "sp-api-prod", "--at", "2026-11-22T09:00:00Z")
+	_, errs, code := e.run("rotate", "sp-api-prod", "--at", "2026-11-22T09:00:00Z", "--by", "bob")
 	if code != 1 || !strings.Contains(errs, "not newer than the latest recorded rotation at 2026-11-22T10:00:00Z") {
 		t.Errorf("older rotation: exit %d, stderr %q", code, errs)
 	}
-	_, errs, code = e.run("rotate", "nope", "--at", "2026-11-23T09:00:00Z")
+	_, errs, code = e.run("rotate", "nope", "--at", "2026-11-23T09:00:00Z", "--by", "bob")
 	if code != 1 || !strings.Contains(errs, `unknown credential "nope"`) || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
 		t.Errorf("unknown credential: exit %d, stderr %q", code, errs)
 	}
-	_, errs, code = e.run("rotate", "sp-api-prod", "--at", "yesterday")
+	_, errs, code = e.run("rotate", "sp-api-prod", "--at", "yesterday", "--by", "bob")
 	if code != 1 || !strings.Contains(errs, `--at: "yesterday" is not a time`) {
 		t.Errorf("bad --at: exit %d, stderr %q", code, errs)
 	}

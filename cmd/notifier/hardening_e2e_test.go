@@ -107,7 +107,7 @@ func TestEndToEndFutureAckAndRotateRefused(t *testing.T) {
 func TestEndToEndAtMustBeATime(t *testing.T) {
 	e := newEnv(t, "2026-06-01")
 	commands := [][]string{
-		{"tick"}, {"status"}, {"plan"}, {"ack", "sp-api-prod", "--by", "alice"}, {"rotate", "sp-api-prod"}, {"check"}, {"test", "ops"},
+		{"tick"}, {"status"}, {"plan"}, {"ack", "sp-api-prod", "--by", "alice"}, {"rotate", "sp-api-prod", "--by", "alice"}, {"check"}, {"test", "ops"},
 	}
 	for _, cmd := range commands {
 		for _, tt := range []struct{ at, want string }{
@@ -147,7 +147,7 @@ func TestEndToEndHugeRotationPeriodRefused(t *testing.T) {
 `)
 	want := `config.yaml:12: credentials[0].rotation_period: "281474976710656d" is longer than 36500d (100 years)`
 	for _, args := range [][]string{
-		{"check"}, {"tick", "--at", "2026-11-21T00:00:00Z"}, {"status"}, {"rotate", "sp-api-prod", "--at", "2026-07-01"},
+		{"check"}, {"tick", "--at", "2026-11-21T00:00:00Z"}, {"status"}, {"rotate", "sp-api-prod", "--at", "2026-07-01", "--by", "alice"},
 	} {
 		_, errs, code := e.runBounded(args...)
 		if code != 1 || !strings.Contains(errs, want+"\n") || !strings.Contains(errs, "the config has 1 problem(s); nothing was changed") {
@@ -179,7 +179,7 @@ func TestEndToEndHugePeriodFromAnOldDatabase(t *testing.T) {
 	for _, args := range [][]string{
 		{"status", "--at", "2026-07-01", "--format", "json"}, {"status", "--at", "2026-07-01"},
 		{"plan", "--at", "2026-07-01", "--horizon", "36500d"}, {"tick", "--at", "2026-07-01"},
-		{"rotate", "sp-api-prod", "--at", "2026-07-01"}, {"status", "--at", "2026-07-02", "--format", "json"},
+		{"rotate", "sp-api-prod", "--at", "2026-07-01", "--by", "alice"}, {"status", "--at", "2026-07-02", "--format", "json"},
 	} {
 		out, errs, code := e.runBounded(args...)
 		if code != 0 {

@@ -319,7 +319,7 @@ func TestCopyDBToPostgresAndBack(t *testing.T) {
 	}
 	run(nil, "tick", "--at", "2026-11-21T00:00:00Z")
 	run(nil, "ack", "cred-0001", "--by", "alice", "--at", "2026-11-21T01:00:00Z")
-	run(nil, "rotate", "cred-0002", "--at", "2026-11-21T02:00:00Z")
+	run(nil, "rotate", "cred-0002", "--at", "2026-11-21T02:00:00Z", "--by", "alice")
 	srv := pgtest.Shared(t)
 	name := srv.Database(t)
 	pg := srv.PasswordURL(name) // the password from PGPASSWORD
@@ -467,7 +467,7 @@ func TestPlannerPlansAtOnceOnARotationElsewhere(t *testing.T) {
 		t.Fatalf("at the start: %d reminders, want the overdue credential's one", keys)
 	}
 	// Rotated 175 days ago, by the CLI: the new cycle's 7-day reminder is due.
-	rotate := exec.Command(binary, "--config", config, "rotate", "cred-0000", "--at", time.Now().UTC().Add(-175*24*time.Hour).Format(time.RFC3339))
+	rotate := exec.Command(binary, "--config", config, "rotate", "cred-0000", "--at", time.Now().UTC().Add(-175*24*time.Hour).Format(time.RFC3339), "--by", "alice")
 	rotate.Dir, rotate.Env = dir, environ
 	if out, err := rotate.CombinedOutput(); err != nil {
 		t.Fatalf("rotate: %v\n%s", err, out)

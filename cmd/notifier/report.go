@@ -55,7 +55,7 @@ func (c *cli) reportCmd() *cobra.Command {
 			return report.Compliance(cmd.Context(), c.stdout, f.format, store, report.Header{At: now, Filter: filter, Database: store.Path(), Loc: loc})
 		},
 	}
-	c.atFlag(cmd)
+	c.atFlag(cmd, atView)
 	dbFlag(cmd, &f.db)
 	cmd.Flags().StringVar(&f.credential, "credential", "", "only this credential")
 	cmd.Flags().StringVar(&f.since, "since", "", "cycles that were open at or after this time")

@@ -33,16 +33,17 @@ func (c *cli) retractCmd() *cobra.Command {
 type retractFlags struct{ actor, reason string }
 
 func (f *retractFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.actor, "actor", defaultActor(), "who retracts")
+	actorFlag(cmd, &f.actor, "actor", "who retracts")
 	cmd.Flags().StringVar(&f.reason, "reason", "", "why the record was a mistake (required)")
 }
 
-// check refuses a missing reason before anything is opened.
-func (f *retractFlags) check() error {
+// check refuses a missing reason, or a missing --actor where the OS
+// account is no person's, before anything is opened.
+func (f *retractFlags) check(cmd *cobra.Command) error {
 	if strings.TrimSpace(f.reason) == "" {
 		return errors.New("--reason: required; say why the record was a mistake")
 	}
-	return nil
+	return resolveActor(cmd, "actor", &f.actor)
 }
 
 func (c *cli) retractRotationCmd() *cobra.Command {
@@ -54,7 +55,7 @@ func (c *cli) retractRotationCmd() *cobra.Command {
 		Short: "Retract a rotation (default: the latest): the earlier cycle resumes with its deadline, sent stages and acknowledgments",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.check(); err != nil {
+			if err := f.check(cmd); err != nil {
 				return err
 			}
 			if id != 0 && atRotation != "" {
@@ -92,7 +93,7 @@ func (c *cli) retractRotationCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.atFlag(cmd)
+	c.atFlag(cmd, atRecord)
 	f.add(cmd)
 	cmd.Flags().Int64Var(&id, "rotation", 0, "the id of the rotation to retract (history, audit_rotations); default the latest")
 	cmd.Flags().StringVar(&atRotation, "at-rotation", "", "the time of the rotation to retract, as recorded")
@@ -107,7 +108,7 @@ func (c *cli) retractAckCmd() *cobra.Command {
 		Short: "Retract an acknowledgment (default: the one of the current cycle): the cycle is unacknowledged and its repeats resume",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.check(); err != nil {
+			if err := f.check(cmd); err != nil {
 				return err
 			}
 			m, now, err := c.openToRecord(cmd)
@@ -125,7 +126,7 @@ func (c *cli) retractAckCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.atFlag(cmd)
+	c.atFlag(cmd, atRecord)
 	f.add(cmd)
 	cmd.Flags().Int64Var(&id, "ack", 0, "the id of the acknowledgment to retract (audit_acknowledgments); default the current cycle's")
 	return cmd

@@ -130,7 +130,7 @@ func testRetractMistakenRotation(t *testing.T, postgres bool) {
 	before := len(e.historyAt("2026-11-26T09:01:00Z"))
 	for _, args := range [][]string{
 		{"retract", "rotation", "sp-api-prod"},
-		{"retract", "rotation", "sp-api-prod", "--rotation", "99", "--reason", "typo"},
+		{"retract", "rotation", "sp-api-prod", "--rotation", "99", "--reason", "typo", "--actor", "alice"},
 	} {
 		out, errs, code := e.at("2026-11-26T09:01:00Z", args...)
 		if code != 1 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || out != "" {
@@ -230,7 +230,7 @@ func testRetractMistakenRotation(t *testing.T, postgres bool) {
 	}
 
 	// Retracting it again: refused, one line.
-	if _, errs, code := e.at("2026-11-26T09:11:00Z", "retract", "rotation", "sp-api-prod", "--rotation", "2", "--reason", "again"); code != 1 ||
+	if _, errs, code := e.at("2026-11-26T09:11:00Z", "retract", "rotation", "sp-api-prod", "--rotation", "2", "--reason", "again", "--actor", "alice"); code != 1 ||
 		!strings.Contains(errs, "already retracted") {
 		t.Errorf("retracting twice: exit %d, %q", code, errs)
 	}

@@ -70,7 +70,7 @@ func TestEndToEndRotateViaAmazon(t *testing.T) {
 	// The call counted: a second within the minute is refused here,
 	// without calling Amazon, even from a new process.
 	api.Store("204")
-	out, code = run("rotate", "sp-api-prod", "--via-amazon")
+	out, code = run("rotate", "sp-api-prod", "--via-amazon", "--by", "alice")
 	if code != 1 || !strings.Contains(out, "Amazon allows one rotation request a minute per application: the last call was at") || calls.Load() != 1 {
 		t.Errorf("rate limit: exit %d, %d calls\n%s", code, calls.Load(), out)
 	}
@@ -78,7 +78,7 @@ func TestEndToEndRotateViaAmazon(t *testing.T) {
 		t.Errorf("status shows a request Amazon refused:\n%s", st)
 	}
 	// Another application has its own rate limit: Amazon accepts.
-	out, code = run("rotate", "sp-api-eu", "--via-amazon")
+	out, code = run("rotate", "sp-api-eu", "--via-amazon", "--by", "alice")
 	if code != 0 || !strings.Contains(out, "sp-api-eu: Amazon accepted the rotation request at ") || calls.Load() != 2 {
 		t.Errorf("204: exit %d, %d calls\n%s", code, calls.Load(), out)
 	}

@@ -60,7 +60,7 @@ func (c *cli) testCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.atFlag(cmd)
+	c.atFlag(cmd, atAct)
 	cmd.Flags().StringVar(&credential, "credential", "", "describe this credential instead of a made-up one")
 	return cmd
 }

@@ -206,7 +206,7 @@ func TestEndToEndVerifyWithAuditKey(t *testing.T) {
 
 	// Without the key, the history cannot be appended to, and nothing is.
 	e.writeConfig(fmt.Sprintf(baseConfig, e.hook.srv.URL+"/hook", fmt.Sprintf(spAPI, "2026-06-01")))
-	if _, errs, code := e.runWithEnv(nil, "rotate", "sp-api-prod", "--at", "2026-11-23T09:00:00Z"); code != 1 || !strings.Contains(errs, "audit.key: ") {
+	if _, errs, code := e.runWithEnv(nil, "rotate", "sp-api-prod", "--at", "2026-11-23T09:00:00Z", "--by", "alice"); code != 1 || !strings.Contains(errs, "audit.key: ") {
 		t.Errorf("rotate without the key: exit %d, %q; want refused naming audit.key", code, errs)
 	}
 	e.writeConfig(keyed)

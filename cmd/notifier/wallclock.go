@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"os/user"
 	"time"
 )
 
@@ -16,3 +17,7 @@ func wallClock() (func() time.Time, error) { return time.Now, nil }
 // testFullDisk is the test build's way to fill the database
 // (fulldisk_testclock.go); this build has none.
 func testFullDisk(context.Context, any) {}
+
+// osAccount is the OS account the command runs as: --by's default when it
+// is a person's (personAccount).
+func osAccount() (*user.User, error) { return user.Current() }

@@ -5,6 +5,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/user"
+	"strings"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/config"
@@ -32,4 +34,16 @@ func wallClock() (func() time.Time, error) {
 	}
 	started := time.Now()
 	return func() time.Time { return at.Add(time.Since(started)) }, nil
+}
+
+// TestUserEnv stands, in the test build only, for the OS account --by
+// defaults to: NAME:UID (the tests run as whatever the machine gives).
+const TestUserEnv = "NOTIFIER_TEST_USER"
+
+func osAccount() (*user.User, error) {
+	if v, ok := os.LookupEnv(TestUserEnv); ok {
+		name, uid, _ := strings.Cut(v, ":")
+		return &user.User{Username: name, Uid: uid}, nil
+	}
+	return user.Current()
 }
