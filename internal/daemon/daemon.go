@@ -128,6 +128,14 @@ func (d *Daemon) Open(ctx context.Context) error {
 			return err
 		}
 	}
+	// With no database yet there is no synced version to compare with:
+	// the main file's credentials are decoded first, so that a refused
+	// file creates nothing.
+	if cfg.Deferred() && !databaseExists(ctx, cfg.Database) {
+		if err := cfg.Settle(domain.ConfigFile{}, false); err != nil {
+			return err
+		}
+	}
 	store, err := backend.Open(ctx, cfg.Database, backend.WithAuditKey([]byte(cfg.Audit.Key)), backend.WithWallClock(d.WallClock))
 	if err != nil {
 		return err
@@ -188,6 +196,17 @@ func (d *Daemon) settleMain(ctx context.Context, st store.Engine, cfg *config.Co
 		d.Logger.Debug("main config file unchanged since its last sync; its credentials are not decoded", "file", cfg.Main.Path)
 	}
 	return cfg.Settle(synced, ok)
+}
+
+// databaseExists says whether dsn names a database with notifier's
+// tables that opens read-only; false for anything else.
+func databaseExists(ctx context.Context, dsn string) bool {
+	ro, err := backend.OpenReadOnly(ctx, dsn)
+	if err != nil {
+		return false
+	}
+	ro.Close()
+	return true
 }
 
 // configClock is the clock the config is judged at: the wall clock, never
