@@ -76,8 +76,12 @@ type Config struct {
 	secrets []string // what Secrets returns
 
 	// What ReadCredentialFile judges a credential file by.
-	env           LookupEnv
-	clock         Clock
+	env   LookupEnv
+	clock Clock
+	reg   Registry
+	// deferred is the main file as read, while LoadMainDeferred left its
+	// credentials undecoded (Settle).
+	deferred      []byte
 	defaultPeriod schedule.Span
 	defaultPolicy string
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/notifier-dev/notifier/internal/domain"
 )
 
 // LookupEnv finds an environment variable; os.LookupEnv in production.
@@ -32,7 +35,11 @@ func Timeless(*time.Location) time.Time { return time.Time{} }
 // reads the process environment. Channel blocks are decoded into reg's
 // configs, and a channel's concurrency defaults to reg's for its type.
 func Load(path string, now Clock, env LookupEnv, reg Registry) (*Config, error) {
-	l, cfg, err := loadMain(path, now, env, reg)
+	data, cf, err := readMain(path)
+	if err != nil {
+		return nil, err
+	}
+	l, cfg, err := loadMain(path, data, cf, now, env, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +60,83 @@ func Load(path string, now Clock, env LookupEnv, reg Registry) (*Config, error) 
 // it returns Problems, with every problem found. A nil env reads the
 // process environment; reg is as for Load.
 func LoadMain(path string, now Clock, env LookupEnv, reg Registry) (*Config, error) {
-	l, cfg, err := loadMain(path, now, env, reg)
+	data, cf, err := readMain(path)
+	if err != nil {
+		return nil, err
+	}
+	return loadMainData(path, data, cf, now, env, reg, false)
+}
+
+// LoadMainDeferred is LoadMain for the commands that sync the config into
+// the database (tick, run): when the main file's credentials: block is a
+// plain block list without ${NAME} (the layout credential files are read
+// in parts), it is cut out and its credentials are not decoded: the rest
+// (database, channels, policies, settings) is. Credentials is then empty
+// and Deferred true until Settle, which decodes them unless the file is
+// the version last synced. Anything else is read as LoadMain reads it.
+func LoadMainDeferred(path string, now Clock, env LookupEnv, reg Registry) (*Config, error) {
+	data, cf, err := readMain(path)
+	if err != nil {
+		return nil, err
+	}
+	return loadMainData(path, data, cf, now, env, reg, true)
+}
+
+// Deferred reports whether the main file's own credentials are still to
+// be decoded by Settle.
+func (c *Config) Deferred() bool { return c.deferred != nil }
+
+// Settle decodes the main file's own credentials that LoadMainDeferred
+// left out, unless the file read is the one last synced (synced, with its
+// content hash; ok false: none was), whose credentials the database
+// holds already. Its problems are those LoadMain would have returned;
+// the Config is then unchanged. Without deferred credentials it does
+// nothing.
+func (c *Config) Settle(synced domain.ConfigFile, ok bool) error {
+	data := c.deferred
+	if data == nil {
+		return nil
+	}
+	if ok && synced.Path == c.Main.Path && synced.Hash == c.Main.Hash {
+		c.deferred = nil
+		return nil
+	}
+	full, err := loadMainData(c.Path, data, c.Main, c.clock, c.env, c.reg, false)
+	if err != nil {
+		return err
+	}
+	*c = *full
+	return nil
+}
+
+// readMain reads the config file at path, described with its name.
+func readMain(path string) ([]byte, domain.ConfigFile, error) {
+	data, cf, err := readRegular(path)
+	if err != nil {
+		return nil, cf, fmt.Errorf("config: %w", err)
+	}
+	cf.Path = filepath.Base(path)
+	return data, cf, nil
+}
+
+// loadMainData is LoadMain of the file's bytes; with defer, of its bytes
+// without its credentials: block when it can be cut out (cutCredentials)
+// and the rest has no problem, else of them all.
+func loadMainData(path string, data []byte, cf domain.ConfigFile, now Clock, env LookupEnv, reg Registry, deferred bool) (*Config, error) {
+	if deferred {
+		if rest, ok := cutCredentials(data); ok {
+			l, cfg, err := loadMain(path, rest, cf, now, env, reg)
+			if err != nil {
+				return nil, err
+			}
+			if cfg != nil && l.found() == 0 {
+				cfg.deferred = data
+				cfg.index()
+				return cfg, nil
+			}
+		}
+	}
+	l, cfg, err := loadMain(path, data, cf, now, env, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -69,10 +152,68 @@ func LoadMain(path string, now Clock, env LookupEnv, reg Registry) (*Config, err
 	return cfg, nil
 }
 
+// cutCredentials returns data with its top-level credentials: block
+// replaced by `credentials: []` and blank lines, so that every other line
+// keeps its number, when that block is in the layout a credential file is
+// read in parts (splitItems) and holds no ${NAME}: its values are then
+// neither secrets nor lwa: settings, and nothing but the sync needs
+// them. Every other top-level line must be a plain key; anything else
+// (flow style, documents, directives, tabs) says false.
+func cutCredentials(data []byte) ([]byte, bool) {
+	if len(data) == 0 || data[0] >= 0x80 || bytes.ContainsAny(data, "\t\r\x00") {
+		return nil, false
+	}
+	start, end := -1, -1
+	for pos := 0; pos < len(data); {
+		next := len(data)
+		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
+			next = pos + i + 1
+		}
+		at, line := pos, bytes.TrimRight(data[pos:next], "\n")
+		pos = next
+		if len(line) == 0 || line[0] == ' ' || line[0] == '#' {
+			continue // inside a block, or a comment
+		}
+		if start >= 0 && end < 0 {
+			if isItem(line) {
+				continue // credentials:' items may start at column 0
+			}
+			end = at
+		}
+		if c := line[0]; !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return nil, false
+		}
+		if isHeader(line) {
+			if start >= 0 {
+				return nil, false // given twice: the whole parse says so
+			}
+			start = at
+		}
+	}
+	if start < 0 {
+		return nil, false
+	}
+	if end < 0 {
+		end = len(data)
+	}
+	block := data[start:end]
+	if bytes.Contains(block, []byte("${")) {
+		return nil, false
+	}
+	if _, ok := splitItems(block, chunkItems); !ok {
+		return nil, false
+	}
+	rest := make([]byte, 0, len(data)-len(block)+32)
+	rest = append(rest, data[:start]...)
+	rest = append(rest, "credentials: []"...)
+	rest = append(rest, bytes.Repeat([]byte("\n"), bytes.Count(block, []byte("\n")))...)
+	return append(rest, data[end:]...), true
+}
+
 // loadMain reads the config file into a Config and l.problems; the Config
 // is nil only when the file is not a YAML mapping. The error is for a file
 // that cannot be read.
-func loadMain(path string, now Clock, env LookupEnv, reg Registry) (*mainLoad, *Config, error) {
+func loadMain(path string, data []byte, cf domain.ConfigFile, now Clock, env LookupEnv, reg Registry) (*mainLoad, *Config, error) {
 	if env == nil {
 		env = os.LookupEnv
 	}
@@ -83,15 +224,10 @@ func loadMain(path string, now Clock, env LookupEnv, reg Registry) (*mainLoad, *
 	if err != nil {
 		return nil, nil, fmt.Errorf("config: %w", err)
 	}
-	data, cf, err := readRegular(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("config: %w", err)
-	}
-	cf.Path = filepath.Base(path)
 	l := &mainLoad{loader: &loader{file: cf.Path, env: env, reg: reg}}
 	cfg := l.load(path, dir, data, now)
 	if cfg != nil {
-		cfg.Main, cfg.env, cfg.clock = cf, env, now
+		cfg.Main, cfg.env, cfg.clock, cfg.reg = cf, env, now, reg
 		slices.Sort(l.secrets)
 		cfg.secrets = slices.Compact(l.secrets)
 	}

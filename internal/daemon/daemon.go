@@ -112,7 +112,9 @@ func (d *Daemon) Open(ctx context.Context) error {
 	if d.LeaseTTL <= 0 {
 		d.LeaseTTL = DefaultLeaseTTL
 	}
-	cfg, err := config.LoadMain(d.ConfigPath, d.configClock(), d.Env, registry.Default())
+	// The main file's credentials are decoded below, once the database
+	// says whether the file changed since its last sync.
+	cfg, err := config.LoadMainDeferred(d.ConfigPath, d.configClock(), d.Env, registry.Default())
 	if err != nil {
 		return err
 	}
@@ -126,11 +128,23 @@ func (d *Daemon) Open(ctx context.Context) error {
 			return err
 		}
 	}
+	// With no database yet there is no synced version to compare with:
+	// the main file's credentials are decoded first, so that a refused
+	// file creates nothing.
+	if cfg.Deferred() && !databaseExists(ctx, cfg.Database) {
+		if err := cfg.Settle(domain.ConfigFile{}, false); err != nil {
+			return err
+		}
+	}
 	store, err := backend.Open(ctx, cfg.Database, backend.WithAuditKey([]byte(cfg.Audit.Key)), backend.WithWallClock(d.WallClock))
 	if err != nil {
 		return err
 	}
 	if d.dbFile, err = openedFile(cfg.Database); err != nil {
+		store.Close()
+		return err
+	}
+	if err := d.settleMain(ctx, store, cfg); err != nil {
 		store.Close()
 		return err
 	}
@@ -163,6 +177,36 @@ func (d *Daemon) Open(ctx context.Context) error {
 	d.Health.SetConfigLoaded(true)
 	d.Metrics.ObserveReload(time.Now(), nil)
 	return nil
+}
+
+// settleMain decodes the main file's own credentials unless the file is
+// the version the database last synced: a fleet written in the main file
+// is then not parsed again at every tick, as an unchanged credential file
+// is not. A changed file is decoded, and refused as LoadMain refuses it.
+func (d *Daemon) settleMain(ctx context.Context, st store.Engine, cfg *config.Config) error {
+	if !cfg.Deferred() {
+		return nil
+	}
+	known, err := st.ConfigFiles(ctx)
+	if err != nil {
+		return err
+	}
+	synced, ok := known[cfg.Main.Path]
+	if ok && synced.Hash == cfg.Main.Hash {
+		d.Logger.Debug("main config file unchanged since its last sync; its credentials are not decoded", "file", cfg.Main.Path)
+	}
+	return cfg.Settle(synced, ok)
+}
+
+// databaseExists says whether dsn names a database with notifier's
+// tables that opens read-only; false for anything else.
+func databaseExists(ctx context.Context, dsn string) bool {
+	ro, err := backend.OpenReadOnly(ctx, dsn)
+	if err != nil {
+		return false
+	}
+	ro.Close()
+	return true
 }
 
 // configClock is the clock the config is judged at: the wall clock, never
