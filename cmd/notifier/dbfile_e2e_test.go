@@ -48,15 +48,7 @@ func TestDatabaseFileDeletedOrReplacedUnderRun(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sink := newKeySink(t, 0, false)
 			dir, config := fleetEnv(t, 3, sink.srv.URL, "@hourly", time.Now().UTC().Add(-10*24*time.Hour).Format(time.RFC3339))
-			addr := freeAddr(t)
-			f, err := os.OpenFile(config, os.O_APPEND|os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.WriteString("http: {listen: " + addr + "}\n"); err != nil {
-				t.Fatal(err)
-			}
-			f.Close()
+			addr := listenHTTP(t, config)
 			db := filepath.Join(dir, "notifier.db")
 
 			d := startDaemon(t, dir, config)
@@ -107,4 +99,20 @@ func TestDatabaseFileDeletedOrReplacedUnderRun(t *testing.T) {
 			again.terminate(t, 15*time.Second)
 		})
 	}
+}
+
+// listenHTTP adds an http block listening on a free 127.0.0.1 port to the
+// config and returns the address.
+func listenHTTP(t *testing.T, config string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	f, err := os.OpenFile(config, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("http: {listen: " + addr + "}\n"); err != nil {
+		t.Fatal(err)
+	}
+	return addr
 }

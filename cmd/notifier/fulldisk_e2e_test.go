@@ -25,15 +25,7 @@ func TestFullDatabaseWhileSendingLosesNoRecord(t *testing.T) {
 	const n, fillAfter = 200, 20
 	sink := newKeySink(t, 0, false)
 	dir, config := fleetEnv(t, n, sink.srv.URL, "@hourly", time.Now().UTC().Add(-175*24*time.Hour).Format(time.RFC3339))
-	addr := freeAddr(t)
-	f, err := os.OpenFile(config, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteString("http: {listen: " + addr + "}\n"); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	addr := listenHTTP(t, config)
 	full := filepath.Join(dir, "full")
 	d := startDaemonEnv(t, dir, config, append(os.Environ(), testFullEnv+"="+full))
 	for i := range fillAfter {
