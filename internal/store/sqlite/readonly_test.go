@@ -58,14 +58,8 @@ func TestOpenReadOnlyRefuses(t *testing.T) {
 
 func TestReadOnlyStoreWritesNothing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "notifier.db")
-	w, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := writerWithAlpha(t, path)
 	defer w.Close()
-	if _, err := w.SyncFile(t.Context(), domain.ConfigFile{Path: "c.yaml", ModTime: t0}, []domain.Credential{credential("alpha")}, domain.SyncOptions{}, t0); err != nil {
-		t.Fatal(err)
-	}
 	r, err := OpenReadOnly(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -233,13 +227,7 @@ func snapshotCheck(ctx context.Context, s *Store) (int, error) {
 func TestReadOnlyLeavesTheFilesAsTheyWere(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "notifier.db")
-	w, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.SyncFile(t.Context(), domain.ConfigFile{Path: "c.yaml", ModTime: t0}, []domain.Credential{credential("alpha")}, domain.SyncOptions{}, t0); err != nil {
-		t.Fatal(err)
-	}
+	w := writerWithAlpha(t, path)
 	read := func(when, dir string, wantFiles int) {
 		t.Helper()
 		path := filepath.Join(dir, "notifier.db")
@@ -295,13 +283,7 @@ func TestImmutableViewSaysTheFileChangedUnderIt(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "notifier.db")
-			w, err := Open(t.Context(), path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := w.SyncFile(t.Context(), domain.ConfigFile{Path: "c.yaml", ModTime: t0}, []domain.Credential{credential("alpha")}, domain.SyncOptions{}, t0); err != nil {
-				t.Fatal(err)
-			}
+			w := writerWithAlpha(t, path)
 			if err := w.Close(); err != nil { // the last connection: the log goes into the file, no -wal left
 				t.Fatal(err)
 			}
@@ -346,14 +328,9 @@ func TestImmutableViewSaysTheFileChangedUnderIt(t *testing.T) {
 func TestReadOnlyBesideAHalfLogWritesNothing(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "notifier.db")
-	w, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.SyncFile(t.Context(), domain.ConfigFile{Path: "c.yaml", ModTime: t0}, []domain.Credential{credential("alpha")}, domain.SyncOptions{}, t0); err != nil {
-		t.Fatal(err)
-	}
+	w := writerWithAlpha(t, path)
 	committed := map[string][]byte{}
+	var err error
 	for _, name := range []string{"notifier.db", "notifier.db-wal"} {
 		if committed[name], err = os.ReadFile(filepath.Join(dir, name)); err != nil {
 			t.Fatal(err)
@@ -419,4 +396,18 @@ func keys(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// writerWithAlpha opens the database at path for writing and syncs one
+// credential, alpha, into it.
+func writerWithAlpha(t *testing.T, path string) *Store {
+	t.Helper()
+	w, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.SyncFile(t.Context(), domain.ConfigFile{Path: "c.yaml", ModTime: t0}, []domain.Credential{credential("alpha")}, domain.SyncOptions{}, t0); err != nil {
+		t.Fatal(err)
+	}
+	return w
 }
