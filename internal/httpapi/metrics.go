@@ -29,11 +29,14 @@ import (
 // credential's deadline and acknowledgment) is read at each scrape.
 //
 // Labels are bounded: channel (the config's channels) and outcome (sent,
-// retry, failed, released) on the counters; credential only on the two
-// per-credential gauges, one series each per active credential. Those
-// are streamed from the database a page at a time into the answer,
-// without a registry, so a scrape of a million credentials does not hold
-// the fleet (and two million metric objects) in memory: only the ids.
+// retry, failed, released) on the counters; state and policy on the
+// aggregates; owner on the per-owner aggregates, at most
+// http.metrics.owners_max owners; credential only on the two
+// per-credential gauges, and only for the credentials overdue or due
+// within http.metrics.per_credential_within, at most
+// http.metrics.per_credential_max of them. The aggregates are one GROUP
+// BY in the database, so a scrape of a million credentials holds neither
+// the fleet nor its ids in memory: the answer is tens of kilobytes.
 type Metrics struct {
 	reg          *prometheus.Registry
 	deliveries   *prometheus.CounterVec
