@@ -5,12 +5,14 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
 // MinAckSecret is the shortest ack_secret accepted: an HMAC-SHA256 key
@@ -35,6 +37,79 @@ type HTTP struct {
 	// AckLinkTTL is how long an ack link works after the message was sent;
 	// 0: until the cycle ends (a rotation).
 	AckLinkTTL time.Duration
+	// Metrics bounds what /metrics says per credential.
+	Metrics Metrics
+}
+
+// Metrics is the http.metrics: block: which credentials /metrics gives
+// series of their own (the rest are only in the aggregates).
+type Metrics struct {
+	// PerCredentialWithin: credentials overdue or due within this span
+	// get per-credential series.
+	PerCredentialWithin schedule.Span
+	// PerCredentialMax caps those series (the soonest deadlines first);
+	// 0: no per-credential series.
+	PerCredentialMax int
+	// OwnersMax caps the owners given series of their own (by owner);
+	// the others are counted in notifier_owners_left_out.
+	OwnersMax int
+}
+
+// DefaultMetrics are the http.metrics: defaults.
+var DefaultMetrics = Metrics{PerCredentialWithin: schedule.Span{Days: 30}, PerCredentialMax: 10_000, OwnersMax: 1_000}
+
+// MetricsOf is c's http.metrics settings, the defaults without http:.
+func MetricsOf(c *Config) Metrics {
+	if c == nil || c.HTTP == nil {
+		return DefaultMetrics
+	}
+	return c.HTTP.Metrics
+}
+
+// metricsBlock is the http.metrics: block.
+type metricsBlock struct {
+	PerCredentialWithin *yaml.Node `yaml:"per_credential_within"`
+	PerCredentialMax    *yaml.Node `yaml:"per_credential_max"`
+	OwnersMax           *yaml.Node `yaml:"owners_max"`
+}
+
+// maxMetricSeries bounds per_credential_max and owners_max: more series
+// than this from one target is more than a Prometheus server should take.
+const maxMetricSeries = 1_000_000
+
+// metrics reads the http.metrics: block over the defaults.
+func (l *loader) metrics(n *yaml.Node) Metrics {
+	m := DefaultMetrics
+	if n == nil {
+		return m
+	}
+	var b metricsBlock
+	if !l.decode(n, "http.metrics", &b) {
+		return m
+	}
+	if v := b.PerCredentialWithin; v != nil {
+		if sp, _, ok := l.span(v, "http.metrics.per_credential_within"); ok {
+			m.PerCredentialWithin = sp
+		}
+	}
+	for _, k := range []struct {
+		key string
+		n   *yaml.Node
+		dst *int
+	}{{"per_credential_max", b.PerCredentialMax, &m.PerCredentialMax}, {"owners_max", b.OwnersMax, &m.OwnersMax}} {
+		if k.n == nil {
+			continue
+		}
+		if s, ok := l.str(k.n, "http.metrics."+k.key); ok {
+			i, err := strconv.Atoi(s)
+			if err != nil || i < 0 || i > maxMetricSeries {
+				l.errf(k.n, "http.metrics."+k.key, "%q is not a whole number from 0 to %d", s, maxMetricSeries)
+			} else {
+				*k.dst = i
+			}
+		}
+	}
+	return m
 }
 
 // httpBlock is the http: block.
@@ -44,6 +119,7 @@ type httpBlock struct {
 	PublicURL     *yaml.Node `yaml:"public_url"`
 	AckSecret     *yaml.Node `yaml:"ack_secret"`
 	AckLinkTTL    *yaml.Node `yaml:"ack_link_ttl"`
+	Metrics       *yaml.Node `yaml:"metrics"`
 }
 
 // http reads the http: block. Secrets are never quoted back. chanNodes
@@ -113,6 +189,7 @@ func (l *loader) http(n *yaml.Node, chans map[string]*Channel, chanNodes map[str
 			}
 		}
 	}
+	h.Metrics = l.metrics(b.Metrics)
 	for _, name := range slices.Sorted(maps.Keys(chans)) {
 		in, ok := chans[name].Config.(channels.Interactive)
 		if ok && in.InteractionSecret() == "" {

@@ -23,6 +23,13 @@ func TestHTTPBlock(t *testing.T) {
 	if !strings.Contains(strings.Join(cfg.Secrets(), "\n"), httpSecretValue) {
 		t.Error("ack_secret is not among the secrets the engine's redactor registers")
 	}
+	if h.Metrics != DefaultMetrics || DefaultMetrics.PerCredentialWithin.String() != "30d" || DefaultMetrics.PerCredentialMax != 10_000 {
+		t.Errorf("http.metrics without the block = %+v, want the defaults (30d, 10000)", h.Metrics)
+	}
+	m := mustLoad(t, minimal+"http:\n  listen: :9464\n  metrics: {per_credential_within: 7d, per_credential_max: 0, owners_max: 50}\n", nil).HTTP.Metrics
+	if m.PerCredentialWithin.String() != "7d" || m.PerCredentialMax != 0 || m.OwnersMax != 50 {
+		t.Errorf("http.metrics = %+v, want 7d, 0, 50", m)
+	}
 	if mustLoad(t, minimal, nil).HTTP != nil {
 		t.Error("no http: block, yet HTTP is set")
 	}
@@ -53,6 +60,10 @@ func TestHTTPBlockProblems(t *testing.T) {
 		{"links without a secret", "  listen: :9464\n  public_url: https://x.example.com\n", "", nil, "http.ack_secret", "missing", "listen:"},
 		{"ttl of zero", "  listen: :9464\n  ack_link_ttl: 0s  # @here\n", "", nil, "http.ack_link_ttl", "longer than 0s", "@here"},
 		{"unknown key", "  listen: :9464\n  port: 80  # @here\n", "", nil, "http.port", "unknown key", "@here"},
+		{"metrics window not a span", "  listen: :9464\n  metrics:\n    per_credential_within: soon  # @here\n", "", nil, "http.metrics.per_credential_within", "soon", "@here"},
+		{"metrics cap negative", "  listen: :9464\n  metrics:\n    per_credential_max: -1  # @here\n", "", nil, "http.metrics.per_credential_max", "is not a whole number from 0 to 1000000", "@here"},
+		{"metrics owners cap too large", "  listen: :9464\n  metrics:\n    owners_max: 5000000  # @here\n", "", nil, "http.metrics.owners_max", "is not a whole number from 0 to 1000000", "@here"},
+		{"metrics unknown key", "  listen: :9464\n  metrics:\n    per_owner: 3  # @here\n", "", nil, "http.metrics.per_owner", "unknown key", "@here"},
 		{"slack button without a signing secret", "  listen: :9464\n", slack, nil, "channels.team.signing_secret", "missing", "@slack"},
 	}
 	for _, tc := range tests {

@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/httpapi"
+	"github.com/notifier-dev/notifier/internal/schedule"
 	"github.com/notifier-dev/notifier/internal/store"
 	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
@@ -32,9 +32,9 @@ type countingReader struct {
 	walks atomic.Int64
 }
 
-func (c *countingReader) EachCycle(ctx context.Context, fn func(domain.Cycle) error) error {
+func (c *countingReader) CredentialCounts(ctx context.Context, q domain.CountsQuery, fn func(domain.CredentialCount) error) error {
 	c.walks.Add(1)
-	return c.Reader.EachCycle(ctx, fn)
+	return c.Reader.CredentialCounts(ctx, q, fn)
 }
 
 // rss is the process's resident memory in bytes (Linux), 0 if unknown.
@@ -60,7 +60,10 @@ func TestMetricsFloodComputedOnce(t *testing.T) {
 	const creds, scrapes = 2_000, 300
 	st, now := fleet(t, creds)
 	reader := &countingReader{Reader: st}
-	cfg := &config.Config{Location: time.UTC}
+	// Every credential in the per-credential window (the fleet's deadlines
+	// are 1 to 180 days away), so that each scrape carries the fleet.
+	cfg := &config.Config{Location: time.UTC, HTTP: &config.HTTP{Metrics: config.Metrics{
+		PerCredentialWithin: schedule.MustSpan("181d"), PerCredentialMax: creds, OwnersMax: 10}}}
 	metrics := httpapi.NewMetrics()
 	metrics.SetClock(func() time.Time { return now }) // every scrape within one interval
 	api := httptest.NewServer(metrics.Handler(reader, func() *config.Config { return cfg }, slog.New(slog.DiscardHandler)))
@@ -104,13 +107,16 @@ func TestMetricsFloodComputedOnce(t *testing.T) {
 				failed.Add(1)
 				return
 			}
-			if !strings.HasSuffix(string(body), fmt.Sprintf("notifier_credential_acknowledged{credential=\"cred-%06d\"} 0\n", creds-1)) {
-				t.Errorf("scrape %d does not end with the last credential", i)
+			if !strings.HasSuffix(string(body), "notifier_credential_series_left_out 0\n") {
+				t.Errorf("scrape %d does not end with the per-credential series' last gauge", i)
 			}
 			if i == 0 {
 				fams := parseMetrics(t, strings.NewReader(string(body)))
 				if got := len(fams["notifier_credential_deadline_timestamp_seconds"].GetMetric()); got != creds {
 					t.Errorf("a scrape has %d deadline series, want %d", got, creds)
+				}
+				if got := len(fams["notifier_credential_acknowledged"].GetMetric()); got != creds {
+					t.Errorf("a scrape has %d acknowledged series, want %d", got, creds)
 				}
 			}
 		})

@@ -19,6 +19,7 @@ import (
 
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/store"
 )
 
@@ -28,11 +29,14 @@ import (
 // credential's deadline and acknowledgment) is read at each scrape.
 //
 // Labels are bounded: channel (the config's channels) and outcome (sent,
-// retry, failed, released) on the counters; credential only on the two
-// per-credential gauges, one series each per active credential. Those
-// are streamed from the database a page at a time into the answer,
-// without a registry, so a scrape of a million credentials does not hold
-// the fleet (and two million metric objects) in memory: only the ids.
+// retry, failed, released) on the counters; state and policy on the
+// aggregates; owner on the per-owner aggregates, at most
+// http.metrics.owners_max owners; credential only on the two
+// per-credential gauges, and only for the credentials overdue or due
+// within http.metrics.per_credential_within, at most
+// http.metrics.per_credential_max of them. The aggregates are one GROUP
+// BY in the database, so a scrape of a million credentials holds neither
+// the fleet nor its ids in memory: the answer is tens of kilobytes.
 type Metrics struct {
 	reg          *prometheus.Registry
 	deliveries   *prometheus.CounterVec
@@ -186,10 +190,11 @@ func (m *Metrics) fromDatabase(ctx context.Context, store store.Reader, cfg func
 	if f == nil {
 		f = &metricsRead{done: make(chan struct{})}
 		d.flight = f
+		now := d.now()
 		go func() {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), metricsReadTimeout)
 			defer cancel()
-			body, complete, err := readDatabase(rctx, store, cfg(), logger)
+			body, complete, err := readDatabase(rctx, store, cfg(), now, logger)
 			d.mu.Lock()
 			defer d.mu.Unlock()
 			f.body, f.err = body, err
@@ -209,10 +214,11 @@ func (m *Metrics) fromDatabase(ctx context.Context, store store.Reader, cfg func
 	}
 }
 
-// readDatabase reads the pending and failed counts and the credentials'
-// gauges; complete is false when the credentials could not be read (the
-// answer says so, and is not kept for later scrapes).
-func readDatabase(ctx context.Context, store store.Reader, c *config.Config, logger *slog.Logger) (body []byte, complete bool, err error) {
+// readDatabase reads the pending and failed counts, the fleet's
+// aggregates and the per-credential gauges of the urgent window at now;
+// complete is false when the credentials could not be read (the answer
+// says so, and is not kept for later scrapes).
+func readDatabase(ctx context.Context, store store.Reader, c *config.Config, now time.Time, logger *slog.Logger) (body []byte, complete bool, err error) {
 	counts, err := store.DeliveryCounts(ctx)
 	if err != nil {
 		logger.Error("metrics: reading the outbox", "err", err)
@@ -222,7 +228,12 @@ func readDatabase(ctx context.Context, store store.Reader, c *config.Config, log
 	bw := bufio.NewWriterSize(&buf, 64<<10)
 	writeCounts(bw, c, counts)
 	complete = true
-	if err := writeCredentials(ctx, bw, store, c.Location); err != nil {
+	set := config.MetricsOf(c)
+	if err := writeAggregates(ctx, bw, store, c, set, now); err != nil {
+		logger.Error("metrics: counting the credentials", "err", err)
+		fmt.Fprintf(bw, "# the credentials could not be counted: the scrape is incomplete\n")
+		complete = false
+	} else if err := writeCredentials(ctx, bw, store, set, now, c.Location); err != nil {
 		logger.Error("metrics: reading the credentials", "err", err)
 		fmt.Fprintf(bw, "# the credentials could not be read: the scrape is incomplete\n")
 		complete = false
@@ -254,43 +265,147 @@ func writeCounts(w *bufio.Writer, cfg *config.Config, counts []domain.DeliveryCo
 	}
 }
 
-// writeCredentials streams the per-credential gauges in one pass over the
-// cycles. A metric family's lines must be together, so the acknowledged
-// family is written after the deadlines from what the pass kept of it: the
-// ids, back to back, and one bit each (about 15 MB at a million
-// credentials, against a second read of the fleet).
-func writeCredentials(ctx context.Context, w *bufio.Writer, store store.Reader, loc *time.Location) error {
+// states are the credential states the aggregates count, in this order.
+var states = [...]string{engine.StateOK, engine.StateDue, engine.StateOverdue, engine.StateInactive}
+
+// stateCounts are the counts of one group, by states' order.
+type stateCounts [len(states)]int
+
+func (s *stateCounts) add(state string, n int) {
+	if i := slices.Index(states[:], state); i >= 0 {
+		s[i] += n
+	}
+}
+
+// ownerCounts are one owner's counts and soonest deadline (zero: none).
+type ownerCounts struct {
+	owner string
+	stateCounts
+	next time.Time
+}
+
+// dueBy is, per configured policy, the latest deadline for which its
+// least urgent stage is active at now (a policy whose stages all come
+// after the deadline is not in it: never due before it is overdue).
+func dueBy(c *config.Config, now time.Time) map[string]time.Time {
+	out := map[string]time.Time{}
+	for name, p := range c.Policies {
+		if len(p.Stages) > 0 && !p.Stages[0].After {
+			out[name] = p.Stages[0].Offset.Add(now, 1, c.Location)
+		}
+	}
+	return out
+}
+
+// writeAggregates writes the fleet's counts by state, policy and owner
+// (at most set.OwnersMax owners, in order; notifier_owners_left_out
+// counts the others) and each owner's soonest deadline, from one GROUP BY
+// of the database: what it holds grows with the owners kept, never with
+// the fleet.
+func writeAggregates(ctx context.Context, w *bufio.Writer, store store.Reader, c *config.Config, set config.Metrics, now time.Time) error {
+	var total stateCounts
+	byPolicy := map[string]*stateCounts{}
+	var owners []ownerCounts
+	leftOut, last, keep := 0, "", false
+	err := store.CredentialCounts(ctx, domain.CountsQuery{Now: now, DueBy: dueBy(c, now)}, func(g domain.CredentialCount) error {
+		total.add(g.State, g.Count)
+		p := byPolicy[g.Policy]
+		if p == nil {
+			p = &stateCounts{}
+			byPolicy[g.Policy] = p
+		}
+		p.add(g.State, g.Count)
+		if len(owners)+leftOut == 0 || g.Owner != last { // rows come by owner
+			last, keep = g.Owner, len(owners) < set.OwnersMax
+			if !keep {
+				leftOut++
+			} else {
+				owners = append(owners, ownerCounts{owner: g.Owner})
+			}
+		}
+		if !keep {
+			return nil
+		}
+		o := &owners[len(owners)-1]
+		o.add(g.State, g.Count)
+		if !g.NextDeadline.IsZero() && (o.next.IsZero() || g.NextDeadline.Before(o.next)) {
+			o.next = g.NextDeadline
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	family(w, "notifier_credentials", "Credentials by state: ok, due (a reminder stage is active), overdue, inactive (removed from the config).")
+	for i, st := range states {
+		fmt.Fprintf(w, "notifier_credentials{state=\"%s\"} %d\n", st, total[i])
+	}
+	for name := range c.Policies {
+		if byPolicy[name] == nil {
+			byPolicy[name] = &stateCounts{}
+		}
+	}
+	family(w, "notifier_credentials_by_policy", "Credentials by the policy of their current cycle and state.")
+	for _, name := range slices.Sorted(maps.Keys(byPolicy)) {
+		for i, st := range states {
+			fmt.Fprintf(w, "notifier_credentials_by_policy{policy=\"%s\",state=\"%s\"} %d\n", labelValue(name), st, byPolicy[name][i])
+		}
+	}
+	family(w, "notifier_credentials_by_owner", "Credentials by owner and state (the first http.metrics.owners_max owners by name).")
+	for _, o := range owners {
+		for i, st := range states {
+			fmt.Fprintf(w, "notifier_credentials_by_owner{owner=\"%s\",state=\"%s\"} %d\n", labelValue(o.owner), st, o.stateCounts[i])
+		}
+	}
+	family(w, "notifier_owner_next_deadline_timestamp_seconds", "The soonest deadline among the owner's active credentials (Unix time).")
+	for _, o := range owners {
+		if !o.next.IsZero() {
+			fmt.Fprintf(w, "notifier_owner_next_deadline_timestamp_seconds{owner=\"%s\"} %d\n", labelValue(o.owner), o.next.Unix())
+		}
+	}
+	family(w, "notifier_owners_left_out", "Owners beyond http.metrics.owners_max, without series of their own (they are in the other aggregates).")
+	fmt.Fprintf(w, "notifier_owners_left_out %d\n", leftOut)
+	return nil
+}
+
+// family writes a gauge family's HELP and TYPE lines.
+func family(w *bufio.Writer, name, help string) {
+	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
+}
+
+// writeCredentials writes the per-credential gauges of the urgent window:
+// active credentials overdue or due within set.PerCredentialWithin, at
+// most set.PerCredentialMax of them, soonest first;
+// notifier_credential_series_left_out counts those the cap cut. A metric
+// family's lines must be together, so the acknowledged family is written
+// after the deadlines from what the pass kept of it: the ids of the
+// window, bounded by the cap.
+func writeCredentials(ctx context.Context, w *bufio.Writer, store store.Reader, set config.Metrics, now time.Time, loc *time.Location) error {
 	const deadline, acked = "notifier_credential_deadline_timestamp_seconds", "notifier_credential_acknowledged"
-	fmt.Fprintf(w, "# HELP %s The deadline of the credential's current cycle (Unix time).\n# TYPE %s gauge\n", deadline, deadline)
-	var ids []byte
-	var ends []int32 // where each id ends in ids
-	var bits []uint64
-	err := store.EachCycle(ctx, func(c domain.Cycle) error {
-		id := labelValue(c.ID)
-		i := len(ends)
-		ids = append(ids, id...)
-		ends = append(ends, int32(len(ids)))
-		if i%64 == 0 {
-			bits = append(bits, 0)
-		}
-		if !c.AckAt.IsZero() {
-			bits[i/64] |= 1 << (i % 64)
-		}
-		_, err := fmt.Fprintf(w, "%s{credential=\"%s\"} %d\n", deadline, id, c.Deadline(loc).Unix())
+	family(w, deadline, "The deadline of the credential's current cycle (Unix time), for credentials overdue or due within http.metrics.per_credential_within.")
+	var ids []string
+	var ack []bool
+	total, err := store.UrgentCredentials(ctx, set.PerCredentialWithin.Add(now, 1, loc), set.PerCredentialMax, func(u domain.UrgentCredential) error {
+		id := labelValue(u.ID)
+		ids, ack = append(ids, id), append(ack, u.Acknowledged)
+		_, err := fmt.Fprintf(w, "%s{credential=\"%s\"} %d\n", deadline, id, u.Deadline.Unix())
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "# HELP %s 1 if the credential's current cycle is acknowledged, else 0.\n# TYPE %s gauge\n", acked, acked)
-	from := int32(0)
-	for i, end := range ends {
-		v := bits[i/64] >> (i % 64) & 1
-		if _, err := fmt.Fprintf(w, "%s{credential=\"%s\"} %d\n", acked, ids[from:end], v); err != nil {
+	family(w, acked, "1 if the credential's current cycle is acknowledged, else 0 (the credentials of the deadline gauge).")
+	for i, id := range ids {
+		v := 0
+		if ack[i] {
+			v = 1
+		}
+		if _, err := fmt.Fprintf(w, "%s{credential=\"%s\"} %d\n", acked, id, v); err != nil {
 			return err
 		}
-		from = end
 	}
+	family(w, "notifier_credential_series_left_out", "Credentials in the window without series of their own: http.metrics.per_credential_max cut them.")
+	fmt.Fprintf(w, "notifier_credential_series_left_out %d\n", total-len(ids))
 	return nil
 }
 

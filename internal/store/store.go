@@ -67,6 +67,12 @@ type Reader interface {
 	History(ctx context.Context, f domain.HistoryFilter) ([]domain.Event, error)
 	EachCycle(ctx context.Context, fn func(domain.Cycle) error) error
 	DeliveryCounts(ctx context.Context) ([]domain.DeliveryCount, error)
+	// CredentialCounts is the fleet's counts by owner, policy and state,
+	// one GROUP BY (/metrics' aggregates), ordered by owner.
+	CredentialCounts(ctx context.Context, q domain.CountsQuery, fn func(domain.CredentialCount) error) error
+	// UrgentCredentials is up to limit active credentials whose deadline
+	// is not after until, soonest first, and how many there are in all.
+	UrgentCredentials(ctx context.Context, until time.Time, limit int, fn func(domain.UrgentCredential) error) (int, error)
 	// ReportCycles is the auditors' view: every cycle in a window.
 	ReportCycles(ctx context.Context, f domain.ReportFilter, fn func(domain.CycleRecord) error) error
 	// SyncedTimezone is the time zone the last sync recorded.

@@ -62,6 +62,8 @@ func Run(t *testing.T, open Opener) {
 		{"SyncedTimezone", testSyncedTimezone},
 		{"CycleTerms", testCycleTerms},
 		{"AmazonTerms", testAmazonTerms},
+		{"CredentialCounts", testCredentialCounts},
+		{"UrgentCredentials", testUrgentCredentials},
 		{"DatabaseID", testDatabaseID},
 		{"Path", testPath},
 		{"CopySide", testCopySide},
