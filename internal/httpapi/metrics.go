@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -127,6 +128,9 @@ type databasePart struct {
 	body   []byte
 	at     time.Time
 	flight *metricsRead
+	// staleAfter: how long a scrape waits for a read in flight when it
+	// has a last answer to give instead; 0 waits for the read.
+	staleAfter time.Duration
 }
 
 // metricsRead is one read of the database; done is closed when body and
@@ -143,6 +147,18 @@ func (m *Metrics) SetClock(now func() time.Time) {
 	m.db.mu.Lock()
 	defer m.db.mu.Unlock()
 	m.db.now = now
+}
+
+// ServeStaleAfter makes a scrape that finds the last read older than
+// MetricsInterval wait at most d for the new read, then answer with the
+// last one (whose notifier_metrics_database_read_timestamp_seconds says
+// when it was read); the read goes on and the next scrape gets it. At a
+// million credentials counting takes seconds: a scrape should not. The
+// default, 0, waits for the read (tests that look at a change at once).
+func (m *Metrics) ServeStaleAfter(d time.Duration) {
+	m.db.mu.Lock()
+	defer m.db.mu.Unlock()
+	m.db.staleAfter = d
 }
 
 // Handler answers a scrape in the Prometheus text format (0.0.4), which
@@ -205,10 +221,19 @@ func (m *Metrics) fromDatabase(ctx context.Context, store store.Reader, cfg func
 			close(f.done)
 		}()
 	}
+	last, wait := d.body, d.staleAfter
 	d.mu.Unlock()
+	var stale <-chan time.Time
+	if last != nil && wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		stale = t.C
+	}
 	select {
 	case <-f.done:
 		return f.body, f.err
+	case <-stale:
+		return last, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -226,6 +251,8 @@ func readDatabase(ctx context.Context, store store.Reader, c *config.Config, now
 	}
 	var buf bytes.Buffer
 	bw := bufio.NewWriterSize(&buf, 64<<10)
+	fmt.Fprintf(bw, "# HELP notifier_metrics_database_read_timestamp_seconds When the database was read for the gauges below (Unix time): a scrape during a long read gets the last one.\n# TYPE notifier_metrics_database_read_timestamp_seconds gauge\nnotifier_metrics_database_read_timestamp_seconds %s\n",
+		strconv.FormatFloat(float64(now.UnixMilli())/1000, 'g', -1, 64))
 	writeCounts(bw, c, counts)
 	complete = true
 	set := config.MetricsOf(c)
