@@ -120,7 +120,7 @@ func (c *cli) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&c.configPath, "config", defaultConfig, "path of the YAML config; default $"+ConfigEnv+" when set, else ./config.yaml (the flag wins over the variable)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		c.jsonOut = wantsJSON(cmd)
-		if emptyEnv && !cmd.Flags().Changed("config") && cmd.Name() != "version" && cmd.Name() != "help" {
+		if emptyEnv && !cmd.Flags().Changed("config") && cmd.Name() != "version" && cmd.Name() != "help" && !isCompletion(cmd) {
 			return errors.New(ConfigEnv + ": empty; set it to the config's path, unset it for ./config.yaml, or give --config")
 		}
 		return nil
@@ -134,6 +134,7 @@ func (c *cli) root() *cobra.Command {
 	root.AddCommand(c.receiveCmd(), c.probeCmd())
 	root.AddCommand(c.verifyCmd())
 	root.AddCommand(c.copyDBCmd())
+	c.completions(root)
 	setExamples(root)
 	return root
 }
