@@ -64,7 +64,7 @@ func (c *cli) copyDBCmd() *cobra.Command {
 					Chain  report.ChainResult `json:"chain"`
 				}{src.Path(), backend.Name(to), map[string]int64{}, report.NewChainResult(backend.Name(to), rep, chain.Options{Key: key})}
 				for _, t := range []string{"credentials", "rotations", "deliveries", "acknowledgments", "events"} {
-					res.Copied[t] = int64(counts[t])
+					res.Copied[t] = counts[t]
 				}
 				if err := report.JSON(c.stdout, res); err != nil {
 					return err
