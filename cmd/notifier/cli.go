@@ -41,6 +41,8 @@ type cli struct {
 	// wallclock_testclock.go): "now" when --at is not given, and what
 	// records say they were recorded at.
 	wall func() time.Time
+	// jsonOut: the command runs with -o json (see messages).
+	jsonOut bool
 }
 
 // Exit codes, as the README's command-line section and status --help say.
@@ -117,7 +119,8 @@ func (c *cli) root() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&c.configPath, "config", defaultConfig, "path of the YAML config; default $"+ConfigEnv+" when set, else ./config.yaml (the flag wins over the variable)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
-		if emptyEnv && !cmd.Flags().Changed("config") && cmd.Name() != "version" && cmd.Name() != "help" {
+		c.jsonOut = wantsJSON(cmd)
+		if emptyEnv && !cmd.Flags().Changed("config") && cmd.Name() != "version" && cmd.Name() != "help" && !isCompletion(cmd) {
 			return errors.New(ConfigEnv + ": empty; set it to the config's path, unset it for ./config.yaml, or give --config")
 		}
 		return nil
@@ -131,6 +134,7 @@ func (c *cli) root() *cobra.Command {
 	root.AddCommand(c.receiveCmd(), c.probeCmd())
 	root.AddCommand(c.verifyCmd())
 	root.AddCommand(c.copyDBCmd())
+	c.completions(root)
 	setExamples(root)
 	return root
 }
@@ -197,7 +201,7 @@ func (c *cli) openAt(cmd *cobra.Command) (*daemon.Daemon, time.Time, error) {
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	m := &daemon.Daemon{ConfigPath: c.configPath, Logger: logger, Stdout: c.stdout, Clock: clock, WallClock: c.wall, NotAhead: true}
+	m := &daemon.Daemon{ConfigPath: c.configPath, Logger: logger, Stdout: c.messages(), Clock: clock, WallClock: c.wall, NotAhead: true}
 	if err := m.Open(cmd.Context()); err != nil {
 		if errors.Is(err, domain.ErrFuture) {
 			err = fmt.Errorf("--at: %w", err)
@@ -259,35 +263,63 @@ func (c *cli) runCmd() *cobra.Command {
 }
 
 func (c *cli) checkCmd() *cobra.Command {
+	var output string
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Validate the config and report every problem at once; warn where rotated_at moved behind the recorded rotations (reads, never writes, the database)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output, textOrJSON...); err != nil {
+				return err
+			}
 			clock, err := c.clock(cmd)
 			if err != nil {
 				return err
 			}
 			cfg, err := config.Load(c.configPath, clock, nil, registry.Default())
 			if err != nil {
+				// The problems are check's verdict: in JSON too, and
+				// on stderr as always.
+				var problems config.Problems
+				if output == "json" && errors.As(err, &problems) {
+					if err := report.JSON(c.stdout, report.NewCheckProblems(c.configPath, problems, MaxProblemsShown)); err != nil {
+						return err
+					}
+				}
 				return err
+			}
+			if output == "json" {
+				warnings, err := c.backward(cmd, cfg)
+				if err != nil {
+					return err
+				}
+				return report.JSON(c.stdout, report.NewCheckResult(cfg, warnings))
 			}
 			if err := report.Check(c.stdout, cfg); err != nil {
 				return err
 			}
-			return c.warnBackward(cmd, cfg)
+			warnings, err := c.backward(cmd, cfg)
+			for _, w := range warnings {
+				fmt.Fprintf(c.stdout, "warning: %s: %s\n", w.Credential, w.Message)
+			}
+			return err
 		},
 	}
 	c.atFlag(cmd, atAct)
+	outputFlag(cmd, &output, textOrJSON...)
 	return cmd
 }
 
 func (c *cli) migrateCmd() *cobra.Command {
-	return &cobra.Command{
+	var output string
+	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Create or upgrade the database, then list the applied migrations",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output, textOrJSON...); err != nil {
+				return err
+			}
 			cfg, err := config.LoadMain(c.configPath, config.Timeless, nil, registry.Default())
 			if err != nil {
 				return err
@@ -301,6 +333,13 @@ func (c *cli) migrateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if output == "json" {
+				return report.JSON(c.stdout, struct {
+					Database   string   `json:"database"`
+					UpToDate   bool     `json:"up_to_date"`
+					Migrations []string `json:"migrations"`
+				}{backend.Name(cfg.Database), true, ms})
+			}
 			fmt.Fprintf(c.stdout, "%s: schema up to date\n", backend.Name(cfg.Database))
 			for _, m := range ms {
 				fmt.Fprintf(c.stdout, "  %s\n", m)
@@ -308,6 +347,8 @@ func (c *cli) migrateCmd() *cobra.Command {
 			return nil
 		},
 	}
+	outputFlag(cmd, &output, textOrJSON...)
+	return cmd
 }
 
 func (c *cli) tickCmd() *cobra.Command {
@@ -318,14 +359,11 @@ func (c *cli) tickCmd() *cobra.Command {
 		Short: "Evaluate once now (or at a past --at), send what is due, print what happened, exit",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if dryRun {
-				if err := checkFormat(format, "table", "json"); err != nil {
-					return err
-				}
-				return c.dryRun(cmd, format)
+			if err := checkOutput(format, tableOrJSON...); err != nil {
+				return err
 			}
-			if cmd.Flags().Changed("format") {
-				return errors.New("--format: only with --dry-run (a tick prints what it did)")
+			if dryRun {
+				return c.dryRun(cmd, format)
 			}
 			m, now, err := c.openAt(cmd)
 			if err != nil {
@@ -334,11 +372,26 @@ func (c *cli) tickCmd() *cobra.Command {
 			defer m.Close()
 			// What Amazon said comes first, so that the plan follows it;
 			// a queue that fails does not keep the reminders from going out.
-			if _, err := m.DrainNotifications(cmd.Context(), c.stdout); err != nil && cmd.Context().Err() == nil {
+			drained := c.stdout
+			if format == "json" {
+				drained = io.Discard // its counts are in the JSON
+			}
+			counts, err := m.DrainNotifications(cmd.Context(), drained)
+			if err != nil && cmd.Context().Err() == nil {
 				m.Logger.Error("SP-API notifications not received; planning without them", "err", err)
 			}
 			rep, err := m.Engine.Tick(cmd.Context(), now)
-			report.Tick(c.stdout, rep, now, m.Config.Location)
+			if format == "json" {
+				res := report.NewTickResult(rep, now, m.Config.Location)
+				if m.Config.Amazon != nil {
+					res.Notifications = report.NewNotificationCounts(counts)
+				}
+				if jerr := report.JSON(c.stdout, res); jerr != nil && err == nil {
+					err = jerr
+				}
+			} else {
+				report.Tick(c.stdout, rep, now, m.Config.Location)
+			}
 			if err != nil {
 				return err
 			}
@@ -349,7 +402,7 @@ func (c *cli) tickCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&c.at, "at", "", "act at this past moment (a missed tick's catch-up; 2026-06-01, 2026-06-01T09:30 in the config's zone, or RFC 3339); default now; with --dry-run any moment")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what a tick at --at (default now) would send, to whom, with the rendered text, and what it would skip; send and write nothing")
-	cmd.Flags().StringVar(&format, "format", "table", "with --dry-run: table or json")
+	outputFlag(cmd, &format, tableOrJSON...)
 	return cmd
 }
 
@@ -509,13 +562,16 @@ func personAccount(goos string, u *user.User) bool {
 }
 
 func (c *cli) rotateCmd() *cobra.Command {
-	var by, note string
+	var by, note, output string
 	var viaAmazon bool
 	cmd := &cobra.Command{
 		Use:   "rotate ID",
 		Short: "Record that a credential was rotated at --at (default now); starts a new cycle",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output, textOrJSON...); err != nil {
+				return err
+			}
 			if err := resolveActor(cmd, "by", &by); err != nil {
 				return err
 			}
@@ -525,17 +581,29 @@ func (c *cli) rotateCmd() *cobra.Command {
 			}
 			defer m.Close()
 			if viaAmazon {
-				return c.requestRotation(cmd, m, args[0], by)
+				return c.requestRotation(cmd, m, args[0], by, output)
 			}
 			if err := m.Engine.Rotate(cmd.Context(), engine.Rotation{Credential: args[0], At: now, By: by, Note: note, Source: "cli"}); err != nil {
 				return err
 			}
+			recorded := c.recorded()
 			cyc, err := m.Store.Cycle(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			loc := m.Config.Location
 			deadline := cyc.Deadline(loc)
+			if output == "json" {
+				return report.JSON(c.stdout, struct {
+					Credential    string `json:"credential"`
+					RotatedAt     string `json:"rotated_at"`
+					RecordedAt    string `json:"recorded_at"`
+					Actor         string `json:"actor"`
+					Note          string `json:"note"`
+					Deadline      string `json:"deadline"`
+					DaysRemaining int    `json:"days_remaining"`
+				}{cyc.ID, rfc3339(cyc.Start, loc), rfc3339(recorded, loc), by, note, rfc3339(deadline, loc), schedule.DaysRemaining(deadline, now, loc)})
+			}
 			fmt.Fprintf(c.stdout, "%s: rotation at %s recorded; next deadline %s (%d days)\n", cyc.ID, cyc.Start.In(loc).Format(time.RFC3339),
 				deadline.In(loc).Format(time.RFC3339), schedule.DaysRemaining(deadline, now, loc))
 			fmt.Fprintln(c.stdout, "Remember to set rotated_at in the config too, so it stays the operator's record.")
@@ -546,16 +614,20 @@ func (c *cli) rotateCmd() *cobra.Command {
 	actorFlag(cmd, &by, "by", "who rotated")
 	cmd.Flags().StringVar(&note, "note", "", "a note for the history")
 	cmd.Flags().BoolVar(&viaAmazon, "via-amazon", false, "ask Amazon to rotate the SP-API client secret now (Application Management API); the rotation is recorded when the new-secret notification arrives")
+	outputFlag(cmd, &output, textOrJSON...)
 	return cmd
 }
 
 func (c *cli) ackCmd() *cobra.Command {
-	var by, note string
+	var by, note, output string
 	cmd := &cobra.Command{
 		Use:   "ack ID",
 		Short: "Acknowledge the reminders of a credential's current cycle: repeats stop",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output, textOrJSON...); err != nil {
+				return err
+			}
 			if err := resolveActor(cmd, "by", &by); err != nil {
 				return err
 			}
@@ -566,20 +638,26 @@ func (c *cli) ackCmd() *cobra.Command {
 			defer m.Close()
 			err = m.Engine.Acknowledge(cmd.Context(), engine.Ack{Credential: args[0], At: now, By: by, Note: note, Source: "cli"})
 			var already *domain.AlreadyAcknowledged
-			if errors.As(err, &already) {
+			if errors.As(err, &already) && output != "json" {
 				fmt.Fprintln(c.stdout, report.Escape(already.Error())+"; nothing recorded")
 				return nil
 			}
-			if err != nil {
+			if err != nil && already == nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "%s: acknowledged by %s at %s\n", args[0], report.Escape(by), now.In(m.Config.Location).Format(time.RFC3339))
+			loc := m.Config.Location
+			if output == "json" {
+				return c.ackJSON(cmd, m.Store, args[0], loc, already, ackResult{Credential: args[0], AckedAt: rfc3339(now, loc),
+					RecordedAt: rfc3339(c.recorded(), loc), Actor: by, Note: note})
+			}
+			fmt.Fprintf(c.stdout, "%s: acknowledged by %s at %s\n", args[0], report.Escape(by), now.In(loc).Format(time.RFC3339))
 			return nil
 		},
 	}
 	c.atFlag(cmd, atRecord)
 	actorFlag(cmd, &by, "by", "who acknowledges")
 	cmd.Flags().StringVar(&note, "note", "", "a note for the history")
+	outputFlag(cmd, &output, textOrJSON...)
 	return cmd
 }
 

@@ -27,7 +27,7 @@ func (c *cli) dryRun(cmd *cobra.Command, format string) (err error) {
 		return err
 	}
 	defer closeView(closeStore, &err)
-	eng, err := engine.New(st, cfg, engine.WithLogger(logger), engine.WithStdout(c.stdout), engine.WithWallClock(c.wall))
+	eng, err := engine.New(st, cfg, engine.WithLogger(logger), engine.WithStdout(c.messages()), engine.WithWallClock(c.wall))
 	if err != nil {
 		return err
 	}

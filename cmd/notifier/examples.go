@@ -8,7 +8,7 @@ var examples = map[string]string{
 	"notifier run":              "  notifier run --init\n  notifier --config /etc/notifier/config.yaml run",
 	"notifier check":            "  notifier check\n  notifier check --at 2026-12-01",
 	"notifier migrate":          "  notifier migrate",
-	"notifier tick":             "  notifier tick\n  notifier tick --dry-run --at 2026-12-01 --format json",
+	"notifier tick":             "  notifier tick\n  notifier tick --dry-run --at 2026-12-01 -o json\n  notifier tick -o json",
 	"notifier plan":             "  notifier plan\n  notifier plan --horizon 30d --format json",
 	"notifier rotate":           "  notifier rotate sp-api-prod --by alice --note \"new LWA secret\"\n  notifier rotate sp-api-prod --at 2026-11-20T14:00 --by alice",
 	"notifier ack":              "  notifier ack sp-api-prod --by alice\n  notifier ack sp-api-prod --by alice --note \"rotating Friday\"",

@@ -30,16 +30,41 @@ func (c *cli) retractCmd() *cobra.Command {
 }
 
 // retractFlags are the flags both retractions take.
-type retractFlags struct{ actor, reason string }
+type retractFlags struct{ actor, reason, output string }
 
 func (f *retractFlags) add(cmd *cobra.Command) {
 	actorFlag(cmd, &f.actor, "actor", "who retracts")
 	cmd.Flags().StringVar(&f.reason, "reason", "", "why the record was a mistake (required)")
+	outputFlag(cmd, &f.output, textOrJSON...)
+}
+
+// retraction is `retract rotation|ack -o json`; the cycle fields are
+// the current cycle after a rotation's retraction.
+type retraction struct {
+	Credential    string `json:"credential"`
+	Kind          string `json:"kind"`
+	TargetID      int64  `json:"target_id"`
+	TargetAt      string `json:"target_at"`
+	RetractionID  int64  `json:"retraction_id"`
+	Actor         string `json:"actor"`
+	Reason        string `json:"reason"`
+	RecordedAt    string `json:"recorded_at"`
+	Cycle         string `json:"cycle,omitempty"`
+	Deadline      string `json:"deadline,omitempty"`
+	DaysRemaining *int   `json:"days_remaining,omitempty"`
+}
+
+func (f *retractFlags) result(id string, x domain.Retraction, recorded time.Time, loc *time.Location) retraction {
+	return retraction{Credential: id, Kind: x.Kind, TargetID: x.TargetID, TargetAt: rfc3339(x.TargetTime, loc),
+		RetractionID: x.ID, Actor: f.actor, Reason: f.reason, RecordedAt: rfc3339(recorded, loc)}
 }
 
 // check refuses a missing reason, or a missing --actor where the OS
 // account is no person's, before anything is opened.
 func (f *retractFlags) check(cmd *cobra.Command) error {
+	if err := checkOutput(f.output, textOrJSON...); err != nil {
+		return err
+	}
 	if strings.TrimSpace(f.reason) == "" {
 		return errors.New("--reason: required; say why the record was a mistake")
 	}
@@ -81,11 +106,18 @@ func (c *cli) retractRotationCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			recorded := c.recorded()
 			cyc, err := m.Store.Cycle(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			deadline := cyc.Deadline(loc)
+			if f.output == "json" {
+				r := f.result(cyc.ID, x, recorded, loc)
+				days := schedule.DaysRemaining(deadline, now, loc)
+				r.Cycle, r.Deadline, r.DaysRemaining = rfc3339(cyc.Start, loc), rfc3339(deadline, loc), &days
+				return report.JSON(c.stdout, r)
+			}
 			fmt.Fprintf(c.stdout, "%s: rotation %d at %s retracted by %s (retraction %d)\n", cyc.ID, x.TargetID,
 				x.TargetTime.In(loc).Format(time.RFC3339), report.Escape(f.actor), x.ID)
 			fmt.Fprintf(c.stdout, "current cycle: rotated at %s; deadline %s (%d days)\n", cyc.Start.In(loc).Format(time.RFC3339),
@@ -121,6 +153,9 @@ func (c *cli) retractAckCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if f.output == "json" {
+				return report.JSON(c.stdout, f.result(args[0], x, c.recorded(), m.Config.Location))
+			}
 			fmt.Fprintf(c.stdout, "%s: acknowledgment %d of %s retracted by %s (retraction %d)\n", args[0], x.TargetID,
 				x.TargetTime.In(m.Config.Location).Format(time.RFC3339), report.Escape(f.actor), x.ID)
 			return nil
@@ -132,23 +167,24 @@ func (c *cli) retractAckCmd() *cobra.Command {
 	return cmd
 }
 
-// warnBackward prints, after check's summary, a warning for each
+// backward is check's warnings, printed after its summary: one for each
 // credential whose rotated_at in the config is before the rotation the
 // config itself recorded for its current cycle, with the command that
 // would retract that rotation: the config moving backward does not
 // retract by itself. The database is opened read-only, and only if it
 // exists; without one there is nothing to compare.
-func (c *cli) warnBackward(cmd *cobra.Command, cfg *config.Config) error {
+func (c *cli) backward(cmd *cobra.Command, cfg *config.Config) ([]report.CheckProblem, error) {
 	if !backend.IsPostgres(cfg.Database) {
 		if _, err := os.Stat(cfg.Database); errors.Is(err, os.ErrNotExist) {
-			return nil
+			return nil, nil
 		}
 	}
 	st, err := backend.OpenReadOnly(cmd.Context(), cfg.Database)
 	if err != nil {
-		return fmt.Errorf("check: rotated_at not compared with the records: %w", err)
+		return nil, fmt.Errorf("check: rotated_at not compared with the records: %w", err)
 	}
 	defer st.Close()
+	var warnings []report.CheckProblem
 	for _, cr := range cfg.Credentials {
 		if cr.DatedBy != "" || cr.RotatedAt.IsZero() {
 			continue
@@ -158,14 +194,15 @@ func (c *cli) warnBackward(cmd *cobra.Command, cfg *config.Config) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("check: %w", err)
+			return warnings, fmt.Errorf("check: %w", err)
 		}
 		if cyc.Source != "config" || !cr.RotatedAt.Before(cyc.Start) {
 			continue
 		}
 		r := domain.Rotation{ID: cyc.RotationID, CredentialID: cr.ID, RotatedAt: cyc.Start, Source: cyc.Source}
-		fmt.Fprintf(c.stdout, "warning: %s: rotated_at %s in the config is before the rotation recorded from it at %s (moved backward; ignored); %s\n",
-			cr.ID, sqlstore.FormatTime(cr.RotatedAt), sqlstore.FormatTime(cyc.Start), sqlstore.BackwardHint(r))
+		warnings = append(warnings, report.CheckProblem{Credential: cr.ID, Severity: "warning",
+			Message: fmt.Sprintf("rotated_at %s in the config is before the rotation recorded from it at %s (moved backward; ignored); %s",
+				sqlstore.FormatTime(cr.RotatedAt), sqlstore.FormatTime(cyc.Start), sqlstore.BackwardHint(r))})
 	}
-	return nil
+	return warnings, nil
 }

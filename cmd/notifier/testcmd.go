@@ -13,17 +13,21 @@ import (
 	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/engine"
+	"github.com/notifier-dev/notifier/internal/report"
 )
 
 // testCmd sends one sample reminder through one channel, so an operator can
 // check a token before the first real deadline.
 func (c *cli) testCmd() *cobra.Command {
-	var credential string
+	var credential, output string
 	cmd := &cobra.Command{
 		Use:   "test CHANNEL",
 		Short: "Send a sample reminder through one channel and say plainly what happened",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output, textOrJSON...); err != nil {
+				return err
+			}
 			clock, logger, cfg, err := c.configAt(cmd, false)
 			if err != nil {
 				return err
@@ -43,7 +47,7 @@ func (c *cli) testCmd() *cobra.Command {
 			// error is printed redacted.
 			red := channels.NewRedactor()
 			red.Add(cfg.Secrets()...)
-			built, err := ch.Config.Build(ch.Name, channels.Options{Logger: logger, Stdout: c.stdout, Redactor: red})
+			built, err := ch.Config.Build(ch.Name, channels.Options{Logger: logger, Stdout: c.messages(), Redactor: red})
 			if err != nil {
 				return fmt.Errorf("channel %s: %s", ch.Name, red.String(err.Error()))
 			}
@@ -56,12 +60,21 @@ func (c *cli) testCmd() *cobra.Command {
 				}
 				return fmt.Errorf("test message to %s (%s) failed (%s): %s", ch.Name, ch.Type, kind, red.String(err.Error()))
 			}
+			if output == "json" {
+				return report.JSON(c.stdout, struct {
+					Channel string `json:"channel"`
+					Type    string `json:"type"`
+					Subject string `json:"subject"`
+					Sent    bool   `json:"sent"`
+				}{ch.Name, ch.Type, msg.Subject, true})
+			}
 			fmt.Fprintf(c.stdout, "test message sent to %s (%s): %q\n", ch.Name, ch.Type, msg.Subject)
 			return nil
 		},
 	}
 	c.atFlag(cmd, atAct)
 	cmd.Flags().StringVar(&credential, "credential", "", "describe this credential instead of a made-up one")
+	outputFlag(cmd, &output, textOrJSON...)
 	return cmd
 }
 

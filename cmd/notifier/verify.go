@@ -13,7 +13,7 @@ import (
 )
 
 func (c *cli) verifyCmd() *cobra.Command {
-	var db, expect string
+	var db, expect, output string
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check the history's hash chain: names the first row that does not match; prints the rows and the head",
@@ -29,6 +29,9 @@ With --db and no --config, no config is read: a chain keyed with audit.key
 then needs --config too, for the key.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
+			if err := checkOutput(output, textOrJSON...); err != nil {
+				return err
+			}
 			opts := chain.Options{}
 			if cmd.Flags().Changed("expect-head") {
 				head, err := chain.ParseHead(expect)
@@ -59,7 +62,13 @@ then needs --config too, for the key.`,
 			if err != nil {
 				return err
 			}
-			report.Chain(c.stdout, store.Path(), rep, opts)
+			if output == "json" {
+				if err := report.JSON(c.stdout, report.NewChainResult(store.Path(), rep, opts)); err != nil {
+					return err
+				}
+			} else {
+				report.Chain(c.stdout, store.Path(), rep, opts)
+			}
 			if rep.Problem != nil {
 				return fmt.Errorf("verify: %s: %s", store.Path(), rep.Problem.Detail)
 			}
@@ -68,5 +77,6 @@ then needs --config too, for the key.`,
 	}
 	cmd.Flags().StringVar(&db, "db", "", "the database file to verify (a copy, say); default the config's")
 	cmd.Flags().StringVar(&expect, "expect-head", "", "a head hash noted earlier (64 hex digits) that must still be in the chain")
+	outputFlag(cmd, &output, textOrJSON...)
 	return cmd
 }

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/notifier-dev/notifier/internal/report"
 )
 
 // buildVersion is what `notifier version` says: the module version, the
@@ -70,19 +71,17 @@ go test, -buildvcs=false, outside a git checkout) says "(devel)" and
   notifier version -o json | jq -r .commit`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOneOf("--output", output, "text", "json"); err != nil {
+			if err := checkOutput(output, textOrJSON...); err != nil {
 				return err
 			}
 			v := thisVersion()
 			if output == "json" {
-				enc := json.NewEncoder(c.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
+				return report.JSON(c.stdout, v)
 			}
 			_, err := fmt.Fprintln(c.stdout, v.line())
 			return err
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	outputFlag(cmd, &output, textOrJSON...)
 	return cmd
 }
