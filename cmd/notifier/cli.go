@@ -662,39 +662,75 @@ func (c *cli) ackCmd() *cobra.Command {
 }
 
 func (c *cli) historyCmd() *cobra.Command {
-	var f struct{ credential, typ, since, until, format, db string }
+	var f struct {
+		credential, owner, typ, since, until, format, db string
+		limit                                            int
+	}
 	cmd := &cobra.Command{
 		Use:   "history",
 		Short: "Query the append-only history of reminders, acknowledgments, rotations and config changes",
-		Args:  cobra.NoArgs,
+		Long: `Query the append-only history, oldest first. Events are printed as they
+are read, so the first rows appear at once at any size of history; the
+table fits the terminal (COLUMNS, else 80 columns on a terminal; whole
+when piped) and cuts long text with "…"; json, jsonl and csv never cut.`,
+		Example: `  notifier history --credential 'sp-api-*' --type ack --since 2026-01-01
+  notifier history --owner integrations --limit 20
+  notifier history -o jsonl | jq -c 'select(.status == "failed")'`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
-			if err := checkFormat(f.format, "table", "json", "csv"); err != nil {
+			if err := checkOutput(f.format, report.HistoryFormats...); err != nil {
 				return err
 			}
 			types := domain.EventTypes()
 			if f.typ != "" && !contains(types, f.typ) {
 				return fmt.Errorf("--type: %q is not one of %s", f.typ, strings.Join(types, ", "))
 			}
+			if f.credential != "" {
+				if err := domain.CheckGlob(f.credential); err != nil {
+					return fmt.Errorf("--credential: %w", err)
+				}
+			}
+			if f.limit < 0 {
+				return fmt.Errorf("--limit: %d is negative", f.limit)
+			}
 			store, loc, since, until, err := c.openWindowReader(cmd, f.db, f.since, f.until)
 			if err != nil {
 				return err
 			}
 			defer closeView(store.Close, &err)
-			filter := domain.HistoryFilter{CredentialID: f.credential, Type: f.typ, Since: since, Until: until}
-			events, err := store.History(cmd.Context(), filter)
-			if err != nil {
+			filter := domain.HistoryFilter{Credential: f.credential, Owner: f.owner, Type: f.typ, Since: since, Until: until, Limit: f.limit}
+			w := report.NewHistoryWriter(c.stdout, f.format, loc, terminalWidth(c.stdout))
+			if err := store.EachEvent(cmd.Context(), filter, w.Event); err != nil {
 				return err
 			}
-			return report.History(c.stdout, f.format, events, loc)
+			return w.Finish()
 		},
 	}
-	cmd.Flags().StringVar(&f.credential, "credential", "", "only this credential")
+	cmd.Flags().StringVar(&f.credential, "credential", "", "only credentials whose id matches this pattern (*, ?, [a-z]; quote it from the shell); an id matches itself")
+	cmd.Flags().StringVar(&f.owner, "owner", "", "only credentials of this owner")
 	cmd.Flags().StringVar(&f.typ, "type", "", "only this type: "+strings.Join(domain.EventTypes(), ", "))
 	cmd.Flags().StringVar(&f.since, "since", "", "from this time (inclusive)")
 	cmd.Flags().StringVar(&f.until, "until", "", "up to this time (exclusive)")
-	cmd.Flags().StringVar(&f.format, "format", "table", "table, json or csv")
+	cmd.Flags().IntVar(&f.limit, "limit", 0, "stop after this many events, the earliest (0: all)")
+	outputFlag(cmd, &f.format, report.HistoryFormats...)
+	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions(domain.EventTypes(), cobra.ShellCompDirectiveNoFileComp))
 	dbFlag(cmd, &f.db)
 	return cmd
+}
+
+// terminalWidth is how wide a table printed to w may be: $COLUMNS when
+// set, else 80 on a terminal; 0 (no limit) when w is a pipe or a file,
+// so that what a script reads is never cut.
+func terminalWidth(w io.Writer) int {
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return 80
+		}
+	}
+	return 0
 }
 
 func checkFormat(got string, allowed ...string) error {

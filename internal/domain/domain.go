@@ -313,11 +313,15 @@ type Change struct {
 
 // HistoryFilter narrows a history query; zero fields match everything.
 type HistoryFilter struct {
-	CredentialID string
-	Type         string
-	Since        time.Time // inclusive
-	Until        time.Time // exclusive
-	Limit        int
+	CredentialID string // exact id
+	// Credential is a glob over the credential id (see MatchGlob): * any
+	// run of characters, ? one character, [a-z] a class; "" any.
+	Credential string
+	Owner      string // the credential's owner, exact
+	Type       string
+	Since      time.Time // inclusive
+	Until      time.Time // exclusive
+	Limit      int       // stop after this many events; 0: no limit
 }
 
 // SyncOptions tells a config file's sync what only the engine knows.

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -110,63 +109,6 @@ func Plan(w io.Writer, format string, rows []engine.Upcoming) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", r.At.Format(tableTime), TableCell(r.Credential), TableCell(stage), r.DaysRemaining,
 			TableCell(strings.Join(r.Channels, ",")))
-	}
-	return tw.Flush()
-}
-
-// historyRow is the public form of an event: JSON rows carry exactly these.
-// Recorded is when notifier recorded the event (its wall clock), Time when
-// it happened; null for an event recorded before notifier kept that
-// (migration 0009).
-type historyRow struct {
-	Time       string  `json:"time"`
-	Type       string  `json:"type"`
-	Credential string  `json:"credential"`
-	Stage      string  `json:"stage"`
-	Channel    string  `json:"channel"`
-	Status     string  `json:"status"`
-	Actor      string  `json:"actor"`
-	Detail     string  `json:"detail"`
-	Recorded   *string `json:"recorded_at"`
-}
-
-// History prints history events as a table, JSON or CSV, times in loc:
-// each with when it happened and when it was recorded (the table's
-// RECORDED, "-" when unknown; the CSV's last column, empty when unknown).
-func History(w io.Writer, format string, events []domain.Event, loc *time.Location) error {
-	rows := make([]historyRow, len(events))
-	for i, e := range events {
-		rows[i] = historyRow{Time: e.Time.In(loc).Format(time.RFC3339), Type: e.Type, Credential: e.CredentialID,
-			Stage: e.Stage, Channel: e.Channel, Status: e.Status, Actor: e.Actor, Detail: e.Detail}
-		if !e.RecordedAt.IsZero() {
-			at := e.RecordedAt.In(loc).Format(time.RFC3339)
-			rows[i].Recorded = &at
-		}
-	}
-	recorded := func(r historyRow, none string) string {
-		if r.Recorded == nil {
-			return none
-		}
-		return *r.Recorded
-	}
-	switch format {
-	case "json":
-		return writeJSON(w, rows)
-	case "csv":
-		cw := csv.NewWriter(w)
-		cw.Write([]string{"time", "type", "credential", "stage", "channel", "status", "actor", "detail", "recorded_at"})
-		for _, r := range rows {
-			cw.Write([]string{CSVCell(r.Time), CSVCell(r.Type), CSVCell(r.Credential), CSVCell(r.Stage), CSVCell(r.Channel),
-				CSVCell(r.Status), CSVCell(r.Actor), CSVCell(r.Detail), recorded(r, "")})
-		}
-		cw.Flush()
-		return cw.Error()
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tRECORDED\tTYPE\tCREDENTIAL\tSTAGE\tCHANNEL\tSTATUS\tACTOR\tDETAIL")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Time, recorded(r, "-"), TableCell(r.Type), TableCell(r.Credential),
-			TableCell(r.Stage), TableCell(r.Channel), TableCell(r.Status), TableCell(r.Actor), Escape(oneLine(r.Detail)))
 	}
 	return tw.Flush()
 }

@@ -65,6 +65,9 @@ type Reader interface {
 	Delivery(ctx context.Context, id int64) (domain.Delivery, error)
 	Deliveries(ctx context.Context, credentialID string) ([]domain.Delivery, error)
 	History(ctx context.Context, f domain.HistoryFilter) ([]domain.Event, error)
+	// EachEvent calls fn with each event the filter selects, in time
+	// order, as it is read: the history views stream through it.
+	EachEvent(ctx context.Context, f domain.HistoryFilter, fn func(domain.Event) error) error
 	EachCycle(ctx context.Context, fn func(domain.Cycle) error) error
 	DeliveryCounts(ctx context.Context) ([]domain.DeliveryCount, error)
 	// CredentialCounts is the fleet's counts by owner, policy and state,

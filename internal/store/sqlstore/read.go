@@ -10,45 +10,6 @@ import (
 	"github.com/notifier-dev/notifier/internal/domain"
 )
 
-// History returns events in time order.
-func (s *Store) History(ctx context.Context, f domain.HistoryFilter) ([]domain.Event, error) {
-	q := `SELECT id, time, type, COALESCE(credential_id, ''), COALESCE(rotation_id, 0), COALESCE(delivery_id, 0), stage, channel, status, actor, detail, recorded_at FROM events WHERE 1=1`
-	var args []any
-	if f.CredentialID != "" {
-		q += ` AND credential_id = ?`
-		args = append(args, f.CredentialID)
-	}
-	if f.Type != "" {
-		q += ` AND type = ?`
-		args = append(args, f.Type)
-	}
-	// Stored times are whole seconds: a bound with a fraction is rounded up,
-	// not down, so that an event just before Since or Until is not counted
-	// in (Since) or dropped (Until).
-	if !f.Since.IsZero() {
-		q += ` AND time >= ?`
-		args = append(args, s.db.Time(CeilSecond(f.Since)))
-	}
-	if !f.Until.IsZero() {
-		q += ` AND time < ?`
-		args = append(args, s.db.Time(CeilSecond(f.Until)))
-	}
-	q += ` ORDER BY time, id`
-	if f.Limit > 0 {
-		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
-	}
-	rows, err := s.db.Query(ctx, q, args...)
-	out, err := Collect(rows, err, func(r Scanner) (domain.Event, error) {
-		var e domain.Event
-		err := r.Scan(&e.ID, TimeOf(&e.Time), &e.Type, &e.CredentialID, &e.RotationID, &e.DeliveryID, &e.Stage, &e.Channel, &e.Status, &e.Actor, &e.Detail, NullTimeOf(&e.RecordedAt))
-		return e, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: history: %w", err)
-	}
-	return out, nil
-}
-
 // Deliveries returns the outbox rows of a credential (all when empty), in
 // the order they were added.
 func (s *Store) Deliveries(ctx context.Context, credentialID string) ([]domain.Delivery, error) {

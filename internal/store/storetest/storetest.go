@@ -49,6 +49,7 @@ func Run(t *testing.T, open Opener) {
 		{"States", testStates},
 		{"StatesAt", testStatesAt},
 		{"History", testHistory},
+		{"HistoryFilters", testHistoryFilters},
 		{"Lease", testLease},
 		{"ReportCycles", testReportCycles},
 		{"RecordNotice", testRecordNotice},
