@@ -147,10 +147,12 @@ func Blocks(m channels.Message) []slack.Block {
 
 // runbookBlocks say how to rotate and what breaks if nobody does: the
 // runbook's text as plain_text (no markup, mention or link of its own
-// survives), its URL as one link, the impact escaped.
+// survives), its URL as one link, the impact escaped. The text and the
+// impact are left out where the rendered template (m.Text) says them
+// already, as the default one does.
 func runbookBlocks(m channels.Message) []slack.Block {
 	var blocks []slack.Block
-	if strings.TrimSpace(m.Runbook) != "" {
+	if strings.TrimSpace(m.Runbook) != "" && !strings.Contains(m.Text, m.Runbook) {
 		blocks = append(blocks, slack.NewSectionBlock(plain(truncate("How to rotate:\n"+m.Runbook, maxSection)), nil, nil))
 	}
 	var ctx []string
@@ -163,7 +165,7 @@ func runbookBlocks(m channels.Message) []slack.Block {
 		u := escape(strings.ReplaceAll(m.RunbookURL, "|", "%7C"))
 		ctx = append(ctx, label+"<"+u+"|"+u+">")
 	}
-	if m.Impact != "" {
+	if m.Impact != "" && !strings.Contains(m.Text, m.Impact) {
 		ctx = append(ctx, "*If nobody rotates:* "+escape(m.Impact))
 	}
 	if len(ctx) > 0 {

@@ -16,21 +16,28 @@ func TestBlocksRunbook(t *testing.T) {
 	tests := []struct {
 		name              string
 		runbook, url, imp string
+		text              string // m.Text, when not reminder()'s
 		wantPlain         string // a plain_text section's whole text
 		wantMrkdwn        []string
 		refused           []string // never in any mrkdwn text
+		sections          int      // plain_text sections, header excluded
 	}{
-		{"hostile text", hostile, "", "everything <!here> breaks",
+		{"hostile text", hostile, "", "everything <!here> breaks", "",
 			"How to rotate:\n" + hostile, []string{"*If nobody rotates:* everything &lt;!here&gt; breaks"},
-			[]string{"<!channel>", "<!here>", "<https://evil.example|click>"}},
-		{"url", "", "https://wiki.example.com/rotate?a=1&b=2", "",
+			[]string{"<!channel>", "<!here>", "<https://evil.example|click>"}, 2},
+		{"url", "", "https://wiki.example.com/rotate?a=1&b=2", "", "",
 			"", []string{"*How to rotate:* <https://wiki.example.com/rotate?a=1&amp;b=2|https://wiki.example.com/rotate?a=1&amp;b=2>"},
-			[]string{"If nobody rotates"}},
+			[]string{"If nobody rotates"}, 1},
+		{"said by the template already", "Use vault.", "", "billing stops", "How to rotate: Use vault.\nIf nobody rotates: billing stops",
+			"How to rotate: Use vault.\nIf nobody rotates: billing stops", nil, []string{"If nobody rotates"}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := reminder()
 			m.Runbook, m.RunbookURL, m.Impact = tt.runbook, tt.url, tt.imp
+			if tt.text != "" {
+				m.Text = tt.text
+			}
 			raw, err := json.Marshal(slack.Blocks(m))
 			if err != nil {
 				t.Fatal(err)
@@ -40,7 +47,11 @@ func TestBlocksRunbook(t *testing.T) {
 				t.Fatal(err)
 			}
 			var plains, mrkdwns []string
+			sections := 0
 			for _, b := range blocks {
+				if b.Type == "section" && b.Text != nil && b.Text.Type == "plain_text" {
+					sections++
+				}
 				texts := append([]wireText{}, b.Fields...)
 				if b.Text != nil {
 					texts = append(texts, *b.Text)
@@ -57,6 +68,9 @@ func TestBlocksRunbook(t *testing.T) {
 						mrkdwns = append(mrkdwns, tx.Text)
 					}
 				}
+			}
+			if sections != tt.sections {
+				t.Errorf("%d plain_text sections, want %d", sections, tt.sections)
 			}
 			if tt.wantPlain != "" && !contains(plains, func(s string) bool { return s == tt.wantPlain }) {
 				t.Errorf("no plain_text %q among %q", tt.wantPlain, plains)
