@@ -20,34 +20,13 @@ import (
 	"github.com/notifier-dev/notifier/internal/testutil/smtpd"
 )
 
-const runbookConfig = `database: notifier.db
-timezone: UTC
-defaults:
-  impact: "the nightly export fails"
-policies:
-  standard:
-    - {before: 7d, channels: [ops-hook, ops-slack, ops-mail, ops-sns, console]}
-channels:
-  console: {type: stdout}
-  ops-hook: {type: webhook, url: "%s"}
-  ops-slack:
-    type: slack
-    token: ${SLACK_BOT_TOKEN}
-    channel: "#ops"
-    api_url: %s
-  ops-mail:
-    type: email
-    smtp: %s
-    tls: none
-    username: notifier
-    password: ${SMTP_PASSWORD}
-    from: "Notifier <notifier@example.com>"
-    to: [admins@example.com]
-  ops-sns:
-    type: sns
-    topic_arn: %s
-    endpoint: %s
-credentials:
+// runbookConfig is allChannelsConfig with stdout too, a default impact
+// and its own credentials.
+var runbookConfig = strings.NewReplacer(
+	"policies:\n", "defaults:\n  impact: \"the nightly export fails\"\npolicies:\n",
+	"ops-sns]}", "ops-sns, console]}",
+	"channels:\n", "channels:\n  console: {type: stdout}\n",
+).Replace(allChannelsConfig[:strings.Index(allChannelsConfig, "credentials:\n")]) + `credentials:
   - id: sp-api-prod
     name: "SP-API production"
     rotated_at: 2026-06-01

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/channels/slack"
 )
 
@@ -38,14 +39,7 @@ func TestBlocksRunbook(t *testing.T) {
 			if tt.text != "" {
 				m.Text = tt.text
 			}
-			raw, err := json.Marshal(slack.Blocks(m))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var blocks []wireBlock
-			if err := json.Unmarshal(raw, &blocks); err != nil {
-				t.Fatal(err)
-			}
+			blocks := wireBlocks(t, m)
 			var plains, mrkdwns []string
 			sections := 0
 			for _, b := range blocks {
@@ -96,4 +90,18 @@ func contains(ss []string, f func(string) bool) bool {
 		}
 	}
 	return false
+}
+
+// wireBlocks are m's blocks as Slack receives them.
+func wireBlocks(t *testing.T, m channels.Message) []wireBlock {
+	t.Helper()
+	raw, err := json.Marshal(slack.Blocks(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []wireBlock
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	return blocks
 }
