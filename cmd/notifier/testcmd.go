@@ -95,6 +95,7 @@ func (c *cli) sampleMessage(cmd *cobra.Command, cfg *config.Config, ch *config.C
 			return m, err
 		}
 		m = engine.Describe(cfg.Location, cyc.Credential, cyc.Start, now)
+		engine.WithRunbook(&m, cfg, cyc.Credential, cyc.Policy)
 		m.Stage, m.Test = "test", true
 	}
 	m.DeliveryKey = ""

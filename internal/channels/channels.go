@@ -74,6 +74,14 @@ type Message struct {
 	// configured; empty otherwise.
 	AckURL string
 
+	// How to rotate the credential and what breaks if nobody does, from
+	// the config's runbook: and impact: (or Amazon's procedure for an
+	// SP-API client secret): plain text and an http(s) URL, each possibly
+	// empty. Integrations escape them for their markup.
+	Runbook    string
+	RunbookURL string
+	Impact     string
+
 	Subject string
 	Text    string
 

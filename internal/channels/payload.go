@@ -21,6 +21,9 @@ type Payload struct {
 	Text           string `json:"text"`
 	Delivery       int64  `json:"delivery"`
 	AckURL         string `json:"ack_url,omitempty"`
+	Runbook        string `json:"runbook,omitempty"`     // how to rotate, plain text
+	RunbookURL     string `json:"runbook_url,omitempty"` // a page with the procedure
+	Impact         string `json:"impact,omitempty"`      // what breaks if nobody rotates
 	Test           bool   `json:"test,omitempty"`
 }
 
@@ -32,5 +35,6 @@ func NewPayload(m Message) Payload {
 		Overdue: m.Overdue, DaysOverdue: m.DaysOverdue,
 		Acknowledged: m.Acknowledged, AcknowledgedBy: m.AcknowledgedBy,
 		Subject: m.Subject, Text: m.Text, Delivery: m.DeliveryID, AckURL: m.AckURL, Test: m.Test,
+		Runbook: m.Runbook, RunbookURL: m.RunbookURL, Impact: m.Impact,
 	}
 }

@@ -21,6 +21,9 @@ const (
 Deadline: {{date .Deadline}} (last rotated {{date .RotatedAt}}).
 {{if .Acknowledged}}Acknowledged by {{.AcknowledgedBy}} at {{date .AcknowledgedAt}}.
 {{else}}Acknowledge: {{if .AckURL}}{{.AckURL}} or {{end}}notifier ack {{.Credential}} --by YOU
+{{end}}{{if or .Runbook .RunbookURL}}How to rotate: {{if .Runbook}}{{.Runbook}}{{if .RunbookURL}}
+  {{.RunbookURL}}{{end}}{{else}}{{.RunbookURL}}{{end}}
+{{end}}{{if .Impact}}If nobody rotates: {{.Impact}}
 {{end}}Once rotated, set rotated_at in the config or run: notifier rotate {{.Credential}}`
 )
 

@@ -70,7 +70,7 @@ func TestChunkedParseMatchesWhole(t *testing.T) {
 				}
 				return ""
 			}),
-			want: []string{"creds.yaml:2104: credentials[2100].secret: unknown key (known: id, name, owner, rotated_at, rotation_period, expires_at, policy, lwa, source, aws)"}},
+			want: []string{"creds.yaml:2104: credentials[2100].secret: unknown key (known: id, name, owner, rotated_at, rotation_period, expires_at, policy, lwa, source, aws, runbook, impact)"}},
 		{name: "duplicate id across chunks", per: chunkItems, chunked: true,
 			body: fleetBody(2000, func(i int) string {
 				if i == 1800 {
@@ -105,7 +105,7 @@ func TestChunkedParseMatchesWhole(t *testing.T) {
 			want: []string{`creds.yaml:2: credentials[1].rotated_at: "someday" is not a time (use 2026-06-01, 2026-06-01T09:30 or RFC 3339)`}},
 		{name: "alias to an anchor in another chunk", per: 1, chunked: false,
 			body: "credentials:\n  - &base {id: a, rotated_at: 2026-05-01}\n  - <<: *base\n    id: b\n",
-			want: []string{"creds.yaml:3: credentials[1].<<: unknown key (known: id, name, owner, rotated_at, rotation_period, expires_at, policy, lwa, source, aws)", "creds.yaml:3: credentials[1].rotated_at: missing: when was this secret last rotated? (e.g. 2026-06-01)"}},
+			want: []string{"creds.yaml:3: credentials[1].<<: unknown key (known: id, name, owner, rotated_at, rotation_period, expires_at, policy, lwa, source, aws, runbook, impact)", "creds.yaml:3: credentials[1].rotated_at: missing: when was this secret last rotated? (e.g. 2026-06-01)"}},
 		{name: "quote open across a cut", per: 1, chunked: false,
 			body: "credentials:\n  - {id: a, rotated_at: 2026-05-01, name: \"one\n  - two\"}\n  - {id: b, rotated_at: 2026-05-01}\n"},
 		{name: "bad indentation in a later chunk", per: 1, chunked: false,

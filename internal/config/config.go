@@ -72,6 +72,11 @@ type Config struct {
 	// lwa holds the lwa: settings of the main file's credentials that
 	// have a client secret, by id.
 	lwa map[string]LWA
+	// runbooks holds the runbook: and impact: of the main file's
+	// credentials that give them, by id (RunbookOf).
+	runbooks map[string]Runbook
+	// defaultRunbook is defaults.runbook and defaults.impact.
+	defaultRunbook Runbook
 
 	secrets []string // what Secrets returns
 
@@ -124,6 +129,8 @@ type Retry struct {
 type Policy struct {
 	Name   string
 	Stages []Stage
+	// Runbook is the policy's runbook: and impact: (its mapping form).
+	Runbook Runbook
 }
 
 // Schedule is the policy as the schedule package sees it.

@@ -20,6 +20,7 @@ type credMeta struct {
 	policyLine int // 0: no policy: key, the default applies
 	clientLine int // the line of lwa.client_id, if given
 	lwa        *LWA
+	runbook    *Runbook // runbook: or impact: given
 }
 
 // key is how problems name the credential.
@@ -54,6 +55,8 @@ type credBlock struct {
 	LWA            *yaml.Node `yaml:"lwa"`
 	Source         *yaml.Node `yaml:"source"`
 	AWS            *yaml.Node `yaml:"aws"`
+	Runbook        *yaml.Node `yaml:"runbook"`
+	Impact         *yaml.Node `yaml:"impact"`
 }
 
 // credentials reads a credentials: list.
@@ -130,6 +133,9 @@ func (l *credReader) items(items []*yaml.Node, first int, creds []Credential, me
 		}
 		if v := b.LWA; v != nil {
 			c.LWAClientID = l.lwa(v, key+".lwa", &m)
+		}
+		if b.Runbook != nil || b.Impact != nil {
+			m.runbook = l.credRunbook(&b, key)
 		}
 		if c.Name == "" {
 			c.Name = c.ID
@@ -241,4 +247,29 @@ func (l *mainLoad) checkDefaultPolicy(cfg *Config, used bool) {
 	} else {
 		l.errf(nil, "policies", "no policy named %q, the default for credentials without policy: (define it, or set defaults.policy)", cfg.defaultPolicy)
 	}
+}
+
+// credRunbook reads a credential's runbook: and impact:. A credential
+// file is read only when it changes, so its messages could not find them:
+// they belong in the main file or on the credential's policy.
+func (l *credReader) credRunbook(b *credBlock, key string) *Runbook {
+	if l.inCredentialFile {
+		for _, k := range []struct {
+			name string
+			v    *yaml.Node
+		}{{"runbook", b.Runbook}, {"impact", b.Impact}} {
+			if k.v != nil {
+				l.errf(k.v, key+"."+k.name, "belongs on the credential's policy or in the main config file: a credential file is read only when it changes")
+			}
+		}
+		return nil
+	}
+	rb := &Runbook{}
+	if v := b.Runbook; v != nil {
+		l.runbook(v, key+".runbook", rb)
+	}
+	if v := b.Impact; v != nil {
+		rb.Impact = l.impact(v, key+".impact")
+	}
+	return rb
 }

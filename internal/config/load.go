@@ -157,7 +157,8 @@ func loadMainData(path string, data []byte, cf domain.ConfigFile, now Clock, env
 // keeps its number, when that block is in the layout a credential file is
 // read in parts (splitItems) and holds no ${NAME}: its values are then
 // neither secrets nor lwa: settings, and nothing but the sync needs
-// them. Every other top-level line must be a plain key; anything else
+// them (runbook: and impact: are read by messages: a block with either
+// is not cut). Every other top-level line must be a plain key; anything else
 // (flow style, documents, directives, tabs) says false.
 func cutCredentials(data []byte) ([]byte, bool) {
 	if len(data) == 0 || data[0] >= 0x80 || bytes.ContainsAny(data, "\t\r\x00") {
@@ -199,6 +200,9 @@ func cutCredentials(data []byte) ([]byte, bool) {
 	block := data[start:end]
 	if bytes.Contains(block, []byte("${")) {
 		return nil, false
+	}
+	if bytes.Contains(block, []byte("runbook:")) || bytes.Contains(block, []byte("impact:")) {
+		return nil, false // messages read them from the config, not the database
 	}
 	if _, ok := splitItems(block, chunkItems); !ok {
 		return nil, false
@@ -299,6 +303,12 @@ func (l *mainLoad) load(path, dir string, data []byte, clock Clock) *Config {
 				a := *m.lwa
 				a.ClientID = creds[i].LWAClientID
 				cfg.lwa[creds[i].ID] = a
+			}
+		}
+		cfg.runbooks = map[string]Runbook{}
+		for i, m := range meta {
+			if m.runbook != nil {
+				cfg.runbooks[creds[i].ID] = *m.runbook
 			}
 		}
 	}

@@ -22,6 +22,26 @@ type stageBlock struct {
 	Template           *yaml.Node `yaml:"template"`
 }
 
+// policyBlock is a policy in its long form, a mapping.
+type policyBlock struct {
+	Stages  *yaml.Node `yaml:"stages"`
+	Runbook *yaml.Node `yaml:"runbook"`
+	Impact  *yaml.Node `yaml:"impact"`
+}
+
+// isLongPolicy reports whether a policy's mapping is the long form: it
+// has one of policyBlock's keys (else it is a stage written without its
+// list, and is told so).
+func isLongPolicy(n *yaml.Node) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch n.Content[i].Value {
+		case "stages", "runbook", "impact":
+			return true
+		}
+	}
+	return false
+}
+
 // policies reads the policies: block, a mapping of names to ladders.
 func (l *loader) policies(n *yaml.Node, chans map[string]*Channel) map[string]*Policy {
 	out := map[string]*Policy{}
@@ -40,6 +60,26 @@ func (l *loader) policies(n *yaml.Node, chans map[string]*Channel) map[string]*P
 			continue
 		}
 		p := &Policy{Name: k.Value}
+		if v.Kind == yaml.MappingNode && isLongPolicy(v) {
+			// The long form: stages: with the policy's own keys beside it.
+			var b policyBlock
+			if !l.decode(v, key, &b) {
+				out[k.Value] = p
+				continue
+			}
+			if b.Runbook != nil {
+				l.runbook(b.Runbook, key+".runbook", &p.Runbook)
+			}
+			if b.Impact != nil {
+				p.Runbook.Impact = l.impact(b.Impact, key+".impact")
+			}
+			if b.Stages == nil {
+				l.errf(v, key+".stages", "missing: the ladder, a list of stages")
+				out[k.Value] = p
+				continue
+			}
+			v, key = b.Stages, key+".stages"
+		}
 		if v.Kind != yaml.SequenceNode {
 			l.errf(v, key, "must be a list of stages")
 			out[k.Value] = p // defined, though broken: no second problem where a credential names it

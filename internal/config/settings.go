@@ -23,6 +23,8 @@ type retryBlock struct {
 type defaultsBlock struct {
 	RotationPeriod *yaml.Node `yaml:"rotation_period"`
 	Policy         *yaml.Node `yaml:"policy"`
+	Runbook        *yaml.Node `yaml:"runbook"`
+	Impact         *yaml.Node `yaml:"impact"`
 }
 
 // settings reads the top level's single settings into cfg, and judges the
@@ -129,5 +131,11 @@ func (l *mainLoad) defaults(n *yaml.Node, cfg *Config) {
 	if v := b.Policy; v != nil {
 		l.defaultPolicyNode = v
 		cfg.defaultPolicy, _ = l.str(v, "defaults.policy")
+	}
+	if v := b.Runbook; v != nil {
+		l.runbook(v, "defaults.runbook", &cfg.defaultRunbook)
+	}
+	if v := b.Impact; v != nil {
+		cfg.defaultRunbook.Impact = l.impact(v, "defaults.impact")
 	}
 }

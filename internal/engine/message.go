@@ -35,6 +35,13 @@ func describe(loc *time.Location, cred domain.Credential, start, deadline, now t
 	}
 }
 
+// WithRunbook sets m's runbook and impact: how to rotate cred, under
+// policy, and what breaks if nobody does (config.RunbookOf).
+func WithRunbook(m *channels.Message, cfg *config.Config, cred domain.Credential, policy string) {
+	rb := cfg.RunbookOf(cred, policy)
+	m.Runbook, m.RunbookURL, m.Impact = rb.Text, rb.URL, rb.Impact
+}
+
 // message is one claimed delivery rendered at now.
 func (e *Engine) message(v view, d domain.Claimed, now time.Time) (channels.Message, error) {
 	cfg := v.cfg
@@ -45,6 +52,7 @@ func (e *Engine) message(v view, d domain.Claimed, now time.Time) (channels.Mess
 	if e.ackLinks != nil {
 		m.AckURL = e.ackLinks(cfg, d.Delivery, now)
 	}
+	WithRunbook(&m, cfg, d.Cycle.Credential, d.Cycle.Policy)
 	if ack := d.Cycle.Ack(); ack.Acknowledged(now) {
 		m.Acknowledged, m.AcknowledgedBy, m.AcknowledgedAt = true, ack.By, ack.At.In(cfg.Location)
 	}

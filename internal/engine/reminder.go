@@ -51,8 +51,10 @@ func (e *Engine) Reminder(ctx context.Context, id int64, now time.Time) (Reminde
 	if err != nil {
 		return Reminder{}, err
 	}
-	loc := e.Config().Location
+	cfg := e.Config()
+	loc := cfg.Location
 	m := Describe(loc, c.Credential, c.Start, now)
+	WithRunbook(&m, cfg, c.Credential, c.Policy)
 	m.DeliveryID, m.Stage, m.Seq = d.ID, d.Stage, d.Seq
 	if !c.AckAt.IsZero() {
 		m.Acknowledged, m.AcknowledgedBy, m.AcknowledgedAt = true, c.AckBy, c.AckAt.In(loc)

@@ -24,7 +24,11 @@ const DefaultHTML = `<!DOCTYPE html>
 <tr><th align="left">Last rotated</th><td>{{date .RotatedAt}}</td></tr>
 <tr><th align="left">Acknowledged</th><td>{{if .Acknowledged}}by {{.AcknowledgedBy}} at {{date .AcknowledgedAt}}{{else}}not yet{{end}}</td></tr>
 </table>
-{{if not .Acknowledged}}<p>{{if .AckURL}}<a href="{{.AckURL}}">Acknowledge this reminder</a>, or run{{else}}Acknowledge with{{end}} <code>notifier ack {{.Credential}} --by YOU</code></p>
+{{if or .Runbook .RunbookURL}}<h3>How to rotate</h3>
+{{if .Runbook}}<p style="white-space: pre-line">{{.Runbook}}</p>
+{{end}}{{if .RunbookURL}}<p><a href="{{.RunbookURL}}">{{.RunbookURL}}</a></p>
+{{end}}{{end}}{{if .Impact}}<p><strong>If nobody rotates:</strong> {{.Impact}}</p>
+{{end}}{{if not .Acknowledged}}<p>{{if .AckURL}}<a href="{{.AckURL}}">Acknowledge this reminder</a>, or run{{else}}Acknowledge with{{end}} <code>notifier ack {{.Credential}} --by YOU</code></p>
 {{end}}<p>Once rotated, set <code>rotated_at</code> in the config or run <code>notifier rotate {{.Credential}}</code>.</p>
 </body>
 </html>

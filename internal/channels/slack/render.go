@@ -91,6 +91,7 @@ func Header(m channels.Message) string {
 //   - a header: emoji, name and status ("OVERDUE" when overdue);
 //   - for a test message, a line saying so;
 //   - the rendered template text (m.Text);
+//   - how to rotate (m.Runbook, m.RunbookURL) and what breaks (m.Impact);
 //   - fields: Deadline, Owner, Credential, Stage;
 //   - "Acknowledged by … at …" when acknowledged; otherwise (and unless it
 //     is a test) an actions block BlockID with the Acknowledge button
@@ -117,6 +118,7 @@ func Blocks(m channels.Message) []slack.Block {
 	if owner == "" {
 		owner = "—"
 	}
+	blocks = append(blocks, runbookBlocks(m)...)
 	blocks = append(blocks, slack.NewSectionBlock(nil, []*slack.TextBlockObject{
 		field("Deadline", escape(m.Deadline.Format(channels.DateLayout))),
 		field("Owner", escape(owner)),
@@ -139,6 +141,39 @@ func Blocks(m channels.Message) []slack.Block {
 			blocks = append(blocks, slack.NewContextBlock("",
 				mrkdwn(truncate("Or acknowledge in the browser: <"+escape(m.AckURL)+"|"+escape(m.AckURL)+">", maxField))))
 		}
+	}
+	return blocks
+}
+
+// runbookBlocks say how to rotate and what breaks if nobody does: the
+// runbook's text as plain_text (no markup, mention or link of its own
+// survives), its URL as one link, the impact escaped. The text and the
+// impact are left out where the rendered template (m.Text) says them
+// already, as the default one does.
+func runbookBlocks(m channels.Message) []slack.Block {
+	var blocks []slack.Block
+	if strings.TrimSpace(m.Runbook) != "" && !strings.Contains(m.Text, m.Runbook) {
+		blocks = append(blocks, slack.NewSectionBlock(plain(truncate("How to rotate:\n"+m.Runbook, maxSection)), nil, nil))
+	}
+	var ctx []string
+	if m.RunbookURL != "" {
+		label := "*How to rotate:* "
+		if strings.TrimSpace(m.Runbook) != "" {
+			label = "*Runbook:* "
+		}
+		// The config refuses a URL with <, > or |; escape in depth.
+		u := escape(strings.ReplaceAll(m.RunbookURL, "|", "%7C"))
+		ctx = append(ctx, label+"<"+u+"|"+u+">")
+	}
+	if m.Impact != "" && !strings.Contains(m.Text, m.Impact) {
+		ctx = append(ctx, "*If nobody rotates:* "+escape(m.Impact))
+	}
+	if len(ctx) > 0 {
+		elems := make([]slack.MixedElement, len(ctx))
+		for i, c := range ctx {
+			elems[i] = mrkdwn(truncate(c, maxField))
+		}
+		blocks = append(blocks, slack.NewContextBlock("", elems...))
 	}
 	return blocks
 }

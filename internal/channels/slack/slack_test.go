@@ -771,14 +771,7 @@ func TestBlocksLimits(t *testing.T) {
 	m := reminder()
 	m.Name = strings.Repeat("é", 400)
 	m.Text = strings.Repeat("x", 5000)
-	raw, err := json.Marshal(slack.Blocks(m))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var blocks []wireBlock
-	if err := json.Unmarshal(raw, &blocks); err != nil {
-		t.Fatal(err)
-	}
+	blocks := wireBlocks(t, m)
 	if n := len([]rune(blocks[0].Text.Text)); blocks[0].Type != "header" || n != 150 {
 		t.Errorf("header is %d characters, Slack's limit is 150", n)
 	}
