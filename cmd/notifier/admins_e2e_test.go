@@ -231,8 +231,12 @@ func testAdminsToldOnceWhenARefusedFileStartsAndClears(t *testing.T, backend str
 	}
 
 	e.writeFile("creds/bad.yaml", "credentials:\n  - {id: bad-1, rotated_at: 2026-12-01}\n")
+	// Fixed an hour later: each process's test clock starts at
+	// NOTIFIER_TEST_NOW, so at the same start a slow first tick could be
+	// dated after a fast later one, which no real clock does.
+	later := append(os.Environ(), "NOTIFIER_TEST_NOW=2026-12-20T10:00:00Z")
 	for range 2 {
-		if out, errs, code := e.runWithEnv(environ, "tick"); code != 0 {
+		if out, errs, code := e.runWithEnv(later, "tick"); code != 0 {
 			t.Fatalf("tick once the file is fixed: exit %d\n%s\n%s", code, out, errs)
 		}
 	}
