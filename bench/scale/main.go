@@ -392,11 +392,12 @@ func idleDaemon(bin, cfg string) ([]row, error) {
 		return nil, err
 	}
 	fmt.Printf("%-44s %10s %9.1f MB\n", "idle daemon (notifier run), RSS after its tick", "", mb(idle))
-	scrape, err := scrapeMetrics("http://" + addr + "/metrics")
-	if err != nil {
-		return nil, err
+	scrape := scrapeMetrics("http://" + addr + "/metrics")
+	if scrape.err != nil {
+		fmt.Printf("%-44s %9.2fs  %v\n", "GET /metrics", scrape.wall.Seconds(), scrape.err)
+	} else {
+		fmt.Printf("%-44s %9.2fs %12s %10s %10s %11s  %d series\n", "GET /metrics", scrape.wall.Seconds(), "", seconds(scrape.first, true), "", size(scrape.bytes), scrape.series)
 	}
-	fmt.Printf("%-44s %9.2fs %12s %10s %10s %11s  %d series\n", "GET /metrics", scrape.wall.Seconds(), "", seconds(scrape.first, true), "", size(scrape.bytes), scrape.series)
 	after, err := vmRSS(cmd.Process.Pid)
 	if err != nil {
 		return nil, err
@@ -453,23 +454,22 @@ func vmRSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("/proc/%d/status has no VmRSS", pid)
 }
 
-// scrapeMetrics GETs /metrics once: its time, size and series.
-func scrapeMetrics(url string) (scrape, error) {
+// scrapeMetrics GETs /metrics once: its time, size and series, or the
+// error that ended it (a scrape longer than the server's write timeout is
+// cut off) and when.
+func scrapeMetrics(url string) scrape {
 	start := time.Now()
 	resp, err := http.Get(url)
 	if err != nil {
-		return scrape{}, fmt.Errorf("scrape: %w", err)
+		return scrape{wall: time.Since(start), err: err}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return scrape{}, fmt.Errorf("scrape: %s answered %s", url, resp.Status)
+		return scrape{wall: time.Since(start), err: fmt.Errorf("%s answered %s", url, resp.Status)}
 	}
 	clock := &stdoutClock{start: start, now: time.Now}
 	series, err := countSeries(io.TeeReader(resp.Body, clock))
-	if err != nil {
-		return scrape{}, fmt.Errorf("scrape: %w", err)
-	}
-	return scrape{wall: time.Since(start), first: clock.first, bytes: clock.bytes, series: series}, nil
+	return scrape{wall: time.Since(start), first: clock.first, bytes: clock.bytes, series: series, err: err}
 }
 
 // durableCluster starts a throwaway PostgreSQL cluster and turns on what

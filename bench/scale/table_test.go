@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +83,28 @@ func TestLogAddr(t *testing.T) {
 		if got := logAddr(line); got != want {
 			t.Errorf("logAddr(%q) = %q, want %q", line, got, want)
 		}
+	}
+}
+
+// TestMetricsRow: a scrape meets its target only when it ended well, within
+// 0.2 s and 1 MB; one cut short says so.
+func TestMetricsRow(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		s        scrape
+		met      bool
+		measured string
+	}{
+		{"small and fast", scrape{wall: 150 * time.Millisecond, bytes: 300 << 10, series: 4000}, true, "0.15 s, 300.0 kB, 4000 series"},
+		{"too slow", scrape{wall: 4 * time.Second, bytes: 300 << 10, series: 4000}, false, "4.00 s, 300.0 kB, 4000 series"},
+		{"too big", scrape{wall: 150 * time.Millisecond, bytes: 14 << 20, series: 200064}, false, "0.15 s, 14.0 MB, 200064 series"},
+		{"cut short", scrape{wall: 30 * time.Second, err: io.ErrUnexpectedEOF}, false, "failed after 30.00 s (0.0 kB read): unexpected EOF"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := metricsRow(tc.s)
+			if r.met != tc.met || r.measured != tc.measured {
+				t.Errorf("metricsRow = %q met %v, want %q met %v", r.measured, r.met, tc.measured, tc.met)
+			}
+		})
 	}
 }
