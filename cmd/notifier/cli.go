@@ -45,7 +45,7 @@ type cli struct {
 	jsonOut bool
 }
 
-// Exit codes, as the README's command-line section and status --help say.
+// Exit codes, as docs/command-line.md and status --help say.
 const (
 	ExitOK     = 0 // done
 	ExitError  = 1 // bad input or a failure, with a one-line error on stderr

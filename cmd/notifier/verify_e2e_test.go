@@ -215,7 +215,7 @@ func TestEndToEndVerifyWithAuditKey(t *testing.T) {
 	}
 
 	// Someone with the file rewrites the acknowledgment and recomputes the
-	// chain as the README describes, without the key.
+	// chain as docs/auditors.md describes, without the key.
 	tamperDB(t, db, `UPDATE events SET actor = 'mallory' WHERE type = 'ack'`, `UPDATE acknowledgments SET actor = 'mallory'`,
 		`UPDATE event_chain SET key_id = NULL`)
 	rehashFile(t, db)
@@ -236,7 +236,7 @@ func TestEndToEndVerifyWithAuditKey(t *testing.T) {
 }
 
 // rehashFile recomputes every hash of the chain with SHA-256, each row in
-// the version of the encoding its recorded_at says, as the README describes.
+// the version of the encoding its recorded_at says, as docs/auditors.md describes.
 func rehashFile(t *testing.T, path string) {
 	t.Helper()
 	db, err := sql.Open("sqlite3", path)

@@ -3,7 +3,7 @@
 // that a row edited, deleted, inserted or moved after the fact breaks the
 // chain from that row on. It is pure: the store computes hashes with it when
 // it appends events, and streams the rows back through Verify; any backend
-// does the same, and an auditor can re-implement it from the README.
+// does the same, and an auditor can re-implement it from docs/auditors.md.
 //
 // The hash of a row is SHA-256(prev || canonical(row)), or
 // HMAC-SHA-256(key, prev || canonical(row)) when the config sets

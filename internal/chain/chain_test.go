@@ -10,13 +10,13 @@ import (
 	"github.com/notifier-dev/notifier/internal/domain"
 )
 
-// vector is the row the README publishes; its encoding and hashes were
-// computed with the README's Python, not with this package.
+// vector is the row docs/auditors.md publishes; its encoding and hashes
+// were computed with its Python, not with this package.
 var vector = Row{ID: 1, Time: "2026-06-01T09:00:00Z", Type: "ack", CredentialID: "sp-api-prod", RotationID: 7, NullDelivery: true,
 	Status: "cli", Actor: "alice", Detail: "acknowledged via cli"}
 
 // vector2 is vector recorded at 2026-06-06T10:00:00Z: version 2 of the
-// encoding, which the README publishes too (computed with its Python).
+// encoding, which docs/auditors.md publishes too (computed with its Python).
 var vector2 = func() Row { r := vector; r.RecordedAt = "2026-06-06T10:00:00Z"; return r }()
 
 const (

@@ -1,8 +1,8 @@
 package engine
 
 // Tests that pin down behaviour mutation testing (scripts/mutation) found
-// unasserted: each says which behaviour, and the README's "Mutation
-// testing" section lists what is left.
+// unasserted: each says which behaviour, and docs/development.md's
+// "Mutation testing" section lists what is left.
 
 import (
 	"bytes"

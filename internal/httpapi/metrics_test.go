@@ -128,7 +128,7 @@ func TestMetrics(t *testing.T) {
 
 // BenchmarkMetricsScrape100k is one /metrics scrape of a fleet of 100,000
 // credentials: the figures (time, and the bytes allocated per scrape) are
-// in the README.
+// in docs/scale.md.
 func BenchmarkMetricsScrape100k(b *testing.B) {
 	store, now := fleet(b, 100_000)
 	cfg := &config.Config{Location: time.UTC}

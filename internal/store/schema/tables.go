@@ -185,8 +185,8 @@ func indexes() []Index {
 }
 
 // views are the auditors' views: stable names and columns over the
-// tables (new columns only at the end), documented in the README's "For
-// auditors".
+// tables (new columns only at the end), documented in docs/auditors.md
+// ("SQL: the audit views").
 func views() []View {
 	return []View{
 		{Name: "audit_rotations", Columns: []string{"rotation_id", "credential_id", "credential_name", "owner",
