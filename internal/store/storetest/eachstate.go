@@ -29,7 +29,9 @@ func testEachState(t *testing.T, open Opener) {
 		// delta removed from the config (inactive); ids with LIKE's
 		// and GLOB's metacharacters, and ids a naive translation of
 		// them would match.
-		short := func(c *domain.Credential) { c.RotationPeriod, c.Policy, c.Owner = schedule.MustSpan("30d"), "strict", "team-alpha" }
+		short := func(c *domain.Credential) {
+			c.RotationPeriod, c.Policy, c.Owner = schedule.MustSpan("30d"), "strict", "team-alpha"
+		}
 		odd := []string{"a%b", "axxb", "a_b", "azb", "[x]1", "x1", `a\b`}
 		creds := []domain.Credential{cred("alpha"), cred("beta"), with(cred("gamma"), short), cred("delta")}
 		for _, id := range odd {
