@@ -21,7 +21,7 @@ import (
 // is handled, shows in the last row. The filter's limit stops the
 // stream.
 func TestEachStatusStreams(t *testing.T) {
-	const n = 2500 // more than two of the store's pages
+	const n = 2500                                       // more than two of the store's pages
 	now := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC) // 8 days before the deadline: due
 	dir := t.TempDir()
 	var b strings.Builder
