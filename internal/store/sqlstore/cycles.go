@@ -159,10 +159,13 @@ func (s *Store) states(ctx context.Context, columns, from string, args ...any) (
 	return out, nil
 }
 
-// statePage is how many credentials one query of EachState reads: the
-// first rows are shown after one page, and a page's rows are all a view
-// holds.
-const statePage = 1000
+// statePage is how many credentials one query of EachState reads, a
+// page's rows being all a view holds; the first page is smaller, so that
+// the first rows show at once.
+const (
+	statePage      = 1000
+	firstStatePage = 100
+)
 
 // Columns of EachState beyond CycleColumns and the counts of states:
 // the credential's last probe (any outcome), its last ok probe and the
@@ -215,6 +218,9 @@ func (s *Store) EachState(ctx context.Context, q domain.StateQuery, fn func(doma
 	after, left := "", q.Limit
 	for {
 		page := statePage
+		if after == "" {
+			page = firstStatePage
+		}
 		if q.Limit > 0 {
 			page = min(page, left)
 		}
