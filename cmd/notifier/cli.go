@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -408,6 +409,7 @@ func (c *cli) tickCmd() *cobra.Command {
 
 func (c *cli) statusCmd() *cobra.Command {
 	var format, db, failOn string
+	var filter viewFilter
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show every credential: deadline, days remaining, active stage, acknowledgment, state",
@@ -419,11 +421,17 @@ Exit codes:
   3  --fail-on matched: some credential is overdue (--fail-on overdue),
      or due or overdue (--fail-on due); the table is printed all the same`,
 		Example: `  notifier status
-  notifier status --at 2026-12-01 --format json
+  notifier status --at 2026-12-01 -o json
+  notifier status --state due --owner payments -o jsonl
+  notifier status --due-within 30d --credential 'sp-api-*' --limit 20
   notifier status --fail-on overdue || echo "a credential is overdue"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
-			if err := checkFormat(format, "table", "json"); err != nil {
+			if err := checkOutput(format, "table", "json", "jsonl"); err != nil {
+				return err
+			}
+			f, err := filter.parse()
+			if err != nil {
 				return err
 			}
 			if failOn != "" {
@@ -436,18 +444,38 @@ Exit codes:
 				return err
 			}
 			defer closeView(store.Close, &err)
-			rows, err := eng.Status(cmd.Context(), now)
+			// Rows are printed as they are read; --fail-on counts them
+			// as they go.
+			out := bufio.NewWriter(c.stdout)
+			stream := report.NewStatusStream(out, format, c.terminalWidth())
+			verdict := failOnCounter{failOn: failOn}
+			first := true
+			err = eng.EachStatus(cmd.Context(), now, f, func(r engine.CredentialStatus) error {
+				verdict.add(r)
+				if err := stream.Add(r); err != nil {
+					return err
+				}
+				if first { // the first row is out at once
+					first = false
+					return out.Flush()
+				}
+				return nil
+			})
+			if err == nil {
+				err = stream.Close()
+			}
+			if ferr := out.Flush(); err == nil {
+				err = ferr
+			}
 			if err != nil {
 				return err
 			}
-			if err := report.Status(c.stdout, format, rows); err != nil {
-				return err
-			}
-			return failOnError(failOn, rows)
+			return verdict.err()
 		},
 	}
 	c.atFlag(cmd, atView)
-	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	outputFlag(cmd, &format, "table", "json", "jsonl")
+	filter.flags(cmd)
 	cmd.Flags().StringVar(&failOn, "fail-on", "", "exit 3 when some credential is overdue (overdue), or due or overdue (due)")
 	dbFlag(cmd, &db)
 	return cmd
@@ -488,32 +516,55 @@ func (c *cli) planCmd() *cobra.Command {
 	return cmd
 }
 
-// failOnError is status --fail-on's verdict: an exitCodeError naming the
-// credentials in the state asked (due: due or overdue), nil when none is.
-func failOnError(failOn string, rows []engine.CredentialStatus) error {
-	if failOn == "" {
-		return nil
+// failOnCounter is status --fail-on's verdict, counted as the rows
+// stream by: the credentials in the state asked (due: due or overdue),
+// the first ten by id.
+type failOnCounter struct {
+	failOn string
+	n      int
+	shown  []string
+}
+
+func (f *failOnCounter) add(r engine.CredentialStatus) {
+	if f.failOn == "" || !(r.State == engine.StateOverdue || f.failOn == engine.StateDue && r.State == engine.StateDue) {
+		return
 	}
-	var ids []string
-	for _, r := range rows {
-		if r.State == engine.StateOverdue || failOn == engine.StateDue && r.State == engine.StateDue {
-			ids = append(ids, r.ID)
-		}
+	if f.n++; len(f.shown) < 10 {
+		f.shown = append(f.shown, r.ID)
 	}
-	if len(ids) == 0 {
+}
+
+// err is an exitCodeError naming the credentials counted, nil when none.
+func (f *failOnCounter) err() error {
+	if f.n == 0 {
 		return nil
 	}
 	what := "overdue"
-	if failOn == engine.StateDue {
+	if f.failOn == engine.StateDue {
 		what = "due or overdue"
 	}
-	shown := ids[:min(len(ids), 10)]
 	more := ""
-	if len(ids) > len(shown) {
-		more = fmt.Sprintf(" and %d more", len(ids)-len(shown))
+	if f.n > len(f.shown) {
+		more = fmt.Sprintf(" and %d more", f.n-len(f.shown))
 	}
 	return &exitCodeError{code: ExitFailOn, err: fmt.Errorf("%d credential(s) %s (--fail-on %s): %s%s",
-		len(ids), what, failOn, report.Escape(strings.Join(shown, ", ")), more)}
+		f.n, what, f.failOn, report.Escape(strings.Join(f.shown, ", ")), more)}
+}
+
+// terminalWidth is how wide a table may be: 0 (any) unless stdout is a
+// terminal, then COLUMNS, else 80.
+func (c *cli) terminalWidth() int {
+	f, ok := c.stdout.(*os.File)
+	if !ok {
+		return 0
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return 0
+	}
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	return 80
 }
 
 // actorFlag adds --by (retract: --actor), who did what is recorded.

@@ -300,6 +300,11 @@ type CredentialState struct {
 	LastSentAt time.Time // when the last reminder of this cycle went out
 	Failed     int       // deliveries of this cycle that finally failed
 	Pending    int       // deliveries of this cycle still being tried
+	// Probe is the credential's last probes (EachState only; zero: never
+	// probed), RotationRequested when Amazon last accepted a request to
+	// rotate its secret in this cycle (EachState only; zero: none).
+	Probe             ProbeTimes
+	RotationRequested time.Time
 }
 
 // Change is one thing a config sync did that the history records and the

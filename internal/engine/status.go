@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"time"
 
@@ -44,71 +45,186 @@ type CredentialStatus struct {
 
 // Status describes every credential at now, inactive ones included.
 func (e *Engine) Status(ctx context.Context, now time.Time) ([]CredentialStatus, error) {
+	out := []CredentialStatus{}
+	err := e.EachStatus(ctx, now, domain.CredentialFilter{}, func(st CredentialStatus) error {
+		out = append(out, st)
+		return nil
+	})
+	return out, err
+}
+
+// errEnough stops EachStatus's stream at the filter's limit.
+var errEnough = errors.New("enough rows")
+
+// EachStatus calls fn with the status at now of each credential f selects
+// (inactive ones included), in id order, as the store reads them: memory
+// stays flat at any fleet size. The store cuts what it can in its query
+// (domain.StateQuery); the engine judges the rest (a stage is active).
+// A view at an earlier moment (a cycle then differs from the current
+// one) reads the cycles then as a whole, and is not streamed.
+func (e *Engine) EachStatus(ctx context.Context, now time.Time, f domain.CredentialFilter, fn func(CredentialStatus) error) error {
 	now = normalize(now)
 	v := e.view()
 	loc := v.cfg.Location
-	states, err := e.store.States(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if now.Before(normalize(e.wallClock()).Add(-MaxClockSkew)) || startsAfter(states, now, func(s domain.CredentialState) time.Time { return s.Start }) {
-		// A view at an earlier moment: each credential's cycle then, with
-		// the terms and the acknowledgment it had then.
-		if states, err = e.store.StatesAt(ctx, now); err != nil {
-			return nil, err
+	keep := statusKeeps(f, now, loc)
+	n := 0
+	emit := func(s domain.CredentialState) error {
+		st := v.status(s, now)
+		if !keep(s, st) {
+			return nil
 		}
+		if err := fn(st); err != nil {
+			return err
+		}
+		if n++; f.Limit > 0 && n >= f.Limit {
+			return errEnough
+		}
+		return nil
+	}
+	earlier := now.Before(normalize(e.wallClock()).Add(-MaxClockSkew))
+	if !earlier {
+		var err error
+		if earlier, err = e.store.CycleStartsAfter(ctx, now); err != nil {
+			return err
+		}
+	}
+	var err error
+	if earlier {
+		err = e.eachStatusAt(ctx, now, emit)
+	} else {
+		err = e.store.EachState(ctx, v.stateQuery(f, now), emit)
+	}
+	if errors.Is(err, errEnough) {
+		return nil
+	}
+	return err
+}
+
+// eachStatusAt is EachStatus's source at an earlier moment: each
+// credential's cycle in force then, with the terms and acknowledgment it
+// had then (StatesAt), and its probes and pending request as now.
+func (e *Engine) eachStatusAt(ctx context.Context, now time.Time, fn func(domain.CredentialState) error) error {
+	states, err := e.store.StatesAt(ctx, now)
+	if err != nil {
+		return err
 	}
 	probes, err := e.store.LastProbes(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	requested, err := e.store.PendingRotationRequests(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := make([]CredentialStatus, 0, len(states))
 	for _, s := range states {
-		deadline := s.Deadline(loc)
-		st := CredentialStatus{
-			ID: s.ID, Name: s.Name, Owner: s.Owner,
-			RotatedAt:        s.Start.In(loc),
-			Deadline:         deadline.In(loc),
-			DaysRemaining:    schedule.DaysRemaining(deadline, now, loc),
-			Acknowledged:     s.Ack().Acknowledged(now),
-			FailedDeliveries: s.Failed,
+		s.Probe, s.RotationRequested = probes[s.ID], requested[s.ID]
+		if err := fn(s); err != nil {
+			return err
 		}
-		if st.Acknowledged {
-			st.AcknowledgedBy = s.AckBy
-		}
-		if at, ok := requested[s.ID]; ok {
-			at = at.In(loc)
+	}
+	return nil
+}
+
+// status is one credential's row of status at now.
+func (v *view) status(s domain.CredentialState, now time.Time) CredentialStatus {
+	loc := v.cfg.Location
+	deadline := s.Deadline(loc)
+	st := CredentialStatus{
+		ID: s.ID, Name: s.Name, Owner: s.Owner,
+		RotatedAt:        s.Start.In(loc),
+		Deadline:         deadline.In(loc),
+		DaysRemaining:    schedule.DaysRemaining(deadline, now, loc),
+		Acknowledged:     s.Ack().Acknowledged(now),
+		FailedDeliveries: s.Failed,
+	}
+	if st.Acknowledged {
+		st.AcknowledgedBy = s.AckBy
+	}
+	if s.Active { // probes and requests count for active credentials only
+		if !s.RotationRequested.IsZero() {
+			at := s.RotationRequested.In(loc)
 			st.RotationRequested = &at
 		}
-		if p, ok := probes[s.ID]; ok {
-			st.LastProbe = p.LastOutcome
-			if !p.Verified.IsZero() {
-				at := p.Verified.In(loc)
-				st.LastVerified = &at
-			}
+		st.LastProbe = s.Probe.LastOutcome
+		if !s.Probe.Verified.IsZero() {
+			at := s.Probe.Verified.In(loc)
+			st.LastVerified = &at
 		}
-		if l, ok := v.ladders[s.Policy]; ok && s.Active {
-			if i := schedule.Active(l.policy, deadline, now, loc); i >= 0 {
-				st.Stage = l.policy.Stages[i].Name
-			}
-		}
-		switch {
-		case !s.Active:
-			st.State = StateInactive
-		case !now.Before(deadline):
-			st.State = StateOverdue
-		case st.Stage != "":
-			st.State = StateDue
-		default:
-			st.State = StateOK
-		}
-		out = append(out, st)
 	}
-	return out, nil
+	if l, ok := v.ladders[s.Policy]; ok && s.Active {
+		if i := schedule.Active(l.policy, deadline, now, loc); i >= 0 {
+			st.Stage = l.policy.Stages[i].Name
+		}
+	}
+	switch {
+	case !s.Active:
+		st.State = StateInactive
+	case !now.Before(deadline):
+		st.State = StateOverdue
+	case st.Stage != "":
+		st.State = StateDue
+	default:
+		st.State = StateOK
+	}
+	return st
+}
+
+// statusKeeps is f applied exactly to a credential's state and status.
+func statusKeeps(f domain.CredentialFilter, now time.Time, loc *time.Location) func(domain.CredentialState, CredentialStatus) bool {
+	var by time.Time
+	if !f.DueWithin.IsZero() {
+		by = f.DueWithin.Add(now, 1, loc)
+	}
+	return func(s domain.CredentialState, st CredentialStatus) bool {
+		return (f.Owner == "" || s.Owner == f.Owner) && (f.Policy == "" || s.Policy == f.Policy) &&
+			domain.MatchGlob(f.Credential, s.ID) && (f.State == "" || st.State == f.State) &&
+			(by.IsZero() || !st.Deadline.After(by))
+	}
+}
+
+// dueSlack widens the store's bound on the deadline of a due credential:
+// a span added to now and the same span taken from a deadline differ by
+// the calendar (a DST change, the length of a month).
+const dueSlack = 4 * 24 * time.Hour
+
+// stateQuery is the part of f the store applies (statusKeeps judges the
+// rest): bounds that may let through more than f keeps, never less; the
+// limit only where nothing is dropped after the store.
+func (v *view) stateQuery(f domain.CredentialFilter, now time.Time) domain.StateQuery {
+	loc := v.cfg.Location
+	q := domain.StateQuery{Owner: f.Owner, Policy: f.Policy}
+	if f.Credential != "" {
+		q.Like = domain.GlobLike(f.Credential)
+	}
+	switch f.State {
+	case StateInactive:
+		q.Inactive = true
+	case StateOverdue:
+		q.Active, q.DeadlineBy = true, now
+	case StateOK:
+		q.Active, q.DeadlineAfter = true, now
+	case StateDue:
+		// A stage is active at now only if its threshold, some span
+		// before the deadline, has passed: the deadline is at most the
+		// longest span of any ladder after now.
+		q.Active, q.DeadlineAfter, q.DeadlineBy = true, now, now
+		for _, l := range v.ladders {
+			for _, st := range l.policy.Stages {
+				if at := st.Offset.Add(now, 1, loc).Add(dueSlack); !st.After && at.After(q.DeadlineBy) {
+					q.DeadlineBy = at
+				}
+			}
+		}
+	}
+	if !f.DueWithin.IsZero() {
+		if by := f.DueWithin.Add(now, 1, loc); q.DeadlineBy.IsZero() || by.Before(q.DeadlineBy) {
+			q.DeadlineBy = by
+		}
+	}
+	if f.Credential == "" && f.DueWithin.IsZero() && (f.State == "" || f.State == StateInactive) {
+		q.Limit = f.Limit
+	}
+	return q
 }
 
 // Upcoming is one reminder `notifier plan` expects to send.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -41,51 +42,112 @@ func writeJSON(w io.Writer, v any) error {
 
 // Status prints every credential's status as a table or JSON.
 func Status(w io.Writer, format string, rows []engine.CredentialStatus) error {
+	s := NewStatusStream(w, format, 0)
+	for _, r := range rows {
+		if err := s.Add(r); err != nil {
+			return err
+		}
+	}
+	return s.Close()
+}
+
+// StatusStream prints status rows as they come, with flat memory: a
+// table (its columns sized from the first TablePrefix rows, width wide
+// when width > 0), one JSON array, or JSON Lines (jsonl).
+type StatusStream struct {
+	w                 io.Writer
+	format            string
+	width             int
+	held              []engine.CredentialStatus
+	table             *Table
+	json              *JSONArray
+	probed, requested bool
+}
+
+// NewStatusStream starts a status on w in format (table, json, jsonl).
+func NewStatusStream(w io.Writer, format string, width int) *StatusStream {
+	s := &StatusStream{w: w, format: format, width: width}
 	if format == "json" {
-		if rows == nil {
-			rows = []engine.CredentialStatus{}
+		s.json = NewJSONArray(w)
+	}
+	return s
+}
+
+// Add prints one row (a table holds the first TablePrefix).
+func (s *StatusStream) Add(r engine.CredentialStatus) error {
+	switch s.format {
+	case "json":
+		return s.json.Add(r)
+	case "jsonl":
+		return json.NewEncoder(s.w).Encode(r)
+	}
+	if s.table != nil {
+		return s.table.Row(s.cells(r))
+	}
+	if s.held = append(s.held, r); len(s.held) >= TablePrefix {
+		return s.begin(false)
+	}
+	return nil
+}
+
+// Close ends the output.
+func (s *StatusStream) Close() error {
+	switch s.format {
+	case "json":
+		return s.json.Close()
+	case "jsonl":
+		return nil
+	}
+	if s.table == nil {
+		return s.begin(true)
+	}
+	return nil
+}
+
+// begin prints the table's header and held rows. The columns VERIFIED
+// (some secret is probed) and ROTATION_REQUESTED (a rotation asked of
+// Amazon, not yet reported by its new-secret notification) are shown
+// where some row has them; a table longer than its prefix shows both.
+func (s *StatusStream) begin(complete bool) error {
+	s.probed, s.requested = !complete, !complete
+	for _, r := range s.held {
+		s.probed = s.probed || r.LastProbe != ""
+		s.requested = s.requested || r.RotationRequested != nil
+	}
+	header := []string{"ID", "NAME", "OWNER", "ROTATED_AT", "DEADLINE", "DAYS", "STAGE", "ACK", "STATE", "FAILED"}
+	if s.probed {
+		header = append(header, "VERIFIED")
+	}
+	if s.requested {
+		header = append(header, "ROTATION_REQUESTED")
+	}
+	rows := make([][]string, len(s.held))
+	for i, r := range s.held {
+		rows[i] = s.cells(r)
+	}
+	s.held = nil
+	s.table = NewTable(s.w, s.width, 1, 2, 0) // NAME, OWNER, then ID are cut to fit
+	return s.table.Begin(header, rows)
+}
+
+func (s *StatusStream) cells(r engine.CredentialStatus) []string {
+	ack := ""
+	if r.Acknowledged {
+		ack = r.AcknowledgedBy
+	}
+	out := []string{TableCell(r.ID), TableCell(r.Name), TableCell(r.Owner), r.RotatedAt.Format(tableTime), r.Deadline.Format(tableTime),
+		strconv.Itoa(r.DaysRemaining), TableCell(r.Stage), TableCell(ack), r.State, strconv.Itoa(r.FailedDeliveries)}
+	if s.probed {
+		out = append(out, verifiedCell(r))
+	}
+	if s.requested {
+		cell := "-"
+		if r.RotationRequested != nil {
+			cell = r.RotationRequested.Format(tableTime)
 		}
-		return writeJSON(w, rows)
+		out = append(out, cell)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	probed, requested := false, false
-	for _, r := range rows {
-		probed = probed || r.LastProbe != ""
-		requested = requested || r.RotationRequested != nil
-	}
-	header := "ID\tNAME\tOWNER\tROTATED_AT\tDEADLINE\tDAYS\tSTAGE\tACK\tSTATE\tFAILED"
-	if probed {
-		// Only where some secret is probed: the column says when Amazon
-		// last accepted it, and what the last probe found.
-		header += "\tVERIFIED"
-	}
-	if requested {
-		// A rotation asked of Amazon, not yet reported by its new-secret
-		// notification.
-		header += "\tROTATION_REQUESTED"
-	}
-	fmt.Fprintln(tw, header)
-	for _, r := range rows {
-		ack := ""
-		if r.Acknowledged {
-			ack = r.AcknowledgedBy
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d", TableCell(r.ID), TableCell(r.Name), TableCell(r.Owner),
-			r.RotatedAt.Format(tableTime), r.Deadline.Format(tableTime), r.DaysRemaining, TableCell(r.Stage), TableCell(ack),
-			r.State, r.FailedDeliveries)
-		if probed {
-			fmt.Fprintf(tw, "\t%s", verifiedCell(r))
-		}
-		if requested {
-			cell := "-"
-			if r.RotationRequested != nil {
-				cell = r.RotationRequested.Format(tableTime)
-			}
-			fmt.Fprintf(tw, "\t%s", cell)
-		}
-		fmt.Fprintln(tw)
-	}
-	return tw.Flush()
+	return out
 }
 
 // Plan prints the reminders to come as a table or JSON.

@@ -62,6 +62,11 @@ type Reader interface {
 	// StatesAt is States at an earlier moment: each credential's cycle in
 	// force then; one first rotated later is left out.
 	StatesAt(ctx context.Context, at time.Time) ([]domain.CredentialState, error)
+	// EachState streams States as q selects, in id order, with each
+	// credential's last probes and pending rotation request.
+	EachState(ctx context.Context, q domain.StateQuery, fn func(domain.CredentialState) error) error
+	// CycleStartsAfter says whether some current cycle starts after at.
+	CycleStartsAfter(ctx context.Context, at time.Time) (bool, error)
 	Delivery(ctx context.Context, id int64) (domain.Delivery, error)
 	Deliveries(ctx context.Context, credentialID string) ([]domain.Delivery, error)
 	History(ctx context.Context, f domain.HistoryFilter) ([]domain.Event, error)

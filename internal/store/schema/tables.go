@@ -181,6 +181,8 @@ func indexes() []Index {
 			Only: Postgres, Note: "what RecordProbe's count of a cycle's rejected probes reads; added by PostgreSQL's " +
 				"migration 0004, no SQLite migration has it yet"},
 		{Name: "rotation_requests_client", Table: "rotation_requests", Columns: []string{"client_id", "requested_at"}},
+		{Name: "rotation_requests_credential", Table: "rotation_requests", Columns: []string{"credential_id", "rotation_id"}},
+		{Name: "rotations_time", Table: "rotations", Columns: []string{"rotated_at"}},
 	}
 }
 

@@ -158,3 +158,107 @@ func (s *Store) states(ctx context.Context, columns, from string, args ...any) (
 	}
 	return out, nil
 }
+
+// statePage is how many credentials one query of EachState reads, a
+// page's rows being all a view holds; the first page is smaller, so that
+// the first rows show at once.
+const (
+	statePage      = 1000
+	firstStatePage = 100
+)
+
+// Columns of EachState beyond CycleColumns and the counts of states:
+// the credential's last probe (any outcome), its last ok probe and the
+// last probe's outcome, and when Amazon last accepted a request to
+// rotate its secret in the current cycle (NULL: none pending).
+const stateExtras = `(SELECT MAX(p.probed_at) FROM lwa_probes p WHERE p.credential_id = c.id),
+	(SELECT MAX(p.probed_at) FROM lwa_probes p WHERE p.credential_id = c.id AND p.outcome = 'ok'),
+	(SELECT p.outcome FROM lwa_probes p WHERE p.credential_id = c.id ORDER BY p.probed_at DESC, p.id DESC LIMIT 1),
+	(SELECT MAX(q.requested_at) FROM rotation_requests q WHERE q.credential_id = c.id AND q.rotation_id = r.id AND q.outcome = 'requested')`
+
+// EachState calls fn with every credential, active or not, with its
+// current cycle and its deliveries' counts (as States), its last probes
+// and its pending rotation request, in id order, as far as q selects:
+// a page of statePage credentials at a time, so that memory stays flat
+// at any fleet size. A cycle with no terms recorded is kept by the
+// deadline bounds (its deadline is computed by the engine).
+func (s *Store) EachState(ctx context.Context, q domain.StateQuery, fn func(domain.CredentialState) error) error {
+	var where []string
+	var args []any
+	if q.Owner != "" {
+		where, args = append(where, `c.owner = ?`), append(args, q.Owner)
+	}
+	if q.Policy != "" {
+		where, args = append(where, `COALESCE((SELECT t.policy `+TermsOf+`), c.policy) = ?`), append(args, q.Policy)
+	}
+	if q.Like != "" {
+		where, args = append(where, `c.id LIKE ? ESCAPE '\'`), append(args, q.Like)
+	}
+	if q.Active {
+		where = append(where, s.db.IsTrue("c.active"))
+	}
+	if q.Inactive {
+		where = append(where, `NOT (`+s.db.IsTrue("c.active")+`)`)
+	}
+	const deadline = `(SELECT t.deadline ` + TermsOf + `)`
+	if !q.DeadlineAfter.IsZero() {
+		where, args = append(where, `(`+deadline+` IS NULL OR `+deadline+` > ?)`), append(args, s.db.Time(q.DeadlineAfter))
+	}
+	if !q.DeadlineBy.IsZero() {
+		where, args = append(where, `(`+deadline+` IS NULL OR `+deadline+` <= ?)`), append(args, s.db.Time(q.DeadlineBy))
+	}
+	query := `SELECT ` + CycleColumns + `, (SELECT x.stage ` + lastSentOf + `), (SELECT x.sent_at ` + lastSentOf + `),
+			(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'failed'),
+			(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'pending'), ` + stateExtras + `
+		FROM ` + CurrentCycle + ` WHERE c.id > ?`
+	for _, w := range where {
+		query += ` AND ` + w
+	}
+	query += ` ORDER BY c.id LIMIT ?`
+	after, left := "", q.Limit
+	for {
+		page := statePage
+		if after == "" {
+			page = firstStatePage
+		}
+		if q.Limit > 0 {
+			page = min(page, left)
+		}
+		rows, err := s.db.Query(ctx, query, append(append([]any{after}, args...), page)...)
+		states, err := Collect(rows, err, func(r Scanner) (domain.CredentialState, error) {
+			var st domain.CredentialState
+			var stage, outcome sql.NullString
+			var err error
+			st.Cycle, err = ScanCycle(r, &stage, NullTimeOf(&st.LastSentAt), &st.Failed, &st.Pending,
+				NullTimeOf(&st.Probe.Last), NullTimeOf(&st.Probe.Verified), &outcome, NullTimeOf(&st.RotationRequested))
+			st.LastStage, st.Probe.LastOutcome = stage.String, outcome.String
+			return st, err
+		})
+		if err != nil {
+			return fmt.Errorf("store: states: %w", err)
+		}
+		for _, st := range states {
+			if err := fn(st); err != nil {
+				return err
+			}
+		}
+		left -= len(states)
+		if len(states) < page || q.Limit > 0 && left <= 0 {
+			return nil
+		}
+		after = states[len(states)-1].ID
+	}
+}
+
+// CycleStartsAfter says whether some credential's current cycle starts
+// after at: a view at at must then show the cycles in force at at
+// (StatesAt). It reads the rotations after at, by index.
+func (s *Store) CycleStartsAfter(ctx context.Context, at time.Time) (bool, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM rotations r JOIN credentials c ON c.rotation_id = r.id
+		WHERE r.rotated_at > ? LIMIT 1) x`, s.db.Time(at)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: cycles after %s: %w", at.UTC().Format(time.RFC3339), err)
+	}
+	return n > 0, nil
+}

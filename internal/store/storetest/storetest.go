@@ -48,6 +48,7 @@ func Run(t *testing.T, open Opener) {
 		{"Retract", testRetract},
 		{"States", testStates},
 		{"StatesAt", testStatesAt},
+		{"EachState", testEachState},
 		{"History", testHistory},
 		{"HistoryFilters", testHistoryFilters},
 		{"Lease", testLease},

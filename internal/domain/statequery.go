@@ -1,0 +1,69 @@
+package domain
+
+import (
+	"strings"
+	"time"
+)
+
+// StateQuery is what the store applies of a CredentialFilter when it
+// streams the credentials' states (see the store's EachState): each field
+// may let through more than the filter keeps, never less, and the engine
+// judges the rest. The zero value selects everything.
+type StateQuery struct {
+	Owner  string // exact owner; "" any
+	Policy string // exact policy of the credential; "" any
+	// Like is a LIKE pattern over the id (escape character '\'), made by
+	// GlobLike from the --credential glob; "" any.
+	Like string
+	// Active keeps only active credentials, Inactive only inactive ones.
+	Active, Inactive bool
+	// DeadlineAfter keeps cycles whose deadline is after it, DeadlineBy
+	// those whose deadline is at or before it; zero: no bound.
+	DeadlineAfter, DeadlineBy time.Time
+	// Limit stops after this many rows; 0: no limit. Only set when
+	// nothing after the store drops rows.
+	Limit int
+}
+
+// GlobLike translates a --credential glob (see MatchGlob) into a LIKE
+// pattern with '\' as its escape character that matches every id the
+// glob matches, and perhaps more: * is %, ? and a class [..] are _, and
+// the LIKE metacharacters %, _ and \ of the glob match only themselves.
+func GlobLike(glob string) string {
+	var b strings.Builder
+	for i := 0; i < len(glob); i++ {
+		switch ch := glob[i]; ch {
+		case '*':
+			b.WriteByte('%')
+		case '?':
+			b.WriteByte('_')
+		case '[':
+			// A class is one character: skip to its closing bracket
+			// (CheckGlob has refused an unclosed one).
+			j := i + 1
+			if j < len(glob) && glob[j] == '^' {
+				j++
+			}
+			for j < len(glob) && glob[j] != ']' {
+				if glob[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			b.WriteByte('_')
+			i = j
+		case '\\':
+			if i+1 < len(glob) {
+				i++
+				ch = glob[i]
+			}
+			fallthrough
+		default:
+			if ch == '%' || ch == '_' || ch == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(ch)
+		}
+	}
+	return b.String()
+}

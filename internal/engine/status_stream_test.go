@@ -1,0 +1,82 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/channels/registry"
+	"github.com/notifier-dev/notifier/internal/config"
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlite"
+)
+
+// TestEachStatusStreams: EachStatus hands each row over as the store
+// reads it, a page at a time, not after the whole fleet is read: an
+// acknowledgment of the last credential, recorded while the first row
+// is handled, shows in the last row. The filter's limit stops the
+// stream.
+func TestEachStatusStreams(t *testing.T) {
+	const n = 2500                                       // more than two of the store's pages
+	now := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC) // 8 days before the deadline: due
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("database: notifier.db\ntimezone: UTC\npolicies:\n  standard:\n    - {before: 30d, channels: [console]}\n" +
+		"channels:\n  console: {type: stdout}\ncredentials:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - {id: c%05d, owner: team-%d, rotated_at: 2026-06-01}\n", i, i%3)
+	}
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, config.At(now), nil, registry.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e, err := New(st, cfg, WithStdout(&strings.Builder{}), WithWallClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Sync(t.Context(), now); err != nil {
+		t.Fatal(err)
+	}
+	last := fmt.Sprintf("c%05d", n-1)
+	var rows []CredentialStatus
+	err = e.EachStatus(t.Context(), now, domain.CredentialFilter{}, func(r CredentialStatus) error {
+		if len(rows) == 0 {
+			if err := e.Acknowledge(t.Context(), Ack{Credential: last, At: now, By: "alice", Source: "cli"}); err != nil {
+				return err
+			}
+		}
+		rows = append(rows, r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != n || rows[0].ID != "c00000" || rows[n-1].ID != last {
+		t.Fatalf("%d rows from %s to %s, want %d from c00000 to %s", len(rows), rows[0].ID, rows[len(rows)-1].ID, n, last)
+	}
+	if r := rows[n-1]; !r.Acknowledged || r.AcknowledgedBy != "alice" {
+		t.Errorf("last row acknowledged %v by %q: it was read before the first row was handed over", r.Acknowledged, r.AcknowledgedBy)
+	}
+
+	var got []string
+	err = e.EachStatus(t.Context(), now, domain.CredentialFilter{Owner: "team-2", State: StateDue, Limit: 3}, func(r CredentialStatus) error {
+		got = append(got, r.ID+" "+r.State)
+		return nil
+	})
+	if want := "c00002 due,c00005 due,c00008 due"; err != nil || strings.Join(got, ",") != want {
+		t.Errorf("team-2, due, limit 3: %q (%v), want %q", strings.Join(got, ","), err, want)
+	}
+}

@@ -1,0 +1,124 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/schedule"
+)
+
+// eachState is the ids EachState streams for q, in order.
+func (e *env) eachState(q domain.StateQuery) []string {
+	e.t.Helper()
+	got := []string{}
+	err := e.EachState(e.ctx, q, func(s domain.CredentialState) error {
+		got = append(got, s.ID)
+		return nil
+	})
+	if err != nil {
+		e.t.Fatalf("EachState(%+v): %v", q, err)
+	}
+	return got
+}
+
+func testEachState(t *testing.T, open Opener) {
+	t.Run("each filter and a combination are applied in the query", func(t *testing.T) {
+		// alpha and beta: policy default, deadline 2026-06-30; gamma:
+		// policy strict, owner team-alpha, 30d: deadline 2026-01-31;
+		// delta removed from the config (inactive); ids with LIKE's
+		// and GLOB's metacharacters, and ids a naive translation of
+		// them would match.
+		short := func(c *domain.Credential) {
+			c.RotationPeriod, c.Policy, c.Owner = schedule.MustSpan("30d"), "strict", "team-alpha"
+		}
+		odd := []string{"a%b", "axxb", "a_b", "azb", "[x]1", "x1", `a\b`}
+		creds := []domain.Credential{cred("alpha"), cred("beta"), with(cred("gamma"), short), cred("delta")}
+		for _, id := range odd {
+			creds = append(creds, cred(id))
+		}
+		e := newEnv(t, open)
+		e.sync(file, t0, creds...)
+		e.sync(file, hours(1), append(creds[:3:3], creds[4:]...)...)
+		all := e.eachState(domain.StateQuery{})
+		equal(t, "everything, in id order", len(all), len(creds))
+		for _, c := range []struct {
+			name string
+			q    domain.StateQuery
+			want []string
+		}{
+			{"owner", domain.StateQuery{Owner: "team-alpha"}, []string{"alpha", "gamma"}},
+			{"policy", domain.StateQuery{Policy: "strict"}, []string{"gamma"}},
+			{"inactive", domain.StateQuery{Inactive: true}, []string{"delta"}},
+			{"active", domain.StateQuery{Active: true, Owner: "team-delta"}, []string{}},
+			{"deadline by", domain.StateQuery{DeadlineBy: t0}, []string{"gamma"}},
+			{"deadline after", domain.StateQuery{DeadlineAfter: t0, Like: "%a"}, []string{"alpha", "beta", "delta"}},
+			{"deadline between", domain.StateQuery{DeadlineAfter: rotated, DeadlineBy: days(20)}, []string{"gamma"}},
+			{"glob with %", domain.StateQuery{Like: domain.GlobLike("a%b")}, []string{"a%b"}},
+			{"glob with _", domain.StateQuery{Like: domain.GlobLike("a_b")}, []string{"a_b"}},
+			{"glob with a literal [", domain.StateQuery{Like: domain.GlobLike(`\[x]*`)}, []string{"[x]1"}},
+			{"glob with a backslash", domain.StateQuery{Like: domain.GlobLike(`a\\b`)}, []string{`a\b`}},
+			{"glob with *", domain.StateQuery{Like: domain.GlobLike("a*b")}, []string{`a\b`, "a%b", "a_b", "axxb", "azb"}},
+			{"limit", domain.StateQuery{Limit: 3}, all[:3]}, // the first three in the database's order
+			{"combined", domain.StateQuery{Owner: "team-alpha", Policy: "default", Active: true, DeadlineAfter: t0, Like: domain.GlobLike("al*")},
+				[]string{"alpha"}},
+		} {
+			equal(t, c.name, sorted(e.eachState(c.q)), sorted(c.want))
+		}
+	})
+
+	t.Run("probes and a pending request come with each credential", func(t *testing.T) {
+		e := newEnv(t, open)
+		e.sync(file, t0, spAPI("alpha", clientA), spAPI("beta", clientB))
+		e.probe("alpha", domain.ProbeOK, hours(1))
+		e.probe("alpha", domain.ProbeFailed, hours(2))
+		e.request("beta", domain.RequestAccepted, true, hours(3))
+		var got []any
+		err := e.EachState(e.ctx, domain.StateQuery{}, func(s domain.CredentialState) error {
+			got = append(got, s.ID, ts(s.Probe.Last), ts(s.Probe.Verified), s.Probe.LastOutcome, ts(s.RotationRequested))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		equal(t, "states", got, []any{"alpha", ts(hours(2)), ts(hours(1)), domain.ProbeFailed, "never",
+			"beta", "never", "never", "", ts(hours(3))})
+	})
+
+	t.Run("pages follow one another in id order, and the limit holds across them", func(t *testing.T) {
+		e := newEnv(t, open)
+		var creds []domain.Credential
+		for i := range 2100 {
+			creds = append(creds, cred(fmt.Sprintf("c%05d", i)))
+		}
+		e.sync(file, t0, creds...)
+		got := e.eachState(domain.StateQuery{})
+		equal(t, "count", len(got), len(creds))
+		for i, id := range got {
+			if id != creds[i].ID {
+				t.Fatalf("row %d is %s, want %s", i, id, creds[i].ID)
+			}
+		}
+		equal(t, "limit across pages", e.eachState(domain.StateQuery{Limit: 1500}), got[:1500])
+	})
+
+	t.Run("a cycle that starts after a moment is found", func(t *testing.T) {
+		e := newEnv(t, open)
+		e.sync(file, t0, cred("alpha"))
+		e.rotate("alpha", hours(4), hours(4))
+		for _, c := range []struct {
+			at   string
+			want bool
+		}{{"before the rotation", true}, {"at the rotation", false}} {
+			at := hours(3)
+			if !c.want {
+				at = hours(4)
+			}
+			got, err := e.CycleStartsAfter(e.ctx, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			equal(t, c.at, got, c.want)
+		}
+	})
+}
