@@ -217,21 +217,6 @@ func (h *HistoryWriter) writeCells(cells []string) error {
 	return h.out.WriteByte('\n')
 }
 
-// cut shortens s to n characters, the last one "…".
-func cut(s string, n int) string {
-	if n <= 0 {
-		return ""
-	}
-	i, k := 0, 0
-	for i = range s {
-		if k == n-1 {
-			break
-		}
-		k++
-	}
-	return s[:i] + "…"
-}
-
 // Finish writes what the format has after its rows and flushes.
 func (h *HistoryWriter) Finish() error {
 	var err error

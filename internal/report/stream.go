@@ -105,8 +105,14 @@ func cut(s string, n int) string {
 	if n < 1 {
 		return ""
 	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	i, k := 0, 0
+	for i = range s {
+		if k == n-1 {
+			break
+		}
+		k++
+	}
+	return s[:i] + "…"
 }
 
 // JSONArray writes one JSON array as a stream, element by element, laid
