@@ -16,6 +16,13 @@ func TestGlobLike(t *testing.T) {
 		{"pay[xy]1", "pay_1"},
 		{"pay[^x]*", "pay_%"},
 		{`pay[\]]1`, "pay_1"},
+		{"sp-api-*", "sp-api-%"},
+		{"al%*", `al\%%`},
+		{"al_?", `al\__`},
+		{`a\b`, `ab`},
+		{`a\*`, `a*`},
+		{`a\\*`, `a\\%`},
+		{"[a-c]*", "_%"},
 	} {
 		if got := GlobLike(c.glob); got != c.like {
 			t.Errorf("GlobLike(%q) = %q, want %q", c.glob, got, c.like)

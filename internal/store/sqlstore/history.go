@@ -41,7 +41,7 @@ func (s *Store) EachEvent(ctx context.Context, f domain.HistoryFilter, fn func(d
 	switch {
 	case glob:
 		q += ` AND credential_id LIKE ? ESCAPE '\'`
-		args = append(args, GlobLike(f.Credential))
+		args = append(args, domain.GlobLike(f.Credential))
 	case f.Credential != "":
 		q += ` AND credential_id = ?` // no wildcard: the whole id
 		args = append(args, f.Credential)
@@ -95,51 +95,4 @@ func (s *Store) EachEvent(ctx context.Context, f domain.HistoryFilter, fn func(d
 		return fmt.Errorf("store: history: %w", err)
 	}
 	return nil
-}
-
-// GlobLike is a LIKE pattern (with ESCAPE '\') that matches at least
-// what the glob matches: * is %, ? is _, a class [...] is _ (one
-// character, judged exactly by domain.MatchGlob), and every other
-// character, LIKE's own % and _ included, matches itself.
-func GlobLike(glob string) string {
-	var b strings.Builder
-	for i := 0; i < len(glob); i++ {
-		switch c := glob[i]; c {
-		case '*':
-			b.WriteByte('%')
-		case '?':
-			b.WriteByte('_')
-		case '[':
-			// A class is one character; it ends at the first unescaped
-			// ']' after its first member.
-			j := i + 1
-			if j < len(glob) && glob[j] == '^' {
-				j++
-			}
-			for first := true; j < len(glob) && (first || glob[j] != ']'); first = false {
-				if glob[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			b.WriteByte('_')
-			i = j
-		case '\\':
-			if i+1 < len(glob) {
-				i++
-				c = glob[i]
-			}
-			writeLikeLiteral(&b, c)
-		default:
-			writeLikeLiteral(&b, c)
-		}
-	}
-	return b.String()
-}
-
-func writeLikeLiteral(b *strings.Builder, c byte) {
-	if c == '%' || c == '_' || c == '\\' {
-		b.WriteByte('\\')
-	}
-	b.WriteByte(c)
 }
