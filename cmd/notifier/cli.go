@@ -483,12 +483,17 @@ Exit codes:
 
 func (c *cli) planCmd() *cobra.Command {
 	var format, horizon string
+	var vf viewFilter
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "List the reminders that will go out, when and to which channels, if nobody acts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
-			if err := checkFormat(format, "table", "json"); err != nil {
+			if err := checkOutput(format, "table", "json", "jsonl"); err != nil {
+				return err
+			}
+			f, err := vf.parse()
+			if err != nil {
 				return err
 			}
 			h, err := schedule.ParseSpan(horizon)
@@ -498,20 +503,21 @@ func (c *cli) planCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--horizon: %w", err)
 			}
-			eng, closeStore, now, err := c.openPlanner(cmd)
+			eng, closeStore, now, streamed, err := c.openPlanner(cmd)
 			if err != nil {
 				return err
 			}
 			defer closeView(closeStore, &err)
-			rows, err := eng.Plan(cmd.Context(), now, h)
-			if err != nil {
+			out := report.NewPlanStream(c.stdout, format)
+			if err := eng.PlanEach(cmd.Context(), now, h, f, streamed, out.Row); err != nil {
 				return err
 			}
-			return report.Plan(c.stdout, format, rows)
+			return out.Close()
 		},
 	}
 	c.atFlag(cmd, atView)
-	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	outputFlag(cmd, &format, "table", "json", "jsonl")
+	vf.flags(cmd)
 	cmd.Flags().StringVar(&horizon, "horizon", "365d", "how far ahead to look")
 	return cmd
 }

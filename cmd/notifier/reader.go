@@ -137,33 +137,84 @@ func (c *cli) openStatusReader(cmd *cobra.Command, db string) (*engine.Engine, s
 	return eng, store, clock(cfg.Location), nil
 }
 
-// openPlanner is open for plan, which never writes: the whole config
-// (credential files too) and, when the database exists, the database
-// read-only. The engine plans the recorded cycles as the config will
-// change them at the next sync; without a database, from the config
-// alone. closeStore releases the database, if one was opened.
-func (c *cli) openPlanner(cmd *cobra.Command) (eng *engine.Engine, closeStore func() error, now time.Time, err error) {
+// openPlanner is open for plan, which never writes. When the database
+// exists and no config file changed since its last sync (the main file
+// by its hash, credential files by size and modification time, as sync
+// judges them), the database holds the config as it is: the credential
+// files are not read and the engine streams the plan from the store
+// (streamed). Otherwise it reads the whole config and plans the recorded
+// cycles as the config will change them at the next sync, saying so on
+// stderr; without a database, from the config alone. closeStore
+// releases the database, if one was opened.
+func (c *cli) openPlanner(cmd *cobra.Command) (eng *engine.Engine, closeStore func() error, now time.Time, streamed bool, err error) {
 	clock, err := c.clock(cmd)
 	if err != nil {
-		return nil, nil, now, err
+		return nil, nil, now, false, err
 	}
 	logger, err := c.logger()
 	if err != nil {
-		return nil, nil, now, err
+		return nil, nil, now, false, err
 	}
-	cfg, err := config.Load(c.configPath, daemon.WallConfigClock(c.wall), nil, registry.Default())
+	cfg, err := config.LoadMainDeferred(c.configPath, daemon.WallConfigClock(c.wall), nil, registry.Default())
 	if err != nil {
-		return nil, nil, now, err
+		return nil, nil, now, false, err
 	}
 	es, closeStore, err := openIfAny(cmd, cfg.Database)
 	if err != nil {
-		return nil, nil, now, err
+		return nil, nil, now, false, err
+	}
+	now = clock(cfg.Location)
+	if es != nil {
+		if streamed, err = configSynced(cmd, es, cfg); err != nil {
+			closeStore()
+			return nil, nil, now, false, err
+		}
+		// A view at an earlier moment reads each cycle as it was then.
+		streamed = streamed && !now.Before(c.wall().Add(-engine.MaxClockSkew))
+	}
+	if !streamed {
+		if es != nil {
+			fmt.Fprintln(c.stderr, "plan: the config changed since the database's last sync (or the view is of an earlier moment): planning from the whole config, as the next sync will record it")
+		}
+		if cfg, err = config.Load(c.configPath, daemon.WallConfigClock(c.wall), nil, registry.Default()); err != nil {
+			closeStore()
+			return nil, nil, now, false, err
+		}
 	}
 	if eng, err = engine.New(es, cfg, engine.WithLogger(logger), engine.WithStdout(c.stdout), engine.WithWallClock(c.wall)); err != nil {
 		closeStore()
-		return nil, nil, now, err
+		return nil, nil, now, false, err
 	}
-	return eng, closeStore, clock(cfg.Location), nil
+	return eng, closeStore, now, streamed, nil
+}
+
+// configSynced says whether every config file is the version the
+// database last synced, and no synced file is gone.
+func configSynced(cmd *cobra.Command, st store.Engine, cfg *config.Config) (bool, error) {
+	known, err := st.ConfigFiles(cmd.Context())
+	if err != nil {
+		return false, err
+	}
+	if m, ok := known[cfg.Main.Path]; !ok || m.Hash != cfg.Main.Hash {
+		return false, nil
+	}
+	files, err := cfg.CredentialFiles()
+	if err != nil {
+		return false, err
+	}
+	if len(known) != len(files)+1 {
+		return false, nil
+	}
+	for _, path := range files {
+		f, err := config.StatConfigFile(cfg.Dir, path)
+		if err != nil {
+			return false, nil
+		}
+		if prev, ok := known[f.Path]; !ok || !f.Unchanged(prev) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // openIfAny opens the database read-only for a command that can do

@@ -46,3 +46,13 @@ func MatchGlob(pattern, id string) bool {
 	ok, _ := path.Match(strings.ReplaceAll(pattern, "/", "\x00"), strings.ReplaceAll(id, "/", "\x00"))
 	return ok
 }
+
+// GlobPrefix is the literal start of a --credential pattern, before its
+// first wildcard: every id it matches begins with it, so a store can cut
+// its query to that range.
+func GlobPrefix(pattern string) string {
+	if i := strings.IndexAny(pattern, `*?[\`); i >= 0 {
+		return pattern[:i]
+	}
+	return pattern
+}

@@ -247,7 +247,11 @@ const MaxPlannedRepeats = 30
 // the store's (none when the engine has no store: no database yet) as
 // the config will make them at the daemon's next sync (see planned).
 func (e *Engine) Plan(ctx context.Context, now time.Time, horizon schedule.Span) ([]Upcoming, error) {
-	now = normalize(now)
+	return e.plan(ctx, normalize(now), horizon, domain.CredentialFilter{})
+}
+
+// plan is Plan of the credentials f selects (its Limit aside).
+func (e *Engine) plan(ctx context.Context, now time.Time, horizon schedule.Span, f domain.CredentialFilter) ([]Upcoming, error) {
 	v := e.view()
 	loc := v.cfg.Location
 	var recorded []domain.Cycle
@@ -270,8 +274,11 @@ func (e *Engine) Plan(ctx context.Context, now time.Time, horizon schedule.Span)
 		if !ok {
 			continue
 		}
-		deadline := c.Deadline(loc)
-		for _, a := range schedule.Upcoming(l.policy, schedule.Cycle{Start: c.Start, Deadline: deadline}, c.Ack(), c.HasSent, now, until, loc, MaxPlannedRepeats) {
+		deadline, acts := upcoming(l, c, now, until, loc)
+		if !planMatches(f, c, l, deadline, now, loc) {
+			continue
+		}
+		for _, a := range acts {
 			at := a.Due
 			if at.Before(now) {
 				at = now // due now: goes out at the next tick

@@ -34,6 +34,9 @@ type Syncer interface {
 type Planner interface {
 	DueCycles(ctx context.Context, now time.Time, limit int) ([]domain.Cycle, error)
 	OpenCycles(ctx context.Context) ([]domain.Cycle, error)
+	// PlanCycles streams the open cycles whose next action is at or
+	// before until, in the order of their next action, in batches.
+	PlanCycles(ctx context.Context, f domain.CredentialFilter, until time.Time, fn func([]domain.Cycle) error) error
 	RecordPlans(ctx context.Context, plans []domain.Plan, now time.Time) ([]domain.Delivery, error)
 }
 

@@ -241,3 +241,57 @@ func Supersede(t *Tx, where string, now time.Time, why string, args ...any) erro
 func sortEventsByDelivery(evs []domain.Event) {
 	slices.SortFunc(evs, func(a, b domain.Event) int { return cmp.Compare(a.DeliveryID, b.DeliveryID) })
 }
+
+// planBatch is how many cycles PlanCycles reads at a time.
+const planBatch = 1000
+
+// PlanCycles streams the current cycles of active credentials whose next
+// action is at or before until, in the order of their next action (then
+// id), in batches each with the keys of its deliveries: what a streamed
+// `notifier plan` merges. Owner, policy and the literal prefix of the
+// credential glob cut the query; the rest of f is the engine's. A cycle
+// with no next action has nothing to send and is not read.
+func (s *Store) PlanCycles(ctx context.Context, f domain.CredentialFilter, until time.Time, fn func([]domain.Cycle) error) error {
+	where := s.db.IsTrue("c.active") + ` AND c.next_action_at IS NOT NULL AND c.next_action_at <= ?`
+	args := []any{s.db.Time(until)}
+	if f.Owner != "" {
+		where += ` AND c.owner = ?`
+		args = append(args, f.Owner)
+	}
+	if f.Policy != "" {
+		where += ` AND COALESCE((SELECT t.policy ` + TermsOf + `), c.policy) = ?`
+		args = append(args, f.Policy)
+	}
+	if p := domain.GlobPrefix(f.Credential); p != "" {
+		where += ` AND c.id >= ? AND c.id < ?`
+		args = append(args, p, p+"\U0010FFFF")
+	}
+	var lastAt time.Time
+	var lastID string
+	for first := true; ; first = false {
+		q, qa := where, append([]any(nil), args...)
+		if !first {
+			q += ` AND (c.next_action_at > ? OR c.next_action_at = ? AND c.id > ?)`
+			qa = append(qa, s.db.Time(lastAt), s.db.Time(lastAt), lastID)
+		}
+		rows, err := s.db.Query(ctx, `SELECT `+CycleColumns+` FROM `+CurrentCycle+` WHERE `+q+`
+			ORDER BY c.next_action_at, c.id LIMIT ?`, append(qa, planBatch)...)
+		cycles, err := s.collectCycles(rows, err)
+		if err != nil {
+			return fmt.Errorf("store: cycles to plan: %w", err)
+		}
+		if len(cycles) == 0 {
+			return nil
+		}
+		if err := s.loadSent(ctx, cycles); err != nil {
+			return err
+		}
+		if err := fn(cycles); err != nil {
+			return err
+		}
+		if len(cycles) < planBatch {
+			return nil
+		}
+		lastAt, lastID = cycles[len(cycles)-1].NextAction, cycles[len(cycles)-1].ID
+	}
+}
