@@ -221,10 +221,16 @@ func secretKeys(t reflect.Type) map[string]bool {
 // notifyAdmins reads notify_admins: the channels, each defined under
 // channels: and listed once, that receive notifier's own notices.
 func (l *loader) notifyAdmins(n *yaml.Node, chans map[string]*Channel) []string {
-	names := l.strList(n, "notify_admins")
+	return l.channelNames(n, "notify_admins", chans)
+}
+
+// channelNames reads a list of channels at key, each defined under
+// channels: and listed once.
+func (l *loader) channelNames(n *yaml.Node, key string, chans map[string]*Channel) []string {
+	names := l.strList(n, key)
 	seen := map[string]bool{}
 	for i, c := range names {
-		key := fmt.Sprintf("notify_admins[%d]", i)
+		key := fmt.Sprintf("%s[%d]", key, i)
 		if _, defined := chans[c]; !defined {
 			l.errf(n.Content[i], key, "channel %q is not defined under channels:", c)
 		}

@@ -131,6 +131,9 @@ type Policy struct {
 	Stages []Stage
 	// Runbook is the policy's runbook: and impact: (its mapping form).
 	Runbook Runbook
+	// Announce is the channels that receive one message for each
+	// rotation recorded of a credential under the policy (announce:).
+	Announce []string
 }
 
 // Schedule is the policy as the schedule package sees it.

@@ -27,6 +27,8 @@ type policyBlock struct {
 	Stages  *yaml.Node `yaml:"stages"`
 	Runbook *yaml.Node `yaml:"runbook"`
 	Impact  *yaml.Node `yaml:"impact"`
+	// Announce names the channels told of each rotation recorded.
+	Announce *yaml.Node `yaml:"announce"`
 }
 
 // isLongPolicy reports whether a policy's mapping is the long form: it
@@ -35,7 +37,7 @@ type policyBlock struct {
 func isLongPolicy(n *yaml.Node) bool {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		switch n.Content[i].Value {
-		case "stages", "runbook", "impact":
+		case "stages", "runbook", "impact", "announce":
 			return true
 		}
 	}
@@ -72,6 +74,9 @@ func (l *loader) policies(n *yaml.Node, chans map[string]*Channel) map[string]*P
 			}
 			if b.Impact != nil {
 				p.Runbook.Impact = l.impact(b.Impact, key+".impact")
+			}
+			if b.Announce != nil {
+				p.Announce = l.channelNames(b.Announce, key+".announce", chans)
 			}
 			if b.Stages == nil {
 				l.errf(v, key+".stages", "missing: the ladder, a list of stages")
@@ -156,6 +161,9 @@ func (l *loader) stage(n *yaml.Node, key string, chans map[string]*Channel) (Sta
 			// The stages of the alerts Amazon's answers raise share the
 			// cycle's deliveries with the ladder's.
 			l.errf(b.Name, key+".name", "%q is the stage of notifier's own SP-API alerts; choose another name", st.Name)
+			ok = false
+		} else if st.Name == domain.StageAnnounce {
+			l.errf(b.Name, key+".name", "%q is the stage of rotation announcements (announce:); choose another name", st.Name)
 			ok = false
 		}
 	case st.After && st.Offset.IsZero():

@@ -77,7 +77,23 @@ type Rotation struct {
 	// RecordedAt is when notifier recorded the rotation (its wall clock);
 	// RotatedAt may be earlier (a back-dated rotate --at).
 	RecordedAt time.Time
+	// OldSecretExpiresAt is when the old secret stops working, where
+	// Amazon stated it (an SP-API new-secret notification); zero
+	// otherwise. Not stored with the rotation: the announcement says it.
+	OldSecretExpiresAt time.Time
 }
+
+// StageAnnounce is the stage of a rotation's announcement: one delivery
+// per channel of its policy's announce:, added with the rotation.
+const StageAnnounce = "announce"
+
+// AnnounceKey is the synced setting that holds the channels a policy
+// announces its credentials' rotations on, comma-separated.
+func AnnounceKey(policy string) string { return "announce:" + policy }
+
+// OldSecretGrace is how long Amazon keeps an LWA client's old secret
+// working after a new one is generated: 7 calendar days.
+const OldSecretGrace = 7
 
 // Ack is an acknowledgment of a cycle: "seen, on it".
 type Ack struct {
@@ -270,6 +286,10 @@ type Plan struct {
 type Claimed struct {
 	Delivery
 	Cycle Cycle // without Sent
+	// RotatedBy and RotationRecordedAt are the actor and the record time
+	// of the delivery's rotation (an announcement tells them).
+	RotatedBy          string
+	RotationRecordedAt time.Time
 }
 
 // Outcome is the result of one claimed delivery's attempt, recorded by its

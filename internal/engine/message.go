@@ -63,6 +63,9 @@ func (e *Engine) message(v view, d domain.Claimed, now time.Time) (channels.Mess
 	case domain.StageRejected:
 		rejectedMessage(&m)
 		return m, nil
+	case domain.StageAnnounce:
+		announceMessage(&m, d, cfg.Location)
+		return m, nil
 	}
 	var stage *config.Stage
 	if p := cfg.Policies[d.Cycle.Policy]; p != nil {

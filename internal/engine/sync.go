@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/config"
@@ -37,6 +38,11 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 	settings := map[string]string{"timezone": cfg.Timezone}
 	for name, l := range v.ladders {
 		settings["policy:"+name] = l.fingerprint
+	}
+	for name, p := range cfg.Policies {
+		if len(p.Announce) > 0 {
+			settings[domain.AnnounceKey(name)] = strings.Join(p.Announce, ",")
+		}
 	}
 	if changed, err := e.store.SyncSettings(ctx, settings, now); err != nil {
 		return err

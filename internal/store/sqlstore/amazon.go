@@ -156,7 +156,7 @@ func newSecret(t *Tx, n domain.Notice, id string, now time.Time, res *domain.Not
 	more := ""
 	if at.After(c.Start) {
 		rid, err := t.InsertRotation(domain.Rotation{CredentialID: id, RotatedAt: at, Source: domain.SourceSPAPI, Actor: "amazon",
-			Note: "new client secret (notification " + n.ID + ")"}, now)
+			Note: "new client secret (notification " + n.ID + ")", OldSecretExpiresAt: n.OldSecretExpiresAt}, now)
 		if err != nil {
 			return err
 		}

@@ -50,7 +50,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, claimant, channel string, n
 		in, args := In(t, "d.id", ids)
 		// The delivery's cycle, not necessarily the credential's current
 		// one: the rotation joined is the delivery's.
-		rows, err = t.Query(`SELECT d.id, d.rotation_id, d.credential_id, d.stage, d.seq, d.channel, d.due_at, d.attempts, `+CycleColumns+`
+		rows, err = t.Query(`SELECT d.id, d.rotation_id, d.credential_id, d.stage, d.seq, d.channel, d.due_at, d.attempts, r.actor, r.recorded_at, `+CycleColumns+`
 			FROM deliveries d JOIN rotations r ON r.id = d.rotation_id JOIN credentials c ON c.id = d.credential_id
 			WHERE `+in+` ORDER BY d.next_attempt_at, d.id`, args...)
 		out, err = Collect(rows, err, func(r Scanner) (domain.Claimed, error) {
@@ -58,7 +58,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, claimant, channel string, n
 			var err error
 			// The cycle columns come last; ScanCycle reads the delivery's
 			// columns in front of them through a wrapping scanner.
-			x.Cycle, err = ScanCycle(PrefixScanner{r, []any{&x.ID, &x.RotationID, &x.CredentialID, &x.Stage, &x.Seq, &x.Channel, TimeOf(&x.Due), &x.Attempts}})
+			x.Cycle, err = ScanCycle(PrefixScanner{r, []any{&x.ID, &x.RotationID, &x.CredentialID, &x.Stage, &x.Seq, &x.Channel, TimeOf(&x.Due), &x.Attempts,
+				&x.RotatedBy, NullTimeOf(&x.RotationRecordedAt)}})
 			x.Cycle.RotationID = x.RotationID
 			x.Status = domain.StatusPending
 			return x, err

@@ -146,8 +146,9 @@ func (s *Store) RecordPlans(ctx context.Context, plans []domain.Plan, now time.T
 				// A newer reminder replaces an older one still retrying on
 				// the channel, so a recovered service does not get a burst
 				// of stale messages.
-				if err := Supersede(t, `rotation_id = ? AND channel = ? AND status = 'pending' AND id != ?`, now,
-					"superseded by a more recent reminder", d.RotationID, d.Channel, id); err != nil {
+				// An announcement is no reminder: it stays.
+				if err := Supersede(t, `rotation_id = ? AND channel = ? AND status = 'pending' AND id != ? AND stage != ?`, now,
+					"superseded by a more recent reminder", d.RotationID, d.Channel, id, domain.StageAnnounce); err != nil {
 					return fmt.Errorf("store: supersede: %w", err)
 				}
 			}

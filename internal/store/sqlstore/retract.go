@@ -109,8 +109,11 @@ func retractRotation(t *Tx, x *domain.Retraction) error {
 	}
 	if target != c.RotationID {
 		// An earlier rotation: the cycle before it now runs to the next
-		// live one; the current cycle does not change.
-		return nil
+		// live one; the current cycle does not change. Its announcement,
+		// if not yet sent, is cancelled: a retracted rotation is not
+		// announced.
+		return Supersede(t, `rotation_id = ? AND stage = ? AND status = 'pending'`, x.At,
+			"superseded: the rotation at "+FormatTime(r.RotatedAt)+" was retracted", target, domain.StageAnnounce)
 	}
 	if _, err := t.Exec(`UPDATE credentials SET rotation_id = ?, next_action_at = ? WHERE id = ?`, resumed, t.Time(x.At), x.CredentialID); err != nil {
 		return fmt.Errorf("store: retraction of %s: %w", x.CredentialID, err)

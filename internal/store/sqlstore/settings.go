@@ -8,6 +8,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/notifier-dev/notifier/internal/domain"
 	"time"
 )
 
@@ -39,6 +41,9 @@ func (s *Store) SyncSettings(ctx context.Context, values map[string]string, now 
 			changed = append(changed, k)
 			if _, err := t.Exec(`INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
 				return fmt.Errorf("store: sync state %s: %w", k, err)
+			}
+			if strings.HasPrefix(k, domain.AnnounceKey("")) {
+				continue // where rotations are announced moves no deadline
 			}
 			if policy, ok := strings.CutPrefix(k, "policy:"); ok {
 				_, err = t.Exec(due+` AND policy = ?`, w, w, policy)

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -113,7 +114,39 @@ func (t *Tx) InsertRotation(r domain.Rotation, now time.Time) (int64, error) {
 	if err := t.RecordTerms(r.CredentialID, TermsAtStart, now, nil); err != nil {
 		return 0, err
 	}
-	return id, t.supersedePending(r.CredentialID, id, now, "superseded by the rotation at "+FormatTime(r.RotatedAt))
+	if err := t.supersedePending(r.CredentialID, id, now, "superseded by the rotation at "+FormatTime(r.RotatedAt)); err != nil {
+		return 0, err
+	}
+	return id, t.announce(r, id, now)
+}
+
+// announce adds, in the rotation's transaction, one pending delivery
+// (stage domain.StageAnnounce) per channel the credential's policy
+// announces on, due at once: the unique key of the outbox keeps it to one
+// per rotation and channel. Its due_at is the moment the old secret stops
+// working where Amazon stated it (r.OldSecretExpiresAt), else the
+// rotation's time. A credential's first rotation (a first sync) is not
+// recorded here and is never announced.
+func (t *Tx) announce(r domain.Rotation, id int64, now time.Time) error {
+	var list sql.NullString
+	err := t.QueryRow(`SELECT s.value FROM credentials c JOIN sync_state s ON s.key = ? || c.policy WHERE c.id = ?`, domain.AnnounceKey(""), r.CredentialID).Scan(&list)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && list.String == "") {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: announcement of %s: %w", r.CredentialID, err)
+	}
+	due := r.RotatedAt
+	if !r.OldSecretExpiresAt.IsZero() {
+		due = r.OldSecretExpiresAt
+	}
+	for _, ch := range strings.Split(list.String, ",") {
+		if _, _, err := insertDelivery(t, domain.Delivery{RotationID: id, CredentialID: r.CredentialID, Stage: domain.StageAnnounce,
+			Channel: ch, Status: domain.StatusPending, Due: StoredTime(due)}, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rotationDetail is a rotation event's text.

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		{"RecordRotation", testRecordRotation},
 		{"RecordAck", testRecordAck},
 		{"Retract", testRetract},
+		{"Announce", testAnnounce},
 		{"States", testStates},
 		{"StatesAt", testStatesAt},
 		{"EachState", testEachState},
