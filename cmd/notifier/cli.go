@@ -770,7 +770,6 @@ when piped) and cuts long text with "…"; json, jsonl and csv never cut.`,
 	cmd.Flags().StringVar(&f.until, "until", "", "up to this time (exclusive)")
 	cmd.Flags().IntVar(&f.limit, "limit", 0, "stop after this many events, the earliest (0: all)")
 	outputFlag(cmd, &f.format, report.HistoryFormats...)
-	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions(domain.EventTypes(), cobra.ShellCompDirectiveNoFileComp))
 	dbFlag(cmd, &f.db)
 	return cmd
 }

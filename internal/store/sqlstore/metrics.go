@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -17,9 +18,14 @@ import (
 const termsJoin = CurrentCycle + ` LEFT JOIN cycle_terms t ON t.id = (SELECT MAX(t2.id) FROM cycle_terms t2 WHERE t2.rotation_id = r.id)`
 
 // CredentialCounts calls fn with the fleet's counts by owner, policy (the
-// cycle's terms') and state, ordered by owner, policy and state: one
-// GROUP BY in the database, so that the answer has a row per group, not
-// per credential.
+// cycle's terms') and state, ordered by owner, policy and state: a row
+// per group, not per credential.
+//
+// The rows are counted here as they stream by, not by a GROUP BY: SQLite
+// groups by sorting every row first, and its temporary store is kept in
+// memory (see the sqlite package), so at a million credentials a GROUP BY
+// left the daemon 70 MB larger after each scrape. The groups are bounded
+// by owners × policies × states.
 func (s *Store) CredentialCounts(ctx context.Context, q domain.CountsQuery, fn func(domain.CredentialCount) error) error {
 	ts := s.db.Param("timestamptz")
 	now := s.db.Time(StoredTime(q.Now))
@@ -36,30 +42,46 @@ func (s *Store) CredentialCounts(ctx context.Context, q domain.CountsQuery, fn f
 		due.WriteString(` ELSE ` + ts + ` END`)
 	}
 	args = append(args, now)
-	rows, err := s.db.Query(ctx, `SELECT owner, policy, state, COUNT(*), MIN(CASE WHEN state <> 'inactive' THEN deadline END)
-		FROM (SELECT c.owner AS owner, COALESCE(t.policy, c.policy) AS policy, t.deadline AS deadline,
+	rows, err := s.db.Query(ctx, `SELECT c.owner, COALESCE(t.policy, c.policy),
 			CASE WHEN NOT `+s.db.IsTrue("c.active")+` THEN 'inactive'
 				WHEN t.deadline IS NULL THEN 'ok'
 				WHEN t.deadline <= `+ts+` THEN 'overdue'
 				WHEN t.deadline <= `+due.String()+` THEN 'due'
-				ELSE 'ok' END AS state
-			FROM `+termsJoin+`) x
-		GROUP BY owner, policy, state ORDER BY owner, policy, state`, args...)
+				ELSE 'ok' END,
+			t.deadline
+		FROM `+termsJoin, args...)
 	if err != nil {
 		return fmt.Errorf("store: credential counts: %w", err)
 	}
 	defer rows.Close()
+	type group struct{ owner, policy, state string }
+	groups := map[group]*domain.CredentialCount{}
 	for rows.Next() {
-		var c domain.CredentialCount
-		if err := rows.Scan(&c.Owner, &c.Policy, &c.State, &c.Count, NullTimeOf(&c.NextDeadline)); err != nil {
+		var g group
+		var deadline time.Time
+		if err := rows.Scan(&g.owner, &g.policy, &g.state, NullTimeOf(&deadline)); err != nil {
 			return fmt.Errorf("store: credential counts: %w", err)
 		}
-		if err := fn(c); err != nil {
-			return err
+		c := groups[g]
+		if c == nil {
+			c = &domain.CredentialCount{Owner: g.owner, Policy: g.policy, State: g.state}
+			groups[g] = c
+		}
+		c.Count++
+		if g.state != "inactive" && !deadline.IsZero() && (c.NextDeadline.IsZero() || deadline.Before(c.NextDeadline)) {
+			c.NextDeadline = deadline
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: credential counts: %w", err)
+	}
+	keys := slices.SortedFunc(maps.Keys(groups), func(a, b group) int {
+		return cmp.Or(strings.Compare(a.owner, b.owner), strings.Compare(a.policy, b.policy), strings.Compare(a.state, b.state))
+	})
+	for _, k := range keys {
+		if err := fn(*groups[k]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
