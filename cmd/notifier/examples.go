@@ -17,7 +17,7 @@ var examples = map[string]string{
 	"notifier retract ack":      "  notifier retract ack sp-api-prod --reason \"not seen yet\" --actor alice",
 	"notifier history":          "  notifier history --credential sp-api-prod\n  notifier history --type ack --since 2026-01-01 --format csv",
 	"notifier test":             "  notifier test ops\n  notifier test ops --credential sp-api-prod",
-	"notifier report":           "  notifier report --since 2026-01-01 --until 2026-07-01\n  notifier report --format html > report.html",
+	"notifier report":           "  notifier report --since 2026-01-01 --until 2026-07-01\n  notifier report -o html > report.html",
 	"notifier backup":           "  notifier backup /var/backups/notifier-$(date +%F).db",
 	"notifier receive":          "  notifier receive",
 	"notifier probe":            "  notifier probe sp-api-prod",

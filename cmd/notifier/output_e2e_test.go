@@ -22,11 +22,6 @@ var noData = map[string]string{
 	"notifier run":        "the daemon: logs on stderr, no data",
 	"notifier completion": "prints a shell script",
 	"notifier help":       "help text",
-	// issue 18 item 1: the streaming views get -o from that change.
-	"notifier status":  "streaming views (issue 18, item 1)",
-	"notifier plan":    "streaming views (issue 18, item 1)",
-	"notifier history": "streaming views (issue 18, item 1)",
-	"notifier report":  "streaming views (issue 18, item 1)",
 }
 
 // TestEveryPrintingCommandHasOutput walks the command tree: a command

@@ -10,6 +10,9 @@ import (
 	"github.com/notifier-dev/notifier/internal/report"
 )
 
+// reportFormats are the values of report's -o, the default first.
+var reportFormats = []string{"table", "json", "csv", "html"}
+
 func (c *cli) reportCmd() *cobra.Command {
 	var f struct{ credential, since, until, format, db string }
 	cmd := &cobra.Command{
@@ -17,7 +20,11 @@ func (c *cli) reportCmd() *cobra.Command {
 		Short: "Compliance report: one row per credential cycle in the window, rotated on time or not, who was told, who acknowledged",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
-			if err := checkFormat(f.format, "table", "json", "csv", "html"); err != nil {
+			check := checkOutput
+			if cmd.Flags().Changed("format") {
+				check = checkFormat // the error names the flag given
+			}
+			if err := check(f.format, reportFormats...); err != nil {
 				return err
 			}
 			clock, err := c.clock(cmd)
@@ -60,6 +67,6 @@ func (c *cli) reportCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.credential, "credential", "", "only this credential")
 	cmd.Flags().StringVar(&f.since, "since", "", "cycles that were open at or after this time")
 	cmd.Flags().StringVar(&f.until, "until", "", "cycles that started before this time")
-	cmd.Flags().StringVar(&f.format, "format", "table", "table, json, csv or html")
+	outputFlag(cmd, &f.format, reportFormats...)
 	return cmd
 }

@@ -277,11 +277,10 @@ func NewComplianceWriter(format string, out io.Writer, h Header) (ComplianceWrit
 	if format == "csv" {
 		return newCSVReport(out), nil
 	}
-	spool, err := os.CreateTemp("", "notifier-report-*")
+	spool, err := newSpool()
 	if err != nil {
 		return nil, fmt.Errorf("report: temporary file: %w", err)
 	}
-	os.Remove(spool.Name()) // gone with the process, whatever happens; the open file stays usable
 	// Buffered: the table and the template write in small pieces.
 	s := &spooled{out: out, spool: spool, buf: bufio.NewWriterSize(spool, 1<<16), h: h}
 	switch format {
@@ -293,6 +292,16 @@ func NewComplianceWriter(format string, out io.Writer, h Header) (ComplianceWrit
 		s.r = &tableReport{}
 	}
 	return s, nil
+}
+
+// newSpool opens the temporary file the cycles are written to, a row at a
+// time, until the summary is known (a test writes them to a full disk).
+var newSpool = func() (*os.File, error) {
+	f, err := os.CreateTemp("", "notifier-report-*")
+	if err == nil {
+		os.Remove(f.Name()) // gone with the process, whatever happens; the open file stays usable
+	}
+	return f, err
 }
 
 // spooledFormat is a format that prints a head (with the summary), the

@@ -34,10 +34,16 @@ const (
 	// then as recorded.
 	RotationOrder = `r.rotated_at, r.id`
 	// ClosingRotation is, beside each rotation r, the id of the rotation
-	// that closed its cycle: the credential's next one in RotationOrder
-	// (NULL for the current cycle). The query keeps only LiveRotation
-	// rows: a retracted rotation neither starts nor closes a cycle.
-	ClosingRotation = `LEAD(r.id) OVER (PARTITION BY r.credential_id ORDER BY ` + RotationOrder + `)`
+	// that closed its cycle: the credential's next live one in
+	// RotationOrder (NULL for the current cycle); a retracted rotation
+	// neither starts nor closes a cycle. A correlated lookup, not a window
+	// function: the query over r then reads in the rotations' index order,
+	// which a window's result hides from the planner (a report of the
+	// fleet sorted every cycle in memory).
+	ClosingRotation = `(SELECT r2.id FROM rotations r2 WHERE r2.credential_id = r.credential_id
+		AND (r2.rotated_at > r.rotated_at OR (r2.rotated_at = r.rotated_at AND r2.id > r.id))
+		AND NOT EXISTS (SELECT 1 FROM retractions rx WHERE rx.kind = 'rotation' AND rx.target_id = r2.id)
+		ORDER BY r2.rotated_at, r2.id LIMIT 1)`
 	// AckOrder is the order of a cycle's acknowledgments: the first is the
 	// one that counts (it stops the repeats, later messages name it); the
 	// others are recorded and shown.

@@ -7,3 +7,7 @@ import "context"
 func (s *Store) RunShared(ctx context.Context, fn func(*Tx) error) error {
 	return s.run(ctx, false, fn)
 }
+
+// ReportQueries is the report's queries in s's dialect: for the tests of
+// their query plans.
+func (s *Store) ReportQueries() [4]string { return reportQueries(s.db) }
