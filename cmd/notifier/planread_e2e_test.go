@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/notifier-dev/notifier/internal/engine"
 )
 
 // A plan a person reads at fleet scale (issue 18): in the table a
@@ -16,19 +18,9 @@ import (
 // follow within the horizon; json keeps one object a send; the table fits
 // $COLUMNS.
 
-// planSend is one object of plan -o json, as the table shows it.
-type planSend struct {
-	At         time.Time `json:"at"`
-	Credential string    `json:"credential"`
-	Stage      string    `json:"stage"`
-	Seq        int       `json:"seq"`
-	Days       int       `json:"days_remaining"`
-	Channels   []string  `json:"channels"`
-}
-
 // planTableFromJSON is the table plan should print for these sends: the
 // first send of each stage of each credential, the rest counted.
-func planTableFromJSON(t *testing.T, sends []planSend, every map[string]string) []string {
+func planTableFromJSON(t *testing.T, sends []engine.Upcoming, every map[string]string) []string {
 	t.Helper()
 	type key struct{ cred, stage string }
 	count := map[key]int{}
@@ -54,7 +46,7 @@ func planTableFromJSON(t *testing.T, sends []planSend, every map[string]string) 
 		if s.Seq > 0 {
 			stage += fmt.Sprintf(" #%d", s.Seq)
 		}
-		f := []string{s.At.In(berlin).Format("2006-01-02 15:04 MST"), s.Credential, stage, fmt.Sprint(s.Days), strings.Join(s.Channels, ",")}
+		f := []string{s.At.In(berlin).Format("2006-01-02 15:04 MST"), s.Credential, stage, fmt.Sprint(s.DaysRemaining), strings.Join(s.Channels, ",")}
 		if n := count[k] - 1; n > 0 {
 			f = append(f, fmt.Sprintf("%d more, every %s until acknowledged", n, every[s.Credential]))
 		}
@@ -68,7 +60,7 @@ func TestPlanTableOneRowPerRepeatingStage(t *testing.T) {
 	every := map[string]string{"app-alpha": "24h", "db-gamma": "24h", "db-delta": "24h", "db-zeta": "24h", "app-beta": "12h", "app-epsilon": "12h"}
 	wide := append(os.Environ(), testNowEnv+"="+planNow, "COLUMNS=1000")
 	for _, horizon := range []string{"20d", "25d"} {
-		var sends []planSend
+		var sends []engine.Upcoming
 		out := e.okAt(planNow, "plan", "-o", "json", "--horizon", horizon)
 		if err := json.Unmarshal([]byte(out), &sends); err != nil {
 			t.Fatalf("plan -o json: %v", err)
