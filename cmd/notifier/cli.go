@@ -508,8 +508,8 @@ func (c *cli) planCmd() *cobra.Command {
 				return err
 			}
 			defer closeView(closeStore, &err)
-			out := report.NewPlanStream(c.stdout, format)
-			if err := eng.PlanEach(cmd.Context(), now, h, f, streamed, out.Row); err != nil {
+			out := report.NewPlanStream(c.stdout, format, terminalWidth(c.stdout))
+			if err := eng.PlanEach(cmd.Context(), now, h, f, streamed, format == "table", out.Row); err != nil {
 				return err
 			}
 			return out.Close()

@@ -69,6 +69,11 @@ func planStreamRows(t *testing.T, out string) []planLine {
 
 func TestPlanStreamedEqualsPlanFromConfig(t *testing.T) {
 	e := planFleet(t)
+	// Retractions: db-gamma's mistaken rotation, and app-epsilon's
+	// acknowledgment (its overdue repeats come back).
+	e.okAt("2026-11-02T09:00:00Z", "rotate", "db-gamma", "--by", "tester")
+	e.okAt("2026-11-02T10:00:00Z", "retract", "rotation", "db-gamma", "--reason", "wrong secret", "--actor", "tester")
+	e.okAt("2026-11-02T11:00:00Z", "retract", "ack", "app-epsilon", "--reason", "not on it", "--actor", "tester")
 	streamed, errs, code := e.at(planNow, "plan", "-o", "json")
 	if code != 0 || strings.Contains(errs, "config changed") {
 		t.Fatalf("streamed plan: exit %d, stderr %q", code, errs)
@@ -87,10 +92,27 @@ func TestPlanStreamedEqualsPlanFromConfig(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("streamed plan differs from the plan from the config:\nstreamed %v\nconfig   %v", got, want)
 	}
-	// The table is the same rows too.
+	first := map[string]planLine{}
+	for _, r := range got {
+		if _, ok := first[r.Credential]; !ok {
+			first[r.Credential] = r
+		}
+	}
+	if r := first["app-epsilon"]; r.Stage != "overdue" || r.At != "2026-11-03T10:00:00+01:00" {
+		t.Errorf("app-epsilon, its acknowledgment retracted: first reminder %+v, want its overdue repeat due now", r)
+	}
+	if r := first["db-gamma"]; r.Stage != "30d" || r.At != "2027-02-28T00:00:00+01:00" {
+		t.Errorf("db-gamma, its rotation of 11-02 retracted: first reminder %+v, want 30d before the deadline of its 10-01 cycle", r)
+	}
+	// The table is the same rows too, a repeating stage's sends one row
+	// (TestPlanTableOneRowPerRepeatingStage checks each row).
+	stages := map[string]bool{}
+	for _, r := range want {
+		stages[r.Credential+" "+r.Stage] = true
+	}
 	table := e.okAt(planNow, "plan")
-	if n := strings.Count(table, "\n"); n != len(want)+1 {
-		t.Fatalf("plan table has %d lines, want %d", n, len(want)+1)
+	if n := strings.Count(table, "\n"); n != len(stages)+1 {
+		t.Fatalf("plan table has %d lines, want %d: a header and one a stage of a credential", n, len(stages)+1)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -21,7 +22,11 @@ var errPlanLimit = errors.New("plan: limit reached")
 // cycle: a reminder is emitted once no cycle still to be read can precede
 // it, so memory holds the cycles in flight, not the plan. Otherwise it is
 // Plan's path, which sees the config as the next sync will record it.
-func (e *Engine) PlanEach(ctx context.Context, now time.Time, horizon schedule.Span, f domain.CredentialFilter, streamed bool, emit func(Upcoming) error) error {
+//
+// With once, a repeating stage is one row at its first send, its repeats
+// counted in More (however many MaxPlannedRepeats lists) rather than
+// listed: the plan a person reads.
+func (e *Engine) PlanEach(ctx context.Context, now time.Time, horizon schedule.Span, f domain.CredentialFilter, streamed, once bool, emit func(Upcoming) error) error {
 	now = normalize(now)
 	n := 0
 	out := func(u Upcoming) error {
@@ -35,10 +40,10 @@ func (e *Engine) PlanEach(ctx context.Context, now time.Time, horizon schedule.S
 	}
 	var err error
 	if streamed && e.store != nil {
-		err = e.planStreamed(ctx, now, horizon, f, out)
+		err = e.planStreamed(ctx, now, horizon, f, once, out)
 	} else {
 		var rows []Upcoming
-		if rows, err = e.plan(ctx, now, horizon, f); err == nil {
+		if rows, err = e.plan(ctx, now, horizon, f, once); err == nil {
 			for _, r := range rows {
 				if err = out(r); err != nil {
 					break
@@ -76,71 +81,89 @@ func planMatches(f domain.CredentialFilter, c domain.Cycle, l ladder, deadline, 
 	return state == f.State
 }
 
-// upcoming is the reminders of one cycle, as Plan lists them.
-func upcoming(l ladder, c domain.Cycle, now, until time.Time, loc *time.Location) (time.Time, []schedule.Action) {
-	deadline := c.Deadline(loc)
-	acts := schedule.Upcoming(l.policy, schedule.Cycle{Start: c.Start, Deadline: deadline}, c.Ack(), c.HasSent, now, until, loc, MaxPlannedRepeats)
-	return deadline, acts
+// window is the walk of cycle c's reminders from now to until.
+func window(p *schedule.Policy, c domain.Cycle, deadline, now, until time.Time, loc *time.Location) schedule.Window {
+	return schedule.Window{Policy: p, Deadline: deadline, Acked: c.Ack().Acknowledged(now), Now: now, Until: until, Loc: loc, MaxRepeats: MaxPlannedRepeats}
 }
 
-// planRow is one reminder of a cycle in flight: compact, since the heap
-// holds the reminders of every cycle read and not yet emitted.
-type planRow struct {
-	at    int64 // Unix nanoseconds
-	stage int32 // index in the policy's stages
-	seq   int32
-}
-
-// planEntry is a cycle in flight: its reminders not yet emitted.
+// planEntry is a cycle in flight, kept small since the heap may hold one
+// for most of the fleet: its next reminder (the walk's step) and what
+// resumes the walk; the policy is shared by every cycle of it.
 type planEntry struct {
 	id, name string
-	deadline time.Time
-	stages   []schedule.Stage
-	rows     []planRow
+	deadline int64 // Unix nanoseconds
+	policy   *schedule.Policy
+	step     schedule.Step
+	acked    bool
 }
 
-type planHeap []*planEntry
+type planHeap []planEntry
 
 func (h planHeap) Len() int { return len(h) }
 func (h planHeap) Less(i, j int) bool {
-	if a, b := h[i].rows[0].at, h[j].rows[0].at; a != b {
-		return a < b
+	if a, b := h[i].step.Due, h[j].step.Due; !a.Equal(b) {
+		return a.Before(b)
 	}
 	return h[i].id < h[j].id
 }
 func (h planHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *planHeap) Push(x any)   { *h = append(*h, x.(*planEntry)) }
+func (h *planHeap) Push(x any)   { *h = append(*h, x.(planEntry)) }
 func (h *planHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]
-	old[len(old)-1] = nil
+	old[len(old)-1] = planEntry{}
 	*h = old[:len(old)-1]
 	return x
 }
 
-func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedule.Span, f domain.CredentialFilter, emit func(Upcoming) error) error {
+// planRow is the Upcoming of step st of cycle id; with once, a repeating
+// stage's first send stands for its repeats (Every, More) and next skips
+// them.
+func planRow(w schedule.Window, st schedule.Step, id, name string, once bool) (u Upcoming, next func() (schedule.Step, bool)) {
+	at := st.Due
+	if at.Before(w.Now) {
+		at = w.Now // due now: goes out at the next tick
+	}
+	s := w.Policy.Stages[st.Stage]
+	u = Upcoming{At: at.In(w.Loc), Credential: id, Name: name, Stage: s.Name, Seq: int(st.Seq),
+		Channels: s.Channels, DaysRemaining: schedule.DaysRemaining(w.Deadline, at, w.Loc), Deadline: w.Deadline.In(w.Loc)}
+	next = func() (schedule.Step, bool) { return w.Next(st) }
+	if once {
+		if u.More = w.More(st); u.More > 0 {
+			u.Every = shortSpan(s.Repeat)
+			next = func() (schedule.Step, bool) { return w.NextStage(st) }
+		}
+	}
+	return u, next
+}
+
+func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedule.Span, f domain.CredentialFilter, once bool, emit func(Upcoming) error) error {
 	v := e.view()
 	loc := v.cfg.Location
 	until := horizon.Add(now, 1, loc)
+	policies := make(map[string]*schedule.Policy, len(v.ladders))
+	for name, l := range v.ladders {
+		p := l.policy
+		policies[name] = &p
+	}
 	h := &planHeap{}
 	// drain emits every reminder before bound (all of them when all).
-	drain := func(bound int64, all bool) error {
+	drain := func(bound time.Time, all bool) error {
 		for h.Len() > 0 {
-			top := (*h)[0]
-			r := top.rows[0]
-			if !all && r.at >= bound {
+			top := &(*h)[0]
+			if !all && !top.step.Due.Before(bound) {
 				return nil
 			}
-			at := time.Unix(0, r.at).In(loc)
-			s := top.stages[r.stage]
-			if err := emit(Upcoming{At: at, Credential: top.id, Name: top.name, Stage: s.Name, Seq: int(r.seq),
-				Channels: s.Channels, DaysRemaining: schedule.DaysRemaining(top.deadline, at, loc), Deadline: top.deadline.In(loc)}); err != nil {
+			w := schedule.Window{Policy: top.policy, Deadline: time.Unix(0, top.deadline), Acked: top.acked, Now: now, Until: until, Loc: loc, MaxRepeats: MaxPlannedRepeats}
+			u, next := planRow(w, top.step, top.id, top.name, once)
+			if err := emit(u); err != nil {
 				return err
 			}
-			if top.rows = top.rows[1:]; len(top.rows) == 0 {
-				heap.Pop(h)
-			} else {
+			if st, ok := next(); ok {
+				top.step = st
 				heap.Fix(h, 0)
+			} else {
+				heap.Pop(h)
 			}
 		}
 		return nil
@@ -151,39 +174,43 @@ func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedu
 			if key.Before(now) {
 				key = now
 			}
-			if err := drain(key.UnixNano(), false); err != nil {
+			if err := drain(key, false); err != nil {
 				return err
 			}
 			l, ok := v.ladders[c.Policy]
 			if !ok {
 				continue
 			}
-			deadline, acts := upcoming(l, c, now, until, loc)
-			if len(acts) == 0 || !planMatches(f, c, l, deadline, now, loc) {
+			deadline := c.Deadline(loc)
+			if !planMatches(f, c, l, deadline, now, loc) {
 				continue
 			}
-			p := l.policy
-			en := &planEntry{id: c.ID, name: c.Name, deadline: deadline, stages: p.Stages, rows: make([]planRow, 0, len(acts))}
-			for _, a := range acts {
-				at := a.Due
-				if at.Before(now) {
-					at = now // due now: goes out at the next tick
-				}
-				idx := 0
-				for i := range p.Stages {
-					if p.Stages[i].Name == a.Stage.Name {
-						idx = i
-						break
-					}
-				}
-				en.rows = append(en.rows, planRow{at: at.UnixNano(), stage: int32(idx), seq: int32(a.Seq)})
+			w := window(policies[c.Policy], c, deadline, now, until, loc)
+			st, ok := w.First(schedule.Cycle{Start: c.Start, Deadline: deadline}, c.Ack(), c.HasSent)
+			if !ok {
+				continue
 			}
-			heap.Push(h, en)
+			if st.Due.Before(now) {
+				st.Due = now // ordered as it is shown: due now
+			}
+			heap.Push(h, planEntry{id: c.ID, name: c.Name, deadline: deadline.UnixNano(), policy: w.Policy, step: st, acked: w.Acked})
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	return drain(0, true)
+	return drain(time.Time{}, true)
+}
+
+// shortSpan is s as people write it: "12h", "1d", "1h30m".
+func shortSpan(s schedule.Span) string {
+	out := s.String()
+	if strings.HasSuffix(out, "m0s") {
+		out = strings.TrimSuffix(out, "0s")
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
+	}
+	return out
 }

@@ -237,6 +237,11 @@ type Upcoming struct {
 	Channels      []string  `json:"channels"`
 	DaysRemaining int       `json:"days_remaining"`
 	Deadline      time.Time `json:"deadline"`
+	// More is how many repeats of the stage follow within the horizon
+	// (until acknowledged), Every apart: set on a table's row only, which
+	// stands for them (json lists each send).
+	More  int    `json:"-"`
+	Every string `json:"-"`
 }
 
 // MaxPlannedRepeats caps how many repeats of one stage plan lists.
@@ -247,11 +252,11 @@ const MaxPlannedRepeats = 30
 // the store's (none when the engine has no store: no database yet) as
 // the config will make them at the daemon's next sync (see planned).
 func (e *Engine) Plan(ctx context.Context, now time.Time, horizon schedule.Span) ([]Upcoming, error) {
-	return e.plan(ctx, normalize(now), horizon, domain.CredentialFilter{})
+	return e.plan(ctx, normalize(now), horizon, domain.CredentialFilter{}, false)
 }
 
 // plan is Plan of the credentials f selects (its Limit aside).
-func (e *Engine) plan(ctx context.Context, now time.Time, horizon schedule.Span, f domain.CredentialFilter) ([]Upcoming, error) {
+func (e *Engine) plan(ctx context.Context, now time.Time, horizon schedule.Span, f domain.CredentialFilter, once bool) ([]Upcoming, error) {
 	v := e.view()
 	loc := v.cfg.Location
 	var recorded []domain.Cycle
@@ -274,20 +279,17 @@ func (e *Engine) plan(ctx context.Context, now time.Time, horizon schedule.Span,
 		if !ok {
 			continue
 		}
-		deadline, acts := upcoming(l, c, now, until, loc)
+		deadline := c.Deadline(loc)
 		if !planMatches(f, c, l, deadline, now, loc) {
 			continue
 		}
-		for _, a := range acts {
-			at := a.Due
-			if at.Before(now) {
-				at = now // due now: goes out at the next tick
-			}
-			out = append(out, Upcoming{
-				At: at.In(loc), Credential: c.ID, Name: c.Name, Stage: a.Stage.Name, Seq: a.Seq,
-				Channels: a.Stage.Channels, DaysRemaining: schedule.DaysRemaining(deadline, at, loc),
-				Deadline: deadline.In(loc),
-			})
+		p := l.policy
+		w := window(&p, c, deadline, now, until, loc)
+		st, ok := w.First(schedule.Cycle{Start: c.Start, Deadline: deadline}, c.Ack(), c.HasSent)
+		for ok {
+			u, next := planRow(w, st, c.ID, c.Name, once)
+			out = append(out, u)
+			st, ok = next()
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {

@@ -95,8 +95,8 @@ func (t *Table) line(cells []string) error {
 			b.WriteString(strings.Repeat(" ", max(t.width[i]-utf8.RuneCountInString(c), 0)+2))
 		}
 	}
-	b.WriteByte('\n')
-	_, err := io.WriteString(t.w, b.String())
+	// An empty last cell leaves no padding at the end of the line.
+	_, err := io.WriteString(t.w, strings.TrimRight(b.String(), " ")+"\n")
 	return err
 }
 

@@ -175,46 +175,119 @@ func Plan(p Policy, c Cycle, ack Ack, sent func(Key) bool, now time.Time, loc *t
 // Upcoming lists the sends that will happen after now and up to until if
 // nobody acknowledges or rotates, plus any send that is due now and not yet
 // done: what `notifier plan` shows. Repeats of one stage are listed up to
-// maxRepeats times.
+// maxRepeats times. It is the Window's walk, collected.
 func Upcoming(p Policy, c Cycle, ack Ack, sent func(Key) bool, now, until time.Time, loc *time.Location, maxRepeats int) []Action {
+	w := Window{Policy: &p, Deadline: c.Deadline, Acked: ack.Acknowledged(now), Now: now, Until: until, Loc: loc, MaxRepeats: maxRepeats}
 	var out []Action
-	for _, a := range Plan(p, c, ack, sent, now, loc) {
-		if a.Kind == Send {
-			out = append(out, a)
-		}
+	for st, ok := w.First(c, ack, sent); ok; st, ok = w.Next(st) {
+		out = append(out, Action{Kind: Send, Stage: p.Stages[st.Stage], Seq: int(st.Seq), Due: st.Due})
 	}
-	acked := ack.Acknowledged(now)
-	for i, s := range p.Stages {
-		start := s.Threshold(c.Deadline, loc)
-		end := until
-		if i+1 < len(p.Stages) {
-			if next := p.Stages[i+1].Threshold(c.Deadline, loc); next.Before(end) || next.Equal(end) {
-				end = next.Add(-time.Nanosecond)
-			}
-		}
-		if acked && s.UnlessAcknowledged {
-			continue
-		}
-		if start.After(now) && !start.After(end) {
-			out = append(out, Action{Kind: Send, Stage: s, Due: start})
-		}
-		if s.Repeat.IsZero() || acked {
-			continue
-		}
-		first := 1
-		if !start.After(now) {
-			first = s.Repeat.Count(start, now, loc) + 1
-		}
-		for n, listed := first, 0; listed < maxRepeats; n, listed = n+1, listed+1 {
-			at := s.Repeat.Add(start, n, loc)
-			if at.After(end) {
-				break
-			}
-			out = append(out, Action{Kind: Send, Stage: s, Seq: n, Due: at})
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Due.Before(out[j].Due) })
 	return out
+}
+
+// Window walks the sends Upcoming lists for one cycle, one at a time, in
+// time order, holding no list: a plan of a million cycles keeps one Step a
+// cycle, not every repeat.
+type Window struct {
+	Policy     *Policy
+	Deadline   time.Time
+	Acked      bool // acknowledged at Now
+	Now, Until time.Time
+	Loc        *time.Location
+	MaxRepeats int
+}
+
+// Step is one send of a Window's walk and where the walk stands.
+type Step struct {
+	Due    time.Time
+	Stage  int32 // index in the policy's stages
+	Seq    int32
+	listed int32 // repeats of Stage listed so far; -1: the send due at Now
+}
+
+// First is the walk's first send: the one due at Now and not yet done (as
+// Plan decides it), else the first after Now.
+func (w Window) First(c Cycle, ack Ack, sent func(Key) bool) (Step, bool) {
+	for _, a := range Plan(*w.Policy, c, ack, sent, w.Now, w.Loc) {
+		if a.Kind == Send {
+			for i := range w.Policy.Stages {
+				if w.Policy.Stages[i].Name == a.Stage.Name {
+					return Step{Due: a.Due, Stage: int32(i), Seq: int32(a.Seq), listed: -1}, true
+				}
+			}
+		}
+	}
+	return w.from(0)
+}
+
+// Next is the send after st.
+func (w Window) Next(st Step) (Step, bool) {
+	i := int(st.Stage)
+	switch {
+	case st.listed < 0:
+		return w.from(0)
+	case w.repeats(i) && int(st.listed) < w.MaxRepeats:
+		n := int(st.Seq) + 1
+		if at := w.Policy.Stages[i].Repeat.Add(w.start(i), n, w.Loc); !at.After(w.end(i)) {
+			return Step{Due: at, Stage: st.Stage, Seq: int32(n), listed: st.listed + 1}, true
+		}
+	}
+	return w.from(i + 1)
+}
+
+// NextStage is the first send after st of a later stage than st's: st
+// standing for its stage's repeats.
+func (w Window) NextStage(st Step) (Step, bool) { return w.from(int(st.Stage) + 1) }
+
+// More is how many sends of st's stage come after st up to the stage's
+// end (the next stage, or Until), however many MaxRepeats lists; 0 for a
+// stage that does not repeat.
+func (w Window) More(st Step) int {
+	i := int(st.Stage)
+	if !w.repeats(i) {
+		return 0
+	}
+	return max(0, w.Policy.Stages[i].Repeat.Count(w.start(i), w.end(i), w.Loc)-int(st.Seq))
+}
+
+// from is the first send of stage i or a later one after Now.
+func (w Window) from(i int) (Step, bool) {
+	for ; i < len(w.Policy.Stages); i++ {
+		s := w.Policy.Stages[i]
+		if w.Acked && s.UnlessAcknowledged {
+			continue
+		}
+		start, end := w.start(i), w.end(i)
+		if start.After(w.Now) && !start.After(end) {
+			return Step{Due: start, Stage: int32(i)}, true
+		}
+		if !w.repeats(i) || w.MaxRepeats <= 0 {
+			continue
+		}
+		n := 1
+		if !start.After(w.Now) {
+			n = s.Repeat.Count(start, w.Now, w.Loc) + 1
+		}
+		if at := s.Repeat.Add(start, n, w.Loc); !at.After(end) {
+			return Step{Due: at, Stage: int32(i), Seq: int32(n), listed: 1}, true
+		}
+	}
+	return Step{}, false
+}
+
+func (w Window) repeats(i int) bool { return !w.Policy.Stages[i].Repeat.IsZero() && !w.Acked }
+
+func (w Window) start(i int) time.Time { return w.Policy.Stages[i].Threshold(w.Deadline, w.Loc) }
+
+// end is the last moment stage i is sent: before the next stage's
+// threshold, and not after Until.
+func (w Window) end(i int) time.Time {
+	if i+1 < len(w.Policy.Stages) {
+		if next := w.Policy.Stages[i+1].Threshold(w.Deadline, w.Loc); !next.After(w.Until) {
+			return next.Add(-time.Nanosecond)
+		}
+	}
+	return w.Until
 }
 
 // maxNextSteps bounds the moments Next examines. Past the thresholds and the

@@ -653,3 +653,45 @@ func TestUpcomingMatchesPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowMoreCountsTheRepeats: at each stage's first send, More is how
+// many sends of that stage the walk lists after it when nothing caps the
+// repeats, across DST in Berlin, from a fresh cycle and from one overdue
+// since days (whose first send is the repeat due now); NextStage then
+// goes on with the next stage's first send.
+func TestWindowMoreCountsTheRepeats(t *testing.T) {
+	berlin := loadLoc(t, "Europe/Berlin")
+	deadline := time.Date(2026, 10, 20, 0, 0, 0, 0, berlin)
+	cycle := Cycle{Start: time.Date(2026, 4, 23, 0, 0, 0, 0, berlin), Deadline: deadline}
+	for _, repeat := range []string{"1d", "24h", "7h"} {
+		p := ladder()
+		p.Stages[2].Repeat = MustSpan("5h") // 24h before, repeating until overdue
+		p.Stages[3].Repeat = MustSpan(repeat)
+		for _, now := range []time.Time{cycle.Start, deadline.Add(100 * hour)} {
+			until := deadline.Add(20 * 24 * hour)
+			w := Window{Policy: &p, Deadline: deadline, Now: now, Until: until, Loc: berlin, MaxRepeats: 1 << 20}
+			var steps []Step
+			for st, ok := w.First(cycle, Ack{}, keys().has); ok; st, ok = w.Next(st) {
+				steps = append(steps, st)
+			}
+			var stages []int32
+			for i := 0; i < len(steps); {
+				st := steps[i]
+				n := 0
+				for n = 1; i+n < len(steps) && steps[i+n].Stage == st.Stage; n++ {
+				}
+				if got := w.More(st); got != n-1 {
+					t.Errorf("repeat %s, now %s: stage %d: More %d, want %d", repeat, now, st.Stage, got, n-1)
+				}
+				stages = append(stages, st.Stage)
+				next, ok := w.NextStage(st)
+				if i += n; i < len(steps) && (!ok || next != steps[i]) {
+					t.Errorf("repeat %s, now %s: NextStage after stage %d = %+v, want %+v", repeat, now, st.Stage, next, steps[i])
+				}
+			}
+			if want := map[bool]int{true: 4, false: 1}[now.Equal(cycle.Start)]; len(stages) != want {
+				t.Errorf("repeat %s, now %s: stages %v, want %d", repeat, now, stages, want)
+			}
+		}
+	}
+}

@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		{"RetireFile", testRetireFile},
 		{"SyncSettings", testSyncSettings},
 		{"Cycles", testCycles},
+		{"PlanCycles", testPlanCycles},
 		{"RecordPlans", testRecordPlans},
 		{"ClaimDeliveries", testClaimDeliveries},
 		{"RecordOutcomes", testRecordOutcomes},
