@@ -173,14 +173,33 @@ const (
 	firstStatePage = 100
 )
 
-// Columns of EachState beyond CycleColumns and the counts of states:
-// the credential's last probe (any outcome), its last ok probe and the
-// last probe's outcome, and when Amazon last accepted a request to
-// rotate its secret in the current cycle (NULL: none pending).
-const stateExtras = `(SELECT MAX(p.probed_at) FROM lwa_probes p WHERE p.credential_id = c.id),
+// The columns of EachState, in ScanCycle's order and then the last sent
+// reminder's stage and time, the counts of failed and pending
+// deliveries, the credential's last probe (any outcome), its last ok
+// probe and the last probe's outcome, and when Amazon last accepted a
+// request to rotate its secret in the current cycle (NULL: none
+// pending). They are CycleColumns and States' with each row that gives
+// several columns (the cycle's latest terms, its first acknowledgment,
+// its last sent reminder, the last probe) joined once by its key
+// (stateJoins), not looked up once per column.
+const stateColumns = CredColumns + `, r.rotated_at, r.source, fa.acked_at, fa.actor, ` + StatedDeadlineOf + `, t.deadline, t.policy,
+	ls.stage, ls.sent_at,
+	(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'failed'),
+	(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'pending'),
+	lp.probed_at,
 	(SELECT MAX(p.probed_at) FROM lwa_probes p WHERE p.credential_id = c.id AND p.outcome = 'ok'),
-	(SELECT p.outcome FROM lwa_probes p WHERE p.credential_id = c.id ORDER BY p.probed_at DESC, p.id DESC LIMIT 1),
+	lp.outcome,
 	(SELECT MAX(q.requested_at) FROM rotation_requests q WHERE q.credential_id = c.id AND q.rotation_id = r.id AND q.outcome = 'requested')`
+
+// stateJoins join, beside CurrentCycle, the rows stateColumns read: the
+// cycle's latest terms t (TermsOf), its first live acknowledgment fa
+// (FirstAckOf), its last sent reminder ls (lastSentOf) and the
+// credential's last probe lp, each by its primary key.
+const stateJoins = `
+	LEFT JOIN cycle_terms t ON t.id = (SELECT MAX(t2.id) FROM cycle_terms t2 WHERE t2.rotation_id = r.id)
+	LEFT JOIN acknowledgments fa ON fa.id = (SELECT a.id ` + FirstAckOf + `)
+	LEFT JOIN deliveries ls ON ls.id = (SELECT x.id ` + lastSentOf + `)
+	LEFT JOIN lwa_probes lp ON lp.id = (SELECT p.id FROM lwa_probes p WHERE p.credential_id = c.id ORDER BY p.probed_at DESC, p.id DESC LIMIT 1)`
 
 // EachState calls fn with every credential, active or not, with its
 // current cycle and its deliveries' counts (as States), its last probes
@@ -189,39 +208,9 @@ const stateExtras = `(SELECT MAX(p.probed_at) FROM lwa_probes p WHERE p.credenti
 // at any fleet size. A cycle with no terms recorded is kept by the
 // deadline bounds (its deadline is computed by the engine).
 func (s *Store) EachState(ctx context.Context, q domain.StateQuery, fn func(domain.CredentialState) error) error {
-	var where []string
-	var args []any
-	if q.Owner != "" {
-		where, args = append(where, `c.owner = ?`), append(args, q.Owner)
-	}
-	if q.Policy != "" {
-		where, args = append(where, `COALESCE((SELECT t.policy `+TermsOf+`), c.policy) = ?`), append(args, q.Policy)
-	}
-	if q.Like != "" {
-		where, args = append(where, `c.id LIKE ? ESCAPE '\'`), append(args, q.Like)
-	}
-	if q.Active {
-		where = append(where, s.db.IsTrue("c.active"))
-	}
-	if q.Inactive {
-		where = append(where, `NOT (`+s.db.IsTrue("c.active")+`)`)
-	}
-	const deadline = `(SELECT t.deadline ` + TermsOf + `)`
-	if !q.DeadlineAfter.IsZero() {
-		where, args = append(where, `(`+deadline+` IS NULL OR `+deadline+` > ?)`), append(args, s.db.Time(q.DeadlineAfter))
-	}
-	if !q.DeadlineBy.IsZero() {
-		where, args = append(where, `(`+deadline+` IS NULL OR `+deadline+` <= ?)`), append(args, s.db.Time(q.DeadlineBy))
-	}
-	query := `SELECT ` + CycleColumns + `, (SELECT x.stage ` + lastSentOf + `), (SELECT x.sent_at ` + lastSentOf + `),
-			(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'failed'),
-			(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'pending'), ` + stateExtras + `
-		FROM ` + CurrentCycle + ` WHERE c.id > ?`
-	for _, w := range where {
-		query += ` AND ` + w
-	}
-	query += ` ORDER BY c.id LIMIT ?`
+	query, args := s.statePageQuery(q)
 	after, left := "", q.Limit
+	states := make([]domain.CredentialState, 0, statePage) // one page, reused
 	for {
 		page := statePage
 		if after == "" {
@@ -230,17 +219,8 @@ func (s *Store) EachState(ctx context.Context, q domain.StateQuery, fn func(doma
 		if q.Limit > 0 {
 			page = min(page, left)
 		}
-		rows, err := s.db.Query(ctx, query, append(append([]any{after}, args...), page)...)
-		states, err := Collect(rows, err, func(r Scanner) (domain.CredentialState, error) {
-			var st domain.CredentialState
-			var stage, outcome sql.NullString
-			var err error
-			st.Cycle, err = ScanCycle(r, &stage, NullTimeOf(&st.LastSentAt), &st.Failed, &st.Pending,
-				NullTimeOf(&st.Probe.Last), NullTimeOf(&st.Probe.Verified), &outcome, NullTimeOf(&st.RotationRequested))
-			st.LastStage, st.Probe.LastOutcome = stage.String, outcome.String
-			return st, err
-		})
-		if err != nil {
+		var err error
+		if states, err = s.statePage(ctx, states[:0], query, append(append([]any{after}, args...), page)); err != nil {
 			return fmt.Errorf("store: states: %w", err)
 		}
 		for _, st := range states {
@@ -256,13 +236,74 @@ func (s *Store) EachState(ctx context.Context, q domain.StateQuery, fn func(doma
 	}
 }
 
+// statePage appends the rows of one page of EachState's query to states.
+func (s *Store) statePage(ctx context.Context, states []domain.CredentialState, query string, args []any) ([]domain.CredentialState, error) {
+	rows, err := s.db.Query(ctx, query, args...)
+	if err != nil {
+		return states, err
+	}
+	defer rows.Close()
+	var stage, outcome sql.NullString
+	for rows.Next() {
+		var st domain.CredentialState
+		st.Cycle, err = ScanCycle(rows, &stage, NullTimeOf(&st.LastSentAt), &st.Failed, &st.Pending,
+			NullTimeOf(&st.Probe.Last), NullTimeOf(&st.Probe.Verified), &outcome, NullTimeOf(&st.RotationRequested))
+		if err != nil {
+			return states, err
+		}
+		st.LastStage, st.Probe.LastOutcome = stage.String, outcome.String
+		states = append(states, st)
+	}
+	return states, rows.Err()
+}
+
+// statePageQuery is EachState's query of one page, as q selects, and its
+// parameters between the page's first (the id after which it starts)
+// and last (its size).
+func (s *Store) statePageQuery(q domain.StateQuery) (string, []any) {
+	var where []string
+	var args []any
+	if q.Owner != "" {
+		where, args = append(where, `c.owner = ?`), append(args, q.Owner)
+	}
+	if q.Policy != "" {
+		where, args = append(where, `COALESCE(t.policy, c.policy) = ?`), append(args, q.Policy)
+	}
+	if q.Like != "" {
+		where, args = append(where, `c.id LIKE ? ESCAPE '\'`), append(args, q.Like)
+	}
+	if q.Active {
+		where = append(where, s.db.IsTrue("c.active"))
+	}
+	if q.Inactive {
+		where = append(where, `NOT (`+s.db.IsTrue("c.active")+`)`)
+	}
+	if !q.DeadlineAfter.IsZero() {
+		where, args = append(where, `(t.deadline IS NULL OR t.deadline > ?)`), append(args, s.db.Time(q.DeadlineAfter))
+	}
+	if !q.DeadlineBy.IsZero() {
+		where, args = append(where, `(t.deadline IS NULL OR t.deadline <= ?)`), append(args, s.db.Time(q.DeadlineBy))
+	}
+	query := `SELECT ` + stateColumns + ` FROM ` + CurrentCycle + stateJoins + ` WHERE c.id > ?`
+	for _, w := range where {
+		query += ` AND ` + w
+	}
+	query += ` ORDER BY c.id LIMIT ?`
+	return query, args
+}
+
+// cycleStartsAfterSQL is CycleStartsAfter's query: the rotations after
+// the moment by their time's index, each looked up in its credential by
+// key (credentials.rotation_id has no index: a join on it scans them all).
+const cycleStartsAfterSQL = `SELECT COUNT(*) FROM (SELECT 1 FROM rotations r WHERE r.rotated_at > ?
+		AND EXISTS (SELECT 1 FROM credentials c WHERE c.id = r.credential_id AND c.rotation_id = r.id) LIMIT 1) x`
+
 // CycleStartsAfter says whether some credential's current cycle starts
 // after at: a view at at must then show the cycles in force at at
 // (StatesAt). It reads the rotations after at, by index.
 func (s *Store) CycleStartsAfter(ctx context.Context, at time.Time) (bool, error) {
 	var n int
-	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM rotations r JOIN credentials c ON c.rotation_id = r.id
-		WHERE r.rotated_at > ? LIMIT 1) x`, s.db.Time(at)).Scan(&n)
+	err := s.db.QueryRow(ctx, cycleStartsAfterSQL, s.db.Time(at)).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("store: cycles after %s: %w", at.UTC().Format(time.RFC3339), err)
 	}

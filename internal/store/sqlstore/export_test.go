@@ -1,6 +1,10 @@
 package sqlstore
 
-import "context"
+import (
+	"context"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+)
 
 // RunShared runs fn in a transaction that does not hold the write lock,
 // as a claim's does: for the tests of sqlstore_test.
@@ -11,3 +15,11 @@ func (s *Store) RunShared(ctx context.Context, fn func(*Tx) error) error {
 // ReportQueries is the report's queries in s's dialect: for the tests of
 // their query plans.
 func (s *Store) ReportQueries() [4]string { return reportQueries(s.db) }
+
+// CycleStartsAfterSQL is CycleStartsAfter's query, for the query plan
+// tests of sqlstore_test.
+const CycleStartsAfterSQL = cycleStartsAfterSQL
+
+// StatePageQuery is EachState's query of a page and its parameters (the
+// page's start and size around them), for the query plan tests.
+func (s *Store) StatePageQuery(q domain.StateQuery) (string, []any) { return s.statePageQuery(q) }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/schedule"
@@ -83,6 +84,63 @@ func testEachState(t *testing.T, open Opener) {
 		}
 		equal(t, "states", got, []any{"alpha", ts(hours(2)), ts(hours(1)), domain.ProbeFailed, "never",
 			"beta", "never", "never", "", ts(hours(3))})
+	})
+
+	t.Run("each row is the credential's state as States reads it", func(t *testing.T) {
+		// alpha: a sent, a failed and a pending reminder, acknowledged
+		// by alice; beta: bob's acknowledgment retracted,
+		// then carol's; gamma: its policy changed in the open cycle (new
+		// terms); delta: removed from the config; sp: two probes.
+		e := newEnv(t, open)
+		strict := func(c *domain.Credential) { c.Policy = "strict" }
+		creds := []domain.Credential{cred("alpha"), cred("beta"), cred("gamma"), cred("delta"), spAPI("sp", clientA)}
+		e.sync(file, t0, creds...)
+		e.sync(file, hours(1), cred("alpha"), cred("beta"), with(cred("gamma"), strict), spAPI("sp", clientA))
+		ds := e.enqueue("alpha", hours(1), pending("60d", 0, "slack", t0), pending("60d", 0, "email", t0), pending("60d", 0, "sns", t0))
+		claim(t, e.Store, "w1", "slack", hours(1), hours(2), 10)
+		claim(t, e.Store, "w1", "email", hours(1), hours(2), 10)
+		e.outcomes(e.Store, "w1", outcome(ds[0], domain.StatusSent, 1, hours(1).Add(2*time.Minute)),
+			outcome(ds[1], domain.StatusFailed, 5, hours(1).Add(time.Minute)))
+		e.ack("alpha", hours(2), "alice")
+		e.ack("beta", hours(2), "bob")
+		e.retract(domain.RetractAck, "beta", 0, domain.Retraction{At: hours(3)})
+		e.ack("beta", hours(4), "carol")
+		e.probe("sp", domain.ProbeOK, hours(1))
+		e.probe("sp", domain.ProbeRejected, hours(2))
+
+		want, err := e.States(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []domain.CredentialState
+		var probes []any
+		if err := e.EachState(e.ctx, domain.StateQuery{}, func(s domain.CredentialState) error {
+			probes = append(probes, s.ID, ts(s.Probe.Last), ts(s.Probe.Verified), s.Probe.LastOutcome)
+			s.Probe, s.RotationRequested = domain.ProbeTimes{}, time.Time{} // States has none
+			got = append(got, s)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		equal(t, "EachState and States", got, want)
+		type row struct {
+			ID, Policy, AckBy, LastStage string
+			Active                       bool
+			Failed, Pending              int
+		}
+		var rows []row
+		for _, s := range got {
+			rows = append(rows, row{s.ID, s.Policy, s.AckBy, s.LastStage, s.Active, s.Failed, s.Pending})
+		}
+		equal(t, "the states", rows, []row{
+			{"alpha", "default", "alice", "60d", true, 1, 1},
+			{"beta", "default", "carol", "", true, 0, 0},
+			{"delta", "default", "", "", false, 0, 0},
+			{"gamma", "strict", "", "", true, 0, 0},
+			{"sp", "default", "", "", true, 0, 0},
+		})
+		equal(t, "probes", probes, []any{"alpha", "never", "never", "", "beta", "never", "never", "", "delta", "never", "never", "",
+			"gamma", "never", "never", "", "sp", ts(hours(2)), ts(hours(1)), domain.ProbeRejected})
 	})
 
 	t.Run("pages follow one another in id order, and the limit holds across them", func(t *testing.T) {

@@ -1,0 +1,78 @@
+package sqlstore_test
+
+import (
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/store/sqlite"
+	"github.com/notifier-dev/notifier/internal/store/sqlstore"
+)
+
+// TestViewQueriesSearchByIndex checks SQLite's plan of the queries a view
+// runs per page or before its first row: each table is searched by an
+// index or its key, none is scanned in full. A full scan of credentials
+// or rotations is a second per query at a million credentials, and a
+// scan per keyset page makes the view quadratic.
+func TestViewQueriesSearchByIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notifier.db")
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("sqlite.Open: %v", err)
+	}
+	defer s.Close()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	at := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	page := func(q domain.StateQuery) (string, []any) {
+		query, args := s.StatePageQuery(q)
+		return query, append(append([]any{"cred-000999"}, args...), 1000)
+	}
+	for _, c := range []struct {
+		name  string
+		query func() (string, []any)
+	}{
+		{"a cycle after a moment (before status's first row)", func() (string, []any) {
+			return sqlstore.CycleStartsAfterSQL, []any{at.Format(time.RFC3339)}
+		}},
+		{"a page of status", func() (string, []any) { return page(domain.StateQuery{}) }},
+		{"a page of status, every filter", func() (string, []any) {
+			return page(domain.StateQuery{Owner: "team-1", Policy: "standard", Like: "cred-%", Active: true, DeadlineAfter: at, DeadlineBy: at.AddDate(0, 1, 0)})
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			query, args := c.query()
+			rows, err := db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+			if err != nil {
+				t.Fatalf("EXPLAIN QUERY PLAN: %v", err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			for _, step := range plan {
+				if strings.HasPrefix(step, "SCAN ") && step != "SCAN CONSTANT ROW" && step != "SCAN x" {
+					t.Errorf("%q scans a table in full; plan:\n%s", step, strings.Join(plan, "\n"))
+				}
+			}
+			if len(plan) == 0 {
+				t.Fatal("no plan")
+			}
+		})
+	}
+}
