@@ -296,7 +296,7 @@ func (s *Store) planPageQuery(f domain.CredentialFilter, until time.Time, first 
 		args = append(args, f.Owner)
 	}
 	if f.Policy != "" {
-		where += ` AND COALESCE((SELECT t.policy ` + TermsOf + `), c.policy) = ?`
+		where += ` AND COALESCE(t.policy, c.policy) = ?`
 		args = append(args, f.Policy)
 	}
 	if p := domain.GlobPrefix(f.Credential); p != "" {
@@ -304,9 +304,11 @@ func (s *Store) planPageQuery(f domain.CredentialFilter, until time.Time, first 
 		args = append(args, p, p+"\U0010FFFF")
 	}
 	if !first {
-		where += ` AND (c.next_action_at > ? OR c.next_action_at = ? AND c.id > ?)`
-		args = append(args, s.db.Time(lastAt), s.db.Time(lastAt), lastID)
+		// A row value: the index is searched from the page's start, not
+		// from its moment's first credential.
+		where += ` AND (c.next_action_at, c.id) > (?, ?)`
+		args = append(args, s.db.Time(lastAt), lastID)
 	}
-	return `SELECT ` + CycleColumns + ` FROM ` + CurrentCycle + ` WHERE ` + where + `
+	return `SELECT ` + joinedCycleColumns + ` FROM ` + CurrentCycle + cycleJoins + ` WHERE ` + where + `
 		ORDER BY c.next_action_at, c.id LIMIT ?`, append(args, planBatch)
 }
