@@ -6,8 +6,10 @@ package main
 // retracted rotation.
 
 import (
+	"database/sql"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -85,6 +87,30 @@ func TestEndToEndAnnounceConfigRotationOnce(t *testing.T) {
 	}
 	if sent != 1 {
 		t.Errorf("history: %d announcements sent, want 1", sent)
+	}
+
+	// An announcement is not a reminder: the report and audit_cycles
+	// count none for the cycle the rotation started.
+	doc := e.reportJSON("--credential", "billing-key")
+	for _, c := range doc.Cycles {
+		for _, r := range c.Reminders {
+			if r.Stage == "announce" {
+				t.Errorf("report: the cycle from %s lists the announcement as a reminder: %+v", c.RotatedAt, r)
+			}
+		}
+	}
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(e.dir, "notifier.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var remindersSent int
+	if err := db.QueryRowContext(t.Context(), `SELECT reminders_sent FROM audit_cycles
+		WHERE credential_id = 'billing-key' ORDER BY rotated_at DESC LIMIT 1`).Scan(&remindersSent); err != nil {
+		t.Fatal(err)
+	}
+	if remindersSent != 0 {
+		t.Errorf("audit_cycles: the new cycle has %d reminders sent, want 0 (its only delivery is the announcement)", remindersSent)
 	}
 }
 
