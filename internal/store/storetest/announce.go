@@ -62,6 +62,16 @@ func testAnnounce(t *testing.T, open Opener) {
 			t.Errorf("the cycle is acknowledged through its announcement: %+v", c.Ack())
 		}
 		e.outcomes(e.Store, "test", outcome(got[0].Delivery, domain.StatusSent, 1, hours(3)))
+		// Sent, it is still no reminder: the cycle's last reminder is none.
+		states, err := e.States(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range states {
+			if st.ID == "alpha" && (st.LastStage != "" || !st.LastSentAt.IsZero()) {
+				t.Errorf("alpha's last reminder is %q at %v, want none: its only sent delivery is the announcement", st.LastStage, st.LastSentAt)
+			}
+		}
 	})
 
 	t.Run("a retracted rotation's unsent announcement is superseded; another rotation's stays", func(t *testing.T) {
