@@ -6,8 +6,10 @@ package main
 // retracted rotation.
 
 import (
+	"database/sql"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -86,6 +88,30 @@ func TestEndToEndAnnounceConfigRotationOnce(t *testing.T) {
 	if sent != 1 {
 		t.Errorf("history: %d announcements sent, want 1", sent)
 	}
+
+	// An announcement is not a reminder: the report and audit_cycles
+	// count none for the cycle the rotation started.
+	doc := e.reportJSON("--credential", "billing-key")
+	for _, c := range doc.Cycles {
+		for _, r := range c.Reminders {
+			if r.Stage == "announce" {
+				t.Errorf("report: the cycle from %s lists the announcement as a reminder: %+v", c.RotatedAt, r)
+			}
+		}
+	}
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(e.dir, "notifier.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var remindersSent int
+	if err := db.QueryRowContext(t.Context(), `SELECT reminders_sent FROM audit_cycles
+		WHERE credential_id = 'billing-key' ORDER BY rotated_at DESC LIMIT 1`).Scan(&remindersSent); err != nil {
+		t.Fatal(err)
+	}
+	if remindersSent != 0 {
+		t.Errorf("audit_cycles: the new cycle has %d reminders sent, want 0 (its only delivery is the announcement)", remindersSent)
+	}
 }
 
 func TestEndToEndAnnounceBackdatedLWAAcrossDST(t *testing.T) {
@@ -123,5 +149,55 @@ func TestEndToEndAnnounceRetractedRotationIsCancelled(t *testing.T) {
 	}
 	if !superseded {
 		t.Errorf("history does not say the announcement was cancelled by the retraction")
+	}
+}
+
+// announceAckConfig serves ack links (public_url, ack_secret) and gives
+// the policy a runbook: an announcement asks nothing of anyone, so it
+// carries neither an ack link nor how to rotate.
+const announceAckConfig = `database: notifier.db
+timezone: UTC
+http:
+  listen: %[1]s
+  public_url: http://%[1]s
+  ack_secret: ${NOTIFIER_ACK_SECRET}
+policies:
+  standard:
+    stages:
+      - {before: 30d, channels: [ops]}
+    announce: [news]
+    runbook: https://wiki.example.com/rotate
+    impact: "billing stops"
+channels:
+  ops: {type: webhook, url: "%[2]s/hook"}
+  news: {type: webhook, url: "%[2]s/news"}
+credentials:
+  - {id: billing-key, name: "Billing key", rotated_at: %[3]s}
+`
+
+func TestEndToEndAnnouncementHasNoAckLink(t *testing.T) {
+	hook := newHook(t)
+	addr := freeAddr(t)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.yaml")
+	write := func(rotated string) {
+		if err := os.WriteFile(config, []byte(fmt.Sprintf(announceAckConfig, addr, hook.srv.URL, rotated)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("NOTIFIER_ACK_SECRET", e2eAckSecret)
+	e := &env{t: t, dir: dir, config: config, hook: hook}
+	write("2026-06-01")
+	e.tick("2026-06-02T09:00:00Z")
+	write("2026-06-10T08:00:00Z")
+	got := announcements(e.tick("2026-06-10T09:00:00Z"))
+	if len(got) != 1 {
+		t.Fatalf("%d announcements, want 1: %+v", len(got), got)
+	}
+	if a := got[0]; a.AckURL != "" || a.Runbook != "" || a.RunbookURL != "" || a.Impact != "" {
+		t.Errorf("an announcement carries ack_url %q, runbook %q %q, impact %q; want none: it asks nothing of anyone", a.AckURL, a.Runbook, a.RunbookURL, a.Impact)
+	}
+	if strings.Contains(got[0].Text, "Acknowledge") || strings.Contains(got[0].Text, "If nobody rotates") {
+		t.Errorf("an announcement's text asks for an acknowledgment or a rotation: %q", got[0].Text)
 	}
 }

@@ -438,6 +438,11 @@ Exit codes:
 				if err := checkOneOf("--fail-on", failOn, engine.StateOverdue, engine.StateDue); err != nil {
 					return err
 				}
+				if f.Limit > 0 {
+					// The verdict would see only the first rows: an overdue
+					// credential past them would exit 0.
+					return errors.New("--fail-on judges every credential the filters keep; --limit would hide some from it: use one or the other")
+				}
 			}
 			eng, store, now, err := c.openStatusReader(cmd, db)
 			if err != nil {

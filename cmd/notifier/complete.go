@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 )
 
@@ -134,7 +134,7 @@ type mainScan struct {
 // YAML. Nothing of the file is kept but the settings.
 func (c *cli) scanMain(ids *idSet) mainScan {
 	var s mainScan
-	f, err := os.Open(c.configPath)
+	f, err := config.OpenRegular(c.configPath)
 	if err != nil {
 		return s
 	}
@@ -208,7 +208,7 @@ func (c *cli) credentialIDs(prefix string) []string {
 			if ids.full() {
 				return ids.out
 			}
-			if f, err := os.Open(m); err == nil {
+			if f, err := config.OpenRegular(m); err == nil {
 				ids.scan(f)
 				f.Close()
 			}

@@ -123,6 +123,11 @@ func TestStatusFilters(t *testing.T) {
 	if _, errs, code := e.at(filterNow, "status", "--owner", "payments", "--state", "ok", "--fail-on", "due"); code != 0 {
 		t.Errorf("status --state ok --fail-on due: exit %d (%s)", code, errs)
 	}
+	// --fail-on with --limit: the verdict would see only the first rows
+	// (an overdue credential past them would exit 0), so it is refused.
+	if _, errs, code := e.at(filterNow, "status", "--owner", "payments", "--fail-on", "overdue", "--limit", "1"); code != 1 || !strings.Contains(errs, "--limit would hide some") {
+		t.Errorf("status --fail-on overdue --limit 1: exit %d, stderr %q; want refused in one line", code, errs)
+	}
 	// A bad value is one line naming its flag.
 	for _, args := range [][]string{{"-o", "xml"}, {"--state", "late"}, {"--credential", "pay["}, {"--due-within", "soon"}, {"--limit", "-1"}} {
 		_, errs, code := e.at(filterNow, append([]string{"status"}, args...)...)

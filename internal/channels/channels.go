@@ -87,6 +87,9 @@ type Message struct {
 
 	// Test is true for a sample sent by `notifier test`.
 	Test bool
+	// Announcement is true for a rotation's announcement: it tells, it
+	// asks nothing, so integrations offer no acknowledgment.
+	Announcement bool
 }
 
 // Urgency is a coarse level integrations use for colour and emoji.

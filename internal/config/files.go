@@ -461,21 +461,11 @@ func kind(m fs.FileMode) string {
 // swapped in between; and it reads at most MaxFileSize+1 bytes, in case
 // the file grows.
 func readRegular(path string) ([]byte, domain.ConfigFile, error) {
-	if _, err := statRegular(path); err != nil {
-		return nil, domain.ConfigFile{}, err
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
+	f, fi, err := openRegular(path)
 	if err != nil {
 		return nil, domain.ConfigFile{}, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, domain.ConfigFile{}, err
-	}
-	if err := regular(path, fi); err != nil {
-		return nil, domain.ConfigFile{}, err
-	}
 	// A regular file's reads never wait, whatever O_NONBLOCK says.
 	buf := bytes.NewBuffer(make([]byte, 0, fi.Size()+bytes.MinRead))
 	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
@@ -486,6 +476,43 @@ func readRegular(path string) ([]byte, domain.ConfigFile, error) {
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	return buf.Bytes(), domain.ConfigFile{Size: fi.Size(), ModTime: fi.ModTime().UTC(), Hash: hex.EncodeToString(sum[:])}, nil
+}
+
+// openRegular opens a regular file of at most MaxFileSize bytes, as
+// readRegular reads it: stat first, open without blocking, check the
+// opened file itself.
+func openRegular(path string) (*os.File, fs.FileInfo, error) {
+	if _, err := statRegular(path); err != nil {
+		return nil, nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil {
+		err = regular(path, fi)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// OpenRegular opens path for a reader that is not the loader (shell
+// completion) under the loader's rules: a named pipe, a device, a
+// folder or a file of more than MaxFileSize bytes is refused, never
+// waited on or read without end; the reader stops at MaxFileSize bytes.
+func OpenRegular(path string) (io.ReadCloser, error) {
+	f, _, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(f, MaxFileSize), f}, nil
 }
 
 // fileProblem is a file that cannot be read, named as problems name it.

@@ -95,13 +95,13 @@ type Daemon struct {
 	mainRefused atomic.Bool
 }
 
-// Open loads the main config file, opens the database (applying
-// migrations) and builds the engine. Credential files are read by the
-// engine's sync, and only when they changed.
 // MetricsStaleAfter is how long a scrape waits for a new read of the
 // database before it is answered with the last one.
 const MetricsStaleAfter = 100 * time.Millisecond
 
+// Open loads the main config file, opens the database (applying
+// migrations) and builds the engine. Credential files are read by the
+// engine's sync, and only when they changed.
 func (d *Daemon) Open(ctx context.Context) error {
 	if d.WallClock == nil {
 		d.WallClock = time.Now

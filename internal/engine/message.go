@@ -64,6 +64,9 @@ func (e *Engine) message(v view, d domain.Claimed, now time.Time) (channels.Mess
 		rejectedMessage(&m)
 		return m, nil
 	case domain.StageAnnounce:
+		// It tells; it asks nothing: no acknowledgment, no runbook.
+		m.AckURL, m.Runbook, m.RunbookURL, m.Impact = "", "", "", ""
+		m.Announcement = true
 		announceMessage(&m, d, cfg.Location)
 		return m, nil
 	}

@@ -105,6 +105,10 @@ func (m *Metrics) ObserveReload(at time.Time, err error) {
 	}
 	m.reloadOK.Set(1)
 	m.reloadTime.Set(float64(at.Unix()))
+	// The last answer counted the old config's channels and policies.
+	m.db.mu.Lock()
+	m.db.body = nil
+	m.db.mu.Unlock()
 }
 
 // ObserveRefused records how many config files are refused now.
@@ -133,6 +137,18 @@ type databasePart struct {
 	staleAfter time.Duration
 }
 
+// servable is the last answer if a scrape at now may be given it while
+// a new read runs: nil once it is MaxStale old (frozen gauges would hide
+// a database that stopped answering) or after a reload (ObserveReload
+// drops it: it counted the old config's channels and policies). The
+// caller holds d.mu.
+func (d *databasePart) servable(now time.Time) []byte {
+	if age := now.Sub(d.at); age < 0 || age >= MaxStale {
+		return nil
+	}
+	return d.body
+}
+
 // metricsRead is one read of the database; done is closed when body and
 // err are set.
 type metricsRead struct {
@@ -149,10 +165,16 @@ func (m *Metrics) SetClock(now func() time.Time) {
 	m.db.now = now
 }
 
+// MaxStale is the oldest last answer a scrape is given instead of
+// waiting for a new read (ServeStaleAfter): older, the scrape waits, and
+// a database that does not answer is a 503, not frozen gauges.
+const MaxStale = 5 * time.Minute
+
 // ServeStaleAfter makes a scrape that finds the last read older than
 // MetricsInterval wait at most d for the new read, then answer with the
 // last one (whose notifier_metrics_database_read_timestamp_seconds says
-// when it was read); the read goes on and the next scrape gets it. At a
+// when it was read) if it is younger than MaxStale and of the config in
+// force; the read goes on and the next scrape gets it. At a
 // million credentials counting takes seconds: a scrape should not. The
 // default, 0, waits for the read (tests that look at a change at once).
 func (m *Metrics) ServeStaleAfter(d time.Duration) {
@@ -221,7 +243,7 @@ func (m *Metrics) fromDatabase(ctx context.Context, store store.Reader, cfg func
 			close(f.done)
 		}()
 	}
-	last, wait := d.body, d.staleAfter
+	last, wait := d.servable(d.now()), d.staleAfter
 	d.mu.Unlock()
 	var stale <-chan time.Time
 	if last != nil && wait > 0 {

@@ -28,7 +28,7 @@ const DefaultHTML = `<!DOCTYPE html>
 {{if .Runbook}}<p style="white-space: pre-line">{{.Runbook}}</p>
 {{end}}{{if .RunbookURL}}<p><a href="{{.RunbookURL}}">{{.RunbookURL}}</a></p>
 {{end}}{{end}}{{if .Impact}}<p><strong>If nobody rotates:</strong> {{.Impact}}</p>
-{{end}}{{if not .Acknowledged}}<p>{{if .AckURL}}<a href="{{.AckURL}}">Acknowledge this reminder</a>, or run{{else}}Acknowledge with{{end}} <code>notifier ack {{.Credential}} --by YOU</code></p>
+{{end}}{{if not (or .Acknowledged .Announcement)}}<p>{{if .AckURL}}<a href="{{.AckURL}}">Acknowledge this reminder</a>, or run{{else}}Acknowledge with{{end}} <code>notifier ack {{.Credential}} --by YOU</code></p>
 {{end}}<p>Once rotated, set <code>rotated_at</code> in the config or run <code>notifier rotate {{.Credential}}</code>.</p>
 </body>
 </html>

@@ -133,7 +133,7 @@ func Blocks(m channels.Message) []slack.Block {
 			text += " at " + m.AcknowledgedAt.Format(channels.DateLayout)
 		}
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(truncate(text, maxField))))
-	case !m.Test:
+	case !m.Test && !m.Announcement:
 		button := slack.NewButtonBlockElement(ActionID, strconv.FormatInt(m.DeliveryID, 10), plain("Acknowledge"))
 		button.Style = slack.StylePrimary
 		blocks = append(blocks, slack.NewActionBlock(BlockID, button))

@@ -109,14 +109,17 @@ func recordAck(t *Tx, a domain.Ack) (domain.Ack, error) {
 // reminderOf checks that the delivery an acknowledgment names is a reminder
 // of the credential's current cycle.
 func reminderOf(t *Tx, deliveryID int64, credentialID string, rotationID int64) error {
-	var cred string
+	var cred, stage string
 	var rot int64
-	err := t.QueryRow(`SELECT credential_id, rotation_id FROM deliveries WHERE id = ?`, deliveryID).Scan(&cred, &rot)
+	err := t.QueryRow(`SELECT credential_id, rotation_id, stage FROM deliveries WHERE id = ?`, deliveryID).Scan(&cred, &rot, &stage)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("%w: delivery %d", domain.ErrNotFound, deliveryID)
 	case err != nil:
 		return fmt.Errorf("store: delivery %d: %w", deliveryID, err)
+	case stage == domain.StageAnnounce:
+		// It told that a rotation happened; it asked nothing of anyone.
+		return fmt.Errorf("%w: delivery %d announces a rotation of %s, not a reminder to acknowledge", domain.ErrNotFound, deliveryID, cred)
 	case cred != credentialID:
 		return fmt.Errorf("%w: delivery %d is a reminder of %s, not of %s", domain.ErrNotFound, deliveryID, cred, credentialID)
 	case rot != rotationID:

@@ -61,7 +61,7 @@ const (
 	StatedDeadlineOf = `(SELECT cd.deadline FROM cycle_deadlines cd WHERE cd.rotation_id = r.id ORDER BY cd.id DESC LIMIT 1)`
 	// lastSentOf completes "SELECT x.column " into the cycle's last sent
 	// reminder.
-	lastSentOf = `FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'sent' ORDER BY x.sent_at DESC, x.due_at DESC LIMIT 1`
+	lastSentOf = `FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'sent' AND x.stage <> 'announce' ORDER BY x.sent_at DESC, x.due_at DESC LIMIT 1`
 )
 
 // CredColumns are a credential's columns, as ScanCredential reads them.

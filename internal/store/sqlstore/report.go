@@ -51,8 +51,10 @@ func reportQueries(d Dialect) [4]string {
 			FROM cyc JOIN credentials c ON c.id = cyc.credential_id LEFT JOIN rotations n ON n.id = cyc.next_id
 			WHERE (` + at + ` IS NULL OR cyc.rotated_at < ` + at + `) AND (` + at + ` IS NULL OR n.rotated_at IS NULL OR n.rotated_at > ` + at + `)
 			ORDER BY cyc.credential_id, cyc.rotated_at, cyc.id`,
+		// A rotation's announcement (domain.StageAnnounce) is a delivery
+		// of the new cycle, not a reminder to it.
 		reportRemindersQuery: `SELECT credential_id, rotation_id, time, stage, channel, status FROM events
-			WHERE type = 'reminder' AND rotation_id IS NOT NULL AND (` + id + ` = '' OR credential_id = ` + id + `)
+			WHERE type = 'reminder' AND stage <> 'announce' AND rotation_id IS NOT NULL AND (` + id + ` = '' OR credential_id = ` + id + `)
 				AND (` + at + ` IS NULL OR time < ` + at + `) ORDER BY credential_id, time, id`,
 		reportAcksQuery: `SELECT a.credential_id, a.rotation_id, a.acked_at, a.actor, a.source, a.recorded_at FROM acknowledgments a
 			WHERE (` + id + ` = '' OR a.credential_id = ` + id + `) AND (` + at + ` IS NULL OR a.acked_at < ` + at + `) AND ` + LiveAck + `

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -51,7 +52,26 @@ func testAnnounce(t *testing.T, open Opener) {
 			t.Fatalf("claimed %+v, want pager's announcement of the config rotation with its record time", got)
 		}
 		equalTime(t, "its due (the rotation's time)", got[0].Due, hours(1))
+		// An announcement is not a reminder to acknowledge: an ack through
+		// it (a forged Slack click or ack link) is refused, and records
+		// nothing.
+		if _, err := e.RecordAck(e.ctx, domain.Ack{CredentialID: "alpha", At: hours(3), Actor: "mallory", Source: "slack", DeliveryID: got[0].ID}); !errors.Is(err, domain.ErrNotFound) {
+			t.Errorf("an ack through the announcement: %v, want domain.ErrNotFound", err)
+		}
+		if c := e.cycle("alpha"); c.Ack().Acknowledged(hours(3)) {
+			t.Errorf("the cycle is acknowledged through its announcement: %+v", c.Ack())
+		}
 		e.outcomes(e.Store, "test", outcome(got[0].Delivery, domain.StatusSent, 1, hours(3)))
+		// Sent, it is still no reminder: the cycle's last reminder is none.
+		states, err := e.States(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range states {
+			if st.ID == "alpha" && (st.LastStage != "" || !st.LastSentAt.IsZero()) {
+				t.Errorf("alpha's last reminder is %q at %v, want none: its only sent delivery is the announcement", st.LastStage, st.LastSentAt)
+			}
+		}
 	})
 
 	t.Run("a retracted rotation's unsent announcement is superseded; another rotation's stays", func(t *testing.T) {
