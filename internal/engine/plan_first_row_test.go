@@ -1,19 +1,12 @@
 package engine
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/notifier-dev/notifier/internal/channels/registry"
-	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/schedule"
-	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
 // TestPlanEachFirstRowBeforeItsMomentIsRead: a fleet synced at once
@@ -25,36 +18,10 @@ import (
 func TestPlanEachFirstRowBeforeItsMomentIsRead(t *testing.T) {
 	const n = 2500                                      // more than two of the store's pages
 	now := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC) // every 30d reminder due on 10-29
-	dir := t.TempDir()
-	var b strings.Builder
-	b.WriteString("database: notifier.db\ntimezone: UTC\npolicies:\n  standard:\n    - {before: 30d, channels: [console]}\n    - {before: 7d, channels: [console]}\n" +
-		"channels:\n  console: {type: stdout}\ncredentials:\n")
-	for i := range n {
-		fmt.Fprintf(&b, "  - {id: c%05d, owner: team-%d, rotated_at: 2026-06-01}\n", i, i%3)
-	}
-	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, config.At(now), nil, registry.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e, err := New(st, cfg, WithStdout(&strings.Builder{}), WithWallClock(func() time.Time { return now }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Sync(t.Context(), now); err != nil {
-		t.Fatal(err)
-	}
+	e := syncedFleet(t, n, now, "    - {before: 30d, channels: [console]}\n    - {before: 7d, channels: [console]}\n")
 	last := fmt.Sprintf("c%05d", n-1)
 	var rows []string
-	err = e.PlanEach(t.Context(), now, schedule.Span{Days: 365}, domain.CredentialFilter{}, true, false, func(u Upcoming) error {
+	err := e.PlanEach(t.Context(), now, schedule.Span{Days: 365}, domain.CredentialFilter{}, true, false, func(u Upcoming) error {
 		if len(rows) == 0 {
 			if err := e.Acknowledge(t.Context(), Ack{Credential: last, At: now, By: "alice", Source: "cli"}); err != nil {
 				return err
