@@ -147,11 +147,12 @@ func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedu
 		policies[name] = &p
 	}
 	h := &planHeap{}
-	// drain emits every reminder before bound (all of them when all).
-	drain := func(bound time.Time, all bool) error {
+	// drain emits every reminder before bound, then boundID (all of them
+	// when all).
+	drain := func(bound time.Time, boundID string, all bool) error {
 		for h.Len() > 0 {
 			top := &(*h)[0]
-			if !all && !top.step.Due.Before(bound) {
+			if !all && !(top.step.Due.Before(bound) || top.step.Due.Equal(bound) && top.id < boundID) {
 				return nil
 			}
 			w := schedule.Window{Policy: top.policy, Deadline: time.Unix(0, top.deadline), Acked: top.acked, Now: now, Until: until, Loc: loc, MaxRepeats: MaxPlannedRepeats}
@@ -170,11 +171,16 @@ func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedu
 	}
 	err := e.store.PlanCycles(ctx, f, until, func(cycles []domain.Cycle) error {
 		for _, c := range cycles {
-			key := c.NextAction
+			// No cycle still to be read precedes (key, keyID): one with
+			// the same next action (at or after now) comes in id order,
+			// none of its reminders before its next action. Cycles due
+			// before now are all shown at now, in no id order: only what
+			// is before now goes.
+			key, keyID := c.NextAction, c.ID
 			if key.Before(now) {
-				key = now
+				key, keyID = now, ""
 			}
-			if err := drain(key, false); err != nil {
+			if err := drain(key, keyID, false); err != nil {
 				return err
 			}
 			l, ok := v.ladders[c.Policy]
@@ -200,7 +206,7 @@ func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedu
 	if err != nil {
 		return err
 	}
-	return drain(time.Time{}, true)
+	return drain(time.Time{}, "", true)
 }
 
 // shortSpan is s as people write it: "12h", "1d", "1h30m".

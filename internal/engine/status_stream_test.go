@@ -23,36 +23,10 @@ import (
 func TestEachStatusStreams(t *testing.T) {
 	const n = 2500                                       // more than two of the store's pages
 	now := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC) // 8 days before the deadline: due
-	dir := t.TempDir()
-	var b strings.Builder
-	b.WriteString("database: notifier.db\ntimezone: UTC\npolicies:\n  standard:\n    - {before: 30d, channels: [console]}\n" +
-		"channels:\n  console: {type: stdout}\ncredentials:\n")
-	for i := range n {
-		fmt.Fprintf(&b, "  - {id: c%05d, owner: team-%d, rotated_at: 2026-06-01}\n", i, i%3)
-	}
-	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, config.At(now), nil, registry.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e, err := New(st, cfg, WithStdout(&strings.Builder{}), WithWallClock(func() time.Time { return now }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Sync(t.Context(), now); err != nil {
-		t.Fatal(err)
-	}
+	e := syncedFleet(t, n, now, "    - {before: 30d, channels: [console]}\n")
 	last := fmt.Sprintf("c%05d", n-1)
 	var rows []CredentialStatus
-	err = e.EachStatus(t.Context(), now, domain.CredentialFilter{}, func(r CredentialStatus) error {
+	err := e.EachStatus(t.Context(), now, domain.CredentialFilter{}, func(r CredentialStatus) error {
 		if len(rows) == 0 {
 			if err := e.Acknowledge(t.Context(), Ack{Credential: last, At: now, By: "alice", Source: "cli"}); err != nil {
 				return err
@@ -79,4 +53,37 @@ func TestEachStatusStreams(t *testing.T) {
 	if want := "c00002 due,c00005 due,c00008 due"; err != nil || strings.Join(got, ",") != want {
 		t.Errorf("team-2, due, limit 3: %q (%v), want %q", strings.Join(got, ","), err, want)
 	}
+}
+
+// syncedFleet is an engine on a SQLite file synced at now with n
+// credentials c00000… (owners team-0 to team-2), all rotated on
+// 2026-06-01, under one policy of the stages given as config lines.
+func syncedFleet(t *testing.T, n int, now time.Time, stages string) *Engine {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("database: notifier.db\ntimezone: UTC\npolicies:\n  standard:\n" + stages + "channels:\n  console: {type: stdout}\ncredentials:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - {id: c%05d, owner: team-%d, rotated_at: 2026-06-01}\n", i, i%3)
+	}
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, config.At(now), nil, registry.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e, err := New(st, cfg, WithStdout(&strings.Builder{}), WithWallClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Sync(t.Context(), now); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

@@ -162,7 +162,7 @@ func tables() []Table {
 func indexes() []Index {
 	pending := "status = 'pending'"
 	return []Index{
-		{Name: "credentials_next_action", Table: "credentials", Columns: []string{"next_action_at"}, Where: "active AND next_action_at IS NOT NULL"},
+		{Name: "credentials_next_action", Table: "credentials", Columns: []string{"next_action_at", "id"}, Where: "active AND next_action_at IS NOT NULL"},
 		{Name: "credentials_file", Table: "credentials", Columns: []string{"file", "id"}, Where: "active"},
 		{Name: "credentials_lwa_client", Table: "credentials", Columns: []string{"lwa_client_id"}, Where: "lwa_client_id IS NOT NULL"},
 		{Name: "credentials_source", Table: "credentials", Columns: []string{"id"}, Where: "source_kind IS NOT NULL AND active"},

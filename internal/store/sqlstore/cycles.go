@@ -173,16 +173,27 @@ const (
 	firstStatePage = 100
 )
 
+// joinedCycleColumns are CycleColumns with the rows that give several
+// of them (the cycle's latest terms t, its first live acknowledgment fa)
+// joined once by their key (cycleJoins), not looked up once per column.
+const joinedCycleColumns = CredColumns + `, r.rotated_at, r.source, fa.acked_at, fa.actor, ` + StatedDeadlineOf + `, t.deadline, t.policy`
+
+// cycleJoins join, beside CurrentCycle, the rows joinedCycleColumns read:
+// the cycle's latest terms t (TermsOf) and its first live acknowledgment
+// fa (FirstAckOf), each by its primary key.
+const cycleJoins = `
+	LEFT JOIN cycle_terms t ON t.id = (SELECT MAX(t2.id) FROM cycle_terms t2 WHERE t2.rotation_id = r.id)
+	LEFT JOIN acknowledgments fa ON fa.id = (SELECT a.id ` + FirstAckOf + `)`
+
 // The columns of EachState, in ScanCycle's order and then the last sent
 // reminder's stage and time, the counts of failed and pending
 // deliveries, the credential's last probe (any outcome), its last ok
 // probe and the last probe's outcome, and when Amazon last accepted a
 // request to rotate its secret in the current cycle (NULL: none
-// pending). They are CycleColumns and States' with each row that gives
-// several columns (the cycle's latest terms, its first acknowledgment,
-// its last sent reminder, the last probe) joined once by its key
-// (stateJoins), not looked up once per column.
-const stateColumns = CredColumns + `, r.rotated_at, r.source, fa.acked_at, fa.actor, ` + StatedDeadlineOf + `, t.deadline, t.policy,
+// pending). They are joinedCycleColumns and States' with each row that
+// gives several columns (also its last sent reminder, the last probe)
+// joined once by its key (stateJoins), not looked up once per column.
+const stateColumns = joinedCycleColumns + `,
 	ls.stage, ls.sent_at,
 	(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'failed'),
 	(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'pending'),
@@ -191,13 +202,10 @@ const stateColumns = CredColumns + `, r.rotated_at, r.source, fa.acked_at, fa.ac
 	lp.outcome,
 	(SELECT MAX(q.requested_at) FROM rotation_requests q WHERE q.credential_id = c.id AND q.rotation_id = r.id AND q.outcome = 'requested')`
 
-// stateJoins join, beside CurrentCycle, the rows stateColumns read: the
-// cycle's latest terms t (TermsOf), its first live acknowledgment fa
-// (FirstAckOf), its last sent reminder ls (lastSentOf) and the
+// stateJoins join, beside CurrentCycle, the rows stateColumns read:
+// cycleJoins', the cycle's last sent reminder ls (lastSentOf) and the
 // credential's last probe lp, each by its primary key.
-const stateJoins = `
-	LEFT JOIN cycle_terms t ON t.id = (SELECT MAX(t2.id) FROM cycle_terms t2 WHERE t2.rotation_id = r.id)
-	LEFT JOIN acknowledgments fa ON fa.id = (SELECT a.id ` + FirstAckOf + `)
+const stateJoins = cycleJoins + `
 	LEFT JOIN deliveries ls ON ls.id = (SELECT x.id ` + lastSentOf + `)
 	LEFT JOIN lwa_probes lp ON lp.id = (SELECT p.id FROM lwa_probes p WHERE p.credential_id = c.id ORDER BY p.probed_at DESC, p.id DESC LIMIT 1)`
 

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
 )
@@ -23,3 +24,13 @@ const CycleStartsAfterSQL = cycleStartsAfterSQL
 // StatePageQuery is EachState's query of a page and its parameters (the
 // page's start and size around them), for the query plan tests.
 func (s *Store) StatePageQuery(q domain.StateQuery) (string, []any) { return s.statePageQuery(q) }
+
+// PlanPageQuery is PlanCycles' query of a page and its parameters, for
+// the query plan tests.
+func (s *Store) PlanPageQuery(f domain.CredentialFilter, until time.Time, first bool, lastAt time.Time, lastID string) (string, []any) {
+	return s.planPageQuery(f, until, first, lastAt, lastID)
+}
+
+// SentQuery is loadSent's query of a batch of rotations, for the query
+// plan tests.
+func (s *Store) SentQuery(ids []int64) (string, []any) { return s.sentQuery(ids) }

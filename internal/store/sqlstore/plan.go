@@ -66,8 +66,8 @@ func (s *Store) loadSent(ctx context.Context, cycles []domain.Cycle) error {
 		for _, c := range cycles[lo:hi] {
 			ids = append(ids, c.RotationID)
 		}
-		in, args := In(s.db, "rotation_id", ids)
-		rows, err := s.db.Query(ctx, `SELECT rotation_id, stage, seq FROM deliveries WHERE `+in, args...)
+		q, args := s.sentQuery(ids)
+		rows, err := s.db.Query(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("store: deliveries of cycles: %w", err)
 		}
@@ -88,6 +88,13 @@ func (s *Store) loadSent(ctx context.Context, cycles []domain.Cycle) error {
 		}
 	}
 	return nil
+}
+
+// sentQuery is loadSent's query of a batch: the keys of the deliveries
+// of the rotations ids, by the index of their unique key.
+func (s *Store) sentQuery(ids []int64) (string, []any) {
+	in, args := In(s.db, "rotation_id", ids)
+	return `SELECT rotation_id, stage, seq FROM deliveries WHERE ` + in, args
 }
 
 // RecordPlans writes what planning decided, in one transaction: each plan's
@@ -253,30 +260,11 @@ const planBatch = 1000
 // credential glob cut the query; the rest of f is the engine's. A cycle
 // with no next action has nothing to send and is not read.
 func (s *Store) PlanCycles(ctx context.Context, f domain.CredentialFilter, until time.Time, fn func([]domain.Cycle) error) error {
-	where := s.db.IsTrue("c.active") + ` AND c.next_action_at IS NOT NULL AND c.next_action_at <= ?`
-	args := []any{s.db.Time(until)}
-	if f.Owner != "" {
-		where += ` AND c.owner = ?`
-		args = append(args, f.Owner)
-	}
-	if f.Policy != "" {
-		where += ` AND COALESCE((SELECT t.policy ` + TermsOf + `), c.policy) = ?`
-		args = append(args, f.Policy)
-	}
-	if p := domain.GlobPrefix(f.Credential); p != "" {
-		where += ` AND c.id >= ? AND c.id < ?`
-		args = append(args, p, p+"\U0010FFFF")
-	}
 	var lastAt time.Time
 	var lastID string
 	for first := true; ; first = false {
-		q, qa := where, append([]any(nil), args...)
-		if !first {
-			q += ` AND (c.next_action_at > ? OR c.next_action_at = ? AND c.id > ?)`
-			qa = append(qa, s.db.Time(lastAt), s.db.Time(lastAt), lastID)
-		}
-		rows, err := s.db.Query(ctx, `SELECT `+CycleColumns+` FROM `+CurrentCycle+` WHERE `+q+`
-			ORDER BY c.next_action_at, c.id LIMIT ?`, append(qa, planBatch)...)
+		q, args := s.planPageQuery(f, until, first, lastAt, lastID)
+		rows, err := s.db.Query(ctx, q, args...)
 		cycles, err := s.collectCycles(rows, err)
 		if err != nil {
 			return fmt.Errorf("store: cycles to plan: %w", err)
@@ -295,4 +283,32 @@ func (s *Store) PlanCycles(ctx context.Context, f domain.CredentialFilter, until
 		}
 		lastAt, lastID = cycles[len(cycles)-1].NextAction, cycles[len(cycles)-1].ID
 	}
+}
+
+// planPageQuery is PlanCycles' query of a page, as f selects, and its
+// parameters: the first page, or the one after the cycle whose next
+// action and id were lastAt and lastID.
+func (s *Store) planPageQuery(f domain.CredentialFilter, until time.Time, first bool, lastAt time.Time, lastID string) (string, []any) {
+	where := s.db.IsTrue("c.active") + ` AND c.next_action_at IS NOT NULL AND c.next_action_at <= ?`
+	args := []any{s.db.Time(until)}
+	if f.Owner != "" {
+		where += ` AND c.owner = ?`
+		args = append(args, f.Owner)
+	}
+	if f.Policy != "" {
+		where += ` AND COALESCE(t.policy, c.policy) = ?`
+		args = append(args, f.Policy)
+	}
+	if p := domain.GlobPrefix(f.Credential); p != "" {
+		where += ` AND c.id >= ? AND c.id < ?`
+		args = append(args, p, p+"\U0010FFFF")
+	}
+	if !first {
+		// A row value: the index is searched from the page's start, not
+		// from its moment's first credential.
+		where += ` AND (c.next_action_at, c.id) > (?, ?)`
+		args = append(args, s.db.Time(lastAt), lastID)
+	}
+	return `SELECT ` + joinedCycleColumns + ` FROM ` + CurrentCycle + cycleJoins + ` WHERE ` + where + `
+		ORDER BY c.next_action_at, c.id LIMIT ?`, append(args, planBatch)
 }

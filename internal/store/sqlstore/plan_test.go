@@ -34,17 +34,38 @@ func TestViewQueriesSearchByIndex(t *testing.T) {
 		query, args := s.StatePageQuery(q)
 		return query, append(append([]any{"cred-000999"}, args...), 1000)
 	}
+	until := at.AddDate(1, 0, 0)
+	every := domain.CredentialFilter{Owner: "team-1", Policy: "standard", Credential: "cred-0*"}
 	for _, c := range []struct {
 		name  string
 		query func() (string, []any)
+		// inOrder: the rows come in an index's order; a sort of the
+		// page (a temporary B-tree) reads every row sharing the page's
+		// last next action, thousands when a fleet was synced at once.
+		inOrder bool
+		// seek: the index search the plan must hold (a page that starts
+		// where the last ended, not at its moment's first row).
+		seek string
 	}{
+		{"the first page of plan", func() (string, []any) {
+			return s.PlanPageQuery(domain.CredentialFilter{}, until, true, time.Time{}, "")
+		}, true, ""},
+		{"a page of plan", func() (string, []any) {
+			return s.PlanPageQuery(domain.CredentialFilter{}, until, false, at, "cred-000999")
+		}, true, "USING INDEX credentials_next_action ((next_action_at,id)>(?,?)"},
+		{"a page of plan, every filter", func() (string, []any) {
+			return s.PlanPageQuery(every, until, false, at, "cred-000999")
+		}, true, "USING INDEX credentials_next_action ((next_action_at,id)>(?,?)"},
+		{"the sent deliveries of a page of plan", func() (string, []any) {
+			return s.SentQuery([]int64{1, 2, 3})
+		}, false, ""},
 		{"a cycle after a moment (before status's first row)", func() (string, []any) {
 			return sqlstore.CycleStartsAfterSQL, []any{at.Format(time.RFC3339)}
-		}},
-		{"a page of status", func() (string, []any) { return page(domain.StateQuery{}) }},
+		}, false, ""},
+		{"a page of status", func() (string, []any) { return page(domain.StateQuery{}) }, false, ""},
 		{"a page of status, every filter", func() (string, []any) {
 			return page(domain.StateQuery{Owner: "team-1", Policy: "standard", Like: "cred-%", Active: true, DeadlineAfter: at, DeadlineBy: at.AddDate(0, 1, 0)})
-		}},
+		}, false, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			query, args := c.query()
@@ -68,6 +89,14 @@ func TestViewQueriesSearchByIndex(t *testing.T) {
 			for _, step := range plan {
 				if strings.HasPrefix(step, "SCAN ") && step != "SCAN CONSTANT ROW" && step != "SCAN x" {
 					t.Errorf("%q scans a table in full; plan:\n%s", step, strings.Join(plan, "\n"))
+				}
+			}
+			if c.seek != "" && !strings.Contains(strings.Join(plan, "\n"), c.seek) {
+				t.Errorf("the plan does not seek %s; plan:\n%s", c.seek, strings.Join(plan, "\n"))
+			}
+			for _, step := range plan {
+				if c.inOrder && strings.HasPrefix(step, "USE TEMP B-TREE") {
+					t.Errorf("%q sorts the page; plan:\n%s", step, strings.Join(plan, "\n"))
 				}
 			}
 			if len(plan) == 0 {
