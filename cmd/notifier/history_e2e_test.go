@@ -158,13 +158,8 @@ func TestHistoryStreams(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading the first line: %v", err)
 	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
-	if err != nil {
-		t.Fatalf("the process after its first line: %v", err)
-	}
-	// The state is the field after the command's name in parentheses.
-	if _, rest, _ := strings.Cut(string(stat), ") "); strings.HasPrefix(rest, "Z") {
-		t.Errorf("history had exited before its first line was read: it does not stream")
+	if state := procState(t, cmd.Process.Pid); state == "Z" || state == "" {
+		t.Errorf("history had exited (state %q) before its first line was read: it does not stream", state)
 	}
 	var row historyJSON
 	if err := json.Unmarshal([]byte(first), &row); err != nil || row.Type != "rotation" || row.Credential == "" {
