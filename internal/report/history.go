@@ -52,8 +52,9 @@ type HistoryWriter struct {
 	width  int // the table's width in characters; 0: no limit
 	n      int
 	csv    *csv.Writer
-	prefix [][]string // the table's first rows, until its columns are sized
-	widths []int      // the table's column widths, once sized
+	lines  *json.Encoder // jsonl's, one for every row (json.Marshal's bytes and a line break)
+	prefix [][]string    // the table's first rows, until its columns are sized
+	widths []int         // the table's column widths, once sized
 }
 
 // NewHistoryWriter writes events to w in format, times in loc. width is
@@ -62,6 +63,9 @@ type HistoryWriter struct {
 // never cut. Call Finish at the end.
 func NewHistoryWriter(w io.Writer, format string, loc *time.Location, width int) *HistoryWriter {
 	h := &HistoryWriter{out: bufio.NewWriterSize(w, 1<<16), format: format, loc: loc, width: width}
+	if format == "jsonl" {
+		h.lines = json.NewEncoder(h.out)
+	}
 	if format == "csv" {
 		h.csv = csv.NewWriter(h.out)
 		h.csv.Write([]string{"time", "type", "credential", "stage", "channel", "status", "actor", "detail", "recorded_at"})
@@ -114,12 +118,7 @@ func recordedCell(r historyRow, none string) string {
 // JSON Lines.
 func (h *HistoryWriter) jsonRow(r historyRow) error {
 	if h.format == "jsonl" {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		_, err = h.out.Write(append(b, '\n'))
-		return err
+		return h.lines.Encode(r)
 	}
 	b, err := json.MarshalIndent(r, "  ", "  ")
 	if err != nil {

@@ -61,14 +61,18 @@ type StatusStream struct {
 	held              []engine.CredentialStatus
 	table             *Table
 	json              *JSONArray
+	lines             *json.Encoder // jsonl's, one for every row
 	probed, requested bool
 }
 
 // NewStatusStream starts a status on w in format (table, json, jsonl).
 func NewStatusStream(w io.Writer, format string, width int) *StatusStream {
 	s := &StatusStream{w: w, format: format, width: width}
-	if format == "json" {
+	switch format {
+	case "json":
 		s.json = NewJSONArray(w)
+	case "jsonl":
+		s.lines = json.NewEncoder(w)
 	}
 	return s
 }
@@ -79,7 +83,7 @@ func (s *StatusStream) Add(r engine.CredentialStatus) error {
 	case "json":
 		return s.json.Add(r)
 	case "jsonl":
-		return json.NewEncoder(s.w).Encode(r)
+		return s.lines.Encode(r)
 	}
 	if s.table != nil {
 		return s.table.Row(s.cells(r))

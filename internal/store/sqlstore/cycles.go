@@ -214,8 +214,14 @@ const stateJoins = cycleJoins + `
 // and its pending rotation request, in id order, as far as q selects:
 // a page of statePage credentials at a time, so that memory stays flat
 // at any fleet size. A cycle with no terms recorded is kept by the
-// deadline bounds (its deadline is computed by the engine).
+// deadline bounds (its deadline is computed by the engine). The pages are
+// read on a goroutine of their own (pipe), beside fn.
 func (s *Store) EachState(ctx context.Context, q domain.StateQuery, fn func(domain.CredentialState) error) error {
+	return pipe(func(emit func(domain.CredentialState) error) error { return s.eachState(ctx, q, emit) }, fn)
+}
+
+// eachState is EachState's read, on pipe's goroutine.
+func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(domain.CredentialState) error) error {
 	query, args := s.statePageQuery(q)
 	after, left := "", q.Limit
 	states := make([]domain.CredentialState, 0, statePage) // one page, reused
