@@ -81,10 +81,12 @@ func (s *Store) eachEvent(ctx context.Context, f domain.HistoryFilter, fn func(d
 	}
 	defer rows.Close()
 	n := 0
+	var e domain.Event // each row is read here, into destinations made once
+	dst := []any{&e.ID, TimeOf(&e.Time), &e.Type, &e.CredentialID, &e.RotationID, &e.DeliveryID, &e.Stage, &e.Channel, &e.Status,
+		&e.Actor, &e.Detail, NullTimeOf(&e.RecordedAt)}
 	for rows.Next() {
-		var e domain.Event
-		if err := rows.Scan(&e.ID, TimeOf(&e.Time), &e.Type, &e.CredentialID, &e.RotationID, &e.DeliveryID, &e.Stage, &e.Channel, &e.Status,
-			&e.Actor, &e.Detail, NullTimeOf(&e.RecordedAt)); err != nil {
+		e = domain.Event{}
+		if err := rows.Scan(dst...); err != nil {
 			return fmt.Errorf("store: history: %w", err)
 		}
 		if glob && !domain.MatchGlob(f.Credential, e.CredentialID) {
