@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -210,11 +209,16 @@ func (h *HistoryWriter) writeCells(cells []string) error {
 		}
 		h.out.WriteString(c)
 		if i < last {
-			h.out.WriteString(strings.Repeat(" ", max(h.widths[i]-n, 0)+2))
+			for pad := max(h.widths[i]-n, 0) + 2; pad > 0; pad -= len(spaces) {
+				h.out.WriteString(spaces[:min(pad, len(spaces))])
+			}
 		}
 	}
 	return h.out.WriteByte('\n')
 }
+
+// spaces pad the table's cells without a new string each.
+const spaces = "                                                                "
 
 // Finish writes what the format has after its rows and flushes.
 func (h *HistoryWriter) Finish() error {

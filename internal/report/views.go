@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
@@ -181,7 +182,18 @@ func Plan(w io.Writer, format string, rows []engine.Upcoming) error {
 
 // oneLine folds runs of white space (line breaks, tabs) into one space:
 // a detail reads as one line of the table.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// Text already in one line with single spaces (most details) is returned
+// as it is, without a copy.
+func oneLine(s string) string {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf, c == '\t', c == '\n', c == '\v', c == '\f', c == '\r',
+			c == ' ' && (i == 0 || i == len(s)-1 || s[i+1] == ' '):
+			return strings.Join(strings.Fields(s), " ")
+		}
+	}
+	return s
+}
 
 // verifiedCell is status's VERIFIED: when Amazon last accepted the secret,
 // and the last probe's outcome when it was not ok.
