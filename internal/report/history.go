@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -52,8 +51,9 @@ type HistoryWriter struct {
 	width  int // the table's width in characters; 0: no limit
 	n      int
 	csv    *csv.Writer
-	prefix [][]string // the table's first rows, until its columns are sized
-	widths []int      // the table's column widths, once sized
+	lines  *json.Encoder // jsonl's, one for every row (json.Marshal's bytes and a line break)
+	prefix [][]string    // the table's first rows, until its columns are sized
+	widths []int         // the table's column widths, once sized
 }
 
 // NewHistoryWriter writes events to w in format, times in loc. width is
@@ -62,6 +62,9 @@ type HistoryWriter struct {
 // never cut. Call Finish at the end.
 func NewHistoryWriter(w io.Writer, format string, loc *time.Location, width int) *HistoryWriter {
 	h := &HistoryWriter{out: bufio.NewWriterSize(w, 1<<16), format: format, loc: loc, width: width}
+	if format == "jsonl" {
+		h.lines = json.NewEncoder(h.out)
+	}
 	if format == "csv" {
 		h.csv = csv.NewWriter(h.out)
 		h.csv.Write([]string{"time", "type", "credential", "stage", "channel", "status", "actor", "detail", "recorded_at"})
@@ -114,12 +117,7 @@ func recordedCell(r historyRow, none string) string {
 // JSON Lines.
 func (h *HistoryWriter) jsonRow(r historyRow) error {
 	if h.format == "jsonl" {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		_, err = h.out.Write(append(b, '\n'))
-		return err
+		return h.lines.Encode(r)
 	}
 	b, err := json.MarshalIndent(r, "  ", "  ")
 	if err != nil {
@@ -211,11 +209,16 @@ func (h *HistoryWriter) writeCells(cells []string) error {
 		}
 		h.out.WriteString(c)
 		if i < last {
-			h.out.WriteString(strings.Repeat(" ", max(h.widths[i]-n, 0)+2))
+			for pad := max(h.widths[i]-n, 0) + 2; pad > 0; pad -= len(spaces) {
+				h.out.WriteString(spaces[:min(pad, len(spaces))])
+			}
 		}
 	}
 	return h.out.WriteByte('\n')
 }
+
+// spaces pad the table's cells without a new string each.
+const spaces = "                                                                "
 
 // Finish writes what the format has after its rows and flushes.
 func (h *HistoryWriter) Finish() error {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
@@ -61,14 +62,18 @@ type StatusStream struct {
 	held              []engine.CredentialStatus
 	table             *Table
 	json              *JSONArray
+	lines             *json.Encoder // jsonl's, one for every row
 	probed, requested bool
 }
 
 // NewStatusStream starts a status on w in format (table, json, jsonl).
 func NewStatusStream(w io.Writer, format string, width int) *StatusStream {
 	s := &StatusStream{w: w, format: format, width: width}
-	if format == "json" {
+	switch format {
+	case "json":
 		s.json = NewJSONArray(w)
+	case "jsonl":
+		s.lines = json.NewEncoder(w)
 	}
 	return s
 }
@@ -79,7 +84,7 @@ func (s *StatusStream) Add(r engine.CredentialStatus) error {
 	case "json":
 		return s.json.Add(r)
 	case "jsonl":
-		return json.NewEncoder(s.w).Encode(r)
+		return s.lines.Encode(r)
 	}
 	if s.table != nil {
 		return s.table.Row(s.cells(r))
@@ -177,7 +182,18 @@ func Plan(w io.Writer, format string, rows []engine.Upcoming) error {
 
 // oneLine folds runs of white space (line breaks, tabs) into one space:
 // a detail reads as one line of the table.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// Text already in one line with single spaces (most details) is returned
+// as it is, without a copy.
+func oneLine(s string) string {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf, c == '\t', c == '\n', c == '\v', c == '\f', c == '\r',
+			c == ' ' && (i == 0 || i == len(s)-1 || s[i+1] == ' '):
+			return strings.Join(strings.Fields(s), " ")
+		}
+	}
+	return s
+}
 
 // verifiedCell is status's VERIFIED: when Amazon last accepted the secret,
 // and the last probe's outcome when it was not ok.

@@ -91,30 +91,65 @@ const (
 func ScanCredential(s Scanner, extra ...any) (Credential, error) {
 	var c Credential
 	var period string
-	dst := append([]any{&c.ID, &c.Name, &c.Owner, &period, NullTimeOf(&c.ExpiresAt), &c.Policy, TimeOf(&c.RotatedAt), &c.File, &c.Active,
-		&c.RotationID, NullTimeOf(&c.NextAction), &c.LWAClientID, &c.Source.Kind, &c.Source.Name, &c.Source.Region, &c.Source.Endpoint}, extra...)
-	if err := s.Scan(dst...); err != nil {
+	if err := s.Scan(append(c.dests(&period), extra...)...); err != nil {
 		return c, err
 	}
+	return c, c.setPeriod(period)
+}
+
+// dests are the Scan destinations of CredColumns in c, the rotation
+// period's text in period.
+func (c *Credential) dests(period *string) []any {
+	return []any{&c.ID, &c.Name, &c.Owner, period, NullTimeOf(&c.ExpiresAt), &c.Policy, TimeOf(&c.RotatedAt), &c.File, &c.Active,
+		&c.RotationID, NullTimeOf(&c.NextAction), &c.LWAClientID, &c.Source.Kind, &c.Source.Name, &c.Source.Region, &c.Source.Endpoint}
+}
+
+// setPeriod sets c's rotation period from its text.
+func (c *Credential) setPeriod(period string) error {
 	var err error
 	if c.RotationPeriod, err = schedule.ParseSpan(period); err != nil {
-		return c, fmt.Errorf("store: credential %s: rotation_period: %w", c.ID, err)
+		return fmt.Errorf("store: credential %s: rotation_period: %w", c.ID, err)
 	}
-	return c, nil
+	return nil
 }
 
 // ScanCycle reads CycleColumns, then extra.
 func ScanCycle(s Scanner, extra ...any) (domain.Cycle, error) {
-	var c domain.Cycle
-	var ackBy, policy sql.NullString
-	row, err := ScanCredential(s, append([]any{TimeOf(&c.Start), &c.Source, NullTimeOf(&c.AckAt), &ackBy, NullTimeOf(&c.StatedDeadline),
-		NullTimeOf(&c.TermsDeadline), &policy}, extra...)...)
-	if err != nil {
+	return newCycleScan(extra...).scan(s)
+}
+
+// cycleScan is the Scan destinations of CycleColumns and extra, made
+// once and reused row after row: a view of a million rows does not
+// allocate them a million times.
+type cycleScan struct {
+	c             domain.Cycle
+	row           Credential
+	period        string
+	ackBy, policy sql.NullString
+	dst           []any
+}
+
+func newCycleScan(extra ...any) *cycleScan {
+	x := &cycleScan{}
+	x.dst = append(x.row.dests(&x.period), TimeOf(&x.c.Start), &x.c.Source, NullTimeOf(&x.c.AckAt), &x.ackBy, NullTimeOf(&x.c.StatedDeadline),
+		NullTimeOf(&x.c.TermsDeadline), &x.policy)
+	x.dst = append(x.dst, extra...)
+	return x
+}
+
+// scan reads one row into the cycle it returns (and extra).
+func (x *cycleScan) scan(s Scanner) (domain.Cycle, error) {
+	x.c, x.row = domain.Cycle{}, Credential{}
+	if err := s.Scan(x.dst...); err != nil {
 		return domain.Cycle{}, err
 	}
-	c.Credential, c.Active, c.RotationID, c.NextAction, c.AckBy = row.Credential, row.Active, row.RotationID, row.NextAction, ackBy.String
-	if policy.Valid { // the cycle's ladder is the policy of its terms
-		c.Policy = policy.String
+	if err := x.row.setPeriod(x.period); err != nil {
+		return domain.Cycle{}, err
+	}
+	c := x.c
+	c.Credential, c.Active, c.RotationID, c.NextAction, c.AckBy = x.row.Credential, x.row.Active, x.row.RotationID, x.row.NextAction, x.ackBy.String
+	if x.policy.Valid { // the cycle's ladder is the policy of its terms
+		c.Policy = x.policy.String
 	}
 	return c, nil
 }
@@ -214,8 +249,14 @@ const stateJoins = cycleJoins + `
 // and its pending rotation request, in id order, as far as q selects:
 // a page of statePage credentials at a time, so that memory stays flat
 // at any fleet size. A cycle with no terms recorded is kept by the
-// deadline bounds (its deadline is computed by the engine).
+// deadline bounds (its deadline is computed by the engine). The pages are
+// read on a goroutine of their own (pipe), beside fn.
 func (s *Store) EachState(ctx context.Context, q domain.StateQuery, fn func(domain.CredentialState) error) error {
+	return pipe(func(emit func(domain.CredentialState) error) error { return s.eachState(ctx, q, emit) }, fn)
+}
+
+// eachState is EachState's read, on pipe's goroutine.
+func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(domain.CredentialState) error) error {
 	query, args := s.statePageQuery(q)
 	after, left := "", q.Limit
 	states := make([]domain.CredentialState, 0, statePage) // one page, reused
@@ -251,12 +292,12 @@ func (s *Store) statePage(ctx context.Context, states []domain.CredentialState, 
 		return states, err
 	}
 	defer rows.Close()
+	var st domain.CredentialState // each row is read here, then copied
 	var stage, outcome sql.NullString
+	x := newCycleScan(&stage, NullTimeOf(&st.LastSentAt), &st.Failed, &st.Pending,
+		NullTimeOf(&st.Probe.Last), NullTimeOf(&st.Probe.Verified), &outcome, NullTimeOf(&st.RotationRequested))
 	for rows.Next() {
-		var st domain.CredentialState
-		st.Cycle, err = ScanCycle(rows, &stage, NullTimeOf(&st.LastSentAt), &st.Failed, &st.Pending,
-			NullTimeOf(&st.Probe.Last), NullTimeOf(&st.Probe.Verified), &outcome, NullTimeOf(&st.RotationRequested))
-		if err != nil {
+		if st.Cycle, err = x.scan(rows); err != nil {
 			return states, err
 		}
 		st.LastStage, st.Probe.LastOutcome = stage.String, outcome.String

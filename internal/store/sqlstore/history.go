@@ -29,8 +29,14 @@ func (s *Store) History(ctx context.Context, f domain.HistoryFilter) ([]domain.E
 // is narrowed by LIKE there (its literal characters matched literally)
 // and judged exactly by domain.MatchGlob here, since LIKE has no classes
 // and ignores case on SQLite. An error from fn stops the walk and is
-// returned.
+// returned. The rows are read on a goroutine of their own (pipe), beside
+// fn.
 func (s *Store) EachEvent(ctx context.Context, f domain.HistoryFilter, fn func(domain.Event) error) error {
+	return pipe(func(emit func(domain.Event) error) error { return s.eachEvent(ctx, f, emit) }, fn)
+}
+
+// eachEvent is EachEvent's read, on pipe's goroutine.
+func (s *Store) eachEvent(ctx context.Context, f domain.HistoryFilter, fn func(domain.Event) error) error {
 	q := `SELECT id, time, type, COALESCE(credential_id, ''), COALESCE(rotation_id, 0), COALESCE(delivery_id, 0), stage, channel, status, actor, detail, recorded_at FROM events WHERE 1=1`
 	var args []any
 	if f.CredentialID != "" {
@@ -75,10 +81,12 @@ func (s *Store) EachEvent(ctx context.Context, f domain.HistoryFilter, fn func(d
 	}
 	defer rows.Close()
 	n := 0
+	var e domain.Event // each row is read here, into destinations made once
+	dst := []any{&e.ID, TimeOf(&e.Time), &e.Type, &e.CredentialID, &e.RotationID, &e.DeliveryID, &e.Stage, &e.Channel, &e.Status,
+		&e.Actor, &e.Detail, NullTimeOf(&e.RecordedAt)}
 	for rows.Next() {
-		var e domain.Event
-		if err := rows.Scan(&e.ID, TimeOf(&e.Time), &e.Type, &e.CredentialID, &e.RotationID, &e.DeliveryID, &e.Stage, &e.Channel, &e.Status,
-			&e.Actor, &e.Detail, NullTimeOf(&e.RecordedAt)); err != nil {
+		e = domain.Event{}
+		if err := rows.Scan(dst...); err != nil {
 			return fmt.Errorf("store: history: %w", err)
 		}
 		if glob && !domain.MatchGlob(f.Credential, e.CredentialID) {
