@@ -93,8 +93,6 @@ type Daemon struct {
 	rejected domain.ConfigFile // the main file last refused, not logged again until it changes
 	// mainRefused: the main file's last reload was refused.
 	mainRefused atomic.Bool
-	// http is the HTTP API while Run serves it (nil: no http.listen).
-	http *httpapi.Server
 }
 
 // MetricsStaleAfter is how long a scrape waits for a new read of the
@@ -319,12 +317,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 	waitNotifications := d.startNotifications(runCtx)
 
 	d.Tick(runCtx)
-	if d.http != nil {
-		// The first scrape is answered from this read, not kept waiting
-		// for one (seconds at a million credentials). Its errors are
-		// logged by the read, as a scrape's are.
-		go func() { _ = d.http.PrefetchMetrics(runCtx) }()
-	}
 
 	c, err := d.startCron(runCtx)
 	if err != nil {

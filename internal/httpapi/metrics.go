@@ -212,14 +212,6 @@ func (m *Metrics) Handler(store store.Reader, cfg func() *config.Config, logger 
 	})
 }
 
-// Prefetch reads the database's part of a scrape now, as a scrape
-// would, so that the next scrape within MetricsInterval is answered from
-// it: the daemon calls it after its start-up tick.
-func (m *Metrics) Prefetch(ctx context.Context, store store.Reader, cfg func() *config.Config, logger *slog.Logger) error {
-	_, err := m.fromDatabase(ctx, store, cfg, logger)
-	return err
-}
-
 // fromDatabase is the database's part of a scrape: the last read's if it
 // is younger than MetricsInterval, else that of the read in flight,
 // started here if none is. The read runs on its own, so a scraper that

@@ -91,29 +91,3 @@ func grep(s, sub string) string {
 	}
 	return strings.Join(out, "")
 }
-
-// TestMetricsPrefetch: the daemon reads the database for /metrics once
-// after its start-up tick, so that the first scrape is answered from
-// that read instead of waiting for one (seconds at a million
-// credentials).
-func TestMetricsPrefetch(t *testing.T) {
-	st, now := fleet(t, 10)
-	reader := &countingReader{Reader: st}
-	cfg := &config.Config{Location: time.UTC}
-	m := httpapi.NewMetrics()
-	m.SetClock(func() time.Time { return now })
-	if err := m.Prefetch(t.Context(), reader, func() *config.Config { return cfg }, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
-	if got := reader.walks.Load(); got != 1 {
-		t.Fatalf("the prefetch read the fleet %d times, want 1", got)
-	}
-	w := httptest.NewRecorder()
-	m.Handler(reader, func() *config.Config { return cfg }, slog.New(slog.DiscardHandler)).ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
-	if w.Code != 200 || !strings.Contains(w.Body.String(), `notifier_credentials{state="ok"} 10`) {
-		t.Fatalf("the first scrape: %d\n%s", w.Code, grep(w.Body.String(), "notifier_credentials{"))
-	}
-	if got := reader.walks.Load(); got != 1 {
-		t.Errorf("the first scrape after a prefetch read the fleet again (%d reads in all), want it served from the prefetch", got)
-	}
-}
