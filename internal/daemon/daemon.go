@@ -9,6 +9,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -93,6 +94,9 @@ type Daemon struct {
 	rejected domain.ConfigFile // the main file last refused, not logged again until it changes
 	// mainRefused: the main file's last reload was refused.
 	mainRefused atomic.Bool
+	// dispatchFailed: the last tick failed only at sending (an
+	// engine.DispatchError), which a successful retry pass clears.
+	dispatchFailed atomic.Bool
 }
 
 // MetricsStaleAfter is how long a scrape waits for a new read of the
@@ -418,6 +422,8 @@ func (d *Daemon) Tick(ctx context.Context) {
 	if ctx.Err() == nil {
 		d.Metrics.ObserveTick(time.Now(), time.Since(start), err)
 		d.Health.SetTick(err)
+		var de *engine.DispatchError
+		d.dispatchFailed.Store(errors.As(err, &de))
 		d.observeRefused()
 	}
 	if err != nil && ctx.Err() == nil {
@@ -464,6 +470,10 @@ func (d *Daemon) sendDue(ctx context.Context) {
 	if err != nil && ctx.Err() == nil {
 		d.Logger.Error("retry pass failed", "err", err)
 		return
+	}
+	if err == nil && d.dispatchFailed.CompareAndSwap(true, false) {
+		// The tick failed only at sending; this pass sent and recorded.
+		d.Health.SetTick(nil)
 	}
 	if len(rep.Outcomes) > 0 {
 		d.Logger.Info("retry pass", "sent", rep.Count(domain.StatusSent), "retrying", rep.Count(domain.StatusRetry), "failed", rep.Count(domain.StatusFailed))

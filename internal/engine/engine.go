@@ -298,8 +298,19 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) (*Report, error) {
 	}
 	err := e.dispatch(ctx, v, now, rep)
 	e.channelProblems(ctx, rep)
+	if err != nil {
+		err = &DispatchError{Err: err}
+	}
 	return rep, err
 }
+
+// DispatchError is a tick that synced and planned but failed to send or
+// record what it sent: a later Retry that succeeds has done that part
+// again, so the failure is over (the daemon's /readyz says so).
+type DispatchError struct{ Err error }
+
+func (e *DispatchError) Error() string { return e.Err.Error() }
+func (e *DispatchError) Unwrap() error { return e.Err }
 
 // Retry delivers the pending deliveries whose next attempt is due, without
 // planning anything new: the daemon runs it between ticks.
