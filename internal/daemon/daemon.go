@@ -318,9 +318,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 		go lease.Keep(runCtx, d.renewed(runCtx, lost))
 	}
 	go d.reloadOnHUP(runCtx)
-	waitNotifications := d.startNotifications(runCtx)
 
 	d.Tick(runCtx)
+	// After the start-up tick: a notification about a credential the
+	// config has but the database does not yet would otherwise be
+	// recorded as one for an unknown client id.
+	waitNotifications := d.startNotifications(runCtx)
 
 	c, err := d.startCron(runCtx)
 	if err != nil {
