@@ -57,6 +57,17 @@ func (e *Engine) PlanEach(ctx context.Context, now time.Time, horizon schedule.S
 	return err
 }
 
+// plannable is cycle c's ladder and deadline, and whether plan shows c:
+// its policy has a ladder and it passes the filter at now.
+func (v view) plannable(f domain.CredentialFilter, c domain.Cycle, now time.Time, loc *time.Location) (ladder, time.Time, bool) {
+	l, ok := v.ladders[c.Policy]
+	if !ok {
+		return ladder{}, time.Time{}, false
+	}
+	deadline := c.Deadline(loc)
+	return l, deadline, planMatches(f, c, l, deadline, now, loc)
+}
+
 // planMatches says whether cycle c passes the filter at now.
 func planMatches(f domain.CredentialFilter, c domain.Cycle, l ladder, deadline, now time.Time, loc *time.Location) bool {
 	switch {
@@ -183,12 +194,8 @@ func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedu
 			if err := drain(key, keyID, false); err != nil {
 				return err
 			}
-			l, ok := v.ladders[c.Policy]
+			_, deadline, ok := v.plannable(f, c, now, loc)
 			if !ok {
-				continue
-			}
-			deadline := c.Deadline(loc)
-			if !planMatches(f, c, l, deadline, now, loc) {
 				continue
 			}
 			w := window(policies[c.Policy], c, deadline, now, until, loc)

@@ -275,12 +275,8 @@ func (e *Engine) plan(ctx context.Context, now time.Time, horizon schedule.Span,
 	until := horizon.Add(now, 1, loc)
 	var out []Upcoming
 	for _, c := range cycles {
-		l, ok := v.ladders[c.Policy]
+		l, deadline, ok := v.plannable(f, c, now, loc)
 		if !ok {
-			continue
-		}
-		deadline := c.Deadline(loc)
-		if !planMatches(f, c, l, deadline, now, loc) {
 			continue
 		}
 		p := l.policy
