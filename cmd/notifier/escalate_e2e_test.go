@@ -77,6 +77,14 @@ func TestEndToEndEscalationFiresAfterFourHours(t *testing.T) {
 	if _, lead, _ := e.tickAll("2026-11-21T12:59:59Z"); len(lead) != 0 {
 		t.Fatalf("3h59m59s after the 7d reminder the lead got %v, want nothing yet", stages(lead))
 	}
+	// A dry run at 13:00 shows the escalation that the tick then sends.
+	var dry []string
+	for _, in := range e.dryRun("2026-11-21T13:00:00Z") {
+		dry = append(dry, in.Stage+" "+in.Channel+" "+in.Status)
+	}
+	if want := "7d/escalate-1 lead pending"; len(dry) != 1 || dry[0] != want {
+		t.Errorf("dry run at 13:00: %q, want [%q]", dry, want)
+	}
 	ops, lead, cto := e.tickAll("2026-11-21T13:00:00Z")
 	if len(ops) != 0 || len(cto) != 0 || len(lead) != 1 {
 		t.Fatalf("at 13:00: ops %v, lead %v, cto %v; want one escalation to the lead", stages(ops), stages(lead), stages(cto))
