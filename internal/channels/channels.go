@@ -90,6 +90,11 @@ type Message struct {
 	// Announcement is true for a rotation's announcement: it tells, it
 	// asks nothing, so integrations offer no acknowledgment.
 	Announcement bool
+	// Escalation is set on an escalation (a stage's escalate:): the line
+	// that says nobody acknowledged which reminder, sent when and where
+	// ("escalation: nobody acknowledged the 7d reminder sent Sat 21 Nov
+	// 09:00 UTC to ops within 4h"); it also opens Text.
+	Escalation string
 }
 
 // Urgency is a coarse level integrations use for colour and emoji.

@@ -25,6 +25,7 @@ type Payload struct {
 	RunbookURL     string `json:"runbook_url,omitempty"` // a page with the procedure
 	Impact         string `json:"impact,omitempty"`      // what breaks if nobody rotates
 	Test           bool   `json:"test,omitempty"`
+	Escalation     string `json:"escalation,omitempty"` // why an escalation was sent
 }
 
 // NewPayload is the JSON form of m.
@@ -35,6 +36,6 @@ func NewPayload(m Message) Payload {
 		Overdue: m.Overdue, DaysOverdue: m.DaysOverdue,
 		Acknowledged: m.Acknowledged, AcknowledgedBy: m.AcknowledgedBy,
 		Subject: m.Subject, Text: m.Text, Delivery: m.DeliveryID, AckURL: m.AckURL, Test: m.Test,
-		Runbook: m.Runbook, RunbookURL: m.RunbookURL, Impact: m.Impact,
+		Runbook: m.Runbook, RunbookURL: m.RunbookURL, Impact: m.Impact, Escalation: m.Escalation,
 	}
 }

@@ -20,6 +20,8 @@ type stageBlock struct {
 	UnlessAcknowledged *yaml.Node `yaml:"unless_acknowledged"`
 	Subject            *yaml.Node `yaml:"subject"`
 	Template           *yaml.Node `yaml:"template"`
+	// Escalate is the stage's escalation chain (escalate.go).
+	Escalate *yaml.Node `yaml:"escalate"`
 }
 
 // policyBlock is a policy in its long form, a mapping.
@@ -162,6 +164,9 @@ func (l *loader) stage(n *yaml.Node, key string, chans map[string]*Channel) (Sta
 			// cycle's deliveries with the ladder's.
 			l.errf(b.Name, key+".name", "%q is the stage of notifier's own SP-API alerts; choose another name", st.Name)
 			ok = false
+		} else if _, _, esc := schedule.ParseEscalation(st.Name); esc {
+			l.errf(b.Name, key+".name", "%q is how escalations (escalate:) are named; choose another name", st.Name)
+			ok = false
 		} else if st.Name == domain.StageAnnounce {
 			l.errf(b.Name, key+".name", "%q is the stage of rotation announcements (announce:); choose another name", st.Name)
 			ok = false
@@ -212,6 +217,10 @@ func (l *loader) stage(n *yaml.Node, key string, chans map[string]*Channel) (Sta
 			}
 			seen[c] = true
 		}
+	}
+	if v := b.Escalate; v != nil {
+		chain, good := l.escalate(v, key+".escalate", chans)
+		st.Escalate, ok = chain, ok && good
 	}
 	if v := b.Subject; v != nil {
 		st.Subject = l.template(v, key+".subject")

@@ -240,6 +240,10 @@ type Cycle struct {
 	// Sent holds the keys of the cycle's deliveries in any status; nil
 	// where the reader did not ask for them.
 	Sent map[schedule.Key]bool
+	// FirstSent holds, by stage name (an escalation step by its
+	// schedule.EscalationName), when the stage's first successful delivery
+	// went out, any repeat, any channel; filled in with Sent.
+	FirstSent map[string]time.Time
 	// NextAction is when the cycle next needs planning; zero: never,
 	// until something changes.
 	NextAction time.Time
@@ -269,6 +273,10 @@ func (c Cycle) Ack() schedule.Ack { return schedule.Ack{At: c.AckAt, By: c.AckBy
 // HasSent reports whether the cycle has a delivery for k.
 func (c Cycle) HasSent(k schedule.Key) bool { return c.Sent[k] }
 
+// FirstSentOf is when the stage's first successful delivery went out (the
+// zero time: none), as schedule.FirstSent asks.
+func (c Cycle) FirstSentOf(stage string) time.Time { return c.FirstSent[stage] }
+
 // Plan is what one planning of a cycle decided: the outbox rows to add
 // (pending or skipped) and when the cycle next needs planning.
 type Plan struct {
@@ -295,9 +303,13 @@ type Claimed struct {
 // Outcome is the result of one claimed delivery's attempt, recorded by its
 // claimant.
 type Outcome struct {
-	DeliveryID    int64
-	Status        string    // StatusSent, StatusRetry, StatusFailed or StatusReleased
-	Attempts      int       // the attempts made, this one included (unchanged for Released)
+	DeliveryID int64
+	Status     string // StatusSent, StatusRetry, StatusFailed or StatusReleased
+	Attempts   int    // the attempts made, this one included (unchanged for Released)
+	// WakeAt, for StatusSent, is when the escalation this send starts is
+	// due (schedule.EscalationWake): the cycle's next action moves to it
+	// if it is earlier. Zero: none.
+	WakeAt        time.Time
 	NextAttemptAt time.Time // for StatusRetry
 	Error         string    // the service's answer, redacted
 	Event         Event     // the history line for this attempt

@@ -178,6 +178,12 @@ func (e *Engine) attempt(sendCtx context.Context, v view, d domain.Claimed, now 
 			sendErr = channels.Permanent(err)
 			break
 		}
+		line, err := e.escalationLine(sendCtx, v, d)
+		if err != nil {
+			sendErr = err // the database: worth another attempt
+			break
+		}
+		markEscalation(&msg, line)
 		sctx, cancel := context.WithTimeout(sendCtx, e.sendTimeout)
 		sendErr = ch.Send(sctx, msg)
 		cancel()
@@ -193,6 +199,7 @@ func (e *Engine) attempt(sendCtx context.Context, v view, d domain.Claimed, now 
 	if sendErr == nil {
 		ev.Status, o.Status = domain.StatusSent, domain.StatusSent
 		o.Event = ev
+		o.WakeAt = escalationWake(v, d, now)
 		e.logger.Info("reminder sent", "credential", d.CredentialID, "stage", d.Stage, "seq", d.Seq, "channel", d.Channel,
 			"outcome", o.Status, "attempt", attempts, "delivery", d.ID)
 		e.observe(d.Channel, o.Status, attempts)

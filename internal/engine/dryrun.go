@@ -77,7 +77,9 @@ func (e *Engine) DryRun(ctx context.Context, now time.Time) ([]Intended, error) 
 			continue
 		}
 		deadline := c.Deadline(loc)
-		for _, a := range schedule.Plan(l.policy, schedule.Cycle{Start: c.Start, Deadline: deadline}, c.Ack(), c.HasSent, now, loc) {
+		cycle := schedule.Cycle{Start: c.Start, Deadline: deadline}
+		actions := schedule.Plan(l.policy, cycle, c.Ack(), c.HasSent, now, loc)
+		for _, a := range append(actions, escalations(l, cycle, c, now, loc)...) {
 			for _, name := range a.Stage.Channels {
 				in := Intended{Credential: c.ID, Name: c.Name, Stage: a.Stage.Name, Seq: a.Seq, Channel: name,
 					Status: domain.StatusPending, Due: a.Due.In(loc)}

@@ -25,6 +25,9 @@ func newLadder(p *config.Policy) ladder {
 	h := sha256.New()
 	for _, s := range sp.Stages {
 		fmt.Fprintf(h, "%s\x00%s\x00%t\x00%s\x00%t\x00%q\n", s.Name, s.Offset, s.After, s.Repeat, s.UnlessAcknowledged, s.Channels)
+		for _, x := range s.Escalate { // only where there is one: fingerprints of ladders without stay as they were
+			fmt.Fprintf(h, "escalate\x00%s\x00%q\n", x.After, x.Channels)
+		}
 	}
 	return ladder{policy: sp, fingerprint: hex.EncodeToString(h.Sum(nil))}
 }
@@ -87,7 +90,8 @@ func (e *Engine) planCycle(v view, c *domain.Cycle, now time.Time, loc *time.Loc
 		return p
 	}
 	cycle := schedule.Cycle{Start: c.Start, Deadline: c.Deadline(loc)}
-	for _, a := range schedule.Plan(l.policy, cycle, c.Ack(), c.HasSent, now, loc) {
+	actions := schedule.Plan(l.policy, cycle, c.Ack(), c.HasSent, now, loc)
+	for _, a := range append(actions, escalations(l, cycle, c, now, loc)...) {
 		for _, ch := range a.Stage.Channels {
 			d := domain.Delivery{Stage: a.Stage.Name, Seq: a.Seq, Channel: ch, Due: a.Due, Status: domain.StatusPending}
 			if a.Kind == schedule.Skip {
@@ -97,7 +101,7 @@ func (e *Engine) planCycle(v view, c *domain.Cycle, now time.Time, loc *time.Loc
 		}
 		c.Sent[a.Key()] = true
 	}
-	p.NextAction = schedule.Next(l.policy, cycle, c.Ack(), c.HasSent, now, loc)
+	p.NextAction = nextAction(l, cycle, c, now, loc)
 	return p
 }
 

@@ -19,6 +19,9 @@ type Stage struct {
 	Channels []string
 	// UnlessAcknowledged skips the stage for a cycle that was acknowledged.
 	UnlessAcknowledged bool
+	// Escalate is the stage's escalation chain (escalate.go): step i+1
+	// goes out After step i's first successful delivery, while unanswered.
+	Escalate []Escalation
 }
 
 // Threshold is the moment the stage becomes due for a deadline.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
 )
@@ -42,6 +43,11 @@ func (s *Store) RecordOutcomes(ctx context.Context, claimant string, outcomes []
 			if err != nil {
 				return fmt.Errorf("store: delivery %d: %w", o.DeliveryID, err)
 			}
+			if o.Status == domain.StatusSent && !o.WakeAt.IsZero() {
+				if err := wakeAt(t, o.DeliveryID, o.WakeAt); err != nil {
+					return err
+				}
+			}
 			ev := o.Event
 			if n, _ := res.RowsAffected(); n == 0 {
 				ev.Detail += " (its claim had been lost: the delivery was superseded or taken over meanwhile)"
@@ -52,4 +58,17 @@ func (s *Store) RecordOutcomes(ctx context.Context, claimant string, outcomes []
 		}
 		return nil
 	})
+}
+
+// wakeAt moves the next action of the cycle of a delivery to at, if that is
+// earlier (or it has none): an escalation becomes due then. Only the
+// cycle still current and active moves.
+func wakeAt(t *Tx, deliveryID int64, at time.Time) error {
+	if _, err := t.Exec(`UPDATE credentials SET next_action_at = ?
+		WHERE (next_action_at IS NULL OR next_action_at > ?) AND `+t.IsTrue("active")+`
+			AND (id, rotation_id) IN (SELECT credential_id, rotation_id FROM deliveries WHERE id = ?)`,
+		t.Time(at), t.Time(at), deliveryID); err != nil {
+		return fmt.Errorf("store: escalation of delivery %d: %w", deliveryID, err)
+	}
+	return nil
 }

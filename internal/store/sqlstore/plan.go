@@ -52,12 +52,14 @@ func (s *Store) collectCycles(rows *sql.Rows, err error) ([]domain.Cycle, error)
 	return Collect(rows, err, func(r Scanner) (domain.Cycle, error) { return ScanCycle(r) })
 }
 
-// loadSent fills each cycle's Sent with the keys of its deliveries.
+// loadSent fills each cycle's Sent with the keys of its deliveries, and
+// FirstSent with each stage's first successful delivery.
 func (s *Store) loadSent(ctx context.Context, cycles []domain.Cycle) error {
 	index := make(map[int64]int, len(cycles))
 	for i := range cycles {
 		index[cycles[i].RotationID] = i
 		cycles[i].Sent = map[schedule.Key]bool{}
+		cycles[i].FirstSent = map[string]time.Time{}
 	}
 	batch := s.db.IDBatch()
 	for lo := 0; lo < len(cycles); lo += batch {
@@ -74,12 +76,17 @@ func (s *Store) loadSent(ctx context.Context, cycles []domain.Cycle) error {
 		for rows.Next() {
 			var rid int64
 			var k schedule.Key
-			if err := rows.Scan(&rid, &k.Stage, &k.Seq); err != nil {
+			var sentAt time.Time
+			if err := rows.Scan(&rid, &k.Stage, &k.Seq, NullTimeOf(&sentAt)); err != nil {
 				rows.Close()
 				return fmt.Errorf("store: deliveries of cycles: %w", err)
 			}
 			if i, ok := index[rid]; ok {
-				cycles[i].Sent[k] = true
+				c := &cycles[i]
+				c.Sent[k] = true
+				if first, seen := c.FirstSent[k.Stage]; !sentAt.IsZero() && (!seen || sentAt.Before(first)) {
+					c.FirstSent[k.Stage] = sentAt
+				}
 			}
 		}
 		rows.Close()
@@ -91,10 +98,11 @@ func (s *Store) loadSent(ctx context.Context, cycles []domain.Cycle) error {
 }
 
 // sentQuery is loadSent's query of a batch: the keys of the deliveries
-// of the rotations ids, by the index of their unique key.
+// of the rotations ids, by the index of their unique key, and when each
+// went out (NULL: it did not, or not yet).
 func (s *Store) sentQuery(ids []int64) (string, []any) {
 	in, args := In(s.db, "rotation_id", ids)
-	return `SELECT rotation_id, stage, seq FROM deliveries WHERE ` + in, args
+	return `SELECT rotation_id, stage, seq, sent_at FROM deliveries WHERE ` + in, args
 }
 
 // RecordPlans writes what planning decided, in one transaction: each plan's

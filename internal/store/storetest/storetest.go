@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"RecordPlans", testRecordPlans},
 		{"ClaimDeliveries", testClaimDeliveries},
 		{"RecordOutcomes", testRecordOutcomes},
+		{"EscalationWake", testEscalationWake},
 		{"RenewClaims", testRenewClaims},
 		{"DueChannels", testDueChannels},
 		{"RecordRotation", testRecordRotation},
