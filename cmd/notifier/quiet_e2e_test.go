@@ -31,10 +31,14 @@ credentials:
 // newQuietEnv is an env whose office channel has office hours in
 // Europe/Berlin; its hook is the office's, pager is the second hook.
 func newQuietEnv(t *testing.T) (*env, *hook) {
+	return newQuietEnvWith(t, quietConfig)
+}
+
+func newQuietEnvWith(t *testing.T, config string) (*env, *hook) {
 	e := &env{t: t, dir: t.TempDir(), hook: newHook(t)}
 	pager := newHook(t)
 	e.config = filepath.Join(e.dir, "config.yaml")
-	body := fmt.Sprintf(quietConfig, e.hook.srv.URL+"/office", pager.srv.URL+"/pager")
+	body := fmt.Sprintf(config, e.hook.srv.URL+"/office", pager.srv.URL+"/pager")
 	if err := os.WriteFile(e.config, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -61,6 +65,15 @@ func quietTick(e *env, pager *hook, now string) (office, paged []string) {
 // 28th), once, and no tick of the weekend sends it.
 func TestEndToEndQuietHoursDeferOverTheWeekendAcrossDST(t *testing.T) {
 	e, pager := newQuietEnv(t)
+	// plan, on Wednesday, shows the send Friday evening and when the office
+	// gets it.
+	if office, paged := quietTick(e, pager, "2027-03-24T12:00:00Z"); len(office)+len(paged) != 0 {
+		t.Errorf("Wednesday: office got %v, pager %v; want nothing yet", office, paged)
+	}
+	plan := e.ok("plan", "--at", "2027-03-24T12:00:00Z")
+	if !strings.Contains(plan, "2027-03-26 19:00 CET") || !strings.Contains(plan, "office deferred to Mon 09:00 CEST") {
+		t.Errorf("plan does not show the 7d send on Friday 19:00 with the office's deferred to Mon 09:00:\n%s", plan)
+	}
 	steps := []struct {
 		now           string
 		office, paged string
@@ -110,5 +123,24 @@ func TestEndToEndQuietHoursUrgentStageBreaksThrough(t *testing.T) {
 	office, _ := quietTick(e, pager, "2027-04-01T17:00:00Z")
 	if got := strings.Join(office, ","); got != "24h#0" {
 		t.Errorf("the final notice at 19:00 CEST: office got %q, want 24h#0 at once", got)
+	}
+}
+
+// A repeating stage whose repeats fall in quiet hours: each newer repeat
+// replaces the one still waiting, so Monday 09:00 brings one reminder,
+// the latest, never the weekend's in a burst.
+func TestEndToEndQuietHoursRepeatsDoNotPileUp(t *testing.T) {
+	e, pager := newQuietEnvWith(t, strings.Replace(quietConfig, "{before: 7d, channels: [office, pager]}", "{before: 7d, repeat: 24h, channels: [office, pager]}", 1))
+	for _, now := range []string{"2027-03-26T18:00:00Z", "2027-03-27T18:00:00Z", "2027-03-28T18:00:00Z"} {
+		if office, paged := quietTick(e, pager, now); len(office) != 0 || len(paged) != 1 {
+			t.Errorf("tick at %s: office got %v (want nothing), pager %v (want one repeat)", now, office, paged)
+		}
+	}
+	office, _ := quietTick(e, pager, "2027-03-29T07:00:00Z")
+	if got := strings.Join(office, ","); got != "7d#2" {
+		t.Errorf("Monday 09:00 CEST: office got %q, want only the latest repeat 7d#2", got)
+	}
+	if office, _ := quietTick(e, pager, "2027-03-29T07:30:00Z"); len(office) != 0 {
+		t.Errorf("a second tick on Monday sent the office %v again", office)
 	}
 }
