@@ -75,12 +75,9 @@ func (l *loader) deliver(n *yaml.Node, key string) *schedule.DeliveryWindow {
 	}
 	if b.Timezone != nil {
 		if s, good := l.str(b.Timezone, key+".timezone"); good {
-			loc, err := time.LoadLocation(s)
-			if err != nil || s == "" || strings.EqualFold(s, "local") {
-				l.errf(b.Timezone, key+".timezone", "%q is not an IANA time zone name (e.g. UTC, Europe/Berlin)", s)
+			if w.Loc = l.zone(b.Timezone, key+".timezone", s); w.Loc == nil {
 				ok = false
 			}
-			w.Loc = loc
 		} else {
 			ok = false
 		}
@@ -92,4 +89,16 @@ func (l *loader) deliver(n *yaml.Node, key string) *schedule.DeliveryWindow {
 		w.Loc = time.UTC
 	}
 	return &w
+}
+
+// zone loads the IANA zone name, written at n; nil, with a problem, when
+// it is none (the machine's "Local" is refused: the config must mean the
+// same on every machine).
+func (l *loader) zone(n *yaml.Node, key, name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "" || strings.EqualFold(name, "local") {
+		l.errf(n, key, "%q is not an IANA time zone name (e.g. UTC, Europe/Berlin)", name)
+		return nil
+	}
+	return loc
 }

@@ -87,12 +87,15 @@ func (w DeliveryWindow) Next(t time.Time) time.Time {
 			// A wall-clock time that happens twice (the clock falls back):
 			// time.Date picks one of them; the other is one zone change away.
 			_, off := c.Zone()
-			zs, ze := c.ZoneBounds()
-			for _, edge := range []time.Time{zs.Add(-time.Second), ze} {
-				if edge.IsZero() || edge.Equal(time.Time{}.Add(-time.Second)) {
+			zs, ze := c.ZoneBounds() // zero where the zone has no change
+			for _, edge := range []time.Time{zs, ze} {
+				if edge.IsZero() {
 					continue
 				}
-				_, other := edge.Zone()
+				if edge.Equal(zs) {
+					edge = zs.Add(-time.Second) // the zone before
+				}
+				_, other := edge.In(w.Loc).Zone()
 				for _, c2 := range []time.Time{c.Add(time.Duration(off-other) * time.Second), c.Add(time.Duration(other-off) * time.Second)} {
 					if l2, l := c2.In(w.Loc), c.In(w.Loc); l2.Hour() == l.Hour() && l2.Minute() == l.Minute() {
 						consider(c2)
