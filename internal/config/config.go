@@ -160,6 +160,12 @@ type Stage struct {
 	schedule.Stage
 	Subject *template.Template // nil: the channel's or the default
 	Text    *template.Template // nil: the channel's or the default
+	// Deliver is the stage's delivery window, over its channels'; nil:
+	// theirs.
+	Deliver *schedule.DeliveryWindow
+	// Urgent says whether the stage breaks through delivery windows; nil:
+	// by default (schedule.Urgent: the final notice and overdue stages).
+	Urgent *bool
 }
 
 // Channel is one configured destination.
@@ -172,6 +178,8 @@ type Channel struct {
 	// Concurrency is how many messages the channel sends at once: the
 	// concurrency: key, else the registry's default for Type.
 	Concurrency int
+	// Deliver is when the channel may be used (deliver:); nil: always.
+	Deliver *schedule.DeliveryWindow
 }
 
 // Credential is one secret that must be rotated. It lives in the domain,

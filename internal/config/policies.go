@@ -22,6 +22,8 @@ type stageBlock struct {
 	Template           *yaml.Node `yaml:"template"`
 	// Escalate is the stage's escalation chain (escalate.go).
 	Escalate *yaml.Node `yaml:"escalate"`
+	Deliver  *yaml.Node `yaml:"deliver"` // a delivery window, over the channels'
+	Urgent   *yaml.Node `yaml:"urgent"`  // breaks through delivery windows
 }
 
 // policyBlock is a policy in its long form, a mapping.
@@ -227,6 +229,15 @@ func (l *loader) stage(n *yaml.Node, key string, chans map[string]*Channel) (Sta
 	}
 	if v := b.Template; v != nil {
 		st.Text = l.template(v, key+".template")
+	}
+	if v := b.Deliver; v != nil {
+		if st.Deliver = l.deliver(v, key+".deliver"); st.Deliver == nil {
+			ok = false
+		}
+	}
+	if v := b.Urgent; v != nil {
+		u := l.bool(v, key+".urgent")
+		st.Urgent = &u
 	}
 	return st, ok
 }

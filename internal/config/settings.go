@@ -35,9 +35,8 @@ func (l *mainLoad) settings(top *topBlock, cfg *Config, clock Clock) {
 			cfg.Timezone = s
 		}
 	}
-	loc, err := time.LoadLocation(cfg.Timezone)
-	if err != nil || cfg.Timezone == "" || strings.EqualFold(cfg.Timezone, "local") {
-		l.errf(top.Timezone, "timezone", "%q is not an IANA time zone name (e.g. UTC, Europe/Berlin)", cfg.Timezone)
+	loc := l.zone(top.Timezone, "timezone", cfg.Timezone)
+	if loc == nil {
 		loc = time.UTC
 	}
 	cfg.Location, l.loc = loc, loc

@@ -127,17 +127,18 @@ func (h *planHeap) Pop() any {
 	return x
 }
 
-// planRow is the Upcoming of step st of cycle id; with once, a repeating
-// stage's first send stands for its repeats (Every, More) and next skips
-// them.
-func planRow(w schedule.Window, st schedule.Step, id, name string, once bool) (u Upcoming, next func() (schedule.Step, bool)) {
+// planRow is the Upcoming of step st of cycle id, with the channels whose
+// send waits for their delivery window; with once, a repeating stage's
+// first send stands for its repeats (Every, More) and next skips them.
+func (v view) planRow(w schedule.Window, st schedule.Step, id, name string, once bool) (u Upcoming, next func() (schedule.Step, bool)) {
 	at := st.Due
 	if at.Before(w.Now) {
 		at = w.Now // due now: goes out at the next tick
 	}
 	s := w.Policy.Stages[st.Stage]
 	u = Upcoming{At: at.In(w.Loc), Credential: id, Name: name, Stage: s.Name, Seq: int(st.Seq),
-		Channels: s.Channels, DaysRemaining: schedule.DaysRemaining(w.Deadline, at, w.Loc), Deadline: w.Deadline.In(w.Loc)}
+		Channels: s.Channels, DaysRemaining: schedule.DaysRemaining(w.Deadline, at, w.Loc), Deadline: w.Deadline.In(w.Loc),
+		Deferred: v.deferrals(w.Policy.Name, s, at, at, w.Deadline, w.Loc)}
 	next = func() (schedule.Step, bool) { return w.Next(st) }
 	if once {
 		if u.More = w.More(st); u.More > 0 {
@@ -167,7 +168,7 @@ func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedu
 				return nil
 			}
 			w := schedule.Window{Policy: top.policy, Deadline: time.Unix(0, top.deadline), Acked: top.acked, Now: now, Until: until, Loc: loc, MaxRepeats: MaxPlannedRepeats}
-			u, next := planRow(w, top.step, top.id, top.name, once)
+			u, next := v.planRow(w, top.step, top.id, top.name, once)
 			if err := emit(u); err != nil {
 				return err
 			}

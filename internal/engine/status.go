@@ -41,6 +41,10 @@ type CredentialStatus struct {
 	// secret in this cycle (`rotate --via-amazon`): the rotation is
 	// recorded when the new-secret notification arrives. nil: none.
 	RotationRequested *time.Time `json:"rotation_requested_at,omitempty"`
+	// Deferred says which channels wait for their delivery window with
+	// the active stage's reminder, and until when in the window's zone
+	// ("office deferred to Mon 09:00 CEST"); "" when none waits.
+	Deferred string `json:"deferred,omitempty"`
 }
 
 // Status describes every credential at now, inactive ones included.
@@ -154,6 +158,8 @@ func (v *view) status(s domain.CredentialState, now time.Time) CredentialStatus 
 	if l, ok := v.ladders[s.Policy]; ok && s.Active {
 		if i := schedule.Active(l.policy, deadline, now, loc); i >= 0 {
 			st.Stage = l.policy.Stages[i].Name
+			sg := l.policy.Stages[i]
+			st.Deferred = deferredText(v.deferrals(s.Policy, sg, activeDue(sg, deadline, now, st.Acknowledged, loc), now, deadline, loc))
 		}
 	}
 	switch {
@@ -242,6 +248,9 @@ type Upcoming struct {
 	// stands for them (json lists each send).
 	More  int    `json:"-"`
 	Every string `json:"-"`
+	// Deferred are the channels whose send waits for their delivery
+	// window (quiet hours), with the moment it goes out.
+	Deferred []Deferral `json:"deferred,omitempty"`
 }
 
 // MaxPlannedRepeats caps how many repeats of one stage plan lists.
@@ -283,7 +292,7 @@ func (e *Engine) plan(ctx context.Context, now time.Time, horizon schedule.Span,
 		w := window(&p, c, deadline, now, until, loc)
 		st, ok := w.First(schedule.Cycle{Start: c.Start, Deadline: deadline}, c.Ack(), c.HasSent)
 		for ok {
-			u, next := planRow(w, st, c.ID, c.Name, once)
+			u, next := v.planRow(w, st, c.ID, c.Name, once)
 			out = append(out, u)
 			st, ok = next()
 		}

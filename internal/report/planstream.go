@@ -65,6 +65,9 @@ func (p *PlanStream) Row(r engine.Upcoming) error {
 	if r.More > 0 {
 		then = fmt.Sprintf("%d more, every %s until acknowledged", r.More, r.Every)
 	}
+	for _, d := range r.Deferred { // quiet hours: when the channel gets it
+		then = strings.TrimPrefix(then+"; "+d.String(), "; ")
+	}
 	cells := []string{r.At.Format(tableTime), TableCell(r.Credential), TableCell(stage), strconv.Itoa(r.DaysRemaining),
 		TableCell(strings.Join(r.Channels, ",")), then}
 	if p.table != nil {

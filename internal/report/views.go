@@ -141,7 +141,7 @@ func (s *StatusStream) cells(r engine.CredentialStatus) []string {
 		ack = r.AcknowledgedBy
 	}
 	out := []string{TableCell(r.ID), TableCell(r.Name), TableCell(r.Owner), r.RotatedAt.Format(tableTime), r.Deadline.Format(tableTime),
-		strconv.Itoa(r.DaysRemaining), TableCell(r.Stage), TableCell(ack), r.State, strconv.Itoa(r.FailedDeliveries)}
+		strconv.Itoa(r.DaysRemaining), TableCell(stageCell(r)), TableCell(ack), r.State, strconv.Itoa(r.FailedDeliveries)}
 	if s.probed {
 		out = append(out, verifiedCell(r))
 	}
@@ -206,4 +206,13 @@ func verifiedCell(r engine.CredentialStatus) string {
 		cell += " (last probe: " + r.LastProbe + ")"
 	}
 	return cell
+}
+
+// stageCell is the active stage, with the channels that wait for their
+// delivery window: "7d (office deferred to Mon 09:00 CEST)".
+func stageCell(r engine.CredentialStatus) string {
+	if r.Deferred == "" {
+		return r.Stage
+	}
+	return r.Stage + " (" + r.Deferred + ")"
 }

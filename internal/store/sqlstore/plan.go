@@ -148,7 +148,7 @@ func (s *Store) RecordPlans(ctx context.Context, plans []domain.Plan, now time.T
 				}
 				d.ID = id
 				if d.Status == domain.StatusPending {
-					d.NextAttemptAt = StoredTime(now) // as insertDelivery stored it
+					d.NextAttemptAt = StoredTime(notBefore(d, now)) // as insertDelivery stored it
 				}
 				added = append(added, d)
 				if d.Status == domain.StatusSkipped {
@@ -211,14 +211,14 @@ func moveNextActions(t *Tx, plans []domain.Plan) error {
 
 // insertDelivery adds an outbox row unless one exists for the same cycle,
 // stage, channel and repeat; inserted says whether it was new. A pending row
-// is due at once. Its created_at is a record time, the wall clock
+// is due at once, or at its delivery window's opening. Its created_at is a record time, the wall clock
 // (Tx.Recorded), never now: a tick at a past moment does not back-date it.
 func insertDelivery(t *Tx, d domain.Delivery, now time.Time) (id int64, inserted bool, err error) {
 	// A pending row is due at once; another (skipped) has its outcome,
 	// recorded now.
 	var next, recorded any
 	if d.Status == domain.StatusPending {
-		next = t.Time(now)
+		next = t.Time(notBefore(d, now))
 	} else {
 		recorded = t.Time(t.Recorded())
 	}
@@ -229,6 +229,15 @@ func insertDelivery(t *Tx, d domain.Delivery, now time.Time) (id int64, inserted
 		return 0, false, fmt.Errorf("store: delivery %s/%s/%s: %w", d.CredentialID, d.Stage, d.Channel, err)
 	}
 	return id, inserted, nil
+}
+
+// notBefore is a pending row's first attempt: now, or later when the
+// planner deferred it to its channel's delivery window (NextAttemptAt).
+func notBefore(d domain.Delivery, now time.Time) time.Time {
+	if d.NextAttemptAt.After(now) {
+		return d.NextAttemptAt
+	}
+	return now
 }
 
 // Supersede marks the pending deliveries that where selects as superseded

@@ -1,0 +1,89 @@
+package engine
+
+import (
+	"strings"
+	"time"
+
+	"github.com/notifier-dev/notifier/internal/schedule"
+)
+
+// window is the delivery window a send of stage s of policy to channel ch
+// waits for: the stage's deliver:, else the channel's; nil when it may go
+// out at any time, or when the stage is urgent (as it says, else the final
+// notice and overdue stages) and breaks through.
+func (v view) window(policy string, s schedule.Stage, ch string, deadline time.Time, loc *time.Location) *schedule.DeliveryWindow {
+	var w *schedule.DeliveryWindow
+	var urgent *bool
+	if p := v.cfg.Policies[policy]; p != nil {
+		if st := p.Stage(s.Name); st != nil {
+			w, urgent = st.Deliver, st.Urgent
+		}
+	}
+	if w == nil {
+		if c := v.cfg.Channels[ch]; c != nil {
+			w = c.Deliver
+		}
+	}
+	if w == nil || schedule.Urgent(s, urgent, deadline, loc) {
+		return nil
+	}
+	return w
+}
+
+// notBefore is when a send of stage s to channel ch planned at now may
+// go out: now, or the next opening of its delivery window. The outbox row
+// is written at once with that moment as its first attempt, so the
+// dispatcher (and a daemon's wake-up, which reads the earliest attempt)
+// takes it then, once; a more recent reminder on the channel supersedes
+// it meanwhile (RecordPlans), so deferred reminders never go out in a
+// burst.
+func (v view) notBefore(policy string, s schedule.Stage, ch string, deadline, now time.Time, loc *time.Location) time.Time {
+	if w := v.window(policy, s, ch, deadline, loc); w != nil {
+		return w.Next(now)
+	}
+	return now
+}
+
+// Deferral is a send that waits for its channel's delivery window: plan
+// and status show it.
+type Deferral struct {
+	Channel string    `json:"channel"`
+	At      time.Time `json:"at"` // in the window's zone
+}
+
+func (d Deferral) String() string {
+	return d.Channel + " deferred to " + d.At.Format("Mon 15:04 MST")
+}
+
+// deferrals are the channels of a send of stage s due at due that wait
+// past after for their window, and until when.
+func (v view) deferrals(policy string, s schedule.Stage, due, after, deadline time.Time, loc *time.Location) []Deferral {
+	var out []Deferral
+	for _, ch := range s.Channels {
+		if w := v.window(policy, s, ch, deadline, loc); w != nil {
+			if at := w.Next(due); at.After(after) {
+				out = append(out, Deferral{Channel: ch, At: at.In(w.Loc)})
+			}
+		}
+	}
+	return out
+}
+
+// deferredText is deferrals as status shows them, "" for none.
+func deferredText(ds []Deferral) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// activeDue is when the send of stage i active at now became due: its
+// threshold, or its latest repeat while the cycle is unacknowledged.
+func activeDue(s schedule.Stage, deadline, now time.Time, acked bool, loc *time.Location) time.Time {
+	due := s.Threshold(deadline, loc)
+	if !s.Repeat.IsZero() && !acked {
+		due = s.Repeat.Add(due, max(0, s.Repeat.Count(due, now, loc)), loc)
+	}
+	return due
+}
