@@ -68,6 +68,7 @@ func Run(t *testing.T, open Opener) {
 		{"AmazonTerms", testAmazonTerms},
 		{"CredentialCounts", testCredentialCounts},
 		{"UrgentCredentials", testUrgentCredentials},
+		{"WriteGeneration", testWriteGeneration},
 		{"DatabaseID", testDatabaseID},
 		{"Path", testPath},
 		{"CopySide", testCopySide},
