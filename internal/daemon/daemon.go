@@ -97,6 +97,8 @@ type Daemon struct {
 	// dispatchFailed: the last tick failed only at sending (an
 	// engine.DispatchError), which a successful retry pass clears.
 	dispatchFailed atomic.Bool
+	// http is the HTTP API while Run serves it (nil: no http.listen).
+	http *httpapi.Server
 }
 
 // MetricsStaleAfter is how long a scrape waits for a new read of the
@@ -320,6 +322,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go d.reloadOnHUP(runCtx)
 
 	d.Tick(runCtx)
+	if d.http != nil {
+		// The first scrape is answered from this read, not kept waiting
+		// for one (seconds at a million credentials), unless a write is
+		// recorded first: then it reads again. Its errors are logged by
+		// the read, as a scrape's are.
+		go func() { _ = d.http.PrefetchMetrics(runCtx) }()
+	}
 	// After the start-up tick: a notification about a credential the
 	// config has but the database does not yet would otherwise be
 	// recorded as one for an unknown client id.

@@ -30,6 +30,7 @@ func (d *Daemon) serveHTTP(ctx context.Context) (<-chan struct{}, error) {
 	}
 	done := make(chan struct{})
 	srv := httpapi.New(httpapi.Options{Engine: d.Engine, Database: d.DatabaseID, Logger: d.Logger, Health: d.Health, Metrics: d.Metrics, MetricsApart: ml != nil})
+	d.http = srv
 	d.Logger.Info("http listening", "addr", l.Addr().String(), "public_url", h.PublicURL)
 	var wg sync.WaitGroup
 	serve := func(name string, l net.Listener, serve func(context.Context, net.Listener) error) {

@@ -125,34 +125,41 @@ const metricsReadTimeout = WriteTimeout
 
 // databasePart is what /metrics reads from the database, shared by the
 // scrapes of one interval: the answer of the last read, when it ended,
-// and the read in flight, if any.
+// the store's write generation it was read at, and the read in flight,
+// if any. An answer is served only while the store's WriteGeneration is
+// the one it was read at: a write this process records (an
+// acknowledgment, a rotation, a retraction, a delivery's outcome, a sync)
+// makes the next scrape read again, however young the answer.
 type databasePart struct {
 	mu     sync.Mutex
 	now    func() time.Time
 	body   []byte
 	at     time.Time
+	gen    uint64
 	flight *metricsRead
 	// staleAfter: how long a scrape waits for a read in flight when it
 	// has a last answer to give instead; 0 waits for the read.
 	staleAfter time.Duration
 }
 
-// servable is the last answer if a scrape at now may be given it while
-// a new read runs: nil once it is MaxStale old (frozen gauges would hide
-// a database that stopped answering) or after a reload (ObserveReload
-// drops it: it counted the old config's channels and policies). The
-// caller holds d.mu.
-func (d *databasePart) servable(now time.Time) []byte {
-	if age := now.Sub(d.at); age < 0 || age >= MaxStale {
+// servable is the last answer if a scrape at now, when the store's
+// write generation is gen, may be given it while a new read runs: nil
+// once it is MaxStale old (frozen gauges would hide a database that
+// stopped answering), after a write recorded since it was read (it would
+// hide the write), or after a reload (ObserveReload drops it: it counted
+// the old config's channels and policies). The caller holds d.mu.
+func (d *databasePart) servable(now time.Time, gen uint64) []byte {
+	if age := now.Sub(d.at); age < 0 || age >= MaxStale || d.gen != gen {
 		return nil
 	}
 	return d.body
 }
 
-// metricsRead is one read of the database; done is closed when body and
-// err are set.
+// metricsRead is one read of the database, begun when the store's write
+// generation was gen; done is closed when body and err are set.
 type metricsRead struct {
 	done chan struct{}
+	gen  uint64
 	body []byte
 	err  error
 }
@@ -212,21 +219,33 @@ func (m *Metrics) Handler(store store.Reader, cfg func() *config.Config, logger 
 	})
 }
 
+// Prefetch reads the database's part of a scrape now, as a scrape would,
+// so that the next scrape within MetricsInterval is answered from it if
+// no write was recorded meanwhile: the daemon calls it after its
+// start-up tick.
+func (m *Metrics) Prefetch(ctx context.Context, store store.Reader, cfg func() *config.Config, logger *slog.Logger) error {
+	_, err := m.fromDatabase(ctx, store, cfg, logger)
+	return err
+}
+
 // fromDatabase is the database's part of a scrape: the last read's if it
-// is younger than MetricsInterval, else that of the read in flight,
+// is younger than MetricsInterval and no write was recorded since it
+// began, else that of the read in flight begun after the last write,
 // started here if none is. The read runs on its own, so a scraper that
 // goes away does not cut it short for the others.
 func (m *Metrics) fromDatabase(ctx context.Context, store store.Reader, cfg func() *config.Config, logger *slog.Logger) ([]byte, error) {
 	d := &m.db
 	d.mu.Lock()
-	if age := d.now().Sub(d.at); d.body != nil && age >= 0 && age < MetricsInterval {
+	// Read before the read begins: the read sees every write counted.
+	gen := store.WriteGeneration()
+	if age := d.now().Sub(d.at); d.body != nil && d.gen == gen && age >= 0 && age < MetricsInterval {
 		body := d.body
 		d.mu.Unlock()
 		return body, nil
 	}
 	f := d.flight
-	if f == nil {
-		f = &metricsRead{done: make(chan struct{})}
+	if f == nil || f.gen != gen { // none, or one begun before a write
+		f = &metricsRead{done: make(chan struct{}), gen: gen}
 		d.flight = f
 		now := d.now()
 		go func() {
@@ -236,14 +255,18 @@ func (m *Metrics) fromDatabase(ctx context.Context, store store.Reader, cfg func
 			d.mu.Lock()
 			defer d.mu.Unlock()
 			f.body, f.err = body, err
-			if err == nil && complete {
-				d.body, d.at = body, d.now()
+			// A read begun before another's write ends later: it is not
+			// kept over the newer one.
+			if err == nil && complete && f.gen >= d.gen {
+				d.body, d.at, d.gen = body, d.now(), f.gen
 			}
-			d.flight = nil
+			if d.flight == f {
+				d.flight = nil
+			}
 			close(f.done)
 		}()
 	}
-	last, wait := d.servable(d.now()), d.staleAfter
+	last, wait := d.servable(d.now(), gen), d.staleAfter
 	d.mu.Unlock()
 	var stale <-chan time.Time
 	if last != nil && wait > 0 {

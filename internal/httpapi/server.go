@@ -131,6 +131,15 @@ func limit(n int, h http.Handler) http.Handler {
 // Listen opens the listener (so that a port in use is an error at start).
 func Listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
 
+// PrefetchMetrics reads what the next scrape of /metrics will serve (see
+// Metrics.Prefetch); without metrics it does nothing.
+func (s *Server) PrefetchMetrics(ctx context.Context) error {
+	if s.metrics == nil {
+		return nil
+	}
+	return s.metrics.Prefetch(ctx, s.eng.Store(), s.eng.Config, s.logger)
+}
+
 // MetricsHandler serves /metrics alone when Options.MetricsApart (else
 // nil).
 func (s *Server) MetricsHandler() http.Handler { return s.metricsH }

@@ -96,6 +96,10 @@ type Reader interface {
 	// and kept by copies: ack links are signed over it.
 	DatabaseID(ctx context.Context) (string, error)
 	Ping(ctx context.Context) error
+	// WriteGeneration counts the write transactions this store has
+	// committed (not claims nor leases): an answer kept by a reader is
+	// still true while it is unchanged.
+	WriteGeneration() uint64
 }
 
 // Auditor checks the history's hash chain (see internal/chain).

@@ -33,6 +33,7 @@ func (s *Store) DueChannels(ctx context.Context, now time.Time) ([]string, error
 func (s *Store) ClaimDeliveries(ctx context.Context, claimant, channel string, now, until time.Time, limit int) ([]domain.Claimed, error) {
 	var out []domain.Claimed
 	err := s.run(ctx, false, func(t *Tx) error {
+		t.bookkeeping = true
 		out = out[:0]
 		n := t.Time(now)
 		rows, err := t.Query(`UPDATE deliveries SET claimed_by = ?, claim_expires_at = ?
@@ -87,6 +88,7 @@ func (s *Store) RenewClaims(ctx context.Context, claimant string, ids []int64, u
 	}
 	var out []int64
 	err := s.run(ctx, false, func(t *Tx) error {
+		t.bookkeeping = true
 		in, args := In(t, "id", ids)
 		rows, err := t.Query(`UPDATE deliveries SET claim_expires_at = ?
 			WHERE claimed_by = ? AND status = 'pending' AND `+in+` RETURNING id`, append([]any{t.Time(until), claimant}, args...)...)
@@ -113,6 +115,7 @@ func ScanID(r Scanner) (int64, error) {
 // current one either way, naming the other holder when held is false.
 func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (lease domain.Lease, held bool, err error) {
 	err = s.update(ctx, func(t *Tx) error {
+		t.bookkeeping = true
 		var cur domain.Lease
 		err := t.QueryRow(`SELECT name, holder, acquired_at, expires_at FROM leases WHERE name = ?`, name).
 			Scan(&cur.Name, &cur.Holder, TimeOf(&cur.Acquired), TimeOf(&cur.ExpiresAt))
@@ -156,6 +159,7 @@ func leaseExpiry(now time.Time, ttl time.Duration) time.Time {
 // the current one (zero if nobody holds it).
 func (s *Store) TakeOverLease(ctx context.Context, name, from, holder string, now time.Time, ttl time.Duration) (lease domain.Lease, held bool, err error) {
 	err = s.update(ctx, func(t *Tx) error {
+		t.bookkeeping = true
 		lease = domain.Lease{Name: name, Holder: holder, Acquired: StoredTime(now), ExpiresAt: leaseExpiry(now, ttl)}
 		r, err := t.Exec(`UPDATE leases SET holder = ?, acquired_at = ?, expires_at = ? WHERE name = ? AND holder = ?`,
 			holder, t.Time(lease.Acquired), t.Time(lease.ExpiresAt), name, from)
@@ -181,6 +185,7 @@ func (s *Store) TakeOverLease(ctx context.Context, name, from, holder string, no
 // over at once rather than after the expiry.
 func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	return s.update(ctx, func(t *Tx) error {
+		t.bookkeeping = true
 		if _, err := t.Exec(`DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder); err != nil {
 			return fmt.Errorf("store: lease %s: %w", name, err)
 		}

@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -190,7 +191,19 @@ type Store struct {
 	// wall is the real clock: when a record was recorded, whatever moment
 	// it says it happened at.
 	wall func() time.Time
+	// writes counts the committed write transactions (WriteGeneration).
+	writes atomic.Uint64
 }
+
+// WriteGeneration counts the write transactions this Store has committed,
+// bumped once each commit returns: an answer read while it was g (read
+// after every write that had returned) is still true of the record while
+// it is g. Claims and leases, the senders' and the lease keeper's
+// bookkeeping that no view reads, do not count, or a daemon's lease
+// renewals would make every answer old. Writes of other processes (a
+// `notifier ack` from a shell, another replica) are not counted either.
+// /metrics serves a kept answer only while this is unchanged.
+func (s *Store) WriteGeneration() uint64 { return s.writes.Load() }
 
 // New is the store over a driver. By default its wall clock is time.Now
 // (WithWallClock) and its chain unkeyed (WithAuditKey).
@@ -245,6 +258,9 @@ type Tx struct {
 	// recorded is the moment the transaction's records are written at,
 	// read from the wall clock once (see Recorded).
 	recorded time.Time
+	// bookkeeping: the transaction writes only claims or leases, which no
+	// view reads; its commit leaves WriteGeneration as it is.
+	bookkeeping bool
 }
 
 // Recorded is when the transaction records what it writes: the store's
@@ -296,7 +312,12 @@ func (s *Store) runOnce(ctx context.Context, exclusive bool, fn func(*Tx) error)
 	if err := t.flushEvents(); err != nil {
 		return err
 	}
-	if err := c.Commit(); err != nil {
+	err = c.Commit()
+	if !t.bookkeeping {
+		// Also after a failed commit: it may have been applied.
+		s.writes.Add(1)
+	}
+	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil

@@ -92,3 +92,46 @@ func testUrgentCredentials(t *testing.T, open Opener) {
 		})
 	}
 }
+
+// testWriteGeneration: every committed write that may change what a view
+// reads moves the store's WriteGeneration (a kept /metrics answer is then
+// read again); leases and claims, which no view reads, do not; another
+// handle's writes move only its own.
+func testWriteGeneration(t *testing.T, open Opener) {
+	e := metricsFleet(t, open)
+	other := e.handle()
+	const ttl = time.Minute
+	tests := []struct {
+		name  string
+		write func() error
+		moves bool
+	}{
+		{"an acknowledgment", func() error {
+			_, err := e.RecordAck(e.ctx, domain.Ack{CredentialID: "beta", At: t0, Actor: "bob", Source: "cli"})
+			return err
+		}, true},
+		{"a rotation", func() error {
+			return e.RecordRotation(e.ctx, domain.Rotation{CredentialID: "gamma", RotatedAt: t0, Source: "cli", Actor: "operator"}, t0)
+		}, true},
+		{"a retraction", func() error {
+			_, err := e.Retract(e.ctx, domain.Retraction{CredentialID: "beta", Kind: domain.RetractAck, At: t0, Actor: "bob", Reason: "mistake"})
+			return err
+		}, true},
+		{"a lease taken", func() error { _, _, err := e.AcquireLease(e.ctx, "dispatcher", "a", t0, ttl); return err }, false},
+		{"a lease released", func() error { return e.ReleaseLease(e.ctx, "dispatcher", "a") }, false},
+		{"a claim", func() error { _, err := e.ClaimDeliveries(e.ctx, "a", "ops", t0, t0.Add(ttl), 10); return err }, false},
+		{"another handle's acknowledgment", func() error {
+			_, err := other.RecordAck(e.ctx, domain.Ack{CredentialID: "epsilon", At: t0, Actor: "carol", Source: "cli"})
+			return err
+		}, false},
+	}
+	for _, tc := range tests {
+		before := e.WriteGeneration()
+		if err := tc.write(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if moved := e.WriteGeneration() != before; moved != tc.moves {
+			t.Errorf("%s: the write generation moved = %v, want %v", tc.name, moved, tc.moves)
+		}
+	}
+}

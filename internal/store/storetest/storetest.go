@@ -69,6 +69,7 @@ func Run(t *testing.T, open Opener) {
 		{"AmazonTerms", testAmazonTerms},
 		{"CredentialCounts", testCredentialCounts},
 		{"UrgentCredentials", testUrgentCredentials},
+		{"WriteGeneration", testWriteGeneration},
 		{"DatabaseID", testDatabaseID},
 		{"Path", testPath},
 		{"CopySide", testCopySide},
