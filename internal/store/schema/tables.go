@@ -54,7 +54,7 @@ func tables() []Table {
 			Columns: []Column{
 				id(), must("credential_id", Text), must("rotation_id", Integer), must("acked_at", Time),
 				must("actor", Text), must("note", Text), must("source", Text), null("delivery_id", Integer),
-				null("recorded_at", Time), // NULL: recorded before migration 0009 (PostgreSQL 0007)
+				null("recorded_at", Time),   // NULL: recorded before migration 0009 (PostgreSQL 0007)
 				null("snoozed_until", Time), // a snooze's end; NULL: a plain acknowledgment (migration 0022, PostgreSQL 0020)
 			},
 		},
