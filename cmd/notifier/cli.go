@@ -681,14 +681,34 @@ func (c *cli) rotateCmd() *cobra.Command {
 }
 
 func (c *cli) ackCmd() *cobra.Command {
-	var by, note, output string
+	var by, note, output, until, forSpan string
+	var nextStage bool
 	cmd := &cobra.Command{
 		Use:   "ack ID",
-		Short: "Acknowledge the reminders of a credential's current cycle: repeats stop",
-		Args:  cobra.ExactArgs(1),
+		Short: "Acknowledge the reminders of a credential's current cycle: repeats stop (or snooze them until a moment)",
+		Long: `Acknowledge the reminders of a credential's current cycle: repeats stop for
+the cycle; more urgent stages still go out unless they say unless_acknowledged.
+With --until, --for or --next-stage it is a snooze: repeats stop until its end,
+then one repeat goes out (never the missed ones) and the ladder resumes.`,
+		Example: `  notifier ack sp-api-prod --by alice
+  notifier ack sp-api-prod --by alice --for 3d
+  notifier ack sp-api-prod --by alice --until 2026-12-10
+  notifier ack sp-api-prod --by alice --next-stage`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output, textOrJSON...); err != nil {
 				return err
+			}
+			a := engine.Ack{Credential: args[0], By: by, Note: note, Source: "cli", NextStage: nextStage}
+			if cmd.Flags().Changed("for") {
+				sp, err := schedule.ParseSpan(forSpan)
+				if err == nil && sp.IsZero() {
+					err = errors.New("a snooze must last more than 0 (3d, 12h)")
+				}
+				if err != nil {
+					return fmt.Errorf("--for: %w", err)
+				}
+				a.For = sp
 			}
 			if err := resolveActor(cmd, "by", &by); err != nil {
 				return err
@@ -698,7 +718,14 @@ func (c *cli) ackCmd() *cobra.Command {
 				return err
 			}
 			defer m.Close()
-			err = m.Engine.Acknowledge(cmd.Context(), engine.Ack{Credential: args[0], At: now, By: by, Note: note, Source: "cli"})
+			loc := m.Config.Location
+			if cmd.Flags().Changed("until") {
+				if a.Until, err = config.ParseTime(until, loc); err != nil {
+					return fmt.Errorf("--until: %w", err)
+				}
+			}
+			a.At, a.By = now, by
+			err = m.Engine.Acknowledge(cmd.Context(), a)
 			var already *domain.AlreadyAcknowledged
 			if errors.As(err, &already) && output != "json" {
 				fmt.Fprintln(c.stdout, report.Escape(already.Error())+"; nothing recorded")
@@ -707,16 +734,28 @@ func (c *cli) ackCmd() *cobra.Command {
 			if err != nil && already == nil {
 				return err
 			}
-			loc := m.Config.Location
 			if output == "json" {
 				return c.ackJSON(cmd, m.Store, args[0], loc, already, ackResult{Credential: args[0], AckedAt: rfc3339(now, loc),
 					RecordedAt: rfc3339(c.recorded(), loc), Actor: by, Note: note})
+			}
+			cyc, err := m.Store.Cycle(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if !cyc.AckUntil.IsZero() {
+				fmt.Fprintf(c.stdout, "%s: snoozed by %s at %s until %s\n", args[0], report.Escape(by), now.In(loc).Format(time.RFC3339),
+					cyc.AckUntil.In(loc).Format(time.RFC3339))
+				return nil
 			}
 			fmt.Fprintf(c.stdout, "%s: acknowledged by %s at %s\n", args[0], report.Escape(by), now.In(loc).Format(time.RFC3339))
 			return nil
 		},
 	}
 	c.atFlag(cmd, atRecord)
+	cmd.Flags().StringVar(&until, "until", "", "snooze until this moment (2026-12-10, 2026-12-10T09:00 in the config's zone, or RFC 3339)")
+	cmd.Flags().StringVar(&forSpan, "for", "", "snooze for this long (3d, 12h, 1d12h)")
+	cmd.Flags().BoolVar(&nextStage, "next-stage", false, "snooze until the next stage of the ladder becomes due")
+	cmd.MarkFlagsMutuallyExclusive("until", "for", "next-stage")
 	actorFlag(cmd, &by, "by", "who acknowledges")
 	cmd.Flags().StringVar(&note, "note", "", "a note for the history")
 	outputFlag(cmd, &output, textOrJSON...)

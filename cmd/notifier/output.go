@@ -57,6 +57,8 @@ type ackResult struct {
 	// AlreadyAcknowledged: nothing was recorded; AckedAt and Actor are
 	// the acknowledgment the cycle already had.
 	AlreadyAcknowledged bool `json:"already_acknowledged"`
+	// SnoozedUntil is a snooze's end; absent for a plain acknowledgment.
+	SnoozedUntil string `json:"snoozed_until,omitempty"`
 }
 
 func (c *cli) ackJSON(cmd *cobra.Command, st store.Reader, id string, loc *time.Location, already *domain.AlreadyAcknowledged, r ackResult) error {
@@ -68,5 +70,11 @@ func (c *cli) ackJSON(cmd *cobra.Command, st store.Reader, id string, loc *time.
 		return err
 	}
 	r.Cycle = rfc3339(cyc.Start, loc)
+	switch {
+	case already != nil && !already.Until.IsZero():
+		r.SnoozedUntil = rfc3339(already.Until, loc)
+	case already == nil && !cyc.AckUntil.IsZero():
+		r.SnoozedUntil = rfc3339(cyc.AckUntil, loc)
+	}
 	return report.JSON(c.stdout, r)
 }

@@ -69,6 +69,9 @@ type Message struct {
 	Acknowledged   bool
 	AcknowledgedBy string
 	AcknowledgedAt time.Time
+	// SnoozedUntil is the end of a snooze by AcknowledgedBy: in force
+	// while Acknowledged, else ended; zero: no snooze.
+	SnoozedUntil time.Time
 
 	// AckURL is a link that acknowledges this delivery, when the HTTP API is
 	// configured; empty otherwise.

@@ -30,7 +30,7 @@ type Payload struct {
 
 // NewPayload is the JSON form of m.
 func NewPayload(m Message) Payload {
-	return Payload{
+	p := Payload{
 		Credential: m.Credential, Name: m.Name, Owner: m.Owner, Stage: m.Stage, Seq: m.Seq,
 		DaysRemaining: m.DaysRemaining, Deadline: m.Deadline.Format(time.RFC3339),
 		Overdue: m.Overdue, DaysOverdue: m.DaysOverdue,
@@ -38,4 +38,8 @@ func NewPayload(m Message) Payload {
 		Subject: m.Subject, Text: m.Text, Delivery: m.DeliveryID, AckURL: m.AckURL, Test: m.Test,
 		Runbook: m.Runbook, RunbookURL: m.RunbookURL, Impact: m.Impact, Escalation: m.Escalation,
 	}
+	if !m.Acknowledged { // a snooze that ended: the message says so in its text
+		p.AcknowledgedBy = ""
+	}
+	return p
 }

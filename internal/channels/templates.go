@@ -19,8 +19,9 @@ const (
 	DefaultText    = `{{if .Test}}This is a test message from notifier; no action is needed.
 {{end}}{{.Name}} ({{.Credential}}){{if .Owner}}, owned by {{.Owner}}{{end}}: {{.Status}}.
 Deadline: {{date .Deadline}} (last rotated {{date .RotatedAt}}).
-{{if .Acknowledged}}Acknowledged by {{.AcknowledgedBy}} at {{date .AcknowledgedAt}}.
-{{else}}Acknowledge: {{if .AckURL}}{{.AckURL}} or {{end}}notifier ack {{.Credential}} --by YOU
+{{if .Acknowledged}}{{if .SnoozedUntil.IsZero}}Acknowledged by {{.AcknowledgedBy}} at {{date .AcknowledgedAt}}{{else}}Snoozed by {{.AcknowledgedBy}} until {{date .SnoozedUntil}}{{end}}.
+{{else}}{{if not .SnoozedUntil.IsZero}}Snooze by {{.AcknowledgedBy}} ended {{date .SnoozedUntil}}.
+{{end}}Acknowledge: {{if .AckURL}}{{.AckURL}} or {{end}}notifier ack {{.Credential}} --by YOU
 {{end}}{{if or .Runbook .RunbookURL}}How to rotate: {{if .Runbook}}{{.Runbook}}{{if .RunbookURL}}
   {{.RunbookURL}}{{end}}{{else}}{{.RunbookURL}}{{end}}
 {{end}}{{if .Impact}}If nobody rotates: {{.Impact}}

@@ -105,6 +105,9 @@ type Ack struct {
 	Note         string
 	Source       string // cli, http, slack, email
 	DeliveryID   int64  // the reminder acknowledged; 0 when not known
+	// Until is a snooze's end: the ladder resumes then. Zero: a plain
+	// acknowledgment, for the whole cycle.
+	Until time.Time
 }
 
 // What a Retraction retracts.
@@ -237,6 +240,7 @@ type Cycle struct {
 	Source     string    // the rotation's source
 	AckAt      time.Time // zero: not acknowledged
 	AckBy      string
+	AckUntil   time.Time // the snooze's end; zero: a plain acknowledgment (or none)
 	// Sent holds the keys of the cycle's deliveries in any status; nil
 	// where the reader did not ask for them.
 	Sent map[schedule.Key]bool
@@ -267,8 +271,9 @@ func (c Cycle) Deadline(loc *time.Location) time.Time {
 	return c.Credential.Deadline(c.Start, loc)
 }
 
-// Ack is the cycle's first acknowledgment as the schedule sees it.
-func (c Cycle) Ack() schedule.Ack { return schedule.Ack{At: c.AckAt, By: c.AckBy} }
+// Ack is the cycle's acknowledgment that counts (its latest) as the
+// schedule sees it.
+func (c Cycle) Ack() schedule.Ack { return schedule.Ack{At: c.AckAt, By: c.AckBy, Until: c.AckUntil} }
 
 // HasSent reports whether the cycle has a delivery for k.
 func (c Cycle) HasSent(k schedule.Key) bool { return c.Sent[k] }

@@ -29,9 +29,13 @@ type AlreadyAcknowledged struct {
 	Credential string
 	By         string
 	At         time.Time
+	Until      time.Time // a snooze's end; zero: acknowledged for the cycle
 }
 
 func (a *AlreadyAcknowledged) Error() string {
+	if !a.Until.IsZero() {
+		return fmt.Sprintf("%s: already snoozed by %s at %s until %s", a.Credential, a.By, a.At.UTC().Format(time.RFC3339), a.Until.UTC().Format(time.RFC3339))
+	}
 	return fmt.Sprintf("%s: already acknowledged by %s at %s", a.Credential, a.By, a.At.UTC().Format(time.RFC3339))
 }
 

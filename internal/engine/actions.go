@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
 // Rotation is a rotation to record.
@@ -70,10 +71,17 @@ type Ack struct {
 	Note       string
 	Source     string // cli, http, slack, email
 	DeliveryID int64  // the reminder acknowledged, when known
+	// A snooze: an acknowledgment that ends at Until, or after For, or at
+	// the next stage's threshold (NextStage); none of them: a plain
+	// acknowledgment, for the cycle.
+	Until     time.Time
+	For       schedule.Span
+	NextStage bool
 }
 
 // Acknowledge records that someone has seen the reminders of a credential's
 // current cycle: repeats stop, and later messages say who acknowledged. A
+// snooze (Until, For or NextStage) stops them until its end. A
 // second acknowledgment records nothing and returns
 // *domain.AlreadyAcknowledged. One dated after the real clock is refused
 // (domain.ErrFuture).
@@ -85,10 +93,18 @@ func (e *Engine) Acknowledge(ctx context.Context, a Ack) error {
 	if err := e.CheckNotFuture(at); err != nil {
 		return fmt.Errorf("acknowledgment of %s: %w", a.Credential, err)
 	}
-	_, err := e.store.RecordAck(ctx, domain.Ack{CredentialID: a.Credential, At: at, Actor: a.By,
-		Note: a.Note, Source: a.Source, DeliveryID: a.DeliveryID})
+	until, err := e.snoozeEnd(ctx, a, at)
 	if err != nil {
 		return err
+	}
+	_, err = e.store.RecordAck(ctx, domain.Ack{CredentialID: a.Credential, At: at, Actor: a.By,
+		Note: a.Note, Source: a.Source, DeliveryID: a.DeliveryID, Until: until})
+	if err != nil {
+		return err
+	}
+	if !until.IsZero() {
+		e.logger.Info("snoozed", "credential", a.Credential, "by", a.By, "source", a.Source, "until", until.Format(time.RFC3339))
+		return nil
 	}
 	e.logger.Info("acknowledged", "credential", a.Credential, "by", a.By, "source", a.Source)
 	return nil

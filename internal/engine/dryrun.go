@@ -97,9 +97,7 @@ func (e *Engine) DryRun(ctx context.Context, now time.Time) ([]Intended, error) 
 				}
 				m := describe(loc, c.Credential, c.Start, deadline, now)
 				m.Stage, m.Seq = a.Stage.Name, a.Seq
-				if ack := c.Ack(); ack.Acknowledged(now) {
-					m.Acknowledged, m.AcknowledgedBy, m.AcknowledgedAt = true, ack.By, ack.At.In(loc)
-				}
+				WithAck(&m, c.Ack(), now, loc)
 				if err := Render(&m, v.cfg.Policies[c.Policy].Stage(a.Stage.Name), ch); err != nil {
 					return nil, err
 				}

@@ -53,9 +53,7 @@ func (e *Engine) message(v view, d domain.Claimed, now time.Time) (channels.Mess
 		m.AckURL = e.ackLinks(cfg, d.Delivery, now)
 	}
 	WithRunbook(&m, cfg, d.Cycle.Credential, d.Cycle.Policy)
-	if ack := d.Cycle.Ack(); ack.Acknowledged(now) {
-		m.Acknowledged, m.AcknowledgedBy, m.AcknowledgedAt = true, ack.By, ack.At.In(cfg.Location)
-	}
+	WithAck(&m, d.Cycle.Ack(), now, cfg.Location)
 	switch d.Stage {
 	case domain.StageOldSecret:
 		oldSecretMessage(&m, d, cfg.Location)

@@ -56,9 +56,7 @@ func (e *Engine) Reminder(ctx context.Context, id int64, now time.Time) (Reminde
 	m := Describe(loc, c.Credential, c.Start, now)
 	WithRunbook(&m, cfg, c.Credential, c.Policy)
 	m.DeliveryID, m.Stage, m.Seq = d.ID, d.Stage, d.Seq
-	if !c.AckAt.IsZero() {
-		m.Acknowledged, m.AcknowledgedBy, m.AcknowledgedAt = true, c.AckBy, c.AckAt.In(loc)
-	}
+	WithAck(&m, c.Ack(), now, loc)
 	return Reminder{Delivery: d, Cycle: c, Current: c.Active && c.RotationID == d.RotationID, Message: m}, nil
 }
 

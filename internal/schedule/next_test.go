@@ -403,7 +403,7 @@ func (c nextCase) String() string {
 		fmt.Fprintf(&b, "stage %s: %s %s, repeat %s, unless_acknowledged %v\n", s.Name, dir, s.Offset, s.Repeat, s.UnlessAcknowledged)
 	}
 	fmt.Fprintf(&b, "cycle %s → deadline %s\n", showTime(c.cycle.Start, c.loc), showTime(c.cycle.Deadline, c.loc))
-	fmt.Fprintf(&b, "ack %s\n", showTime(c.ack.At, c.loc))
+	fmt.Fprintf(&b, "ack %s until %s\n", showTime(c.ack.At, c.loc), showTime(c.ack.Until, c.loc))
 	for _, h := range c.history {
 		fmt.Fprintf(&b, "earlier tick %s\n", showTime(h, c.loc))
 	}
@@ -472,7 +472,8 @@ func (s *byteSource) jitter(t time.Time) time.Time {
 // decodeNextCase turns bytes into a case: a ladder of 1 to 5 stages
 // (offsets in days, hours and half hours, before or after the deadline,
 // some repeating, some unless_acknowledged), a cycle in 2026–2027 often next
-// to a DST change, an ack (none, before now, after now, anywhere), earlier
+// to a DST change, an ack (none, before now, after now, anywhere; sometimes a
+// snooze ending near a threshold or repeat), earlier
 // ticks and now, the times drawn near the thresholds and repeats. It reports
 // false for a ladder SortStages refuses.
 func decodeNextCase(data []byte) (nextCase, bool) {
@@ -547,6 +548,14 @@ func decodeNextCase(data []byte) (nextCase, bool) {
 			c.extra = append(c.extra, Key{stages[s.intn(len(stages))].Name, s.intn(6)})
 		}
 	}
+	// A snooze (drawn last, so that older inputs decode as before): the
+	// ack ends near a threshold or repeat, or a span after it.
+	if !c.ack.At.IsZero() && s.intn(3) == 1 {
+		c.ack.Until = pick()
+		if !c.ack.Until.After(c.ack.At) {
+			c.ack.Until = c.ack.At.Add(time.Duration(1+s.intn(96)) * time.Hour)
+		}
+	}
 	return c, true
 }
 
@@ -563,6 +572,7 @@ func nextSamples(c nextCase, from, to time.Time, rng *rand.Rand, count int) []ti
 		}
 	}
 	add(c.ack.At)
+	add(c.ack.Until)
 	add(to)
 	add(from.Add(2 * time.Nanosecond))
 	for _, st := range c.policy.Stages {

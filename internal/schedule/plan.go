@@ -66,14 +66,20 @@ type Cycle struct {
 	Deadline time.Time
 }
 
-// Ack is the first acknowledgment of a cycle; the zero Ack means none.
+// Ack is the acknowledgment of a cycle that counts (its latest); the zero
+// Ack means none. Until is a snooze's end: zero for a plain acknowledgment,
+// which lasts the whole cycle (see snooze.go for what a snooze changes).
 type Ack struct {
-	At time.Time
-	By string
+	At    time.Time
+	By    string
+	Until time.Time
 }
 
-// Acknowledged reports whether the cycle was acknowledged at or before now.
-func (a Ack) Acknowledged(now time.Time) bool { return !a.At.IsZero() && !a.At.After(now) }
+// Acknowledged reports whether the acknowledgment is in force at now: made
+// at or before now and, for a snooze, not yet ended.
+func (a Ack) Acknowledged(now time.Time) bool {
+	return !a.At.IsZero() && !a.At.After(now) && (a.Until.IsZero() || now.Before(a.Until))
+}
 
 // Key names one delivery of a stage within a cycle: the stage and the repeat
 // number (0 for the first send).
@@ -169,10 +175,13 @@ func Plan(p Policy, c Cycle, ack Ack, sent func(Key) bool, now time.Time, loc *t
 		return out
 	}
 	if acked && cur.UnlessAcknowledged {
+		if !ack.Until.IsZero() { // snoozed: the stage waits for the end (snooze.go)
+			return out
+		}
 		return append(out, Action{Kind: Skip, Stage: cur, Seq: seq, Due: cur.Repeat.Add(due, seq, loc),
 			Reason: "acknowledged by " + ack.By + " at " + ack.At.In(loc).Format(time.RFC3339)})
 	}
-	return append(out, Action{Kind: Send, Stage: cur, Seq: seq, Due: cur.Repeat.Add(due, seq, loc)})
+	return append(out, Action{Kind: Send, Stage: cur, Seq: seq, Due: ack.resumed(cur.Repeat.Add(due, seq, loc), now)})
 }
 
 // Upcoming lists the sends that will happen after now and up to until if
@@ -352,6 +361,9 @@ func nextChange(p Policy, c Cycle, ack Ack, t time.Time, loc *time.Location) tim
 	}
 	if !ack.At.IsZero() {
 		consider(ack.At)
+	}
+	if !ack.Until.IsZero() { // a snooze ending: the ladder resumes (snooze.go)
+		consider(ack.Until)
 	}
 	if i := Active(p, c.Deadline, t, loc); i >= 0 && !p.Stages[i].Repeat.IsZero() && !ack.Acknowledged(t) {
 		s := p.Stages[i]

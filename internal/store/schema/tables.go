@@ -54,7 +54,8 @@ func tables() []Table {
 			Columns: []Column{
 				id(), must("credential_id", Text), must("rotation_id", Integer), must("acked_at", Time),
 				must("actor", Text), must("note", Text), must("source", Text), null("delivery_id", Integer),
-				null("recorded_at", Time), // NULL: recorded before migration 0009 (PostgreSQL 0007)
+				null("recorded_at", Time),   // NULL: recorded before migration 0009 (PostgreSQL 0007)
+				null("snoozed_until", Time), // a snooze's end; NULL: a plain acknowledgment (migration 0022, PostgreSQL 0020)
 			},
 		},
 		{
@@ -194,7 +195,7 @@ func views() []View {
 		{Name: "audit_rotations", Columns: []string{"rotation_id", "credential_id", "credential_name", "owner",
 			"rotated_at", "source", "actor", "note", "recorded_at", "retracted_at", "retraction_id"}},
 		{Name: "audit_acknowledgments", Columns: []string{"ack_id", "rotation_id", "credential_id", "acked_at",
-			"actor", "source", "note", "delivery_id", "recorded_at"}},
+			"actor", "source", "note", "delivery_id", "recorded_at", "snoozed_until"}},
 		{Name: "audit_deliveries", Columns: []string{"delivery_id", "rotation_id", "credential_id", "stage", "seq",
 			"channel", "status", "due_at", "sent_at", "attempts", "last_error", "created_at", "recorded_at"}},
 		{Name: "audit_events", Columns: []string{"event_id", "time", "type", "credential_id", "rotation_id",

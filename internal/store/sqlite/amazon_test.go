@@ -56,6 +56,12 @@ func TestUpgradeFrom0002(t *testing.T) {
 					if c == "lwa_client_id" || c == "hash" || strings.HasPrefix(c, "source_") { // the columns 0006, 0003 and 0007 add
 						continue
 					}
+					if c == "snoozed_until" { // 0022 adds it, NULL: the rows before it are plain acknowledgments
+						if vals[i] != nil {
+							t.Errorf("%s: snoozed_until %v of a row written before migration 0022, want NULL", table, vals[i])
+						}
+						continue
+					}
 					if c == "recorded_at" && table != "rotations" { // 0009 adds it, NULL for the rows before it
 						if vals[i] != nil {
 							t.Errorf("%s: recorded_at %v of a row written before migration 0009, want NULL", table, vals[i])

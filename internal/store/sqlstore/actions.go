@@ -44,9 +44,11 @@ func recordRotation(t *Tx, r domain.Rotation, now time.Time) error {
 }
 
 // RecordAck records that someone has seen the reminders of a credential's
-// current cycle: repeats stop, later messages say who acknowledged. A
-// cycle already acknowledged returns *domain.AlreadyAcknowledged and records
-// nothing. An acknowledgment dated before the cycle started, or of a
+// current cycle: repeats stop, later messages say who acknowledged; a
+// snooze (a.Until) stops them until its end. A cycle already acknowledged,
+// or snoozed and the snooze not ended, returns *domain.AlreadyAcknowledged
+// and records nothing, except that a plain acknowledgment replaces a
+// snooze in force. An acknowledgment dated before the cycle started, or of a
 // reminder (a.DeliveryID) of an earlier cycle, is refused with
 // domain.ErrBeforeCycle: a link in an old reminder does not silence the new
 // cycle. The cycle is due for planning, so the ladder is reconsidered. It
@@ -76,23 +78,27 @@ func recordAck(t *Tx, a domain.Ack) (domain.Ack, error) {
 			return a, err
 		}
 	}
-	var at time.Time
+	var at, until time.Time
 	var actor sql.NullString
-	err = t.QueryRow(`SELECT (SELECT a.acked_at `+FirstAckOf+`), (SELECT a.actor `+FirstAckOf+`) FROM rotations r WHERE r.id = ?`, cycle.ID).
-		Scan(NullTimeOf(&at), &actor)
+	err = t.QueryRow(`SELECT (SELECT a.acked_at `+FirstAckOf+`), (SELECT a.actor `+FirstAckOf+`), (SELECT a.snoozed_until `+FirstAckOf+`)
+		FROM rotations r WHERE r.id = ?`, cycle.ID).Scan(NullTimeOf(&at), &actor, NullTimeOf(&until))
 	switch {
 	case err != nil:
 		return a, fmt.Errorf("store: acknowledgment of %s: %w", a.CredentialID, err)
-	case actor.Valid:
-		return a, &domain.AlreadyAcknowledged{Credential: a.CredentialID, By: actor.String, At: at}
+	case actor.Valid && !followsSnooze(a, at, until):
+		return a, &domain.AlreadyAcknowledged{Credential: a.CredentialID, By: actor.String, At: at, Until: until}
 	}
 	a.RotationID = cycle.ID
-	if a.ID, _, err = t.Insert(`INSERT INTO acknowledgments (credential_id, rotation_id, acked_at, actor, note, source, delivery_id, recorded_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.CredentialID, a.RotationID, t.Time(a.At), a.Actor, a.Note, a.Source, NullID(a.DeliveryID), t.Time(t.Recorded())); err != nil {
+	if a.ID, _, err = t.Insert(`INSERT INTO acknowledgments (credential_id, rotation_id, acked_at, actor, note, source, delivery_id, recorded_at, snoozed_until)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.CredentialID, a.RotationID, t.Time(a.At), a.Actor, a.Note, a.Source, NullID(a.DeliveryID), t.Time(t.Recorded()), nullTime(t, a.Until)); err != nil {
 		return a, fmt.Errorf("store: acknowledgment of %s: %w", a.CredentialID, err)
 	}
+	// The event, hashed into the chain, says the snooze's end in its detail.
 	detail := "acknowledged via " + a.Source
+	if !a.Until.IsZero() {
+		detail = "snoozed via " + a.Source + " until " + FormatTime(a.Until)
+	}
 	if a.Note != "" {
 		detail += ": " + a.Note
 	}
@@ -104,6 +110,14 @@ func recordAck(t *Tx, a domain.Ack) (domain.Ack, error) {
 		return a, err
 	}
 	return a, t.NotifyDue()
+}
+
+// followsSnooze reports whether a may be recorded after the cycle's
+// latest acknowledgment (at, until): only a snooze's can be followed, by
+// an acknowledgment or snooze made not before it once it has ended, or by
+// a plain acknowledgment (for the cycle) while it lasts.
+func followsSnooze(a domain.Ack, at, until time.Time) bool {
+	return !until.IsZero() && !a.At.Before(at) && (!a.At.Before(until) || a.Until.IsZero())
 }
 
 // reminderOf checks that the delivery an acknowledgment names is a reminder

@@ -44,13 +44,17 @@ const (
 		AND (r2.rotated_at > r.rotated_at OR (r2.rotated_at = r.rotated_at AND r2.id > r.id))
 		AND NOT EXISTS (SELECT 1 FROM retractions rx WHERE rx.kind = 'rotation' AND rx.target_id = r2.id)
 		ORDER BY r2.rotated_at, r2.id LIMIT 1)`
-	// AckOrder is the order of a cycle's acknowledgments: the first is the
-	// one that counts (it stops the repeats, later messages name it); the
-	// others are recorded and shown.
+	// AckOrder is the order of a cycle's acknowledgments, as listed.
 	AckOrder = `a.acked_at, a.id`
-	// FirstAckOf completes "SELECT a.column " into the first live
-	// acknowledgment of the cycle of rotation r.
-	FirstAckOf = `FROM acknowledgments a WHERE a.rotation_id = r.id AND ` + LiveAck + ` ORDER BY ` + AckOrder + ` LIMIT 1`
+	// FirstAckOf completes "SELECT a.column " into the live
+	// acknowledgment of the cycle of rotation r that counts (it stops the
+	// repeats, later messages name it): its latest. A cycle has one live
+	// acknowledgment unless snoozes ended: a second is recorded only
+	// after a snooze ended, or to replace a snooze by a plain
+	// acknowledgment (recordAck), and then the latest is in force.
+	FirstAckOf = `FROM acknowledgments a WHERE a.rotation_id = r.id AND ` + LiveAck + ` ORDER BY ` + ackLatest + ` LIMIT 1`
+	// ackLatest orders a cycle's acknowledgments latest first.
+	ackLatest = `a.acked_at DESC, a.id DESC`
 	// LatestLiveRotation completes "SELECT r.column " into the latest live
 	// rotation of the credential given as the parameter.
 	LatestLiveRotation = `FROM rotations r WHERE r.credential_id = ? AND ` + LiveRotation + ` ORDER BY r.rotated_at DESC, r.id DESC LIMIT 1`
@@ -72,18 +76,18 @@ const CredColumns = `c.id, c.name, c.owner, c.rotation_period, c.expires_at, c.p
 // CycleColumns are a credential's columns and its current cycle's (its
 // rotation, first acknowledgment and stated deadline), as ScanCycle reads
 // them; the query joins CurrentCycle (or a delivery's rotation r).
-const CycleColumns = CredColumns + `, r.rotated_at, r.source, (SELECT a.acked_at ` + FirstAckOf + `), (SELECT a.actor ` + FirstAckOf + `), ` +
+const CycleColumns = CredColumns + `, r.rotated_at, r.source, (SELECT a.acked_at ` + FirstAckOf + `), (SELECT a.actor ` + FirstAckOf + `), (SELECT a.snoozed_until ` + FirstAckOf + `), ` +
 	StatedDeadlineOf + `, (SELECT t.deadline ` + TermsOf + `), (SELECT t.policy ` + TermsOf + `)`
 
 // cycleColumnsAt is CycleColumns as they stood at a moment, given as each
-// of its four parameters: the first acknowledgment made by then, and the
+// of its five parameters: the acknowledgment in force by then, and the
 // terms recorded by then (termsAt's rule: the latest recorded at or
 // before it, else the cycle's first), for a view at an earlier moment.
-const cycleColumnsAt = CredColumns + `, r.rotated_at, r.source, (SELECT a.acked_at ` + firstAckBy + `), (SELECT a.actor ` + firstAckBy + `), ` +
+const cycleColumnsAt = CredColumns + `, r.rotated_at, r.source, (SELECT a.acked_at ` + firstAckBy + `), (SELECT a.actor ` + firstAckBy + `), (SELECT a.snoozed_until ` + firstAckBy + `), ` +
 	StatedDeadlineOf + `, (SELECT t.deadline ` + termsBy + `), (SELECT t.policy ` + termsBy + `)`
 
 const (
-	firstAckBy = `FROM acknowledgments a WHERE a.rotation_id = r.id AND ` + LiveAck + ` AND a.acked_at <= ? ORDER BY ` + AckOrder + ` LIMIT 1`
+	firstAckBy = `FROM acknowledgments a WHERE a.rotation_id = r.id AND ` + LiveAck + ` AND a.acked_at <= ? ORDER BY ` + ackLatest + ` LIMIT 1`
 	termsBy    = `FROM cycle_terms t WHERE t.rotation_id = r.id ORDER BY CASE WHEN t.recorded_at <= ? THEN t.id ELSE -t.id END DESC LIMIT 1`
 )
 
@@ -131,7 +135,7 @@ type cycleScan struct {
 
 func newCycleScan(extra ...any) *cycleScan {
 	x := &cycleScan{}
-	x.dst = append(x.row.dests(&x.period), TimeOf(&x.c.Start), &x.c.Source, NullTimeOf(&x.c.AckAt), &x.ackBy, NullTimeOf(&x.c.StatedDeadline),
+	x.dst = append(x.row.dests(&x.period), TimeOf(&x.c.Start), &x.c.Source, NullTimeOf(&x.c.AckAt), &x.ackBy, NullTimeOf(&x.c.AckUntil), NullTimeOf(&x.c.StatedDeadline),
 		NullTimeOf(&x.c.TermsDeadline), &x.policy)
 	x.dst = append(x.dst, extra...)
 	return x
@@ -178,7 +182,7 @@ func (s *Store) States(ctx context.Context) ([]domain.CredentialState, error) {
 // with no rotation by then is left out.
 func (s *Store) StatesAt(ctx context.Context, at time.Time) ([]domain.CredentialState, error) {
 	t := s.db.Time(at)
-	return s.states(ctx, cycleColumnsAt, CycleAt, t, t, t, t, t)
+	return s.states(ctx, cycleColumnsAt, CycleAt, t, t, t, t, t, t)
 }
 
 func (s *Store) states(ctx context.Context, columns, from string, args ...any) ([]domain.CredentialState, error) {
@@ -211,7 +215,7 @@ const (
 // joinedCycleColumns are CycleColumns with the rows that give several
 // of them (the cycle's latest terms t, its first live acknowledgment fa)
 // joined once by their key (cycleJoins), not looked up once per column.
-const joinedCycleColumns = CredColumns + `, r.rotated_at, r.source, fa.acked_at, fa.actor, ` + StatedDeadlineOf + `, t.deadline, t.policy`
+const joinedCycleColumns = CredColumns + `, r.rotated_at, r.source, fa.acked_at, fa.actor, fa.snoozed_until, ` + StatedDeadlineOf + `, t.deadline, t.policy`
 
 // cycleJoins join, beside CurrentCycle, the rows joinedCycleColumns read:
 // the cycle's latest terms t (TermsOf) and its first live acknowledgment

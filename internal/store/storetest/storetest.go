@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 		{"DueChannels", testDueChannels},
 		{"RecordRotation", testRecordRotation},
 		{"RecordAck", testRecordAck},
+		{"Snooze", testSnooze},
 		{"Retract", testRetract},
 		{"Announce", testAnnounce},
 		{"States", testStates},
