@@ -90,6 +90,9 @@ type Message struct {
 	// Announcement is true for a rotation's announcement: it tells, it
 	// asks nothing, so integrations offer no acknowledgment.
 	Announcement bool
+	// Digest, when set, makes the message a channel's digest: a summary
+	// of many credentials (the fields above of one credential are empty).
+	Digest *Digest
 }
 
 // Urgency is a coarse level integrations use for colour and emoji.

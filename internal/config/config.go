@@ -172,6 +172,8 @@ type Channel struct {
 	// Concurrency is how many messages the channel sends at once: the
 	// concurrency: key, else the registry's default for Type.
 	Concurrency int
+	// Digest is the channel's digest: key; nil when it has none.
+	Digest *Digest
 }
 
 // Credential is one secret that must be rotated. It lives in the domain,
