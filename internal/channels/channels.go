@@ -98,6 +98,9 @@ type Message struct {
 	// ("escalation: nobody acknowledged the 7d reminder sent Sat 21 Nov
 	// 09:00 UTC to ops within 4h"); it also opens Text.
 	Escalation string
+	// Digest, when set, makes the message a channel's digest: a summary
+	// of many credentials (the fields above of one credential are empty).
+	Digest *Digest
 }
 
 // Urgency is a coarse level integrations use for colour and emoji.

@@ -26,6 +26,24 @@ type Payload struct {
 	Impact         string `json:"impact,omitempty"`      // what breaks if nobody rotates
 	Test           bool   `json:"test,omitempty"`
 	Escalation     string `json:"escalation,omitempty"` // why an escalation was sent
+	// Digest is a channel's digest: its moment and sections, each with
+	// its rows (the fields above of one credential are then empty).
+	Digest *DigestPayload `json:"digest,omitempty"`
+}
+
+// DigestPayload is a Digest as JSON.
+type DigestPayload struct {
+	At        string              `json:"at"` // RFC 3339, in the configured zone
+	DueWithin int                 `json:"due_within_days"`
+	Total     int                 `json:"total"`
+	Sections  []DigestSectionJSON `json:"sections"`
+}
+
+// DigestSectionJSON is one section of a DigestPayload.
+type DigestSectionJSON struct {
+	Key   string      `json:"key"`
+	Title string      `json:"title"`
+	Rows  []DigestRow `json:"rows"`
 }
 
 // NewPayload is the JSON form of m.
@@ -37,9 +55,23 @@ func NewPayload(m Message) Payload {
 		Acknowledged: m.Acknowledged, AcknowledgedBy: m.AcknowledgedBy,
 		Subject: m.Subject, Text: m.Text, Delivery: m.DeliveryID, AckURL: m.AckURL, Test: m.Test,
 		Runbook: m.Runbook, RunbookURL: m.RunbookURL, Impact: m.Impact, Escalation: m.Escalation,
+		Digest: digestPayload(m.Digest),
 	}
 	if !m.Acknowledged { // a snooze that ended: the message says so in its text
 		p.AcknowledgedBy = ""
+	}
+	return p
+}
+
+func digestPayload(d *Digest) *DigestPayload {
+	if d == nil {
+		return nil
+	}
+	p := &DigestPayload{At: d.At.Format(time.RFC3339), DueWithin: d.DueWithin, Total: d.Total(), Sections: []DigestSectionJSON{}}
+	for _, s := range d.Sections {
+		if len(s.Rows) > 0 {
+			p.Sections = append(p.Sections, DigestSectionJSON{Key: s.Key, Title: s.Title, Rows: s.Rows})
+		}
 	}
 	return p
 }

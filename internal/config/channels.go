@@ -16,7 +16,7 @@ import (
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 // channelKeys are the keys every channel has, beside its integration's.
-var channelKeys = []string{"type", "concurrency", "subject_template", "text_template", "deliver"}
+var channelKeys = []string{"type", "concurrency", "digest", "subject_template", "text_template", "deliver"}
 
 // yamlValueRE is how yaml quotes a value in a type error; a value from the
 // environment may be a secret, so it is cut out.
@@ -72,6 +72,8 @@ func (l *loader) channels(n *yaml.Node) (map[string]*Channel, map[string]*yaml.N
 				concurrency = l.concurrency(cv, key+".concurrency")
 			case "deliver":
 				ch.Deliver = l.deliver(cv, key+".deliver")
+			case "digest":
+				ch.Digest = l.digest(cv, key+".digest")
 			default:
 				rest = append(rest, ck, cv)
 			}

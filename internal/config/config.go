@@ -180,6 +180,8 @@ type Channel struct {
 	Concurrency int
 	// Deliver is when the channel may be used (deliver:); nil: always.
 	Deliver *schedule.DeliveryWindow
+	// Digest is the channel's digest: key; nil when it has none.
+	Digest *Digest
 }
 
 // Credential is one secret that must be rotated. It lives in the domain,

@@ -16,6 +16,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -298,6 +299,7 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) (*Report, error) {
 	}
 	err := e.dispatch(ctx, v, now, rep)
 	e.channelProblems(ctx, rep)
+	err = errors.Join(err, e.digests(ctx, v, now))
 	if err != nil {
 		err = &DispatchError{Err: err}
 	}
@@ -318,9 +320,10 @@ func (e *Engine) Retry(ctx context.Context, now time.Time) (*Report, error) {
 	e.tickMu.Lock()
 	defer e.tickMu.Unlock()
 	rep := &Report{}
-	err := e.dispatch(ctx, e.view(), normalize(now), rep)
+	v, now := e.view(), normalize(now)
+	err := e.dispatch(ctx, v, now, rep)
 	e.channelProblems(ctx, rep)
-	return rep, err
+	return rep, errors.Join(err, e.digests(ctx, v, now))
 }
 
 // Sync records the config files that changed in the store, and the new

@@ -96,6 +96,8 @@ func (e *Engine) planCycle(v view, c *domain.Cycle, now time.Time, loc *time.Loc
 			d := domain.Delivery{Stage: a.Stage.Name, Seq: a.Seq, Channel: ch, Due: a.Due, Status: domain.StatusPending}
 			if a.Kind == schedule.Skip {
 				d.Status, d.LastError = domain.StatusSkipped, a.Reason
+			} else if digestInstead(v.cfg, ch) {
+				d.Status, d.LastError = domain.StatusSkipped, DigestInsteadReason
 			} else {
 				// Quiet hours: the row waits for its channel's window.
 				d.NextAttemptAt = v.notBefore(c.Policy, a.Stage, ch, cycle.Deadline, now, loc)

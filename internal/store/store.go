@@ -174,6 +174,20 @@ type Engine interface {
 	Reader
 	Amazon
 	Admins
+	Digester
+}
+
+// Digester is the outbox of the channels' digests: one row per channel
+// and scheduled moment, claimed, retried and recorded as a delivery is.
+type Digester interface {
+	// EnqueueDigest adds a channel's digest at its scheduled moment at,
+	// due at now; one already there is left as it is.
+	EnqueueDigest(ctx context.Context, channel string, at, now time.Time) error
+	// ClaimDigests claims the channel's pending digests due at now until
+	// the given time; an older pending one than the latest is dropped.
+	ClaimDigests(ctx context.Context, claimant, channel string, now, until time.Time) ([]domain.DigestDelivery, error)
+	// RecordDigest records one attempt's outcome and its history event.
+	RecordDigest(ctx context.Context, claimant string, o domain.DigestOutcome) error
 }
 
 // Admins is the state of notifier's own operational problems, kept in

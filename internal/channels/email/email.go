@@ -140,7 +140,7 @@ func (c *Channel) Send(ctx context.Context, m channels.Message) error {
 
 // message builds the email for m, without sending it.
 func (c *Channel) message(m channels.Message) (*gomail.Message, error) {
-	html, err := renderHTML(c.html, m)
+	html, err := c.renderHTML(m)
 	if err != nil {
 		return nil, fmt.Errorf("html_template: %v", err)
 	}

@@ -56,6 +56,14 @@ func parseHTML(src string) (*template.Template, error) {
 	return template.New("html_template").Funcs(htmlFuncs()).Option("missingkey=error").Parse(src)
 }
 
+// renderHTML is m's HTML body: a digest's table, else the html_template.
+func (c *Channel) renderHTML(m channels.Message) (string, error) {
+	if m.Digest != nil {
+		return m.Digest.HTML()
+	}
+	return renderHTML(c.html, m)
+}
+
 func renderHTML(t *template.Template, m channels.Message) (string, error) {
 	var b bytes.Buffer
 	if err := t.Execute(&b, m); err != nil {

@@ -120,6 +120,9 @@ func (c *Channel) Send(ctx context.Context, m channels.Message) error {
 // render returns the fallback text, the blocks and the colour attachment of
 // m, with the configured mention for overdue and final messages.
 func (c *Channel) render(m channels.Message) (string, []slack.Block, slack.Attachment) {
+	if m.Digest != nil {
+		return m.Subject, DigestBlocks(m.Digest), slack.Attachment{}
+	}
 	blocks := Blocks(m)
 	if c.cfg.Mention != "" && !m.Test && (m.Overdue || m.Final) {
 		// After the header; a mention in blocks is what notifies people.

@@ -170,6 +170,11 @@ func (c *Channel) Send(ctx context.Context, m channels.Message) error {
 	return nil
 }
 
+// MaxMessageBytes bounds a digest's text: SNS takes at most 256 KB a
+// message, attributes included, so a larger digest is cut at a row and
+// says how many more it had.
+const MaxMessageBytes = 250 * 1024
+
 // input builds the Publish request for m.
 func (c *Channel) input(m channels.Message) (*sns.PublishInput, error) {
 	in := &sns.PublishInput{MessageAttributes: attributes(m)}
@@ -188,6 +193,9 @@ func (c *Channel) input(m channels.Message) (*sns.PublishInput, error) {
 			in.Subject = aws.String(s)
 		}
 		text := m.Text
+		if m.Digest != nil {
+			text = m.Digest.TextWithin(MaxMessageBytes)
+		}
 		if text == "" {
 			// SNS refuses an empty message.
 			text = SMSText(m)

@@ -150,6 +150,16 @@ func tables() []Table {
 			},
 		},
 		{
+			// A channel's digest at one scheduled moment: its outbox row.
+			Name: "digests", Key: []string{"id"}, Identity: true,
+			Columns: []Column{
+				id(), must("channel", Text), must("scheduled_at", Time), must("status", Text), must("created_at", Time),
+				must("attempts", Integer), null("next_attempt_at", Time), null("sent_at", Time), must("last_error", Text),
+				null("claimed_by", Text), null("claim_expires_at", Time),
+			},
+			Unique: [][]string{{"channel", "scheduled_at"}},
+		},
+		{
 			Name: "leases", Kind: Process, Key: []string{"name"},
 			Columns: []Column{must("name", Text), must("holder", Text), must("acquired_at", Time), must("expires_at", Time)},
 		},
