@@ -16,7 +16,7 @@ import (
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 // channelKeys are the keys every channel has, beside its integration's.
-var channelKeys = []string{"type", "concurrency", "subject_template", "text_template"}
+var channelKeys = []string{"type", "concurrency", "subject_template", "text_template", "route"}
 
 // yamlValueRE is how yaml quotes a value in a type error; a value from the
 // environment may be a secret, so it is cut out.
@@ -58,6 +58,7 @@ func (l *loader) channels(n *yaml.Node) (map[string]*Channel, map[string]*yaml.N
 		var rest []*yaml.Node
 		var typeNode *yaml.Node
 		concurrency := 0 // not given
+		var routeNode *yaml.Node
 		for j := 0; j+1 < len(v.Content); j += 2 {
 			ck, cv := v.Content[j], v.Content[j+1]
 			switch ck.Value {
@@ -70,6 +71,8 @@ func (l *loader) channels(n *yaml.Node) (map[string]*Channel, map[string]*yaml.N
 				ch.Text = l.template(cv, key+".text_template")
 			case "concurrency":
 				concurrency = l.concurrency(cv, key+".concurrency")
+			case "route":
+				routeNode = cv
 			default:
 				rest = append(rest, ck, cv)
 			}
@@ -84,6 +87,9 @@ func (l *loader) channels(n *yaml.Node) (map[string]*Channel, map[string]*yaml.N
 			l.errf(typeNode, key+".type", "%q is not a channel type (one of: %s)", ch.Type, strings.Join(l.reg.Types(), ", "))
 			out[k.Value] = ch
 			continue
+		}
+		if routeNode != nil {
+			ch.Route = l.route(routeNode, key+".route", ch.Type)
 		}
 		ch.Concurrency = l.reg.Concurrency(ch.Type)
 		if concurrency > 0 {
