@@ -88,15 +88,15 @@ func (l *loader) channels(n *yaml.Node) (map[string]*Channel, map[string]*yaml.N
 			out[k.Value] = ch
 			continue
 		}
-		if routeNode != nil {
-			ch.Route = l.route(routeNode, key+".route", ch.Type)
-		}
 		ch.Concurrency = l.reg.Concurrency(ch.Type)
 		if concurrency > 0 {
 			ch.Concurrency = concurrency
 		}
 		body := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column, Content: rest}
 		ch.Config = l.integration(body, key, cfg)
+		if routeNode != nil {
+			ch.Route = l.route(routeNode, key+".route", ch.Type, ch.Config)
+		}
 		out[k.Value] = ch
 	}
 	return out, nodes

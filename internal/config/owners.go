@@ -6,9 +6,12 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/notifier-dev/notifier/internal/channels"
 )
 
 // RouteOwner is a channel's route: owner: each message goes to the
@@ -117,7 +120,7 @@ func (l *loader) emailRoute(n *yaml.Node, key string) []string {
 
 // route reads a channel's route: key; only RouteOwner, and only on a
 // channel type an owner can have a route for.
-func (l *loader) route(n *yaml.Node, key, typ string) string {
+func (l *loader) route(n *yaml.Node, key, typ string, cfg channels.Config) string {
 	s, ok := l.str(n, key)
 	if !ok {
 		return ""
@@ -126,20 +129,16 @@ func (l *loader) route(n *yaml.Node, key, typ string) string {
 		l.errf(n, key, "%q is not a route: the one route is owner (to the credential owner's address under owners:, else the channel's own)", s)
 		return ""
 	}
-	if typ != "" && !isRouteKind(typ) {
+	r, ok := cfg.(channels.Routable)
+	if !ok || !slices.Contains(routeKinds, typ) {
 		l.errf(n, key, "a %s channel has no address to route by owner (route: owner is for email, slack, sns and webhook)", typ)
 		return ""
 	}
-	return s
-}
-
-func isRouteKind(typ string) bool {
-	for _, k := range routeKinds {
-		if k == typ {
-			return true
-		}
+	if err := r.Routable(); err != nil {
+		l.errf(n, key, "%v", err)
+		return ""
 	}
-	return false
+	return s
 }
 
 // OwnerRoute is where the owner's messages go on a channel of type kind

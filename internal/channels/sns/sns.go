@@ -173,9 +173,13 @@ func (c *Channel) Send(ctx context.Context, m channels.Message) error {
 // input builds the Publish request for m.
 func (c *Channel) input(m channels.Message) (*sns.PublishInput, error) {
 	in := &sns.PublishInput{MessageAttributes: attributes(m)}
+	topic, fifo := c.cfg.TopicARN, c.fifo
+	if len(m.To) > 0 {
+		topic, fifo = m.To[0], isFIFO(m.To[0]) // the owner's topic
+	}
 	switch {
-	case c.cfg.TopicARN != "":
-		in.TopicArn = aws.String(c.cfg.TopicARN)
+	case topic != "":
+		in.TopicArn = aws.String(topic)
 		subject := m.Subject
 		if c.subject != nil {
 			s, err := channels.Render(c.subject, m)
@@ -193,7 +197,7 @@ func (c *Channel) input(m channels.Message) (*sns.PublishInput, error) {
 			text = SMSText(m)
 		}
 		in.Message = aws.String(text)
-		if c.fifo {
+		if fifo {
 			in.MessageGroupId = aws.String(groupID(m.Credential))
 			in.MessageDeduplicationId = aws.String(dedupID(m))
 		}
