@@ -73,6 +73,23 @@ func TestEndToEndRouteByOwner(t *testing.T) {
 		t.Errorf("check -o json: %+v, want 2 unrouted, lone-c of team-c", res)
 	}
 
+	// A dry run shows where each reminder would go.
+	recipients := map[string]string{}
+	for _, in := range e.dryRun("2026-11-21T09:00:00Z", "--at", "2026-11-21T09:00:00Z") {
+		recipients[in.Credential+"/"+in.Channel] = in.Recipient
+	}
+	for key, want := range map[string]string{
+		"pay-a/mail":  "a@example.com",
+		"web-b/mail":  "b@example.com",
+		"lone-c/mail": "ops@example.com (no email route for owner team-c)",
+		"pay-a/hook":  "owner team-a's webhook",
+		"web-b/hook":  "owner team-b's webhook",
+	} {
+		if recipients[key] != want {
+			t.Errorf("dry run: %s goes to %q, want %q", key, recipients[key], want)
+		}
+	}
+
 	// 7 days before the deadline (2026-11-28): one reminder each, on each channel.
 	e.ok("tick", "--at", "2026-11-21T09:00:00Z")
 	notes := map[string]string{}
