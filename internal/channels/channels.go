@@ -88,6 +88,13 @@ type Message struct {
 	Subject string
 	Text    string
 
+	// To, when set, is where this message goes instead of the channel's
+	// own recipients: the credential owner's route (a channel with route:
+	// owner). Email sends to all its addresses (cc: still applies); slack,
+	// sns and webhook take To[0]: a Slack channel or user, a topic ARN, a
+	// URL (a secret: never quote it). Empty: the channel's own.
+	To []string
+
 	// Test is true for a sample sent by `notifier test`.
 	Test bool
 	// Announcement is true for a rotation's announcement: it tells, it

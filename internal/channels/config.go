@@ -126,6 +126,13 @@ func Origin(u *url.URL) string {
 	return strings.ToLower(u.Scheme + "://" + u.Host)
 }
 
+// Routable is a Config whose channel can send a message to the address
+// in Message.To (a credential owner's route) instead of its own: nil when
+// it can, else why not. A Config that is not Routable cannot.
+type Routable interface {
+	Routable() error
+}
+
 // Interactive is a channel Config whose messages carry buttons that the
 // service posts back to notifier's HTTP API (Slack's Acknowledge button).
 // InteractionSecret is the secret those requests are verified with; empty

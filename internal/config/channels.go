@@ -16,7 +16,7 @@ import (
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 // channelKeys are the keys every channel has, beside its integration's.
-var channelKeys = []string{"type", "concurrency", "digest", "subject_template", "text_template", "deliver"}
+var channelKeys = []string{"type", "concurrency", "digest", "subject_template", "text_template", "deliver", "route"}
 
 // yamlValueRE is how yaml quotes a value in a type error; a value from the
 // environment may be a secret, so it is cut out.
@@ -58,6 +58,7 @@ func (l *loader) channels(n *yaml.Node) (map[string]*Channel, map[string]*yaml.N
 		var rest []*yaml.Node
 		var typeNode *yaml.Node
 		concurrency := 0 // not given
+		var routeNode *yaml.Node
 		for j := 0; j+1 < len(v.Content); j += 2 {
 			ck, cv := v.Content[j], v.Content[j+1]
 			switch ck.Value {
@@ -74,6 +75,8 @@ func (l *loader) channels(n *yaml.Node) (map[string]*Channel, map[string]*yaml.N
 				ch.Deliver = l.deliver(cv, key+".deliver")
 			case "digest":
 				ch.Digest = l.digest(cv, key+".digest")
+			case "route":
+				routeNode = cv
 			default:
 				rest = append(rest, ck, cv)
 			}
@@ -95,6 +98,9 @@ func (l *loader) channels(n *yaml.Node) (map[string]*Channel, map[string]*yaml.N
 		}
 		body := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column, Content: rest}
 		ch.Config = l.integration(body, key, cfg)
+		if routeNode != nil {
+			ch.Route = l.route(routeNode, key+".route", ch.Type, ch.Config)
+		}
 		out[k.Value] = ch
 	}
 	return out, nodes

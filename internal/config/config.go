@@ -67,6 +67,9 @@ type Config struct {
 	// its own problems (a refused config file, a channel whose delivery
 	// finally failed); none: the notices are only recorded and logged.
 	NotifyAdmins []string
+	// Owners are the owners: block: where each owner's messages go, by
+	// channel type, on the channels that route by owner.
+	Owners map[string]Owner
 
 	byID map[string]int // index of Credentials
 	// lwa holds the lwa: settings of the main file's credentials that
@@ -175,6 +178,10 @@ type Channel struct {
 	Config  channels.Config    // the integration's own, validated
 	Subject *template.Template // nil: the default
 	Text    *template.Template // nil: the default
+	// Route is RouteOwner when the channel sends each message to the
+	// credential owner's address (Config.OwnerRoute), its own recipients
+	// being the fallback; empty: always its own recipients.
+	Route string
 	// Concurrency is how many messages the channel sends at once: the
 	// concurrency: key, else the registry's default for Type.
 	Concurrency int

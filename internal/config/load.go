@@ -264,6 +264,7 @@ type topBlock struct {
 	HTTP            *yaml.Node `yaml:"http"`
 	Audit           *yaml.Node `yaml:"audit"`
 	NotifyAdmins    *yaml.Node `yaml:"notify_admins"`
+	Owners          *yaml.Node `yaml:"owners"`
 }
 
 // load reads the config file's blocks, each in its own file: settings.go,
@@ -324,6 +325,9 @@ func (l *mainLoad) load(path, dir string, data []byte, clock Clock) *Config {
 	}
 	if n := top.NotifyAdmins; n != nil {
 		cfg.NotifyAdmins = l.notifyAdmins(n, cfg.Channels)
+	}
+	if n := top.Owners; n != nil {
+		cfg.Owners = l.owners(n)
 	}
 	if top.Credentials == nil && top.CredentialFiles == nil {
 		l.errf(root, "credentials", "no credentials: list at least one under credentials: or credential_files:")

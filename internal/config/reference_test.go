@@ -39,6 +39,7 @@ func referenceKeys() []string {
 	add("credentials[].lwa.", lwaBlock{})
 	add("credentials[].source.", sourceBlock{})
 	add("credentials[].aws.", awsBlock{})
+	add("owners.NAME.", ownerBlock{})
 	for _, k := range channelKeys {
 		out = append(out, "channels.NAME."+k)
 	}

@@ -184,10 +184,14 @@ func (e *Engine) attempt(sendCtx context.Context, v view, d domain.Claimed, now 
 			break
 		}
 		markEscalation(&msg, line)
+		to := e.route(cfg, cfg.Channels[d.Channel], &msg)
 		sctx, cancel := context.WithTimeout(sendCtx, e.sendTimeout)
 		sendErr = ch.Send(sctx, msg)
 		cancel()
 		ev.Detail = msg.Subject
+		if to != "" {
+			ev.Detail += "; " + to
+		}
 		if sendErr != nil && sendCtx.Err() != nil {
 			e.logger.Warn("send cancelled by shutdown; it goes out at the next start", "credential", d.CredentialID, "stage", d.Stage,
 				"seq", d.Seq, "channel", d.Channel, "outcome", domain.StatusReleased, "attempt", attempts, "delivery", d.ID)

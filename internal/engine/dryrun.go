@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/channels"
@@ -100,6 +101,9 @@ func (e *Engine) DryRun(ctx context.Context, now time.Time) ([]Intended, error) 
 				WithAck(&m, c.Ack(), now, loc)
 				if err := Render(&m, v.cfg.Policies[c.Policy].Stage(a.Stage.Name), ch); err != nil {
 					return nil, err
+				}
+				if to := e.route(v.cfg, ch, &m); to != "" {
+					in.Recipient = strings.TrimPrefix(to, "to ")
 				}
 				in.Subject, in.Text = e.redactor.String(m.Subject), e.redactor.String(m.Text)
 				out = append(out, in)

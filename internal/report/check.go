@@ -15,8 +15,65 @@ import (
 // Check describes a valid config, as `notifier check` prints it, without
 // any secret: values that came from the environment are cut out.
 func Check(w io.Writer, cfg *config.Config) error {
-	_, err := io.WriteString(w, summary(cfg)+amazonSummary(cfg)+sourcesSummary(cfg))
+	_, err := io.WriteString(w, summary(cfg)+routingSummary(cfg)+amazonSummary(cfg)+sourcesSummary(cfg))
 	return err
+}
+
+// MaxUnroutedShown is how many unrouted credentials check lists; the
+// rest are counted, so that the output stays readable at any fleet size.
+const MaxUnroutedShown = 20
+
+// routingSummary is check's lines for owner routing: how many owners have
+// routes, and the credentials whose owner has none on a channel that
+// routes by owner (the first MaxUnroutedShown, then a count).
+func routingSummary(cfg *config.Config) string {
+	if len(cfg.Owners) == 0 && !routesByOwner(cfg) {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "  owners:      %d with routes\n", len(cfg.Owners))
+	shown, total := unrouted(cfg, MaxUnroutedShown)
+	if total == 0 {
+		return b.String()
+	}
+	fmt.Fprintf(&b, "  unrouted:    %d (credential, owner, channel: where its reminders go instead)\n", total)
+	for _, u := range shown {
+		fmt.Fprintf(&b, "    %s\n", u.Line)
+	}
+	if total > len(shown) {
+		fmt.Fprintf(&b, "    ... and %d more\n", total-len(shown))
+	}
+	return b.String()
+}
+
+// routesByOwner says whether a channel has route: owner.
+func routesByOwner(cfg *config.Config) bool {
+	for _, ch := range cfg.Channels {
+		if ch.Route == config.RouteOwner {
+			return true
+		}
+	}
+	return false
+}
+
+// unrouted is the first max unrouted credentials, each with check's line,
+// and how many there are in all.
+func unrouted(cfg *config.Config, max int) ([]CheckUnrouted, int) {
+	var shown []CheckUnrouted
+	total := 0
+	for u := range cfg.Unrouted() {
+		total++
+		if len(shown) < max {
+			// A webhook's URL may hold a key: it is named, not shown.
+			own := "the channel's url"
+			if a, ok := cfg.Channels[u.Channel].Config.(channels.Addressed); ok && u.Kind != "webhook" {
+				own = strings.TrimPrefix(a.Recipient(), "to ")
+			}
+			line := fmt.Sprintf("%s (owner %s): no %s route for channel %s; sent to %s", u.Credential, u.Owner, u.Kind, u.Channel, own)
+			shown = append(shown, CheckUnrouted{Credential: u.Credential, Owner: u.Owner, Channel: u.Channel, Line: line})
+		}
+	}
+	return shown, total
 }
 
 // summary describes a valid config without any secret.

@@ -100,6 +100,19 @@ type CheckResult struct {
 	Warnings    []CheckProblem      `json:"warnings"`
 	// More counts the problems found but not listed.
 	More int `json:"more_problems,omitempty"`
+	// Unrouted counts the credentials whose owner has no route on a
+	// channel with route: owner; UnroutedShown lists the first of them.
+	Unrouted      int             `json:"unrouted,omitempty"`
+	UnroutedShown []CheckUnrouted `json:"unrouted_shown,omitempty"`
+}
+
+// CheckUnrouted is one credential whose owner has no route on a channel
+// that routes by owner.
+type CheckUnrouted struct {
+	Credential string `json:"credential"`
+	Owner      string `json:"owner"`
+	Channel    string `json:"channel"`
+	Line       string `json:"message"`
 }
 
 // NewCheckResult describes a valid config, without any secret.
@@ -120,6 +133,7 @@ func NewCheckResult(cfg *config.Config, warnings []CheckProblem) CheckResult {
 	if r.Warnings == nil {
 		r.Warnings = []CheckProblem{}
 	}
+	r.UnroutedShown, r.Unrouted = unrouted(cfg, MaxUnroutedShown)
 	return r
 }
 

@@ -76,6 +76,9 @@ type Config struct {
 	Timeout time.Duration `yaml:"timeout"`
 }
 
+// Routable: a message may go to the owner's addresses instead of to:.
+func (c *Config) Routable() error { return nil }
+
 // Recipient is the To and CC addresses.
 func (c *Config) Recipient() string {
 	s := "to " + strings.Join(c.To, ", ")

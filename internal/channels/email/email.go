@@ -154,7 +154,18 @@ func (c *Channel) message(m channels.Message) (*gomail.Message, error) {
 	}
 	gm := gomail.NewMessage()
 	gm.SetHeader("From", c.from)
-	gm.SetHeader("To", c.to...)
+	to := c.to
+	if len(m.To) > 0 {
+		to = nil
+		for _, s := range m.To {
+			a, err := parseAddress(s)
+			if err != nil {
+				return nil, err
+			}
+			to = append(to, gm.FormatAddress(a.Address, a.Name))
+		}
+	}
+	gm.SetHeader("To", to...)
 	if len(c.cc) > 0 {
 		gm.SetHeader("Cc", c.cc...)
 	}

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"errors"
 	"net/url"
 	"regexp"
 	"strings"
@@ -49,6 +50,15 @@ var (
 	teamRE    = regexp.MustCompile(`^[TE][A-Z0-9]{2,}$`)
 	emojiRE   = regexp.MustCompile(`^:[a-z0-9_+'-]+(::skin-tone-[2-6])?:$`)
 )
+
+// Routable: a bot token posts anywhere; an incoming webhook only to its
+// own channel.
+func (c *Config) Routable() error {
+	if c.WebhookURL != "" && c.Token == "" {
+		return errors.New("an incoming webhook posts only to its own channel: use token and channel to route by owner")
+	}
+	return nil
+}
 
 // Recipient is the Slack channel, or the incoming webhook's host.
 func (c *Config) Recipient() string {

@@ -108,7 +108,11 @@ func (c *Channel) Send(ctx context.Context, m channels.Message) error {
 	if c.cfg.IconEmoji != "" {
 		opts = append(opts, slack.MsgOptionIconEmoji(c.cfg.IconEmoji))
 	}
-	channelID, ts, err := c.api.PostMessageContext(ctx, c.cfg.Channel, opts...)
+	target := c.cfg.Channel
+	if len(m.To) > 0 {
+		target = m.To[0] // the owner's channel or user
+	}
+	channelID, ts, err := c.api.PostMessageContext(ctx, target, opts...)
 	if err != nil {
 		return c.fail("chat.postMessage", err)
 	}

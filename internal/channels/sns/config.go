@@ -62,6 +62,9 @@ func parseARN(s string) (snsARN, bool) {
 // isFIFO reports whether a topic ARN names a FIFO topic.
 func isFIFO(topicARN string) bool { return strings.HasSuffix(topicARN, ".fifo") }
 
+// Routable: a message may be published to the owner's topic instead.
+func (c *Config) Routable() error { return nil }
+
 // Recipient is the topic, the phone number or the endpoint.
 func (c *Config) Recipient() string {
 	switch {

@@ -178,9 +178,13 @@ const MaxMessageBytes = 250 * 1024
 // input builds the Publish request for m.
 func (c *Channel) input(m channels.Message) (*sns.PublishInput, error) {
 	in := &sns.PublishInput{MessageAttributes: attributes(m)}
+	topic, fifo := c.cfg.TopicARN, c.fifo
+	if len(m.To) > 0 {
+		topic, fifo = m.To[0], isFIFO(m.To[0]) // the owner's topic
+	}
 	switch {
-	case c.cfg.TopicARN != "":
-		in.TopicArn = aws.String(c.cfg.TopicARN)
+	case topic != "":
+		in.TopicArn = aws.String(topic)
 		subject := m.Subject
 		if c.subject != nil {
 			s, err := channels.Render(c.subject, m)
@@ -201,7 +205,7 @@ func (c *Channel) input(m channels.Message) (*sns.PublishInput, error) {
 			text = SMSText(m)
 		}
 		in.Message = aws.String(text)
-		if c.fifo {
+		if fifo {
 			in.MessageGroupId = aws.String(groupID(m.Credential))
 			in.MessageDeduplicationId = aws.String(dedupID(m))
 		}

@@ -27,6 +27,9 @@ type Config struct {
 // DefaultTimeout bounds one POST.
 const DefaultTimeout = 10 * time.Second
 
+// Routable: a message may be posted to the owner's URL instead of url:.
+func (c *Config) Routable() error { return nil }
+
 // Recipient is the URL without its user, password and query.
 func (c *Config) Recipient() string { return channels.URLRecipient(string(c.URL)) }
 
@@ -107,7 +110,13 @@ func (c *Channel) Send(ctx context.Context, m channels.Message) error {
 	if err != nil {
 		return channels.Permanent(fmt.Errorf("webhook %s: %w", c.name, err))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, string(c.cfg.URL), bytes.NewReader(body))
+	target := string(c.cfg.URL)
+	if len(m.To) > 0 {
+		// The owner's URL: a secret too (the config registered it).
+		target = m.To[0]
+		c.red.AddURL(target)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return channels.Permanent(c.redact(fmt.Errorf("webhook %s: %w", c.name, err)))
 	}
@@ -128,7 +137,7 @@ func (c *Channel) Send(ctx context.Context, m channels.Message) error {
 		}()
 	}
 	if err := c.red.ClassifyHTTP(resp, err, time.Now()); err != nil {
-		return c.redact(fmt.Errorf("webhook %s: POST %s: %w", c.name, channels.RedactURL(string(c.cfg.URL)), err))
+		return c.redact(fmt.Errorf("webhook %s: POST %s: %w", c.name, channels.RedactURL(target), err))
 	}
 	return nil
 }
