@@ -39,6 +39,9 @@ type HTTP struct {
 	AckLinkTTL time.Duration
 	// Metrics bounds what /metrics says per credential.
 	Metrics Metrics
+	// Console is the http.console: block (the web console at /); nil:
+	// no console, / is 404.
+	Console *Console
 }
 
 // Metrics is the http.metrics: block: which credentials /metrics gives
@@ -120,11 +123,12 @@ type httpBlock struct {
 	AckSecret     *yaml.Node `yaml:"ack_secret"`
 	AckLinkTTL    *yaml.Node `yaml:"ack_link_ttl"`
 	Metrics       *yaml.Node `yaml:"metrics"`
+	Console       *yaml.Node `yaml:"console"`
 }
 
 // http reads the http: block. Secrets are never quoted back. chanNodes
 // are the channels' names, where a missing signing_secret is reported.
-func (l *loader) http(n *yaml.Node, chans map[string]*Channel, chanNodes map[string]*yaml.Node) *HTTP {
+func (l *loader) http(n *yaml.Node, chans map[string]*Channel, chanNodes map[string]*yaml.Node, dir string) *HTTP {
 	var b httpBlock
 	if !l.decode(n, "http", &b) {
 		return nil
@@ -190,6 +194,9 @@ func (l *loader) http(n *yaml.Node, chans map[string]*Channel, chanNodes map[str
 		}
 	}
 	h.Metrics = l.metrics(b.Metrics)
+	if b.Console != nil {
+		h.Console = l.console(b.Console, dir)
+	}
 	for _, name := range slices.Sorted(maps.Keys(chans)) {
 		in, ok := chans[name].Config.(channels.Interactive)
 		if ok && in.InteractionSecret() == "" {

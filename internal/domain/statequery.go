@@ -23,6 +23,8 @@ type StateQuery struct {
 	// Limit stops after this many rows; 0: no limit. Only set when
 	// nothing after the store drops rows.
 	Limit int
+	// After starts after this id (keyset pagination); "" from the first.
+	After string
 }
 
 // GlobLike translates a --credential glob (see MatchGlob) into a LIKE

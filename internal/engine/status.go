@@ -21,10 +21,14 @@ const (
 
 // CredentialStatus is one row of `notifier status`.
 type CredentialStatus struct {
-	ID               string    `json:"id"`
-	Name             string    `json:"name"`
-	Owner            string    `json:"owner"`
-	RotatedAt        time.Time `json:"rotated_at"`
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Owner     string    `json:"owner"`
+	RotatedAt time.Time `json:"rotated_at"`
+	// RotationSource is the source of the rotation that started the
+	// cycle (config, cli, amazon, …): the console shows it; status's
+	// output, whose form is fixed, does not.
+	RotationSource   string    `json:"-"`
 	Deadline         time.Time `json:"deadline"`
 	DaysRemaining    int       `json:"days_remaining"`
 	Stage            string    `json:"stage"` // the active stage at now, "" when none
@@ -132,6 +136,7 @@ func (v *view) status(s domain.CredentialState, now time.Time) CredentialStatus 
 	st := CredentialStatus{
 		ID: s.ID, Name: s.Name, Owner: s.Owner,
 		RotatedAt:        s.Start.In(loc),
+		RotationSource:   s.Source,
 		Deadline:         deadline.In(loc),
 		DaysRemaining:    schedule.DaysRemaining(deadline, now, loc),
 		Acknowledged:     s.Ack().Acknowledged(now),
@@ -178,7 +183,7 @@ func statusKeeps(f domain.CredentialFilter, now time.Time, loc *time.Location) f
 	return func(s domain.CredentialState, st CredentialStatus) bool {
 		return (f.Owner == "" || s.Owner == f.Owner) && (f.Policy == "" || s.Policy == f.Policy) &&
 			domain.MatchGlob(f.Credential, s.ID) && (f.State == "" || st.State == f.State) &&
-			(by.IsZero() || !st.Deadline.After(by))
+			(by.IsZero() || !st.Deadline.After(by)) && (f.After == "" || s.ID > f.After)
 	}
 }
 
@@ -192,7 +197,7 @@ const dueSlack = 4 * 24 * time.Hour
 // limit only where nothing is dropped after the store.
 func (v *view) stateQuery(f domain.CredentialFilter, now time.Time) domain.StateQuery {
 	loc := v.cfg.Location
-	q := domain.StateQuery{Owner: f.Owner, Policy: f.Policy}
+	q := domain.StateQuery{Owner: f.Owner, Policy: f.Policy, After: f.After}
 	if f.Credential != "" {
 		q.Like = domain.GlobLike(f.Credential)
 	}
