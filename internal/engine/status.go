@@ -228,6 +228,10 @@ func (v *view) stateQuery(f domain.CredentialFilter, now time.Time) domain.State
 	}
 	if f.Credential == "" && f.DueWithin.IsZero() && (f.State == "" || f.State == StateInactive) {
 		q.Limit = f.Limit
+	} else if f.Limit > 0 {
+		// Rows may be dropped after the store: read pages of the size
+		// wanted, as many as it takes, not a large one for nothing.
+		q.Page = f.Limit + 1
 	}
 	return q
 }

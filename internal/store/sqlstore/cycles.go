@@ -265,6 +265,9 @@ func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(doma
 		if after == q.After {
 			page = firstStatePage
 		}
+		if q.Page > 0 {
+			page = q.Page
+		}
 		if q.Limit > 0 {
 			page = min(page, left)
 		}
