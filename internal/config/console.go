@@ -104,16 +104,7 @@ func (l *loader) console(n *yaml.Node, dir string) *Console {
 		}
 	}
 	if v := b.SessionKey; v != nil {
-		if s, fromEnv, ok := l.secret(v, "http.console.session_key"); ok {
-			switch {
-			case !fromEnv:
-				l.errf(v, "http.console.session_key", "must come from the environment, e.g. session_key: ${NOTIFIER_SESSION_KEY}: a secret written in the file ends up in backups and repositories")
-			case len(s) < MinAckSecret:
-				l.errf(v, "http.console.session_key", "%s is %d bytes; it must be at least %d (e.g. openssl rand -hex 32)", v.Value, len(s), MinAckSecret)
-			default:
-				c.SessionKey = channels.Secret(s)
-			}
-		}
+		c.SessionKey = l.hmacKey(v, "http.console.session_key", "NOTIFIER_SESSION_KEY")
 	} else {
 		l.errf(n, "http.console.session_key", "missing: it signs the console's session cookies and forms: session_key: ${NOTIFIER_SESSION_KEY} (at least %d bytes, e.g. openssl rand -hex 32)", MinAckSecret)
 	}
