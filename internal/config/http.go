@@ -39,6 +39,9 @@ type HTTP struct {
 	AckLinkTTL time.Duration
 	// Metrics bounds what /metrics says per credential.
 	Metrics Metrics
+	// Console is the http.console: block (the web console at /); nil:
+	// no console, / is 404.
+	Console *Console
 }
 
 // Metrics is the http.metrics: block: which credentials /metrics gives
@@ -112,6 +115,22 @@ func (l *loader) metrics(n *yaml.Node) Metrics {
 	return m
 }
 
+// hmacKey reads an HMAC key: from ${ENV} only (env names the example's
+// variable), at least MinAckSecret bytes; "" after a problem.
+func (l *loader) hmacKey(n *yaml.Node, key, env string) channels.Secret {
+	s, fromEnv, ok := l.secret(n, key)
+	switch {
+	case !ok:
+	case !fromEnv:
+		l.errf(n, key, "must come from the environment, e.g. %s: ${%s}: a secret written in the file ends up in backups and repositories", key[strings.LastIndex(key, ".")+1:], env)
+	case len(s) < MinAckSecret:
+		l.errf(n, key, "%s is %d bytes; it must be at least %d (e.g. openssl rand -hex 32)", n.Value, len(s), MinAckSecret)
+	default:
+		return channels.Secret(s)
+	}
+	return ""
+}
+
 // httpBlock is the http: block.
 type httpBlock struct {
 	Listen        *yaml.Node `yaml:"listen"`
@@ -120,11 +139,12 @@ type httpBlock struct {
 	AckSecret     *yaml.Node `yaml:"ack_secret"`
 	AckLinkTTL    *yaml.Node `yaml:"ack_link_ttl"`
 	Metrics       *yaml.Node `yaml:"metrics"`
+	Console       *yaml.Node `yaml:"console"`
 }
 
 // http reads the http: block. Secrets are never quoted back. chanNodes
 // are the channels' names, where a missing signing_secret is reported.
-func (l *loader) http(n *yaml.Node, chans map[string]*Channel, chanNodes map[string]*yaml.Node) *HTTP {
+func (l *loader) http(n *yaml.Node, chans map[string]*Channel, chanNodes map[string]*yaml.Node, dir string) *HTTP {
 	var b httpBlock
 	if !l.decode(n, "http", &b) {
 		return nil
@@ -167,16 +187,7 @@ func (l *loader) http(n *yaml.Node, chans map[string]*Channel, chanNodes map[str
 	}
 	secretNode := b.AckSecret
 	if secretNode != nil {
-		if s, fromEnv, ok := l.secret(secretNode, "http.ack_secret"); ok {
-			switch {
-			case !fromEnv:
-				l.errf(secretNode, "http.ack_secret", "must come from the environment, e.g. ack_secret: ${NOTIFIER_ACK_SECRET}: a secret written in the file ends up in backups and repositories")
-			case len(s) < MinAckSecret:
-				l.errf(secretNode, "http.ack_secret", "%s is %d bytes; it must be at least %d (e.g. openssl rand -hex 32)", secretNode.Value, len(s), MinAckSecret)
-			default:
-				h.AckSecret = channels.Secret(s)
-			}
-		}
+		h.AckSecret = l.hmacKey(secretNode, "http.ack_secret", "NOTIFIER_ACK_SECRET")
 	} else if b.PublicURL != nil {
 		l.errf(n, "http.ack_secret", "missing: public_url puts ack links in messages, and they are signed with ack_secret: ${NOTIFIER_ACK_SECRET} (at least %d bytes)", MinAckSecret)
 	}
@@ -190,6 +201,9 @@ func (l *loader) http(n *yaml.Node, chans map[string]*Channel, chanNodes map[str
 		}
 	}
 	h.Metrics = l.metrics(b.Metrics)
+	if b.Console != nil {
+		h.Console = l.console(b.Console, dir)
+	}
 	for _, name := range slices.Sorted(maps.Keys(chans)) {
 		in, ok := chans[name].Config.(channels.Interactive)
 		if ok && in.InteractionSecret() == "" {

@@ -321,7 +321,7 @@ func (l *mainLoad) load(path, dir string, data []byte, clock Clock) *Config {
 		cfg.Files, cfg.Sources = l.credentialFiles(n, dir, cfg.Sources)
 	}
 	if n := top.HTTP; n != nil {
-		cfg.HTTP = l.http(n, cfg.Channels, chanNodes)
+		cfg.HTTP = l.http(n, cfg.Channels, chanNodes, dir)
 	}
 	if n := top.NotifyAdmins; n != nil {
 		cfg.NotifyAdmins = l.notifyAdmins(n, cfg.Channels)

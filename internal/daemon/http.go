@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/notifier-dev/notifier/internal/httpapi"
+	"github.com/notifier-dev/notifier/internal/web"
 )
 
 // serveHTTP starts the HTTP API when the config has http.listen; the
@@ -29,7 +30,12 @@ func (d *Daemon) serveHTTP(ctx context.Context) (<-chan struct{}, error) {
 		}
 	}
 	done := make(chan struct{})
-	srv := httpapi.New(httpapi.Options{Engine: d.Engine, Database: d.DatabaseID, Logger: d.Logger, Health: d.Health, Metrics: d.Metrics, MetricsApart: ml != nil})
+	o := httpapi.Options{Engine: d.Engine, Database: d.DatabaseID, Logger: d.Logger, Health: d.Health, Metrics: d.Metrics, MetricsApart: ml != nil}
+	if h.Console != nil {
+		o.Console = web.New(web.Options{Engine: d.Engine, Console: h.Console, Logger: d.Logger, Now: d.WallClock}).Handler()
+		d.Logger.Info("console at /", "users_file", h.Console.UsersFile != "", "proxy", h.Console.Proxy != nil)
+	}
+	srv := httpapi.New(o)
 	d.http = srv
 	d.Logger.Info("http listening", "addr", l.Addr().String(), "public_url", h.PublicURL)
 	var wg sync.WaitGroup

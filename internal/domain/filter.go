@@ -26,6 +26,9 @@ type CredentialFilter struct {
 	Credential string
 	// Limit stops after this many rows; 0: no limit.
 	Limit int
+	// After keeps only ids after it (keyset pagination: the last id of
+	// the page before); "" from the first.
+	After string
 }
 
 // CheckGlob refuses a malformed --credential pattern.

@@ -23,6 +23,13 @@ type StateQuery struct {
 	// Limit stops after this many rows; 0: no limit. Only set when
 	// nothing after the store drops rows.
 	Limit int
+	// After starts after this id (keyset pagination); "" from the first.
+	After string
+	// Page is how many rows one query reads (0: the store's default): a
+	// caller that wants few rows, of which some may be dropped after the
+	// store, reads small pages and stops, instead of one large page read
+	// for nothing.
+	Page int
 }
 
 // GlobLike translates a --credential glob (see MatchGlob) into a LIKE

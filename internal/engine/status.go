@@ -21,10 +21,14 @@ const (
 
 // CredentialStatus is one row of `notifier status`.
 type CredentialStatus struct {
-	ID               string    `json:"id"`
-	Name             string    `json:"name"`
-	Owner            string    `json:"owner"`
-	RotatedAt        time.Time `json:"rotated_at"`
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Owner     string    `json:"owner"`
+	RotatedAt time.Time `json:"rotated_at"`
+	// RotationSource is the source of the rotation that started the
+	// cycle (config, cli, amazon, …): the console shows it; status's
+	// output, whose form is fixed, does not.
+	RotationSource   string    `json:"-"`
 	Deadline         time.Time `json:"deadline"`
 	DaysRemaining    int       `json:"days_remaining"`
 	Stage            string    `json:"stage"` // the active stage at now, "" when none
@@ -136,6 +140,7 @@ func (v *view) status(s domain.CredentialState, now time.Time) CredentialStatus 
 	st := CredentialStatus{
 		ID: s.ID, Name: s.Name, Owner: s.Owner,
 		RotatedAt:        s.Start.In(loc),
+		RotationSource:   s.Source,
 		Deadline:         deadline.In(loc),
 		DaysRemaining:    schedule.DaysRemaining(deadline, now, loc),
 		Acknowledged:     s.Ack().Acknowledged(now),
@@ -184,7 +189,7 @@ func statusKeeps(f domain.CredentialFilter, now time.Time, loc *time.Location) f
 	return func(s domain.CredentialState, st CredentialStatus) bool {
 		return (f.Owner == "" || s.Owner == f.Owner) && (f.Policy == "" || s.Policy == f.Policy) &&
 			domain.MatchGlob(f.Credential, s.ID) && (f.State == "" || st.State == f.State) &&
-			(by.IsZero() || !st.Deadline.After(by))
+			(by.IsZero() || !st.Deadline.After(by)) && (f.After == "" || s.ID > f.After)
 	}
 }
 
@@ -198,7 +203,7 @@ const dueSlack = 4 * 24 * time.Hour
 // limit only where nothing is dropped after the store.
 func (v *view) stateQuery(f domain.CredentialFilter, now time.Time) domain.StateQuery {
 	loc := v.cfg.Location
-	q := domain.StateQuery{Owner: f.Owner, Policy: f.Policy}
+	q := domain.StateQuery{Owner: f.Owner, Policy: f.Policy, After: f.After}
 	if f.Credential != "" {
 		q.Like = domain.GlobLike(f.Credential)
 	}
@@ -229,6 +234,10 @@ func (v *view) stateQuery(f domain.CredentialFilter, now time.Time) domain.State
 	}
 	if f.Credential == "" && f.DueWithin.IsZero() && (f.State == "" || f.State == StateInactive) {
 		q.Limit = f.Limit
+	} else if f.Limit > 0 {
+		// Rows may be dropped after the store: read pages of the size
+		// wanted, as many as it takes, not a large one for nothing.
+		q.Page = f.Limit + 1
 	}
 	return q
 }

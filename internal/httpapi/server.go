@@ -63,6 +63,9 @@ type Options struct {
 	// MetricsApart leaves /metrics out of Handler: MetricsHandler serves
 	// it on an address of its own.
 	MetricsApart bool
+	// Console is the web console (internal/web), served at / beneath
+	// every route above; nil: / is 404.
+	Console http.Handler
 }
 
 // New returns a Server; it does not listen (see Serve, or use Handler).
@@ -87,6 +90,9 @@ func New(o Options) *Server {
 	s.mux.HandleFunc("POST /interactions/{channel}", s.interactions(s.namedChannel))
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
+	if o.Console != nil {
+		s.mux.Handle("/", o.Console)
+	}
 	if s.metrics != nil && o.MetricsApart {
 		m := http.NewServeMux()
 		m.Handle("GET /metrics", s.metrics.Handler(s.eng.Store(), s.eng.Config, s.logger))

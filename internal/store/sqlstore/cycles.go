@@ -262,12 +262,15 @@ func (s *Store) EachState(ctx context.Context, q domain.StateQuery, fn func(doma
 // eachState is EachState's read, on pipe's goroutine.
 func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(domain.CredentialState) error) error {
 	query, args := s.statePageQuery(q)
-	after, left := "", q.Limit
+	after, left := q.After, q.Limit
 	states := make([]domain.CredentialState, 0, statePage) // one page, reused
 	for {
 		page := statePage
-		if after == "" {
+		if after == q.After {
 			page = firstStatePage
+		}
+		if q.Page > 0 {
+			page = q.Page
 		}
 		if q.Limit > 0 {
 			page = min(page, left)

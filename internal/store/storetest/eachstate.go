@@ -60,7 +60,10 @@ func testEachState(t *testing.T, open Opener) {
 			{"glob with a literal [", domain.StateQuery{Like: domain.GlobLike(`\[x]*`)}, []string{"[x]1"}},
 			{"glob with a backslash", domain.StateQuery{Like: domain.GlobLike(`a\\b`)}, []string{`a\b`}},
 			{"glob with *", domain.StateQuery{Like: domain.GlobLike("a*b")}, []string{`a\b`, "a%b", "a_b", "axxb", "azb"}},
-			{"limit", domain.StateQuery{Limit: 3}, all[:3]}, // the first three in the database's order
+			{"limit", domain.StateQuery{Limit: 3}, all[:3]},                        // the first three in the database's order
+			{"after", domain.StateQuery{After: all[len(all)-3]}, all[len(all)-2:]}, // keyset: the ids after one
+			{"pages of one row", domain.StateQuery{Page: 1, Owner: "team-alpha"}, []string{"alpha", "gamma"}},
+			{"after, with a limit and a filter", domain.StateQuery{After: "alpha", Owner: "team-alpha", Limit: 1}, []string{"gamma"}},
 			{"combined", domain.StateQuery{Owner: "team-alpha", Policy: "default", Active: true, DeadlineAfter: t0, Like: domain.GlobLike("al*")},
 				[]string{"alpha"}},
 		} {

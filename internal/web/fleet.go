@@ -1,0 +1,180 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/notifier-dev/notifier/internal/domain"
+	"github.com/notifier-dev/notifier/internal/engine"
+	"github.com/notifier-dev/notifier/internal/report"
+)
+
+// PageSize is how many credentials a fleet page shows.
+const PageSize = 50
+
+// maxShown is how many characters of a name, owner or note a page shows.
+const maxShown = 120
+
+// states are the fleet's states, as the filter offers them: the status
+// view's, with "retired" for a credential no longer in the config.
+var states = []struct{ Value, Label string }{
+	{"", "any"}, {engine.StateOK, "ok"}, {engine.StateDue, "due"}, {engine.StateOverdue, "overdue"}, {engine.StateInactive, "retired"},
+}
+
+func withWho(r *http.Request, p who) context.Context {
+	return context.WithValue(r.Context(), whoKey{}, p)
+}
+
+func whoFrom(r *http.Request) who { p, _ := r.Context().Value(whoKey{}).(who); return p }
+
+// display is hostile text made readable: controls, bidi overrides and
+// invalid bytes shown as escapes (report.Escape), cut at maxShown
+// characters; html/template escapes the HTML.
+func display(s string) string { return truncate(report.Escape(s), maxShown) }
+
+// truncate cuts s at n characters, marking the cut with "…".
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for k := 0; k < n; k++ {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return s[:i] + "…"
+}
+
+// fleetQuery is the fleet page's filter, as its URL holds it.
+type fleetQuery struct {
+	State, Owner, Policy, Text, After string
+}
+
+// maxQueryField bounds each of the filter's fields.
+const maxQueryField = 512
+
+// parseFleetQuery reads the filter from the URL.
+func parseFleetQuery(v url.Values) (fleetQuery, error) {
+	q := fleetQuery{State: v.Get("state"), Owner: v.Get("owner"), Policy: v.Get("policy"), Text: strings.TrimSpace(v.Get("q")), After: v.Get("after")}
+	for _, f := range []string{q.State, q.Owner, q.Policy, q.Text, q.After} {
+		if len(f) > maxQueryField {
+			return q, fmt.Errorf("a filter is longer than %d bytes", maxQueryField)
+		}
+	}
+	for _, s := range states {
+		if q.State == s.Value {
+			return q, nil
+		}
+	}
+	return q, fmt.Errorf("state %q is not one of ok, due, overdue, inactive", report.Escape(truncate(q.State, 40)))
+}
+
+// values is the filter as URL parameters (empty ones left out), after
+// the given id.
+func (q fleetQuery) values(after string) url.Values {
+	v := url.Values{}
+	for k, x := range map[string]string{"state": q.State, "owner": q.Owner, "policy": q.Policy, "q": q.Text, "after": after} {
+		if x != "" {
+			v.Set(k, x)
+		}
+	}
+	return v
+}
+
+// row is one credential of the fleet page.
+type row struct {
+	engine.CredentialStatus
+	DeadlineText, Relative, RotatedText, StateLabel string
+}
+
+type fleetData struct {
+	Who          who
+	CSRF         string
+	Query        fleetQuery
+	States       []struct{ Value, Label string }
+	Rows         []row
+	Next, First  string // links; "" none
+	Error        string
+	Zone, AtText string
+}
+
+// errPageFull stops the stream once a page and one more row are read.
+var errPageFull = errors.New("page full")
+
+// fleet is the fleet page: PageSize credentials in id order after the
+// cursor, as the filter selects, read through the engine's status view
+// (the store's keyset reader). It only reads.
+func (s *Server) fleet(w http.ResponseWriter, r *http.Request) {
+	p := whoFrom(r)
+	loc := s.eng.Config().Location
+	now := s.now()
+	data := fleetData{Who: p, CSRF: s.csrfToken(p), States: states, Zone: loc.String(), AtText: now.In(loc).Format("Mon 2006-01-02 15:04 MST")}
+	q, err := parseFleetQuery(r.URL.Query())
+	data.Query = q
+	if err != nil {
+		data.Error = err.Error()
+		s.render(w, http.StatusBadRequest, "fleet.html", data)
+		return
+	}
+	f := domain.CredentialFilter{Owner: q.Owner, Policy: q.Policy, State: q.State, After: q.After}
+	text := strings.ToLower(q.Text)
+	if text == "" {
+		f.Limit = PageSize + 1
+	}
+	rows := make([]row, 0, PageSize+1)
+	err = s.eng.EachStatus(r.Context(), now, f, func(st engine.CredentialStatus) error {
+		if text != "" && !strings.Contains(strings.ToLower(st.ID), text) && !strings.Contains(strings.ToLower(st.Name), text) && !strings.Contains(strings.ToLower(st.Owner), text) {
+			return nil
+		}
+		rows = append(rows, s.row(st))
+		if len(rows) > PageSize {
+			return errPageFull
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errPageFull) {
+		s.logger.Error("console: fleet", "err", err)
+		data.Error = "The fleet could not be read; the log says why."
+		s.render(w, http.StatusInternalServerError, "fleet.html", data)
+		return
+	}
+	if len(rows) > PageSize {
+		rows = rows[:PageSize]
+		data.Next = "/?" + q.values(rows[PageSize-1].ID).Encode()
+	}
+	if q.After != "" {
+		data.First = "/?" + q.values("").Encode()
+	}
+	data.Rows = rows
+	s.render(w, http.StatusOK, "fleet.html", data)
+}
+
+// row formats one credential's status.
+func (s *Server) row(st engine.CredentialStatus) row {
+	rw := row{CredentialStatus: st, StateLabel: st.State}
+	if st.State == engine.StateInactive {
+		rw.StateLabel = "retired"
+	}
+	rw.DeadlineText = st.Deadline.Format("Mon 2006-01-02 15:04 MST")
+	if !st.RotatedAt.IsZero() {
+		rw.RotatedText = st.RotatedAt.Format("2006-01-02")
+	}
+	switch d := st.DaysRemaining; {
+	case d > 1:
+		rw.Relative = fmt.Sprintf("in %d days", d)
+	case d == 1:
+		rw.Relative = "tomorrow"
+	case d == 0:
+		rw.Relative = "today"
+	case d == -1:
+		rw.Relative = "yesterday"
+	default:
+		rw.Relative = fmt.Sprintf("%d days ago", -d)
+	}
+	return rw
+}
