@@ -98,13 +98,14 @@ func window(p *schedule.Policy, c domain.Cycle, deadline, now, until time.Time, 
 }
 
 // planEntry is a cycle in flight, kept small since the heap may hold one
-// for most of the fleet: its next reminder (the walk's step) and what
-// resumes the walk; the policy is shared by every cycle of it.
+// for most of the fleet (72 bytes, two pointers: its strings): its next
+// reminder (the walk's step, packed) and what resumes the walk; the
+// policy, shared by every cycle of it, by its index.
 type planEntry struct {
-	id, name string
+	step     schedule.PackedStep
 	deadline int64 // Unix nanoseconds
-	policy   *schedule.Policy
-	step     schedule.Step
+	id, name string
+	policy   uint32
 	acked    bool
 }
 
@@ -112,8 +113,8 @@ type planHeap []planEntry
 
 func (h planHeap) Len() int { return len(h) }
 func (h planHeap) Less(i, j int) bool {
-	if a, b := h[i].step.Due, h[j].step.Due; !a.Equal(b) {
-		return a.Before(b)
+	if a, b := h[i].step.Due, h[j].step.Due; a != b {
+		return a < b
 	}
 	return h[i].id < h[j].id
 }
@@ -153,10 +154,12 @@ func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedu
 	v := e.view()
 	loc := v.cfg.Location
 	until := horizon.Add(now, 1, loc)
-	policies := make(map[string]*schedule.Policy, len(v.ladders))
+	policies := make([]*schedule.Policy, 0, len(v.ladders))
+	index := make(map[string]uint32, len(v.ladders))
 	for name, l := range v.ladders {
 		p := l.policy
-		policies[name] = &p
+		index[name] = uint32(len(policies))
+		policies = append(policies, &p)
 	}
 	h := &planHeap{}
 	// drain emits every reminder before bound, then boundID (all of them
@@ -164,16 +167,16 @@ func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedu
 	drain := func(bound time.Time, boundID string, all bool) error {
 		for h.Len() > 0 {
 			top := &(*h)[0]
-			if !all && !(top.step.Due.Before(bound) || top.step.Due.Equal(bound) && top.id < boundID) {
+			if due := top.step.Due; !all && !(due < bound.UnixNano() || due == bound.UnixNano() && top.id < boundID) {
 				return nil
 			}
-			w := schedule.Window{Policy: top.policy, Deadline: time.Unix(0, top.deadline), Acked: top.acked, Now: now, Until: until, Loc: loc, MaxRepeats: MaxPlannedRepeats}
-			u, next := v.planRow(w, top.step, top.id, top.name, once)
+			w := schedule.Window{Policy: policies[top.policy], Deadline: time.Unix(0, top.deadline), Acked: top.acked, Now: now, Until: until, Loc: loc, MaxRepeats: MaxPlannedRepeats}
+			u, next := v.planRow(w, top.step.Unpack(loc), top.id, top.name, once)
 			if err := emit(u); err != nil {
 				return err
 			}
 			if st, ok := next(); ok {
-				top.step = st
+				top.step = st.Pack()
 				heap.Fix(h, 0)
 			} else {
 				heap.Pop(h)
@@ -199,7 +202,8 @@ func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedu
 			if !ok {
 				continue
 			}
-			w := window(policies[c.Policy], c, deadline, now, until, loc)
+			pi := index[c.Policy]
+			w := window(policies[pi], c, deadline, now, until, loc)
 			st, ok := w.First(schedule.Cycle{Start: c.Start, Deadline: deadline}, c.Ack(), c.HasSent)
 			if !ok {
 				continue
@@ -207,7 +211,7 @@ func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedu
 			if st.Due.Before(now) {
 				st.Due = now // ordered as it is shown: due now
 			}
-			heap.Push(h, planEntry{id: c.ID, name: c.Name, deadline: deadline.UnixNano(), policy: w.Policy, step: st, acked: w.Acked})
+			heap.Push(h, planEntry{step: st.Pack(), deadline: deadline.UnixNano(), id: c.ID, name: c.Name, policy: pi, acked: w.Acked})
 		}
 		return nil
 	})

@@ -17,13 +17,19 @@ var errPipeStopped = errors.New("pipe stopped")
 // bounded by pipeBatch. fn's error stops the reader (emit returns an
 // error, which read must return) and is returned; else read's error.
 func pipe[T any](read func(emit func(T) error) error, fn func(T) error) error {
+	return pipeBy(pipeBatch, read, fn)
+}
+
+// pipeBy is pipe with batches of n rows: a pipe of pages (each row a
+// page of rows already) sends each page alone, n = 1.
+func pipeBy[T any](n int, read func(emit func(T) error) error, fn func(T) error) error {
 	batches := make(chan []T, 1)
 	free := make(chan []T, 2)
 	stop := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
 		defer close(batches)
-		batch := make([]T, 0, pipeBatch)
+		batch := make([]T, 0, n)
 		send := func() error {
 			select {
 			case batches <- batch:
@@ -34,14 +40,14 @@ func pipe[T any](read func(emit func(T) error) error, fn func(T) error) error {
 			case batch = <-free:
 				batch = batch[:0]
 			default:
-				batch = make([]T, 0, pipeBatch)
+				batch = make([]T, 0, n)
 			}
 			return nil
 		}
 		first := true
 		err := read(func(v T) error {
 			// The first row goes alone: it shows at once.
-			if batch = append(batch, v); len(batch) == pipeBatch || first {
+			if batch = append(batch, v); len(batch) == n || first {
 				first = false
 				return send()
 			}

@@ -19,22 +19,33 @@ func TestPipe(t *testing.T) {
 		wantSeen        int
 		wantErr         error
 		wantReaderEnded bool // the reader stopped before its rows' end
+		batch           int  // pipeBy's batch; 0: pipe's (pipeBatch)
 	}{
-		{"none", 0, -1, -1, 0, nil, false},
-		{"one", 1, -1, -1, 1, nil, false},
-		{"a batch less one", pipeBatch - 1, -1, -1, pipeBatch - 1, nil, false},
-		{"a batch", pipeBatch, -1, -1, pipeBatch, nil, false},
-		{"a batch and one", pipeBatch + 1, -1, -1, pipeBatch + 1, nil, false},
-		{"many batches", 100*pipeBatch + 7, -1, -1, 100*pipeBatch + 7, nil, false},
-		{"fn fails at the first row", 100 * pipeBatch, -1, 0, 1, errFn, true},
-		{"fn fails mid-way", 100 * pipeBatch, -1, 1000, 1001, errFn, true},
-		{"read fails mid-way", 100 * pipeBatch, 1000, -1, 1000, errRead, false},
+		{"none", 0, -1, -1, 0, nil, false, 0},
+		{"one", 1, -1, -1, 1, nil, false, 0},
+		{"a batch less one", pipeBatch - 1, -1, -1, pipeBatch - 1, nil, false, 0},
+		{"a batch", pipeBatch, -1, -1, pipeBatch, nil, false, 0},
+		{"a batch and one", pipeBatch + 1, -1, -1, pipeBatch + 1, nil, false, 0},
+		{"many batches", 100*pipeBatch + 7, -1, -1, 100*pipeBatch + 7, nil, false, 0},
+		{"fn fails at the first row", 100 * pipeBatch, -1, 0, 1, errFn, true, 0},
+		{"fn fails mid-way", 100 * pipeBatch, -1, 1000, 1001, errFn, true, 0},
+		{"read fails mid-way", 100 * pipeBatch, 1000, -1, 1000, errRead, false, 0},
+		{"pages, one a batch", 1000, -1, -1, 1000, nil, false, 1},
+		{"pages: fn fails mid-way", 1000, -1, 500, 501, errFn, true, 1},
+		{"pages: read fails mid-way", 1000, 500, -1, 500, errRead, false, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			var run func(read func(func(int) error) error, fn func(int) error) error
+			batch := tc.batch
+			if batch == 0 {
+				batch, run = pipeBatch, pipe[int]
+			} else {
+				run = func(read func(func(int) error) error, fn func(int) error) error { return pipeBy(batch, read, fn) }
+			}
 			var produced atomic.Int64
 			readStopped := false
 			seen, maxAhead := 0, int64(0)
-			err := pipe(func(emit func(int) error) error {
+			err := run(func(emit func(int) error) error {
 				for i := range tc.rows {
 					if i == tc.readFailsAfter {
 						return errRead
@@ -66,10 +77,10 @@ func TestPipe(t *testing.T) {
 			if readStopped != tc.wantReaderEnded {
 				t.Errorf("the reader was stopped: %v, want %v", readStopped, tc.wantReaderEnded)
 			}
-			if maxAhead > 4*pipeBatch {
-				t.Errorf("the reader ran %d rows ahead of fn, more than %d", maxAhead, 4*pipeBatch)
+			if maxAhead > int64(4*batch) {
+				t.Errorf("the reader ran %d rows ahead of fn, more than %d", maxAhead, 4*batch)
 			}
-			if tc.wantReaderEnded && produced.Load() > int64(tc.wantSeen+4*pipeBatch) {
+			if tc.wantReaderEnded && produced.Load() > int64(tc.wantSeen+4*batch) {
 				t.Errorf("the reader read %d rows after fn stopped at %d", produced.Load(), tc.wantSeen)
 			}
 		})

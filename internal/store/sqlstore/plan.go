@@ -276,7 +276,17 @@ const planBatch = 1000
 // `notifier plan` merges. Owner, policy and the literal prefix of the
 // credential glob cut the query; the rest of f is the engine's. A cycle
 // with no next action has nothing to send and is not read.
+//
+// The pages are read on a goroutine of their own, one page ahead of fn:
+// reading in next-action order is SQLite's slow part (random in the
+// file), and the caller's merging and printing go on beside it, on the
+// other core.
 func (s *Store) PlanCycles(ctx context.Context, f domain.CredentialFilter, until time.Time, fn func([]domain.Cycle) error) error {
+	return pipeBy(1, func(emit func([]domain.Cycle) error) error { return s.planCycles(ctx, f, until, emit) }, fn)
+}
+
+// planCycles is PlanCycles on the caller's goroutine.
+func (s *Store) planCycles(ctx context.Context, f domain.CredentialFilter, until time.Time, fn func([]domain.Cycle) error) error {
 	var lastAt time.Time
 	var lastID string
 	for first := true; ; first = false {
