@@ -342,6 +342,18 @@ type CredentialState struct {
 	// rotate its secret in this cycle (EachState only; zero: none).
 	Probe             ProbeTimes
 	RotationRequested time.Time
+	// Waiting is the cycle's pending delivery never yet tried whose first
+	// attempt is the latest (EachState only; zero: none): a send that
+	// waits in the outbox for its channel's delivery window, which status
+	// shows even when the config alone would say the window had passed
+	// (a reminder first planned after downtime).
+	Waiting Waiting
+}
+
+// Waiting is a delivery in the outbox that waits for its first attempt.
+type Waiting struct {
+	Channel string
+	At      time.Time
 }
 
 // Change is one thing a config sync did that the history records and the

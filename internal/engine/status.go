@@ -164,7 +164,8 @@ func (v *view) status(s domain.CredentialState, now time.Time) CredentialStatus 
 		if i := schedule.Active(l.policy, deadline, now, loc); i >= 0 {
 			st.Stage = l.policy.Stages[i].Name
 			sg := l.policy.Stages[i]
-			st.Deferred = deferredText(v.deferrals(s.Policy, sg, activeDue(sg, deadline, now, st.Acknowledged, loc), now, deadline, loc))
+			ds := v.deferrals(s.Policy, sg, activeDue(sg, deadline, now, st.Acknowledged, loc), now, deadline, loc)
+			st.Deferred = deferredText(v.waiting(ds, s.Policy, sg, s.Waiting, now, deadline, loc))
 		}
 	}
 	switch {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
@@ -67,6 +68,26 @@ func (v view) deferrals(policy string, s schedule.Stage, due, after, deadline ti
 		}
 	}
 	return out
+}
+
+// waiting adds to ds the send that waits in the outbox for its channel's
+// delivery window (w), unless ds already names its channel: a reminder
+// first planned after downtime waits for the next opening after that
+// tick, which the config and the threshold alone cannot tell.
+func (v view) waiting(ds []Deferral, policy string, s schedule.Stage, w domain.Waiting, now, deadline time.Time, loc *time.Location) []Deferral {
+	if w.Channel == "" || !w.At.After(now) {
+		return ds
+	}
+	for _, d := range ds {
+		if d.Channel == w.Channel {
+			return ds
+		}
+	}
+	win := v.window(policy, s, w.Channel, deadline, loc)
+	if win == nil {
+		return ds // not a window's wait (a stage no longer deferred, say)
+	}
+	return append(ds, Deferral{Channel: w.Channel, At: w.At.In(win.Loc)})
 }
 
 // deferredText is deferrals as status shows them, "" for none.

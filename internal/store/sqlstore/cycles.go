@@ -239,14 +239,18 @@ const stateColumns = joinedCycleColumns + `,
 	lp.probed_at,
 	(SELECT MAX(p.probed_at) FROM lwa_probes p WHERE p.credential_id = c.id AND p.outcome = 'ok'),
 	lp.outcome,
-	(SELECT MAX(q.requested_at) FROM rotation_requests q WHERE q.credential_id = c.id AND q.rotation_id = r.id AND q.outcome = 'requested')`
+	(SELECT MAX(q.requested_at) FROM rotation_requests q WHERE q.credential_id = c.id AND q.rotation_id = r.id AND q.outcome = 'requested'),
+	wd.channel, wd.next_attempt_at`
 
 // stateJoins join, beside CurrentCycle, the rows stateColumns read:
 // cycleJoins', the cycle's last sent reminder ls (lastSentOf) and the
-// credential's last probe lp, each by its primary key.
+// credential's last probe lp, and the cycle's pending delivery never yet
+// tried that waits longest wd (a send deferred to its channel's delivery
+// window), each by its primary key.
 const stateJoins = cycleJoins + `
 	LEFT JOIN deliveries ls ON ls.id = (SELECT x.id ` + lastSentOf + `)
-	LEFT JOIN lwa_probes lp ON lp.id = (SELECT p.id FROM lwa_probes p WHERE p.credential_id = c.id ORDER BY p.probed_at DESC, p.id DESC LIMIT 1)`
+	LEFT JOIN lwa_probes lp ON lp.id = (SELECT p.id FROM lwa_probes p WHERE p.credential_id = c.id ORDER BY p.probed_at DESC, p.id DESC LIMIT 1)
+	LEFT JOIN deliveries wd ON wd.id = (SELECT x.id FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'pending' AND x.attempts = 0 ORDER BY x.next_attempt_at DESC, x.id DESC LIMIT 1)`
 
 // EachState calls fn with every credential, active or not, with its
 // current cycle and its deliveries' counts (as States), its last probes
@@ -300,14 +304,15 @@ func (s *Store) statePage(ctx context.Context, states []domain.CredentialState, 
 	}
 	defer rows.Close()
 	var st domain.CredentialState // each row is read here, then copied
-	var stage, outcome sql.NullString
+	var stage, outcome, waiting sql.NullString
 	x := newCycleScan(&stage, NullTimeOf(&st.LastSentAt), &st.Failed, &st.Pending,
-		NullTimeOf(&st.Probe.Last), NullTimeOf(&st.Probe.Verified), &outcome, NullTimeOf(&st.RotationRequested))
+		NullTimeOf(&st.Probe.Last), NullTimeOf(&st.Probe.Verified), &outcome, NullTimeOf(&st.RotationRequested),
+		&waiting, NullTimeOf(&st.Waiting.At))
 	for rows.Next() {
 		if st.Cycle, err = x.scan(rows); err != nil {
 			return states, err
 		}
-		st.LastStage, st.Probe.LastOutcome = stage.String, outcome.String
+		st.LastStage, st.Probe.LastOutcome, st.Waiting.Channel = stage.String, outcome.String, waiting.String
 		states = append(states, st)
 	}
 	return states, rows.Err()
