@@ -31,6 +31,13 @@ func pipeBy[T any](n int, read func(emit func(T) error) error, fn func(T) error)
 		defer close(batches)
 		batch := make([]T, 0, n)
 		send := func() error {
+			// Stopped wins over a receiver that is ready: a select picks at
+			// random among ready cases, which let the reader go on reading.
+			select {
+			case <-stop:
+				return errPipeStopped
+			default:
+			}
 			select {
 			case batches <- batch:
 			case <-stop:
@@ -64,21 +71,27 @@ func pipeBy[T any](n int, read func(emit func(T) error) error, fn func(T) error)
 	}()
 	var ferr error
 	for batch := range batches {
-		if ferr == nil {
-			for _, v := range batch {
-				if ferr = fn(v); ferr != nil {
-					close(stop)
-					break
-				}
+		for _, v := range batch {
+			if ferr = fn(v); ferr != nil {
+				break
 			}
 		}
 		clear(batch) // no row outlives its batch
+		if ferr != nil {
+			// Stop receiving: the reader, blocked on a full channel or at
+			// its next batch, sees stop and ends; it reads at most the
+			// batch in hand and one in the channel more.
+			close(stop)
+			break
+		}
 		select {
 		case free <- batch:
 		default:
 		}
 	}
 	rerr := <-done
+	for range batches { // the batch left in the channel, if any
+	}
 	if ferr != nil {
 		return ferr
 	}

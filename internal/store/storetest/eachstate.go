@@ -116,16 +116,22 @@ func testEachState(t *testing.T, open Opener) {
 			t.Fatal(err)
 		}
 		var got []domain.CredentialState
-		var probes []any
+		var probes, waiting []any
 		if err := e.EachState(e.ctx, domain.StateQuery{}, func(s domain.CredentialState) error {
 			probes = append(probes, s.ID, ts(s.Probe.Last), ts(s.Probe.Verified), s.Probe.LastOutcome)
-			s.Probe, s.RotationRequested = domain.ProbeTimes{}, time.Time{} // States has none
+			if s.Waiting.Channel != "" {
+				waiting = append(waiting, s.ID, s.Waiting.Channel, ts(s.Waiting.At))
+			}
+			s.Probe, s.RotationRequested, s.Waiting = domain.ProbeTimes{}, time.Time{}, domain.Waiting{} // States has none
 			got = append(got, s)
 			return nil
 		}); err != nil {
 			t.Fatal(err)
 		}
 		equal(t, "EachState and States", got, want)
+		// alpha's sns delivery was never tried: it waits for its first
+		// attempt since it was planned (slack was sent, email failed).
+		equal(t, "the deliveries waiting for a first attempt", waiting, []any{"alpha", "sns", ts(hours(1))}) // planned at 01:00
 		type row struct {
 			ID, Policy, AckBy, LastStage string
 			Active                       bool
