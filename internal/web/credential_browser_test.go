@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -19,17 +20,7 @@ import (
 func TestCredentialPageInChromium(t *testing.T) {
 	f := newFixture(t, "10.9.9.9/32")
 	ctx := browser.New(t, time.Minute)
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.HasPrefix(png, []byte("\x89PNG")) {
-			t.Fatalf("%s: not an image", name)
-		}
-		t.Logf("screenshot: %s", browser.Artifact(t, name, png))
-	}
+	shot := func(name string) { t.Helper(); screenshot(t, ctx, name) }
 	text := func(js string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
@@ -41,6 +32,16 @@ func TestCredentialPageInChromium(t *testing.T) {
 	// The timeline's "what" column, newest first.
 	timeline := func() string {
 		return text(`[...document.querySelectorAll('#timeline td.type')].map(e => e.textContent).join(',')`)
+	}
+	// after checks the confirmation and the timeline after an action.
+	after := func(what, done, events string) {
+		t.Helper()
+		if got := text(`document.getElementById('done').textContent`); got != done {
+			t.Errorf("after %s: %q, want %q", what, got, done)
+		}
+		if got := timeline(); got != events {
+			t.Errorf("timeline after %s: %s, want %s", what, got, events)
+		}
 	}
 	do := func(actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -83,14 +84,9 @@ func TestCredentialPageInChromium(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("snooze"), "1w"),
 		submit("ack-submit", "done"),
 	)
-	if got := text(`document.getElementById('done').textContent`); got != "Snoozed." {
-		t.Errorf("after the snooze: %q", got)
-	}
+	after("the snooze", "Snoozed.", "ack,credential,rotation")
 	if got := text(`document.getElementById('ack').textContent`); !strings.HasPrefix(got, "snoozed by alice at Sun 2026-12-20 10:00 CET until Sun 2026-12-27 10:00 CET") || !strings.Contains(got, "waiting for the vendor") {
 		t.Errorf("the cycle after the snooze: %q", got)
-	}
-	if got := timeline(); got != "ack,credential,rotation" {
-		t.Errorf("timeline after the snooze: %s", got)
 	}
 	shot("credential-snoozed.png")
 
@@ -99,12 +95,7 @@ func TestCredentialPageInChromium(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("ack-note"), "rotating today"),
 		submit("ack-submit", "done"),
 	)
-	if got := text(`document.getElementById('done').textContent`); got != "Acknowledged." {
-		t.Errorf("after the ack: %q", got)
-	}
-	if got := timeline(); got != "ack,ack,credential,rotation" {
-		t.Errorf("timeline after the ack: %s", got)
-	}
+	after("the ack", "Acknowledged.", "ack,ack,credential,rotation")
 	// A rotation dated ahead of the clock is refused on the page (the
 	// field's max, which stops the browser sending it, removed first).
 	do(
@@ -125,9 +116,7 @@ func TestCredentialPageInChromium(t *testing.T) {
 	if got := text(`document.getElementById('state').textContent + ' ' + document.getElementById('rotation').textContent`); got != "ok Sun 2026-12-20 10:00 CET (http, by alice)" {
 		t.Errorf("after the rotation: %q", got)
 	}
-	if got := timeline(); got != "rotation,ack,ack,credential,rotation" {
-		t.Errorf("timeline after the rotation: %s", got)
-	}
+	after("the rotation", "Rotation recorded; a new cycle started.", "rotation,ack,ack,credential,rotation")
 	shot("credential-rotated.png")
 	do(chromedp.EmulateViewport(390, 844))
 	shot("credential-phone.png")
@@ -158,4 +147,18 @@ func TestCredentialPageInChromium(t *testing.T) {
 	if n := len(f.events("svc-004", domain.EventAck)); n != 0 {
 		t.Errorf("the viewer's form recorded %d acknowledgments", n)
 	}
+}
+
+// screenshot keeps a full-page screenshot of the browser's page as the
+// test's artifact named name, and logs its path.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Fatalf("%s: not an image", name)
+	}
+	t.Logf("screenshot: %s", browser.Artifact(t, name, png))
 }
