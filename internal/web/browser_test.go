@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -17,17 +16,7 @@ import (
 func TestConsoleInChromium(t *testing.T) {
 	f := newFixture(t, "10.9.9.9/32")
 	ctx := browser.New(t, time.Minute)
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.HasPrefix(png, []byte("\x89PNG")) {
-			t.Fatalf("%s: not an image", name)
-		}
-		t.Logf("screenshot: %s", browser.Artifact(t, name, png))
-	}
+	shot := func(name string) { t.Helper(); screenshot(t, ctx, name) }
 	ids := func() string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('#fleet .id')].map(e => e.textContent).join(',')`))

@@ -56,6 +56,8 @@ func New(o Options) *Server {
 	mux.HandleFunc("POST /login", s.login)
 	mux.Handle("POST /logout", s.Act(config.RoleViewer, http.HandlerFunc(s.logout)))
 	mux.Handle("GET /{$}", s.View(http.HandlerFunc(s.fleet)))
+	s.routeCredential(mux)
+	s.routeAudit(mux)
 	// Every state-changing request is refused across origins (the
 	// browser's Sec-Fetch-Site / Origin), besides the form's token.
 	s.handler = s.cop.Handler(mux)
