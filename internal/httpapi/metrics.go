@@ -234,7 +234,7 @@ func (m *Metrics) Prefetch(ctx context.Context, store store.Reader, cfg func() *
 // after a write this process records, so that the scrape after it finds
 // the answer ready instead of waiting for a read (seconds at a million
 // credentials). At each value of polls it reads if the store's write
-// generation has moved past the last answer (or there is none), no read
+// generation has moved past the last answer (or nothing was read yet), no read
 // is in flight, and the last read began at least gap ago: a burst of
 // writes costs one read, then at most one more per gap while writes go
 // on; with nothing written, nothing is read. A scrape that finds the
@@ -258,7 +258,10 @@ func (m *Metrics) Refresh(ctx context.Context, store store.Reader, cfg func() *c
 func (d *databasePart) due(gen uint64, gap time.Duration) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.flight != nil || (d.body != nil && d.gen == gen) {
+	// After a reload (the answer dropped, the generation unchanged) it
+	// waits for the sync's write, or a read begun before that write would
+	// be thrown away by the scrape after it.
+	if d.flight != nil || (!d.started.IsZero() && d.gen == gen) {
 		return false
 	}
 	since := d.now().Sub(d.started)
