@@ -39,9 +39,11 @@ func TestMetricsRefreshAfterAWrite(t *testing.T) {
 		m.Refresh(ctx, reader, eng.Config, logger, polls, gap)
 	}()
 	t.Cleanup(func() { cancel(); <-stopped })
-	// poll is one poll of the refresher; the second send returns once the
-	// first poll's read, if any, has ended.
+	// poll is the refresher's polls until a write has settled (one poll
+	// sees it, the next reads); the last send returns once that read, if
+	// any, has ended.
 	poll := func() {
+		polls <- time.Time{}
 		polls <- time.Time{}
 		polls <- time.Time{}
 	}
