@@ -137,6 +137,10 @@ type databasePart struct {
 	at     time.Time
 	gen    uint64
 	flight *metricsRead
+	// started is when the last read began (Refresh keeps a gap after it);
+	// seen is the write generation Refresh saw at its last poll.
+	started time.Time
+	seen    uint64
 	// staleAfter: how long a scrape waits for a read in flight when it
 	// has a last answer to give instead; 0 waits for the read.
 	staleAfter time.Duration
@@ -228,6 +232,47 @@ func (m *Metrics) Prefetch(ctx context.Context, store store.Reader, cfg func() *
 	return err
 }
 
+// Refresh reads the database's part of /metrics again in the background
+// after a write this process records, so that the scrape after it finds
+// the answer ready instead of waiting for a read (seconds at a million
+// credentials). At each value of polls it reads if the store's write
+// generation has moved past the last answer (or nothing was read yet) and
+// not since the poll before, no read is in flight, and the last read began
+// at least gap ago: a burst of writes costs one read once it is over,
+// and reads begin at least gap apart (a scrape during a burst reads the
+// truth itself); with nothing written, nothing is read. A scrape that finds the
+// generation newer than every answer still reads (or waits for the read
+// in flight that sees it), as without Refresh. It returns when ctx ends.
+func (m *Metrics) Refresh(ctx context.Context, store store.Reader, cfg func() *config.Config, logger *slog.Logger, polls <-chan time.Time, gap time.Duration) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-polls:
+		}
+		if m.db.due(store.WriteGeneration(), gap) {
+			_ = m.Prefetch(ctx, store, cfg, logger) // its errors are logged by the read
+		}
+	}
+}
+
+// due says whether Refresh reads now, the store's write generation being
+// gen.
+func (d *databasePart) due(gen uint64, gap time.Duration) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	// After a reload (the answer dropped, the generation unchanged) it
+	// waits for the sync's write, or a read begun before that write would
+	// be thrown away by the scrape after it.
+	settled := gen == d.seen // no write since the last poll: a burst is over
+	d.seen = gen
+	if d.flight != nil || (!d.started.IsZero() && (d.gen == gen || !settled)) {
+		return false
+	}
+	since := d.now().Sub(d.started)
+	return since < 0 || since >= gap // < 0: the clock was set back
+}
+
 // fromDatabase is the database's part of a scrape: the last read's if it
 // is younger than MetricsInterval and no write was recorded since it
 // began, else that of the read in flight begun after the last write,
@@ -248,6 +293,7 @@ func (m *Metrics) fromDatabase(ctx context.Context, store store.Reader, cfg func
 		f = &metricsRead{done: make(chan struct{}), gen: gen}
 		d.flight = f
 		now := d.now()
+		d.started = now
 		go func() {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), metricsReadTimeout)
 			defer cancel()

@@ -137,13 +137,17 @@ func limit(n int, h http.Handler) http.Handler {
 // Listen opens the listener (so that a port in use is an error at start).
 func Listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
 
-// PrefetchMetrics reads what the next scrape of /metrics will serve (see
-// Metrics.Prefetch); without metrics it does nothing.
-func (s *Server) PrefetchMetrics(ctx context.Context) error {
+// RefreshMetrics reads what the next scrape of /metrics will serve now
+// (there is no answer yet), then again after each write recorded, looking
+// every poll, at most once per gap (see Metrics.Refresh), until ctx ends;
+// without metrics it does nothing.
+func (s *Server) RefreshMetrics(ctx context.Context, poll, gap time.Duration) {
 	if s.metrics == nil {
-		return nil
+		return
 	}
-	return s.metrics.Prefetch(ctx, s.eng.Store(), s.eng.Config, s.logger)
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	s.metrics.Refresh(ctx, s.eng.Store(), s.eng.Config, s.logger, t.C, gap)
 }
 
 // MetricsHandler serves /metrics alone when Options.MetricsApart (else
