@@ -93,7 +93,9 @@ func Header(m channels.Message) string {
 //   - the rendered template text (m.Text);
 //   - how to rotate (m.Runbook, m.RunbookURL) and what breaks (m.Impact);
 //   - fields: Deadline, Owner, Credential, Stage;
-//   - "Acknowledged by … at …" when acknowledged; otherwise (and unless it
+//   - "Acknowledged by … at …" when acknowledged, "Snoozed by … until …"
+//     while a snooze lasts (m.AckState); otherwise, with "Snooze by …
+//     ended …" after one, (and unless it
 //     is a test) an actions block BlockID with the Acknowledge button
 //     ActionID whose value is the delivery id, and, when m.AckURL is set, a
 //     context block linking to it.
@@ -128,12 +130,15 @@ func Blocks(m channels.Message) []slack.Block {
 
 	switch {
 	case m.Acknowledged:
-		text := ":white_check_mark: Acknowledged by " + escape(orUnknown(m.AcknowledgedBy))
-		if !m.AcknowledgedAt.IsZero() {
-			text += " at " + m.AcknowledgedAt.Format(channels.DateLayout)
+		emoji := ":white_check_mark: "
+		if !m.SnoozedUntil.IsZero() {
+			emoji = ":zzz: "
 		}
-		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(truncate(text, maxField))))
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(truncate(emoji+escape(m.AckState()), maxField))))
 	case !m.Test && !m.Announcement:
+		if !m.SnoozedUntil.IsZero() { // the snooze ended: the ladder resumed
+			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(truncate(":alarm_clock: "+escape(m.AckState()), maxField))))
+		}
 		button := slack.NewButtonBlockElement(ActionID, strconv.FormatInt(m.DeliveryID, 10), plain("Acknowledge"))
 		button.Style = slack.StylePrimary
 		blocks = append(blocks, slack.NewActionBlock(BlockID, button))
@@ -220,13 +225,6 @@ func field(label, value string) *slack.TextBlockObject {
 var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 func escape(s string) string { return escaper.Replace(s) }
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "someone"
-	}
-	return s
-}
 
 // truncate cuts s to at most n characters (runes), marking the cut with "…".
 func truncate(s string, n int) string {
