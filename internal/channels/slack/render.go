@@ -11,11 +11,21 @@ import (
 
 // ActionID and BlockID identify the Acknowledge button in the interaction
 // payload Slack POSTs when someone clicks it; the button's value is the
-// delivery id in decimal.
+// delivery id in decimal. The snooze buttons beside it are the other
+// action ids of buttons.
 const (
 	ActionID = "notifier_ack"
 	BlockID  = "notifier_actions"
 )
+
+// buttons are the actions block's buttons, in order: action id, label and
+// the action it means (channels.Action…).
+var buttons = []struct{ id, label, action string }{
+	{ActionID, "Acknowledge", channels.ActionAcknowledge},
+	{"notifier_snooze_1d", "Snooze 1 day", channels.ActionSnoozeDay},
+	{"notifier_snooze_1w", "Snooze 1 week", channels.ActionSnoozeWeek},
+	{"notifier_snooze_next_stage", "Until next stage", channels.ActionSnoozeNextStage},
+}
 
 // Slack's limits on text objects, in characters.
 const (
@@ -97,7 +107,8 @@ func Header(m channels.Message) string {
 //     while a snooze lasts (m.AckState); otherwise, with "Snooze by …
 //     ended …" after one, (and unless it
 //     is a test) an actions block BlockID with the Acknowledge button
-//     ActionID whose value is the delivery id, and, when m.AckURL is set, a
+//     ActionID and the snooze buttons (1 day, 1 week, until the next
+//     stage), each of whose value is the delivery id, and, when m.AckURL is set, a
 //     context block linking to it.
 func Blocks(m channels.Message) []slack.Block {
 	blocks := []slack.Block{
@@ -139,9 +150,15 @@ func Blocks(m channels.Message) []slack.Block {
 		if !m.SnoozedUntil.IsZero() { // the snooze ended: the ladder resumed
 			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(truncate(":alarm_clock: "+escape(m.AckState()), maxField))))
 		}
-		button := slack.NewButtonBlockElement(ActionID, strconv.FormatInt(m.DeliveryID, 10), plain("Acknowledge"))
-		button.Style = slack.StylePrimary
-		blocks = append(blocks, slack.NewActionBlock(BlockID, button))
+		elems := make([]slack.BlockElement, len(buttons))
+		for i, b := range buttons {
+			button := slack.NewButtonBlockElement(b.id, strconv.FormatInt(m.DeliveryID, 10), plain(b.label))
+			if i == 0 {
+				button.Style = slack.StylePrimary
+			}
+			elems[i] = button
+		}
+		blocks = append(blocks, slack.NewActionBlock(BlockID, elems...))
 		if m.AckURL != "" {
 			blocks = append(blocks, slack.NewContextBlock("",
 				mrkdwn(truncate("Or acknowledge in the browser: <"+escape(m.AckURL)+"|"+escape(m.AckURL)+">", maxField))))
