@@ -131,9 +131,16 @@ func slackButton(t *testing.T, form url.Values) string {
 // signedInteraction is Slack's POST for a click on the button, signed now.
 func signedInteraction(t *testing.T, base, secret, value string, at time.Time) *http.Request {
 	t.Helper()
+	return signedAction(t, base, secret, "notifier_ack", value, at)
+}
+
+// signedAction is Slack's POST for a click by bob on the button actionID
+// of notifier's actions block, signed at at.
+func signedAction(t *testing.T, base, secret, actionID, value string, at time.Time) *http.Request {
+	t.Helper()
 	payload := fmt.Sprintf(`{"type":"block_actions","user":{"id":"U0BOB","name":"bob"},
 		"container":{"type":"message","message_ts":"1795737600.000200","channel_id":"C0OPS"},
-		"actions":[{"type":"button","action_id":"notifier_ack","block_id":"notifier_actions","value":%q}]}`, value)
+		"actions":[{"type":"button","action_id":%q,"block_id":"notifier_actions","value":%q}]}`, actionID, value)
 	body := url.Values{"payload": {payload}}.Encode()
 	req, err := http.NewRequest(http.MethodPost, base+"/slack/interactions", strings.NewReader(body))
 	if err != nil {
