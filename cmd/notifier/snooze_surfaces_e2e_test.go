@@ -4,6 +4,7 @@ package main
 // choices and Slack's snooze buttons on `notifier run` with its HTTP API.
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -141,5 +142,28 @@ func TestEndToEndSnoozeFromTheAckPageAndSlack(t *testing.T) {
 	}
 	if code, page := httpGet(t, link); code != 200 || !strings.Contains(page, "Snoozed by alice until") {
 		t.Errorf("the page while snoozed: %d\n%s", code, page)
+	}
+
+	// status says who snoozed until when, in JSON and in the table.
+	e := &env{t: t, dir: dir, config: config}
+	var rows []struct {
+		ID           string `json:"id"`
+		By           string `json:"acknowledged_by"`
+		SnoozedUntil string `json:"snoozed_until"`
+	}
+	if err := json.Unmarshal([]byte(e.ok("status", "-o", "json")), &rows); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r.ID] = r.By + " " + r.SnoozedUntil
+	}
+	for id, who := range map[string]string{"link-cred": "alice", "slack-cred": "bob"} {
+		if !strings.HasPrefix(got[id], who+" 20") {
+			t.Errorf("status json %s: %q, want snoozed by %s with an end", id, got[id], who)
+		}
+	}
+	if out := e.ok("status"); !strings.Contains(out, "snoozed by alice until ") || !strings.Contains(out, "snoozed by bob until ") {
+		t.Errorf("status table:\n%s", out)
 	}
 }

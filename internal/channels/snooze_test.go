@@ -1,6 +1,7 @@
 package channels_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -55,5 +56,24 @@ func TestPayloadSnooze(t *testing.T) {
 	}
 	if p := channels.NewPayload(snoozed(true)); p.Acknowledged || p.SnoozedUntil != "" {
 		t.Errorf("payload after the snooze: acknowledged %v until %q", p.Acknowledged, p.SnoozedUntil)
+	}
+}
+
+// A digest's HTML shows a snooze in its Acknowledged cell.
+func TestDigestHTMLSnoozed(t *testing.T) {
+	cet := time.FixedZone("CET", 3600)
+	at := time.Date(2026, 12, 8, 9, 0, 0, 0, cet)
+	d := &channels.Digest{Channel: "ops", At: at, DueWithin: 14, Sections: []channels.DigestSection{{Key: "snoozed", Title: "Snoozed", Rows: []channels.DigestRow{{
+		Credential: "alpha", Name: "Alpha", Deadline: at.AddDate(0, 0, 7), DaysRemaining: 7,
+		AckedBy: "alice", AckedAt: at.Add(-time.Hour), SnoozedUntil: time.Date(2026, 12, 10, 9, 0, 0, 0, cet)}}}}}
+	html, err := d.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "<td>snoozed by alice until Thu 10 Dec 2026 09:00 CET</td>"; !strings.Contains(html, want) {
+		t.Errorf("HTML lacks %q:\n%s", want, html)
+	}
+	if want := "1 snoozed"; !strings.Contains(d.Summary(), want) {
+		t.Errorf("summary %q lacks %q", d.Summary(), want)
 	}
 }
