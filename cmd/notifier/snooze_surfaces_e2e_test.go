@@ -5,81 +5,18 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/slack-go/slack/slacktest"
 )
 
 func TestEndToEndSnoozeFromTheAckPageAndSlack(t *testing.T) {
-	hook := newHook(t)
-	arrived := make(chan struct{}, 10)
-	hook.onPost = func() { arrived <- struct{}{} }
-	posts, updates := make(chan url.Values, 10), make(chan url.Values, 10)
-	record := func(ch chan url.Values) func(http.ResponseWriter, *http.Request) {
-		return func(w http.ResponseWriter, r *http.Request) {
-			b, _ := io.ReadAll(r.Body)
-			form, _ := url.ParseQuery(string(b))
-			ch <- form
-			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, `{"ok":true,"channel":"C0OPS","ts":"1795737600.000200"}`)
-		}
-	}
-	sl := slacktest.NewTestServer(func(c slacktest.Customize) {
-		c.Handle("/chat.postMessage", record(posts))
-		c.Handle("/chat.update", record(updates))
-	})
-	sl.Start()
-	t.Cleanup(sl.Stop)
-
-	addr := freeAddr(t)
-	base := "http://" + addr
-	dir := t.TempDir()
-	config := filepath.Join(dir, "config.yaml")
-	rotated := time.Now().UTC().AddDate(0, 0, -175).Format(time.RFC3339)
-	body := fmt.Sprintf(httpConfig, addr, addr, hook.srv.URL, sl.GetAPIURL(), rotated, rotated)
-	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("NOTIFIER_ACK_SECRET", e2eAckSecret)
-	t.Setenv("SLACK_BOT_TOKEN", e2eBotToken)
-	t.Setenv("SLACK_SIGNING_SECRET", e2eSigningSecret)
-	d := startDaemon(t, dir, config)
-	d.await(t, "http listening", 60*time.Second)
-	for range 2 {
-		select {
-		case <-arrived:
-		case <-time.After(60 * time.Second):
-			t.Fatalf("the webhooks did not arrive:\n%s", d.logs())
-		}
-	}
-	var slackValue string
-	for range 2 {
-		select {
-		case p := <-posts:
-			if strings.Contains(p.Get("text"), "Acknowledged in Slack") {
-				slackValue = slackButton(t, p)
-				for _, label := range []string{"Snooze 1 day", "Snooze 1 week", "Until next stage"} {
-					if !strings.Contains(p.Get("blocks"), label) {
-						t.Errorf("the Slack message has no %q button: %s", label, p.Get("blocks"))
-					}
-				}
-			}
-		case <-time.After(60 * time.Second):
-			t.Fatalf("the Slack messages did not arrive:\n%s", d.logs())
-		}
-	}
-	var link string
-	for _, p := range hook.take() {
-		if p.Credential == "link-cred" {
-			link = p.AckURL
+	r := startHTTPRun(t)
+	base, dir, config, link, updates := r.base, r.dir, r.config, r.link, r.updates
+	for _, label := range []string{"Snooze 1 day", "Snooze 1 week", "Until next stage"} {
+		if !strings.Contains(r.slackBlocks, label) {
+			t.Errorf("the Slack message has no %q button: %s", label, r.slackBlocks)
 		}
 	}
 
@@ -105,7 +42,7 @@ func TestEndToEndSnoozeFromTheAckPageAndSlack(t *testing.T) {
 	}
 
 	// Slack's "Snooze 1 day": chat.update says who snoozed until when.
-	if code, body := httpDo(t, signedAction(t, base, e2eSigningSecret, "notifier_snooze_1d", slackValue, time.Now())); code != 200 {
+	if code, body := httpDo(t, signedAction(t, base, e2eSigningSecret, "notifier_snooze_1d", r.slackValue, time.Now())); code != 200 {
 		t.Fatalf("the Slack snooze: %d %s", code, body)
 	}
 	select {

@@ -1,12 +1,9 @@
 package httpapi_test
 
 import (
-	"net/http"
 	"strconv"
 	"testing"
 	"time"
-
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/httpapi"
@@ -17,17 +14,6 @@ import (
 func TestMetricsSnooze(t *testing.T) {
 	f := newFixture(t)
 	f.tick()
-	scrape := func() map[string]*dto.MetricFamily {
-		resp, err := http.Get(f.api.URL + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("/metrics: %d", resp.StatusCode)
-		}
-		return parseMetrics(t, resp.Body)
-	}
 	until := f.now.Add(24 * time.Hour)
 	if err := f.eng.Acknowledge(t.Context(), engine.Ack{Credential: "sp-api-prod", By: "alice", Source: "cli", At: f.now, Until: until}); err != nil {
 		t.Fatal(err)
@@ -45,7 +31,7 @@ func TestMetricsSnooze(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f.now = tt.at
-			fams := scrape()
+			fams := f.scrape()
 			if got := value(fams, acked, "credential", "sp-api-prod"); got != tt.acked {
 				t.Errorf("%s = %v, want %v", acked, got, tt.acked)
 			}
