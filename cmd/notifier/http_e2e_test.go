@@ -131,9 +131,16 @@ func slackButton(t *testing.T, form url.Values) string {
 // signedInteraction is Slack's POST for a click on the button, signed now.
 func signedInteraction(t *testing.T, base, secret, value string, at time.Time) *http.Request {
 	t.Helper()
+	return signedAction(t, base, secret, "notifier_ack", value, at)
+}
+
+// signedAction is Slack's POST for a click by bob on the button actionID
+// of notifier's actions block, signed at at.
+func signedAction(t *testing.T, base, secret, actionID, value string, at time.Time) *http.Request {
+	t.Helper()
 	payload := fmt.Sprintf(`{"type":"block_actions","user":{"id":"U0BOB","name":"bob"},
 		"container":{"type":"message","message_ts":"1795737600.000200","channel_id":"C0OPS"},
-		"actions":[{"type":"button","action_id":"notifier_ack","block_id":"notifier_actions","value":%q}]}`, value)
+		"actions":[{"type":"button","action_id":%q,"block_id":"notifier_actions","value":%q}]}`, actionID, value)
 	body := url.Values{"payload": {payload}}.Encode()
 	req, err := http.NewRequest(http.MethodPost, base+"/slack/interactions", strings.NewReader(body))
 	if err != nil {
@@ -148,7 +155,22 @@ func signedInteraction(t *testing.T, base, secret, value string, at time.Time) *
 	return req
 }
 
-func TestEndToEndRunServesAckLinksSlackMetricsAndReload(t *testing.T) {
+// httpRun is `notifier run` with its HTTP API on httpConfig, after its
+// start-up tick: link-cred's ack link (from the webhook) and slack-cred's
+// Slack message (its Acknowledge button's value and its blocks).
+type httpRun struct {
+	d                 *daemonProc
+	base, dir, config string
+	good              string // the config's text
+	link, slackValue  string
+	slackBlocks       string
+	updates           chan url.Values // chat.update requests
+	hook              *hook           // the webhook's receiver
+}
+
+// startHTTPRun starts it and waits for the start-up tick's messages.
+func startHTTPRun(t *testing.T) *httpRun {
+	t.Helper()
 	hook := newHook(t)
 	arrived := make(chan struct{}, 10)
 	hook.onPost = func() { arrived <- struct{}{} }
@@ -192,12 +214,12 @@ func TestEndToEndRunServesAckLinksSlackMetricsAndReload(t *testing.T) {
 			t.Fatalf("the webhooks did not arrive:\n%s", d.logs())
 		}
 	}
-	var slackValue string
+	var slackValue, slackBlocks string
 	for range 2 {
 		select {
 		case p := <-posts:
 			if strings.Contains(p.Get("text"), "Acknowledged in Slack") {
-				slackValue = slackButton(t, p)
+				slackValue, slackBlocks = slackButton(t, p), p.Get("blocks")
 			}
 		case <-time.After(60 * time.Second):
 			t.Fatalf("the Slack messages did not arrive:\n%s", d.logs())
@@ -212,6 +234,12 @@ func TestEndToEndRunServesAckLinksSlackMetricsAndReload(t *testing.T) {
 			t.Errorf("%s: ack_url %q is not under %s/ack/", p.Credential, p.AckURL, base)
 		}
 	}
+	return &httpRun{d: d, base: base, dir: dir, config: config, good: good, link: link, slackValue: slackValue, slackBlocks: slackBlocks, updates: updates, hook: hook}
+}
+
+func TestEndToEndRunServesAckLinksSlackMetricsAndReload(t *testing.T) {
+	r := startHTTPRun(t)
+	d, base, dir, config, good, link, slackValue, updates, hook := r.d, r.base, r.dir, r.config, r.good, r.link, r.slackValue, r.updates, r.hook
 
 	// The link: GET shows a form and records nothing; a forged link is
 	// refused; POST acknowledges.

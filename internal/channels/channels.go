@@ -134,6 +134,38 @@ func (m Message) Urgency() Urgency {
 	}
 }
 
+// AckState says the acknowledgment as the message stands: "Snoozed by
+// alice until Thu 10 Dec 2026 09:00 CET" while a snooze lasts, "Snooze by
+// alice ended …" after it, "Acknowledged by alice at …" for the cycle, ""
+// when nobody acknowledged. It is plain text; integrations escape it.
+func (m Message) AckState() string {
+	return m.ackState(DateLayout)
+}
+
+// AckStateShort is AckState with the dates as "2006-01-02 15:04 MST", for
+// an SMS.
+func (m Message) AckStateShort() string {
+	return m.ackState("2006-01-02 15:04 MST")
+}
+
+func (m Message) ackState(layout string) string {
+	by := m.AcknowledgedBy
+	if by == "" {
+		by = "someone"
+	}
+	switch {
+	case m.Acknowledged && !m.SnoozedUntil.IsZero():
+		return "Snoozed by " + by + " until " + m.SnoozedUntil.Format(layout)
+	case m.Acknowledged && m.AcknowledgedAt.IsZero():
+		return "Acknowledged by " + by
+	case m.Acknowledged:
+		return "Acknowledged by " + by + " at " + m.AcknowledgedAt.Format(layout)
+	case !m.SnoozedUntil.IsZero():
+		return "Snooze by " + by + " ended " + m.SnoozedUntil.Format(layout)
+	}
+	return ""
+}
+
 // Status is the short phrase every template starts from: "30 days
 // remaining", "1 day remaining", "24-hour notice", "overdue by 3 days",
 // "deadline reached".

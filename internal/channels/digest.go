@@ -39,6 +39,7 @@ type DigestRow struct {
 	Stage         string    `json:"stage,omitempty"` // the latest stage sent, if any
 	AckedBy       string    `json:"acknowledged_by,omitempty"`
 	AckedAt       time.Time `json:"acknowledged_at,omitzero"`
+	SnoozedUntil  time.Time `json:"snoozed_until,omitzero"`      // a snooze in force by AckedBy: its end
 	Failed        int       `json:"failed_deliveries,omitempty"` // deliveries of this cycle that finally failed
 }
 
@@ -78,8 +79,12 @@ func (r DigestRow) When() string {
 }
 
 // Ack is the row's acknowledgment: "by alice at Mon 7 Dec 2026 09:00 CET",
-// or "" when nobody acknowledged.
+// "snoozed by alice until Thu 10 Dec 2026 09:00 CET", or "" when nobody
+// acknowledged.
 func (r DigestRow) Ack() string {
+	if !r.SnoozedUntil.IsZero() {
+		return "snoozed by " + orSomeone(r.AckedBy) + " until " + r.SnoozedUntil.Format(DateLayout)
+	}
 	if r.AckedBy == "" && r.AckedAt.IsZero() {
 		return ""
 	}
@@ -116,7 +121,11 @@ func (r DigestRow) Line() string {
 		b.WriteString(r.Stage)
 	}
 	if a := r.Ack(); a != "" {
-		b.WriteString(", acknowledged ")
+		if r.SnoozedUntil.IsZero() {
+			b.WriteString(", acknowledged ")
+		} else {
+			b.WriteString(", ")
+		}
 		b.WriteString(a)
 	}
 	if r.Failed > 0 {

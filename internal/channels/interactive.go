@@ -33,12 +33,18 @@ type InteractiveChannel interface {
 // and nothing is written.
 var ErrNotAllowed = errors.New("not allowed")
 
-// ActionAcknowledge is the action of the Acknowledge button.
-const ActionAcknowledge = "acknowledge"
+// The actions of notifier's buttons: Acknowledge (for the cycle), and
+// snoozes of a day, of a week, and until the next stage.
+const (
+	ActionAcknowledge     = "acknowledge"
+	ActionSnoozeDay       = "snooze-1d"
+	ActionSnoozeWeek      = "snooze-1w"
+	ActionSnoozeNextStage = "snooze-next-stage"
+)
 
 // Interaction is one click on a button of one of notifier's messages.
 type Interaction struct {
-	Action     string // ActionAcknowledge; empty: not notifier's button
+	Action     string // ActionAcknowledge or a snooze; empty: not notifier's button
 	DeliveryID int64  // the delivery whose message carries the button
 	Actor      string // who clicked: the service's user name, else its user id
 	ActorID    string // who clicked: the service's user id, which stands in for a name that is not fit to keep

@@ -17,6 +17,7 @@ type Payload struct {
 	DaysOverdue    int    `json:"days_overdue"`
 	Acknowledged   bool   `json:"acknowledged"`
 	AcknowledgedBy string `json:"acknowledged_by,omitempty"`
+	SnoozedUntil   string `json:"snoozed_until,omitempty"` // RFC 3339, while a snooze lasts
 	Subject        string `json:"subject"`
 	Text           string `json:"text"`
 	Delivery       int64  `json:"delivery"`
@@ -57,8 +58,11 @@ func NewPayload(m Message) Payload {
 		Runbook: m.Runbook, RunbookURL: m.RunbookURL, Impact: m.Impact, Escalation: m.Escalation,
 		Digest: digestPayload(m.Digest),
 	}
-	if !m.Acknowledged { // a snooze that ended: the message says so in its text
+	switch {
+	case !m.Acknowledged: // a snooze that ended: the message says so in its text
 		p.AcknowledgedBy = ""
+	case !m.SnoozedUntil.IsZero():
+		p.SnoozedUntil = m.SnoozedUntil.Format(time.RFC3339)
 	}
 	return p
 }

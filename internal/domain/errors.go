@@ -39,6 +39,17 @@ func (a *AlreadyAcknowledged) Error() string {
 	return fmt.Sprintf("%s: already acknowledged by %s at %s", a.Credential, a.By, a.At.UTC().Format(time.RFC3339))
 }
 
+// SnoozeRefused is returned, and nothing recorded, for a snooze that
+// cannot be: one that ends before it starts or has ended already, or
+// "until the next stage" after the last stage. Reason says why, in words
+// a person reads.
+type SnoozeRefused struct {
+	Credential string
+	Reason     string
+}
+
+func (e *SnoozeRefused) Error() string { return "snooze of " + e.Credential + ": " + e.Reason }
+
 // FileConflict is returned when a config file defines a credential that
 // another config file, unchanged, already defines.
 type FileConflict struct {

@@ -26,7 +26,17 @@ type CredentialCount struct {
 // UrgentCredential is an active credential whose current deadline is in
 // a window: what /metrics gives a series of its own.
 type UrgentCredential struct {
-	ID           string
-	Deadline     time.Time
+	ID       string
+	Deadline time.Time
+	// Acknowledged: the cycle's latest live acknowledgment exists;
+	// SnoozedUntil is its end when it is a snooze (zero: for the cycle).
+	// AcknowledgedAt says whether it is in force at a moment.
 	Acknowledged bool
+	SnoozedUntil time.Time
+}
+
+// AcknowledgedAt says whether the cycle is acknowledged at now: an
+// acknowledgment for the cycle, or a snooze that has not ended.
+func (u UrgentCredential) AcknowledgedAt(now time.Time) bool {
+	return u.Acknowledged && (u.SnoozedUntil.IsZero() || u.SnoozedUntil.After(now))
 }

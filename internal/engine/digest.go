@@ -137,25 +137,40 @@ func (e *Engine) sendDigest(ctx context.Context, v view, dg *config.Digest, d do
 	return o
 }
 
-// Digest section keys, in the order a digest lists them. A snooze (an
-// acknowledgment with an end) would be one more, between due and
-// acknowledged, chosen in digestSection.
+// Digest section keys, in the order a digest lists them.
 const (
 	sectionOverdue = iota
 	sectionDue
+	sectionSnoozed
 	sectionAcknowledged
 )
 
 // digestSection is the section a credential's row goes in: overdue
-// (acknowledged or not: it is past its deadline), acknowledged, or due.
+// (acknowledged or not: it is past its deadline), snoozed (a snooze in
+// force), acknowledged, or due (an ended snooze among them).
 func digestSection(r channels.DigestRow) int {
 	switch {
 	case r.Overdue:
 		return sectionOverdue
+	case !r.SnoozedUntil.IsZero():
+		return sectionSnoozed
 	case r.AckedBy != "" || !r.AckedAt.IsZero():
 		return sectionAcknowledged
 	default:
 		return sectionDue
+	}
+}
+
+// digestAck says in r the acknowledgment in force at at: who and when,
+// and a snooze's end; nothing once a snooze has ended (the ladder
+// resumed: the row is due again).
+func digestAck(r *channels.DigestRow, ack schedule.Ack, at time.Time, loc *time.Location) {
+	if ack.At.IsZero() || !ack.Acknowledged(at) {
+		return
+	}
+	r.AckedBy, r.AckedAt = ack.By, ack.At.In(loc)
+	if !ack.Until.IsZero() {
+		r.SnoozedUntil = ack.Until.In(loc)
 	}
 }
 
@@ -168,6 +183,7 @@ func (e *Engine) buildDigest(ctx context.Context, cfg *config.Config, dg *config
 	out := &channels.Digest{Channel: d.Channel, At: at, DueWithin: dg.DueWithin, Sections: []channels.DigestSection{
 		sectionOverdue:      {Key: "overdue", Title: "Overdue"},
 		sectionDue:          {Key: "due", Title: fmt.Sprintf("Due within %d days", dg.DueWithin)},
+		sectionSnoozed:      {Key: "snoozed", Title: "Snoozed"},
 		sectionAcknowledged: {Key: "acknowledged", Title: "Acknowledged"},
 	}}
 	q := domain.StateQuery{Active: true, DeadlineBy: dg.Until(at, loc)}
@@ -175,11 +191,9 @@ func (e *Engine) buildDigest(ctx context.Context, cfg *config.Config, dg *config
 		deadline := s.Deadline(loc)
 		r := channels.DigestRow{
 			Credential: s.ID, Name: s.Name, Owner: s.Owner, Deadline: deadline.In(loc),
-			Overdue: !at.Before(deadline), Stage: s.LastStage, AckedBy: s.AckBy, Failed: s.Failed,
+			Overdue: !at.Before(deadline), Stage: s.LastStage, Failed: s.Failed,
 		}
-		if !s.AckAt.IsZero() {
-			r.AckedAt = s.AckAt.In(loc)
-		}
+		digestAck(&r, s.Ack(), at, loc)
 		if r.Overdue {
 			r.DaysOverdue = schedule.DaysOverdue(deadline, at, loc)
 		} else {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/channels"
+	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
@@ -14,6 +15,7 @@ import (
 // zero time for a plain acknowledgment. A snooze must end after it starts
 // and after the clock's now (one already over would silence nothing and
 // resume at once); "until the next stage" after the last stage is refused.
+// A refusal is a *domain.SnoozeRefused.
 func (e *Engine) snoozeEnd(ctx context.Context, a Ack, at time.Time) (time.Time, error) {
 	v := e.view()
 	loc := v.cfg.Location
@@ -32,18 +34,18 @@ func (e *Engine) snoozeEnd(ctx context.Context, a Ack, at time.Time) (time.Time,
 		}
 		until, _ = schedule.NextThreshold(l.policy, c.Deadline(loc), at, loc)
 		if until.IsZero() {
-			return until, fmt.Errorf("snooze of %s: no stage comes after %s; acknowledge for the cycle, or snooze with --until or --for",
-				a.Credential, at.In(loc).Format(time.RFC3339))
+			return until, &domain.SnoozeRefused{Credential: a.Credential, Reason: fmt.Sprintf("no stage comes after %s; acknowledge for the cycle, or snooze with --until or --for",
+				at.In(loc).Format(time.RFC3339))}
 		}
 	}
 	switch {
 	case until.IsZero():
 		return until, nil
 	case !until.After(at):
-		return until, fmt.Errorf("snooze of %s: it ends at %s, not after it starts at %s", a.Credential,
-			until.In(loc).Format(time.RFC3339), at.In(loc).Format(time.RFC3339))
+		return until, &domain.SnoozeRefused{Credential: a.Credential, Reason: fmt.Sprintf("it ends at %s, not after it starts at %s",
+			until.In(loc).Format(time.RFC3339), at.In(loc).Format(time.RFC3339))}
 	case !until.After(e.wallClock()):
-		return until, fmt.Errorf("snooze of %s: it would have ended already, at %s", a.Credential, until.In(loc).Format(time.RFC3339))
+		return until, &domain.SnoozeRefused{Credential: a.Credential, Reason: "it would have ended already, at " + until.In(loc).Format(time.RFC3339)}
 	}
 	return until, nil
 }

@@ -28,14 +28,17 @@ type CredentialStatus struct {
 	// RotationSource is the source of the rotation that started the
 	// cycle (config, cli, amazon, …): the console shows it; status's
 	// output, whose form is fixed, does not.
-	RotationSource   string    `json:"-"`
-	Deadline         time.Time `json:"deadline"`
-	DaysRemaining    int       `json:"days_remaining"`
-	Stage            string    `json:"stage"` // the active stage at now, "" when none
-	Acknowledged     bool      `json:"acknowledged"`
-	AcknowledgedBy   string    `json:"acknowledged_by,omitempty"`
-	State            string    `json:"state"`
-	FailedDeliveries int       `json:"failed_deliveries"`
+	RotationSource string    `json:"-"`
+	Deadline       time.Time `json:"deadline"`
+	DaysRemaining  int       `json:"days_remaining"`
+	Stage          string    `json:"stage"` // the active stage at now, "" when none
+	Acknowledged   bool      `json:"acknowledged"`
+	AcknowledgedBy string    `json:"acknowledged_by,omitempty"`
+	// SnoozedUntil is the end of the snooze in force (Acknowledged by
+	// AcknowledgedBy until then); nil: none.
+	SnoozedUntil     *time.Time `json:"snoozed_until,omitempty"`
+	State            string     `json:"state"`
+	FailedDeliveries int        `json:"failed_deliveries"`
 	// LastVerified is when a probe last found that Amazon accepts the
 	// SP-API client secret; nil: never. LastProbe is the last probe's
 	// outcome (ok, rejected, failed); "" when never probed.
@@ -148,6 +151,10 @@ func (v *view) status(s domain.CredentialState, now time.Time) CredentialStatus 
 	}
 	if st.Acknowledged {
 		st.AcknowledgedBy = s.AckBy
+		if !s.AckUntil.IsZero() {
+			until := s.AckUntil.In(loc)
+			st.SnoozedUntil = &until
+		}
 	}
 	if s.Active { // probes and requests count for active credentials only
 		if !s.RotationRequested.IsZero() {

@@ -14,6 +14,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/report"
+	"github.com/notifier-dev/notifier/internal/schedule"
 )
 
 // The ack page. GET never acknowledges: mail scanners and link previews
@@ -39,10 +40,20 @@ type page struct {
 	Title, Class, Message string
 	Credential, Name      string
 	Owner, Deadline       string
-	Status, AckBy, AckAt  string
+	Status, AckState      string
 	Form                  bool
-	By, Note              string
+	By, Note, For         string
 	MaxBy, MaxNote        int
+}
+
+// The ack page's choices of how long an acknowledgment lasts (the form's
+// "for"): for the cycle, or a snooze of a day, a week, or until the next
+// stage; the same engine.Ack the CLI's --for and --next-stage make.
+var ackChoices = map[string]func(*engine.Ack){
+	"cycle":      func(*engine.Ack) {},
+	"1d":         func(a *engine.Ack) { a.For = schedule.Span{Days: 1} },
+	"1w":         func(a *engine.Ack) { a.For = schedule.Span{Days: 7} },
+	"next-stage": func(a *engine.Ack) { a.NextStage = true },
 }
 
 func (s *Server) render(w http.ResponseWriter, code int, p page) {
@@ -61,8 +72,16 @@ func describe(p page, r engine.Reminder) page {
 	p.Credential, p.Name, p.Owner = m.Credential, m.Name, m.Owner
 	p.Deadline = m.Deadline.Format(channels.DateLayout)
 	p.Status = m.Status()
-	if m.Acknowledged {
-		p.AckBy, p.AckAt = m.AcknowledgedBy, m.AcknowledgedAt.Format(channels.DateLayout)
+	switch {
+	case m.Acknowledged && m.SnoozedUntil.IsZero():
+		p.AckState = "by " + m.AcknowledgedBy + " at " + m.AcknowledgedAt.Format(channels.DateLayout)
+	case m.Acknowledged:
+		p.AckState = "snoozed by " + m.AcknowledgedBy + " until " + m.SnoozedUntil.Format(channels.DateLayout)
+	case !m.SnoozedUntil.IsZero():
+		p.AckState = "not since the snooze by " + m.AcknowledgedBy + " ended " + m.SnoozedUntil.Format(channels.DateLayout)
+	}
+	if p.For == "" {
+		p.For = "cycle"
 	}
 	return p
 }
@@ -112,8 +131,11 @@ func (s *Server) ackPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rem.Message.Acknowledged {
-		s.render(w, http.StatusOK, describe(page{Title: "Already acknowledged", Class: "ok",
-			Message: "Acknowledged by " + rem.Message.AcknowledgedBy + " at " + rem.Message.AcknowledgedAt.Format(channels.DateLayout) + "."}, rem))
+		title := "Already acknowledged"
+		if !rem.Message.SnoozedUntil.IsZero() {
+			title = "Snoozed"
+		}
+		s.render(w, http.StatusOK, describe(page{Title: title, Class: "ok", Message: rem.Message.AckState() + "."}, rem))
 		return
 	}
 	s.render(w, http.StatusOK, describe(page{Title: "Acknowledge this reminder", Form: true}, rem))
@@ -135,21 +157,39 @@ func (s *Server) ackPost(w http.ResponseWriter, r *http.Request) {
 	if byErr == "" && by == "" {
 		byErr = "Say who you are: your name is required."
 	}
+	choice := r.PostForm.Get("for")
+	if choice == "" {
+		choice = "cycle"
+	}
+	choose, known := ackChoices[choice]
+	if !known {
+		byErr += "Choose how long: for this cycle, 1 day, 1 week or until the next stage."
+		choice = ""
+	}
 	if msg := byErr + noteErr; msg != "" {
 		s.render(w, http.StatusBadRequest, describe(page{Title: "Acknowledge this reminder", Form: true, Class: "bad",
-			Message: msg + " Nothing was recorded.", By: by, Note: note}, rem))
+			Message: msg + " Nothing was recorded.", By: by, Note: note, For: choice}, rem))
 		return
 	}
 	at := s.now()
-	err := s.eng.Acknowledge(r.Context(), engine.Ack{Credential: rem.Delivery.CredentialID, At: at, By: by, Note: note,
-		Source: "http", DeliveryID: rem.Delivery.ID})
+	a := engine.Ack{Credential: rem.Delivery.CredentialID, At: at, By: by, Note: note, Source: "http", DeliveryID: rem.Delivery.ID}
+	choose(&a)
+	err := s.eng.Acknowledge(r.Context(), a)
 	var already *domain.AlreadyAcknowledged
+	var snoozeRefused *domain.SnoozeRefused
 	loc := s.eng.Config().Location
 	switch {
 	case errors.As(err, &already):
 		rem.Message.Acknowledged, rem.Message.AcknowledgedBy, rem.Message.AcknowledgedAt = true, already.By, already.At.In(loc)
+		rem.Message.SnoozedUntil = time.Time{}
+		if !already.Until.IsZero() {
+			rem.Message.SnoozedUntil = already.Until.In(loc)
+		}
 		s.render(w, http.StatusOK, describe(page{Title: "Already acknowledged", Class: "ok",
-			Message: "Acknowledged by " + already.By + " at " + already.At.In(loc).Format(channels.DateLayout) + ", before you. Nothing more was recorded."}, rem))
+			Message: rem.Message.AckState() + ", before you. Nothing more was recorded."}, rem))
+	case errors.As(err, &snoozeRefused):
+		s.render(w, http.StatusConflict, describe(page{Title: "Not snoozed", Class: "bad", Form: true, By: by, Note: note, For: choice,
+			Message: "Not snoozed: " + snoozeRefused.Reason + ". Nothing was recorded."}, rem))
 	case errors.Is(err, domain.ErrBeforeCycle) || errors.Is(err, domain.ErrInactive) || errors.Is(err, domain.ErrUnknownCredential):
 		s.render(w, http.StatusForbidden, describe(page{Title: "This reminder is out of date", Class: "warn",
 			Message: "The credential was rotated since this reminder (or is no longer tracked). Nothing was recorded."}, rem))
@@ -158,7 +198,16 @@ func (s *Server) ackPost(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusInternalServerError, describe(page{Title: "Something went wrong", Class: "bad", Form: true, By: by, Note: note,
 			Message: "The acknowledgment could not be recorded. Please try again in a minute."}, rem))
 	default:
-		rem.Message.Acknowledged, rem.Message.AcknowledgedBy, rem.Message.AcknowledgedAt = true, by, at.In(loc).Truncate(time.Second)
+		if now, err := s.eng.Reminder(r.Context(), rem.Delivery.ID, at); err == nil {
+			rem = now
+		} else {
+			rem.Message.Acknowledged, rem.Message.AcknowledgedBy, rem.Message.AcknowledgedAt = true, by, at.In(loc).Truncate(time.Second)
+		}
+		if until := rem.Message.SnoozedUntil; rem.Message.Acknowledged && !until.IsZero() {
+			s.render(w, http.StatusOK, describe(page{Title: "Snoozed", Class: "ok",
+				Message: "Thank you, " + by + ": snoozed until " + until.Format(channels.DateLayout) + ". Repeated reminders stop until then, and resume with one reminder; rotate the credential before the deadline."}, rem))
+			return
+		}
 		s.render(w, http.StatusOK, describe(page{Title: "Acknowledged", Class: "ok",
 			Message: "Thank you, " + by + ": the acknowledgment is recorded. Repeated reminders for this cycle stop; rotate the credential before the deadline."}, rem))
 	}

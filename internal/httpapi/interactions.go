@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,8 +51,17 @@ func (s *Server) interactive(match func(name string, ch channels.Channel) bool) 
 	return out
 }
 
+// interactionAcks are what each of notifier's buttons records: the
+// acknowledgment of the ack page's choices.
+var interactionAcks = map[string]func(*engine.Ack){
+	channels.ActionAcknowledge:     ackChoices["cycle"],
+	channels.ActionSnoozeDay:       ackChoices["1d"],
+	channels.ActionSnoozeWeek:      ackChoices["1w"],
+	channels.ActionSnoozeNextStage: ackChoices["next-stage"],
+}
+
 // interactions receives a click on a message's button (Slack's
-// Acknowledge), the same way for every service. One of the candidate
+// Acknowledge and snoozes), the same way for every service. One of the candidate
 // channels must verify the request (signature and freshness); otherwise
 // 401 and nothing is written. The clicking user acknowledges (the source
 // is the channel's type), and the message is updated to say so.
@@ -91,7 +101,7 @@ func (s *Server) interactions(candidates func(*http.Request) []channels.Interact
 		case ch == nil:
 			http.Error(w, "invalid or missing signature", http.StatusUnauthorized)
 			return
-		case in.Action != channels.ActionAcknowledge || in.DeliveryID <= 0:
+		case interactionAcks[in.Action] == nil || in.DeliveryID <= 0:
 			w.WriteHeader(http.StatusOK) // another app's button: not ours to answer
 			return
 		}
@@ -136,15 +146,30 @@ func (s *Server) acknowledgeInteraction(w http.ResponseWriter, r *http.Request, 
 		http.Error(w, "try again", http.StatusInternalServerError)
 		return false
 	}
-	err = s.eng.Acknowledge(r.Context(), engine.Ack{Credential: rem.Delivery.CredentialID, At: now, By: actor,
-		Source: source, DeliveryID: id})
+	a := engine.Ack{Credential: rem.Delivery.CredentialID, At: now, By: actor, Source: source, DeliveryID: id}
+	interactionAcks[in.Action](&a)
+	err = s.eng.Acknowledge(r.Context(), a)
 	var already *domain.AlreadyAcknowledged
+	var snoozeRefused *domain.SnoozeRefused
 	loc := s.eng.Config().Location
 	switch {
 	case err == nil:
-		rem.Message.Acknowledged, rem.Message.AcknowledgedBy, rem.Message.AcknowledgedAt = true, actor, now.In(loc).Truncate(time.Second)
+		if after, err := s.eng.Reminder(r.Context(), id, now); err == nil {
+			rem = after // says the snooze's end
+		} else {
+			rem.Message.Acknowledged, rem.Message.AcknowledgedBy, rem.Message.AcknowledgedAt = true, actor, now.In(loc).Truncate(time.Second)
+		}
 	case errors.As(err, &already):
 		rem.Message.Acknowledged, rem.Message.AcknowledgedBy, rem.Message.AcknowledgedAt = true, already.By, already.At.In(loc)
+		rem.Message.SnoozedUntil = time.Time{}
+		if !already.Until.IsZero() {
+			rem.Message.SnoozedUntil = already.Until.In(loc)
+		}
+	case errors.As(err, &snoozeRefused):
+		// The message keeps its buttons: Acknowledge still works.
+		s.logger.Info(source+": snooze refused; nothing recorded", "credential", rem.Delivery.CredentialID, "user", actor, "why", snoozeRefused.Reason)
+		w.WriteHeader(http.StatusOK)
+		return true
 	case errors.Is(err, domain.ErrBeforeCycle) || errors.Is(err, domain.ErrInactive):
 		s.logger.Info(source+": a button of an earlier cycle; nothing recorded", "credential", rem.Delivery.CredentialID, "user", actor)
 		w.WriteHeader(http.StatusOK)
@@ -169,7 +194,7 @@ func (s *Server) updateMessage(ctx context.Context, rem engine.Reminder, in chan
 		return
 	}
 	m := rem.Message
-	m.Subject = m.Name + ": acknowledged by " + m.AcknowledgedBy
+	m.Subject = m.Name + ": " + strings.ToLower(m.AckState()[:1]) + m.AckState()[1:]
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), updateTimeout)
 	defer cancel()
 	if err := ic.UpdateMessage(ctx, in, m); err != nil {

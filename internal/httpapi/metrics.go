@@ -497,15 +497,23 @@ func family(w *bufio.Writer, name, help string) {
 // notifier_credential_series_left_out counts those the cap cut. A metric
 // family's lines must be together, so the acknowledged family is written
 // after the deadlines from what the pass kept of it: the ids of the
-// window, bounded by the cap.
+// window, bounded by the cap. A snooze counts as acknowledged until its
+// end, which notifier_credential_snoozed_until_timestamp_seconds says.
 func writeCredentials(ctx context.Context, w *bufio.Writer, store store.Reader, set config.Metrics, now time.Time, loc *time.Location) error {
 	const deadline, acked = "notifier_credential_deadline_timestamp_seconds", "notifier_credential_acknowledged"
 	family(w, deadline, "The deadline of the credential's current cycle (Unix time), for credentials overdue or due within http.metrics.per_credential_within.")
 	var ids []string
 	var ack []bool
+	var snoozed []time.Time
 	total, err := store.UrgentCredentials(ctx, set.PerCredentialWithin.Add(now, 1, loc), set.PerCredentialMax, func(u domain.UrgentCredential) error {
 		id := labelValue(u.ID)
-		ids, ack = append(ids, id), append(ack, u.Acknowledged)
+		on := u.AcknowledgedAt(now)
+		ids, ack = append(ids, id), append(ack, on)
+		if on && !u.SnoozedUntil.IsZero() {
+			snoozed = append(snoozed, u.SnoozedUntil)
+		} else {
+			snoozed = append(snoozed, time.Time{})
+		}
 		_, err := fmt.Fprintf(w, "%s{credential=\"%s\"} %d\n", deadline, id, u.Deadline.Unix())
 		return err
 	})
@@ -519,6 +527,16 @@ func writeCredentials(ctx context.Context, w *bufio.Writer, store store.Reader, 
 			v = 1
 		}
 		if _, err := fmt.Fprintf(w, "%s{credential=\"%s\"} %d\n", acked, id, v); err != nil {
+			return err
+		}
+	}
+	const until = "notifier_credential_snoozed_until_timestamp_seconds"
+	family(w, until, "The end of the snooze in force on the credential's current cycle (Unix time); no series when none (the credentials of the deadline gauge).")
+	for i, id := range ids {
+		if snoozed[i].IsZero() {
+			continue
+		}
+		if _, err := fmt.Fprintf(w, "%s{credential=\"%s\"} %d\n", until, id, snoozed[i].Unix()); err != nil {
 			return err
 		}
 	}

@@ -65,20 +65,24 @@ next:
 	return -1
 }
 
+// scrape is the fixture's /metrics, parsed.
+func (f *fixture) scrape() map[string]*dto.MetricFamily {
+	f.t.Helper()
+	resp, err := http.Get(f.api.URL + "/metrics")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		f.t.Fatalf("/metrics: %d", resp.StatusCode)
+	}
+	return parseMetrics(f.t, resp.Body)
+}
+
 func TestMetrics(t *testing.T) {
 	f := newFixture(t)
 	link := f.tick()
-	scrape := func() map[string]*dto.MetricFamily {
-		resp, err := http.Get(f.api.URL + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("/metrics: %d", resp.StatusCode)
-		}
-		return parseMetrics(t, resp.Body)
-	}
+	scrape := f.scrape
 	fams := scrape()
 	deadline := f.cycle().Deadline(f.eng.Config().Location)
 	tests := []struct {

@@ -135,10 +135,17 @@ func (s *StatusStream) begin(complete bool) error {
 	return s.table.Begin(header, rows)
 }
 
+// snoozeTime is how status's ACK shows a snooze's end: "snoozed by alice
+// until Thu 10 Dec 09:00 CET".
+const snoozeTime = "Mon 2 Jan 15:04 MST"
+
 func (s *StatusStream) cells(r engine.CredentialStatus) []string {
 	ack := ""
 	if r.Acknowledged {
 		ack = r.AcknowledgedBy
+	}
+	if r.Acknowledged && r.SnoozedUntil != nil {
+		ack = "snoozed by " + r.AcknowledgedBy + " until " + r.SnoozedUntil.Format(snoozeTime)
 	}
 	out := []string{TableCell(r.ID), TableCell(r.Name), TableCell(r.Owner), r.RotatedAt.Format(tableTime), r.Deadline.Format(tableTime),
 		strconv.Itoa(r.DaysRemaining), TableCell(stageCell(r)), TableCell(ack), r.State, strconv.Itoa(r.FailedDeliveries)}

@@ -22,7 +22,7 @@ const DefaultHTML = `<!DOCTYPE html>
 {{if .Owner}}<tr><th align="left">Owner</th><td>{{.Owner}}</td></tr>
 {{end}}<tr><th align="left">Deadline</th><td>{{date .Deadline}}</td></tr>
 <tr><th align="left">Last rotated</th><td>{{date .RotatedAt}}</td></tr>
-<tr><th align="left">Acknowledged</th><td>{{if .Acknowledged}}by {{.AcknowledgedBy}} at {{date .AcknowledgedAt}}{{else}}not yet{{end}}</td></tr>
+<tr><th align="left">Acknowledged</th><td>{{if .Acknowledged}}{{if .SnoozedUntil.IsZero}}by {{.AcknowledgedBy}} at {{date .AcknowledgedAt}}{{else}}{{.AckState}}{{end}}{{else if not .SnoozedUntil.IsZero}}{{.AckState}}; not acknowledged since{{else}}not yet{{end}}</td></tr>
 </table>
 {{if or .Runbook .RunbookURL}}<h3>How to rotate</h3>
 {{if .Runbook}}<p style="white-space: pre-line">{{.Runbook}}</p>

@@ -46,8 +46,8 @@ func (c *Channel) VerifyInteraction(h http.Header, body []byte) error {
 }
 
 // ParseInteraction reads a block_actions interaction (a form whose payload
-// is the JSON callback). Only the Acknowledge button (ActionID, its value
-// the delivery id) is notifier's. With team_id set, an interaction from
+// is the JSON callback). Only the Acknowledge and snooze buttons (their
+// action ids, their value the delivery id) are notifier's. With team_id set, an interaction from
 // another workspace is refused (channels.ErrNotAllowed).
 func (c *Channel) ParseInteraction(body []byte) (channels.Interaction, error) {
 	form, err := url.ParseQuery(string(body))
@@ -71,15 +71,19 @@ func (c *Channel) ParseInteraction(body []byte) (channels.Interaction, error) {
 		}
 	}
 	var id int64
+	var action string
 	for _, a := range cb.ActionCallback.BlockActions {
-		if a != nil && a.ActionID == ActionID {
-			id, _ = strconv.ParseInt(a.Value, 10, 64)
+		for _, b := range buttons {
+			if a != nil && a.ActionID == b.id {
+				id, _ = strconv.ParseInt(a.Value, 10, 64)
+				action = b.action
+			}
 		}
 	}
 	if cb.Type != slack.InteractionTypeBlockActions || id <= 0 {
 		return channels.Interaction{}, nil // another app's button
 	}
-	in := channels.Interaction{Action: channels.ActionAcknowledge, DeliveryID: id, Actor: cb.User.Name, ActorID: cb.User.ID,
+	in := channels.Interaction{Action: action, DeliveryID: id, Actor: cb.User.Name, ActorID: cb.User.ID,
 		Conversation: cb.Container.ChannelID, MessageID: cb.Container.MessageTs, ResponseURL: cb.ResponseURL}
 	if in.Actor == "" {
 		in.Actor = cb.User.ID

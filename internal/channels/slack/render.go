@@ -11,11 +11,21 @@ import (
 
 // ActionID and BlockID identify the Acknowledge button in the interaction
 // payload Slack POSTs when someone clicks it; the button's value is the
-// delivery id in decimal.
+// delivery id in decimal. The snooze buttons beside it are the other
+// action ids of buttons.
 const (
 	ActionID = "notifier_ack"
 	BlockID  = "notifier_actions"
 )
+
+// buttons are the actions block's buttons, in order: action id, label and
+// the action it means (channels.Action…).
+var buttons = []struct{ id, label, action string }{
+	{ActionID, "Acknowledge", channels.ActionAcknowledge},
+	{"notifier_snooze_1d", "Snooze 1 day", channels.ActionSnoozeDay},
+	{"notifier_snooze_1w", "Snooze 1 week", channels.ActionSnoozeWeek},
+	{"notifier_snooze_next_stage", "Until next stage", channels.ActionSnoozeNextStage},
+}
 
 // Slack's limits on text objects, in characters.
 const (
@@ -93,9 +103,12 @@ func Header(m channels.Message) string {
 //   - the rendered template text (m.Text);
 //   - how to rotate (m.Runbook, m.RunbookURL) and what breaks (m.Impact);
 //   - fields: Deadline, Owner, Credential, Stage;
-//   - "Acknowledged by … at …" when acknowledged; otherwise (and unless it
+//   - "Acknowledged by … at …" when acknowledged, "Snoozed by … until …"
+//     while a snooze lasts (m.AckState); otherwise, with "Snooze by …
+//     ended …" after one, (and unless it
 //     is a test) an actions block BlockID with the Acknowledge button
-//     ActionID whose value is the delivery id, and, when m.AckURL is set, a
+//     ActionID and the snooze buttons (1 day, 1 week, until the next
+//     stage), each of whose value is the delivery id, and, when m.AckURL is set, a
 //     context block linking to it.
 func Blocks(m channels.Message) []slack.Block {
 	blocks := []slack.Block{
@@ -128,15 +141,24 @@ func Blocks(m channels.Message) []slack.Block {
 
 	switch {
 	case m.Acknowledged:
-		text := ":white_check_mark: Acknowledged by " + escape(orUnknown(m.AcknowledgedBy))
-		if !m.AcknowledgedAt.IsZero() {
-			text += " at " + m.AcknowledgedAt.Format(channels.DateLayout)
+		emoji := ":white_check_mark: "
+		if !m.SnoozedUntil.IsZero() {
+			emoji = ":zzz: "
 		}
-		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(truncate(text, maxField))))
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(truncate(emoji+escape(m.AckState()), maxField))))
 	case !m.Test && !m.Announcement:
-		button := slack.NewButtonBlockElement(ActionID, strconv.FormatInt(m.DeliveryID, 10), plain("Acknowledge"))
-		button.Style = slack.StylePrimary
-		blocks = append(blocks, slack.NewActionBlock(BlockID, button))
+		if !m.SnoozedUntil.IsZero() { // the snooze ended: the ladder resumed
+			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(truncate(":alarm_clock: "+escape(m.AckState()), maxField))))
+		}
+		elems := make([]slack.BlockElement, len(buttons))
+		for i, b := range buttons {
+			button := slack.NewButtonBlockElement(b.id, strconv.FormatInt(m.DeliveryID, 10), plain(b.label))
+			if i == 0 {
+				button.Style = slack.StylePrimary
+			}
+			elems[i] = button
+		}
+		blocks = append(blocks, slack.NewActionBlock(BlockID, elems...))
 		if m.AckURL != "" {
 			blocks = append(blocks, slack.NewContextBlock("",
 				mrkdwn(truncate("Or acknowledge in the browser: <"+escape(m.AckURL)+"|"+escape(m.AckURL)+">", maxField))))
@@ -220,13 +242,6 @@ func field(label, value string) *slack.TextBlockObject {
 var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 func escape(s string) string { return escaper.Replace(s) }
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "someone"
-	}
-	return s
-}
 
 // truncate cuts s to at most n characters (runes), marking the cut with "…".
 func truncate(s string, n int) string {

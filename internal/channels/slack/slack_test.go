@@ -66,6 +66,15 @@ type posted struct {
 
 // wireBlock and wireAttachment mirror Slack's JSON, independently of
 // slack-go's types.
+// wantButtons are the action ids and labels of a reminder's buttons, in
+// order: Acknowledge and the snoozes.
+var wantButtons = [][2]string{
+	{slack.ActionID, "Acknowledge"},
+	{"notifier_snooze_1d", "Snooze 1 day"},
+	{"notifier_snooze_1w", "Snooze 1 week"},
+	{"notifier_snooze_next_stage", "Until next stage"},
+}
+
 type wireBlock struct {
 	Type     string           `json:"type"`
 	BlockID  string           `json:"block_id"`
@@ -354,16 +363,20 @@ func TestSendBlockKit(t *testing.T) {
 					t.Errorf("want no button, got %v", elems)
 				}
 			} else {
-				if len(elems) != 1 {
-					t.Fatalf("want one button, got %v", elems)
+				if len(elems) != len(wantButtons) {
+					t.Fatalf("want %d buttons (%v), got %v", len(wantButtons), wantButtons, elems)
 				}
-				b := elems[0]
-				if ids[0] != slack.BlockID || b["action_id"] != slack.ActionID || b["value"] != "4242" || b["type"] != "button" {
-					t.Errorf("button: block_id %q, element %v; want block_id %q, action_id %q, value 4242",
-						ids[0], b, slack.BlockID, slack.ActionID)
+				for i, b := range elems {
+					if ids[i] != slack.BlockID || b["action_id"] != wantButtons[i][0] || b["value"] != "4242" || b["type"] != "button" {
+						t.Errorf("button %d: block_id %q, element %v; want block_id %q, action_id %q, value 4242",
+							i, ids[i], b, slack.BlockID, wantButtons[i][0])
+					}
+					if label, _ := b["text"].(map[string]any); label["text"] != wantButtons[i][1] {
+						t.Errorf("button %d label = %v, want %s", i, b["text"], wantButtons[i][1])
+					}
 				}
-				if label, _ := b["text"].(map[string]any); label["text"] != "Acknowledge" {
-					t.Errorf("button label = %v, want Acknowledge", b["text"])
+				if elems[0]["style"] != "primary" {
+					t.Errorf("the Acknowledge button's style = %v, want primary", elems[0]["style"])
 				}
 			}
 			if len(p.atts) != 1 || p.atts[0].Color != tc.color || p.atts[0].Fallback != tc.m.Subject {
@@ -596,7 +609,7 @@ func TestWebhookSend(t *testing.T) {
 		t.Errorf("first block = %+v", blocks[0])
 	}
 	ids, elems := buttons(blocks)
-	if len(elems) != 1 || ids[0] != slack.BlockID || elems[0]["action_id"] != slack.ActionID || elems[0]["value"] != "4242" {
+	if len(elems) != len(wantButtons) || ids[0] != slack.BlockID || elems[0]["action_id"] != slack.ActionID || elems[0]["value"] != "4242" {
 		t.Errorf("button: %v %v", ids, elems)
 	}
 	if !strings.Contains(allTexts(blocks), "<@U0ALICE>") {

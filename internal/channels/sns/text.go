@@ -96,6 +96,8 @@ func SMSText(m channels.Message) string {
 	}
 	b.WriteString(".")
 	switch {
+	case m.Acknowledged && !m.SnoozedUntil.IsZero():
+		b.WriteString(" " + m.AckStateShort() + ".")
 	case m.Acknowledged && m.AcknowledgedBy != "":
 		b.WriteString(" Acked by " + m.AcknowledgedBy + ".")
 	case m.Acknowledged:

@@ -87,13 +87,14 @@ func (s *Store) CredentialCounts(ctx context.Context, q domain.CountsQuery, fn f
 }
 
 // UrgentCredentials calls fn with up to limit active credentials whose
-// current deadline is not after until, soonest first (then by id), and
-// returns how many there are in all.
+// current deadline is not after until, soonest first (then by id), each
+// with its latest live acknowledgment and a snooze's end, and returns how
+// many there are in all.
 func (s *Store) UrgentCredentials(ctx context.Context, until time.Time, limit int, fn func(domain.UrgentCredential) error) (int, error) {
 	if limit <= 0 {
 		return 0, nil
 	}
-	rows, err := s.db.Query(ctx, `SELECT c.id, t.deadline, EXISTS (SELECT 1 `+FirstAckOf+`), COUNT(*) OVER ()
+	rows, err := s.db.Query(ctx, `SELECT c.id, t.deadline, EXISTS (SELECT 1 `+FirstAckOf+`), (SELECT a.snoozed_until `+FirstAckOf+`), COUNT(*) OVER ()
 		FROM `+termsJoin+`
 		WHERE `+s.db.IsTrue("c.active")+` AND t.deadline <= `+s.db.Param("timestamptz")+`
 		ORDER BY t.deadline, c.id LIMIT ?`, s.db.Time(StoredTime(until)), limit)
@@ -105,7 +106,7 @@ func (s *Store) UrgentCredentials(ctx context.Context, until time.Time, limit in
 	for rows.Next() {
 		var u domain.UrgentCredential
 		var acked sql.NullBool
-		if err := rows.Scan(&u.ID, TimeOf(&u.Deadline), &acked, &total); err != nil {
+		if err := rows.Scan(&u.ID, TimeOf(&u.Deadline), &acked, NullTimeOf(&u.SnoozedUntil), &total); err != nil {
 			return 0, fmt.Errorf("store: urgent credentials: %w", err)
 		}
 		u.Acknowledged = acked.Bool

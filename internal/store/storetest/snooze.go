@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -80,5 +81,21 @@ func testSnooze(t *testing.T, open Opener) {
 		cy := e.cycle("alpha")
 		equal(t, "the cycle's ack", []any{cy.AckBy, ts(cy.AckUntil)}, []any{"", "never"})
 		dueBy(t, "unsnoozed cycle", cy, hours(6))
+	})
+
+	t.Run("metrics' urgent credentials carry its end; acknowledged only until then", func(t *testing.T) {
+		e := newEnv(t, open)
+		e.sync(file, t0, cred("alpha"))
+		if _, err := snooze(e, 5, 29, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		if _, err := e.UrgentCredentials(e.ctx, days(1000), 10, func(u domain.UrgentCredential) error {
+			got = append(got, fmt.Sprintf("%s %s %t %t", u.ID, ts(u.SnoozedUntil), u.AcknowledgedAt(hours(28)), u.AcknowledgedAt(hours(29))))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		equal(t, "urgent credentials", got, []string{"alpha " + ts(hours(29)) + " true false"})
 	})
 }
