@@ -54,8 +54,7 @@ func TestConsoleInChromium(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.SetValue(chromedp.ID("state"), "overdue"),
 		chromedp.SendKeys(chromedp.ID("owner"), "team-a"),
-		chromedp.Click(chromedp.ID("apply")),
-		chromedp.WaitVisible(chromedp.ID("fleet")),
+		followClick("apply", "fleet"),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -76,10 +75,8 @@ func TestConsoleInChromium(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(f.api.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("next")),
-		chromedp.Click(chromedp.ID("next")),
-		chromedp.WaitVisible(chromedp.ID("next")),
-		chromedp.Click(chromedp.ID("next")),
-		chromedp.WaitVisible(chromedp.ID("first")),
+		followClick("next", "next"),
+		followClick("next", "first"),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -107,4 +104,16 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	shot("console-signed-out.png")
+}
+
+// followClick clicks the element with id button and waits for the element
+// with id wait on the page the click leads to: the page it leaves is
+// marked first, so that the same element on the old page (the fleet
+// table, the next link) is not taken for the new one.
+func followClick(button, wait string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Evaluate[chromedp.Void](`document.body.dataset.left = "1"; undefined`),
+		chromedp.Click(chromedp.ID(button)),
+		chromedp.WaitVisible(chromedp.CSS(`body:not([data-left]) #`+wait)),
+	)
 }

@@ -50,15 +50,7 @@ func TestCredentialPageInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// submit clicks a button and waits for the next page's element:
-	// the page it leaves is marked, so that its own is not taken.
-	submit := func(button, wait string) chromedp.Action[chromedp.Void] {
-		return chromedp.Steps(
-			chromedp.Evaluate[chromedp.Void](`document.body.dataset.left = "1"; undefined`),
-			chromedp.Click(chromedp.ID(button)),
-			chromedp.WaitVisible(chromedp.CSS(`body:not([data-left]) #`+wait)),
-		)
-	}
+	submit := followClick
 	do(
 		chromedp.EmulateViewport(1280, 900),
 		chromedp.Navigate(f.api.URL+"/login"),
