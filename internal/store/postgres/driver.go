@@ -38,6 +38,7 @@ func (dialect) IDBatch() int                     { return 5000 }
 func (dialect) MoveBatch() int                   { return 1000 }
 func (dialect) AddBatch() int                    { return 1000 }
 func (dialect) NotifySQL() string                { return `SELECT pg_notify('` + dueChannel + `', '')` }
+func (dialect) StoredOrder(col string) (string, string) { return col, "" }
 func (d *driver) Name() string                   { return d.url }
 func (d *driver) NoChain(error) error            { return nil }
 

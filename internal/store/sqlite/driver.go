@@ -43,6 +43,9 @@ func (dialect) IsNotDistinct(a, b string) string { return a + " IS " + b }
 func (dialect) Arrays() bool                     { return false }
 func (dialect) LockRows(skipLocked bool) string  { return "" } // the write lock holds every row
 func (dialect) NotifySQL() string                { return "" } // one process writes a SQLite database
+func (dialect) StoredOrder(col string) (string, string) {
+	return "+" + col, "c.rowid" // a unary plus: no index serves it
+}
 func (dialect) IDBatch() int                     { return 500 }
 func (dialect) MoveBatch() int                   { return 250 }
 func (d *driver) Name() string                   { return d.path }
