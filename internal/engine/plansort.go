@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -25,7 +26,12 @@ const planHead = 1000
 
 // planRunBytes bounds the rows a sorted plan holds in memory: a run that
 // reaches it is sorted and spilled to a temporary file.
-var planRunBytes = 16 << 20
+var planRunBytes = 8 << 20
+
+// planMemory is the Go heap a sorted plan keeps to (a soft limit, for
+// its duration): a run and the batches being read are all it holds, and
+// the collector need not let garbage grow past them.
+const planMemory = 32 << 20
 
 // planRecBytes is what a row held in memory costs besides its strings.
 const planRecBytes = 80
@@ -88,6 +94,7 @@ func (e *Engine) planSorted(ctx context.Context, now time.Time, horizon schedule
 	if !errors.Is(err, errPlanHead) {
 		return err // the plan was no longer than its head, or failed
 	}
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(planMemory))
 	runs := &planRuns{}
 	defer runs.close()
 	if err := e.planFleet(ctx, now, horizon, f, runs); err != nil {

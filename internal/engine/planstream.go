@@ -22,6 +22,10 @@ var errPlanLimit = errors.New("plan: limit reached")
 // cycle: a reminder is emitted once no cycle still to be read can precede
 // it, so memory holds the cycles in flight, not the plan. Otherwise it is
 // Plan's path, which sees the config as the next sync will record it.
+// A streamed table without a limit (the whole fleet's plan a person
+// reads) prints its first rows from the next-action order, then the
+// rest from the cycles read in stored order and sorted (planSorted):
+// the same rows in the same order, without a random read a cycle.
 //
 // With once, a repeating stage is one row at its first send, its repeats
 // counted in More (however many MaxPlannedRepeats lists) rather than
@@ -40,7 +44,7 @@ func (e *Engine) PlanEach(ctx context.Context, now time.Time, horizon schedule.S
 	}
 	var err error
 	switch {
-	case streamed && e.store != nil && once && (f.Limit == 0 || f.Limit > planHead):
+	case streamed && e.store != nil && once && f.Limit == 0:
 		err = e.planSorted(ctx, now, horizon, f, out)
 	case streamed && e.store != nil:
 		err = e.planStreamed(ctx, now, horizon, f, once, out, nil)
