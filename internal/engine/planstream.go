@@ -22,6 +22,10 @@ var errPlanLimit = errors.New("plan: limit reached")
 // cycle: a reminder is emitted once no cycle still to be read can precede
 // it, so memory holds the cycles in flight, not the plan. Otherwise it is
 // Plan's path, which sees the config as the next sync will record it.
+// A streamed table without a limit (the whole fleet's plan a person
+// reads) prints its first rows from the next-action order, then the
+// rest from the cycles read in stored order and sorted (planSorted):
+// the same rows in the same order, without a random read a cycle.
 //
 // With once, a repeating stage is one row at its first send, its repeats
 // counted in More (however many MaxPlannedRepeats lists) rather than
@@ -39,9 +43,12 @@ func (e *Engine) PlanEach(ctx context.Context, now time.Time, horizon schedule.S
 		return nil
 	}
 	var err error
-	if streamed && e.store != nil {
-		err = e.planStreamed(ctx, now, horizon, f, once, out)
-	} else {
+	switch {
+	case streamed && e.store != nil && once && f.Limit == 0:
+		err = e.planSorted(ctx, now, horizon, f, out)
+	case streamed && e.store != nil:
+		err = e.planStreamed(ctx, now, horizon, f, once, out, nil)
+	default:
 		var rows []Upcoming
 		if rows, err = e.plan(ctx, now, horizon, f, once); err == nil {
 			for _, r := range rows {
@@ -140,17 +147,26 @@ func (v view) planRow(w schedule.Window, st schedule.Step, id, name string, once
 	u = Upcoming{At: at.In(w.Loc), Credential: id, Name: name, Stage: s.Name, Seq: int(st.Seq),
 		Channels: s.Channels, DaysRemaining: schedule.DaysRemaining(w.Deadline, at, w.Loc), Deadline: w.Deadline.In(w.Loc),
 		Deferred: v.deferrals(w.Policy.Name, s, at, at, w.Deadline, w.Loc)}
-	next = func() (schedule.Step, bool) { return w.Next(st) }
 	if once {
 		if u.More = w.More(st); u.More > 0 {
 			u.Every = shortSpan(s.Repeat)
-			next = func() (schedule.Step, bool) { return w.NextStage(st) }
 		}
 	}
-	return u, next
+	return u, func() (schedule.Step, bool) { return nextRow(w, st, u.More) }
 }
 
-func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedule.Span, f domain.CredentialFilter, once bool, emit func(Upcoming) error) error {
+// nextRow is the step after st whose row follows st's in the walk w: the
+// next stage's when st's row stands for its more repeats, else the next.
+func nextRow(w schedule.Window, st schedule.Step, more int) (schedule.Step, bool) {
+	if more > 0 {
+		return w.NextStage(st)
+	}
+	return w.Next(st)
+}
+
+// planStreamed is the next-action path; keyed, when set, is told each
+// row's place in the order before the row is emitted.
+func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedule.Span, f domain.CredentialFilter, once bool, emit func(Upcoming) error, keyed func(due int64, id string)) error {
 	v := e.view()
 	loc := v.cfg.Location
 	until := horizon.Add(now, 1, loc)
@@ -172,6 +188,9 @@ func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedu
 			}
 			w := schedule.Window{Policy: policies[top.policy], Deadline: time.Unix(0, top.deadline), Acked: top.acked, Now: now, Until: until, Loc: loc, MaxRepeats: MaxPlannedRepeats}
 			u, next := v.planRow(w, top.step.Unpack(loc), top.id, top.name, once)
+			if keyed != nil {
+				keyed(top.step.Due, top.id)
+			}
 			if err := emit(u); err != nil {
 				return err
 			}

@@ -37,6 +37,10 @@ type Planner interface {
 	// PlanCycles streams the open cycles whose next action is at or
 	// before until, in the order of their next action, in batches.
 	PlanCycles(ctx context.Context, f domain.CredentialFilter, until time.Time, fn func([]domain.Cycle) error) error
+	// PlanFleet streams the same cycles as PlanCycles in the order they
+	// are stored (no order of time), on one read snapshot, in batches:
+	// the fast read of the whole fleet, which the caller sorts.
+	PlanFleet(ctx context.Context, f domain.CredentialFilter, until time.Time, fn func([]domain.Cycle) error) error
 	RecordPlans(ctx context.Context, plans []domain.Plan, now time.Time) ([]domain.Delivery, error)
 }
 

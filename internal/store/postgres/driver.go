@@ -29,17 +29,18 @@ type driver struct {
 // timestamptz, booleans as booleans, lists as one array parameter.
 type dialect struct{}
 
-func (dialect) Time(t time.Time) any             { return sqlstore.StoredTime(t) }
-func (dialect) IsTrue(col string) string         { return col }
-func (dialect) Param(sqlType string) string      { return "?::" + sqlType }
-func (dialect) IsNotDistinct(a, b string) string { return a + " IS NOT DISTINCT FROM " + b }
-func (dialect) Arrays() bool                     { return true }
-func (dialect) IDBatch() int                     { return 5000 }
-func (dialect) MoveBatch() int                   { return 1000 }
-func (dialect) AddBatch() int                    { return 1000 }
-func (dialect) NotifySQL() string                { return `SELECT pg_notify('` + dueChannel + `', '')` }
-func (d *driver) Name() string                   { return d.url }
-func (d *driver) NoChain(error) error            { return nil }
+func (dialect) Time(t time.Time) any                    { return sqlstore.StoredTime(t) }
+func (dialect) IsTrue(col string) string                { return col }
+func (dialect) Param(sqlType string) string             { return "?::" + sqlType }
+func (dialect) IsNotDistinct(a, b string) string        { return a + " IS NOT DISTINCT FROM " + b }
+func (dialect) Arrays() bool                            { return true }
+func (dialect) IDBatch() int                            { return 5000 }
+func (dialect) MoveBatch() int                          { return 1000 }
+func (dialect) AddBatch() int                           { return 1000 }
+func (dialect) NotifySQL() string                       { return `SELECT pg_notify('` + dueChannel + `', '')` }
+func (dialect) StoredOrder(col string) (string, string) { return col, "" }
+func (d *driver) Name() string                          { return d.url }
+func (d *driver) NoChain(error) error                   { return nil }
 
 // TimeText renders a timestamptz as SQLite stores it.
 func (dialect) TimeText(col string) string {

@@ -43,12 +43,15 @@ func (dialect) IsNotDistinct(a, b string) string { return a + " IS " + b }
 func (dialect) Arrays() bool                     { return false }
 func (dialect) LockRows(skipLocked bool) string  { return "" } // the write lock holds every row
 func (dialect) NotifySQL() string                { return "" } // one process writes a SQLite database
-func (dialect) IDBatch() int                     { return 500 }
-func (dialect) MoveBatch() int                   { return 250 }
-func (d *driver) Name() string                   { return d.path }
-func (d *driver) Retry(error) bool               { return false }
-func (d *driver) Synced(context.Context, int)    {}
-func (d *driver) NoChain(err error) error        { return noChain(d.path, err) }
+func (dialect) StoredOrder(col string) (string, string) {
+	return "+" + col, "c.rowid" // a unary plus: no index serves it
+}
+func (dialect) IDBatch() int                  { return 500 }
+func (dialect) MoveBatch() int                { return 250 }
+func (d *driver) Name() string                { return d.path }
+func (d *driver) Retry(error) bool            { return false }
+func (d *driver) Synced(context.Context, int) {}
+func (d *driver) NoChain(err error) error     { return noChain(d.path, err) }
 
 // AddBatch is how many new credentials one round of a sync's statements
 // adds: each round copies its batch, and 200 at a time kept a first sync's

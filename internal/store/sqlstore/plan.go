@@ -55,6 +55,11 @@ func (s *Store) collectCycles(rows *sql.Rows, err error) ([]domain.Cycle, error)
 // loadSent fills each cycle's Sent with the keys of its deliveries, and
 // FirstSent with each stage's first successful delivery.
 func (s *Store) loadSent(ctx context.Context, cycles []domain.Cycle) error {
+	return s.loadSentBy(ctx, s.db, cycles)
+}
+
+// loadSentBy is loadSent read by r (one of a snapshot's readers).
+func (s *Store) loadSentBy(ctx context.Context, r Reader, cycles []domain.Cycle) error {
 	index := make(map[int64]int, len(cycles))
 	for i := range cycles {
 		index[cycles[i].RotationID] = i
@@ -69,7 +74,7 @@ func (s *Store) loadSent(ctx context.Context, cycles []domain.Cycle) error {
 			ids = append(ids, c.RotationID)
 		}
 		q, args := s.sentQuery(ids)
-		rows, err := s.db.Query(ctx, q, args...)
+		rows, err := r.Query(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("store: deliveries of cycles: %w", err)
 		}
@@ -316,7 +321,21 @@ func (s *Store) planCycles(ctx context.Context, f domain.CredentialFilter, until
 // parameters: the first page, or the one after the cycle whose next
 // action and id were lastAt and lastID.
 func (s *Store) planPageQuery(f domain.CredentialFilter, until time.Time, first bool, lastAt time.Time, lastID string) (string, []any) {
-	where := s.db.IsTrue("c.active") + ` AND c.next_action_at IS NOT NULL AND c.next_action_at <= ?`
+	where, args := s.planWhere(f, until, "c.next_action_at")
+	if !first {
+		// A row value: the index is searched from the page's start, not
+		// from its moment's first credential.
+		where += ` AND (c.next_action_at, c.id) > (?, ?)`
+		args = append(args, s.db.Time(lastAt), lastID)
+	}
+	return `SELECT ` + joinedCycleColumns + ` FROM ` + CurrentCycle + cycleJoins + ` WHERE ` + where + `
+		ORDER BY c.next_action_at, c.id LIMIT ?`, append(args, planBatch)
+}
+
+// planWhere is the condition on the cycles to plan, as f selects, and
+// its parameters; next is the next action's column as the query names it.
+func (s *Store) planWhere(f domain.CredentialFilter, until time.Time, next string) (string, []any) {
+	where := s.db.IsTrue("c.active") + ` AND c.next_action_at IS NOT NULL AND ` + next + ` <= ?`
 	args := []any{s.db.Time(until)}
 	if f.Owner != "" {
 		where += ` AND c.owner = ?`
@@ -330,12 +349,62 @@ func (s *Store) planPageQuery(f domain.CredentialFilter, until time.Time, first 
 		where += ` AND c.id >= ? AND c.id < ?`
 		args = append(args, p, p+"\U0010FFFF")
 	}
-	if !first {
-		// A row value: the index is searched from the page's start, not
-		// from its moment's first credential.
-		where += ` AND (c.next_action_at, c.id) > (?, ?)`
-		args = append(args, s.db.Time(lastAt), lastID)
+	return where, args
+}
+
+// PlanFleet streams the cycles PlanCycles does, in the order they are
+// stored: one sequential read of the file on one snapshot, where the
+// order of the next action reads a few pages at random for every cycle.
+// A cycle's delivery keys are read on the same snapshot. The batches are
+// read on a goroutine of their own, one ahead of fn.
+func (s *Store) PlanFleet(ctx context.Context, f domain.CredentialFilter, until time.Time, fn func([]domain.Cycle) error) error {
+	return pipeBy(1, func(emit func([]domain.Cycle) error) error { return s.planFleet(ctx, f, until, emit) }, fn)
+}
+
+func (s *Store) planFleet(ctx context.Context, f domain.CredentialFilter, until time.Time, fn func([]domain.Cycle) error) error {
+	readers, done, err := s.db.Snapshot(ctx, 2)
+	if err != nil {
+		return err
 	}
-	return `SELECT ` + joinedCycleColumns + ` FROM ` + CurrentCycle + cycleJoins + ` WHERE ` + where + `
-		ORDER BY c.next_action_at, c.id LIMIT ?`, append(args, planBatch)
+	defer done()
+	next, order := s.db.StoredOrder("c.next_action_at")
+	where, args := s.planWhere(f, until, next)
+	q := `SELECT ` + joinedCycleColumns + ` FROM ` + CurrentCycle + cycleJoins + ` WHERE ` + where
+	if order != "" {
+		q += ` ORDER BY ` + order
+	}
+	rows, err := readers[0].Query(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("store: cycles to plan: %w", err)
+	}
+	defer rows.Close()
+	batch := make([]domain.Cycle, 0, planBatch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := s.loadSentBy(ctx, readers[1], batch); err != nil {
+			return err
+		}
+		if err := fn(batch); err != nil {
+			return err
+		}
+		batch = make([]domain.Cycle, 0, planBatch) // fn's batch is its own
+		return nil
+	}
+	for rows.Next() {
+		c, err := ScanCycle(rows)
+		if err != nil {
+			return fmt.Errorf("store: cycles to plan: %w", err)
+		}
+		if batch = append(batch, c); len(batch) == planBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: cycles to plan: %w", err)
+	}
+	return flush()
 }

@@ -80,6 +80,11 @@ type Dialect interface {
 	// commit, that cycles became due (PostgreSQL's NOTIFY); "" where
 	// there are none.
 	NotifySQL() string
+	// StoredOrder is how a query reads the rows of credentials c in the
+	// order they are stored rather than through an index on col: col as
+	// a condition's operand no index serves, and the ORDER BY that reads
+	// the file sequentially ("": any order).
+	StoredOrder(col string) (operand, orderBy string)
 }
 
 // Reader runs queries outside a write transaction: the driver's pool, or

@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"SyncSettings", testSyncSettings},
 		{"Cycles", testCycles},
 		{"PlanCycles", testPlanCycles},
+		{"PlanFleet", testPlanFleet},
 		{"RecordPlans", testRecordPlans},
 		{"ClaimDeliveries", testClaimDeliveries},
 		{"RecordOutcomes", testRecordOutcomes},
