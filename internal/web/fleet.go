@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -92,8 +93,17 @@ type row struct {
 	DeadlineText, Relative, RotatedText, StateLabel string
 }
 
+// count is one state's count at the top of the fleet page, a link to
+// its filter.
+type count struct {
+	State, Label, Link string
+	N                  int
+}
+
 type fleetData struct {
 	Who          who
+	Counts       []count
+	CountedAt    string // when the counts were counted, if not at now
 	CSRF         string
 	Query        fleetQuery
 	States       []struct{ Value, Label string }
@@ -151,7 +161,29 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request) {
 		data.First = "/?" + q.values("").Encode()
 	}
 	data.Rows = rows
+	data.Counts, data.CountedAt = s.countsOf(r.Context(), now, q)
 	s.render(w, http.StatusOK, "fleet.html", data)
+}
+
+// countsOf are the fleet's counts per state for the page (each a link to
+// the filter q with that state), and when they were counted if that was
+// not now; none when they could not be counted.
+func (s *Server) countsOf(ctx context.Context, now time.Time, q fleetQuery) ([]count, string) {
+	by, at := s.counts(ctx, now)
+	if by == nil {
+		return nil, ""
+	}
+	out := make([]count, 0, len(states)-1)
+	for _, st := range states[1:] {
+		f := q
+		f.State = st.Value
+		out = append(out, count{State: st.Value, Label: st.Label, N: by[st.Value], Link: "/?" + f.values("").Encode()})
+	}
+	counted := ""
+	if !at.Equal(now) {
+		counted = at.In(s.eng.Config().Location).Format("15:04:05")
+	}
+	return out, counted
 }
 
 // row formats one credential's status.
