@@ -110,11 +110,16 @@ type fleetData struct {
 	Rows         []row
 	Next, First  string // links; "" none
 	Error        string
+	Searched     string // a free-text page that read searchBudget credentials says so
 	Zone, AtText string
 }
 
-// errPageFull stops the stream once a page and one more row are read.
-var errPageFull = errors.New("page full")
+// errPageFull stops the stream once a page and one more row are read;
+// errSearched once a free-text search has read searchBudget credentials.
+var (
+	errPageFull = errors.New("page full")
+	errSearched = errors.New("search budget spent")
+)
 
 // fleet is the fleet page: PageSize credentials in id order after the
 // cursor, as the filter selects, read through the engine's status view
@@ -137,8 +142,13 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request) {
 		f.Limit = PageSize + 1
 	}
 	rows := make([]row, 0, PageSize+1)
+	searched, last := 0, ""
 	err = s.eng.EachStatus(r.Context(), now, f, func(st engine.CredentialStatus) error {
+		searched, last = searched+1, st.ID
 		if text != "" && !strings.Contains(strings.ToLower(st.ID), text) && !strings.Contains(strings.ToLower(st.Name), text) && !strings.Contains(strings.ToLower(st.Owner), text) {
+			if searched >= searchBudget {
+				return errSearched
+			}
 			return nil
 		}
 		rows = append(rows, s.row(st))
@@ -147,6 +157,12 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
+	if errors.Is(err, errSearched) {
+		// The next page searches on after the last credential read.
+		data.Searched = fmt.Sprintf("Searched %d credentials: %d match. The next page searches on.", searched, len(rows))
+		data.Next = "/?" + q.values(last).Encode()
+		err = nil
+	}
 	if err != nil && !errors.Is(err, errPageFull) {
 		s.logger.Error("console: fleet", "err", err)
 		data.Error = "The fleet could not be read; the log says why."
@@ -210,3 +226,8 @@ func (s *Server) row(st engine.CredentialStatus) row {
 	}
 	return rw
 }
+
+// searchBudget is how many credentials a page of a free-text search reads
+// at most: a rare match does not read the fleet at once; the page says
+// how many it searched and the next one searches on.
+var searchBudget = 2000

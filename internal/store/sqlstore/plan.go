@@ -319,7 +319,9 @@ func (s *Store) planPageQuery(f domain.CredentialFilter, until time.Time, first 
 	where := s.db.IsTrue("c.active") + ` AND c.next_action_at IS NOT NULL AND c.next_action_at <= ?`
 	args := []any{s.db.Time(until)}
 	if f.Owner != "" {
-		where += ` AND c.owner = ?`
+		// Not by credentials_owner (the `|| ''` keeps SQLite off it):
+		// plan pages come in next action order, by its index.
+		where += ` AND c.owner || '' = ?`
 		args = append(args, f.Owner)
 	}
 	if f.Policy != "" {
