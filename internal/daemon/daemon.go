@@ -27,6 +27,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/httpapi"
 	"github.com/notifier-dev/notifier/internal/store"
 	"github.com/notifier-dev/notifier/internal/store/backend"
+	"github.com/notifier-dev/notifier/internal/web"
 )
 
 // ProblemLease is the admins' problem of a daemon that lost its lease.
@@ -99,6 +100,9 @@ type Daemon struct {
 	dispatchFailed atomic.Bool
 	// http is the HTTP API while Run serves it (nil: no http.listen).
 	http *httpapi.Server
+	// console is the web console being served (nil: none); a reload
+	// swaps in its new http.console block (guarded by cfgMu).
+	console *web.Reloadable
 }
 
 // MetricsStaleAfter is how long a scrape waits for a new read of the

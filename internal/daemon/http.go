@@ -32,7 +32,11 @@ func (d *Daemon) serveHTTP(ctx context.Context) (<-chan struct{}, error) {
 	done := make(chan struct{})
 	o := httpapi.Options{Engine: d.Engine, Database: d.DatabaseID, Logger: d.Logger, Health: d.Health, Metrics: d.Metrics, MetricsApart: ml != nil}
 	if h.Console != nil {
-		o.Console = web.New(web.Options{Engine: d.Engine, Console: h.Console, Logger: d.Logger, Now: d.WallClock}).Handler()
+		console := web.NewReloadable(web.Options{Engine: d.Engine, Console: h.Console, Logger: d.Logger, Now: d.WallClock})
+		d.cfgMu.Lock()
+		d.console = console
+		d.cfgMu.Unlock()
+		o.Console = console
 		d.Logger.Info("console at /", "users_file", h.Console.UsersFile != "", "proxy", h.Console.Proxy != nil)
 	}
 	srv := httpapi.New(o)

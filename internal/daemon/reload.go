@@ -110,12 +110,27 @@ func (d *Daemon) reloadMain(force bool) (reloaded, judged bool, refusal error) {
 		return false, true, err
 	}
 	unchanged := cfg.Main.Hash == d.Config.Main.Hash
+	d.reloadConsole(cfg)
 	d.Config = cfg
 	d.rejected = domain.ConfigFile{}
 	d.mainRefused.Store(false)
 	d.Health.SetReload(nil)
 	d.Metrics.ObserveReload(time.Now(), nil)
 	return !unchanged, true, nil
+}
+
+// reloadConsole serves the console of cfg's http.console block (its
+// users file read again by the load); a console added or removed takes
+// effect at the next restart.
+func (d *Daemon) reloadConsole(cfg *config.Config) {
+	if d.console == nil {
+		return
+	}
+	if cfg.HTTP == nil || cfg.HTTP.Console == nil {
+		d.Logger.Warn("removing http.console takes effect at the next restart")
+		return
+	}
+	d.console.SetConsole(cfg.HTTP.Console)
 }
 
 // reloadOnHUP reloads the main config file at every SIGHUP until ctx ends.

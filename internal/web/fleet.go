@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -92,19 +93,33 @@ type row struct {
 	DeadlineText, Relative, RotatedText, StateLabel string
 }
 
+// count is one state's count at the top of the fleet page, a link to
+// its filter.
+type count struct {
+	State, Label, Link string
+	N                  int
+}
+
 type fleetData struct {
 	Who          who
+	Counts       []count
+	CountedAt    string // when the counts were counted, if not at now
 	CSRF         string
 	Query        fleetQuery
 	States       []struct{ Value, Label string }
 	Rows         []row
 	Next, First  string // links; "" none
 	Error        string
+	Searched     string // a free-text page that read searchBudget credentials says so
 	Zone, AtText string
 }
 
-// errPageFull stops the stream once a page and one more row are read.
-var errPageFull = errors.New("page full")
+// errPageFull stops the stream once a page and one more row are read;
+// errSearched once a free-text search has read searchBudget credentials.
+var (
+	errPageFull = errors.New("page full")
+	errSearched = errors.New("search budget spent")
+)
 
 // fleet is the fleet page: PageSize credentials in id order after the
 // cursor, as the filter selects, read through the engine's status view
@@ -127,8 +142,13 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request) {
 		f.Limit = PageSize + 1
 	}
 	rows := make([]row, 0, PageSize+1)
+	searched, last := 0, ""
 	err = s.eng.EachStatus(r.Context(), now, f, func(st engine.CredentialStatus) error {
+		searched, last = searched+1, st.ID
 		if text != "" && !strings.Contains(strings.ToLower(st.ID), text) && !strings.Contains(strings.ToLower(st.Name), text) && !strings.Contains(strings.ToLower(st.Owner), text) {
+			if searched >= searchBudget {
+				return errSearched
+			}
 			return nil
 		}
 		rows = append(rows, s.row(st))
@@ -137,6 +157,12 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
+	if errors.Is(err, errSearched) {
+		// The next page searches on after the last credential read.
+		data.Searched = fmt.Sprintf("Searched %d credentials: %d match. The next page searches on.", searched, len(rows))
+		data.Next = "/?" + q.values(last).Encode()
+		err = nil
+	}
 	if err != nil && !errors.Is(err, errPageFull) {
 		s.logger.Error("console: fleet", "err", err)
 		data.Error = "The fleet could not be read; the log says why."
@@ -151,7 +177,29 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request) {
 		data.First = "/?" + q.values("").Encode()
 	}
 	data.Rows = rows
+	data.Counts, data.CountedAt = s.countsOf(r.Context(), now, q)
 	s.render(w, http.StatusOK, "fleet.html", data)
+}
+
+// countsOf are the fleet's counts per state for the page (each a link to
+// the filter q with that state), and when they were counted if that was
+// not now; none when they could not be counted.
+func (s *Server) countsOf(ctx context.Context, now time.Time, q fleetQuery) ([]count, string) {
+	by, at := s.counts(ctx, now)
+	if by == nil {
+		return nil, ""
+	}
+	out := make([]count, 0, len(states)-1)
+	for _, st := range states[1:] {
+		f := q
+		f.State = st.Value
+		out = append(out, count{State: st.Value, Label: st.Label, N: by[st.Value], Link: "/?" + f.values("").Encode()})
+	}
+	counted := ""
+	if !at.Equal(now) {
+		counted = at.In(s.eng.Config().Location).Format("15:04:05")
+	}
+	return out, counted
 }
 
 // row formats one credential's status.
@@ -178,3 +226,8 @@ func (s *Server) row(st engine.CredentialStatus) row {
 	}
 	return rw
 }
+
+// searchBudget is how many credentials a page of a free-text search reads
+// at most: a rare match does not read the fleet at once; the page says
+// how many it searched and the next one searches on.
+var searchBudget = 2000

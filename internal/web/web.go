@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/config"
@@ -39,6 +40,8 @@ type Server struct {
 	now     func() time.Time
 	handler http.Handler
 	cop     *http.CrossOriginProtection
+	// stateCounts are the fleet page's counts per state (counts).
+	stateCounts stateCounts
 }
 
 // New returns the console of o.Console.
@@ -66,6 +69,34 @@ func New(o Options) *Server {
 
 // Handler serves the console.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// Reloadable is the console of the config in force: a reload swaps in a
+// Server of the new http.console block (its users file read again), so
+// that a user removed from the file is out, sessions and all, without a
+// restart. Each request is served by the Server in force when it came.
+type Reloadable struct {
+	o   Options
+	cur atomic.Pointer[Server]
+}
+
+// NewReloadable returns the console of o.Console, swapped by SetConsole.
+func NewReloadable(o Options) *Reloadable {
+	r := &Reloadable{o: o}
+	r.cur.Store(New(o))
+	return r
+}
+
+// SetConsole serves the console of c from now on.
+func (r *Reloadable) SetConsole(c *config.Console) {
+	o := r.o
+	o.Console = c
+	r.cur.Store(New(o))
+}
+
+// ServeHTTP serves req with the console in force.
+func (r *Reloadable) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.cur.Load().Handler().ServeHTTP(w, req)
+}
 
 // whoKey is where View and Act put the request's person.
 type whoKey struct{}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -466,5 +467,43 @@ func TestSecureCookieOffOnlyOnLoopbackHTTP(t *testing.T) {
 		if len(ck) != 1 || ck[0].Secure != tc.secure {
 			t.Errorf("%s: cookies %v, want Secure=%v", tc.host, ck, tc.secure)
 		}
+	}
+}
+
+// TestConsoleFreeTextSearchIsBounded: a free-text search reads at most
+// searchBudget credentials per page, says so, and goes on from there on
+// the next page: a rare match never reads the fleet at once.
+func TestConsoleFreeTextSearchIsBounded(t *testing.T) {
+	defer web.SetSearchBudget(web.SetSearchBudget(50))
+	f := newFixture(t, "10.9.9.9/32")
+	c := f.client()
+	f.login(c, "bob", bobPassword)
+	nextRE := regexp.MustCompile(`id="next" href="([^"]*)"`)
+	var got [][]string
+	var notes []string
+	for u := "/?q=SERVICE+11"; u != ""; {
+		resp, body := f.do(c, "GET", u, nil, nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", u, resp.StatusCode)
+		}
+		got = append(got, ids(body))
+		m := regexp.MustCompile(`id="searched">([^<]*)<`).FindStringSubmatch(body)
+		if m == nil {
+			notes = append(notes, "")
+		} else {
+			notes = append(notes, m[1])
+		}
+		u = ""
+		if m := nextRE.FindStringSubmatch(body); m != nil {
+			u = html.UnescapeString(m[1])
+		}
+	}
+	want := [][]string{svc(11), {}, svc(110, 111, 112, 113, 114, 115, 116, 117, 118, 119)}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("pages %v, want %v", got, want)
+	}
+	wantNotes := []string{"Searched 50 credentials: 1 match. The next page searches on.", "Searched 50 credentials: 0 match. The next page searches on.", ""}
+	if fmt.Sprint(notes) != fmt.Sprint(wantNotes) {
+		t.Errorf("notes %q, want %q", notes, wantNotes)
 	}
 }

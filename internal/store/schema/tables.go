@@ -175,6 +175,7 @@ func indexes() []Index {
 	return []Index{
 		{Name: "credentials_next_action", Table: "credentials", Columns: []string{"next_action_at", "id"}, Where: "active AND next_action_at IS NOT NULL"},
 		{Name: "credentials_file", Table: "credentials", Columns: []string{"file", "id"}, Where: "active"},
+		{Name: "credentials_owner", Table: "credentials", Columns: []string{"owner", "id"}},
 		{Name: "credentials_lwa_client", Table: "credentials", Columns: []string{"lwa_client_id"}, Where: "lwa_client_id IS NOT NULL"},
 		{Name: "credentials_source", Table: "credentials", Columns: []string{"id"}, Where: "source_kind IS NOT NULL AND active"},
 		{Name: "deliveries_due", Table: "deliveries", Columns: []string{"channel", "next_attempt_at"}, Where: pending},

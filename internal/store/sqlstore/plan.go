@@ -338,7 +338,9 @@ func (s *Store) planWhere(f domain.CredentialFilter, until time.Time, next strin
 	where := s.db.IsTrue("c.active") + ` AND c.next_action_at IS NOT NULL AND ` + next + ` <= ?`
 	args := []any{s.db.Time(until)}
 	if f.Owner != "" {
-		where += ` AND c.owner = ?`
+		// Not by credentials_owner (the `|| ''` keeps SQLite off it):
+		// plan pages come in next action order, by its index.
+		where += ` AND c.owner || '' = ?`
 		args = append(args, f.Owner)
 	}
 	if f.Policy != "" {
