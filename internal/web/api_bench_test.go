@@ -23,7 +23,8 @@ import (
 // 100,000 credentials (fleet: owners team-0 … team-49, rotated 1–120
 // days ago), server time per page with a viewer's token: the first page,
 // a later page (after cred-090000), a filter (one owner, state ok) and a
-// later page of it.
+// later page of it; and one credential (cred-050000) with its cycle,
+// plan and timeline.
 func BenchmarkAPICredentials100k(b *testing.B) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	path, err := fleet.Write(b.TempDir(), 100_000, now)
@@ -70,4 +71,16 @@ func BenchmarkAPICredentials100k(b *testing.B) {
 			}
 		})
 	}
+	b.Run("one", func(b *testing.B) {
+		for b.Loop() {
+			req := httptest.NewRequest("GET", "http://127.0.0.1/api/v1/credentials/cred-050000", nil)
+			req.Header.Set("Authorization", "Bearer "+readerToken)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			var d web.APICredentialDetail
+			if err := json.Unmarshal(rec.Body.Bytes(), &d); rec.Code != http.StatusOK || err != nil || d.Credential.ID != "cred-050000" || len(d.Timeline) == 0 {
+				b.Fatalf("one credential: %d %s", rec.Code, rec.Body.Bytes()[:min(200, rec.Body.Len())])
+			}
+		}
+	})
 }
