@@ -46,6 +46,9 @@ type Console struct {
 	DefaultRole string
 	// Proxy is the authenticating proxy in front; nil: none.
 	Proxy *Proxy
+	// APITokens are the JSON API's bearer tokens (hashed); none: the
+	// API answers no one.
+	APITokens []APIToken
 }
 
 // Proxy is the http.console.proxy: block.
@@ -73,6 +76,7 @@ type consoleBlock struct {
 	Roles       *yaml.Node `yaml:"roles"`
 	DefaultRole *yaml.Node `yaml:"default_role"`
 	Proxy       *yaml.Node `yaml:"proxy"`
+	APITokens   *yaml.Node `yaml:"api_tokens"`
 }
 
 type proxyBlock struct {
@@ -135,6 +139,9 @@ func (l *loader) console(n *yaml.Node, dir string) *Console {
 	}
 	if v := b.Proxy; v != nil {
 		c.Proxy = l.proxy(v)
+	}
+	if v := b.APITokens; v != nil {
+		c.APITokens = l.apiTokens(v)
 	}
 	if b.UsersFile == nil && b.Proxy == nil {
 		l.errf(n, "http.console", "nobody can sign in: set users_file (htpasswd -B) or proxy (an authenticating proxy's user header)")

@@ -63,7 +63,11 @@ func New(o Options) *Server {
 	s.routeAudit(mux)
 	// Every state-changing request is refused across origins (the
 	// browser's Sec-Fetch-Site / Origin), besides the form's token.
-	s.handler = s.cop.Handler(mux)
+	// The JSON API (api.go) answers bearer tokens only, never cookies.
+	root := http.NewServeMux()
+	root.Handle("/api/", s.apiHandler())
+	root.Handle("/", s.cop.Handler(mux))
+	s.handler = root
 	return s
 }
 
