@@ -174,7 +174,7 @@ func benchTickNothingDueLadder(b *testing.B, n int) {
 // snoozes, pending escalations and deferred reminders (issue 19: within
 // 10 ms at 1M).
 func BenchmarkTickNothingDueLadder100k(b *testing.B) { benchTickNothingDueLadder(b, 100_000) }
-func BenchmarkTickNothingDue1MLadder(b *testing.B)    { benchTickNothingDueLadder(b, 1_000_000) }
+func BenchmarkTickNothingDue1MLadder(b *testing.B)   { benchTickNothingDueLadder(b, 1_000_000) }
 
 // countingSink answers every POST at once, or after delay.
 func countingSink(b *testing.B, delay time.Duration) (*httptest.Server, *atomic.Int64) {
