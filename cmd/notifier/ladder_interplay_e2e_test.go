@@ -15,32 +15,40 @@ import (
 // 2027-04-02 19:00 CEST; the 7d stage is due Friday 2027-03-26 19:00 CET
 // (18:00 UTC), after the office's hours; the 24h stage Thursday
 // 2027-04-01 19:00 CEST (17:00 UTC).
-const interplayConfig = `database: notifier.db
-timezone: Europe/Berlin
-policies:
-  office-hours:
-    - before: 7d
+var interplayConfig = strings.Replace(quietConfig, `    - {before: 7d, channels: [office, pager]}
+    - {before: 24h, channels: [office]}
+`, `    - before: 7d
       channels: [pager]
       escalate: {after: 4h, channels: [office]}
     - before: 24h
       channels: [pager]
       escalate: {after: 1h, channels: [office]}
-channels:
-  office:
-    type: webhook
-    url: "%s"
-    deliver: {days: Mon-Fri, hours: "09:00-18:00", timezone: Europe/Berlin}
-  pager: {type: webhook, url: "%s"}
-credentials:
-  - {id: sp-api-prod, name: SP-API production, owner: integrations, policy: office-hours, rotated_at: 2026-10-01, expires_at: "2027-04-02T19:00:00+02:00"}
-`
+`, 1)
+
+// quietStep is a tick at now and what the office and the pager receive
+// ("stage#seq", comma-separated).
+type quietStep struct{ now, office, paged string }
+
+// quietSteps ticks at each step's moment and checks what arrived.
+func quietSteps(e *env, pager *hook, steps []quietStep) {
+	e.t.Helper()
+	for _, s := range steps {
+		office, paged := quietTick(e, pager, s.now)
+		if got := strings.Join(office, ","); got != s.office {
+			e.t.Errorf("tick at %s: office got %q, want %q", s.now, got, s.office)
+		}
+		if got := strings.Join(paged, ","); got != s.paged {
+			e.t.Errorf("tick at %s: pager got %q, want %q", s.now, got, s.paged)
+		}
+	}
+}
 
 // An escalation whose channel has quiet hours waits for the window: the
 // 7d escalation due Friday 23:00 CET reaches the office on Monday 09:00
 // CEST, once, across the DST change.
 func TestEndToEndEscalationWaitsForItsChannelsWindow(t *testing.T) {
 	e, pager := newQuietEnvWith(t, interplayConfig)
-	steps := []struct{ now, office, paged string }{
+	steps := []quietStep{
 		{"2027-03-26T18:00:00Z", "", "7d#0"},
 		{"2027-03-26T22:00:00Z", "", ""}, // the escalation is due: Friday 23:00 CET
 		{"2027-03-27T09:00:00Z", "", ""}, // Saturday
@@ -48,15 +56,7 @@ func TestEndToEndEscalationWaitsForItsChannelsWindow(t *testing.T) {
 		{"2027-03-29T07:00:00Z", "7d/escalate-1#0", ""},
 		{"2027-03-29T08:00:00Z", "", ""},
 	}
-	for _, s := range steps {
-		office, paged := quietTick(e, pager, s.now)
-		if got := strings.Join(office, ","); got != s.office {
-			t.Errorf("tick at %s: office got %q, want %q", s.now, got, s.office)
-		}
-		if got := strings.Join(paged, ","); got != s.paged {
-			t.Errorf("tick at %s: pager got %q, want %q", s.now, got, s.paged)
-		}
-	}
+	quietSteps(e, pager, steps)
 }
 
 // The escalation of an urgent stage is urgent too: the final notice's
@@ -88,7 +88,7 @@ func TestEndToEndSnoozeStopsAnEscalationForGood(t *testing.T) {
 	// The first delivery is what escalation counts from; none went out
 	// before Monday, so the office's step is due Monday 13:00 CEST.
 	e.okAt("2027-03-29T08:00:00Z", "ack", "sp-api-prod", "--by", "alice", "--for", "1d")
-	steps := []struct{ now, office, paged string }{
+	steps := []quietStep{
 		{"2027-03-29T11:00:00Z", "", ""},                 // 13:00 CEST: the escalation would be due; snoozed
 		{"2027-03-30T07:59:00Z", "", ""},                 // the snooze ends at 10:00 CEST
 		{"2027-03-30T08:00:00Z", "", "7d#3"},             // one repeat at the end, to the pager only
@@ -97,15 +97,7 @@ func TestEndToEndSnoozeStopsAnEscalationForGood(t *testing.T) {
 		{"2027-04-01T17:00:00Z", "", "24h#0"},            // the final notice
 		{"2027-04-01T18:00:00Z", "24h/escalate-1#0", ""}, // its own chain escalates
 	}
-	for _, s := range steps {
-		office, paged := quietTick(e, pager, s.now)
-		if got := strings.Join(office, ","); got != s.office {
-			t.Errorf("tick at %s: office got %q, want %q", s.now, got, s.office)
-		}
-		if got := strings.Join(paged, ","); got != s.paged {
-			t.Errorf("tick at %s: pager got %q, want %q", s.now, got, s.paged)
-		}
-	}
+	quietSteps(e, pager, steps)
 }
 
 // A retry whose backoff would land outside the channel's window waits for
