@@ -85,6 +85,97 @@ func benchTickNothingDue(b *testing.B, n int) {
 func BenchmarkTickNothingDue100k(b *testing.B) { benchTickNothingDue(b, 100_000) }
 func BenchmarkTickNothingDue1M(b *testing.B)   { benchTickNothingDue(b, 1_000_000) }
 
+// ladderFleet is the fleet's ladder with issue 19's features in use: the
+// 72d stage (active for about 10%% of the fleet at benchNow) goes to a
+// pager and to an office whose window (weekends, Europe/Berlin) defers
+// it, and escalates after 4h to a lead with office hours of its own.
+const ladderFleet = `database: notifier.db
+timezone: UTC
+policies:
+  standard:
+    - {before: 72d, channels: [pager, office], escalate: {after: 4h, channels: [lead], then: {after: 1d, channels: [pager]}}}
+    - {before: 30d, repeat: 24h, channels: [pager]}
+    - {before: 7d, channels: [pager], escalate: {after: 4h, channels: [lead]}}
+    - {before: 24h, channels: [pager, lead]}
+    - {after: 0s, repeat: 24h, channels: [pager]}
+channels:
+  pager: {type: webhook, url: %q}
+  office: {type: webhook, url: %q, deliver: {days: Sat-Sun, hours: "09:00-18:00", timezone: Europe/Berlin}}
+  lead: {type: webhook, url: %q, deliver: {days: Mon-Fri, hours: "09:00-18:00", timezone: Europe/Berlin}}
+credential_files: [%%q]
+`
+
+// benchTickNothingDueLadder is benchTickNothingDue on a fleet where, at
+// benchNow, the credentials rotated 108 to 120 days ago (13 in 120) have
+// had the 72d stage delivered to the pager, wait for its escalation to
+// the lead and have a deferred reminder for the office in the outbox,
+// and every tenth credential is snoozed for two days.
+func benchTickNothingDueLadder(b *testing.B, n int) {
+	srv, got := countingSink(b, 0)
+	dir := b.TempDir()
+	path, err := fleet.WriteWith(dir, fmt.Sprintf(ladderFleet, srv.URL+"/pager", srv.URL+"/office", srv.URL+"/lead"), n, benchNow)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := config.LoadMain(path, config.At(benchNow), nil, registry.Default())
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, store := engineOn(b, cfg, WithWallClock(func() time.Time { return benchNow.Add(time.Hour) }))
+	ctx := context.Background()
+	rep, err := e.Tick(ctx, benchNow) // the first sync; the 72d stage goes out
+	if err != nil {
+		b.Fatal(err)
+	}
+	active := 0
+	for i := range n {
+		if i%120 >= 107 {
+			active++
+		}
+	}
+	if sent := rep.Count(domain.StatusSent); sent != active || got.Load() != int64(active) {
+		b.Fatalf("the first tick sent %d (the sink got %d), want the 72d stage of %d credentials", sent, got.Load(), active)
+	}
+	for i := 0; i < n; i += 10 {
+		if err := e.Acknowledge(ctx, Ack{Credential: fmt.Sprintf("cred-%06d", i), At: benchNow, By: "bench", Source: "cli", Until: benchNow.Add(48 * time.Hour)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if rep, err := e.Tick(ctx, benchNow.Add(time.Second)); err != nil || len(rep.Outcomes) != 0 { // plans the snoozed cycles
+		b.Fatalf("the tick after the snoozes: %v, %d outcomes", err, len(rep.Outcomes))
+	}
+	counts, err := store.DeliveryCounts(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	deferred := 0
+	for _, c := range counts {
+		if c.Channel == "office" && c.Status == domain.StatusPending {
+			deferred = c.Count
+		}
+	}
+	if deferred != active {
+		b.Fatalf("%d reminders to the office wait for its window, want %d", deferred, active)
+	}
+	at := benchNow.Add(time.Second)
+	for b.Loop() {
+		at = at.Add(time.Second) // the escalations are due 4h after benchNow
+		rep, err := e.Tick(ctx, at)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(rep.Outcomes) != 0 {
+			b.Fatalf("%d outcomes, want none due", len(rep.Outcomes))
+		}
+	}
+}
+
+// BenchmarkTickNothingDueLadder100k and 1M: the nothing-due tick with
+// snoozes, pending escalations and deferred reminders (issue 19: within
+// 10 ms at 1M).
+func BenchmarkTickNothingDueLadder100k(b *testing.B) { benchTickNothingDueLadder(b, 100_000) }
+func BenchmarkTickNothingDue1MLadder(b *testing.B)   { benchTickNothingDueLadder(b, 1_000_000) }
+
 // countingSink answers every POST at once, or after delay.
 func countingSink(b *testing.B, delay time.Duration) (*httptest.Server, *atomic.Int64) {
 	var n atomic.Int64

@@ -218,7 +218,7 @@ func (e *Engine) attempt(sendCtx context.Context, v view, d domain.Claimed, now 
 	o.Error = e.redactor.String(sendErr.Error())
 	ev.Detail = fmt.Sprintf("attempt %d: %s", attempts, o.Error)
 	if retry && attempts < cfg.Retry.MaxAttempts {
-		o.NextAttemptAt = now.Add(max(Backoff(cfg.Retry, attempts), after))
+		o.NextAttemptAt = v.retryAt(d, now.Add(max(Backoff(cfg.Retry, attempts), after)))
 		ev.Status, o.Status = domain.StatusRetry, domain.StatusRetry
 		ev.Detail += "; next attempt at " + o.NextAttemptAt.UTC().Format(time.RFC3339)
 	} else {

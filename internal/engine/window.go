@@ -12,12 +12,20 @@ import (
 // waits for: the stage's deliver:, else the channel's; nil when it may go
 // out at any time, or when the stage is urgent (as it says, else the final
 // notice and overdue stages) and breaks through.
+//
+// An escalation step (schedule.EscalationName) is a send of the stage it
+// escalates: it takes that stage's deliver: and urgency, so the
+// escalation of the final notice breaks through as the notice did.
 func (v view) window(policy string, s schedule.Stage, ch string, deadline time.Time, loc *time.Location) *schedule.DeliveryWindow {
 	var w *schedule.DeliveryWindow
 	var urgent *bool
 	if p := v.cfg.Policies[policy]; p != nil {
-		if st := p.Stage(s.Name); st != nil {
-			w, urgent = st.Deliver, st.Urgent
+		name := s.Name
+		if base, _, ok := schedule.ParseEscalation(name); ok {
+			name = base
+		}
+		if st := p.Stage(name); st != nil {
+			s, w, urgent = st.Stage, st.Deliver, st.Urgent
 		}
 	}
 	if w == nil {
@@ -43,6 +51,14 @@ func (v view) notBefore(policy string, s schedule.Stage, ch string, deadline, no
 		return w.Next(now)
 	}
 	return now
+}
+
+// retryAt is when a failed send of delivery d may be tried again: after
+// its backoff, and then not before its delivery window opens, so a retry
+// never goes out in quiet hours that the first attempt respected.
+func (v view) retryAt(d domain.Claimed, after time.Time) time.Time {
+	loc := v.cfg.Location
+	return v.notBefore(d.Cycle.Policy, schedule.Stage{Name: d.Stage}, d.Channel, d.Cycle.Deadline(loc), after, loc)
 }
 
 // Deferral is a send that waits for its channel's delivery window: plan

@@ -44,8 +44,18 @@ func TestDeliveryWindowChoice(t *testing.T) {
 		{"3d", "office", time.Date(2027, 3, 27, 0, 0, 0, 0, berlin)},      // the stage's window, Saturday
 		{"24h", "office", friday},                                         // the final notice: urgent
 		{"overdue", "office", time.Date(2027, 3, 29, 9, 0, 0, 0, berlin)}, // urgent: false
+		// An escalation step is a send of the stage it escalates: its
+		// window and its urgency.
+		{"7d/escalate-1", "office", time.Date(2027, 3, 29, 9, 0, 0, 0, berlin)},
+		{"7d/escalate-1", "pager", friday},
+		{"3d/escalate-2", "pager", time.Date(2027, 3, 27, 0, 0, 0, 0, berlin)},
+		{"24h/escalate-1", "office", friday},
+		{"overdue/escalate-1", "office", time.Date(2027, 3, 29, 9, 0, 0, 0, berlin)},
 	} {
-		st := v.cfg.Policies["p"].Stage(tt.stage).Stage
+		st := schedule.Stage{Name: tt.stage} // an escalation step, as the dispatcher knows it
+		if cs := v.cfg.Policies["p"].Stage(tt.stage); cs != nil {
+			st = cs.Stage
+		}
 		if got := v.notBefore("p", st, tt.channel, deadline, friday, berlin); !got.Equal(tt.want) {
 			t.Errorf("%s to %s at Friday 19:00: not before %s, want %s", tt.stage, tt.channel, got.In(berlin), tt.want)
 		}

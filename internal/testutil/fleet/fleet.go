@@ -45,11 +45,17 @@ func WriteOneFile(dir string, n int, now time.Time) (string, error) {
 // standard ladder (first stage 30 days before a 180-day deadline) nothing is
 // due at now. Every channel is a stdout channel: no server is needed.
 func Write(dir string, n int, now time.Time) (string, error) {
+	return WriteWith(dir, mainConfig, n, now)
+}
+
+// WriteWith is Write with another main config: main is a format with one
+// %q, where the credential files' glob goes.
+func WriteWith(dir, main string, n int, now time.Time) (string, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "credentials.d"), 0o755); err != nil {
 		return "", err
 	}
 	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(mainConfig, "credentials.d/*.yaml")), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(main, "credentials.d/*.yaml")), 0o644); err != nil {
 		return "", err
 	}
 	for file := 0; file*PerFile < n; file++ {
