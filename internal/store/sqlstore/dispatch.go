@@ -10,10 +10,25 @@ import (
 	"github.com/notifier-dev/notifier/internal/domain"
 )
 
+// dueChannelsSQL is DueChannels' query. It walks the distinct channels of
+// the pending deliveries by the deliveries_due index (each step a seek to
+// the next channel) and asks each for its earliest attempt: a handful of
+// seeks, where a DISTINCT over the due rows read every pending row whose
+// attempt had come and, in the index's order, every one that waits for
+// later too (reminders deferred to a delivery window, retries), so a
+// nothing-due tick cost what waits, not what is due.
+const dueChannelsSQL = `WITH RECURSIVE ch(name) AS (
+		SELECT MIN(channel) FROM deliveries WHERE status = 'pending'
+		UNION ALL
+		SELECT (SELECT MIN(d.channel) FROM deliveries d WHERE d.status = 'pending' AND d.channel > ch.name)
+		FROM ch WHERE ch.name IS NOT NULL)
+	SELECT name FROM ch WHERE name IS NOT NULL
+		AND (SELECT MIN(d.next_attempt_at) FROM deliveries d WHERE d.status = 'pending' AND d.channel = ch.name) <= ?
+	ORDER BY name`
+
 // DueChannels lists the channels that have pending deliveries due at now.
 func (s *Store) DueChannels(ctx context.Context, now time.Time) ([]string, error) {
-	out, err := Strings(s.db.Query(ctx, `SELECT DISTINCT channel FROM deliveries
-		WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY channel`, s.db.Time(now)))
+	out, err := Strings(s.db.Query(ctx, dueChannelsSQL, s.db.Time(now)))
 	if err != nil {
 		return nil, fmt.Errorf("store: due channels: %w", err)
 	}

@@ -17,6 +17,9 @@ func (s *Store) RunShared(ctx context.Context, fn func(*Tx) error) error {
 // their query plans.
 func (s *Store) ReportQueries() [4]string { return reportQueries(s.db) }
 
+// DueChannelsSQL is DueChannels' query, for the query plan tests.
+const DueChannelsSQL = dueChannelsSQL
+
 // CycleStartsAfterSQL is CycleStartsAfter's query, for the query plan
 // tests of sqlstore_test.
 const CycleStartsAfterSQL = cycleStartsAfterSQL
