@@ -177,6 +177,7 @@ func indexes() []Index {
 		{Name: "credentials_file", Table: "credentials", Columns: []string{"file", "id"}, Where: "active"},
 		{Name: "credentials_lwa_client", Table: "credentials", Columns: []string{"lwa_client_id"}, Where: "lwa_client_id IS NOT NULL"},
 		{Name: "credentials_source", Table: "credentials", Columns: []string{"id"}, Where: "source_kind IS NOT NULL AND active"},
+		{Name: "credentials_owner", Table: "credentials", Columns: []string{"owner", "id"}},
 		{Name: "deliveries_due", Table: "deliveries", Columns: []string{"channel", "next_attempt_at"}, Where: pending},
 		{Name: "deliveries_pending_cycle", Table: "deliveries", Columns: []string{"rotation_id", "channel"}, Where: pending},
 		{Name: "deliveries_credential", Table: "deliveries", Columns: []string{"credential_id", "status"}},
