@@ -1,8 +1,6 @@
 package web_test
 
 import (
-	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,11 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
-	"github.com/notifier-dev/notifier/internal/engine"
-	"github.com/notifier-dev/notifier/internal/store/sqlite"
-	"github.com/notifier-dev/notifier/internal/testutil/fleet"
 	"github.com/notifier-dev/notifier/internal/web"
 )
 
@@ -23,28 +17,10 @@ import (
 // time per feed, with a sha256 token.
 func BenchmarkCalendarOwner100k(b *testing.B) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	path, err := fleet.Write(b.TempDir(), 100_000, now)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := config.LoadMain(path, config.At(now), nil, registry.Default())
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.HTTP = &config.HTTP{Calendar: &config.Calendar{Tokens: []config.CalendarToken{{Name: "bench", Hash: sha(calToken)}}}}
-	st, err := sqlite.Open(context.Background(), cfg.Database)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	eng := fleetEngine(b, now, func(cfg *config.Config) {
+		cfg.HTTP = &config.HTTP{Calendar: &config.Calendar{Tokens: []config.CalendarToken{{Name: "bench", Hash: sha(calToken)}}}}
+	})
 	clock := func() time.Time { return now }
-	eng, err := engine.New(st, cfg, engine.WithStdout(io.Discard), engine.WithWallClock(clock))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := eng.Sync(context.Background(), now); err != nil {
-		b.Fatal(err)
-	}
 	h := web.Calendar(web.CalendarOptions{Engine: eng, Now: clock})
 	// The machine is shared: the process's CPU time per feed says more
 	// than the wall clock's.
