@@ -1,8 +1,12 @@
 package main
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"net/http"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -91,5 +95,44 @@ func TestEndToEndCalendar(t *testing.T) {
 	b := ical.Parse(t, []byte(e.okAt(now, "calendar", "--owner", "team-b")))
 	if len(b) != 1 || !strings.HasPrefix(b[0].UID, "team-b-cred-") {
 		t.Errorf("--owner team-b: %v", b)
+	}
+}
+
+// TestEndToEndCalendarFeedOfTheDaemon: `notifier run` serves
+// /calendar.ics to a configured token (a feed python3-icalendar parses),
+// refuses a wrong one and, after a reload without it, the removed one;
+// no token reaches its log.
+func TestEndToEndCalendarFeedOfTheDaemon(t *testing.T) {
+	e := newEnv(t, "2026-06-01")
+	const token = "e2e-calendar-token-0123456789abcdef"
+	sum := sha256.Sum256([]byte(token))
+	addr := freeAddr(t)
+	write := func(tokens string) {
+		cfg := fmt.Sprintf(calendarCLIConfig, e.hook.srv.URL+"/hook", "Plain name")
+		cfg = strings.Replace(cfg, "policies:", "http:\n  listen: "+addr+"\n  calendar:\n    tokens:\n"+tokens+"policies:", 1)
+		e.writeConfig(cfg)
+	}
+	write(fmt.Sprintf("      - {name: ops, hash: \"sha256:%x\"}\n      - {name: other, hash: \"sha256:%x\"}\n", sum, sha256.Sum256([]byte("another-token"))))
+	d := startDaemonEnv(t, e.dir, e.config, append(os.Environ(), testNowEnv+"=2026-10-01T09:00:00Z"))
+	d.await(t, "http listening", 60*time.Second)
+	feed := "http://" + addr + "/calendar.ics?token="
+	code, body := httpGet(t, feed+token)
+	if code != http.StatusOK || len(ical.Parse(t, []byte(body))) != 5 {
+		t.Fatalf("feed: %d\n%.1000s", code, body)
+	}
+	if code, body := httpGet(t, feed+"wrong"); code != http.StatusNotFound || strings.Contains(body, "VEVENT") {
+		t.Errorf("wrong token: %d %q", code, body)
+	}
+	write(fmt.Sprintf("      - {name: other, hash: \"sha256:%x\"}\n", sha256.Sum256([]byte("another-token"))))
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	d.await(t, "config reloaded", 30*time.Second)
+	if code, body := httpGet(t, feed+token); code != http.StatusNotFound || strings.Contains(body, "VEVENT") {
+		t.Errorf("removed token after reload: %d", code)
+	}
+	d.terminate(t, 30*time.Second)
+	if logs := d.logs(); strings.Contains(logs, token) || !strings.Contains(logs, "calendar: a request without a valid token refused") {
+		t.Errorf("the daemon's log holds the token, or does not say it refused one:\n%s", logs)
 	}
 }
