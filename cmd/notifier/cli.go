@@ -129,7 +129,7 @@ func (c *cli) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	root.PersistentFlags().StringVar(&c.logFormat, "log-format", "text", "text or json (logs go to stderr)")
 	root.AddCommand(c.runCmd(), c.checkCmd(), c.migrateCmd(), c.tickCmd(), c.statusCmd(), c.planCmd(),
-		c.rotateCmd(), c.ackCmd(), c.retractCmd(), c.historyCmd(), c.testCmd(), c.versionCmd())
+		c.rotateCmd(), c.ackCmd(), c.retractCmd(), c.historyCmd(), c.testCmd(), c.versionCmd(), c.calendarCmd())
 	// The auditors' view: read-only report and backups.
 	root.AddCommand(c.reportCmd(), c.backupCmd())
 	root.AddCommand(c.receiveCmd(), c.probeCmd())

@@ -22,6 +22,7 @@ var noData = map[string]string{
 	"notifier run":        "the daemon: logs on stderr, no data",
 	"notifier completion": "prints a shell script",
 	"notifier help":       "help text",
+	"notifier calendar":   "prints one format, an iCalendar for calendar apps (the same data is in status -o json)",
 }
 
 // TestEveryPrintingCommandHasOutput walks the command tree: a command

@@ -42,6 +42,9 @@ type HTTP struct {
 	// Console is the http.console: block (the web console at /); nil:
 	// no console, / is 404.
 	Console *Console
+	// Calendar is the http.calendar: block (the tokens of /calendar.ics);
+	// nil: no calendar feed.
+	Calendar *Calendar
 }
 
 // Metrics is the http.metrics: block: which credentials /metrics gives
@@ -140,6 +143,7 @@ type httpBlock struct {
 	AckLinkTTL    *yaml.Node `yaml:"ack_link_ttl"`
 	Metrics       *yaml.Node `yaml:"metrics"`
 	Console       *yaml.Node `yaml:"console"`
+	Calendar      *yaml.Node `yaml:"calendar"`
 }
 
 // http reads the http: block. Secrets are never quoted back. chanNodes
@@ -203,6 +207,9 @@ func (l *loader) http(n *yaml.Node, chans map[string]*Channel, chanNodes map[str
 	h.Metrics = l.metrics(b.Metrics)
 	if b.Console != nil {
 		h.Console = l.console(b.Console, dir)
+	}
+	if b.Calendar != nil {
+		h.Calendar = l.calendar(b.Calendar)
 	}
 	for _, name := range slices.Sorted(maps.Keys(chans)) {
 		in, ok := chans[name].Config.(channels.Interactive)

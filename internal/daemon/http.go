@@ -31,6 +31,9 @@ func (d *Daemon) serveHTTP(ctx context.Context) (<-chan struct{}, error) {
 	}
 	done := make(chan struct{})
 	o := httpapi.Options{Engine: d.Engine, Database: d.DatabaseID, Logger: d.Logger, Health: d.Health, Metrics: d.Metrics, MetricsApart: ml != nil}
+	// Always served: the tokens are read at each request, so a reload
+	// that adds or removes http.calendar takes effect at once.
+	o.Calendar = web.Calendar(web.CalendarOptions{Engine: d.Engine, Logger: d.Logger, Now: d.WallClock})
 	if h.Console != nil {
 		console := web.NewReloadable(web.Options{Engine: d.Engine, Console: h.Console, Logger: d.Logger, Now: d.WallClock})
 		d.cfgMu.Lock()

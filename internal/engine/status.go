@@ -74,6 +74,13 @@ var errEnough = errors.New("enough rows")
 // A view at an earlier moment (a cycle then differs from the current
 // one) reads the cycles then as a whole, and is not streamed.
 func (e *Engine) EachStatus(ctx context.Context, now time.Time, f domain.CredentialFilter, fn func(CredentialStatus) error) error {
+	return e.eachStatus(ctx, now, f, func(_ *view, _ domain.CredentialState, st CredentialStatus) error { return fn(st) })
+}
+
+// eachStatus is EachStatus, handing fn the view and the state each
+// status was judged from as well (the calendar feed reads the cycle's
+// terms from them).
+func (e *Engine) eachStatus(ctx context.Context, now time.Time, f domain.CredentialFilter, fn func(*view, domain.CredentialState, CredentialStatus) error) error {
 	now = normalize(now)
 	v := e.view()
 	loc := v.cfg.Location
@@ -84,7 +91,7 @@ func (e *Engine) EachStatus(ctx context.Context, now time.Time, f domain.Credent
 		if !keep(s, st) {
 			return nil
 		}
-		if err := fn(st); err != nil {
+		if err := fn(&v, s, st); err != nil {
 			return err
 		}
 		if n++; f.Limit > 0 && n >= f.Limit {

@@ -66,6 +66,8 @@ type Options struct {
 	// Console is the web console (internal/web), served at / beneath
 	// every route above; nil: / is 404.
 	Console http.Handler
+	// Calendar serves /calendar.ics (internal/web.Calendar); nil: 404.
+	Calendar http.Handler
 }
 
 // New returns a Server; it does not listen (see Serve, or use Handler).
@@ -90,6 +92,9 @@ func New(o Options) *Server {
 	s.mux.HandleFunc("POST /interactions/{channel}", s.interactions(s.namedChannel))
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
+	if o.Calendar != nil {
+		s.mux.Handle("GET /calendar.ics", o.Calendar)
+	}
 	if o.Console != nil {
 		s.mux.Handle("/", o.Console)
 	}

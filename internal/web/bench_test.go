@@ -27,27 +27,8 @@ import (
 // and a later page (after cred-090000), each with a signed-in session.
 func BenchmarkFleetPage100k(b *testing.B) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	path, err := fleet.Write(b.TempDir(), 100_000, now)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := config.LoadMain(path, config.At(now), nil, registry.Default())
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), cfg.Database)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	eng := fleetEngine(b, now, nil)
 	clock := func() time.Time { return now }
-	eng, err := engine.New(st, cfg, engine.WithStdout(io.Discard), engine.WithWallClock(clock))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := eng.Sync(context.Background(), now); err != nil {
-		b.Fatal(err)
-	}
 	hash, _ := bcrypt.GenerateFromPassword([]byte(bobPassword), bcrypt.MinCost)
 	console := &config.Console{Users: map[string][]byte{"bob": hash}, SessionKey: channels.Secret(sessionKey), SessionTTL: time.Hour, DefaultRole: config.RoleViewer}
 	h := web.New(web.Options{Engine: eng, Console: console, Now: clock}).Handler()
@@ -74,4 +55,35 @@ func BenchmarkFleetPage100k(b *testing.B) {
 			}
 		})
 	}
+}
+
+// fleetEngine is an engine over a real SQLite database synced at now
+// from a config of 100,000 credentials (testutil/fleet), which edit may
+// change first.
+func fleetEngine(b *testing.B, now time.Time, edit func(*config.Config)) *engine.Engine {
+	b.Helper()
+	path, err := fleet.Write(b.TempDir(), 100_000, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := config.LoadMain(path, config.At(now), nil, registry.Default())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if edit != nil {
+		edit(cfg)
+	}
+	st, err := sqlite.Open(context.Background(), cfg.Database)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	eng, err := engine.New(st, cfg, engine.WithStdout(io.Discard), engine.WithWallClock(func() time.Time { return now }))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := eng.Sync(context.Background(), now); err != nil {
+		b.Fatal(err)
+	}
+	return eng
 }
