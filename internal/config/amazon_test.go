@@ -278,7 +278,9 @@ func TestAmazonExampleUncommented(t *testing.T) {
 		}
 		lines = append(lines, l)
 	}
-	cfg, err := Load(writeFile(t, t.TempDir(), "config.yaml", strings.Join(lines, "\n")), At(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)), envOf(nil), registry.Default())
+	dir := t.TempDir()
+	exampleUsersBeside(t, dir)
+	cfg, err := Load(writeFile(t, dir, "config.yaml", strings.Join(lines, "\n")), At(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)), envOf(nil), registry.Default())
 	if err != nil {
 		t.Fatalf("uncommented example: %v", err)
 	}

@@ -37,7 +37,8 @@ type Console struct {
 	// Users is each user of UsersFile with their bcrypt hash.
 	Users map[string][]byte
 	// SessionKey signs the session cookies and the CSRF tokens, from
-	// ${ENV}; at least MinAckSecret bytes.
+	// ${ENV}; at least MinAckSecret bytes. Empty: the console signs with a
+	// random key of its process (sessions end at a restart).
 	SessionKey channels.Secret
 	// SessionTTL is how long a login lasts.
 	SessionTTL time.Duration
@@ -107,10 +108,10 @@ func (l *loader) console(n *yaml.Node, dir string) *Console {
 			}
 		}
 	}
+	// No session_key: the console makes a random one for its process
+	// (web.Options.ProcessKey); sessions then end at a restart.
 	if v := b.SessionKey; v != nil {
 		c.SessionKey = l.hmacKey(v, "http.console.session_key", "NOTIFIER_SESSION_KEY")
-	} else {
-		l.errf(n, "http.console.session_key", "missing: it signs the console's session cookies and forms: session_key: ${NOTIFIER_SESSION_KEY} (at least %d bytes, e.g. openssl rand -hex 32)", MinAckSecret)
 	}
 	if v := b.SessionTTL; v != nil {
 		if sp, _, ok := l.span(v, "http.console.session_ttl"); ok {

@@ -60,6 +60,7 @@ func TestUnitAndExampleAgreeOnTheDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir() // stands for /etc/notifier
+	exampleUsersBeside(t, dir)
 	path := writeFile(t, dir, "config.yaml", string(example))
 	for _, tc := range []struct {
 		name string

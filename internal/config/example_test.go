@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -36,6 +37,14 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	if want := (Retry{MaxAttempts: 8, InitialBackoff: time.Minute, MaxBackoff: time.Hour}); cfg.Retry != want {
 		t.Errorf("Retry = %+v, want %+v", cfg.Retry, want)
+	}
+
+	// The console, on this machine only, with the example users file.
+	if cfg.HTTP == nil || cfg.HTTP.Listen != "127.0.0.1:9464" || cfg.HTTP.Console == nil {
+		t.Fatalf("http = %+v, want the console on 127.0.0.1:9464", cfg.HTTP)
+	}
+	if c := cfg.HTTP.Console; len(c.Users) != 1 || c.Users["admin"] == nil || c.RoleOf("admin") != RoleResponder || c.SessionKey != "" {
+		t.Errorf("console = %+v, want the example users file's admin as a responder and no session key", c)
 	}
 
 	// Channels.
@@ -184,4 +193,15 @@ credentials:
 	if !slices.Equal(got, want) {
 		t.Errorf("stage names = %v, want %v", got, want)
 	}
+}
+
+// exampleUsersBeside copies the example's console users file into dir,
+// beside a copy of config.example.yaml (its users_file is relative).
+func exampleUsersBeside(t *testing.T, dir string) {
+	t.Helper()
+	users, err := os.ReadFile(filepath.Join("..", "..", "console-users.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "console-users.example", string(users))
 }

@@ -7,6 +7,7 @@
 package web
 
 import (
+	"crypto/rand"
 	"embed"
 	"html/template"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/notifier-dev/notifier/internal/channels"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/report"
@@ -30,6 +32,20 @@ type Options struct {
 	Console *config.Console
 	Logger  *slog.Logger     // nil: discard
 	Now     func() time.Time // the wall clock (default time.Now)
+	// ProcessKey signs sessions and forms when the config gives no
+	// session_key: a random key of this process (NewReloadable makes one
+	// and keeps it across reloads), so sessions end when notifier
+	// restarts and replicas do not share them. Empty: New makes one.
+	ProcessKey []byte
+}
+
+// randomKey is a process's session key when the config gives none.
+func randomKey() []byte {
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		panic("web: no randomness for a session key: " + err.Error()) // crypto/rand does not fail on Linux
+	}
+	return k
 }
 
 // Server is the console.
@@ -46,6 +62,14 @@ type Server struct {
 
 // New returns the console of o.Console.
 func New(o Options) *Server {
+	if o.Console.SessionKey == "" {
+		if o.ProcessKey == nil {
+			o.ProcessKey = randomKey()
+		}
+		c := *o.Console
+		c.SessionKey = channels.Secret(o.ProcessKey)
+		o.Console = &c
+	}
 	s := &Server{eng: o.Engine, cfg: o.Console, logger: o.Logger, now: o.Now, cop: http.NewCrossOriginProtection()}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -85,6 +109,9 @@ type Reloadable struct {
 
 // NewReloadable returns the console of o.Console, swapped by SetConsole.
 func NewReloadable(o Options) *Reloadable {
+	if o.ProcessKey == nil {
+		o.ProcessKey = randomKey()
+	}
 	r := &Reloadable{o: o}
 	r.cur.Store(New(o))
 	return r

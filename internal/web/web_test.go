@@ -72,6 +72,7 @@ type fixture struct {
 	store *sqlite.Store
 	eng   *engine.Engine
 	srv   *web.Server
+	cfg   *config.Config
 	api   *httptest.Server
 	logs  *bytes.Buffer
 }
@@ -124,6 +125,7 @@ func newFixture(t *testing.T, proxyNet string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.cfg = cfg
 	if f.store, err = sqlite.Open(t.Context(), cfg.Database); err != nil {
 		t.Fatal(err)
 	}
