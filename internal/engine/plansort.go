@@ -50,6 +50,7 @@ type planRec struct {
 	policy   uint32
 	k        uint32
 	acked    bool
+	snoozed  int64 // the snooze's end in Unix nanoseconds; 0: none
 }
 
 func comparePlanRecs(a, b *planRec) int {
@@ -118,7 +119,7 @@ func (e *Engine) planSorted(ctx context.Context, now time.Time, horizon schedule
 			skip--
 			return nil
 		}
-		w := schedule.Window{Policy: policies[r.policy], Deadline: time.Unix(0, r.deadline), Acked: r.acked, Now: now, Until: until, Loc: loc, MaxRepeats: MaxPlannedRepeats}
+		w := schedule.Window{Policy: policies[r.policy], Deadline: time.Unix(0, r.deadline), Acked: r.acked, SnoozedUntil: unNanos(r.snoozed), Now: now, Until: until, Loc: loc, MaxRepeats: MaxPlannedRepeats}
 		u, _ := v.planRow(w, r.step.Unpack(loc), r.id, r.name, true)
 		return emit(u)
 	})
@@ -167,7 +168,7 @@ func (e *Engine) planFleet(ctx context.Context, now time.Time, horizon schedule.
 				st.Due = now // ordered as it is shown: due now
 			}
 			for k := uint32(0); ok; k++ {
-				if err := runs.add(planRec{step: st.Pack(), deadline: deadline.UnixNano(), id: c.ID, name: c.Name, policy: pi, k: k, acked: w.Acked}); err != nil {
+				if err := runs.add(planRec{step: st.Pack(), deadline: deadline.UnixNano(), id: c.ID, name: c.Name, policy: pi, k: k, acked: w.Acked, snoozed: nanos(w.SnoozedUntil)}); err != nil {
 					return err
 				}
 				st, ok = nextRow(w, st, w.More(st))
@@ -240,13 +241,14 @@ func appendPlanRec(b []byte, rec *planRec) []byte {
 		acked = 1
 	}
 	b = append(b, acked)
+	b = binary.LittleEndian.AppendUint64(b, uint64(rec.snoozed))
 	b = binary.AppendUvarint(b, uint64(len(rec.id)))
 	b = append(b, rec.id...)
 	b = binary.AppendUvarint(b, uint64(len(rec.name)))
 	return append(b, rec.name...)
 }
 
-const planRecFixed = schedule.PackedSize + 8 + 4 + 4 + 1
+const planRecFixed = schedule.PackedSize + 8 + 4 + 4 + 1 + 8
 
 // readPlanRec reads the next record appendPlanRec wrote; io.EOF at the
 // end of the run.
@@ -262,6 +264,7 @@ func readPlanRec(br *bufio.Reader, fixed []byte, rec *planRec) error {
 	rec.policy = binary.LittleEndian.Uint32(fixed[schedule.PackedSize+8:])
 	rec.k = binary.LittleEndian.Uint32(fixed[schedule.PackedSize+12:])
 	rec.acked = fixed[schedule.PackedSize+16] == 1
+	rec.snoozed = int64(binary.LittleEndian.Uint64(fixed[schedule.PackedSize+17:]))
 	var err error
 	if rec.id, err = readPlanString(br); err == nil {
 		rec.name, err = readPlanString(br)

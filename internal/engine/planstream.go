@@ -101,7 +101,24 @@ func planMatches(f domain.CredentialFilter, c domain.Cycle, l ladder, deadline, 
 
 // window is the walk of cycle c's reminders from now to until.
 func window(p *schedule.Policy, c domain.Cycle, deadline, now, until time.Time, loc *time.Location) schedule.Window {
-	return schedule.Window{Policy: p, Deadline: deadline, Acked: c.Ack().Acknowledged(now), Now: now, Until: until, Loc: loc, MaxRepeats: MaxPlannedRepeats}
+	w := schedule.Window{Policy: p, Deadline: deadline, Now: now, Until: until, Loc: loc, MaxRepeats: MaxPlannedRepeats}
+	w.Acked, w.SnoozedUntil = schedule.WindowAck(c.Ack(), now)
+	return w
+}
+
+// nanos is t in Unix nanoseconds, 0 for the zero time; unNanos undoes it.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func unNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
 }
 
 // planEntry is a cycle in flight, kept small since the heap may hold one
@@ -114,6 +131,7 @@ type planEntry struct {
 	id, name string
 	policy   uint32
 	acked    bool
+	snoozed  int64 // the snooze's end in Unix nanoseconds; 0: none
 }
 
 type planHeap []planEntry
@@ -186,7 +204,7 @@ func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedu
 			if due := top.step.Due; !all && !(due < bound.UnixNano() || due == bound.UnixNano() && top.id < boundID) {
 				return nil
 			}
-			w := schedule.Window{Policy: policies[top.policy], Deadline: time.Unix(0, top.deadline), Acked: top.acked, Now: now, Until: until, Loc: loc, MaxRepeats: MaxPlannedRepeats}
+			w := schedule.Window{Policy: policies[top.policy], Deadline: time.Unix(0, top.deadline), Acked: top.acked, SnoozedUntil: unNanos(top.snoozed), Now: now, Until: until, Loc: loc, MaxRepeats: MaxPlannedRepeats}
 			u, next := v.planRow(w, top.step.Unpack(loc), top.id, top.name, once)
 			if keyed != nil {
 				keyed(top.step.Due, top.id)
@@ -230,7 +248,7 @@ func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedu
 			if st.Due.Before(now) {
 				st.Due = now // ordered as it is shown: due now
 			}
-			heap.Push(h, planEntry{step: st.Pack(), deadline: deadline.UnixNano(), id: c.ID, name: c.Name, policy: pi, acked: w.Acked})
+			heap.Push(h, planEntry{step: st.Pack(), deadline: deadline.UnixNano(), id: c.ID, name: c.Name, policy: pi, acked: w.Acked, snoozed: nanos(w.SnoozedUntil)})
 		}
 		return nil
 	})

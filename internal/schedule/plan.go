@@ -189,7 +189,8 @@ func Plan(p Policy, c Cycle, ack Ack, sent func(Key) bool, now time.Time, loc *t
 // done: what `notifier plan` shows. Repeats of one stage are listed up to
 // maxRepeats times. It is the Window's walk, collected.
 func Upcoming(p Policy, c Cycle, ack Ack, sent func(Key) bool, now, until time.Time, loc *time.Location, maxRepeats int) []Action {
-	w := Window{Policy: &p, Deadline: c.Deadline, Acked: ack.Acknowledged(now), Now: now, Until: until, Loc: loc, MaxRepeats: maxRepeats}
+	w := Window{Policy: &p, Deadline: c.Deadline, Now: now, Until: until, Loc: loc, MaxRepeats: maxRepeats}
+	w.Acked, w.SnoozedUntil = WindowAck(ack, now)
 	var out []Action
 	for st, ok := w.First(c, ack, sent); ok; st, ok = w.Next(st) {
 		out = append(out, Action{Kind: Send, Stage: p.Stages[st.Stage], Seq: int(st.Seq), Due: st.Due})
@@ -203,10 +204,46 @@ func Upcoming(p Policy, c Cycle, ack Ack, sent func(Key) bool, now, until time.T
 type Window struct {
 	Policy     *Policy
 	Deadline   time.Time
-	Acked      bool // acknowledged at Now
-	Now, Until time.Time
-	Loc        *time.Location
-	MaxRepeats int
+	Acked      bool // acknowledged at Now, for the whole cycle
+	// SnoozedUntil is the end of the snooze in force at Now (zero: none;
+	// Acked is then false): a repeating stage sends nothing before it and
+	// one repeat at it when the snooze covered one; a stage marked
+	// UnlessAcknowledged that comes due during it waits for it.
+	SnoozedUntil time.Time
+	Now, Until   time.Time
+	Loc          *time.Location
+	MaxRepeats   int
+}
+
+// WindowAck is a Window's Acked and SnoozedUntil for the acknowledgment
+// ack at now: acknowledged for the cycle, or snoozed until its end.
+func WindowAck(ack Ack, now time.Time) (acked bool, snoozedUntil time.Time) {
+	if !ack.Acknowledged(now) {
+		return false, time.Time{}
+	}
+	if ack.Until.IsZero() {
+		return true, time.Time{}
+	}
+	return false, ack.Until
+}
+
+// snoozed reports whether a send of stage i due at at falls in the
+// snooze, and if so the step that stands for the snooze's end: the one
+// repeat at its end (repeat) or the held first send (Seq 0), and whether
+// that step exists (the stage still active at the end).
+func (w Window) snoozed(i int, at time.Time, repeat bool) (Step, bool, bool) {
+	s := w.SnoozedUntil
+	if s.IsZero() || !at.Before(s) {
+		return Step{}, false, false
+	}
+	if s.After(w.end(i)) {
+		return Step{}, true, false // the stage is over when the snooze ends
+	}
+	if !repeat {
+		return Step{Due: s, Stage: int32(i)}, true, true
+	}
+	seq := w.Policy.Stages[i].Repeat.Count(w.start(i), s, w.Loc)
+	return Step{Due: s, Stage: int32(i), Seq: int32(seq), listed: 1}, true, true
 }
 
 // Step is one send of a Window's walk and where the walk stands.
@@ -239,8 +276,21 @@ func (w Window) Next(st Step) (Step, bool) {
 	case st.listed < 0:
 		return w.from(0)
 	case w.repeats(i) && int(st.listed) < w.MaxRepeats:
+		rep := w.Policy.Stages[i].Repeat
 		n := int(st.Seq) + 1
-		if at := w.Policy.Stages[i].Repeat.Add(w.start(i), n, w.Loc); !at.After(w.end(i)) {
+		at := rep.Add(w.start(i), n, w.Loc)
+		if !st.Due.Before(w.SnoozedUntil) && at.Before(w.SnoozedUntil) {
+			// st is the send at the snooze's end: the rhythm goes on after it.
+			n = rep.Count(w.start(i), w.SnoozedUntil, w.Loc) + 1
+			at = rep.Add(w.start(i), n, w.Loc)
+		} else if end, in, ok := w.snoozed(i, at, true); in {
+			if ok && int(end.Seq) > int(st.Seq) {
+				end.listed = st.listed + 1
+				return end, true
+			}
+			return w.from(i + 1)
+		}
+		if !at.After(w.end(i)) {
 			return Step{Due: at, Stage: st.Stage, Seq: int32(n), listed: st.listed + 1}, true
 		}
 	}
@@ -259,7 +309,18 @@ func (w Window) More(st Step) int {
 	if !w.repeats(i) {
 		return 0
 	}
-	return max(0, w.Policy.Stages[i].Repeat.Count(w.start(i), w.end(i), w.Loc)-int(st.Seq))
+	rep := w.Policy.Stages[i].Repeat
+	all := rep.Count(w.start(i), w.end(i), w.Loc)
+	if s := w.SnoozedUntil; !s.IsZero() && st.Due.Before(s) {
+		// The repeats the snooze covers are not sent; one at its end is.
+		if s.After(w.end(i)) {
+			return 0
+		}
+		if k := rep.Count(w.start(i), s, w.Loc); k > int(st.Seq) {
+			return max(0, all-k+1)
+		}
+	}
+	return max(0, all-int(st.Seq))
 }
 
 // from is the first send of stage i or a later one after Now.
@@ -271,6 +332,14 @@ func (w Window) from(i int) (Step, bool) {
 		}
 		start, end := w.start(i), w.end(i)
 		if start.After(w.Now) && !start.After(end) {
+			if s.UnlessAcknowledged {
+				if held, in, ok := w.snoozed(i, start, false); in {
+					if ok {
+						return held, true
+					}
+					continue
+				}
+			}
 			return Step{Due: start, Stage: int32(i)}, true
 		}
 		if !w.repeats(i) || w.MaxRepeats <= 0 {
@@ -280,7 +349,14 @@ func (w Window) from(i int) (Step, bool) {
 		if !start.After(w.Now) {
 			n = s.Repeat.Count(start, w.Now, w.Loc) + 1
 		}
-		if at := s.Repeat.Add(start, n, w.Loc); !at.After(end) {
+		at := s.Repeat.Add(start, n, w.Loc)
+		if end, in, ok := w.snoozed(i, at, true); in {
+			if ok {
+				return end, true
+			}
+			continue
+		}
+		if !at.After(end) {
 			return Step{Due: at, Stage: int32(i), Seq: int32(n), listed: 1}, true
 		}
 	}
