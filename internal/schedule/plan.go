@@ -202,9 +202,9 @@ func Upcoming(p Policy, c Cycle, ack Ack, sent func(Key) bool, now, until time.T
 // time order, holding no list: a plan of a million cycles keeps one Step a
 // cycle, not every repeat.
 type Window struct {
-	Policy     *Policy
-	Deadline   time.Time
-	Acked      bool // acknowledged at Now, for the whole cycle
+	Policy   *Policy
+	Deadline time.Time
+	Acked    bool // acknowledged at Now, for the whole cycle
 	// SnoozedUntil is the end of the snooze in force at Now (zero: none;
 	// Acked is then false): a repeating stage sends nothing before it and
 	// one repeat at it when the snooze covered one; a stage marked
