@@ -166,6 +166,7 @@ type APICredential struct {
 	Stage            string     `json:"stage"` // the active stage; "" none
 	Acknowledged     bool       `json:"acknowledged"`
 	AcknowledgedBy   string     `json:"acknowledged_by,omitempty"`
+	SnoozedUntil     *time.Time `json:"snoozed_until,omitempty"` // the acknowledgment is a snooze that ends then
 	RotatedAt        *time.Time `json:"rotated_at,omitempty"`
 	RotationSource   string     `json:"rotation_source,omitempty"`
 	FailedDeliveries int        `json:"failed_deliveries"`
@@ -175,7 +176,7 @@ type APICredential struct {
 func apiCredentialOf(st engine.CredentialStatus) APICredential {
 	c := APICredential{ID: st.ID, Name: st.Name, Owner: st.Owner, State: st.State, Deadline: st.Deadline, DaysRemaining: st.DaysRemaining,
 		Stage: st.Stage, Acknowledged: st.Acknowledged, AcknowledgedBy: st.AcknowledgedBy, RotationSource: st.RotationSource,
-		FailedDeliveries: st.FailedDeliveries, Deferred: st.Deferred}
+		FailedDeliveries: st.FailedDeliveries, Deferred: st.Deferred, SnoozedUntil: st.SnoozedUntil}
 	if !st.RotatedAt.IsZero() {
 		at := st.RotatedAt
 		c.RotatedAt = &at

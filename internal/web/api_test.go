@@ -447,6 +447,14 @@ func TestAPIActionsAsTheCLIDoes(t *testing.T) {
 	if d.Cycle.SnoozedUntil == nil || !d.Cycle.SnoozedUntil.Equal(f.now.AddDate(0, 0, 3)) {
 		t.Errorf("a 3-day snooze ends at %v, want %v", d.Cycle.SnoozedUntil, f.now.AddDate(0, 0, 3))
 	}
+	// The fleet's row says it is a snooze, not an acknowledgment for the
+	// cycle, in the list as in the credential.
+	if d.Credential.SnoozedUntil == nil || !d.Credential.SnoozedUntil.Equal(f.now.AddDate(0, 0, 3)) {
+		t.Errorf("the credential's row after the snooze: snoozed until %v, want %v", d.Credential.SnoozedUntil, f.now.AddDate(0, 0, 3))
+	}
+	if d.Credential.SnoozedUntil != nil && d.Credential.Acknowledged != true {
+		t.Errorf("a snoozed credential's row: acknowledged %v, want true (while the snooze lasts)", d.Credential.Acknowledged)
+	}
 	// svc-002 is overdue: rotated an hour ago; the new cycle is ok.
 	at := f.now.Add(-time.Hour)
 	d = post("/api/v1/credentials/svc-002/rotations", `{"rotated_at":"`+at.Format(time.RFC3339)+`","note":"new secret in vault"}`, 201)

@@ -212,19 +212,38 @@ func (s *Server) row(st engine.CredentialStatus) row {
 	if !st.RotatedAt.IsZero() {
 		rw.RotatedText = st.RotatedAt.Format("2006-01-02")
 	}
-	switch d := st.DaysRemaining; {
-	case d > 1:
-		rw.Relative = fmt.Sprintf("in %d days", d)
-	case d == 1:
-		rw.Relative = "tomorrow"
-	case d == 0:
-		rw.Relative = "today"
-	case d == -1:
-		rw.Relative = "yesterday"
-	default:
-		rw.Relative = fmt.Sprintf("%d days ago", -d)
-	}
+	rw.Relative = relative(st.Deadline.Sub(s.now()), st.DaysRemaining)
 	return rw
+}
+
+// relative says how far the deadline is, in words that stay true: days
+// as the reminders count them (rounded up) while more than a day is
+// left, hours within a day of it. Calendar words ("tomorrow") were wrong
+// for a deadline later today, which is a day remaining.
+func relative(left time.Duration, days int) string {
+	hours := func(d time.Duration) int { return int((d + time.Hour - 1) / time.Hour) } // rounded up
+	switch {
+	case left > 24*time.Hour:
+		return "in " + plural(days, "day")
+	case left >= time.Hour:
+		return "in " + plural(hours(left), "hour")
+	case left > 0:
+		return "within the hour"
+	case left > -time.Hour:
+		return "just passed"
+	case left > -24*time.Hour:
+		return plural(int(-left/time.Hour), "hour") + " ago"
+	default:
+		return plural(int(-left/(24*time.Hour)), "day") + " ago"
+	}
+}
+
+// plural is n units, "1 hour", "2 hours".
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // searchBudget is how many credentials a page of a free-text search reads
