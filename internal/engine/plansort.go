@@ -154,21 +154,9 @@ func (e *Engine) planFleet(ctx context.Context, now time.Time, horizon schedule.
 			return err
 		}
 		for _, c := range cycles {
-			_, deadline, ok := v.plannable(f, c, now, loc)
-			if !ok {
-				continue
-			}
-			pi := index[c.Policy]
-			w := window(policies[pi], c, deadline, now, until, loc)
-			st, ok := w.First(schedule.Cycle{Start: c.Start, Deadline: deadline}, c.Ack(), c.HasSent)
-			if !ok {
-				continue
-			}
-			if st.Due.Before(now) {
-				st.Due = now // ordered as it is shown: due now
-			}
+			w, st, pi, ok := v.firstStep(f, c, policies, index, now, until, loc)
 			for k := uint32(0); ok; k++ {
-				if err := runs.add(planRec{step: st.Pack(), deadline: deadline.UnixNano(), id: c.ID, name: c.Name, policy: pi, k: k, acked: w.Acked, snoozed: nanos(w.SnoozedUntil)}); err != nil {
+				if err := runs.add(planRec{step: st.Pack(), deadline: w.Deadline.UnixNano(), id: c.ID, name: c.Name, policy: pi, k: k, acked: w.Acked, snoozed: nanos(w.SnoozedUntil)}); err != nil {
 					return err
 				}
 				st, ok = nextRow(w, st, w.More(st))

@@ -106,6 +106,23 @@ func window(p *schedule.Policy, c domain.Cycle, deadline, now, until time.Time, 
 	return w
 }
 
+// firstStep is cycle c's walk from now to until and its first send (a
+// send due before now shown at now, as it is ordered), and its policy's
+// index in policies; false when f leaves c out or nothing is to be sent.
+func (v view) firstStep(f domain.CredentialFilter, c domain.Cycle, policies []*schedule.Policy, index map[string]uint32, now, until time.Time, loc *time.Location) (schedule.Window, schedule.Step, uint32, bool) {
+	_, deadline, ok := v.plannable(f, c, now, loc)
+	if !ok {
+		return schedule.Window{}, schedule.Step{}, 0, false
+	}
+	pi := index[c.Policy]
+	w := window(policies[pi], c, deadline, now, until, loc)
+	st, ok := w.First(schedule.Cycle{Start: c.Start, Deadline: deadline}, c.Ack(), c.HasSent)
+	if st.Due.Before(now) {
+		st.Due = now
+	}
+	return w, st, pi, ok
+}
+
 // nanos is t in Unix nanoseconds, 0 for the zero time; unNanos undoes it.
 func nanos(t time.Time) int64 {
 	if t.IsZero() {
@@ -235,20 +252,11 @@ func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedu
 			if err := drain(key, keyID, false); err != nil {
 				return err
 			}
-			_, deadline, ok := v.plannable(f, c, now, loc)
+			w, st, pi, ok := v.firstStep(f, c, policies, index, now, until, loc)
 			if !ok {
 				continue
 			}
-			pi := index[c.Policy]
-			w := window(policies[pi], c, deadline, now, until, loc)
-			st, ok := w.First(schedule.Cycle{Start: c.Start, Deadline: deadline}, c.Ack(), c.HasSent)
-			if !ok {
-				continue
-			}
-			if st.Due.Before(now) {
-				st.Due = now // ordered as it is shown: due now
-			}
-			heap.Push(h, planEntry{step: st.Pack(), deadline: deadline.UnixNano(), id: c.ID, name: c.Name, policy: pi, acked: w.Acked, snoozed: nanos(w.SnoozedUntil)})
+			heap.Push(h, planEntry{step: st.Pack(), deadline: w.Deadline.UnixNano(), id: c.ID, name: c.Name, policy: pi, acked: w.Acked, snoozed: nanos(w.SnoozedUntil)})
 		}
 		return nil
 	})
