@@ -61,6 +61,13 @@ func TestEndToEndSnoozeEndsWithOneRepeat(t *testing.T) {
 	if len(ev) != 1 || ev[0].Actor != "alice" || ev[0].Detail != "snoozed via cli until 2026-12-01T02:00:00Z" {
 		t.Errorf("ack history = %+v, want alice's snooze until 2026-12-01T02:00:00Z", ev)
 	}
+	// The report says who snoozed and until when, in every format.
+	for _, format := range []string{"table", "csv", "json", "html"} {
+		out := e.okAt("2026-12-02T01:00:00Z", "report", "--since", "2026-06-01", "--until", "2026-12-02", "-o", format)
+		if !strings.Contains(out, "alice") || !strings.Contains(out, "snoozed until") && !strings.Contains(out, `"snoozed_until"`) || !strings.Contains(out, "2026-12-01") {
+			t.Errorf("report -o %s does not say alice snoozed until 2026-12-01:\n%s", format, out)
+		}
+	}
 }
 
 // TestEndToEndSnoozeLetsAMoreUrgentStageOut: during a snooze until the

@@ -77,6 +77,8 @@ type AckRecord struct {
 	// Recorded is when notifier recorded it; zero for an acknowledgment
 	// recorded before the column existed (migration 0009).
 	Recorded time.Time
+	// Until is a snooze's end; zero for an acknowledgment of the cycle.
+	Until time.Time
 }
 
 // Cycle outcomes in a report.

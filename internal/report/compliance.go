@@ -204,6 +204,9 @@ type Ack struct {
 	Source     string  `json:"source"`
 	RecordedAt *string `json:"recorded_at"`
 	BackDated  *string `json:"back_dated"`
+	// SnoozedUntil is a snooze's end; null for an acknowledgment of the
+	// whole cycle.
+	SnoozedUntil *string `json:"snoozed_until"`
 }
 
 // Stretch is a span of a cycle, as the longest undelivered one.
@@ -240,6 +243,10 @@ func NewCycle(rec domain.CycleRecord, now time.Time, loc *time.Location) Cycle {
 		if !a.Recorded.IsZero() {
 			recorded := ts(a.Recorded)
 			r.Acknowledgments[i].RecordedAt = &recorded
+		}
+		if !a.Until.IsZero() {
+			until := ts(a.Until)
+			r.Acknowledgments[i].SnoozedUntil = &until
 		}
 	}
 	for i, x := range rec.Retractions {

@@ -107,6 +107,9 @@ func ackedBy(r Cycle) string {
 	parts := make([]string, len(r.Acknowledgments))
 	for i, a := range r.Acknowledgments {
 		parts[i] = a.Actor + " via " + a.Source + " at " + a.Time
+		if a.SnoozedUntil != nil {
+			parts[i] += " (snoozed until " + *a.SnoozedUntil + ")"
+		}
 	}
 	return strings.Join(parts, "; ")
 }
@@ -240,6 +243,10 @@ func (t *tableReport) cycle(w io.Writer, r Cycle, n int) error {
 	cnt := reminderCounts(r)
 	var acks []string
 	for _, a := range r.Acknowledgments {
+		if a.SnoozedUntil != nil {
+			acks = append(acks, a.Actor+" (snoozed until "+Reformat(*a.SnoozedUntil)+")")
+			continue
+		}
 		acks = append(acks, a.Actor)
 	}
 	closed := deref(r.ClosedAt)

@@ -27,7 +27,8 @@ const (
 	// after the id), by credential and time.
 	reportRemindersQuery
 	// reportAcksQuery: credential id, rotation id, time, actor, source,
-	// recorded time (NULL before migration 0009) of every acknowledgment
+	// recorded time (NULL before migration 0009) and a snooze's end (NULL:
+	// for the cycle) of every acknowledgment
 	// before until, by credential and AckOrder.
 	reportAcksQuery
 	// reportRetractionsQuery: credential id, the live cycle the retracted
@@ -56,7 +57,7 @@ func reportQueries(d Dialect) [4]string {
 		reportRemindersQuery: `SELECT credential_id, rotation_id, time, stage, channel, status FROM events
 			WHERE type = 'reminder' AND stage <> 'announce' AND rotation_id IS NOT NULL AND (` + id + ` = '' OR credential_id = ` + id + `)
 				AND (` + at + ` IS NULL OR time < ` + at + `) ORDER BY credential_id, time, id`,
-		reportAcksQuery: `SELECT a.credential_id, a.rotation_id, a.acked_at, a.actor, a.source, a.recorded_at FROM acknowledgments a
+		reportAcksQuery: `SELECT a.credential_id, a.rotation_id, a.acked_at, a.actor, a.source, a.recorded_at, a.snoozed_until FROM acknowledgments a
 			WHERE (` + id + ` = '' OR a.credential_id = ` + id + `) AND (` + at + ` IS NULL OR a.acked_at < ` + at + `) AND ` + LiveAck + `
 			ORDER BY a.credential_id, ` + AckOrder,
 		reportRetractionsQuery: `SELECT x.credential_id,
@@ -147,7 +148,7 @@ func (s *Store) ReportCycles(ctx context.Context, f domain.ReportFilter, fn func
 	acks, err := newMerged(open, reportAcksQuery, func(r Scanner) (int64, domain.AckRecord, error) {
 		var a domain.AckRecord
 		var rot int64
-		err := r.Scan(&rot, TimeOf(&a.Time), &a.Actor, &a.Source, NullTimeOf(&a.Recorded))
+		err := r.Scan(&rot, TimeOf(&a.Time), &a.Actor, &a.Source, NullTimeOf(&a.Recorded), NullTimeOf(&a.Until))
 		return rot, a, err
 	})
 	if err != nil {
