@@ -116,7 +116,16 @@ func TestEndToEndCalendarFeedOfTheDaemon(t *testing.T) {
 	d := startDaemonEnv(t, e.dir, e.config, append(os.Environ(), testNowEnv+"=2026-10-01T09:00:00Z"))
 	d.await(t, "http listening", 60*time.Second)
 	feed := "http://" + addr + "/calendar.ics?token="
+	// Until the first tick has synced the config, the feed says 503 (a
+	// calendar of a database not yet synced would be taken for the truth);
+	// then the feed.
 	code, body := httpGet(t, feed+token)
+	for start := time.Now(); code == http.StatusServiceUnavailable; code, body = httpGet(t, feed+token) {
+		if strings.Contains(body, "VEVENT") || time.Since(start) > time.Minute {
+			t.Fatalf("before the first sync: %d %q", code, body)
+		}
+		time.Sleep(20 * time.Millisecond) // polling readiness, as a client's Retry-After
+	}
 	if code != http.StatusOK || len(ical.Parse(t, []byte(body))) != 5 {
 		t.Fatalf("feed: %d\n%.1000s", code, body)
 	}

@@ -336,6 +336,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go d.reloadOnHUP(runCtx)
 
 	d.Tick(runCtx)
+	d.Health.SetSynced()
 	if d.http != nil {
 		// The first scrape is answered from the refresher's first read,
 		// and the first after a write from its read after the write, not

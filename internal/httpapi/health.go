@@ -19,6 +19,22 @@ type Health struct {
 	reloadErr string   // the last reload's failure; empty when it succeeded
 	refused   []string // the credential files the last sync refused, with their first problem
 	check     func() error
+	// synced: this process's first tick has synced the config into the
+	// database (or tried to); until then the database may not hold what
+	// the config says, and the calendar feed answers 503 rather than a
+	// calendar a client would take for the truth (and drop its events).
+	synced bool
+}
+
+// SetSynced records that the first tick has run: the feeds that show the
+// config's credentials may answer.
+func (h *Health) SetSynced() { h.set(func() { h.synced = true }) }
+
+// Synced reports whether SetSynced was called.
+func (h *Health) Synced() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.synced
 }
 
 // SetCheck gives a check /readyz runs at each request, besides the

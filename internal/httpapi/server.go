@@ -93,7 +93,11 @@ func New(o Options) *Server {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	if o.Calendar != nil {
-		s.mux.Handle("GET /calendar.ics", o.Calendar)
+		cal := o.Calendar
+		if o.Health != nil { // the daemon's: it says when the first sync ran
+			cal = s.afterFirstSync(cal)
+		}
+		s.mux.Handle("GET /calendar.ics", cal)
 	}
 	if o.Console != nil {
 		s.mux.Handle("/", o.Console)
@@ -206,4 +210,19 @@ func securityHeaders(w http.ResponseWriter) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
+}
+
+// afterFirstSync answers 503 with Retry-After until the daemon's first
+// tick has synced the config: a calendar read from a database the config
+// was not yet synced into (the first start, credentials added while it
+// was stopped) would be taken by the client for the whole truth.
+func (s *Server) afterFirstSync(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.health.Synced() {
+			w.Header().Set("Retry-After", "10")
+			http.Error(w, "notifier is starting: the config is not synced yet", http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
