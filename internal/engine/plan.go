@@ -104,6 +104,9 @@ func (e *Engine) planCycle(v view, c *domain.Cycle, now time.Time, loc *time.Loc
 			}
 			p.Deliveries = append(p.Deliveries, d)
 		}
+		if c.Sent == nil { // the store makes the map for a cycle with deliveries only
+			c.Sent = map[schedule.Key]bool{}
+		}
 		c.Sent[a.Key()] = true
 	}
 	p.NextAction = nextAction(l, cycle, c, now, loc)

@@ -21,7 +21,10 @@ func TestPlanEachFirstRowBeforeItsMomentIsRead(t *testing.T) {
 	e := syncedFleet(t, n, now, "    - {before: 30d, channels: [console]}\n    - {before: 7d, channels: [console]}\n")
 	last := fmt.Sprintf("c%05d", n-1)
 	var rows []string
-	err := e.PlanEach(t.Context(), now, schedule.Span{Days: 365}, domain.CredentialFilter{}, true, false, func(u Upcoming) error {
+	// A limit (above the plan's length) keeps PlanEach on the next-action
+	// path, whose streaming this is about: without one, a plan longer
+	// than its head reads the rest of the fleet again, sorted, after it.
+	err := e.PlanEach(t.Context(), now, schedule.Span{Days: 365}, domain.CredentialFilter{Limit: 3 * n}, true, false, func(u Upcoming) error {
 		if len(rows) == 0 {
 			if err := e.Acknowledge(t.Context(), Ack{Credential: last, At: now, By: "alice", Source: "cli"}); err != nil {
 				return err

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"container/heap"
 	"context"
@@ -12,8 +13,8 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/schedule"
@@ -33,50 +34,51 @@ var planRunBytes = 8 << 20
 // the collector need not let garbage grow past them.
 const planMemory = 32 << 20
 
-// planRecBytes is what a row held in memory costs besides its strings.
-const planRecBytes = 80
-
 // errPlanHead stops the next-action path once the head is printed.
 var errPlanHead = errors.New("plan: head printed")
 
-// planRec is one row of a sorted plan: its step, what resumes its walk
-// (to render it), and its place in the plan's order (step.Due, id, k: k
-// counts the rows of the cycle's walk, which the next-action path
-// prints in walk order).
+// planKey is one row of a sorted plan held in memory, with no pointer
+// (the collector does not scan a run): its step, what resumes its walk
+// (to render it), its place in the plan's order (step.Due, id, k: k
+// counts the rows of the cycle's walk, which the next-action path prints
+// in walk order), and where its cycle's id and name are in the run's
+// arena (once for all the cycle's rows).
+type planKey struct {
+	step          schedule.PackedStep
+	deadline      int64
+	snoozed       int64 // the snooze's end in Unix nanoseconds; 0: none
+	policy, k     uint32
+	str           uint32 // the id's offset in the arena, the name after it
+	idLen, nameOf uint32
+	acked         bool
+}
+
+// planRec is one row of a sorted plan as a run's file holds it, decoded.
 type planRec struct {
 	step     schedule.PackedStep
 	deadline int64
-	id, name string
+	id, name []byte
 	policy   uint32
 	k        uint32
 	acked    bool
-	snoozed  int64 // the snooze's end in Unix nanoseconds; 0: none
+	snoozed  int64
 }
 
-func comparePlanRecs(a, b *planRec) int {
-	if c := cmp.Compare(a.step.Due, b.step.Due); c != 0 {
-		return c
-	}
-	if c := strings.Compare(a.id, b.id); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.k, b.k)
-}
-
-// planSorted is the streamed plan of the whole fleet as a table: the
-// first planHead rows come from the next-action path (at once), then the
-// cycles are read in the order they are stored, each one's rows within
-// the horizon generated, sorted in runs of planRunBytes spilled to
-// temporary files, and merged; the rows the head printed are passed over.
-// Its order is the next-action path's: (due, id), then walk order.
-func (e *Engine) planSorted(ctx context.Context, now time.Time, horizon schedule.Span, f domain.CredentialFilter, emit func(Upcoming) error) error {
+// planSorted is the streamed plan of the whole fleet: the first planHead
+// rows come from the next-action path (at once), then the cycles are
+// read in the order they are stored, each one's rows within the horizon
+// generated, sorted in runs of planRunBytes spilled to temporary files,
+// and merged on a goroutine of their own while this one renders; the
+// rows the head printed are passed over. Its order is the next-action
+// path's: (due, id), then walk order.
+func (e *Engine) planSorted(ctx context.Context, now time.Time, horizon schedule.Span, f domain.CredentialFilter, once bool, emit func(Upcoming) error) error {
 	var (
 		n       int
 		lastDue int64
 		lastID  string
 		same    int // rows printed of the key (lastDue, lastID)
 	)
-	err := e.planStreamed(ctx, now, horizon, f, true, func(u Upcoming) error {
+	err := e.planStreamed(ctx, now, horizon, f, once, func(u Upcoming) error {
 		if n == planHead {
 			return errPlanHead
 		}
@@ -98,7 +100,7 @@ func (e *Engine) planSorted(ctx context.Context, now time.Time, horizon schedule
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(planMemory))
 	runs := &planRuns{}
 	defer runs.close()
-	if err := e.planFleet(ctx, now, horizon, f, runs); err != nil {
+	if err := e.planFleet(ctx, now, horizon, f, once, runs); err != nil {
 		return err
 	}
 	v := e.view()
@@ -106,21 +108,15 @@ func (e *Engine) planSorted(ctx context.Context, now time.Time, horizon schedule
 	until := horizon.Add(now, 1, loc)
 	policies, _ := v.policyList()
 	skip := same
-	i := 0
-	return runs.merge(func(r *planRec) error {
-		if i++; i%256 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		if c := cmp.Compare(r.step.Due, lastDue); c < 0 || c == 0 && r.id < lastID {
+	return runs.merge(ctx, func(r *planRec) error {
+		if c := cmp.Compare(r.step.Due, lastDue); c < 0 || c == 0 && string(r.id) < lastID {
 			return nil
-		} else if c == 0 && r.id == lastID && skip > 0 {
+		} else if c == 0 && string(r.id) == lastID && skip > 0 {
 			skip--
 			return nil
 		}
 		w := schedule.Window{Policy: policies[r.policy], Deadline: time.Unix(0, r.deadline), Acked: r.acked, SnoozedUntil: unNanos(r.snoozed), Now: now, Until: until, Loc: loc, MaxRepeats: MaxPlannedRepeats}
-		u, _ := v.planRow(w, r.step.Unpack(loc), r.id, r.name, true)
+		u, _ := v.planRow(w, r.step.Unpack(loc), string(r.id), string(r.name), once)
 		return emit(u)
 	})
 }
@@ -143,8 +139,9 @@ func (v view) policyList() ([]*schedule.Policy, map[string]uint32) {
 }
 
 // planFleet reads every cycle to plan in the order they are stored and
-// adds each one's table rows within the horizon to runs.
-func (e *Engine) planFleet(ctx context.Context, now time.Time, horizon schedule.Span, f domain.CredentialFilter, runs *planRuns) error {
+// adds each one's rows within the horizon to runs (a table's rows with
+// once).
+func (e *Engine) planFleet(ctx context.Context, now time.Time, horizon schedule.Span, f domain.CredentialFilter, once bool, runs *planRuns) error {
 	v := e.view()
 	loc := v.cfg.Location
 	until := horizon.Add(now, 1, loc)
@@ -155,46 +152,89 @@ func (e *Engine) planFleet(ctx context.Context, now time.Time, horizon schedule.
 		}
 		for _, c := range cycles {
 			w, st, pi, ok := v.firstStep(f, c, policies, index, now, until, loc)
+			if !ok {
+				continue
+			}
+			str := runs.cycle(c.ID, c.Name)
 			for k := uint32(0); ok; k++ {
-				if err := runs.add(planRec{step: st.Pack(), deadline: w.Deadline.UnixNano(), id: c.ID, name: c.Name, policy: pi, k: k, acked: w.Acked, snoozed: nanos(w.SnoozedUntil)}); err != nil {
-					return err
+				runs.add(planKey{step: st.Pack(), deadline: w.Deadline.UnixNano(), snoozed: nanos(w.SnoozedUntil), policy: pi, k: k, str: str, idLen: uint32(len(c.ID)), nameOf: uint32(len(c.Name)), acked: w.Acked})
+				if once {
+					st, ok = nextRow(w, st, w.More(st))
+				} else {
+					st, ok = w.Next(st)
 				}
-				st, ok = nextRow(w, st, w.More(st))
+			}
+			if err := runs.full(); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
 }
 
-// planRuns holds a sorted plan's rows: the run in memory, and the runs
-// spilled to temporary files (in os.TempDir, never beside the database),
-// which close removes.
+// planRuns holds a sorted plan's rows: the run in memory (its keys, and
+// an arena holding each cycle's id and name), and the runs spilled to
+// temporary files (in os.TempDir, never beside the database), which
+// close removes.
 type planRuns struct {
-	mem   []planRec
-	bytes int
+	keys  []planKey
+	arena []byte
 	files []*os.File
 	buf   []byte
 }
 
-func (r *planRuns) add(rec planRec) error {
-	r.mem = append(r.mem, rec)
-	if r.bytes += planRecBytes + len(rec.id) + len(rec.name); r.bytes >= planRunBytes {
-		return r.spill()
+// planKeySize is what a row held in memory costs besides its strings.
+const planKeySize = int(unsafe.Sizeof(planKey{}))
+
+// cycle adds a cycle's id and name to the run's arena, for its rows.
+func (r *planRuns) cycle(id, name string) uint32 {
+	if r.keys == nil { // the run's room, taken once: a cycle's rows cost about ten times its strings
+		r.keys = make([]planKey, 0, planRunBytes*7/8/planKeySize)
+		r.arena = make([]byte, 0, planRunBytes/8)
 	}
-	return nil
+	off := uint32(len(r.arena))
+	r.arena = append(append(r.arena, id...), name...)
+	return off
+}
+
+func (r *planRuns) add(k planKey) { r.keys = append(r.keys, k) }
+
+// full spills the run once it nearly fills its room (checked between
+// cycles: a cycle's rows share its strings), so the room is not grown.
+func (r *planRuns) full() error {
+	if len(r.keys) < cap(r.keys)*7/8 && len(r.arena) < cap(r.arena)*7/8 {
+		return nil
+	}
+	return r.spill()
+}
+
+func (r *planRuns) id(k *planKey) []byte { return r.arena[k.str : k.str+k.idLen] }
+
+func (r *planRuns) compare(a, b *planKey) int {
+	if c := cmp.Compare(a.step.Due, b.step.Due); c != 0 {
+		return c
+	}
+	if c := bytes.Compare(r.id(a), r.id(b)); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.k, b.k)
 }
 
 // spill sorts the run in memory and writes it to a new temporary file.
 func (r *planRuns) spill() error {
-	slices.SortFunc(r.mem, func(a, b planRec) int { return comparePlanRecs(&a, &b) })
+	if len(r.keys) == 0 {
+		return nil
+	}
+	slices.SortFunc(r.keys, func(a, b planKey) int { return r.compare(&a, &b) })
 	f, err := os.CreateTemp("", "notifier-plan-*")
 	if err != nil {
 		return fmt.Errorf("plan: sort: %w", err)
 	}
 	r.files = append(r.files, f)
 	w := bufio.NewWriterSize(f, 256<<10)
-	for i := range r.mem {
-		r.buf = appendPlanRec(r.buf[:0], &r.mem[i])
+	for i := range r.keys {
+		k := &r.keys[i]
+		r.buf = appendPlanRec(r.buf[:0], k, r.id(k), r.arena[k.str+k.idLen:k.str+k.idLen+k.nameOf])
 		w.Write(r.buf)
 	}
 	if err := w.Flush(); err != nil {
@@ -203,8 +243,7 @@ func (r *planRuns) spill() error {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("plan: sort: %w", err)
 	}
-	clear(r.mem) // no string outlives its run
-	r.mem, r.bytes = r.mem[:0], 0
+	r.keys, r.arena = r.keys[:0], r.arena[:0]
 	return nil
 }
 
@@ -217,81 +256,97 @@ func (r *planRuns) close() {
 	r.files = nil
 }
 
-// appendPlanRec appends rec's encoding to b: its fixed fields, then its
-// strings, each after its length.
-func appendPlanRec(b []byte, rec *planRec) []byte {
-	b = rec.step.AppendBinary(b)
-	b = binary.LittleEndian.AppendUint64(b, uint64(rec.deadline))
-	b = binary.LittleEndian.AppendUint32(b, rec.policy)
-	b = binary.LittleEndian.AppendUint32(b, rec.k)
+// appendPlanRec appends a row's encoding to b: its fixed fields, then
+// its strings, each after its length.
+func appendPlanRec(b []byte, k *planKey, id, name []byte) []byte {
+	b = k.step.AppendBinary(b)
+	b = binary.LittleEndian.AppendUint64(b, uint64(k.deadline))
+	b = binary.LittleEndian.AppendUint32(b, k.policy)
+	b = binary.LittleEndian.AppendUint32(b, k.k)
 	acked := byte(0)
-	if rec.acked {
+	if k.acked {
 		acked = 1
 	}
 	b = append(b, acked)
-	b = binary.LittleEndian.AppendUint64(b, uint64(rec.snoozed))
-	b = binary.AppendUvarint(b, uint64(len(rec.id)))
-	b = append(b, rec.id...)
-	b = binary.AppendUvarint(b, uint64(len(rec.name)))
-	return append(b, rec.name...)
+	b = binary.LittleEndian.AppendUint64(b, uint64(k.snoozed))
+	b = binary.AppendUvarint(b, uint64(len(id)))
+	b = append(b, id...)
+	b = binary.AppendUvarint(b, uint64(len(name)))
+	return append(b, name...)
 }
 
 const planRecFixed = schedule.PackedSize + 8 + 4 + 4 + 1 + 8
 
-// readPlanRec reads the next record appendPlanRec wrote; io.EOF at the
-// end of the run.
-func readPlanRec(br *bufio.Reader, fixed []byte, rec *planRec) error {
-	if _, err := io.ReadFull(br, fixed); err != nil {
-		if errors.Is(err, io.EOF) {
-			return io.EOF
+// parsePlanRec decodes the record appendPlanRec wrote at the start of b
+// (its strings point into b), and its length.
+func parsePlanRec(b []byte, rec *planRec) (int, error) {
+	if len(b) < planRecFixed {
+		return 0, errPlanRecord
+	}
+	rec.step = schedule.ParsePacked(b)
+	rec.deadline = int64(binary.LittleEndian.Uint64(b[schedule.PackedSize:]))
+	rec.policy = binary.LittleEndian.Uint32(b[schedule.PackedSize+8:])
+	rec.k = binary.LittleEndian.Uint32(b[schedule.PackedSize+12:])
+	rec.acked = b[schedule.PackedSize+16] == 1
+	rec.snoozed = int64(binary.LittleEndian.Uint64(b[schedule.PackedSize+17:]))
+	i := planRecFixed
+	for _, s := range []*[]byte{&rec.id, &rec.name} {
+		n, w := binary.Uvarint(b[i:])
+		if w <= 0 || uint64(len(b)-i-w) < n {
+			return 0, errPlanRecord
 		}
+		*s = b[i+w : i+w+int(n)]
+		i += w + int(n)
+	}
+	return i, nil
+}
+
+var errPlanRecord = errors.New("plan: sort: a run's record is cut short")
+
+// planCursor is a run being merged: its current record (rec, its
+// encoding in enc) and its file.
+type planCursor struct {
+	rec planRec
+	enc []byte
+	br  *bufio.Reader
+}
+
+// next reads the run's next record; io.EOF at its end.
+func (c *planCursor) next() error {
+	c.enc = c.enc[:0]
+	head, err := c.br.Peek(planRecFixed)
+	if len(head) == 0 && errors.Is(err, io.EOF) {
+		return io.EOF
+	}
+	if err != nil {
 		return fmt.Errorf("plan: sort: %w", err)
 	}
-	rec.step = schedule.ParsePacked(fixed)
-	rec.deadline = int64(binary.LittleEndian.Uint64(fixed[schedule.PackedSize:]))
-	rec.policy = binary.LittleEndian.Uint32(fixed[schedule.PackedSize+8:])
-	rec.k = binary.LittleEndian.Uint32(fixed[schedule.PackedSize+12:])
-	rec.acked = fixed[schedule.PackedSize+16] == 1
-	rec.snoozed = int64(binary.LittleEndian.Uint64(fixed[schedule.PackedSize+17:]))
-	var err error
-	if rec.id, err = readPlanString(br); err == nil {
-		rec.name, err = readPlanString(br)
+	c.enc = append(c.enc, head...)
+	c.br.Discard(planRecFixed)
+	for range 2 { // the id, then the name
+		n, err := binary.ReadUvarint(c.br)
+		if err != nil {
+			return fmt.Errorf("plan: sort: %w", err)
+		}
+		c.enc = binary.AppendUvarint(c.enc, n)
+		at := len(c.enc)
+		c.enc = slices.Grow(c.enc, int(n))[:at+int(n)]
+		if _, err := io.ReadFull(c.br, c.enc[at:]); err != nil {
+			return fmt.Errorf("plan: sort: %w", err)
+		}
 	}
+	_, err = parsePlanRec(c.enc, &c.rec)
 	return err
 }
 
-func readPlanString(br *bufio.Reader) (string, error) {
-	n, err := binary.ReadUvarint(br)
-	if err != nil {
-		return "", fmt.Errorf("plan: sort: %w", err)
+func comparePlanRecs(a, b *planRec) int {
+	if c := cmp.Compare(a.step.Due, b.step.Due); c != 0 {
+		return c
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(br, b); err != nil {
-		return "", fmt.Errorf("plan: sort: %w", err)
+	if c := bytes.Compare(a.id, b.id); c != 0 {
+		return c
 	}
-	return string(b), nil
-}
-
-// planCursor is a run being merged: its current record, and its file
-// (nil: the run in memory, at pos).
-type planCursor struct {
-	rec   planRec
-	br    *bufio.Reader
-	fixed []byte
-	mem   []planRec
-	pos   int
-}
-
-func (c *planCursor) next() error {
-	if c.br != nil {
-		return readPlanRec(c.br, c.fixed, &c.rec)
-	}
-	if c.pos == len(c.mem) {
-		return io.EOF
-	}
-	c.rec = c.mem[c.pos]
-	c.pos++
-	return nil
+	return cmp.Compare(a.k, b.k)
 }
 
 type planMerge []*planCursor
@@ -307,15 +362,61 @@ func (m *planMerge) Pop() any {
 	return x
 }
 
-// merge hands fn every row of every run in the plan's order.
-func (r *planRuns) merge(fn func(*planRec) error) error {
-	slices.SortFunc(r.mem, func(a, b planRec) int { return comparePlanRecs(&a, &b) })
-	cursors := []*planCursor{{mem: r.mem}}
-	for _, f := range r.files {
-		cursors = append(cursors, &planCursor{br: bufio.NewReaderSize(f, 64<<10), fixed: make([]byte, planRecFixed)})
+// planBatchBytes is how much of the merged plan the merging goroutine
+// hands the rendering one at a time.
+const planBatchBytes = 64 << 10
+
+// merge hands fn every row of every run in the plan's order. The runs
+// are merged on a goroutine of their own, in batches of encoded rows,
+// while fn renders on the caller's: the two halves of the work overlap.
+// A row's strings are fn's for the call only.
+func (r *planRuns) merge(ctx context.Context, fn func(*planRec) error) error {
+	if err := r.spill(); err != nil { // the run in memory too: one kind of run
+		return err
 	}
+	r.keys, r.arena = nil, nil
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []byte, 1)
+	free := make(chan []byte, 3)
+	for range cap(free) {
+		free <- make([]byte, 0, planBatchBytes+4<<10)
+	}
+	merged := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		merged <- r.mergeRuns(ctx, free, batches)
+	}()
+	var err error
+	var rec planRec
+	for b := range batches {
+		for i := 0; err == nil && i < len(b); {
+			var n int
+			if n, err = parsePlanRec(b[i:], &rec); err == nil {
+				err = fn(&rec)
+				i += n
+			}
+		}
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err != nil {
+			cancel() // the merge stops; its batches are drained
+		}
+		free <- b[:0]
+	}
+	if m := <-merged; err == nil {
+		err = m
+	}
+	return err
+}
+
+// mergeRuns merges the runs into batches taken from free and sent on
+// batches.
+func (r *planRuns) mergeRuns(ctx context.Context, free <-chan []byte, batches chan<- []byte) error {
 	m := planMerge{}
-	for _, c := range cursors {
+	for _, f := range r.files {
+		c := &planCursor{br: bufio.NewReaderSize(f, 32<<10)}
 		switch err := c.next(); {
 		case err == nil:
 			m = append(m, c)
@@ -324,10 +425,30 @@ func (r *planRuns) merge(fn func(*planRec) error) error {
 		}
 	}
 	heap.Init(&m)
+	var b []byte
+	send := func() error {
+		select {
+		case batches <- b:
+			b = nil
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	for m.Len() > 0 {
+		if b == nil {
+			select {
+			case b = <-free:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 		top := m[0]
-		if err := fn(&top.rec); err != nil {
-			return err
+		b = append(b, top.enc...)
+		if len(b) >= planBatchBytes {
+			if err := send(); err != nil {
+				return err
+			}
 		}
 		switch err := top.next(); {
 		case err == nil:
@@ -337,6 +458,9 @@ func (r *planRuns) merge(fn func(*planRec) error) error {
 		default:
 			return err
 		}
+	}
+	if len(b) > 0 {
+		return send()
 	}
 	return nil
 }

@@ -91,7 +91,8 @@ func tempRuns(t *testing.T, dir string) []string {
 	return runs
 }
 
-// TestPlanSortedEqualsNextActionPath: a table plan of the whole fleet
+// TestPlanSortedEqualsNextActionPath: a plan of the whole fleet (a
+// table's rows, and json's, which list every repeat)
 // read in stored order, sorted in runs spilled to temporary files (a
 // tiny run size: a small fleet makes many) and merged, prints the rows
 // the next-action path prints, in its order; the runs are in the
@@ -101,9 +102,15 @@ func TestPlanSortedEqualsNextActionPath(t *testing.T) {
 	now := time.Date(2026, 9, 20, 9, 0, 0, 0, time.UTC)
 	e := sortFleet(t, 4000, now)
 	horizon := schedule.Span{Days: 365}
-	for _, f := range []domain.CredentialFilter{{}, {Owner: "team-1"}, {Policy: "short"}, {Credential: "c00*"}} {
+	type plan struct {
+		f    domain.CredentialFilter
+		once bool // a table's rows; json and jsonl list every repeat
+	}
+	for _, p := range []plan{{f: domain.CredentialFilter{}, once: true}, {f: domain.CredentialFilter{Owner: "team-1"}, once: true}, {f: domain.CredentialFilter{Policy: "short"}, once: true}, {f: domain.CredentialFilter{Credential: "c00*"}, once: true},
+		{f: domain.CredentialFilter{}}, {f: domain.CredentialFilter{Policy: "short"}}} {
+		f := p.f
 		var want []string
-		if err := e.planStreamed(t.Context(), now, horizon, f, true, func(u Upcoming) error {
+		if err := e.planStreamed(t.Context(), now, horizon, f, p.once, func(u Upcoming) error {
 			want = append(want, planLine(u))
 			return nil
 		}, nil); err != nil {
@@ -118,7 +125,7 @@ func TestPlanSortedEqualsNextActionPath(t *testing.T) {
 		planRunBytes = 4 << 10
 		var got []string
 		runs := 0
-		if err := e.PlanEach(t.Context(), now, horizon, f, true, true, func(u Upcoming) error {
+		if err := e.PlanEach(t.Context(), now, horizon, f, true, p.once, func(u Upcoming) error {
 			if got = append(got, planLine(u)); len(got) == planHead+1 {
 				runs = len(tempRuns(t, tmp))
 			}
@@ -131,11 +138,11 @@ func TestPlanSortedEqualsNextActionPath(t *testing.T) {
 			for i < min(len(got), len(want)) && got[i] == want[i] {
 				i++
 			}
-			t.Fatalf("filter %+v: the sorted plan has %d rows, the next-action path %d; first difference at row %d:\nsorted      %q\nnext action %q",
-				f, len(got), len(want), i, got[min(i, len(got)-1)], want[min(i, len(want)-1)])
+			t.Fatalf("filter %+v once %t: the sorted plan has %d rows, the next-action path %d; first difference at row %d:\nsorted      %q\nnext action %q",
+				f, p.once, len(got), len(want), i, got[min(i, len(got)-1)], want[min(i, len(want)-1)])
 		}
 		if runs < 3 {
-			t.Errorf("filter %+v: %d runs in the temporary directory while merging; want several (run size %d bytes)", f, runs, planRunBytes)
+			t.Errorf("filter %+v once %t: %d runs in the temporary directory while merging; want several (run size %d bytes)", f, p.once, runs, planRunBytes)
 		}
 		if left := tempRuns(t, tmp); len(left) != 0 {
 			t.Errorf("filter %+v: runs left after the plan: %v", f, left)

@@ -44,8 +44,8 @@ func (e *Engine) PlanEach(ctx context.Context, now time.Time, horizon schedule.S
 	}
 	var err error
 	switch {
-	case streamed && e.store != nil && once && f.Limit == 0:
-		err = e.planSorted(ctx, now, horizon, f, out)
+	case streamed && e.store != nil && f.Limit == 0:
+		err = e.planSorted(ctx, now, horizon, f, once, out)
 	case streamed && e.store != nil:
 		err = e.planStreamed(ctx, now, horizon, f, once, out, nil)
 	default:

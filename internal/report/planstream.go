@@ -24,6 +24,8 @@ type PlanStream struct {
 	held   [][]string
 	table  *Table
 	json   *JSONArray
+	cells  []string // a printed row's, reused
+	at     []byte
 }
 
 // NewPlanStream starts a plan on w.
@@ -59,23 +61,30 @@ func (p *PlanStream) Row(r engine.Upcoming) error {
 	}
 	stage := r.Stage
 	if r.Seq > 0 {
-		stage += fmt.Sprintf(" #%d", r.Seq)
+		stage += " #" + strconv.Itoa(r.Seq)
 	}
 	then := ""
 	if r.More > 0 {
-		then = fmt.Sprintf("%d more, every %s until acknowledged", r.More, r.Every)
+		then = strconv.Itoa(r.More) + " more, every " + r.Every + " until acknowledged"
 	}
 	for _, d := range r.Deferred { // quiet hours: when the channel gets it
 		then = strings.TrimPrefix(then+"; "+d.String(), "; ")
 	}
-	cells := []string{r.At.Format(tableTime), TableCell(r.Credential), TableCell(stage), strconv.Itoa(r.DaysRemaining),
-		TableCell(strings.Join(r.Channels, ",")), then}
-	if p.table != nil {
-		if err := p.table.Row(cells); err != nil {
+	channels := ""
+	if len(r.Channels) == 1 {
+		channels = r.Channels[0]
+	} else {
+		channels = strings.Join(r.Channels, ",")
+	}
+	p.at = r.At.AppendFormat(p.at[:0], tableTime)
+	if p.table != nil { // the row is printed at once: its cells are reused
+		p.cells = append(p.cells[:0], string(p.at), TableCell(r.Credential), TableCell(stage), strconv.Itoa(r.DaysRemaining), TableCell(channels), then)
+		if err := p.table.Row(p.cells); err != nil {
 			return err
 		}
 		return p.flushEarly()
 	}
+	cells := []string{string(p.at), TableCell(r.Credential), TableCell(stage), strconv.Itoa(r.DaysRemaining), TableCell(channels), then}
 	if p.held = append(p.held, cells); len(p.held) < TablePrefix {
 		return nil
 	}

@@ -3,7 +3,6 @@ package report
 import (
 	"encoding/json"
 	"io"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -23,6 +22,7 @@ type Table struct {
 	Width  int
 	Shrink []int
 	width  []int
+	buf    []byte // a line, reused
 }
 
 // NewTable returns a table that writes to w, width wide (0: any).
@@ -85,18 +85,25 @@ func (t *Table) fit() {
 }
 
 func (t *Table) line(cells []string) error {
-	var b strings.Builder
+	b := t.buf[:0]
 	for i, c := range cells {
-		if t.Width > 0 && utf8.RuneCountInString(c) > t.width[i] {
-			c = cut(c, t.width[i])
+		n := utf8.RuneCountInString(c)
+		if t.Width > 0 && n > t.width[i] {
+			c, n = cut(c, t.width[i]), t.width[i]
 		}
-		b.WriteString(c)
+		b = append(b, c...)
 		if i < len(cells)-1 {
-			b.WriteString(strings.Repeat(" ", max(t.width[i]-utf8.RuneCountInString(c), 0)+2))
+			for range max(t.width[i]-n, 0) + 2 {
+				b = append(b, ' ')
+			}
 		}
 	}
 	// An empty last cell leaves no padding at the end of the line.
-	_, err := io.WriteString(t.w, strings.TrimRight(b.String(), " ")+"\n")
+	for len(b) > 0 && b[len(b)-1] == ' ' {
+		b = b[:len(b)-1]
+	}
+	t.buf = append(b, '\n')
+	_, err := t.w.Write(t.buf)
 	return err
 }
 

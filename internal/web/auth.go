@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -155,13 +156,18 @@ func (s *Server) checkCSRF(r *http.Request, w who) bool {
 
 // dummyHash is compared against when the user is unknown, so that a
 // wrong name takes as long as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password anyone has"), bcrypt.DefaultCost)
+// Made on the first login, not when the package loads: every command of
+// the binary paid its 60 ms of bcrypt at start-up.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("not a password anyone has"), bcrypt.DefaultCost)
+	return h
+})
 
 // checkPassword says whether password is user's.
 func (s *Server) checkPassword(user, password string) bool {
 	hash, ok := s.cfg.Users[user]
 	if !ok {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return false
 	}
 	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil

@@ -49,7 +49,8 @@ func (s *Store) OpenCycles(ctx context.Context) ([]domain.Cycle, error) {
 }
 
 func (s *Store) collectCycles(rows *sql.Rows, err error) ([]domain.Cycle, error) {
-	return Collect(rows, err, func(r Scanner) (domain.Cycle, error) { return ScanCycle(r) })
+	x := newCycleScan()
+	return Collect(rows, err, func(r Scanner) (domain.Cycle, error) { return x.scan(r) })
 }
 
 // loadSent fills each cycle's Sent with the keys of its deliveries, and
@@ -63,8 +64,9 @@ func (s *Store) loadSentBy(ctx context.Context, r Reader, cycles []domain.Cycle)
 	index := make(map[int64]int, len(cycles))
 	for i := range cycles {
 		index[cycles[i].RotationID] = i
-		cycles[i].Sent = map[schedule.Key]bool{}
-		cycles[i].FirstSent = map[string]time.Time{}
+		// Made on a cycle's first delivery: most cycles of a plan of the
+		// fleet have none, and a million empty maps were garbage.
+		cycles[i].Sent, cycles[i].FirstSent = nil, nil
 	}
 	batch := s.db.IDBatch()
 	for lo := 0; lo < len(cycles); lo += batch {
@@ -88,6 +90,9 @@ func (s *Store) loadSentBy(ctx context.Context, r Reader, cycles []domain.Cycle)
 			}
 			if i, ok := index[rid]; ok {
 				c := &cycles[i]
+				if c.Sent == nil {
+					c.Sent, c.FirstSent = map[schedule.Key]bool{}, map[string]time.Time{}
+				}
 				c.Sent[k] = true
 				if first, seen := c.FirstSent[k.Stage]; !sentAt.IsZero() && (!seen || sentAt.Before(first)) {
 					c.FirstSent[k.Stage] = sentAt
@@ -394,8 +399,9 @@ func (s *Store) planFleet(ctx context.Context, f domain.CredentialFilter, until 
 		batch = make([]domain.Cycle, 0, planBatch) // fn's batch is its own
 		return nil
 	}
+	x := newCycleScan() // one set of destinations for a million rows
 	for rows.Next() {
-		c, err := ScanCycle(rows)
+		c, err := x.scan(rows)
 		if err != nil {
 			return fmt.Errorf("store: cycles to plan: %w", err)
 		}
