@@ -119,15 +119,8 @@ func TestEndToEndCalendarFeedOfTheDaemon(t *testing.T) {
 	// Until the first tick has synced the config, the feed says 503 (a
 	// calendar of a database not yet synced would be taken for the truth);
 	// then the feed.
-	code, body := httpGet(t, feed+token)
-	for start := time.Now(); code == http.StatusServiceUnavailable; code, body = httpGet(t, feed+token) {
-		if strings.Contains(body, "VEVENT") || time.Since(start) > time.Minute {
-			t.Fatalf("before the first sync: %d %q", code, body)
-		}
-		time.Sleep(20 * time.Millisecond) // polling readiness, as a client's Retry-After
-	}
-	if code != http.StatusOK || len(ical.Parse(t, []byte(body))) != 5 {
-		t.Fatalf("feed: %d\n%.1000s", code, body)
+	if body := awaitCalendar(t, feed+token); len(ical.Parse(t, []byte(body))) != 5 {
+		t.Fatalf("feed:\n%.1000s", body)
 	}
 	if code, body := httpGet(t, feed+"wrong"); code != http.StatusNotFound || strings.Contains(body, "VEVENT") {
 		t.Errorf("wrong token: %d %q", code, body)

@@ -280,7 +280,7 @@ func Calendar(o CalendarOptions) http.Handler {
 		w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
 		w.Header().Set("Cache-Control", "private, no-cache")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		err := WriteCalendar(w, FeedOf(cfg, now), func(fn func(engine.CalendarEntry) error) error {
+		err := WriteCalendar(&progressWriter{w: w, rc: http.NewResponseController(w)}, FeedOf(cfg, now), func(fn func(engine.CalendarEntry) error) error {
 			return o.Engine.EachCalendar(r.Context(), now, f, func(e engine.CalendarEntry) error {
 				if len(tok.Owners) > 0 && !slices.Contains(tok.Owners, e.Owner) {
 					return nil
@@ -294,6 +294,24 @@ func Calendar(o CalendarOptions) http.Handler {
 			o.Logger.Error("calendar: feed", "token", tok.Name, "err", err)
 		}
 	})
+}
+
+// feedWriteWindow is how long one write of a feed may take: a whole feed
+// at a million credentials takes longer than the server's WriteTimeout,
+// so the deadline moves with each write that made progress, and only a
+// client that stops reading is cut off.
+const feedWriteWindow = 30 * time.Second
+
+// progressWriter moves the connection's write deadline feedWriteWindow
+// ahead of each write (by the real clock: the wall clock may be a test's).
+type progressWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	_ = p.rc.SetWriteDeadline(time.Now().Add(feedWriteWindow)) // not every ResponseWriter has one
+	return p.w.Write(b)
 }
 
 // matchToken is the configured token that token is, if any.

@@ -268,3 +268,30 @@ func TestCalendarTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestCalendarFeedOutlastsTheServersWriteTimeout: a whole feed takes
+// longer to write than the server's WriteTimeout (at 1,000,000
+// credentials about a minute, against the daemon's 30 s), so the feed
+// keeps the connection's write deadline a window ahead of each write
+// instead: the client gets the whole calendar, not one cut mid-event. A
+// server whose WriteTimeout has passed before the first write stands for
+// the long feed.
+func TestCalendarFeedOutlastsTheServersWriteTimeout(t *testing.T) {
+	f := newCalFixture(t)
+	srv := httptest.NewUnstartedServer(web.Calendar(web.CalendarOptions{Engine: f.eng, Now: func() time.Time { return f.now }}))
+	srv.Config.WriteTimeout = time.Nanosecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	resp, err := http.Get(srv.URL + "/calendar.ics?token=" + calToken)
+	if err != nil {
+		t.Fatalf("the feed past the server's write timeout: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.HasSuffix(string(body), "END:VCALENDAR\r\n") {
+		t.Fatalf("the feed past the server's write timeout: %d, %v, %d bytes ending %q", resp.StatusCode, err, len(body), body[max(0, len(body)-40):])
+	}
+	if n := len(ical.Parse(t, body)); n != 5 {
+		t.Errorf("%d events, want 4 deadlines and 1 old secret", n)
+	}
+}

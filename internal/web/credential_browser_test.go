@@ -139,6 +139,24 @@ func TestCredentialPageInChromium(t *testing.T) {
 	if n := len(f.events("svc-004", domain.EventAck)); n != 0 {
 		t.Errorf("the viewer's form recorded %d acknowledgments", n)
 	}
+
+	// The auditor's view (a viewer may read it): the period's report,
+	// the chain's head, and "verify now" walking the history.
+	do(
+		chromedp.Navigate(f.api.URL+"/audit?from=2026-01-01&until=2027-01-01"),
+		chromedp.WaitVisible(chromedp.ID("chain")),
+		followClick("verify", "verify-result"),
+	)
+	if got := text(`document.getElementById('verify-result').textContent`); !strings.HasPrefix(got, "OK: ") || !strings.Contains(got, " events verified") {
+		t.Errorf("verify now: %q", got)
+	}
+	if got := text(`document.getElementById('head-id').textContent`); !strings.HasSuffix(got, "(the head's event number)") {
+		t.Errorf("the chain's head: %q", got)
+	}
+	if got := text(`document.getElementById('report-csv').getAttribute('href')`); got != "/audit/report.csv?from=2026-01-01&until=2027-01-01" {
+		t.Errorf("the CSV link: %q", got)
+	}
+	shot("console-audit.png")
 }
 
 // screenshot keeps a full-page screenshot of the browser's page as the
