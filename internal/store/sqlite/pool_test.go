@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -64,5 +65,40 @@ func TestPoolIsBounded(t *testing.T) {
 	}
 	if st.Idle > MaxIdleConns {
 		t.Errorf("%d idle connections kept after the readers, want at most %d", st.Idle, MaxIdleConns)
+	}
+}
+
+// TestMemoryIsBounded: what SQLite may keep in memory has a bound, at
+// every connection the pool opens: a small page cache each (2 MiB), and
+// one limit over all of SQLite's memory in the process (the page caches
+// give pages back rather than grow past it). Eight connections of 8 MiB
+// caches each were most of a daemon's 150 MB while 50 clients paged
+// through the console of a million credentials.
+func TestMemoryIsBounded(t *testing.T) {
+	ctx := t.Context()
+	s := openTemp(t)
+	var conns []*sql.Conn
+	for range MaxOpenConns {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		var cache, limit int64
+		if err := c.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.QueryRowContext(ctx, `PRAGMA soft_heap_limit`).Scan(&limit); err != nil {
+			t.Fatal(err)
+		}
+		if cache != -2048 {
+			t.Errorf("connection %d: cache_size %d, want -2048 (2 MiB)", i, cache)
+		}
+		if limit != SoftHeapLimit || SoftHeapLimit != 48<<20 {
+			t.Errorf("connection %d: soft_heap_limit %d, want SoftHeapLimit = %d", i, limit, 48<<20)
+		}
+		c.Close()
 	}
 }
