@@ -10,10 +10,11 @@
 // The config must serve the console (http.console with a users file that
 // has -user with $CONSOLE_PASSWORD, and an api_tokens entry whose sha256
 // is that of $CONSOLE_TOKEN). It starts `notifier run` in the config's
-// folder, waits for /readyz (the start-up sync), samples the daemon's
-// memory when idle, then runs -clients clients for -duration: each signs
-// in (a cookie jar) and, in turn, pages through the fleet page `/` with a
-// filter (none, a state, an owner) following its Next link, opens
+// folder, waits for /readyz and the start-up tick (the first sync),
+// samples the daemon's memory when idle, resets its peak (clear_refs),
+// then runs -clients clients for -duration: each signs in (a cookie jar)
+// and, in turn, pages through the fleet page `/` with one of -filters
+// (none, a state, an owner) five pages deep along its Next link, opens
 // credential pages, and pages through /api/v1/credentials following
 // "next". Meanwhile it samples /proc/PID/status (VmRSS) every 100 ms. It
 // prints the peak (VmHWM, and the highest VmRSS sample during the load),
