@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -280,6 +281,9 @@ func (d *Daemon) Close() error {
 // good config kept. SIGHUP reloads at once. With http.listen it serves the
 // HTTP API (http.go), a standby while it waits too.
 func (d *Daemon) Run(ctx context.Context) error {
+	if limit, ok := memoryLimit(os.Getenv); ok {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
+	}
 	holder := d.Engine.Name()
 	// The HTTP API serves until Run returns, while the daemon waits for
 	// the lease too (its /readyz says the lease is not held).

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,24 +23,57 @@ type stateCounts struct {
 	by       map[string]int // nil: never counted
 	at       time.Time      // the moment they were counted at
 	counting bool
+	first    chan struct{} // closed when the first count, under way, ends
+	runs     atomic.Int64  // how many times the fleet was counted
+	waiting  atomic.Int64  // pages waiting for the first count
 }
+
+// testHookCount, if set, runs before each count (a test holds a count
+// there).
+var testHookCount func()
 
 // counts are the fleet's counts per state at about now and the moment
 // they were counted at; nil when they could not be counted. The first
-// call counts; later ones start a recount (one at a time) when the
-// counts are older than countsFresh, and return the last ones at once.
+// call counts, and the pages asked meanwhile wait for that one count
+// (each count reads the whole fleet: fifty first pages at once ran fifty
+// counts side by side); later calls start a recount (one at a time)
+// when the counts are older than countsFresh, and return the last ones
+// at once.
 func (s *Server) counts(ctx context.Context, now time.Time) (map[string]int, time.Time) {
 	c := &s.stateCounts
 	c.mu.Lock()
 	if c.by == nil {
+		first := c.first
+		if first != nil {
+			// Another page is counting: wait for its count.
+			c.mu.Unlock()
+			c.waiting.Add(1)
+			defer c.waiting.Add(-1)
+			select {
+			case <-first:
+			case <-ctx.Done():
+				return nil, time.Time{}
+			}
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return c.by, c.at // nil if that count failed
+		}
+		first = make(chan struct{})
+		c.first = first
 		c.mu.Unlock()
+		c.runs.Add(1)
+		if testHookCount != nil {
+			testHookCount()
+		}
 		by, err := s.eng.StateCounts(ctx, now)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.first = nil
+		close(first)
 		if err != nil {
 			s.logger.Error("console: counts per state", "err", err)
 			return nil, time.Time{}
 		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
 		if c.by == nil || c.at.Before(now) {
 			c.by, c.at = by, now
 		}
@@ -57,6 +91,7 @@ func (s *Server) counts(ctx context.Context, now time.Time) (map[string]int, tim
 func (s *Server) recount(now time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), countsTimeout)
 	defer cancel()
+	s.stateCounts.runs.Add(1)
 	by, err := s.eng.StateCounts(ctx, now)
 	c := &s.stateCounts
 	c.mu.Lock()

@@ -113,9 +113,22 @@ func create(path string) error {
 // The page cache, in KiB (negative): small every day, larger while a sync
 // of many credentials writes.
 const (
-	cacheSize     = "-8192"
+	cacheSize     = "-2048"
 	syncCacheSize = "-32768"
 )
+
+// SoftHeapLimit bounds all the memory SQLite holds in this process (every
+// connection's page cache, in-memory temporary B-trees, statements): past
+// it, page caches reuse their pages instead of growing. It leaves room
+// for a sync's larger cache (syncCacheSize) beside the everyday ones.
+//
+// At a million credentials, 50 clients paging through the console kept
+// every one of the pool's connections busy, each with an 8 MiB cache
+// filled by the fleet's scans: 64 MB of the daemon's 150. An everyday
+// cache of 2 MiB is plenty for what a tick or a page reads (tens of rows
+// by index); the operating system's file cache, outside the process,
+// serves the rest.
+const SoftHeapLimit = 48 << 20
 
 // The connection pool's bound. Every connection is a file descriptor on
 // the database (and its -wal) and a page cache of up to 8 MiB, so an
@@ -153,7 +166,7 @@ type connector struct{ dsn string }
 // stalled the dispatcher's claims behind it. The daemon checkpoints when
 // idle instead (Store.Checkpoint), so that the file alone holds the record.
 var sqlite3Driver = &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-	_, err := c.Exec("PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000", nil)
+	_, err := c.Exec(fmt.Sprintf("PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000; PRAGMA soft_heap_limit = %d", SoftHeapLimit), nil)
 	return err
 }}
 

@@ -260,14 +260,21 @@ const stateJoins = cycleJoins + `
 // deadline bounds (its deadline is computed by the engine). The pages are
 // read on a goroutine of their own (pipe), beside fn.
 func (s *Store) EachState(ctx context.Context, q domain.StateQuery, fn func(domain.CredentialState) error) error {
-	return pipe(func(emit func(domain.CredentialState) error) error { return s.eachState(ctx, q, emit) }, fn)
+	// A read of a few rows (a console page) holds room for those: a
+	// CredentialState is 640 bytes, and a page of statePage and a batch of
+	// pipeBatch for each of fifty pages at once were 50 MB of empty room.
+	batch := pipeBatch
+	if q.Limit > 0 {
+		batch = min(batch, q.Limit)
+	}
+	return pipeBy(batch, func(emit func(domain.CredentialState) error) error { return s.eachState(ctx, q, emit) }, fn)
 }
 
 // eachState is EachState's read, on pipe's goroutine.
 func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(domain.CredentialState) error) error {
 	query, args := s.statePageQuery(q)
 	after, left := q.After, q.Limit
-	states := make([]domain.CredentialState, 0, statePage) // one page, reused
+	var states []domain.CredentialState // one page, reused (grown to the largest page)
 	for {
 		page := statePage
 		if after == q.After {
@@ -278,6 +285,9 @@ func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(doma
 		}
 		if q.Limit > 0 {
 			page = min(page, left)
+		}
+		if cap(states) < page {
+			states = make([]domain.CredentialState, 0, page)
 		}
 		var err error
 		if states, err = s.statePage(ctx, states[:0], query, append(append([]any{after}, args...), page)); err != nil {
