@@ -16,6 +16,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/engine"
+	"github.com/notifier-dev/notifier/internal/schedule"
 	"github.com/notifier-dev/notifier/internal/store/sqlite"
 	"github.com/notifier-dev/notifier/internal/testutil/fleet"
 	"github.com/notifier-dev/notifier/internal/web"
@@ -28,6 +29,48 @@ import (
 func BenchmarkFleetPage100k(b *testing.B) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	eng := fleetEngine(b, now, nil)
+	h, cookie := benchConsole(b, eng, now)
+	for _, c := range []struct{ name, query string }{
+		{"first", ""},
+		{"filter", "?owner=team-7&state=ok"},
+		{"later", "?after=cred-090000"},
+		{"later-filter", "?owner=team-7&after=cred-090007"},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchPage(b, h, cookie, c.query) })
+	}
+}
+
+// BenchmarkFleetPageChannel100k: the fleet page filtered by channel at
+// 100,000 credentials, 1 in 100 of which (cred-xxxx00) is on a policy
+// that sends to pager: a channel every policy sends to, a rare one, the
+// rare one with an owner, and a later page of it.
+func BenchmarkFleetPageChannel100k(b *testing.B) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	eng := fleetEngine(b, now, func(cfg *config.Config) {
+		cfg.Channels["pager"] = cfg.Channels["console"]
+		rare := &config.Policy{Name: "rare", Stages: []config.Stage{{Stage: schedule.Stage{Name: "30d", Offset: schedule.Span{Days: 30}, Channels: []string{"console", "pager"}}}}}
+		cfg.Policies["rare"] = rare
+		for i := range cfg.Credentials {
+			if i%100 == 0 {
+				cfg.Credentials[i].Policy = "rare"
+			}
+		}
+	})
+	h, cookie := benchConsole(b, eng, now)
+	for _, c := range []struct{ name, query string }{
+		{"every-policy", "?channel=console"},
+		{"rare", "?channel=pager"},
+		{"rare-owner", "?channel=pager&owner=team-0"},
+		{"rare-later", "?channel=pager&after=cred-090000"},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchPage(b, h, cookie, c.query) })
+	}
+}
+
+// benchConsole is the console of eng and the session cookie of bob,
+// signed in.
+func benchConsole(b *testing.B, eng *engine.Engine, now time.Time) (http.Handler, *http.Cookie) {
+	b.Helper()
 	clock := func() time.Time { return now }
 	hash, _ := bcrypt.GenerateFromPassword([]byte(bobPassword), bcrypt.MinCost)
 	console := &config.Console{Users: map[string][]byte{"bob": hash}, SessionKey: channels.Secret(sessionKey), SessionTTL: time.Hour, DefaultRole: config.RoleViewer}
@@ -36,24 +79,19 @@ func BenchmarkFleetPage100k(b *testing.B) {
 	login.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, login)
-	cookie := rec.Result().Cookies()[0]
-	for _, c := range []struct{ name, query string }{
-		{"first", ""},
-		{"filter", "?owner=team-7&state=ok"},
-		{"later", "?after=cred-090000"},
-		{"later-filter", "?owner=team-7&after=cred-090007"},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			for b.Loop() {
-				req := httptest.NewRequest("GET", "http://127.0.0.1/"+c.query, nil)
-				req.AddCookie(cookie)
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK || strings.Count(rec.Body.String(), `<span class="id">`) != web.PageSize {
-					b.Fatalf("%s: %d, %d rows", c.query, rec.Code, strings.Count(rec.Body.String(), `<span class="id">`))
-				}
-			}
-		})
+	return h, rec.Result().Cookies()[0]
+}
+
+// benchPage serves the fleet page at query, a full page each time.
+func benchPage(b *testing.B, h http.Handler, cookie *http.Cookie, query string) {
+	for b.Loop() {
+		req := httptest.NewRequest("GET", "http://127.0.0.1/"+query, nil)
+		req.AddCookie(cookie)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || strings.Count(rec.Body.String(), `<span class="id">`) != web.PageSize {
+			b.Fatalf("%s: %d, %d rows", query, rec.Code, strings.Count(rec.Body.String(), `<span class="id">`))
+		}
 	}
 }
 

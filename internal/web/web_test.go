@@ -93,16 +93,7 @@ func newFixture(t *testing.T, proxyNet string) *fixture {
 			t.Fatal(err)
 		}
 	}
-	var users strings.Builder
-	for _, u := range []struct{ name, pw string }{{"alice", alicePassword}, {"bob", bobPassword}} {
-		h, err := bcrypt.GenerateFromPassword([]byte(u.pw), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// htpasswd -B writes $2y$; Go's bcrypt reads it as $2a$.
-		fmt.Fprintf(&users, "%s:%s\n", u.name, strings.Replace(string(h), "$2a$", "$2y$", 1))
-	}
-	write("users.htpasswd", "# made by the test\n"+users.String())
+	write("users.htpasswd", "# made by the test\n"+htpasswd(t))
 	var creds strings.Builder
 	creds.WriteString("credentials:\n")
 	ago := []int{10, 170, 200}
@@ -142,6 +133,21 @@ func newFixture(t *testing.T, proxyNet string) *fixture {
 	f.api = httptest.NewServer(api.Handler())
 	t.Cleanup(f.api.Close)
 	return f
+}
+
+// htpasswd is a users file of alice and bob, as htpasswd -B writes it.
+func htpasswd(t *testing.T) string {
+	t.Helper()
+	var users strings.Builder
+	for _, u := range []struct{ name, pw string }{{"alice", alicePassword}, {"bob", bobPassword}} {
+		h, err := bcrypt.GenerateFromPassword([]byte(u.pw), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// htpasswd -B writes $2y$; Go's bcrypt reads it as $2a$.
+		fmt.Fprintf(&users, "%s:%s\n", u.name, strings.Replace(string(h), "$2a$", "$2y$", 1))
+	}
+	return users.String()
 }
 
 type lockedWriter struct {
