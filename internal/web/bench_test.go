@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +19,6 @@ import (
 	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/engine"
-	"github.com/notifier-dev/notifier/internal/schedule"
 	"github.com/notifier-dev/notifier/internal/store/sqlite"
 	"github.com/notifier-dev/notifier/internal/testutil/fleet"
 	"github.com/notifier-dev/notifier/internal/web"
@@ -46,16 +48,26 @@ func BenchmarkFleetPage100k(b *testing.B) {
 // rare one with an owner, and a later page of it.
 func BenchmarkFleetPageChannel100k(b *testing.B) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	eng := fleetEngine(b, now, func(cfg *config.Config) {
-		cfg.Channels["pager"] = cfg.Channels["console"]
-		rare := &config.Policy{Name: "rare", Stages: []config.Stage{{Stage: schedule.Stage{Name: "30d", Offset: schedule.Span{Days: 30}, Channels: []string{"console", "pager"}}}}}
-		cfg.Policies["rare"] = rare
-		for i := range cfg.Credentials {
-			if i%100 == 0 {
-				cfg.Credentials[i].Policy = "rare"
+	eng := fleetEngineOf(b, now, func(dir string) {
+		edit := func(path string, f func(string) string) {
+			body, err := os.ReadFile(path)
+			if err == nil {
+				err = os.WriteFile(path, []byte(f(string(body))), 0o644)
+			}
+			if err != nil {
+				b.Fatal(err)
 			}
 		}
-	})
+		edit(filepath.Join(dir, "config.yaml"), func(s string) string {
+			s = strings.Replace(s, "policies:\n", "policies:\n  rare:\n    - {before: 30d, channels: [console, pager]}\n", 1)
+			return strings.Replace(s, "channels:\n", "channels:\n  pager: {type: stdout}\n", 1)
+		})
+		files, _ := filepath.Glob(filepath.Join(dir, "credentials.d", "*.yaml"))
+		rare := regexp.MustCompile(`(id: cred-\d{4}00, [^}]*)}`)
+		for _, path := range files {
+			edit(path, func(s string) string { return rare.ReplaceAllString(s, "$1, policy: rare}") })
+		}
+	}, nil)
 	h, cookie := benchConsole(b, eng, now)
 	for _, c := range []struct{ name, query string }{
 		{"every-policy", "?channel=console"},
@@ -99,10 +111,20 @@ func benchPage(b *testing.B, h http.Handler, cookie *http.Cookie, query string) 
 // from a config of 100,000 credentials (testutil/fleet), which edit may
 // change first.
 func fleetEngine(b *testing.B, now time.Time, edit func(*config.Config)) *engine.Engine {
+	return fleetEngineOf(b, now, nil, edit)
+}
+
+// fleetEngineOf is fleetEngine with the fleet's files changed by files
+// (given their directory) before they are read.
+func fleetEngineOf(b *testing.B, now time.Time, files func(dir string), edit func(*config.Config)) *engine.Engine {
 	b.Helper()
-	path, err := fleet.Write(b.TempDir(), 100_000, now)
+	dir := b.TempDir()
+	path, err := fleet.Write(dir, 100_000, now)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if files != nil {
+		files(dir)
 	}
 	cfg, err := config.LoadMain(path, config.At(now), nil, registry.Default())
 	if err != nil {
