@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,9 +18,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
-	"github.com/notifier-dev/notifier/internal/httpapi"
 	"github.com/notifier-dev/notifier/internal/schedule"
-	"github.com/notifier-dev/notifier/internal/store/sqlite"
 	"github.com/notifier-dev/notifier/internal/web"
 )
 
@@ -125,14 +120,7 @@ func newNextFixture(t *testing.T) *fixture {
 	}
 	cfg := load()
 	f.cfg = cfg
-	var err error
-	if f.store, err = sqlite.Open(t.Context(), cfg.Database); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.store.Close() })
-	if f.eng, err = engine.New(f.store, cfg, engine.WithStdout(io.Discard), engine.WithWallClock(f.clock)); err != nil {
-		t.Fatal(err)
-	}
+	f.openEngine(cfg)
 	if _, err := f.eng.Tick(t.Context(), f.now); err != nil {
 		t.Fatal(err)
 	}
@@ -152,11 +140,7 @@ func newNextFixture(t *testing.T) *fixture {
 	if err := f.eng.Sync(t.Context(), f.now); err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(lockedWriter{&f.mu, f.logs}, nil))
-	f.srv = web.New(web.Options{Engine: f.eng, Console: cfg.HTTP.Console, Logger: logger, Now: f.clock})
-	api := httpapi.New(httpapi.Options{Engine: f.eng, Logger: logger, Now: f.clock, Console: f.srv.Handler()})
-	f.api = httptest.NewServer(api.Handler())
-	t.Cleanup(f.api.Close)
+	f.serve(cfg)
 	return f
 }
 

@@ -117,21 +117,11 @@ func newFixture(t *testing.T, proxyNet string) *fixture {
 		t.Fatal(err)
 	}
 	f.cfg = cfg
-	if f.store, err = sqlite.Open(t.Context(), cfg.Database); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.store.Close() })
-	if f.eng, err = engine.New(f.store, cfg, engine.WithStdout(io.Discard), engine.WithWallClock(f.clock)); err != nil {
-		t.Fatal(err)
-	}
+	f.openEngine(cfg)
 	if err := f.eng.Sync(t.Context(), f.now); err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(lockedWriter{&f.mu, f.logs}, nil))
-	f.srv = web.New(web.Options{Engine: f.eng, Console: cfg.HTTP.Console, Logger: logger, Now: f.clock})
-	api := httpapi.New(httpapi.Options{Engine: f.eng, Logger: logger, Now: f.clock, Console: f.srv.Handler()})
-	f.api = httptest.NewServer(api.Handler())
-	t.Cleanup(f.api.Close)
+	f.serve(cfg)
 	return f
 }
 
@@ -148,6 +138,29 @@ func htpasswd(t *testing.T) string {
 		fmt.Fprintf(&users, "%s:%s\n", u.name, strings.Replace(string(h), "$2a$", "$2y$", 1))
 	}
 	return users.String()
+}
+
+// openEngine opens cfg's database, a real SQLite file, and an engine
+// over it on the fixture's clock.
+func (f *fixture) openEngine(cfg *config.Config) {
+	f.t.Helper()
+	var err error
+	if f.store, err = sqlite.Open(f.t.Context(), cfg.Database); err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { f.store.Close() })
+	if f.eng, err = engine.New(f.store, cfg, engine.WithStdout(io.Discard), engine.WithWallClock(f.clock)); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// serve mounts cfg's console in the daemon's HTTP API, on 127.0.0.1.
+func (f *fixture) serve(cfg *config.Config) {
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&f.mu, f.logs}, nil))
+	f.srv = web.New(web.Options{Engine: f.eng, Console: cfg.HTTP.Console, Logger: logger, Now: f.clock})
+	api := httpapi.New(httpapi.Options{Engine: f.eng, Logger: logger, Now: f.clock, Console: f.srv.Handler()})
+	f.api = httptest.NewServer(api.Handler())
+	f.t.Cleanup(f.api.Close)
 }
 
 type lockedWriter struct {
