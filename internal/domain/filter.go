@@ -16,6 +16,10 @@ import (
 type CredentialFilter struct {
 	Owner  string // exact owner
 	Policy string // exact policy name
+	// Channel is a configured channel: the credentials whose policy's
+	// ladder (a stage or an escalation) sends to it; "" any. The engine
+	// turns it into a set of policies the store's query selects.
+	Channel string
 	// State is one of ok, due, overdue, inactive; "" any.
 	State string
 	// DueWithin selects credentials whose deadline is at most this span

@@ -12,6 +12,9 @@ import (
 type StateQuery struct {
 	Owner  string // exact owner; "" any
 	Policy string // exact policy of the credential; "" any
+	// Policies keeps the credentials whose policy is one of these; nil:
+	// any, an empty list: none.
+	Policies []string
 	// Like is a LIKE pattern over the id (escape character '\'), made by
 	// GlobLike from the --credential glob; "" any.
 	Like string

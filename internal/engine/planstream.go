@@ -205,13 +205,7 @@ func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedu
 	v := e.view()
 	loc := v.cfg.Location
 	until := horizon.Add(now, 1, loc)
-	policies := make([]*schedule.Policy, 0, len(v.ladders))
-	index := make(map[string]uint32, len(v.ladders))
-	for name, l := range v.ladders {
-		p := l.policy
-		index[name] = uint32(len(policies))
-		policies = append(policies, &p)
-	}
+	policies, index := v.policyIndex()
 	h := &planHeap{}
 	// drain emits every reminder before bound, then boundID (all of them
 	// when all).

@@ -84,7 +84,7 @@ func (e *Engine) eachStatus(ctx context.Context, now time.Time, f domain.Credent
 	now = normalize(now)
 	v := e.view()
 	loc := v.cfg.Location
-	keep := statusKeeps(f, now, loc)
+	keep := statusKeeps(&v, f, now, loc)
 	n := 0
 	emit := func(s domain.CredentialState) error {
 		st := v.status(s, now)
@@ -196,13 +196,20 @@ func (v *view) status(s domain.CredentialState, now time.Time) CredentialStatus 
 }
 
 // statusKeeps is f applied exactly to a credential's state and status.
-func statusKeeps(f domain.CredentialFilter, now time.Time, loc *time.Location) func(domain.CredentialState, CredentialStatus) bool {
+func statusKeeps(v *view, f domain.CredentialFilter, now time.Time, loc *time.Location) func(domain.CredentialState, CredentialStatus) bool {
+	var sends map[string]bool // nil: any policy
+	if f.Channel != "" {
+		sends = map[string]bool{}
+		for _, p := range v.policiesSendingTo(f.Channel) {
+			sends[p] = true
+		}
+	}
 	var by time.Time
 	if !f.DueWithin.IsZero() {
 		by = f.DueWithin.Add(now, 1, loc)
 	}
 	return func(s domain.CredentialState, st CredentialStatus) bool {
-		return (f.Owner == "" || s.Owner == f.Owner) && (f.Policy == "" || s.Policy == f.Policy) &&
+		return (f.Owner == "" || s.Owner == f.Owner) && (f.Policy == "" || s.Policy == f.Policy) && (sends == nil || sends[s.Policy]) &&
 			domain.MatchGlob(f.Credential, s.ID) && (f.State == "" || st.State == f.State) &&
 			(by.IsZero() || !st.Deadline.After(by)) && (f.After == "" || s.ID > f.After)
 	}
@@ -219,6 +226,9 @@ const dueSlack = 4 * 24 * time.Hour
 func (v *view) stateQuery(f domain.CredentialFilter, now time.Time) domain.StateQuery {
 	loc := v.cfg.Location
 	q := domain.StateQuery{Owner: f.Owner, Policy: f.Policy, After: f.After}
+	if f.Channel != "" {
+		q.Policies = v.policiesSendingTo(f.Channel)
+	}
 	if f.Credential != "" {
 		q.Like = domain.GlobLike(f.Credential)
 	}

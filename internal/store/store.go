@@ -65,6 +65,9 @@ type Recorder interface {
 // and /readyz.
 type Reader interface {
 	Cycle(ctx context.Context, id string) (domain.Cycle, error)
+	// CyclesOf is the current cycles of the credentials ids, by id, with
+	// the keys of their deliveries (a page's few rows).
+	CyclesOf(ctx context.Context, ids []string) ([]domain.Cycle, error)
 	States(ctx context.Context) ([]domain.CredentialState, error)
 	// StatesAt is States at an earlier moment: each credential's cycle in
 	// force then; one first rotated later is left out.

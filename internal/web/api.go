@@ -171,6 +171,7 @@ type APICredential struct {
 	RotationSource   string     `json:"rotation_source,omitempty"`
 	FailedDeliveries int        `json:"failed_deliveries"`
 	Deferred         string     `json:"deferred,omitempty"`
+	Next             APINext    `json:"next"` // the next thing notifier will do: plan's first row
 }
 
 func apiCredentialOf(st engine.CredentialStatus) APICredential {
@@ -193,7 +194,7 @@ type APIPage struct {
 }
 
 // apiListParams are the parameters GET /api/v1/credentials takes.
-var apiListParams = map[string]bool{"state": true, "owner": true, "policy": true, "credential": true, "due_within": true, "q": true, "limit": true, "after": true}
+var apiListParams = map[string]bool{"state": true, "owner": true, "policy": true, "channel": true, "credential": true, "due_within": true, "q": true, "limit": true, "after": true}
 
 // parseAPIList reads the fleet's filter, its free text and the page size
 // from the URL; each bad value is one line naming its parameter.
@@ -202,14 +203,14 @@ func parseAPIList(v url.Values) (domain.CredentialFilter, string, int, error) {
 	for k, vals := range v {
 		switch {
 		case !apiListParams[k]:
-			return f, "", 0, fmt.Errorf("unknown parameter %q (known: state, owner, policy, credential, due_within, q, limit, after)", report.Escape(truncate(k, 40)))
+			return f, "", 0, fmt.Errorf("unknown parameter %q (known: state, owner, policy, channel, credential, due_within, q, limit, after)", report.Escape(truncate(k, 40)))
 		case len(vals) > 1:
 			return f, "", 0, fmt.Errorf("%s: given %d times", k, len(vals))
 		case len(vals[0]) > maxQueryField:
 			return f, "", 0, fmt.Errorf("%s: longer than %d bytes", k, maxQueryField)
 		}
 	}
-	f = domain.CredentialFilter{Owner: v.Get("owner"), Policy: v.Get("policy"), State: v.Get("state"), Credential: v.Get("credential"), After: v.Get("after")}
+	f = domain.CredentialFilter{Owner: v.Get("owner"), Policy: v.Get("policy"), Channel: v.Get("channel"), State: v.Get("state"), Credential: v.Get("credential"), After: v.Get("after")}
 	switch f.State {
 	case "", engine.StateOK, engine.StateDue, engine.StateOverdue, engine.StateInactive:
 	default:
@@ -246,6 +247,11 @@ func parseAPIList(v url.Values) (domain.CredentialFilter, string, int, error) {
 // fleet page reads it (the store's keyset reader, through the engine).
 func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
 	f, q, limit, err := parseAPIList(r.URL.Query())
+	if err == nil {
+		if err = s.channelKnown(f.Channel); err != nil {
+			err = fmt.Errorf("channel: %w", err)
+		}
+	}
 	if err != nil {
 		apiFail(w, http.StatusBadRequest, APIBadRequest, err.Error())
 		return
@@ -273,6 +279,10 @@ func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
 		page.Credentials = page.Credentials[:limit]
 		next := page.Credentials[limit-1].ID
 		page.Next = &next
+	}
+	if err := s.apiWithNext(r.Context(), page.Credentials); err != nil {
+		s.apiInternal(w, r, err)
+		return
 	}
 	apiJSON(w, http.StatusOK, page)
 }
@@ -389,7 +399,12 @@ func (s *Server) apiLookup(w http.ResponseWriter, r *http.Request, id string) (A
 		s.apiInternal(w, r, err)
 		return APICredential{}, APICycle{}, false
 	}
-	return apiCredentialOf(*st), s.apiCycleOf(cyc), true
+	one := []APICredential{apiCredentialOf(*st)}
+	if err := s.apiWithNext(r.Context(), one); err != nil {
+		s.apiInternal(w, r, err)
+		return APICredential{}, APICycle{}, false
+	}
+	return one[0], s.apiCycleOf(cyc), true
 }
 
 // exactGlob is a --credential pattern that matches id only.

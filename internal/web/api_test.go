@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -26,8 +24,6 @@ import (
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
-	"github.com/notifier-dev/notifier/internal/httpapi"
-	"github.com/notifier-dev/notifier/internal/store/sqlite"
 	"github.com/notifier-dev/notifier/internal/web"
 )
 
@@ -122,14 +118,7 @@ func newAPIFixture(t *testing.T) (*fixture, string) {
 		return cfg
 	}
 	cfg := load()
-	var err error
-	if f.store, err = sqlite.Open(t.Context(), cfg.Database); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.store.Close() })
-	if f.eng, err = engine.New(f.store, cfg, engine.WithStdout(io.Discard), engine.WithWallClock(f.clock)); err != nil {
-		t.Fatal(err)
-	}
+	f.openEngine(cfg)
 	if err := f.eng.Sync(t.Context(), f.now); err != nil {
 		t.Fatal(err)
 	}
@@ -145,11 +134,7 @@ func newAPIFixture(t *testing.T) (*fixture, string) {
 	if err := f.eng.Sync(t.Context(), f.now); err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(lockedWriter{&f.mu, f.logs}, nil))
-	f.srv = web.New(web.Options{Engine: f.eng, Console: cfg.HTTP.Console, Logger: logger, Now: f.clock})
-	api := httpapi.New(httpapi.Options{Engine: f.eng, Logger: logger, Now: f.clock, Console: f.srv.Handler()})
-	f.api = httptest.NewServer(api.Handler())
-	t.Cleanup(f.api.Close)
+	f.serve(cfg)
 	return f, dir
 }
 

@@ -114,6 +114,11 @@ func (s *Server) credentialData(r *http.Request, id string) (credentialData, int
 	if !found {
 		return fail(http.StatusNotFound, "No such credential.", nil)
 	}
+	next := []row{data.Status}
+	if err := s.withNext(r.Context(), now, next); err != nil {
+		return fail(http.StatusInternalServerError, "The credential could not be read; the log says why.", err)
+	}
+	data.Status = next[0]
 	cyc, err := s.eng.Store().Cycle(r.Context(), id)
 	if err != nil {
 		return fail(http.StatusInternalServerError, "The credential's cycle could not be read; the log says why.", err)

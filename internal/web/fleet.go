@@ -53,7 +53,7 @@ func truncate(s string, n int) string {
 
 // fleetQuery is the fleet page's filter, as its URL holds it.
 type fleetQuery struct {
-	State, Owner, Policy, Text, After string
+	State, Owner, Policy, Channel, Text, After string
 }
 
 // maxQueryField bounds each of the filter's fields.
@@ -61,8 +61,8 @@ const maxQueryField = 512
 
 // parseFleetQuery reads the filter from the URL.
 func parseFleetQuery(v url.Values) (fleetQuery, error) {
-	q := fleetQuery{State: v.Get("state"), Owner: v.Get("owner"), Policy: v.Get("policy"), Text: strings.TrimSpace(v.Get("q")), After: v.Get("after")}
-	for _, f := range []string{q.State, q.Owner, q.Policy, q.Text, q.After} {
+	q := fleetQuery{State: v.Get("state"), Owner: v.Get("owner"), Policy: v.Get("policy"), Channel: v.Get("channel"), Text: strings.TrimSpace(v.Get("q")), After: v.Get("after")}
+	for _, f := range []string{q.State, q.Owner, q.Policy, q.Channel, q.Text, q.After} {
 		if len(f) > maxQueryField {
 			return q, fmt.Errorf("a filter is longer than %d bytes", maxQueryField)
 		}
@@ -79,7 +79,7 @@ func parseFleetQuery(v url.Values) (fleetQuery, error) {
 // the given id.
 func (q fleetQuery) values(after string) url.Values {
 	v := url.Values{}
-	for k, x := range map[string]string{"state": q.State, "owner": q.Owner, "policy": q.Policy, "q": q.Text, "after": after} {
+	for k, x := range map[string]string{"state": q.State, "owner": q.Owner, "policy": q.Policy, "channel": q.Channel, "q": q.Text, "after": after} {
 		if x != "" {
 			v.Set(k, x)
 		}
@@ -91,6 +91,7 @@ func (q fleetQuery) values(after string) url.Values {
 type row struct {
 	engine.CredentialStatus
 	DeadlineText, Relative, RotatedText, StateLabel string
+	Next                                            string // the next thing notifier will do
 }
 
 // count is one state's count at the top of the fleet page, a link to
@@ -110,7 +111,8 @@ type fleetData struct {
 	Rows         []row
 	Next, First  string // links; "" none
 	Error        string
-	Searched     string // a free-text page that read searchBudget credentials says so
+	Searched     string   // a free-text page that read searchBudget credentials says so
+	Channels     []string // the configured channels, the channel filter's choices
 	Zone, AtText string
 }
 
@@ -128,15 +130,18 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request) {
 	p := whoFrom(r)
 	loc := s.eng.Config().Location
 	now := s.now()
-	data := fleetData{Who: p, CSRF: s.csrfToken(p), States: states, Zone: loc.String(), AtText: now.In(loc).Format("Mon 2006-01-02 15:04 MST")}
+	data := fleetData{Who: p, CSRF: s.csrfToken(p), States: states, Channels: s.channelNames(), Zone: loc.String(), AtText: now.In(loc).Format("Mon 2006-01-02 15:04 MST")}
 	q, err := parseFleetQuery(r.URL.Query())
+	if err == nil {
+		err = s.channelKnown(q.Channel)
+	}
 	data.Query = q
 	if err != nil {
 		data.Error = err.Error()
 		s.render(w, http.StatusBadRequest, "fleet.html", data)
 		return
 	}
-	f := domain.CredentialFilter{Owner: q.Owner, Policy: q.Policy, State: q.State, After: q.After}
+	f := domain.CredentialFilter{Owner: q.Owner, Policy: q.Policy, Channel: q.Channel, State: q.State, After: q.After}
 	text := strings.ToLower(q.Text)
 	if text == "" {
 		f.Limit = PageSize + 1
@@ -164,9 +169,7 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request) {
 		err = nil
 	}
 	if err != nil && !errors.Is(err, errPageFull) {
-		s.logger.Error("console: fleet", "err", err)
-		data.Error = "The fleet could not be read; the log says why."
-		s.render(w, http.StatusInternalServerError, "fleet.html", data)
+		s.fleetFailed(w, data, err)
 		return
 	}
 	if len(rows) > PageSize {
@@ -176,9 +179,37 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request) {
 	if q.After != "" {
 		data.First = "/?" + q.values("").Encode()
 	}
+	if err := s.withNext(r.Context(), now, rows); err != nil {
+		s.fleetFailed(w, data, err)
+		return
+	}
 	data.Rows = rows
 	data.Counts, data.CountedAt = s.countsOf(r.Context(), now, q)
 	s.render(w, http.StatusOK, "fleet.html", data)
+}
+
+// fleetFailed answers a fleet page that could not be read; the log
+// says why.
+func (s *Server) fleetFailed(w http.ResponseWriter, data fleetData, err error) {
+	s.logger.Error("console: fleet", "err", err)
+	data.Error = "The fleet could not be read; the log says why."
+	s.render(w, http.StatusInternalServerError, "fleet.html", data)
+}
+
+// withNext sets each row's next step, read for the page's rows only.
+func (s *Server) withNext(ctx context.Context, now time.Time, rows []row) error {
+	ids := make([]string, len(rows))
+	for i := range rows {
+		ids[i] = rows[i].ID
+	}
+	next, err := s.nextOf(ctx, now, ids)
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		rows[i].Next = report.Escape(next[rows[i].ID].Text) // whole: html/template escapes it
+	}
+	return nil
 }
 
 // countsOf are the fleet's counts per state for the page (each a link to

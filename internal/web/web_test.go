@@ -93,16 +93,7 @@ func newFixture(t *testing.T, proxyNet string) *fixture {
 			t.Fatal(err)
 		}
 	}
-	var users strings.Builder
-	for _, u := range []struct{ name, pw string }{{"alice", alicePassword}, {"bob", bobPassword}} {
-		h, err := bcrypt.GenerateFromPassword([]byte(u.pw), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// htpasswd -B writes $2y$; Go's bcrypt reads it as $2a$.
-		fmt.Fprintf(&users, "%s:%s\n", u.name, strings.Replace(string(h), "$2a$", "$2y$", 1))
-	}
-	write("users.htpasswd", "# made by the test\n"+users.String())
+	write("users.htpasswd", "# made by the test\n"+htpasswd(t))
 	var creds strings.Builder
 	creds.WriteString("credentials:\n")
 	ago := []int{10, 170, 200}
@@ -126,22 +117,50 @@ func newFixture(t *testing.T, proxyNet string) *fixture {
 		t.Fatal(err)
 	}
 	f.cfg = cfg
-	if f.store, err = sqlite.Open(t.Context(), cfg.Database); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.store.Close() })
-	if f.eng, err = engine.New(f.store, cfg, engine.WithStdout(io.Discard), engine.WithWallClock(f.clock)); err != nil {
-		t.Fatal(err)
-	}
+	f.openEngine(cfg)
 	if err := f.eng.Sync(t.Context(), f.now); err != nil {
 		t.Fatal(err)
 	}
+	f.serve(cfg)
+	return f
+}
+
+// htpasswd is a users file of alice and bob, as htpasswd -B writes it.
+func htpasswd(t *testing.T) string {
+	t.Helper()
+	var users strings.Builder
+	for _, u := range []struct{ name, pw string }{{"alice", alicePassword}, {"bob", bobPassword}} {
+		h, err := bcrypt.GenerateFromPassword([]byte(u.pw), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// htpasswd -B writes $2y$; Go's bcrypt reads it as $2a$.
+		fmt.Fprintf(&users, "%s:%s\n", u.name, strings.Replace(string(h), "$2a$", "$2y$", 1))
+	}
+	return users.String()
+}
+
+// openEngine opens cfg's database, a real SQLite file, and an engine
+// over it on the fixture's clock.
+func (f *fixture) openEngine(cfg *config.Config) {
+	f.t.Helper()
+	var err error
+	if f.store, err = sqlite.Open(f.t.Context(), cfg.Database); err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { f.store.Close() })
+	if f.eng, err = engine.New(f.store, cfg, engine.WithStdout(io.Discard), engine.WithWallClock(f.clock)); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// serve mounts cfg's console in the daemon's HTTP API, on 127.0.0.1.
+func (f *fixture) serve(cfg *config.Config) {
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&f.mu, f.logs}, nil))
 	f.srv = web.New(web.Options{Engine: f.eng, Console: cfg.HTTP.Console, Logger: logger, Now: f.clock})
 	api := httpapi.New(httpapi.Options{Engine: f.eng, Logger: logger, Now: f.clock, Console: f.srv.Handler()})
 	f.api = httptest.NewServer(api.Handler())
-	t.Cleanup(f.api.Close)
-	return f
+	f.t.Cleanup(f.api.Close)
 }
 
 type lockedWriter struct {

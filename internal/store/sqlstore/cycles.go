@@ -340,6 +340,14 @@ func (s *Store) statePageQuery(q domain.StateQuery) (string, []any) {
 	if q.Policy != "" {
 		where, args = append(where, `COALESCE(t.policy, c.policy) = ?`), append(args, q.Policy)
 	}
+	if q.Policies != nil {
+		if len(q.Policies) == 0 {
+			where = append(where, `1 = 0`)
+		} else {
+			in, a := In(s.db, `COALESCE(t.policy, c.policy)`, q.Policies)
+			where, args = append(where, in), append(args, a...)
+		}
+	}
 	if q.Like != "" {
 		where, args = append(where, `c.id LIKE ? ESCAPE '\'`), append(args, q.Like)
 	}

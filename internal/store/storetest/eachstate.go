@@ -50,6 +50,9 @@ func testEachState(t *testing.T, open Opener) {
 		}{
 			{"owner", domain.StateQuery{Owner: "team-alpha"}, []string{"alpha", "gamma"}},
 			{"policy", domain.StateQuery{Policy: "strict"}, []string{"gamma"}},
+			{"policies", domain.StateQuery{Policies: []string{"strict", "no-such"}}, []string{"gamma"}},
+			{"policies: none", domain.StateQuery{Policies: []string{}}, []string{}},
+			{"policies and owner", domain.StateQuery{Policies: []string{"strict", "default"}, Owner: "team-alpha"}, []string{"alpha", "gamma"}},
 			{"inactive", domain.StateQuery{Inactive: true}, []string{"delta"}},
 			{"active", domain.StateQuery{Active: true, Owner: "team-delta"}, []string{}},
 			{"deadline by", domain.StateQuery{DeadlineBy: t0}, []string{"gamma"}},
