@@ -155,11 +155,21 @@ func (e *Engine) planFleet(ctx context.Context, now time.Time, horizon schedule.
 		}
 		for _, c := range cycles {
 			w, st, pi, ok := v.firstStep(f, c, policies, index, now, until, loc)
-			for k := uint32(0); ok; k++ {
+			k := uint32(0)
+			for ; ok; k++ {
 				if err := runs.add(planRec{step: st.Pack(), deadline: w.Deadline.UnixNano(), id: c.ID, name: c.Name, policy: pi, k: k, acked: w.Acked, snoozed: nanos(w.SnoozedUntil)}); err != nil {
 					return err
 				}
 				st, ok = nextRow(w, st, w.More(st))
+			}
+			if w.Policy == nil {
+				continue // f leaves c out
+			}
+			if st, ok := escalationStep(w.Policy, c, w.Deadline, now, until, loc); ok {
+				// After the ladder's rows: the next-action path's order.
+				if err := runs.add(planRec{step: st.Pack(), deadline: w.Deadline.UnixNano(), id: c.ID, name: c.Name, policy: pi, k: k, acked: w.Acked, snoozed: nanos(w.SnoozedUntil)}); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
