@@ -25,6 +25,10 @@ type InteractiveChannel interface {
 	ParseInteraction(body []byte) (Interaction, error)
 	// UpdateMessage replaces the message in was clicked on with m.
 	UpdateMessage(ctx context.Context, in Interaction, m Message) error
+	// Tell shows text to the person who clicked, and to no one else, the
+	// clicked message left as it is (Slack: an ephemeral message): why a
+	// click recorded nothing.
+	Tell(ctx context.Context, in Interaction, text string) error
 }
 
 // ErrNotAllowed is wrapped by ParseInteraction's error for a verified

@@ -21,6 +21,9 @@ var (
 	// ErrOnlyRotation refuses to retract a credential's only live
 	// rotation: there would be no cycle left to resume.
 	ErrOnlyRotation = errors.New("the only rotation of a credential cannot be retracted")
+	// ErrClaimLost says an outcome was not recorded on its outbox row:
+	// the sender's claim had expired and another sender took the row.
+	ErrClaimLost = errors.New("the claim had been lost")
 )
 
 // AlreadyAcknowledged is returned, and nothing recorded, when the current

@@ -90,8 +90,14 @@ func (e *Engine) digestChannel(ctx context.Context, v view, name string, now tim
 	}
 	for _, d := range claimed {
 		o := e.sendDigest(ctx, v, dg, d, now)
-		if err := e.store.RecordDigest(context.WithoutCancel(ctx), e.claimant, o); err != nil {
+		err := e.store.RecordDigest(context.WithoutCancel(ctx), e.claimant, o)
+		switch {
+		case errors.Is(err, domain.ErrClaimLost):
+			e.logger.Warn("digest outcome not recorded on the digest: its claim had been lost, another sender took it", "channel", d.Channel, "at", d.At, "attempt", o.Attempts, "status", o.Status)
+		case err != nil:
 			return err
+		case o.Status == domain.StatusSent:
+			e.logger.Info("digest sent", "channel", d.Channel, "at", d.At, "attempt", o.Attempts)
 		}
 	}
 	return nil
@@ -119,7 +125,6 @@ func (e *Engine) sendDigest(ctx context.Context, v view, dg *config.Digest, d do
 	if sendErr == nil {
 		ev.Status, o.Status = domain.StatusSent, domain.StatusSent
 		o.Event = ev
-		e.logger.Info("digest sent", "channel", d.Channel, "at", d.At, "attempt", attempts)
 		return o
 	}
 	retry, after := channels.Classify(sendErr)

@@ -25,6 +25,30 @@ func nextAction(l ladder, cycle schedule.Cycle, c *domain.Cycle, now time.Time, 
 		schedule.NextEscalation(l.policy, cycle, c.Ack(), c.HasSent, c.FirstSentOf, now, loc))
 }
 
+// escalationStep is cycle c's pending escalation (schedule.PendingEscalation)
+// as a step of plan's walk: Stage the index of the stage it escalates,
+// Seq minus its step's number (planRow tells it by that), due at now
+// when it is due already; false when none is due by until.
+func escalationStep(p *schedule.Policy, c domain.Cycle, deadline, now, until time.Time, loc *time.Location) (schedule.Step, bool) {
+	a, ok := schedule.PendingEscalation(*p, schedule.Cycle{Start: c.Start, Deadline: deadline}, c.Ack(), c.HasSent, c.FirstSentOf, now, loc)
+	if !ok || a.Due.After(until) {
+		return schedule.Step{}, false
+	}
+	if a.Due.Before(now) {
+		a.Due = now
+	}
+	name, n, _ := schedule.ParseEscalation(a.Stage.Name)
+	for i, s := range p.Stages {
+		if s.Name == name {
+			return schedule.Step{Due: a.Due, Stage: int32(i), Seq: int32(-n)}, true
+		}
+	}
+	return schedule.Step{}, false
+}
+
+// isEscalation says whether plan's step st is an escalation (escalationStep).
+func isEscalation(st schedule.Step) bool { return st.Seq < 0 }
+
 // escalationWake is when delivery d, sent successfully at now, makes the
 // next escalation step due (zero: it starts none): the cycle's next action
 // moves there if that is earlier, since planning could not know when the

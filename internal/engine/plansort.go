@@ -152,17 +152,27 @@ func (e *Engine) planFleet(ctx context.Context, now time.Time, horizon schedule.
 		}
 		for _, c := range cycles {
 			w, st, pi, ok := v.firstStep(f, c, policies, index, now, until, loc)
-			if !ok {
+			if w.Policy == nil {
+				continue // f leaves c out
+			}
+			esc, escalates := escalationStep(w.Policy, c, w.Deadline, now, until, loc)
+			if !ok && !escalates {
 				continue
 			}
 			str := runs.cycle(c.ID, c.Name)
-			for k := uint32(0); ok; k++ {
-				runs.add(planKey{step: st.Pack(), deadline: w.Deadline.UnixNano(), snoozed: nanos(w.SnoozedUntil), policy: pi, k: k, str: str, idLen: uint32(len(c.ID)), nameOf: uint32(len(c.Name)), acked: w.Acked})
+			row := planKey{deadline: w.Deadline.UnixNano(), snoozed: nanos(w.SnoozedUntil), policy: pi, str: str, idLen: uint32(len(c.ID)), nameOf: uint32(len(c.Name)), acked: w.Acked}
+			for ; ok; row.k++ {
+				row.step = st.Pack()
+				runs.add(row)
 				if once {
 					st, ok = nextRow(w, st, w.More(st))
 				} else {
 					st, ok = w.Next(st)
 				}
+			}
+			if escalates { // after the ladder's rows: the next-action path's order
+				row.step = esc.Pack()
+				runs.add(row)
 			}
 			if err := runs.full(); err != nil {
 				return err

@@ -158,7 +158,10 @@ func (h planHeap) Less(i, j int) bool {
 	if a, b := h[i].step.Due, h[j].step.Due; a != b {
 		return a < b
 	}
-	return h[i].id < h[j].id
+	if h[i].id != h[j].id {
+		return h[i].id < h[j].id
+	}
+	return h[i].step.Seq >= 0 && h[j].step.Seq < 0 // a cycle's ladder before its escalation
 }
 func (h planHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 func (h *planHeap) Push(x any)   { *h = append(*h, x.(planEntry)) }
@@ -178,10 +181,16 @@ func (v view) planRow(w schedule.Window, st schedule.Step, id, name string, once
 	if at.Before(w.Now) {
 		at = w.Now // due now: goes out at the next tick
 	}
-	s := w.Policy.Stages[st.Stage]
+	s, escalation := w.Policy.Stages[st.Stage], isEscalation(st)
+	if escalation {
+		s, st.Seq = schedule.EscalationStage(s, int(-st.Seq)), 0
+	}
 	u = Upcoming{At: at.In(w.Loc), Credential: id, Name: name, Stage: s.Name, Seq: int(st.Seq),
 		Channels: s.Channels, DaysRemaining: schedule.DaysRemaining(w.Deadline, at, w.Loc), Deadline: w.Deadline.In(w.Loc),
 		Deferred: v.deferrals(w.Policy.Name, s, at, at, w.Deadline, w.Loc)}
+	if escalation {
+		return u, func() (schedule.Step, bool) { return schedule.Step{}, false }
+	}
 	if once {
 		if u.More = w.More(st); u.More > 0 {
 			u.Every = shortSpan(s.Repeat)
@@ -247,10 +256,15 @@ func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedu
 				return err
 			}
 			w, st, pi, ok := v.firstStep(f, c, policies, index, now, until, loc)
-			if !ok {
-				continue
+			if ok {
+				heap.Push(h, planEntry{step: st.Pack(), deadline: w.Deadline.UnixNano(), id: c.ID, name: c.Name, policy: pi, acked: w.Acked, snoozed: nanos(w.SnoozedUntil)})
 			}
-			heap.Push(h, planEntry{step: st.Pack(), deadline: w.Deadline.UnixNano(), id: c.ID, name: c.Name, policy: pi, acked: w.Acked, snoozed: nanos(w.SnoozedUntil)})
+			if w.Policy == nil {
+				continue // f leaves c out
+			}
+			if st, ok := escalationStep(w.Policy, c, w.Deadline, now, until, loc); ok {
+				heap.Push(h, planEntry{step: st.Pack(), deadline: w.Deadline.UnixNano(), id: c.ID, name: c.Name, policy: pi, acked: w.Acked, snoozed: nanos(w.SnoozedUntil)})
+			}
 		}
 		return nil
 	})

@@ -330,6 +330,10 @@ func (e *Engine) plan(ctx context.Context, now time.Time, horizon schedule.Span,
 			out = append(out, u)
 			st, ok = next()
 		}
+		if st, ok := escalationStep(&p, c, deadline, now, until, loc); ok {
+			u, _ := v.planRow(w, st, c.ID, c.Name, once)
+			out = append(out, u)
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].At.Equal(out[j].At) {

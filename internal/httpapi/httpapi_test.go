@@ -74,6 +74,8 @@ type fixture struct {
 	mu      sync.Mutex
 	hooks   []webhook.Payload
 	updates chan url.Values // chat.update requests
+	// ephemerals are chat.postEphemeral requests: what one user is told
+	ephemerals chan url.Values
 }
 
 // botSlack is the Slack channel with a bot token, on slacktest; a fixture
@@ -86,7 +88,7 @@ func newFixture(t *testing.T) *fixture { t.Helper(); return newFixtureWith(t, bo
 
 func newFixtureWith(t *testing.T, slackKeys string) *fixture {
 	t.Helper()
-	f := &fixture{t: t, now: time.Now().UTC().Truncate(time.Second), updates: make(chan url.Values, 16)}
+	f := &fixture{t: t, now: time.Now().UTC().Truncate(time.Second), updates: make(chan url.Values, 16), ephemerals: make(chan url.Values, 16)}
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p webhook.Payload
 		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
@@ -108,6 +110,13 @@ func newFixtureWith(t *testing.T, slackKeys string) *fixture {
 			f.updates <- form
 			w.Header().Set("Content-Type", "application/json")
 			io.WriteString(w, `{"ok":true,"channel":"C0OPS","ts":"1795737600.000100"}`)
+		})
+		c.Handle("/chat.postEphemeral", func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			form, _ := url.ParseQuery(string(body))
+			f.ephemerals <- form
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"ok":true,"message_ts":"1795737600.000200"}`)
 		})
 	})
 	sl.Start()

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -122,7 +123,7 @@ func (s *Server) interactions(candidates func(*http.Request) []channels.Interact
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		if !s.acknowledgeInteraction(w, r, ch.Type(), in) {
+		if !s.acknowledgeInteraction(w, r, ch, in) {
 			s.clicks.forget(body) // answered "try again": a retry is not a replay
 		}
 	}
@@ -131,14 +132,17 @@ func (s *Server) interactions(candidates func(*http.Request) []channels.Interact
 // acknowledgeInteraction records the acknowledgment of in's delivery and
 // updates the clicked message. A button of an earlier cycle, or of a
 // delivery notifier does not know, is answered and ignored. It reports
-// false when it answered "try again".
-func (s *Server) acknowledgeInteraction(w http.ResponseWriter, r *http.Request, source string, in channels.Interaction) bool {
+// false when it answered "try again". A click that records nothing is
+// told to the person who clicked, through ch, saying why.
+func (s *Server) acknowledgeInteraction(w http.ResponseWriter, r *http.Request, ch channels.InteractiveChannel, in channels.Interaction) bool {
+	source := ch.Type()
 	now := s.now()
 	id, actor := in.DeliveryID, in.Actor
 	rem, err := s.eng.Reminder(r.Context(), id, now)
 	switch {
 	case errors.Is(err, domain.ErrNotFound) || errors.Is(err, domain.ErrUnknownCredential):
 		s.logger.Warn(source+": a button names an unknown reminder", "delivery", id, "user", actor)
+		s.tell(r.Context(), ch, in, "notifier does not know this reminder (delivery "+strconv.FormatInt(id, 10)+")")
 		w.WriteHeader(http.StatusOK)
 		return true
 	case err != nil:
@@ -168,10 +172,16 @@ func (s *Server) acknowledgeInteraction(w http.ResponseWriter, r *http.Request, 
 	case errors.As(err, &snoozeRefused):
 		// The message keeps its buttons: Acknowledge still works.
 		s.logger.Info(source+": snooze refused; nothing recorded", "credential", rem.Delivery.CredentialID, "user", actor, "why", snoozeRefused.Reason)
+		s.tell(r.Context(), ch, in, "the snooze of "+rem.Message.Name+" was refused: "+snoozeRefused.Reason)
 		w.WriteHeader(http.StatusOK)
 		return true
 	case errors.Is(err, domain.ErrBeforeCycle) || errors.Is(err, domain.ErrInactive):
 		s.logger.Info(source+": a button of an earlier cycle; nothing recorded", "credential", rem.Delivery.CredentialID, "user", actor)
+		why := rem.Message.Name + " was rotated since this reminder; the new cycle has reminders of its own"
+		if errors.Is(err, domain.ErrInactive) {
+			why = rem.Message.Name + " is no longer in notifier's configuration"
+		}
+		s.tell(r.Context(), ch, in, why)
 		w.WriteHeader(http.StatusOK)
 		return true
 	default:
@@ -199,6 +209,17 @@ func (s *Server) updateMessage(ctx context.Context, rem engine.Reminder, in chan
 	defer cancel()
 	if err := ic.UpdateMessage(ctx, in, m); err != nil {
 		s.logger.Warn(ic.Type()+": updating the acknowledged message", "channel", rem.Delivery.Channel, "err", s.eng.Redactor().String(err.Error()))
+	}
+}
+
+// tell shows the person who clicked why their click recorded nothing,
+// through ch (Slack: a message only they see). A failure is logged: the
+// click is answered anyway.
+func (s *Server) tell(ctx context.Context, ch channels.InteractiveChannel, in channels.Interaction, why string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), updateTimeout)
+	defer cancel()
+	if err := ch.Tell(ctx, in, "Nothing was recorded: "+why); err != nil {
+		s.logger.Warn(ch.Type()+": telling the user why nothing was recorded", "err", s.eng.Redactor().String(err.Error()))
 	}
 }
 

@@ -51,8 +51,8 @@ type escalationStep struct {
 }
 
 // escalationWalk walks the active stage's chain at now and returns the
-// steps due by now (in order) and the due moment of the first step not yet
-// due (zero: none). The chain starts at the stage's first successful
+// steps due by now (in order) and the first step not yet due (its due
+// moment zero: none). The chain starts at the stage's first successful
 // delivery; a stage that never delivered successfully never escalates.
 // Step n is due After step n-1's first successful delivery; a step that
 // has a delivery but no success (skipped in a catch-up, still retrying,
@@ -60,15 +60,15 @@ type escalationStep struct {
 // does not hold up the next step. A step not due by the acknowledgment
 // (or snooze) in force at its due moment, or at now, never goes out, nor
 // does any step after it.
-func escalationWalk(p Policy, c Cycle, ack Ack, sent func(Key) bool, first FirstSent, now time.Time, loc *time.Location) (due []escalationStep, next time.Time) {
+func escalationWalk(p Policy, c Cycle, ack Ack, sent func(Key) bool, first FirstSent, now time.Time, loc *time.Location) (due []escalationStep, next escalationStep) {
 	i := Active(p, c.Deadline, now, loc)
 	if i < 0 || len(p.Stages[i].Escalate) == 0 {
-		return nil, time.Time{}
+		return nil, escalationStep{}
 	}
 	s := p.Stages[i]
 	t := first(s.Name)
 	if t.IsZero() {
-		return nil, time.Time{}
+		return nil, escalationStep{}
 	}
 	// Only the last successful step matters: the chain goes on from it.
 	from := 0
@@ -81,18 +81,18 @@ func escalationWalk(p Policy, c Cycle, ack Ack, sent func(Key) bool, first First
 	for n := from + 1; n <= len(s.Escalate); n++ {
 		at := s.Escalate[n-1].After.Add(t, 1, loc)
 		if ack.Acknowledged(at) {
-			return due, time.Time{}
+			return due, escalationStep{}
 		}
 		if at.After(now) {
-			return due, at
+			return due, escalationStep{n: n, due: at, new: true}
 		}
 		if ack.Acknowledged(now) {
-			return due, time.Time{}
+			return due, escalationStep{}
 		}
 		due = append(due, escalationStep{n: n, due: at, new: !sent(Key{EscalationName(s.Name, n), 0})})
 		t = at
 	}
-	return due, time.Time{}
+	return due, escalationStep{}
 }
 
 // Escalate decides the escalations a tick at now sends for one cycle,
@@ -113,7 +113,7 @@ func Escalate(p Policy, c Cycle, ack Ack, sent func(Key) bool, first FirstSent, 
 		if !st.new {
 			continue
 		}
-		step := Stage{Name: EscalationName(stage.Name, st.n), Channels: stage.Escalate[st.n-1].Channels}
+		step := EscalationStage(stage, st.n)
 		if st.n == last.n {
 			out = append(out, Action{Kind: Send, Stage: step, Due: st.due})
 			continue
@@ -133,6 +133,13 @@ func Escalate(p Policy, c Cycle, ack Ack, sent func(Key) bool, first FirstSent, 
 // recorded, and recording it moves the cycle's next action (the engine's
 // part, see EscalationWake).
 func NextEscalation(p Policy, c Cycle, ack Ack, sent func(Key) bool, first FirstSent, now time.Time, loc *time.Location) time.Time {
+	_, next := nextEscalation(p, c, ack, sent, first, now, loc)
+	return next.due
+}
+
+// nextEscalation is Escalate's actions at now and the walk's first step
+// after now, those actions assumed recorded.
+func nextEscalation(p Policy, c Cycle, ack Ack, sent func(Key) bool, first FirstSent, now time.Time, loc *time.Location) ([]Action, escalationStep) {
 	recorded := Escalate(p, c, ack, sent, first, now, loc)
 	done := func(k Key) bool {
 		for _, a := range recorded {
@@ -143,7 +150,32 @@ func NextEscalation(p Policy, c Cycle, ack Ack, sent func(Key) bool, first First
 		return sent(k)
 	}
 	_, next := escalationWalk(p, c, ack, done, first, now, loc)
-	return next
+	return recorded, next
+}
+
+// PendingEscalation is the escalation step a tick sends next for this
+// cycle if nobody answers: the one Escalate sends at now, else the one
+// NextEscalation is the moment of, with its channels and due moment;
+// false when none is known. It is what plan and status show, decided as
+// the tick decides it.
+func PendingEscalation(p Policy, c Cycle, ack Ack, sent func(Key) bool, first FirstSent, now time.Time, loc *time.Location) (Action, bool) {
+	recorded, next := nextEscalation(p, c, ack, sent, first, now, loc)
+	for _, a := range recorded {
+		if a.Kind == Send {
+			return a, true
+		}
+	}
+	i := Active(p, c.Deadline, now, loc)
+	if next.due.IsZero() || Active(p, c.Deadline, next.due, loc) != i {
+		return Action{}, false // a more urgent stage ends the chain first
+	}
+	return Action{Kind: Send, Stage: EscalationStage(p.Stages[i], next.n), Due: next.due}, true
+}
+
+// EscalationStage is step n (1-based) of s's escalation chain as the stage
+// its deliveries are sent as: its EscalationName and its channels.
+func EscalationStage(s Stage, n int) Stage {
+	return Stage{Name: EscalationName(s.Name, n), Channels: s.Escalate[n-1].Channels}
 }
 
 // EscalationWake is when a successful delivery of stage (a ladder stage,

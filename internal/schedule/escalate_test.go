@@ -256,3 +256,49 @@ func playLadders(t *testing.T, rng *rand.Rand, snoozes bool) ladderPlay {
 	}
 	return play
 }
+
+// PendingEscalation is the step the tick sends at its due moment, with
+// its channels: due now (not yet recorded), coming, or none (acknowledged,
+// no successful delivery of the stage, a more urgent stage first).
+func TestPendingEscalation(t *testing.T) {
+	deadline := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
+	cycle := Cycle{Start: deadline.AddDate(0, 0, -180), Deadline: deadline}
+	sent7 := deadline.AddDate(0, 0, -7).Add(5 * time.Minute)
+	late7 := deadline.Add(-24*hour - 2*hour) // the 7d stage sent 2h before the 24h stage: its escalation at 4h comes too late
+	at := func(d time.Duration) time.Time { return sent7.Add(d) }
+	for _, tc := range []struct {
+		name  string
+		ack   Ack
+		first firstSent
+		sent  sentSet
+		now   time.Time
+		want  string // "" none
+	}{
+		{"coming", Ack{}, firstSent{"7d": sent7}, sentSet{}, at(time.Hour), "send 7d/escalate-1@Jun 8 16:05 [team-lead]"},
+		{"due now, not yet recorded", Ack{}, firstSent{"7d": sent7}, sentSet{}, at(5 * hour), "send 7d/escalate-1@Jun 8 16:05 [team-lead]"},
+		{"step 1 recorded: step 2", Ack{}, firstSent{"7d": sent7, "7d/escalate-1": at(4 * hour)}, sentSet{{Stage: "7d/escalate-1"}: true}, at(5 * hour), "send 7d/escalate-2@Jun 8 18:05 [cto]"},
+		{"snoozed past step 1's moment: none", Ack{At: at(time.Hour), By: "alice", Until: at(5 * hour)}, firstSent{"7d": sent7}, sentSet{}, at(2 * hour), ""},
+		{"snooze ends before step 1's moment", Ack{At: at(time.Hour), By: "alice", Until: at(3 * hour)}, firstSent{"7d": sent7}, sentSet{}, at(2 * hour), "send 7d/escalate-1@Jun 8 16:05 [team-lead]"},
+		{"acknowledged: none", Ack{At: at(time.Hour), By: "alice"}, firstSent{"7d": sent7}, sentSet{}, at(2 * hour), ""},
+		{"no successful delivery: none", Ack{}, firstSent{}, sentSet{{Stage: "7d"}: true}, at(time.Hour), ""},
+		{"a more urgent stage first: none", Ack{}, firstSent{"7d": late7}, sentSet{}, late7.Add(time.Hour), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, ok := PendingEscalation(escalating(), cycle, tc.ack, tc.sent.has, tc.first.at, tc.now, time.UTC)
+			got := ""
+			if ok {
+				got = fmt.Sprintf("%s %s@%s %v", a.Kind, a.Stage.Name, a.Due.Format("Jan 2 15:04"), a.Stage.Channels)
+			}
+			if got != tc.want {
+				t.Errorf("PendingEscalation = %q, want %q", got, tc.want)
+			}
+			if !ok || a.Due.Before(tc.now) {
+				return
+			}
+			// The tick at its moment sends exactly it.
+			if sends := Escalate(escalating(), cycle, tc.ack, tc.sent.has, tc.first.at, a.Due, time.UTC); len(sends) == 0 || sends[len(sends)-1].Stage.Name != a.Stage.Name {
+				t.Errorf("Escalate at %s = %s, want %s sent", a.Due, showActions(sends), a.Stage.Name)
+			}
+		})
+	}
+}

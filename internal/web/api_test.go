@@ -1,13 +1,11 @@
 package web_test
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,8 +15,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
@@ -71,64 +67,29 @@ const apiFleetSize = 300
 // Tokens: reader (viewer) and ci (responder).
 func newAPIFixture(t *testing.T) (*fixture, string) {
 	t.Helper()
-	f := &fixture{t: t, now: time.Date(2026, 12, 20, 9, 0, 0, 0, time.UTC), logs: &bytes.Buffer{}}
-	dir := t.TempDir()
-	write := func(name, body string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var users strings.Builder
-	for _, u := range []struct{ name, pw string }{{"alice", alicePassword}, {"bob", bobPassword}} {
-		h, err := bcrypt.GenerateFromPassword([]byte(u.pw), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&users, "%s:%s\n", u.name, h)
-	}
-	write("users.htpasswd", users.String())
+	f, dir, write := newConsoleFixture(t)
 	creds := func(skip func(int) bool) string {
 		var b strings.Builder
 		b.WriteString("credentials:\n")
 		ago := []int{10, 170, 200, 130, 100}
 		for i := range apiFleetSize {
-			if skip(i) {
-				continue
+			if !skip(i) {
+				svcLine(&b, i, f.now.AddDate(0, 0, -ago[i%5]))
 			}
-			owner, policy := "team-b", "standard"
-			if i%2 == 0 {
-				owner = "team-a"
-			}
-			if i%4 == 0 {
-				policy = "strict"
-			}
-			fmt.Fprintf(&b, "  - {id: svc-%03d, name: \"Service %d\", owner: %s, policy: %s, rotated_at: %s}\n", i, i, owner, policy, f.now.AddDate(0, 0, -ago[i%5]).Format(time.RFC3339))
 		}
 		return b.String()
 	}
 	write("credentials.yaml", creds(func(int) bool { return false }))
 	write("config.yaml", fmt.Sprintf(apiConfig, sha(readerToken), fmt.Sprintf(ciLine, sha(ciToken))))
-	env := map[string]string{"SESSION_KEY": sessionKey}
-	load := func() *config.Config {
-		cfg, err := config.LoadMain(filepath.Join(dir, "config.yaml"), func(*time.Location) time.Time { return f.clock() },
-			func(k string) (string, bool) { v, ok := env[k]; return v, ok }, registry.Default())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cfg
-	}
-	cfg := load()
-	f.openEngine(cfg)
-	if err := f.eng.Sync(t.Context(), f.now); err != nil {
-		t.Fatal(err)
-	}
+	cfg := f.loadConfig(dir)
+	f.store, f.eng = syncedEngine(t, cfg, f.clock)
 	for i := 0; i < apiFleetSize; i += 7 {
 		if err := f.eng.Acknowledge(t.Context(), engine.Ack{Credential: fmt.Sprintf("svc-%03d", i), At: f.now.Add(-time.Hour), By: "alice", Source: "cli"}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	write("credentials.yaml", creds(func(i int) bool { return i%50 == 7 }))
-	if err := f.eng.SetConfig(load()); err != nil {
+	if err := f.eng.SetConfig(f.loadConfig(dir)); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.eng.Sync(t.Context(), f.now); err != nil {
@@ -141,32 +102,14 @@ func newAPIFixture(t *testing.T) (*fixture, string) {
 // call sends an API request with token ("" none) and a JSON body ("" none).
 func (f *fixture) call(c *http.Client, token, method, path, body string) (int, []byte) {
 	f.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, f.api.URL+path, rd)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	header := http.Header{}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		header.Set("Authorization", "Bearer "+token)
 	}
 	if c == nil {
 		c = http.DefaultClient
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	resp, b := f.send(c, method, path, "application/json", body, header)
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 		f.t.Errorf("%s %s: Content-Type %q, want application/json: %s", method, path, ct, b)
 	}

@@ -1,8 +1,6 @@
 package web_test
 
 import (
-	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,7 +17,6 @@ import (
 	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/engine"
-	"github.com/notifier-dev/notifier/internal/store/sqlite"
 	"github.com/notifier-dev/notifier/internal/testutil/fleet"
 	"github.com/notifier-dev/notifier/internal/web"
 )
@@ -133,17 +130,6 @@ func fleetEngineOf(b *testing.B, now time.Time, files func(dir string), edit fun
 	if edit != nil {
 		edit(cfg)
 	}
-	st, err := sqlite.Open(context.Background(), cfg.Database)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	eng, err := engine.New(st, cfg, engine.WithStdout(io.Discard), engine.WithWallClock(func() time.Time { return now }))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := eng.Sync(context.Background(), now); err != nil {
-		b.Fatal(err)
-	}
+	_, eng := syncedEngine(b, cfg, func() time.Time { return now })
 	return eng
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/httpapi"
-	"github.com/notifier-dev/notifier/internal/store/sqlite"
 	"github.com/notifier-dev/notifier/internal/testutil/ical"
 	"github.com/notifier-dev/notifier/internal/web"
 )
@@ -93,18 +92,8 @@ func (f *calFixture) load(t *testing.T, tokens string) *config.Config {
 func newCalFixture(t *testing.T) *calFixture {
 	f := &calFixture{dir: t.TempDir(), now: time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)}
 	cfg := f.load(t, calendarTokens)
-	st, err := sqlite.Open(t.Context(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	clock := func() time.Time { return f.now }
-	if f.eng, err = engine.New(st, cfg, engine.WithStdout(io.Discard), engine.WithWallClock(clock)); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.eng.Sync(t.Context(), f.now); err != nil {
-		t.Fatal(err)
-	}
+	_, f.eng = syncedEngine(t, cfg, clock)
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&f.mu, &f.logs}, nil))
 	api := httpapi.New(httpapi.Options{Engine: f.eng, Logger: logger, Now: clock,
 		Calendar: web.Calendar(web.CalendarOptions{Engine: f.eng, Logger: logger, Now: clock})})

@@ -1,12 +1,10 @@
 package web_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"html"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -89,13 +87,7 @@ var nextCreds = []nextCred{
 // ticked once at now, signed in through the trusted proxy's header.
 func newNextFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{t: t, now: time.Date(2026, 12, 20, 9, 0, 0, 0, time.UTC), logs: &bytes.Buffer{}}
-	dir := t.TempDir()
-	write := func(name, body string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	f, dir, write := newConsoleFixture(t)
 	creds := func(skip string) string {
 		var b strings.Builder
 		b.WriteString("credentials:\n")
@@ -106,7 +98,6 @@ func newNextFixture(t *testing.T) *fixture {
 		}
 		return b.String()
 	}
-	write("users.htpasswd", htpasswd(t))
 	write("credentials.yaml", creds(""))
 	write("config.yaml", fmt.Sprintf(nextConfig, sha(readerToken)))
 	env := map[string]string{"SESSION_KEY": sessionKey, "OWNERS_HOOK": "http://127.0.0.1:9/hook?key=own-key", "TEAM_A_HOOK": "http://127.0.0.1:9/team-a?key=team-a-key"}
@@ -120,7 +111,7 @@ func newNextFixture(t *testing.T) *fixture {
 	}
 	cfg := load()
 	f.cfg = cfg
-	f.openEngine(cfg)
+	f.store, f.eng = syncedEngine(t, cfg, f.clock)
 	if _, err := f.eng.Tick(t.Context(), f.now); err != nil {
 		t.Fatal(err)
 	}

@@ -6,26 +6,19 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
-	"github.com/notifier-dev/notifier/internal/channels/registry"
 	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/engine"
-	"github.com/notifier-dev/notifier/internal/httpapi"
 	"github.com/notifier-dev/notifier/internal/store/sqlite"
 	"github.com/notifier-dev/notifier/internal/web"
 )
@@ -86,81 +79,20 @@ func (f *fixture) clock() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f
 // proxy's header is trusted from proxyNet.
 func newFixture(t *testing.T, proxyNet string) *fixture {
 	t.Helper()
-	f := &fixture{t: t, now: time.Date(2026, 12, 20, 9, 0, 0, 0, time.UTC), logs: &bytes.Buffer{}}
-	dir := t.TempDir()
-	write := func(name, body string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("users.htpasswd", "# made by the test\n"+htpasswd(t))
+	f, dir, write := newConsoleFixture(t)
 	var creds strings.Builder
 	creds.WriteString("credentials:\n")
 	ago := []int{10, 170, 200}
 	for i := range 120 {
-		owner, policy := "team-b", "standard"
-		if i%2 == 0 {
-			owner = "team-a"
-		}
-		if i%4 == 0 {
-			policy = "strict"
-		}
-		fmt.Fprintf(&creds, "  - {id: svc-%03d, name: \"Service %d\", owner: %s, policy: %s, rotated_at: %s}\n", i, i, owner, policy, f.now.AddDate(0, 0, -ago[i%3]).Format(time.RFC3339))
+		svcLine(&creds, i, f.now.AddDate(0, 0, -ago[i%3]))
 	}
 	fmt.Fprintf(&creds, "  - {id: zz-hostile, name: %q, owner: \"<img src=x onerror=alert(2)>\", rotated_at: %s}\n", hostileName, f.now.AddDate(0, 0, -10).Format(time.RFC3339))
 	write("credentials.yaml", creds.String())
 	write("config.yaml", fmt.Sprintf(consoleConfig, proxyNet))
-	env := map[string]string{"SESSION_KEY": sessionKey}
-	cfg, err := config.LoadMain(filepath.Join(dir, "config.yaml"), func(*time.Location) time.Time { return f.clock() },
-		func(k string) (string, bool) { v, ok := env[k]; return v, ok }, registry.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.cfg = cfg
-	f.openEngine(cfg)
-	if err := f.eng.Sync(t.Context(), f.now); err != nil {
-		t.Fatal(err)
-	}
-	f.serve(cfg)
+	f.cfg = f.loadConfig(dir)
+	f.store, f.eng = syncedEngine(t, f.cfg, f.clock)
+	f.serve(f.cfg)
 	return f
-}
-
-// htpasswd is a users file of alice and bob, as htpasswd -B writes it.
-func htpasswd(t *testing.T) string {
-	t.Helper()
-	var users strings.Builder
-	for _, u := range []struct{ name, pw string }{{"alice", alicePassword}, {"bob", bobPassword}} {
-		h, err := bcrypt.GenerateFromPassword([]byte(u.pw), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// htpasswd -B writes $2y$; Go's bcrypt reads it as $2a$.
-		fmt.Fprintf(&users, "%s:%s\n", u.name, strings.Replace(string(h), "$2a$", "$2y$", 1))
-	}
-	return users.String()
-}
-
-// openEngine opens cfg's database, a real SQLite file, and an engine
-// over it on the fixture's clock.
-func (f *fixture) openEngine(cfg *config.Config) {
-	f.t.Helper()
-	var err error
-	if f.store, err = sqlite.Open(f.t.Context(), cfg.Database); err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(func() { f.store.Close() })
-	if f.eng, err = engine.New(f.store, cfg, engine.WithStdout(io.Discard), engine.WithWallClock(f.clock)); err != nil {
-		f.t.Fatal(err)
-	}
-}
-
-// serve mounts cfg's console in the daemon's HTTP API, on 127.0.0.1.
-func (f *fixture) serve(cfg *config.Config) {
-	logger := slog.New(slog.NewTextHandler(lockedWriter{&f.mu, f.logs}, nil))
-	f.srv = web.New(web.Options{Engine: f.eng, Console: cfg.HTTP.Console, Logger: logger, Now: f.clock})
-	api := httpapi.New(httpapi.Options{Engine: f.eng, Logger: logger, Now: f.clock, Console: f.srv.Handler()})
-	f.api = httptest.NewServer(api.Handler())
-	f.t.Cleanup(f.api.Close)
 }
 
 type lockedWriter struct {
@@ -184,29 +116,11 @@ func (f *fixture) client() *http.Client {
 
 func (f *fixture) do(c *http.Client, method, path string, form url.Values, header http.Header) (*http.Response, string) {
 	f.t.Helper()
-	var body io.Reader
+	body := ""
 	if form != nil {
-		body = strings.NewReader(form.Encode())
+		body = form.Encode()
 	}
-	req, err := http.NewRequest(method, f.api.URL+path, body)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	resp, b := f.send(c, method, path, "application/x-www-form-urlencoded", body, header)
 	return resp, string(b)
 }
 

@@ -136,12 +136,39 @@ var errNoToken = errors.New("slack: the channel has no bot token")
 // update a message an incoming webhook posted.
 func (c *Channel) respond(ctx context.Context, responseURL string, m channels.Message) error {
 	text, blocks, att := c.render(m)
-	body, err := json.Marshal(struct {
+	return c.postResponse(ctx, responseURL, struct {
 		ReplaceOriginal bool               `json:"replace_original"`
 		Text            string             `json:"text"`
 		Blocks          []slack.Block      `json:"blocks"`
 		Attachments     []slack.Attachment `json:"attachments"`
 	}{true, text, blocks, []slack.Attachment{att}})
+}
+
+// Tell shows text to the user who clicked only: an ephemeral message
+// through the interaction's response_url, else chat.postEphemeral with
+// the bot token. The clicked message stays as it is.
+// The text is literal: a name's <, > and & never become Slack's markup.
+func (c *Channel) Tell(ctx context.Context, in channels.Interaction, text string) error {
+	text = truncate(escape(text), maxField)
+	if in.ResponseURL != "" {
+		return c.postResponse(ctx, in.ResponseURL, struct {
+			ResponseType    string `json:"response_type"`
+			ReplaceOriginal bool   `json:"replace_original"`
+			Text            string `json:"text"`
+		}{"ephemeral", false, text})
+	}
+	if c.api == nil || in.Conversation == "" || in.ActorID == "" {
+		return fmt.Errorf("slack %s: no response_url and no bot token to tell the user", c.name)
+	}
+	if _, err := c.api.PostEphemeralContext(ctx, in.Conversation, in.ActorID, slack.MsgOptionText(text, false)); err != nil {
+		return c.fail("chat.postEphemeral", err)
+	}
+	return nil
+}
+
+// postResponse posts v as JSON to an interaction's response_url.
+func (c *Channel) postResponse(ctx context.Context, responseURL string, v any) error {
+	body, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("slack %s: response_url: %w", c.name, err)
 	}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -52,21 +53,28 @@ func (s *Store) ClaimDigests(ctx context.Context, claimant, channel string, now,
 }
 
 // RecordDigest records the outcome of a claimed digest's send (sent,
-// retry or failed) and appends its event to the history.
+// retry or failed) and appends its event to the history. When the
+// claimant's claim was lost meanwhile (it expired and another sender took
+// the digest), the row keeps what the other left, the event says the
+// claim had been lost, and the answer wraps domain.ErrClaimLost: the
+// history says what went out, and the digest is not recorded as sent by
+// this claimant.
 func (s *Store) RecordDigest(ctx context.Context, claimant string, o domain.DigestOutcome) error {
-	return s.update(ctx, func(t *Tx) error {
+	lost := false
+	err := s.update(ctx, func(t *Tx) error {
+		var res sql.Result
 		var err error
 		switch o.Status {
 		case domain.StatusSent:
-			_, err = t.Exec(`UPDATE digests SET status = 'sent', attempts = ?, sent_at = ?, next_attempt_at = NULL, last_error = '',
+			res, err = t.Exec(`UPDATE digests SET status = 'sent', attempts = ?, sent_at = ?, next_attempt_at = NULL, last_error = '',
 				claimed_by = NULL, claim_expires_at = NULL WHERE id = ? AND claimed_by = ? AND status = 'pending'`,
 				o.Attempts, t.Time(o.Event.Time), o.ID, claimant)
 		case domain.StatusRetry:
-			_, err = t.Exec(`UPDATE digests SET attempts = ?, next_attempt_at = ?, last_error = ?,
+			res, err = t.Exec(`UPDATE digests SET attempts = ?, next_attempt_at = ?, last_error = ?,
 				claimed_by = NULL, claim_expires_at = NULL WHERE id = ? AND claimed_by = ? AND status = 'pending'`,
 				o.Attempts, t.Time(o.NextAttemptAt), o.Error, o.ID, claimant)
 		case domain.StatusFailed:
-			_, err = t.Exec(`UPDATE digests SET status = 'failed', attempts = ?, next_attempt_at = NULL, last_error = ?,
+			res, err = t.Exec(`UPDATE digests SET status = 'failed', attempts = ?, next_attempt_at = NULL, last_error = ?,
 				claimed_by = NULL, claim_expires_at = NULL WHERE id = ? AND claimed_by = ? AND status = 'pending'`,
 				o.Attempts, o.Error, o.ID, claimant)
 		default:
@@ -75,6 +83,15 @@ func (s *Store) RecordDigest(ctx context.Context, claimant string, o domain.Dige
 		if err != nil {
 			return fmt.Errorf("store: digest %d: %w", o.ID, err)
 		}
-		return t.InsertEvent(o.Event)
+		ev := o.Event
+		if n, _ := res.RowsAffected(); n == 0 {
+			lost = true
+			ev.Detail += " (its claim had been lost: another sender took the digest meanwhile)"
+		}
+		return t.InsertEvent(ev)
 	})
+	if err == nil && lost {
+		err = fmt.Errorf("store: digest %d: %w", o.ID, domain.ErrClaimLost)
+	}
+	return err
 }
