@@ -107,7 +107,9 @@ func (e *Engine) eachStatus(ctx context.Context, now time.Time, f domain.Credent
 		}
 	}
 	var err error
-	if earlier {
+	if earlier && f.ByDeadline {
+		err = e.eachStatusAtByDeadline(ctx, now, v, f, emit)
+	} else if earlier {
 		err = e.eachStatusAt(ctx, now, emit)
 	} else {
 		err = e.store.EachState(ctx, v.stateQuery(f, now), emit)
@@ -136,6 +138,34 @@ func (e *Engine) eachStatusAt(ctx context.Context, now time.Time, fn func(domain
 	}
 	for _, s := range states {
 		s.Probe, s.RotationRequested = probes[s.ID], requested[s.ID]
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachStatusAtByDeadline is eachStatusAt in (deadline, id) order, after
+// f's keyset: the cycles then, as a whole, sorted.
+func (e *Engine) eachStatusAtByDeadline(ctx context.Context, now time.Time, v view, f domain.CredentialFilter, fn func(domain.CredentialState) error) error {
+	var all []domain.CredentialState
+	if err := e.eachStatusAt(ctx, now, func(s domain.CredentialState) error { all = append(all, s); return nil }); err != nil {
+		return err
+	}
+	loc := v.cfg.Location
+	key := func(s domain.CredentialState) (time.Time, string) { return s.Deadline(loc), s.ID }
+	less := func(d1 time.Time, id1 string, d2 time.Time, id2 string) bool {
+		return d1.Before(d2) || d1.Equal(d2) && id1 < id2
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		d1, id1 := key(all[i])
+		d2, id2 := key(all[j])
+		return less(d1, id1, d2, id2)
+	})
+	for _, s := range all {
+		if d, id := key(s); f.After != "" && !less(f.AfterDeadline, f.After, d, id) {
+			continue
+		}
 		if err := fn(s); err != nil {
 			return err
 		}
@@ -204,7 +234,7 @@ func statusKeeps(f domain.CredentialFilter, now time.Time, loc *time.Location) f
 	return func(s domain.CredentialState, st CredentialStatus) bool {
 		return (f.Owner == "" || s.Owner == f.Owner) && (f.Policy == "" || s.Policy == f.Policy) &&
 			domain.MatchGlob(f.Credential, s.ID) && (f.State == "" || st.State == f.State) &&
-			(by.IsZero() || !st.Deadline.After(by)) && (f.After == "" || s.ID > f.After)
+			(by.IsZero() || !st.Deadline.After(by)) && (f.After == "" || f.ByDeadline || s.ID > f.After)
 	}
 }
 
@@ -218,7 +248,7 @@ const dueSlack = 4 * 24 * time.Hour
 // limit only where nothing is dropped after the store.
 func (v *view) stateQuery(f domain.CredentialFilter, now time.Time) domain.StateQuery {
 	loc := v.cfg.Location
-	q := domain.StateQuery{Owner: f.Owner, Policy: f.Policy, After: f.After}
+	q := domain.StateQuery{Owner: f.Owner, Policy: f.Policy, After: f.After, ByDeadline: f.ByDeadline, AfterDeadline: f.AfterDeadline}
 	if f.Credential != "" {
 		q.Like = domain.GlobLike(f.Credential)
 	}
@@ -228,7 +258,9 @@ func (v *view) stateQuery(f domain.CredentialFilter, now time.Time) domain.State
 	case StateOverdue:
 		q.Active, q.DeadlineBy = true, now
 	case StateOK:
-		q.Active, q.DeadlineAfter = true, now
+		// No stage is active: the deadline is after the first stage of
+		// its ladder, at least the shortest first stage of any after now.
+		q.Active, q.DeadlineAfter = true, v.okAfter(now)
 	case StateDue:
 		// A stage is active at now only if its threshold, some span
 		// before the deadline, has passed: the deadline is at most the
@@ -255,6 +287,29 @@ func (v *view) stateQuery(f domain.CredentialFilter, now time.Time) domain.State
 		q.Page = f.Limit + 1
 	}
 	return q
+}
+
+// okAfter bounds the deadline of an ok credential at now from below: the
+// shortest of the ladders' first (longest "before") stages after now,
+// less dueSlack; now if a ladder has no stage before the deadline.
+func (v *view) okAfter(now time.Time) time.Time {
+	loc := v.cfg.Location
+	var from time.Time
+	for _, l := range v.ladders {
+		first := now
+		for _, st := range l.policy.Stages {
+			if at := st.Offset.Add(now, 1, loc).Add(-dueSlack); !st.After && at.After(first) {
+				first = at
+			}
+		}
+		if from.IsZero() || first.Before(from) {
+			from = first
+		}
+	}
+	if from.IsZero() || from.Before(now) {
+		return now
+	}
+	return from
 }
 
 // Upcoming is one reminder `notifier plan` expects to send.
