@@ -238,11 +238,6 @@ func statusKeeps(f domain.CredentialFilter, now time.Time, loc *time.Location) f
 	}
 }
 
-// dueSlack widens the store's bound on the deadline of a due credential:
-// a span added to now and the same span taken from a deadline differ by
-// the calendar (a DST change, the length of a month).
-const dueSlack = 4 * 24 * time.Hour
-
 // stateQuery is the part of f the store applies (statusKeeps judges the
 // rest): bounds that may let through more than f keeps, never less; the
 // limit only where nothing is dropped after the store.
@@ -260,19 +255,15 @@ func (v *view) stateQuery(f domain.CredentialFilter, now time.Time) domain.State
 	case StateOK:
 		// No stage is active: the deadline is after the first stage of
 		// its ladder, at least the shortest first stage of any after now.
-		q.Active, q.DeadlineAfter = true, v.okAfter(now)
-	case StateDue:
-		// A stage is active at now only if its threshold, some span
-		// before the deadline, has passed: the deadline is at most the
-		// longest span of any ladder after now.
-		q.Active, q.DeadlineAfter, q.DeadlineBy = true, now, now
-		for _, l := range v.ladders {
-			for _, st := range l.policy.Stages {
-				if at := st.Offset.Add(now, 1, loc).Add(dueSlack); !st.After && at.After(q.DeadlineBy) {
-					q.DeadlineBy = at
-				}
-			}
+		q.Active, q.DeadlineAfter = true, now
+		if least, _ := v.stageBounds(now); least.After(now) {
+			q.DeadlineAfter = least
 		}
+	case StateDue:
+		// A stage is active at now: the deadline is at most the greatest
+		// bound of any ladder.
+		_, greatest := v.stageBounds(now)
+		q.Active, q.DeadlineAfter, q.DeadlineBy = true, now, greatest
 	}
 	if !f.DueWithin.IsZero() {
 		if by := f.DueWithin.Add(now, 1, loc); q.DeadlineBy.IsZero() || by.Before(q.DeadlineBy) {
@@ -289,28 +280,67 @@ func (v *view) stateQuery(f domain.CredentialFilter, now time.Time) domain.State
 	return q
 }
 
-// okAfter bounds the deadline of an ok credential at now from below: the
-// shortest of the ladders' first (longest "before") stages after now,
-// less dueSlack; now if a ladder has no stage before the deadline.
-func (v *view) okAfter(now time.Time) time.Time {
+// stageBounds are, over the ladders, the least and the greatest
+// deadline at or before which a stage is active at now (a ladder whose
+// stages all follow the deadline counts as now): a credential is due
+// only if its deadline is at most the greatest, ok only if it is after
+// the least. Each is found by bisection on the stages' thresholds (a
+// deadline later is never active sooner), widened by rangeSlack where
+// a summer-time change is near (thresholds are then not monotone).
+func (v *view) stageBounds(now time.Time) (least, greatest time.Time) {
 	loc := v.cfg.Location
-	var from time.Time
 	for _, l := range v.ladders {
-		first := now
-		for _, st := range l.policy.Stages {
-			if at := st.Offset.Add(now, 1, loc).Add(-dueSlack); !st.After && at.After(first) {
-				first = at
+		active := func(d time.Time) bool {
+			for _, st := range l.policy.Stages {
+				if !st.Threshold(d, loc).After(now) {
+					return true
+				}
+			}
+			return false
+		}
+		bound, slack := now, time.Duration(0)
+		if active(now) {
+			lo, hi := now, now.Add(time.Hour)
+			for active(hi) {
+				lo, hi = hi, now.Add(2*hi.Sub(now))
+			}
+			for hi.Sub(lo) > time.Second {
+				mid := lo.Add(hi.Sub(lo) / 2)
+				if active(mid) {
+					lo = mid
+				} else {
+					hi = mid
+				}
+			}
+			bound = lo
+			if changes(loc, now) || changes(loc, bound) {
+				slack = rangeSlack
 			}
 		}
-		if from.IsZero() || first.Before(from) {
-			from = first
+		if least.IsZero() || bound.Add(-slack).Before(least) {
+			least = bound.Add(-slack)
+		}
+		if bound.Add(slack).After(greatest) {
+			greatest = bound.Add(slack)
 		}
 	}
-	if from.IsZero() || from.Before(now) {
-		return now
+	if least.IsZero() {
+		least, greatest = now, now
 	}
-	return from
+	return least, greatest
 }
+
+// changes says whether the zone's offset changes within a day of t.
+func changes(loc *time.Location, t time.Time) bool {
+	_, before := t.Add(-24 * time.Hour).In(loc).Zone()
+	_, after := t.Add(24 * time.Hour).In(loc).Zone()
+	return before != after
+}
+
+// rangeSlack widens the bounds of stageBounds: a day taken from a
+// deadline in the configured zone is not always a day later for a later
+// deadline by the hour a summer-time change adds or removes.
+const rangeSlack = 2 * time.Hour
 
 // Upcoming is one reminder `notifier plan` expects to send.
 type Upcoming struct {

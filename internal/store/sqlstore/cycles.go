@@ -377,23 +377,35 @@ func (s *Store) fewInRange(ctx context.Context, q domain.StateQuery) (bool, erro
 // credentials_owner_deadline) serves: active as the partial indexes say it.
 func (s *Store) rangeTerms(q domain.StateQuery) ([]string, []any) {
 	var where []string
-	var args []any
 	if q.Active {
 		where = append(where, `c.active`)
 	}
 	if q.Inactive {
 		where = append(where, `NOT c.active`)
 	}
-	if !q.DeadlineAfter.IsZero() && !q.DeadlineBy.IsZero() {
-		where, args = append(where, `c.deadline > ? AND c.deadline <= ?`), append(args, s.db.Time(q.DeadlineAfter), s.db.Time(q.DeadlineBy))
-	} else if !q.DeadlineAfter.IsZero() {
-		// A cycle without terms has a deadline too far to compute: after.
-		where, args = append(where, `(c.deadline > ? OR c.deadline IS NULL)`), append(args, s.db.Time(q.DeadlineAfter))
-	} else if !q.DeadlineBy.IsZero() {
-		where, args = append(where, `c.deadline <= ?`), append(args, s.db.Time(q.DeadlineBy))
-	}
-	if len(where) == 0 {
+	w, args := s.deadlineTerms(q, "c.deadline")
+	if where = append(where, w...); len(where) == 0 {
 		where = append(where, `TRUE`)
+	}
+	return where, args
+}
+
+// deadlineTerms are q's bounds on the stored deadline, read as col.
+func (s *Store) deadlineTerms(q domain.StateQuery, col string) ([]string, []any) {
+	var where []string
+	var args []any
+	if !q.DeadlineAfter.IsZero() && !q.DeadlineBy.IsZero() {
+		where, args = append(where, col+` > ? AND `+col+` <= ?`), append(args, s.db.Time(q.DeadlineAfter), s.db.Time(q.DeadlineBy))
+	} else if !q.DeadlineAfter.IsZero() {
+		// Bounded above too (a range of two bounds is what the planner
+		// reads by index). A cycle without stored terms (only from
+		// before migration 0010, its period too large to add) has no
+		// stored deadline and is not in any range.
+		where, args = append(where, col+` > ? AND `+col+` <= ?`), append(args, s.db.Time(q.DeadlineAfter), s.db.Time(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)))
+	} else if !q.DeadlineBy.IsZero() {
+		// Bounded below too (every stored deadline is after year 1): a
+		// range of two bounds is what the planner reads by index.
+		where, args = append(where, col+` >= ? AND `+col+` <= ?`), append(args, s.db.Time(time.Time{}), s.db.Time(q.DeadlineBy))
 	}
 	return where, args
 }
@@ -444,6 +456,9 @@ func (s *Store) statePageQueryIn(q domain.StateQuery, order int) (string, []any)
 		if q.Inactive {
 			where = append(where, `NOT COALESCE(c.active, FALSE)`)
 		}
+		// The bounds judged on each row read, before its joins.
+		w, a := s.deadlineTerms(q, "COALESCE(c.deadline, c.deadline)")
+		where, args = append(where, w...), append(args, a...)
 	default:
 		where, args = s.rangeTerms(q)
 	}

@@ -89,11 +89,14 @@ func TestViewQueriesSearchByIndex(t *testing.T) {
 			false, "USING INDEX credentials_retired ((deadline,id)>(?,?))"},
 		{"a page of one owner and a state by deadline", func() (string, []any) {
 			return byDeadline(domain.StateQuery{Owner: "team-1", Active: true, DeadlineAfter: at})
-		}, false, "USING INDEX credentials_owner_deadline (owner=? AND (deadline,id)>(?,?))"},
+		}, false, "USING INDEX credentials_owner_deadline (owner=? AND (deadline,id)>(?,?) AND deadline<?)"},
 		// A rare state in id order: its deadline range by index (the
 		// store reads it so only when it holds few credentials).
 		{"a page of a rare state (a deadline range) in id order", func() (string, []any) {
 			return page(domain.StateQuery{Active: true, DeadlineAfter: at, DeadlineBy: at.AddDate(0, 1, 0)})
+		}, false, "USING INDEX credentials_active_deadline (deadline>? AND deadline<?)"},
+		{"a page of a rare state (overdue: a deadline bound) in id order", func() (string, []any) {
+			return page(domain.StateQuery{Active: true, DeadlineBy: at})
 		}, false, "USING INDEX credentials_active_deadline (deadline>? AND deadline<?)"},
 		{"a page of the retired in id order", func() (string, []any) { return page(domain.StateQuery{Inactive: true}) },
 			false, "USING INDEX credentials_retired_id (id>?)"},
