@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/notifier-dev/notifier/internal/schedule"
 )
@@ -33,6 +34,11 @@ type CredentialFilter struct {
 	// After keeps only ids after it (keyset pagination: the last id of
 	// the page before); "" from the first.
 	After string
+	// ByDeadline orders by the current cycle's deadline, then id, instead
+	// of id; the keyset is then (AfterDeadline, After), the last row's
+	// deadline and id.
+	ByDeadline    bool
+	AfterDeadline time.Time
 }
 
 // CheckGlob refuses a malformed --credential pattern.

@@ -28,6 +28,12 @@ type StateQuery struct {
 	Limit int
 	// After starts after this id (keyset pagination); "" from the first.
 	After string
+	// ByDeadline reads in the order of the current cycle's deadline, then
+	// id, instead of id order; the keyset is then (AfterDeadline, After):
+	// the last row's deadline and id ("" After: from the first). Cycles
+	// without terms (no stored deadline) come last, in id order.
+	ByDeadline    bool
+	AfterDeadline time.Time
 	// Page is how many rows one query reads (0: the store's default): a
 	// caller that wants few rows, of which some may be dropped after the
 	// store, reads small pages and stops, instead of one large page read

@@ -107,7 +107,9 @@ func (e *Engine) eachStatus(ctx context.Context, now time.Time, f domain.Credent
 		}
 	}
 	var err error
-	if earlier {
+	if earlier && f.ByDeadline {
+		err = e.eachStatusAtByDeadline(ctx, now, v, f, emit)
+	} else if earlier {
 		err = e.eachStatusAt(ctx, now, emit)
 	} else {
 		err = e.store.EachState(ctx, v.stateQuery(f, now), emit)
@@ -136,6 +138,34 @@ func (e *Engine) eachStatusAt(ctx context.Context, now time.Time, fn func(domain
 	}
 	for _, s := range states {
 		s.Probe, s.RotationRequested = probes[s.ID], requested[s.ID]
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachStatusAtByDeadline is eachStatusAt in (deadline, id) order, after
+// f's keyset: the cycles then, as a whole, sorted.
+func (e *Engine) eachStatusAtByDeadline(ctx context.Context, now time.Time, v view, f domain.CredentialFilter, fn func(domain.CredentialState) error) error {
+	var all []domain.CredentialState
+	if err := e.eachStatusAt(ctx, now, func(s domain.CredentialState) error { all = append(all, s); return nil }); err != nil {
+		return err
+	}
+	loc := v.cfg.Location
+	key := func(s domain.CredentialState) (time.Time, string) { return s.Deadline(loc), s.ID }
+	less := func(d1 time.Time, id1 string, d2 time.Time, id2 string) bool {
+		return d1.Before(d2) || d1.Equal(d2) && id1 < id2
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		d1, id1 := key(all[i])
+		d2, id2 := key(all[j])
+		return less(d1, id1, d2, id2)
+	})
+	for _, s := range all {
+		if d, id := key(s); f.After != "" && !less(f.AfterDeadline, f.After, d, id) {
+			continue
+		}
 		if err := fn(s); err != nil {
 			return err
 		}
@@ -211,21 +241,16 @@ func statusKeeps(v *view, f domain.CredentialFilter, now time.Time, loc *time.Lo
 	return func(s domain.CredentialState, st CredentialStatus) bool {
 		return (f.Owner == "" || s.Owner == f.Owner) && (f.Policy == "" || s.Policy == f.Policy) && (sends == nil || sends[s.Policy]) &&
 			domain.MatchGlob(f.Credential, s.ID) && (f.State == "" || st.State == f.State) &&
-			(by.IsZero() || !st.Deadline.After(by)) && (f.After == "" || s.ID > f.After)
+			(by.IsZero() || !st.Deadline.After(by)) && (f.After == "" || f.ByDeadline || s.ID > f.After)
 	}
 }
-
-// dueSlack widens the store's bound on the deadline of a due credential:
-// a span added to now and the same span taken from a deadline differ by
-// the calendar (a DST change, the length of a month).
-const dueSlack = 4 * 24 * time.Hour
 
 // stateQuery is the part of f the store applies (statusKeeps judges the
 // rest): bounds that may let through more than f keeps, never less; the
 // limit only where nothing is dropped after the store.
 func (v *view) stateQuery(f domain.CredentialFilter, now time.Time) domain.StateQuery {
 	loc := v.cfg.Location
-	q := domain.StateQuery{Owner: f.Owner, Policy: f.Policy, After: f.After}
+	q := domain.StateQuery{Owner: f.Owner, Policy: f.Policy, After: f.After, ByDeadline: f.ByDeadline, AfterDeadline: f.AfterDeadline}
 	if f.Channel != "" {
 		q.Policies = v.policiesSendingTo(f.Channel)
 	}
@@ -238,19 +263,17 @@ func (v *view) stateQuery(f domain.CredentialFilter, now time.Time) domain.State
 	case StateOverdue:
 		q.Active, q.DeadlineBy = true, now
 	case StateOK:
+		// No stage is active: the deadline is after the first stage of
+		// its ladder, at least the shortest first stage of any after now.
 		q.Active, q.DeadlineAfter = true, now
-	case StateDue:
-		// A stage is active at now only if its threshold, some span
-		// before the deadline, has passed: the deadline is at most the
-		// longest span of any ladder after now.
-		q.Active, q.DeadlineAfter, q.DeadlineBy = true, now, now
-		for _, l := range v.ladders {
-			for _, st := range l.policy.Stages {
-				if at := st.Offset.Add(now, 1, loc).Add(dueSlack); !st.After && at.After(q.DeadlineBy) {
-					q.DeadlineBy = at
-				}
-			}
+		if least, _ := v.stageBounds(now); least.After(now) {
+			q.DeadlineAfter = least
 		}
+	case StateDue:
+		// A stage is active at now: the deadline is at most the greatest
+		// bound of any ladder.
+		_, greatest := v.stageBounds(now)
+		q.Active, q.DeadlineAfter, q.DeadlineBy = true, now, greatest
 	}
 	if !f.DueWithin.IsZero() {
 		if by := f.DueWithin.Add(now, 1, loc); q.DeadlineBy.IsZero() || by.Before(q.DeadlineBy) {
@@ -266,6 +289,68 @@ func (v *view) stateQuery(f domain.CredentialFilter, now time.Time) domain.State
 	}
 	return q
 }
+
+// stageBounds are, over the ladders, the least and the greatest
+// deadline at or before which a stage is active at now (a ladder whose
+// stages all follow the deadline counts as now): a credential is due
+// only if its deadline is at most the greatest, ok only if it is after
+// the least. Each is found by bisection on the stages' thresholds (a
+// deadline later is never active sooner), widened by rangeSlack where
+// a summer-time change is near (thresholds are then not monotone).
+func (v *view) stageBounds(now time.Time) (least, greatest time.Time) {
+	loc := v.cfg.Location
+	for _, l := range v.ladders {
+		active := func(d time.Time) bool {
+			for _, st := range l.policy.Stages {
+				if !st.Threshold(d, loc).After(now) {
+					return true
+				}
+			}
+			return false
+		}
+		bound, slack := now, time.Duration(0)
+		if active(now) {
+			lo, hi := now, now.Add(time.Hour)
+			for active(hi) {
+				lo, hi = hi, now.Add(2*hi.Sub(now))
+			}
+			for hi.Sub(lo) > time.Second {
+				mid := lo.Add(hi.Sub(lo) / 2)
+				if active(mid) {
+					lo = mid
+				} else {
+					hi = mid
+				}
+			}
+			bound = lo
+			if changes(loc, now) || changes(loc, bound) {
+				slack = rangeSlack
+			}
+		}
+		if least.IsZero() || bound.Add(-slack).Before(least) {
+			least = bound.Add(-slack)
+		}
+		if bound.Add(slack).After(greatest) {
+			greatest = bound.Add(slack)
+		}
+	}
+	if least.IsZero() {
+		least, greatest = now, now
+	}
+	return least, greatest
+}
+
+// changes says whether the zone's offset changes within a day of t.
+func changes(loc *time.Location, t time.Time) bool {
+	_, before := t.Add(-24 * time.Hour).In(loc).Zone()
+	_, after := t.Add(24 * time.Hour).In(loc).Zone()
+	return before != after
+}
+
+// rangeSlack widens the bounds of stageBounds: a day taken from a
+// deadline in the configured zone is not always a day later for a later
+// deadline by the hour a summer-time change adds or removes.
+const rangeSlack = 2 * time.Hour
 
 // Upcoming is one reminder `notifier plan` expects to send.
 type Upcoming struct {

@@ -186,7 +186,7 @@ func apiCredentialOf(st engine.CredentialStatus) APICredential {
 }
 
 // APIPage is one page of GET /api/v1/credentials. Next is the cursor of
-// the following page (pass it as ?after= with the same filter); null on
+// the following page (pass it as ?after= with the same filter and sort); null on
 // the last.
 type APIPage struct {
 	Credentials []APICredential `json:"credentials"`
@@ -194,7 +194,7 @@ type APIPage struct {
 }
 
 // apiListParams are the parameters GET /api/v1/credentials takes.
-var apiListParams = map[string]bool{"state": true, "owner": true, "policy": true, "channel": true, "credential": true, "due_within": true, "q": true, "limit": true, "after": true}
+var apiListParams = map[string]bool{"state": true, "owner": true, "policy": true, "channel": true, "credential": true, "due_within": true, "q": true, "limit": true, "after": true, "sort": true}
 
 // parseAPIList reads the fleet's filter, its free text and the page size
 // from the URL; each bad value is one line naming its parameter.
@@ -203,14 +203,17 @@ func parseAPIList(v url.Values) (domain.CredentialFilter, string, int, error) {
 	for k, vals := range v {
 		switch {
 		case !apiListParams[k]:
-			return f, "", 0, fmt.Errorf("unknown parameter %q (known: state, owner, policy, channel, credential, due_within, q, limit, after)", report.Escape(truncate(k, 40)))
+			return f, "", 0, fmt.Errorf("unknown parameter %q (known: state, owner, policy, channel, credential, due_within, q, limit, after, sort)", report.Escape(truncate(k, 40)))
 		case len(vals) > 1:
 			return f, "", 0, fmt.Errorf("%s: given %d times", k, len(vals))
 		case len(vals[0]) > maxQueryField:
 			return f, "", 0, fmt.Errorf("%s: longer than %d bytes", k, maxQueryField)
 		}
 	}
-	f = domain.CredentialFilter{Owner: v.Get("owner"), Policy: v.Get("policy"), Channel: v.Get("channel"), State: v.Get("state"), Credential: v.Get("credential"), After: v.Get("after")}
+	f = domain.CredentialFilter{Owner: v.Get("owner"), Policy: v.Get("policy"), Channel: v.Get("channel"), State: v.Get("state"), Credential: v.Get("credential")}
+	if err := setOrder(&f, v.Get("sort"), v.Get("after")); err != nil {
+		return f, "", 0, err
+	}
 	switch f.State {
 	case "", engine.StateOK, engine.StateDue, engine.StateOverdue, engine.StateInactive:
 	default:
@@ -243,7 +246,7 @@ func parseAPIList(v url.Values) (domain.CredentialFilter, string, int, error) {
 }
 
 // apiList is GET /api/v1/credentials: a page of the fleet in id order
-// after the cursor, as the filter and free text select, read as the
+// (or deadline order: ?sort=deadline) after the cursor, as the filter and free text select, read as the
 // fleet page reads it (the store's keyset reader, through the engine).
 func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
 	f, q, limit, err := parseAPIList(r.URL.Query())
@@ -261,11 +264,15 @@ func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
 		f.Limit = limit + 1
 	}
 	page := APIPage{Credentials: make([]APICredential, 0, min(limit+1, APIDefaultLimit+1))}
+	var last engine.CredentialStatus // the page's last row
 	err = s.eng.EachStatus(r.Context(), s.now(), f, func(st engine.CredentialStatus) error {
 		if text != "" && !strings.Contains(strings.ToLower(st.ID), text) && !strings.Contains(strings.ToLower(st.Name), text) && !strings.Contains(strings.ToLower(st.Owner), text) {
 			return nil
 		}
 		page.Credentials = append(page.Credentials, apiCredentialOf(st))
+		if len(page.Credentials) <= limit {
+			last = st
+		}
 		if len(page.Credentials) > limit {
 			return errPageFull
 		}
@@ -277,7 +284,7 @@ func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(page.Credentials) > limit {
 		page.Credentials = page.Credentials[:limit]
-		next := page.Credentials[limit-1].ID
+		next := cursorOf(f, last)
 		page.Next = &next
 	}
 	if err := s.apiWithNext(r.Context(), page.Credentials); err != nil {

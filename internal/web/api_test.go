@@ -149,7 +149,14 @@ func (f *fixture) apiAll(query string, limit int) []web.APICredential {
 			}
 			return all
 		}
-		if len(p.Credentials) != limit || *p.Next != p.Credentials[limit-1].ID {
+		want := ""
+		if len(p.Credentials) == limit {
+			want = p.Credentials[limit-1].ID
+			if v.Get("sort") == "deadline" { // the cursor of the deadline order: the last row's deadline and id
+				want = p.Credentials[limit-1].Deadline.UTC().Format(time.RFC3339) + "/" + want
+			}
+		}
+		if len(p.Credentials) != limit || *p.Next != want {
 			f.t.Fatalf("%s: a page of %d with next %q, want %d ending there", query, len(p.Credentials), *p.Next, limit)
 		}
 		after = *p.Next
@@ -216,11 +223,27 @@ func TestAPIAndFleetPageAgree(t *testing.T) {
 		{"state=ok&policy=strict", "state=ok&policy=strict"},
 		{"state=inactive", "state=inactive"},
 		{"q=service+1", "q=service+1"},
+		{"sort=deadline", "sort=deadline"},
+		{"state=due&sort=deadline", "state=due&sort=deadline"},
+		{"state=overdue&owner=team-a&sort=deadline", "sort=deadline&state=overdue&owner=team-a"},
+		{"state=ok&policy=strict&sort=deadline", "state=ok&policy=strict&sort=deadline"},
+		{"state=inactive&sort=deadline", "state=inactive&sort=deadline"},
+		{"q=service+1&sort=deadline", "q=service+1&sort=deadline"},
 	} {
 		api := f.apiAll(q.api, 37)
 		page := f.pageAll(c, q.page)
 		if len(api) != len(page) || len(api) == 0 {
 			t.Fatalf("%q: the API lists %d credentials, the page %d", q.api, len(api), len(page))
+		}
+		for i := 1; i < len(api); i++ {
+			a, b := api[i-1], api[i]
+			inOrder := a.ID < b.ID
+			if strings.Contains(q.api, "sort=deadline") {
+				inOrder = a.Deadline.Before(b.Deadline) || a.Deadline.Equal(b.Deadline) && a.ID < b.ID
+			}
+			if !inOrder {
+				t.Errorf("%q: %s (%s) listed before %s (%s)", q.api, a.ID, a.Deadline, b.ID, b.Deadline)
+			}
 		}
 		states := map[string]int{}
 		for i, a := range api {
@@ -236,7 +259,7 @@ func TestAPIAndFleetPageAgree(t *testing.T) {
 			}
 			states[a.State]++
 		}
-		if q.api == "" {
+		if q.api == "" || q.api == "sort=deadline" {
 			if len(api) != apiFleetSize {
 				t.Errorf("the whole fleet: %d credentials, want %d", len(api), apiFleetSize)
 			}

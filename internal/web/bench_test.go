@@ -24,7 +24,8 @@ import (
 // BenchmarkFleetPage100k: the fleet page (50 rows) at 100,000
 // credentials (fleet: owners team-0 … team-49, rotated 1–120 days ago),
 // server time per page: the first page, a filter (one owner, state ok),
-// and a later page (after cred-090000), each with a signed-in session.
+// a later page (after cred-090000), and the fleet sorted by deadline
+// (all; one owner, state ok), each with a signed-in session.
 func BenchmarkFleetPage100k(b *testing.B) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	eng := fleetEngine(b, now, nil)
@@ -34,6 +35,8 @@ func BenchmarkFleetPage100k(b *testing.B) {
 		{"filter", "?owner=team-7&state=ok"},
 		{"later", "?after=cred-090000"},
 		{"later-filter", "?owner=team-7&after=cred-090007"},
+		{"by-deadline", "?sort=deadline"},
+		{"by-deadline-filter", "?owner=team-7&state=ok&sort=deadline"},
 	} {
 		b.Run(c.name, func(b *testing.B) { benchPage(b, h, cookie, c.query) })
 	}

@@ -54,6 +54,7 @@ func truncate(s string, n int) string {
 // fleetQuery is the fleet page's filter, as its URL holds it.
 type fleetQuery struct {
 	State, Owner, Policy, Channel, Text, After string
+	Sort                                       string // "" (id) or deadline
 }
 
 // maxQueryField bounds each of the filter's fields.
@@ -61,8 +62,8 @@ const maxQueryField = 512
 
 // parseFleetQuery reads the filter from the URL.
 func parseFleetQuery(v url.Values) (fleetQuery, error) {
-	q := fleetQuery{State: v.Get("state"), Owner: v.Get("owner"), Policy: v.Get("policy"), Channel: v.Get("channel"), Text: strings.TrimSpace(v.Get("q")), After: v.Get("after")}
-	for _, f := range []string{q.State, q.Owner, q.Policy, q.Channel, q.Text, q.After} {
+	q := fleetQuery{State: v.Get("state"), Owner: v.Get("owner"), Policy: v.Get("policy"), Channel: v.Get("channel"), Text: strings.TrimSpace(v.Get("q")), After: v.Get("after"), Sort: v.Get("sort")}
+	for _, f := range []string{q.State, q.Owner, q.Policy, q.Channel, q.Text, q.After, q.Sort} {
 		if len(f) > maxQueryField {
 			return q, fmt.Errorf("a filter is longer than %d bytes", maxQueryField)
 		}
@@ -79,7 +80,7 @@ func parseFleetQuery(v url.Values) (fleetQuery, error) {
 // the given id.
 func (q fleetQuery) values(after string) url.Values {
 	v := url.Values{}
-	for k, x := range map[string]string{"state": q.State, "owner": q.Owner, "policy": q.Policy, "channel": q.Channel, "q": q.Text, "after": after} {
+	for k, x := range map[string]string{"state": q.State, "owner": q.Owner, "policy": q.Policy, "channel": q.Channel, "q": q.Text, "after": after, "sort": q.Sort} {
 		if x != "" {
 			v.Set(k, x)
 		}
@@ -123,8 +124,8 @@ var (
 	errSearched = errors.New("search budget spent")
 )
 
-// fleet is the fleet page: PageSize credentials in id order after the
-// cursor, as the filter selects, read through the engine's status view
+// fleet is the fleet page: PageSize credentials in id order (or
+// deadline order: sort=deadline) after the cursor, as the filter selects, read through the engine's status view
 // (the store's keyset reader). It only reads.
 func (s *Server) fleet(w http.ResponseWriter, r *http.Request) {
 	p := whoFrom(r)
@@ -141,7 +142,12 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusBadRequest, "fleet.html", data)
 		return
 	}
-	f := domain.CredentialFilter{Owner: q.Owner, Policy: q.Policy, Channel: q.Channel, State: q.State, After: q.After}
+	f := domain.CredentialFilter{Owner: q.Owner, Policy: q.Policy, Channel: q.Channel, State: q.State}
+	if err := setOrder(&f, q.Sort, q.After); err != nil {
+		data.Error = err.Error()
+		s.render(w, http.StatusBadRequest, "fleet.html", data)
+		return
+	}
 	text := strings.ToLower(q.Text)
 	if text == "" {
 		f.Limit = PageSize + 1
@@ -149,7 +155,7 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request) {
 	rows := make([]row, 0, PageSize+1)
 	searched, last := 0, ""
 	err = s.eng.EachStatus(r.Context(), now, f, func(st engine.CredentialStatus) error {
-		searched, last = searched+1, st.ID
+		searched, last = searched+1, cursorOf(f, st)
 		if text != "" && !strings.Contains(strings.ToLower(st.ID), text) && !strings.Contains(strings.ToLower(st.Name), text) && !strings.Contains(strings.ToLower(st.Owner), text) {
 			if searched >= searchBudget {
 				return errSearched
@@ -174,7 +180,7 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(rows) > PageSize {
 		rows = rows[:PageSize]
-		data.Next = "/?" + q.values(rows[PageSize-1].ID).Encode()
+		data.Next = "/?" + q.values(cursorOf(f, rows[PageSize-1].CredentialStatus)).Encode()
 	}
 	if q.After != "" {
 		data.First = "/?" + q.values("").Encode()

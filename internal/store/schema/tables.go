@@ -25,6 +25,7 @@ func tables() []Table {
 				must("created_at", Time), must("updated_at", Time), must("file", Text), null("rotation_id", Integer),
 				null("next_action_at", Time), null("lwa_client_id", Text), null("source_kind", Text),
 				must("source_name", Text), must("source_region", Text), must("source_endpoint", Text),
+				null("deadline", Time), // the current cycle's latest terms' deadline, kept by triggers (migration 0031, PostgreSQL 0029)
 			},
 			Note: "PostgreSQL's credentials_no_delete refuses DELETE, not TRUNCATE (the tables that refer to " +
 				"credentials make a plain TRUNCATE fail anyway)",
@@ -176,6 +177,11 @@ func indexes() []Index {
 		{Name: "credentials_next_action", Table: "credentials", Columns: []string{"next_action_at", "id"}, Where: "active AND next_action_at IS NOT NULL"},
 		{Name: "credentials_file", Table: "credentials", Columns: []string{"file", "id"}, Where: "active"},
 		{Name: "credentials_owner", Table: "credentials", Columns: []string{"owner", "id"}},
+		{Name: "credentials_deadline", Table: "credentials", Columns: []string{"deadline", "id"}},
+		{Name: "credentials_active_deadline", Table: "credentials", Columns: []string{"deadline", "id"}, Where: "active"},
+		{Name: "credentials_retired", Table: "credentials", Columns: []string{"deadline", "id"}, Where: "NOT active"},
+		{Name: "credentials_retired_id", Table: "credentials", Columns: []string{"id"}, Where: "NOT active"},
+		{Name: "credentials_owner_deadline", Table: "credentials", Columns: []string{"owner", "deadline", "id"}},
 		{Name: "credentials_lwa_client", Table: "credentials", Columns: []string{"lwa_client_id"}, Where: "lwa_client_id IS NOT NULL"},
 		{Name: "credentials_source", Table: "credentials", Columns: []string{"id"}, Where: "source_kind IS NOT NULL AND active"},
 		{Name: "deliveries_due", Table: "deliveries", Columns: []string{"channel", "next_attempt_at"}, Where: pending},

@@ -56,6 +56,9 @@ func TestUpgradeFrom0002(t *testing.T) {
 					if c == "lwa_client_id" || c == "hash" || strings.HasPrefix(c, "source_") { // the columns 0006, 0003 and 0007 add
 						continue
 					}
+					if c == "deadline" && table == "credentials" { // 0031 adds it, filled from the terms (checked below)
+						continue
+					}
 					if c == "snoozed_until" { // 0022 adds it, NULL: the rows before it are plain acknowledgments
 						if vals[i] != nil {
 							t.Errorf("%s: snoozed_until %v of a row written before migration 0022, want NULL", table, vals[i])
@@ -86,6 +89,15 @@ func TestUpgradeFrom0002(t *testing.T) {
 		if after[table] != rows {
 			t.Errorf("%s after the upgrade:\n%s\nwant\n%s", table, after[table], rows)
 		}
+	}
+	// 0031 fills each credential's deadline with its current cycle's, as
+	// its latest terms state it.
+	if n := count(t, s.db, `SELECT COUNT(*) FROM credentials c WHERE c.deadline IS NOT
+		(SELECT t.deadline FROM cycle_terms t WHERE t.rotation_id = c.rotation_id ORDER BY t.id DESC LIMIT 1)`); n != 0 {
+		t.Errorf("%d credentials whose deadline after the upgrade is not their current cycle's", n)
+	}
+	if n := count(t, s.db, `SELECT COUNT(*) FROM credentials WHERE deadline IS NULL`); n != 0 {
+		t.Errorf("%d credentials without a deadline after the upgrade", n)
 	}
 	if n := count(t, s.db, `SELECT COUNT(*) FROM pragma_foreign_key_check`); n != 0 {
 		t.Errorf("%d foreign key violations after the upgrade", n)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -270,14 +271,47 @@ func (s *Store) EachState(ctx context.Context, q domain.StateQuery, fn func(doma
 	return pipeBy(batch, func(emit func(domain.CredentialState) error) error { return s.eachState(ctx, q, emit) }, fn)
 }
 
-// eachState is EachState's read, on pipe's goroutine.
+// eachState is EachState's read, on pipe's goroutine: pages in id
+// order, or in deadline order (q.ByDeadline) and then the cycles without
+// a stored deadline in id order (the tail).
 func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(domain.CredentialState) error) error {
-	query, args := s.statePageQuery(q)
-	after, left := q.After, q.Limit
+	order := byID
+	if q.ByDeadline {
+		order = byDeadline
+		if q.After != "" {
+			// A cursor on a row without a stored deadline is in the tail.
+			var n int
+			if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM credentials c WHERE c.id = ? AND c.deadline = ?`, q.After, s.db.Time(q.AfterDeadline)).Scan(&n); err != nil {
+				return fmt.Errorf("store: states: %w", err)
+			}
+			if n == 0 {
+				order = tail
+			}
+		}
+	} else if q.Inactive || !q.DeadlineAfter.IsZero() || !q.DeadlineBy.IsZero() {
+		// In id order, a state's deadline range is read by index only
+		// where it holds few credentials (their ids sorted); where it
+		// holds many, the fleet in id order finds a page soon.
+		few, err := s.fewInRange(ctx, q)
+		if err != nil {
+			return fmt.Errorf("store: states: %w", err)
+		}
+		if !few {
+			order = byIDDense
+		}
+	}
+	after, afterDeadline, left := q.After, q.AfterDeadline, q.Limit
+	if after == "" {
+		afterDeadline = time.Time{}
+	}
+	if order == byDeadline && !q.DeadlineAfter.IsZero() && afterDeadline.Before(q.DeadlineAfter) {
+		// Seek to the range's start (its own bound drops the rows at it).
+		after, afterDeadline = "", q.DeadlineAfter
+	}
 	var states []domain.CredentialState // one page, reused (grown to the largest page)
-	for {
+	for first := true; ; first = false {
 		page := statePage
-		if after == q.After {
+		if first {
 			page = firstStatePage
 		}
 		if q.Page > 0 {
@@ -289,8 +323,13 @@ func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(doma
 		if cap(states) < page {
 			states = make([]domain.CredentialState, 0, page)
 		}
+		query, args := s.statePageQueryIn(q, order)
+		keyset := []any{after}
+		if order == byDeadline {
+			keyset = []any{s.db.Time(afterDeadline), after}
+		}
 		var err error
-		if states, err = s.statePage(ctx, states[:0], query, append(append([]any{after}, args...), page)); err != nil {
+		if states, err = s.statePage(ctx, states[:0], query, append(append(keyset, args...), page)); err != nil {
 			return fmt.Errorf("store: states: %w", err)
 		}
 		for _, st := range states {
@@ -299,11 +338,86 @@ func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(doma
 			}
 		}
 		left -= len(states)
-		if len(states) < page || q.Limit > 0 && left <= 0 {
+		if q.Limit > 0 && left <= 0 {
 			return nil
 		}
-		after = states[len(states)-1].ID
+		if len(states) < page {
+			if order != byDeadline {
+				return nil
+			}
+			order, after = tail, "" // then the cycles without a stored deadline
+			continue
+		}
+		last := states[len(states)-1]
+		after, afterDeadline = last.ID, last.TermsDeadline
 	}
+}
+
+// The orders of EachState's pages.
+const (
+	byID       = iota // id order; a state's deadline range read by index
+	byIDDense         // id order; the range judged on each row read
+	byDeadline        // (deadline, id) order, stored deadlines only
+	tail              // id order, the cycles without a stored deadline
+)
+
+// fewStates is how many credentials a state's deadline range may hold
+// for an id-ordered page to read the range by index and sort its ids.
+const fewStates = 1000
+
+// fewInRange says whether q's deadline range (and active or not, and
+// owner) holds fewer than fewStates credentials after q.After, counted
+// by index.
+func (s *Store) fewInRange(ctx context.Context, q domain.StateQuery) (bool, error) {
+	where, args := s.rangeTerms(q)
+	if q.Owner != "" {
+		where, args = append(where, `c.owner = ?`), append(args, q.Owner)
+	}
+	if q.After != "" {
+		where, args = append(where, `c.id > ?`), append(args, q.After)
+	}
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM credentials c WHERE `+strings.Join(where, ` AND `)+` LIMIT ?) x`,
+		append(args, fewStates)...).Scan(&n)
+	return n < fewStates, err
+}
+
+// rangeTerms are q's bounds on active and on the stored deadline, in a
+// form an index (credentials_active_deadline, credentials_retired,
+// credentials_owner_deadline) serves: active as the partial indexes say it.
+func (s *Store) rangeTerms(q domain.StateQuery) ([]string, []any) {
+	var where []string
+	if q.Active {
+		where = append(where, `c.active`)
+	}
+	if q.Inactive {
+		where = append(where, `NOT c.active`)
+	}
+	w, args := s.deadlineTerms(q, "c.deadline")
+	if where = append(where, w...); len(where) == 0 {
+		where = append(where, `TRUE`)
+	}
+	return where, args
+}
+
+// deadlineTerms are q's bounds on the stored deadline, read as col.
+func (s *Store) deadlineTerms(q domain.StateQuery, col string) ([]string, []any) {
+	var where []string
+	var args []any
+	if !q.DeadlineAfter.IsZero() && !q.DeadlineBy.IsZero() {
+		where, args = append(where, col+` > ? AND `+col+` <= ?`), append(args, s.db.Time(q.DeadlineAfter), s.db.Time(q.DeadlineBy))
+	} else if !q.DeadlineAfter.IsZero() {
+		// Bounded above too (a range of two bounds is what the planner
+		// reads by index). A cycle without stored terms (only from
+		// before migration 0010, its period too large to add) has no
+		// stored deadline and is not in any range.
+		where, args = append(where, col+` > ? AND `+col+` <= ?`), append(args, s.db.Time(q.DeadlineAfter), s.db.Time(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)))
+	} else if !q.DeadlineBy.IsZero() {
+		// Bounded below too (every stored deadline is after year 1): a
+		// range of two bounds is what the planner reads by index.
+		where, args = append(where, col+` >= ? AND `+col+` <= ?`), append(args, s.db.Time(time.Time{}), s.db.Time(q.DeadlineBy))
+	}
+	return where, args
 }
 
 // statePage appends the rows of one page of EachState's query to states.
@@ -328,12 +442,36 @@ func (s *Store) statePage(ctx context.Context, states []domain.CredentialState, 
 	return states, rows.Err()
 }
 
-// statePageQuery is EachState's query of one page, as q selects, and its
-// parameters between the page's first (the id after which it starts)
-// and last (its size).
+// statePageQuery is EachState's query of one page in id order, as q
+// selects, and its parameters between the page's first (the id after
+// which it starts) and last (its size).
 func (s *Store) statePageQuery(q domain.StateQuery) (string, []any) {
+	return s.statePageQueryIn(q, byID)
+}
+
+// statePageQueryIn is EachState's query of one page in the order given,
+// and its parameters between the page's first (the keyset: the id after
+// which it starts; in deadline order the deadline and the id) and last
+// (its size).
+func (s *Store) statePageQueryIn(q domain.StateQuery, order int) (string, []any) {
 	var where []string
 	var args []any
+	switch order {
+	case byIDDense:
+		// Not by index: the range holds many; the fleet in id order
+		// finds a page soon (the engine judges each row).
+		if q.Active {
+			where = append(where, `COALESCE(c.active, FALSE)`)
+		}
+		if q.Inactive {
+			where = append(where, `NOT COALESCE(c.active, FALSE)`)
+		}
+		// The bounds judged on each row read, before its joins.
+		w, a := s.deadlineTerms(q, "COALESCE(c.deadline, c.deadline)")
+		where, args = append(where, w...), append(args, a...)
+	default:
+		where, args = s.rangeTerms(q)
+	}
 	if q.Owner != "" {
 		where, args = append(where, `c.owner = ?`), append(args, q.Owner)
 	}
@@ -351,24 +489,22 @@ func (s *Store) statePageQuery(q domain.StateQuery) (string, []any) {
 	if q.Like != "" {
 		where, args = append(where, `c.id LIKE ? ESCAPE '\'`), append(args, q.Like)
 	}
-	if q.Active {
-		where = append(where, s.db.IsTrue("c.active"))
+	query := `SELECT ` + stateColumns + ` FROM ` + CurrentCycle + stateJoins + ` WHERE `
+	switch order {
+	case byDeadline:
+		query += `c.deadline IS NOT NULL AND (c.deadline, c.id) > (?, ?)`
+	case tail:
+		query += `c.deadline IS NULL AND c.id > ?`
+	default:
+		query += `c.id > ?`
 	}
-	if q.Inactive {
-		where = append(where, `NOT (`+s.db.IsTrue("c.active")+`)`)
-	}
-	if !q.DeadlineAfter.IsZero() {
-		where, args = append(where, `(t.deadline IS NULL OR t.deadline > ?)`), append(args, s.db.Time(q.DeadlineAfter))
-	}
-	if !q.DeadlineBy.IsZero() {
-		where, args = append(where, `(t.deadline IS NULL OR t.deadline <= ?)`), append(args, s.db.Time(q.DeadlineBy))
-	}
-	query := `SELECT ` + stateColumns + ` FROM ` + CurrentCycle + stateJoins + ` WHERE c.id > ?`
 	for _, w := range where {
 		query += ` AND ` + w
 	}
-	query += ` ORDER BY c.id LIMIT ?`
-	return query, args
+	if order == byDeadline {
+		return query + ` ORDER BY c.deadline, c.id LIMIT ?`, args
+	}
+	return query + ` ORDER BY c.id LIMIT ?`, args
 }
 
 // cycleStartsAfterSQL is CycleStartsAfter's query: the rotations after

@@ -37,3 +37,9 @@ func (s *Store) PlanPageQuery(f domain.CredentialFilter, until time.Time, first 
 // SentQuery is loadSent's query of a batch of rotations, for the query
 // plan tests.
 func (s *Store) SentQuery(ids []int64) (string, []any) { return s.sentQuery(ids) }
+
+// StatePageQueryByDeadline is EachState's query of a page in deadline
+// order, its parameters between the keyset (deadline, id) and the size.
+func (s *Store) StatePageQueryByDeadline(q domain.StateQuery) (string, []any) {
+	return s.statePageQueryIn(q, byDeadline)
+}

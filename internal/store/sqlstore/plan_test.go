@@ -34,6 +34,10 @@ func TestViewQueriesSearchByIndex(t *testing.T) {
 		query, args := s.StatePageQuery(q)
 		return query, append(append([]any{"cred-000999"}, args...), 1000)
 	}
+	byDeadline := func(q domain.StateQuery) (string, []any) {
+		query, args := s.StatePageQueryByDeadline(q)
+		return query, append(append([]any{at.Format(time.RFC3339), "cred-000999"}, args...), 1000)
+	}
 	until := at.AddDate(1, 0, 0)
 	every := domain.CredentialFilter{Owner: "team-1", Policy: "standard", Credential: "cred-0*"}
 	for _, c := range []struct {
@@ -73,6 +77,29 @@ func TestViewQueriesSearchByIndex(t *testing.T) {
 		{"a page of status, one owner", func() (string, []any) {
 			return page(domain.StateQuery{Owner: "team-1", Active: true, DeadlineAfter: at})
 		}, false, "USING INDEX credentials_owner (owner=? AND id>?)"},
+		// The fleet by deadline: each page seeks its keyset (deadline,
+		// id) in the index of the rows the filter selects (all; active:
+		// a state's range; retired; one owner's), never a sort of them.
+		{"a page of the fleet by deadline", func() (string, []any) { return byDeadline(domain.StateQuery{}) },
+			false, "USING INDEX credentials_deadline ((deadline,id)>(?,?))"},
+		{"a page of a state (its deadline range) by deadline", func() (string, []any) {
+			return byDeadline(domain.StateQuery{Active: true, DeadlineAfter: at, DeadlineBy: at.AddDate(0, 1, 0)})
+		}, false, "USING INDEX credentials_active_deadline ((deadline,id)>(?,?) AND deadline<?)"},
+		{"a page of the retired by deadline", func() (string, []any) { return byDeadline(domain.StateQuery{Inactive: true}) },
+			false, "USING INDEX credentials_retired ((deadline,id)>(?,?))"},
+		{"a page of one owner and a state by deadline", func() (string, []any) {
+			return byDeadline(domain.StateQuery{Owner: "team-1", Active: true, DeadlineAfter: at})
+		}, false, "USING INDEX credentials_owner_deadline (owner=? AND (deadline,id)>(?,?) AND deadline<?)"},
+		// A rare state in id order: its deadline range by index (the
+		// store reads it so only when it holds few credentials).
+		{"a page of a rare state (a deadline range) in id order", func() (string, []any) {
+			return page(domain.StateQuery{Active: true, DeadlineAfter: at, DeadlineBy: at.AddDate(0, 1, 0)})
+		}, false, "USING INDEX credentials_active_deadline (deadline>? AND deadline<?)"},
+		{"a page of a rare state (overdue: a deadline bound) in id order", func() (string, []any) {
+			return page(domain.StateQuery{Active: true, DeadlineBy: at})
+		}, false, "USING INDEX credentials_active_deadline (deadline>? AND deadline<?)"},
+		{"a page of the retired in id order", func() (string, []any) { return page(domain.StateQuery{Inactive: true}) },
+			false, "USING INDEX credentials_retired_id (id>?)"},
 		// Every tick and retry pass: the channels with a delivery due.
 		// Pending rows that wait for later (deferred to a delivery
 		// window, retrying) must not be read: a tick's work is what is
