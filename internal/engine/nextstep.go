@@ -59,7 +59,7 @@ func (e *Engine) NextSteps(ctx context.Context, now time.Time, horizon schedule.
 		// is set and within the horizon.
 		if c.Active && !c.NextAction.IsZero() && !c.NextAction.After(until) {
 			if w, st, _, ok := v.firstStep(domain.CredentialFilter{}, c, policies, index, now, until, loc); ok {
-				u, _ := v.planRow(w, st, c.ID, c.Name, true)
+				u := v.planRow(w, st, c.ID, c.Name, true)
 				ns.Row = &u
 				ns.Routes = e.ownerRoutes(v, c.Owner, u.Channels)
 			}

@@ -116,7 +116,7 @@ func (e *Engine) planSorted(ctx context.Context, now time.Time, horizon schedule
 			return nil
 		}
 		w := schedule.Window{Policy: policies[r.policy], Deadline: time.Unix(0, r.deadline), Acked: r.acked, SnoozedUntil: unNanos(r.snoozed), Now: now, Until: until, Loc: loc, MaxRepeats: MaxPlannedRepeats}
-		u, _ := v.planRow(w, r.step.Unpack(loc), string(r.id), string(r.name), once)
+		u := v.planRow(w, r.step.Unpack(loc), string(r.id), string(r.name), once)
 		return emit(u)
 	})
 }

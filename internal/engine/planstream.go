@@ -175,8 +175,8 @@ func (h *planHeap) Pop() any {
 
 // planRow is the Upcoming of step st of cycle id, with the channels whose
 // send waits for their delivery window; with once, a repeating stage's
-// first send stands for its repeats (Every, More) and next skips them.
-func (v view) planRow(w schedule.Window, st schedule.Step, id, name string, once bool) (u Upcoming, next func() (schedule.Step, bool)) {
+// first send stands for its repeats (Every, More) and rowAfter skips them.
+func (v view) planRow(w schedule.Window, st schedule.Step, id, name string, once bool) Upcoming {
 	at := st.Due
 	if at.Before(w.Now) {
 		at = w.Now // due now: goes out at the next tick
@@ -185,18 +185,25 @@ func (v view) planRow(w schedule.Window, st schedule.Step, id, name string, once
 	if escalation {
 		s, st.Seq = schedule.EscalationStage(s, int(-st.Seq)), 0
 	}
-	u = Upcoming{At: at.In(w.Loc), Credential: id, Name: name, Stage: s.Name, Seq: int(st.Seq),
+	u := Upcoming{At: at.In(w.Loc), Credential: id, Name: name, Stage: s.Name, Seq: int(st.Seq),
 		Channels: s.Channels, DaysRemaining: schedule.DaysRemaining(w.Deadline, at, w.Loc), Deadline: w.Deadline.In(w.Loc),
 		Deferred: v.deferrals(w.Policy.Name, s, at, at, w.Deadline, w.Loc)}
-	if escalation {
-		return u, func() (schedule.Step, bool) { return schedule.Step{}, false }
-	}
-	if once {
+	if once && !escalation {
 		if u.More = w.More(st); u.More > 0 {
 			u.Every = shortSpan(s.Repeat)
 		}
 	}
-	return u, func() (schedule.Step, bool) { return nextRow(w, st, u.More) }
+	return u
+}
+
+// rowAfter is the step whose row follows row u of step st in the walk w
+// (planRow's): none after an escalation. A function of its own, not a
+// closure planRow returns: that cost an allocation a row.
+func rowAfter(w schedule.Window, st schedule.Step, u Upcoming) (schedule.Step, bool) {
+	if isEscalation(st) {
+		return schedule.Step{}, false
+	}
+	return nextRow(w, st, u.More)
 }
 
 // nextRow is the step after st whose row follows st's in the walk w: the
@@ -225,14 +232,15 @@ func (e *Engine) planStreamed(ctx context.Context, now time.Time, horizon schedu
 				return nil
 			}
 			w := schedule.Window{Policy: policies[top.policy], Deadline: time.Unix(0, top.deadline), Acked: top.acked, SnoozedUntil: unNanos(top.snoozed), Now: now, Until: until, Loc: loc, MaxRepeats: MaxPlannedRepeats}
-			u, next := v.planRow(w, top.step.Unpack(loc), top.id, top.name, once)
+			st := top.step.Unpack(loc)
+			u := v.planRow(w, st, top.id, top.name, once)
 			if keyed != nil {
 				keyed(top.step.Due, top.id)
 			}
 			if err := emit(u); err != nil {
 				return err
 			}
-			if st, ok := next(); ok {
+			if st, ok := rowAfter(w, st, u); ok {
 				top.step = st.Pack()
 				heap.Fix(h, 0)
 			} else {

@@ -411,12 +411,12 @@ func (e *Engine) plan(ctx context.Context, now time.Time, horizon schedule.Span,
 		w := window(&p, c, deadline, now, until, loc)
 		st, ok := w.First(schedule.Cycle{Start: c.Start, Deadline: deadline}, c.Ack(), c.HasSent)
 		for ok {
-			u, next := v.planRow(w, st, c.ID, c.Name, once)
+			u := v.planRow(w, st, c.ID, c.Name, once)
 			out = append(out, u)
-			st, ok = next()
+			st, ok = rowAfter(w, st, u)
 		}
 		if st, ok := escalationStep(&p, c, deadline, now, until, loc); ok {
-			u, _ := v.planRow(w, st, c.ID, c.Name, once)
+			u := v.planRow(w, st, c.ID, c.Name, once)
 			out = append(out, u)
 		}
 	}
