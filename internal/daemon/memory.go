@@ -1,7 +1,9 @@
 package daemon
 
 // MemoryLimit is the soft limit on the Go runtime's memory that Run
-// keeps to, unless the environment's GOMEMLIMIT chose one: the collector
+// keeps to after its start-up tick, unless the environment's GOMEMLIMIT
+// chose one (a sync that writes changed files lifts it while it runs:
+// parsing and writing a large fleet holds far more): the collector
 // runs when the heap nears it rather than when garbage has doubled the
 // live heap. The daemon's live heap is small at any fleet size (views
 // stream, pages are 50 rows): about 20 MB while 50 clients page through

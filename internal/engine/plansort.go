@@ -184,8 +184,8 @@ func (e *Engine) planFleet(ctx context.Context, now time.Time, horizon schedule.
 
 // planRuns holds a sorted plan's rows: the run in memory (its keys, and
 // an arena holding each cycle's id and name), and the runs spilled to
-// temporary files (in os.TempDir, never beside the database), which
-// close removes.
+// temporary files (in os.TempDir, never beside the database; removed
+// from it as they are made, held open until close).
 type planRuns struct {
 	keys  []planKey
 	arena []byte
@@ -240,6 +240,11 @@ func (r *planRuns) spill() error {
 	if err != nil {
 		return fmt.Errorf("plan: sort: %w", err)
 	}
+	// Out of the directory at once, read through the open file: a plan
+	// ended by a signal its defers never see (SIGPIPE from `plan | head`,
+	// SIGKILL) leaves nothing behind. (close removes it where the system
+	// cannot remove an open file.)
+	os.Remove(f.Name())
 	r.files = append(r.files, f)
 	w := bufio.NewWriterSize(f, 256<<10)
 	for i := range r.keys {

@@ -81,8 +81,30 @@ func planLine(u Upcoming) string {
 	return fmt.Sprintf("%s %s %s #%d days %d more %d every %s", u.At.Format(time.RFC3339), u.Credential, u.Stage, u.Seq, u.DaysRemaining, u.More, u.Every)
 }
 
-// tempRuns lists the sorted plan's runs in dir.
+// tempRuns lists the sorted plan's runs in dir: the files this process
+// holds open there (Linux's /proc/self/fd), which are no longer in dir's
+// listing (see namedRuns).
 func tempRuns(t *testing.T, dir string) []string {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs []string
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && strings.HasPrefix(target, filepath.Join(dir, "notifier-plan-")) {
+			runs = append(runs, target)
+		}
+	}
+	return runs
+}
+
+// namedRuns lists the runs dir shows by name: none, ever. Each run is
+// removed from the directory as soon as it is made and read through the
+// open file, so a plan killed (SIGPIPE from `plan | head`, SIGKILL)
+// leaves nothing behind.
+func namedRuns(t *testing.T, dir string) []string {
 	t.Helper()
 	runs, err := filepath.Glob(filepath.Join(dir, "notifier-plan-*"))
 	if err != nil {
@@ -128,6 +150,9 @@ func TestPlanSortedEqualsNextActionPath(t *testing.T) {
 		if err := e.PlanEach(t.Context(), now, horizon, f, true, p.once, func(u Upcoming) error {
 			if got = append(got, planLine(u)); len(got) == planHead+1 {
 				runs = len(tempRuns(t, tmp))
+				if named := namedRuns(t, tmp); len(named) != 0 {
+					t.Errorf("filter %+v once %t: %d runs named in the temporary directory while merging, %s first; want none (a killed plan would leave them)", f, p.once, len(named), named[0])
+				}
 			}
 			return nil
 		}); err != nil {
@@ -144,7 +169,7 @@ func TestPlanSortedEqualsNextActionPath(t *testing.T) {
 		if runs < 3 {
 			t.Errorf("filter %+v once %t: %d runs in the temporary directory while merging; want several (run size %d bytes)", f, p.once, runs, planRunBytes)
 		}
-		if left := tempRuns(t, tmp); len(left) != 0 {
+		if left := append(tempRuns(t, tmp), namedRuns(t, tmp)...); len(left) != 0 {
 			t.Errorf("filter %+v: runs left after the plan: %v", f, left)
 		}
 	}
@@ -178,7 +203,7 @@ func TestPlanSortedEqualsNextActionPath(t *testing.T) {
 		if runs < 3 {
 			t.Errorf("%s: %d runs while merging; want several", c.name, runs)
 		}
-		if left := tempRuns(t, tmp); len(left) != 0 {
+		if left := append(tempRuns(t, tmp), namedRuns(t, tmp)...); len(left) != 0 {
 			t.Errorf("%s: runs left after the plan stopped: %v", c.name, left)
 		}
 	}

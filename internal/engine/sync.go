@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -102,6 +103,9 @@ func (e *Engine) syncConfig(ctx context.Context, v view, now time.Time) error {
 		if _, still := stillRefused[states[i].Path]; changed[states[i].Path] && !still {
 			todo = append(todo, i)
 		}
+	}
+	if len(todo) > 0 {
+		defer roomToSync()()
 	}
 	reads := make(chan fileRead, 8)
 	stop := make(chan struct{})
@@ -288,4 +292,15 @@ func (e *Engine) logChanges(file string, changes []domain.Change) {
 		attrs = append(attrs, st, counts[st])
 	}
 	e.logger.Info("config file synced", attrs...)
+}
+
+// roomToSync lifts the process's soft memory limit until the function it
+// returns puts it back. The daemon keeps the runtime to a small limit
+// (its live heap is small between syncs), but a sync of changed files
+// holds their parsed credentials while it writes them: under the limit
+// the collector ran without pause, and the first sync of a million
+// credentials took 504 s instead of 125 s.
+func roomToSync() func() {
+	old := debug.SetMemoryLimit(math.MaxInt64)
+	return func() { debug.SetMemoryLimit(old) }
 }

@@ -280,11 +280,14 @@ func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(doma
 		order = byDeadline
 		if q.After != "" {
 			// A cursor on a row without a stored deadline is in the tail.
+			// Any other cursor seeks its place in the deadline order, even
+			// when its row has moved since (rotated: a new deadline) or
+			// names no credential: the page after it is never "the end".
 			var n int
-			if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM credentials c WHERE c.id = ? AND c.deadline = ?`, q.After, s.db.Time(q.AfterDeadline)).Scan(&n); err != nil {
+			if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM credentials c WHERE c.id = ? AND c.deadline IS NULL`, q.After).Scan(&n); err != nil {
 				return fmt.Errorf("store: states: %w", err)
 			}
-			if n == 0 {
+			if n > 0 {
 				order = tail
 			}
 		}
