@@ -306,6 +306,18 @@ func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(doma
 			order = byIDDense
 		}
 	}
+	rotatedByIndex := true
+	if !q.RotatedAfter.IsZero() {
+		// The rotations in the window read by index where they are few;
+		// where they are many (a week's at a million credentials: tens
+		// of thousands, each a row read), the page's order walked.
+		var n int
+		if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM rotations r2 WHERE r2.rotated_at > ? LIMIT ?) x`,
+			s.db.Time(q.RotatedAfter), fewRotations).Scan(&n); err != nil {
+			return fmt.Errorf("store: states: %w", err)
+		}
+		rotatedByIndex = n < fewRotations
+	}
 	after, afterDeadline, left := q.After, q.AfterDeadline, q.Limit
 	if after == "" {
 		afterDeadline = time.Time{}
@@ -329,7 +341,7 @@ func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(doma
 		if cap(states) < page {
 			states = make([]domain.CredentialState, 0, page)
 		}
-		query, args := s.statePageQueryIn(q, order)
+		query, args := s.statePageQueryOf(q, order, rotatedByIndex)
 		keyset := []any{after}
 		if order == byDeadline {
 			keyset = []any{s.db.Time(afterDeadline), after}
@@ -480,6 +492,17 @@ func (s *Store) statePageQuery(q domain.StateQuery) (string, []any) {
 // which it starts; in deadline order the deadline and the id) and last
 // (its size).
 func (s *Store) statePageQueryIn(q domain.StateQuery, order int) (string, []any) {
+	return s.statePageQueryOf(q, order, true)
+}
+
+// fewRotations is how many rotations a window (q.RotatedAfter) may hold
+// for a page to read them by index (each a row read for its credential)
+// rather than walk its order judging each row's rotation.
+const fewRotations = 3000
+
+// statePageQueryOf is statePageQueryIn, q's rotations after RotatedAfter
+// read by index (rotatedByIndex) or judged on each row read.
+func (s *Store) statePageQueryOf(q domain.StateQuery, order int, rotatedByIndex bool) (string, []any) {
 	var where []string
 	var args []any
 	seek := `c.id > ?` // the keyset's term, its first parameter
@@ -540,8 +563,10 @@ func (s *Store) statePageQueryIn(q domain.StateQuery, order int) (string, []any)
 		// The rotations after the moment, by their time's index: few
 		// (a week's), where the fleet is many.
 		at := s.db.Time(q.RotatedAfter)
-		where = append(where, `c.id IN (SELECT r2.credential_id FROM rotations r2 WHERE r2.rotated_at > ?)`, `r.rotated_at > ?`, SeenRotation)
-		args = append(args, at, at)
+		if rotatedByIndex {
+			where, args = append(where, `c.id IN (SELECT r2.credential_id FROM rotations r2 WHERE r2.rotated_at > ?)`), append(args, at)
+		}
+		where, args = append(where, `r.rotated_at > ?`, SeenRotation), append(args, at)
 	}
 	query := `SELECT ` + stateColumns + ` FROM ` + CurrentCycle + stateJoins + ` WHERE `
 	switch order {
