@@ -155,7 +155,7 @@ func TestEndToEndConsoleLoginFleetCountsFilterAndUsersReload(t *testing.T) {
 	if got, want := strings.Join(fleetIDs(body), ","), "a-due,a-ok,b-ok,b-overdue"; got != want {
 		t.Errorf("the fleet page lists %s, want %s", got, want)
 	}
-	if got, want := fmt.Sprint(stateCounts(body)), fmt.Sprint(map[string]string{"ok": "2", "due": "1", "overdue": "1", "retired": "0"}); got != want {
+	if got, want := fmt.Sprint(stateCounts(body)), fmt.Sprint(map[string]string{"ok": "2", "due": "1", "overdue": "1", "rotated": "0", "retired": "0"}); got != want {
 		t.Errorf("counts per state: %s, want %s", got, want)
 	}
 

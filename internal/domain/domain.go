@@ -348,6 +348,11 @@ type CredentialState struct {
 	// shows even when the config alone would say the window had passed
 	// (a reminder first planned after downtime).
 	Waiting Waiting
+	// RotationSeen says that the cycle began with a rotation notifier
+	// saw (an operator's, Amazon's, AWS's): the credential has an earlier
+	// recorded rotation. The first cycle of a credential, dated by the
+	// config or its AWS source when it was added, was not one.
+	RotationSeen bool
 }
 
 // Waiting is a delivery in the outbox that waits for its first attempt.

@@ -23,6 +23,9 @@ type StateQuery struct {
 	// DeadlineAfter keeps cycles whose deadline is after it, DeadlineBy
 	// those whose deadline is at or before it; zero: no bound.
 	DeadlineAfter, DeadlineBy time.Time
+	// RotatedAfter keeps cycles that began with a rotation notifier saw
+	// (CredentialState.RotationSeen) after it; zero: no bound.
+	RotatedAfter time.Time
 	// Limit stops after this many rows; 0: no limit. Only set when
 	// nothing after the store drops rows.
 	Limit int

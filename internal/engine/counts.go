@@ -8,7 +8,8 @@ import (
 )
 
 // StateCounts is how many credentials are in each state at now (ok, due,
-// overdue, inactive; a state with none is 0), counted by the store as
+// overdue, inactive; a state with none is 0), and how many are rotated
+// (StateRotated, which overlaps them), counted by the store as
 // its rows stream by (CredentialCounts, /metrics' read): one pass over
 // the fleet, memory bounded by owners × policies.
 func (e *Engine) StateCounts(ctx context.Context, now time.Time) (map[string]int, error) {
@@ -28,5 +29,10 @@ func (e *Engine) StateCounts(ctx context.Context, now time.Time) (map[string]int
 		out[c.State] += c.Count
 		return nil
 	})
+	if err != nil {
+		return out, err
+	}
+	// StateRotated overlaps the others: counted apart, by index.
+	out[StateRotated], err = e.store.CountRotated(ctx, now.Add(-RotatedWindow), now)
 	return out, err
 }

@@ -17,7 +17,17 @@ const (
 	StateDue      = "due"      // a reminder stage is active
 	StateOverdue  = "overdue"  // the deadline has passed
 	StateInactive = "inactive" // removed from the config
+	// StateRotated is not a state of its own but a filter and a count:
+	// the active credentials whose cycle began with a rotation notifier
+	// saw (not a credential's first, dated when it was added) within
+	// RotatedWindow before now. They are ok (due, overdue) as well.
+	StateRotated = "rotated"
 )
+
+// RotatedWindow is how long a rotation counts as recent (StateRotated):
+// Amazon keeps the old LWA client secret working 7 days after a new one
+// is generated, the time to replace it everywhere.
+const RotatedWindow = 7 * 24 * time.Hour
 
 // CredentialStatus is one row of `notifier status`.
 type CredentialStatus struct {
@@ -28,12 +38,15 @@ type CredentialStatus struct {
 	// RotationSource is the source of the rotation that started the
 	// cycle (config, cli, amazon, …): the console shows it; status's
 	// output, whose form is fixed, does not.
-	RotationSource string    `json:"-"`
-	Deadline       time.Time `json:"deadline"`
-	DaysRemaining  int       `json:"days_remaining"`
-	Stage          string    `json:"stage"` // the active stage at now, "" when none
-	Acknowledged   bool      `json:"acknowledged"`
-	AcknowledgedBy string    `json:"acknowledged_by,omitempty"`
+	RotationSource string `json:"-"`
+	// RecentlyRotated: the cycle began with a rotation notifier saw
+	// within RotatedWindow (StateRotated); the console shows it.
+	RecentlyRotated bool      `json:"-"`
+	Deadline        time.Time `json:"deadline"`
+	DaysRemaining   int       `json:"days_remaining"`
+	Stage           string    `json:"stage"` // the active stage at now, "" when none
+	Acknowledged    bool      `json:"acknowledged"`
+	AcknowledgedBy  string    `json:"acknowledged_by,omitempty"`
 	// SnoozedUntil is the end of the snooze in force (Acknowledged by
 	// AcknowledgedBy until then); nil: none.
 	SnoozedUntil     *time.Time `json:"snoozed_until,omitempty"`
@@ -185,6 +198,7 @@ func (v *view) status(s domain.CredentialState, now time.Time) CredentialStatus 
 		DaysRemaining:    schedule.DaysRemaining(deadline, now, loc),
 		Acknowledged:     s.Ack().Acknowledged(now),
 		FailedDeliveries: s.Failed,
+		RecentlyRotated:  s.Active && s.RotationSeen && s.Start.After(now.Add(-RotatedWindow)) && !s.Start.After(now),
 	}
 	if st.Acknowledged {
 		st.AcknowledgedBy = s.AckBy
@@ -240,7 +254,7 @@ func statusKeeps(v *view, f domain.CredentialFilter, now time.Time, loc *time.Lo
 	}
 	return func(s domain.CredentialState, st CredentialStatus) bool {
 		return (f.Owner == "" || s.Owner == f.Owner) && (f.Policy == "" || s.Policy == f.Policy) && (sends == nil || sends[s.Policy]) &&
-			domain.MatchGlob(f.Credential, s.ID) && (f.State == "" || st.State == f.State) &&
+			domain.MatchGlob(f.Credential, s.ID) && (f.State == "" || st.State == f.State || f.State == StateRotated && st.RecentlyRotated) &&
 			(by.IsZero() || !st.Deadline.After(by)) && (f.After == "" || f.ByDeadline || s.ID > f.After)
 	}
 }
@@ -260,6 +274,8 @@ func (v *view) stateQuery(f domain.CredentialFilter, now time.Time) domain.State
 	switch f.State {
 	case StateInactive:
 		q.Inactive = true
+	case StateRotated:
+		q.Active, q.RotatedAfter = true, now.Add(-RotatedWindow)
 	case StateOverdue:
 		q.Active, q.DeadlineBy = true, now
 	case StateOK:

@@ -77,6 +77,10 @@ type Reader interface {
 	EachState(ctx context.Context, q domain.StateQuery, fn func(domain.CredentialState) error) error
 	// CycleStartsAfter says whether some current cycle starts after at.
 	CycleStartsAfter(ctx context.Context, at time.Time) (bool, error)
+	// CountRotated is how many active credentials' current cycles began
+	// with a rotation notifier saw (domain.CredentialState.RotationSeen)
+	// after after and not after by.
+	CountRotated(ctx context.Context, after, by time.Time) (int, error)
 	Delivery(ctx context.Context, id int64) (domain.Delivery, error)
 	Deliveries(ctx context.Context, credentialID string) ([]domain.Delivery, error)
 	History(ctx context.Context, f domain.HistoryFilter) ([]domain.Event, error)

@@ -157,27 +157,30 @@ func (s *Server) apiInternal(w http.ResponseWriter, r *http.Request, err error) 
 // APICredential is one credential as the API lists it: the fleet page's
 // columns.
 type APICredential struct {
-	ID               string     `json:"id"`
-	Name             string     `json:"name"`
-	Owner            string     `json:"owner"`
-	State            string     `json:"state"` // ok, due, overdue, inactive (the page's "retired")
-	Deadline         time.Time  `json:"deadline"`
-	DaysRemaining    int        `json:"days_remaining"`
-	Stage            string     `json:"stage"` // the active stage; "" none
-	Acknowledged     bool       `json:"acknowledged"`
-	AcknowledgedBy   string     `json:"acknowledged_by,omitempty"`
-	SnoozedUntil     *time.Time `json:"snoozed_until,omitempty"` // the acknowledgment is a snooze that ends then
-	RotatedAt        *time.Time `json:"rotated_at,omitempty"`
-	RotationSource   string     `json:"rotation_source,omitempty"`
-	FailedDeliveries int        `json:"failed_deliveries"`
-	Deferred         string     `json:"deferred,omitempty"`
-	Next             APINext    `json:"next"` // the next thing notifier will do: plan's first row
+	ID             string     `json:"id"`
+	Name           string     `json:"name"`
+	Owner          string     `json:"owner"`
+	State          string     `json:"state"` // ok, due, overdue, inactive (the page's "retired")
+	Deadline       time.Time  `json:"deadline"`
+	DaysRemaining  int        `json:"days_remaining"`
+	Stage          string     `json:"stage"` // the active stage; "" none
+	Acknowledged   bool       `json:"acknowledged"`
+	AcknowledgedBy string     `json:"acknowledged_by,omitempty"`
+	SnoozedUntil   *time.Time `json:"snoozed_until,omitempty"` // the acknowledgment is a snooze that ends then
+	RotatedAt      *time.Time `json:"rotated_at,omitempty"`
+	RotationSource string     `json:"rotation_source,omitempty"`
+	// RecentlyRotated: the cycle began with a rotation notifier saw in the
+	// last 7 days (state=rotated), not the credential's first.
+	RecentlyRotated  bool    `json:"recently_rotated"`
+	FailedDeliveries int     `json:"failed_deliveries"`
+	Deferred         string  `json:"deferred,omitempty"`
+	Next             APINext `json:"next"` // the next thing notifier will do: plan's first row
 }
 
 func apiCredentialOf(st engine.CredentialStatus) APICredential {
 	c := APICredential{ID: st.ID, Name: st.Name, Owner: st.Owner, State: st.State, Deadline: st.Deadline, DaysRemaining: st.DaysRemaining,
 		Stage: st.Stage, Acknowledged: st.Acknowledged, AcknowledgedBy: st.AcknowledgedBy, RotationSource: st.RotationSource,
-		FailedDeliveries: st.FailedDeliveries, Deferred: st.Deferred, SnoozedUntil: st.SnoozedUntil}
+		RecentlyRotated: st.RecentlyRotated, FailedDeliveries: st.FailedDeliveries, Deferred: st.Deferred, SnoozedUntil: st.SnoozedUntil}
 	if !st.RotatedAt.IsZero() {
 		at := st.RotatedAt
 		c.RotatedAt = &at
@@ -215,9 +218,9 @@ func parseAPIList(v url.Values) (domain.CredentialFilter, string, int, error) {
 		return f, "", 0, err
 	}
 	switch f.State {
-	case "", engine.StateOK, engine.StateDue, engine.StateOverdue, engine.StateInactive:
+	case "", engine.StateOK, engine.StateDue, engine.StateOverdue, engine.StateRotated, engine.StateInactive:
 	default:
-		return f, "", 0, fmt.Errorf("state: %q is not one of ok, due, overdue, inactive", report.Escape(truncate(f.State, 40)))
+		return f, "", 0, fmt.Errorf("state: %q is not one of ok, due, overdue, rotated, inactive", report.Escape(truncate(f.State, 40)))
 	}
 	if f.Credential != "" {
 		if err := domain.CheckGlob(f.Credential); err != nil {

@@ -63,7 +63,9 @@ const apiFleetSize = 300
 // in mixed states: rotated 10, 170, 200, 130 or 100 days ago by i%5
 // (ok, due, overdue, ok or due under strict, …); owner team-a for even i;
 // policy strict for i%4 == 0; acknowledged by alice for i%7 == 0; and
-// svc-007, svc-057, … (i%50 == 7) removed from the config (inactive).
+// svc-007, svc-057, … (i%50 == 7) removed from the config (inactive);
+// svc-013, svc-063, … (i%50 == 13) rotated 3 days ago (state=rotated) and
+// svc-023, svc-073, … (i%50 == 23) 8 days ago (not), both ok.
 // Tokens: reader (viewer) and ci (responder).
 func newAPIFixture(t *testing.T) (*fixture, string) {
 	t.Helper()
@@ -85,6 +87,15 @@ func newAPIFixture(t *testing.T) (*fixture, string) {
 	f.store, f.eng = syncedEngine(t, cfg, f.clock)
 	for i := 0; i < apiFleetSize; i += 7 {
 		if err := f.eng.Acknowledge(t.Context(), engine.Ack{Credential: fmt.Sprintf("svc-%03d", i), At: f.now.Add(-time.Hour), By: "alice", Source: "cli"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range apiFleetSize {
+		days := map[int]int{13: 3, 23: 8}[i%50]
+		if days == 0 {
+			continue
+		}
+		if err := f.eng.Rotate(t.Context(), engine.Rotation{Credential: fmt.Sprintf("svc-%03d", i), At: f.now.AddDate(0, 0, -days), By: "alice", Source: "cli"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -169,6 +180,7 @@ func (f *fixture) apiAll(query string, limit int) []web.APICredential {
 type pageRow struct {
 	ID, State, Deadline, Ack string
 	Days                     int
+	Rotated                  string // the date of "rotated <date>" beside the state; "" none
 }
 
 var (
@@ -199,7 +211,11 @@ func (f *fixture) pageAll(c *http.Client, query string) []pageRow {
 				f.t.Fatalf("a row of the page is not read: %s", tr)
 			}
 			n, _ := strconv.Atoi(days[1])
-			out = append(out, pageRow{ID: id[1], State: st[1], Deadline: dl[1], Days: n, Ack: ack[1]})
+			rw := pageRow{ID: id[1], State: st[1], Deadline: dl[1], Days: n, Ack: ack[1]}
+			if m := rotatedRE.FindStringSubmatch(tr); m != nil {
+				rw.Rotated = m[1]
+			}
+			out = append(out, rw)
 		}
 		m := nextRE.FindStringSubmatch(body)
 		if m == nil {
@@ -222,12 +238,14 @@ func TestAPIAndFleetPageAgree(t *testing.T) {
 		{"state=overdue&owner=team-a", "state=overdue&owner=team-a"},
 		{"state=ok&policy=strict", "state=ok&policy=strict"},
 		{"state=inactive", "state=inactive"},
+		{"state=rotated", "state=rotated"},
 		{"q=service+1", "q=service+1"},
 		{"sort=deadline", "sort=deadline"},
 		{"state=due&sort=deadline", "state=due&sort=deadline"},
 		{"state=overdue&owner=team-a&sort=deadline", "sort=deadline&state=overdue&owner=team-a"},
 		{"state=ok&policy=strict&sort=deadline", "state=ok&policy=strict&sort=deadline"},
 		{"state=inactive&sort=deadline", "state=inactive&sort=deadline"},
+		{"state=rotated&owner=team-b&sort=deadline", "state=rotated&owner=team-b&sort=deadline"},
 		{"q=service+1&sort=deadline", "q=service+1&sort=deadline"},
 	} {
 		api := f.apiAll(q.api, 37)
@@ -254,10 +272,24 @@ func TestAPIAndFleetPageAgree(t *testing.T) {
 				ack = "by " + a.AcknowledgedBy
 			}
 			got := pageRow{ID: a.ID, State: state, Deadline: a.Deadline.In(loc).Format("Mon 2006-01-02 15:04 MST"), Days: a.DaysRemaining, Ack: ack}
+			if a.RecentlyRotated {
+				got.Rotated = a.RotatedAt.In(loc).Format("2006-01-02")
+			}
 			if got != p {
 				t.Errorf("%q row %d: the API says %+v, the page %+v", q.api, i, got, p)
 			}
 			states[a.State]++
+		}
+		if strings.HasPrefix(q.api, "state=rotated") {
+			// svc-013, svc-063, … rotated 3 days ago; not svc-023, … (8 days).
+			for _, a := range api {
+				if n, _ := strconv.Atoi(strings.TrimPrefix(a.ID, "svc-")); n%50 != 13 || !a.RecentlyRotated || a.State != "ok" {
+					t.Errorf("%q lists %s (%s, recently rotated %v)", q.api, a.ID, a.State, a.RecentlyRotated)
+				}
+			}
+			if len(api) != apiFleetSize/50 {
+				t.Errorf("%q lists %d credentials, want %d", q.api, len(api), apiFleetSize/50)
+			}
 		}
 		if q.api == "" || q.api == "sort=deadline" {
 			if len(api) != apiFleetSize {
@@ -317,7 +349,7 @@ func TestAPIErrorsHaveStableCodesAndWriteNothing(t *testing.T) {
 		{"rotation of an unknown credential", ciToken, "POST", "/api/v1/credentials/nope/rotations", "{}", 404, "not_found", "unknown credential"},
 		{"unknown endpoint", readerToken, "GET", "/api/v1/nothing", "", 404, "not_found", "no such endpoint: GET /api/v1/nothing"},
 		{"wrong method", ciToken, "DELETE", "/api/v1/credentials", "", 404, "not_found", "no such endpoint: DELETE"},
-		{"bad state", readerToken, "GET", "/api/v1/credentials?state=%3Cscript%3E", "", 400, "bad_request", `state: "<script>" is not one of ok, due, overdue, inactive`},
+		{"bad state", readerToken, "GET", "/api/v1/credentials?state=%3Cscript%3E", "", 400, "bad_request", `state: "<script>" is not one of ok, due, overdue, rotated, inactive`},
 		{"limit 0", readerToken, "GET", "/api/v1/credentials?limit=0", "", 400, "bad_request", `limit: "0" is not a number from 1 to 500`},
 		{"limit 501", readerToken, "GET", "/api/v1/credentials?limit=501", "", 400, "bad_request", "from 1 to 500"},
 		{"bad due_within", readerToken, "GET", "/api/v1/credentials?due_within=soon", "", 400, "bad_request", "due_within:"},

@@ -24,7 +24,7 @@ const maxShown = 120
 // states are the fleet's states, as the filter offers them: the status
 // view's, with "retired" for a credential no longer in the config.
 var states = []struct{ Value, Label string }{
-	{"", "any"}, {engine.StateOK, "ok"}, {engine.StateDue, "due"}, {engine.StateOverdue, "overdue"}, {engine.StateInactive, "retired"},
+	{"", "any"}, {engine.StateOK, "ok"}, {engine.StateDue, "due"}, {engine.StateOverdue, "overdue"}, {engine.StateRotated, "rotated"}, {engine.StateInactive, "retired"},
 }
 
 func withWho(r *http.Request, p who) context.Context {
@@ -73,7 +73,7 @@ func parseFleetQuery(v url.Values) (fleetQuery, error) {
 			return q, nil
 		}
 	}
-	return q, fmt.Errorf("state %q is not one of ok, due, overdue, inactive", report.Escape(truncate(q.State, 40)))
+	return q, fmt.Errorf("state %q is not one of ok, due, overdue, rotated, inactive", report.Escape(truncate(q.State, 40)))
 }
 
 // values is the filter as URL parameters (empty ones left out), after
@@ -96,10 +96,10 @@ type row struct {
 }
 
 // count is one state's count at the top of the fleet page, a link to
-// its filter.
+// its filter; ID names its element (the state's label in the filter).
 type count struct {
-	State, Label, Link string
-	N                  int
+	State, ID, Label, Link string
+	N                      int
 }
 
 type fleetData struct {
@@ -230,7 +230,11 @@ func (s *Server) countsOf(ctx context.Context, now time.Time, q fleetQuery) ([]c
 	for _, st := range states[1:] {
 		f := q
 		f.State = st.Value
-		out = append(out, count{State: st.Value, Label: st.Label, N: by[st.Value], Link: "/?" + f.values("").Encode()})
+		label := st.Label
+		if st.Value == engine.StateRotated {
+			label = "rotated (7 days)" // engine.RotatedWindow
+		}
+		out = append(out, count{State: st.Value, ID: st.Label, Label: label, N: by[st.Value], Link: "/?" + f.values("").Encode()})
 	}
 	counted := ""
 	if !at.Equal(now) {

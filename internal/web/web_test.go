@@ -251,7 +251,7 @@ func TestConsoleFleetFilters(t *testing.T) {
 		}
 	}
 	resp, body := f.do(c, "GET", "/?state=%3Cscript%3E", nil, nil)
-	if resp.StatusCode != http.StatusBadRequest || strings.Contains(body, "<script>") || !strings.Contains(body, "is not one of ok, due, overdue, inactive") {
+	if resp.StatusCode != http.StatusBadRequest || strings.Contains(body, "<script>") || !strings.Contains(body, "is not one of ok, due, overdue, rotated, inactive") {
 		t.Errorf("a bad state: %d", resp.StatusCode)
 	}
 }

@@ -45,6 +45,12 @@ const (
 		AND (r2.rotated_at > r.rotated_at OR (r2.rotated_at = r.rotated_at AND r2.id > r.id))
 		AND NOT EXISTS (SELECT 1 FROM retractions rx WHERE rx.kind = 'rotation' AND rx.target_id = r2.id)
 		ORDER BY r2.rotated_at, r2.id LIMIT 1)`
+	// SeenRotation holds for a rotation r that notifier saw (an
+	// operator's record, Amazon's, AWS's), not the one a credential was
+	// added with (dated by its config or its AWS source: no rotation was
+	// seen): the credential has an earlier one. Read by the rotations'
+	// (credential_id, rotated_at) key.
+	SeenRotation = `EXISTS (SELECT 1 FROM rotations p WHERE p.credential_id = r.credential_id AND p.rotated_at < r.rotated_at)`
 	// AckOrder is the order of a cycle's acknowledgments, as listed.
 	AckOrder = `a.acked_at, a.id`
 	// FirstAckOf completes "SELECT a.column " into the live
@@ -189,13 +195,13 @@ func (s *Store) StatesAt(ctx context.Context, at time.Time) ([]domain.Credential
 func (s *Store) states(ctx context.Context, columns, from string, args ...any) ([]domain.CredentialState, error) {
 	rows, err := s.db.Query(ctx, `SELECT `+columns+`, (SELECT x.stage `+lastSentOf+`), (SELECT x.sent_at `+lastSentOf+`),
 			(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'failed'),
-			(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'pending')
+			(SELECT COUNT(*) FROM deliveries x WHERE x.rotation_id = r.id AND x.status = 'pending'), `+SeenRotation+`
 		FROM `+from+` ORDER BY c.id`, args...)
 	out, err := Collect(rows, err, func(r Scanner) (domain.CredentialState, error) {
 		var st domain.CredentialState
 		var stage sql.NullString
 		var err error
-		st.Cycle, err = ScanCycle(r, &stage, NullTimeOf(&st.LastSentAt), &st.Failed, &st.Pending)
+		st.Cycle, err = ScanCycle(r, &stage, NullTimeOf(&st.LastSentAt), &st.Failed, &st.Pending, &st.RotationSeen)
 		st.LastStage = stage.String
 		return st, err
 	})
@@ -241,7 +247,7 @@ const stateColumns = joinedCycleColumns + `,
 	(SELECT MAX(p.probed_at) FROM lwa_probes p WHERE p.credential_id = c.id AND p.outcome = 'ok'),
 	lp.outcome,
 	(SELECT MAX(q.requested_at) FROM rotation_requests q WHERE q.credential_id = c.id AND q.rotation_id = r.id AND q.outcome = 'requested'),
-	wd.channel, wd.next_attempt_at`
+	wd.channel, wd.next_attempt_at, ` + SeenRotation
 
 // stateJoins join, beside CurrentCycle, the rows stateColumns read:
 // cycleJoins', the cycle's last sent reminder ls (lastSentOf) and the
@@ -303,6 +309,18 @@ func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(doma
 			order = byIDDense
 		}
 	}
+	rotatedByIndex := true
+	if !q.RotatedAfter.IsZero() {
+		// The rotations in the window read by index where they are few;
+		// where they are many (a week's at a million credentials: tens
+		// of thousands, each a row read), the page's order walked.
+		var n int
+		if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM rotations r2 WHERE r2.rotated_at > ? LIMIT ?) x`,
+			s.db.Time(q.RotatedAfter), fewRotations).Scan(&n); err != nil {
+			return fmt.Errorf("store: states: %w", err)
+		}
+		rotatedByIndex = n < fewRotations
+	}
 	after, afterDeadline, left := q.After, q.AfterDeadline, q.Limit
 	if after == "" {
 		afterDeadline = time.Time{}
@@ -326,7 +344,7 @@ func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(doma
 		if cap(states) < page {
 			states = make([]domain.CredentialState, 0, page)
 		}
-		query, args := s.statePageQueryIn(q, order)
+		query, args := s.statePageQueryOf(q, order, rotatedByIndex)
 		keyset := []any{after}
 		if order == byDeadline {
 			keyset = []any{s.db.Time(afterDeadline), after}
@@ -365,17 +383,16 @@ const (
 )
 
 // fewStates is how many credentials a state's deadline range may hold
-// for an id-ordered page to read the range by index and sort its ids.
-const fewStates = 1000
+// for an id-ordered page to read the range's ids by index and sort them
+// (about 10 ms at 10,000; walking the fleet in id order for a page of a
+// state holding 1% of a million read 5,000 rows: 30 to 70 ms).
+const fewStates = 10000
 
 // fewInRange says whether q's deadline range (and active or not, and
 // owner) holds fewer than fewStates credentials after q.After, counted
-// by index.
+// by index (idRangeTerms: one owner's rows are counted active or not).
 func (s *Store) fewInRange(ctx context.Context, q domain.StateQuery) (bool, error) {
-	where, args := s.rangeTerms(q)
-	if q.Owner != "" {
-		where, args = append(where, `c.owner = ?`), append(args, q.Owner)
-	}
+	where, args, _ := s.idRangeTerms(q)
 	if q.After != "" {
 		where, args = append(where, `c.id > ?`), append(args, q.After)
 	}
@@ -383,6 +400,27 @@ func (s *Store) fewInRange(ctx context.Context, q domain.StateQuery) (bool, erro
 	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM credentials c WHERE `+strings.Join(where, ` AND `)+` LIMIT ?) x`,
 		append(args, fewStates)...).Scan(&n)
 	return n < fewStates, err
+}
+
+// idRangeTerms are q's range (its deadline bounds, owner, active or not)
+// as one index serves it without reading the rows (a row read per id
+// was most of a page's time): a deadline range by credentials_deadline
+// or, for one owner, credentials_owner_deadline, which hold no active
+// (active says false: the caller judges it on the rows it reads); else
+// rangeTerms, whose partial indexes hold it, and the owner.
+func (s *Store) idRangeTerms(q domain.StateQuery) (where []string, args []any, active bool) {
+	if !q.DeadlineAfter.IsZero() || !q.DeadlineBy.IsZero() {
+		where, args = s.deadlineTerms(q, "c.deadline")
+		if q.Owner != "" {
+			where, args = append(where, `c.owner = ?`), append(args, q.Owner)
+		}
+		return where, args, false
+	}
+	where, args = s.rangeTerms(q)
+	if q.Owner != "" {
+		where, args = append(where, `c.owner = ?`), append(args, q.Owner)
+	}
+	return where, args, true
 }
 
 // rangeTerms are q's bounds on active and on the stored deadline, in a
@@ -434,7 +472,7 @@ func (s *Store) statePage(ctx context.Context, states []domain.CredentialState, 
 	var stage, outcome, waiting sql.NullString
 	x := newCycleScan(&stage, NullTimeOf(&st.LastSentAt), &st.Failed, &st.Pending,
 		NullTimeOf(&st.Probe.Last), NullTimeOf(&st.Probe.Verified), &outcome, NullTimeOf(&st.RotationRequested),
-		&waiting, NullTimeOf(&st.Waiting.At))
+		&waiting, NullTimeOf(&st.Waiting.At), &st.RotationSeen)
 	for rows.Next() {
 		if st.Cycle, err = x.scan(rows); err != nil {
 			return states, err
@@ -457,8 +495,21 @@ func (s *Store) statePageQuery(q domain.StateQuery) (string, []any) {
 // which it starts; in deadline order the deadline and the id) and last
 // (its size).
 func (s *Store) statePageQueryIn(q domain.StateQuery, order int) (string, []any) {
+	return s.statePageQueryOf(q, order, true)
+}
+
+// fewRotations is how many rotations a window (q.RotatedAfter) may hold
+// for a page to read them by index (each a row read for its credential)
+// rather than walk its order judging each row's rotation.
+const fewRotations = 3000
+
+// statePageQueryOf is statePageQueryIn, q's rotations after RotatedAfter
+// read by index (rotatedByIndex) or judged on each row read.
+func (s *Store) statePageQueryOf(q domain.StateQuery, order int, rotatedByIndex bool) (string, []any) {
 	var where []string
 	var args []any
+	seek := `c.id > ?` // the keyset's term, its first parameter
+	ownerIn := false   // the owner is among the range's terms
 	switch order {
 	case byIDDense:
 		// Not by index: the range holds many; the fleet in id order
@@ -472,10 +523,29 @@ func (s *Store) statePageQueryIn(q domain.StateQuery, order int) (string, []any)
 		// The bounds judged on each row read, before its joins.
 		w, a := s.deadlineTerms(q, "COALESCE(c.deadline, c.deadline)")
 		where, args = append(where, w...), append(args, a...)
+	case byID:
+		if q.DeadlineAfter.IsZero() && q.DeadlineBy.IsZero() {
+			where, args = s.rangeTerms(q)
+			break
+		}
+		// A state's range holding few (fewInRange): its ids after the
+		// keyset read by index (idRangeTerms), then only the page's rows
+		// joined, in the order of those ids: not the range's rows joined
+		// and sorted, nor the fleet (or the owner's) walked in id order
+		// (the COALESCE keeps the id's index out of the choice).
+		w, a, active := s.idRangeTerms(q)
+		seek = `c.id IN (SELECT c.id FROM credentials c WHERE COALESCE(c.id, c.id) > ? AND ` + strings.Join(w, ` AND `) + `)`
+		args, ownerIn = a, true
+		if !active && q.Active {
+			where = append(where, `c.active`)
+		}
+		if !active && q.Inactive {
+			where = append(where, `NOT c.active`)
+		}
 	default:
 		where, args = s.rangeTerms(q)
 	}
-	if q.Owner != "" {
+	if q.Owner != "" && !ownerIn {
 		where, args = append(where, `c.owner = ?`), append(args, q.Owner)
 	}
 	if q.Policy != "" {
@@ -492,6 +562,15 @@ func (s *Store) statePageQueryIn(q domain.StateQuery, order int) (string, []any)
 	if q.Like != "" {
 		where, args = append(where, `c.id LIKE ? ESCAPE '\'`), append(args, q.Like)
 	}
+	if !q.RotatedAfter.IsZero() {
+		// The rotations after the moment, by their time's index: few
+		// (a week's), where the fleet is many.
+		at := s.db.Time(q.RotatedAfter)
+		if rotatedByIndex {
+			where, args = append(where, `c.id IN (SELECT r2.credential_id FROM rotations r2 WHERE r2.rotated_at > ?)`), append(args, at)
+		}
+		where, args = append(where, `r.rotated_at > ?`, SeenRotation), append(args, at)
+	}
 	query := `SELECT ` + stateColumns + ` FROM ` + CurrentCycle + stateJoins + ` WHERE `
 	switch order {
 	case byDeadline:
@@ -499,7 +578,7 @@ func (s *Store) statePageQueryIn(q domain.StateQuery, order int) (string, []any)
 	case tail:
 		query += `c.deadline IS NULL AND c.id > ?`
 	default:
-		query += `c.id > ?`
+		query += seek
 	}
 	for _, w := range where {
 		query += ` AND ` + w
@@ -508,6 +587,23 @@ func (s *Store) statePageQueryIn(q domain.StateQuery, order int) (string, []any)
 		return query + ` ORDER BY c.deadline, c.id LIMIT ?`, args
 	}
 	return query + ` ORDER BY c.id LIMIT ?`, args
+}
+
+// countRotatedSQL is CountRotated's query: the rotations in the range by
+// their time's index, each the current cycle of an active credential
+// (looked up by key) and not the credential's first (SeenRotation).
+const countRotatedSQL = `SELECT COUNT(*) FROM rotations r WHERE r.rotated_at > ? AND r.rotated_at <= ?
+		AND EXISTS (SELECT 1 FROM credentials c WHERE c.id = r.credential_id AND c.rotation_id = r.id AND c.active) AND ` + SeenRotation
+
+// CountRotated is how many active credentials' current cycles began with
+// a rotation notifier saw (CredentialState.RotationSeen) after after and
+// not after by: read by the rotations' time index.
+func (s *Store) CountRotated(ctx context.Context, after, by time.Time) (int, error) {
+	var n int
+	if err := s.db.QueryRow(ctx, countRotatedSQL, s.db.Time(after), s.db.Time(by)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: rotations after %s: %w", after.UTC().Format(time.RFC3339), err)
+	}
+	return n, nil
 }
 
 // cycleStartsAfterSQL is CycleStartsAfter's query: the rotations after

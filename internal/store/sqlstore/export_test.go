@@ -24,6 +24,9 @@ const DueChannelsSQL = dueChannelsSQL
 // tests of sqlstore_test.
 const CycleStartsAfterSQL = cycleStartsAfterSQL
 
+// CountRotatedSQL is CountRotated's query, for the query plan tests.
+const CountRotatedSQL = countRotatedSQL
+
 // StatePageQuery is EachState's query of a page and its parameters (the
 // page's start and size around them), for the query plan tests.
 func (s *Store) StatePageQuery(q domain.StateQuery) (string, []any) { return s.statePageQuery(q) }
@@ -42,4 +45,11 @@ func (s *Store) SentQuery(ids []int64) (string, []any) { return s.sentQuery(ids)
 // order, its parameters between the keyset (deadline, id) and the size.
 func (s *Store) StatePageQueryByDeadline(q domain.StateQuery) (string, []any) {
 	return s.statePageQueryIn(q, byDeadline)
+}
+
+// StatePageQueryDense is EachState's query of a page in id order where
+// the range holds many (each row judged), its parameters between the
+// keyset (the id) and the size.
+func (s *Store) StatePageQueryDense(q domain.StateQuery) (string, []any) {
+	return s.statePageQueryIn(q, byIDDense)
 }

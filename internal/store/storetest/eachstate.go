@@ -191,4 +191,43 @@ func testEachState(t *testing.T, open Opener) {
 			equal(t, c.at, got, c.want)
 		}
 	})
+
+	t.Run("the rotations notifier saw after a moment: read and counted", func(t *testing.T) {
+		// alpha rotated at hours(10), beta at hours(2); gamma's rotation
+		// retracted; delta never rotated; eps added at hours(20) with a
+		// rotation at hours(15) (its first: not one notifier saw); zeta
+		// rotated at hours(12), then removed from the config (inactive).
+		e := newEnv(t, open)
+		creds := []domain.Credential{cred("alpha"), cred("beta"), cred("delta"), cred("gamma"), cred("zeta")}
+		e.sync(file, t0, creds...)
+		e.rotate("alpha", hours(10), hours(10))
+		e.rotate("beta", hours(2), hours(10))
+		e.rotate("gamma", hours(5), hours(10))
+		e.retract(domain.RetractRotation, "gamma", 0, domain.Retraction{At: hours(11)})
+		e.rotate("zeta", hours(12), hours(12))
+		eps := with(cred("eps"), func(c *domain.Credential) { c.RotatedAt = hours(15) })
+		e.sync(file, hours(20), append(creds[:4:4], eps)...)
+		seen := map[string]bool{}
+		if err := e.EachState(e.ctx, domain.StateQuery{}, func(s domain.CredentialState) error { seen[s.ID] = s.RotationSeen; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		equal(t, "rotations seen", seen, map[string]bool{"alpha": true, "beta": true, "delta": false, "eps": false, "gamma": false, "zeta": true})
+		for _, c := range []struct {
+			after            time.Time
+			want, byDeadline []string // beta's deadline is sooner (rotated sooner)
+		}{{hours(3), []string{"alpha"}, []string{"alpha"}}, {hours(1), []string{"alpha", "beta"}, []string{"beta", "alpha"}}, {hours(10), []string{}, []string{}}} {
+			equal(t, "after "+ts(c.after), e.eachState(domain.StateQuery{Active: true, RotatedAfter: c.after}), c.want)
+			equal(t, "by deadline after "+ts(c.after), e.eachState(domain.StateQuery{Active: true, RotatedAfter: c.after, ByDeadline: true}), c.byDeadline)
+			n, err := e.CountRotated(e.ctx, c.after, hours(24))
+			if err != nil {
+				t.Fatal(err)
+			}
+			equal(t, "count after "+ts(c.after), n, len(c.want))
+		}
+		n, err := e.CountRotated(e.ctx, hours(1), hours(9))
+		if err != nil {
+			t.Fatal(err)
+		}
+		equal(t, "count from hours(1) to hours(9)", n, 1)
+	})
 }
