@@ -30,6 +30,9 @@ func nextAction(l ladder, cycle schedule.Cycle, c *domain.Cycle, now time.Time, 
 // Seq minus its step's number (planRow tells it by that), due at now
 // when it is due already; false when none is due by until.
 func escalationStep(p *schedule.Policy, c domain.Cycle, deadline, now, until time.Time, loc *time.Location) (schedule.Step, bool) {
+	if !slices.ContainsFunc(p.Stages, func(s schedule.Stage) bool { return len(s.Escalate) > 0 }) {
+		return schedule.Step{}, false // most policies: no walk a cycle in a plan of the fleet
+	}
 	a, ok := schedule.PendingEscalation(*p, schedule.Cycle{Start: c.Start, Deadline: deadline}, c.Ack(), c.HasSent, c.FirstSentOf, now, loc)
 	if !ok || a.Due.After(until) {
 		return schedule.Step{}, false
