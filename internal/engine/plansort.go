@@ -32,7 +32,7 @@ var planRunBytes = 8 << 20
 // planMemory is the Go heap a sorted plan keeps to (a soft limit, for
 // its duration): a run and the batches being read are all it holds, and
 // the collector need not let garbage grow past them.
-const planMemory = 32 << 20
+const planMemory = 28 << 20
 
 // errPlanHead stops the next-action path once the head is printed.
 var errPlanHead = errors.New("plan: head printed")
