@@ -2,17 +2,12 @@ package engine
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/notifier-dev/notifier/internal/channels/registry"
-	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
-	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
 // TestDeadlineCursorOutlivesAWriteToItsRow: a page in deadline order ends
@@ -28,23 +23,7 @@ func TestDeadlineCursorOutlivesAWriteToItsRow(t *testing.T) {
 	for i := range 12 {
 		fmt.Fprintf(&b, "  - {id: c%02d, rotation_period: 90d, rotated_at: %s}\n", i, time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 3*i).Format(time.DateOnly))
 	}
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, config.At(now), nil, registry.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(t.Context(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e, err := New(st, cfg, WithStdout(&strings.Builder{}), WithWallClock(func() time.Time { return now }))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := configEngine(t, b.String(), now, nil)
 	if err := e.Sync(t.Context(), now); err != nil {
 		t.Fatal(err)
 	}

@@ -11,11 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/notifier-dev/notifier/internal/channels/registry"
-	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/schedule"
-	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
 // sortFleet is a synced fleet of n credentials rotated on many days, on
@@ -49,23 +46,7 @@ credentials:
 		fmt.Fprintf(&b, "  - {id: c%05d, name: \"Credential %d\", owner: team-%d, policy: %s, rotation_period: 180d, rotated_at: %s}\n",
 			(i*7919)%n, i, i%3, policy, start.AddDate(0, 0, (i*37)%200).Format(time.DateOnly))
 	}
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, config.At(now), nil, registry.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e, err := New(st, cfg, WithStdout(&strings.Builder{}), WithWallClock(func() time.Time { return now }))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := configEngine(t, b.String(), now, nil)
 	if err := e.Sync(t.Context(), now); err != nil {
 		t.Fatal(err)
 	}

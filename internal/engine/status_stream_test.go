@@ -1,18 +1,12 @@
 package engine
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/notifier-dev/notifier/internal/channels/registry"
-	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
-	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
 // TestEachStatusStreams: EachStatus hands each row over as the store
@@ -65,23 +59,7 @@ func syncedFleet(t *testing.T, n int, now time.Time, stages string) *Engine {
 	for i := range n {
 		fmt.Fprintf(&b, "  - {id: c%05d, owner: team-%d, rotated_at: 2026-06-01}\n", i, i%3)
 	}
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, config.At(now), nil, registry.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e, err := New(st, cfg, WithStdout(&strings.Builder{}), WithWallClock(func() time.Time { return now }))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := configEngine(t, b.String(), now, nil)
 	if err := e.Sync(t.Context(), now); err != nil {
 		t.Fatal(err)
 	}

@@ -3,18 +3,13 @@ package engine
 import (
 	"context"
 	"math"
-	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/notifier-dev/notifier/internal/channels/registry"
-	"github.com/notifier-dev/notifier/internal/config"
 	"github.com/notifier-dev/notifier/internal/domain"
 	"github.com/notifier-dev/notifier/internal/store"
-	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
 // limitSpy is the real store, noting the process's soft memory limit
@@ -43,24 +38,8 @@ func TestSyncIsNotHeldToTheDaemonsMemoryLimit(t *testing.T) {
 	now := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	var b strings.Builder
 	b.WriteString("database: notifier.db\ntimezone: UTC\npolicies:\n  standard:\n    - {before: 30d, channels: [console]}\nchannels:\n  console: {type: stdout}\ncredentials:\n  - {id: c1, rotated_at: 2026-06-01}\n")
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, config.At(now), nil, registry.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	spy := &limitSpy{Engine: st}
-	e, err := New(spy, cfg, WithStdout(&strings.Builder{}), WithWallClock(func() time.Time { return now }))
-	if err != nil {
-		t.Fatal(err)
-	}
+	spy := &limitSpy{}
+	e := configEngine(t, b.String(), now, func(st store.Engine) store.Engine { spy.Engine = st; return spy })
 	if err := e.Sync(t.Context(), now); err != nil {
 		t.Fatal(err)
 	}
