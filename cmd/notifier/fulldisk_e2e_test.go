@@ -15,29 +15,32 @@ import (
 const testFullEnv = "NOTIFIER_TEST_FULL_FILE"
 
 // TestFullDatabaseWhileSendingLosesNoRecord: `notifier run` sends 200
-// reminders due now to a webhook; after the 20th POST the database fills.
-// The fill is real SQLite: the test build's NOTIFIER_TEST_FULL_FILE holds
-// the database at its size with max_page_count, so writes fail with
-// SQLITE_FULL "database or disk is full" (a small tmpfs would need root).
-// While it is full /readyz says why; once space returns every reminder has
-// reached the webhook exactly once and every one is recorded sent.
+// reminders due now to a webhook, which holds the first requests until the
+// database has filled: their outcomes then cannot be recorded. (It let the
+// first 20 through and filled the database after them: a fast sender had
+// recorded every claimed outcome by then, its next write was a claim, and
+// the test waited in vain for an outcome it could not record.) The fill is
+// real SQLite: the test build's NOTIFIER_TEST_FULL_FILE holds the database
+// at its size with max_page_count, so writes fail with SQLITE_FULL
+// "database or disk is full" (a small tmpfs would need root). While it is
+// full /readyz says why; once space returns every reminder has reached the
+// webhook exactly once and every one is recorded sent.
 func TestFullDatabaseWhileSendingLosesNoRecord(t *testing.T) {
-	const n, fillAfter = 200, 20
-	sink := newKeySink(t, 0, false)
+	const n = 200
+	sink := newKeySink(t, 0, true)
 	dir, config := fleetEnv(t, n, sink.srv.URL, "@hourly", time.Now().UTC().Add(-175*24*time.Hour).Format(time.RFC3339))
 	addr := listenHTTP(t, config)
 	full := filepath.Join(dir, "full")
 	d := startDaemonEnv(t, dir, config, append(os.Environ(), testFullEnv+"="+full))
-	for i := range fillAfter {
-		select {
-		case <-sink.seen:
-		case <-time.After(60 * time.Second):
-			t.Fatalf("only %d requests reached the webhook:\n%s", i, d.logs())
-		}
+	select { // a send is in flight, claimed, its outcome not yet recorded
+	case <-sink.seen:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no request reached the webhook:\n%s", d.logs())
 	}
 	if err := os.WriteFile(full, nil, 0o600); err != nil { // the database is full
 		t.Fatal(err)
 	}
+	sink.release()
 
 	d.await(t, "outcomes not recorded", 60*time.Second)
 	// A write that fits in the database's free pages still succeeds while

@@ -31,7 +31,8 @@ import (
 type keySink struct {
 	srv   *httptest.Server
 	delay time.Duration
-	hang  chan struct{} // non-nil: requests wait until it closes or the client goes
+	hang  chan struct{} // non-nil: requests wait until it closes (release) or the client goes
+	once  sync.Once
 	mu    sync.Mutex
 	got   map[string]int
 	seen  chan struct{} // a request arrived (buffered, never blocks)
@@ -64,12 +65,17 @@ func newKeySink(t testing.TB, delay time.Duration, hang bool) *keySink {
 		s.mu.Unlock()
 	}))
 	t.Cleanup(func() {
-		if s.hang != nil {
-			close(s.hang)
-		}
+		s.release()
 		s.srv.Close()
 	})
 	return s
+}
+
+// release lets the requests a hanging sink holds (and later ones) go on.
+func (s *keySink) release() {
+	if s.hang != nil {
+		s.once.Do(func() { close(s.hang) })
+	}
 }
 
 func (s *keySink) counts() (keys, dups int) {
