@@ -140,6 +140,7 @@ func TestEndToEndConsoleLoginFleetCountsFilterAndUsersReload(t *testing.T) {
 	t.Setenv("NOTIFIER_SESSION_KEY", e2eSessionKey)
 	d := startDaemon(t, dir, config)
 	d.await(t, "http listening", 60*time.Second)
+	awaitConsole(t, base)
 
 	alice := newConsoleClient(t, base)
 	if code, path, _ := alice.do(http.MethodGet, "/", nil); code != http.StatusOK || path != "/login" {
@@ -195,4 +196,20 @@ func TestEndToEndConsoleLoginFleetCountsFilterAndUsersReload(t *testing.T) {
 		t.Errorf("alice after the reload: %d at %s, %d rows", code, path, len(fleetIDs(body)))
 	}
 	d.terminate(t, 60*time.Second)
+}
+
+// awaitConsole waits until the daemon at base serves its console: until
+// the first tick has synced the config it says 503 (polled as a browser
+// honouring Retry-After would).
+func awaitConsole(t *testing.T, base string) {
+	t.Helper()
+	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+		code, body := httpGet(t, base+"/login")
+		if code != http.StatusServiceUnavailable {
+			return
+		}
+		if !strings.Contains(body, "not synced yet") || time.Since(start) > time.Minute {
+			t.Fatalf("the console before the first sync: %d %q", code, body)
+		}
+	}
 }

@@ -100,7 +100,11 @@ func New(o Options) *Server {
 		s.mux.Handle("GET /calendar.ics", cal)
 	}
 	if o.Console != nil {
-		s.mux.Handle("/", o.Console)
+		console := o.Console
+		if o.Health != nil { // the daemon's: its fleet is the database's once synced
+			console = s.afterFirstSync(console)
+		}
+		s.mux.Handle("/", console)
 	}
 	if s.metrics != nil && o.MetricsApart {
 		m := http.NewServeMux()
@@ -213,9 +217,10 @@ func securityHeaders(w http.ResponseWriter) {
 }
 
 // afterFirstSync answers 503 with Retry-After until the daemon's first
-// tick has synced the config: a calendar read from a database the config
-// was not yet synced into (the first start, credentials added while it
-// was stopped) would be taken by the client for the whole truth.
+// tick has synced the config: a calendar, a fleet page or its counts read
+// from a database the config was not yet synced into (the first start,
+// credentials added while it was stopped) would be taken for the whole
+// truth.
 func (s *Server) afterFirstSync(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.health.Synced() {
