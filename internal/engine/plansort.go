@@ -108,17 +108,16 @@ func (e *Engine) planSorted(ctx context.Context, now time.Time, horizon schedule
 	until := horizon.Add(now, 1, loc)
 	policies, _ := v.policyList()
 	skip := same
-	return runs.merge(ctx, func(r *planRec) error {
+	return runs.merge(ctx, func(r *planRec) (Upcoming, bool) {
 		if c := cmp.Compare(r.step.Due, lastDue); c < 0 || c == 0 && string(r.id) < lastID {
-			return nil
+			return Upcoming{}, false
 		} else if c == 0 && string(r.id) == lastID && skip > 0 {
 			skip--
-			return nil
+			return Upcoming{}, false
 		}
 		w := schedule.Window{Policy: policies[r.policy], Deadline: time.Unix(0, r.deadline), Acked: r.acked, SnoozedUntil: unNanos(r.snoozed), Now: now, Until: until, Loc: loc, MaxRepeats: MaxPlannedRepeats}
-		u := v.planRow(w, r.step.Unpack(loc), string(r.id), string(r.name), once)
-		return emit(u)
-	})
+		return v.planRow(w, r.step.Unpack(loc), string(r.id), string(r.name), once), true
+	}, emit)
 }
 
 // policyList is the view's ladders' policies in name order, and each
@@ -381,11 +380,11 @@ func (m *planMerge) Pop() any {
 // hands the rendering one at a time.
 const planBatchBytes = 64 << 10
 
-// merge hands fn every row of every run in the plan's order. The runs
-// are merged on a goroutine of their own, in batches of encoded rows,
-// while fn renders on the caller's: the two halves of the work overlap.
-// A row's strings are fn's for the call only.
-func (r *planRuns) merge(ctx context.Context, fn func(*planRec) error) error {
+// merge hands emit the row of every record of every run in the plan's
+// order, but those row leaves out. Three goroutines share the work: one
+// merges the runs into batches of encoded records, one makes each
+// batch's rows (row), and the caller's emits them (formats and writes).
+func (r *planRuns) merge(ctx context.Context, row func(*planRec) (Upcoming, bool), emit func(Upcoming) error) error {
 	if err := r.spill(); err != nil { // the run in memory too: one kind of run
 		return err
 	}
@@ -402,28 +401,69 @@ func (r *planRuns) merge(ctx context.Context, fn func(*planRec) error) error {
 		defer close(batches)
 		merged <- r.mergeRuns(ctx, free, batches)
 	}()
+	rows := make(chan []Upcoming, 1)
+	freeRows := make(chan []Upcoming, 3)
+	for range cap(freeRows) {
+		freeRows <- nil
+	}
+	made := make(chan error, 1)
+	go func() {
+		defer close(rows)
+		made <- makeRows(ctx, batches, free, freeRows, rows, row)
+	}()
 	var err error
-	var rec planRec
-	for b := range batches {
-		for i := 0; err == nil && i < len(b); {
-			var n int
-			if n, err = parsePlanRec(b[i:], &rec); err == nil {
-				err = fn(&rec)
-				i += n
-			}
+	for us := range rows {
+		for i := 0; err == nil && i < len(us); i++ {
+			err = emit(us[i])
 		}
 		if err == nil {
 			err = ctx.Err()
 		}
 		if err != nil {
-			cancel() // the merge stops; its batches are drained
+			cancel() // the others stop; their rows are drained
 		}
-		free <- b[:0]
+		clear(us) // no string outlives its batch
+		freeRows <- us[:0]
 	}
-	if m := <-merged; err == nil {
+	cancel() // a goroutine that failed left the other waiting
+	if e := <-made; err == nil {
+		err = e
+	}
+	if m := <-merged; err == nil && !errors.Is(m, context.Canceled) {
 		err = m
 	}
 	return err
+}
+
+// makeRows makes the rows of each batch of encoded records, in order,
+// handing each batch back to free and its rows to rows.
+func makeRows(ctx context.Context, batches <-chan []byte, free chan<- []byte, freeRows <-chan []Upcoming, rows chan<- []Upcoming, row func(*planRec) (Upcoming, bool)) error {
+	var rec planRec
+	for b := range batches {
+		var us []Upcoming
+		select {
+		case us = <-freeRows:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		for i := 0; i < len(b); {
+			n, err := parsePlanRec(b[i:], &rec)
+			if err != nil {
+				return err
+			}
+			if u, ok := row(&rec); ok {
+				us = append(us, u)
+			}
+			i += n
+		}
+		free <- b[:0] // as many buffers as room: never waits
+		select {
+		case rows <- us:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // mergeRuns merges the runs into batches taken from free and sent on
