@@ -21,10 +21,8 @@ type limitSpy struct {
 
 func (s *limitSpy) SyncFiles(ctx context.Context, files []domain.FileSync, opts domain.SyncOptions, now time.Time) ([][]domain.Change, error) {
 	s.seen = append(s.seen, debug.SetMemoryLimit(-1))
-	return s.Store().SyncFiles(ctx, files, opts, now)
+	return s.Engine.SyncFiles(ctx, files, opts, now)
 }
-
-func (s *limitSpy) Store() store.Engine { return s.Engine }
 
 // TestSyncIsNotHeldToTheDaemonsMemoryLimit: the daemon keeps the Go
 // runtime to a small soft memory limit (its live heap is small between

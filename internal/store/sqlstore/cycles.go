@@ -310,10 +310,13 @@ func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(doma
 		}
 	}
 	rotatedByIndex := true
-	if !q.RotatedAfter.IsZero() {
+	if !q.RotatedAfter.IsZero() && order != byDeadline {
 		// The rotations in the window read by index where they are few;
 		// where they are many (a week's at a million credentials: tens
-		// of thousands, each a row read), the page's order walked.
+		// of thousands, each a row read), the page's order walked. (In
+		// deadline order they are always read by index: see
+		// statePageQueryOf; its tail, the few cycles without a stored
+		// deadline, takes the index too.)
 		var n int
 		if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM rotations r2 WHERE r2.rotated_at > ? LIMIT ?) x`,
 			s.db.Time(q.RotatedAfter), fewRotations).Scan(&n); err != nil {
