@@ -451,7 +451,7 @@ Exit codes:
 			defer closeView(store.Close, &err)
 			// Rows are printed as they are read; --fail-on counts them
 			// as they go.
-			out := bufio.NewWriter(c.stdout)
+			out := bufio.NewWriterSize(c.stdout, 64<<10)
 			stream := report.NewStatusStream(out, format, c.terminalWidth())
 			verdict := failOnCounter{failOn: failOn}
 			first := true

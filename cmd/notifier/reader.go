@@ -13,6 +13,7 @@ import (
 	"github.com/notifier-dev/notifier/internal/engine"
 	"github.com/notifier-dev/notifier/internal/store"
 	"github.com/notifier-dev/notifier/internal/store/backend"
+	"github.com/notifier-dev/notifier/internal/store/sqlite"
 )
 
 // The auditors' commands read the database and never write it: they open
@@ -236,9 +237,16 @@ func openIfAny(cmd *cobra.Command, dsn string) (st store.Engine, closeStore func
 // closeView releases a view's database and makes its error the command's
 // when the command had none: a SQLite file read without a lock that a
 // daemon wrote meanwhile (sqlite.ErrChangedWhileRead) is said, not passed
-// over.
+// over. It is said first also when the command failed: the read's error
+// ("database disk image is malformed") was then what SQLite made of the
+// pages written under it.
 func closeView(close func() error, err *error) {
-	if cerr := close(); cerr != nil && *err == nil {
+	cerr := close()
+	switch {
+	case cerr == nil:
+	case *err == nil:
 		*err = cerr
+	case errors.Is(cerr, sqlite.ErrChangedWhileRead):
+		*err = fmt.Errorf("%w (the read failed: %v)", cerr, *err)
 	}
 }

@@ -192,6 +192,11 @@ func (d *driver) FirstRotations(t *sqlstore.Tx, batch []domain.Credential, src s
 // SyncStarted: nothing to change for a sync.
 func (d *driver) SyncStarted(*sqlstore.Tx) (func(), error) { return func() {}, nil }
 
+// Parallel is Snapshot: its readers are connections of their own already.
+func (d *driver) Parallel(ctx context.Context, n int) ([]sqlstore.Reader, func(), error) {
+	return d.Snapshot(ctx, n)
+}
+
 // Snapshot opens n read-only REPEATABLE READ transactions that see the
 // same committed state: the first exports its snapshot, the others adopt
 // it. Each is a connection of its own (one connection cannot interleave

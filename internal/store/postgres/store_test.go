@@ -118,7 +118,7 @@ func TestMigrations(t *testing.T) {
 	}
 	defer s.Close()
 	ms, err := s.Migrations(t.Context())
-	want := []string{"0001_init", "0002_audit_views", "0003_aws_sources", "0004_aws_sources_truncate", "0005_amazon_truncate", "0006_database_id", "0007_recorded_at", "0008_cycle_terms", "0009_retractions", "0010_notices", "0013_days_late", "0014_amazon_terms", "0015_view_indexes", "0016_plan_order", "0019_announce_not_reminder", "0020_snooze", "0024_digests", "0028_owner_index", "0029_credential_deadline"}
+	want := []string{"0001_init", "0002_audit_views", "0003_aws_sources", "0004_aws_sources_truncate", "0005_amazon_truncate", "0006_database_id", "0007_recorded_at", "0008_cycle_terms", "0009_retractions", "0010_notices", "0013_days_late", "0014_amazon_terms", "0015_view_indexes", "0016_plan_order", "0019_announce_not_reminder", "0020_snooze", "0024_digests", "0028_owner_index", "0029_credential_deadline", "0030_events_time_id"}
 	if err != nil || len(ms) != len(want) {
 		t.Fatalf("migrations = %+v, %v; want %v, once each", ms, err, want)
 	}

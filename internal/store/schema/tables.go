@@ -190,6 +190,9 @@ func indexes() []Index {
 		{Name: "acknowledgments_rotation", Table: "acknowledgments", Columns: []string{"rotation_id", "acked_at"}},
 		{Name: "acknowledgments_credential", Table: "acknowledgments", Columns: []string{"credential_id", "acked_at"}},
 		{Name: "events_time", Table: "events", Columns: []string{"time"}},
+		{Name: "events_time_id", Table: "events", Columns: []string{"time", "id"}, Only: Postgres,
+			Note: "the history's pages read by a (time, id) keyset (PostgreSQL's migration 0030); SQLite's events_time " +
+				"holds the id after the time already (its rowid)"},
 		{Name: "events_credential", Table: "events", Columns: []string{"credential_id", "time"}},
 		{Name: "events_notice", Table: "events", Columns: []string{"stage", "id"}, Where: "type = 'notice'"},
 		{Name: "cycle_deadlines_rotation", Table: "cycle_deadlines", Columns: []string{"rotation_id", "id"}},

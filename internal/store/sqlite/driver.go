@@ -29,6 +29,9 @@ type driver struct {
 	// pageLimit, once set by Store.LimitPages, is applied to every write
 	// transaction's connection (max_page_count is per connection).
 	pageLimit atomic.Int64
+	// beforeLast, when set (tests), runs in Parallel before its last
+	// connection begins: where another process's commit would land.
+	beforeLast func()
 }
 
 // dialect is how SQLite writes what the store says alike: times as UTC
@@ -231,6 +234,111 @@ func (d *driver) SyncStarted(t *sqlstore.Tx) (func(), error) {
 	return func() {
 		c.tx.ExecContext(context.WithoutCancel(c.ctx), `PRAGMA cache_size = `+cacheSize+`; PRAGMA shrink_memory`)
 	}, nil
+}
+
+// Parallel opens up to n readers, each on a connection of its own (so
+// that n goroutines read at once, on n cores), that all see one committed
+// state. SQLite shares no snapshot between connections; but read
+// transactions begun one after the other see the same state when nothing
+// was committed between the first's start and the last's, and PRAGMA
+// data_version, read on the last connection before the first starts and
+// again as the last starts, changes when another connection committed
+// (or checkpointed) meanwhile. When commits keep coming between the
+// starts (a daemon busy writing), it gives one reader: a view is one
+// moment before it is fast. A connection the pool cannot give at once
+// (a daemon's pool held by others) is done without, for a caller holding
+// one and waiting for another could wait on another such caller.
+func (d *driver) Parallel(ctx context.Context, n int) ([]sqlstore.Reader, func(), error) {
+	for attempt := 0; attempt < parallelAttempts && n > 1; attempt++ {
+		conns, err := d.conns(ctx, n)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(conns) < 2 {
+			closeAll(ctx, conns)
+			break
+		}
+		same, err := d.beginTogether(ctx, conns)
+		if err != nil {
+			closeAll(ctx, conns)
+			return nil, nil, fmt.Errorf("store: read: %w", err)
+		}
+		if !same {
+			closeAll(ctx, conns)
+			continue
+		}
+		readers := make([]sqlstore.Reader, len(conns))
+		for i, c := range conns {
+			readers[i] = sqlstore.ReaderOf(c, nil)
+		}
+		return readers, func() { closeAll(ctx, conns) }, nil
+	}
+	return d.Snapshot(ctx, 1)
+}
+
+// parallelAttempts is how many times Parallel tries to begin its read
+// transactions with no commit between them before it gives one reader.
+const parallelAttempts = 3
+
+// parallelWait is how long Parallel waits for each connection after its
+// first: the pool's idle ones come at once.
+const parallelWait = 50 * time.Millisecond
+
+// conns takes up to n connections from the pool: the first waiting as
+// any read does, the others only parallelWait each.
+func (d *driver) conns(ctx context.Context, n int) ([]*sql.Conn, error) {
+	first, err := d.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: read: %w", err)
+	}
+	conns := []*sql.Conn{first}
+	for len(conns) < n {
+		wait, cancel := context.WithTimeout(ctx, parallelWait)
+		c, err := d.db.Conn(wait)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				closeAll(ctx, conns)
+				return nil, fmt.Errorf("store: read: %w", ctx.Err())
+			}
+			break // the pool is busy: fewer readers
+		}
+		conns = append(conns, c)
+	}
+	return conns, nil
+}
+
+// beginTogether begins a read transaction on each connection and says
+// whether they all see one state: data_version read on the last
+// connection before the others begin, and again in its own transaction,
+// is unchanged. Reading data_version in a transaction is what starts its
+// snapshot.
+func (d *driver) beginTogether(ctx context.Context, conns []*sql.Conn) (bool, error) {
+	last := conns[len(conns)-1]
+	var before, after int64
+	if err := last.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&before); err != nil {
+		return false, err
+	}
+	for _, c := range conns {
+		if c == last && d.beforeLast != nil {
+			d.beforeLast()
+		}
+		if _, err := c.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
+			return false, err
+		}
+		if err := c.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&after); err != nil {
+			return false, err
+		}
+	}
+	return after == before, nil
+}
+
+// closeAll ends each connection's transaction, if any, and gives it back.
+func closeAll(ctx context.Context, conns []*sql.Conn) {
+	for _, c := range conns {
+		c.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`) // none begun: an error, ignored
+		c.Close()
+	}
 }
 
 // Snapshot runs every reader on one connection in one read transaction:

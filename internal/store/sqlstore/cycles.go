@@ -217,6 +217,10 @@ func (s *Store) states(ctx context.Context, columns, from string, args ...any) (
 const (
 	statePage      = 1000
 	firstStatePage = 100
+	// sideStatePage is a page read side by side (eachStateSideBySide):
+	// smaller, for a page a reader and the two waiting are all held at
+	// once (a CredentialState is 640 bytes).
+	sideStatePage = 500
 )
 
 // joinedCycleColumns are CycleColumns with the rows that give several
@@ -274,13 +278,81 @@ func (s *Store) EachState(ctx context.Context, q domain.StateQuery, fn func(doma
 	if q.Limit > 0 {
 		batch = min(batch, q.Limit)
 	}
-	return pipeBy(batch, func(emit func(domain.CredentialState) error) error { return s.eachState(ctx, q, emit) }, fn)
+	order := -1 // decided by eachState
+	if q.After == "" && q.Limit == 0 && q.Page == 0 && !q.ByDeadline && q.Owner == "" && q.Like == "" && q.RotatedAfter.IsZero() {
+		// A read of the whole fleet (or most of it) in id order runs on
+		// several readers side by side: at a million credentials each
+		// row's lookups (its terms, acknowledgment, deliveries, probes:
+		// a dozen index searches) are most of a status's time, and one
+		// connection does them on one core.
+		var err error
+		if order, err = s.idOrder(ctx, q); err != nil {
+			return fmt.Errorf("store: states: %w", err)
+		}
+		if order == byIDDense || !q.Inactive && q.DeadlineAfter.IsZero() && q.DeadlineBy.IsZero() {
+			return s.eachStateSideBySide(ctx, q, order, fn)
+		}
+	}
+	return pipeBy(batch, func(emit func(domain.CredentialState) error) error { return s.eachState(ctx, q, order, emit) }, fn)
+}
+
+// idOrder is the order of an id-ordered read of q: a state's deadline
+// range (or the retired) read by index only where it holds few
+// credentials (their ids sorted); where it holds many, the fleet walked
+// in id order finds a page soon.
+func (s *Store) idOrder(ctx context.Context, q domain.StateQuery) (int, error) {
+	if !q.Inactive && q.DeadlineAfter.IsZero() && q.DeadlineBy.IsZero() {
+		return byID, nil
+	}
+	few, err := s.fewInRange(ctx, q)
+	if err != nil || few {
+		return byID, err
+	}
+	return byIDDense, nil
+}
+
+// eachStateSideBySide is EachState's read of q in id order (order: byID
+// without bounds, or byIDDense) in pages on parallelReaders readers of
+// one committed state (Parallel), each page the ids up to the one a
+// page's length on, cut by the credentials' key alone.
+func (s *Store) eachStateSideBySide(ctx context.Context, q domain.StateQuery, order int, fn func(domain.CredentialState) error) error {
+	readers, done, err := s.db.Parallel(ctx, parallelReaders)
+	if err != nil {
+		return fmt.Errorf("store: states: %w", err)
+	}
+	defer done()
+	upTo, upToArgs := s.statePageQueryOf(q, order, true, true)
+	toEnd, toEndArgs := s.statePageQueryOf(q, order, true, false)
+	size := func(first bool) int {
+		if first {
+			return firstStatePage // the first rows show at once
+		}
+		return sideStatePage
+	}
+	next := func(ctx context.Context, r Reader, after string, first bool) (string, bool, error) {
+		var to string
+		err := r.QueryRow(ctx, `SELECT c.id FROM credentials c WHERE c.id > ? ORDER BY c.id LIMIT 1 OFFSET ?`, after, size(first)-1).Scan(&to)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", true, nil
+		}
+		return to, false, err
+	}
+	read := func(ctx context.Context, r Reader, after, to string, first, last bool, states []domain.CredentialState) ([]domain.CredentialState, error) {
+		if last {
+			return s.statePageOn(ctx, r, states, toEnd, append(append([]any{after}, toEndArgs...), size(first)))
+		}
+		return s.statePageOn(ctx, r, states, upTo, append(append([]any{after, to}, upToArgs...), size(first)))
+	}
+	if err := readPages(ctx, readers, next, read, fn); err != nil {
+		return fmt.Errorf("store: states: %w", err)
+	}
+	return nil
 }
 
 // eachState is EachState's read, on pipe's goroutine: pages in id
 // order, or in deadline order (q.ByDeadline) and then the cycles without
 // a stored deadline in id order (the tail).
-func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(domain.CredentialState) error) error {
+func (s *Store) eachState(ctx context.Context, q domain.StateQuery, known int, fn func(domain.CredentialState) error) error {
 	order := byID
 	if q.ByDeadline {
 		order = byDeadline
@@ -297,16 +369,10 @@ func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(doma
 				order = tail
 			}
 		}
-	} else if q.Inactive || !q.DeadlineAfter.IsZero() || !q.DeadlineBy.IsZero() {
-		// In id order, a state's deadline range is read by index only
-		// where it holds few credentials (their ids sorted); where it
-		// holds many, the fleet in id order finds a page soon.
-		few, err := s.fewInRange(ctx, q)
-		if err != nil {
+	} else if order = known; order < 0 {
+		var err error
+		if order, err = s.idOrder(ctx, q); err != nil {
 			return fmt.Errorf("store: states: %w", err)
-		}
-		if !few {
-			order = byIDDense
 		}
 	}
 	rotatedByIndex := true
@@ -347,7 +413,7 @@ func (s *Store) eachState(ctx context.Context, q domain.StateQuery, fn func(doma
 		if cap(states) < page {
 			states = make([]domain.CredentialState, 0, page)
 		}
-		query, args := s.statePageQueryOf(q, order, rotatedByIndex)
+		query, args := s.statePageQueryOf(q, order, rotatedByIndex, false)
 		keyset := []any{after}
 		if order == byDeadline {
 			keyset = []any{s.db.Time(afterDeadline), after}
@@ -466,7 +532,12 @@ func (s *Store) deadlineTerms(q domain.StateQuery, col string) ([]string, []any)
 
 // statePage appends the rows of one page of EachState's query to states.
 func (s *Store) statePage(ctx context.Context, states []domain.CredentialState, query string, args []any) ([]domain.CredentialState, error) {
-	rows, err := s.db.Query(ctx, query, args...)
+	return s.statePageOn(ctx, s.db, states, query, args)
+}
+
+// statePageOn is statePage read on r.
+func (s *Store) statePageOn(ctx context.Context, r Reader, states []domain.CredentialState, query string, args []any) ([]domain.CredentialState, error) {
+	rows, err := r.Query(ctx, query, args...)
 	if err != nil {
 		return states, err
 	}
@@ -498,7 +569,7 @@ func (s *Store) statePageQuery(q domain.StateQuery) (string, []any) {
 // which it starts; in deadline order the deadline and the id) and last
 // (its size).
 func (s *Store) statePageQueryIn(q domain.StateQuery, order int) (string, []any) {
-	return s.statePageQueryOf(q, order, true)
+	return s.statePageQueryOf(q, order, true, false)
 }
 
 // fewRotations is how many rotations a window (q.RotatedAfter) may hold
@@ -507,8 +578,10 @@ func (s *Store) statePageQueryIn(q domain.StateQuery, order int) (string, []any)
 const fewRotations = 3000
 
 // statePageQueryOf is statePageQueryIn, q's rotations after RotatedAfter
-// read by index (rotatedByIndex) or judged on each row read.
-func (s *Store) statePageQueryOf(q domain.StateQuery, order int, rotatedByIndex bool) (string, []any) {
+// read by index (rotatedByIndex) or judged on each row read; in id order,
+// to bounds the page above too: its keyset is then the id after which
+// it starts and the id it ends at (a page of readPages).
+func (s *Store) statePageQueryOf(q domain.StateQuery, order int, rotatedByIndex, to bool) (string, []any) {
 	var where []string
 	var args []any
 	seek := `c.id > ?` // the keyset's term, its first parameter
@@ -603,6 +676,9 @@ func (s *Store) statePageQueryOf(q domain.StateQuery, order int, rotatedByIndex 
 		query += `c.deadline IS NULL AND c.id > ?`
 	default:
 		query += seek
+		if to {
+			query += ` AND c.id <= ?`
+		}
 	}
 	for _, w := range where {
 		query += ` AND ` + w

@@ -53,3 +53,21 @@ func (s *Store) StatePageQueryByDeadline(q domain.StateQuery) (string, []any) {
 func (s *Store) StatePageQueryDense(q domain.StateQuery) (string, []any) {
 	return s.statePageQueryIn(q, byIDDense)
 }
+
+// HistoryPartQueries are the queries of the parts of a page of the
+// history read side by side, and of the keys that cut it, each with
+// parameters, in a range of time (Since and Until): for the query plan
+// tests.
+func HistoryPartQueries(at string) [][2]any {
+	within, wargs := ` AND time >= ? AND time < ?`, []any{at, at}
+	var out [][2]any
+	for _, w := range []struct {
+		where string
+		args  []any
+	}{{atTimeAfter, []any{at, 9}}, {atTimeUpTo, []any{at, 9}}, {atTimeBetween, []any{at, 9, 99}},
+		{beforeTime, []any{at}}, {afterTime, []any{at}}, {betweenTimes, []any{at, at}}} {
+		out = append(out, [2]any{eventPartQuery(w.where, within), append(w.args, wargs...)})
+		out = append(out, [2]any{`SELECT time, id FROM events WHERE ` + w.where + within + ` ORDER BY time, id LIMIT 1 OFFSET 999`, append(w.args, wargs...)})
+	}
+	return out
+}

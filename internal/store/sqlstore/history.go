@@ -2,8 +2,11 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/notifier-dev/notifier/internal/domain"
 )
@@ -32,12 +35,198 @@ func (s *Store) History(ctx context.Context, f domain.HistoryFilter) ([]domain.E
 // returned. The rows are read on a goroutine of their own (pipe), beside
 // fn.
 func (s *Store) EachEvent(ctx context.Context, f domain.HistoryFilter, fn func(domain.Event) error) error {
+	if f.CredentialID == "" && f.Credential == "" && f.Owner == "" && f.Type == "" && f.Limit == 0 {
+		// The whole history (or a time range of it) runs on several
+		// readers side by side: at a million credentials its two million
+		// events are each a row read at random (time order is not the
+		// order they were written in), most of the time of a history.
+		return s.eachEventSideBySide(ctx, f, fn)
+	}
 	return pipe(func(emit func(domain.Event) error) error { return s.eachEvent(ctx, f, emit) }, fn)
+}
+
+// eventColumns are an event's columns, as scanEvents reads them.
+const eventColumns = `id, time, type, COALESCE(credential_id, ''), COALESCE(rotation_id, 0), COALESCE(delivery_id, 0), stage, channel, status, actor, detail, recorded_at`
+
+// eventKey is an event's place in the history's order: its time, then
+// id. The time is kept as the database gave it (SQLite's text, a
+// PostgreSQL time) and bound back as it is: equal to the stored value
+// whatever its form, where a time formatted again might not be.
+type eventKey struct {
+	at any
+	id int64
+}
+
+// sameTime says whether two keys' times are one.
+func sameTime(a, b eventKey) bool {
+	if t, ok := a.at.(time.Time); ok {
+		u, ok := b.at.(time.Time)
+		return ok && t.Equal(u)
+	}
+	return fmt.Sprint(a.at) == fmt.Sprint(b.at)
+}
+
+// Pages of the history read side by side: the first small, so that the
+// first rows show at once.
+const (
+	eventPage      = 1000
+	firstEventPage = 100
+)
+
+// The parts of a page of the history between two keys (time, id), each
+// searched by events_time: the events at a key's time after (or up to)
+// its id, and those between two times.
+const (
+	atTimeAfter   = `time = ? AND id > ?`
+	atTimeUpTo    = `time = ? AND id <= ?`
+	atTimeBetween = `time = ? AND id > ? AND id <= ?`
+	beforeTime    = `time < ?`
+	afterTime     = `time > ?`
+	betweenTimes  = `time > ? AND time < ?`
+)
+
+// eventPartQuery reads the events of one part of a page (where) in the
+// range's terms (within), in the history's order.
+func eventPartQuery(where, within string) string {
+	return `SELECT ` + eventColumns + ` FROM events WHERE ` + where + within + ` ORDER BY time, id`
+}
+
+// eachEventSideBySide is EachEvent of the events in f's time range, in
+// pages cut by the key of events_time (time, id) and read on
+// parallelReaders readers of one committed state. A keyset of a time
+// and an id is searched as its two parts (the events at that time after
+// that id, then the later times): the index serves each part, where a
+// row value compared as a whole made SQLite walk every event of the time
+// before the id (a million at a first sync's moment: each page then read
+// the whole moment).
+func (s *Store) eachEventSideBySide(ctx context.Context, f domain.HistoryFilter, fn func(domain.Event) error) error {
+	readers, done, err := s.db.Parallel(ctx, parallelReaders)
+	if err != nil {
+		return fmt.Errorf("store: history: %w", err)
+	}
+	defer done()
+	// The range's own terms, beside each part's.
+	var within string
+	var withinArgs []any
+	if !f.Since.IsZero() {
+		within, withinArgs = within+` AND time >= ?`, append(withinArgs, s.db.Time(CeilSecond(f.Since)))
+	}
+	if !f.Until.IsZero() {
+		within, withinArgs = within+` AND time < ?`, append(withinArgs, s.db.Time(CeilSecond(f.Until)))
+	}
+	args := func(a ...any) []any { return append(a, withinArgs...) }
+	size := func(first bool) int {
+		if first {
+			return firstEventPage
+		}
+		return eventPage
+	}
+	keyAt := func(ctx context.Context, r Reader, where string, a []any) (eventKey, bool, error) {
+		var k eventKey
+		err := r.QueryRow(ctx, `SELECT time, id FROM events WHERE `+where+within+` ORDER BY time, id LIMIT 1`, args(a...)...).Scan(&k.at, &k.id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return k, false, nil
+		}
+		return k, err == nil, err
+	}
+	// next is the key a page's length after after: among the events at
+	// after's time first, then among the later ones.
+	next := func(ctx context.Context, r Reader, after eventKey, first bool) (eventKey, bool, error) {
+		n := size(first)
+		if first {
+			k, ok, err := keyAt(ctx, r, `1=1`, nil)
+			if !ok || err != nil {
+				return k, true, err
+			}
+			return s.keyAfter(ctx, r, k, n-1, within, withinArgs)
+		}
+		return s.keyAfter(ctx, r, after, n, within, withinArgs)
+	}
+	read := func(ctx context.Context, r Reader, after, to eventKey, first, last bool, events []domain.Event) ([]domain.Event, error) {
+		at := func(k eventKey) any { return k.at }
+		type part struct {
+			where string
+			args  []any
+		}
+		var parts []part
+		switch {
+		case !first && !last && sameTime(after, to):
+			parts = []part{{atTimeBetween, []any{at(after), after.id, to.id}}}
+		case first && last:
+			parts = []part{{`1=1`, nil}}
+		case first:
+			parts = []part{{beforeTime, []any{at(to)}}, {atTimeUpTo, []any{at(to), to.id}}}
+		case last:
+			parts = []part{{atTimeAfter, []any{at(after), after.id}}, {afterTime, []any{at(after)}}}
+		default:
+			parts = []part{{atTimeAfter, []any{at(after), after.id}}, {betweenTimes, []any{at(after), at(to)}},
+				{atTimeUpTo, []any{at(to), to.id}}}
+		}
+		for _, p := range parts {
+			rows, err := r.Query(ctx, eventPartQuery(p.where, within), args(p.args...)...)
+			if err != nil {
+				return events, err
+			}
+			if events, err = appendEvents(rows, events); err != nil {
+				return events, err
+			}
+		}
+		return events, nil
+	}
+	if err := readPages(ctx, readers, next, read, fn); err != nil {
+		return fmt.Errorf("store: history: %w", err)
+	}
+	return nil
+}
+
+// keyAfter is the key of the event n after after (skipping n-1 events
+// after it) within the range's terms, last when there are not n.
+func (s *Store) keyAfter(ctx context.Context, r Reader, after eventKey, n int, within string, withinArgs []any) (eventKey, bool, error) {
+	at := after.at
+	var same int // events at after's time after it, up to n
+	if err := r.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE `+atTimeAfter+within+` LIMIT ?) x`,
+		append(append([]any{at, after.id}, withinArgs...), n)...).Scan(&same); err != nil {
+		return eventKey{}, false, err
+	}
+	var k eventKey
+	var err error
+	if same == n {
+		err = r.QueryRow(ctx, `SELECT time, id FROM events WHERE `+atTimeAfter+within+` ORDER BY time, id LIMIT 1 OFFSET ?`,
+			append(append([]any{at, after.id}, withinArgs...), n-1)...).Scan(&k.at, &k.id)
+	} else {
+		err = r.QueryRow(ctx, `SELECT time, id FROM events WHERE `+afterTime+within+` ORDER BY time, id LIMIT 1 OFFSET ?`,
+			append(append([]any{at}, withinArgs...), n-same-1)...).Scan(&k.at, &k.id)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return eventKey{}, true, nil
+	}
+	return k, false, err
+}
+
+// eventDest are the scan destinations of eventColumns, into e.
+func eventDest(e *domain.Event) []any {
+	return []any{&e.ID, TimeOf(&e.Time), &e.Type, &e.CredentialID, &e.RotationID, &e.DeliveryID, &e.Stage, &e.Channel, &e.Status,
+		&e.Actor, &e.Detail, NullTimeOf(&e.RecordedAt)}
+}
+
+// appendEvents appends the events of rows (eventColumns) to events.
+func appendEvents(rows *sql.Rows, events []domain.Event) ([]domain.Event, error) {
+	defer rows.Close()
+	var e domain.Event // each row is read here, into destinations made once
+	dst := eventDest(&e)
+	for rows.Next() {
+		e = domain.Event{}
+		if err := rows.Scan(dst...); err != nil {
+			return events, err
+		}
+		events = append(events, e)
+	}
+	return events, rows.Err()
 }
 
 // eachEvent is EachEvent's read, on pipe's goroutine.
 func (s *Store) eachEvent(ctx context.Context, f domain.HistoryFilter, fn func(domain.Event) error) error {
-	q := `SELECT id, time, type, COALESCE(credential_id, ''), COALESCE(rotation_id, 0), COALESCE(delivery_id, 0), stage, channel, status, actor, detail, recorded_at FROM events WHERE 1=1`
+	q := `SELECT ` + eventColumns + ` FROM events WHERE 1=1`
 	var args []any
 	if f.CredentialID != "" {
 		q += ` AND credential_id = ?`
@@ -82,8 +271,7 @@ func (s *Store) eachEvent(ctx context.Context, f domain.HistoryFilter, fn func(d
 	defer rows.Close()
 	n := 0
 	var e domain.Event // each row is read here, into destinations made once
-	dst := []any{&e.ID, TimeOf(&e.Time), &e.Type, &e.CredentialID, &e.RotationID, &e.DeliveryID, &e.Stage, &e.Channel, &e.Status,
-		&e.Actor, &e.Detail, NullTimeOf(&e.RecordedAt)}
+	dst := eventDest(&e)
 	for rows.Next() {
 		e = domain.Event{}
 		if err := rows.Scan(dst...); err != nil {

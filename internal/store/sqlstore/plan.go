@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -384,55 +385,72 @@ func (s *Store) planWhere(f domain.CredentialFilter, until time.Time, next strin
 // order of the next action reads a few pages at random for every cycle.
 // A cycle's delivery keys are read on the same snapshot. The batches are
 // read on a goroutine of their own, one ahead of fn.
+//
+// The fleet is read in pages of planBatch credentials in that order, each
+// page (its cycles, then their delivery keys) on one of parallelReaders
+// readers of one committed state (Parallel), side by side: each cycle's
+// lookups (its terms, its acknowledgment) are most of the read's time,
+// and one connection does them on one core.
 func (s *Store) PlanFleet(ctx context.Context, f domain.CredentialFilter, until time.Time, fn func([]domain.Cycle) error) error {
-	return pipeBy(1, func(emit func([]domain.Cycle) error) error { return s.planFleet(ctx, f, until, emit) }, fn)
-}
-
-func (s *Store) planFleet(ctx context.Context, f domain.CredentialFilter, until time.Time, fn func([]domain.Cycle) error) error {
-	readers, done, err := s.db.Snapshot(ctx, 2)
+	readers, done, err := s.db.Parallel(ctx, parallelReaders)
 	if err != nil {
-		return err
+		return fmt.Errorf("store: cycles to plan: %w", err)
 	}
 	defer done()
-	next, order := s.db.StoredOrder("c.next_action_at")
+	next, key := s.db.StoredOrder("c.next_action_at")
+	if key == "" {
+		key = "c.id" // no order of its own: pages by the key
+	}
 	where, args := s.planWhere(f, until, next)
-	q := `SELECT ` + joinedCycleColumns + ` FROM ` + CurrentCycle + cycleJoins + ` WHERE ` + where
-	if order != "" {
-		q += ` ORDER BY ` + order
-	}
-	rows, err := readers[0].Query(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("store: cycles to plan: %w", err)
-	}
-	defer rows.Close()
-	batch := make([]domain.Cycle, 0, planBatch)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	query := `SELECT ` + joinedCycleColumns + ` FROM ` + CurrentCycle + cycleJoins + ` WHERE ` + where
+	// The page's end is the key planBatch credentials on, any or not
+	// planned: a plan of a few reads the fleet's keys only.
+	cut := func(ctx context.Context, r Reader, after any, first bool) (any, bool, error) {
+		var to any
+		var err error
+		if first {
+			err = r.QueryRow(ctx, `SELECT `+key+` FROM credentials c ORDER BY `+key+` LIMIT 1 OFFSET ?`, planBatch-1).Scan(&to)
+		} else {
+			err = r.QueryRow(ctx, `SELECT `+key+` FROM credentials c WHERE `+key+` > ? ORDER BY `+key+` LIMIT 1 OFFSET ?`, after, planBatch-1).Scan(&to)
 		}
-		if err := s.loadSentBy(ctx, readers[1], batch); err != nil {
-			return err
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, true, nil
 		}
-		if err := fn(batch); err != nil {
-			return err
-		}
-		batch = make([]domain.Cycle, 0, planBatch) // fn's batch is its own
-		return nil
+		return to, false, err
 	}
-	x := newCycleScan() // one set of destinations for a million rows
-	for rows.Next() {
-		c, err := x.scan(rows)
+	read := func(ctx context.Context, r Reader, after, to any, first, last bool, pages [][]domain.Cycle) ([][]domain.Cycle, error) {
+		q, a := query, args
+		if !first {
+			q, a = q+` AND `+key+` > ?`, append(a[:len(a):len(a)], after)
+		}
+		if !last {
+			q, a = q+` AND `+key+` <= ?`, append(a[:len(a):len(a)], to)
+		}
+		rows, err := r.Query(ctx, q+` ORDER BY `+key, a...)
 		if err != nil {
-			return fmt.Errorf("store: cycles to plan: %w", err)
+			return pages, err
 		}
-		if batch = append(batch, c); len(batch) == planBatch {
-			if err := flush(); err != nil {
-				return err
+		batch := make([]domain.Cycle, 0, planBatch) // fn's batch is its own
+		x := newCycleScan()
+		for rows.Next() {
+			c, err := x.scan(rows)
+			if err != nil {
+				rows.Close()
+				return pages, err
 			}
+			batch = append(batch, c)
 		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(batch) == 0 {
+			return pages, err
+		}
+		if err := s.loadSentBy(ctx, r, batch); err != nil {
+			return pages, err
+		}
+		return append(pages, batch), nil
 	}
-	if err := rows.Err(); err != nil {
+	if err := readPages(ctx, readers, cut, read, fn); err != nil {
 		return fmt.Errorf("store: cycles to plan: %w", err)
 	}
-	return flush()
+	return nil
 }

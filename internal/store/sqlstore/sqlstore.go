@@ -156,6 +156,11 @@ type Driver interface {
 	// Snapshot opens n readers that all see one committed state, side by
 	// side, and the function that closes them.
 	Snapshot(ctx context.Context, n int) ([]Reader, func(), error)
+	// Parallel opens up to n readers (at least one) that all see one
+	// committed state, each on a connection of its own: n goroutines
+	// read side by side. A driver that cannot give several on one state
+	// gives one.
+	Parallel(ctx context.Context, n int) ([]Reader, func(), error)
 	// Name is the database in messages: a path, a URL without its
 	// password.
 	Name() string

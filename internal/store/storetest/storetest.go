@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 		{"States", testStates},
 		{"StatesAt", testStatesAt},
 		{"EachState", testEachState},
+		{"SideBySide", testSideBySide},
 		{"History", testHistory},
 		{"HistoryFilters", testHistoryFilters},
 		{"Lease", testLease},
