@@ -200,9 +200,13 @@ func (c *cli) backward(cmd *cobra.Command, cfg *config.Config) ([]report.CheckPr
 			continue
 		}
 		r := domain.Rotation{ID: cyc.RotationID, CredentialID: cr.ID, RotatedAt: cyc.Start, Source: cyc.Source}
+		only, err := st.OnlyLiveRotation(cmd.Context(), r)
+		if err != nil {
+			return warnings, fmt.Errorf("check: %w", err)
+		}
 		warnings = append(warnings, report.CheckProblem{Credential: cr.ID, Severity: "warning",
 			Message: fmt.Sprintf("rotated_at %s in the config is before the rotation recorded from it at %s (moved backward; ignored); %s",
-				sqlstore.FormatTime(cr.RotatedAt), sqlstore.FormatTime(cyc.Start), sqlstore.BackwardHint(r))})
+				sqlstore.FormatTime(cr.RotatedAt), sqlstore.FormatTime(cyc.Start), sqlstore.BackwardHint(r, only))})
 	}
 	return warnings, nil
 }

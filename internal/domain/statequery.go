@@ -40,7 +40,7 @@ type StateQuery struct {
 	// Page is how many rows one query reads (0: the store's default): a
 	// caller that wants few rows, of which some may be dropped after the
 	// store, reads small pages and stops, instead of one large page read
-	// for nothing.
+	// for nothing. Never more than the store's own page.
 	Page int
 }
 

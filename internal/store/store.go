@@ -57,6 +57,9 @@ type Dispatcher interface {
 // Recorder records what people report: rotations and acknowledgments.
 type Recorder interface {
 	RecordRotation(ctx context.Context, r domain.Rotation, now time.Time) error
+	// OnlyLiveRotation says whether r is its credential's only live
+	// rotation, the one no retraction may undo (domain.ErrOnlyRotation).
+	OnlyLiveRotation(ctx context.Context, r domain.Rotation) (bool, error)
 	RecordAck(ctx context.Context, a domain.Ack) (domain.Ack, error)
 	Retract(ctx context.Context, x domain.Retraction) (domain.Retraction, error)
 }

@@ -405,7 +405,10 @@ func (s *Store) eachState(ctx context.Context, q domain.StateQuery, known int, f
 			page = firstStatePage
 		}
 		if q.Page > 0 {
-			page = q.Page
+			// A caller's page is smaller, never larger, than the store's:
+			// a page's rows are held before fn sees them (a --limit of
+			// 100,000,000 asked room for 100M rows at once).
+			page = min(q.Page, statePage)
 		}
 		if q.Limit > 0 {
 			page = min(page, left)

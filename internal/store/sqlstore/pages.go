@@ -17,8 +17,9 @@ const parallelReaders = 2
 // key the page starts after (first: the result's start), it gives the
 // page's last key, or last when the page runs to the result's end. read
 // reads the page's rows, after (or from the start, first) up to to (or
-// to the end, last), appending them to rows. At most a page a reader is
-// read ahead of fn and one more waits: memory stays flat. An error, fn's
+// to the end, last), appending them to rows. At most two pages a reader
+// (one being read, one read and waiting) and the one fn is given are
+// held: memory stays flat. An error, fn's
 // or a reader's, cancels the others and is returned, fn having seen
 // every row before the failed page.
 func readPages[K, T any](ctx context.Context, readers []Reader,

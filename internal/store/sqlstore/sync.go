@@ -246,7 +246,11 @@ func SyncCredential(t *Tx, old Credential, c domain.Credential, now time.Time, c
 		msg := fmt.Sprintf("rotated_at moved backward in the config (%s -> %s); ignored, the recorded rotations stand",
 			FormatTime(old.RotatedAt), FormatTime(c.RotatedAt))
 		if err == nil {
-			msg += "; " + BackwardHint(current)
+			only, err := onlyLiveRotation(t, current)
+			if err != nil {
+				return err
+			}
+			msg += "; " + BackwardHint(current, only)
 		}
 		if err := t.InsertEvent(domain.Event{Time: now, Type: domain.EventConfig, CredentialID: c.ID, Status: "ignored", Detail: msg}); err != nil {
 			return err
@@ -310,10 +314,40 @@ func configRotation(t *Tx, old Credential, c domain.Credential, now time.Time, c
 // BackwardHint says, for a config whose rotated_at is before the current
 // cycle's rotation r, how to undo r if it was the mistake: the config
 // moving backward never retracts by itself, for a typo must not silently
-// resume an old cycle.
-func BackwardHint(r domain.Rotation) string {
+// resume an old cycle. A credential's only live rotation (only: the
+// first, the date it was added with) cannot be retracted
+// (domain.ErrOnlyRotation): the hint then says so, not a command that
+// would be refused.
+func BackwardHint(r domain.Rotation, only bool) string {
+	if only {
+		return fmt.Sprintf("the rotation at %s (source %s) is %s's first rotation, which cannot be retracted: its cycles run from it "+
+			"(to date the credential otherwise, remove it from the config and add it under a new id)", FormatTime(r.RotatedAt), r.Source, r.CredentialID)
+	}
 	return fmt.Sprintf("if the rotation at %s (source %s) was a mistake, undo it with: notifier retract rotation %s --rotation %d --reason \"...\"",
 		FormatTime(r.RotatedAt), r.Source, r.CredentialID, r.ID)
+}
+
+// onlyLiveRotationSQL counts a credential's live rotations other than
+// one: none, and a retraction of that one is refused.
+const onlyLiveRotationSQL = `SELECT COUNT(*) FROM rotations r WHERE r.credential_id = ? AND r.id <> ? AND ` + LiveRotation
+
+// onlyLiveRotation says whether r is its credential's only live rotation.
+func onlyLiveRotation(t *Tx, r domain.Rotation) (bool, error) {
+	var others int
+	if err := t.QueryRow(onlyLiveRotationSQL, r.CredentialID, r.ID).Scan(&others); err != nil {
+		return false, fmt.Errorf("store: rotations of %s: %w", r.CredentialID, err)
+	}
+	return others == 0, nil
+}
+
+// OnlyLiveRotation says whether r is its credential's only live
+// rotation (BackwardHint).
+func (s *Store) OnlyLiveRotation(ctx context.Context, r domain.Rotation) (bool, error) {
+	var others int
+	if err := s.db.QueryRow(ctx, onlyLiveRotationSQL, r.CredentialID, r.ID).Scan(&others); err != nil {
+		return false, fmt.Errorf("store: rotations of %s: %w", r.CredentialID, err)
+	}
+	return others == 0, nil
 }
 
 // optionalTime is t as a change's detail shows it: empty for none.

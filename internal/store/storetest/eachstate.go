@@ -74,6 +74,17 @@ func testEachState(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("a page asked larger than any holds no more than a page", func(t *testing.T) {
+		// status --state overdue --limit 100000000 asks pages of the
+		// limit: room for 100M rows (64 GB) was made before a row was
+		// read, and the process died out of memory.
+		e := newEnv(t, open)
+		e.sync(file, t0, cred("alpha"), cred("beta"))
+		for _, q := range []domain.StateQuery{{Page: 1 << 36}, {Page: 1 << 36, Active: true, DeadlineBy: days(10000)}} {
+			equal(t, fmt.Sprintf("pages of %d", q.Page), e.eachState(q), []string{"alpha", "beta"})
+		}
+	})
+
 	t.Run("probes and a pending request come with each credential", func(t *testing.T) {
 		e := newEnv(t, open)
 		e.sync(file, t0, spAPI("alpha", clientA), spAPI("beta", clientB))

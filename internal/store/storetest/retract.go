@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/notifier-dev/notifier/internal/domain"
@@ -224,6 +225,30 @@ func testRetract(t *testing.T, open Opener) {
 			t.Errorf("recorded at %s: want the wall clock", ts(rec))
 		}
 		equal(t, "the later cycle's retractions", len(cycles[1].Retractions), 0)
+	})
+
+	t.Run("the config moving backward before a credential's only rotation warns without a command that would be refused", func(t *testing.T) {
+		// A newcomer's typo: the date corrected to an earlier one after
+		// the first sync. The first rotation cannot be retracted
+		// (ErrOnlyRotation): the warning must not send them to a
+		// command that refuses.
+		e := newEnv(t, open)
+		e.sync(file, t0, cred("alpha"))
+		first := e.cycle("alpha")
+		earlier := with(cred("alpha"), func(c *domain.Credential) { c.RotatedAt = rotated.AddDate(0, 0, -10) })
+		changes := e.sync(file, hours(1), earlier)
+		equal(t, "changes", changeText(changes), []string{"alpha ignored warn=true"})
+		if len(changes) == 1 {
+			d := changes[0].Detail
+			if strings.Contains(d, "notifier retract") || !strings.Contains(d, "first rotation") || !strings.Contains(d, "cannot be retracted") {
+				t.Errorf("warning %q: want it to say the first rotation cannot be retracted, and no retract command", d)
+			}
+		}
+		equal(t, "the cycle stands", e.cycle("alpha").RotationID, first.RotationID)
+		if _, err := e.Retract(e.ctx, domain.Retraction{Kind: domain.RetractRotation, CredentialID: "alpha", TargetID: first.RotationID,
+			At: hours(2), Actor: "ops", Reason: "typo"}); !errors.Is(err, domain.ErrOnlyRotation) {
+			t.Errorf("retracting the only rotation: %v, want ErrOnlyRotation", err)
+		}
 	})
 
 	t.Run("the config moving backward warns with the command that retracts; after a retraction it does not", func(t *testing.T) {
