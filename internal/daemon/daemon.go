@@ -346,9 +346,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
 	}
 	if d.http != nil {
-		// The first scrape is answered from the refresher's first read,
-		// and the first after a write from its read after the write, not
-		// kept waiting for one (seconds at a million credentials).
+		// The first scrape is answered from the read made here, before
+		// the daemon says it is running, and the first after a write
+		// from the refresher's read after the write, not kept waiting for
+		// one (seconds at a million credentials).
+		d.http.PrefetchMetrics(runCtx)
 		go d.http.RefreshMetrics(runCtx, MetricsRefreshPoll, MetricsRefreshGap)
 	}
 	// After the start-up tick: a notification about a credential the

@@ -150,6 +150,23 @@ func limit(n int, h http.Handler) http.Handler {
 // Listen opens the listener (so that a port in use is an error at start).
 func Listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
 
+// PrefetchMetrics reads the database's part of /metrics now, as the next
+// scrape would, and logs what it took (seconds at a million
+// credentials): the daemon reads it before it says it is running, so that
+// the first scrape is answered at once. A failed read is logged: the
+// scrape then reads again. Without metrics it does nothing.
+func (s *Server) PrefetchMetrics(ctx context.Context) {
+	if s.metrics == nil {
+		return
+	}
+	start := time.Now()
+	if err := s.metrics.Prefetch(ctx, s.eng.Store(), s.eng.Config, s.logger); err != nil {
+		s.logger.Warn("metrics not read", "err", err)
+		return
+	}
+	s.logger.Info("metrics read", "took", time.Since(start).Round(time.Millisecond))
+}
+
 // RefreshMetrics reads what the next scrape of /metrics will serve now
 // (there is no answer yet), then again after each write recorded, looking
 // every poll, at most once per gap (see Metrics.Refresh), until ctx ends;
