@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/notifier-dev/notifier/internal/engine"
 )
@@ -25,7 +26,11 @@ type PlanStream struct {
 	table  *Table
 	json   *JSONArray
 	cells  []string // a printed row's, reused
-	at     []byte
+	// lastAt and atText: the last row's time and its text, reused while
+	// the rows share it (thousands do in a plan of a large fleet: a day's
+	// stage for every credential rotated on one day).
+	lastAt time.Time
+	atText string
 }
 
 // NewPlanStream starts a plan on w.
@@ -76,15 +81,17 @@ func (p *PlanStream) Row(r engine.Upcoming) error {
 	} else {
 		channels = strings.Join(r.Channels, ",")
 	}
-	p.at = r.At.AppendFormat(p.at[:0], tableTime)
+	if p.atText == "" || !r.At.Equal(p.lastAt) || r.At.Location() != p.lastAt.Location() {
+		p.lastAt, p.atText = r.At, r.At.Format(tableTime)
+	}
 	if p.table != nil { // the row is printed at once: its cells are reused
-		p.cells = append(p.cells[:0], string(p.at), TableCell(r.Credential), TableCell(stage), strconv.Itoa(r.DaysRemaining), TableCell(channels), then)
+		p.cells = append(p.cells[:0], p.atText, TableCell(r.Credential), TableCell(stage), strconv.Itoa(r.DaysRemaining), TableCell(channels), then)
 		if err := p.table.Row(p.cells); err != nil {
 			return err
 		}
 		return p.flushEarly()
 	}
-	cells := []string{string(p.at), TableCell(r.Credential), TableCell(stage), strconv.Itoa(r.DaysRemaining), TableCell(channels), then}
+	cells := []string{p.atText, TableCell(r.Credential), TableCell(stage), strconv.Itoa(r.DaysRemaining), TableCell(channels), then}
 	if p.held = append(p.held, cells); len(p.held) < TablePrefix {
 		return nil
 	}
