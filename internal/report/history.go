@@ -54,6 +54,25 @@ type HistoryWriter struct {
 	lines  *json.Encoder // jsonl's, one for every row (json.Marshal's bytes and a line break)
 	prefix [][]string    // the table's first rows, until its columns are sized
 	widths []int         // the table's column widths, once sized
+	// happened and recorded format the two times, each keeping the text
+	// of the last: a history's rows share their times by the thousand
+	// (a sync records every credential it adds at one moment).
+	happened, recorded lastTime
+}
+
+// lastTime formats times in RFC 3339, keeping the last one's text.
+type lastTime struct {
+	t    time.Time
+	text string
+}
+
+// format is t in loc as text: the last text again when t is the last
+// time (the zone is the writer's, always the same).
+func (l *lastTime) format(t time.Time, loc *time.Location) string {
+	if l.text == "" || !t.Equal(l.t) {
+		l.t, l.text = t, t.In(loc).Format(time.RFC3339)
+	}
+	return l.text
 }
 
 // NewHistoryWriter writes events to w in format, times in loc. width is
@@ -75,10 +94,10 @@ func NewHistoryWriter(w io.Writer, format string, loc *time.Location, width int)
 // Event writes one event. The first row is flushed at once, the rest in
 // blocks.
 func (h *HistoryWriter) Event(e domain.Event) error {
-	r := historyRow{Time: e.Time.In(h.loc).Format(time.RFC3339), Type: e.Type, Credential: e.CredentialID,
+	r := historyRow{Time: h.happened.format(e.Time, h.loc), Type: e.Type, Credential: e.CredentialID,
 		Stage: e.Stage, Channel: e.Channel, Status: e.Status, Actor: e.Actor, Detail: e.Detail}
 	if !e.RecordedAt.IsZero() {
-		at := e.RecordedAt.In(h.loc).Format(time.RFC3339)
+		at := h.recorded.format(e.RecordedAt, h.loc)
 		r.Recorded = &at
 	}
 	h.n++
