@@ -1,12 +1,9 @@
 package sqlstore_test
 
 import (
-	"database/sql"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/notifier-dev/notifier/internal/store/sqlite"
 	"github.com/notifier-dev/notifier/internal/store/sqlstore"
 )
 
@@ -17,33 +14,10 @@ import (
 // sync's moment holds a million at a million credentials: each page then
 // read them all), nor a sort.
 func TestHistoryPagesSearchByIndex(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "notifier.db")
-	s, err := sqlite.Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	_, db := planDatabase(t)
 	for _, q := range sqlstore.HistoryPartQueries("2026-06-01T00:00:00Z") {
 		query, args := q[0].(string), q[1].([]any)
-		rows, err := db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
-		if err != nil {
-			t.Fatalf("EXPLAIN QUERY PLAN %s: %v", query, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := details(explain(t, db, query, args...))
 		want := "INDEX events_time (time>? AND time<?)" // a range of times, Since and Until within it
 		if strings.Contains(query, "time = ? AND id") {
 			want = "INDEX events_time (time=? AND rowid"

@@ -27,32 +27,16 @@ func TestReportQueriesSortNothing(t *testing.T) {
 	for i, q := range s.ReportQueries() {
 		t.Run(names[i], func(t *testing.T) {
 			args := make([]any, strings.Count(q, "?"))
-			rows, err := db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
+			steps := explain(t, db, q, args...)
+			for _, st := range steps {
+				if st.parent == 0 && strings.HasPrefix(st.detail, "USE TEMP B-TREE") && names[i] != "retractions" {
+					t.Errorf("the %s query sorts its whole result: %q", names[i], st.detail)
 				}
-				plan = append(plan, detail)
-				if parent == 0 && strings.HasPrefix(detail, "USE TEMP B-TREE") && names[i] != "retractions" {
-					t.Errorf("the %s query sorts its whole result: %q", names[i], detail)
-				}
-				if strings.HasPrefix(detail, "MATERIALIZE") {
-					t.Errorf("the %s query materializes a whole table: %q", names[i], detail)
+				if strings.HasPrefix(st.detail, "MATERIALIZE") {
+					t.Errorf("the %s query materializes a whole table: %q", names[i], st.detail)
 				}
 			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
-			if len(plan) == 0 {
-				t.Fatalf("no query plan for the %s query", names[i])
-			}
+			plan := details(steps)
 			t.Logf("%s: %s", names[i], strings.Join(plan, " | "))
 		})
 	}
