@@ -33,7 +33,8 @@ func (s *Store) History(ctx context.Context, f domain.HistoryFilter) ([]domain.E
 // and judged exactly by domain.MatchGlob here, since LIKE has no classes
 // and ignores case on SQLite. An error from fn stops the walk and is
 // returned. The rows are read on a goroutine of their own (pipe), beside
-// fn.
+// fn; the whole history, or a time range of it, in pages on two
+// (eachEventSideBySide).
 func (s *Store) EachEvent(ctx context.Context, f domain.HistoryFilter, fn func(domain.Event) error) error {
 	if f.CredentialID == "" && f.Credential == "" && f.Owner == "" && f.Type == "" && f.Limit == 0 {
 		// The whole history (or a time range of it) runs on several
@@ -45,7 +46,7 @@ func (s *Store) EachEvent(ctx context.Context, f domain.HistoryFilter, fn func(d
 	return pipe(func(emit func(domain.Event) error) error { return s.eachEvent(ctx, f, emit) }, fn)
 }
 
-// eventColumns are an event's columns, as scanEvents reads them.
+// eventColumns are an event's columns, as eventDest reads them.
 const eventColumns = `id, time, type, COALESCE(credential_id, ''), COALESCE(rotation_id, 0), COALESCE(delivery_id, 0), stage, channel, status, actor, detail, recorded_at`
 
 // eventKey is an event's place in the history's order: its time, then
@@ -121,29 +122,16 @@ func (s *Store) eachEventSideBySide(ctx context.Context, f domain.HistoryFilter,
 		}
 		return eventPage
 	}
-	keyAt := func(ctx context.Context, r Reader, where string, a []any) (eventKey, bool, error) {
-		var k eventKey
-		err := r.QueryRow(ctx, `SELECT time, id FROM events WHERE `+where+within+` ORDER BY time, id LIMIT 1`, args(a...)...).Scan(&k.at, &k.id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return k, false, nil
-		}
-		return k, err == nil, err
-	}
-	// next is the key a page's length after after: among the events at
-	// after's time first, then among the later ones.
+	// next is the key a page's length after after (from the start: the
+	// first page's last key): among the events at after's time first,
+	// then among the later ones.
 	next := func(ctx context.Context, r Reader, after eventKey, first bool) (eventKey, bool, error) {
-		n := size(first)
 		if first {
-			k, ok, err := keyAt(ctx, r, `1=1`, nil)
-			if !ok || err != nil {
-				return k, true, err
-			}
-			return s.keyAfter(ctx, r, k, n-1, within, withinArgs)
+			return keyAt(ctx, r, `1=1`+within, withinArgs, size(true)-1)
 		}
-		return s.keyAfter(ctx, r, after, n, within, withinArgs)
+		return s.keyAfter(ctx, r, after, size(false), within, withinArgs)
 	}
 	read := func(ctx context.Context, r Reader, after, to eventKey, first, last bool, events []domain.Event) ([]domain.Event, error) {
-		at := func(k eventKey) any { return k.at }
 		type part struct {
 			where string
 			args  []any
@@ -151,16 +139,16 @@ func (s *Store) eachEventSideBySide(ctx context.Context, f domain.HistoryFilter,
 		var parts []part
 		switch {
 		case !first && !last && sameTime(after, to):
-			parts = []part{{atTimeBetween, []any{at(after), after.id, to.id}}}
+			parts = []part{{atTimeBetween, []any{after.at, after.id, to.id}}}
 		case first && last:
 			parts = []part{{`1=1`, nil}}
 		case first:
-			parts = []part{{beforeTime, []any{at(to)}}, {atTimeUpTo, []any{at(to), to.id}}}
+			parts = []part{{beforeTime, []any{to.at}}, {atTimeUpTo, []any{to.at, to.id}}}
 		case last:
-			parts = []part{{atTimeAfter, []any{at(after), after.id}}, {afterTime, []any{at(after)}}}
+			parts = []part{{atTimeAfter, []any{after.at, after.id}}, {afterTime, []any{after.at}}}
 		default:
-			parts = []part{{atTimeAfter, []any{at(after), after.id}}, {betweenTimes, []any{at(after), at(to)}},
-				{atTimeUpTo, []any{at(to), to.id}}}
+			parts = []part{{atTimeAfter, []any{after.at, after.id}}, {betweenTimes, []any{after.at, to.at}},
+				{atTimeUpTo, []any{to.at, to.id}}}
 		}
 		for _, p := range parts {
 			rows, err := r.Query(ctx, eventPartQuery(p.where, within), args(p.args...)...)
@@ -182,21 +170,22 @@ func (s *Store) eachEventSideBySide(ctx context.Context, f domain.HistoryFilter,
 // keyAfter is the key of the event n after after (skipping n-1 events
 // after it) within the range's terms, last when there are not n.
 func (s *Store) keyAfter(ctx context.Context, r Reader, after eventKey, n int, within string, withinArgs []any) (eventKey, bool, error) {
-	at := after.at
 	var same int // events at after's time after it, up to n
 	if err := r.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE `+atTimeAfter+within+` LIMIT ?) x`,
-		append(append([]any{at, after.id}, withinArgs...), n)...).Scan(&same); err != nil {
+		append(append([]any{after.at, after.id}, withinArgs...), n)...).Scan(&same); err != nil {
 		return eventKey{}, false, err
 	}
-	var k eventKey
-	var err error
 	if same == n {
-		err = r.QueryRow(ctx, `SELECT time, id FROM events WHERE `+atTimeAfter+within+` ORDER BY time, id LIMIT 1 OFFSET ?`,
-			append(append([]any{at, after.id}, withinArgs...), n-1)...).Scan(&k.at, &k.id)
-	} else {
-		err = r.QueryRow(ctx, `SELECT time, id FROM events WHERE `+afterTime+within+` ORDER BY time, id LIMIT 1 OFFSET ?`,
-			append(append([]any{at}, withinArgs...), n-same-1)...).Scan(&k.at, &k.id)
+		return keyAt(ctx, r, atTimeAfter+within, append([]any{after.at, after.id}, withinArgs...), n-1)
 	}
+	return keyAt(ctx, r, afterTime+within, append([]any{after.at}, withinArgs...), n-same-1)
+}
+
+// keyAt is the key of the event skip events on among those where
+// selects (in the history's order), last when there is none.
+func keyAt(ctx context.Context, r Reader, where string, args []any, skip int) (eventKey, bool, error) {
+	var k eventKey
+	err := r.QueryRow(ctx, `SELECT time, id FROM events WHERE `+where+` ORDER BY time, id LIMIT 1 OFFSET ?`, append(args[:len(args):len(args)], skip)...).Scan(&k.at, &k.id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return eventKey{}, true, nil
 	}
